@@ -1,0 +1,137 @@
+//! What the host gives Kabinet: database pool size, key provider, clock, notifier, identity
+//! registry, language and password-hashing parameters.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::crypto::KeyProvider;
+use crate::error::{ErrorCode, ErrorKind};
+use crate::i18n::Locale;
+use crate::integrations::{IdentityRegistry, Notifier};
+
+/// The source of time. Nothing in Kabinet calls `now()` directly; tests inject a clock.
+pub trait Clock: Send + Sync {
+    /// The current time in UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// Argon2id parameters for password hashes (default: OWASP m = 19456 KiB, t = 2, p = 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Params {
+    fn default() -> Self {
+        Argon2Params { memory_kib: 19_456, iterations: 2, parallelism: 1 }
+    }
+}
+
+impl Argon2Params {
+    /// Checks the parameters against Argon2's limits and a floor for security.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let ok = self.memory_kib >= 8 * self.parallelism.max(1)
+            && self.memory_kib >= 4096
+            && (1..=16).contains(&self.iterations)
+            && (1..=16).contains(&self.parallelism);
+        if ok { Ok(()) } else { Err(ConfigError::Argon2) }
+    }
+}
+
+/// How to open a cabinet. Every field has a sensible default.
+#[derive(Clone)]
+pub struct Config {
+    /// Supplies the key-encryption key. `None`: a key file next to a SQLite database
+    /// (`<db>.keys`), an ephemeral key for in-memory databases; required for PostgreSQL.
+    pub key_provider: Option<Arc<dyn KeyProvider>>,
+    /// Time source.
+    pub clock: Arc<dyn Clock>,
+    /// Delivers messages (R14). `None`: messages stay in the outbox.
+    pub notifier: Option<Arc<dyn Notifier>>,
+    /// Checks identities against state registries (R2).
+    pub identity_registry: Option<Arc<dyn IdentityRegistry>>,
+    /// Default language of user-facing texts.
+    pub locale: Locale,
+    /// Password hashing parameters.
+    pub password_hashing: Argon2Params,
+    /// Maximum pooled database connections.
+    pub max_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            key_provider: None,
+            clock: Arc::new(SystemClock),
+            notifier: None,
+            identity_registry: None,
+            locale: Locale::Ru,
+            password_hashing: Argon2Params::default(),
+            max_connections: 8,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("key_provider", &self.key_provider.as_ref().map(|_| "<provider>"))
+            .field("notifier", &self.notifier.is_some())
+            .field("identity_registry", &self.identity_registry.is_some())
+            .field("locale", &self.locale)
+            .field("password_hashing", &self.password_hashing)
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The configuration is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The database URL is not usable.
+    #[error("invalid database URL: {reason}")]
+    Url {
+        /// What is wrong with it (never the URL itself, which may hold a password).
+        reason: &'static str,
+    },
+    /// A PostgreSQL deployment needs an explicit key provider.
+    #[error("a key provider is required for this database")]
+    KeyProviderRequired,
+    /// Unsupported locale.
+    #[error("unsupported locale")]
+    Locale,
+    /// Argon2 parameters out of range.
+    #[error("invalid Argon2 parameters")]
+    Argon2,
+}
+
+impl ErrorCode for ConfigError {
+    fn code(&self) -> &'static str {
+        match self {
+            ConfigError::Url { .. } => "config.url",
+            ConfigError::KeyProviderRequired => "config.key_provider_required",
+            ConfigError::Locale => "config.locale",
+            ConfigError::Argon2 => "config.argon2",
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Config
+    }
+}

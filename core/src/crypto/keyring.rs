@@ -1,0 +1,186 @@
+//! Wrapped keys in the database: per-patient data keys and the deployment's system keys,
+//! each wrapped by the provider's KEK and bound (as AEAD context) to its row id.
+
+use std::sync::Arc;
+
+use sqlx::Row;
+
+use super::{CryptoError, KeyProvider, SecretKey};
+use crate::error::Result;
+use crate::store::{Conn, Store, StorageError};
+
+/// What a KEK rotation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRotationReport {
+    /// The KEK now current.
+    pub kek_id: String,
+    /// Keys re-wrapped under it.
+    pub rewrapped: u64,
+    /// Destroyed keys skipped (nothing to re-wrap).
+    pub destroyed_skipped: u64,
+}
+
+/// Purposes of system keys.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SystemKey {
+    /// Blind index HMAC key.
+    BlindIndex,
+}
+
+impl SystemKey {
+    fn id(self) -> &'static str {
+        match self {
+            SystemKey::BlindIndex => "system:blind_index",
+        }
+    }
+}
+
+fn context(key_id: &str) -> Vec<u8> {
+    let mut c = b"kabinet/keywrap/v1\0".to_vec();
+    c.extend_from_slice(key_id.as_bytes());
+    c
+}
+
+/// The id of a patient's data key row.
+pub(crate) fn patient_key_id(patient_id: &str) -> String {
+    format!("patient:{patient_id}")
+}
+
+/// Wraps and unwraps keys stored in `wrapped_keys`.
+#[derive(Clone)]
+pub(crate) struct Keyring {
+    provider: Arc<dyn KeyProvider>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keyring")
+    }
+}
+
+impl Keyring {
+    pub(crate) fn new(provider: Arc<dyn KeyProvider>) -> Self {
+        Keyring { provider }
+    }
+
+    async fn insert(&self, conn: &mut Conn, id: &str, purpose: &str, key: &SecretKey, now: i64) -> Result<()> {
+        let kek_id = self.provider.current_kek_id()?;
+        let wrapped = self.provider.wrap(&kek_id, key, &context(id))?;
+        sqlx::query("INSERT INTO wrapped_keys (id, purpose, kek_id, wrapped, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(id)
+            .bind(purpose)
+            .bind(kek_id)
+            .bind(wrapped)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map_err(StorageError::from_sqlx)?;
+        Ok(())
+    }
+
+    async fn load(&self, conn: &mut Conn, id: &str) -> Result<Option<SecretKey>> {
+        let row = sqlx::query("SELECT kek_id, wrapped FROM wrapped_keys WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await
+            .map_err(StorageError::from_sqlx)?;
+        let Some(row) = row else { return Ok(None) };
+        let kek_id: String = row.try_get(0).map_err(StorageError::from_sqlx)?;
+        let wrapped: Option<Vec<u8>> = row.try_get(1).map_err(StorageError::from_sqlx)?;
+        let wrapped = wrapped.ok_or(CryptoError::KeyDestroyed)?;
+        Ok(Some(self.provider.unwrap(&kek_id, &wrapped, &context(id))?))
+    }
+
+    /// Loads a system key, creating it on first use. Safe when several processes open a
+    /// new database at once: the first insert wins and everyone reads it back.
+    pub(crate) async fn system_key(&self, store: &Store, which: SystemKey, now: i64) -> Result<SecretKey> {
+        let mut conn = store.pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        if let Some(k) = self.load(&mut conn, which.id()).await? {
+            return Ok(k);
+        }
+        drop(conn);
+        let mut tx = store.begin().await?;
+        if let Some(k) = self.load(&mut tx, which.id()).await? {
+            return Ok(k);
+        }
+        let key = SecretKey::generate();
+        match self.insert(&mut tx, which.id(), "system", &key, now).await {
+            Ok(()) => {
+                tx.commit().await.map_err(StorageError::from_sqlx)?;
+                Ok(key)
+            }
+            Err(crate::Error::Storage(e)) if e.unique_violation() => {
+                drop(tx);
+                let mut conn = store.pool().acquire().await.map_err(StorageError::from_sqlx)?;
+                self.load(&mut conn, which.id()).await?.ok_or(crate::Error::NotFound { entity: "data_key" })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates a patient's data key inside the caller's transaction.
+    pub(crate) async fn create_patient_key(&self, conn: &mut Conn, patient_id: &str, now: i64) -> Result<SecretKey> {
+        let key = SecretKey::generate();
+        self.insert(conn, &patient_key_id(patient_id), "patient", &key, now).await?;
+        Ok(key)
+    }
+
+    /// A patient's data key; [`CryptoError::KeyDestroyed`] after erasure.
+    pub(crate) async fn patient_key(&self, conn: &mut Conn, patient_id: &str) -> Result<SecretKey> {
+        self.load(conn, &patient_key_id(patient_id)).await?.ok_or(crate::Error::NotFound { entity: "data_key" })
+    }
+
+    /// Destroys a patient's data key: the wrapped bytes are deleted, so every ciphertext
+    /// under it becomes unreadable (crypto-shredding).
+    pub(crate) async fn destroy_patient_key(&self, conn: &mut Conn, patient_id: &str, now: i64) -> Result<bool> {
+        let done = sqlx::query("UPDATE wrapped_keys SET wrapped = NULL, destroyed_at = $1 WHERE id = $2 AND wrapped IS NOT NULL")
+            .bind(now)
+            .bind(patient_key_id(patient_id))
+            .execute(conn)
+            .await
+            .map_err(StorageError::from_sqlx)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Rotates the KEK and re-wraps every live key under the new one. Ciphertexts of data
+    /// are untouched. Runs in batches; safe to re-run if interrupted.
+    pub(crate) async fn rotate(&self, store: &Store, now: i64) -> Result<KeyRotationReport> {
+        let kek_id = self.provider.rotate()?;
+        let mut rewrapped = 0u64;
+        loop {
+            let mut tx = store.begin().await?;
+            let rows = sqlx::query("SELECT id, kek_id, wrapped FROM wrapped_keys WHERE kek_id <> $1 AND wrapped IS NOT NULL ORDER BY id LIMIT 500")
+                .bind(&kek_id)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(StorageError::from_sqlx)?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                let id: String = row.try_get(0).map_err(StorageError::from_sqlx)?;
+                let old_kek: String = row.try_get(1).map_err(StorageError::from_sqlx)?;
+                let wrapped: Vec<u8> = row.try_get(2).map_err(StorageError::from_sqlx)?;
+                let ctx = context(&id);
+                let key = self.provider.unwrap(&old_kek, &wrapped, &ctx)?;
+                let rewrapped_bytes = self.provider.wrap(&kek_id, &key, &ctx)?;
+                sqlx::query("UPDATE wrapped_keys SET kek_id = $1, wrapped = $2, rotated_at = $3 WHERE id = $4 AND kek_id = $5")
+                    .bind(&kek_id)
+                    .bind(rewrapped_bytes)
+                    .bind(now)
+                    .bind(&id)
+                    .bind(&old_kek)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StorageError::from_sqlx)?;
+                rewrapped += 1;
+            }
+            tx.commit().await.map_err(StorageError::from_sqlx)?;
+        }
+        let destroyed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wrapped_keys WHERE wrapped IS NULL")
+            .fetch_one(store.pool())
+            .await
+            .map_err(StorageError::from_sqlx)?;
+        Ok(KeyRotationReport { kek_id, rewrapped, destroyed_skipped: u64::try_from(destroyed).unwrap_or(0) })
+    }
+}

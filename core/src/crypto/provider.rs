@@ -1,0 +1,326 @@
+//! Key-encryption keys (KEKs). A [`KeyProvider`] wraps and unwraps data keys; Kabinet never
+//! sees a KEK of an HSM-backed provider. Three providers ship with the crate:
+//! a local key file (the default for file databases), a passphrase (Argon2id-derived), and
+//! an ephemeral in-memory key for tests and demos.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use sha2::{Digest, Sha256};
+
+use super::envelope::{open_raw, seal_raw};
+use super::{CryptoError, SecretKey};
+
+/// Supplies key-encryption keys. Implement it over an HSM (PKCS#11) or a cloud KMS in
+/// production; the methods are synchronous and may block.
+pub trait KeyProvider: Send + Sync {
+    /// The id of the KEK that new wraps use.
+    fn current_kek_id(&self) -> Result<String, CryptoError>;
+    /// Wraps `key` under the KEK `kek_id`, bound to `context`.
+    fn wrap(&self, kek_id: &str, key: &SecretKey, context: &[u8]) -> Result<Vec<u8>, CryptoError>;
+    /// Unwraps a key wrapped by [`KeyProvider::wrap`]; a wrong KEK or context fails.
+    fn unwrap(&self, kek_id: &str, wrapped: &[u8], context: &[u8]) -> Result<SecretKey, CryptoError>;
+    /// Creates a new KEK, makes it current and returns its id. Older KEKs stay usable
+    /// for unwrapping until the host retires them.
+    fn rotate(&self) -> Result<String, CryptoError> {
+        Err(CryptoError::RotationUnsupported)
+    }
+}
+
+/// A set of software KEKs, one of them current.
+struct KekRing {
+    current: String,
+    keys: BTreeMap<String, SecretKey>,
+}
+
+impl KekRing {
+    fn single(key: SecretKey) -> Self {
+        let id = kek_id_of(&key);
+        KekRing { current: id.clone(), keys: BTreeMap::from([(id, key)]) }
+    }
+
+    fn wrap(&self, kek_id: &str, key: &SecretKey, context: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let kek = self.keys.get(kek_id).ok_or(CryptoError::KeyUnavailable)?;
+        seal_raw(kek, context, key.expose())
+    }
+
+    fn unwrap(&self, kek_id: &str, wrapped: &[u8], context: &[u8]) -> Result<SecretKey, CryptoError> {
+        let kek = self.keys.get(kek_id).ok_or(CryptoError::KeyUnavailable)?;
+        let raw = open_raw(kek, context, wrapped).map_err(|_| CryptoError::KeyUnavailable)?;
+        SecretKey::from_slice(&raw).ok_or(CryptoError::Internal("wrapped key length"))
+    }
+}
+
+/// A public fingerprint of a KEK: `kek-` and 16 hex digits of SHA-256 over a domain tag and
+/// the key. Lets Kabinet tell a wrong key from a damaged one without revealing the key.
+fn kek_id_of(key: &SecretKey) -> String {
+    let mut h = Sha256::new();
+    h.update(b"kabinet/kek-id/v1");
+    h.update(key.expose());
+    let digest = h.finalize();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("kek-{hex}")
+}
+
+fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A random KEK held only in memory; data sealed under it is unreadable after the process
+/// ends. For tests, demos and `Cabinet::open_in_memory()`.
+pub struct EphemeralKeyProvider {
+    ring: RwLock<KekRing>,
+}
+
+impl EphemeralKeyProvider {
+    /// A provider with a fresh random KEK.
+    pub fn new() -> Self {
+        EphemeralKeyProvider { ring: RwLock::new(KekRing::single(SecretKey::generate())) }
+    }
+}
+
+impl Default for EphemeralKeyProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl KeyProvider for EphemeralKeyProvider {
+    fn current_kek_id(&self) -> Result<String, CryptoError> {
+        Ok(read_lock(&self.ring).current.clone())
+    }
+    fn wrap(&self, kek_id: &str, key: &SecretKey, context: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        read_lock(&self.ring).wrap(kek_id, key, context)
+    }
+    fn unwrap(&self, kek_id: &str, wrapped: &[u8], context: &[u8]) -> Result<SecretKey, CryptoError> {
+        read_lock(&self.ring).unwrap(kek_id, wrapped, context)
+    }
+    fn rotate(&self) -> Result<String, CryptoError> {
+        let key = SecretKey::generate();
+        let id = kek_id_of(&key);
+        let mut ring = self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        ring.keys.insert(id.clone(), key);
+        ring.current = id.clone();
+        Ok(id)
+    }
+}
+
+impl std::fmt::Debug for EphemeralKeyProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EphemeralKeyProvider").finish_non_exhaustive()
+    }
+}
+
+/// A KEK derived from a passphrase with Argon2id (m = 64 MiB, t = 3, p = 1).
+///
+/// The salt is a fixed, documented domain tag, so the same passphrase opens the same
+/// database on any machine; choose a long random passphrase. Rotation is not supported:
+/// move to a key file or an HSM provider for that.
+pub struct PassphraseKeyProvider {
+    ring: KekRing,
+}
+
+impl PassphraseKeyProvider {
+    /// Argon2id salt: fixed so that the passphrase alone reopens the database.
+    const SALT: &'static [u8] = b"kabinet/kek/passphrase/v1";
+
+    /// Derives the KEK; takes a fraction of a second by design.
+    pub fn new(passphrase: &str) -> Result<Self, CryptoError> {
+        if passphrase.chars().count() < 12 {
+            return Err(CryptoError::KeyFile { reason: "passphrase shorter than 12 characters", source: None });
+        }
+        let params = argon2::Params::new(64 * 1024, 3, 1, Some(32)).map_err(|_| CryptoError::Internal("argon2 params"))?;
+        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let mut out = zeroize::Zeroizing::new([0u8; 32]);
+        argon
+            .hash_password_into(passphrase.as_bytes(), Self::SALT, out.as_mut())
+            .map_err(|_| CryptoError::Internal("argon2 derive"))?;
+        let key = SecretKey::from_slice(out.as_ref()).ok_or(CryptoError::Internal("kek length"))?;
+        Ok(PassphraseKeyProvider { ring: KekRing::single(key) })
+    }
+}
+
+impl KeyProvider for PassphraseKeyProvider {
+    fn current_kek_id(&self) -> Result<String, CryptoError> {
+        Ok(self.ring.current.clone())
+    }
+    fn wrap(&self, kek_id: &str, key: &SecretKey, context: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.ring.wrap(kek_id, key, context)
+    }
+    fn unwrap(&self, kek_id: &str, wrapped: &[u8], context: &[u8]) -> Result<SecretKey, CryptoError> {
+        self.ring.unwrap(kek_id, wrapped, context)
+    }
+}
+
+impl std::fmt::Debug for PassphraseKeyProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PassphraseKeyProvider").field("kek_id", &self.ring.current).finish_non_exhaustive()
+    }
+}
+
+/// KEKs kept in a local JSON file, created with mode 0600 on first use. Rotation appends a
+/// new KEK and rewrites the file atomically (temporary file + rename). A file readable by
+/// group or others is refused, as ssh refuses such private keys.
+pub struct LocalFileKeyProvider {
+    path: PathBuf,
+    ring: RwLock<KekRing>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeyFile {
+    format: String,
+    current: String,
+    keys: Vec<KeyFileEntry>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeyFileEntry {
+    id: String,
+    key: String,
+}
+
+const KEY_FILE_FORMAT: &str = "kabinet-kek/1";
+
+fn key_file_error(reason: &'static str) -> impl FnOnce(std::io::Error) -> CryptoError {
+    move |e| CryptoError::KeyFile { reason, source: Some(Box::new(e)) }
+}
+
+impl LocalFileKeyProvider {
+    /// Opens the key file at `path`, creating it with a fresh KEK if it does not exist.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, CryptoError> {
+        let path = path.as_ref().to_path_buf();
+        let ring = match std::fs::metadata(&path) {
+            Ok(_) => Self::load(&path)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let ring = KekRing::single(SecretKey::generate());
+                Self::write_new(&path, &ring)?;
+                ring
+            }
+            Err(e) => return Err(key_file_error("cannot stat key file")(e)),
+        };
+        Ok(LocalFileKeyProvider { path, ring: RwLock::new(ring) })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn load(path: &Path) -> Result<KekRing, CryptoError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path).map_err(key_file_error("cannot stat key file"))?.permissions().mode();
+            if mode & 0o077 != 0 {
+                return Err(CryptoError::KeyFile { reason: "key file is readable by group or others", source: None });
+            }
+        }
+        let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(key_file_error("cannot read key file"))?);
+        let file: KeyFile = serde_json::from_str(&text)
+            .map_err(|e| CryptoError::KeyFile { reason: "key file is not valid", source: Some(Box::new(e)) })?;
+        if file.format != KEY_FILE_FORMAT {
+            return Err(CryptoError::KeyFile { reason: "unknown key file format", source: None });
+        }
+        let mut keys = BTreeMap::new();
+        for entry in file.keys {
+            let raw = zeroize::Zeroizing::new(
+                B64.decode(entry.key.as_bytes())
+                    .map_err(|_| CryptoError::KeyFile { reason: "key is not base64", source: None })?,
+            );
+            let key = SecretKey::from_slice(&raw).ok_or(CryptoError::KeyFile { reason: "key is not 32 bytes", source: None })?;
+            if kek_id_of(&key) != entry.id {
+                return Err(CryptoError::KeyFile { reason: "key does not match its id", source: None });
+            }
+            keys.insert(entry.id, key);
+        }
+        if !keys.contains_key(&file.current) {
+            return Err(CryptoError::KeyFile { reason: "current key missing", source: None });
+        }
+        Ok(KekRing { current: file.current, keys })
+    }
+
+    fn serialize(ring: &KekRing) -> Result<zeroize::Zeroizing<String>, CryptoError> {
+        let file = KeyFile {
+            format: KEY_FILE_FORMAT.into(),
+            current: ring.current.clone(),
+            keys: ring.keys.iter().map(|(id, k)| KeyFileEntry { id: id.clone(), key: B64.encode(k.expose()) }).collect(),
+        };
+        let text = serde_json::to_string_pretty(&file).map_err(|_| CryptoError::Internal("serialize key file"))?;
+        for entry in file.keys {
+            zeroize::Zeroize::zeroize(&mut { entry.key });
+        }
+        Ok(zeroize::Zeroizing::new(text))
+    }
+
+    fn create_0600(path: &Path) -> Result<std::fs::File, CryptoError> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        options.open(path).map_err(key_file_error("cannot create key file"))
+    }
+
+    fn write_new(path: &Path, ring: &KekRing) -> Result<(), CryptoError> {
+        let text = Self::serialize(ring)?;
+        let mut f = Self::create_0600(path)?;
+        f.write_all(text.as_bytes()).map_err(key_file_error("cannot write key file"))?;
+        f.sync_all().map_err(key_file_error("cannot sync key file"))
+    }
+
+    fn replace(&self, ring: &KekRing) -> Result<(), CryptoError> {
+        let mut tmp = self.path.clone().into_os_string();
+        tmp.push(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
+        let tmp = PathBuf::from(tmp);
+        Self::write_new(&tmp, ring)?;
+        std::fs::rename(&tmp, &self.path).map_err(key_file_error("cannot replace key file"))
+    }
+
+    /// Re-reads the file when another process may have rotated the KEK.
+    fn refresh_if_unknown(&self, kek_id: &str) {
+        if read_lock(&self.ring).keys.contains_key(kek_id) {
+            return;
+        }
+        if let Ok(fresh) = Self::load(&self.path) {
+            *self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        }
+    }
+}
+
+impl KeyProvider for LocalFileKeyProvider {
+    fn current_kek_id(&self) -> Result<String, CryptoError> {
+        Ok(read_lock(&self.ring).current.clone())
+    }
+    fn wrap(&self, kek_id: &str, key: &SecretKey, context: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.refresh_if_unknown(kek_id);
+        read_lock(&self.ring).wrap(kek_id, key, context)
+    }
+    fn unwrap(&self, kek_id: &str, wrapped: &[u8], context: &[u8]) -> Result<SecretKey, CryptoError> {
+        self.refresh_if_unknown(kek_id);
+        read_lock(&self.ring).unwrap(kek_id, wrapped, context)
+    }
+    fn rotate(&self) -> Result<String, CryptoError> {
+        let mut ring = self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Start from the file, in case another process rotated meanwhile.
+        let mut next = Self::load(&self.path)?;
+        let key = SecretKey::generate();
+        let id = kek_id_of(&key);
+        next.keys.insert(id.clone(), key);
+        next.current = id.clone();
+        self.replace(&next)?;
+        *ring = next;
+        Ok(id)
+    }
+}
+
+impl std::fmt::Debug for LocalFileKeyProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalFileKeyProvider").field("path", &self.path).finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,114 @@
+//! The public error type: one enum over the areas, each with a stable machine code
+//! and a human message in Russian or English.
+//!
+//! Messages never contain personal data, SQL text or key material: low-level causes are
+//! kept as `#[source]` for the host's diagnostics and are never formatted into the text.
+
+use crate::config::ConfigError;
+use crate::crypto::CryptoError;
+use crate::i18n::Locale;
+use crate::ids::ValidationError;
+use crate::store::StorageError;
+
+/// What a caller can do about an error; bindings map these to exception classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Bad input: a field failed validation.
+    Validation,
+    /// Credentials, codes or second factors were wrong, expired or locked.
+    Authentication,
+    /// The session is expired, revoked or blocked.
+    Session,
+    /// The caller may not do this.
+    PermissionDenied,
+    /// The thing asked for does not exist (or is not visible to the caller).
+    NotFound,
+    /// The operation clashes with the current state (a taken slot, a passed deadline).
+    Conflict,
+    /// Stored data failed an integrity check (tampered ciphertext, checksum mismatch).
+    Integrity,
+    /// The database or the key store failed.
+    Storage,
+    /// The configuration (URL, keys, parameters) is wrong.
+    Config,
+}
+
+/// Stable machine code and localized message of an error.
+pub trait ErrorCode {
+    /// Stable machine code such as `"validation"` or `"crypto.integrity"`.
+    fn code(&self) -> &'static str;
+    /// The category a caller acts on.
+    fn kind(&self) -> ErrorKind;
+    /// Human message in `locale`; free of personal data.
+    fn message(&self, locale: Locale) -> String {
+        crate::i18n::text(locale, self.code()).to_owned()
+    }
+}
+
+/// Every error Kabinet returns.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Invalid input (R1, R21).
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// Encryption, decryption or key handling failed (S2).
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// The database failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The configuration is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A record does not exist or is not visible to the caller.
+    #[error("not found: {entity}")]
+    NotFound {
+        /// Kind of record, e.g. `"patient"`; never an identifier value.
+        entity: &'static str,
+    },
+    /// The operation clashes with the current state.
+    #[error("conflict: {code}")]
+    Conflict {
+        /// Stable code such as `"patient.exists"`.
+        code: &'static str,
+    },
+}
+
+impl ErrorCode for Error {
+    fn code(&self) -> &'static str {
+        match self {
+            Error::Validation(e) => e.code(),
+            Error::Crypto(e) => e.code(),
+            Error::Storage(e) => e.code(),
+            Error::Config(e) => e.code(),
+            Error::NotFound { .. } => "not_found",
+            Error::Conflict { code } => code,
+        }
+    }
+
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Validation(e) => e.kind(),
+            Error::Crypto(e) => e.kind(),
+            Error::Storage(e) => e.kind(),
+            Error::Config(e) => e.kind(),
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Conflict { .. } => ErrorKind::Conflict,
+        }
+    }
+
+    fn message(&self, locale: Locale) -> String {
+        match self {
+            Error::Validation(e) => e.message(locale),
+            Error::NotFound { entity } => {
+                format!("{}: {}", crate::i18n::text(locale, "not_found"), crate::i18n::entity(locale, entity))
+            }
+            other => crate::i18n::text(locale, other.code()).to_owned(),
+        }
+    }
+}
+
+/// Result with Kabinet's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,79 @@
+//! The validation error: which field, and why.
+
+use crate::error::{ErrorCode, ErrorKind};
+use crate::i18n::{self, Locale};
+
+/// Why a value was refused. Stable codes: `reason.<name>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// Nothing was given.
+    Empty,
+    /// Wrong number of characters or digits.
+    Length,
+    /// Characters other than digits and the usual separators.
+    NotDigits,
+    /// Check digits do not match.
+    Checksum,
+    /// The shape is wrong.
+    Format,
+    /// A phone number that is not a Russian mobile number.
+    NotMobile,
+    /// A phone number of another country.
+    Country,
+    /// A date in the future.
+    Future,
+    /// Longer than allowed.
+    TooLong,
+    /// Not one of the allowed values.
+    UnknownValue,
+}
+
+impl Reason {
+    /// Stable name, e.g. `"checksum"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Empty => "empty",
+            Reason::Length => "length",
+            Reason::NotDigits => "not_digits",
+            Reason::Checksum => "checksum",
+            Reason::Format => "format",
+            Reason::NotMobile => "not_mobile",
+            Reason::Country => "country",
+            Reason::Future => "future",
+            Reason::TooLong => "too_long",
+            Reason::UnknownValue => "unknown_value",
+        }
+    }
+}
+
+/// A field failed validation. Carries the field name and the reason, never the value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {}", reason.as_str())]
+pub struct ValidationError {
+    /// The field, e.g. `"snils"`.
+    pub field: &'static str,
+    /// Why it was refused.
+    pub reason: Reason,
+}
+
+impl ValidationError {
+    /// A validation error for `field`.
+    pub fn new(field: &'static str, reason: Reason) -> Self {
+        ValidationError { field, reason }
+    }
+}
+
+impl ErrorCode for ValidationError {
+    fn code(&self) -> &'static str {
+        "validation"
+    }
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Validation
+    }
+    fn message(&self, locale: Locale) -> String {
+        let field = i18n::text(locale, &format!("field.{}", self.field));
+        let reason = i18n::text(locale, &format!("reason.{}", self.reason.as_str()));
+        format!("{}: {field} — {reason}", i18n::text(locale, "validation"))
+    }
+}

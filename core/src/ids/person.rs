@@ -1,0 +1,82 @@
+//! Personal fields other than numbered identifiers: names, e-mail, sex.
+
+use super::{Reason, ValidationError};
+
+/// Sex as recorded in Russian documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Sex {
+    /// Male.
+    Male,
+    /// Female.
+    Female,
+}
+
+impl Sex {
+    /// `"male"` or `"female"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sex::Male => "male",
+            Sex::Female => "female",
+        }
+    }
+
+    /// Parses `"male"`/`"female"` (also `"m"`/`"f"`, `"м"`/`"ж"`).
+    pub fn parse(input: &str) -> Result<Sex, ValidationError> {
+        match input.trim().to_lowercase().as_str() {
+            "male" | "m" | "м" | "муж" | "мужской" => Ok(Sex::Male),
+            "female" | "f" | "ж" | "жен" | "женский" => Ok(Sex::Female),
+            "" => Err(ValidationError::new("sex", Reason::Empty)),
+            _ => Err(ValidationError::new("sex", Reason::UnknownValue)),
+        }
+    }
+}
+
+/// A part of a person's name: letters (Cyrillic or Latin), spaces, hyphens and
+/// apostrophes; trimmed; at most 100 characters. `field` names it in the error.
+pub fn person_name(field: &'static str, input: &str) -> Result<String, ValidationError> {
+    let name = input.trim();
+    if name.is_empty() {
+        return Err(ValidationError::new(field, Reason::Empty));
+    }
+    if name.chars().count() > 100 {
+        return Err(ValidationError::new(field, Reason::TooLong));
+    }
+    let ok = name.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.'))
+        && name.chars().next().is_some_and(char::is_alphabetic);
+    if !ok {
+        return Err(ValidationError::new(field, Reason::Format));
+    }
+    Ok(name.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// An e-mail address: one `@`, a non-empty local part, a domain with a dot; lower-cased
+/// domain; at most 254 characters.
+pub fn email(input: &str) -> Result<String, ValidationError> {
+    const FIELD: &str = "email";
+    let value = input.trim();
+    if value.is_empty() {
+        return Err(ValidationError::new(FIELD, Reason::Empty));
+    }
+    if value.len() > 254 {
+        return Err(ValidationError::new(FIELD, Reason::TooLong));
+    }
+    let Some((local, domain)) = value.rsplit_once('@') else {
+        return Err(ValidationError::new(FIELD, Reason::Format));
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.contains('@')
+        && !local.chars().any(|c| c.is_whitespace() || c.is_control());
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    if !(local_ok && domain_ok) {
+        return Err(ValidationError::new(FIELD, Reason::Format));
+    }
+    Ok(format!("{local}@{}", domain.to_lowercase()))
+}

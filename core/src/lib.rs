@@ -1,0 +1,40 @@
+//! # Kabinet
+//!
+//! An embeddable SDK for a national patient personal cabinet: registration and identity,
+//! login with a second factor, medical records, appointments, lab results, certificates,
+//! requests and notifications — with encryption at rest, a signed audit journal and
+//! storage on SQLite or PostgreSQL.
+//!
+//! Everything starts at [`Cabinet::open`]:
+//!
+//! ```no_run
+//! # async fn demo() -> kabinet::Result<()> {
+//! let cab = kabinet::Cabinet::open("sqlite://kabinet.db", kabinet::Config::default()).await?;
+//! let id = cab.system().patients().create(kabinet::NewPatient {
+//!     surname: "Иванова".into(), given_name: "Анна".into(), patronymic: Some("Сергеевна".into()),
+//!     birth_date: time::macros::date!(1990 - 03 - 14), sex: "female".into(),
+//!     snils: Some("112-233-445 95".into()), inn: None, oms_policy: None,
+//!     phone: Some("8 916 123-45-67".into()), email: None,
+//! }).await?;
+//! # Ok(()) }
+//! ```
+
+mod cabinet;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod i18n;
+pub mod ids;
+pub mod integrations;
+pub mod patients;
+mod store;
+mod timeutil;
+
+pub use cabinet::{Cabinet, Keys, SystemContext};
+pub use config::{Argon2Params, Clock, Config, ConfigError, SystemClock};
+pub use crypto::{CryptoError, KeyProvider, KeyRotationReport};
+pub use error::{Error, ErrorCode, ErrorKind, Result};
+pub use i18n::Locale;
+pub use ids::{Reason, ValidationError};
+pub use patients::{NewPatient, Patient, Patients};
+pub use store::{Backend, StorageError};

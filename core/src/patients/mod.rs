@@ -1,0 +1,295 @@
+//! Patients' personal data (R1 fields), encrypted field by field under each patient's data
+//! key (S2), with blind indexes for lookups by SNILS, INN, ENP, phone and e-mail, and
+//! erasure by destroying the data key (crypto-shredding).
+
+use sqlx::Row;
+use time::{Date, OffsetDateTime};
+
+use crate::cabinet::Cabinet;
+use crate::crypto::{Aad, BlindIndexKind, CryptoError, SecretKey};
+use crate::error::{Error, Result};
+use crate::ids::{self, Reason, Sex, ValidationError};
+use crate::store::StorageError;
+use crate::timeutil::{from_micros, to_micros};
+
+const TABLE: &str = "patients";
+
+/// Personal data for a new patient record. Identifiers are validated and normalized.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewPatient {
+    /// Surname.
+    pub surname: String,
+    /// Given name.
+    pub given_name: String,
+    /// Patronymic, if any.
+    pub patronymic: Option<String>,
+    /// Birth date (not in the future).
+    pub birth_date: Date,
+    /// Sex: `"male"` or `"female"`.
+    pub sex: String,
+    /// SNILS in any common format.
+    pub snils: Option<String>,
+    /// INN (12 digits for people).
+    pub inn: Option<String>,
+    /// OMS single policy number (ENP).
+    pub oms_policy: Option<String>,
+    /// Mobile phone in any common format.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+}
+
+impl std::fmt::Debug for NewPatient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPatient(<personal data>)")
+    }
+}
+
+/// A patient's personal data, decrypted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Patient {
+    /// Opaque id (UUID).
+    pub id: String,
+    /// Surname.
+    pub surname: String,
+    /// Given name.
+    pub given_name: String,
+    /// Patronymic.
+    pub patronymic: Option<String>,
+    /// Birth date.
+    pub birth_date: Date,
+    /// Sex.
+    pub sex: Sex,
+    /// SNILS, normalized.
+    pub snils: Option<String>,
+    /// INN, normalized.
+    pub inn: Option<String>,
+    /// OMS policy (ENP), normalized.
+    pub oms_policy: Option<String>,
+    /// Phone, E.164.
+    pub phone: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// When the record was created.
+    pub created_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for Patient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Patient").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// Validated, normalized fields.
+struct Checked {
+    surname: String,
+    given_name: String,
+    patronymic: Option<String>,
+    birth_date: Date,
+    sex: Sex,
+    snils: Option<String>,
+    inn: Option<String>,
+    enp: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+}
+
+fn optional(value: &Option<String>, parse: impl Fn(&str) -> Result<String, ValidationError>) -> Result<Option<String>, ValidationError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => parse(v).map(Some),
+    }
+}
+
+fn check(new: &NewPatient, today: Date) -> Result<Checked, ValidationError> {
+    if new.birth_date > today {
+        return Err(ValidationError::new("birth_date", Reason::Future));
+    }
+    if today.year() - new.birth_date.year() > 150 {
+        return Err(ValidationError::new("birth_date", Reason::Format));
+    }
+    let inn = optional(&new.inn, ids::inn)?;
+    if inn.as_ref().is_some_and(|i| i.len() != 12) {
+        return Err(ValidationError::new("inn", Reason::Length));
+    }
+    Ok(Checked {
+        surname: ids::person_name("surname", &new.surname)?,
+        given_name: ids::person_name("given_name", &new.given_name)?,
+        patronymic: optional(&new.patronymic, |p| ids::person_name("patronymic", p))?,
+        birth_date: new.birth_date,
+        sex: Sex::parse(&new.sex)?,
+        snils: optional(&new.snils, ids::snils)?,
+        inn,
+        enp: optional(&new.oms_policy, ids::enp)?,
+        phone: optional(&new.phone, ids::phone)?,
+        email: optional(&new.email, ids::email)?,
+    })
+}
+
+/// Seals and opens the fields of one patient row.
+struct RowSealer<'a> {
+    key: &'a SecretKey,
+    id: &'a str,
+}
+
+impl RowSealer<'_> {
+    fn aad<'f>(&'f self, field: &'f str) -> Aad<'f> {
+        Aad { table: TABLE, record_id: self.id, field, patient_id: self.id }
+    }
+    fn seal(&self, field: &str, value: &str) -> Result<Vec<u8>> {
+        Ok(crate::crypto::seal(self.key, &self.aad(field), value.as_bytes())?)
+    }
+    fn seal_opt(&self, field: &str, value: &Option<String>) -> Result<Option<Vec<u8>>> {
+        value.as_deref().map(|v| self.seal(field, v)).transpose()
+    }
+    fn open(&self, field: &str, blob: &[u8]) -> Result<String> {
+        let plain = crate::crypto::open(self.key, &self.aad(field), blob)?;
+        String::from_utf8(plain.to_vec()).map_err(|_| Error::Crypto(CryptoError::Integrity))
+    }
+    fn open_opt(&self, field: &str, blob: Option<Vec<u8>>) -> Result<Option<String>> {
+        blob.map(|b| self.open(field, &b)).transpose()
+    }
+}
+
+/// Operator access to patients' personal data.
+#[derive(Debug, Clone)]
+pub struct Patients {
+    cab: Cabinet,
+}
+
+impl Patients {
+    pub(crate) fn new(cab: Cabinet) -> Self {
+        Patients { cab }
+    }
+
+    /// Creates a patient with a fresh data key. A SNILS, INN or ENP already on file is a
+    /// `Conflict("patient.exists")`: two people are never merged silently.
+    pub async fn create(&self, new: NewPatient) -> Result<String> {
+        let now = self.cab.now();
+        let c = check(&new, now.date())?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let bidx = self.cab.blind_indexer();
+        let idx = |kind, v: &Option<String>| v.as_deref().map(|v| bidx.index(kind, v));
+        let mut tx = self.cab.store().begin().await?;
+        let key = self.cab.keyring().create_patient_key(&mut tx, &id, to_micros(now)).await?;
+        let s = RowSealer { key: &key, id: &id };
+        let birth = c.birth_date.to_string();
+        let result = sqlx::query(
+            "INSERT INTO patients (id, key_id, surname, given_name, patronymic, birth_date, sex, snils, inn, enp, phone, email, \
+             snils_bidx, inn_bidx, enp_bidx, phone_bidx, email_bidx, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
+        )
+        .bind(&id)
+        .bind(crate::crypto::keyring::patient_key_id(&id))
+        .bind(s.seal("surname", &c.surname)?)
+        .bind(s.seal("given_name", &c.given_name)?)
+        .bind(s.seal_opt("patronymic", &c.patronymic)?)
+        .bind(s.seal("birth_date", &birth)?)
+        .bind(s.seal("sex", c.sex.as_str())?)
+        .bind(s.seal_opt("snils", &c.snils)?)
+        .bind(s.seal_opt("inn", &c.inn)?)
+        .bind(s.seal_opt("enp", &c.enp)?)
+        .bind(s.seal_opt("phone", &c.phone)?)
+        .bind(s.seal_opt("email", &c.email)?)
+        .bind(idx(BlindIndexKind::Snils, &c.snils))
+        .bind(idx(BlindIndexKind::Inn, &c.inn))
+        .bind(idx(BlindIndexKind::Enp, &c.enp))
+        .bind(idx(BlindIndexKind::Phone, &c.phone))
+        .bind(idx(BlindIndexKind::Email, &c.email))
+        .bind(to_micros(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx);
+        match result {
+            Ok(_) => {}
+            Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "patient.exists" }),
+            Err(e) => return Err(e.into()),
+        }
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        Ok(id)
+    }
+
+    /// Reads and decrypts a patient. An erased patient fails with `crypto.key_destroyed`;
+    /// a tampered or moved ciphertext with `crypto.integrity`.
+    pub async fn get(&self, patient_id: &str) -> Result<Patient> {
+        let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        let row = sqlx::query(
+            "SELECT surname, given_name, patronymic, birth_date, sex, snils, inn, enp, phone, email, created_at \
+             FROM patients WHERE id = $1",
+        )
+        .bind(patient_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(StorageError::from_sqlx)?
+        .ok_or(Error::NotFound { entity: "patient" })?;
+        let key = self.cab.keyring().patient_key(&mut conn, patient_id).await?;
+        let s = RowSealer { key: &key, id: patient_id };
+        let blob = |i: usize| -> Result<Option<Vec<u8>>> { Ok(row.try_get(i).map_err(StorageError::from_sqlx)?) };
+        let required = |i: usize| -> Result<Vec<u8>> { blob(i)?.ok_or(Error::Storage(StorageError::Corrupt("missing field"))) };
+        let birth = s.open("birth_date", &required(3)?)?;
+        let birth_date = Date::parse(&birth, time::macros::format_description!("[year]-[month]-[day]"))
+            .map_err(|_| StorageError::Corrupt("birth date"))?;
+        let created: i64 = row.try_get(10).map_err(StorageError::from_sqlx)?;
+        Ok(Patient {
+            id: patient_id.to_owned(),
+            surname: s.open("surname", &required(0)?)?,
+            given_name: s.open("given_name", &required(1)?)?,
+            patronymic: s.open_opt("patronymic", blob(2)?)?,
+            birth_date,
+            sex: Sex::parse(&s.open("sex", &required(4)?)?)?,
+            snils: s.open_opt("snils", blob(5)?)?,
+            inn: s.open_opt("inn", blob(6)?)?,
+            oms_policy: s.open_opt("enp", blob(7)?)?,
+            phone: s.open_opt("phone", blob(8)?)?,
+            email: s.open_opt("email", blob(9)?)?,
+            created_at: from_micros(created)?,
+        })
+    }
+
+    /// Finds a patient by SNILS through its blind index.
+    pub async fn find_by_snils(&self, snils: &str) -> Result<Option<String>> {
+        self.find(BlindIndexKind::Snils, &ids::snils(snils)?).await
+    }
+
+    /// Finds a patient by OMS policy (ENP) through its blind index.
+    pub async fn find_by_oms_policy(&self, enp: &str) -> Result<Option<String>> {
+        self.find(BlindIndexKind::Enp, &ids::enp(enp)?).await
+    }
+
+    async fn find(&self, kind: BlindIndexKind, normalized: &str) -> Result<Option<String>> {
+        let column = match kind {
+            BlindIndexKind::Snils => "SELECT id FROM patients WHERE snils_bidx = $1",
+            BlindIndexKind::Enp => "SELECT id FROM patients WHERE enp_bidx = $1",
+            BlindIndexKind::Inn => "SELECT id FROM patients WHERE inn_bidx = $1",
+            _ => return Ok(None),
+        };
+        let found: Option<String> = sqlx::query_scalar(column)
+            .bind(self.cab.blind_indexer().index(kind, normalized))
+            .fetch_optional(self.cab.store().pool())
+            .await
+            .map_err(StorageError::from_sqlx)?;
+        Ok(found)
+    }
+
+    /// Erases a patient by destroying their data key (crypto-shredding) and clearing the
+    /// blind indexes; the ciphertexts that remain can never be decrypted again.
+    pub async fn erase(&self, patient_id: &str) -> Result<()> {
+        let now = to_micros(self.cab.now());
+        let mut tx = self.cab.store().begin().await?;
+        let cleared = sqlx::query(
+            "UPDATE patients SET snils_bidx = NULL, inn_bidx = NULL, enp_bidx = NULL, phone_bidx = NULL, \
+             email_bidx = NULL, erased_at = $1, updated_at = $1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(patient_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+        if cleared.rows_affected() == 0 {
+            return Err(Error::NotFound { entity: "patient" });
+        }
+        self.cab.keyring().destroy_patient_key(&mut tx, patient_id, now).await?;
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        Ok(())
+    }
+}

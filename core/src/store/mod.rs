@@ -1,0 +1,118 @@
+//! Storage: one sqlx `Any` pool over SQLite (embedded default) or PostgreSQL (deployments).
+//!
+//! SQL is written once in the subset both engines share (`$n` placeholders, `BIGINT` times
+//! in microseconds since the Unix epoch, `TEXT` UUIDs, `BLOB`/`BYTEA` ciphertexts);
+//! the schema lives in two migration sets, `migrations/sqlite` and `migrations/postgres`.
+//! Invariants that must hold across processes are constraints and transactions here, not
+//! process memory. SQLite write transactions start with `BEGIN IMMEDIATE` so that writers
+//! queue on the database lock (with a busy timeout) instead of failing on upgrade.
+
+mod error;
+mod url;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor};
+
+pub use error::StorageError;
+pub(crate) use url::{parse as parse_url, DatabaseUrl};
+
+/// A write transaction.
+pub(crate) type Tx = sqlx::Transaction<'static, Any>;
+/// A connection (also what a transaction dereferences to).
+pub(crate) type Conn = sqlx::AnyConnection;
+
+/// The database engine behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, embedded.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Backend {
+    /// `"sqlite"` or `"postgres"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The pool and what kind of database it talks to.
+#[derive(Debug, Clone)]
+pub(crate) struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Connects, applies the engine's pragmas and runs pending migrations.
+    pub(crate) async fn open(url: &DatabaseUrl, max_connections: u32) -> Result<Store, StorageError> {
+        sqlx::any::install_default_drivers();
+        let options: AnyConnectOptions = url.connect_url().parse().map_err(StorageError::Unavailable)?;
+        let backend = url.backend();
+        let max = match (backend, url.is_memory()) {
+            // Every connection to `:memory:` is a separate database: keep exactly one.
+            (Backend::Sqlite, true) => 1,
+            _ => max_connections.max(1),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .min_connections(u32::from(url.is_memory()))
+            .idle_timeout(if url.is_memory() { None } else { Some(Duration::from_secs(600)) })
+            .max_lifetime(if url.is_memory() { None } else { Some(Duration::from_secs(1800)) })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(StorageError::Unavailable)?;
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&pool).await.map_err(StorageError::Migration)?;
+        Ok(Store { pool, backend })
+    }
+
+    /// The engine.
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for reads outside a transaction.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite).
+    pub(crate) async fn begin(&self) -> Result<Tx, StorageError> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        };
+        tx.map_err(StorageError::from_sqlx)
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+}
