@@ -16,6 +16,7 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ("storage.query", "Ошибка базы данных", "Database error"),
     ("storage.corrupt", "Данные в базе не соответствуют ожидаемому формату", "Stored data does not have the expected shape"),
     ("config.url", "Неверный адрес базы данных", "Invalid database URL"),
+    ("config.key_provider_required", "Для этой базы данных нужен поставщик ключей", "This database needs a key provider"),
     ("config.locale", "Неподдерживаемый язык", "Unsupported language"),
     ("config.argon2", "Неверные параметры хеширования паролей", "Invalid password hashing parameters"),
     ("entity.patient", "пациент", "patient"),

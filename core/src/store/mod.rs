@@ -13,7 +13,7 @@ mod url;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
 
 pub use error::StorageError;
 pub(crate) use url::{parse as parse_url, DatabaseUrl};
@@ -63,24 +63,18 @@ impl Store {
             (Backend::Sqlite, true) => 1,
             _ => max_connections.max(1),
         };
+        // One direct attempt first: a wrong host, database or file fails at once with a
+        // clear error instead of after the pool's retry window.
+        let mut probe = AnyConnection::connect_with(&options).await.map_err(StorageError::Unavailable)?;
+        Self::prepare(&mut probe, backend).await.map_err(StorageError::Unavailable)?;
+        probe.close().await.map_err(StorageError::Unavailable)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .min_connections(u32::from(url.is_memory()))
             .idle_timeout(if url.is_memory() { None } else { Some(Duration::from_secs(600)) })
             .max_lifetime(if url.is_memory() { None } else { Some(Duration::from_secs(1800)) })
             .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute(
-                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
+            .after_connect(move |conn, _meta| Box::pin(Self::prepare(conn, backend)))
             .connect_with(options)
             .await
             .map_err(StorageError::Unavailable)?;
@@ -90,6 +84,20 @@ impl Store {
         };
         migrator.run(&pool).await.map_err(StorageError::Migration)?;
         Ok(Store { pool, backend })
+    }
+
+    /// Per-connection settings: on SQLite foreign keys, a busy timeout for queued writers,
+    /// WAL (readers never block the writer) and `synchronous = NORMAL` (durable in WAL mode
+    /// except for the last transactions on power loss).
+    async fn prepare(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
+        if backend == Backend::Sqlite {
+            conn.execute(
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     /// The engine.

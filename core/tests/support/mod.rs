@@ -1,0 +1,139 @@
+//! Test databases on both engines. Every storage test runs once on a fresh SQLite file and
+//! once on a fresh PostgreSQL database (`KABINET_TEST_POSTGRES_URL`, default: the local
+//! socket, database `kabinet_test`). A PostgreSQL that cannot be reached fails the test:
+//! set `KABINET_SKIP_POSTGRES=1` to skip those tests explicitly on a machine without one.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use kabinet::crypto::LocalFileKeyProvider;
+use kabinet::{Backend, Cabinet, Config};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Connection, Executor};
+
+/// Default admin URL of the local PostgreSQL (socket, user root).
+pub const DEFAULT_PG: &str = "postgres://root@%2Fvar%2Frun%2Fpostgresql/kabinet_test";
+
+/// A fresh database and a key file for it.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+}
+
+/// Runs an async test body against SQLite and PostgreSQL as two named tests.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::support::TestDb::sqlite().await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(db) = super::support::TestDb::postgres().await {
+                    super::$name(db).await
+                }
+            }
+        }
+    )*};
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("kabinet.db").display());
+        TestDb { backend: Backend::Sqlite, url, dir }
+    }
+
+    /// A new, empty PostgreSQL database; `None` only when skipping is explicitly asked for.
+    pub async fn postgres() -> Option<TestDb> {
+        if std::env::var("KABINET_SKIP_POSTGRES").is_ok_and(|v| v == "1") {
+            eprintln!("PostgreSQL tests skipped: KABINET_SKIP_POSTGRES=1");
+            return None;
+        }
+        let admin = std::env::var("KABINET_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned());
+        let name = format!("kt_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL not reachable ({e}); start it or set KABINET_SKIP_POSTGRES=1"));
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+        conn.close().await.unwrap();
+        let (base, query) = admin.split_once('?').map_or((admin.as_str(), ""), |(b, q)| (b, q));
+        let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+        let url = if query.is_empty() { format!("{base}/{name}") } else { format!("{base}/{name}?{query}") };
+        Some(TestDb { backend: Backend::Postgres, url, dir: tempfile::tempdir().unwrap() })
+    }
+
+    pub fn key_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("kek.json")
+    }
+
+    pub fn config(&self) -> Config {
+        Config {
+            key_provider: Some(Arc::new(LocalFileKeyProvider::open(self.key_path()).unwrap())),
+            ..Config::default()
+        }
+    }
+
+    pub async fn open(&self) -> Cabinet {
+        self.open_with(self.config()).await
+    }
+
+    pub async fn open_with(&self, config: Config) -> Cabinet {
+        let cab = Cabinet::open(&self.url, config).await.unwrap();
+        assert_eq!(cab.backend(), self.backend);
+        cab
+    }
+
+    /// A raw pool for inspecting or tampering with stored bytes.
+    pub async fn raw(&self) -> AnyPool {
+        sqlx::any::install_default_drivers();
+        AnyPoolOptions::new().max_connections(2).connect(&self.url).await.unwrap()
+    }
+
+    /// The SQLite files (database, WAL) as bytes.
+    pub fn sqlite_bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.file_name().unwrap().to_string_lossy().starts_with("kabinet.db") {
+                all.extend(std::fs::read(path).unwrap());
+            }
+        }
+        all
+    }
+}
+
+/// A valid patient with Cyrillic names and every identifier.
+pub fn anna() -> kabinet::NewPatient {
+    kabinet::NewPatient {
+        surname: "Иванова".into(),
+        given_name: "Анна".into(),
+        patronymic: Some("Сергеевна".into()),
+        birth_date: time::macros::date!(1990 - 03 - 14),
+        sex: "female".into(),
+        snils: Some("112-233-445 95".into()),
+        inn: Some("500100732259".into()),
+        oms_policy: Some("8451 9991 2289 9990".into()),
+        phone: Some("8 (916) 123-45-67".into()),
+        email: Some("anna.ivanova@example.ru".into()),
+    }
+}
+
+/// Another valid patient.
+pub fn boris() -> kabinet::NewPatient {
+    kabinet::NewPatient {
+        surname: "Смирнов".into(),
+        given_name: "Борис".into(),
+        patronymic: None,
+        birth_date: time::macros::date!(1975 - 11 - 02),
+        sex: "male".into(),
+        snils: Some("123-456-789 64".into()),
+        inn: None,
+        oms_policy: None,
+        phone: Some("+7 926 555 01 02".into()),
+        email: None,
+    }
+}
