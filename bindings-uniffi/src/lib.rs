@@ -1,1 +1,16 @@
-//! x
+//! The one UniFFI surface of Kabinet for Kotlin and Swift.
+//!
+//! Thin by design: every rule, check and query lives in the `kabinet` core; this crate only
+//! converts types and errors. Async functions run on one tokio runtime
+//! (`async_runtime = "tokio"`): Kotlin sees `suspend` functions, Swift `async` ones.
+
+mod cabinet;
+mod error;
+mod ids;
+mod patients;
+
+pub use cabinet::{open_in_memory, Cabinet, CabinetBuilder, KeyRotationReport, SystemContext};
+pub use error::KabinetError;
+pub use patients::{NewPatient, Patient, Patients};
+
+uniffi::setup_scaffolding!();

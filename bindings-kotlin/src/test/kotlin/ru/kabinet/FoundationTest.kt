@@ -1,0 +1,112 @@
+package ru.kabinet
+
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Assumptions.assumeTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Files
+import java.nio.file.Path
+import kotlin.test.assertContentEquals
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
+import kotlin.test.assertNotEquals
+import kotlin.test.assertNull
+import kotlin.test.assertTrue
+
+/** Foundation through the UniFFI binding: opening, encrypted round trip, errors, R21. */
+class FoundationTest {
+    private fun anna() = NewPatient(
+        surname = "Иванова", givenName = "Анна", patronymic = "Сергеевна",
+        birthDate = "1990-03-14", sex = "female", snils = "112-233-445 95", inn = null,
+        omsPolicy = "8451 9991 2289 9990", phone = "8 (916) 123-45-67", email = "anna@example.ru",
+    )
+
+    @Test
+    fun `S2 in-memory cabinet round trip`() = runBlocking {
+        val cab = openInMemory()
+        assertEquals("sqlite", cab.backend())
+        val patients = cab.system().patients()
+        val id = patients.create(anna())
+        val p = patients.get(id)
+        assertEquals("Иванова", p.surname)
+        assertEquals("11223344595", p.snils)
+        assertEquals("+79161234567", p.phone)
+        assertEquals("1990-03-14", p.birthDate)
+        assertEquals(id, patients.findBySnils("11223344595"))
+    }
+
+    @Test
+    fun `S2 sqlite file keeps no plaintext and reopens with its key file`(@TempDir dir: Path) = runBlocking {
+        val db = dir.resolve("k.db")
+        val keys = dir.resolve("k.keys").toString()
+        val url = "sqlite://$db"
+        val cab = CabinetBuilder(url).keyFile(keys).locale("en").build()
+        val id = cab.system().patients().create(anna())
+        cab.shutdown()
+        val bytes = Files.list(dir).filter { it.fileName.toString().startsWith("k.db") }
+            .map { Files.readAllBytes(it) }.toList().fold(ByteArray(0)) { a, b -> a + b }
+        val needle = "Иванова".toByteArray(Charsets.UTF_8)
+        assertFalse(bytes.toList().windowed(needle.size).any { it.toByteArray().contentEquals(needle) })
+        val again = CabinetBuilder(url).keyFile(keys).build()
+        assertEquals("Анна", again.system().patients().get(id).givenName)
+        val report = again.system().rotateKeys()
+        assertEquals(2UL, report.rewrapped)
+        assertEquals("Сергеевна", again.system().patients().get(id).patronymic)
+        // A different key file cannot open the deployment.
+        val wrong = assertFailsWith<KabinetException.Config> {
+            CabinetBuilder(url).keyFile(dir.resolve("other.keys").toString()).build()
+        }
+        assertEquals("crypto.key_unavailable", wrong.code)
+    }
+
+    @Test
+    fun `R21 validation errors name the field and the reason`() = runBlocking {
+        val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().locale("en").build()
+        val e = assertFailsWith<KabinetException.Validation> {
+            cab.system().patients().create(anna().copy(snils = "112-233-445 96"))
+        }
+        assertEquals("validation", e.code)
+        assertEquals("snils", e.field)
+        assertEquals("checksum", e.reason)
+        assertTrue(e.detail.contains("SNILS"))
+        assertFalse(e.detail.contains("112"))
+        val missing = assertFailsWith<KabinetException.NotFound> { cab.system().patients().get("nope") }
+        assertEquals("not_found", missing.code)
+        assertEquals("+79161234567", phone("8 (916) 123-45-67"))
+        assertEquals("4508123456", passport("45 08 123456"))
+        assertEquals("7709442668", inn("7709442668"))
+        assertEquals("8451999122899990", enp("8451 9991 2289 9990"))
+        assertEquals("phone", assertFailsWith<KabinetException.Validation> { phone("8 495 123 45 67") }.field)
+    }
+
+    @Test
+    fun `S2 erasure makes data unreadable`() = runBlocking {
+        val cab = openInMemory()
+        val patients = cab.system().patients()
+        val id = patients.create(anna())
+        patients.erase(id)
+        val e = assertFailsWith<KabinetException.NotFound> { patients.get(id) }
+        assertEquals("crypto.key_destroyed", e.code)
+        assertNull(patients.findBySnils("11223344595"))
+    }
+
+    @Test
+    fun `bad URL is a typed config error`() = runBlocking {
+        val e = assertFailsWith<KabinetException.Config> { CabinetBuilder("mysql://x").build() }
+        assertEquals("config.url", e.code)
+        assertNotEquals("", e.detail)
+    }
+
+    @Test
+    fun `PostgreSQL through the binding`() = runBlocking {
+        // scripts/test-all creates a fresh database for this run and passes its URL.
+        val url = System.getenv("KABINET_KT_POSTGRES_URL")
+        assumeTrue(!url.isNullOrEmpty(), "KABINET_KT_POSTGRES_URL not set")
+        val cab = CabinetBuilder(url).ephemeralKey().build()
+        assertEquals("postgres", cab.backend())
+        val id = cab.system().patients().create(anna().copy(snils = null, omsPolicy = null))
+        assertEquals("Иванова", cab.system().patients().get(id).surname)
+        cab.system().patients().erase(id)
+    }
+}

@@ -1,0 +1,153 @@
+//! Opening a cabinet (async builder) and the operator context.
+
+use std::sync::{Arc, Mutex};
+
+use kabinet::Locale;
+
+use crate::{KabinetError, Patients};
+
+/// Which key provider the builder uses.
+#[derive(Clone)]
+enum KeyChoice {
+    Default,
+    File(String),
+    Passphrase(String),
+    Ephemeral,
+}
+
+#[derive(Clone)]
+struct Settings {
+    url: String,
+    key: KeyChoice,
+    locale: Locale,
+    max_connections: u32,
+}
+
+/// Builds a [`Cabinet`]: set the key provider and language, then `build()` (async).
+#[derive(uniffi::Object)]
+pub struct CabinetBuilder {
+    settings: Mutex<Settings>,
+}
+
+impl CabinetBuilder {
+    fn update(self: Arc<Self>, f: impl FnOnce(&mut Settings)) -> Arc<Self> {
+        f(&mut self.settings.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        self
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl CabinetBuilder {
+    /// A builder for the database at `url` (`sqlite:///path.db` or `postgres://…`).
+    #[uniffi::constructor]
+    pub fn new(url: String) -> Arc<Self> {
+        Arc::new(CabinetBuilder {
+            settings: Mutex::new(Settings { url, key: KeyChoice::Default, locale: Locale::Ru, max_connections: 8 }),
+        })
+    }
+
+    /// Keys from a local key file (created with mode 0600 on first use).
+    pub fn key_file(self: Arc<Self>, path: String) -> Arc<Self> {
+        self.update(|s| s.key = KeyChoice::File(path))
+    }
+
+    /// Keys derived from a passphrase (Argon2id).
+    pub fn passphrase(self: Arc<Self>, passphrase: String) -> Arc<Self> {
+        self.update(|s| s.key = KeyChoice::Passphrase(passphrase))
+    }
+
+    /// A random in-memory key: data is unreadable after the process ends.
+    pub fn ephemeral_key(self: Arc<Self>) -> Arc<Self> {
+        self.update(|s| s.key = KeyChoice::Ephemeral)
+    }
+
+    /// Language of messages: `"ru"` or `"en"`.
+    pub fn locale(self: Arc<Self>, tag: String) -> Result<Arc<Self>, KabinetError> {
+        let locale = Locale::parse(&tag).ok_or_else(|| KabinetError::from_core(kabinet::ConfigError::Locale.into(), Locale::En))?;
+        Ok(self.update(|s| s.locale = locale))
+    }
+
+    /// Maximum pooled connections.
+    pub fn max_connections(self: Arc<Self>, n: u32) -> Arc<Self> {
+        self.update(|s| s.max_connections = n)
+    }
+
+    /// Opens the cabinet.
+    pub async fn build(&self) -> Result<Arc<Cabinet>, KabinetError> {
+        let s = self.settings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let err = |e: kabinet::Error| KabinetError::from_core(e, s.locale);
+        let key_provider: Option<Arc<dyn kabinet::KeyProvider>> = match &s.key {
+            KeyChoice::Default => None,
+            KeyChoice::File(p) => Some(Arc::new(kabinet::crypto::LocalFileKeyProvider::open(p).map_err(|e| err(e.into()))?)),
+            KeyChoice::Passphrase(p) => Some(Arc::new(kabinet::crypto::PassphraseKeyProvider::new(p).map_err(|e| err(e.into()))?)),
+            KeyChoice::Ephemeral => Some(Arc::new(kabinet::crypto::EphemeralKeyProvider::new())),
+        };
+        let config = kabinet::Config { key_provider, locale: s.locale, max_connections: s.max_connections, ..Default::default() };
+        let inner = kabinet::Cabinet::open(&s.url, config).await.map_err(err)?;
+        Ok(Arc::new(Cabinet { inner }))
+    }
+}
+
+/// A fresh in-memory cabinet with an ephemeral key, for tests and demos.
+#[uniffi::export(async_runtime = "tokio")]
+pub async fn open_in_memory() -> Result<Arc<Cabinet>, KabinetError> {
+    let inner = kabinet::Cabinet::open_in_memory().await.map_err(|e| KabinetError::from_core(e, Locale::Ru))?;
+    Ok(Arc::new(Cabinet { inner }))
+}
+
+/// An open cabinet.
+#[derive(uniffi::Object)]
+pub struct Cabinet {
+    inner: kabinet::Cabinet,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Cabinet {
+    /// The operator context for trusted host code.
+    pub fn system(&self) -> Arc<SystemContext> {
+        Arc::new(SystemContext { inner: self.inner.system(), locale: self.inner.locale() })
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> String {
+        self.inner.backend().name().to_owned()
+    }
+
+    /// Closes the database pool (named `shutdown`: Kotlin's `AutoCloseable.close` frees the
+    /// native handle).
+    pub async fn shutdown(&self) {
+        self.inner.close().await;
+    }
+}
+
+/// What a KEK rotation did.
+#[derive(uniffi::Record)]
+pub struct KeyRotationReport {
+    /// The KEK now current.
+    pub kek_id: String,
+    /// Keys re-wrapped.
+    pub rewrapped: u64,
+    /// Destroyed keys skipped.
+    pub destroyed_skipped: u64,
+}
+
+/// Operator access.
+#[derive(uniffi::Object)]
+pub struct SystemContext {
+    inner: kabinet::SystemContext,
+    locale: Locale,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl SystemContext {
+    /// Patients' personal data.
+    pub fn patients(&self) -> Arc<Patients> {
+        Arc::new(Patients::new(self.inner.patients(), self.locale))
+    }
+
+    /// Rotates the key-encryption key, re-wrapping every data key.
+    pub async fn rotate_keys(&self) -> Result<KeyRotationReport, KabinetError> {
+        let r = self.inner.keys().rotate().await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        Ok(KeyRotationReport { kek_id: r.kek_id, rewrapped: r.rewrapped, destroyed_skipped: r.destroyed_skipped })
+    }
+}

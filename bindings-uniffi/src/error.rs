@@ -1,0 +1,65 @@
+//! The small error enum foreign callers act on; converted from core errors in one place.
+
+use kabinet::{ErrorCode, ErrorKind, Locale};
+
+/// An error from Kabinet: a stable `code` and a `message` in the cabinet's language.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[non_exhaustive]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub enum KabinetError {
+    /// A field failed validation.
+    #[error("{detail}")]
+    Validation { code: String, detail: String, field: String, reason: String },
+    /// Wrong credentials or codes, or a locked account.
+    #[error("{detail}")]
+    Authentication { code: String, detail: String },
+    /// Expired, revoked or blocked session.
+    #[error("{detail}")]
+    Session { code: String, detail: String },
+    /// Not allowed.
+    #[error("{detail}")]
+    PermissionDenied { code: String, detail: String },
+    /// Not found.
+    #[error("{detail}")]
+    NotFound { code: String, detail: String },
+    /// Clashes with the current state.
+    #[error("{detail}")]
+    Conflict { code: String, detail: String },
+    /// Tampered or damaged data.
+    #[error("{detail}")]
+    Integrity { code: String, detail: String },
+    /// Database or key store failure.
+    #[error("{detail}")]
+    Storage { code: String, detail: String },
+    /// Wrong configuration.
+    #[error("{detail}")]
+    Config { code: String, detail: String },
+}
+
+impl KabinetError {
+    /// Converts a core error, with its message in `locale`.
+    pub(crate) fn from_core(e: kabinet::Error, locale: Locale) -> Self {
+        let code = e.code().to_owned();
+        let message = e.message(locale);
+        match (e.kind(), &e) {
+            (_, kabinet::Error::Validation(v)) => KabinetError::Validation {
+                code,
+                detail: message,
+                field: v.field.to_owned(),
+                reason: v.reason.as_str().to_owned(),
+            },
+            (ErrorKind::Authentication, _) => KabinetError::Authentication { code, detail: message },
+            (ErrorKind::Session, _) => KabinetError::Session { code, detail: message },
+            (ErrorKind::PermissionDenied, _) => KabinetError::PermissionDenied { code, detail: message },
+            (ErrorKind::NotFound, _) => KabinetError::NotFound { code, detail: message },
+            (ErrorKind::Conflict, _) => KabinetError::Conflict { code, detail: message },
+            (ErrorKind::Integrity, _) => KabinetError::Integrity { code, detail: message },
+            (ErrorKind::Config, _) => KabinetError::Config { code, detail: message },
+            _ => KabinetError::Storage { code, detail: message },
+        }
+    }
+
+    pub(crate) fn validation(v: kabinet::ValidationError) -> Self {
+        Self::from_core(v.into(), Locale::En)
+    }
+}
