@@ -9,7 +9,7 @@ mod error;
 mod ids;
 mod patients;
 
-pub use cabinet::{open_in_memory, Cabinet, CabinetBuilder, KeyRotationReport, SystemContext};
+pub use cabinet::{Cabinet, CabinetBuilder, KeyRotationReport, SystemContext, open_in_memory};
 pub use error::KabinetError;
 pub use patients::{NewPatient, Patient, Patients};
 

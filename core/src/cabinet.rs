@@ -6,7 +6,9 @@ use time::OffsetDateTime;
 
 use crate::config::Config;
 use crate::crypto::keyring::{Keyring, SystemKey};
-use crate::crypto::{BlindIndexer, EphemeralKeyProvider, KeyProvider, KeyRotationReport, LocalFileKeyProvider};
+use crate::crypto::{
+    BlindIndexer, EphemeralKeyProvider, KeyProvider, KeyRotationReport, LocalFileKeyProvider,
+};
 use crate::error::Result;
 use crate::i18n::Locale;
 use crate::patients::Patients;
@@ -29,7 +31,9 @@ pub struct Cabinet {
 
 impl std::fmt::Debug for Cabinet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cabinet").field("backend", &self.inner.store.backend()).finish_non_exhaustive()
+        f.debug_struct("Cabinet")
+            .field("backend", &self.inner.store.backend())
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,8 +58,19 @@ impl Cabinet {
         let store = Store::open(&url, config.max_connections).await?;
         let keyring = Keyring::new(provider);
         let now = to_micros(config.clock.now());
-        let blind = BlindIndexer::new(keyring.system_key(&store, SystemKey::BlindIndex, now).await?);
-        Ok(Cabinet { inner: Arc::new(Inner { store, config, keyring, blind }) })
+        let blind = BlindIndexer::new(
+            keyring
+                .system_key(&store, SystemKey::BlindIndex, now)
+                .await?,
+        );
+        Ok(Cabinet {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                keyring,
+                blind,
+            }),
+        })
     }
 
     /// A fresh in-memory SQLite cabinet with an ephemeral key: for tests and demos.
@@ -111,7 +126,9 @@ impl SystemContext {
 
     /// Key management.
     pub fn keys(&self) -> Keys {
-        Keys { cab: self.cab.clone() }
+        Keys {
+            cab: self.cab.clone(),
+        }
     }
 }
 
@@ -124,6 +141,9 @@ pub struct Keys {
 impl Keys {
     /// Rotates the KEK and re-wraps every data key under it, without re-encrypting data.
     pub async fn rotate(&self) -> Result<KeyRotationReport> {
-        self.cab.keyring().rotate(self.cab.store(), to_micros(self.cab.now())).await
+        self.cab
+            .keyring()
+            .rotate(self.cab.store(), to_micros(self.cab.now()))
+            .await
     }
 }

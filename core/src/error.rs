@@ -103,7 +103,11 @@ impl ErrorCode for Error {
         match self {
             Error::Validation(e) => e.message(locale),
             Error::NotFound { entity } => {
-                format!("{}: {}", crate::i18n::text(locale, "not_found"), crate::i18n::entity(locale, entity))
+                format!(
+                    "{}: {}",
+                    crate::i18n::text(locale, "not_found"),
+                    crate::i18n::entity(locale, entity)
+                )
             }
             other => crate::i18n::text(locale, other.code()).to_owned(),
         }

@@ -76,7 +76,9 @@ pub struct Patient {
 
 impl std::fmt::Debug for Patient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Patient").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("Patient")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -94,7 +96,10 @@ struct Checked {
     email: Option<String>,
 }
 
-fn optional(value: &Option<String>, parse: impl Fn(&str) -> Result<String, ValidationError>) -> Result<Option<String>, ValidationError> {
+fn optional(
+    value: &Option<String>,
+    parse: impl Fn(&str) -> Result<String, ValidationError>,
+) -> Result<Option<String>, ValidationError> {
     match value.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => parse(v).map(Some),
@@ -134,10 +139,19 @@ struct RowSealer<'a> {
 
 impl RowSealer<'_> {
     fn aad<'f>(&'f self, field: &'f str) -> Aad<'f> {
-        Aad { table: TABLE, record_id: self.id, field, patient_id: self.id }
+        Aad {
+            table: TABLE,
+            record_id: self.id,
+            field,
+            patient_id: self.id,
+        }
     }
     fn seal(&self, field: &str, value: &str) -> Result<Vec<u8>> {
-        Ok(crate::crypto::seal(self.key, &self.aad(field), value.as_bytes())?)
+        Ok(crate::crypto::seal(
+            self.key,
+            &self.aad(field),
+            value.as_bytes(),
+        )?)
     }
     fn seal_opt(&self, field: &str, value: &Option<String>) -> Result<Option<Vec<u8>>> {
         value.as_deref().map(|v| self.seal(field, v)).transpose()
@@ -171,7 +185,11 @@ impl Patients {
         let bidx = self.cab.blind_indexer();
         let idx = |kind, v: &Option<String>| v.as_deref().map(|v| bidx.index(kind, v));
         let mut tx = self.cab.store().begin().await?;
-        let key = self.cab.keyring().create_patient_key(&mut tx, &id, to_micros(now)).await?;
+        let key = self
+            .cab
+            .keyring()
+            .create_patient_key(&mut tx, &id, to_micros(now))
+            .await?;
         let s = RowSealer { key: &key, id: &id };
         let birth = c.birth_date.to_string();
         let result = sqlx::query(
@@ -202,7 +220,11 @@ impl Patients {
         .map_err(StorageError::from_sqlx);
         match result {
             Ok(_) => {}
-            Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "patient.exists" }),
+            Err(e) if e.unique_violation() => {
+                return Err(Error::Conflict {
+                    code: "patient.exists",
+                });
+            }
             Err(e) => return Err(e.into()),
         }
         tx.commit().await.map_err(StorageError::from_sqlx)?;
@@ -212,7 +234,13 @@ impl Patients {
     /// Reads and decrypts a patient. An erased patient fails with `crypto.key_destroyed`;
     /// a tampered or moved ciphertext with `crypto.integrity`.
     pub async fn get(&self, patient_id: &str) -> Result<Patient> {
-        let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        let mut conn = self
+            .cab
+            .store()
+            .pool()
+            .acquire()
+            .await
+            .map_err(StorageError::from_sqlx)?;
         let row = sqlx::query(
             "SELECT surname, given_name, patronymic, birth_date, sex, snils, inn, enp, phone, email, created_at \
              FROM patients WHERE id = $1",
@@ -222,13 +250,27 @@ impl Patients {
         .await
         .map_err(StorageError::from_sqlx)?
         .ok_or(Error::NotFound { entity: "patient" })?;
-        let key = self.cab.keyring().patient_key(&mut conn, patient_id).await?;
-        let s = RowSealer { key: &key, id: patient_id };
-        let blob = |i: usize| -> Result<Option<Vec<u8>>> { Ok(row.try_get(i).map_err(StorageError::from_sqlx)?) };
-        let required = |i: usize| -> Result<Vec<u8>> { blob(i)?.ok_or(Error::Storage(StorageError::Corrupt("missing field"))) };
+        let key = self
+            .cab
+            .keyring()
+            .patient_key(&mut conn, patient_id)
+            .await?;
+        let s = RowSealer {
+            key: &key,
+            id: patient_id,
+        };
+        let blob = |i: usize| -> Result<Option<Vec<u8>>> {
+            Ok(row.try_get(i).map_err(StorageError::from_sqlx)?)
+        };
+        let required = |i: usize| -> Result<Vec<u8>> {
+            blob(i)?.ok_or(Error::Storage(StorageError::Corrupt("missing field")))
+        };
         let birth = s.open("birth_date", &required(3)?)?;
-        let birth_date = Date::parse(&birth, time::macros::format_description!("[year]-[month]-[day]"))
-            .map_err(|_| StorageError::Corrupt("birth date"))?;
+        let birth_date = Date::parse(
+            &birth,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|_| StorageError::Corrupt("birth date"))?;
         let created: i64 = row.try_get(10).map_err(StorageError::from_sqlx)?;
         Ok(Patient {
             id: patient_id.to_owned(),
@@ -288,7 +330,10 @@ impl Patients {
         if cleared.rows_affected() == 0 {
             return Err(Error::NotFound { entity: "patient" });
         }
-        self.cab.keyring().destroy_patient_key(&mut tx, patient_id, now).await?;
+        self.cab
+            .keyring()
+            .destroy_patient_key(&mut tx, patient_id, now)
+            .await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         Ok(())
     }

@@ -1,0 +1,138 @@
+"""Type stubs of the native module."""
+
+import datetime
+import os
+from types import TracebackType
+from typing import Protocol
+
+__version__: str
+
+class KabinetError(Exception):
+    code: str
+    message: str
+    field: str | None
+    reason: str | None
+
+class ValidationError(KabinetError): ...
+class AuthenticationError(KabinetError): ...
+class SessionError(KabinetError): ...
+class PermissionDenied(KabinetError): ...
+class NotFound(KabinetError): ...
+class Conflict(KabinetError): ...
+class IntegrityError(KabinetError): ...
+class StorageError(KabinetError): ...
+class ConfigError(KabinetError): ...
+
+def ids_snils(value: str) -> str: ...
+def ids_inn(value: str) -> str: ...
+def ids_enp(value: str) -> str: ...
+def ids_passport(value: str) -> str: ...
+def ids_phone(value: str) -> str: ...
+
+class Clock(Protocol):
+    def now(self) -> datetime.datetime: ...
+
+class KeyProvider:
+    @staticmethod
+    def local_file(path: str | os.PathLike[str]) -> KeyProvider: ...
+    @staticmethod
+    def passphrase(passphrase: str) -> KeyProvider: ...
+    @staticmethod
+    def ephemeral() -> KeyProvider: ...
+
+class Argon2Params:
+    memory_kib: int
+    iterations: int
+    parallelism: int
+    def __init__(self, memory_kib: int = 19456, iterations: int = 2, parallelism: int = 1) -> None: ...
+
+class Config:
+    def __init__(
+        self,
+        key_provider: KeyProvider | None = None,
+        notifier: object | None = None,
+        identity_registry: object | None = None,
+        clock: Clock | None = None,
+        locale: str = "ru",
+        password_hashing: Argon2Params | None = None,
+        max_connections: int = 8,
+    ) -> None: ...
+    @property
+    def locale(self) -> str: ...
+
+class NewPatient:
+    surname: str
+    given_name: str
+    patronymic: str | None
+    birth_date: datetime.date
+    sex: str
+    snils: str | None
+    inn: str | None
+    oms_policy: str | None
+    phone: str | None
+    email: str | None
+    def __init__(
+        self,
+        surname: str,
+        given_name: str,
+        birth_date: datetime.date,
+        sex: str,
+        patronymic: str | None = None,
+        snils: str | None = None,
+        inn: str | None = None,
+        oms_policy: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+    ) -> None: ...
+
+class Patient:
+    id: str
+    surname: str
+    given_name: str
+    patronymic: str | None
+    birth_date: datetime.date
+    sex: str
+    snils: str | None
+    inn: str | None
+    oms_policy: str | None
+    phone: str | None
+    email: str | None
+    created_at: datetime.datetime
+
+class Patients:
+    def create(self, patient: NewPatient) -> str: ...
+    def get(self, patient_id: str) -> Patient: ...
+    def find_by_snils(self, snils: str) -> str | None: ...
+    def find_by_oms_policy(self, oms_policy: str) -> str | None: ...
+    def erase(self, patient_id: str) -> None: ...
+
+class KeyRotationReport:
+    kek_id: str
+    rewrapped: int
+    destroyed_skipped: int
+
+class Keys:
+    def rotate(self) -> KeyRotationReport: ...
+
+class SystemContext:
+    @property
+    def patients(self) -> Patients: ...
+    @property
+    def keys(self) -> Keys: ...
+
+class Cabinet:
+    @staticmethod
+    def open(url: str, config: Config | None = None) -> Cabinet: ...
+    @staticmethod
+    def open_in_memory(config: Config | None = None) -> Cabinet: ...
+    def system(self) -> SystemContext: ...
+    @property
+    def backend(self) -> str: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Cabinet: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool: ...

@@ -1,0 +1,284 @@
+//! `kabinet.Cabinet`, `Config`, `KeyProvider`, `Argon2Params` and the operator context.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+
+use crate::runtime::block_on;
+
+/// Where the key-encryption key comes from.
+#[pyclass(module = "kabinet", frozen)]
+#[derive(Clone)]
+pub(crate) struct KeyProvider {
+    inner: Arc<dyn kabinet::KeyProvider>,
+}
+
+#[pymethods]
+impl KeyProvider {
+    /// Keys kept in a local file, created with mode 0600 on first use.
+    #[staticmethod]
+    fn local_file(path: std::path::PathBuf) -> PyResult<Self> {
+        let p = kabinet::crypto::LocalFileKeyProvider::open(path)
+            .map_err(|e| crate::errors::to_py(e.into(), kabinet::Locale::En))?;
+        Ok(KeyProvider { inner: Arc::new(p) })
+    }
+
+    /// A key derived from a passphrase with Argon2id (at least 12 characters).
+    #[staticmethod]
+    fn passphrase(py: Python<'_>, passphrase: String) -> PyResult<Self> {
+        let p = py
+            .detach(|| kabinet::crypto::PassphraseKeyProvider::new(&passphrase))
+            .map_err(|e| crate::errors::to_py(e.into(), kabinet::Locale::En))?;
+        Ok(KeyProvider { inner: Arc::new(p) })
+    }
+
+    /// A random key held in memory only: the data is unreadable after the process ends.
+    #[staticmethod]
+    fn ephemeral() -> Self {
+        KeyProvider {
+            inner: Arc::new(kabinet::crypto::EphemeralKeyProvider::new()),
+        }
+    }
+
+    fn __repr__(&self) -> &'static str {
+        "KeyProvider(<redacted>)"
+    }
+}
+
+/// Argon2id parameters for password hashes.
+#[pyclass(module = "kabinet", frozen, get_all)]
+#[derive(Clone, Copy)]
+pub(crate) struct Argon2Params {
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+}
+
+#[pymethods]
+impl Argon2Params {
+    #[new]
+    #[pyo3(signature = (memory_kib = 19456, iterations = 2, parallelism = 1))]
+    fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Self {
+        Argon2Params {
+            memory_kib,
+            iterations,
+            parallelism,
+        }
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Argon2Params(memory_kib={}, iterations={}, parallelism={})",
+            self.memory_kib, self.iterations, self.parallelism
+        )
+    }
+}
+
+/// How to open a cabinet; every argument is optional.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Config {
+    key_provider: Option<KeyProvider>,
+    clock: Option<Py<PyAny>>,
+    notifier: Option<Py<PyAny>>,
+    identity_registry: Option<Py<PyAny>>,
+    locale: kabinet::Locale,
+    password_hashing: Argon2Params,
+    max_connections: u32,
+}
+
+#[pymethods]
+impl Config {
+    #[new]
+    #[pyo3(signature = (key_provider = None, notifier = None, identity_registry = None, clock = None, locale = "ru", password_hashing = None, max_connections = 8))]
+    fn new(
+        key_provider: Option<&Bound<'_, KeyProvider>>,
+        notifier: Option<Py<PyAny>>,
+        identity_registry: Option<Py<PyAny>>,
+        clock: Option<Py<PyAny>>,
+        locale: &str,
+        password_hashing: Option<&Bound<'_, Argon2Params>>,
+        max_connections: u32,
+    ) -> PyResult<Self> {
+        let locale = kabinet::Locale::parse(locale).ok_or_else(|| {
+            crate::errors::to_py(kabinet::ConfigError::Locale.into(), kabinet::Locale::En)
+        })?;
+        Ok(Config {
+            key_provider: key_provider.map(|k| k.get().clone()),
+            clock,
+            notifier,
+            identity_registry,
+            locale,
+            password_hashing: password_hashing.map(|p| *p.get()).unwrap_or(Argon2Params {
+                memory_kib: 19456,
+                iterations: 2,
+                parallelism: 1,
+            }),
+            max_connections,
+        })
+    }
+
+    /// The language of messages: `"ru"` or `"en"`.
+    #[getter]
+    fn locale(&self) -> &'static str {
+        self.locale.tag()
+    }
+}
+
+impl Config {
+    fn to_core(&self, py: Python<'_>) -> kabinet::Config {
+        let mut c = kabinet::Config {
+            key_provider: self.key_provider.as_ref().map(|k| k.inner.clone()),
+            locale: self.locale,
+            password_hashing: kabinet::Argon2Params {
+                memory_kib: self.password_hashing.memory_kib,
+                iterations: self.password_hashing.iterations,
+                parallelism: self.password_hashing.parallelism,
+            },
+            max_connections: self.max_connections,
+            ..kabinet::Config::default()
+        };
+        if let Some(clock) = &self.clock {
+            c.clock = Arc::new(crate::host::PyClock::new(clock.clone_ref(py)));
+        }
+        // Notifier and identity registry adapters arrive with the features that call them.
+        let _ = (&self.notifier, &self.identity_registry);
+        c
+    }
+}
+
+/// An open patient cabinet.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Cabinet {
+    inner: kabinet::Cabinet,
+}
+
+#[pymethods]
+impl Cabinet {
+    /// Opens the cabinet at `url` (`sqlite:///path.db` or `postgres://…`).
+    #[staticmethod]
+    #[pyo3(signature = (url, config = None))]
+    fn open(py: Python<'_>, url: String, config: Option<&Bound<'_, Config>>) -> PyResult<Self> {
+        let cfg = config.map(|c| c.get().to_core(py)).unwrap_or_default();
+        let locale = cfg.locale;
+        let inner = block_on(py, locale, async move {
+            kabinet::Cabinet::open(&url, cfg).await
+        })?;
+        Ok(Cabinet { inner })
+    }
+
+    /// A fresh in-memory SQLite cabinet with an ephemeral key, for tests and demos.
+    #[staticmethod]
+    #[pyo3(signature = (config = None))]
+    fn open_in_memory(py: Python<'_>, config: Option<&Bound<'_, Config>>) -> PyResult<Self> {
+        let cfg = config.map(|c| c.get().to_core(py)).unwrap_or_default();
+        let inner = block_on(py, cfg.locale, async move {
+            kabinet::Cabinet::open("sqlite::memory:", cfg).await
+        })?;
+        Ok(Cabinet { inner })
+    }
+
+    /// The operator context for trusted host code.
+    fn system(&self) -> SystemContext {
+        SystemContext {
+            inner: self.inner.system(),
+            locale: self.inner.locale(),
+        }
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    #[getter]
+    fn backend(&self) -> &'static str {
+        self.inner.backend().name()
+    }
+
+    /// Closes the database pool.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let inner = self.inner.clone();
+        block_on(py, self.inner.locale(), async move {
+            inner.close().await;
+            Ok(())
+        })
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _a: Py<PyAny>,
+        _b: Py<PyAny>,
+        _c: Py<PyAny>,
+    ) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Cabinet(backend={:?})", self.inner.backend().name())
+    }
+}
+
+/// Operator access: `patients`, `keys`.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct SystemContext {
+    inner: kabinet::SystemContext,
+    locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl SystemContext {
+    /// Patients' personal data.
+    #[getter]
+    fn patients(&self) -> crate::patients::Patients {
+        crate::patients::Patients::new(self.inner.patients(), self.locale)
+    }
+
+    /// Key management.
+    #[getter]
+    fn keys(&self) -> Keys {
+        Keys {
+            inner: self.inner.keys(),
+            locale: self.locale,
+        }
+    }
+}
+
+/// What a KEK rotation did.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct KeyRotationReport {
+    kek_id: String,
+    rewrapped: u64,
+    destroyed_skipped: u64,
+}
+
+#[pymethods]
+impl KeyRotationReport {
+    fn __repr__(&self) -> String {
+        format!(
+            "KeyRotationReport(kek_id={:?}, rewrapped={}, destroyed_skipped={})",
+            self.kek_id, self.rewrapped, self.destroyed_skipped
+        )
+    }
+}
+
+/// Key management.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Keys {
+    inner: kabinet::Keys,
+    locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl Keys {
+    /// Rotates the key-encryption key and re-wraps every data key (data is not re-encrypted).
+    fn rotate(&self, py: Python<'_>) -> PyResult<KeyRotationReport> {
+        let keys = self.inner.clone();
+        let r = block_on(py, self.locale, async move { keys.rotate().await })?;
+        Ok(KeyRotationReport {
+            kek_id: r.kek_id,
+            rewrapped: r.rewrapped,
+            destroyed_skipped: r.destroyed_skipped,
+        })
+    }
+}

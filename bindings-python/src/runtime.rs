@@ -1,0 +1,40 @@
+//! The one tokio runtime of the process, and running core futures with the GIL released.
+
+use std::future::Future;
+use std::sync::OnceLock;
+
+use pyo3::prelude::*;
+
+static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+
+fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("kabinet")
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            pyo3::exceptions::PyRuntimeError::new_err(format!(
+                "cannot start the Kabinet runtime: {e}"
+            ))
+        })?;
+    // If another thread won the race, its runtime is used and ours is dropped.
+    let _ = RUNTIME.set(rt);
+    RUNTIME
+        .get()
+        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("Kabinet runtime unavailable"))
+}
+
+/// Runs `fut` to completion on the runtime with the GIL released, converting core errors.
+pub(crate) fn block_on<T, F>(py: Python<'_>, locale: kabinet::Locale, fut: F) -> PyResult<T>
+where
+    F: Future<Output = kabinet::Result<T>> + Send,
+    T: Send,
+{
+    let rt = runtime()?;
+    py.detach(|| rt.block_on(fut))
+        .map_err(|e| crate::errors::to_py(e, locale))
+}
