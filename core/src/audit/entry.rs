@@ -1,0 +1,205 @@
+//! Journal entries and their canonical encoding (the Merkle leaf data).
+
+use time::OffsetDateTime;
+
+/// Kind of actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActorKind {
+    /// The patient themself.
+    Patient,
+    /// Clinic staff.
+    Staff,
+    /// A parent or legal representative acting for a ward (R20).
+    Proxy,
+    /// The operator or a background job.
+    System,
+    /// Someone not (yet) authenticated, e.g. a failed login.
+    Anonymous,
+}
+
+impl ActorKind {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::Patient => "patient",
+            ActorKind::Staff => "staff",
+            ActorKind::Proxy => "proxy",
+            ActorKind::System => "system",
+            ActorKind::Anonymous => "anonymous",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "patient" => ActorKind::Patient,
+            "staff" => ActorKind::Staff,
+            "proxy" => ActorKind::Proxy,
+            "system" => ActorKind::System,
+            "anonymous" => ActorKind::Anonymous,
+            _ => return None,
+        })
+    }
+}
+
+/// Who acted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Kind.
+    pub kind: ActorKind,
+    /// Account id of the patient, staff member or proxy; `None` for the system.
+    pub id: Option<String>,
+    /// For a proxy: the ward the proxy acts for.
+    pub on_behalf_of: Option<String>,
+}
+
+impl Actor {
+    /// The operator.
+    pub fn system() -> Self {
+        Actor { kind: ActorKind::System, id: None, on_behalf_of: None }
+    }
+}
+
+/// What was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Action {
+    /// Read personal or medical data.
+    Read,
+    /// Search (a lookup that reveals whether a record exists).
+    Search,
+    /// Create.
+    Create,
+    /// Update.
+    Update,
+    /// Delete or erase.
+    Delete,
+    /// Export (PDF, FHIR).
+    Export,
+    /// Share with a third party.
+    Share,
+    /// Successful login.
+    Login,
+    /// Failed login.
+    LoginFailed,
+    /// Logout.
+    Logout,
+    /// Key management.
+    KeyRotation,
+}
+
+impl Action {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Search => "search",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Export => "export",
+            Action::Share => "share",
+            Action::Login => "login",
+            Action::LoginFailed => "login_failed",
+            Action::Logout => "logout",
+            Action::KeyRotation => "key_rotation",
+        }
+    }
+}
+
+/// How it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Done.
+    Success,
+    /// Refused by authorization.
+    Denied,
+    /// Failed (e.g. an integrity error).
+    Failure,
+}
+
+impl Outcome {
+    /// Stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Denied => "denied",
+            Outcome::Failure => "failure",
+        }
+    }
+}
+
+/// One journal entry as stored: no medical content, only who, when, what and where.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuditEntry {
+    /// Position in the journal, from 0, gap-free.
+    pub seq: u64,
+    /// Time (UTC) in microseconds since the Unix epoch.
+    pub at_us: i64,
+    /// `patient`, `staff`, `proxy`, `system` or `anonymous`.
+    pub actor_kind: String,
+    /// Actor's account id.
+    pub actor_id: Option<String>,
+    /// Ward a proxy acted for.
+    pub on_behalf_of: Option<String>,
+    /// Patient the data belongs to.
+    pub patient_id: Option<String>,
+    /// Action name (`read`, `create`, …).
+    pub action: String,
+    /// Kind of data (`patient`, `document`, …).
+    pub resource_type: String,
+    /// Record id.
+    pub resource_id: Option<String>,
+    /// `success`, `denied` or `failure`.
+    pub outcome: String,
+    /// Client IP.
+    pub ip: Option<String>,
+    /// Client device id.
+    pub device_id: Option<String>,
+}
+
+impl AuditEntry {
+    /// The time as a date-time.
+    pub fn at(&self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.at_us) * 1000).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// The canonical leaf data: a domain tag, then every field in a fixed order, each
+    /// length-prefixed, with a presence byte for optional ones. Two different entries never
+    /// encode alike.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        fn put(out: &mut Vec<u8>, s: &str) {
+            let len = u32::try_from(s.len()).unwrap_or(u32::MAX);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+        fn put_opt(out: &mut Vec<u8>, s: &Option<String>) {
+            match s {
+                None => out.push(0),
+                Some(v) => {
+                    out.push(1);
+                    put(out, v);
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(160);
+        out.extend_from_slice(b"kabinet/audit-entry/v1");
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        out.extend_from_slice(&self.at_us.to_be_bytes());
+        put(&mut out, &self.actor_kind);
+        put_opt(&mut out, &self.actor_id);
+        put_opt(&mut out, &self.on_behalf_of);
+        put_opt(&mut out, &self.patient_id);
+        put(&mut out, &self.action);
+        put(&mut out, &self.resource_type);
+        put_opt(&mut out, &self.resource_id);
+        put(&mut out, &self.outcome);
+        put_opt(&mut out, &self.ip);
+        put_opt(&mut out, &self.device_id);
+        out
+    }
+
+    /// The Merkle leaf hash of this entry.
+    pub fn leaf_hash(&self) -> super::merkle::Hash {
+        super::merkle::leaf_hash(&self.canonical_bytes())
+    }
+}

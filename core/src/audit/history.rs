@@ -1,0 +1,86 @@
+//! The patient's access history (R5), read from the journal.
+
+use time::OffsetDateTime;
+
+use super::journal::entry_from_row;
+use crate::error::Result;
+use crate::i18n::Locale;
+use crate::store::{Conn, StorageError};
+
+/// One line of a patient's access history: who, when, from where, what on which data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessEntry {
+    /// Journal sequence number.
+    pub seq: u64,
+    /// When.
+    pub at: OffsetDateTime,
+    /// Who, for people: "you", "proxy", "clinic staff", "system" (localized).
+    pub who: String,
+    /// `patient`, `staff`, `proxy`, `system` or `anonymous`.
+    pub actor_kind: String,
+    /// The actor's account id.
+    pub actor_id: Option<String>,
+    /// Action (`read`, `create`, `login`, …).
+    pub action: String,
+    /// Kind of data.
+    pub resource_type: String,
+    /// Record id.
+    pub resource_id: Option<String>,
+    /// `success`, `denied` or `failure`.
+    pub outcome: String,
+    /// Client IP.
+    pub ip: Option<String>,
+    /// Client device id.
+    pub device_id: Option<String>,
+}
+
+fn who(locale: Locale, kind: &str, actor_id: Option<&str>, viewer: Option<&str>) -> String {
+    let key = match kind {
+        "patient" if actor_id.is_some() && actor_id == viewer => "who.you",
+        "patient" => "who.patient",
+        "staff" => "who.staff",
+        "proxy" => "who.proxy",
+        "anonymous" => "who.anonymous",
+        _ => "who.system",
+    };
+    crate::i18n::text(locale, key).to_owned()
+}
+
+/// Entries about `patient_id` at or after `since_us`, newest first, at most `limit`.
+pub(crate) async fn access_history(
+    conn: &mut Conn,
+    patient_id: &str,
+    since_us: i64,
+    limit: i64,
+    viewer: Option<&str>,
+    locale: Locale,
+) -> Result<Vec<AccessEntry>> {
+    let rows = sqlx::query(
+        "SELECT seq, at, actor_kind, actor_id, on_behalf_of, patient_id, action, resource_type, resource_id, outcome, \
+         ip, device_id, leaf_hash FROM audit_entries WHERE patient_id = $1 AND at >= $2 ORDER BY seq DESC LIMIT $3",
+    )
+    .bind(patient_id)
+    .bind(since_us)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .map_err(StorageError::from_sqlx)?;
+    rows.iter()
+        .map(|row| {
+            let (e, _) = entry_from_row(row)?;
+            Ok(AccessEntry {
+                seq: e.seq,
+                at: e.at(),
+                who: who(locale, &e.actor_kind, e.actor_id.as_deref(), viewer),
+                actor_kind: e.actor_kind,
+                actor_id: e.actor_id,
+                action: e.action,
+                resource_type: e.resource_type,
+                resource_id: e.resource_id,
+                outcome: e.outcome,
+                ip: e.ip,
+                device_id: e.device_id,
+            })
+        })
+        .collect()
+}

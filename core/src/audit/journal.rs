@@ -1,0 +1,208 @@
+//! Appending entries: ordered and gap-free across processes, in the caller's transaction.
+
+use sqlx::Row;
+
+use super::entry::{Action, AuditEntry, Outcome};
+use super::merkle::{Frontier, Hash};
+use super::signing::{HeadSigner, SignedTreeHead};
+use super::{AuditContext, Receipt};
+use crate::error::Result;
+use crate::store::{Backend, Conn, StorageError};
+
+/// What is being accessed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Access<'a> {
+    /// The patient whose data it is, if any.
+    pub patient_id: Option<&'a str>,
+    /// The action.
+    pub action: Action,
+    /// Kind of data.
+    pub resource_type: &'static str,
+    /// Record id.
+    pub resource_id: Option<&'a str>,
+}
+
+/// The journal: signs a tree head after every append.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    signer: HeadSigner,
+    backend: Backend,
+}
+
+fn sq(e: sqlx::Error) -> crate::Error {
+    StorageError::from_sqlx(e).into()
+}
+
+impl Journal {
+    pub(crate) fn new(signer: HeadSigner, backend: Backend) -> Self {
+        Journal { signer, backend }
+    }
+
+    pub(crate) fn signer(&self) -> &HeadSigner {
+        &self.signer
+    }
+
+    /// Appends one entry inside the caller's transaction and returns the receipt that
+    /// unlocks the patient's data key. The `audit_state` row is the lock that orders
+    /// appends: `SELECT … FOR UPDATE` on PostgreSQL; on SQLite the transaction already holds
+    /// the database write lock (`BEGIN IMMEDIATE`). If the transaction rolls back, the entry
+    /// goes with the change: there is never a change without its entry, nor a gap.
+    pub(crate) async fn record(
+        &self,
+        conn: &mut Conn,
+        ctx: &AuditContext,
+        access: Access<'_>,
+        outcome: Outcome,
+        at_us: i64,
+    ) -> Result<Receipt> {
+        let lock = match self.backend {
+            Backend::Postgres => "SELECT size, frontier FROM audit_state WHERE id = 1 FOR UPDATE",
+            Backend::Sqlite => "SELECT size, frontier FROM audit_state WHERE id = 1",
+        };
+        let row = sqlx::query(lock).fetch_one(&mut *conn).await.map_err(sq)?;
+        let size: i64 = row.try_get(0).map_err(sq)?;
+        let bytes: Vec<u8> = row.try_get(1).map_err(sq)?;
+        let mut frontier = Frontier::from_bytes(&bytes).ok_or(StorageError::Corrupt("audit frontier"))?;
+        let seq = u64::try_from(size).map_err(|_| StorageError::Corrupt("audit size"))?;
+        if frontier.size() != seq {
+            return Err(StorageError::Corrupt("audit frontier size").into());
+        }
+        let entry = AuditEntry {
+            seq,
+            at_us,
+            actor_kind: ctx.actor.kind.as_str().to_owned(),
+            actor_id: ctx.actor.id.clone(),
+            on_behalf_of: ctx.actor.on_behalf_of.clone(),
+            patient_id: access.patient_id.map(str::to_owned),
+            action: access.action.as_str().to_owned(),
+            resource_type: access.resource_type.to_owned(),
+            resource_id: access.resource_id.map(str::to_owned),
+            outcome: outcome.as_str().to_owned(),
+            ip: ctx.ip.clone(),
+            device_id: ctx.device_id.clone(),
+        };
+        let leaf = entry.leaf_hash();
+        frontier.push(leaf);
+        let head = self.signer.sign(seq + 1, frontier.root(), at_us);
+        sqlx::query(
+            "INSERT INTO audit_entries (seq, at, actor_kind, actor_id, on_behalf_of, patient_id, action, resource_type, \
+             resource_id, outcome, ip, device_id, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(size)
+        .bind(at_us)
+        .bind(&entry.actor_kind)
+        .bind(&entry.actor_id)
+        .bind(&entry.on_behalf_of)
+        .bind(&entry.patient_id)
+        .bind(&entry.action)
+        .bind(&entry.resource_type)
+        .bind(&entry.resource_id)
+        .bind(&entry.outcome)
+        .bind(&entry.ip)
+        .bind(&entry.device_id)
+        .bind(leaf.to_vec())
+        .execute(&mut *conn)
+        .await
+        .map_err(sq)?;
+        insert_head(conn, &head).await?;
+        sqlx::query("UPDATE audit_state SET size = $1, frontier = $2 WHERE id = 1")
+            .bind(size + 1)
+            .bind(frontier.to_bytes())
+            .execute(&mut *conn)
+            .await
+            .map_err(sq)?;
+        Ok(Receipt { patient_id: entry.patient_id.unwrap_or_default(), seq })
+    }
+}
+
+async fn insert_head(conn: &mut Conn, head: &SignedTreeHead) -> Result<()> {
+    sqlx::query("INSERT INTO audit_heads (size, root, at, signature) VALUES ($1, $2, $3, $4)")
+        .bind(i64::try_from(head.size).unwrap_or(i64::MAX))
+        .bind(head.root.to_vec())
+        .bind(head.at_us)
+        .bind(head.signature.to_vec())
+        .execute(conn)
+        .await
+        .map_err(sq)?;
+    Ok(())
+}
+
+/// Reads entries `[from, to)` ordered by `seq`, with their stored leaf hashes.
+pub(crate) async fn load_entries(conn: &mut Conn, from: u64, to: u64) -> Result<Vec<(AuditEntry, Vec<u8>)>> {
+    let rows = sqlx::query(
+        "SELECT seq, at, actor_kind, actor_id, on_behalf_of, patient_id, action, resource_type, resource_id, outcome, \
+         ip, device_id, leaf_hash FROM audit_entries WHERE seq >= $1 AND seq < $2 ORDER BY seq",
+    )
+    .bind(i64::try_from(from).unwrap_or(i64::MAX))
+    .bind(i64::try_from(to).unwrap_or(i64::MAX))
+    .fetch_all(conn)
+    .await
+    .map_err(sq)?;
+    rows.iter().map(entry_from_row).collect()
+}
+
+pub(crate) fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<(AuditEntry, Vec<u8>)> {
+    let seq: i64 = row.try_get(0).map_err(sq)?;
+    Ok((
+        AuditEntry {
+            seq: u64::try_from(seq).map_err(|_| StorageError::Corrupt("audit seq"))?,
+            at_us: row.try_get(1).map_err(sq)?,
+            actor_kind: row.try_get(2).map_err(sq)?,
+            actor_id: row.try_get(3).map_err(sq)?,
+            on_behalf_of: row.try_get(4).map_err(sq)?,
+            patient_id: row.try_get(5).map_err(sq)?,
+            action: row.try_get(6).map_err(sq)?,
+            resource_type: row.try_get(7).map_err(sq)?,
+            resource_id: row.try_get(8).map_err(sq)?,
+            outcome: row.try_get(9).map_err(sq)?,
+            ip: row.try_get(10).map_err(sq)?,
+            device_id: row.try_get(11).map_err(sq)?,
+        },
+        row.try_get(12).map_err(sq)?,
+    ))
+}
+
+/// Reads signed heads with `from <= size < to`, ordered by size.
+pub(crate) async fn load_heads(conn: &mut Conn, from: u64, to: u64) -> Result<Vec<SignedTreeHead>> {
+    let rows = sqlx::query("SELECT size, root, at, signature FROM audit_heads WHERE size >= $1 AND size < $2 ORDER BY size")
+        .bind(i64::try_from(from).unwrap_or(i64::MAX))
+        .bind(i64::try_from(to).unwrap_or(i64::MAX))
+        .fetch_all(conn)
+        .await
+        .map_err(sq)?;
+    rows.iter()
+        .map(|row| {
+            let size: i64 = row.try_get(0).map_err(sq)?;
+            let root: Vec<u8> = row.try_get(1).map_err(sq)?;
+            let sig: Vec<u8> = row.try_get(3).map_err(sq)?;
+            Ok(SignedTreeHead {
+                size: u64::try_from(size).map_err(|_| StorageError::Corrupt("head size"))?,
+                root: Hash::try_from(root.as_slice()).map_err(|_| StorageError::Corrupt("head root"))?,
+                at_us: row.try_get(2).map_err(sq)?,
+                signature: <[u8; 64]>::try_from(sig.as_slice()).map_err(|_| StorageError::Corrupt("head signature"))?,
+            })
+        })
+        .collect()
+}
+
+/// The journal's current size according to its state row.
+pub(crate) async fn current_size(conn: &mut Conn) -> Result<u64> {
+    let size: i64 = sqlx::query_scalar("SELECT size FROM audit_state WHERE id = 1").fetch_one(conn).await.map_err(sq)?;
+    u64::try_from(size).map_err(|_| StorageError::Corrupt("audit size").into())
+}
+
+/// All leaf hashes of the first `size` entries, recomputed from the entries' content.
+pub(crate) async fn recomputed_leaves(conn: &mut Conn, size: u64) -> Result<Vec<Hash>> {
+    let mut leaves = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    let mut from = 0;
+    while from < size {
+        let to = (from + 10_000).min(size);
+        let batch = load_entries(conn, from, to).await?;
+        if batch.len() as u64 != to - from {
+            return Err(super::AuditError::OutOfRange.into());
+        }
+        leaves.extend(batch.iter().map(|(e, _)| e.leaf_hash()));
+        from = to;
+    }
+    Ok(leaves)
+}

@@ -1,0 +1,99 @@
+//! Full verification of the journal: recompute every leaf from the stored content, rebuild
+//! the tree and check every signed head. Names the first bad entry.
+
+use std::collections::BTreeMap;
+
+use super::journal::{current_size, load_entries, load_heads};
+use super::merkle::Frontier;
+use super::signing::SignedTreeHead;
+use crate::error::Result;
+use crate::store::Conn;
+
+/// The result of [`crate::cabinet::Audit::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditReport {
+    /// True when every entry and every signed head checks out.
+    pub ok: bool,
+    /// Number of entries examined.
+    pub entries: u64,
+    /// The first entry (by sequence number) that is changed, missing, reordered, inserted or
+    /// not covered by a valid signed head.
+    pub first_bad_entry: Option<u64>,
+    /// What is wrong: `entry_changed`, `entry_missing`, `head_mismatch`, `bad_signature`,
+    /// `head_missing`, `unsigned_entries`, `state_mismatch`.
+    pub problem: Option<String>,
+    /// The latest signed head that verified.
+    pub signed_head: Option<SignedTreeHead>,
+}
+
+impl AuditReport {
+    fn bad(entries: u64, at: u64, problem: &str, head: Option<SignedTreeHead>) -> Self {
+        AuditReport { ok: false, entries, first_bad_entry: Some(at), problem: Some(problem.to_owned()), signed_head: head }
+    }
+}
+
+const BATCH: u64 = 10_000;
+
+/// Verifies the whole journal with `key`.
+pub(crate) async fn verify(conn: &mut Conn, key: &ed25519_dalek::VerifyingKey) -> Result<AuditReport> {
+    let state_size = current_size(conn).await?;
+    let max_seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_entries")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(crate::store::StorageError::from_sqlx)?;
+    let max_head: Option<i64> = sqlx::query_scalar("SELECT MAX(size) FROM audit_heads")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(crate::store::StorageError::from_sqlx)?;
+    let upper = [state_size, max_seq.map_or(0, |s| s.max(0) as u64 + 1), max_head.map_or(0, |s| s.max(0) as u64)]
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+
+    let mut frontier = Frontier::new();
+    let mut last_good: Option<SignedTreeHead> = None;
+    let mut expected = 0u64;
+    let mut from = 0u64;
+    while from < upper {
+        let to = (from + BATCH).min(upper);
+        let entries = load_entries(conn, from, to).await?;
+        let heads: BTreeMap<u64, SignedTreeHead> =
+            load_heads(conn, from + 1, to + 1).await?.into_iter().map(|h| (h.size, h)).collect();
+        for (entry, stored_leaf) in entries {
+            if entry.seq != expected {
+                return Ok(AuditReport::bad(expected, expected, "entry_missing", last_good));
+            }
+            let leaf = entry.leaf_hash();
+            if stored_leaf.as_slice() != leaf.as_slice() {
+                return Ok(AuditReport::bad(expected, entry.seq, "entry_changed", last_good));
+            }
+            frontier.push(leaf);
+            let size = entry.seq + 1;
+            match heads.get(&size) {
+                None => {
+                    let problem = if size > max_head.unwrap_or(0).max(0) as u64 { "unsigned_entries" } else { "head_missing" };
+                    return Ok(AuditReport::bad(size, entry.seq, problem, last_good));
+                }
+                Some(head) => {
+                    if head.verify(key).is_err() {
+                        return Ok(AuditReport::bad(size, entry.seq, "bad_signature", last_good));
+                    }
+                    if head.root != frontier.root() {
+                        return Ok(AuditReport::bad(size, entry.seq, "head_mismatch", last_good));
+                    }
+                    last_good = Some(head.clone());
+                }
+            }
+            expected = size;
+        }
+        if expected < to {
+            // Entries end before the heads or the state say they should.
+            return Ok(AuditReport::bad(expected, expected, "entry_missing", last_good));
+        }
+        from = to;
+    }
+    if expected != state_size {
+        return Ok(AuditReport::bad(expected, expected.min(state_size), "state_mismatch", last_good));
+    }
+    Ok(AuditReport { ok: true, entries: expected, first_bad_entry: None, problem: None, signed_head: last_good })
+}
