@@ -14,30 +14,16 @@ use kabinet::{Cabinet, Config, ErrorCode, Locale, NewPatient};
 #[allow(clippy::print_stdout)]
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args()
-        .nth(1)
-        .map_or_else(|| PathBuf::from("target/kabinet-demo"), PathBuf::from);
+    let dir = std::env::args().nth(1).map_or_else(|| PathBuf::from("target/kabinet-demo"), PathBuf::from);
     std::fs::create_dir_all(&dir)?;
     let db = dir.join("kabinet.db");
-    for stale in [
-        "kabinet.db",
-        "kabinet.db-wal",
-        "kabinet.db-shm",
-        "kabinet.db.keys",
-    ] {
+    for stale in ["kabinet.db", "kabinet.db-wal", "kabinet.db-shm", "kabinet.db.keys"] {
         let _ = std::fs::remove_file(dir.join(stale));
     }
     let url = format!("sqlite://{}", db.display());
     println!("== Kabinet demo ==");
     println!("Opening {url} (key file {}.keys, mode 0600)", db.display());
-    let cab = Cabinet::open(
-        &url,
-        Config {
-            locale: Locale::En,
-            ..Config::default()
-        },
-    )
-    .await?;
+    let cab = Cabinet::open(&url, Config { locale: Locale::En, ..Config::default() }).await?;
     let patients = cab.system().patients();
 
     let id = patients
@@ -81,20 +67,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         found("+79161234567")
     );
 
-    let cab = Cabinet::open(
-        &url,
-        Config {
-            locale: Locale::En,
-            ..Config::default()
-        },
-    )
-    .await?;
+    let cab = Cabinet::open(&url, Config { locale: Locale::En, ..Config::default() }).await?;
     let patients = cab.system().patients();
     let by_snils = patients.find_by_snils("11223344595").await?;
-    println!(
-        "4. Lookup by SNILS through the blind index: {}",
-        by_snils.as_deref().unwrap_or("none")
-    );
+    println!("4. Lookup by SNILS through the blind index: {}", by_snils.as_deref().unwrap_or("none"));
 
     let report = cab.system().keys().rotate().await?;
     println!(
@@ -104,28 +80,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         patients.get(&id).await?.given_name
     );
 
-    match patients
-        .create(NewPatient {
-            snils: Some("112-233-445 96".into()),
-            ..demo_child()
-        })
-        .await
-    {
-        Err(e) => println!(
-            "6. Bad input is refused with a typed error: [{}] {}",
-            e.code(),
-            e.message(Locale::En)
-        ),
+    match patients.create(NewPatient { snils: Some("112-233-445 96".into()), ..demo_child() }).await {
+        Err(e) => println!("6. Bad input is refused with a typed error: [{}] {}", e.code(), e.message(Locale::En)),
         Ok(_) => println!("6. unexpected: bad SNILS accepted"),
     }
 
     patients.erase(&id).await?;
     match patients.get(&id).await {
-        Err(e) => println!(
-            "7. Erased (crypto-shredding): reading now fails with [{}] {}",
-            e.code(),
-            e.message(Locale::En)
-        ),
+        Err(e) => {
+            println!("7. Erased (crypto-shredding): reading now fails with [{}] {}", e.code(), e.message(Locale::En))
+        }
         Ok(_) => println!("7. unexpected: erased data readable"),
     }
     cab.close().await;

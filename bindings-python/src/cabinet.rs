@@ -35,9 +35,7 @@ impl KeyProvider {
     /// A random key held in memory only: the data is unreadable after the process ends.
     #[staticmethod]
     fn ephemeral() -> Self {
-        KeyProvider {
-            inner: Arc::new(kabinet::crypto::EphemeralKeyProvider::new()),
-        }
+        KeyProvider { inner: Arc::new(kabinet::crypto::EphemeralKeyProvider::new()) }
     }
 
     fn __repr__(&self) -> &'static str {
@@ -59,11 +57,7 @@ impl Argon2Params {
     #[new]
     #[pyo3(signature = (memory_kib = 19456, iterations = 2, parallelism = 1))]
     fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Self {
-        Argon2Params {
-            memory_kib,
-            iterations,
-            parallelism,
-        }
+        Argon2Params { memory_kib, iterations, parallelism }
     }
     fn __repr__(&self) -> String {
         format!(
@@ -98,9 +92,8 @@ impl Config {
         password_hashing: Option<&Bound<'_, Argon2Params>>,
         max_connections: u32,
     ) -> PyResult<Self> {
-        let locale = kabinet::Locale::parse(locale).ok_or_else(|| {
-            crate::errors::to_py(kabinet::ConfigError::Locale.into(), kabinet::Locale::En)
-        })?;
+        let locale = kabinet::Locale::parse(locale)
+            .ok_or_else(|| crate::errors::to_py(kabinet::ConfigError::Locale.into(), kabinet::Locale::En))?;
         Ok(Config {
             key_provider: key_provider.map(|k| k.get().clone()),
             clock,
@@ -159,9 +152,7 @@ impl Cabinet {
     fn open(py: Python<'_>, url: String, config: Option<&Bound<'_, Config>>) -> PyResult<Self> {
         let cfg = config.map(|c| c.get().to_core(py)).unwrap_or_default();
         let locale = cfg.locale;
-        let inner = block_on(py, locale, async move {
-            kabinet::Cabinet::open(&url, cfg).await
-        })?;
+        let inner = block_on(py, locale, async move { kabinet::Cabinet::open(&url, cfg).await })?;
         Ok(Cabinet { inner })
     }
 
@@ -170,18 +161,13 @@ impl Cabinet {
     #[pyo3(signature = (config = None))]
     fn open_in_memory(py: Python<'_>, config: Option<&Bound<'_, Config>>) -> PyResult<Self> {
         let cfg = config.map(|c| c.get().to_core(py)).unwrap_or_default();
-        let inner = block_on(py, cfg.locale, async move {
-            kabinet::Cabinet::open("sqlite::memory:", cfg).await
-        })?;
+        let inner = block_on(py, cfg.locale, async move { kabinet::Cabinet::open("sqlite::memory:", cfg).await })?;
         Ok(Cabinet { inner })
     }
 
     /// The operator context for trusted host code.
     fn system(&self) -> SystemContext {
-        SystemContext {
-            inner: self.inner.system(),
-            locale: self.inner.locale(),
-        }
+        SystemContext { inner: self.inner.system(), locale: self.inner.locale() }
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -203,13 +189,7 @@ impl Cabinet {
         slf
     }
 
-    fn __exit__(
-        &self,
-        py: Python<'_>,
-        _a: Py<PyAny>,
-        _b: Py<PyAny>,
-        _c: Py<PyAny>,
-    ) -> PyResult<bool> {
+    fn __exit__(&self, py: Python<'_>, _a: Py<PyAny>, _b: Py<PyAny>, _c: Py<PyAny>) -> PyResult<bool> {
         self.close(py)?;
         Ok(false)
     }
@@ -237,10 +217,7 @@ impl SystemContext {
     /// Key management.
     #[getter]
     fn keys(&self) -> Keys {
-        Keys {
-            inner: self.inner.keys(),
-            locale: self.locale,
-        }
+        Keys { inner: self.inner.keys(), locale: self.locale }
     }
 }
 
@@ -275,10 +252,6 @@ impl Keys {
     fn rotate(&self, py: Python<'_>) -> PyResult<KeyRotationReport> {
         let keys = self.inner.clone();
         let r = block_on(py, self.locale, async move { keys.rotate().await })?;
-        Ok(KeyRotationReport {
-            kek_id: r.kek_id,
-            rewrapped: r.rewrapped,
-            destroyed_skipped: r.destroyed_skipped,
-        })
+        Ok(KeyRotationReport { kek_id: r.kek_id, rewrapped: r.rewrapped, destroyed_skipped: r.destroyed_skipped })
     }
 }

@@ -4,66 +4,21 @@ use kabinet::{ErrorCode, ErrorKind, Locale};
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
-pyo3::create_exception!(
-    kabinet,
-    KabinetError,
-    PyException,
-    "Base of every Kabinet error; has `.code` and `.message`."
-);
+pyo3::create_exception!(kabinet, KabinetError, PyException, "Base of every Kabinet error; has `.code` and `.message`.");
 pyo3::create_exception!(
     kabinet,
     ValidationError,
     KabinetError,
     "A field failed validation; has `.field` and `.reason`."
 );
-pyo3::create_exception!(
-    kabinet,
-    AuthenticationError,
-    KabinetError,
-    "Wrong credentials or codes, or a locked account."
-);
-pyo3::create_exception!(
-    kabinet,
-    SessionError,
-    KabinetError,
-    "Expired, revoked or blocked session."
-);
-pyo3::create_exception!(
-    kabinet,
-    PermissionDenied,
-    KabinetError,
-    "The caller may not do this."
-);
-pyo3::create_exception!(
-    kabinet,
-    NotFound,
-    KabinetError,
-    "The record does not exist or is not visible."
-);
-pyo3::create_exception!(
-    kabinet,
-    Conflict,
-    KabinetError,
-    "The operation clashes with the current state."
-);
-pyo3::create_exception!(
-    kabinet,
-    IntegrityError,
-    KabinetError,
-    "Stored data was tampered with or is damaged."
-);
-pyo3::create_exception!(
-    kabinet,
-    StorageError,
-    KabinetError,
-    "The database or key store failed."
-);
-pyo3::create_exception!(
-    kabinet,
-    ConfigError,
-    KabinetError,
-    "The configuration is wrong."
-);
+pyo3::create_exception!(kabinet, AuthenticationError, KabinetError, "Wrong credentials or codes, or a locked account.");
+pyo3::create_exception!(kabinet, SessionError, KabinetError, "Expired, revoked or blocked session.");
+pyo3::create_exception!(kabinet, PermissionDenied, KabinetError, "The caller may not do this.");
+pyo3::create_exception!(kabinet, NotFound, KabinetError, "The record does not exist or is not visible.");
+pyo3::create_exception!(kabinet, Conflict, KabinetError, "The operation clashes with the current state.");
+pyo3::create_exception!(kabinet, IntegrityError, KabinetError, "Stored data was tampered with or is damaged.");
+pyo3::create_exception!(kabinet, StorageError, KabinetError, "The database or key store failed.");
+pyo3::create_exception!(kabinet, ConfigError, KabinetError, "The configuration is wrong.");
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -111,8 +66,5 @@ pub(crate) fn to_py(e: kabinet::Error, locale: Locale) -> PyErr {
 
 /// A validation error raised before reaching the core (e.g. a malformed date).
 pub(crate) fn validation(field: &'static str, reason: kabinet::Reason) -> PyErr {
-    to_py(
-        kabinet::ValidationError::new(field, reason).into(),
-        Locale::En,
-    )
+    to_py(kabinet::ValidationError::new(field, reason).into(), Locale::En)
 }

@@ -38,18 +38,7 @@ impl NewPatient {
         phone: Option<String>,
         email: Option<String>,
     ) -> Self {
-        NewPatient {
-            surname,
-            given_name,
-            patronymic,
-            birth_date,
-            sex,
-            snils,
-            inn,
-            oms_policy,
-            phone,
-            email,
-        }
+        NewPatient { surname, given_name, patronymic, birth_date, sex, snils, inn, oms_policy, phone, email }
     }
 
     fn __repr__(&self) -> &'static str {
@@ -138,28 +127,18 @@ impl Patients {
     /// The id of the patient with this SNILS, or None.
     fn find_by_snils(&self, py: Python<'_>, snils: String) -> PyResult<Option<String>> {
         let pats = self.inner.clone();
-        block_on(
-            py,
-            self.locale,
-            async move { pats.find_by_snils(&snils).await },
-        )
+        block_on(py, self.locale, async move { pats.find_by_snils(&snils).await })
     }
 
     /// The id of the patient with this OMS policy (ENP), or None.
     fn find_by_oms_policy(&self, py: Python<'_>, oms_policy: String) -> PyResult<Option<String>> {
         let pats = self.inner.clone();
-        block_on(py, self.locale, async move {
-            pats.find_by_oms_policy(&oms_policy).await
-        })
+        block_on(py, self.locale, async move { pats.find_by_oms_policy(&oms_policy).await })
     }
 
     /// Erases a patient by destroying their data key (crypto-shredding).
     fn erase(&self, py: Python<'_>, patient_id: String) -> PyResult<()> {
         let pats = self.inner.clone();
-        block_on(
-            py,
-            self.locale,
-            async move { pats.erase(&patient_id).await },
-        )
+        block_on(py, self.locale, async move { pats.erase(&patient_id).await })
     }
 }

@@ -16,16 +16,10 @@ fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
         .thread_name("kabinet")
         .enable_all()
         .build()
-        .map_err(|e| {
-            pyo3::exceptions::PyRuntimeError::new_err(format!(
-                "cannot start the Kabinet runtime: {e}"
-            ))
-        })?;
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start the Kabinet runtime: {e}")))?;
     // If another thread won the race, its runtime is used and ours is dropped.
     let _ = RUNTIME.set(rt);
-    RUNTIME
-        .get()
-        .ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("Kabinet runtime unavailable"))
+    RUNTIME.get().ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("Kabinet runtime unavailable"))
 }
 
 /// Runs `fut` to completion on the runtime with the GIL released, converting core errors.
@@ -35,6 +29,5 @@ where
     T: Send,
 {
     let rt = runtime()?;
-    py.detach(|| rt.block_on(fut))
-        .map_err(|e| crate::errors::to_py(e, locale))
+    py.detach(|| rt.block_on(fut)).map_err(|e| crate::errors::to_py(e, locale))
 }

@@ -31,10 +31,7 @@ pub struct CabinetBuilder {
 
 impl CabinetBuilder {
     fn update(self: Arc<Self>, f: impl FnOnce(&mut Settings)) -> Arc<Self> {
-        f(&mut self
-            .settings
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner));
+        f(&mut self.settings.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         self
     }
 }
@@ -45,12 +42,7 @@ impl CabinetBuilder {
     #[uniffi::constructor]
     pub fn new(url: String) -> Arc<Self> {
         Arc::new(CabinetBuilder {
-            settings: Mutex::new(Settings {
-                url,
-                key: KeyChoice::Default,
-                locale: Locale::Ru,
-                max_connections: 8,
-            }),
+            settings: Mutex::new(Settings { url, key: KeyChoice::Default, locale: Locale::Ru, max_connections: 8 }),
         })
     }
 
@@ -71,9 +63,8 @@ impl CabinetBuilder {
 
     /// Language of messages: `"ru"` or `"en"`.
     pub fn locale(self: Arc<Self>, tag: String) -> Result<Arc<Self>, KabinetError> {
-        let locale = Locale::parse(&tag).ok_or_else(|| {
-            KabinetError::from_core(kabinet::ConfigError::Locale.into(), Locale::En)
-        })?;
+        let locale = Locale::parse(&tag)
+            .ok_or_else(|| KabinetError::from_core(kabinet::ConfigError::Locale.into(), Locale::En))?;
         Ok(self.update(|s| s.locale = locale))
     }
 
@@ -84,20 +75,16 @@ impl CabinetBuilder {
 
     /// Opens the cabinet.
     pub async fn build(&self) -> Result<Arc<Cabinet>, KabinetError> {
-        let s = self
-            .settings
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
+        let s = self.settings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         let err = |e: kabinet::Error| KabinetError::from_core(e, s.locale);
         let key_provider: Option<Arc<dyn kabinet::KeyProvider>> = match &s.key {
             KeyChoice::Default => None,
-            KeyChoice::File(p) => Some(Arc::new(
-                kabinet::crypto::LocalFileKeyProvider::open(p).map_err(|e| err(e.into()))?,
-            )),
-            KeyChoice::Passphrase(p) => Some(Arc::new(
-                kabinet::crypto::PassphraseKeyProvider::new(p).map_err(|e| err(e.into()))?,
-            )),
+            KeyChoice::File(p) => {
+                Some(Arc::new(kabinet::crypto::LocalFileKeyProvider::open(p).map_err(|e| err(e.into()))?))
+            }
+            KeyChoice::Passphrase(p) => {
+                Some(Arc::new(kabinet::crypto::PassphraseKeyProvider::new(p).map_err(|e| err(e.into()))?))
+            }
             KeyChoice::Ephemeral => Some(Arc::new(kabinet::crypto::EphemeralKeyProvider::new())),
         };
         let config = kabinet::Config {
@@ -114,9 +101,7 @@ impl CabinetBuilder {
 /// A fresh in-memory cabinet with an ephemeral key, for tests and demos.
 #[uniffi::export(async_runtime = "tokio")]
 pub async fn open_in_memory() -> Result<Arc<Cabinet>, KabinetError> {
-    let inner = kabinet::Cabinet::open_in_memory()
-        .await
-        .map_err(|e| KabinetError::from_core(e, Locale::Ru))?;
+    let inner = kabinet::Cabinet::open_in_memory().await.map_err(|e| KabinetError::from_core(e, Locale::Ru))?;
     Ok(Arc::new(Cabinet { inner }))
 }
 
@@ -130,10 +115,7 @@ pub struct Cabinet {
 impl Cabinet {
     /// The operator context for trusted host code.
     pub fn system(&self) -> Arc<SystemContext> {
-        Arc::new(SystemContext {
-            inner: self.inner.system(),
-            locale: self.inner.locale(),
-        })
+        Arc::new(SystemContext { inner: self.inner.system(), locale: self.inner.locale() })
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -175,16 +157,7 @@ impl SystemContext {
 
     /// Rotates the key-encryption key, re-wrapping every data key.
     pub async fn rotate_keys(&self) -> Result<KeyRotationReport, KabinetError> {
-        let r = self
-            .inner
-            .keys()
-            .rotate()
-            .await
-            .map_err(|e| KabinetError::from_core(e, self.locale))?;
-        Ok(KeyRotationReport {
-            kek_id: r.kek_id,
-            rewrapped: r.rewrapped,
-            destroyed_skipped: r.destroyed_skipped,
-        })
+        let r = self.inner.keys().rotate().await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        Ok(KeyRotationReport { kek_id: r.kek_id, rewrapped: r.rewrapped, destroyed_skipped: r.destroyed_skipped })
     }
 }

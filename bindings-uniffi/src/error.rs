@@ -9,12 +9,7 @@ use kabinet::{ErrorCode, ErrorKind, Locale};
 pub enum KabinetError {
     /// A field failed validation.
     #[error("{detail}")]
-    Validation {
-        code: String,
-        detail: String,
-        field: String,
-        reason: String,
-    },
+    Validation { code: String, detail: String, field: String, reason: String },
     /// Wrong credentials or codes, or a locked account.
     #[error("{detail}")]
     Authentication { code: String, detail: String },
@@ -53,38 +48,14 @@ impl KabinetError {
                 field: v.field.to_owned(),
                 reason: v.reason.as_str().to_owned(),
             },
-            (ErrorKind::Authentication, _) => KabinetError::Authentication {
-                code,
-                detail: message,
-            },
-            (ErrorKind::Session, _) => KabinetError::Session {
-                code,
-                detail: message,
-            },
-            (ErrorKind::PermissionDenied, _) => KabinetError::PermissionDenied {
-                code,
-                detail: message,
-            },
-            (ErrorKind::NotFound, _) => KabinetError::NotFound {
-                code,
-                detail: message,
-            },
-            (ErrorKind::Conflict, _) => KabinetError::Conflict {
-                code,
-                detail: message,
-            },
-            (ErrorKind::Integrity, _) => KabinetError::Integrity {
-                code,
-                detail: message,
-            },
-            (ErrorKind::Config, _) => KabinetError::Config {
-                code,
-                detail: message,
-            },
-            _ => KabinetError::Storage {
-                code,
-                detail: message,
-            },
+            (ErrorKind::Authentication, _) => KabinetError::Authentication { code, detail: message },
+            (ErrorKind::Session, _) => KabinetError::Session { code, detail: message },
+            (ErrorKind::PermissionDenied, _) => KabinetError::PermissionDenied { code, detail: message },
+            (ErrorKind::NotFound, _) => KabinetError::NotFound { code, detail: message },
+            (ErrorKind::Conflict, _) => KabinetError::Conflict { code, detail: message },
+            (ErrorKind::Integrity, _) => KabinetError::Integrity { code, detail: message },
+            (ErrorKind::Config, _) => KabinetError::Config { code, detail: message },
+            _ => KabinetError::Storage { code, detail: message },
         }
     }
 

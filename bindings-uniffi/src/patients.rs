@@ -57,12 +57,8 @@ impl Patients {
 }
 
 fn parse_date(s: &str) -> Result<time::Date, KabinetError> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).map_err(|_| {
-        KabinetError::validation(kabinet::ValidationError::new(
-            "birth_date",
-            kabinet::Reason::Format,
-        ))
-    })
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| KabinetError::validation(kabinet::ValidationError::new("birth_date", kabinet::Reason::Format)))
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -105,10 +101,7 @@ impl Patients {
 
     /// Finds a patient id by SNILS.
     pub async fn find_by_snils(&self, snils: String) -> Result<Option<String>, KabinetError> {
-        self.inner
-            .find_by_snils(&snils)
-            .await
-            .map_err(|e| self.err(e))
+        self.inner.find_by_snils(&snils).await.map_err(|e| self.err(e))
     }
 
     /// Erases a patient by destroying their data key.

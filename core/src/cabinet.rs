@@ -4,11 +4,10 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
+use crate::audit::{Audit, AuditContext, Journal};
 use crate::config::Config;
 use crate::crypto::keyring::{Keyring, SystemKey};
-use crate::crypto::{
-    BlindIndexer, EphemeralKeyProvider, KeyProvider, KeyRotationReport, LocalFileKeyProvider,
-};
+use crate::crypto::{BlindIndexer, EphemeralKeyProvider, KeyProvider, KeyRotationReport, LocalFileKeyProvider};
 use crate::error::Result;
 use crate::i18n::Locale;
 use crate::patients::Patients;
@@ -20,6 +19,7 @@ struct Inner {
     config: Config,
     keyring: Keyring,
     blind: BlindIndexer,
+    journal: Journal,
 }
 
 /// An open patient cabinet: a database, its keys and the host's integrations.
@@ -31,9 +31,7 @@ pub struct Cabinet {
 
 impl std::fmt::Debug for Cabinet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cabinet")
-            .field("backend", &self.inner.store.backend())
-            .finish_non_exhaustive()
+        f.debug_struct("Cabinet").field("backend", &self.inner.store.backend()).finish_non_exhaustive()
     }
 }
 
@@ -58,19 +56,10 @@ impl Cabinet {
         let store = Store::open(&url, config.max_connections).await?;
         let keyring = Keyring::new(provider);
         let now = to_micros(config.clock.now());
-        let blind = BlindIndexer::new(
-            keyring
-                .system_key(&store, SystemKey::BlindIndex, now)
-                .await?,
-        );
-        Ok(Cabinet {
-            inner: Arc::new(Inner {
-                store,
-                config,
-                keyring,
-                blind,
-            }),
-        })
+        let blind = BlindIndexer::new(keyring.system_key(&store, SystemKey::BlindIndex, now).await?);
+        let signer = crate::audit::HeadSigner::new(&keyring.system_key(&store, SystemKey::AuditSigning, now).await?);
+        let journal = Journal::new(signer, store.backend());
+        Ok(Cabinet { inner: Arc::new(Inner { store, config, keyring, blind, journal }) })
     }
 
     /// A fresh in-memory SQLite cabinet with an ephemeral key: for tests and demos.
@@ -110,6 +99,9 @@ impl Cabinet {
     pub(crate) fn blind_indexer(&self) -> &BlindIndexer {
         &self.inner.blind
     }
+    pub(crate) fn journal(&self) -> &Journal {
+        &self.inner.journal
+    }
 }
 
 /// Operator access: directory, keys, patients, journal. For trusted host code only.
@@ -121,14 +113,17 @@ pub struct SystemContext {
 impl SystemContext {
     /// Patients' personal data.
     pub fn patients(&self) -> Patients {
-        Patients::new(self.cab.clone())
+        Patients::new(self.cab.clone(), AuditContext::system())
+    }
+
+    /// The signed journal: verification, proofs, access histories, FHIR export.
+    pub fn audit(&self) -> Audit {
+        Audit::new(self.cab.clone())
     }
 
     /// Key management.
     pub fn keys(&self) -> Keys {
-        Keys {
-            cab: self.cab.clone(),
-        }
+        Keys { cab: self.cab.clone() }
     }
 }
 
@@ -141,9 +136,19 @@ pub struct Keys {
 impl Keys {
     /// Rotates the KEK and re-wraps every data key under it, without re-encrypting data.
     pub async fn rotate(&self) -> Result<KeyRotationReport> {
+        let report = self.cab.keyring().rotate(self.cab.store(), to_micros(self.cab.now())).await?;
+        let mut tx = self.cab.store().begin().await?;
+        let access = crate::audit::Access {
+            patient_id: None,
+            action: crate::audit::Action::KeyRotation,
+            resource_type: "kek",
+            resource_id: Some(&report.kek_id),
+        };
         self.cab
-            .keyring()
-            .rotate(self.cab.store(), to_micros(self.cab.now()))
-            .await
+            .journal()
+            .record(&mut tx, &AuditContext::system(), access, crate::audit::Outcome::Success, to_micros(self.cab.now()))
+            .await?;
+        tx.commit().await.map_err(crate::store::StorageError::from_sqlx)?;
+        Ok(report)
     }
 }

@@ -39,11 +39,7 @@ pub struct Argon2Params {
 
 impl Default for Argon2Params {
     fn default() -> Self {
-        Argon2Params {
-            memory_kib: 19_456,
-            iterations: 2,
-            parallelism: 1,
-        }
+        Argon2Params { memory_kib: 19_456, iterations: 2, parallelism: 1 }
     }
 }
 
@@ -95,10 +91,7 @@ impl Default for Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field(
-                "key_provider",
-                &self.key_provider.as_ref().map(|_| "<provider>"),
-            )
+            .field("key_provider", &self.key_provider.as_ref().map(|_| "<provider>"))
             .field("notifier", &self.notifier.is_some())
             .field("identity_registry", &self.identity_registry.is_some())
             .field("locale", &self.locale)

@@ -4,6 +4,7 @@
 //! Messages never contain personal data, SQL text or key material: low-level causes are
 //! kept as `#[source]` for the host's diagnostics and are never formatted into the text.
 
+use crate::audit::AuditError;
 use crate::config::ConfigError;
 use crate::crypto::CryptoError;
 use crate::i18n::Locale;
@@ -62,6 +63,9 @@ pub enum Error {
     /// The configuration is wrong.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A journal or proof check failed (S4).
+    #[error(transparent)]
+    Audit(#[from] AuditError),
     /// A record does not exist or is not visible to the caller.
     #[error("not found: {entity}")]
     NotFound {
@@ -83,6 +87,7 @@ impl ErrorCode for Error {
             Error::Crypto(e) => e.code(),
             Error::Storage(e) => e.code(),
             Error::Config(e) => e.code(),
+            Error::Audit(e) => e.code(),
             Error::NotFound { .. } => "not_found",
             Error::Conflict { code } => code,
         }
@@ -94,6 +99,7 @@ impl ErrorCode for Error {
             Error::Crypto(e) => e.kind(),
             Error::Storage(e) => e.kind(),
             Error::Config(e) => e.kind(),
+            Error::Audit(e) => e.kind(),
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Conflict { .. } => ErrorKind::Conflict,
         }
@@ -103,11 +109,7 @@ impl ErrorCode for Error {
         match self {
             Error::Validation(e) => e.message(locale),
             Error::NotFound { entity } => {
-                format!(
-                    "{}: {}",
-                    crate::i18n::text(locale, "not_found"),
-                    crate::i18n::entity(locale, entity)
-                )
+                format!("{}: {}", crate::i18n::text(locale, "not_found"), crate::i18n::entity(locale, entity))
             }
             other => crate::i18n::text(locale, other.code()).to_owned(),
         }

@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 mod cabinet;
 pub mod config;
 pub mod crypto;
@@ -30,6 +31,8 @@ pub mod patients;
 mod store;
 mod timeutil;
 
+pub use audit::Audit;
+pub use audit::{AccessEntry, AuditContext, AuditReport, SignedTreeHead};
 pub use cabinet::{Cabinet, Keys, SystemContext};
 pub use config::{Argon2Params, Clock, Config, ConfigError, SystemClock};
 pub use crypto::{CryptoError, KeyProvider, KeyRotationReport};

@@ -12,6 +12,5 @@ pub(crate) fn to_micros(t: OffsetDateTime) -> i64 {
 
 /// Back from microseconds; a value out of range is corrupt storage.
 pub(crate) fn from_micros(us: i64) -> Result<OffsetDateTime, StorageError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000)
-        .map_err(|_| StorageError::Corrupt("timestamp"))
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1_000).map_err(|_| StorageError::Corrupt("timestamp"))
 }

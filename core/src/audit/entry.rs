@@ -28,17 +28,6 @@ impl ActorKind {
             ActorKind::Anonymous => "anonymous",
         }
     }
-
-    pub(crate) fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "patient" => ActorKind::Patient,
-            "staff" => ActorKind::Staff,
-            "proxy" => ActorKind::Proxy,
-            "system" => ActorKind::System,
-            "anonymous" => ActorKind::Anonymous,
-            _ => return None,
-        })
-    }
 }
 
 /// Who acted.

@@ -1,6 +1,6 @@
 //! Journal entries as FHIR R4 `AuditEvent` resources.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
 use super::entry::AuditEntry;

@@ -164,12 +164,13 @@ pub(crate) fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<(AuditEntry, Vec
 
 /// Reads signed heads with `from <= size < to`, ordered by size.
 pub(crate) async fn load_heads(conn: &mut Conn, from: u64, to: u64) -> Result<Vec<SignedTreeHead>> {
-    let rows = sqlx::query("SELECT size, root, at, signature FROM audit_heads WHERE size >= $1 AND size < $2 ORDER BY size")
-        .bind(i64::try_from(from).unwrap_or(i64::MAX))
-        .bind(i64::try_from(to).unwrap_or(i64::MAX))
-        .fetch_all(conn)
-        .await
-        .map_err(sq)?;
+    let rows =
+        sqlx::query("SELECT size, root, at, signature FROM audit_heads WHERE size >= $1 AND size < $2 ORDER BY size")
+            .bind(i64::try_from(from).unwrap_or(i64::MAX))
+            .bind(i64::try_from(to).unwrap_or(i64::MAX))
+            .fetch_all(conn)
+            .await
+            .map_err(sq)?;
     rows.iter()
         .map(|row| {
             let size: i64 = row.try_get(0).map_err(sq)?;
@@ -187,22 +188,7 @@ pub(crate) async fn load_heads(conn: &mut Conn, from: u64, to: u64) -> Result<Ve
 
 /// The journal's current size according to its state row.
 pub(crate) async fn current_size(conn: &mut Conn) -> Result<u64> {
-    let size: i64 = sqlx::query_scalar("SELECT size FROM audit_state WHERE id = 1").fetch_one(conn).await.map_err(sq)?;
+    let size: i64 =
+        sqlx::query_scalar("SELECT size FROM audit_state WHERE id = 1").fetch_one(conn).await.map_err(sq)?;
     u64::try_from(size).map_err(|_| StorageError::Corrupt("audit size").into())
-}
-
-/// All leaf hashes of the first `size` entries, recomputed from the entries' content.
-pub(crate) async fn recomputed_leaves(conn: &mut Conn, size: u64) -> Result<Vec<Hash>> {
-    let mut leaves = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    let mut from = 0;
-    while from < size {
-        let to = (from + 10_000).min(size);
-        let batch = load_entries(conn, from, to).await?;
-        if batch.len() as u64 != to - from {
-            return Err(super::AuditError::OutOfRange.into());
-        }
-        leaves.extend(batch.iter().map(|(e, _)| e.leaf_hash()));
-        from = to;
-    }
-    Ok(leaves)
 }

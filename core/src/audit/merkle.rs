@@ -234,4 +234,3 @@ pub fn verify_consistency(size1: u64, size2: u64, root1: &Hash, root2: &Hash, pr
     }
     sn == 0 && &fr == root1 && &sr == root2
 }
-

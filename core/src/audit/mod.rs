@@ -22,11 +22,15 @@ mod verify;
 pub use entry::{Action, Actor, ActorKind, AuditEntry, Outcome};
 pub use error::AuditError;
 pub use history::AccessEntry;
-pub use proofs::{verify_consistency_proof, verify_inclusion_proof, ConsistencyProof, InclusionProof};
+pub use proofs::{ConsistencyProof, InclusionProof, verify_consistency_proof, verify_inclusion_proof};
 pub use signing::SignedTreeHead;
 pub use verify::AuditReport;
 
 pub(crate) use journal::{Access, Journal};
+pub(crate) use signing::HeadSigner;
+
+mod api;
+pub use api::Audit;
 
 /// Proof that a journal entry about one patient was appended in the current transaction.
 /// Only [`Journal::record`] creates one; the keyring hands out that patient's data key
@@ -70,5 +74,4 @@ impl AuditContext {
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
 mod merkle_tests;

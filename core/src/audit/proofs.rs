@@ -1,9 +1,9 @@
 //! Inclusion and consistency proofs that verify with only the public key and the proof.
 
+use super::AuditError;
 use super::entry::AuditEntry;
 use super::merkle::{self, Hash};
-use super::signing::{hex32, parse_public_key, SignedTreeHead};
-use super::AuditError;
+use super::signing::{SignedTreeHead, hex32, parse_public_key};
 
 /// Proof that `entry` is in the journal whose signed head is `head`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -39,7 +39,13 @@ fn hashes(path: &[HexHash]) -> Vec<Hash> {
 pub fn verify_inclusion_proof(public_key_pem: &str, proof: &InclusionProof) -> Result<(), AuditError> {
     let key = parse_public_key(public_key_pem)?;
     proof.head.verify(&key)?;
-    let ok = merkle::verify_inclusion(&proof.entry.leaf_hash(), proof.entry.seq, proof.head.size, &hashes(&proof.path), &proof.head.root);
+    let ok = merkle::verify_inclusion(
+        &proof.entry.leaf_hash(),
+        proof.entry.seq,
+        proof.head.size,
+        &hashes(&proof.path),
+        &proof.head.root,
+    );
     if ok { Ok(()) } else { Err(AuditError::BadProof) }
 }
 
@@ -48,7 +54,13 @@ pub fn verify_consistency_proof(public_key_pem: &str, proof: &ConsistencyProof) 
     let key = parse_public_key(public_key_pem)?;
     proof.old.verify(&key)?;
     proof.new.verify(&key)?;
-    let ok = merkle::verify_consistency(proof.old.size, proof.new.size, &proof.old.root, &proof.new.root, &hashes(&proof.path));
+    let ok = merkle::verify_consistency(
+        proof.old.size,
+        proof.new.size,
+        &proof.old.root,
+        &proof.new.root,
+        &hashes(&proof.path),
+    );
     if ok { Ok(()) } else { Err(AuditError::BadProof) }
 }
 

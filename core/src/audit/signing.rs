@@ -4,8 +4,8 @@ use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePublicKey, EncodePublicKey};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
-use super::merkle::Hash;
 use super::AuditError;
+use super::merkle::Hash;
 use crate::crypto::SecretKey;
 
 /// A signed statement "the journal had `size` entries with Merkle root `root` at `at_us`".
@@ -76,13 +76,16 @@ pub(crate) fn parse_public_key(pem: &str) -> Result<VerifyingKey, AuditError> {
     VerifyingKey::from_public_key_pem(pem.trim()).map_err(|_| AuditError::Malformed("public key"))
 }
 
-mod hex_bytes {
+pub(crate) mod hex_bytes {
     pub fn serialize<S: serde::Serializer>(v: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode(v))
     }
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
         let s: String = serde::Deserialize::deserialize(d)?;
-        hex::decode(s).ok().and_then(|v| v.try_into().ok()).ok_or_else(|| serde::de::Error::custom("expected 32 hex bytes"))
+        hex::decode(s)
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| serde::de::Error::custom("expected 32 hex bytes"))
     }
 }
 
@@ -92,7 +95,10 @@ mod hex_sig {
     }
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[u8; 64], D::Error> {
         let s: String = serde::Deserialize::deserialize(d)?;
-        hex::decode(s).ok().and_then(|v| v.try_into().ok()).ok_or_else(|| serde::de::Error::custom("expected 64 hex bytes"))
+        hex::decode(s)
+            .ok()
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| serde::de::Error::custom("expected 64 hex bytes"))
     }
 }
 

@@ -28,7 +28,13 @@ pub struct AuditReport {
 
 impl AuditReport {
     fn bad(entries: u64, at: u64, problem: &str, head: Option<SignedTreeHead>) -> Self {
-        AuditReport { ok: false, entries, first_bad_entry: Some(at), problem: Some(problem.to_owned()), signed_head: head }
+        AuditReport {
+            ok: false,
+            entries,
+            first_bad_entry: Some(at),
+            problem: Some(problem.to_owned()),
+            signed_head: head,
+        }
     }
 }
 
@@ -71,7 +77,8 @@ pub(crate) async fn verify(conn: &mut Conn, key: &ed25519_dalek::VerifyingKey) -
             let size = entry.seq + 1;
             match heads.get(&size) {
                 None => {
-                    let problem = if size > max_head.unwrap_or(0).max(0) as u64 { "unsigned_entries" } else { "head_missing" };
+                    let problem =
+                        if size > max_head.unwrap_or(0).max(0) as u64 { "unsigned_entries" } else { "head_missing" };
                     return Ok(AuditReport::bad(size, entry.seq, problem, last_good));
                 }
                 Some(head) => {

@@ -56,29 +56,15 @@ pub fn seal(key: &SecretKey, aad: &Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>,
 
 /// Decrypts a value sealed by [`seal`]; any change to the bytes or the place fails with
 /// [`CryptoError::Integrity`].
-pub fn open(
-    key: &SecretKey,
-    aad: &Aad<'_>,
-    sealed: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+pub fn open(key: &SecretKey, aad: &Aad<'_>, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     open_raw(key, &aad.encode(), sealed)
 }
 
-pub(crate) fn seal_raw(
-    key: &SecretKey,
-    aad: &[u8],
-    plaintext: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
+pub(crate) fn seal_raw(key: &SecretKey, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let mut nonce = [0u8; NONCE_LEN];
     super::random_bytes(&mut nonce);
     let body = cipher(key)?
-        .encrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: plaintext,
-                aad,
-            },
-        )
+        .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad })
         .map_err(|_| CryptoError::Internal("encrypt"))?;
     let mut out = Vec::with_capacity(1 + NONCE_LEN + body.len());
     out.push(VERSION);
@@ -87,25 +73,13 @@ pub(crate) fn seal_raw(
     Ok(out)
 }
 
-pub(crate) fn open_raw(
-    key: &SecretKey,
-    aad: &[u8],
-    sealed: &[u8],
-) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+pub(crate) fn open_raw(key: &SecretKey, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     if sealed.len() < 1 + NONCE_LEN + TAG_LEN || sealed[0] != VERSION {
         return Err(CryptoError::Integrity);
     }
-    let nonce: [u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN]
-        .try_into()
-        .map_err(|_| CryptoError::Integrity)?;
+    let nonce: [u8; NONCE_LEN] = sealed[1..1 + NONCE_LEN].try_into().map_err(|_| CryptoError::Integrity)?;
     cipher(key)?
-        .decrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: &sealed[1 + NONCE_LEN..],
-                aad,
-            },
-        )
+        .decrypt(&Nonce::from(nonce), Payload { msg: &sealed[1 + NONCE_LEN..], aad })
         .map(Zeroizing::new)
         .map_err(|_| CryptoError::Integrity)
 }

@@ -50,9 +50,9 @@ impl ErrorCode for CryptoError {
         match self {
             CryptoError::Integrity => ErrorKind::Integrity,
             CryptoError::KeyDestroyed => ErrorKind::NotFound,
-            CryptoError::KeyUnavailable
-            | CryptoError::KeyFile { .. }
-            | CryptoError::RotationUnsupported => ErrorKind::Config,
+            CryptoError::KeyUnavailable | CryptoError::KeyFile { .. } | CryptoError::RotationUnsupported => {
+                ErrorKind::Config
+            }
             CryptoError::Internal(_) => ErrorKind::Storage,
         }
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use sqlx::Row;
 
 use super::{CryptoError, KeyProvider, SecretKey};
+use crate::audit::Receipt;
 use crate::error::Result;
 use crate::store::{Conn, StorageError, Store};
 
@@ -25,12 +26,15 @@ pub struct KeyRotationReport {
 pub(crate) enum SystemKey {
     /// Blind index HMAC key.
     BlindIndex,
+    /// Ed25519 seed of the journal's tree-head signatures.
+    AuditSigning,
 }
 
 impl SystemKey {
     fn id(self) -> &'static str {
         match self {
             SystemKey::BlindIndex => "system:blind_index",
+            SystemKey::AuditSigning => "system:audit_signing",
         }
     }
 }
@@ -63,14 +67,7 @@ impl Keyring {
         Keyring { provider }
     }
 
-    async fn insert(
-        &self,
-        conn: &mut Conn,
-        id: &str,
-        purpose: &str,
-        key: &SecretKey,
-        now: i64,
-    ) -> Result<()> {
+    async fn insert(&self, conn: &mut Conn, id: &str, purpose: &str, key: &SecretKey, now: i64) -> Result<()> {
         let kek_id = self.provider.current_kek_id()?;
         let wrapped = self.provider.wrap(&kek_id, key, &context(id))?;
         sqlx::query("INSERT INTO wrapped_keys (id, purpose, kek_id, wrapped, created_at) VALUES ($1, $2, $3, $4, $5)")
@@ -95,26 +92,13 @@ impl Keyring {
         let kek_id: String = row.try_get(0).map_err(StorageError::from_sqlx)?;
         let wrapped: Option<Vec<u8>> = row.try_get(1).map_err(StorageError::from_sqlx)?;
         let wrapped = wrapped.ok_or(CryptoError::KeyDestroyed)?;
-        Ok(Some(self.provider.unwrap(
-            &kek_id,
-            &wrapped,
-            &context(id),
-        )?))
+        Ok(Some(self.provider.unwrap(&kek_id, &wrapped, &context(id))?))
     }
 
     /// Loads a system key, creating it on first use. Safe when several processes open a
     /// new database at once: the first insert wins and everyone reads it back.
-    pub(crate) async fn system_key(
-        &self,
-        store: &Store,
-        which: SystemKey,
-        now: i64,
-    ) -> Result<SecretKey> {
-        let mut conn = store
-            .pool()
-            .acquire()
-            .await
-            .map_err(StorageError::from_sqlx)?;
+    pub(crate) async fn system_key(&self, store: &Store, which: SystemKey, now: i64) -> Result<SecretKey> {
+        let mut conn = store.pool().acquire().await.map_err(StorageError::from_sqlx)?;
         if let Some(k) = self.load(&mut conn, which.id()).await? {
             return Ok(k);
         }
@@ -131,53 +115,41 @@ impl Keyring {
             }
             Err(crate::Error::Storage(e)) if e.unique_violation() => {
                 drop(tx);
-                let mut conn = store
-                    .pool()
-                    .acquire()
-                    .await
-                    .map_err(StorageError::from_sqlx)?;
-                self.load(&mut conn, which.id())
-                    .await?
-                    .ok_or(crate::Error::NotFound { entity: "data_key" })
+                let mut conn = store.pool().acquire().await.map_err(StorageError::from_sqlx)?;
+                self.load(&mut conn, which.id()).await?.ok_or(crate::Error::NotFound { entity: "data_key" })
             }
             Err(e) => Err(e),
         }
     }
 
-    /// Creates a patient's data key inside the caller's transaction.
-    pub(crate) async fn create_patient_key(
-        &self,
-        conn: &mut Conn,
-        patient_id: &str,
-        now: i64,
-    ) -> Result<SecretKey> {
+    /// Creates a patient's data key inside the caller's transaction; needs the receipt of the
+    /// journal entry for that patient.
+    pub(crate) async fn create_patient_key(&self, conn: &mut Conn, receipt: &Receipt, now: i64) -> Result<SecretKey> {
         let key = SecretKey::generate();
-        self.insert(conn, &patient_key_id(patient_id), "patient", &key, now)
-            .await?;
+        self.insert(conn, &patient_key_id(receipt.patient_id()), "patient", &key, now).await?;
         Ok(key)
     }
 
-    /// A patient's data key; [`CryptoError::KeyDestroyed`] after erasure.
-    pub(crate) async fn patient_key(&self, conn: &mut Conn, patient_id: &str) -> Result<SecretKey> {
-        self.load(conn, &patient_key_id(patient_id))
+    /// A patient's data key, only against the receipt of a journal entry for that patient;
+    /// [`CryptoError::KeyDestroyed`] after erasure.
+    pub(crate) async fn patient_key(&self, conn: &mut Conn, receipt: &Receipt) -> Result<SecretKey> {
+        self.load(conn, &patient_key_id(receipt.patient_id()))
             .await?
             .ok_or(crate::Error::NotFound { entity: "data_key" })
     }
 
     /// Destroys a patient's data key: the wrapped bytes are deleted, so every ciphertext
     /// under it becomes unreadable (crypto-shredding).
-    pub(crate) async fn destroy_patient_key(
-        &self,
-        conn: &mut Conn,
-        patient_id: &str,
-        now: i64,
-    ) -> Result<bool> {
-        let done = sqlx::query("UPDATE wrapped_keys SET wrapped = NULL, destroyed_at = $1 WHERE id = $2 AND wrapped IS NOT NULL")
-            .bind(now)
-            .bind(patient_key_id(patient_id))
-            .execute(conn)
-            .await
-            .map_err(StorageError::from_sqlx)?;
+    pub(crate) async fn destroy_patient_key(&self, conn: &mut Conn, receipt: &Receipt, now: i64) -> Result<bool> {
+        let patient_id = receipt.patient_id();
+        let done = sqlx::query(
+            "UPDATE wrapped_keys SET wrapped = NULL, destroyed_at = $1 WHERE id = $2 AND wrapped IS NOT NULL",
+        )
+        .bind(now)
+        .bind(patient_key_id(patient_id))
+        .execute(conn)
+        .await
+        .map_err(StorageError::from_sqlx)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -203,28 +175,25 @@ impl Keyring {
                 let ctx = context(&id);
                 let key = self.provider.unwrap(&old_kek, &wrapped, &ctx)?;
                 let rewrapped_bytes = self.provider.wrap(&kek_id, &key, &ctx)?;
-                sqlx::query("UPDATE wrapped_keys SET kek_id = $1, wrapped = $2, rotated_at = $3 WHERE id = $4 AND kek_id = $5")
-                    .bind(&kek_id)
-                    .bind(rewrapped_bytes)
-                    .bind(now)
-                    .bind(&id)
-                    .bind(&old_kek)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StorageError::from_sqlx)?;
+                sqlx::query(
+                    "UPDATE wrapped_keys SET kek_id = $1, wrapped = $2, rotated_at = $3 WHERE id = $4 AND kek_id = $5",
+                )
+                .bind(&kek_id)
+                .bind(rewrapped_bytes)
+                .bind(now)
+                .bind(&id)
+                .bind(&old_kek)
+                .execute(&mut *tx)
+                .await
+                .map_err(StorageError::from_sqlx)?;
                 rewrapped += 1;
             }
             tx.commit().await.map_err(StorageError::from_sqlx)?;
         }
-        let destroyed: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM wrapped_keys WHERE wrapped IS NULL")
-                .fetch_one(store.pool())
-                .await
-                .map_err(StorageError::from_sqlx)?;
-        Ok(KeyRotationReport {
-            kek_id,
-            rewrapped,
-            destroyed_skipped: u64::try_from(destroyed).unwrap_or(0),
-        })
+        let destroyed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wrapped_keys WHERE wrapped IS NULL")
+            .fetch_one(store.pool())
+            .await
+            .map_err(StorageError::from_sqlx)?;
+        Ok(KeyRotationReport { kek_id, rewrapped, destroyed_skipped: u64::try_from(destroyed).unwrap_or(0) })
     }
 }

@@ -13,9 +13,7 @@ pub use blind::{BlindIndexKind, BlindIndexer};
 pub use envelope::{Aad, open, seal};
 pub use error::CryptoError;
 pub use keyring::KeyRotationReport;
-pub use provider::{
-    EphemeralKeyProvider, KeyProvider, LocalFileKeyProvider, PassphraseKeyProvider,
-};
+pub use provider::{EphemeralKeyProvider, KeyProvider, LocalFileKeyProvider, PassphraseKeyProvider};
 pub use secret::SecretKey;
 
 /// Fills `buf` from the operating system's CSPRNG (through `rand`'s thread RNG, which is

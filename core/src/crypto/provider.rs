@@ -23,12 +23,7 @@ pub trait KeyProvider: Send + Sync {
     /// Wraps `key` under the KEK `kek_id`, bound to `context`.
     fn wrap(&self, kek_id: &str, key: &SecretKey, context: &[u8]) -> Result<Vec<u8>, CryptoError>;
     /// Unwraps a key wrapped by [`KeyProvider::wrap`]; a wrong KEK or context fails.
-    fn unwrap(
-        &self,
-        kek_id: &str,
-        wrapped: &[u8],
-        context: &[u8],
-    ) -> Result<SecretKey, CryptoError>;
+    fn unwrap(&self, kek_id: &str, wrapped: &[u8], context: &[u8]) -> Result<SecretKey, CryptoError>;
     /// Creates a new KEK, makes it current and returns its id. Older KEKs stay usable
     /// for unwrapping until the host retires them.
     fn rotate(&self) -> Result<String, CryptoError> {
@@ -45,10 +40,7 @@ struct KekRing {
 impl KekRing {
     fn single(key: SecretKey) -> Self {
         let id = kek_id_of(&key);
-        KekRing {
-            current: id.clone(),
-            keys: BTreeMap::from([(id, key)]),
-        }
+        KekRing { current: id.clone(), keys: BTreeMap::from([(id, key)]) }
     }
 
     fn wrap(&self, kek_id: &str, key: &SecretKey, context: &[u8]) -> Result<Vec<u8>, CryptoError> {
@@ -56,12 +48,7 @@ impl KekRing {
         seal_raw(kek, context, key.expose())
     }
 
-    fn unwrap(
-        &self,
-        kek_id: &str,
-        wrapped: &[u8],
-        context: &[u8],
-    ) -> Result<SecretKey, CryptoError> {
+    fn unwrap(&self, kek_id: &str, wrapped: &[u8], context: &[u8]) -> Result<SecretKey, CryptoError> {
         let kek = self.keys.get(kek_id).ok_or(CryptoError::KeyUnavailable)?;
         let raw = open_raw(kek, context, wrapped).map_err(|_| CryptoError::KeyUnavailable)?;
         SecretKey::from_slice(&raw).ok_or(CryptoError::Internal("wrapped key length"))
@@ -80,8 +67,7 @@ fn kek_id_of(key: &SecretKey) -> String {
 }
 
 fn read_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    lock.read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    lock.read().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A random KEK held only in memory; data sealed under it is unreadable after the process
@@ -93,9 +79,7 @@ pub struct EphemeralKeyProvider {
 impl EphemeralKeyProvider {
     /// A provider with a fresh random KEK.
     pub fn new() -> Self {
-        EphemeralKeyProvider {
-            ring: RwLock::new(KekRing::single(SecretKey::generate())),
-        }
+        EphemeralKeyProvider { ring: RwLock::new(KekRing::single(SecretKey::generate())) }
     }
 }
 
@@ -112,21 +96,13 @@ impl KeyProvider for EphemeralKeyProvider {
     fn wrap(&self, kek_id: &str, key: &SecretKey, context: &[u8]) -> Result<Vec<u8>, CryptoError> {
         read_lock(&self.ring).wrap(kek_id, key, context)
     }
-    fn unwrap(
-        &self,
-        kek_id: &str,
-        wrapped: &[u8],
-        context: &[u8],
-    ) -> Result<SecretKey, CryptoError> {
+    fn unwrap(&self, kek_id: &str, wrapped: &[u8], context: &[u8]) -> Result<SecretKey, CryptoError> {
         read_lock(&self.ring).unwrap(kek_id, wrapped, context)
     }
     fn rotate(&self) -> Result<String, CryptoError> {
         let key = SecretKey::generate();
         let id = kek_id_of(&key);
-        let mut ring = self
-            .ring
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut ring = self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         ring.keys.insert(id.clone(), key);
         ring.current = id.clone();
         Ok(id)
@@ -135,8 +111,7 @@ impl KeyProvider for EphemeralKeyProvider {
 
 impl std::fmt::Debug for EphemeralKeyProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EphemeralKeyProvider")
-            .finish_non_exhaustive()
+        f.debug_struct("EphemeralKeyProvider").finish_non_exhaustive()
     }
 }
 
@@ -156,23 +131,17 @@ impl PassphraseKeyProvider {
     /// Derives the KEK; takes a fraction of a second by design.
     pub fn new(passphrase: &str) -> Result<Self, CryptoError> {
         if passphrase.chars().count() < 12 {
-            return Err(CryptoError::KeyFile {
-                reason: "passphrase shorter than 12 characters",
-                source: None,
-            });
+            return Err(CryptoError::KeyFile { reason: "passphrase shorter than 12 characters", source: None });
         }
-        let params = argon2::Params::new(64 * 1024, 3, 1, Some(32))
-            .map_err(|_| CryptoError::Internal("argon2 params"))?;
-        let argon =
-            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let params =
+            argon2::Params::new(64 * 1024, 3, 1, Some(32)).map_err(|_| CryptoError::Internal("argon2 params"))?;
+        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut out = zeroize::Zeroizing::new([0u8; 32]);
         argon
             .hash_password_into(passphrase.as_bytes(), Self::SALT, out.as_mut())
             .map_err(|_| CryptoError::Internal("argon2 derive"))?;
         let key = SecretKey::from_slice(out.as_ref()).ok_or(CryptoError::Internal("kek length"))?;
-        Ok(PassphraseKeyProvider {
-            ring: KekRing::single(key),
-        })
+        Ok(PassphraseKeyProvider { ring: KekRing::single(key) })
     }
 }
 
@@ -183,21 +152,14 @@ impl KeyProvider for PassphraseKeyProvider {
     fn wrap(&self, kek_id: &str, key: &SecretKey, context: &[u8]) -> Result<Vec<u8>, CryptoError> {
         self.ring.wrap(kek_id, key, context)
     }
-    fn unwrap(
-        &self,
-        kek_id: &str,
-        wrapped: &[u8],
-        context: &[u8],
-    ) -> Result<SecretKey, CryptoError> {
+    fn unwrap(&self, kek_id: &str, wrapped: &[u8], context: &[u8]) -> Result<SecretKey, CryptoError> {
         self.ring.unwrap(kek_id, wrapped, context)
     }
 }
 
 impl std::fmt::Debug for PassphraseKeyProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PassphraseKeyProvider")
-            .field("kek_id", &self.ring.current)
-            .finish_non_exhaustive()
+        f.debug_struct("PassphraseKeyProvider").field("kek_id", &self.ring.current).finish_non_exhaustive()
     }
 }
 
@@ -225,10 +187,7 @@ struct KeyFileEntry {
 const KEY_FILE_FORMAT: &str = "kabinet-kek/1";
 
 fn key_file_error(reason: &'static str) -> impl FnOnce(std::io::Error) -> CryptoError {
-    move |e| CryptoError::KeyFile {
-        reason,
-        source: Some(Box::new(e)),
-    }
+    move |e| CryptoError::KeyFile { reason, source: Some(Box::new(e)) }
 }
 
 impl LocalFileKeyProvider {
@@ -244,10 +203,7 @@ impl LocalFileKeyProvider {
             }
             Err(e) => return Err(key_file_error("cannot stat key file")(e)),
         };
-        Ok(LocalFileKeyProvider {
-            path,
-            ring: RwLock::new(ring),
-        })
+        Ok(LocalFileKeyProvider { path, ring: RwLock::new(ring) })
     }
 
     /// The file's path.
@@ -259,60 +215,35 @@ impl LocalFileKeyProvider {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)
-                .map_err(key_file_error("cannot stat key file"))?
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(path).map_err(key_file_error("cannot stat key file"))?.permissions().mode();
             if mode & 0o077 != 0 {
-                return Err(CryptoError::KeyFile {
-                    reason: "key file is readable by group or others",
-                    source: None,
-                });
+                return Err(CryptoError::KeyFile { reason: "key file is readable by group or others", source: None });
             }
         }
-        let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(path).map_err(key_file_error("cannot read key file"))?,
-        );
-        let file: KeyFile = serde_json::from_str(&text).map_err(|e| CryptoError::KeyFile {
-            reason: "key file is not valid",
-            source: Some(Box::new(e)),
-        })?;
+        let text =
+            zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(key_file_error("cannot read key file"))?);
+        let file: KeyFile = serde_json::from_str(&text)
+            .map_err(|e| CryptoError::KeyFile { reason: "key file is not valid", source: Some(Box::new(e)) })?;
         if file.format != KEY_FILE_FORMAT {
-            return Err(CryptoError::KeyFile {
-                reason: "unknown key file format",
-                source: None,
-            });
+            return Err(CryptoError::KeyFile { reason: "unknown key file format", source: None });
         }
         let mut keys = BTreeMap::new();
         for entry in file.keys {
-            let raw = zeroize::Zeroizing::new(B64.decode(entry.key.as_bytes()).map_err(|_| {
-                CryptoError::KeyFile {
-                    reason: "key is not base64",
-                    source: None,
-                }
-            })?);
-            let key = SecretKey::from_slice(&raw).ok_or(CryptoError::KeyFile {
-                reason: "key is not 32 bytes",
-                source: None,
-            })?;
+            let raw = zeroize::Zeroizing::new(
+                B64.decode(entry.key.as_bytes())
+                    .map_err(|_| CryptoError::KeyFile { reason: "key is not base64", source: None })?,
+            );
+            let key = SecretKey::from_slice(&raw)
+                .ok_or(CryptoError::KeyFile { reason: "key is not 32 bytes", source: None })?;
             if kek_id_of(&key) != entry.id {
-                return Err(CryptoError::KeyFile {
-                    reason: "key does not match its id",
-                    source: None,
-                });
+                return Err(CryptoError::KeyFile { reason: "key does not match its id", source: None });
             }
             keys.insert(entry.id, key);
         }
         if !keys.contains_key(&file.current) {
-            return Err(CryptoError::KeyFile {
-                reason: "current key missing",
-                source: None,
-            });
+            return Err(CryptoError::KeyFile { reason: "current key missing", source: None });
         }
-        Ok(KekRing {
-            current: file.current,
-            keys,
-        })
+        Ok(KekRing { current: file.current, keys })
     }
 
     fn serialize(ring: &KekRing) -> Result<zeroize::Zeroizing<String>, CryptoError> {
@@ -322,14 +253,10 @@ impl LocalFileKeyProvider {
             keys: ring
                 .keys
                 .iter()
-                .map(|(id, k)| KeyFileEntry {
-                    id: id.clone(),
-                    key: B64.encode(k.expose()),
-                })
+                .map(|(id, k)| KeyFileEntry { id: id.clone(), key: B64.encode(k.expose()) })
                 .collect(),
         };
-        let text = serde_json::to_string_pretty(&file)
-            .map_err(|_| CryptoError::Internal("serialize key file"))?;
+        let text = serde_json::to_string_pretty(&file).map_err(|_| CryptoError::Internal("serialize key file"))?;
         for entry in file.keys {
             zeroize::Zeroize::zeroize(&mut { entry.key });
         }
@@ -344,16 +271,13 @@ impl LocalFileKeyProvider {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        options
-            .open(path)
-            .map_err(key_file_error("cannot create key file"))
+        options.open(path).map_err(key_file_error("cannot create key file"))
     }
 
     fn write_new(path: &Path, ring: &KekRing) -> Result<(), CryptoError> {
         let text = Self::serialize(ring)?;
         let mut f = Self::create_0600(path)?;
-        f.write_all(text.as_bytes())
-            .map_err(key_file_error("cannot write key file"))?;
+        f.write_all(text.as_bytes()).map_err(key_file_error("cannot write key file"))?;
         f.sync_all().map_err(key_file_error("cannot sync key file"))
     }
 
@@ -371,10 +295,7 @@ impl LocalFileKeyProvider {
             return;
         }
         if let Ok(fresh) = Self::load(&self.path) {
-            *self
-                .ring
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+            *self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
         }
     }
 }
@@ -387,20 +308,12 @@ impl KeyProvider for LocalFileKeyProvider {
         self.refresh_if_unknown(kek_id);
         read_lock(&self.ring).wrap(kek_id, key, context)
     }
-    fn unwrap(
-        &self,
-        kek_id: &str,
-        wrapped: &[u8],
-        context: &[u8],
-    ) -> Result<SecretKey, CryptoError> {
+    fn unwrap(&self, kek_id: &str, wrapped: &[u8], context: &[u8]) -> Result<SecretKey, CryptoError> {
         self.refresh_if_unknown(kek_id);
         read_lock(&self.ring).unwrap(kek_id, wrapped, context)
     }
     fn rotate(&self) -> Result<String, CryptoError> {
-        let mut ring = self
-            .ring
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut ring = self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         // Start from the file, in case another process rotated meanwhile.
         let mut next = Self::load(&self.path)?;
         let key = SecretKey::generate();
@@ -415,8 +328,6 @@ impl KeyProvider for LocalFileKeyProvider {
 
 impl std::fmt::Debug for LocalFileKeyProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalFileKeyProvider")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
+        f.debug_struct("LocalFileKeyProvider").field("path", &self.path).finish_non_exhaustive()
     }
 }

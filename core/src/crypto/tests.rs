@@ -5,12 +5,7 @@ use super::*;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 
 fn aad<'a>(table: &'a str, record: &'a str, field: &'a str, patient: &'a str) -> Aad<'a> {
-    Aad {
-        table,
-        record_id: record,
-        field,
-        patient_id: patient,
-    }
+    Aad { table, record_id: record, field, patient_id: patient }
 }
 
 #[test]
@@ -29,19 +24,13 @@ fn s2_envelope_round_trip_and_binding() {
         // Length prefixes keep ("ab","c") apart from ("a","bc").
         aad("patient", "sr1", "surname", "p1"),
     ] {
-        assert!(matches!(
-            open(&key, &other, &sealed),
-            Err(CryptoError::Integrity)
-        ));
+        assert!(matches!(open(&key, &other, &sealed), Err(CryptoError::Integrity)));
     }
     // Any flipped bit fails.
     for i in 0..sealed.len() {
         let mut t = sealed.clone();
         t[i] ^= 0x01;
-        assert!(
-            matches!(open(&key, &place, &t), Err(CryptoError::Integrity)),
-            "byte {i}"
-        );
+        assert!(matches!(open(&key, &place, &t), Err(CryptoError::Integrity)), "byte {i}");
     }
     // Wrong key, truncation and empty input fail.
     assert!(open(&SecretKey::generate(), &place, &sealed).is_err());
@@ -90,18 +79,12 @@ struct Case {
 /// 256-bit keys and 96-bit nonces (the only shape the envelope uses).
 #[test]
 fn s2_wycheproof_aes_256_gcm() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/vectors/wycheproof/aes_gcm_test.json"
-    ))
-    .unwrap();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/wycheproof/aes_gcm_test.json"))
+            .unwrap();
     let suite: Wycheproof = serde_json::from_str(&text).unwrap();
     let (mut valid, mut invalid) = (0, 0);
-    for g in suite
-        .groups
-        .iter()
-        .filter(|g| g.key_size == 256 && g.iv_size == 96 && g.tag_size == 128)
-    {
+    for g in suite.groups.iter().filter(|g| g.key_size == 256 && g.iv_size == 96 && g.tag_size == 128) {
         for c in &g.tests {
             let key = hex::decode(&c.key).unwrap();
             let cipher = aes_gcm::Aes256Gcm::new_from_slice(&key).unwrap();
@@ -110,25 +93,11 @@ fn s2_wycheproof_aes_256_gcm() {
             let msg = hex::decode(&c.msg).unwrap();
             let mut ct = hex::decode(&c.ct).unwrap();
             ct.extend(hex::decode(&c.tag).unwrap());
-            let opened = cipher.decrypt(
-                &nonce.into(),
-                Payload {
-                    msg: &ct,
-                    aad: &aad,
-                },
-            );
+            let opened = cipher.decrypt(&nonce.into(), Payload { msg: &ct, aad: &aad });
             match c.result.as_str() {
                 "valid" | "acceptable" => {
                     assert_eq!(opened.as_deref().ok(), Some(&msg[..]), "tcId {}", c.id);
-                    let sealed = cipher
-                        .encrypt(
-                            &nonce.into(),
-                            Payload {
-                                msg: &msg,
-                                aad: &aad,
-                            },
-                        )
-                        .unwrap();
+                    let sealed = cipher.encrypt(&nonce.into(), Payload { msg: &msg, aad: &aad }).unwrap();
                     assert_eq!(sealed, ct, "tcId {}", c.id);
                     valid += 1;
                 }
@@ -139,10 +108,7 @@ fn s2_wycheproof_aes_256_gcm() {
             }
         }
     }
-    assert!(
-        valid > 20 && invalid > 10,
-        "valid {valid} invalid {invalid}"
-    );
+    assert!(valid > 20 && invalid > 10, "valid {valid} invalid {invalid}");
 }
 
 #[test]
@@ -152,17 +118,11 @@ fn s2_blind_index_is_keyed_and_typed() {
     let b = BlindIndexer::new(SecretKey::generate());
     let x = a.index(BlindIndexKind::Snils, "11223344595");
     assert_eq!(x.len(), 32);
-    assert_eq!(
-        x,
-        BlindIndexer::new(k).index(BlindIndexKind::Snils, "11223344595")
-    );
+    assert_eq!(x, BlindIndexer::new(k).index(BlindIndexKind::Snils, "11223344595"));
     assert_ne!(x, b.index(BlindIndexKind::Snils, "11223344595"));
     assert_ne!(x, a.index(BlindIndexKind::Inn, "11223344595"));
     assert_ne!(x, a.index(BlindIndexKind::Snils, "11223344596"));
-    assert_eq!(
-        a.index(BlindIndexKind::Email, "A@x.ru"),
-        a.index(BlindIndexKind::Email, "a@x.ru")
-    );
+    assert_eq!(a.index(BlindIndexKind::Email, "A@x.ru"), a.index(BlindIndexKind::Email, "a@x.ru"));
 }
 
 #[test]
@@ -181,23 +141,14 @@ fn s2_local_key_file_is_private_and_reopens() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
     let dek = SecretKey::generate();
     let kek = p.current_kek_id().unwrap();
     let wrapped = p.wrap(&kek, &dek, b"ctx").unwrap();
     let again = LocalFileKeyProvider::open(&path).unwrap();
-    assert_eq!(
-        again.unwrap(&kek, &wrapped, b"ctx").unwrap().expose(),
-        dek.expose()
-    );
-    assert!(matches!(
-        again.unwrap(&kek, &wrapped, b"other"),
-        Err(CryptoError::KeyUnavailable)
-    ));
+    assert_eq!(again.unwrap(&kek, &wrapped, b"ctx").unwrap().expose(), dek.expose());
+    assert!(matches!(again.unwrap(&kek, &wrapped, b"other"), Err(CryptoError::KeyUnavailable)));
     // Rotation keeps old KEKs for unwrapping and persists the new one.
     let new = again.rotate().unwrap();
     assert_ne!(new, kek);
@@ -221,10 +172,7 @@ fn s2_key_file_readable_by_others_is_refused() {
     assert!(matches!(err, CryptoError::KeyFile { .. }));
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     std::fs::write(&path, "{not json").unwrap();
-    assert!(matches!(
-        LocalFileKeyProvider::open(&path),
-        Err(CryptoError::KeyFile { .. })
-    ));
+    assert!(matches!(LocalFileKeyProvider::open(&path), Err(CryptoError::KeyFile { .. })));
 }
 
 #[test]
@@ -236,12 +184,7 @@ fn s2_passphrase_provider_is_deterministic() {
     assert_ne!(a.current_kek_id().unwrap(), c.current_kek_id().unwrap());
     let dek = SecretKey::generate();
     let w = a.wrap(&a.current_kek_id().unwrap(), &dek, b"x").unwrap();
-    assert_eq!(
-        b.unwrap(&b.current_kek_id().unwrap(), &w, b"x")
-            .unwrap()
-            .expose(),
-        dek.expose()
-    );
+    assert_eq!(b.unwrap(&b.current_kek_id().unwrap(), &w, b"x").unwrap().expose(), dek.expose());
     assert!(c.unwrap(&a.current_kek_id().unwrap(), &w, b"x").is_err());
     assert!(matches!(a.rotate(), Err(CryptoError::RotationUnsupported)));
     assert!(PassphraseKeyProvider::new("short").is_err());

@@ -20,11 +20,7 @@ pub enum Locale {
 impl Locale {
     /// Parses `"ru"` or `"en"` (case-insensitive, region suffix ignored: `"en-GB"`).
     pub fn parse(tag: &str) -> Option<Locale> {
-        let lang = tag
-            .split(['-', '_'])
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        let lang = tag.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
         match lang.as_str() {
             "ru" => Some(Locale::Ru),
             "en" => Some(Locale::En),

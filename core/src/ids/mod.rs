@@ -11,11 +11,7 @@ pub use error::{Reason, ValidationError};
 pub use person::{Sex, email, person_name};
 
 /// Keeps the digits of `input`, allowing only the separators people type between them.
-fn digits_of(
-    field: &'static str,
-    input: &str,
-    allowed: &[char],
-) -> Result<Vec<u8>, ValidationError> {
+fn digits_of(field: &'static str, input: &str, allowed: &[char]) -> Result<Vec<u8>, ValidationError> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(ValidationError::new(field, Reason::Empty));
@@ -39,11 +35,7 @@ fn to_string(digits: &[u8]) -> String {
 }
 
 fn weighted_sum(digits: &[u8], weights: &[u32]) -> u32 {
-    digits
-        .iter()
-        .zip(weights)
-        .map(|(d, w)| u32::from(*d) * w)
-        .sum()
+    digits.iter().zip(weights).map(|(d, w)| u32::from(*d) * w).sum()
 }
 
 /// SNILS (insurance number of an individual account): 11 digits, the last two a checksum.

@@ -41,9 +41,7 @@ pub fn person_name(field: &'static str, input: &str) -> Result<String, Validatio
     if name.chars().count() > 100 {
         return Err(ValidationError::new(field, Reason::TooLong));
     }
-    let ok = name
-        .chars()
-        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.'))
+    let ok = name.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '’' | '.'))
         && name.chars().next().is_some_and(char::is_alphabetic);
     if !ok {
         return Err(ValidationError::new(field, Reason::Format));

@@ -5,6 +5,7 @@
 use sqlx::Row;
 use time::{Date, OffsetDateTime};
 
+use crate::audit::{Access, Action, AuditContext, Outcome};
 use crate::cabinet::Cabinet;
 use crate::crypto::{Aad, BlindIndexKind, CryptoError, SecretKey};
 use crate::error::{Error, Result};
@@ -76,9 +77,7 @@ pub struct Patient {
 
 impl std::fmt::Debug for Patient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Patient")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
+        f.debug_struct("Patient").field("id", &self.id).finish_non_exhaustive()
     }
 }
 
@@ -139,19 +138,10 @@ struct RowSealer<'a> {
 
 impl RowSealer<'_> {
     fn aad<'f>(&'f self, field: &'f str) -> Aad<'f> {
-        Aad {
-            table: TABLE,
-            record_id: self.id,
-            field,
-            patient_id: self.id,
-        }
+        Aad { table: TABLE, record_id: self.id, field, patient_id: self.id }
     }
     fn seal(&self, field: &str, value: &str) -> Result<Vec<u8>> {
-        Ok(crate::crypto::seal(
-            self.key,
-            &self.aad(field),
-            value.as_bytes(),
-        )?)
+        Ok(crate::crypto::seal(self.key, &self.aad(field), value.as_bytes())?)
     }
     fn seal_opt(&self, field: &str, value: &Option<String>) -> Result<Option<Vec<u8>>> {
         value.as_deref().map(|v| self.seal(field, v)).transpose()
@@ -165,15 +155,29 @@ impl RowSealer<'_> {
     }
 }
 
-/// Operator access to patients' personal data.
+/// Access to patients' personal data; every call is journaled as the context's actor.
 #[derive(Debug, Clone)]
 pub struct Patients {
     cab: Cabinet,
+    ctx: AuditContext,
+}
+
+fn access(patient_id: &str, action: Action) -> Access<'_> {
+    Access { patient_id: Some(patient_id), action, resource_type: TABLE, resource_id: Some(patient_id) }
 }
 
 impl Patients {
-    pub(crate) fn new(cab: Cabinet) -> Self {
-        Patients { cab }
+    pub(crate) fn new(cab: Cabinet, ctx: AuditContext) -> Self {
+        Patients { cab, ctx }
+    }
+
+    /// Journals a failed access in its own transaction (the failed operation's transaction
+    /// was rolled back); a failure to journal it is reported instead of the original error.
+    async fn journal_failure(&self, patient_id: &str, action: Action, now: i64) -> Result<()> {
+        let mut tx = self.cab.store().begin().await?;
+        self.cab.journal().record(&mut tx, &self.ctx, access(patient_id, action), Outcome::Failure, now).await?;
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        Ok(())
     }
 
     /// Creates a patient with a fresh data key. A SNILS, INN or ENP already on file is a
@@ -185,11 +189,12 @@ impl Patients {
         let bidx = self.cab.blind_indexer();
         let idx = |kind, v: &Option<String>| v.as_deref().map(|v| bidx.index(kind, v));
         let mut tx = self.cab.store().begin().await?;
-        let key = self
+        let receipt = self
             .cab
-            .keyring()
-            .create_patient_key(&mut tx, &id, to_micros(now))
+            .journal()
+            .record(&mut tx, &self.ctx, access(&id, Action::Create), Outcome::Success, to_micros(now))
             .await?;
+        let key = self.cab.keyring().create_patient_key(&mut tx, &receipt, to_micros(now)).await?;
         let s = RowSealer { key: &key, id: &id };
         let birth = c.birth_date.to_string();
         let result = sqlx::query(
@@ -221,9 +226,7 @@ impl Patients {
         match result {
             Ok(_) => {}
             Err(e) if e.unique_violation() => {
-                return Err(Error::Conflict {
-                    code: "patient.exists",
-                });
+                return Err(Error::Conflict { code: "patient.exists" });
             }
             Err(e) => return Err(e.into()),
         }
@@ -234,45 +237,42 @@ impl Patients {
     /// Reads and decrypts a patient. An erased patient fails with `crypto.key_destroyed`;
     /// a tampered or moved ciphertext with `crypto.integrity`.
     pub async fn get(&self, patient_id: &str) -> Result<Patient> {
-        let mut conn = self
-            .cab
-            .store()
-            .pool()
-            .acquire()
-            .await
-            .map_err(StorageError::from_sqlx)?;
+        let now = to_micros(self.cab.now());
+        match self.read(patient_id, now).await {
+            Err(Error::Crypto(CryptoError::Integrity)) => {
+                self.journal_failure(patient_id, Action::Read, now).await?;
+                Err(Error::Crypto(CryptoError::Integrity))
+            }
+            other => other,
+        }
+    }
+
+    async fn read(&self, patient_id: &str, now: i64) -> Result<Patient> {
+        let mut tx = self.cab.store().begin().await?;
         let row = sqlx::query(
             "SELECT surname, given_name, patronymic, birth_date, sex, snils, inn, enp, phone, email, created_at \
              FROM patients WHERE id = $1",
         )
         .bind(patient_id)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(StorageError::from_sqlx)?
         .ok_or(Error::NotFound { entity: "patient" })?;
-        let key = self
+        let receipt = self
             .cab
-            .keyring()
-            .patient_key(&mut conn, patient_id)
+            .journal()
+            .record(&mut tx, &self.ctx, access(patient_id, Action::Read), Outcome::Success, now)
             .await?;
-        let s = RowSealer {
-            key: &key,
-            id: patient_id,
-        };
-        let blob = |i: usize| -> Result<Option<Vec<u8>>> {
-            Ok(row.try_get(i).map_err(StorageError::from_sqlx)?)
-        };
-        let required = |i: usize| -> Result<Vec<u8>> {
-            blob(i)?.ok_or(Error::Storage(StorageError::Corrupt("missing field")))
-        };
+        let key = self.cab.keyring().patient_key(&mut tx, &receipt).await?;
+        let s = RowSealer { key: &key, id: patient_id };
+        let blob = |i: usize| -> Result<Option<Vec<u8>>> { Ok(row.try_get(i).map_err(StorageError::from_sqlx)?) };
+        let required =
+            |i: usize| -> Result<Vec<u8>> { blob(i)?.ok_or(Error::Storage(StorageError::Corrupt("missing field"))) };
         let birth = s.open("birth_date", &required(3)?)?;
-        let birth_date = Date::parse(
-            &birth,
-            time::macros::format_description!("[year]-[month]-[day]"),
-        )
-        .map_err(|_| StorageError::Corrupt("birth date"))?;
+        let birth_date = Date::parse(&birth, time::macros::format_description!("[year]-[month]-[day]"))
+            .map_err(|_| StorageError::Corrupt("birth date"))?;
         let created: i64 = row.try_get(10).map_err(StorageError::from_sqlx)?;
-        Ok(Patient {
+        let patient = Patient {
             id: patient_id.to_owned(),
             surname: s.open("surname", &required(0)?)?,
             given_name: s.open("given_name", &required(1)?)?,
@@ -285,7 +285,9 @@ impl Patients {
             phone: s.open_opt("phone", blob(8)?)?,
             email: s.open_opt("email", blob(9)?)?,
             created_at: from_micros(created)?,
-        })
+        };
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        Ok(patient)
     }
 
     /// Finds a patient by SNILS through its blind index.
@@ -298,6 +300,8 @@ impl Patients {
         self.find(BlindIndexKind::Enp, &ids::enp(enp)?).await
     }
 
+    /// Looks up by blind index; the lookup reveals whether someone is on file, so it is
+    /// journaled as a search concerning the patient found.
     async fn find(&self, kind: BlindIndexKind, normalized: &str) -> Result<Option<String>> {
         let column = match kind {
             BlindIndexKind::Snils => "SELECT id FROM patients WHERE snils_bidx = $1",
@@ -310,6 +314,16 @@ impl Patients {
             .fetch_optional(self.cab.store().pool())
             .await
             .map_err(StorageError::from_sqlx)?;
+        let now = to_micros(self.cab.now());
+        let mut tx = self.cab.store().begin().await?;
+        let what = Access {
+            patient_id: found.as_deref(),
+            action: Action::Search,
+            resource_type: TABLE,
+            resource_id: found.as_deref(),
+        };
+        self.cab.journal().record(&mut tx, &self.ctx, what, Outcome::Success, now).await?;
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
         Ok(found)
     }
 
@@ -330,10 +344,12 @@ impl Patients {
         if cleared.rows_affected() == 0 {
             return Err(Error::NotFound { entity: "patient" });
         }
-        self.cab
-            .keyring()
-            .destroy_patient_key(&mut tx, patient_id, now)
+        let receipt = self
+            .cab
+            .journal()
+            .record(&mut tx, &self.ctx, access(patient_id, Action::Delete), Outcome::Success, now)
             .await?;
+        self.cab.keyring().destroy_patient_key(&mut tx, &receipt, now).await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         Ok(())
     }

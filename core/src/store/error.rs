@@ -25,10 +25,9 @@ impl StorageError {
     /// Classifies a sqlx error.
     pub(crate) fn from_sqlx(e: sqlx::Error) -> Self {
         match e {
-            sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed => StorageError::Unavailable(e),
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+                StorageError::Unavailable(e)
+            }
             other => StorageError::Query(other),
         }
     }

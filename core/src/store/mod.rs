@@ -54,15 +54,9 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 impl Store {
     /// Connects, applies the engine's pragmas and runs pending migrations.
-    pub(crate) async fn open(
-        url: &DatabaseUrl,
-        max_connections: u32,
-    ) -> Result<Store, StorageError> {
+    pub(crate) async fn open(url: &DatabaseUrl, max_connections: u32) -> Result<Store, StorageError> {
         sqlx::any::install_default_drivers();
-        let options: AnyConnectOptions = url
-            .connect_url()
-            .parse()
-            .map_err(StorageError::Unavailable)?;
+        let options: AnyConnectOptions = url.connect_url().parse().map_err(StorageError::Unavailable)?;
         let backend = url.backend();
         let max = match (backend, url.is_memory()) {
             // Every connection to `:memory:` is a separate database: keep exactly one.
@@ -71,26 +65,14 @@ impl Store {
         };
         // One direct attempt first: a wrong host, database or file fails at once with a
         // clear error instead of after the pool's retry window.
-        let mut probe = AnyConnection::connect_with(&options)
-            .await
-            .map_err(StorageError::Unavailable)?;
-        Self::prepare(&mut probe, backend)
-            .await
-            .map_err(StorageError::Unavailable)?;
+        let mut probe = AnyConnection::connect_with(&options).await.map_err(StorageError::Unavailable)?;
+        Self::prepare(&mut probe, backend).await.map_err(StorageError::Unavailable)?;
         probe.close().await.map_err(StorageError::Unavailable)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .min_connections(u32::from(url.is_memory()))
-            .idle_timeout(if url.is_memory() {
-                None
-            } else {
-                Some(Duration::from_secs(600))
-            })
-            .max_lifetime(if url.is_memory() {
-                None
-            } else {
-                Some(Duration::from_secs(1800))
-            })
+            .idle_timeout(if url.is_memory() { None } else { Some(Duration::from_secs(600)) })
+            .max_lifetime(if url.is_memory() { None } else { Some(Duration::from_secs(1800)) })
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _meta| Box::pin(Self::prepare(conn, backend)))
             .connect_with(options)

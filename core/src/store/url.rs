@@ -31,14 +31,9 @@ impl DatabaseUrl {
 /// Parses and checks `url`; SQLite files are created if missing.
 pub(crate) fn parse(url: &str) -> Result<DatabaseUrl, ConfigError> {
     let url = url.trim();
-    if let Some(rest) = url
-        .strip_prefix("postgres://")
-        .or_else(|| url.strip_prefix("postgresql://"))
-    {
+    if let Some(rest) = url.strip_prefix("postgres://").or_else(|| url.strip_prefix("postgresql://")) {
         if rest.is_empty() {
-            return Err(ConfigError::Url {
-                reason: "missing host or database",
-            });
+            return Err(ConfigError::Url { reason: "missing host or database" });
         }
         return Ok(DatabaseUrl {
             backend: Backend::Postgres,
@@ -51,9 +46,7 @@ pub(crate) fn parse(url: &str) -> Result<DatabaseUrl, ConfigError> {
         let rest = rest.strip_prefix("//").unwrap_or(rest);
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         if path.is_empty() {
-            return Err(ConfigError::Url {
-                reason: "missing SQLite file path",
-            });
+            return Err(ConfigError::Url { reason: "missing SQLite file path" });
         }
         if path == ":memory:" {
             return Ok(DatabaseUrl {
@@ -63,16 +56,8 @@ pub(crate) fn parse(url: &str) -> Result<DatabaseUrl, ConfigError> {
                 sqlite_path: None,
             });
         }
-        let mode = if query.contains("mode=") {
-            String::new()
-        } else {
-            "mode=rwc".to_owned()
-        };
-        let sep = if query.is_empty() || mode.is_empty() {
-            ""
-        } else {
-            "&"
-        };
+        let mode = if query.contains("mode=") { String::new() } else { "mode=rwc".to_owned() };
+        let sep = if query.is_empty() || mode.is_empty() { "" } else { "&" };
         return Ok(DatabaseUrl {
             backend: Backend::Sqlite,
             connect: format!("sqlite://{path}?{query}{sep}{mode}"),
@@ -80,7 +65,5 @@ pub(crate) fn parse(url: &str) -> Result<DatabaseUrl, ConfigError> {
             sqlite_path: Some(path.into()),
         });
     }
-    Err(ConfigError::Url {
-        reason: "unsupported scheme: use sqlite:// or postgres://",
-    })
+    Err(ConfigError::Url { reason: "unsupported scheme: use sqlite:// or postgres://" })
 }

@@ -44,11 +44,7 @@ impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("kabinet.db").display());
-        TestDb {
-            backend: Backend::Sqlite,
-            url,
-            dir,
-        }
+        TestDb { backend: Backend::Sqlite, url, dir }
     }
 
     /// A new, empty PostgreSQL database; `None` only when skipping is explicitly asked for.
@@ -57,32 +53,17 @@ impl TestDb {
             eprintln!("PostgreSQL tests skipped: KABINET_SKIP_POSTGRES=1");
             return None;
         }
-        let admin =
-            std::env::var("KABINET_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned());
+        let admin = std::env::var("KABINET_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned());
         let name = format!("kt_{}", uuid::Uuid::new_v4().simple());
         let mut conn = sqlx::PgConnection::connect(&admin)
             .await
-            .unwrap_or_else(|e| {
-                panic!("PostgreSQL not reachable ({e}); start it or set KABINET_SKIP_POSTGRES=1")
-            });
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .unwrap();
+            .unwrap_or_else(|e| panic!("PostgreSQL not reachable ({e}); start it or set KABINET_SKIP_POSTGRES=1"));
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
         conn.close().await.unwrap();
-        let (base, query) = admin
-            .split_once('?')
-            .map_or((admin.as_str(), ""), |(b, q)| (b, q));
+        let (base, query) = admin.split_once('?').map_or((admin.as_str(), ""), |(b, q)| (b, q));
         let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
-        let url = if query.is_empty() {
-            format!("{base}/{name}")
-        } else {
-            format!("{base}/{name}?{query}")
-        };
-        Some(TestDb {
-            backend: Backend::Postgres,
-            url,
-            dir: tempfile::tempdir().unwrap(),
-        })
+        let url = if query.is_empty() { format!("{base}/{name}") } else { format!("{base}/{name}?{query}") };
+        Some(TestDb { backend: Backend::Postgres, url, dir: tempfile::tempdir().unwrap() })
     }
 
     pub fn key_path(&self) -> std::path::PathBuf {
@@ -91,9 +72,7 @@ impl TestDb {
 
     pub fn config(&self) -> Config {
         Config {
-            key_provider: Some(Arc::new(
-                LocalFileKeyProvider::open(self.key_path()).unwrap(),
-            )),
+            key_provider: Some(Arc::new(LocalFileKeyProvider::open(self.key_path()).unwrap())),
             ..Config::default()
         }
     }
@@ -111,11 +90,7 @@ impl TestDb {
     /// A raw pool for inspecting or tampering with stored bytes.
     pub async fn raw(&self) -> AnyPool {
         sqlx::any::install_default_drivers();
-        AnyPoolOptions::new()
-            .max_connections(2)
-            .connect(&self.url)
-            .await
-            .unwrap()
+        AnyPoolOptions::new().max_connections(2).connect(&self.url).await.unwrap()
     }
 
     /// The SQLite files (database, WAL) as bytes.
@@ -123,12 +98,7 @@ impl TestDb {
         let mut all = Vec::new();
         for entry in std::fs::read_dir(self.dir.path()).unwrap() {
             let path = entry.unwrap().path();
-            if path
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("kabinet.db")
-            {
+            if path.file_name().unwrap().to_string_lossy().starts_with("kabinet.db") {
                 all.extend(std::fs::read(path).unwrap());
             }
         }

@@ -1,6 +1,6 @@
 //! S4: RFC 6962 vectors and proof properties for the Merkle tree.
 
-use super::*;
+use super::merkle::*;
 
 fn h(s: &str) -> Hash {
     hex::decode(s).unwrap().try_into().unwrap()
@@ -117,7 +117,10 @@ fn s4_mutated_proofs_are_rejected() {
     assert!(!verify_inclusion(&leaves[idx], idx as u64, 13, &ext, &r));
     assert!(!verify_inclusion(&leaves[idx], idx as u64, 13, &[], &r));
     assert!(!verify_inclusion(&leaves[idx], idx as u64 + 1, 13, &path, &r));
-    assert!(!verify_inclusion(&leaves[idx], idx as u64, 14, &path, &r));
+    // A size that changes the path's shape fails. (Sizes with the same shape, like 13 and
+    // 14 for leaf 6, compute alike: the signed tree head is what binds size to root.)
+    assert!(!verify_inclusion(&leaves[idx], idx as u64, 8, &path, &r));
+    assert!(!verify_inclusion(&leaves[idx], idx as u64, 32, &path, &r));
     assert!(!verify_inclusion(&leaves[idx], 13, 13, &path, &r));
 
     let (m, n) = (5usize, 13usize);

@@ -1,0 +1,131 @@
+//! The operator's view of the journal: verify, public key, proofs, histories, FHIR export.
+
+use time::OffsetDateTime;
+
+use super::journal::{current_size, load_entries, load_heads};
+use super::proofs::to_hex_path;
+use super::{Access, SignedTreeHead};
+use super::{
+    AccessEntry, Action, AuditContext, AuditError, AuditReport, ConsistencyProof, InclusionProof, Outcome, merkle,
+};
+use crate::cabinet::Cabinet;
+use crate::error::Result;
+use crate::store::StorageError;
+use crate::timeutil::to_micros;
+
+/// The signed journal (S4), for trusted operator code.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    cab: Cabinet,
+}
+
+impl Audit {
+    pub(crate) fn new(cab: Cabinet) -> Self {
+        Audit { cab }
+    }
+
+    /// Recomputes every leaf and the tree, and checks every signed head. Names the first
+    /// bad entry if anything was changed, removed, reordered or inserted.
+    pub async fn verify(&self) -> Result<AuditReport> {
+        let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        super::verify::verify(&mut conn, &self.cab.journal().signer().verifying_key()).await
+    }
+
+    /// The journal's Ed25519 public key (PEM, SubjectPublicKeyInfo), to verify it elsewhere.
+    pub fn public_key(&self) -> String {
+        self.cab.journal().signer().public_key_pem()
+    }
+
+    /// The latest signed tree head, if any entry exists.
+    pub async fn latest_head(&self) -> Result<Option<SignedTreeHead>> {
+        let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        let size = current_size(&mut conn).await?;
+        Ok(load_heads(&mut conn, size, size + 1).await?.pop())
+    }
+
+    async fn stored_leaves(&self, size: u64) -> Result<Vec<merkle::Hash>> {
+        let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        let mut leaves = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        let mut from = 0;
+        while from < size {
+            let to = (from + 10_000).min(size);
+            for (_, leaf) in load_entries(&mut conn, from, to).await? {
+                leaves.push(merkle::Hash::try_from(leaf.as_slice()).map_err(|_| StorageError::Corrupt("leaf hash"))?);
+            }
+            from = to;
+        }
+        if leaves.len() as u64 != size {
+            return Err(AuditError::OutOfRange.into());
+        }
+        Ok(leaves)
+    }
+
+    async fn head(&self, size: u64) -> Result<SignedTreeHead> {
+        let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        load_heads(&mut conn, size, size + 1).await?.pop().ok_or_else(|| AuditError::OutOfRange.into())
+    }
+
+    /// Proof that entry `seq` is in the journal at its latest signed head.
+    pub async fn inclusion_proof(&self, seq: u64) -> Result<InclusionProof> {
+        let head = self.latest_head().await?.ok_or(AuditError::OutOfRange)?;
+        if seq >= head.size {
+            return Err(AuditError::OutOfRange.into());
+        }
+        let leaves = self.stored_leaves(head.size).await?;
+        let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        let (entry, _) = load_entries(&mut conn, seq, seq + 1).await?.pop().ok_or(AuditError::OutOfRange)?;
+        let index = usize::try_from(seq).map_err(|_| AuditError::OutOfRange)?;
+        Ok(InclusionProof { entry, path: to_hex_path(merkle::inclusion_path(index, &leaves)), head })
+    }
+
+    /// Proof that the journal at its latest head extends the journal of size `old_size`.
+    pub async fn consistency_proof(&self, old_size: u64) -> Result<ConsistencyProof> {
+        let new = self.latest_head().await?.ok_or(AuditError::OutOfRange)?;
+        if old_size == 0 || old_size > new.size {
+            return Err(AuditError::OutOfRange.into());
+        }
+        let old = self.head(old_size).await?;
+        let leaves = self.stored_leaves(new.size).await?;
+        let m = usize::try_from(old_size).map_err(|_| AuditError::OutOfRange)?;
+        Ok(ConsistencyProof { old, new, path: to_hex_path(merkle::consistency_proof(m, &leaves)) })
+    }
+
+    /// Who accessed `patient_id`'s data, newest first (R5). Reading it is journaled too.
+    pub async fn access_history(&self, patient_id: &str, since: Option<OffsetDateTime>) -> Result<Vec<AccessEntry>> {
+        access_history_as(&self.cab, &AuditContext::system(), patient_id, since, None).await
+    }
+
+    /// Entries `[from_seq, from_seq + limit)` as a FHIR R4 `Bundle` of `AuditEvent`s (JSON).
+    pub async fn export_fhir(&self, from_seq: u64, limit: u64) -> Result<String> {
+        let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        let entries: Vec<_> = load_entries(&mut conn, from_seq, from_seq.saturating_add(limit.min(10_000)))
+            .await?
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect();
+        Ok(super::fhir::bundle(&entries).to_string())
+    }
+}
+
+/// The access history of `patient_id`, read by `ctx` (journaled as a read of the history).
+pub(crate) async fn access_history_as(
+    cab: &Cabinet,
+    ctx: &AuditContext,
+    patient_id: &str,
+    since: Option<OffsetDateTime>,
+    viewer: Option<&str>,
+) -> Result<Vec<AccessEntry>> {
+    let now = to_micros(cab.now());
+    let mut tx = cab.store().begin().await?;
+    let access = Access {
+        patient_id: Some(patient_id),
+        action: Action::Read,
+        resource_type: "access_history",
+        resource_id: None,
+    };
+    cab.journal().record(&mut tx, ctx, access, Outcome::Success, now).await?;
+    let since_us = since.map_or(i64::MIN, to_micros);
+    let list = super::history::access_history(&mut tx, patient_id, since_us, 1000, viewer, cab.locale()).await?;
+    tx.commit().await.map_err(StorageError::from_sqlx)?;
+    Ok(list)
+}

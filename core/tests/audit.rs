@@ -1,0 +1,314 @@
+//! S4 / S6 / R5: the signed journal on both engines — every access journaled in the same
+//! transaction, tampering detected and located, proofs verifiable offline, gap-free under
+//! concurrency, access history, FHIR AuditEvent export.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use kabinet::audit::{AuditError, verify_consistency_proof, verify_inclusion_proof};
+use kabinet::{Cabinet, ErrorCode};
+use support::{TestDb, anna, boris};
+
+on_both!(
+    s4_every_access_is_journaled_in_order,
+    s4_failed_change_leaves_no_entry_and_no_gap,
+    s4_direct_sql_edit_is_detected,
+    s4_consistent_edit_of_entry_and_leaf_is_detected,
+    s4_deleted_entry_is_detected,
+    s4_swapped_pair_is_detected,
+    s4_inserted_entry_is_detected,
+    s4_forged_head_signature_is_detected,
+    s4_proofs_verify_with_only_the_public_key,
+    s4_concurrent_appends_from_many_connections_are_gap_free,
+    r5_access_history_newest_first,
+    s4_integrity_failure_is_journaled,
+    s4_fhir_audit_event_export,
+);
+
+async fn journal_rows(db: &TestDb) -> Vec<(i64, String, Option<String>, String)> {
+    let raw = db.raw().await;
+    sqlx::query_as("SELECT seq, action, patient_id, outcome FROM audit_entries ORDER BY seq")
+        .fetch_all(&raw)
+        .await
+        .unwrap()
+}
+
+async fn three_patients(cab: &Cabinet) -> Vec<String> {
+    let p = cab.system().patients();
+    let a = p.create(anna()).await.unwrap();
+    let b = p.create(boris()).await.unwrap();
+    p.get(&a).await.unwrap();
+    vec![a, b]
+}
+
+async fn s4_every_access_is_journaled_in_order(db: TestDb) {
+    let cab = db.open().await;
+    let ids = three_patients(&cab).await;
+    let p = cab.system().patients();
+    assert_eq!(p.find_by_snils("11223344595").await.unwrap().as_deref(), Some(ids[0].as_str()));
+    p.erase(&ids[1]).await.unwrap();
+    cab.system().keys().rotate().await.unwrap();
+    let rows = journal_rows(&db).await;
+    let actions: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(actions, ["create", "create", "read", "search", "delete", "key_rotation"]);
+    assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), (0..6).collect::<Vec<i64>>());
+    assert_eq!(rows[2].2.as_deref(), Some(ids[0].as_str()));
+    assert_eq!(rows[4].2.as_deref(), Some(ids[1].as_str()));
+    assert!(rows.iter().all(|r| r.3 == "success"));
+    let report = cab.system().audit().verify().await.unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.entries, 6);
+    assert_eq!(report.signed_head.as_ref().unwrap().size, 6);
+    // The journal holds no personal data in clear.
+    let raw = db.raw().await;
+    let dump: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, resource_type FROM audit_entries").fetch_all(&raw).await.unwrap();
+    assert!(!format!("{dump:?}").contains("Иванова"));
+}
+
+async fn s4_failed_change_leaves_no_entry_and_no_gap(db: TestDb) {
+    let cab = db.open().await;
+    let p = cab.system().patients();
+    p.create(anna()).await.unwrap();
+    // Same SNILS: the insert fails after the journal append; both roll back together.
+    let mut twin = boris();
+    twin.snils = anna().snils;
+    assert_eq!(p.create(twin).await.unwrap_err().code(), "patient.exists");
+    p.create(boris()).await.unwrap();
+    let rows = journal_rows(&db).await;
+    assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1]);
+    let report = cab.system().audit().verify().await.unwrap();
+    assert!(report.ok && report.entries == 2, "{report:?}");
+}
+
+async fn s4_direct_sql_edit_is_detected(db: TestDb) {
+    let cab = db.open().await;
+    three_patients(&cab).await;
+    let raw = db.raw().await;
+    sqlx::query("UPDATE audit_entries SET action = 'search' WHERE seq = 2").execute(&raw).await.unwrap();
+    let report = cab.system().audit().verify().await.unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.first_bad_entry, Some(2));
+    assert_eq!(report.problem.as_deref(), Some("entry_changed"));
+    assert_eq!(report.signed_head.unwrap().size, 2, "the last good head is reported");
+}
+
+async fn s4_consistent_edit_of_entry_and_leaf_is_detected(db: TestDb) {
+    let cab = db.open().await;
+    three_patients(&cab).await;
+    // An attacker who rewrites the entry and recomputes its stored leaf hash still cannot
+    // forge the signed roots.
+    let raw = db.raw().await;
+    let row: (i64, i64, String, Option<String>, Option<String>, Option<String>, String, String, Option<String>, String, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT seq, at, actor_kind, actor_id, on_behalf_of, patient_id, action, resource_type, resource_id, outcome, ip, device_id FROM audit_entries WHERE seq = 1")
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+    let forged = kabinet::audit::AuditEntry {
+        seq: 1,
+        at_us: row.1,
+        actor_kind: row.2,
+        actor_id: row.3,
+        on_behalf_of: row.4,
+        patient_id: row.5,
+        action: "read".into(),
+        resource_type: row.7,
+        resource_id: row.8,
+        outcome: row.9,
+        ip: row.10,
+        device_id: row.11,
+    };
+    sqlx::query("UPDATE audit_entries SET action = 'read', leaf_hash = $1 WHERE seq = 1")
+        .bind(forged.leaf_hash().to_vec())
+        .execute(&raw)
+        .await
+        .unwrap();
+    let report = cab.system().audit().verify().await.unwrap();
+    assert!(!report.ok);
+    assert_eq!((report.first_bad_entry, report.problem.as_deref()), (Some(1), Some("head_mismatch")));
+}
+
+async fn s4_deleted_entry_is_detected(db: TestDb) {
+    let cab = db.open().await;
+    three_patients(&cab).await;
+    let raw = db.raw().await;
+    sqlx::query("DELETE FROM audit_entries WHERE seq = 1").execute(&raw).await.unwrap();
+    let report = cab.system().audit().verify().await.unwrap();
+    assert!(!report.ok);
+    assert_eq!((report.first_bad_entry, report.problem.as_deref()), (Some(1), Some("entry_missing")));
+    // Deleting the tail entry and its head is caught by the state row.
+    let db2 = db;
+    sqlx::query("DELETE FROM audit_entries WHERE seq >= 1").execute(&raw).await.unwrap();
+    sqlx::query("DELETE FROM audit_heads WHERE size >= 2").execute(&raw).await.unwrap();
+    let report = cab.system().audit().verify().await.unwrap();
+    assert!(!report.ok, "{report:?}");
+    assert_eq!(report.first_bad_entry, Some(1));
+    drop(db2);
+}
+
+async fn s4_swapped_pair_is_detected(db: TestDb) {
+    let cab = db.open().await;
+    three_patients(&cab).await;
+    let raw = db.raw().await;
+    // Swap entries 0 and 2 wholesale (content and stored leaf hash), keeping their numbers.
+    sqlx::query("UPDATE audit_entries SET seq = 100 WHERE seq = 0").execute(&raw).await.unwrap();
+    sqlx::query("UPDATE audit_entries SET seq = 0 WHERE seq = 2").execute(&raw).await.unwrap();
+    sqlx::query("UPDATE audit_entries SET seq = 2 WHERE seq = 100").execute(&raw).await.unwrap();
+    let report = cab.system().audit().verify().await.unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.first_bad_entry, Some(0), "{report:?}");
+}
+
+async fn s4_inserted_entry_is_detected(db: TestDb) {
+    let cab = db.open().await;
+    three_patients(&cab).await;
+    let raw = db.raw().await;
+    sqlx::query(
+        "INSERT INTO audit_entries (seq, at, actor_kind, action, resource_type, outcome, leaf_hash) \
+         VALUES (3, 0, 'system', 'read', 'patients', 'success', $1)",
+    )
+    .bind(vec![0u8; 32])
+    .execute(&raw)
+    .await
+    .unwrap();
+    let report = cab.system().audit().verify().await.unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.first_bad_entry, Some(3), "{report:?}");
+}
+
+async fn s4_forged_head_signature_is_detected(db: TestDb) {
+    let cab = db.open().await;
+    three_patients(&cab).await;
+    let raw = db.raw().await;
+    let mut sig: Vec<u8> =
+        sqlx::query_scalar("SELECT signature FROM audit_heads WHERE size = 2").fetch_one(&raw).await.unwrap();
+    sig[10] ^= 1;
+    sqlx::query("UPDATE audit_heads SET signature = $1 WHERE size = 2").bind(sig).execute(&raw).await.unwrap();
+    let report = cab.system().audit().verify().await.unwrap();
+    assert_eq!((report.ok, report.first_bad_entry, report.problem.as_deref()), (false, Some(1), Some("bad_signature")));
+}
+
+async fn s4_proofs_verify_with_only_the_public_key(db: TestDb) {
+    let cab = db.open().await;
+    three_patients(&cab).await;
+    let p = cab.system().patients();
+    for _ in 0..4 {
+        p.find_by_snils("11223344595").await.unwrap();
+    }
+    let audit = cab.system().audit();
+    let key = audit.public_key();
+    assert!(key.starts_with("-----BEGIN PUBLIC KEY-----"));
+    for seq in 0..7 {
+        let proof = audit.inclusion_proof(seq).await.unwrap();
+        // Through JSON, as it would travel to an outside verifier.
+        let json = serde_json::to_string(&proof).unwrap();
+        let back: kabinet::audit::InclusionProof = serde_json::from_str(&json).unwrap();
+        verify_inclusion_proof(&key, &back).unwrap();
+        let mut bad = back.clone();
+        bad.entry.action = "delete".into();
+        assert_eq!(verify_inclusion_proof(&key, &bad), Err(AuditError::BadProof));
+        if let Some(first) = bad.path.first_mut() {
+            let mut good = back.clone();
+            good.path[0].0[0] ^= 1;
+            assert_eq!(verify_inclusion_proof(&key, &good), Err(AuditError::BadProof));
+            let _ = first;
+        }
+    }
+    for old in 1..=7 {
+        let proof = audit.consistency_proof(old).await.unwrap();
+        verify_consistency_proof(&key, &proof).unwrap();
+        let mut bad = proof.clone();
+        bad.old.size += 1;
+        assert!(verify_consistency_proof(&key, &bad).is_err());
+    }
+    assert_eq!(audit.inclusion_proof(99).await.unwrap_err().code(), "audit.out_of_range");
+    // Another deployment's key does not verify this journal's heads.
+    let other = Cabinet::open_in_memory().await.unwrap().system().audit().public_key();
+    let proof = audit.inclusion_proof(0).await.unwrap();
+    assert_eq!(verify_inclusion_proof(&other, &proof), Err(AuditError::BadSignature));
+    assert_eq!(verify_inclusion_proof("not a key", &proof), Err(AuditError::Malformed("public key")));
+}
+
+async fn s4_concurrent_appends_from_many_connections_are_gap_free(db: TestDb) {
+    // Four independent cabinets (four pools, as four processes would have) append at once.
+    let first = db.open().await;
+    let mut cabs = vec![first];
+    for _ in 0..3 {
+        cabs.push(db.open().await);
+    }
+    let mut tasks = Vec::new();
+    for (i, cab) in cabs.iter().enumerate() {
+        let cab = cab.clone();
+        tasks.push(tokio::spawn(async move {
+            let p = cab.system().patients();
+            for j in 0..10 {
+                let mut person = boris();
+                person.snils = None;
+                person.phone = None;
+                person.given_name = format!("Борис{}", ["а", "б", "в", "г"][i]);
+                let id = p.create(person).await.unwrap();
+                if j % 2 == 0 {
+                    p.get(&id).await.unwrap();
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rows = journal_rows(&db).await;
+    assert_eq!(rows.len(), 4 * 15);
+    assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), (0..60).collect::<Vec<i64>>());
+    let report = cabs[0].system().audit().verify().await.unwrap();
+    assert!(report.ok && report.entries == 60, "{report:?}");
+}
+
+async fn r5_access_history_newest_first(db: TestDb) {
+    let cab = db.open().await;
+    let ids = three_patients(&cab).await;
+    let audit = cab.system().audit();
+    let history = audit.access_history(&ids[0], None).await.unwrap();
+    let actions: Vec<&str> = history.iter().map(|e| e.action.as_str()).collect();
+    // The read of the history is itself journaled (and is the newest entry).
+    assert_eq!(actions, ["read", "read", "create"]);
+    assert_eq!(history[0].resource_type, "access_history");
+    assert!(history.iter().all(|e| e.actor_kind == "system" && e.who == "система"));
+    assert!(history.windows(2).all(|w| w[0].seq > w[1].seq));
+    let other = audit.access_history(&ids[1], None).await.unwrap();
+    assert!(other.iter().all(|e| e.seq != history[1].seq), "histories do not mix patients");
+    let future = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    let later = audit.access_history(&ids[0], Some(future)).await.unwrap();
+    assert!(later.is_empty());
+}
+
+async fn s4_integrity_failure_is_journaled(db: TestDb) {
+    let cab = db.open().await;
+    let id = cab.system().patients().create(anna()).await.unwrap();
+    let raw = db.raw().await;
+    let mut blob: Vec<u8> =
+        sqlx::query_scalar("SELECT surname FROM patients WHERE id = $1").bind(&id).fetch_one(&raw).await.unwrap();
+    blob[5] ^= 1;
+    sqlx::query("UPDATE patients SET surname = $1 WHERE id = $2").bind(blob).bind(&id).execute(&raw).await.unwrap();
+    assert_eq!(cab.system().patients().get(&id).await.unwrap_err().code(), "crypto.integrity");
+    let rows = journal_rows(&db).await;
+    let last = rows.last().unwrap();
+    assert_eq!((last.1.as_str(), last.2.as_deref(), last.3.as_str()), ("read", Some(id.as_str()), "failure"));
+    assert!(cab.system().audit().verify().await.unwrap().ok);
+}
+
+async fn s4_fhir_audit_event_export(db: TestDb) {
+    let cab = db.open().await;
+    three_patients(&cab).await;
+    let json: serde_json::Value =
+        serde_json::from_str(&cab.system().audit().export_fhir(0, 100).await.unwrap()).unwrap();
+    assert_eq!(json["resourceType"], "Bundle");
+    let entries = json["entry"].as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    let ev = &entries[2]["resource"];
+    assert_eq!(ev["resourceType"], "AuditEvent");
+    assert_eq!(ev["action"], "R");
+    assert_eq!(ev["outcome"], "0");
+    assert!(ev["recorded"].as_str().unwrap().ends_with('Z'));
+    assert!(ev["entity"][0]["what"]["reference"].as_str().unwrap().starts_with("Patient/"));
+    assert_eq!(entries[0]["resource"]["action"], "C");
+}
