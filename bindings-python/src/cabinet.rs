@@ -214,6 +214,12 @@ impl SystemContext {
         crate::patients::Patients::new(self.inner.patients(), self.locale)
     }
 
+    /// The signed journal.
+    #[getter]
+    fn audit(&self) -> crate::audit::Audit {
+        crate::audit::Audit::new(self.inner.audit(), self.locale)
+    }
+
     /// Key management.
     #[getter]
     fn keys(&self) -> Keys {

@@ -5,6 +5,7 @@
 //! in the core; this crate converts types and maps errors to `kabinet.KabinetError`
 //! subclasses in one function.
 
+mod audit;
 mod cabinet;
 mod convert;
 mod errors;
@@ -20,6 +21,7 @@ use pyo3::prelude::*;
 fn _kabinet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     ids::register(m)?;
+    audit::register(m)?;
     m.add_class::<cabinet::Cabinet>()?;
     m.add_class::<cabinet::Config>()?;
     m.add_class::<cabinet::KeyProvider>()?;

@@ -155,6 +155,11 @@ impl SystemContext {
         Arc::new(Patients::new(self.inner.patients(), self.locale))
     }
 
+    /// The signed journal.
+    pub fn audit(&self) -> Arc<crate::Audit> {
+        crate::Audit::new(self.inner.audit(), self.locale)
+    }
+
     /// Rotates the key-encryption key, re-wrapping every data key.
     pub async fn rotate_keys(&self) -> Result<KeyRotationReport, KabinetError> {
         let r = self.inner.keys().rotate().await.map_err(|e| KabinetError::from_core(e, self.locale))?;

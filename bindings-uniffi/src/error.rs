@@ -48,6 +48,9 @@ impl KabinetError {
                 field: v.field.to_owned(),
                 reason: v.reason.as_str().to_owned(),
             },
+            (ErrorKind::Validation, _) => {
+                KabinetError::Validation { code, detail: message, field: String::new(), reason: String::new() }
+            }
             (ErrorKind::Authentication, _) => KabinetError::Authentication { code, detail: message },
             (ErrorKind::Session, _) => KabinetError::Session { code, detail: message },
             (ErrorKind::PermissionDenied, _) => KabinetError::PermissionDenied { code, detail: message },

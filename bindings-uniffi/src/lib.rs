@@ -4,11 +4,13 @@
 //! converts types and errors. Async functions run on one tokio runtime
 //! (`async_runtime = "tokio"`): Kotlin sees `suspend` functions, Swift `async` ones.
 
+mod audit;
 mod cabinet;
 mod error;
 mod ids;
 mod patients;
 
+pub use audit::{AccessEntry, Audit, AuditReport, SignedTreeHead};
 pub use cabinet::{Cabinet, CabinetBuilder, KeyRotationReport, SystemContext, open_in_memory};
 pub use error::KabinetError;
 pub use patients::{NewPatient, Patient, Patients};

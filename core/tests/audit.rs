@@ -99,25 +99,8 @@ async fn s4_consistent_edit_of_entry_and_leaf_is_detected(db: TestDb) {
     // An attacker who rewrites the entry and recomputes its stored leaf hash still cannot
     // forge the signed roots.
     let raw = db.raw().await;
-    let row: (i64, i64, String, Option<String>, Option<String>, Option<String>, String, String, Option<String>, String, Option<String>, Option<String>) =
-        sqlx::query_as("SELECT seq, at, actor_kind, actor_id, on_behalf_of, patient_id, action, resource_type, resource_id, outcome, ip, device_id FROM audit_entries WHERE seq = 1")
-            .fetch_one(&raw)
-            .await
-            .unwrap();
-    let forged = kabinet::audit::AuditEntry {
-        seq: 1,
-        at_us: row.1,
-        actor_kind: row.2,
-        actor_id: row.3,
-        on_behalf_of: row.4,
-        patient_id: row.5,
-        action: "read".into(),
-        resource_type: row.7,
-        resource_id: row.8,
-        outcome: row.9,
-        ip: row.10,
-        device_id: row.11,
-    };
+    let mut forged = cab.system().audit().inclusion_proof(1).await.unwrap().entry;
+    forged.action = "read".into();
     sqlx::query("UPDATE audit_entries SET action = 'read', leaf_hash = $1 WHERE seq = 1")
         .bind(forged.leaf_hash().to_vec())
         .execute(&raw)

@@ -5,9 +5,12 @@ Open a cabinet with :meth:`Cabinet.open` (SQLite file or PostgreSQL) or
 Every error is a :class:`KabinetError` with a stable ``code``.
 """
 
-from . import ids
+from . import audit, ids
 from ._kabinet import (
+    AccessEntry,
     Argon2Params,
+    Audit,
+    AuditReport,
     AuthenticationError,
     Cabinet,
     Config,
@@ -24,6 +27,7 @@ from ._kabinet import (
     Patients,
     PermissionDenied,
     SessionError,
+    SignedTreeHead,
     StorageError,
     SystemContext,
     ValidationError,
@@ -31,6 +35,11 @@ from ._kabinet import (
 )
 
 __all__ = [
+    "AccessEntry",
+    "Audit",
+    "AuditReport",
+    "SignedTreeHead",
+    "audit",
     "Argon2Params",
     "AuthenticationError",
     "Cabinet",

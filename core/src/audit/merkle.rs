@@ -110,7 +110,7 @@ impl Frontier {
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
         let size = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
         let rest = &bytes[8..];
-        if rest.len() % 32 != 0 || rest.len() / 32 != size.count_ones() as usize {
+        if !rest.len().is_multiple_of(32) || rest.len() / 32 != size.count_ones() as usize {
             return None;
         }
         let peaks = rest.chunks_exact(32).map(|c| c.try_into().unwrap_or([0u8; 32])).collect();

@@ -67,3 +67,20 @@ pub fn verify_consistency_proof(public_key_pem: &str, proof: &ConsistencyProof) 
 pub(crate) fn to_hex_path(path: Vec<Hash>) -> Vec<HexHash> {
     path.into_iter().map(HexHash).collect()
 }
+
+macro_rules! json_io {
+    ($t:ty, $what:literal) => {
+        impl $t {
+            /// Serializes to JSON, the form in which proofs travel to outside verifiers.
+            pub fn to_json(&self) -> String {
+                serde_json::to_string(self).unwrap_or_default()
+            }
+            /// Parses JSON made by `to_json`.
+            pub fn from_json(json: &str) -> Result<Self, AuditError> {
+                serde_json::from_str(json).map_err(|_| AuditError::Malformed($what))
+            }
+        }
+    };
+}
+json_io!(InclusionProof, "inclusion proof");
+json_io!(ConsistencyProof, "consistency proof");

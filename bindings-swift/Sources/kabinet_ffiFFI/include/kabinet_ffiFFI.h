@@ -243,6 +243,51 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_AUDIT
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_AUDIT
+uint64_t uniffi_kabinet_ffi_fn_clone_audit(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_AUDIT
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_AUDIT
+void uniffi_kabinet_ffi_fn_free_audit(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_ACCESS_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_ACCESS_HISTORY
+uint64_t uniffi_kabinet_ffi_fn_method_audit_access_history(uint64_t ptr, RustBuffer patient_id, RustBuffer since
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_CONSISTENCY_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_CONSISTENCY_PROOF
+uint64_t uniffi_kabinet_ffi_fn_method_audit_consistency_proof(uint64_t ptr, uint64_t old_size
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_EXPORT_FHIR
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_EXPORT_FHIR
+uint64_t uniffi_kabinet_ffi_fn_method_audit_export_fhir(uint64_t ptr, uint64_t from_seq, uint64_t limit
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_INCLUSION_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_INCLUSION_PROOF
+uint64_t uniffi_kabinet_ffi_fn_method_audit_inclusion_proof(uint64_t ptr, uint64_t seq
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_LATEST_HEAD
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_LATEST_HEAD
+uint64_t uniffi_kabinet_ffi_fn_method_audit_latest_head(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_PUBLIC_KEY
+RustBuffer uniffi_kabinet_ffi_fn_method_audit_public_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_VERIFY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUDIT_VERIFY
+uint64_t uniffi_kabinet_ffi_fn_method_audit_verify(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_CABINET
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_CABINET
 uint64_t uniffi_kabinet_ffi_fn_clone_cabinet(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -323,6 +368,11 @@ uint64_t uniffi_kabinet_ffi_fn_clone_systemcontext(uint64_t handle, RustCallStat
 void uniffi_kabinet_ffi_fn_free_systemcontext(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_SYSTEMCONTEXT_AUDIT
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_SYSTEMCONTEXT_AUDIT
+uint64_t uniffi_kabinet_ffi_fn_method_systemcontext_audit(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_SYSTEMCONTEXT_PATIENTS
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_SYSTEMCONTEXT_PATIENTS
 uint64_t uniffi_kabinet_ffi_fn_method_systemcontext_patients(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -361,6 +411,16 @@ uint64_t uniffi_kabinet_ffi_fn_method_patients_find_by_snils(uint64_t ptr, RustB
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_PATIENTS_GET
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_PATIENTS_GET
 uint64_t uniffi_kabinet_ffi_fn_method_patients_get(uint64_t ptr, RustBuffer patient_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FUNC_VERIFY_CONSISTENCY_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FUNC_VERIFY_CONSISTENCY_PROOF
+void uniffi_kabinet_ffi_fn_func_verify_consistency_proof(RustBuffer public_key_pem, RustBuffer proof_json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FUNC_VERIFY_INCLUSION_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FUNC_VERIFY_INCLUSION_PROOF
+void uniffi_kabinet_ffi_fn_func_verify_inclusion_proof(RustBuffer public_key_pem, RustBuffer proof_json, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FUNC_OPEN_IN_MEMORY
@@ -654,6 +714,18 @@ void ffi_kabinet_ffi_rust_future_free_void(uint64_t handle
 void ffi_kabinet_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_FUNC_VERIFY_CONSISTENCY_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_FUNC_VERIFY_CONSISTENCY_PROOF
+uint16_t uniffi_kabinet_ffi_checksum_func_verify_consistency_proof(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_FUNC_VERIFY_INCLUSION_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_FUNC_VERIFY_INCLUSION_PROOF
+uint16_t uniffi_kabinet_ffi_checksum_func_verify_inclusion_proof(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_FUNC_OPEN_IN_MEMORY
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_FUNC_OPEN_IN_MEMORY
 uint16_t uniffi_kabinet_ffi_checksum_func_open_in_memory(void
@@ -687,6 +759,48 @@ uint16_t uniffi_kabinet_ffi_checksum_func_phone(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_FUNC_SNILS
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_FUNC_SNILS
 uint16_t uniffi_kabinet_ffi_checksum_func_snils(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_ACCESS_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_ACCESS_HISTORY
+uint16_t uniffi_kabinet_ffi_checksum_method_audit_access_history(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_CONSISTENCY_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_CONSISTENCY_PROOF
+uint16_t uniffi_kabinet_ffi_checksum_method_audit_consistency_proof(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_EXPORT_FHIR
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_EXPORT_FHIR
+uint16_t uniffi_kabinet_ffi_checksum_method_audit_export_fhir(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_INCLUSION_PROOF
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_INCLUSION_PROOF
+uint16_t uniffi_kabinet_ffi_checksum_method_audit_inclusion_proof(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_LATEST_HEAD
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_LATEST_HEAD
+uint16_t uniffi_kabinet_ffi_checksum_method_audit_latest_head(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_PUBLIC_KEY
+uint16_t uniffi_kabinet_ffi_checksum_method_audit_public_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_VERIFY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_VERIFY
+uint16_t uniffi_kabinet_ffi_checksum_method_audit_verify(void
     
 );
 #endif
@@ -741,6 +855,12 @@ uint16_t uniffi_kabinet_ffi_checksum_method_cabinetbuilder_max_connections(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINETBUILDER_PASSPHRASE
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINETBUILDER_PASSPHRASE
 uint16_t uniffi_kabinet_ffi_checksum_method_cabinetbuilder_passphrase(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_SYSTEMCONTEXT_AUDIT
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_SYSTEMCONTEXT_AUDIT
+uint16_t uniffi_kabinet_ffi_checksum_method_systemcontext_audit(void
     
 );
 #endif

@@ -23,7 +23,7 @@ class FoundationTest {
     )
 
     @Test
-    fun `S2 in-memory cabinet round trip`() = runBlocking {
+    fun `S2 in-memory cabinet round trip`(): Unit = runBlocking {
         val cab = openInMemory()
         assertEquals("sqlite", cab.backend())
         val patients = cab.system().patients()
@@ -37,7 +37,7 @@ class FoundationTest {
     }
 
     @Test
-    fun `S2 sqlite file keeps no plaintext and reopens with its key file`(@TempDir dir: Path) = runBlocking {
+    fun `S2 sqlite file keeps no plaintext and reopens with its key file`(@TempDir dir: Path): Unit = runBlocking {
         val db = dir.resolve("k.db")
         val keys = dir.resolve("k.keys").toString()
         val url = "sqlite://$db"
@@ -61,7 +61,7 @@ class FoundationTest {
     }
 
     @Test
-    fun `R21 validation errors name the field and the reason`() = runBlocking {
+    fun `R21 validation errors name the field and the reason`(): Unit = runBlocking {
         val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().locale("en").build()
         val e = assertFailsWith<KabinetException.Validation> {
             cab.system().patients().create(anna().copy(snils = "112-233-445 96"))
@@ -81,7 +81,7 @@ class FoundationTest {
     }
 
     @Test
-    fun `S2 erasure makes data unreadable`() = runBlocking {
+    fun `S2 erasure makes data unreadable`(): Unit = runBlocking {
         val cab = openInMemory()
         val patients = cab.system().patients()
         val id = patients.create(anna())
@@ -92,14 +92,14 @@ class FoundationTest {
     }
 
     @Test
-    fun `bad URL is a typed config error`() = runBlocking {
+    fun `bad URL is a typed config error`(): Unit = runBlocking {
         val e = assertFailsWith<KabinetException.Config> { CabinetBuilder("mysql://x").build() }
         assertEquals("config.url", e.code)
         assertNotEquals("", e.detail)
     }
 
     @Test
-    fun `PostgreSQL through the binding`() = runBlocking {
+    fun `PostgreSQL through the binding`(): Unit = runBlocking {
         // scripts/test-all creates a fresh database for this run and passes its URL.
         val url = System.getenv("KABINET_KT_POSTGRES_URL")
         assumeTrue(!url.isNullOrEmpty(), "KABINET_KT_POSTGRES_URL not set")

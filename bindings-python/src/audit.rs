@@ -1,0 +1,194 @@
+//! `sys.audit` and `kabinet.audit`: journal verification, proofs, access history (S4, R5).
+
+use pyo3::prelude::*;
+use pyo3::types::PyDateTime;
+
+use crate::convert::{datetime_from_py, datetime_to_py};
+use crate::runtime::block_on;
+
+fn audit_err(e: kabinet::audit::AuditError) -> PyErr {
+    crate::errors::to_py(e.into(), kabinet::Locale::En)
+}
+
+/// A signed statement of the journal's size and Merkle root at a time.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct SignedTreeHead {
+    size: u64,
+    root: String,
+    at: Py<PyDateTime>,
+    signature: String,
+}
+
+impl SignedTreeHead {
+    fn from_core(py: Python<'_>, h: kabinet::SignedTreeHead) -> PyResult<Self> {
+        let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(h.at_us) * 1000)
+            .map_err(|_| pyo3::exceptions::PyValueError::new_err("timestamp"))?;
+        Ok(SignedTreeHead {
+            size: h.size,
+            root: hex(&h.root),
+            at: datetime_to_py(py, at)?.unbind(),
+            signature: hex(&h.signature),
+        })
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The result of `verify()`.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct AuditReport {
+    ok: bool,
+    entries: u64,
+    first_bad_entry: Option<u64>,
+    problem: Option<String>,
+    signed_head: Option<Py<SignedTreeHead>>,
+}
+
+#[pymethods]
+impl AuditReport {
+    fn __repr__(&self) -> String {
+        format!(
+            "AuditReport(ok={}, entries={}, first_bad_entry={:?}, problem={:?})",
+            self.ok, self.entries, self.first_bad_entry, self.problem
+        )
+    }
+}
+
+/// One line of an access history.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct AccessEntry {
+    seq: u64,
+    at: Py<PyDateTime>,
+    who: String,
+    actor_kind: String,
+    actor_id: Option<String>,
+    action: String,
+    resource_type: String,
+    resource_id: Option<String>,
+    outcome: String,
+    ip: Option<String>,
+    device_id: Option<String>,
+}
+
+pub(crate) fn access_entries(py: Python<'_>, list: Vec<kabinet::AccessEntry>) -> PyResult<Vec<AccessEntry>> {
+    list.into_iter()
+        .map(|e| {
+            Ok(AccessEntry {
+                seq: e.seq,
+                at: datetime_to_py(py, e.at)?.unbind(),
+                who: e.who,
+                actor_kind: e.actor_kind,
+                actor_id: e.actor_id,
+                action: e.action,
+                resource_type: e.resource_type,
+                resource_id: e.resource_id,
+                outcome: e.outcome,
+                ip: e.ip,
+                device_id: e.device_id,
+            })
+        })
+        .collect()
+}
+
+/// The signed journal, for operator code.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Audit {
+    inner: kabinet::Audit,
+    locale: kabinet::Locale,
+}
+
+impl Audit {
+    pub(crate) fn new(inner: kabinet::Audit, locale: kabinet::Locale) -> Self {
+        Audit { inner, locale }
+    }
+}
+
+#[pymethods]
+impl Audit {
+    /// Recomputes the tree and checks every signed head; names the first bad entry.
+    fn verify(&self, py: Python<'_>) -> PyResult<AuditReport> {
+        let a = self.inner.clone();
+        let r = block_on(py, self.locale, async move { a.verify().await })?;
+        let signed_head =
+            r.signed_head.map(|h| SignedTreeHead::from_core(py, h).and_then(|h| Py::new(py, h))).transpose()?;
+        Ok(AuditReport {
+            ok: r.ok,
+            entries: r.entries,
+            first_bad_entry: r.first_bad_entry,
+            problem: r.problem,
+            signed_head,
+        })
+    }
+
+    /// The Ed25519 public key (PEM) that verifies the journal.
+    fn public_key(&self) -> String {
+        self.inner.public_key()
+    }
+
+    /// The latest signed tree head, or None for an empty journal.
+    fn latest_head(&self, py: Python<'_>) -> PyResult<Option<SignedTreeHead>> {
+        let a = self.inner.clone();
+        let h = block_on(py, self.locale, async move { a.latest_head().await })?;
+        h.map(|h| SignedTreeHead::from_core(py, h)).transpose()
+    }
+
+    /// Inclusion proof of entry `seq` at the latest head, as JSON.
+    fn inclusion_proof(&self, py: Python<'_>, seq: u64) -> PyResult<String> {
+        let a = self.inner.clone();
+        Ok(block_on(py, self.locale, async move { a.inclusion_proof(seq).await })?.to_json())
+    }
+
+    /// Consistency proof from size `old_size` to the latest head, as JSON.
+    fn consistency_proof(&self, py: Python<'_>, old_size: u64) -> PyResult<String> {
+        let a = self.inner.clone();
+        Ok(block_on(py, self.locale, async move { a.consistency_proof(old_size).await })?.to_json())
+    }
+
+    /// Who accessed the patient's data, newest first.
+    #[pyo3(signature = (patient_id, since = None))]
+    fn access_history(
+        &self,
+        py: Python<'_>,
+        patient_id: String,
+        since: Option<&Bound<'_, PyDateTime>>,
+    ) -> PyResult<Vec<AccessEntry>> {
+        let since = since.map(datetime_from_py).transpose()?;
+        let a = self.inner.clone();
+        let list = block_on(py, self.locale, async move { a.access_history(&patient_id, since).await })?;
+        access_entries(py, list)
+    }
+
+    /// Entries as a FHIR R4 Bundle of AuditEvent resources (JSON).
+    #[pyo3(signature = (from_seq = 0, limit = 1000))]
+    fn export_fhir(&self, py: Python<'_>, from_seq: u64, limit: u64) -> PyResult<String> {
+        let a = self.inner.clone();
+        block_on(py, self.locale, async move { a.export_fhir(from_seq, limit).await })
+    }
+}
+
+/// Verifies an inclusion proof (JSON) with only the journal's public key; raises
+/// IntegrityError if it does not verify.
+#[pyfunction]
+fn audit_verify_inclusion_proof(public_key_pem: &str, proof_json: &str) -> PyResult<()> {
+    let proof = kabinet::audit::InclusionProof::from_json(proof_json).map_err(audit_err)?;
+    kabinet::audit::verify_inclusion_proof(public_key_pem, &proof).map_err(audit_err)
+}
+
+/// Verifies a consistency proof (JSON) with only the journal's public key.
+#[pyfunction]
+fn audit_verify_consistency_proof(public_key_pem: &str, proof_json: &str) -> PyResult<()> {
+    let proof = kabinet::audit::ConsistencyProof::from_json(proof_json).map_err(audit_err)?;
+    kabinet::audit::verify_consistency_proof(public_key_pem, &proof).map_err(audit_err)
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Audit>()?;
+    m.add_class::<AuditReport>()?;
+    m.add_class::<SignedTreeHead>()?;
+    m.add_class::<AccessEntry>()?;
+    m.add_function(wrap_pyfunction!(audit_verify_inclusion_proof, m)?)?;
+    m.add_function(wrap_pyfunction!(audit_verify_consistency_proof, m)?)?;
+    Ok(())
+}

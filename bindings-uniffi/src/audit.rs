@@ -1,0 +1,173 @@
+//! The signed journal for Kotlin and Swift (S4, R5).
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use kabinet::Locale;
+
+use crate::KabinetError;
+
+fn at(us: i64) -> SystemTime {
+    if us >= 0 {
+        UNIX_EPOCH + Duration::from_micros(us.unsigned_abs())
+    } else {
+        UNIX_EPOCH - Duration::from_micros(us.unsigned_abs())
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A signed statement of the journal's size and Merkle root (hex) at a time.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct SignedTreeHead {
+    pub size: u64,
+    pub root: String,
+    pub at: SystemTime,
+    pub signature: String,
+}
+
+impl From<kabinet::SignedTreeHead> for SignedTreeHead {
+    fn from(h: kabinet::SignedTreeHead) -> Self {
+        SignedTreeHead { size: h.size, root: hex(&h.root), at: at(h.at_us), signature: hex(&h.signature) }
+    }
+}
+
+/// The result of `verify()`.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct AuditReport {
+    pub ok: bool,
+    pub entries: u64,
+    pub first_bad_entry: Option<u64>,
+    pub problem: Option<String>,
+    pub signed_head: Option<SignedTreeHead>,
+}
+
+/// One line of an access history.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct AccessEntry {
+    pub seq: u64,
+    pub at: SystemTime,
+    pub who: String,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+    pub outcome: String,
+    pub ip: Option<String>,
+    pub device_id: Option<String>,
+}
+
+impl From<kabinet::AccessEntry> for AccessEntry {
+    fn from(e: kabinet::AccessEntry) -> Self {
+        AccessEntry {
+            seq: e.seq,
+            at: e.at.into(),
+            who: e.who,
+            actor_kind: e.actor_kind,
+            actor_id: e.actor_id,
+            action: e.action,
+            resource_type: e.resource_type,
+            resource_id: e.resource_id,
+            outcome: e.outcome,
+            ip: e.ip,
+            device_id: e.device_id,
+        }
+    }
+}
+
+/// The signed journal, for operator code.
+#[derive(uniffi::Object)]
+pub struct Audit {
+    inner: kabinet::Audit,
+    locale: Locale,
+}
+
+impl Audit {
+    pub(crate) fn new(inner: kabinet::Audit, locale: Locale) -> Arc<Self> {
+        Arc::new(Audit { inner, locale })
+    }
+    fn err(&self, e: kabinet::Error) -> KabinetError {
+        KabinetError::from_core(e, self.locale)
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Audit {
+    /// Recomputes the tree and checks every signed head; names the first bad entry.
+    pub async fn verify(&self) -> Result<AuditReport, KabinetError> {
+        let r = self.inner.verify().await.map_err(|e| self.err(e))?;
+        Ok(AuditReport {
+            ok: r.ok,
+            entries: r.entries,
+            first_bad_entry: r.first_bad_entry,
+            problem: r.problem,
+            signed_head: r.signed_head.map(Into::into),
+        })
+    }
+
+    /// The Ed25519 public key (PEM) that verifies the journal.
+    pub fn public_key(&self) -> String {
+        self.inner.public_key()
+    }
+
+    /// The latest signed tree head.
+    pub async fn latest_head(&self) -> Result<Option<SignedTreeHead>, KabinetError> {
+        Ok(self.inner.latest_head().await.map_err(|e| self.err(e))?.map(Into::into))
+    }
+
+    /// Inclusion proof of entry `seq` at the latest head (JSON).
+    pub async fn inclusion_proof(&self, seq: u64) -> Result<String, KabinetError> {
+        Ok(self.inner.inclusion_proof(seq).await.map_err(|e| self.err(e))?.to_json())
+    }
+
+    /// Consistency proof from `old_size` to the latest head (JSON).
+    pub async fn consistency_proof(&self, old_size: u64) -> Result<String, KabinetError> {
+        Ok(self.inner.consistency_proof(old_size).await.map_err(|e| self.err(e))?.to_json())
+    }
+
+    /// Who accessed the patient's data, newest first.
+    pub async fn access_history(
+        &self,
+        patient_id: String,
+        since: Option<SystemTime>,
+    ) -> Result<Vec<AccessEntry>, KabinetError> {
+        let since = since.map(time::OffsetDateTime::from);
+        Ok(self
+            .inner
+            .access_history(&patient_id, since)
+            .await
+            .map_err(|e| self.err(e))?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Entries as a FHIR R4 Bundle of AuditEvent resources (JSON).
+    pub async fn export_fhir(&self, from_seq: u64, limit: u64) -> Result<String, KabinetError> {
+        self.inner.export_fhir(from_seq, limit).await.map_err(|e| self.err(e))
+    }
+}
+
+/// Verifies an inclusion proof (JSON) with only the journal's public key (PEM).
+#[uniffi::export]
+pub fn verify_inclusion_proof(public_key_pem: String, proof_json: String) -> Result<(), KabinetError> {
+    let proof = kabinet::audit::InclusionProof::from_json(&proof_json)
+        .map_err(|e| KabinetError::from_core(e.into(), Locale::En))?;
+    kabinet::audit::verify_inclusion_proof(&public_key_pem, &proof)
+        .map_err(|e| KabinetError::from_core(e.into(), Locale::En))
+}
+
+/// Verifies a consistency proof (JSON) with only the journal's public key (PEM).
+#[uniffi::export]
+pub fn verify_consistency_proof(public_key_pem: String, proof_json: String) -> Result<(), KabinetError> {
+    let proof = kabinet::audit::ConsistencyProof::from_json(&proof_json)
+        .map_err(|e| KabinetError::from_core(e.into(), Locale::En))?;
+    kabinet::audit::verify_consistency_proof(&public_key_pem, &proof)
+        .map_err(|e| KabinetError::from_core(e.into(), Locale::En))
+}
