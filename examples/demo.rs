@@ -2,8 +2,9 @@
 //!
 //! Today (foundation) it opens a cabinet, stores a patient's personal data encrypted,
 //! reads it back, shows that the database holds only ciphertext, finds the patient through
-//! a blind index, rotates the key-encryption key and erases a patient by destroying their
-//! key. Later issues extend it into the full journey (registration, login, booking, …).
+//! a blind index, rotates the key-encryption key, erases a patient by destroying their key,
+//! and reads the patient's access history from the signed journal and verifies it. Later
+//! issues extend it into the full journey (registration, login, booking, …).
 //!
 //! Run: `cargo run -p kabinet-examples --bin demo [-- DATABASE_DIR]`
 
@@ -92,6 +93,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Ok(_) => println!("7. unexpected: erased data readable"),
     }
+
+    let audit = cab.system().audit();
+    println!("8. Access history of that patient, from the signed journal (newest first):");
+    for e in audit.access_history(&id, None).await? {
+        println!("   #{:<3} {}  {:<8} {:<6} {} {}", e.seq, e.at.date(), e.who, e.action, e.resource_type, e.outcome);
+    }
+    let report = audit.verify().await?;
+    let head = report.signed_head.as_ref().map(|h| hex(&h.root)).unwrap_or_default();
+    println!(
+        "9. Journal verified: ok = {}, {} entries, signed root {}…",
+        report.ok,
+        report.entries,
+        &head[..16.min(head.len())]
+    );
+    let proof = audit.inclusion_proof(0).await?;
+    let checked = kabinet::audit::verify_inclusion_proof(&audit.public_key(), &proof).is_ok();
+    println!("   Entry #0 proven included with only the public key and a {}-hash proof: {checked}", proof.path.len());
     cab.close().await;
     println!("\nDone. Database: {}", db.display());
     Ok(())
@@ -110,4 +128,8 @@ fn demo_child() -> NewPatient {
         phone: None,
         email: None,
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

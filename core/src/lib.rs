@@ -20,6 +20,7 @@
 //! ```
 
 pub mod audit;
+pub mod auth;
 mod cabinet;
 pub mod config;
 pub mod crypto;

@@ -36,3 +36,22 @@ final class FoundationTests: XCTestCase {
         XCTAssertEqual(try snils(input: "112-233-445 95"), "11223344595")
     }
 }
+
+/// The signed journal (mirrors the Kotlin AuditTest).
+final class AuditTests: XCTestCase {
+    func testVerifyAndProof() async throws {
+        let cab = try await openInMemory()
+        let sys = cab.system()
+        let id = try await sys.patients().create(patient: NewPatient(
+            surname: "Иванова", givenName: "Анна", patronymic: nil, birthDate: "1990-03-14",
+            sex: "female", snils: nil, inn: nil, omsPolicy: nil, phone: nil, email: nil))
+        _ = try await sys.patients().get(patientId: id)
+        let report = try await sys.audit().verify()
+        XCTAssertTrue(report.ok)
+        XCTAssertEqual(report.entries, 2)
+        let proof = try await sys.audit().inclusionProof(seq: 1)
+        try verifyInclusionProof(publicKeyPem: sys.audit().publicKey(), proofJson: proof)
+        let history = try await sys.audit().accessHistory(patientId: id, since: nil)
+        XCTAssertEqual(history.map { $0.action }, ["read", "read", "create"])
+    }
+}

@@ -142,3 +142,48 @@ fn s4_mutated_proofs_are_rejected() {
     assert!(!verify_consistency(m as u64 + 1, n as u64, &r1, &r, &proof));
     assert!(!verify_consistency(n as u64, m as u64, &r, &r1, &proof));
 }
+
+/// The Ed25519 primitive that signs tree heads reproduces the RFC 8032 §7.1 vectors, and
+/// `SignedTreeHead::verify` rejects a head whose fields or signature were changed.
+#[test]
+fn s4_ed25519_rfc8032_vectors_and_head_verification() {
+    use ed25519_dalek::{Signer, SigningKey};
+    #[derive(serde::Deserialize)]
+    struct V {
+        secret_key: String,
+        public_key: String,
+        message: String,
+        signature: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct F {
+        vectors: Vec<V>,
+    }
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/vectors/rfc/rfc8032_ed25519_vectors.json"
+    ))
+    .unwrap();
+    let file: F = serde_json::from_str(&text).unwrap();
+    assert!(file.vectors.len() >= 4);
+    for v in &file.vectors {
+        let sk = SigningKey::from_bytes(&hex::decode(&v.secret_key).unwrap().try_into().unwrap());
+        assert_eq!(hex::encode(sk.verifying_key().to_bytes()), v.public_key);
+        assert_eq!(hex::encode(sk.sign(&hex::decode(&v.message).unwrap()).to_bytes()), v.signature);
+    }
+    let seed = crate::crypto::SecretKey::from_slice(&[7u8; 32]).unwrap();
+    let signer = crate::audit::HeadSigner::new(&seed);
+    let head = signer.sign(5, leaf_hash(b"x"), 1_700_000_000_000_000);
+    let key = signer.verifying_key();
+    assert!(head.verify(&key).is_ok());
+    for tweak in 0..4 {
+        let mut bad = head.clone();
+        match tweak {
+            0 => bad.size += 1,
+            1 => bad.root[0] ^= 1,
+            2 => bad.at_us += 1,
+            _ => bad.signature[63] ^= 1,
+        }
+        assert!(bad.verify(&key).is_err(), "tweak {tweak}");
+    }
+}

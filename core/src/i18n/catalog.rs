@@ -66,6 +66,18 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ("reason.future", "дата в будущем", "date is in the future"),
     ("reason.too_long", "слишком длинное значение", "value is too long"),
     ("reason.unknown_value", "недопустимое значение", "value is not allowed"),
+    ("reason.no_uppercase", "нужна хотя бы одна заглавная буква", "needs an upper-case letter"),
+    ("reason.no_lowercase", "нужна хотя бы одна строчная буква", "needs a lower-case letter"),
+    ("reason.no_digit", "нужна хотя бы одна цифра", "needs a digit"),
+    ("reason.no_special", "нужен хотя бы один специальный символ", "needs a special character"),
+    ("reason.common_password", "слишком распространённый пароль", "a commonly used password"),
+    ("reason.personal_data", "пароль не должен содержать ваши личные данные", "must not contain your personal data"),
+    (
+        "reason.sequence",
+        "пароль не должен содержать последовательностей и повторов",
+        "must not contain sequences or repeats",
+    ),
+    ("reason.too_weak", "пароль легко подобрать", "too easy to guess"),
     // Field names.
     ("field.snils", "СНИЛС", "SNILS"),
     ("field.inn", "ИНН", "INN"),
@@ -78,6 +90,7 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ("field.patronymic", "Отчество", "Patronymic"),
     ("field.birth_date", "Дата рождения", "Birth date"),
     ("field.sex", "Пол", "Sex"),
+    ("field.password", "Пароль", "Password"),
     ("field.locale", "Язык", "Language"),
 ];
 

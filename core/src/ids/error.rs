@@ -27,6 +27,22 @@ pub enum Reason {
     TooLong,
     /// Not one of the allowed values.
     UnknownValue,
+    /// A password without an upper-case letter.
+    NoUppercase,
+    /// A password without a lower-case letter.
+    NoLowercase,
+    /// A password without a digit.
+    NoDigit,
+    /// A password without a special character.
+    NoSpecial,
+    /// A common password.
+    CommonPassword,
+    /// A password built from the person's own data.
+    PersonalData,
+    /// A password with a keyboard run, alphabet run or repeated character.
+    Sequence,
+    /// A password that is easy to guess (zxcvbn score below 3).
+    TooWeak,
 }
 
 impl Reason {
@@ -43,6 +59,14 @@ impl Reason {
             Reason::Future => "future",
             Reason::TooLong => "too_long",
             Reason::UnknownValue => "unknown_value",
+            Reason::NoUppercase => "no_uppercase",
+            Reason::NoLowercase => "no_lowercase",
+            Reason::NoDigit => "no_digit",
+            Reason::NoSpecial => "no_special",
+            Reason::CommonPassword => "common_password",
+            Reason::PersonalData => "personal_data",
+            Reason::Sequence => "sequence",
+            Reason::TooWeak => "too_weak",
         }
     }
 }

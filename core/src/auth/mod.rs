@@ -1,0 +1,10 @@
+//! Authentication building blocks (R3, R4): password policy and hashing, TOTP second
+//! factor with replay protection, and one-time codes. Accounts, login steps and sessions
+//! are built on these (issue 4, in progress).
+
+pub mod codes;
+pub mod password;
+pub mod totp;
+
+#[cfg(test)]
+mod tests;
