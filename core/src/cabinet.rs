@@ -20,6 +20,18 @@ struct Inner {
     keyring: Keyring,
     blind: BlindIndexer,
     journal: Journal,
+    code_key: crate::crypto::SecretKey,
+    outbox_key: crate::crypto::SecretKey,
+    token_key: ed25519_dalek::SigningKey,
+}
+
+/// What one pass of [`Cabinet::run_due_jobs`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JobsReport {
+    /// Messages delivered.
+    pub delivered: u64,
+    /// Deliveries that failed and will be retried.
+    pub delivery_failures: u64,
 }
 
 /// An open patient cabinet: a database, its keys and the host's integrations.
@@ -59,7 +71,13 @@ impl Cabinet {
         let blind = BlindIndexer::new(keyring.system_key(&store, SystemKey::BlindIndex, now).await?);
         let signer = crate::audit::HeadSigner::new(&keyring.system_key(&store, SystemKey::AuditSigning, now).await?);
         let journal = Journal::new(signer, store.backend());
-        Ok(Cabinet { inner: Arc::new(Inner { store, config, keyring, blind, journal }) })
+        let code_key = keyring.system_key(&store, SystemKey::Codes, now).await?;
+        let outbox_key = keyring.system_key(&store, SystemKey::Outbox, now).await?;
+        let token_key = ed25519_dalek::SigningKey::from_bytes(
+            keyring.system_key(&store, SystemKey::TokenSigning, now).await?.expose(),
+        );
+        let inner = Inner { store, config, keyring, blind, journal, code_key, outbox_key, token_key };
+        Ok(Cabinet { inner: Arc::new(inner) })
     }
 
     /// A fresh in-memory SQLite cabinet with an ephemeral key: for tests and demos.
@@ -82,6 +100,33 @@ impl Cabinet {
         self.inner.config.locale
     }
 
+    /// Registration and account confirmation (R1).
+    pub fn accounts(&self) -> crate::accounts::Accounts {
+        crate::accounts::Accounts::new(self.clone())
+    }
+
+    /// Login, second factor, token refresh and logout (R3, R5).
+    pub fn auth(&self) -> crate::auth::sessions::Auth {
+        crate::auth::sessions::Auth::new(self.clone())
+    }
+
+    /// The signed-in context for an access token; fails for expired, revoked or blocked
+    /// sessions.
+    pub async fn session(
+        &self,
+        access_token: &str,
+        device: &crate::auth::sessions::Device,
+    ) -> Result<crate::auth::sessions::Me> {
+        crate::auth::sessions::Me::open(self, access_token, device).await
+    }
+
+    /// Background work: delivers the outbox (with back-off). Safe to call from many
+    /// processes at once: each message is claimed by exactly one.
+    pub async fn run_due_jobs(&self) -> Result<JobsReport> {
+        let d = crate::notify::deliver_due(self, 500).await?;
+        Ok(JobsReport { delivered: d.delivered, delivery_failures: d.failed })
+    }
+
     /// Closes the database pool.
     pub async fn close(&self) {
         self.inner.store.close().await;
@@ -101,6 +146,72 @@ impl Cabinet {
     }
     pub(crate) fn journal(&self) -> &Journal {
         &self.inner.journal
+    }
+    pub(crate) fn code_key(&self) -> &crate::crypto::SecretKey {
+        &self.inner.code_key
+    }
+    pub(crate) fn outbox_key(&self) -> &crate::crypto::SecretKey {
+        &self.inner.outbox_key
+    }
+    pub(crate) fn token_key(&self) -> &ed25519_dalek::SigningKey {
+        &self.inner.token_key
+    }
+    pub(crate) fn notifier(&self) -> Option<&Arc<dyn crate::integrations::Notifier>> {
+        self.inner.config.notifier.as_ref()
+    }
+    pub(crate) fn session_policy(&self) -> crate::config::SessionPolicy {
+        self.inner.config.sessions
+    }
+
+    /// Argon2id hashing off the async executor.
+    pub(crate) async fn hash_password(&self, password: String) -> Result<String> {
+        let params = self.inner.config.password_hashing;
+        let password = zeroize::Zeroizing::new(password);
+        tokio::task::spawn_blocking(move || crate::auth::password::hash(&password, &params))
+            .await
+            .map_err(|_| crate::CryptoError::Internal("hashing task"))?
+    }
+
+    /// Password verification off the async executor.
+    pub(crate) async fn verify_password(
+        &self,
+        password: String,
+        stored: String,
+    ) -> Result<crate::auth::password::Verified> {
+        let params = self.inner.config.password_hashing;
+        let password = zeroize::Zeroizing::new(password);
+        tokio::task::spawn_blocking(move || crate::auth::password::verify(&password, &stored, &params))
+            .await
+            .map_err(|_| crate::CryptoError::Internal("hashing task").into())
+    }
+
+    /// The same work as a verification, for unknown identifiers.
+    pub(crate) async fn dummy_verify(&self, password: String) {
+        let params = self.inner.config.password_hashing;
+        let password = zeroize::Zeroizing::new(password);
+        let _ = tokio::task::spawn_blocking(move || crate::auth::password::dummy_verify(&password, &params)).await;
+    }
+
+    /// A message of `kind` in the cabinet's language, with `{code}` filled in.
+    pub(crate) fn message(
+        &self,
+        patient_id: Option<&str>,
+        kind: &'static str,
+        channel: crate::integrations::Channel,
+        recipient: &str,
+        code: Option<&str>,
+    ) -> crate::notify::Outgoing {
+        let locale = self.locale();
+        let fill = |t: &str| t.replace("{code}", code.unwrap_or(""));
+        crate::notify::Outgoing {
+            patient_id: patient_id.map(str::to_owned),
+            kind,
+            channel,
+            recipient: recipient.to_owned(),
+            subject: crate::i18n::text(locale, &format!("msg.{kind}.subject")).to_owned(),
+            text: fill(crate::i18n::text(locale, &format!("msg.{kind}.text"))),
+            code: code.map(str::to_owned),
+        }
     }
 }
 

@@ -72,6 +72,29 @@ pub struct Config {
     pub password_hashing: Argon2Params,
     /// Maximum pooled database connections.
     pub max_connections: u32,
+    /// Session and token lifetimes.
+    pub sessions: SessionPolicy,
+}
+
+/// Lifetimes of tokens and sessions (R5, ASVS 7.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// Lifetime of an access token (default 15 minutes).
+    pub access_token_ttl: time::Duration,
+    /// A session unused this long expires (default 30 minutes).
+    pub idle_timeout: time::Duration,
+    /// A session ends this long after login whatever happens (default 12 hours).
+    pub absolute_timeout: time::Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            access_token_ttl: time::Duration::minutes(15),
+            idle_timeout: time::Duration::minutes(30),
+            absolute_timeout: time::Duration::hours(12),
+        }
+    }
 }
 
 impl Default for Config {
@@ -84,6 +107,7 @@ impl Default for Config {
             locale: Locale::Ru,
             password_hashing: Argon2Params::default(),
             max_connections: 8,
+            sessions: SessionPolicy::default(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! kept as `#[source]` for the host's diagnostics and are never formatted into the text.
 
 use crate::audit::AuditError;
+use crate::auth::{AuthError, SessionError};
 use crate::config::ConfigError;
 use crate::crypto::CryptoError;
 use crate::i18n::Locale;
@@ -66,6 +67,12 @@ pub enum Error {
     /// A journal or proof check failed (S4).
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// Login, codes or passwords (R3, R4).
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The session cannot be used (R5).
+    #[error(transparent)]
+    Session(#[from] SessionError),
     /// A record does not exist or is not visible to the caller.
     #[error("not found: {entity}")]
     NotFound {
@@ -88,6 +95,8 @@ impl ErrorCode for Error {
             Error::Storage(e) => e.code(),
             Error::Config(e) => e.code(),
             Error::Audit(e) => e.code(),
+            Error::Auth(e) => e.code(),
+            Error::Session(e) => e.code(),
             Error::NotFound { .. } => "not_found",
             Error::Conflict { code } => code,
         }
@@ -100,6 +109,8 @@ impl ErrorCode for Error {
             Error::Storage(e) => e.kind(),
             Error::Config(e) => e.kind(),
             Error::Audit(e) => e.kind(),
+            Error::Auth(e) => e.kind(),
+            Error::Session(e) => e.kind(),
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Conflict { .. } => ErrorKind::Conflict,
         }

@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 mod cabinet;
@@ -28,14 +29,18 @@ pub mod error;
 pub mod i18n;
 pub mod ids;
 pub mod integrations;
+pub mod notify;
 pub mod patients;
 mod store;
 mod timeutil;
 
+pub use accounts::{Accounts, PendingRegistration, Registration};
 pub use audit::Audit;
 pub use audit::{AccessEntry, AuditContext, AuditReport, SignedTreeHead};
+pub use auth::sessions::{Auth, Device, LoginStep, Me, Security, SessionInfo, Tokens};
+pub use cabinet::JobsReport;
 pub use cabinet::{Cabinet, Keys, SystemContext};
-pub use config::{Argon2Params, Clock, Config, ConfigError, SystemClock};
+pub use config::{Argon2Params, Clock, Config, ConfigError, SessionPolicy, SystemClock};
 pub use crypto::{CryptoError, KeyProvider, KeyRotationReport};
 pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use i18n::Locale;

@@ -31,6 +31,7 @@ pub(crate) use signing::HeadSigner;
 
 mod api;
 pub use api::Audit;
+pub(crate) use api::access_history_as;
 
 /// Proof that a journal entry about one patient was appended in the current transaction.
 /// Only [`Journal::record`] creates one; the keyring hands out that patient's data key

@@ -3,7 +3,11 @@
 //! are built on these (issue 4, in progress).
 
 pub mod codes;
+mod error;
+pub use error::{AuthError, SessionError};
 pub mod password;
+pub mod sessions;
+pub mod tokens;
 pub mod totp;
 
 #[cfg(test)]

@@ -203,3 +203,80 @@ fn r1_one_time_codes() {
     let t = codes::token();
     assert!(t.len() >= 43, "≥ 256 bits");
 }
+
+fn claims(now: i64) -> tokens::Claims {
+    tokens::Claims {
+        iss: tokens::ISSUER.into(),
+        aud: tokens::AUDIENCE.into(),
+        sub: "acc-1".into(),
+        sid: "ses-1".into(),
+        iat: now,
+        nbf: now,
+        exp: now + 900,
+        jti: "j".into(),
+    }
+}
+
+/// ASVS 5.0 V9.1.1/9.1.2: algorithm allowlist, signature, and iss/aud/exp/nbf checks.
+#[test]
+fn r5_access_tokens_are_strict() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    let vk = key.verifying_key();
+    let now = 1_800_000_000;
+    let t = tokens::sign(&key, &claims(now));
+    assert_eq!(tokens::verify(&vk, &t, now).unwrap(), claims(now));
+    assert_eq!(tokens::verify(&vk, &t, now + 900), Err(tokens::TokenError::Expired));
+    assert_eq!(tokens::verify(&vk, &t, now - 1), Err(tokens::TokenError::NotYetValid));
+    let other = ed25519_dalek::SigningKey::from_bytes(&[8u8; 32]).verifying_key();
+    assert_eq!(tokens::verify(&other, &t, now), Err(tokens::TokenError::Signature));
+    // alg=none and any other header are refused.
+    let parts: Vec<&str> = t.split('.').collect();
+    for header in [r#"{"alg":"none","typ":"JWT"}"#, r#"{"alg":"HS256","typ":"JWT"}"#, r#"{"alg":"EdDSA"}"#] {
+        let forged = format!("{}.{}.{}", b64.encode(header), parts[1], parts[2]);
+        assert_eq!(tokens::verify(&vk, &forged, now), Err(tokens::TokenError::Malformed));
+        let unsigned = format!("{}.{}.", b64.encode(header), parts[1]);
+        assert_eq!(tokens::verify(&vk, &unsigned, now), Err(tokens::TokenError::Malformed));
+    }
+    // A changed payload breaks the signature.
+    let mut c = claims(now);
+    c.sub = "acc-2".into();
+    let forged = format!("{}.{}.{}", parts[0], b64.encode(serde_json::to_vec(&c).unwrap()), parts[2]);
+    assert_eq!(tokens::verify(&vk, &forged, now), Err(tokens::TokenError::Signature));
+    // Wrong audience, signed correctly.
+    let mut c = claims(now);
+    c.aud = "someone-else".into();
+    assert_eq!(tokens::verify(&vk, &tokens::sign(&key, &c), now), Err(tokens::TokenError::Claims));
+    for junk in ["", "a.b", "a.b.c.d", "!!.!!.!!"] {
+        assert_eq!(tokens::verify(&vk, junk, now), Err(tokens::TokenError::Malformed));
+    }
+}
+
+/// RFC 8037 A.4: the EdDSA JWS primitive reproduces the RFC's compact serialization; every
+/// other RFC 7515 example (HS256, RS256, ES256, ES512, none) is refused by the allowlist.
+#[test]
+fn r5_jose_rfc_vectors() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/jose/jws_jwt_rfc_vectors.json"))
+            .unwrap();
+    let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let vectors = file["vectors"].as_array().unwrap();
+    let ed = vectors.iter().find(|v| v["alg"] == "EdDSA").unwrap();
+    let d: [u8; 32] = b64.decode(ed["jwk"]["d"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&d);
+    assert_eq!(b64.encode(key.verifying_key().to_bytes()), ed["jwk"]["x"].as_str().unwrap());
+    let compact = ed["compact"].as_str().unwrap();
+    let (input, sig) = compact.rsplit_once('.').unwrap();
+    use ed25519_dalek::Signer;
+    assert_eq!(b64.encode(key.sign(input.as_bytes()).to_bytes()), sig);
+    let vk = key.verifying_key();
+    for v in vectors {
+        let token = v["compact"].as_str().unwrap();
+        // RFC 8037's header lacks "typ":"JWT" and every other vector has another algorithm:
+        // none of them is a Kabinet access token.
+        assert_eq!(tokens::verify(&vk, token, 0), Err(tokens::TokenError::Malformed), "{}", v["name"]);
+    }
+}

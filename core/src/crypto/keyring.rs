@@ -28,6 +28,12 @@ pub(crate) enum SystemKey {
     BlindIndex,
     /// Ed25519 seed of the journal's tree-head signatures.
     AuditSigning,
+    /// Ed25519 seed of access-token signatures.
+    TokenSigning,
+    /// HMAC key of one-time code and token digests.
+    Codes,
+    /// AES key of outbox payloads.
+    Outbox,
 }
 
 impl SystemKey {
@@ -35,6 +41,9 @@ impl SystemKey {
         match self {
             SystemKey::BlindIndex => "system:blind_index",
             SystemKey::AuditSigning => "system:audit_signing",
+            SystemKey::TokenSigning => "system:token_signing",
+            SystemKey::Codes => "system:codes",
+            SystemKey::Outbox => "system:outbox",
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::cabinet::Cabinet;
 use crate::crypto::{Aad, BlindIndexKind, CryptoError, SecretKey};
 use crate::error::{Error, Result};
 use crate::ids::{self, Reason, Sex, ValidationError};
-use crate::store::StorageError;
+use crate::store::{Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
 
 const TABLE: &str = "patients";
@@ -105,6 +105,11 @@ fn optional(
     }
 }
 
+/// Validates a new patient's fields without storing anything.
+pub(crate) fn check_new(new: &NewPatient, today: Date) -> Result<(), ValidationError> {
+    check(new, today).map(|_| ())
+}
+
 fn check(new: &NewPatient, today: Date) -> Result<Checked, ValidationError> {
     if new.birth_date > today {
         return Err(ValidationError::new("birth_date", Reason::Future));
@@ -184,17 +189,25 @@ impl Patients {
     /// `Conflict("patient.exists")`: two people are never merged silently.
     pub async fn create(&self, new: NewPatient) -> Result<String> {
         let now = self.cab.now();
-        let c = check(&new, now.date())?;
+        check(&new, now.date())?;
+        let mut tx = self.cab.store().begin().await?;
+        let id = self.insert(&mut tx, &new, now).await?;
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        Ok(id)
+    }
+
+    /// Inserts a patient inside the caller's transaction (journaled there).
+    pub(crate) async fn insert(&self, tx: &mut Conn, new: &NewPatient, now: OffsetDateTime) -> Result<String> {
+        let c = check(new, now.date())?;
         let id = uuid::Uuid::new_v4().to_string();
         let bidx = self.cab.blind_indexer();
         let idx = |kind, v: &Option<String>| v.as_deref().map(|v| bidx.index(kind, v));
-        let mut tx = self.cab.store().begin().await?;
         let receipt = self
             .cab
             .journal()
-            .record(&mut tx, &self.ctx, access(&id, Action::Create), Outcome::Success, to_micros(now))
+            .record(&mut *tx, &self.ctx, access(&id, Action::Create), Outcome::Success, to_micros(now))
             .await?;
-        let key = self.cab.keyring().create_patient_key(&mut tx, &receipt, to_micros(now)).await?;
+        let key = self.cab.keyring().create_patient_key(&mut *tx, &receipt, to_micros(now)).await?;
         let s = RowSealer { key: &key, id: &id };
         let birth = c.birth_date.to_string();
         let result = sqlx::query(
@@ -224,14 +237,10 @@ impl Patients {
         .await
         .map_err(StorageError::from_sqlx);
         match result {
-            Ok(_) => {}
-            Err(e) if e.unique_violation() => {
-                return Err(Error::Conflict { code: "patient.exists" });
-            }
-            Err(e) => return Err(e.into()),
+            Ok(_) => Ok(id),
+            Err(e) if e.unique_violation() => Err(Error::Conflict { code: "patient.exists" }),
+            Err(e) => Err(e.into()),
         }
-        tx.commit().await.map_err(StorageError::from_sqlx)?;
-        Ok(id)
     }
 
     /// Reads and decrypts a patient. An erased patient fails with `crypto.key_destroyed`;
@@ -249,6 +258,13 @@ impl Patients {
 
     async fn read(&self, patient_id: &str, now: i64) -> Result<Patient> {
         let mut tx = self.cab.store().begin().await?;
+        let patient = self.read_in(&mut tx, patient_id, now).await?;
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        Ok(patient)
+    }
+
+    /// Reads a patient inside the caller's transaction (journaled there).
+    pub(crate) async fn read_in(&self, tx: &mut Conn, patient_id: &str, now: i64) -> Result<Patient> {
         let row = sqlx::query(
             "SELECT surname, given_name, patronymic, birth_date, sex, snils, inn, enp, phone, email, created_at \
              FROM patients WHERE id = $1",
@@ -261,9 +277,9 @@ impl Patients {
         let receipt = self
             .cab
             .journal()
-            .record(&mut tx, &self.ctx, access(patient_id, Action::Read), Outcome::Success, now)
+            .record(&mut *tx, &self.ctx, access(patient_id, Action::Read), Outcome::Success, now)
             .await?;
-        let key = self.cab.keyring().patient_key(&mut tx, &receipt).await?;
+        let key = self.cab.keyring().patient_key(&mut *tx, &receipt).await?;
         let s = RowSealer { key: &key, id: patient_id };
         let blob = |i: usize| -> Result<Option<Vec<u8>>> { Ok(row.try_get(i).map_err(StorageError::from_sqlx)?) };
         let required =
@@ -286,7 +302,6 @@ impl Patients {
             email: s.open_opt("email", blob(9)?)?,
             created_at: from_micros(created)?,
         };
-        tx.commit().await.map_err(StorageError::from_sqlx)?;
         Ok(patient)
     }
 

@@ -137,3 +137,114 @@ pub fn boris() -> kabinet::NewPatient {
         email: None,
     }
 }
+
+/// A clock tests move by hand.
+#[derive(Clone)]
+pub struct TestClock(pub std::sync::Arc<std::sync::Mutex<time::OffsetDateTime>>);
+
+impl TestClock {
+    pub fn new() -> Self {
+        TestClock(std::sync::Arc::new(std::sync::Mutex::new(time::macros::datetime!(2026-11-28 09:00 UTC))))
+    }
+    pub fn advance(&self, d: time::Duration) {
+        *self.0.lock().unwrap() += d;
+    }
+}
+
+impl kabinet::Clock for TestClock {
+    fn now(&self) -> time::OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// A notifier that keeps every message.
+#[derive(Clone, Default)]
+pub struct Inbox(pub std::sync::Arc<std::sync::Mutex<Vec<kabinet::integrations::Message>>>);
+
+impl Inbox {
+    /// The code of the newest message of `kind`.
+    pub fn last_code(&self, kind: &str) -> String {
+        let all = self.0.lock().unwrap();
+        all.iter()
+            .rev()
+            .find(|m| m.kind == kind)
+            .and_then(|m| m.code.clone())
+            .unwrap_or_else(|| panic!("no {kind} message"))
+    }
+    pub fn count(&self, kind: &str) -> usize {
+        self.0.lock().unwrap().iter().filter(|m| m.kind == kind).count()
+    }
+}
+
+impl kabinet::integrations::Notifier for Inbox {
+    fn deliver(&self, m: &kabinet::integrations::Message) -> Result<(), kabinet::integrations::DeliveryError> {
+        self.0.lock().unwrap().push(m.clone());
+        Ok(())
+    }
+}
+
+/// A cabinet with a test clock, a recording notifier and light Argon2 parameters.
+pub struct Harness {
+    pub cab: Cabinet,
+    pub clock: TestClock,
+    pub inbox: Inbox,
+}
+
+impl TestDb {
+    pub async fn harness(&self) -> Harness {
+        self.harness_with(TestClock::new(), Inbox::default()).await
+    }
+
+    pub async fn harness_with(&self, clock: TestClock, inbox: Inbox) -> Harness {
+        let config = Config {
+            clock: std::sync::Arc::new(clock.clone()),
+            notifier: Some(std::sync::Arc::new(inbox.clone())),
+            password_hashing: kabinet::Argon2Params { memory_kib: 4096, iterations: 1, parallelism: 1 },
+            locale: kabinet::Locale::En,
+            ..self.config()
+        };
+        Harness { cab: self.open_with(config).await, clock, inbox }
+    }
+}
+
+pub const PASSWORD: &str = "Vek-Tor!58zeb";
+
+pub fn registration() -> kabinet::Registration {
+    kabinet::Registration {
+        phone: "8 (916) 123-45-67".into(),
+        email: "anna.ivanova@example.ru".into(),
+        password: PASSWORD.into(),
+        surname: "Иванова".into(),
+        given_name: "Анна".into(),
+        patronymic: Some("Сергеевна".into()),
+        birth_date: time::macros::date!(1990 - 03 - 14),
+        sex: "female".into(),
+        snils: "112-233-445 95".into(),
+        accepted_terms_version: "2026-01".into(),
+    }
+}
+
+pub fn device() -> kabinet::Device {
+    kabinet::Device {
+        id: "dev-1".into(),
+        name: "Pixel 8".into(),
+        ip: "203.0.113.7".into(),
+        user_agent: "KabinetApp/1.0".into(),
+    }
+}
+
+impl Harness {
+    /// Registers and confirms the standard patient; returns the account id.
+    pub async fn registered(&self) -> String {
+        let reg = self.cab.accounts().register(registration()).await.unwrap();
+        let code = self.inbox.last_code("phone_confirmation");
+        self.cab.accounts().confirm_phone(&reg.id, &code).await.unwrap()
+    }
+
+    /// Logs in with the SMS code; returns the tokens.
+    pub async fn signed_in(&self) -> kabinet::Tokens {
+        let step = self.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap();
+        let code = self.inbox.last_code("login_code");
+        self.cab.auth().verify_second_factor(&step.id, &code).await.unwrap()
+    }
+}

@@ -1,0 +1,312 @@
+//! Accounts (R1): registration with every field validated, phone confirmed by a 6-digit SMS
+//! code, e-mail by an activation token, terms version and time recorded.
+
+use sqlx::Row;
+use time::Date;
+
+use crate::audit::{Actor, ActorKind, AuditContext};
+use crate::auth::{AuthError, codes, password};
+use crate::cabinet::Cabinet;
+use crate::crypto::BlindIndexKind;
+use crate::error::{Error, Result};
+use crate::ids::{self, Reason, ValidationError};
+use crate::integrations::Channel;
+use crate::notify;
+use crate::patients::NewPatient;
+use crate::store::StorageError;
+use crate::timeutil::to_micros;
+
+/// Lifetime of SMS and e-mail codes (≤ 10 minutes).
+pub(crate) const CODE_TTL_US: i64 = 10 * 60 * 1_000_000;
+/// Lifetime of an e-mail activation token.
+const EMAIL_TOKEN_TTL_US: i64 = 24 * 3600 * 1_000_000;
+/// Wrong tries allowed per code.
+pub(crate) const MAX_CODE_ATTEMPTS: i32 = 5;
+
+/// What a person enters to register (R1).
+#[derive(Clone)]
+pub struct Registration {
+    /// Mobile phone (confirmed by SMS).
+    pub phone: String,
+    /// E-mail (confirmed by an activation token).
+    pub email: String,
+    /// Password meeting the policy (R4).
+    pub password: String,
+    /// Surname.
+    pub surname: String,
+    /// Given name.
+    pub given_name: String,
+    /// Patronymic, if any.
+    pub patronymic: Option<String>,
+    /// Birth date.
+    pub birth_date: Date,
+    /// `"male"` or `"female"`.
+    pub sex: String,
+    /// SNILS.
+    pub snils: String,
+    /// Version of the terms of use the person accepted.
+    pub accepted_terms_version: String,
+}
+
+impl std::fmt::Debug for Registration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Registration(<personal data>)")
+    }
+}
+
+/// A registration waiting for the SMS code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRegistration {
+    /// Pass it to `confirm_phone` with the code.
+    pub id: String,
+}
+
+/// Registration and account confirmation.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    cab: Cabinet,
+}
+
+fn anonymous() -> AuditContext {
+    AuditContext {
+        actor: Actor { kind: ActorKind::Anonymous, id: None, on_behalf_of: None },
+        ip: None,
+        device_id: None,
+    }
+}
+
+impl Accounts {
+    pub(crate) fn new(cab: Cabinet) -> Self {
+        Accounts { cab }
+    }
+
+    /// Validates every field, creates the patient record and a pending account, and sends a
+    /// 6-digit confirmation code by SMS. Phone, e-mail and SNILS already used by an account
+    /// are a `Conflict("account.exists")`.
+    pub async fn register(&self, r: Registration) -> Result<PendingRegistration> {
+        let phone = ids::phone(&r.phone)?;
+        let email = ids::email(&r.email)?;
+        let snils = ids::snils(&r.snils)?;
+        if r.accepted_terms_version.trim().is_empty() {
+            return Err(ValidationError::new("terms", Reason::Empty).into());
+        }
+        let new = NewPatient {
+            surname: r.surname.clone(),
+            given_name: r.given_name.clone(),
+            patronymic: r.patronymic.clone(),
+            birth_date: r.birth_date,
+            sex: r.sex.clone(),
+            snils: Some(snils.clone()),
+            inn: None,
+            oms_policy: None,
+            phone: Some(phone.clone()),
+            email: Some(email.clone()),
+        };
+        let now_dt = self.cab.now();
+        crate::patients::check_new(&new, now_dt.date())?;
+        let birth = r.birth_date.to_string();
+        let personal = [
+            r.surname.as_str(),
+            r.given_name.as_str(),
+            r.patronymic.as_deref().unwrap_or(""),
+            &birth,
+            &phone,
+            &email,
+            &snils,
+        ];
+        password::check_policy(&r.password, &personal)?;
+        let hash = self.cab.hash_password(r.password.clone()).await?;
+
+        let now = to_micros(now_dt);
+        let bidx = self.cab.blind_indexer();
+        let (phone_idx, email_idx, snils_idx) = (
+            bidx.index(BlindIndexKind::Phone, &phone),
+            bidx.index(BlindIndexKind::Email, &email),
+            bidx.index(BlindIndexKind::Snils, &snils),
+        );
+        let mut tx = self.cab.store().begin().await?;
+        let taken: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM accounts WHERE phone_bidx = $1 OR email_bidx = $2 OR snils_bidx = $3",
+        )
+        .bind(&phone_idx)
+        .bind(&email_idx)
+        .bind(&snils_idx)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+        if taken > 0 {
+            return Err(Error::Conflict { code: "account.exists" });
+        }
+        let patient_id =
+            crate::patients::Patients::new(self.cab.clone(), anonymous()).insert(&mut tx, &new, now_dt).await?;
+        let account_id = uuid::Uuid::new_v4().to_string();
+        let inserted = sqlx::query(
+            "INSERT INTO accounts (id, kind, patient_id, status, phone_bidx, email_bidx, snils_bidx, password_hash, \
+             terms_version, terms_accepted_at, password_changed_at, locale, created_at) \
+             VALUES ($1, 'patient', $2, 'pending', $3, $4, $5, $6, $7, $8, $8, $9, $8)",
+        )
+        .bind(&account_id)
+        .bind(&patient_id)
+        .bind(phone_idx)
+        .bind(email_idx)
+        .bind(snils_idx)
+        .bind(&hash)
+        .bind(r.accepted_terms_version.trim())
+        .bind(now)
+        .bind(self.cab.locale().tag())
+        .execute(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx);
+        match inserted {
+            Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "account.exists" }),
+            other => other?,
+        };
+        let code = codes::generate(6);
+        store_code(&self.cab, &mut tx, "phone_confirmation", &account_id, &code, now + CODE_TTL_US).await?;
+        let msg = self.cab.message(Some(&patient_id), "phone_confirmation", Channel::Sms, &phone, Some(&code));
+        let out = notify::enqueue(&mut tx, self.cab.outbox_key(), &msg, now).await?;
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        notify::deliver(&self.cab, &out).await?;
+        Ok(PendingRegistration { id: account_id })
+    }
+
+    /// Confirms the phone with the SMS code: the account becomes active and an e-mail
+    /// activation token is sent. Returns the account id.
+    pub async fn confirm_phone(&self, registration_id: &str, code: &str) -> Result<String> {
+        let now = to_micros(self.cab.now());
+        check_code(&self.cab, "phone_confirmation", registration_id, code, now).await?;
+        let mut tx = self.cab.store().begin().await?;
+        let row = sqlx::query("SELECT patient_id FROM accounts WHERE id = $1 AND status = 'pending'")
+            .bind(registration_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StorageError::from_sqlx)?
+            .ok_or(AuthError::CodeExpired)?;
+        let patient_id: String = row.try_get(0).map_err(StorageError::from_sqlx)?;
+        sqlx::query("UPDATE accounts SET status = 'active', phone_confirmed_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(registration_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StorageError::from_sqlx)?;
+        let ctx = AuditContext {
+            actor: Actor { kind: ActorKind::Patient, id: Some(registration_id.to_owned()), on_behalf_of: None },
+            ..anonymous()
+        };
+        let patient = crate::patients::Patients::new(self.cab.clone(), ctx).read_in(&mut tx, &patient_id, now).await?;
+        let token = codes::token();
+        store_code(&self.cab, &mut tx, "email_confirmation", registration_id, &token, now + EMAIL_TOKEN_TTL_US).await?;
+        let email = patient.email.unwrap_or_default();
+        let msg = self.cab.message(Some(&patient_id), "email_confirmation", Channel::Email, &email, Some(&token));
+        let out = notify::enqueue(&mut tx, self.cab.outbox_key(), &msg, now).await?;
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        notify::deliver(&self.cab, &out).await?;
+        Ok(registration_id.to_owned())
+    }
+
+    /// Confirms the e-mail address with the activation token from the e-mail.
+    pub async fn confirm_email(&self, token: &str) -> Result<()> {
+        let now = to_micros(self.cab.now());
+        let digest = codes::digest(self.cab.code_key(), "email_confirmation", "token", token);
+        let mut tx = self.cab.store().begin().await?;
+        let row = sqlx::query("SELECT owner_id, expires_at FROM one_time_codes WHERE digest = $1 AND purpose = 'email_confirmation' AND used_at IS NULL")
+            .bind(&digest)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StorageError::from_sqlx)?
+            .ok_or(AuthError::InvalidCode)?;
+        let owner: String = row.try_get(0).map_err(StorageError::from_sqlx)?;
+        let expires: i64 = row.try_get(1).map_err(StorageError::from_sqlx)?;
+        if expires <= now {
+            return Err(AuthError::CodeExpired.into());
+        }
+        let used = sqlx::query("UPDATE one_time_codes SET used_at = $1 WHERE digest = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(&digest)
+            .execute(&mut *tx)
+            .await
+            .map_err(StorageError::from_sqlx)?;
+        if used.rows_affected() != 1 {
+            return Err(AuthError::CodeExpired.into());
+        }
+        sqlx::query("UPDATE accounts SET email_confirmed_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await
+            .map_err(StorageError::from_sqlx)?;
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        Ok(())
+    }
+}
+
+/// Stores a code's keyed digest. Tokens (long random strings) are digested with the owner
+/// `"token"` so they can be looked up by value; short codes are bound to their owner.
+pub(crate) async fn store_code(
+    cab: &Cabinet,
+    conn: &mut crate::store::Conn,
+    purpose: &str,
+    owner: &str,
+    code: &str,
+    expires: i64,
+) -> Result<()> {
+    let bound_owner = if code.len() > 12 { "token" } else { owner };
+    // A new code replaces older unused ones for the same purpose.
+    sqlx::query("UPDATE one_time_codes SET used_at = $1 WHERE owner_id = $2 AND purpose = $3 AND used_at IS NULL")
+        .bind(expires - CODE_TTL_US)
+        .bind(owner)
+        .bind(purpose)
+        .execute(&mut *conn)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+    sqlx::query("INSERT INTO one_time_codes (id, purpose, owner_id, digest, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(purpose)
+        .bind(owner)
+        .bind(codes::digest(cab.code_key(), purpose, bound_owner, code))
+        .bind(expires)
+        .execute(conn)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+    Ok(())
+}
+
+/// Checks a short code for `owner` in a transaction of its own, so that a wrong try is
+/// counted (and a right one consumed) even if the caller's work then fails: expiry, at most
+/// 5 tries, single use.
+pub(crate) async fn check_code(cab: &Cabinet, purpose: &str, owner: &str, code: &str, now: i64) -> Result<()> {
+    let mut tx = cab.store().begin().await?;
+    let row = sqlx::query(
+        "SELECT id, digest, expires_at, attempts FROM one_time_codes WHERE owner_id = $1 AND purpose = $2 AND used_at IS NULL \
+         ORDER BY expires_at DESC LIMIT 1",
+    )
+    .bind(owner)
+    .bind(purpose)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(StorageError::from_sqlx)?
+    .ok_or(AuthError::CodeExpired)?;
+    let id: String = row.try_get(0).map_err(StorageError::from_sqlx)?;
+    let digest: Vec<u8> = row.try_get(1).map_err(StorageError::from_sqlx)?;
+    let expires: i64 = row.try_get(2).map_err(StorageError::from_sqlx)?;
+    let attempts: i32 = row.try_get(3).map_err(StorageError::from_sqlx)?;
+    if expires <= now {
+        return Err(AuthError::CodeExpired.into());
+    }
+    if attempts >= MAX_CODE_ATTEMPTS {
+        return Err(AuthError::TooManyAttempts.into());
+    }
+    let right = codes::matches(cab.code_key(), purpose, owner, code, &digest);
+    let sql = if right {
+        "UPDATE one_time_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL"
+    } else {
+        "UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = $2 AND $1 = $1"
+    };
+    let changed = sqlx::query(sql).bind(now).bind(&id).execute(&mut *tx).await.map_err(StorageError::from_sqlx)?;
+    tx.commit().await.map_err(StorageError::from_sqlx)?;
+    match (right, changed.rows_affected()) {
+        (true, 1) => Ok(()),
+        (true, _) => Err(AuthError::CodeExpired.into()),
+        (false, _) => Err(AuthError::InvalidCode.into()),
+    }
+}

@@ -1,0 +1,307 @@
+//! R1, R3, R4, R5 on both engines: registration and confirmation codes, login with an SMS
+//! second factor, lockout after exactly 3 wrong passwords (also across connections),
+//! sessions with rotating refresh tokens, timeouts, revocation, and the patient's own
+//! access history. OWASP ASVS 5.0 items are cited where they apply.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use kabinet::{Error, ErrorCode, ErrorKind};
+use support::{PASSWORD, TestDb, device, registration};
+
+on_both!(
+    r1_register_confirm_and_sign_in_with_sms_code,
+    r1_registration_validates_and_stores_nothing_on_error,
+    r1_codes_are_single_use_expiring_and_limited,
+    r4_lockout_after_exactly_three_wrong_passwords,
+    r4_lockout_holds_across_connections,
+    r3_unknown_identifier_and_wrong_password_look_alike,
+    r3_login_by_email_and_snils,
+    r5_refresh_rotates_and_reuse_revokes_the_session,
+    r5_idle_absolute_and_token_timeouts,
+    r5_sessions_listed_and_revoked,
+    r5_patient_reads_own_access_history,
+);
+
+fn code(e: Error) -> &'static str {
+    e.code()
+}
+
+async fn r1_register_confirm_and_sign_in_with_sms_code(db: TestDb) {
+    let h = db.harness().await;
+    let reg = h.cab.accounts().register(registration()).await.unwrap();
+    let sms = h.inbox.0.lock().unwrap().last().cloned().unwrap();
+    assert_eq!((sms.kind.as_str(), sms.recipient.as_str()), ("phone_confirmation", "+79161234567"));
+    let code6 = sms.code.clone().unwrap();
+    assert_eq!(code6.len(), 6);
+    assert!(sms.text.contains(&code6));
+    assert!(!format!("{sms:?}").contains(&code6), "Debug of a message hides the code");
+    let account = h.cab.accounts().confirm_phone(&reg.id, &code6).await.unwrap();
+    assert_eq!(account, reg.id);
+    let mail = h.inbox.0.lock().unwrap().last().cloned().unwrap();
+    assert_eq!((mail.kind.as_str(), mail.recipient.as_str()), ("email_confirmation", "anna.ivanova@example.ru"));
+    h.cab.accounts().confirm_email(mail.code.as_deref().unwrap()).await.unwrap();
+    assert_eq!(
+        code(h.cab.accounts().confirm_email(mail.code.as_deref().unwrap()).await.unwrap_err()),
+        "auth.invalid_code"
+    );
+
+    let step = h.cab.auth().login("8 916 123 45 67", PASSWORD, &device()).await.unwrap();
+    assert_eq!(step.second_factor, "sms");
+    let login_code = h.inbox.last_code("login_code");
+    // ASVS 6.6: a wrong second factor is refused, the right one opens the session.
+    assert_eq!(code(h.cab.auth().verify_second_factor(&step.id, "000000").await.unwrap_err()), "auth.second_factor");
+    let tokens = h.cab.auth().verify_second_factor(&step.id, &login_code).await.unwrap();
+    assert_eq!(tokens.access_token.split('.').count(), 3);
+    assert!(tokens.refresh_token.len() >= 43);
+    // The step is single-use.
+    assert_eq!(code(h.cab.auth().verify_second_factor(&step.id, &login_code).await.unwrap_err()), "auth.code_expired");
+    let me = h.cab.session(&tokens.access_token, &device()).await.unwrap();
+    let profile = me.profile().await.unwrap();
+    assert_eq!((profile.surname.as_str(), profile.snils.as_deref()), ("Иванова", Some("11223344595")));
+    h.cab.auth().logout(&tokens.access_token).await.unwrap();
+    let err = h.cab.session(&tokens.access_token, &device()).await.unwrap_err();
+    assert_eq!((err.code(), err.kind()), ("session.revoked", ErrorKind::Session));
+}
+
+async fn r1_registration_validates_and_stores_nothing_on_error(db: TestDb) {
+    let h = db.harness().await;
+    let cases: Vec<(kabinet::Registration, &str, &str)> = vec![
+        (kabinet::Registration { snils: "112-233-445 96".into(), ..registration() }, "snils", "checksum"),
+        (kabinet::Registration { phone: "8 495 123 45 67".into(), ..registration() }, "phone", "not_mobile"),
+        (kabinet::Registration { email: "anna@".into(), ..registration() }, "email", "format"),
+        (kabinet::Registration { password: "Qwerty123!".into(), ..registration() }, "password", "common_password"),
+        (
+            kabinet::Registration { password: "Ivanova-9161234567!".into(), ..registration() },
+            "password",
+            "personal_data",
+        ),
+        (kabinet::Registration { password: "short1!".into(), ..registration() }, "password", "length"),
+        (kabinet::Registration { accepted_terms_version: " ".into(), ..registration() }, "terms", "empty"),
+        (
+            kabinet::Registration { birth_date: time::macros::date!(2030 - 01 - 01), ..registration() },
+            "birth_date",
+            "future",
+        ),
+    ];
+    for (r, field, reason) in cases {
+        match h.cab.accounts().register(r).await.unwrap_err() {
+            Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), (field, reason)),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    let raw = db.raw().await;
+    let counts: (i64, i64, i64) = (
+        sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(&raw).await.unwrap(),
+        sqlx::query_scalar("SELECT COUNT(*) FROM patients").fetch_one(&raw).await.unwrap(),
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox").fetch_one(&raw).await.unwrap(),
+    );
+    assert_eq!(counts, (0, 0, 0));
+    h.registered().await;
+    let dup = h
+        .cab
+        .accounts()
+        .register(kabinet::Registration { email: "other@example.ru".into(), ..registration() })
+        .await
+        .unwrap_err();
+    assert_eq!((dup.code(), dup.kind()), ("account.exists", ErrorKind::Conflict));
+}
+
+async fn r1_codes_are_single_use_expiring_and_limited(db: TestDb) {
+    let h = db.harness().await;
+    let reg = h.cab.accounts().register(registration()).await.unwrap();
+    let right = h.inbox.last_code("phone_confirmation");
+    let wrong = if right == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        assert_eq!(code(h.cab.accounts().confirm_phone(&reg.id, wrong).await.unwrap_err()), "auth.invalid_code");
+    }
+    // The 6th try is refused even with the right code.
+    assert_eq!(code(h.cab.accounts().confirm_phone(&reg.id, &right).await.unwrap_err()), "auth.too_many_attempts");
+    // Codes are stored only as keyed digests.
+    let raw = db.raw().await;
+    let digests: Vec<Vec<u8>> = sqlx::query_scalar("SELECT digest FROM one_time_codes").fetch_all(&raw).await.unwrap();
+    assert!(digests.iter().all(|d| d.len() == 32 && !d.windows(6).any(|w| w == right.as_bytes())));
+
+    // A second registration: expiry after 10 minutes.
+    let db2 = TestDb::sqlite().await;
+    let h2 = db2.harness().await;
+    let reg2 = h2.cab.accounts().register(registration()).await.unwrap();
+    let c2 = h2.inbox.last_code("phone_confirmation");
+    h2.clock.advance(time::Duration::minutes(11));
+    assert_eq!(code(h2.cab.accounts().confirm_phone(&reg2.id, &c2).await.unwrap_err()), "auth.code_expired");
+
+    // Single use.
+    let db3 = TestDb::sqlite().await;
+    let h3 = db3.harness().await;
+    let reg3 = h3.cab.accounts().register(registration()).await.unwrap();
+    let c3 = h3.inbox.last_code("phone_confirmation");
+    h3.cab.accounts().confirm_phone(&reg3.id, &c3).await.unwrap();
+    assert_eq!(code(h3.cab.accounts().confirm_phone(&reg3.id, &c3).await.unwrap_err()), "auth.code_expired");
+}
+
+async fn r4_lockout_after_exactly_three_wrong_passwords(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    // A half-finished login (right password, no second factor yet).
+    let pending = h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap();
+    for attempt in 1..=3 {
+        let e = h.cab.auth().login("+79161234567", "Wrong-Pass!93x", &device()).await.unwrap_err();
+        assert_eq!(code(e), "auth.invalid_credentials", "attempt {attempt}");
+    }
+    // Now even the right password is refused: recovery is required.
+    assert_eq!(code(h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap_err()), "auth.locked");
+    // The lockout ended the half-finished login.
+    let sms = h.inbox.last_code("login_code");
+    assert_eq!(code(h.cab.auth().verify_second_factor(&pending.id, &sms).await.unwrap_err()), "auth.locked");
+    let raw = db.raw().await;
+    let failed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE action = 'login_failed'")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    assert_eq!(failed, 3);
+}
+
+async fn r4_lockout_holds_across_connections(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    // Three independent cabinets (three pools, as three processes) each try a wrong password
+    // at the same time, twice: the counter lives in the database.
+    let mut cabs = Vec::new();
+    for _ in 0..3 {
+        cabs.push(db.harness_with(h.clock.clone(), h.inbox.clone()).await.cab);
+    }
+    let mut tasks = Vec::new();
+    for cab in cabs.clone() {
+        tasks.push(tokio::spawn(async move {
+            cab.auth().login("+79161234567", "Wrong-Pass!93x", &device()).await.unwrap_err().code()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), "auth.invalid_credentials");
+    }
+    for cab in &cabs {
+        assert_eq!(code(cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap_err()), "auth.locked");
+    }
+    let raw = db.raw().await;
+    let attempts: i32 = sqlx::query_scalar("SELECT failed_attempts FROM accounts").fetch_one(&raw).await.unwrap();
+    assert_eq!(attempts, 3);
+}
+
+async fn r3_unknown_identifier_and_wrong_password_look_alike(db: TestDb) {
+    // ASVS 6.3.8: responses do not reveal whether an account exists.
+    let h = db.harness().await;
+    h.registered().await;
+    let unknown = h.cab.auth().login("+79260000000", PASSWORD, &device()).await.unwrap_err();
+    let wrong = h.cab.auth().login("+79161234567", "Wrong-Pass!93x", &device()).await.unwrap_err();
+    assert_eq!(unknown.code(), wrong.code());
+    assert_eq!(unknown.message(kabinet::Locale::En), wrong.message(kabinet::Locale::En));
+    assert_eq!(
+        code(h.cab.auth().login("not an identifier", PASSWORD, &device()).await.unwrap_err()),
+        "auth.invalid_credentials"
+    );
+}
+
+async fn r3_login_by_email_and_snils(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    for id in ["anna.ivanova@example.ru", "112-233-445 95", "+7 916 123-45-67"] {
+        let step = h.cab.auth().login(id, PASSWORD, &device()).await.unwrap();
+        let sms = h.inbox.last_code("login_code");
+        h.cab.auth().verify_second_factor(&step.id, &sms).await.unwrap();
+    }
+}
+
+async fn r5_refresh_rotates_and_reuse_revokes_the_session(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let first = h.signed_in().await;
+    let second = h.cab.auth().refresh(&first.refresh_token, &device()).await.unwrap();
+    assert_ne!(second.refresh_token, first.refresh_token);
+    h.cab.session(&second.access_token, &device()).await.unwrap();
+    // The old refresh token again: the whole session (family) is revoked.
+    assert_eq!(code(h.cab.auth().refresh(&first.refresh_token, &device()).await.unwrap_err()), "session.revoked");
+    assert_eq!(code(h.cab.session(&second.access_token, &device()).await.unwrap_err()), "session.revoked");
+    assert_eq!(code(h.cab.auth().refresh(&second.refresh_token, &device()).await.unwrap_err()), "session.revoked");
+    assert_eq!(code(h.cab.auth().refresh("made-up", &device()).await.unwrap_err()), "session.invalid");
+    // Refresh tokens are stored as digests only.
+    let raw = db.raw().await;
+    let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT digest FROM refresh_tokens").fetch_all(&raw).await.unwrap();
+    assert!(stored.iter().all(|d| !d.windows(10).any(|w| w == &first.refresh_token.as_bytes()[..10])));
+}
+
+async fn r5_idle_absolute_and_token_timeouts(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let t = h.signed_in().await;
+    h.clock.advance(time::Duration::minutes(14));
+    h.cab.session(&t.access_token, &device()).await.unwrap();
+    h.clock.advance(time::Duration::minutes(2));
+    assert_eq!(code(h.cab.session(&t.access_token, &device()).await.unwrap_err()), "session.expired");
+    // A refreshed token works until the session idles out (30 minutes unused).
+    let t2 = h.cab.auth().refresh(&t.refresh_token, &device()).await.unwrap();
+    h.cab.session(&t2.access_token, &device()).await.unwrap();
+    let t3 = h.cab.auth().refresh(&t2.refresh_token, &device()).await.unwrap();
+    h.clock.advance(time::Duration::minutes(31));
+    // Idle for 31 minutes: neither the access token nor the refresh token revives it.
+    assert_eq!(code(h.cab.session(&t3.access_token, &device()).await.unwrap_err()), "session.expired");
+    assert_eq!(
+        code(h.cab.auth().refresh(&t3.refresh_token, &device()).await.unwrap_err()),
+        "session.expired",
+        "idle timeout"
+    );
+    // Absolute timeout: 12 hours after login nothing keeps the session alive.
+    let db2 = TestDb::sqlite().await;
+    let h2 = db2.harness().await;
+    h2.registered().await;
+    let mut tok = h2.signed_in().await;
+    for _ in 0..60 {
+        h2.clock.advance(time::Duration::minutes(12));
+        match h2.cab.auth().refresh(&tok.refresh_token, &device()).await {
+            Ok(next) => tok = next,
+            Err(e) => {
+                assert_eq!(e.code(), "session.expired");
+                return;
+            }
+        }
+    }
+    panic!("the session outlived its absolute timeout");
+}
+
+async fn r5_sessions_listed_and_revoked(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let a = h.signed_in().await;
+    let b = h.signed_in().await;
+    let me = h.cab.session(&a.access_token, &device()).await.unwrap();
+    let list = me.security().sessions().await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list.iter().filter(|s| s.current).count(), 1);
+    assert!(list.iter().all(|s| s.device == "Pixel 8" && s.ip == "203.0.113.7"));
+    let other = list.iter().find(|s| !s.current).unwrap();
+    me.security().revoke(&other.id).await.unwrap();
+    assert_eq!(code(h.cab.session(&b.access_token, &device()).await.unwrap_err()), "session.revoked");
+    assert_eq!(me.security().revoke("no-such-session").await.unwrap_err().kind(), ErrorKind::NotFound);
+    me.security().revoke_all().await.unwrap();
+    assert_eq!(code(h.cab.session(&a.access_token, &device()).await.unwrap_err()), "session.revoked");
+}
+
+async fn r5_patient_reads_own_access_history(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let _ = h.cab.auth().login("+79161234567", "Wrong-Pass!93x", &device()).await;
+    let t = h.signed_in().await;
+    let me = h.cab.session(&t.access_token, &device()).await.unwrap();
+    me.profile().await.unwrap();
+    let history = me.security().access_history(None).await.unwrap();
+    let actions: Vec<(&str, &str)> = history.iter().map(|e| (e.action.as_str(), e.who.as_str())).collect();
+    assert_eq!(actions[0], ("read", "you"), "reading the history is journaled too");
+    assert!(actions.contains(&("login", "you")));
+    assert!(actions.contains(&("login_failed", "unknown")));
+    let login = history.iter().find(|e| e.action == "login").unwrap();
+    assert_eq!((login.ip.as_deref(), login.device_id.as_deref()), (Some("203.0.113.7"), Some("dev-1")));
+    // Another patient's history is not reachable from this context: it only ever reads its
+    // own patient id, and a second patient's entries never appear in it.
+    let other = h.cab.system().patients().create(support::boris()).await.unwrap();
+    let again = me.security().access_history(None).await.unwrap();
+    assert!(again.iter().all(|e| e.resource_id.as_deref() != Some(other.as_str())));
+}
