@@ -132,8 +132,11 @@ impl Config {
         if let Some(clock) = &self.clock {
             c.clock = Arc::new(crate::host::PyClock::new(clock.clone_ref(py)));
         }
-        // Notifier and identity registry adapters arrive with the features that call them.
-        let _ = (&self.notifier, &self.identity_registry);
+        if let Some(n) = &self.notifier {
+            c.notifier = Some(Arc::new(crate::host::PyNotifier::new(n.clone_ref(py))));
+        }
+        // The identity registry adapter arrives with identity confirmation (R2).
+        let _ = &self.identity_registry;
         c
     }
 }
@@ -163,6 +166,37 @@ impl Cabinet {
         let cfg = config.map(|c| c.get().to_core(py)).unwrap_or_default();
         let inner = block_on(py, cfg.locale, async move { kabinet::Cabinet::open("sqlite::memory:", cfg).await })?;
         Ok(Cabinet { inner })
+    }
+
+    /// Registration and confirmation (R1).
+    #[getter]
+    fn accounts(&self) -> crate::accounts::Accounts {
+        crate::accounts::Accounts::new(self.inner.accounts(), self.inner.locale())
+    }
+
+    /// Login, second factor, refresh, logout (R3, R5).
+    #[getter]
+    fn auth(&self) -> crate::accounts::Auth {
+        crate::accounts::Auth::new(self.inner.auth(), self.inner.locale())
+    }
+
+    /// The signed-in context of an access token.
+    fn session(
+        &self,
+        py: Python<'_>,
+        access_token: String,
+        device: &Bound<'_, crate::accounts::Device>,
+    ) -> PyResult<crate::accounts::Me> {
+        let (cab, d) = (self.inner.clone(), device.get().to_core());
+        let me = block_on(py, self.inner.locale(), async move { cab.session(&access_token, &d).await })?;
+        Ok(crate::accounts::Me::new(me, self.inner.locale()))
+    }
+
+    /// Delivers the outbox (and later: reminders, incident expiry, retention); returns counts.
+    fn run_due_jobs(&self, py: Python<'_>) -> PyResult<std::collections::HashMap<&'static str, u64>> {
+        let cab = self.inner.clone();
+        let r = block_on(py, self.inner.locale(), async move { cab.run_due_jobs().await })?;
+        Ok([("delivered", r.delivered), ("delivery_failures", r.delivery_failures)].into_iter().collect())
     }
 
     /// The operator context for trusted host code.

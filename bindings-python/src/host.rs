@@ -31,3 +31,29 @@ impl kabinet::Clock for PyClock {
         })
     }
 }
+
+/// A Python object with `deliver(message) -> None`, used as the core's `Notifier`.
+/// An exception from Python is a failed delivery: Kabinet retries it with back-off.
+pub(crate) struct PyNotifier {
+    obj: Py<PyAny>,
+}
+
+impl PyNotifier {
+    pub(crate) fn new(obj: Py<PyAny>) -> Self {
+        PyNotifier { obj }
+    }
+}
+
+impl kabinet::integrations::Notifier for PyNotifier {
+    fn deliver(&self, m: &kabinet::integrations::Message) -> Result<(), kabinet::integrations::DeliveryError> {
+        Python::attach(|py| {
+            let msg = crate::accounts::Message::from_core(m);
+            let obj = Py::new(py, msg).map_err(|e| kabinet::integrations::DeliveryError(e.to_string()))?;
+            self.obj
+                .bind(py)
+                .call_method1("deliver", (obj,))
+                .map(|_| ())
+                .map_err(|e| kabinet::integrations::DeliveryError(e.to_string()))
+        })
+    }
+}

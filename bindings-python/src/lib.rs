@@ -5,6 +5,7 @@
 //! in the core; this crate converts types and maps errors to `kabinet.KabinetError`
 //! subclasses in one function.
 
+mod accounts;
 mod audit;
 mod cabinet;
 mod convert;
@@ -22,6 +23,7 @@ fn _kabinet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     ids::register(m)?;
     audit::register(m)?;
+    accounts::register(m)?;
     m.add_class::<cabinet::Cabinet>()?;
     m.add_class::<cabinet::Config>()?;
     m.add_class::<cabinet::KeyProvider>()?;

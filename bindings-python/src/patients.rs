@@ -63,6 +63,25 @@ pub(crate) struct Patient {
     created_at: Py<PyDateTime>,
 }
 
+impl Patient {
+    pub(crate) fn from_core(py: Python<'_>, p: kabinet::Patient) -> PyResult<Self> {
+        Ok(Patient {
+            id: p.id,
+            surname: p.surname,
+            given_name: p.given_name,
+            patronymic: p.patronymic,
+            birth_date: date_to_py(py, p.birth_date)?.unbind(),
+            sex: p.sex.as_str().to_owned(),
+            snils: p.snils,
+            inn: p.inn,
+            oms_policy: p.oms_policy,
+            phone: p.phone,
+            email: p.email,
+            created_at: datetime_to_py(py, p.created_at)?.unbind(),
+        })
+    }
+}
+
 #[pymethods]
 impl Patient {
     fn __repr__(&self) -> String {
@@ -108,20 +127,7 @@ impl Patients {
     fn get(&self, py: Python<'_>, patient_id: String) -> PyResult<Patient> {
         let pats = self.inner.clone();
         let p = block_on(py, self.locale, async move { pats.get(&patient_id).await })?;
-        Ok(Patient {
-            id: p.id,
-            surname: p.surname,
-            given_name: p.given_name,
-            patronymic: p.patronymic,
-            birth_date: date_to_py(py, p.birth_date)?.unbind(),
-            sex: p.sex.as_str().to_owned(),
-            snils: p.snils,
-            inn: p.inn,
-            oms_policy: p.oms_policy,
-            phone: p.phone,
-            email: p.email,
-            created_at: datetime_to_py(py, p.created_at)?.unbind(),
-        })
+        Patient::from_core(py, p)
     }
 
     /// The id of the patient with this SNILS, or None.

@@ -35,7 +35,7 @@ def cabinet(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[kabinet.
     for this run (KABINET_PY_POSTGRES_URL). Without that variable the PostgreSQL case is
     skipped, visibly."""
     keys = kabinet.KeyProvider.local_file(tmp_path / "kek.json")
-    config = kabinet.Config(key_provider=keys, locale="en")
+    config = kabinet.Config(key_provider=keys, locale="en", max_connections=2)
     if request.param == "sqlite":
         cab = kabinet.Cabinet.open(f"sqlite://{tmp_path / 'kabinet.db'}", config)
     else:
@@ -44,7 +44,7 @@ def cabinet(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[kabinet.
             pytest.skip("KABINET_PY_POSTGRES_URL not set")
         # One database per run: its key file lives beside the run, not per test.
         shared = Path(os.environ.get("KABINET_PY_POSTGRES_KEYS", str(tmp_path / "pg-kek.json")))
-        cab = kabinet.Cabinet.open(url, kabinet.Config(key_provider=kabinet.KeyProvider.local_file(shared), locale="en"))
+        cab = kabinet.Cabinet.open(url, kabinet.Config(key_provider=kabinet.KeyProvider.local_file(shared), locale="en", max_connections=2))
     assert cab.backend == request.param
     yield cab
     cab.close()

@@ -21,6 +21,8 @@ struct Settings {
     key: KeyChoice,
     locale: Locale,
     max_connections: u32,
+    notifier: Option<Arc<dyn crate::Notifier>>,
+    argon2: kabinet::Argon2Params,
 }
 
 /// Builds a [`Cabinet`]: set the key provider and language, then `build()` (async).
@@ -42,7 +44,14 @@ impl CabinetBuilder {
     #[uniffi::constructor]
     pub fn new(url: String) -> Arc<Self> {
         Arc::new(CabinetBuilder {
-            settings: Mutex::new(Settings { url, key: KeyChoice::Default, locale: Locale::Ru, max_connections: 8 }),
+            settings: Mutex::new(Settings {
+                url,
+                key: KeyChoice::Default,
+                locale: Locale::Ru,
+                max_connections: 8,
+                notifier: None,
+                argon2: kabinet::Argon2Params::default(),
+            }),
         })
     }
 
@@ -68,6 +77,16 @@ impl CabinetBuilder {
         Ok(self.update(|s| s.locale = locale))
     }
 
+    /// The app's message delivery (SMS, e-mail, push).
+    pub fn notifier(self: Arc<Self>, notifier: Arc<dyn crate::Notifier>) -> Arc<Self> {
+        self.update(|s| s.notifier = Some(notifier))
+    }
+
+    /// Argon2id parameters for password hashes (default m = 19456 KiB, t = 2, p = 1).
+    pub fn password_hashing(self: Arc<Self>, memory_kib: u32, iterations: u32, parallelism: u32) -> Arc<Self> {
+        self.update(|s| s.argon2 = kabinet::Argon2Params { memory_kib, iterations, parallelism })
+    }
+
     /// Maximum pooled connections.
     pub fn max_connections(self: Arc<Self>, n: u32) -> Arc<Self> {
         self.update(|s| s.max_connections = n)
@@ -87,10 +106,16 @@ impl CabinetBuilder {
             }
             KeyChoice::Ephemeral => Some(Arc::new(kabinet::crypto::EphemeralKeyProvider::new())),
         };
+        let notifier = s
+            .notifier
+            .clone()
+            .map(|n| Arc::new(crate::accounts::ForeignNotifier(n)) as Arc<dyn kabinet::integrations::Notifier>);
         let config = kabinet::Config {
             key_provider,
+            notifier,
             locale: s.locale,
             max_connections: s.max_connections,
+            password_hashing: s.argon2,
             ..Default::default()
         };
         let inner = kabinet::Cabinet::open(&s.url, config).await.map_err(err)?;
@@ -116,6 +141,31 @@ impl Cabinet {
     /// The operator context for trusted host code.
     pub fn system(&self) -> Arc<SystemContext> {
         Arc::new(SystemContext { inner: self.inner.system(), locale: self.inner.locale() })
+    }
+
+    /// Registration and confirmation (R1).
+    pub fn accounts(&self) -> Arc<crate::Accounts> {
+        Arc::new(crate::Accounts { inner: self.inner.accounts(), locale: self.inner.locale() })
+    }
+
+    /// Login, second factor, refresh, logout (R3, R5).
+    pub fn auth(&self) -> Arc<crate::Auth> {
+        Arc::new(crate::Auth { inner: self.inner.auth(), locale: self.inner.locale() })
+    }
+
+    /// The signed-in context of an access token.
+    pub async fn session(&self, access_token: String, device: crate::Device) -> Result<Arc<crate::Me>, KabinetError> {
+        let me = self
+            .inner
+            .session(&access_token, &device.into())
+            .await
+            .map_err(|e| KabinetError::from_core(e, self.inner.locale()))?;
+        Ok(Arc::new(crate::Me { inner: me, locale: self.inner.locale() }))
+    }
+
+    /// Delivers due outbox messages; returns how many were delivered.
+    pub async fn run_due_jobs(&self) -> Result<u64, KabinetError> {
+        Ok(self.inner.run_due_jobs().await.map_err(|e| KabinetError::from_core(e, self.inner.locale()))?.delivered)
     }
 
     /// `"sqlite"` or `"postgres"`.

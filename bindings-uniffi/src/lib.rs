@@ -4,12 +4,16 @@
 //! converts types and errors. Async functions run on one tokio runtime
 //! (`async_runtime = "tokio"`): Kotlin sees `suspend` functions, Swift `async` ones.
 
+mod accounts;
 mod audit;
 mod cabinet;
 mod error;
 mod ids;
 mod patients;
 
+pub use accounts::{
+    Accounts, Auth, DeliveryFailed, Device, LoginStep, Me, Message, Notifier, Registration, SessionInfo, Tokens,
+};
 pub use audit::{AccessEntry, Audit, AuditReport, SignedTreeHead};
 pub use cabinet::{Cabinet, CabinetBuilder, KeyRotationReport, SystemContext, open_in_memory};
 pub use error::KabinetError;

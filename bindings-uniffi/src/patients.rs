@@ -40,6 +40,25 @@ pub struct Patient {
     pub created_at: SystemTime,
 }
 
+impl From<kabinet::Patient> for Patient {
+    fn from(p: kabinet::Patient) -> Self {
+        Patient {
+            id: p.id,
+            surname: p.surname,
+            given_name: p.given_name,
+            patronymic: p.patronymic,
+            birth_date: p.birth_date.to_string(),
+            sex: p.sex.as_str().to_owned(),
+            snils: p.snils,
+            inn: p.inn,
+            oms_policy: p.oms_policy,
+            phone: p.phone,
+            email: p.email,
+            created_at: p.created_at.into(),
+        }
+    }
+}
+
 /// Operator access to patients.
 #[derive(uniffi::Object)]
 pub struct Patients {
@@ -56,7 +75,7 @@ impl Patients {
     }
 }
 
-fn parse_date(s: &str) -> Result<time::Date, KabinetError> {
+pub(crate) fn parse_date(s: &str) -> Result<time::Date, KabinetError> {
     time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
         .map_err(|_| KabinetError::validation(kabinet::ValidationError::new("birth_date", kabinet::Reason::Format)))
 }
@@ -82,21 +101,7 @@ impl Patients {
 
     /// Reads a patient.
     pub async fn get(&self, patient_id: String) -> Result<Patient, KabinetError> {
-        let p = self.inner.get(&patient_id).await.map_err(|e| self.err(e))?;
-        Ok(Patient {
-            id: p.id,
-            surname: p.surname,
-            given_name: p.given_name,
-            patronymic: p.patronymic,
-            birth_date: p.birth_date.to_string(),
-            sex: p.sex.as_str().to_owned(),
-            snils: p.snils,
-            inn: p.inn,
-            oms_policy: p.oms_policy,
-            phone: p.phone,
-            email: p.email,
-            created_at: p.created_at.into(),
-        })
+        Ok(self.inner.get(&patient_id).await.map_err(|e| self.err(e))?.into())
     }
 
     /// Finds a patient id by SNILS.

@@ -216,7 +216,10 @@ async fn s2_kek_rotation_rewraps_without_reencrypting(db: TestDb) {
         .fetch_one(&raw)
         .await
         .unwrap();
-    let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wrapped_keys WHERE wrapped IS NOT NULL").fetch_one(&raw).await.unwrap();
+    let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wrapped_keys WHERE wrapped IS NOT NULL")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
     let report = cab.system().keys().rotate().await.unwrap();
     assert_ne!(report.kek_id, old_kek);
     assert_eq!(report.rewrapped, live as u64, "every live key: the patient's and the system keys");

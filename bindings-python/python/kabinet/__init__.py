@@ -8,6 +8,17 @@ Every error is a :class:`KabinetError` with a stable ``code``.
 from . import audit, ids
 from ._kabinet import (
     AccessEntry,
+    Accounts,
+    Auth,
+    Device,
+    LoginStep,
+    Me,
+    Message,
+    PendingRegistration,
+    Registration,
+    Security,
+    SessionInfo,
+    Tokens,
     Argon2Params,
     Audit,
     AuditReport,
@@ -35,6 +46,17 @@ from ._kabinet import (
 )
 
 __all__ = [
+    "Accounts",
+    "Auth",
+    "Device",
+    "LoginStep",
+    "Me",
+    "Message",
+    "PendingRegistration",
+    "Registration",
+    "Security",
+    "SessionInfo",
+    "Tokens",
     "AccessEntry",
     "Audit",
     "AuditReport",

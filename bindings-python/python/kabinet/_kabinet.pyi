@@ -34,6 +34,86 @@ def ids_phone(value: str) -> str: ...
 class Clock(Protocol):
     def now(self) -> datetime.datetime: ...
 
+class Notifier(Protocol):
+    def deliver(self, message: Message) -> None: ...
+
+class Message:
+    id: str
+    channel: str
+    recipient: str
+    kind: str
+    subject: str
+    text: str
+    code: str | None
+    patient_id: str | None
+
+class Registration:
+    def __init__(
+        self,
+        phone: str,
+        email: str,
+        password: str,
+        surname: str,
+        given_name: str,
+        patronymic: str | None,
+        birth_date: datetime.date,
+        sex: str,
+        snils: str,
+        accepted_terms_version: str,
+    ) -> None: ...
+
+class PendingRegistration:
+    id: str
+
+class Accounts:
+    def register(self, registration: Registration) -> PendingRegistration: ...
+    def confirm_phone(self, registration_id: str, code: str) -> str: ...
+    def confirm_email(self, token: str) -> None: ...
+
+class Device:
+    id: str
+    name: str
+    ip: str
+    user_agent: str
+    def __init__(self, id: str, name: str = "", ip: str = "", user_agent: str = "") -> None: ...
+
+class LoginStep:
+    id: str
+    second_factor: str
+
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_at: datetime.datetime
+
+class Auth:
+    def login(self, identifier: str, password: str, device: Device) -> LoginStep: ...
+    def verify_second_factor(self, step_id: str, code: str) -> Tokens: ...
+    def refresh(self, refresh_token: str, device: Device) -> Tokens: ...
+    def logout(self, access_token: str) -> None: ...
+
+class SessionInfo:
+    id: str
+    device: str
+    device_id: str
+    ip: str
+    started_at: datetime.datetime
+    last_used_at: datetime.datetime
+    current: bool
+
+class Security:
+    def sessions(self) -> list[SessionInfo]: ...
+    def revoke(self, session_id: str) -> None: ...
+    def revoke_all(self) -> None: ...
+    def access_history(self, since: datetime.datetime | None = None) -> list[AccessEntry]: ...
+
+class Me:
+    @property
+    def security(self) -> Security: ...
+    @property
+    def account_id(self) -> str: ...
+    def profile(self) -> Patient: ...
+
 class KeyProvider:
     @staticmethod
     def local_file(path: str | os.PathLike[str]) -> KeyProvider: ...
@@ -52,7 +132,7 @@ class Config:
     def __init__(
         self,
         key_provider: KeyProvider | None = None,
-        notifier: object | None = None,
+        notifier: Notifier | None = None,
         identity_registry: object | None = None,
         clock: Clock | None = None,
         locale: str = "ru",
@@ -165,6 +245,12 @@ class Cabinet:
     @staticmethod
     def open_in_memory(config: Config | None = None) -> Cabinet: ...
     def system(self) -> SystemContext: ...
+    @property
+    def accounts(self) -> Accounts: ...
+    @property
+    def auth(self) -> Auth: ...
+    def session(self, access_token: str, device: Device) -> Me: ...
+    def run_due_jobs(self) -> dict[str, int]: ...
     @property
     def backend(self) -> str: ...
     def close(self) -> None: ...

@@ -243,6 +243,137 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_NOTIFIER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_NOTIFIER_METHOD0
+typedef void (*UniffiCallbackInterfaceNotifierMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_NOTIFIER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_NOTIFIER
+typedef struct UniffiVTableCallbackInterfaceNotifier {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceNotifierMethod0 _Nonnull deliver;
+} UniffiVTableCallbackInterfaceNotifier;
+
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_ACCOUNTS
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_ACCOUNTS
+uint64_t uniffi_kabinet_ffi_fn_clone_accounts(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_ACCOUNTS
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_ACCOUNTS
+void uniffi_kabinet_ffi_fn_free_accounts(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_CONFIRM_EMAIL
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_CONFIRM_EMAIL
+uint64_t uniffi_kabinet_ffi_fn_method_accounts_confirm_email(uint64_t ptr, RustBuffer token
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_CONFIRM_PHONE
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_CONFIRM_PHONE
+uint64_t uniffi_kabinet_ffi_fn_method_accounts_confirm_phone(uint64_t ptr, RustBuffer registration_id, RustBuffer code
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_REGISTER
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_REGISTER
+uint64_t uniffi_kabinet_ffi_fn_method_accounts_register(uint64_t ptr, RustBuffer registration
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_AUTH
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_AUTH
+uint64_t uniffi_kabinet_ffi_fn_clone_auth(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_AUTH
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_AUTH
+void uniffi_kabinet_ffi_fn_free_auth(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUTH_LOGIN
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUTH_LOGIN
+uint64_t uniffi_kabinet_ffi_fn_method_auth_login(uint64_t ptr, RustBuffer identifier, RustBuffer password, RustBuffer device
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUTH_LOGOUT
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUTH_LOGOUT
+uint64_t uniffi_kabinet_ffi_fn_method_auth_logout(uint64_t ptr, RustBuffer access_token
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUTH_REFRESH
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUTH_REFRESH
+uint64_t uniffi_kabinet_ffi_fn_method_auth_refresh(uint64_t ptr, RustBuffer refresh_token, RustBuffer device
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUTH_VERIFY_SECOND_FACTOR
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_AUTH_VERIFY_SECOND_FACTOR
+uint64_t uniffi_kabinet_ffi_fn_method_auth_verify_second_factor(uint64_t ptr, RustBuffer step_id, RustBuffer code
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_ME
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_ME
+uint64_t uniffi_kabinet_ffi_fn_clone_me(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_ME
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_ME
+void uniffi_kabinet_ffi_fn_free_me(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_ACCESS_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_ACCESS_HISTORY
+uint64_t uniffi_kabinet_ffi_fn_method_me_access_history(uint64_t ptr, RustBuffer since
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_ACCOUNT_ID
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_ACCOUNT_ID
+RustBuffer uniffi_kabinet_ffi_fn_method_me_account_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_PROFILE
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_PROFILE
+uint64_t uniffi_kabinet_ffi_fn_method_me_profile(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_REVOKE_ALL_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_REVOKE_ALL_SESSIONS
+uint64_t uniffi_kabinet_ffi_fn_method_me_revoke_all_sessions(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_REVOKE_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_REVOKE_SESSION
+uint64_t uniffi_kabinet_ffi_fn_method_me_revoke_session(uint64_t ptr, RustBuffer session_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_SESSIONS
+uint64_t uniffi_kabinet_ffi_fn_method_me_sessions(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_NOTIFIER
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_NOTIFIER
+uint64_t uniffi_kabinet_ffi_fn_clone_notifier(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_NOTIFIER
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_NOTIFIER
+void uniffi_kabinet_ffi_fn_free_notifier(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_INIT_CALLBACK_VTABLE_NOTIFIER
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_INIT_CALLBACK_VTABLE_NOTIFIER
+void uniffi_kabinet_ffi_fn_init_callback_vtable_notifier(const UniffiVTableCallbackInterfaceNotifier* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_NOTIFIER_DELIVER
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_NOTIFIER_DELIVER
+void uniffi_kabinet_ffi_fn_method_notifier_deliver(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_AUDIT
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_AUDIT
 uint64_t uniffi_kabinet_ffi_fn_clone_audit(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -298,9 +429,29 @@ uint64_t uniffi_kabinet_ffi_fn_clone_cabinet(uint64_t handle, RustCallStatus *_N
 void uniffi_kabinet_ffi_fn_free_cabinet(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINET_ACCOUNTS
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINET_ACCOUNTS
+uint64_t uniffi_kabinet_ffi_fn_method_cabinet_accounts(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINET_AUTH
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINET_AUTH
+uint64_t uniffi_kabinet_ffi_fn_method_cabinet_auth(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINET_BACKEND
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINET_BACKEND
 RustBuffer uniffi_kabinet_ffi_fn_method_cabinet_backend(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINET_RUN_DUE_JOBS
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINET_RUN_DUE_JOBS
+uint64_t uniffi_kabinet_ffi_fn_method_cabinet_run_due_jobs(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINET_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINET_SESSION
+uint64_t uniffi_kabinet_ffi_fn_method_cabinet_session(uint64_t ptr, RustBuffer access_token, RustBuffer device
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINET_SHUTDOWN
@@ -353,9 +504,19 @@ uint64_t uniffi_kabinet_ffi_fn_method_cabinetbuilder_locale(uint64_t ptr, RustBu
 uint64_t uniffi_kabinet_ffi_fn_method_cabinetbuilder_max_connections(uint64_t ptr, uint32_t n, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINETBUILDER_NOTIFIER
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINETBUILDER_NOTIFIER
+uint64_t uniffi_kabinet_ffi_fn_method_cabinetbuilder_notifier(uint64_t ptr, uint64_t notifier, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINETBUILDER_PASSPHRASE
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINETBUILDER_PASSPHRASE
 uint64_t uniffi_kabinet_ffi_fn_method_cabinetbuilder_passphrase(uint64_t ptr, RustBuffer passphrase, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINETBUILDER_PASSWORD_HASHING
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINETBUILDER_PASSWORD_HASHING
+uint64_t uniffi_kabinet_ffi_fn_method_cabinetbuilder_password_hashing(uint64_t ptr, uint32_t memory_kib, uint32_t iterations, uint32_t parallelism, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_SYSTEMCONTEXT
@@ -762,6 +923,90 @@ uint16_t uniffi_kabinet_ffi_checksum_func_snils(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_CONFIRM_EMAIL
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_CONFIRM_EMAIL
+uint16_t uniffi_kabinet_ffi_checksum_method_accounts_confirm_email(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_CONFIRM_PHONE
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_CONFIRM_PHONE
+uint16_t uniffi_kabinet_ffi_checksum_method_accounts_confirm_phone(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_REGISTER
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_REGISTER
+uint16_t uniffi_kabinet_ffi_checksum_method_accounts_register(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUTH_LOGIN
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUTH_LOGIN
+uint16_t uniffi_kabinet_ffi_checksum_method_auth_login(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUTH_LOGOUT
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUTH_LOGOUT
+uint16_t uniffi_kabinet_ffi_checksum_method_auth_logout(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUTH_REFRESH
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUTH_REFRESH
+uint16_t uniffi_kabinet_ffi_checksum_method_auth_refresh(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUTH_VERIFY_SECOND_FACTOR
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUTH_VERIFY_SECOND_FACTOR
+uint16_t uniffi_kabinet_ffi_checksum_method_auth_verify_second_factor(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_ACCESS_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_ACCESS_HISTORY
+uint16_t uniffi_kabinet_ffi_checksum_method_me_access_history(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_ACCOUNT_ID
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_ACCOUNT_ID
+uint16_t uniffi_kabinet_ffi_checksum_method_me_account_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_PROFILE
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_PROFILE
+uint16_t uniffi_kabinet_ffi_checksum_method_me_profile(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_REVOKE_ALL_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_REVOKE_ALL_SESSIONS
+uint16_t uniffi_kabinet_ffi_checksum_method_me_revoke_all_sessions(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_REVOKE_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_REVOKE_SESSION
+uint16_t uniffi_kabinet_ffi_checksum_method_me_revoke_session(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_SESSIONS
+uint16_t uniffi_kabinet_ffi_checksum_method_me_sessions(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_NOTIFIER_DELIVER
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_NOTIFIER_DELIVER
+uint16_t uniffi_kabinet_ffi_checksum_method_notifier_deliver(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_ACCESS_HISTORY
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_AUDIT_ACCESS_HISTORY
 uint16_t uniffi_kabinet_ffi_checksum_method_audit_access_history(void
@@ -804,9 +1049,33 @@ uint16_t uniffi_kabinet_ffi_checksum_method_audit_verify(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINET_ACCOUNTS
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINET_ACCOUNTS
+uint16_t uniffi_kabinet_ffi_checksum_method_cabinet_accounts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINET_AUTH
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINET_AUTH
+uint16_t uniffi_kabinet_ffi_checksum_method_cabinet_auth(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINET_BACKEND
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINET_BACKEND
 uint16_t uniffi_kabinet_ffi_checksum_method_cabinet_backend(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINET_RUN_DUE_JOBS
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINET_RUN_DUE_JOBS
+uint16_t uniffi_kabinet_ffi_checksum_method_cabinet_run_due_jobs(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINET_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINET_SESSION
+uint16_t uniffi_kabinet_ffi_checksum_method_cabinet_session(void
     
 );
 #endif
@@ -852,9 +1121,21 @@ uint16_t uniffi_kabinet_ffi_checksum_method_cabinetbuilder_max_connections(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINETBUILDER_NOTIFIER
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINETBUILDER_NOTIFIER
+uint16_t uniffi_kabinet_ffi_checksum_method_cabinetbuilder_notifier(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINETBUILDER_PASSPHRASE
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINETBUILDER_PASSPHRASE
 uint16_t uniffi_kabinet_ffi_checksum_method_cabinetbuilder_passphrase(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINETBUILDER_PASSWORD_HASHING
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINETBUILDER_PASSWORD_HASHING
+uint16_t uniffi_kabinet_ffi_checksum_method_cabinetbuilder_password_hashing(void
     
 );
 #endif

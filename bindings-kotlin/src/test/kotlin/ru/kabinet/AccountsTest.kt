@@ -1,0 +1,104 @@
+package ru.kabinet
+
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Test
+import java.util.Collections
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertFalse
+import kotlin.test.assertTrue
+
+/** Registration, SMS second factor, lockout, sessions and access history from Kotlin, with
+ *  the app's Notifier implemented in Kotlin (R1, R3, R4, R5). */
+class AccountsTest {
+    /** The app's message delivery: here it just keeps what Kabinet hands over. */
+    class Inbox : Notifier {
+        val messages: MutableList<Message> = Collections.synchronizedList(mutableListOf())
+        override fun deliver(message: Message) {
+            messages.add(message)
+        }
+        fun code(kind: String): String = messages.last { it.kind == kind }.code!!
+    }
+
+    private val password = "Vek-Tor!58zeb"
+    private val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
+
+    private suspend fun cabinet(inbox: Inbox): Cabinet =
+        CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u).locale("en").build()
+
+    private suspend fun registered(cab: Cabinet, inbox: Inbox): String {
+        val id = cab.accounts().register(
+            Registration(
+                phone = "8 (916) 123-45-67", email = "anna@example.ru", password = password,
+                surname = "Иванова", givenName = "Анна", patronymic = "Сергеевна", birthDate = "1990-03-14",
+                sex = "female", snils = "112-233-445 95", acceptedTermsVersion = "2026-01",
+            ),
+        )
+        val sms = inbox.messages.last()
+        assertEquals("phone_confirmation", sms.kind)
+        assertEquals("+79161234567", sms.recipient)
+        return cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
+    }
+
+    @Test
+    fun `R1 R3 register, confirm and sign in with the SMS code`(): Unit = runBlocking {
+        val inbox = Inbox()
+        val cab = cabinet(inbox)
+        val account = registered(cab, inbox)
+        cab.accounts().confirmEmail(inbox.code("email_confirmation"))
+        val step = cab.auth().login("+79161234567", password, device)
+        assertEquals("sms", step.secondFactor)
+        val wrong = assertFailsWith<KabinetException.Authentication> { cab.auth().verifySecondFactor(step.id, "000000") }
+        assertEquals("auth.second_factor", wrong.code)
+        val tokens = cab.auth().verifySecondFactor(step.id, inbox.code("login_code"))
+        val me = cab.session(tokens.accessToken, device)
+        assertEquals(account, me.accountId())
+        assertEquals("Иванова", me.profile().surname)
+        val history = me.accessHistory(null)
+        assertEquals("you", history.first().who)
+        assertTrue(history.any { it.action == "login" && it.ip == "203.0.113.7" })
+        assertEquals(1, me.sessions().size)
+        cab.auth().logout(tokens.accessToken)
+        val gone = assertFailsWith<KabinetException.Session> { cab.session(tokens.accessToken, device) }
+        assertEquals("session.revoked", gone.code)
+    }
+
+    @Test
+    fun `R4 lockout after exactly three wrong passwords`(): Unit = runBlocking {
+        val inbox = Inbox()
+        val cab = cabinet(inbox)
+        registered(cab, inbox)
+        repeat(3) {
+            val e = assertFailsWith<KabinetException.Authentication> { cab.auth().login("+79161234567", "Wrong-Pass!93x", device) }
+            assertEquals("auth.invalid_credentials", e.code)
+        }
+        val locked = assertFailsWith<KabinetException.Authentication> { cab.auth().login("+79161234567", password, device) }
+        assertEquals("auth.locked", locked.code)
+    }
+
+    @Test
+    fun `R5 refresh rotates and reuse revokes`(): Unit = runBlocking {
+        val inbox = Inbox()
+        val cab = cabinet(inbox)
+        registered(cab, inbox)
+        val step = cab.auth().login("anna@example.ru", password, device)
+        val first = cab.auth().verifySecondFactor(step.id, inbox.code("login_code"))
+        val second = cab.auth().refresh(first.refreshToken, device)
+        assertFalse(first.refreshToken == second.refreshToken)
+        val reuse = assertFailsWith<KabinetException.Session> { cab.auth().refresh(first.refreshToken, device) }
+        assertEquals("session.revoked", reuse.code)
+        assertFailsWith<KabinetException.Session> { cab.session(second.accessToken, device) }
+    }
+
+    @Test
+    fun `R1 bad registration names the field`(): Unit = runBlocking {
+        val cab = cabinet(Inbox())
+        val e = assertFailsWith<KabinetException.Validation> {
+            cab.accounts().register(
+                Registration("+79161234567", "a@example.ru", "Qwerty123!", "Иванова", "Анна", null, "1990-03-14", "female", "112-233-445 95", "2026-01"),
+            )
+        }
+        assertEquals("password", e.field)
+        assertEquals("common_password", e.reason)
+    }
+}

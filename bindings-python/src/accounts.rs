@@ -1,0 +1,372 @@
+//! `cab.accounts`, `cab.auth`, `cab.session(...)` and `me.security` (R1, R3, R4, R5).
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDate, PyDateTime};
+
+use crate::convert::{date_from_py, datetime_from_py, datetime_to_py};
+use crate::runtime::block_on;
+
+/// A message for the host to deliver (what `notifier.deliver` receives).
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct Message {
+    id: String,
+    channel: String,
+    recipient: String,
+    kind: String,
+    subject: String,
+    text: String,
+    code: Option<String>,
+    patient_id: Option<String>,
+}
+
+impl Message {
+    pub(crate) fn from_core(m: &kabinet::integrations::Message) -> Self {
+        Message {
+            id: m.id.clone(),
+            channel: m.channel.as_str().to_owned(),
+            recipient: m.recipient.clone(),
+            kind: m.kind.clone(),
+            subject: m.subject.clone(),
+            text: m.text.clone(),
+            code: m.code.clone(),
+            patient_id: m.patient_id.clone(),
+        }
+    }
+}
+
+#[pymethods]
+impl Message {
+    fn __repr__(&self) -> String {
+        format!("Message(id={:?}, channel={:?}, kind={:?}, code=<redacted>)", self.id, self.channel, self.kind)
+    }
+}
+
+/// What a person enters to register (R1).
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Registration {
+    phone: String,
+    email: String,
+    password: String,
+    surname: String,
+    given_name: String,
+    patronymic: Option<String>,
+    birth_date: Py<PyDate>,
+    sex: String,
+    snils: String,
+    accepted_terms_version: String,
+}
+
+#[pymethods]
+impl Registration {
+    #[new]
+    #[pyo3(signature = (phone, email, password, surname, given_name, patronymic, birth_date, sex, snils, accepted_terms_version))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        phone: String,
+        email: String,
+        password: String,
+        surname: String,
+        given_name: String,
+        patronymic: Option<String>,
+        birth_date: Py<PyDate>,
+        sex: String,
+        snils: String,
+        accepted_terms_version: String,
+    ) -> Self {
+        Registration {
+            phone,
+            email,
+            password,
+            surname,
+            given_name,
+            patronymic,
+            birth_date,
+            sex,
+            snils,
+            accepted_terms_version,
+        }
+    }
+
+    fn __repr__(&self) -> &'static str {
+        "Registration(<personal data>)"
+    }
+}
+
+/// A registration waiting for its SMS code.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct PendingRegistration {
+    id: String,
+}
+
+/// Registration and confirmation.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Accounts {
+    inner: kabinet::Accounts,
+    locale: kabinet::Locale,
+}
+
+impl Accounts {
+    pub(crate) fn new(inner: kabinet::Accounts, locale: kabinet::Locale) -> Self {
+        Accounts { inner, locale }
+    }
+}
+
+#[pymethods]
+impl Accounts {
+    /// Validates everything, creates a pending account and sends an SMS code.
+    fn register(&self, py: Python<'_>, registration: &Bound<'_, Registration>) -> PyResult<PendingRegistration> {
+        let r = registration.get();
+        let core = kabinet::Registration {
+            phone: r.phone.clone(),
+            email: r.email.clone(),
+            password: r.password.clone(),
+            surname: r.surname.clone(),
+            given_name: r.given_name.clone(),
+            patronymic: r.patronymic.clone(),
+            birth_date: date_from_py(r.birth_date.bind(py), "birth_date")?,
+            sex: r.sex.clone(),
+            snils: r.snils.clone(),
+            accepted_terms_version: r.accepted_terms_version.clone(),
+        };
+        let a = self.inner.clone();
+        let p = block_on(py, self.locale, async move { a.register(core).await })?;
+        Ok(PendingRegistration { id: p.id })
+    }
+
+    /// Confirms the phone with the SMS code; returns the account id.
+    fn confirm_phone(&self, py: Python<'_>, registration_id: String, code: String) -> PyResult<String> {
+        let a = self.inner.clone();
+        block_on(py, self.locale, async move { a.confirm_phone(&registration_id, &code).await })
+    }
+
+    /// Confirms the e-mail address with the activation token.
+    fn confirm_email(&self, py: Python<'_>, token: String) -> PyResult<()> {
+        let a = self.inner.clone();
+        block_on(py, self.locale, async move { a.confirm_email(&token).await })
+    }
+}
+
+/// The client device of a request.
+#[pyclass(module = "kabinet", frozen, get_all)]
+#[derive(Clone)]
+pub(crate) struct Device {
+    id: String,
+    name: String,
+    ip: String,
+    user_agent: String,
+}
+
+#[pymethods]
+impl Device {
+    #[new]
+    #[pyo3(signature = (id, name = String::new(), ip = String::new(), user_agent = String::new()))]
+    fn new(id: String, name: String, ip: String, user_agent: String) -> Self {
+        Device { id, name, ip, user_agent }
+    }
+}
+
+impl Device {
+    pub(crate) fn to_core(&self) -> kabinet::Device {
+        kabinet::Device {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+        }
+    }
+}
+
+/// A login waiting for its second factor.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct LoginStep {
+    id: String,
+    second_factor: String,
+}
+
+/// Session tokens.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct Tokens {
+    access_token: String,
+    refresh_token: String,
+    expires_at: Py<PyDateTime>,
+}
+
+#[pymethods]
+impl Tokens {
+    fn __repr__(&self) -> &'static str {
+        "Tokens(<redacted>)"
+    }
+}
+
+fn tokens(py: Python<'_>, t: kabinet::Tokens) -> PyResult<Tokens> {
+    Ok(Tokens {
+        expires_at: datetime_to_py(py, t.expires_at)?.unbind(),
+        access_token: t.access_token,
+        refresh_token: t.refresh_token,
+    })
+}
+
+/// Login, second factor, refresh, logout.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Auth {
+    inner: kabinet::Auth,
+    locale: kabinet::Locale,
+}
+
+impl Auth {
+    pub(crate) fn new(inner: kabinet::Auth, locale: kabinet::Locale) -> Self {
+        Auth { inner, locale }
+    }
+}
+
+#[pymethods]
+impl Auth {
+    /// Identifier (phone, e-mail, SNILS, INN) and password; returns the second-factor step.
+    fn login(
+        &self,
+        py: Python<'_>,
+        identifier: String,
+        password: String,
+        device: &Bound<'_, Device>,
+    ) -> PyResult<LoginStep> {
+        let (a, d) = (self.inner.clone(), device.get().to_core());
+        let s = block_on(py, self.locale, async move { a.login(&identifier, &password, &d).await })?;
+        Ok(LoginStep { id: s.id, second_factor: s.second_factor })
+    }
+
+    /// The SMS or TOTP code; returns the session tokens.
+    fn verify_second_factor(&self, py: Python<'_>, step_id: String, code: String) -> PyResult<Tokens> {
+        let a = self.inner.clone();
+        let t = block_on(py, self.locale, async move { a.verify_second_factor(&step_id, &code).await })?;
+        tokens(py, t)
+    }
+
+    /// Rotates the refresh token; reuse of an old one revokes the session.
+    fn refresh(&self, py: Python<'_>, refresh_token: String, device: &Bound<'_, Device>) -> PyResult<Tokens> {
+        let (a, d) = (self.inner.clone(), device.get().to_core());
+        let t = block_on(py, self.locale, async move { a.refresh(&refresh_token, &d).await })?;
+        tokens(py, t)
+    }
+
+    /// Ends the session.
+    fn logout(&self, py: Python<'_>, access_token: String) -> PyResult<()> {
+        let a = self.inner.clone();
+        block_on(py, self.locale, async move { a.logout(&access_token).await })
+    }
+}
+
+/// One of the account's sessions.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct SessionInfo {
+    id: String,
+    device: String,
+    device_id: String,
+    ip: String,
+    started_at: Py<PyDateTime>,
+    last_used_at: Py<PyDateTime>,
+    current: bool,
+}
+
+/// Sessions and access history of the signed-in person.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Security {
+    inner: kabinet::Security,
+    locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl Security {
+    /// Active sessions, newest first.
+    fn sessions(&self, py: Python<'_>) -> PyResult<Vec<SessionInfo>> {
+        let s = self.inner.clone();
+        let list = block_on(py, self.locale, async move { s.sessions().await })?;
+        list.into_iter()
+            .map(|i| {
+                Ok(SessionInfo {
+                    started_at: datetime_to_py(py, i.started_at)?.unbind(),
+                    last_used_at: datetime_to_py(py, i.last_used_at)?.unbind(),
+                    id: i.id,
+                    device: i.device,
+                    device_id: i.device_id,
+                    ip: i.ip,
+                    current: i.current,
+                })
+            })
+            .collect()
+    }
+
+    /// Ends one session.
+    fn revoke(&self, py: Python<'_>, session_id: String) -> PyResult<()> {
+        let s = self.inner.clone();
+        block_on(py, self.locale, async move { s.revoke(&session_id).await })
+    }
+
+    /// Ends every session, this one included.
+    fn revoke_all(&self, py: Python<'_>) -> PyResult<()> {
+        let s = self.inner.clone();
+        block_on(py, self.locale, async move { s.revoke_all().await })
+    }
+
+    /// Who accessed the account and data, newest first (R5).
+    #[pyo3(signature = (since = None))]
+    fn access_history(
+        &self,
+        py: Python<'_>,
+        since: Option<&Bound<'_, PyDateTime>>,
+    ) -> PyResult<Vec<crate::audit::AccessEntry>> {
+        let since = since.map(datetime_from_py).transpose()?;
+        let s = self.inner.clone();
+        let list = block_on(py, self.locale, async move { s.access_history(since).await })?;
+        crate::audit::access_entries(py, list)
+    }
+}
+
+/// A signed-in person.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Me {
+    inner: kabinet::Me,
+    locale: kabinet::Locale,
+}
+
+impl Me {
+    pub(crate) fn new(inner: kabinet::Me, locale: kabinet::Locale) -> Self {
+        Me { inner, locale }
+    }
+}
+
+#[pymethods]
+impl Me {
+    /// Sessions and access history.
+    #[getter]
+    fn security(&self) -> Security {
+        Security { inner: self.inner.security(), locale: self.locale }
+    }
+
+    /// The account id.
+    #[getter]
+    fn account_id(&self) -> String {
+        self.inner.account_id().to_owned()
+    }
+
+    /// The person's own personal data.
+    fn profile(&self, py: Python<'_>) -> PyResult<crate::patients::Patient> {
+        let me = self.inner.clone();
+        let p = block_on(py, self.locale, async move { me.profile().await })?;
+        crate::patients::Patient::from_core(py, p)
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Message>()?;
+    m.add_class::<Registration>()?;
+    m.add_class::<PendingRegistration>()?;
+    m.add_class::<Accounts>()?;
+    m.add_class::<Device>()?;
+    m.add_class::<LoginStep>()?;
+    m.add_class::<Tokens>()?;
+    m.add_class::<Auth>()?;
+    m.add_class::<SessionInfo>()?;
+    m.add_class::<Security>()?;
+    m.add_class::<Me>()?;
+    Ok(())
+}

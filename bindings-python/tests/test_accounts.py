@@ -1,0 +1,198 @@
+"""Registration, login with an SMS second factor, lockout, sessions and the patient's own
+access history through the Python binding (R1, R3, R4, R5), with a Notifier in Python."""
+
+import datetime
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import kabinet
+from test_foundation import unique_snils
+
+PASSWORD = "Vek-Tor!58zeb"
+DEVICE = kabinet.Device(id="dev-1", name="Pixel 8", ip="203.0.113.7", user_agent="pytest")
+
+
+class Inbox:
+    """A host Notifier: keeps every message Kabinet hands over."""
+
+    def __init__(self) -> None:
+        self.messages: list[kabinet.Message] = []
+
+    def deliver(self, message: kabinet.Message) -> None:
+        self.messages.append(message)
+
+    def code(self, kind: str) -> str:
+        for m in reversed(self.messages):
+            if m.kind == kind and m.code is not None:
+                return m.code
+        raise AssertionError(f"no {kind} message")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now_value = datetime.datetime(2026, 11, 28, 9, 0, tzinfo=datetime.timezone.utc)
+
+    def now(self) -> datetime.datetime:
+        return self.now_value
+
+
+def unique_phone() -> str:
+    return f"+79{uuid.uuid4().int % 10**9:09d}"
+
+
+def open_cabinet(request: pytest.FixtureRequest, tmp_path: Path, inbox: Inbox, clock: Clock) -> kabinet.Cabinet:
+    fast = kabinet.Argon2Params(memory_kib=4096, iterations=1, parallelism=1)
+    if request.param == "sqlite":
+        keys = kabinet.KeyProvider.local_file(tmp_path / "kek.json")
+        url = f"sqlite://{tmp_path / 'k.db'}"
+    else:
+        url_env = os.environ.get("KABINET_PY_POSTGRES_URL")
+        if not url_env:
+            pytest.skip("KABINET_PY_POSTGRES_URL not set")
+        url = url_env
+        keys = kabinet.KeyProvider.local_file(os.environ.get("KABINET_PY_POSTGRES_KEYS", str(tmp_path / "pg.json")))
+    config = kabinet.Config(
+        key_provider=keys, notifier=inbox, clock=clock, locale="en", password_hashing=fast, max_connections=2
+    )
+    return kabinet.Cabinet.open(url, config)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[kabinet.Cabinet, Inbox, Clock]]:
+    inbox, clock = Inbox(), Clock()
+    cab = open_cabinet(request, tmp_path, inbox, clock)
+    yield cab, inbox, clock
+    cab.close()
+
+
+def register(cab: kabinet.Cabinet, inbox: Inbox) -> tuple[str, str]:
+    phone = unique_phone()
+    reg = cab.accounts.register(
+        kabinet.Registration(
+            phone=phone,
+            email=f"u{uuid.uuid4().hex[:10]}@example.ru",
+            password=PASSWORD,
+            surname="Иванова",
+            given_name="Анна",
+            patronymic="Сергеевна",
+            birth_date=datetime.date(1990, 3, 14),
+            sex="female",
+            snils=unique_snils(),
+            accepted_terms_version="2026-01",
+        )
+    )
+    account = cab.accounts.confirm_phone(reg.id, inbox.code("phone_confirmation"))
+    cab.accounts.confirm_email(inbox.code("email_confirmation"))
+    return account, phone
+
+
+def sign_in(cab: kabinet.Cabinet, inbox: Inbox, phone: str) -> kabinet.Tokens:
+    step = cab.auth.login(phone, PASSWORD, DEVICE)
+    assert step.second_factor == "sms"
+    return cab.auth.verify_second_factor(step.id, inbox.code("login_code"))
+
+
+def test_r1_r3_register_confirm_login(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, _ = env
+    account, phone = register(cab, inbox)
+    sms = next(m for m in inbox.messages if m.kind == "phone_confirmation")
+    assert sms.channel == "sms" and sms.recipient == phone and sms.code and sms.code in sms.text
+    assert sms.code not in repr(sms)
+    tokens = sign_in(cab, inbox, phone)
+    assert "refresh" not in repr(tokens) and tokens.expires_at.tzinfo is not None
+    me = cab.session(tokens.access_token, DEVICE)
+    assert me.account_id == account
+    assert me.profile().surname == "Иванова"
+    cab.auth.logout(tokens.access_token)
+    with pytest.raises(kabinet.SessionError) as err:
+        cab.session(tokens.access_token, DEVICE)
+    assert err.value.code == "session.revoked"
+
+
+def test_r4_lockout_after_three(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, _ = env
+    _, phone = register(cab, inbox)
+    for _ in range(3):
+        with pytest.raises(kabinet.AuthenticationError) as err:
+            cab.auth.login(phone, "Wrong-Pass!93x", DEVICE)
+        assert err.value.code == "auth.invalid_credentials"
+    with pytest.raises(kabinet.AuthenticationError) as err:
+        cab.auth.login(phone, PASSWORD, DEVICE)
+    assert err.value.code == "auth.locked"
+    with pytest.raises(kabinet.AuthenticationError) as unknown:
+        cab.auth.login("+79990000001", PASSWORD, DEVICE)
+    assert unknown.value.code == "auth.invalid_credentials"
+
+
+def test_r5_refresh_reuse_and_timeouts(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, clock = env
+    _, phone = register(cab, inbox)
+    first = sign_in(cab, inbox, phone)
+    second = cab.auth.refresh(first.refresh_token, DEVICE)
+    with pytest.raises(kabinet.SessionError) as err:
+        cab.auth.refresh(first.refresh_token, DEVICE)
+    assert err.value.code == "session.revoked"
+    with pytest.raises(kabinet.SessionError):
+        cab.session(second.access_token, DEVICE)
+    third = sign_in(cab, inbox, phone)
+    clock.now_value += datetime.timedelta(minutes=16)
+    with pytest.raises(kabinet.SessionError) as err:
+        cab.session(third.access_token, DEVICE)
+    assert err.value.code == "session.expired"
+
+
+def test_r5_sessions_and_access_history(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, _ = env
+    _, phone = register(cab, inbox)
+    with pytest.raises(kabinet.AuthenticationError):
+        cab.auth.login(phone, "Wrong-Pass!93x", DEVICE)
+    a = sign_in(cab, inbox, phone)
+    b = sign_in(cab, inbox, phone)
+    me = cab.session(a.access_token, DEVICE)
+    sessions = me.security.sessions()
+    assert len(sessions) == 2 and sum(s.current for s in sessions) == 1
+    other = next(s for s in sessions if not s.current)
+    me.security.revoke(other.id)
+    with pytest.raises(kabinet.SessionError):
+        cab.session(b.access_token, DEVICE)
+    history = me.security.access_history()
+    assert history[0].action == "read" and history[0].who == "you"
+    actions = {(e.action, e.who) for e in history}
+    assert ("login", "you") in actions and ("login_failed", "unknown") in actions
+    login = next(e for e in history if e.action == "login")
+    assert login.ip == "203.0.113.7" and login.device_id == "dev-1"
+
+
+def test_r1_validation_and_notifier_failure_is_retried(tmp_path: Path) -> None:
+    class Flaky(Inbox):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fail = True
+
+        def deliver(self, message: kabinet.Message) -> None:
+            if self.fail:
+                raise RuntimeError("SMS gateway down")
+            super().deliver(message)
+
+    flaky, clock = Flaky(), Clock()
+    cab = kabinet.Cabinet.open_in_memory(kabinet.Config(notifier=flaky, clock=clock, locale="en"))
+    with pytest.raises(kabinet.ValidationError) as err:
+        cab.accounts.register(
+            kabinet.Registration("+79161234567", "a@example.ru", "Qwerty123!", "Иванова", "Анна", None,
+                                 datetime.date(1990, 3, 14), "female", "112-233-445 95", "2026-01")
+        )
+    assert (err.value.field, err.value.reason) == ("password", "common_password")
+    reg = cab.accounts.register(
+        kabinet.Registration("+79161234567", "a@example.ru", PASSWORD, "Иванова", "Анна", None,
+                             datetime.date(1990, 3, 14), "female", "112-233-445 95", "2026-01")
+    )
+    assert flaky.messages == []
+    flaky.fail = False
+    assert cab.run_due_jobs()["delivered"] == 0, "back-off: not due yet"
+    clock.now_value += datetime.timedelta(minutes=2)
+    assert cab.run_due_jobs() == {"delivered": 1, "delivery_failures": 0}
+    cab.accounts.confirm_phone(reg.id, flaky.code("phone_confirmation"))

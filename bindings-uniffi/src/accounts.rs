@@ -1,0 +1,271 @@
+//! Registration, login, sessions and the host `Notifier` for Kotlin and Swift (R1, R3–R5).
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use kabinet::Locale;
+
+use crate::KabinetError;
+
+/// A message for the host to deliver.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct Message {
+    pub id: String,
+    pub channel: String,
+    pub recipient: String,
+    pub kind: String,
+    pub subject: String,
+    pub text: String,
+    pub code: Option<String>,
+    pub patient_id: Option<String>,
+}
+
+/// Delivery failed; Kabinet retries with back-off.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum DeliveryFailed {
+    /// The host could not deliver the message.
+    #[error("{reason}")]
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for DeliveryFailed {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        DeliveryFailed::Failed { reason: e.reason }
+    }
+}
+
+/// Implemented by the app: delivers SMS, e-mail and push messages.
+#[uniffi::export(with_foreign)]
+pub trait Notifier: Send + Sync {
+    /// Delivers one message; an error schedules a retry.
+    fn deliver(&self, message: Message) -> Result<(), DeliveryFailed>;
+}
+
+/// Adapts a foreign notifier to the core trait.
+pub(crate) struct ForeignNotifier(pub(crate) Arc<dyn Notifier>);
+
+impl kabinet::integrations::Notifier for ForeignNotifier {
+    fn deliver(&self, m: &kabinet::integrations::Message) -> Result<(), kabinet::integrations::DeliveryError> {
+        let msg = Message {
+            id: m.id.clone(),
+            channel: m.channel.as_str().to_owned(),
+            recipient: m.recipient.clone(),
+            kind: m.kind.clone(),
+            subject: m.subject.clone(),
+            text: m.text.clone(),
+            code: m.code.clone(),
+            patient_id: m.patient_id.clone(),
+        };
+        self.0.deliver(msg).map_err(|e| kabinet::integrations::DeliveryError(e.to_string()))
+    }
+}
+
+/// What a person enters to register. `birth_date` is ISO `YYYY-MM-DD`.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct Registration {
+    pub phone: String,
+    pub email: String,
+    pub password: String,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+    pub birth_date: String,
+    pub sex: String,
+    pub snils: String,
+    pub accepted_terms_version: String,
+}
+
+/// The client device.
+#[derive(uniffi::Record, Clone)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct Device {
+    pub id: String,
+    pub name: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl From<Device> for kabinet::Device {
+    fn from(d: Device) -> Self {
+        kabinet::Device { id: d.id, name: d.name, ip: d.ip, user_agent: d.user_agent }
+    }
+}
+
+/// A login waiting for its second factor.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct LoginStep {
+    pub id: String,
+    pub second_factor: String,
+}
+
+/// Session tokens.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_at: SystemTime,
+}
+
+impl From<kabinet::Tokens> for Tokens {
+    fn from(t: kabinet::Tokens) -> Self {
+        Tokens { access_token: t.access_token, refresh_token: t.refresh_token, expires_at: t.expires_at.into() }
+    }
+}
+
+/// One of the account's sessions.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct SessionInfo {
+    pub id: String,
+    pub device: String,
+    pub device_id: String,
+    pub ip: String,
+    pub started_at: SystemTime,
+    pub last_used_at: SystemTime,
+    pub current: bool,
+}
+
+/// Registration and confirmation.
+#[derive(uniffi::Object)]
+pub struct Accounts {
+    pub(crate) inner: kabinet::Accounts,
+    pub(crate) locale: Locale,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Accounts {
+    /// Validates everything, creates a pending account, sends an SMS code; returns its id.
+    pub async fn register(&self, registration: Registration) -> Result<String, KabinetError> {
+        let birth_date = crate::patients::parse_date(&registration.birth_date)?;
+        let r = kabinet::Registration {
+            phone: registration.phone,
+            email: registration.email,
+            password: registration.password,
+            surname: registration.surname,
+            given_name: registration.given_name,
+            patronymic: registration.patronymic,
+            birth_date,
+            sex: registration.sex,
+            snils: registration.snils,
+            accepted_terms_version: registration.accepted_terms_version,
+        };
+        Ok(self.inner.register(r).await.map_err(|e| KabinetError::from_core(e, self.locale))?.id)
+    }
+
+    /// Confirms the phone with the SMS code; returns the account id.
+    pub async fn confirm_phone(&self, registration_id: String, code: String) -> Result<String, KabinetError> {
+        self.inner.confirm_phone(&registration_id, &code).await.map_err(|e| KabinetError::from_core(e, self.locale))
+    }
+
+    /// Confirms the e-mail address with the activation token.
+    pub async fn confirm_email(&self, token: String) -> Result<(), KabinetError> {
+        self.inner.confirm_email(&token).await.map_err(|e| KabinetError::from_core(e, self.locale))
+    }
+}
+
+/// Login, second factor, refresh, logout.
+#[derive(uniffi::Object)]
+pub struct Auth {
+    pub(crate) inner: kabinet::Auth,
+    pub(crate) locale: Locale,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Auth {
+    /// Identifier (phone, e-mail, SNILS, INN) and password.
+    pub async fn login(&self, identifier: String, password: String, device: Device) -> Result<LoginStep, KabinetError> {
+        let s = self
+            .inner
+            .login(&identifier, &password, &device.into())
+            .await
+            .map_err(|e| KabinetError::from_core(e, self.locale))?;
+        Ok(LoginStep { id: s.id, second_factor: s.second_factor })
+    }
+
+    /// The SMS or TOTP code; returns the session tokens.
+    pub async fn verify_second_factor(&self, step_id: String, code: String) -> Result<Tokens, KabinetError> {
+        Ok(self
+            .inner
+            .verify_second_factor(&step_id, &code)
+            .await
+            .map_err(|e| KabinetError::from_core(e, self.locale))?
+            .into())
+    }
+
+    /// Rotates the refresh token; reuse of an old one revokes the session.
+    pub async fn refresh(&self, refresh_token: String, device: Device) -> Result<Tokens, KabinetError> {
+        Ok(self
+            .inner
+            .refresh(&refresh_token, &device.into())
+            .await
+            .map_err(|e| KabinetError::from_core(e, self.locale))?
+            .into())
+    }
+
+    /// Ends the session.
+    pub async fn logout(&self, access_token: String) -> Result<(), KabinetError> {
+        self.inner.logout(&access_token).await.map_err(|e| KabinetError::from_core(e, self.locale))
+    }
+}
+
+/// A signed-in person.
+#[derive(uniffi::Object)]
+pub struct Me {
+    pub(crate) inner: kabinet::Me,
+    pub(crate) locale: Locale,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Me {
+    /// The account id.
+    pub fn account_id(&self) -> String {
+        self.inner.account_id().to_owned()
+    }
+
+    /// The person's own personal data.
+    pub async fn profile(&self) -> Result<crate::Patient, KabinetError> {
+        Ok(self.inner.profile().await.map_err(|e| KabinetError::from_core(e, self.locale))?.into())
+    }
+
+    /// Active sessions, newest first.
+    pub async fn sessions(&self) -> Result<Vec<SessionInfo>, KabinetError> {
+        let list = self.inner.security().sessions().await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        Ok(list
+            .into_iter()
+            .map(|s| SessionInfo {
+                id: s.id,
+                device: s.device,
+                device_id: s.device_id,
+                ip: s.ip,
+                started_at: s.started_at.into(),
+                last_used_at: s.last_used_at.into(),
+                current: s.current,
+            })
+            .collect())
+    }
+
+    /// Ends one session.
+    pub async fn revoke_session(&self, session_id: String) -> Result<(), KabinetError> {
+        self.inner.security().revoke(&session_id).await.map_err(|e| KabinetError::from_core(e, self.locale))
+    }
+
+    /// Ends every session, this one included.
+    pub async fn revoke_all_sessions(&self) -> Result<(), KabinetError> {
+        self.inner.security().revoke_all().await.map_err(|e| KabinetError::from_core(e, self.locale))
+    }
+
+    /// Who accessed the account and data, newest first (R5).
+    pub async fn access_history(&self, since: Option<SystemTime>) -> Result<Vec<crate::AccessEntry>, KabinetError> {
+        let since = since.map(time::OffsetDateTime::from);
+        let list =
+            self.inner.security().access_history(since).await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        Ok(list.into_iter().map(Into::into).collect())
+    }
+}
