@@ -1,16 +1,39 @@
 //! The README's main job: a patient journey on an embedded SQLite file, no setup.
 //!
-//! Today (foundation) it opens a cabinet, stores a patient's personal data encrypted,
-//! reads it back, shows that the database holds only ciphertext, finds the patient through
-//! a blind index, rotates the key-encryption key, erases a patient by destroying their key,
-//! and reads the patient's access history from the signed journal and verifies it. Later
-//! issues extend it into the full journey (registration, login, booking, …).
+//! Anna registers (phone confirmed by an SMS code, e-mail by an activation token), signs in
+//! with her password and an SMS second factor, and looks at her profile, her sessions and
+//! who accessed her data. Then the operator's view: what is stored is ciphertext, lookups
+//! go through blind indexes, the key-encryption key rotates without re-encrypting data, the
+//! signed journal verifies and proves an entry with only its public key, and erasure
+//! destroys the patient's key. Later issues extend the journey (booking, records, …).
 //!
 //! Run: `cargo run -p kabinet-examples --bin demo [-- DATABASE_DIR]`
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
-use kabinet::{Cabinet, Config, ErrorCode, Locale, NewPatient};
+use kabinet::integrations::{DeliveryError, Message, Notifier};
+use kabinet::{Cabinet, Config, Device, ErrorCode, Locale, Registration};
+
+/// Stands in for the host's SMS gateway and mail server: prints and keeps each message.
+#[derive(Default)]
+struct ConsoleNotifier(Mutex<Vec<Message>>);
+
+impl ConsoleNotifier {
+    fn last_code(&self, kind: &str) -> String {
+        let all = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        all.iter().rev().find(|m| m.kind == kind).and_then(|m| m.code.clone()).unwrap_or_default()
+    }
+}
+
+impl Notifier for ConsoleNotifier {
+    #[allow(clippy::print_stdout)]
+    fn deliver(&self, m: &Message) -> Result<(), DeliveryError> {
+        println!("   [{} to {}] {}", m.channel.as_str(), m.recipient, m.text);
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(m.clone());
+        Ok(())
+    }
+}
 
 #[allow(clippy::print_stdout)]
 #[tokio::main]
@@ -22,112 +45,132 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = std::fs::remove_file(dir.join(stale));
     }
     let url = format!("sqlite://{}", db.display());
+    let sms = Arc::new(ConsoleNotifier::default());
+    let config = || Config { locale: Locale::En, notifier: Some(sms.clone()), ..Config::default() };
     println!("== Kabinet demo ==");
     println!("Opening {url} (key file {}.keys, mode 0600)", db.display());
-    let cab = Cabinet::open(&url, Config { locale: Locale::En, ..Config::default() }).await?;
-    let patients = cab.system().patients();
+    let cab = Cabinet::open(&url, config()).await?;
 
-    let id = patients
-        .create(NewPatient {
+    println!("\n1. Anna registers; Kabinet hands the SMS code to the host's notifier:");
+    let reg = cab
+        .accounts()
+        .register(Registration {
+            phone: "8 (916) 123-45-67".into(),
+            email: "anna.ivanova@example.ru".into(),
+            password: "Vek-Tor!58zeb".into(),
             surname: "Иванова".into(),
             given_name: "Анна".into(),
             patronymic: Some("Сергеевна".into()),
             birth_date: time::macros::date!(1990 - 03 - 14),
             sex: "female".into(),
-            snils: Some("112-233-445 95".into()),
-            inn: Some("500100732259".into()),
-            oms_policy: Some("8451 9991 2289 9990".into()),
-            phone: Some("8 (916) 123-45-67".into()),
-            email: Some("anna.ivanova@example.ru".into()),
+            snils: "112-233-445 95".into(),
+            accepted_terms_version: "2026-01".into(),
         })
         .await?;
-    println!("\n1. Created patient {id}");
+    println!("2. She types the code; the phone is confirmed and an activation e-mail goes out:");
+    cab.accounts().confirm_phone(&reg.id, &sms.last_code("phone_confirmation")).await?;
+    cab.accounts().confirm_email(&sms.last_code("email_confirmation")).await?;
+    println!("   e-mail confirmed");
 
-    let p = patients.get(&id).await?;
+    let phone = Device {
+        id: "pixel-8-anna".into(),
+        name: "Pixel 8".into(),
+        ip: "203.0.113.7".into(),
+        user_agent: "KabinetApp/1.0".into(),
+    };
+    match cab.auth().login("+79161234567", "Wrong-Pass!93x", &phone).await {
+        Err(e) => println!("3. A mistyped password: [{}] {}", e.code(), e.message(Locale::En)),
+        Ok(_) => println!("3. unexpected: a wrong password was accepted"),
+    }
+    println!("4. The right password, then the SMS second factor:");
+    let step = cab.auth().login("+79161234567", "Vek-Tor!58zeb", &phone).await?;
+    let tokens = cab.auth().verify_second_factor(&step.id, &sms.last_code("login_code")).await?;
+    println!("   signed in; access token valid until {}", tokens.expires_at);
+    let me = cab.session(&tokens.access_token, &phone).await?;
+    let p = me.profile().await?;
     println!(
-        "2. Read back (decrypted): {} {} {}, born {}, SNILS {}, phone {}",
+        "5. Her profile (decrypted for her): {} {} {}, born {}, SNILS {}",
         p.surname,
         p.given_name,
         p.patronymic.as_deref().unwrap_or(""),
         p.birth_date,
-        p.snils.as_deref().unwrap_or("-"),
-        p.phone.as_deref().unwrap_or("-")
+        p.snils.as_deref().unwrap_or("-")
     );
-
+    for s in me.security().sessions().await? {
+        println!(
+            "   session on {} from {} since {}{}",
+            s.device,
+            s.ip,
+            s.started_at.time(),
+            if s.current { " (this one)" } else { "" }
+        );
+    }
+    println!("6. Who accessed her account and data (from the signed journal, newest first):");
+    for e in me.security().access_history(None).await? {
+        println!(
+            "   #{:<3} {:<8} {:<13} {:<15} {:<8} {}",
+            e.seq,
+            e.who,
+            e.action,
+            e.resource_type,
+            e.outcome,
+            e.ip.unwrap_or_default()
+        );
+    }
+    let patient_id = me.patient_id().to_owned();
+    cab.auth().logout(&tokens.access_token).await?;
     cab.close().await;
+
     let mut raw = std::fs::read(&db)?;
     if let Ok(wal) = std::fs::read(dir.join("kabinet.db-wal")) {
         raw.extend(wal);
     }
     let found = |s: &str| raw.windows(s.len()).any(|w| w == s.as_bytes());
     println!(
-        "3. What is stored: {} bytes on disk; plaintext present? surname: {}, SNILS: {}, phone: {}",
+        "\n7. What is stored: {} bytes on disk; plaintext present? surname: {}, SNILS: {}, phone: {}",
         raw.len(),
         found("Иванова"),
         found("11223344595"),
         found("+79161234567")
     );
 
-    let cab = Cabinet::open(&url, Config { locale: Locale::En, ..Config::default() }).await?;
+    let cab = Cabinet::open(&url, config()).await?;
     let patients = cab.system().patients();
     let by_snils = patients.find_by_snils("11223344595").await?;
-    println!("4. Lookup by SNILS through the blind index: {}", by_snils.as_deref().unwrap_or("none"));
-
+    println!("8. Operator lookup by SNILS through the blind index: {}", by_snils.as_deref().unwrap_or("none"));
     let report = cab.system().keys().rotate().await?;
     println!(
-        "5. KEK rotated to {}: {} keys re-wrapped, data not re-encrypted; still readable: {}",
+        "9. KEK rotated to {}: {} keys re-wrapped, data not re-encrypted; still readable: {}",
         report.kek_id,
         report.rewrapped,
-        patients.get(&id).await?.given_name
+        patients.get(&patient_id).await?.given_name
     );
-
-    match patients.create(NewPatient { snils: Some("112-233-445 96".into()), ..demo_child() }).await {
-        Err(e) => println!("6. Bad input is refused with a typed error: [{}] {}", e.code(), e.message(Locale::En)),
-        Ok(_) => println!("6. unexpected: bad SNILS accepted"),
+    match kabinet::ids::snils("112-233-445 96") {
+        Err(e) => println!("10. Bad input is refused with a typed error: [{}] {}", e.code(), e.message(Locale::En)),
+        Ok(_) => println!("10. unexpected: bad SNILS accepted"),
     }
-
-    patients.erase(&id).await?;
-    match patients.get(&id).await {
-        Err(e) => {
-            println!("7. Erased (crypto-shredding): reading now fails with [{}] {}", e.code(), e.message(Locale::En))
-        }
-        Ok(_) => println!("7. unexpected: erased data readable"),
-    }
-
     let audit = cab.system().audit();
-    println!("8. Access history of that patient, from the signed journal (newest first):");
-    for e in audit.access_history(&id, None).await? {
-        println!("   #{:<3} {}  {:<8} {:<6} {} {}", e.seq, e.at.date(), e.who, e.action, e.resource_type, e.outcome);
-    }
     let report = audit.verify().await?;
     let head = report.signed_head.as_ref().map(|h| hex(&h.root)).unwrap_or_default();
     println!(
-        "9. Journal verified: ok = {}, {} entries, signed root {}…",
+        "11. Journal verified: ok = {}, {} entries, signed root {}…",
         report.ok,
         report.entries,
         &head[..16.min(head.len())]
     );
     let proof = audit.inclusion_proof(0).await?;
     let checked = kabinet::audit::verify_inclusion_proof(&audit.public_key(), &proof).is_ok();
-    println!("   Entry #0 proven included with only the public key and a {}-hash proof: {checked}", proof.path.len());
+    println!("    Entry #0 proven included with only the public key and a {}-hash proof: {checked}", proof.path.len());
+    patients.erase(&patient_id).await?;
+    match patients.get(&patient_id).await {
+        Err(e) => {
+            println!("12. Erased (crypto-shredding): reading now fails with [{}] {}", e.code(), e.message(Locale::En))
+        }
+        Ok(_) => println!("12. unexpected: erased data readable"),
+    }
     cab.close().await;
     println!("\nDone. Database: {}", db.display());
     Ok(())
-}
-
-fn demo_child() -> NewPatient {
-    NewPatient {
-        surname: "Иванов".into(),
-        given_name: "Пётр".into(),
-        patronymic: None,
-        birth_date: time::macros::date!(2018 - 06 - 01),
-        sex: "male".into(),
-        snils: None,
-        inn: None,
-        oms_policy: None,
-        phone: None,
-        email: None,
-    }
 }
 
 fn hex(bytes: &[u8]) -> String {
