@@ -22,6 +22,7 @@ struct Inner {
     journal: Journal,
     code_key: crate::crypto::SecretKey,
     outbox_key: crate::crypto::SecretKey,
+    credentials_key: crate::crypto::SecretKey,
     token_key: ed25519_dalek::SigningKey,
 }
 
@@ -73,10 +74,11 @@ impl Cabinet {
         let journal = Journal::new(signer, store.backend());
         let code_key = keyring.system_key(&store, SystemKey::Codes, now).await?;
         let outbox_key = keyring.system_key(&store, SystemKey::Outbox, now).await?;
+        let credentials_key = keyring.system_key(&store, SystemKey::Credentials, now).await?;
         let token_key = ed25519_dalek::SigningKey::from_bytes(
             keyring.system_key(&store, SystemKey::TokenSigning, now).await?.expose(),
         );
-        let inner = Inner { store, config, keyring, blind, journal, code_key, outbox_key, token_key };
+        let inner = Inner { store, config, keyring, blind, journal, code_key, outbox_key, credentials_key, token_key };
         Ok(Cabinet { inner: Arc::new(inner) })
     }
 
@@ -152,6 +154,9 @@ impl Cabinet {
     }
     pub(crate) fn outbox_key(&self) -> &crate::crypto::SecretKey {
         &self.inner.outbox_key
+    }
+    pub(crate) fn credentials_key(&self) -> &crate::crypto::SecretKey {
+        &self.inner.credentials_key
     }
     pub(crate) fn token_key(&self) -> &ed25519_dalek::SigningKey {
         &self.inner.token_key

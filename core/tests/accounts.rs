@@ -21,7 +21,18 @@ on_both!(
     r5_idle_absolute_and_token_timeouts,
     r5_sessions_listed_and_revoked,
     r5_patient_reads_own_access_history,
+    r3_totp_enrollment_login_replay_and_recovery_codes,
+    r4_recovery_lifts_the_lock_and_signs_out_everything,
+    r4_recovery_never_bypasses_an_enrolled_totp,
+    r4_change_password_signs_out_other_sessions,
 );
+
+/// The TOTP code an authenticator app would show now.
+fn totp_now(h: &support::Harness, secret_base32: &str) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret_base32).unwrap();
+    let unix = h.clock.0.lock().unwrap().unix_timestamp() as u64;
+    kabinet::auth::totp::code_at(secret.as_ref(), unix)
+}
 
 fn code(e: Error) -> &'static str {
     e.code()
@@ -304,4 +315,128 @@ async fn r5_patient_reads_own_access_history(db: TestDb) {
     let other = h.cab.system().patients().create(support::boris()).await.unwrap();
     let again = me.security().access_history(None).await.unwrap();
     assert!(again.iter().all(|e| e.resource_id.as_deref() != Some(other.as_str())));
+}
+
+async fn r3_totp_enrollment_login_replay_and_recovery_codes(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let t = h.signed_in().await;
+    let me = h.cab.session(&t.access_token, &device()).await.unwrap();
+    let setup = me.security().enable_totp().await.unwrap();
+    assert!(setup.otpauth_uri.starts_with("otpauth://totp/"));
+    assert!(!format!("{setup:?}").contains(&setup.secret_base32));
+    assert_eq!(code(me.security().confirm_totp("000000").await.unwrap_err()), "auth.invalid_code");
+    let recovery = me.security().confirm_totp(&totp_now(&h, &setup.secret_base32)).await.unwrap();
+    assert_eq!(recovery.len(), 10);
+    assert!(recovery.iter().all(|c| c.len() == 19), "{recovery:?}");
+    // The code used to enroll cannot sign in again (same time step: replay).
+    let step = h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap();
+    assert_eq!(step.second_factor, "totp");
+    let same = totp_now(&h, &setup.secret_base32);
+    assert_eq!(code(h.cab.auth().verify_second_factor(&step.id, &same).await.unwrap_err()), "auth.second_factor");
+    h.clock.advance(time::Duration::seconds(30));
+    let next = totp_now(&h, &setup.secret_base32);
+    h.cab.auth().verify_second_factor(&step.id, &next).await.unwrap();
+    // A TOTP code is never accepted twice, even on a new login within its window.
+    let step2 = h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap();
+    assert_eq!(code(h.cab.auth().verify_second_factor(&step2.id, &next).await.unwrap_err()), "auth.second_factor");
+    // A recovery code works once (any case and separators), then never again.
+    let lower = recovery[0].to_lowercase().replace('-', " ");
+    h.cab.auth().verify_second_factor(&step2.id, &lower).await.unwrap();
+    let step3 = h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap();
+    assert_eq!(
+        code(h.cab.auth().verify_second_factor(&step3.id, &recovery[0]).await.unwrap_err()),
+        "auth.second_factor"
+    );
+    // Five wrong tries end the step.
+    for _ in 0..4 {
+        assert!(h.cab.auth().verify_second_factor(&step3.id, "123456").await.is_err());
+    }
+    assert_eq!(
+        code(h.cab.auth().verify_second_factor(&step3.id, &recovery[1]).await.unwrap_err()),
+        "auth.too_many_attempts"
+    );
+    // The secret is stored sealed, never in clear.
+    let raw = db.raw().await;
+    let sealed: Vec<u8> = sqlx::query_scalar("SELECT totp_secret FROM accounts").fetch_one(&raw).await.unwrap();
+    let plain = totp_rs::Secret::try_from_base32(&setup.secret_base32).unwrap();
+    assert!(!sealed.windows(8).any(|w| w == &plain.as_ref()[..8]));
+}
+
+async fn r4_recovery_lifts_the_lock_and_signs_out_everything(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let a = h.signed_in().await;
+    let b = h.signed_in().await;
+    for _ in 0..3 {
+        let _ = h.cab.auth().login("+79161234567", "Wrong-Pass!93x", &device()).await;
+    }
+    assert_eq!(code(h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap_err()), "auth.locked");
+    // An unknown identifier gets a recovery id too, and the same refusal later.
+    let ghost = h.cab.accounts().start_recovery("+79260000000", "sms").await.unwrap();
+    assert_eq!(
+        code(h.cab.accounts().complete_recovery(&ghost, "123456", "New-Pass!47qz", None).await.unwrap_err()),
+        "auth.invalid_code"
+    );
+    let rid = h.cab.accounts().start_recovery("anna.ivanova@example.ru", "email").await.unwrap();
+    let mail = h.inbox.0.lock().unwrap().last().cloned().unwrap();
+    assert_eq!((mail.kind.as_str(), mail.recipient.as_str()), ("recovery_code", "anna.ivanova@example.ru"));
+    let c = mail.code.unwrap();
+    // The new password must meet the policy; nothing changes on refusal.
+    match h.cab.accounts().complete_recovery(&rid, &c, "Ivanova-2024!x", None).await.unwrap_err() {
+        Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("password", "personal_data")),
+        other => panic!("{other:?}"),
+    }
+    let rid = h.cab.accounts().start_recovery("+79161234567", "sms").await.unwrap();
+    let c = h.inbox.last_code("recovery_code");
+    h.cab.accounts().complete_recovery(&rid, &c, "New-Pass!47qz", None).await.unwrap();
+    // Every session is signed out; the recovery is single-use; the new password works.
+    for t in [&a, &b] {
+        assert_eq!(code(h.cab.session(&t.access_token, &device()).await.unwrap_err()), "session.revoked");
+    }
+    assert_eq!(
+        code(h.cab.accounts().complete_recovery(&rid, &c, "Other-Pass!58rw", None).await.unwrap_err()),
+        "auth.code_expired"
+    );
+    assert_eq!(
+        code(h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap_err()),
+        "auth.invalid_credentials"
+    );
+    let step = h.cab.auth().login("+79161234567", "New-Pass!47qz", &device()).await.unwrap();
+    h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
+    assert!(h.inbox.count("password_changed") >= 1);
+}
+
+async fn r4_recovery_never_bypasses_an_enrolled_totp(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let t = h.signed_in().await;
+    let me = h.cab.session(&t.access_token, &device()).await.unwrap();
+    let setup = me.security().enable_totp().await.unwrap();
+    let recovery = me.security().confirm_totp(&totp_now(&h, &setup.secret_base32)).await.unwrap();
+    let rid = h.cab.accounts().start_recovery("+79161234567", "sms").await.unwrap();
+    let c = h.inbox.last_code("recovery_code");
+    assert_eq!(
+        code(h.cab.accounts().complete_recovery(&rid, &c, "New-Pass!47qz", None).await.unwrap_err()),
+        "auth.second_factor"
+    );
+    let rid = h.cab.accounts().start_recovery("+79161234567", "sms").await.unwrap();
+    let c = h.inbox.last_code("recovery_code");
+    h.cab.accounts().complete_recovery(&rid, &c, "New-Pass!47qz", Some(&recovery[3])).await.unwrap();
+}
+
+async fn r4_change_password_signs_out_other_sessions(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let a = h.signed_in().await;
+    let b = h.signed_in().await;
+    let me = h.cab.session(&a.access_token, &device()).await.unwrap();
+    assert_eq!(
+        code(me.security().change_password("Wrong-Pass!93x", "New-Pass!47qz").await.unwrap_err()),
+        "auth.invalid_credentials"
+    );
+    assert_eq!(me.security().change_password(PASSWORD, "Qwerty123!").await.unwrap_err().kind(), ErrorKind::Validation);
+    me.security().change_password(PASSWORD, "New-Pass!47qz").await.unwrap();
+    h.cab.session(&a.access_token, &device()).await.unwrap();
+    assert_eq!(code(h.cab.session(&b.access_token, &device()).await.unwrap_err()), "session.revoked");
 }

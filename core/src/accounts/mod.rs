@@ -204,6 +204,25 @@ impl Accounts {
         Ok(registration_id.to_owned())
     }
 
+    /// Starts password recovery (R4): a code goes by `"sms"` or `"email"`. Returns a
+    /// recovery id whether or not the identifier matched an account.
+    pub async fn start_recovery(&self, identifier: &str, channel: &str) -> Result<String> {
+        crate::auth::recovery::start(&self.cab, identifier, channel).await
+    }
+
+    /// Completes recovery with the code and a new password; lifts the lock and signs out
+    /// every session. With TOTP enrolled, `second_factor_code` (a TOTP or recovery code) is
+    /// required too.
+    pub async fn complete_recovery(
+        &self,
+        recovery_id: &str,
+        code: &str,
+        new_password: &str,
+        second_factor_code: Option<&str>,
+    ) -> Result<()> {
+        crate::auth::recovery::complete(&self.cab, recovery_id, code, new_password, second_factor_code).await
+    }
+
     /// Confirms the e-mail address with the activation token from the e-mail.
     pub async fn confirm_email(&self, token: &str) -> Result<()> {
         let now = to_micros(self.cab.now());

@@ -4,6 +4,8 @@
 
 pub mod codes;
 mod error;
+pub mod factors;
+pub(crate) mod recovery;
 pub use error::{AuthError, SessionError};
 pub mod password;
 pub mod sessions;

@@ -144,6 +144,11 @@ impl Auth {
         Ok(None)
     }
 
+    /// The account id and patient id behind an identifier, if any (for recovery).
+    pub(crate) async fn find_any_account(&self, identifier: &str) -> Result<Option<(String, Option<String>)>> {
+        Ok(self.find_account(identifier).await?.map(|a| (a.id, a.patient_id)))
+    }
+
     /// First step of login: identifier (phone, e-mail, SNILS or INN) and password. A wrong
     /// identifier and a wrong password give the same error after the same work (one Argon2id
     /// verification). The 3rd wrong password in a row blocks the password (the counter is
@@ -296,6 +301,21 @@ impl Auth {
                     Error::Auth(AuthError::InvalidCode) => Error::Auth(AuthError::SecondFactor),
                     other => other,
                 })?
+            }
+            "totp" => {
+                // Count the try first (outside any transaction), then check.
+                let counted =
+                    sqlx::query("UPDATE login_steps SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2")
+                        .bind(step_id)
+                        .bind(crate::accounts::MAX_CODE_ATTEMPTS)
+                        .execute(self.cab.store().pool())
+                        .await
+                        .map_err(sq)?;
+                if counted.rows_affected() != 1 {
+                    return Err(AuthError::TooManyAttempts.into());
+                }
+                let unix = u64::try_from(now / 1_000_000).unwrap_or(0);
+                super::factors::check_totp_or_recovery(&self.cab, &account_id, code, unix, now).await?;
             }
             _ => return Err(AuthError::SecondFactor.into()),
         }
@@ -628,6 +648,93 @@ impl Security {
                 })
             })
             .collect()
+    }
+
+    /// Starts enrolling an authenticator app (TOTP): returns the secret and `otpauth://` URI.
+    pub async fn enable_totp(&self) -> Result<super::factors::TotpSetup> {
+        super::factors::begin_totp(&self.me.cab, &self.me.account_id, &self.me.account_id).await
+    }
+
+    /// Confirms the authenticator with its first code; TOTP becomes the second factor.
+    /// Returns 10 single-use recovery codes, shown once.
+    pub async fn confirm_totp(&self, code: &str) -> Result<Vec<String>> {
+        let now = to_micros(self.me.cab.now());
+        let mut tx = self.me.cab.store().begin().await?;
+        let unix = u64::try_from(now / 1_000_000).unwrap_or(0);
+        let codes = super::factors::confirm_totp(&self.me.cab, &mut tx, &self.me.account_id, code, unix, now).await?;
+        let what = Access {
+            patient_id: Some(&self.me.patient_id),
+            action: Action::Update,
+            resource_type: "second_factor",
+            resource_id: Some(&self.me.account_id),
+        };
+        self.me.cab.journal().record(&mut tx, &self.me.ctx, what, Outcome::Success, now).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(codes)
+    }
+
+    /// Changes the password (R4): the old one is required, the new one must meet the
+    /// policy; every other session is signed out.
+    pub async fn change_password(&self, old: &str, new: &str) -> Result<()> {
+        let cab = &self.me.cab;
+        let stored: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
+            .bind(&self.me.account_id)
+            .fetch_one(cab.store().pool())
+            .await
+            .map_err(sq)?;
+        if cab.verify_password(old.to_owned(), stored).await? == password::Verified::No {
+            return Err(AuthError::InvalidCredentials.into());
+        }
+        let person = self.me.profile().await?;
+        let birth = person.birth_date.to_string();
+        let personal: Vec<&str> = [
+            Some(person.surname.as_str()),
+            Some(person.given_name.as_str()),
+            person.patronymic.as_deref(),
+            Some(birth.as_str()),
+            person.phone.as_deref(),
+            person.email.as_deref(),
+            person.snils.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        password::check_policy(new, &personal)?;
+        let hash = cab.hash_password(new.to_owned()).await?;
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        sqlx::query("UPDATE accounts SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(now)
+            .bind(&self.me.account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND id <> $3 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(&self.me.account_id)
+            .bind(&self.me.session_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        let what = Access {
+            patient_id: Some(&self.me.patient_id),
+            action: Action::Update,
+            resource_type: "password",
+            resource_id: Some(&self.me.account_id),
+        };
+        cab.journal().record(&mut tx, &self.me.ctx, what, Outcome::Success, now).await?;
+        let msg = cab.message(
+            Some(&self.me.patient_id),
+            "password_changed",
+            Channel::Sms,
+            person.phone.as_deref().unwrap_or(""),
+            None,
+        );
+        let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
+        tx.commit().await.map_err(sq)?;
+        notify::deliver(cab, &out).await?;
+        Ok(())
     }
 
     /// Ends one of the person's sessions.

@@ -34,6 +34,8 @@ pub(crate) enum SystemKey {
     Codes,
     /// AES key of outbox payloads.
     Outbox,
+    /// AES key of stored second-factor secrets (TOTP).
+    Credentials,
 }
 
 impl SystemKey {
@@ -44,6 +46,7 @@ impl SystemKey {
             SystemKey::TokenSigning => "system:token_signing",
             SystemKey::Codes => "system:codes",
             SystemKey::Outbox => "system:outbox",
+            SystemKey::Credentials => "system:credentials",
         }
     }
 }

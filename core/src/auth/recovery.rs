@@ -1,0 +1,165 @@
+//! Password recovery (R4): a code by SMS or e-mail, a new policy-compliant password, the
+//! lock lifted and every session signed out. An enrolled TOTP factor is never bypassed: the
+//! TOTP or a recovery code is required as well. Starting a recovery answers the same whether
+//! or not the identifier matches an account.
+
+use sqlx::Row;
+
+use super::{AuthError, codes, factors, password};
+use crate::audit::{Access, Action, Actor, ActorKind, AuditContext, Outcome};
+use crate::cabinet::Cabinet;
+use crate::error::{Error, Result};
+use crate::ids::{Reason, ValidationError};
+use crate::integrations::Channel;
+use crate::notify;
+use crate::store::StorageError;
+use crate::timeutil::to_micros;
+
+fn sq(e: sqlx::Error) -> Error {
+    StorageError::from_sqlx(e).into()
+}
+
+/// Starts a recovery; returns its id whatever the identifier matched.
+pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Result<String> {
+    let channel = match channel {
+        "sms" => Channel::Sms,
+        "email" => Channel::Email,
+        _ => return Err(ValidationError::new("channel", Reason::UnknownValue).into()),
+    };
+    let now = to_micros(cab.now());
+    let id = uuid::Uuid::new_v4().to_string();
+    let account = cab.auth().find_any_account(identifier).await?;
+    let mut tx = cab.store().begin().await?;
+    sqlx::query("INSERT INTO recoveries (id, account_id, channel, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&id)
+        .bind(account.as_ref().map(|a| a.0.clone()))
+        .bind(channel.as_str())
+        .bind(now)
+        .bind(now + crate::accounts::CODE_TTL_US)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+    let mut outbox = None;
+    if let Some((account_id, Some(patient_id))) = &account {
+        let code = codes::generate(6);
+        crate::accounts::store_code(cab, &mut tx, "recovery_code", &id, &code, now + crate::accounts::CODE_TTL_US)
+            .await?;
+        let ctx = AuditContext {
+            actor: Actor { kind: ActorKind::Patient, id: Some(account_id.clone()), on_behalf_of: None },
+            ip: None,
+            device_id: None,
+        };
+        let person = crate::patients::Patients::new(cab.clone(), ctx).read_in(&mut tx, patient_id, now).await?;
+        let to = match channel {
+            Channel::Email => person.email.unwrap_or_default(),
+            _ => person.phone.unwrap_or_default(),
+        };
+        let msg = cab.message(Some(patient_id), "recovery_code", channel, &to, Some(&code));
+        outbox = Some(notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?);
+    }
+    tx.commit().await.map_err(sq)?;
+    if let Some(o) = outbox {
+        notify::deliver(cab, &o).await?;
+    }
+    Ok(id)
+}
+
+/// Completes a recovery: checks the code (and the TOTP or a recovery code when TOTP is
+/// enrolled), sets the new password, lifts the lock and signs out every session.
+pub(crate) async fn complete(
+    cab: &Cabinet,
+    recovery_id: &str,
+    code: &str,
+    new_password: &str,
+    second_factor: Option<&str>,
+) -> Result<()> {
+    let now = to_micros(cab.now());
+    let row = sqlx::query("SELECT r.account_id, r.expires_at, r.used_at, a.patient_id FROM recoveries r LEFT JOIN accounts a ON a.id = r.account_id WHERE r.id = $1")
+        .bind(recovery_id)
+        .fetch_optional(cab.store().pool())
+        .await
+        .map_err(sq)?
+        .ok_or(AuthError::InvalidCode)?;
+    let account_id: Option<String> = row.try_get(0).map_err(sq)?;
+    let expires: i64 = row.try_get(1).map_err(sq)?;
+    let used: Option<i64> = row.try_get(2).map_err(sq)?;
+    let patient_id: Option<String> = row.try_get(3).map_err(sq)?;
+    if used.is_some() || expires <= now {
+        return Err(AuthError::CodeExpired.into());
+    }
+    // No account behind it: the same answer as a wrong code.
+    let (Some(account_id), Some(patient_id)) = (account_id, patient_id) else {
+        return Err(AuthError::InvalidCode.into());
+    };
+    crate::accounts::check_code(cab, "recovery_code", recovery_id, code, now).await?;
+    if factors::has_totp(cab, &account_id).await? {
+        let second = second_factor.ok_or(AuthError::SecondFactor)?;
+        factors::check_totp_or_recovery(cab, &account_id, second, u64::try_from(now / 1_000_000).unwrap_or(0), now)
+            .await?;
+    }
+    let ctx = AuditContext {
+        actor: Actor { kind: ActorKind::Patient, id: Some(account_id.clone()), on_behalf_of: None },
+        ip: None,
+        device_id: None,
+    };
+    let person = crate::patients::Patients::new(cab.clone(), ctx.clone()).get(&patient_id).await?;
+    let birth = person.birth_date.to_string();
+    let personal: Vec<&str> = [
+        Some(person.surname.as_str()),
+        Some(person.given_name.as_str()),
+        person.patronymic.as_deref(),
+        Some(birth.as_str()),
+        person.phone.as_deref(),
+        person.email.as_deref(),
+        person.snils.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    password::check_policy(new_password, &personal)?;
+    let hash = cab.hash_password(new_password.to_owned()).await?;
+    let mut tx = cab.store().begin().await?;
+    let claimed = sqlx::query("UPDATE recoveries SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(recovery_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+    if claimed.rows_affected() != 1 {
+        return Err(AuthError::CodeExpired.into());
+    }
+    sqlx::query("UPDATE accounts SET password_hash = $1, failed_attempts = 0, blocked_at = NULL, password_changed_at = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(&account_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(&account_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+    sqlx::query(
+        "UPDATE login_steps SET cancelled_at = $1 WHERE account_id = $2 AND used_at IS NULL AND cancelled_at IS NULL",
+    )
+    .bind(now)
+    .bind(&account_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(sq)?;
+    let what = Access {
+        patient_id: Some(&patient_id),
+        action: Action::Update,
+        resource_type: "password",
+        resource_id: Some(&account_id),
+    };
+    cab.journal().record(&mut tx, &ctx, what, Outcome::Success, now).await?;
+    let msg =
+        cab.message(Some(&patient_id), "password_changed", Channel::Sms, person.phone.as_deref().unwrap_or(""), None);
+    let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
+    tx.commit().await.map_err(sq)?;
+    notify::deliver(cab, &out).await?;
+    Ok(())
+}
