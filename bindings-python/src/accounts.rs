@@ -139,6 +139,30 @@ impl Accounts {
         block_on(py, self.locale, async move { a.confirm_phone(&registration_id, &code).await })
     }
 
+    /// Starts password recovery; a code goes by "sms" or "email". Returns a recovery id
+    /// whether or not the identifier matched an account.
+    fn start_recovery(&self, py: Python<'_>, identifier: String, channel: String) -> PyResult<String> {
+        let a = self.inner.clone();
+        block_on(py, self.locale, async move { a.start_recovery(&identifier, &channel).await })
+    }
+
+    /// Sets a new password with the recovery code; signs out every session. With TOTP
+    /// enrolled, a TOTP or recovery code is required as `second_factor_code`.
+    #[pyo3(signature = (recovery_id, code, new_password, second_factor_code = None))]
+    fn complete_recovery(
+        &self,
+        py: Python<'_>,
+        recovery_id: String,
+        code: String,
+        new_password: String,
+        second_factor_code: Option<String>,
+    ) -> PyResult<()> {
+        let a = self.inner.clone();
+        block_on(py, self.locale, async move {
+            a.complete_recovery(&recovery_id, &code, &new_password, second_factor_code.as_deref()).await
+        })
+    }
+
     /// Confirms the e-mail address with the activation token.
     fn confirm_email(&self, py: Python<'_>, token: String) -> PyResult<()> {
         let a = self.inner.clone();
@@ -267,6 +291,20 @@ pub(crate) struct SessionInfo {
     current: bool,
 }
 
+/// What the app shows to enroll an authenticator.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct TotpSetup {
+    secret_base32: String,
+    otpauth_uri: String,
+}
+
+#[pymethods]
+impl TotpSetup {
+    fn __repr__(&self) -> &'static str {
+        "TotpSetup(<redacted>)"
+    }
+}
+
 /// Sessions and access history of the signed-in person.
 #[pyclass(module = "kabinet", frozen)]
 pub(crate) struct Security {
@@ -293,6 +331,25 @@ impl Security {
                 })
             })
             .collect()
+    }
+
+    /// Starts enrolling an authenticator app.
+    fn enable_totp(&self, py: Python<'_>) -> PyResult<TotpSetup> {
+        let s = self.inner.clone();
+        let t = block_on(py, self.locale, async move { s.enable_totp().await })?;
+        Ok(TotpSetup { secret_base32: t.secret_base32, otpauth_uri: t.otpauth_uri })
+    }
+
+    /// Confirms the authenticator with its first code; returns 10 recovery codes.
+    fn confirm_totp(&self, py: Python<'_>, code: String) -> PyResult<Vec<String>> {
+        let s = self.inner.clone();
+        block_on(py, self.locale, async move { s.confirm_totp(&code).await })
+    }
+
+    /// Changes the password; other sessions are signed out.
+    fn change_password(&self, py: Python<'_>, old: String, new: String) -> PyResult<()> {
+        let s = self.inner.clone();
+        block_on(py, self.locale, async move { s.change_password(&old, &new).await })
     }
 
     /// Ends one session.
@@ -367,6 +424,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Auth>()?;
     m.add_class::<SessionInfo>()?;
     m.add_class::<Security>()?;
+    m.add_class::<TotpSetup>()?;
     m.add_class::<Me>()?;
     Ok(())
 }

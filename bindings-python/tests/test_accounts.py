@@ -196,3 +196,43 @@ def test_r1_validation_and_notifier_failure_is_retried(tmp_path: Path) -> None:
     clock.now_value += datetime.timedelta(minutes=2)
     assert cab.run_due_jobs() == {"delivered": 1, "delivery_failures": 0}
     cab.accounts.confirm_phone(reg.id, flaky.code("phone_confirmation"))
+
+
+def test_r4_recovery_and_r3_totp(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, clock = env
+    _, phone = register(cab, inbox)
+    t = sign_in(cab, inbox, phone)
+    me = cab.session(t.access_token, DEVICE)
+    setup = me.security.enable_totp()
+    assert setup.otpauth_uri.startswith("otpauth://totp/") and "redacted" in repr(setup)
+    with pytest.raises(kabinet.AuthenticationError):
+        me.security.confirm_totp("000000")
+    # RFC 6238 code computed here in Python (HMAC-SHA1, 30 s, 6 digits) from the base32 secret.
+    import base64
+    import hashlib
+    import hmac
+    import struct
+
+    def totp(secret_b32: str, at: datetime.datetime) -> str:
+        key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+        digest = hmac.new(key, struct.pack(">Q", int(at.timestamp()) // 30), hashlib.sha1).digest()
+        offset = digest[-1] & 0x0F
+        value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+        return f"{value % 1_000_000:06d}"
+
+    recovery = me.security.confirm_totp(totp(setup.secret_base32, clock.now_value))
+    assert len(recovery) == 10
+    step = cab.auth.login(phone, PASSWORD, DEVICE)
+    assert step.second_factor == "totp"
+    clock.now_value += datetime.timedelta(seconds=30)
+    cab.auth.verify_second_factor(step.id, totp(setup.secret_base32, clock.now_value))
+    rid = cab.accounts.start_recovery(phone, "sms")
+    code = inbox.code("recovery_code")
+    with pytest.raises(kabinet.AuthenticationError) as err:
+        cab.accounts.complete_recovery(rid, code, "New-Pass!47qz")
+    assert err.value.code == "auth.second_factor"
+    rid = cab.accounts.start_recovery(phone, "sms")
+    cab.accounts.complete_recovery(rid, inbox.code("recovery_code"), "New-Pass!47qz", second_factor_code=recovery[0])
+    with pytest.raises(kabinet.SessionError):
+        cab.session(t.access_token, DEVICE)
+    assert isinstance(cab.accounts.start_recovery("+79990000002", "sms"), str)

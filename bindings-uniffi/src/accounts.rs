@@ -132,6 +132,14 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
+/// What the app shows to enroll an authenticator.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct TotpSetup {
+    pub secret_base32: String,
+    pub otpauth_uri: String,
+}
+
 /// Registration and confirmation.
 #[derive(uniffi::Object)]
 pub struct Accounts {
@@ -162,6 +170,26 @@ impl Accounts {
     /// Confirms the phone with the SMS code; returns the account id.
     pub async fn confirm_phone(&self, registration_id: String, code: String) -> Result<String, KabinetError> {
         self.inner.confirm_phone(&registration_id, &code).await.map_err(|e| KabinetError::from_core(e, self.locale))
+    }
+
+    /// Starts password recovery by "sms" or "email"; returns a recovery id either way.
+    pub async fn start_recovery(&self, identifier: String, channel: String) -> Result<String, KabinetError> {
+        self.inner.start_recovery(&identifier, &channel).await.map_err(|e| KabinetError::from_core(e, self.locale))
+    }
+
+    /// Sets a new password with the recovery code; signs out every session. With TOTP
+    /// enrolled, a TOTP or recovery code is required.
+    pub async fn complete_recovery(
+        &self,
+        recovery_id: String,
+        code: String,
+        new_password: String,
+        second_factor_code: Option<String>,
+    ) -> Result<(), KabinetError> {
+        self.inner
+            .complete_recovery(&recovery_id, &code, &new_password, second_factor_code.as_deref())
+            .await
+            .map_err(|e| KabinetError::from_core(e, self.locale))
     }
 
     /// Confirms the e-mail address with the activation token.
@@ -249,6 +277,22 @@ impl Me {
                 current: s.current,
             })
             .collect())
+    }
+
+    /// Starts enrolling an authenticator app.
+    pub async fn enable_totp(&self) -> Result<TotpSetup, KabinetError> {
+        let t = self.inner.security().enable_totp().await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        Ok(TotpSetup { secret_base32: t.secret_base32, otpauth_uri: t.otpauth_uri })
+    }
+
+    /// Confirms the authenticator with its first code; returns 10 recovery codes.
+    pub async fn confirm_totp(&self, code: String) -> Result<Vec<String>, KabinetError> {
+        self.inner.security().confirm_totp(&code).await.map_err(|e| KabinetError::from_core(e, self.locale))
+    }
+
+    /// Changes the password; other sessions are signed out.
+    pub async fn change_password(&self, old: String, new: String) -> Result<(), KabinetError> {
+        self.inner.security().change_password(&old, &new).await.map_err(|e| KabinetError::from_core(e, self.locale))
     }
 
     /// Ends one session.

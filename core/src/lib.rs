@@ -37,6 +37,7 @@ mod timeutil;
 pub use accounts::{Accounts, PendingRegistration, Registration};
 pub use audit::Audit;
 pub use audit::{AccessEntry, AuditContext, AuditReport, SignedTreeHead};
+pub use auth::factors::TotpSetup;
 pub use auth::sessions::{Auth, Device, LoginStep, Me, Security, SessionInfo, Tokens};
 pub use cabinet::JobsReport;
 pub use cabinet::{Cabinet, Keys, SystemContext};

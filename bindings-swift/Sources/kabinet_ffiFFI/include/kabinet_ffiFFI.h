@@ -269,6 +269,11 @@ uint64_t uniffi_kabinet_ffi_fn_clone_accounts(uint64_t handle, RustCallStatus *_
 void uniffi_kabinet_ffi_fn_free_accounts(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_COMPLETE_RECOVERY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_COMPLETE_RECOVERY
+uint64_t uniffi_kabinet_ffi_fn_method_accounts_complete_recovery(uint64_t ptr, RustBuffer recovery_id, RustBuffer code, RustBuffer new_password, RustBuffer second_factor_code
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_CONFIRM_EMAIL
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_CONFIRM_EMAIL
 uint64_t uniffi_kabinet_ffi_fn_method_accounts_confirm_email(uint64_t ptr, RustBuffer token
@@ -282,6 +287,11 @@ uint64_t uniffi_kabinet_ffi_fn_method_accounts_confirm_phone(uint64_t ptr, RustB
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_REGISTER
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_REGISTER
 uint64_t uniffi_kabinet_ffi_fn_method_accounts_register(uint64_t ptr, RustBuffer registration
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_START_RECOVERY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ACCOUNTS_START_RECOVERY
+uint64_t uniffi_kabinet_ffi_fn_method_accounts_start_recovery(uint64_t ptr, RustBuffer identifier, RustBuffer channel
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_AUTH
@@ -332,6 +342,21 @@ uint64_t uniffi_kabinet_ffi_fn_method_me_access_history(uint64_t ptr, RustBuffer
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_ACCOUNT_ID
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_ACCOUNT_ID
 RustBuffer uniffi_kabinet_ffi_fn_method_me_account_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_CHANGE_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_CHANGE_PASSWORD
+uint64_t uniffi_kabinet_ffi_fn_method_me_change_password(uint64_t ptr, RustBuffer old, RustBuffer new
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_CONFIRM_TOTP
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_CONFIRM_TOTP
+uint64_t uniffi_kabinet_ffi_fn_method_me_confirm_totp(uint64_t ptr, RustBuffer code
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_ENABLE_TOTP
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_ENABLE_TOTP
+uint64_t uniffi_kabinet_ffi_fn_method_me_enable_totp(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_PROFILE
@@ -923,6 +948,12 @@ uint16_t uniffi_kabinet_ffi_checksum_func_snils(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_COMPLETE_RECOVERY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_COMPLETE_RECOVERY
+uint16_t uniffi_kabinet_ffi_checksum_method_accounts_complete_recovery(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_CONFIRM_EMAIL
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_CONFIRM_EMAIL
 uint16_t uniffi_kabinet_ffi_checksum_method_accounts_confirm_email(void
@@ -938,6 +969,12 @@ uint16_t uniffi_kabinet_ffi_checksum_method_accounts_confirm_phone(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_REGISTER
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_REGISTER
 uint16_t uniffi_kabinet_ffi_checksum_method_accounts_register(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_START_RECOVERY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ACCOUNTS_START_RECOVERY
+uint16_t uniffi_kabinet_ffi_checksum_method_accounts_start_recovery(void
     
 );
 #endif
@@ -974,6 +1011,24 @@ uint16_t uniffi_kabinet_ffi_checksum_method_me_access_history(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_ACCOUNT_ID
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_ACCOUNT_ID
 uint16_t uniffi_kabinet_ffi_checksum_method_me_account_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_CHANGE_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_CHANGE_PASSWORD
+uint16_t uniffi_kabinet_ffi_checksum_method_me_change_password(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_CONFIRM_TOTP
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_CONFIRM_TOTP
+uint16_t uniffi_kabinet_ffi_checksum_method_me_confirm_totp(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_ENABLE_TOTP
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_ENABLE_TOTP
+uint16_t uniffi_kabinet_ffi_checksum_method_me_enable_totp(void
     
 );
 #endif

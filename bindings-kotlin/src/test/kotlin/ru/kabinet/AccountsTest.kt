@@ -102,3 +102,29 @@ class AccountsTest {
         assertEquals("common_password", e.reason)
     }
 }
+
+/** Recovery and password change from Kotlin (R4). */
+class RecoveryTest {
+    @Test
+    fun `R4 recovery signs out every session and change password works`(): Unit = runBlocking {
+        val inbox = AccountsTest.Inbox()
+        val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u).locale("en").build()
+        val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
+        val id = cab.accounts().register(
+            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, "1990-03-14", "female", "112-233-445 95", "2026-01"),
+        )
+        cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
+        val step = cab.auth().login("+79161234567", "Vek-Tor!58zeb", device)
+        val tokens = cab.auth().verifySecondFactor(step.id, inbox.code("login_code"))
+        val me = cab.session(tokens.accessToken, device)
+        assertTrue(me.enableTotp().otpauthUri.startsWith("otpauth://totp/"))
+        me.changePassword("Vek-Tor!58zeb", "New-Pass!47qz")
+        val rid = cab.accounts().startRecovery("+79161234567", "sms")
+        cab.accounts().completeRecovery(rid, inbox.code("recovery_code"), "Other-Pass!58rw", null)
+        val gone = assertFailsWith<KabinetException.Session> { cab.session(tokens.accessToken, device) }
+        assertEquals("session.revoked", gone.code)
+        val ghost = cab.accounts().startRecovery("+79990000002", "sms")
+        val refused = assertFailsWith<KabinetException.Authentication> { cab.accounts().completeRecovery(ghost, "123456", "Other-Pass!58rw", null) }
+        assertEquals("auth.invalid_code", refused.code)
+    }
+}
