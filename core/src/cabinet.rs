@@ -33,6 +33,8 @@ pub struct JobsReport {
     pub delivered: u64,
     /// Deliveries that failed and will be retried.
     pub delivery_failures: u64,
+    /// Incidents left unconfirmed past 30 minutes: their accounts' sessions were blocked.
+    pub incidents_blocked: u64,
 }
 
 /// An open patient cabinet: a database, its keys and the host's integrations.
@@ -125,8 +127,9 @@ impl Cabinet {
     /// Background work: delivers the outbox (with back-off). Safe to call from many
     /// processes at once: each message is claimed by exactly one.
     pub async fn run_due_jobs(&self) -> Result<JobsReport> {
+        let incidents_blocked = crate::auth::incidents::expire(self).await?;
         let d = crate::notify::deliver_due(self, 500).await?;
-        Ok(JobsReport { delivered: d.delivered, delivery_failures: d.failed })
+        Ok(JobsReport { delivered: d.delivered, delivery_failures: d.failed, incidents_blocked })
     }
 
     /// Closes the database pool.

@@ -38,6 +38,7 @@ pub use accounts::{Accounts, PendingRegistration, Registration};
 pub use audit::Audit;
 pub use audit::{AccessEntry, AuditContext, AuditReport, SignedTreeHead};
 pub use auth::factors::TotpSetup;
+pub use auth::incidents::Incident;
 pub use auth::sessions::{Auth, Device, LoginStep, Me, Security, SessionInfo, Tokens};
 pub use cabinet::JobsReport;
 pub use cabinet::{Cabinet, Keys, SystemContext};

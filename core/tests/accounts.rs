@@ -25,7 +25,24 @@ on_both!(
     r4_recovery_lifts_the_lock_and_signs_out_everything,
     r4_recovery_never_bypasses_an_enrolled_totp,
     r4_change_password_signs_out_other_sessions,
+    r6_new_device_raises_an_incident_the_patient_confirms,
+    r6_unconfirmed_incident_blocks_every_session_after_30_minutes,
+    r6_success_after_failures_and_simultaneous_sessions,
 );
+
+fn other_device() -> kabinet::Device {
+    kabinet::Device {
+        id: "dev-2".into(),
+        name: "Unknown laptop".into(),
+        ip: "198.51.100.23".into(),
+        user_agent: "curl".into(),
+    }
+}
+
+async fn sign_in_from(h: &support::Harness, d: &kabinet::Device) -> kabinet::Tokens {
+    let step = h.cab.auth().login("+79161234567", PASSWORD, d).await.unwrap();
+    h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap()
+}
 
 /// The TOTP code an authenticator app would show now.
 fn totp_now(h: &support::Harness, secret_base32: &str) -> String {
@@ -439,4 +456,82 @@ async fn r4_change_password_signs_out_other_sessions(db: TestDb) {
     me.security().change_password(PASSWORD, "New-Pass!47qz").await.unwrap();
     h.cab.session(&a.access_token, &device()).await.unwrap();
     assert_eq!(code(h.cab.session(&b.access_token, &device()).await.unwrap_err()), "session.revoked");
+}
+
+async fn r6_new_device_raises_an_incident_the_patient_confirms(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let home = h.signed_in().await;
+    assert_eq!(h.inbox.count("incident"), 0, "the first login sets the baseline");
+    sign_in_from(&h, &other_device()).await;
+    let notices: Vec<_> = h.inbox.0.lock().unwrap().iter().filter(|m| m.kind == "incident").cloned().collect();
+    assert_eq!(notices.iter().map(|m| m.channel.as_str()).collect::<Vec<_>>(), ["sms", "email"]);
+    let me = h.cab.session(&home.access_token, &device()).await.unwrap();
+    let incidents = me.security().incidents().await.unwrap();
+    assert_eq!(incidents.len(), 1);
+    let inc = &incidents[0];
+    assert_eq!(
+        (inc.kind.as_str(), inc.status.as_str(), inc.ip.as_deref()),
+        ("new_device", "open", Some("198.51.100.23"))
+    );
+    assert!(inc.request_number.starts_with("INC-20261128-"));
+    assert!(notices[0].text.contains(&inc.request_number) && notices[0].text.contains("198.51.100.23"));
+    assert_eq!(inc.deadline - inc.created_at, time::Duration::minutes(30));
+    let code6 = notices[0].code.clone().unwrap();
+    assert_eq!(code(me.security().confirm_incident(&inc.id, "000000").await.unwrap_err()), "auth.invalid_code");
+    me.security().confirm_incident(&inc.id, &code6).await.unwrap();
+    assert_eq!(me.security().incidents().await.unwrap()[0].status, "confirmed");
+    assert_eq!(h.inbox.count("incident_resolved"), 1);
+    assert_eq!(me.security().confirm_incident(&inc.id, &code6).await.unwrap_err().kind(), ErrorKind::NotFound);
+    h.clock.advance(time::Duration::minutes(31));
+    assert_eq!(h.cab.run_due_jobs().await.unwrap().incidents_blocked, 0);
+}
+
+async fn r6_unconfirmed_incident_blocks_every_session_after_30_minutes(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let home = h.signed_in().await;
+    let intruder = sign_in_from(&h, &other_device()).await;
+    // The owner keeps using the cabinet (refreshing every 14 minutes) but never confirms.
+    h.clock.advance(time::Duration::minutes(14));
+    let home = h.cab.auth().refresh(&home.refresh_token, &device()).await.unwrap();
+    h.clock.advance(time::Duration::minutes(14));
+    let home = h.cab.auth().refresh(&home.refresh_token, &device()).await.unwrap();
+    h.clock.advance(time::Duration::minutes(1));
+    assert_eq!(h.cab.run_due_jobs().await.unwrap().incidents_blocked, 0, "29 minutes: still time to confirm");
+    h.cab.session(&home.access_token, &device()).await.unwrap();
+    h.clock.advance(time::Duration::minutes(2));
+    assert_eq!(h.cab.run_due_jobs().await.unwrap().incidents_blocked, 1);
+    assert_eq!(h.cab.run_due_jobs().await.unwrap().incidents_blocked, 0, "blocked once");
+    assert_eq!(code(h.cab.session(&home.access_token, &device()).await.unwrap_err()), "session.blocked");
+    for t in [&home, &intruder] {
+        assert_eq!(code(h.cab.auth().refresh(&t.refresh_token, &device()).await.unwrap_err()), "session.blocked");
+    }
+    let raw = db.raw().await;
+    let blocks: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE resource_type = 'session_block'")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    assert_eq!(blocks, 1);
+    // A fresh login (with the second factor) still works: blocking ends sessions, it does not lock the password.
+    let again = h.signed_in().await;
+    let me = h.cab.session(&again.access_token, &device()).await.unwrap();
+    assert_eq!(
+        me.security().incidents().await.unwrap().iter().find(|i| i.kind == "new_device").unwrap().status,
+        "blocked"
+    );
+}
+
+async fn r6_success_after_failures_and_simultaneous_sessions(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    h.signed_in().await;
+    let _ = h.cab.auth().login("+79161234567", "Wrong-Pass!93x", &device()).await;
+    let t = h.signed_in().await;
+    let me = h.cab.session(&t.access_token, &device()).await.unwrap();
+    assert_eq!(me.security().incidents().await.unwrap()[0].kind, "success_after_failures");
+    // Same IP, another device, while the first is active: simultaneous use.
+    let tablet = kabinet::Device { id: "dev-3".into(), name: "Tablet".into(), ..device() };
+    sign_in_from(&h, &tablet).await;
+    assert_eq!(me.security().incidents().await.unwrap()[0].kind, "simultaneous_sessions");
 }

@@ -203,6 +203,11 @@ impl Auth {
             return Err(AuthError::InvalidCredentials.into());
         }
         let mut tx = self.cab.store().begin().await?;
+        let prior_failures: i32 = sqlx::query_scalar("SELECT failed_attempts FROM accounts WHERE id = $1")
+            .bind(&account.id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(sq)?;
         let reset = sqlx::query("UPDATE accounts SET failed_attempts = 0 WHERE id = $1 AND blocked_at IS NULL")
             .bind(&account.id)
             .execute(&mut *tx)
@@ -222,8 +227,8 @@ impl Auth {
         }
         let step_id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
-            "INSERT INTO login_steps (id, account_id, factor, device_id, device_name, ip, user_agent, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO login_steps (id, account_id, factor, device_id, device_name, ip, user_agent, created_at, expires_at, after_failures) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&step_id)
         .bind(&account.id)
@@ -233,7 +238,8 @@ impl Auth {
         .bind(&device.ip)
         .bind(&device.user_agent)
         .bind(now)
-        .bind(now + STEP_TTL_US)
+                .bind(now + STEP_TTL_US)
+        .bind(i32::from(prior_failures > 0))
         .execute(&mut *tx)
         .await
         .map_err(sq)?;
@@ -269,7 +275,7 @@ impl Auth {
         let now = to_micros(self.cab.now());
         let row = sqlx::query(
             "SELECT s.account_id, s.factor, s.expires_at, s.used_at, s.cancelled_at, s.device_id, s.device_name, s.ip, s.user_agent, \
-             a.blocked_at, a.patient_id FROM login_steps s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
+             a.blocked_at, a.patient_id, s.after_failures FROM login_steps s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
         )
         .bind(step_id)
         .fetch_optional(self.cab.store().pool())
@@ -283,6 +289,7 @@ impl Auth {
         let cancelled: Option<i64> = row.try_get(4).map_err(sq)?;
         let blocked: Option<i64> = row.try_get(9).map_err(sq)?;
         let patient_id: Option<String> = row.try_get(10).map_err(sq)?;
+        let after_failures: i32 = row.try_get(11).map_err(sq)?;
         if blocked.is_some() {
             return Err(AuthError::Locked.into());
         }
@@ -331,6 +338,7 @@ impl Auth {
         if claimed.rows_affected() != 1 {
             return Err(AuthError::CodeExpired.into());
         }
+        let suspicious = super::incidents::assess(&mut tx, &account_id, &device, after_failures > 0, now).await?;
         let tokens = self.open_session(&mut tx, &account_id, &device, now).await?;
         let ctx = device_ctx(ActorKind::Patient, Some(&account_id), &device);
         let what = Access {
@@ -340,7 +348,14 @@ impl Auth {
             resource_id: None,
         };
         self.cab.journal().record(&mut tx, &ctx, what, Outcome::Success, now).await?;
+        let mut outbox = Vec::new();
+        if let (Some(kind), Some(pid)) = (suspicious, patient_id.as_deref()) {
+            outbox = super::incidents::raise(&self.cab, &mut tx, &account_id, pid, kind, &device, now).await?;
+        }
         tx.commit().await.map_err(sq)?;
+        for id in outbox {
+            notify::deliver(&self.cab, &id).await?;
+        }
         Ok(tokens)
     }
 
@@ -735,6 +750,24 @@ impl Security {
         tx.commit().await.map_err(sq)?;
         notify::deliver(cab, &out).await?;
         Ok(())
+    }
+
+    /// Security incidents of the account, newest first (R6).
+    pub async fn incidents(&self) -> Result<Vec<super::incidents::Incident>> {
+        super::incidents::list(&self.me.cab, &self.me.account_id).await
+    }
+
+    /// Confirms an incident with the code from its notification ("it was me").
+    pub async fn confirm_incident(&self, incident_id: &str, code: &str) -> Result<()> {
+        super::incidents::confirm(
+            &self.me.cab,
+            &self.me.ctx,
+            &self.me.account_id,
+            &self.me.patient_id,
+            incident_id,
+            code,
+        )
+        .await
     }
 
     /// Ends one of the person's sessions.

@@ -1,0 +1,295 @@
+//! Suspicious activity (R6): a login from a device and IP never seen on the account, a
+//! successful login right after failed attempts, or a new login while another device is
+//! active raises an incident. The patient is notified (SMS and e-mail) with the details, a
+//! request number and a one-time confirmation code. If not confirmed within 30 minutes,
+//! `run_due_jobs` blocks every active session (driven by the `Clock`). Incidents stay in the
+//! journal; confirming one sends an e-mail.
+
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use super::sessions::Device;
+use super::{AuthError, codes};
+use crate::audit::{Access, Action, Actor, AuditContext, Outcome};
+use crate::cabinet::Cabinet;
+use crate::error::{Error, Result};
+use crate::integrations::Channel;
+use crate::notify;
+use crate::store::{Conn, StorageError};
+use crate::timeutil::{from_micros, to_micros};
+
+/// Time to confirm an incident before every session is blocked.
+pub const CONFIRM_WITHIN_US: i64 = 30 * 60 * 1_000_000;
+/// Another session used this recently counts as simultaneous.
+const SIMULTANEOUS_US: i64 = 5 * 60 * 1_000_000;
+
+fn sq(e: sqlx::Error) -> Error {
+    StorageError::from_sqlx(e).into()
+}
+
+/// A security incident as the patient sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    /// Id.
+    pub id: String,
+    /// Request number quoted in the notification (e.g. `INC-20261128-4F2A9C`).
+    pub request_number: String,
+    /// `new_device`, `success_after_failures` or `simultaneous_sessions`.
+    pub kind: String,
+    /// IP of the login that raised it.
+    pub ip: Option<String>,
+    /// Device name of that login.
+    pub device: Option<String>,
+    /// When.
+    pub created_at: OffsetDateTime,
+    /// Confirm before this, or every session is blocked.
+    pub deadline: OffsetDateTime,
+    /// `open`, `confirmed` or `blocked`.
+    pub status: String,
+}
+
+/// Decides, inside the login transaction, whether this login is suspicious; returns the
+/// incident kind.
+pub(crate) async fn assess(
+    tx: &mut Conn,
+    account_id: &str,
+    device: &Device,
+    had_failures: bool,
+    now: i64,
+) -> Result<Option<&'static str>> {
+    let previous: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(sq)?;
+    if previous == 0 {
+        // The first login after registration sets the baseline.
+        return Ok(had_failures.then_some("success_after_failures"));
+    }
+    let known: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE account_id = $1 AND (device_id = $2 OR ip = $3)")
+            .bind(account_id)
+            .bind(&device.id)
+            .bind(&device.ip)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(sq)?;
+    if known == 0 {
+        return Ok(Some("new_device"));
+    }
+    if had_failures {
+        return Ok(Some("success_after_failures"));
+    }
+    let busy: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions WHERE account_id = $1 AND device_id <> $2 AND revoked_at IS NULL \
+         AND blocked_at IS NULL AND last_used_at > $3",
+    )
+    .bind(account_id)
+    .bind(&device.id)
+    .bind(now - SIMULTANEOUS_US)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(sq)?;
+    Ok((busy > 0).then_some("simultaneous_sessions"))
+}
+
+/// Raises an incident inside the caller's transaction: stores it with a confirmation code,
+/// journals it and queues the notifications. Returns the outbox ids to deliver after commit.
+pub(crate) async fn raise(
+    cab: &Cabinet,
+    tx: &mut Conn,
+    account_id: &str,
+    patient_id: &str,
+    kind: &str,
+    device: &Device,
+    now: i64,
+) -> Result<Vec<String>> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let stamp = from_micros(now)?.date();
+    let number = format!(
+        "INC-{:04}{:02}{:02}-{}",
+        stamp.year(),
+        u8::from(stamp.month()),
+        stamp.day(),
+        &codes::token()[..6].to_uppercase()
+    );
+    sqlx::query(
+        "INSERT INTO incidents (id, account_id, request_number, kind, ip, device_id, device_name, created_at, deadline) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&id)
+    .bind(account_id)
+    .bind(&number)
+    .bind(kind)
+    .bind(&device.ip)
+    .bind(&device.id)
+    .bind(&device.name)
+    .bind(now)
+    .bind(now + CONFIRM_WITHIN_US)
+    .execute(&mut *tx)
+    .await
+    .map_err(sq)?;
+    let code = codes::generate(6);
+    crate::accounts::store_code(cab, tx, "incident", &id, &code, now + CONFIRM_WITHIN_US).await?;
+    let ctx = AuditContext { actor: Actor::system(), ip: Some(device.ip.clone()), device_id: Some(device.id.clone()) };
+    let what = Access {
+        patient_id: Some(patient_id),
+        action: Action::Create,
+        resource_type: "incident",
+        resource_id: Some(&id),
+    };
+    cab.journal().record(tx, &ctx, what, Outcome::Success, now).await?;
+    let person = crate::patients::Patients::new(cab.clone(), ctx).read_in(tx, patient_id, now).await?;
+    let locale = cab.locale();
+    let details = crate::i18n::text(locale, &format!("incident.{kind}"));
+    let mut out = Vec::new();
+    for (channel, to) in [(Channel::Sms, person.phone), (Channel::Email, person.email)] {
+        let Some(to) = to else { continue };
+        let mut msg = cab.message(Some(patient_id), "incident", channel, &to, Some(&code));
+        msg.text = msg
+            .text
+            .replace("{number}", &number)
+            .replace("{details}", details)
+            .replace("{device}", &device.name)
+            .replace("{ip}", &device.ip);
+        out.push(notify::enqueue(tx, cab.outbox_key(), &msg, now).await?);
+    }
+    Ok(out)
+}
+
+/// The account's incidents, newest first.
+pub(crate) async fn list(cab: &Cabinet, account_id: &str) -> Result<Vec<Incident>> {
+    let rows = sqlx::query(
+        "SELECT id, request_number, kind, ip, device_name, created_at, deadline, confirmed_at, blocked_at FROM incidents \
+         WHERE account_id = $1 ORDER BY created_at DESC",
+    )
+    .bind(account_id)
+    .fetch_all(cab.store().pool())
+    .await
+    .map_err(sq)?;
+    rows.iter()
+        .map(|r| {
+            let confirmed: Option<i64> = r.try_get(7).map_err(sq)?;
+            let blocked: Option<i64> = r.try_get(8).map_err(sq)?;
+            Ok(Incident {
+                id: r.try_get(0).map_err(sq)?,
+                request_number: r.try_get(1).map_err(sq)?,
+                kind: r.try_get(2).map_err(sq)?,
+                ip: r.try_get(3).map_err(sq)?,
+                device: r.try_get(4).map_err(sq)?,
+                created_at: from_micros(r.try_get(5).map_err(sq)?)?,
+                deadline: from_micros(r.try_get(6).map_err(sq)?)?,
+                status: match (confirmed, blocked) {
+                    (Some(_), _) => "confirmed",
+                    (None, Some(_)) => "blocked",
+                    _ => "open",
+                }
+                .to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The patient confirms an incident with the code from the notification ("it was me").
+pub(crate) async fn confirm(
+    cab: &Cabinet,
+    ctx: &AuditContext,
+    account_id: &str,
+    patient_id: &str,
+    incident_id: &str,
+    code: &str,
+) -> Result<()> {
+    let now = to_micros(cab.now());
+    let owner: Option<String> = sqlx::query_scalar(
+        "SELECT account_id FROM incidents WHERE id = $1 AND confirmed_at IS NULL AND blocked_at IS NULL",
+    )
+    .bind(incident_id)
+    .fetch_optional(cab.store().pool())
+    .await
+    .map_err(sq)?;
+    if owner.as_deref() != Some(account_id) {
+        return Err(Error::NotFound { entity: "incident" });
+    }
+    crate::accounts::check_code(cab, "incident", incident_id, code, now).await?;
+    let mut tx = cab.store().begin().await?;
+    let done = sqlx::query(
+        "UPDATE incidents SET confirmed_at = $1 WHERE id = $2 AND confirmed_at IS NULL AND blocked_at IS NULL",
+    )
+    .bind(now)
+    .bind(incident_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(sq)?;
+    if done.rows_affected() != 1 {
+        return Err(AuthError::CodeExpired.into());
+    }
+    let what = Access {
+        patient_id: Some(patient_id),
+        action: Action::Update,
+        resource_type: "incident",
+        resource_id: Some(incident_id),
+    };
+    cab.journal().record(&mut tx, ctx, what, Outcome::Success, now).await?;
+    let person = crate::patients::Patients::new(cab.clone(), ctx.clone()).read_in(&mut tx, patient_id, now).await?;
+    let mut out = None;
+    if let Some(email) = person.email {
+        let msg = cab.message(Some(patient_id), "incident_resolved", Channel::Email, &email, None);
+        out = Some(notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?);
+    }
+    tx.commit().await.map_err(sq)?;
+    if let Some(o) = out {
+        notify::deliver(cab, &o).await?;
+    }
+    Ok(())
+}
+
+/// Blocks every active session of accounts whose incidents passed their deadline
+/// unconfirmed. Returns how many incidents expired.
+pub(crate) async fn expire(cab: &Cabinet) -> Result<u64> {
+    let now = to_micros(cab.now());
+    let due = sqlx::query(
+        "SELECT i.id, i.account_id, a.patient_id FROM incidents i JOIN accounts a ON a.id = i.account_id \
+                           WHERE i.confirmed_at IS NULL AND i.blocked_at IS NULL AND i.deadline <= $1",
+    )
+    .bind(now)
+    .fetch_all(cab.store().pool())
+    .await
+    .map_err(sq)?;
+    let mut expired = 0;
+    for row in due {
+        let id: String = row.try_get(0).map_err(sq)?;
+        let account: String = row.try_get(1).map_err(sq)?;
+        let patient: Option<String> = row.try_get(2).map_err(sq)?;
+        let mut tx = cab.store().begin().await?;
+        // Claimed by the conditional update: one process blocks, the others skip.
+        let claimed = sqlx::query(
+            "UPDATE incidents SET blocked_at = $1 WHERE id = $2 AND confirmed_at IS NULL AND blocked_at IS NULL",
+        )
+        .bind(now)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        if claimed.rows_affected() != 1 {
+            continue;
+        }
+        sqlx::query(
+            "UPDATE sessions SET blocked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL AND blocked_at IS NULL",
+        )
+        .bind(now)
+        .bind(&account)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        let what = Access {
+            patient_id: patient.as_deref(),
+            action: Action::Update,
+            resource_type: "session_block",
+            resource_id: Some(&id),
+        };
+        cab.journal().record(&mut tx, &AuditContext::system(), what, Outcome::Success, now).await?;
+        tx.commit().await.map_err(sq)?;
+        expired += 1;
+    }
+    Ok(expired)
+}
