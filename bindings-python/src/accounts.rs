@@ -291,6 +291,19 @@ pub(crate) struct SessionInfo {
     current: bool,
 }
 
+/// A security incident (R6).
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct Incident {
+    id: String,
+    request_number: String,
+    kind: String,
+    ip: Option<String>,
+    device: Option<String>,
+    created_at: Py<PyDateTime>,
+    deadline: Py<PyDateTime>,
+    status: String,
+}
+
 /// What the app shows to enroll an authenticator.
 #[pyclass(module = "kabinet", frozen, get_all)]
 pub(crate) struct TotpSetup {
@@ -331,6 +344,32 @@ impl Security {
                 })
             })
             .collect()
+    }
+
+    /// Security incidents, newest first (R6).
+    fn incidents(&self, py: Python<'_>) -> PyResult<Vec<Incident>> {
+        let s = self.inner.clone();
+        let list = block_on(py, self.locale, async move { s.incidents().await })?;
+        list.into_iter()
+            .map(|i| {
+                Ok(Incident {
+                    created_at: datetime_to_py(py, i.created_at)?.unbind(),
+                    deadline: datetime_to_py(py, i.deadline)?.unbind(),
+                    id: i.id,
+                    request_number: i.request_number,
+                    kind: i.kind,
+                    ip: i.ip,
+                    device: i.device,
+                    status: i.status,
+                })
+            })
+            .collect()
+    }
+
+    /// Confirms an incident with the code from its notification.
+    fn confirm_incident(&self, py: Python<'_>, incident_id: String, code: String) -> PyResult<()> {
+        let s = self.inner.clone();
+        block_on(py, self.locale, async move { s.confirm_incident(&incident_id, &code).await })
     }
 
     /// Starts enrolling an authenticator app.
@@ -425,6 +464,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<SessionInfo>()?;
     m.add_class::<Security>()?;
     m.add_class::<TotpSetup>()?;
+    m.add_class::<Incident>()?;
     m.add_class::<Me>()?;
     Ok(())
 }

@@ -196,7 +196,13 @@ impl Cabinet {
     fn run_due_jobs(&self, py: Python<'_>) -> PyResult<std::collections::HashMap<&'static str, u64>> {
         let cab = self.inner.clone();
         let r = block_on(py, self.inner.locale(), async move { cab.run_due_jobs().await })?;
-        Ok([("delivered", r.delivered), ("delivery_failures", r.delivery_failures)].into_iter().collect())
+        Ok([
+            ("delivered", r.delivered),
+            ("delivery_failures", r.delivery_failures),
+            ("incidents_blocked", r.incidents_blocked),
+        ]
+        .into_iter()
+        .collect())
     }
 
     /// The operator context for trusted host code.

@@ -194,7 +194,7 @@ def test_r1_validation_and_notifier_failure_is_retried(tmp_path: Path) -> None:
     flaky.fail = False
     assert cab.run_due_jobs()["delivered"] == 0, "back-off: not due yet"
     clock.now_value += datetime.timedelta(minutes=2)
-    assert cab.run_due_jobs() == {"delivered": 1, "delivery_failures": 0}
+    assert cab.run_due_jobs() == {"delivered": 1, "delivery_failures": 0, "incidents_blocked": 0}
     cab.accounts.confirm_phone(reg.id, flaky.code("phone_confirmation"))
 
 
@@ -236,3 +236,27 @@ def test_r4_recovery_and_r3_totp(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> N
     with pytest.raises(kabinet.SessionError):
         cab.session(t.access_token, DEVICE)
     assert isinstance(cab.accounts.start_recovery("+79990000002", "sms"), str)
+
+
+def test_r6_incident_unconfirmed_blocks_sessions(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, clock = env
+    _, phone = register(cab, inbox)
+    home = sign_in(cab, inbox, phone)
+    laptop = kabinet.Device(id="dev-9", name="Unknown laptop", ip="198.51.100.23", user_agent="curl")
+    step = cab.auth.login(phone, PASSWORD, laptop)
+    cab.auth.verify_second_factor(step.id, inbox.code("login_code"))
+    me = cab.session(home.access_token, DEVICE)
+    [incident] = me.security.incidents()
+    assert (incident.kind, incident.status) == ("new_device", "open")
+    notice = next(m for m in inbox.messages if m.kind == "incident")
+    assert incident.request_number in notice.text
+    clock.now_value += datetime.timedelta(minutes=14)
+    fresh = cab.auth.refresh(home.refresh_token, DEVICE)
+    clock.now_value += datetime.timedelta(minutes=14)
+    fresh = cab.auth.refresh(fresh.refresh_token, DEVICE)
+    clock.now_value += datetime.timedelta(minutes=3)
+    # The PostgreSQL database is shared by this run's tests: others may expire too.
+    assert cab.run_due_jobs()["incidents_blocked"] >= 1
+    with pytest.raises(kabinet.SessionError) as err:
+        cab.session(fresh.access_token, DEVICE)
+    assert err.value.code == "session.blocked"

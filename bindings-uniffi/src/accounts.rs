@@ -132,6 +132,20 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
+/// A security incident (R6).
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct Incident {
+    pub id: String,
+    pub request_number: String,
+    pub kind: String,
+    pub ip: Option<String>,
+    pub device: Option<String>,
+    pub created_at: SystemTime,
+    pub deadline: SystemTime,
+    pub status: String,
+}
+
 /// What the app shows to enroll an authenticator.
 #[derive(uniffi::Record)]
 #[allow(missing_docs)] // fields mirror the documented core type
@@ -277,6 +291,33 @@ impl Me {
                 current: s.current,
             })
             .collect())
+    }
+
+    /// Security incidents, newest first (R6).
+    pub async fn incidents(&self) -> Result<Vec<Incident>, KabinetError> {
+        let list = self.inner.security().incidents().await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        Ok(list
+            .into_iter()
+            .map(|i| Incident {
+                id: i.id,
+                request_number: i.request_number,
+                kind: i.kind,
+                ip: i.ip,
+                device: i.device,
+                created_at: i.created_at.into(),
+                deadline: i.deadline.into(),
+                status: i.status,
+            })
+            .collect())
+    }
+
+    /// Confirms an incident with the code from its notification.
+    pub async fn confirm_incident(&self, incident_id: String, code: String) -> Result<(), KabinetError> {
+        self.inner
+            .security()
+            .confirm_incident(&incident_id, &code)
+            .await
+            .map_err(|e| KabinetError::from_core(e, self.locale))
     }
 
     /// Starts enrolling an authenticator app.

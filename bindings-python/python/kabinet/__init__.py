@@ -11,6 +11,8 @@ from ._kabinet import (
     Accounts,
     Auth,
     Device,
+    Incident,
+
     LoginStep,
     Me,
     Message,
@@ -50,6 +52,8 @@ __all__ = [
     "Accounts",
     "Auth",
     "Device",
+    "Incident",
+
     "LoginStep",
     "Me",
     "Message",

@@ -349,6 +349,11 @@ RustBuffer uniffi_kabinet_ffi_fn_method_me_account_id(uint64_t ptr, RustCallStat
 uint64_t uniffi_kabinet_ffi_fn_method_me_change_password(uint64_t ptr, RustBuffer old, RustBuffer new
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_CONFIRM_INCIDENT
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_CONFIRM_INCIDENT
+uint64_t uniffi_kabinet_ffi_fn_method_me_confirm_incident(uint64_t ptr, RustBuffer incident_id, RustBuffer code
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_CONFIRM_TOTP
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_CONFIRM_TOTP
 uint64_t uniffi_kabinet_ffi_fn_method_me_confirm_totp(uint64_t ptr, RustBuffer code
@@ -357,6 +362,11 @@ uint64_t uniffi_kabinet_ffi_fn_method_me_confirm_totp(uint64_t ptr, RustBuffer c
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_ENABLE_TOTP
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_ENABLE_TOTP
 uint64_t uniffi_kabinet_ffi_fn_method_me_enable_totp(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_INCIDENTS
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_INCIDENTS
+uint64_t uniffi_kabinet_ffi_fn_method_me_incidents(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_PROFILE
@@ -1020,6 +1030,12 @@ uint16_t uniffi_kabinet_ffi_checksum_method_me_change_password(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_CONFIRM_INCIDENT
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_CONFIRM_INCIDENT
+uint16_t uniffi_kabinet_ffi_checksum_method_me_confirm_incident(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_CONFIRM_TOTP
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_CONFIRM_TOTP
 uint16_t uniffi_kabinet_ffi_checksum_method_me_confirm_totp(void
@@ -1029,6 +1045,12 @@ uint16_t uniffi_kabinet_ffi_checksum_method_me_confirm_totp(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_ENABLE_TOTP
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_ENABLE_TOTP
 uint16_t uniffi_kabinet_ffi_checksum_method_me_enable_totp(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_INCIDENTS
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_INCIDENTS
+uint16_t uniffi_kabinet_ffi_checksum_method_me_incidents(void
     
 );
 #endif

@@ -128,3 +128,26 @@ class RecoveryTest {
         assertEquals("auth.invalid_code", refused.code)
     }
 }
+
+/** Security incidents from Kotlin (R6). */
+class IncidentTest {
+    @Test
+    fun `R6 a new device raises an incident the patient confirms`(): Unit = runBlocking {
+        val inbox = AccountsTest.Inbox()
+        val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u).locale("en").build()
+        val home = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
+        val laptop = Device(id = "dev-9", name = "Laptop", ip = "198.51.100.23", userAgent = "curl")
+        val id = cab.accounts().register(
+            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, "1990-03-14", "female", "112-233-445 95", "2026-01"),
+        )
+        cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
+        val first = cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", home).id, inbox.code("login_code"))
+        cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", laptop).id, inbox.code("login_code"))
+        val me = cab.session(first.accessToken, home)
+        val incident = me.incidents().single()
+        assertEquals("new_device", incident.kind)
+        assertTrue(inbox.messages.any { it.kind == "incident" && it.text.contains(incident.requestNumber) })
+        me.confirmIncident(incident.id, inbox.code("incident"))
+        assertEquals("confirmed", me.incidents().single().status)
+    }
+}
