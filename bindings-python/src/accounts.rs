@@ -438,6 +438,12 @@ impl Me {
         Security { inner: self.inner.security(), locale: self.locale }
     }
 
+    /// Identity confirmation (R2).
+    #[getter]
+    fn identity(&self) -> crate::identity::Identity {
+        crate::identity::Identity { inner: self.inner.identity(), locale: self.locale }
+    }
+
     /// The account id.
     #[getter]
     fn account_id(&self) -> String {

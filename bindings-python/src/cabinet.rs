@@ -135,8 +135,9 @@ impl Config {
         if let Some(n) = &self.notifier {
             c.notifier = Some(Arc::new(crate::host::PyNotifier::new(n.clone_ref(py))));
         }
-        // The identity registry adapter arrives with identity confirmation (R2).
-        let _ = &self.identity_registry;
+        if let Some(r) = &self.identity_registry {
+            c.identity_registry = Some(Arc::new(crate::host::PyRegistry::new(r.clone_ref(py))));
+        }
         c
     }
 }

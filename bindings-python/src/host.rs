@@ -57,3 +57,32 @@ impl kabinet::integrations::Notifier for PyNotifier {
         })
     }
 }
+
+/// A Python object with `check(request) -> RegistryAnswer`, used as the core's
+/// `IdentityRegistry`. An exception means the registry is unavailable.
+pub(crate) struct PyRegistry {
+    obj: Py<PyAny>,
+}
+
+impl PyRegistry {
+    pub(crate) fn new(obj: Py<PyAny>) -> Self {
+        PyRegistry { obj }
+    }
+}
+
+impl kabinet::integrations::IdentityRegistry for PyRegistry {
+    fn check(
+        &self,
+        r: &kabinet::integrations::RegistryRequest,
+    ) -> Result<kabinet::integrations::RegistryAnswer, kabinet::integrations::DeliveryError> {
+        let fail = |e: PyErr| kabinet::integrations::DeliveryError(e.to_string());
+        Python::attach(|py| {
+            let request =
+                Py::new(py, crate::identity::RegistryRequest::from_core(py, r).map_err(fail)?).map_err(fail)?;
+            let answer = self.obj.bind(py).call_method1("check", (request,)).map_err(fail)?;
+            let answer = answer.cast::<crate::identity::RegistryAnswer>().map_err(|e| fail(e.into()))?;
+            let a = answer.get();
+            Ok(kabinet::integrations::RegistryAnswer { matched: a.matched, reason: a.reason.clone() })
+        })
+    }
+}

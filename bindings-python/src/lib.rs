@@ -11,6 +11,7 @@ mod cabinet;
 mod convert;
 mod errors;
 mod host;
+mod identity;
 mod ids;
 mod patients;
 mod runtime;
@@ -24,6 +25,7 @@ fn _kabinet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ids::register(m)?;
     audit::register(m)?;
     accounts::register(m)?;
+    identity::register(m)?;
     m.add_class::<cabinet::Cabinet>()?;
     m.add_class::<cabinet::Config>()?;
     m.add_class::<cabinet::KeyProvider>()?;

@@ -260,3 +260,39 @@ def test_r6_incident_unconfirmed_blocks_sessions(env: tuple[kabinet.Cabinet, Inb
     with pytest.raises(kabinet.SessionError) as err:
         cab.session(fresh.access_token, DEVICE)
     assert err.value.code == "session.blocked"
+
+
+def test_r2_identity_confirmation_with_a_python_registry(tmp_path: Path) -> None:
+    class Registry:
+        def __init__(self) -> None:
+            self.requests: list[kabinet.RegistryRequest] = []
+
+        def check(self, request: kabinet.RegistryRequest) -> kabinet.RegistryAnswer:
+            self.requests.append(request)
+            if request.oms_policy != "8451999122899990":
+                return kabinet.RegistryAnswer(False, "policy_not_found")
+            return kabinet.RegistryAnswer(matched=True)
+
+    inbox, clock, registry = Inbox(), Clock(), Registry()
+    fast = kabinet.Argon2Params(memory_kib=4096, iterations=1, parallelism=1)
+    cab = kabinet.Cabinet.open_in_memory(
+        kabinet.Config(notifier=inbox, clock=clock, identity_registry=registry, locale="en", password_hashing=fast)
+    )
+    _, phone = register(cab, inbox)
+    me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
+    assert me.identity.confirmed() is False
+    miss = me.identity.confirm("sms", "Иванова Анна Сергеевна", datetime.date(1990, 3, 14), "1234567890123452", phone)
+    assert (miss.confirmed, miss.reason) == (False, "policy_not_found")
+    hit = me.identity.confirm("video", "Иванова Анна Сергеевна", datetime.date(1990, 3, 14), "8451 9991 2289 9990", phone)
+    assert (hit.confirmed, hit.reason) == (True, None)
+    assert me.identity.confirmed() is True
+    last = registry.requests[-1]
+    assert (last.method, last.surname, last.patronymic, last.phone) == ("video", "Иванова", "Сергеевна", phone)
+    assert last.birth_date == datetime.date(1990, 3, 14)
+    # Without a registry configured, confirmation is a typed configuration error.
+    bare = kabinet.Cabinet.open_in_memory(kabinet.Config(notifier=inbox, clock=clock, locale="en", password_hashing=fast))
+    _, phone2 = register(bare, inbox)
+    me2 = bare.session(sign_in(bare, inbox, phone2).access_token, DEVICE)
+    with pytest.raises(kabinet.ConfigError) as err:
+        me2.identity.confirm("sms", "Иванова Анна", datetime.date(1990, 3, 14), "8451999122899990", phone2)
+    assert err.value.code == "identity.no_registry"

@@ -22,6 +22,7 @@ struct Settings {
     locale: Locale,
     max_connections: u32,
     notifier: Option<Arc<dyn crate::Notifier>>,
+    registry: Option<Arc<dyn crate::IdentityRegistry>>,
     argon2: kabinet::Argon2Params,
 }
 
@@ -50,6 +51,7 @@ impl CabinetBuilder {
                 locale: Locale::Ru,
                 max_connections: 8,
                 notifier: None,
+                registry: None,
                 argon2: kabinet::Argon2Params::default(),
             }),
         })
@@ -82,6 +84,11 @@ impl CabinetBuilder {
         self.update(|s| s.notifier = Some(notifier))
     }
 
+    /// The app's bridge to the state identity registries (R2).
+    pub fn identity_registry(self: Arc<Self>, registry: Arc<dyn crate::IdentityRegistry>) -> Arc<Self> {
+        self.update(|s| s.registry = Some(registry))
+    }
+
     /// Argon2id parameters for password hashes (default m = 19456 KiB, t = 2, p = 1).
     pub fn password_hashing(self: Arc<Self>, memory_kib: u32, iterations: u32, parallelism: u32) -> Arc<Self> {
         self.update(|s| s.argon2 = kabinet::Argon2Params { memory_kib, iterations, parallelism })
@@ -110,9 +117,14 @@ impl CabinetBuilder {
             .notifier
             .clone()
             .map(|n| Arc::new(crate::accounts::ForeignNotifier(n)) as Arc<dyn kabinet::integrations::Notifier>);
+        let identity_registry = s
+            .registry
+            .clone()
+            .map(|r| Arc::new(crate::identity::ForeignRegistry(r)) as Arc<dyn kabinet::integrations::IdentityRegistry>);
         let config = kabinet::Config {
             key_provider,
             notifier,
+            identity_registry,
             locale: s.locale,
             max_connections: s.max_connections,
             password_hashing: s.argon2,

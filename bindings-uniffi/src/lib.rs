@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod cabinet;
 mod error;
+mod identity;
 mod ids;
 mod patients;
 
@@ -18,6 +19,7 @@ pub use accounts::{
 pub use audit::{AccessEntry, Audit, AuditReport, SignedTreeHead};
 pub use cabinet::{Cabinet, CabinetBuilder, KeyRotationReport, SystemContext, open_in_memory};
 pub use error::KabinetError;
+pub use identity::{IdentityCheck, IdentityRegistry, RegistryAnswer, RegistryFailed, RegistryRequest};
 pub use patients::{NewPatient, Patient, Patients};
 
 uniffi::setup_scaffolding!();

@@ -167,6 +167,9 @@ impl Cabinet {
     pub(crate) fn notifier(&self) -> Option<&Arc<dyn crate::integrations::Notifier>> {
         self.inner.config.notifier.as_ref()
     }
+    pub(crate) fn identity_registry(&self) -> Option<&Arc<dyn crate::integrations::IdentityRegistry>> {
+        self.inner.config.identity_registry.as_ref()
+    }
     pub(crate) fn session_policy(&self) -> crate::config::SessionPolicy {
         self.inner.config.sessions
     }

@@ -5,6 +5,7 @@
 //! kept as `#[source]` for the host's diagnostics and are never formatted into the text.
 
 use crate::audit::AuditError;
+use crate::auth::identity::IdentityError;
 use crate::auth::{AuthError, SessionError};
 use crate::config::ConfigError;
 use crate::crypto::CryptoError;
@@ -73,6 +74,9 @@ pub enum Error {
     /// The session cannot be used (R5).
     #[error(transparent)]
     Session(#[from] SessionError),
+    /// Identity confirmation (R2).
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
     /// A record does not exist or is not visible to the caller.
     #[error("not found: {entity}")]
     NotFound {
@@ -97,6 +101,7 @@ impl ErrorCode for Error {
             Error::Audit(e) => e.code(),
             Error::Auth(e) => e.code(),
             Error::Session(e) => e.code(),
+            Error::Identity(e) => e.code(),
             Error::NotFound { .. } => "not_found",
             Error::Conflict { code } => code,
         }
@@ -111,6 +116,7 @@ impl ErrorCode for Error {
             Error::Audit(e) => e.kind(),
             Error::Auth(e) => e.kind(),
             Error::Session(e) => e.kind(),
+            Error::Identity(e) => e.kind(),
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Conflict { .. } => ErrorKind::Conflict,
         }

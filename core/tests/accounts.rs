@@ -28,6 +28,7 @@ on_both!(
     r6_new_device_raises_an_incident_the_patient_confirms,
     r6_unconfirmed_incident_blocks_every_session_after_30_minutes,
     r6_success_after_failures_and_simultaneous_sessions,
+    r2_identity_confirmation_through_the_registry,
 );
 
 fn other_device() -> kabinet::Device {
@@ -534,4 +535,50 @@ async fn r6_success_after_failures_and_simultaneous_sessions(db: TestDb) {
     let tablet = kabinet::Device { id: "dev-3".into(), name: "Tablet".into(), ..device() };
     sign_in_from(&h, &tablet).await;
     assert_eq!(me.security().incidents().await.unwrap()[0].kind, "simultaneous_sessions");
+}
+
+async fn r2_identity_confirmation_through_the_registry(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let t = h.signed_in().await;
+    let me = h.cab.session(&t.access_token, &device()).await.unwrap();
+    assert!(!me.identity().confirmed().await.unwrap());
+    let gate = me.identity().require_confirmed().await.unwrap_err();
+    assert_eq!((gate.code(), gate.kind()), ("identity.not_confirmed", ErrorKind::PermissionDenied));
+    let input = |name: &str, policy: &str, phone: &str| kabinet::IdentityConfirmation {
+        method: "sms".into(),
+        full_name: name.into(),
+        birth_date: time::macros::date!(1990 - 03 - 14),
+        oms_policy: policy.into(),
+        phone: phone.into(),
+    };
+    // Mismatches come back with the registry's concrete reason; nothing is unlocked.
+    let wrong_name = me.identity().confirm(input("Петрова Анна", "8451999122899990", "+79161234567")).await.unwrap();
+    assert_eq!((wrong_name.confirmed, wrong_name.reason.as_deref()), (false, Some("name_mismatch")));
+    let no_phone =
+        me.identity().confirm(input("Иванова Анна Сергеевна", "8451999122899990", "+79260000000")).await.unwrap();
+    assert_eq!(no_phone.reason.as_deref(), Some("no_linked_phone"));
+    // Bad input is a validation error before the registry is asked.
+    assert_eq!(
+        me.identity().confirm(input("Иванова", "8451999122899990", "+79161234567")).await.unwrap_err().code(),
+        "validation"
+    );
+    match me.identity().confirm(input("Иванова Анна", "8451999122899991", "+79161234567")).await.unwrap_err()
+    {
+        Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("enp", "checksum")),
+        other => panic!("{other:?}"),
+    }
+    assert!(!me.identity().confirmed().await.unwrap());
+    let ok =
+        me.identity().confirm(input("Иванова Анна Сергеевна", "8451 9991 2289 9990", "8 916 123-45-67")).await.unwrap();
+    assert_eq!((ok.confirmed, ok.reason), (true, None));
+    assert!(me.identity().confirmed().await.unwrap());
+    me.identity().require_confirmed().await.unwrap();
+    let raw = db.raw().await;
+    let attempts: Vec<String> =
+        sqlx::query_scalar("SELECT outcome FROM audit_entries WHERE resource_type = 'identity' ORDER BY seq")
+            .fetch_all(&raw)
+            .await
+            .unwrap();
+    assert_eq!(attempts, ["failure", "failure", "success"]);
 }

@@ -37,6 +37,34 @@ class Clock(Protocol):
 class Notifier(Protocol):
     def deliver(self, message: Message) -> None: ...
 
+class IdentityRegistry(Protocol):
+    def check(self, request: RegistryRequest) -> RegistryAnswer: ...
+
+class RegistryRequest:
+    method: str
+    surname: str
+    given_name: str
+    patronymic: str | None
+    birth_date: datetime.date
+    snils: str | None
+    oms_policy: str | None
+    phone: str | None
+
+class RegistryAnswer:
+    matched: bool
+    reason: str | None
+    def __init__(self, matched: bool, reason: str | None = None) -> None: ...
+
+class IdentityCheck:
+    confirmed: bool
+    reason: str | None
+
+class Identity:
+    def confirm(
+        self, method: str, full_name: str, birth_date: datetime.date, oms_policy: str, phone: str
+    ) -> IdentityCheck: ...
+    def confirmed(self) -> bool: ...
+
 class Message:
     id: str
     channel: str
@@ -134,6 +162,8 @@ class Me:
     @property
     def security(self) -> Security: ...
     @property
+    def identity(self) -> Identity: ...
+    @property
     def account_id(self) -> str: ...
     def profile(self) -> Patient: ...
 
@@ -156,7 +186,7 @@ class Config:
         self,
         key_provider: KeyProvider | None = None,
         notifier: Notifier | None = None,
-        identity_registry: object | None = None,
+        identity_registry: IdentityRegistry | None = None,
         clock: Clock | None = None,
         locale: str = "ru",
         password_hashing: Argon2Params | None = None,

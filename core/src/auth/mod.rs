@@ -5,6 +5,7 @@
 pub mod codes;
 mod error;
 pub mod factors;
+pub mod identity;
 pub mod incidents;
 pub(crate) mod recovery;
 pub use error::{AuthError, SessionError};

@@ -609,6 +609,19 @@ impl Me {
         })
     }
 
+    /// Identity confirmation against state registries (R2).
+    pub fn identity(&self) -> Identity {
+        Identity { me: self.clone() }
+    }
+
+    pub(crate) fn cabinet(&self) -> &Cabinet {
+        &self.cab
+    }
+
+    pub(crate) fn audit_context(&self) -> &AuditContext {
+        &self.ctx
+    }
+
     /// The account id.
     pub fn account_id(&self) -> &str {
         &self.account_id
@@ -627,6 +640,34 @@ impl Me {
     /// The person's own personal data (journaled as read by them).
     pub async fn profile(&self) -> Result<crate::patients::Patient> {
         crate::patients::Patients::new(self.cab.clone(), self.ctx.clone()).get(&self.patient_id).await
+    }
+}
+
+/// Identity confirmation of the signed-in person (R2).
+#[derive(Debug, Clone)]
+pub struct Identity {
+    me: Me,
+}
+
+impl Identity {
+    /// Checks the person's details against state registries through the host's
+    /// `IdentityRegistry`; a mismatch comes back with the registry's reason.
+    pub async fn confirm(
+        &self,
+        input: super::identity::IdentityConfirmation,
+    ) -> Result<super::identity::IdentityCheck> {
+        super::identity::confirm(&self.me, input).await
+    }
+
+    /// Whether the identity is confirmed (the full feature set is unlocked).
+    pub async fn confirmed(&self) -> Result<bool> {
+        super::identity::is_confirmed(&self.me).await
+    }
+
+    /// Fails with `identity.not_confirmed` (PermissionDenied) unless confirmed: the gate
+    /// every feature outside the reduced set calls.
+    pub async fn require_confirmed(&self) -> Result<()> {
+        super::identity::require_confirmed(&self.me).await
     }
 }
 

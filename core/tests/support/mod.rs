@@ -183,6 +183,35 @@ impl kabinet::integrations::Notifier for Inbox {
     }
 }
 
+/// A stand-in for the state registries: knows Anna, with her OMS policy and phone.
+#[derive(Clone, Default)]
+pub struct TestRegistry {
+    pub down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<kabinet::integrations::RegistryRequest>>>,
+}
+
+impl kabinet::integrations::IdentityRegistry for TestRegistry {
+    fn check(
+        &self,
+        r: &kabinet::integrations::RegistryRequest,
+    ) -> Result<kabinet::integrations::RegistryAnswer, kabinet::integrations::DeliveryError> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(kabinet::integrations::DeliveryError("registry timeout".into()));
+        }
+        self.seen.lock().unwrap().push(r.clone());
+        let reason = if r.surname != "Иванова" || r.given_name != "Анна" {
+            Some("name_mismatch")
+        } else if r.oms_policy.as_deref() != Some("8451999122899990") {
+            Some("policy_not_found")
+        } else if r.phone.as_deref() != Some("+79161234567") {
+            Some("no_linked_phone")
+        } else {
+            None
+        };
+        Ok(kabinet::integrations::RegistryAnswer { matched: reason.is_none(), reason: reason.map(str::to_owned) })
+    }
+}
+
 /// A cabinet with a test clock, a recording notifier and light Argon2 parameters.
 pub struct Harness {
     pub cab: Cabinet,
@@ -199,6 +228,7 @@ impl TestDb {
         let config = Config {
             clock: std::sync::Arc::new(clock.clone()),
             notifier: Some(std::sync::Arc::new(inbox.clone())),
+            identity_registry: Some(std::sync::Arc::new(TestRegistry::default())),
             password_hashing: kabinet::Argon2Params { memory_kib: 4096, iterations: 1, parallelism: 1 },
             locale: kabinet::Locale::En,
             ..self.config()

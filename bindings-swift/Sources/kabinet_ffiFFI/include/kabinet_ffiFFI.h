@@ -250,6 +250,13 @@ typedef void (*UniffiCallbackInterfaceNotifierMethod0)(uint64_t, RustBuffer, voi
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_IDENTITY_REGISTRY_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_IDENTITY_REGISTRY_METHOD0
+typedef void (*UniffiCallbackInterfaceIdentityRegistryMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_NOTIFIER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_NOTIFIER
 typedef struct UniffiVTableCallbackInterfaceNotifier {
@@ -257,6 +264,15 @@ typedef struct UniffiVTableCallbackInterfaceNotifier {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceNotifierMethod0 _Nonnull deliver;
 } UniffiVTableCallbackInterfaceNotifier;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_IDENTITY_REGISTRY
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_IDENTITY_REGISTRY
+typedef struct UniffiVTableCallbackInterfaceIdentityRegistry {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceIdentityRegistryMethod0 _Nonnull check;
+} UniffiVTableCallbackInterfaceIdentityRegistry;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_ACCOUNTS
@@ -387,6 +403,16 @@ uint64_t uniffi_kabinet_ffi_fn_method_me_revoke_session(uint64_t ptr, RustBuffer
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_SESSIONS
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_SESSIONS
 uint64_t uniffi_kabinet_ffi_fn_method_me_sessions(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_CONFIRM_IDENTITY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_CONFIRM_IDENTITY
+uint64_t uniffi_kabinet_ffi_fn_method_me_confirm_identity(uint64_t ptr, RustBuffer method, RustBuffer full_name, RustBuffer birth_date, RustBuffer oms_policy, RustBuffer phone
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_IDENTITY_CONFIRMED
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_IDENTITY_CONFIRMED
+uint64_t uniffi_kabinet_ffi_fn_method_me_identity_confirmed(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_NOTIFIER
@@ -524,6 +550,11 @@ uint64_t uniffi_kabinet_ffi_fn_method_cabinetbuilder_build(uint64_t ptr
 uint64_t uniffi_kabinet_ffi_fn_method_cabinetbuilder_ephemeral_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINETBUILDER_IDENTITY_REGISTRY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINETBUILDER_IDENTITY_REGISTRY
+uint64_t uniffi_kabinet_ffi_fn_method_cabinetbuilder_identity_registry(uint64_t ptr, uint64_t registry, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINETBUILDER_KEY_FILE
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_CABINETBUILDER_KEY_FILE
 uint64_t uniffi_kabinet_ffi_fn_method_cabinetbuilder_key_file(uint64_t ptr, RustBuffer path, RustCallStatus *_Nonnull out_status
@@ -577,6 +608,26 @@ uint64_t uniffi_kabinet_ffi_fn_method_systemcontext_patients(uint64_t ptr, RustC
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_SYSTEMCONTEXT_ROTATE_KEYS
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_SYSTEMCONTEXT_ROTATE_KEYS
 uint64_t uniffi_kabinet_ffi_fn_method_systemcontext_rotate_keys(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_IDENTITYREGISTRY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_IDENTITYREGISTRY
+uint64_t uniffi_kabinet_ffi_fn_clone_identityregistry(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_IDENTITYREGISTRY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_IDENTITYREGISTRY
+void uniffi_kabinet_ffi_fn_free_identityregistry(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_INIT_CALLBACK_VTABLE_IDENTITYREGISTRY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_INIT_CALLBACK_VTABLE_IDENTITYREGISTRY
+void uniffi_kabinet_ffi_fn_init_callback_vtable_identityregistry(const UniffiVTableCallbackInterfaceIdentityRegistry* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_IDENTITYREGISTRY_CHECK
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_IDENTITYREGISTRY_CHECK
+RustBuffer uniffi_kabinet_ffi_fn_method_identityregistry_check(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_PATIENTS
@@ -1078,6 +1129,18 @@ uint16_t uniffi_kabinet_ffi_checksum_method_me_sessions(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_CONFIRM_IDENTITY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_CONFIRM_IDENTITY
+uint16_t uniffi_kabinet_ffi_checksum_method_me_confirm_identity(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_IDENTITY_CONFIRMED
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_ME_IDENTITY_CONFIRMED
+uint16_t uniffi_kabinet_ffi_checksum_method_me_identity_confirmed(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_NOTIFIER_DELIVER
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_NOTIFIER_DELIVER
 uint16_t uniffi_kabinet_ffi_checksum_method_notifier_deliver(void
@@ -1180,6 +1243,12 @@ uint16_t uniffi_kabinet_ffi_checksum_method_cabinetbuilder_ephemeral_key(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINETBUILDER_IDENTITY_REGISTRY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINETBUILDER_IDENTITY_REGISTRY
+uint16_t uniffi_kabinet_ffi_checksum_method_cabinetbuilder_identity_registry(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINETBUILDER_KEY_FILE
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_CABINETBUILDER_KEY_FILE
 uint16_t uniffi_kabinet_ffi_checksum_method_cabinetbuilder_key_file(void
@@ -1231,6 +1300,12 @@ uint16_t uniffi_kabinet_ffi_checksum_method_systemcontext_patients(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_SYSTEMCONTEXT_ROTATE_KEYS
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_SYSTEMCONTEXT_ROTATE_KEYS
 uint16_t uniffi_kabinet_ffi_checksum_method_systemcontext_rotate_keys(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_IDENTITYREGISTRY_CHECK
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_IDENTITYREGISTRY_CHECK
+uint16_t uniffi_kabinet_ffi_checksum_method_identityregistry_check(void
     
 );
 #endif

@@ -151,3 +151,32 @@ class IncidentTest {
         assertEquals("confirmed", me.incidents().single().status)
     }
 }
+
+/** Identity confirmation from Kotlin with the registry implemented in Kotlin (R2). */
+class IdentityTest {
+    class Registry : IdentityRegistry {
+        override fun check(request: RegistryRequest): RegistryAnswer =
+            if (request.surname == "Иванова" && request.omsPolicy == "8451999122899990") RegistryAnswer(true, null)
+            else RegistryAnswer(false, "name_mismatch")
+    }
+
+    @Test
+    fun `R2 confirm identity through a Kotlin registry`(): Unit = runBlocking {
+        val inbox = AccountsTest.Inbox()
+        val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).identityRegistry(Registry())
+            .passwordHashing(4096u, 1u, 1u).locale("en").build()
+        val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
+        val id = cab.accounts().register(
+            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, "1990-03-14", "female", "112-233-445 95", "2026-01"),
+        )
+        cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
+        val tokens = cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", device).id, inbox.code("login_code"))
+        val me = cab.session(tokens.accessToken, device)
+        assertFalse(me.identityConfirmed())
+        val miss = me.confirmIdentity("sms", "Петрова Анна", "1990-03-14", "8451999122899990", "+79161234567")
+        assertEquals("name_mismatch", miss.reason)
+        val hit = me.confirmIdentity("esignature", "Иванова Анна", "1990-03-14", "8451999122899990", "+79161234567")
+        assertTrue(hit.confirmed)
+        assertTrue(me.identityConfirmed())
+    }
+}

@@ -103,7 +103,9 @@ class FoundationTest {
         // scripts/test-all creates a fresh database for this run and passes its URL.
         val url = System.getenv("KABINET_KT_POSTGRES_URL")
         assumeTrue(!url.isNullOrEmpty(), "KABINET_KT_POSTGRES_URL not set")
-        val cab = CabinetBuilder(url).ephemeralKey().build()
+        // The database outlives this JVM: keep its key file beside the run, tied to the URL.
+        val keys = java.io.File(System.getProperty("java.io.tmpdir"), "kabinet-kt-${url!!.hashCode()}.keys").path
+        val cab = CabinetBuilder(url).keyFile(keys).build()
         assertEquals("postgres", cab.backend())
         val id = cab.system().patients().create(anna().copy(snils = null, omsPolicy = null))
         assertEquals("Иванова", cab.system().patients().get(id).surname)

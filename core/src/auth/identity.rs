@@ -1,0 +1,153 @@
+//! Identity confirmation (R2): the person's details are checked against state registries
+//! through the host's `IdentityRegistry`. A match marks the account *identity confirmed*
+//! and unlocks the full feature set; a mismatch returns the registry's concrete reason
+//! (`name_mismatch`, `no_linked_phone`, `policy_not_found`, …) and the person may retry or
+//! pick another method. Every attempt is journaled.
+
+use time::Date;
+
+use crate::audit::{Access, Action, Outcome};
+use crate::auth::sessions::Me;
+use crate::error::{Error, ErrorCode, ErrorKind, Result};
+use crate::ids::{self, Reason, ValidationError};
+use crate::integrations::{IdentityMethod, RegistryRequest};
+use crate::store::StorageError;
+use crate::timeutil::to_micros;
+
+/// Identity errors that are not a registry's "no".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentityError {
+    /// No `IdentityRegistry` is configured.
+    #[error("no identity registry configured")]
+    NoRegistry,
+    /// The registry could not be reached; try again later.
+    #[error("identity registry unavailable")]
+    RegistryUnavailable,
+    /// The feature needs a confirmed identity (R2).
+    #[error("identity not confirmed")]
+    NotConfirmed,
+}
+
+impl ErrorCode for IdentityError {
+    fn code(&self) -> &'static str {
+        match self {
+            IdentityError::NoRegistry => "identity.no_registry",
+            IdentityError::RegistryUnavailable => "identity.registry_unavailable",
+            IdentityError::NotConfirmed => "identity.not_confirmed",
+        }
+    }
+    fn kind(&self) -> ErrorKind {
+        match self {
+            IdentityError::NoRegistry => ErrorKind::Config,
+            IdentityError::RegistryUnavailable => ErrorKind::Storage,
+            IdentityError::NotConfirmed => ErrorKind::PermissionDenied,
+        }
+    }
+}
+
+/// What the person enters to confirm their identity.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IdentityConfirmation {
+    /// `"esignature"`, `"sms"`, `"video"` or `"service_centre"`.
+    pub method: String,
+    /// Full name: surname, given name and patronymic (if any), separated by spaces.
+    pub full_name: String,
+    /// Birth date.
+    pub birth_date: Date,
+    /// OMS policy (ENP).
+    pub oms_policy: String,
+    /// The phone linked in the registry.
+    pub phone: String,
+}
+
+impl std::fmt::Debug for IdentityConfirmation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityConfirmation").field("method", &self.method).finish_non_exhaustive()
+    }
+}
+
+/// The outcome of a confirmation attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityCheck {
+    /// The registry matched: the account is now identity confirmed.
+    pub confirmed: bool,
+    /// On a mismatch, the registry's concrete reason.
+    pub reason: Option<String>,
+}
+
+fn method(s: &str) -> Result<IdentityMethod, ValidationError> {
+    Ok(match s {
+        "esignature" | "e_signature" => IdentityMethod::ESignature,
+        "sms" => IdentityMethod::Sms,
+        "video" => IdentityMethod::Video,
+        "service_centre" | "service_center" => IdentityMethod::ServiceCentre,
+        _ => return Err(ValidationError::new("method", Reason::UnknownValue)),
+    })
+}
+
+/// Checks the person's details against the registry.
+pub(crate) async fn confirm(me: &Me, input: IdentityConfirmation) -> Result<IdentityCheck> {
+    let cab = me.cabinet();
+    let registry = cab.identity_registry().ok_or(IdentityError::NoRegistry)?.clone();
+    let method = method(&input.method)?;
+    let parts: Vec<&str> = input.full_name.split_whitespace().collect();
+    let (surname, given, patronymic) = match parts.as_slice() {
+        [s, g] => (*s, *g, None),
+        [s, g, p @ ..] => (*s, *g, Some(p.join(" "))),
+        _ => return Err(ValidationError::new("full_name", Reason::Format).into()),
+    };
+    let request = RegistryRequest {
+        method,
+        surname: ids::person_name("surname", surname)?,
+        given_name: ids::person_name("given_name", given)?,
+        patronymic: patronymic.map(|p| ids::person_name("patronymic", &p)).transpose()?,
+        birth_date: input.birth_date,
+        snils: me.profile().await?.snils,
+        oms_policy: Some(ids::enp(&input.oms_policy)?),
+        phone: Some(ids::phone(&input.phone)?),
+    };
+    // The registry call may block (a network round trip): keep it off the async executor.
+    let answer = tokio::task::spawn_blocking(move || registry.check(&request))
+        .await
+        .map_err(|_| IdentityError::RegistryUnavailable)?
+        .map_err(|_| IdentityError::RegistryUnavailable)?;
+    let now = to_micros(cab.now());
+    let mut tx = cab.store().begin().await?;
+    if answer.matched {
+        sqlx::query("UPDATE accounts SET identity_confirmed_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(me.account_id())
+            .execute(&mut *tx)
+            .await
+            .map_err(StorageError::from_sqlx)?;
+    }
+    let outcome = if answer.matched { Outcome::Success } else { Outcome::Failure };
+    let what = Access {
+        patient_id: Some(me.patient_id()),
+        action: Action::Update,
+        resource_type: "identity",
+        resource_id: Some(me.account_id()),
+    };
+    cab.journal().record(&mut tx, me.audit_context(), what, outcome, now).await?;
+    tx.commit().await.map_err(StorageError::from_sqlx)?;
+    Ok(IdentityCheck {
+        confirmed: answer.matched,
+        reason: if answer.matched { None } else { Some(answer.reason.unwrap_or_else(|| "mismatch".into())) },
+    })
+}
+
+/// Whether the account's identity is confirmed.
+pub(crate) async fn is_confirmed(me: &Me) -> Result<bool> {
+    let at: Option<i64> = sqlx::query_scalar("SELECT identity_confirmed_at FROM accounts WHERE id = $1")
+        .bind(me.account_id())
+        .fetch_one(me.cabinet().store().pool())
+        .await
+        .map_err(StorageError::from_sqlx)?;
+    Ok(at.is_some())
+}
+
+/// The gate for the full feature set: features beyond the reduced set call this first.
+pub(crate) async fn require_confirmed(me: &Me) -> Result<()> {
+    if is_confirmed(me).await? { Ok(()) } else { Err(Error::from(IdentityError::NotConfirmed)) }
+}
