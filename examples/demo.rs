@@ -87,7 +87,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tokens = cab.auth().verify_second_factor(&step.id, &sms.last_code("login_code")).await?;
     println!("   signed in; access token valid until {}", tokens.expires_at);
     let me = cab.session(&tokens.access_token, &phone).await?;
-    let p = me.profile().await?;
+    let p = me.profile().get().await?;
     println!(
         "5. Her profile (decrypted for her): {} {} {}, born {}, SNILS {}",
         p.surname,

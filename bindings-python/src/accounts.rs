@@ -291,6 +291,70 @@ pub(crate) struct SessionInfo {
     current: bool,
 }
 
+/// A change waiting for its SMS code.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct ChangeRequest {
+    id: String,
+    field: String,
+}
+
+/// One applied change of personal data.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct ProfileChange {
+    field: String,
+    old_value: Option<String>,
+    new_value: String,
+    changed_at: Py<PyDateTime>,
+    confirmed_by: String,
+}
+
+/// The signed-in person's personal data (R18).
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Profile {
+    inner: kabinet::Profile,
+    locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl Profile {
+    /// The person's own details.
+    fn get(&self, py: Python<'_>) -> PyResult<crate::patients::Patient> {
+        let p = self.inner.clone();
+        let patient = block_on(py, self.locale, async move { p.get().await })?;
+        crate::patients::Patient::from_core(py, patient)
+    }
+
+    /// Asks to change a detail; an SMS code goes to the current phone.
+    fn request_change(&self, py: Python<'_>, field: String, value: String) -> PyResult<ChangeRequest> {
+        let p = self.inner.clone();
+        let r = block_on(py, self.locale, async move { p.request_change(&field, &value).await })?;
+        Ok(ChangeRequest { id: r.id, field: r.field })
+    }
+
+    /// Applies a requested change with its SMS code.
+    fn confirm_change(&self, py: Python<'_>, change_id: String, code: String) -> PyResult<()> {
+        let p = self.inner.clone();
+        block_on(py, self.locale, async move { p.confirm_change(&change_id, &code).await })
+    }
+
+    /// Applied changes, newest first.
+    fn history(&self, py: Python<'_>) -> PyResult<Vec<ProfileChange>> {
+        let p = self.inner.clone();
+        let list = block_on(py, self.locale, async move { p.history().await })?;
+        list.into_iter()
+            .map(|c| {
+                Ok(ProfileChange {
+                    changed_at: datetime_to_py(py, c.changed_at)?.unbind(),
+                    field: c.field,
+                    old_value: c.old_value,
+                    new_value: c.new_value,
+                    confirmed_by: c.confirmed_by,
+                })
+            })
+            .collect()
+    }
+}
+
 /// A security incident (R6).
 #[pyclass(module = "kabinet", frozen, get_all)]
 pub(crate) struct Incident {
@@ -450,11 +514,10 @@ impl Me {
         self.inner.account_id().to_owned()
     }
 
-    /// The person's own personal data.
-    fn profile(&self, py: Python<'_>) -> PyResult<crate::patients::Patient> {
-        let me = self.inner.clone();
-        let p = block_on(py, self.locale, async move { me.profile().await })?;
-        crate::patients::Patient::from_core(py, p)
+    /// The person's own personal data: `get()`, `request_change()`, `confirm_change()`, `history()`.
+    #[getter]
+    fn profile(&self) -> Profile {
+        Profile { inner: self.inner.profile(), locale: self.locale }
     }
 }
 
@@ -471,6 +534,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Security>()?;
     m.add_class::<TotpSetup>()?;
     m.add_class::<Incident>()?;
+    m.add_class::<Profile>()?;
+    m.add_class::<ProfileChange>()?;
+    m.add_class::<ChangeRequest>()?;
     m.add_class::<Me>()?;
     Ok(())
 }

@@ -106,7 +106,7 @@ def test_r1_r3_register_confirm_login(env: tuple[kabinet.Cabinet, Inbox, Clock])
     assert "refresh" not in repr(tokens) and tokens.expires_at.tzinfo is not None
     me = cab.session(tokens.access_token, DEVICE)
     assert me.account_id == account
-    assert me.profile().surname == "Иванова"
+    assert me.profile.get().surname == "Иванова"
     cab.auth.logout(tokens.access_token)
     with pytest.raises(kabinet.SessionError) as err:
         cab.session(tokens.access_token, DEVICE)
@@ -296,3 +296,18 @@ def test_r2_identity_confirmation_with_a_python_registry(tmp_path: Path) -> None
     with pytest.raises(kabinet.ConfigError) as err:
         me2.identity.confirm("sms", "Иванова Анна", datetime.date(1990, 3, 14), "8451999122899990", phone2)
     assert err.value.code == "identity.no_registry"
+
+
+def test_r18_change_personal_data(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, _ = env
+    _, phone = register(cab, inbox)
+    me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
+    with pytest.raises(kabinet.ValidationError) as err:
+        me.profile.request_change("surname", "Ivanova1")
+    assert (err.value.field, err.value.reason) == ("surname", "format")
+    req = me.profile.request_change("surname", "Петрова")
+    assert req.field == "surname"
+    me.profile.confirm_change(req.id, inbox.code("profile_change"))
+    assert me.profile.get().surname == "Петрова"
+    [change] = me.profile.history()
+    assert (change.old_value, change.new_value, change.confirmed_by) == ("Иванова", "Петрова", "sms")

@@ -132,6 +132,66 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
+/// A change waiting for its SMS code.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct ChangeRequest {
+    pub id: String,
+    pub field: String,
+}
+
+/// One applied change of personal data.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct ProfileChange {
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: String,
+    pub changed_at: SystemTime,
+    pub confirmed_by: String,
+}
+
+/// The signed-in person's personal data (R18).
+#[derive(uniffi::Object)]
+pub struct Profile {
+    inner: kabinet::Profile,
+    locale: Locale,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Profile {
+    /// The person's own details.
+    pub async fn get(&self) -> Result<crate::Patient, KabinetError> {
+        Ok(self.inner.get().await.map_err(|e| KabinetError::from_core(e, self.locale))?.into())
+    }
+
+    /// Asks to change a detail; an SMS code goes to the current phone.
+    pub async fn request_change(&self, field: String, value: String) -> Result<ChangeRequest, KabinetError> {
+        let r = self.inner.request_change(&field, &value).await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        Ok(ChangeRequest { id: r.id, field: r.field })
+    }
+
+    /// Applies a requested change with its SMS code.
+    pub async fn confirm_change(&self, change_id: String, code: String) -> Result<(), KabinetError> {
+        self.inner.confirm_change(&change_id, &code).await.map_err(|e| KabinetError::from_core(e, self.locale))
+    }
+
+    /// Applied changes, newest first.
+    pub async fn history(&self) -> Result<Vec<ProfileChange>, KabinetError> {
+        let list = self.inner.history().await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        Ok(list
+            .into_iter()
+            .map(|c| ProfileChange {
+                field: c.field,
+                old_value: c.old_value,
+                new_value: c.new_value,
+                changed_at: c.changed_at.into(),
+                confirmed_by: c.confirmed_by,
+            })
+            .collect())
+    }
+}
+
 /// A security incident (R6).
 #[derive(uniffi::Record)]
 #[allow(missing_docs)] // fields mirror the documented core type
@@ -271,9 +331,9 @@ impl Me {
         self.inner.account_id().to_owned()
     }
 
-    /// The person's own personal data.
-    pub async fn profile(&self) -> Result<crate::Patient, KabinetError> {
-        Ok(self.inner.profile().await.map_err(|e| KabinetError::from_core(e, self.locale))?.into())
+    /// The person's own personal data: get, request and confirm changes, history (R18).
+    pub fn profile(&self) -> Arc<Profile> {
+        Arc::new(Profile { inner: self.inner.profile(), locale: self.locale })
     }
 
     /// Active sessions, newest first.

@@ -29,6 +29,8 @@ on_both!(
     r6_unconfirmed_incident_blocks_every_session_after_30_minutes,
     r6_success_after_failures_and_simultaneous_sessions,
     r2_identity_confirmation_through_the_registry,
+    r18_personal_data_change_confirmed_by_sms_with_history,
+    r18_contact_change_needs_recent_sign_in_and_tells_the_old_contact,
 );
 
 fn other_device() -> kabinet::Device {
@@ -86,7 +88,7 @@ async fn r1_register_confirm_and_sign_in_with_sms_code(db: TestDb) {
     // The step is single-use.
     assert_eq!(code(h.cab.auth().verify_second_factor(&step.id, &login_code).await.unwrap_err()), "auth.code_expired");
     let me = h.cab.session(&tokens.access_token, &device()).await.unwrap();
-    let profile = me.profile().await.unwrap();
+    let profile = me.profile().get().await.unwrap();
     assert_eq!((profile.surname.as_str(), profile.snils.as_deref()), ("Иванова", Some("11223344595")));
     h.cab.auth().logout(&tokens.access_token).await.unwrap();
     let err = h.cab.session(&tokens.access_token, &device()).await.unwrap_err();
@@ -320,7 +322,7 @@ async fn r5_patient_reads_own_access_history(db: TestDb) {
     let _ = h.cab.auth().login("+79161234567", "Wrong-Pass!93x", &device()).await;
     let t = h.signed_in().await;
     let me = h.cab.session(&t.access_token, &device()).await.unwrap();
-    me.profile().await.unwrap();
+    me.profile().get().await.unwrap();
     let history = me.security().access_history(None).await.unwrap();
     let actions: Vec<(&str, &str)> = history.iter().map(|e| (e.action.as_str(), e.who.as_str())).collect();
     assert_eq!(actions[0], ("read", "you"), "reading the history is journaled too");
@@ -581,4 +583,74 @@ async fn r2_identity_confirmation_through_the_registry(db: TestDb) {
             .await
             .unwrap();
     assert_eq!(attempts, ["failure", "failure", "success"]);
+}
+
+async fn r18_personal_data_change_confirmed_by_sms_with_history(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let t = h.signed_in().await;
+    let me = h.cab.session(&t.access_token, &device()).await.unwrap();
+    let profile = me.profile();
+    match profile.request_change("surname", "Ivanova1").await.unwrap_err() {
+        Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("surname", "format")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(profile.request_change("snils", "123").await.unwrap_err().code(), "validation");
+    let req = profile.request_change("surname", "Петрова").await.unwrap();
+    let sms = h.inbox.0.lock().unwrap().last().cloned().unwrap();
+    assert_eq!((sms.kind.as_str(), sms.recipient.as_str()), ("profile_change", "+79161234567"));
+    assert_eq!(code(profile.confirm_change(&req.id, "000000").await.unwrap_err()), "auth.invalid_code");
+    assert_eq!(profile.get().await.unwrap().surname, "Иванова", "nothing changes before the code");
+    profile.confirm_change(&req.id, sms.code.as_deref().unwrap()).await.unwrap();
+    assert_eq!(profile.get().await.unwrap().surname, "Петрова");
+    assert_eq!(
+        code(profile.confirm_change(&req.id, sms.code.as_deref().unwrap()).await.unwrap_err()),
+        "auth.code_expired"
+    );
+    let history = profile.history().await.unwrap();
+    assert_eq!(history.len(), 1);
+    let c = &history[0];
+    assert_eq!(
+        (c.field.as_str(), c.old_value.as_deref(), c.new_value.as_str(), c.confirmed_by.as_str()),
+        ("surname", Some("Иванова"), "Петрова", "sms")
+    );
+    // History and pending values hold no plaintext.
+    let raw = db.raw().await;
+    let blobs: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT new_value FROM profile_changes").fetch_all(&raw).await.unwrap();
+    assert!(blobs.iter().all(|b| !b.windows(6).any(|w| w == &"Петрова".as_bytes()[..6])));
+    // Requests are looked up within the signed-in account only.
+    assert_eq!(
+        profile.confirm_change("someone-elses-request", "123456").await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+async fn r18_contact_change_needs_recent_sign_in_and_tells_the_old_contact(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let t = h.signed_in().await;
+    h.clock.advance(time::Duration::minutes(14));
+    let t = h.cab.auth().refresh(&t.refresh_token, &device()).await.unwrap();
+    h.clock.advance(time::Duration::minutes(2));
+    let me = h.cab.session(&t.access_token, &device()).await.unwrap();
+    // 16 minutes after sign-in: sign in again before changing a login identifier.
+    assert_eq!(
+        code(me.profile().request_change("phone", "+7 926 555 01 02").await.unwrap_err()),
+        "auth.reauthentication_required"
+    );
+    // A fresh sign-in may.
+    let fresh = h.signed_in().await;
+    let me = h.cab.session(&fresh.access_token, &device()).await.unwrap();
+    let req = me.profile().request_change("phone", "+7 926 555 01 02").await.unwrap();
+    me.profile().confirm_change(&req.id, &h.inbox.last_code("profile_change")).await.unwrap();
+    let notice = h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == "contact_changed").cloned().unwrap();
+    assert_eq!(notice.recipient, "+79161234567", "the old phone is told");
+    assert_eq!(me.profile().get().await.unwrap().phone.as_deref(), Some("+79265550102"));
+    // The new phone is the login identifier now; the old one no longer is.
+    assert_eq!(
+        code(h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap_err()),
+        "auth.invalid_credentials"
+    );
+    h.cab.auth().login("+79265550102", PASSWORD, &device()).await.unwrap();
 }

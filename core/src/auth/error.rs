@@ -24,6 +24,9 @@ pub enum AuthError {
     /// Too many wrong codes: ask for a new one.
     #[error("too many attempts")]
     TooManyAttempts,
+    /// Sign in again before changing a login identifier.
+    #[error("re-authentication required")]
+    ReauthenticationRequired,
 }
 
 impl ErrorCode for AuthError {
@@ -35,6 +38,7 @@ impl ErrorCode for AuthError {
             AuthError::InvalidCode => "auth.invalid_code",
             AuthError::CodeExpired => "auth.code_expired",
             AuthError::TooManyAttempts => "auth.too_many_attempts",
+            AuthError::ReauthenticationRequired => "auth.reauthentication_required",
         }
     }
     fn kind(&self) -> ErrorKind {

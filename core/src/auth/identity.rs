@@ -103,7 +103,7 @@ pub(crate) async fn confirm(me: &Me, input: IdentityConfirmation) -> Result<Iden
         given_name: ids::person_name("given_name", given)?,
         patronymic: patronymic.map(|p| ids::person_name("patronymic", &p)).transpose()?,
         birth_date: input.birth_date,
-        snils: me.profile().await?.snils,
+        snils: me.profile().get().await?.snils,
         oms_policy: Some(ids::enp(&input.oms_policy)?),
         phone: Some(ids::phone(&input.phone)?),
     };

@@ -7,6 +7,7 @@ mod error;
 pub mod factors;
 pub mod identity;
 pub mod incidents;
+pub mod profile;
 pub(crate) mod recovery;
 pub use error::{AuthError, SessionError};
 pub mod password;

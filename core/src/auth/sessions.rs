@@ -637,9 +637,13 @@ impl Me {
         Security { me: self.clone() }
     }
 
-    /// The person's own personal data (journaled as read by them).
-    pub async fn profile(&self) -> Result<crate::patients::Patient> {
-        crate::patients::Patients::new(self.cab.clone(), self.ctx.clone()).get(&self.patient_id).await
+    /// The person's own personal data: read, change (R18), history.
+    pub fn profile(&self) -> super::profile::Profile {
+        super::profile::Profile { me: self.clone() }
+    }
+
+    pub(crate) fn session_id(&self) -> &str {
+        &self.session_id
     }
 }
 
@@ -741,7 +745,7 @@ impl Security {
         if cab.verify_password(old.to_owned(), stored).await? == password::Verified::No {
             return Err(AuthError::InvalidCredentials.into());
         }
-        let person = self.me.profile().await?;
+        let person = self.me.profile().get().await?;
         let birth = person.birth_date.to_string();
         let personal: Vec<&str> = [
             Some(person.surname.as_str()),

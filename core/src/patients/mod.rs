@@ -81,6 +81,79 @@ impl std::fmt::Debug for Patient {
     }
 }
 
+/// Personal details a person may change (R18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileField {
+    /// Surname.
+    Surname,
+    /// Given name.
+    GivenName,
+    /// Patronymic.
+    Patronymic,
+    /// Mobile phone (also a login identifier).
+    Phone,
+    /// E-mail (also a login identifier).
+    Email,
+}
+
+impl ProfileField {
+    /// Parses `"surname"`, `"given_name"`, `"patronymic"`, `"phone"` or `"email"`.
+    pub fn parse(s: &str) -> Result<ProfileField, ValidationError> {
+        Ok(match s {
+            "surname" => ProfileField::Surname,
+            "given_name" => ProfileField::GivenName,
+            "patronymic" => ProfileField::Patronymic,
+            "phone" => ProfileField::Phone,
+            "email" => ProfileField::Email,
+            _ => return Err(ValidationError::new("field", Reason::UnknownValue)),
+        })
+    }
+
+    /// The stored column (and stable name).
+    pub fn column(self) -> &'static str {
+        match self {
+            ProfileField::Surname => "surname",
+            ProfileField::GivenName => "given_name",
+            ProfileField::Patronymic => "patronymic",
+            ProfileField::Phone => "phone",
+            ProfileField::Email => "email",
+        }
+    }
+
+    /// Validates and normalizes a new value for this field.
+    pub fn normalize(self, value: &str) -> Result<String, ValidationError> {
+        match self {
+            ProfileField::Phone => ids::phone(value),
+            ProfileField::Email => ids::email(value),
+            other => ids::person_name(other.column(), value),
+        }
+    }
+}
+
+/// One applied change of personal data.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProfileChange {
+    /// Field name.
+    pub field: String,
+    /// Value before.
+    pub old_value: Option<String>,
+    /// Value after.
+    pub new_value: String,
+    /// When.
+    pub changed_at: OffsetDateTime,
+    /// How it was confirmed (`"sms"`).
+    pub confirmed_by: String,
+}
+
+impl std::fmt::Debug for ProfileChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProfileChange")
+            .field("field", &self.field)
+            .field("changed_at", &self.changed_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Validated, normalized fields.
 struct Checked {
     surname: String,
@@ -261,6 +334,121 @@ impl Patients {
         let patient = self.read_in(&mut tx, patient_id, now).await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         Ok(patient)
+    }
+
+    /// Replaces one field inside the caller's transaction (journaled as an update), keeps
+    /// the old and new values as sealed history, and refreshes the field's blind index.
+    /// Returns the old value.
+    pub(crate) async fn update_field(
+        &self,
+        tx: &mut Conn,
+        patient_id: &str,
+        field: ProfileField,
+        value: &str,
+        confirmed_by: &str,
+        now: i64,
+    ) -> Result<Option<String>> {
+        let current = self.read_in(tx, patient_id, now).await?;
+        let old = match field {
+            ProfileField::Surname => Some(current.surname),
+            ProfileField::GivenName => Some(current.given_name),
+            ProfileField::Patronymic => current.patronymic,
+            ProfileField::Phone => current.phone,
+            ProfileField::Email => current.email,
+        };
+        let what = Access {
+            patient_id: Some(patient_id),
+            action: Action::Update,
+            resource_type: TABLE,
+            resource_id: Some(patient_id),
+        };
+        let receipt = self.cab.journal().record(&mut *tx, &self.ctx, what, Outcome::Success, now).await?;
+        let key = self.cab.keyring().patient_key(&mut *tx, &receipt).await?;
+        let s = RowSealer { key: &key, id: patient_id };
+        let sealed = s.seal(field.column(), value)?;
+        let bidx = self.cab.blind_indexer();
+        let sql = match field {
+            ProfileField::Surname => "UPDATE patients SET surname = $1, updated_at = $2 WHERE id = $3",
+            ProfileField::GivenName => "UPDATE patients SET given_name = $1, updated_at = $2 WHERE id = $3",
+            ProfileField::Patronymic => "UPDATE patients SET patronymic = $1, updated_at = $2 WHERE id = $3",
+            ProfileField::Phone => "UPDATE patients SET phone = $1, updated_at = $2, phone_bidx = $4 WHERE id = $3",
+            ProfileField::Email => "UPDATE patients SET email = $1, updated_at = $2, email_bidx = $4 WHERE id = $3",
+        };
+        let index = match field {
+            ProfileField::Phone => bidx.index(BlindIndexKind::Phone, value),
+            ProfileField::Email => bidx.index(BlindIndexKind::Email, value),
+            _ => Vec::new(),
+        };
+        let mut q = sqlx::query(sql).bind(sealed).bind(now).bind(patient_id);
+        if matches!(field, ProfileField::Phone | ProfileField::Email) {
+            q = q.bind(index);
+        }
+        q.execute(&mut *tx).await.map_err(StorageError::from_sqlx)?;
+        let change_id = uuid::Uuid::new_v4().to_string();
+        let h = |which: &'static str, v: &str| {
+            crate::crypto::seal(
+                &key,
+                &Aad { table: "profile_changes", record_id: &change_id, field: which, patient_id },
+                v.as_bytes(),
+            )
+        };
+        let old_sealed = old.as_deref().map(|o| h("old_value", o)).transpose()?;
+        sqlx::query(
+            "INSERT INTO profile_changes (id, patient_id, field, old_value, new_value, changed_at, confirmed_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&change_id)
+        .bind(patient_id)
+        .bind(field.column())
+        .bind(old_sealed)
+        .bind(h("new_value", value)?)
+        .bind(now)
+        .bind(confirmed_by)
+        .execute(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+        Ok(old)
+    }
+
+    /// The history of personal data changes, newest first (journaled as a read).
+    pub(crate) async fn change_history(&self, patient_id: &str) -> Result<Vec<ProfileChange>> {
+        let now = to_micros(self.cab.now());
+        let mut tx = self.cab.store().begin().await?;
+        let what = Access {
+            patient_id: Some(patient_id),
+            action: Action::Read,
+            resource_type: "profile_changes",
+            resource_id: None,
+        };
+        let receipt = self.cab.journal().record(&mut tx, &self.ctx, what, Outcome::Success, now).await?;
+        let key = self.cab.keyring().patient_key(&mut tx, &receipt).await?;
+        let rows = sqlx::query("SELECT id, field, old_value, new_value, changed_at, confirmed_by FROM profile_changes WHERE patient_id = $1 ORDER BY changed_at DESC, id")
+            .bind(patient_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StorageError::from_sqlx)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let id: String = r.try_get(0).map_err(StorageError::from_sqlx)?;
+            let open = |which: &str, blob: &[u8]| -> Result<String> {
+                let plain = crate::crypto::open(
+                    &key,
+                    &Aad { table: "profile_changes", record_id: &id, field: which, patient_id },
+                    blob,
+                )?;
+                String::from_utf8(plain.to_vec()).map_err(|_| Error::Crypto(CryptoError::Integrity))
+            };
+            let old: Option<Vec<u8>> = r.try_get(2).map_err(StorageError::from_sqlx)?;
+            let new: Vec<u8> = r.try_get(3).map_err(StorageError::from_sqlx)?;
+            out.push(ProfileChange {
+                field: r.try_get(1).map_err(StorageError::from_sqlx)?,
+                old_value: old.map(|o| open("old_value", &o)).transpose()?,
+                new_value: open("new_value", &new)?,
+                changed_at: from_micros(r.try_get(4).map_err(StorageError::from_sqlx)?)?,
+                confirmed_by: r.try_get(5).map_err(StorageError::from_sqlx)?,
+            });
+        }
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        Ok(out)
     }
 
     /// Reads a patient inside the caller's transaction (journaled there).

@@ -387,7 +387,7 @@ uint64_t uniffi_kabinet_ffi_fn_method_me_incidents(uint64_t ptr
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_PROFILE
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_PROFILE
-uint64_t uniffi_kabinet_ffi_fn_method_me_profile(uint64_t ptr
+uint64_t uniffi_kabinet_ffi_fn_method_me_profile(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_ME_REVOKE_ALL_SESSIONS
@@ -433,6 +433,36 @@ void uniffi_kabinet_ffi_fn_init_callback_vtable_notifier(const UniffiVTableCallb
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_NOTIFIER_DELIVER
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_NOTIFIER_DELIVER
 void uniffi_kabinet_ffi_fn_method_notifier_deliver(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_PROFILE
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_PROFILE
+uint64_t uniffi_kabinet_ffi_fn_clone_profile(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_PROFILE
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_FREE_PROFILE
+void uniffi_kabinet_ffi_fn_free_profile(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_PROFILE_CONFIRM_CHANGE
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_PROFILE_CONFIRM_CHANGE
+uint64_t uniffi_kabinet_ffi_fn_method_profile_confirm_change(uint64_t ptr, RustBuffer change_id, RustBuffer code
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_PROFILE_GET
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_PROFILE_GET
+uint64_t uniffi_kabinet_ffi_fn_method_profile_get(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_PROFILE_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_PROFILE_HISTORY
+uint64_t uniffi_kabinet_ffi_fn_method_profile_history(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_PROFILE_REQUEST_CHANGE
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_PROFILE_REQUEST_CHANGE
+uint64_t uniffi_kabinet_ffi_fn_method_profile_request_change(uint64_t ptr, RustBuffer field, RustBuffer value
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_CLONE_AUDIT
@@ -1144,6 +1174,30 @@ uint16_t uniffi_kabinet_ffi_checksum_method_me_identity_confirmed(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_NOTIFIER_DELIVER
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_NOTIFIER_DELIVER
 uint16_t uniffi_kabinet_ffi_checksum_method_notifier_deliver(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_PROFILE_CONFIRM_CHANGE
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_PROFILE_CONFIRM_CHANGE
+uint16_t uniffi_kabinet_ffi_checksum_method_profile_confirm_change(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_PROFILE_GET
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_PROFILE_GET
+uint16_t uniffi_kabinet_ffi_checksum_method_profile_get(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_PROFILE_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_PROFILE_HISTORY
+uint16_t uniffi_kabinet_ffi_checksum_method_profile_history(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_PROFILE_REQUEST_CHANGE
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_PROFILE_REQUEST_CHANGE
+uint16_t uniffi_kabinet_ffi_checksum_method_profile_request_change(void
     
 );
 #endif

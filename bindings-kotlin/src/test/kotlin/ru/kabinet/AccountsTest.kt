@@ -53,7 +53,7 @@ class AccountsTest {
         val tokens = cab.auth().verifySecondFactor(step.id, inbox.code("login_code"))
         val me = cab.session(tokens.accessToken, device)
         assertEquals(account, me.accountId())
-        assertEquals("Иванова", me.profile().surname)
+        assertEquals("Иванова", me.profile().get().surname)
         val history = me.accessHistory(null)
         assertEquals("you", history.first().who)
         assertTrue(history.any { it.action == "login" && it.ip == "203.0.113.7" })
@@ -178,5 +178,29 @@ class IdentityTest {
         val hit = me.confirmIdentity("esignature", "Иванова Анна", "1990-03-14", "8451999122899990", "+79161234567")
         assertTrue(hit.confirmed)
         assertTrue(me.identityConfirmed())
+    }
+}
+
+/** Personal data changes from Kotlin (R18). */
+class ProfileTest {
+    @Test
+    fun `R18 change the surname with an SMS code and see the history`(): Unit = runBlocking {
+        val inbox = AccountsTest.Inbox()
+        val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u).locale("en").build()
+        val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
+        val id = cab.accounts().register(
+            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, "1990-03-14", "female", "112-233-445 95", "2026-01"),
+        )
+        cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
+        val tokens = cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", device).id, inbox.code("login_code"))
+        val profile = cab.session(tokens.accessToken, device).profile()
+        val bad = assertFailsWith<KabinetException.Validation> { profile.requestChange("surname", "Ivanova1") }
+        assertEquals("surname", bad.field)
+        val req = profile.requestChange("surname", "Петрова")
+        profile.confirmChange(req.id, inbox.code("profile_change"))
+        assertEquals("Петрова", profile.get().surname)
+        val change = profile.history().single()
+        assertEquals("Иванова", change.oldValue)
+        assertEquals("Петрова", change.newValue)
     }
 }

@@ -1,0 +1,181 @@
+//! The person's own personal data (R18): read it, change a detail confirmed by an SMS code
+//! to the current phone, and see the history of changes. Changing the phone or e-mail (login
+//! identifiers) needs a recent sign-in (ASVS 7.5.1: re-authentication) and notifies the old
+//! contact.
+
+use sqlx::Row;
+
+use super::sessions::Me;
+use super::{AuthError, codes};
+use crate::crypto::Aad;
+use crate::error::{Error, Result};
+use crate::integrations::Channel;
+use crate::notify;
+use crate::patients::{Patient, Patients, ProfileChange, ProfileField};
+use crate::store::StorageError;
+use crate::timeutil::to_micros;
+
+/// A sign-in at most this old counts as recent for contact changes.
+const REAUTH_WINDOW_US: i64 = 15 * 60 * 1_000_000;
+
+fn sq(e: sqlx::Error) -> Error {
+    StorageError::from_sqlx(e).into()
+}
+
+fn aad(id: &str) -> Aad<'_> {
+    Aad { table: "pending_changes", record_id: id, field: "value", patient_id: "" }
+}
+
+/// A change waiting for its SMS code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRequest {
+    /// Pass to `confirm_change` with the code.
+    pub id: String,
+    /// The field being changed.
+    pub field: String,
+}
+
+/// The signed-in person's personal data.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub(crate) me: Me,
+}
+
+impl Profile {
+    fn patients(&self) -> Patients {
+        Patients::new(self.me.cabinet().clone(), self.me.audit_context().clone())
+    }
+
+    /// The person's own details (journaled as read by them).
+    pub async fn get(&self) -> Result<Patient> {
+        self.patients().get(self.me.patient_id()).await
+    }
+
+    /// Asks to change `field` (`surname`, `given_name`, `patronymic`, `phone`, `email`) to
+    /// `value`; an SMS code goes to the current phone.
+    pub async fn request_change(&self, field: &str, value: &str) -> Result<ChangeRequest> {
+        let cab = self.me.cabinet();
+        let field = ProfileField::parse(field)?;
+        let value = field.normalize(value)?;
+        let now = to_micros(cab.now());
+        if matches!(field, ProfileField::Phone | ProfileField::Email) {
+            let started: i64 = sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1")
+                .bind(self.me.session_id())
+                .fetch_one(cab.store().pool())
+                .await
+                .map_err(sq)?;
+            if started + REAUTH_WINDOW_US < now {
+                return Err(AuthError::ReauthenticationRequired.into());
+            }
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let sealed = crate::crypto::seal(cab.credentials_key(), &aad(&id), value.as_bytes())?;
+        let mut tx = cab.store().begin().await?;
+        sqlx::query("INSERT INTO pending_changes (id, account_id, field, value, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&id)
+            .bind(self.me.account_id())
+            .bind(field.column())
+            .bind(sealed)
+            .bind(now)
+            .bind(now + crate::accounts::CODE_TTL_US)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        let code = codes::generate(6);
+        crate::accounts::store_code(cab, &mut tx, "profile_change", &id, &code, now + crate::accounts::CODE_TTL_US)
+            .await?;
+        let person = self.patients().read_in(&mut tx, self.me.patient_id(), now).await?;
+        let msg = cab.message(
+            Some(self.me.patient_id()),
+            "profile_change",
+            Channel::Sms,
+            person.phone.as_deref().unwrap_or(""),
+            Some(&code),
+        );
+        let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
+        tx.commit().await.map_err(sq)?;
+        notify::deliver(cab, &out).await?;
+        Ok(ChangeRequest { id, field: field.column().to_owned() })
+    }
+
+    /// Applies a requested change with its SMS code; the old value is kept in the history.
+    pub async fn confirm_change(&self, change_id: &str, code: &str) -> Result<()> {
+        let cab = self.me.cabinet();
+        let now = to_micros(cab.now());
+        let row = sqlx::query(
+            "SELECT field, value, expires_at, applied_at FROM pending_changes WHERE id = $1 AND account_id = $2",
+        )
+        .bind(change_id)
+        .bind(self.me.account_id())
+        .fetch_optional(cab.store().pool())
+        .await
+        .map_err(sq)?
+        .ok_or(Error::NotFound { entity: "change_request" })?;
+        let field: String = row.try_get(0).map_err(sq)?;
+        let sealed: Vec<u8> = row.try_get(1).map_err(sq)?;
+        let expires: i64 = row.try_get(2).map_err(sq)?;
+        let applied: Option<i64> = row.try_get(3).map_err(sq)?;
+        if applied.is_some() || expires <= now {
+            return Err(AuthError::CodeExpired.into());
+        }
+        crate::accounts::check_code(cab, "profile_change", change_id, code, now).await?;
+        let field = ProfileField::parse(&field)?;
+        let value = String::from_utf8(crate::crypto::open(cab.credentials_key(), &aad(change_id), &sealed)?.to_vec())
+            .map_err(|_| StorageError::Corrupt("pending change"))?;
+        let mut tx = cab.store().begin().await?;
+        let claimed =
+            sqlx::query("UPDATE pending_changes SET applied_at = $1, value = $2 WHERE id = $3 AND applied_at IS NULL")
+                .bind(now)
+                .bind(Vec::<u8>::new())
+                .bind(change_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(sq)?;
+        if claimed.rows_affected() != 1 {
+            return Err(AuthError::CodeExpired.into());
+        }
+        let old = self.patients().update_field(&mut tx, self.me.patient_id(), field, &value, "sms", now).await?;
+        let bidx = cab.blind_indexer();
+        let login_update = match field {
+            ProfileField::Phone => Some((
+                "UPDATE accounts SET phone_bidx = $1 WHERE id = $2",
+                bidx.index(crate::crypto::BlindIndexKind::Phone, &value),
+                Channel::Sms,
+            )),
+            ProfileField::Email => Some((
+                "UPDATE accounts SET email_bidx = $1 WHERE id = $2",
+                bidx.index(crate::crypto::BlindIndexKind::Email, &value),
+                Channel::Email,
+            )),
+            _ => None,
+        };
+        let mut outbox = None;
+        if let Some((sql, index, channel)) = login_update {
+            let done = sqlx::query(sql)
+                .bind(index)
+                .bind(self.me.account_id())
+                .execute(&mut *tx)
+                .await
+                .map_err(StorageError::from_sqlx);
+            match done {
+                Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "account.exists" }),
+                other => other?,
+            };
+            // The old contact hears about it: a hijacker cannot change it silently.
+            if let Some(old) = old {
+                let msg = cab.message(Some(self.me.patient_id()), "contact_changed", channel, &old, None);
+                outbox = Some(notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?);
+            }
+        }
+        tx.commit().await.map_err(sq)?;
+        if let Some(o) = outbox {
+            notify::deliver(cab, &o).await?;
+        }
+        Ok(())
+    }
+
+    /// Applied changes, newest first.
+    pub async fn history(&self) -> Result<Vec<ProfileChange>> {
+        self.patients().change_history(self.me.patient_id()).await
+    }
+}
