@@ -1,0 +1,96 @@
+//! R3/R5 costs: one Argon2id hash at the default parameters next to a whole login
+//! (password step + SMS second factor, both journaled) on an in-memory SQLite cabinet, so
+//! the SDK's own overhead shows; and access-token checks per second (pure EdDSA JWT
+//! verification, and a full `cabinet.session(token)` that also reads the session row).
+
+use std::sync::{Arc, Mutex};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use kabinet::integrations::{DeliveryError, Message, Notifier};
+use kabinet::{Argon2Params, Cabinet, Config, Device, Registration};
+
+#[derive(Default)]
+struct Inbox(Mutex<Vec<Message>>);
+
+impl Inbox {
+    fn last(&self, kind: &str) -> String {
+        let all = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        all.iter().rev().find(|m| m.kind == kind).and_then(|m| m.code.clone()).unwrap_or_default()
+    }
+}
+
+impl Notifier for Inbox {
+    fn deliver(&self, m: &Message) -> Result<(), DeliveryError> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(m.clone());
+        Ok(())
+    }
+}
+
+const PASSWORD: &str = "Vek-Tor!58zeb";
+
+fn auth(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let params = Argon2Params::default();
+    c.bench_function("argon2id_hash/default_m19456_t2_p1", |b| b.iter(|| kabinet::auth::password::hash(PASSWORD, &params)));
+
+    let inbox = Arc::new(Inbox::default());
+    let config = Config { notifier: Some(inbox.clone()), ..Config::default() };
+    let cab = rt.block_on(Cabinet::open("sqlite::memory:", config)).expect("open");
+    let device = Device { id: "bench".into(), name: "bench".into(), ip: "127.0.0.1".into(), user_agent: "criterion".into() };
+    rt.block_on(async {
+        let reg = cab
+            .accounts()
+            .register(Registration {
+                phone: "+79161234567".into(),
+                email: "bench@example.ru".into(),
+                password: PASSWORD.into(),
+                surname: "Иванова".into(),
+                given_name: "Анна".into(),
+                patronymic: None,
+                birth_date: time::macros::date!(1990 - 03 - 14),
+                sex: "female".into(),
+                snils: "112-233-445 95".into(),
+                accepted_terms_version: "2026-01".into(),
+            })
+            .await
+            .expect("register");
+        cab.accounts().confirm_phone(&reg.id, &inbox.last("phone_confirmation")).await.expect("confirm");
+    });
+    c.bench_function("login/password_and_sms_second_factor", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let step = cab.auth().login("+79161234567", PASSWORD, &device).await.expect("login");
+                cab.auth().verify_second_factor(&step.id, &inbox.last("login_code")).await.expect("second factor")
+            })
+        })
+    });
+    let tokens = rt.block_on(async {
+        let step = cab.auth().login("+79161234567", PASSWORD, &device).await.expect("login");
+        cab.auth().verify_second_factor(&step.id, &inbox.last("login_code")).await.expect("second factor")
+    });
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let claims = kabinet::auth::tokens::Claims {
+        iss: kabinet::auth::tokens::ISSUER.into(),
+        aud: kabinet::auth::tokens::AUDIENCE.into(),
+        sub: "a".into(),
+        sid: "s".into(),
+        iat: now,
+        nbf: now,
+        exp: now + 900,
+        jti: "j".into(),
+    };
+    let jwt = kabinet::auth::tokens::sign(&key, &claims);
+    let vk = key.verifying_key();
+    c.bench_function("token/verify_eddsa_jwt", |b| b.iter(|| kabinet::auth::tokens::verify(&vk, &jwt, now)));
+    c.bench_function("token/cabinet_session_lookup", |b| {
+        b.iter(|| rt.block_on(cab.session(&tokens.access_token, &device)).expect("session"))
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = auth
+}
+criterion_main!(benches);
