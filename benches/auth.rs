@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use kabinet::integrations::{DeliveryError, Message, Notifier};
 use kabinet::{Argon2Params, Cabinet, Config, Device, Registration};
 
@@ -31,12 +31,15 @@ const PASSWORD: &str = "Vek-Tor!58zeb";
 fn auth(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let params = Argon2Params::default();
-    c.bench_function("argon2id_hash/default_m19456_t2_p1", |b| b.iter(|| kabinet::auth::password::hash(PASSWORD, &params)));
+    c.bench_function("argon2id_hash/default_m19456_t2_p1", |b| {
+        b.iter(|| kabinet::auth::password::hash(PASSWORD, &params))
+    });
 
     let inbox = Arc::new(Inbox::default());
     let config = Config { notifier: Some(inbox.clone()), ..Config::default() };
     let cab = rt.block_on(Cabinet::open("sqlite::memory:", config)).expect("open");
-    let device = Device { id: "bench".into(), name: "bench".into(), ip: "127.0.0.1".into(), user_agent: "criterion".into() };
+    let device =
+        Device { id: "bench".into(), name: "bench".into(), ip: "127.0.0.1".into(), user_agent: "criterion".into() };
     rt.block_on(async {
         let reg = cab
             .accounts()
@@ -64,6 +67,27 @@ fn auth(c: &mut Criterion) {
             })
         })
     });
+    c.bench_function("login/second_factor_step_only", |b| {
+        b.iter_custom(|n| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..n {
+                let step = rt.block_on(cab.auth().login("+79161234567", PASSWORD, &device)).expect("login");
+                let code = inbox.last("login_code");
+                let start = std::time::Instant::now();
+                rt.block_on(cab.auth().verify_second_factor(&step.id, &code)).expect("second factor");
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    c.bench_function("login/password_step_only", |b| {
+        b.iter(|| rt.block_on(cab.auth().login("+79161234567", PASSWORD, &device)).expect("login"))
+    });
+    let stored = kabinet::auth::password::hash(PASSWORD, &params).expect("hash");
+    c.bench_function("argon2id_verify/default", |b| {
+        b.iter(|| kabinet::auth::password::verify(PASSWORD, &stored, &params))
+    });
+    println!("verify verdict at default params: {:?}", kabinet::auth::password::verify(PASSWORD, &stored, &params));
     let tokens = rt.block_on(async {
         let step = cab.auth().login("+79161234567", PASSWORD, &device).await.expect("login");
         cab.auth().verify_second_factor(&step.id, &inbox.last("login_code")).await.expect("second factor")
