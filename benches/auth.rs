@@ -112,9 +112,62 @@ fn auth(c: &mut Criterion) {
     });
 }
 
+/// ASVS 6.3.8 / issue 4: an unknown identifier and a wrong password must take comparable
+/// time. A file database lets the bench clear the lockout between iterations (untimed), so
+/// every wrong password is a real verification.
+fn enumeration_timing(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let dir = std::env::temp_dir().join(format!("kabinet-bench-auth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}", dir.join("k.db").display());
+    let inbox = Arc::new(Inbox::default());
+    let cab =
+        rt.block_on(Cabinet::open(&url, Config { notifier: Some(inbox.clone()), ..Config::default() })).expect("open");
+    rt.block_on(async {
+        let reg = cab
+            .accounts()
+            .register(Registration {
+                phone: "+79161234567".into(),
+                email: "bench@example.ru".into(),
+                password: PASSWORD.into(),
+                surname: "Иванова".into(),
+                given_name: "Анна".into(),
+                patronymic: None,
+                birth_date: time::macros::date!(1990 - 03 - 14),
+                sex: "female".into(),
+                snils: "112-233-445 95".into(),
+                accepted_terms_version: "2026-01".into(),
+            })
+            .await
+            .expect("register");
+        cab.accounts().confirm_phone(&reg.id, &inbox.last("phone_confirmation")).await.expect("confirm");
+    });
+    sqlx::any::install_default_drivers();
+    let raw = rt.block_on(sqlx::AnyPool::connect(&url)).expect("raw pool");
+    let device =
+        Device { id: "bench".into(), name: "bench".into(), ip: "127.0.0.1".into(), user_agent: "criterion".into() };
+    c.bench_function("login_refused/unknown_identifier", |b| {
+        b.iter(|| rt.block_on(cab.auth().login("+79260000000", PASSWORD, &device)).expect_err("refused"))
+    });
+    c.bench_function("login_refused/wrong_password", |b| {
+        b.iter_custom(|n| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..n {
+                let start = std::time::Instant::now();
+                let _ = rt.block_on(cab.auth().login("+79161234567", "Wrong-Pass!93x", &device));
+                total += start.elapsed();
+                rt.block_on(sqlx::query("UPDATE accounts SET failed_attempts = 0, blocked_at = NULL").execute(&raw))
+                    .expect("reset");
+            }
+            total
+        })
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = auth
+    targets = auth, enumeration_timing
 }
 criterion_main!(benches);
