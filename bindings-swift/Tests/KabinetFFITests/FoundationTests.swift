@@ -55,3 +55,39 @@ final class AuditTests: XCTestCase {
         XCTAssertEqual(history.map { $0.action }, ["read", "read", "create"])
     }
 }
+
+/// Registration and sign-in with a Swift notifier (mirrors the Kotlin AccountsTest).
+final class AccountsTests: XCTestCase {
+    final class Inbox: Notifier, @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var messages: [Message] = []
+        func deliver(message: Message) throws {
+            lock.lock(); defer { lock.unlock() }
+            messages.append(message)
+        }
+        func code(_ kind: String) -> String {
+            lock.lock(); defer { lock.unlock() }
+            return messages.last { $0.kind == kind }?.code ?? ""
+        }
+    }
+
+    func testRegisterConfirmAndSignIn() async throws {
+        let inbox = Inbox()
+        let cab = try await CabinetBuilder(url: "sqlite::memory:").ephemeralKey().notifier(notifier: inbox)
+            .passwordHashing(memoryKib: 4096, iterations: 1, parallelism: 1).locale(tag: "en").build()
+        let device = Device(id: "dev-1", name: "iPhone", ip: "203.0.113.7", userAgent: "xctest")
+        let id = try await cab.accounts().register(registration: Registration(
+            phone: "+79161234567", email: "anna@example.ru", password: "Vek-Tor!58zeb", surname: "Иванова",
+            givenName: "Анна", patronymic: nil, birthDate: "1990-03-14", sex: "female", snils: "112-233-445 95",
+            acceptedTermsVersion: "2026-01"))
+        _ = try await cab.accounts().confirmPhone(registrationId: id, code: inbox.code("phone_confirmation"))
+        let step = try await cab.auth().login(identifier: "+79161234567", password: "Vek-Tor!58zeb", device: device)
+        XCTAssertEqual(step.secondFactor, "sms")
+        let tokens = try await cab.auth().verifySecondFactor(stepId: step.id, code: inbox.code("login_code"))
+        let me = try await cab.session(accessToken: tokens.accessToken, device: device)
+        let profile = try await me.profile().get()
+        XCTAssertEqual(profile.surname, "Иванова")
+        let history = try await me.accessHistory(since: nil)
+        XCTAssertEqual(history.first?.who, "you")
+    }
+}
