@@ -28,6 +28,27 @@ impl Notifier for Inbox {
 
 const PASSWORD: &str = "Vek-Tor!58zeb";
 
+/// Registers and confirms the benchmark's patient.
+async fn register(cab: &Cabinet, inbox: &Inbox) {
+    let reg = cab
+        .accounts()
+        .register(Registration {
+            phone: "+79161234567".into(),
+            email: "bench@example.ru".into(),
+            password: PASSWORD.into(),
+            surname: "Иванова".into(),
+            given_name: "Анна".into(),
+            patronymic: None,
+            birth_date: time::macros::date!(1990 - 03 - 14),
+            sex: "female".into(),
+            snils: "112-233-445 95".into(),
+            accepted_terms_version: "2026-01".into(),
+        })
+        .await
+        .expect("register");
+    cab.accounts().confirm_phone(&reg.id, &inbox.last("phone_confirmation")).await.expect("confirm");
+}
+
 fn auth(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let params = Argon2Params::default();
@@ -40,25 +61,7 @@ fn auth(c: &mut Criterion) {
     let cab = rt.block_on(Cabinet::open("sqlite::memory:", config)).expect("open");
     let device =
         Device { id: "bench".into(), name: "bench".into(), ip: "127.0.0.1".into(), user_agent: "criterion".into() };
-    rt.block_on(async {
-        let reg = cab
-            .accounts()
-            .register(Registration {
-                phone: "+79161234567".into(),
-                email: "bench@example.ru".into(),
-                password: PASSWORD.into(),
-                surname: "Иванова".into(),
-                given_name: "Анна".into(),
-                patronymic: None,
-                birth_date: time::macros::date!(1990 - 03 - 14),
-                sex: "female".into(),
-                snils: "112-233-445 95".into(),
-                accepted_terms_version: "2026-01".into(),
-            })
-            .await
-            .expect("register");
-        cab.accounts().confirm_phone(&reg.id, &inbox.last("phone_confirmation")).await.expect("confirm");
-    });
+    rt.block_on(register(&cab, &inbox));
     c.bench_function("login/password_and_sms_second_factor", |b| {
         b.iter(|| {
             rt.block_on(async {
@@ -123,25 +126,7 @@ fn enumeration_timing(c: &mut Criterion) {
     let inbox = Arc::new(Inbox::default());
     let cab =
         rt.block_on(Cabinet::open(&url, Config { notifier: Some(inbox.clone()), ..Config::default() })).expect("open");
-    rt.block_on(async {
-        let reg = cab
-            .accounts()
-            .register(Registration {
-                phone: "+79161234567".into(),
-                email: "bench@example.ru".into(),
-                password: PASSWORD.into(),
-                surname: "Иванова".into(),
-                given_name: "Анна".into(),
-                patronymic: None,
-                birth_date: time::macros::date!(1990 - 03 - 14),
-                sex: "female".into(),
-                snils: "112-233-445 95".into(),
-                accepted_terms_version: "2026-01".into(),
-            })
-            .await
-            .expect("register");
-        cab.accounts().confirm_phone(&reg.id, &inbox.last("phone_confirmation")).await.expect("confirm");
-    });
+    rt.block_on(register(&cab, &inbox));
     sqlx::any::install_default_drivers();
     let raw = rt.block_on(sqlx::AnyPool::connect(&url)).expect("raw pool");
     let device =

@@ -90,7 +90,7 @@ fn has_run(s: &str) -> bool {
 /// Checks `password` against R4: length, upper- and lower-case letters, digits, special
 /// characters, no runs or repeats, not a common password, not built from `personal` data
 /// (names, birth date, phone, e-mail, identifiers), and a zxcvbn score of at least 3.
-pub fn check_policy(password: &str, personal: &[&str]) -> Result<(), ValidationError> {
+pub fn check_policy<S: AsRef<str>>(password: &str, personal: &[S]) -> Result<(), ValidationError> {
     let len = password.chars().count();
     if len == 0 {
         return Err(err(Reason::Empty));
@@ -118,7 +118,7 @@ pub fn check_policy(password: &str, personal: &[&str]) -> Result<(), ValidationE
     if COMMON_RU.iter().any(|c| letters_digits.contains(c)) {
         return Err(err(Reason::CommonPassword));
     }
-    for item in personal.iter().map(|p| p.trim().to_lowercase()) {
+    for item in personal.iter().map(|p| p.as_ref().trim().to_lowercase()) {
         let digits: String = item.chars().filter(char::is_ascii_digit).collect();
         // Numbers: the whole digit string, a phone's last 10 digits (the national number)
         // and last 7 (the subscriber number), and a date's day-month-year forms.
@@ -145,7 +145,7 @@ pub fn check_policy(password: &str, personal: &[&str]) -> Result<(), ValidationE
     if has_run(password) {
         return Err(err(Reason::Sequence));
     }
-    let inputs: Vec<&str> = personal.to_vec();
+    let inputs: Vec<&str> = personal.iter().map(AsRef::as_ref).collect();
     if (zxcvbn::zxcvbn(password, &inputs).score() as u8) < 3 {
         return Err(err(Reason::TooWeak));
     }

@@ -103,20 +103,7 @@ pub(crate) async fn complete(
         device_id: None,
     };
     let person = crate::patients::Patients::new(cab.clone(), ctx.clone()).get(&patient_id).await?;
-    let birth = person.birth_date.to_string();
-    let personal: Vec<&str> = [
-        Some(person.surname.as_str()),
-        Some(person.given_name.as_str()),
-        person.patronymic.as_deref(),
-        Some(birth.as_str()),
-        person.phone.as_deref(),
-        person.email.as_deref(),
-        person.snils.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    password::check_policy(new_password, &personal)?;
+    password::check_policy(new_password, &person.personal_data())?;
     let hash = cab.hash_password(new_password.to_owned()).await?;
     let mut tx = cab.store().begin().await?;
     let claimed = sqlx::query("UPDATE recoveries SET used_at = $1 WHERE id = $2 AND used_at IS NULL")

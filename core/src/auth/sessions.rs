@@ -746,20 +746,7 @@ impl Security {
             return Err(AuthError::InvalidCredentials.into());
         }
         let person = self.me.profile().get().await?;
-        let birth = person.birth_date.to_string();
-        let personal: Vec<&str> = [
-            Some(person.surname.as_str()),
-            Some(person.given_name.as_str()),
-            person.patronymic.as_deref(),
-            Some(birth.as_str()),
-            person.phone.as_deref(),
-            person.email.as_deref(),
-            person.snils.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        password::check_policy(new, &personal)?;
+        password::check_policy(new, &person.personal_data())?;
         let hash = cab.hash_password(new.to_owned()).await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;

@@ -75,6 +75,15 @@ pub struct Patient {
     pub created_at: OffsetDateTime,
 }
 
+impl Patient {
+    /// The person's own data a password must not be built from (R4).
+    pub(crate) fn personal_data(&self) -> Vec<String> {
+        let mut out = vec![self.surname.clone(), self.given_name.clone(), self.birth_date.to_string()];
+        out.extend([&self.patronymic, &self.phone, &self.email, &self.snils].into_iter().flatten().cloned());
+        out
+    }
+}
+
 impl std::fmt::Debug for Patient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Patient").field("id", &self.id).finish_non_exhaustive()
