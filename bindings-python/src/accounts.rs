@@ -540,3 +540,75 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Me>()?;
     Ok(())
 }
+
+/// An account migrated from an existing system.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct LegacyAccount {
+    phone: String,
+    email: Option<String>,
+    surname: String,
+    given_name: String,
+    patronymic: Option<String>,
+    birth_date: Py<PyDate>,
+    sex: String,
+    snils: String,
+    password_hash: String,
+}
+
+#[pymethods]
+impl LegacyAccount {
+    #[new]
+    #[pyo3(signature = (phone, email, surname, given_name, patronymic, birth_date, sex, snils, password_hash))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        phone: String,
+        email: Option<String>,
+        surname: String,
+        given_name: String,
+        patronymic: Option<String>,
+        birth_date: Py<PyDate>,
+        sex: String,
+        snils: String,
+        password_hash: String,
+    ) -> Self {
+        LegacyAccount { phone, email, surname, given_name, patronymic, birth_date, sex, snils, password_hash }
+    }
+
+    fn __repr__(&self) -> &'static str {
+        "LegacyAccount(<personal data>)"
+    }
+}
+
+/// Operator account management.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct SystemAccounts {
+    pub(crate) inner: kabinet::SystemAccounts,
+    pub(crate) locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl SystemAccounts {
+    /// Imports an account with its old Argon2id or bcrypt hash; returns the account id.
+    fn import_account(&self, py: Python<'_>, account: &Bound<'_, LegacyAccount>) -> PyResult<String> {
+        let a = account.get();
+        let legacy = kabinet::LegacyAccount {
+            phone: a.phone.clone(),
+            email: a.email.clone(),
+            surname: a.surname.clone(),
+            given_name: a.given_name.clone(),
+            patronymic: a.patronymic.clone(),
+            birth_date: date_from_py(a.birth_date.bind(py), "birth_date")?,
+            sex: a.sex.clone(),
+            snils: a.snils.clone(),
+            password_hash: a.password_hash.clone(),
+        };
+        let s = self.inner.clone();
+        block_on(py, self.locale, async move { s.import_account(legacy).await })
+    }
+}
+
+pub(crate) fn register_system(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<LegacyAccount>()?;
+    m.add_class::<SystemAccounts>()?;
+    Ok(())
+}

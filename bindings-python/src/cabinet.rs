@@ -255,6 +255,12 @@ impl SystemContext {
         crate::patients::Patients::new(self.inner.patients(), self.locale)
     }
 
+    /// Account migration from existing systems.
+    #[getter]
+    fn accounts(&self) -> crate::accounts::SystemAccounts {
+        crate::accounts::SystemAccounts { inner: self.inner.accounts(), locale: self.locale }
+    }
+
     /// The signed journal.
     #[getter]
     fn audit(&self) -> crate::audit::Audit {

@@ -25,6 +25,7 @@ fn _kabinet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     ids::register(m)?;
     audit::register(m)?;
     accounts::register(m)?;
+    accounts::register_system(m)?;
     identity::register(m)?;
     m.add_class::<cabinet::Cabinet>()?;
     m.add_class::<cabinet::Config>()?;

@@ -311,3 +311,25 @@ def test_r18_change_personal_data(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> 
     assert me.profile.get().surname == "Петрова"
     [change] = me.profile.history()
     assert (change.old_value, change.new_value, change.confirmed_by) == ("Иванова", "Петрова", "sms")
+
+
+def test_r4_import_legacy_bcrypt_account() -> None:
+    # A cost-12 bcrypt hash of "Legacy-Pass1!" as an old hospital system stored it
+    # (made once with the Rust bcrypt crate, a fixed vector).
+    legacy_hash = "$2a$12$NYqRktaMVcE9fkTDawJSFeAmlr6ON4kFRpEGeWSJTAkDS8VpZQkFi"
+    inbox, clock = Inbox(), Clock()
+    fast = kabinet.Argon2Params(memory_kib=4096, iterations=1, parallelism=1)
+    cab = kabinet.Cabinet.open_in_memory(kabinet.Config(notifier=inbox, clock=clock, locale="en", password_hashing=fast))
+    account = cab.system().accounts.import_account(
+        kabinet.LegacyAccount("+79161234567", None, "Иванова", "Анна", None, datetime.date(1990, 3, 14), "female",
+                              "112-233-445 95", legacy_hash)
+    )
+    assert account
+    with pytest.raises(kabinet.ValidationError) as err:
+        cab.system().accounts.import_account(
+            kabinet.LegacyAccount("+79261234567", None, "Петров", "Иван", None, datetime.date(1980, 1, 1), "male",
+                                  "123-456-789 64", "md5$abc")
+        )
+    assert err.value.field == "password_hash"
+    step = cab.auth.login("+79161234567", "Legacy-Pass1!", DEVICE)
+    cab.auth.verify_second_factor(step.id, inbox.code("login_code"))

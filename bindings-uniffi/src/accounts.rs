@@ -414,3 +414,19 @@ impl Me {
         Ok(list.into_iter().map(Into::into).collect())
     }
 }
+
+/// An account migrated from an existing system. `birth_date` is ISO `YYYY-MM-DD`;
+/// `password_hash` is Argon2id PHC or bcrypt `$2a$`/`$2b$`/`$2y$`.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core type
+pub struct LegacyAccount {
+    pub phone: String,
+    pub email: Option<String>,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+    pub birth_date: String,
+    pub sex: String,
+    pub snils: String,
+    pub password_hash: String,
+}

@@ -217,6 +217,23 @@ impl SystemContext {
         Arc::new(Patients::new(self.inner.patients(), self.locale))
     }
 
+    /// Imports an account with its old Argon2id or bcrypt hash; returns the account id.
+    pub async fn import_account(&self, account: crate::LegacyAccount) -> Result<String, KabinetError> {
+        let birth_date = crate::patients::parse_date(&account.birth_date)?;
+        let legacy = kabinet::LegacyAccount {
+            phone: account.phone,
+            email: account.email,
+            surname: account.surname,
+            given_name: account.given_name,
+            patronymic: account.patronymic,
+            birth_date,
+            sex: account.sex,
+            snils: account.snils,
+            password_hash: account.password_hash,
+        };
+        self.inner.accounts().import_account(legacy).await.map_err(|e| KabinetError::from_core(e, self.locale))
+    }
+
     /// The signed journal.
     pub fn audit(&self) -> Arc<crate::Audit> {
         crate::Audit::new(self.inner.audit(), self.locale)

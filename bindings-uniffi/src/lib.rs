@@ -13,8 +13,8 @@ mod ids;
 mod patients;
 
 pub use accounts::{
-    Accounts, Auth, ChangeRequest, DeliveryFailed, Device, Incident, LoginStep, Me, Message, Notifier, Profile,
-    ProfileChange, Registration, SessionInfo, Tokens, TotpSetup,
+    Accounts, Auth, ChangeRequest, DeliveryFailed, Device, Incident, LegacyAccount, LoginStep, Me, Message, Notifier,
+    Profile, ProfileChange, Registration, SessionInfo, Tokens, TotpSetup,
 };
 pub use audit::{AccessEntry, Audit, AuditReport, SignedTreeHead};
 pub use cabinet::{Cabinet, CabinetBuilder, KeyRotationReport, SystemContext, open_in_memory};

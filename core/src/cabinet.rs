@@ -243,9 +243,28 @@ impl SystemContext {
         Audit::new(self.cab.clone())
     }
 
+    /// Account migration from existing systems.
+    pub fn accounts(&self) -> SystemAccounts {
+        SystemAccounts { cab: self.cab.clone() }
+    }
+
     /// Key management.
     pub fn keys(&self) -> Keys {
         Keys { cab: self.cab.clone() }
+    }
+}
+
+/// Operator account management.
+#[derive(Debug, Clone)]
+pub struct SystemAccounts {
+    cab: Cabinet,
+}
+
+impl SystemAccounts {
+    /// Imports an account with its old Argon2id or bcrypt hash (R4: bcrypt is upgraded to
+    /// Argon2id on the next successful login). Returns the account id.
+    pub async fn import_account(&self, legacy: crate::accounts::LegacyAccount) -> Result<String> {
+        crate::accounts::Accounts::new(self.cab.clone()).import(legacy).await
     }
 }
 

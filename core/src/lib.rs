@@ -34,7 +34,7 @@ pub mod patients;
 mod store;
 mod timeutil;
 
-pub use accounts::{Accounts, PendingRegistration, Registration};
+pub use accounts::{Accounts, LegacyAccount, PendingRegistration, Registration};
 pub use audit::Audit;
 pub use audit::{AccessEntry, AuditContext, AuditReport, SignedTreeHead};
 pub use auth::factors::TotpSetup;
@@ -43,7 +43,7 @@ pub use auth::incidents::Incident;
 pub use auth::profile::{ChangeRequest, Profile};
 pub use auth::sessions::{Auth, Device, Identity, LoginStep, Me, Security, SessionInfo, Tokens};
 pub use cabinet::JobsReport;
-pub use cabinet::{Cabinet, Keys, SystemContext};
+pub use cabinet::{Cabinet, Keys, SystemAccounts, SystemContext};
 pub use config::{Argon2Params, Clock, Config, ConfigError, SessionPolicy, SystemClock};
 pub use crypto::{CryptoError, KeyProvider, KeyRotationReport};
 pub use error::{Error, ErrorCode, ErrorKind, Result};

@@ -31,6 +31,7 @@ on_both!(
     r2_identity_confirmation_through_the_registry,
     r18_personal_data_change_confirmed_by_sms_with_history,
     r18_contact_change_needs_recent_sign_in_and_tells_the_old_contact,
+    r4_imported_bcrypt_account_is_upgraded_to_argon2id_on_login,
 );
 
 fn other_device() -> kabinet::Device {
@@ -653,4 +654,52 @@ async fn r18_contact_change_needs_recent_sign_in_and_tells_the_old_contact(db: T
         "auth.invalid_credentials"
     );
     h.cab.auth().login("+79265550102", PASSWORD, &device()).await.unwrap();
+}
+
+async fn r4_imported_bcrypt_account_is_upgraded_to_argon2id_on_login(db: TestDb) {
+    let h = db.harness().await;
+    let legacy = |hash: String| kabinet::LegacyAccount {
+        phone: "+7 916 123-45-67".into(),
+        email: Some("anna.ivanova@example.ru".into()),
+        surname: "Иванова".into(),
+        given_name: "Анна".into(),
+        patronymic: None,
+        birth_date: time::macros::date!(1990 - 03 - 14),
+        sex: "female".into(),
+        snils: "112-233-445 95".into(),
+        password_hash: hash,
+    };
+    // Malformed or weak legacy hashes are refused; nothing is stored.
+    for bad in ["plaintext".to_owned(), bcrypt::hash("Legacy-Pass1!", 4).unwrap(), "$2b$12$short".to_owned()] {
+        match h.cab.system().accounts().import_account(legacy(bad)).await.unwrap_err() {
+            Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("password_hash", "format")),
+            other => panic!("{other:?}"),
+        }
+    }
+    let hash = bcrypt::hash_with_result("Legacy-Pass1!", 12).unwrap().format_for_version(bcrypt::Version::TwoY);
+    let account = h.cab.system().accounts().import_account(legacy(hash.clone())).await.unwrap();
+    // The same person again is refused, never merged.
+    assert_eq!(code(h.cab.system().accounts().import_account(legacy(hash)).await.unwrap_err()), "patient.exists");
+    let raw = db.raw().await;
+    let stored = || async {
+        sqlx::query_scalar::<_, String>("SELECT password_hash FROM accounts WHERE id = $1")
+            .bind(&account)
+            .fetch_one(&raw)
+            .await
+            .unwrap()
+    };
+    assert!(stored().await.starts_with("$2y$12$"));
+    assert_eq!(
+        code(h.cab.auth().login("+79161234567", "Legacy-Pass2!", &device()).await.unwrap_err()),
+        "auth.invalid_credentials"
+    );
+    let step = h.cab.auth().login("+79161234567", "Legacy-Pass1!", &device()).await.unwrap();
+    h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
+    let upgraded = stored().await;
+    assert!(upgraded.starts_with("$argon2id$v=19$m=4096,t=1,p=1$"), "{upgraded}");
+    // The upgraded hash works; the imported patient's data is readable by its owner.
+    let step = h.cab.auth().login("anna.ivanova@example.ru", "Legacy-Pass1!", &device()).await.unwrap();
+    let t = h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
+    let me = h.cab.session(&t.access_token, &device()).await.unwrap();
+    assert_eq!(me.profile().get().await.unwrap().surname, "Иванова");
 }

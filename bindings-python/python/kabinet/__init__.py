@@ -16,6 +16,7 @@ from ._kabinet import (
     IdentityCheck,
     Incident,
 
+    LegacyAccount,
     LoginStep,
     Me,
     Message,
@@ -50,6 +51,7 @@ from ._kabinet import (
     SessionError,
     SignedTreeHead,
     StorageError,
+    SystemAccounts,
     SystemContext,
     ValidationError,
     __version__,
@@ -64,6 +66,7 @@ __all__ = [
     "IdentityCheck",
     "Incident",
 
+    "LegacyAccount",
     "LoginStep",
     "Me",
     "Message",
@@ -100,6 +103,7 @@ __all__ = [
     "RegistryRequest",
     "SessionError",
     "StorageError",
+    "SystemAccounts",
     "SystemContext",
     "ValidationError",
     "__version__",

@@ -302,7 +302,26 @@ class Audit:
     def access_history(self, patient_id: str, since: datetime.datetime | None = None) -> list[AccessEntry]: ...
     def export_fhir(self, from_seq: int = 0, limit: int = 1000) -> str: ...
 
+class LegacyAccount:
+    def __init__(
+        self,
+        phone: str,
+        email: str | None,
+        surname: str,
+        given_name: str,
+        patronymic: str | None,
+        birth_date: datetime.date,
+        sex: str,
+        snils: str,
+        password_hash: str,
+    ) -> None: ...
+
+class SystemAccounts:
+    def import_account(self, account: LegacyAccount) -> str: ...
+
 class SystemContext:
+    @property
+    def accounts(self) -> SystemAccounts: ...
     @property
     def audit(self) -> Audit: ...
     @property

@@ -329,3 +329,103 @@ pub(crate) async fn check_code(cab: &Cabinet, purpose: &str, owner: &str, code: 
         (false, _) => Err(AuthError::InvalidCode.into()),
     }
 }
+
+/// An account migrated from an existing hospital system (API: `sys.accounts.import_account`).
+#[derive(Clone)]
+pub struct LegacyAccount {
+    /// Mobile phone (taken as confirmed by the old system).
+    pub phone: String,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Surname.
+    pub surname: String,
+    /// Given name.
+    pub given_name: String,
+    /// Patronymic.
+    pub patronymic: Option<String>,
+    /// Birth date.
+    pub birth_date: Date,
+    /// `"male"` or `"female"`.
+    pub sex: String,
+    /// SNILS.
+    pub snils: String,
+    /// The old system's hash: Argon2id PHC (`$argon2id$…`) or bcrypt `$2a$`/`$2b$`/`$2y$`
+    /// (cost 10–31). bcrypt hashes are replaced by Argon2id on the next successful login.
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for LegacyAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LegacyAccount(<personal data>)")
+    }
+}
+
+/// Checks the shape of an imported hash without trusting it further.
+fn legacy_hash_ok(hash: &str) -> bool {
+    if hash.starts_with("$argon2id$") {
+        return argon2::PasswordHash::new(hash).is_ok();
+    }
+    let Some(rest) =
+        hash.strip_prefix("$2a$").or_else(|| hash.strip_prefix("$2b$")).or_else(|| hash.strip_prefix("$2y$"))
+    else {
+        return false;
+    };
+    let cost = rest.get(..2).and_then(|c| c.parse::<u32>().ok());
+    hash.len() == 60 && rest.as_bytes().get(2) == Some(&b'$') && cost.is_some_and(|c| (10..=31).contains(&c))
+}
+
+impl Accounts {
+    /// Imports an account from an existing system: creates the patient record and an active
+    /// account with the old password hash (operator only; journaled as the system).
+    pub(crate) async fn import(&self, legacy: LegacyAccount) -> Result<String> {
+        if !legacy_hash_ok(&legacy.password_hash) {
+            return Err(ValidationError::new("password_hash", Reason::Format).into());
+        }
+        let phone = ids::phone(&legacy.phone)?;
+        let snils = ids::snils(&legacy.snils)?;
+        let email = legacy.email.as_deref().map(ids::email).transpose()?;
+        let new = NewPatient {
+            surname: legacy.surname.clone(),
+            given_name: legacy.given_name.clone(),
+            patronymic: legacy.patronymic.clone(),
+            birth_date: legacy.birth_date,
+            sex: legacy.sex.clone(),
+            snils: Some(snils.clone()),
+            inn: None,
+            oms_policy: None,
+            phone: Some(phone.clone()),
+            email: email.clone(),
+        };
+        let now_dt = self.cab.now();
+        crate::patients::check_new(&new, now_dt.date())?;
+        let now = to_micros(now_dt);
+        let bidx = self.cab.blind_indexer();
+        let mut tx = self.cab.store().begin().await?;
+        let patient_id = crate::patients::Patients::new(self.cab.clone(), AuditContext::system())
+            .insert(&mut tx, &new, now_dt)
+            .await?;
+        let account_id = uuid::Uuid::new_v4().to_string();
+        let inserted = sqlx::query(
+            "INSERT INTO accounts (id, kind, patient_id, status, phone_bidx, email_bidx, snils_bidx, password_hash, \
+             terms_version, terms_accepted_at, password_changed_at, locale, created_at, phone_confirmed_at) \
+             VALUES ($1, 'patient', $2, 'active', $3, $4, $5, $6, 'imported', $7, $7, $8, $7, $7)",
+        )
+        .bind(&account_id)
+        .bind(&patient_id)
+        .bind(bidx.index(BlindIndexKind::Phone, &phone))
+        .bind(email.as_deref().map(|e| bidx.index(BlindIndexKind::Email, e)))
+        .bind(bidx.index(BlindIndexKind::Snils, &snils))
+        .bind(&legacy.password_hash)
+        .bind(now)
+        .bind(self.cab.locale().tag())
+        .execute(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx);
+        match inserted {
+            Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "account.exists" }),
+            other => other?,
+        };
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        Ok(account_id)
+    }
+}

@@ -164,6 +164,7 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ),
     ("entity.change_request", "запрос на изменение", "change request"),
     ("field.field", "Поле", "Field"),
+    ("field.password_hash", "Хеш пароля", "Password hash"),
     ("who.you", "вы", "you"),
     ("who.patient", "пациент", "patient"),
     ("who.staff", "сотрудник медорганизации", "clinic staff"),

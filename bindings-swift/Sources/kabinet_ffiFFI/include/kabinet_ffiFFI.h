@@ -630,6 +630,11 @@ void uniffi_kabinet_ffi_fn_free_systemcontext(uint64_t handle, RustCallStatus *_
 uint64_t uniffi_kabinet_ffi_fn_method_systemcontext_audit(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_SYSTEMCONTEXT_IMPORT_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_SYSTEMCONTEXT_IMPORT_ACCOUNT
+uint64_t uniffi_kabinet_ffi_fn_method_systemcontext_import_account(uint64_t ptr, RustBuffer account
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_SYSTEMCONTEXT_PATIENTS
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_FN_METHOD_SYSTEMCONTEXT_PATIENTS
 uint64_t uniffi_kabinet_ffi_fn_method_systemcontext_patients(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -1342,6 +1347,12 @@ uint16_t uniffi_kabinet_ffi_checksum_method_cabinetbuilder_password_hashing(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_SYSTEMCONTEXT_AUDIT
 #define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_SYSTEMCONTEXT_AUDIT
 uint16_t uniffi_kabinet_ffi_checksum_method_systemcontext_audit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_SYSTEMCONTEXT_IMPORT_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_KABINET_FFI_CHECKSUM_METHOD_SYSTEMCONTEXT_IMPORT_ACCOUNT
+uint16_t uniffi_kabinet_ffi_checksum_method_systemcontext_import_account(void
     
 );
 #endif

@@ -204,3 +204,21 @@ class ProfileTest {
         assertEquals("Петрова", change.newValue)
     }
 }
+
+/** Migrating a legacy bcrypt account from Kotlin (R4). */
+class ImportTest {
+    @Test
+    fun `R4 an imported bcrypt account signs in`(): Unit = runBlocking {
+        val inbox = AccountsTest.Inbox()
+        val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u).locale("en").build()
+        val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
+        val hash = "\$2a\$12\$NYqRktaMVcE9fkTDawJSFeAmlr6ON4kFRpEGeWSJTAkDS8VpZQkFi"
+        cab.system().importAccount(LegacyAccount("+79161234567", null, "Иванова", "Анна", null, "1990-03-14", "female", "112-233-445 95", hash))
+        val bad = assertFailsWith<KabinetException.Validation> {
+            cab.system().importAccount(LegacyAccount("+79261234567", null, "Петров", "Иван", null, "1980-01-01", "male", "123-456-789 64", "md5"))
+        }
+        assertEquals("password_hash", bad.field)
+        val step = cab.auth().login("+79161234567", "Legacy-Pass1!", device)
+        cab.auth().verifySecondFactor(step.id, inbox.code("login_code"))
+    }
+}
