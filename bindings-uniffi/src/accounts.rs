@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use kabinet::Locale;
 
 use crate::KabinetError;
+use crate::error::IntoFfi;
 
 /// A message for the host to deliver.
 #[derive(uniffi::Record)]
@@ -162,23 +163,23 @@ pub struct Profile {
 impl Profile {
     /// The person's own details.
     pub async fn get(&self) -> Result<crate::Patient, KabinetError> {
-        Ok(self.inner.get().await.map_err(|e| KabinetError::from_core(e, self.locale))?.into())
+        Ok(self.inner.get().await.ffi(self.locale)?.into())
     }
 
     /// Asks to change a detail; an SMS code goes to the current phone.
     pub async fn request_change(&self, field: String, value: String) -> Result<ChangeRequest, KabinetError> {
-        let r = self.inner.request_change(&field, &value).await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        let r = self.inner.request_change(&field, &value).await.ffi(self.locale)?;
         Ok(ChangeRequest { id: r.id, field: r.field })
     }
 
     /// Applies a requested change with its SMS code.
     pub async fn confirm_change(&self, change_id: String, code: String) -> Result<(), KabinetError> {
-        self.inner.confirm_change(&change_id, &code).await.map_err(|e| KabinetError::from_core(e, self.locale))
+        self.inner.confirm_change(&change_id, &code).await.ffi(self.locale)
     }
 
     /// Applied changes, newest first.
     pub async fn history(&self) -> Result<Vec<ProfileChange>, KabinetError> {
-        let list = self.inner.history().await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        let list = self.inner.history().await.ffi(self.locale)?;
         Ok(list
             .into_iter()
             .map(|c| ProfileChange {
@@ -238,17 +239,17 @@ impl Accounts {
             snils: registration.snils,
             accepted_terms_version: registration.accepted_terms_version,
         };
-        Ok(self.inner.register(r).await.map_err(|e| KabinetError::from_core(e, self.locale))?.id)
+        Ok(self.inner.register(r).await.ffi(self.locale)?.id)
     }
 
     /// Confirms the phone with the SMS code; returns the account id.
     pub async fn confirm_phone(&self, registration_id: String, code: String) -> Result<String, KabinetError> {
-        self.inner.confirm_phone(&registration_id, &code).await.map_err(|e| KabinetError::from_core(e, self.locale))
+        self.inner.confirm_phone(&registration_id, &code).await.ffi(self.locale)
     }
 
     /// Starts password recovery by "sms" or "email"; returns a recovery id either way.
     pub async fn start_recovery(&self, identifier: String, channel: String) -> Result<String, KabinetError> {
-        self.inner.start_recovery(&identifier, &channel).await.map_err(|e| KabinetError::from_core(e, self.locale))
+        self.inner.start_recovery(&identifier, &channel).await.ffi(self.locale)
     }
 
     /// Sets a new password with the recovery code; signs out every session. With TOTP
@@ -263,12 +264,12 @@ impl Accounts {
         self.inner
             .complete_recovery(&recovery_id, &code, &new_password, second_factor_code.as_deref())
             .await
-            .map_err(|e| KabinetError::from_core(e, self.locale))
+            .ffi(self.locale)
     }
 
     /// Confirms the e-mail address with the activation token.
     pub async fn confirm_email(&self, token: String) -> Result<(), KabinetError> {
-        self.inner.confirm_email(&token).await.map_err(|e| KabinetError::from_core(e, self.locale))
+        self.inner.confirm_email(&token).await.ffi(self.locale)
     }
 }
 
@@ -283,37 +284,23 @@ pub struct Auth {
 impl Auth {
     /// Identifier (phone, e-mail, SNILS, INN) and password.
     pub async fn login(&self, identifier: String, password: String, device: Device) -> Result<LoginStep, KabinetError> {
-        let s = self
-            .inner
-            .login(&identifier, &password, &device.into())
-            .await
-            .map_err(|e| KabinetError::from_core(e, self.locale))?;
+        let s = self.inner.login(&identifier, &password, &device.into()).await.ffi(self.locale)?;
         Ok(LoginStep { id: s.id, second_factor: s.second_factor })
     }
 
     /// The SMS or TOTP code; returns the session tokens.
     pub async fn verify_second_factor(&self, step_id: String, code: String) -> Result<Tokens, KabinetError> {
-        Ok(self
-            .inner
-            .verify_second_factor(&step_id, &code)
-            .await
-            .map_err(|e| KabinetError::from_core(e, self.locale))?
-            .into())
+        Ok(self.inner.verify_second_factor(&step_id, &code).await.ffi(self.locale)?.into())
     }
 
     /// Rotates the refresh token; reuse of an old one revokes the session.
     pub async fn refresh(&self, refresh_token: String, device: Device) -> Result<Tokens, KabinetError> {
-        Ok(self
-            .inner
-            .refresh(&refresh_token, &device.into())
-            .await
-            .map_err(|e| KabinetError::from_core(e, self.locale))?
-            .into())
+        Ok(self.inner.refresh(&refresh_token, &device.into()).await.ffi(self.locale)?.into())
     }
 
     /// Ends the session.
     pub async fn logout(&self, access_token: String) -> Result<(), KabinetError> {
-        self.inner.logout(&access_token).await.map_err(|e| KabinetError::from_core(e, self.locale))
+        self.inner.logout(&access_token).await.ffi(self.locale)
     }
 }
 
@@ -338,7 +325,7 @@ impl Me {
 
     /// Active sessions, newest first.
     pub async fn sessions(&self) -> Result<Vec<SessionInfo>, KabinetError> {
-        let list = self.inner.security().sessions().await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        let list = self.inner.security().sessions().await.ffi(self.locale)?;
         Ok(list
             .into_iter()
             .map(|s| SessionInfo {
@@ -355,7 +342,7 @@ impl Me {
 
     /// Security incidents, newest first (R6).
     pub async fn incidents(&self) -> Result<Vec<Incident>, KabinetError> {
-        let list = self.inner.security().incidents().await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        let list = self.inner.security().incidents().await.ffi(self.locale)?;
         Ok(list
             .into_iter()
             .map(|i| Incident {
@@ -373,44 +360,39 @@ impl Me {
 
     /// Confirms an incident with the code from its notification.
     pub async fn confirm_incident(&self, incident_id: String, code: String) -> Result<(), KabinetError> {
-        self.inner
-            .security()
-            .confirm_incident(&incident_id, &code)
-            .await
-            .map_err(|e| KabinetError::from_core(e, self.locale))
+        self.inner.security().confirm_incident(&incident_id, &code).await.ffi(self.locale)
     }
 
     /// Starts enrolling an authenticator app.
     pub async fn enable_totp(&self) -> Result<TotpSetup, KabinetError> {
-        let t = self.inner.security().enable_totp().await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        let t = self.inner.security().enable_totp().await.ffi(self.locale)?;
         Ok(TotpSetup { secret_base32: t.secret_base32, otpauth_uri: t.otpauth_uri })
     }
 
     /// Confirms the authenticator with its first code; returns 10 recovery codes.
     pub async fn confirm_totp(&self, code: String) -> Result<Vec<String>, KabinetError> {
-        self.inner.security().confirm_totp(&code).await.map_err(|e| KabinetError::from_core(e, self.locale))
+        self.inner.security().confirm_totp(&code).await.ffi(self.locale)
     }
 
     /// Changes the password; other sessions are signed out.
     pub async fn change_password(&self, old: String, new: String) -> Result<(), KabinetError> {
-        self.inner.security().change_password(&old, &new).await.map_err(|e| KabinetError::from_core(e, self.locale))
+        self.inner.security().change_password(&old, &new).await.ffi(self.locale)
     }
 
     /// Ends one session.
     pub async fn revoke_session(&self, session_id: String) -> Result<(), KabinetError> {
-        self.inner.security().revoke(&session_id).await.map_err(|e| KabinetError::from_core(e, self.locale))
+        self.inner.security().revoke(&session_id).await.ffi(self.locale)
     }
 
     /// Ends every session, this one included.
     pub async fn revoke_all_sessions(&self) -> Result<(), KabinetError> {
-        self.inner.security().revoke_all().await.map_err(|e| KabinetError::from_core(e, self.locale))
+        self.inner.security().revoke_all().await.ffi(self.locale)
     }
 
     /// Who accessed the account and data, newest first (R5).
     pub async fn access_history(&self, since: Option<SystemTime>) -> Result<Vec<crate::AccessEntry>, KabinetError> {
         let since = since.map(time::OffsetDateTime::from);
-        let list =
-            self.inner.security().access_history(since).await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        let list = self.inner.security().access_history(since).await.ffi(self.locale)?;
         Ok(list.into_iter().map(Into::into).collect())
     }
 }

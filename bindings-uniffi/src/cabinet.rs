@@ -4,6 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use kabinet::Locale;
 
+use crate::error::IntoFfi;
 use crate::{KabinetError, Patients};
 
 /// Which key provider the builder uses.
@@ -138,7 +139,7 @@ impl CabinetBuilder {
 /// A fresh in-memory cabinet with an ephemeral key, for tests and demos.
 #[uniffi::export(async_runtime = "tokio")]
 pub async fn open_in_memory() -> Result<Arc<Cabinet>, KabinetError> {
-    let inner = kabinet::Cabinet::open_in_memory().await.map_err(|e| KabinetError::from_core(e, Locale::Ru))?;
+    let inner = kabinet::Cabinet::open_in_memory().await.ffi(Locale::Ru)?;
     Ok(Arc::new(Cabinet { inner }))
 }
 
@@ -167,17 +168,13 @@ impl Cabinet {
 
     /// The signed-in context of an access token.
     pub async fn session(&self, access_token: String, device: crate::Device) -> Result<Arc<crate::Me>, KabinetError> {
-        let me = self
-            .inner
-            .session(&access_token, &device.into())
-            .await
-            .map_err(|e| KabinetError::from_core(e, self.inner.locale()))?;
+        let me = self.inner.session(&access_token, &device.into()).await.ffi(self.inner.locale())?;
         Ok(Arc::new(crate::Me { inner: me, locale: self.inner.locale() }))
     }
 
     /// Delivers due outbox messages; returns how many were delivered.
     pub async fn run_due_jobs(&self) -> Result<u64, KabinetError> {
-        Ok(self.inner.run_due_jobs().await.map_err(|e| KabinetError::from_core(e, self.inner.locale()))?.delivered)
+        Ok(self.inner.run_due_jobs().await.ffi(self.inner.locale())?.delivered)
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -231,7 +228,7 @@ impl SystemContext {
             snils: account.snils,
             password_hash: account.password_hash,
         };
-        self.inner.accounts().import_account(legacy).await.map_err(|e| KabinetError::from_core(e, self.locale))
+        self.inner.accounts().import_account(legacy).await.ffi(self.locale)
     }
 
     /// The signed journal.
@@ -241,7 +238,7 @@ impl SystemContext {
 
     /// Rotates the key-encryption key, re-wrapping every data key.
     pub async fn rotate_keys(&self) -> Result<KeyRotationReport, KabinetError> {
-        let r = self.inner.keys().rotate().await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        let r = self.inner.keys().rotate().await.ffi(self.locale)?;
         Ok(KeyRotationReport { kek_id: r.kek_id, rewrapped: r.rewrapped, destroyed_skipped: r.destroyed_skipped })
     }
 }

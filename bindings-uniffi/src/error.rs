@@ -66,3 +66,15 @@ impl KabinetError {
         Self::from_core(v.into(), Locale::En)
     }
 }
+
+/// Converts a core result at the FFI boundary, with messages in `locale`.
+pub(crate) trait IntoFfi<T> {
+    /// The result with its error converted to [`KabinetError`].
+    fn ffi(self, locale: Locale) -> Result<T, KabinetError>;
+}
+
+impl<T, E: Into<kabinet::Error>> IntoFfi<T> for Result<T, E> {
+    fn ffi(self, locale: Locale) -> Result<T, KabinetError> {
+        self.map_err(|e| KabinetError::from_core(e.into(), locale))
+    }
+}

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::error::IntoFfi;
 use crate::{KabinetError, Me};
 
 /// What Kabinet asks the app's registry. `birth_date` is ISO `YYYY-MM-DD`.
@@ -102,12 +103,12 @@ impl Me {
     ) -> Result<IdentityCheck, KabinetError> {
         let birth_date = crate::patients::parse_date(&birth_date)?;
         let input = kabinet::IdentityConfirmation { method, full_name, birth_date, oms_policy, phone };
-        let r = self.inner.identity().confirm(input).await.map_err(|e| KabinetError::from_core(e, self.locale))?;
+        let r = self.inner.identity().confirm(input).await.ffi(self.locale)?;
         Ok(IdentityCheck { confirmed: r.confirmed, reason: r.reason })
     }
 
     /// Whether the identity is confirmed.
     pub async fn identity_confirmed(&self) -> Result<bool, KabinetError> {
-        self.inner.identity().confirmed().await.map_err(|e| KabinetError::from_core(e, self.locale))
+        self.inner.identity().confirmed().await.ffi(self.locale)
     }
 }
