@@ -5,15 +5,26 @@
 //! who accessed her data. Then the operator's view: what is stored is ciphertext, lookups
 //! go through blind indexes, the key-encryption key rotates without re-encrypting data, the
 //! signed journal verifies and proves an entry with only its public key, and erasure
-//! destroys the patient's key. Later issues extend the journey (booking, records, …).
+//! destroys the patient's key. On the way she confirms her identity, finds a clinic and a
+//! doctor in the directory, books a visit and cancels it.
 //!
 //! Run: `cargo run -p kabinet-examples --bin demo [-- DATABASE_DIR]`
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use kabinet::integrations::{DeliveryError, Message, Notifier};
+use kabinet::integrations::{DeliveryError, IdentityRegistry, Message, Notifier, RegistryAnswer, RegistryRequest};
 use kabinet::{Cabinet, Config, Device, ErrorCode, Locale, Registration};
+
+/// Stands in for the state registries (R2): knows Anna.
+struct DemoRegistry;
+
+impl IdentityRegistry for DemoRegistry {
+    fn check(&self, r: &RegistryRequest) -> Result<RegistryAnswer, DeliveryError> {
+        let matched = r.surname == "Иванова" && r.given_name == "Анна";
+        Ok(RegistryAnswer { matched, reason: (!matched).then(|| "name_mismatch".into()) })
+    }
+}
 
 /// Stands in for the host's SMS gateway and mail server: prints and keeps each message.
 #[derive(Default)]
@@ -46,7 +57,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let url = format!("sqlite://{}", db.display());
     let sms = Arc::new(ConsoleNotifier::default());
-    let config = || Config { locale: Locale::En, notifier: Some(sms.clone()), ..Config::default() };
+    let config = || Config {
+        locale: Locale::En,
+        notifier: Some(sms.clone()),
+        identity_registry: Some(Arc::new(DemoRegistry)),
+        ..Config::default()
+    };
     println!("== Kabinet demo ==");
     println!("Opening {url} (key file {}.keys, mode 0600)", db.display());
     let cab = Cabinet::open(&url, config()).await?;
@@ -105,6 +121,44 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             if s.current { " (this one)" } else { "" }
         );
     }
+    println!("5a. She confirms her identity against the state registries (R2):");
+    let check = me
+        .identity()
+        .confirm(kabinet::IdentityConfirmation {
+            method: "sms".into(),
+            full_name: "Иванова Анна Сергеевна".into(),
+            birth_date: time::macros::date!(1990 - 03 - 14),
+            oms_policy: "8451 9991 2289 9990".into(),
+            phone: "+79161234567".into(),
+        })
+        .await?;
+    println!("   identity confirmed: {}", check.confirmed);
+    println!("5b. The operator fills the directory and opens tomorrow's slots; she books a visit (R8):");
+    let sys = cab.system();
+    sys.directory().add_region("77", "Москва").await?;
+    let clinic = sys
+        .directory()
+        .add_clinic("77", "0101", "ГБУЗ «Городская поликлиника № 1»", "ул. Ленина, 1", "пн–пт 8:00–20:00")
+        .await?;
+    let gp =
+        sys.directory().add_practitioner(&clinic.id, "Петров Пётр Петрович", "терапевт", &["first".into()]).await?;
+    let start = (time::OffsetDateTime::now_utc() + time::Duration::days(1)).replace_time(time::macros::time!(09:00));
+    sys.schedule().open_slots(&gp.id, start, start + time::Duration::hours(1), 20, "first").await?;
+    let found = me.directory().find_clinic("гбуз городская поликлиника № 1").await?;
+    let doctor = me.directory().practitioners(Some("Терапевт"), Some(&found.id), None).await?.remove(0);
+    let free = me.appointments().free_slots(&doctor.id, start, start + time::Duration::days(1)).await?;
+    let visit = me.appointments().book(&free[0].id).await?;
+    println!(
+        "   visit card: {}, {} ({}), {} — bring {}; code {}",
+        visit.practitioner_name,
+        visit.clinic_name,
+        visit.clinic_address,
+        visit.starts_at,
+        visit.required_documents.join(", "),
+        visit.confirmation_code
+    );
+    let cancelled = me.appointments().cancel(&visit.id).await?;
+    println!("5c. She cancels it (allowed until 2 hours before): status {}", cancelled.status);
     println!("6. Who accessed her account and data (from the signed journal, newest first):");
     for e in me.security().access_history(None).await? {
         println!(
@@ -117,7 +171,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             e.ip.unwrap_or_default()
         );
     }
-    let patient_id = me.patient_id().to_owned();
+    let patient_id = me.patient_id()?.to_owned();
     cab.auth().logout(&tokens.access_token).await?;
     cab.close().await;
 

@@ -35,6 +35,8 @@ pub struct JobsReport {
     pub delivery_failures: u64,
     /// Incidents left unconfirmed past 30 minutes: their accounts' sessions were blocked.
     pub incidents_blocked: u64,
+    /// Visit reminders queued (a day before, R8).
+    pub reminders_queued: u64,
 }
 
 /// An open patient cabinet: a database, its keys and the host's integrations.
@@ -124,12 +126,14 @@ impl Cabinet {
         crate::auth::sessions::Me::open(self, access_token, device).await
     }
 
-    /// Background work: delivers the outbox (with back-off). Safe to call from many
+    /// Background work: expires incidents, queues visit reminders, delivers the outbox
+    /// (with back-off). Safe to call from many
     /// processes at once: each message is claimed by exactly one.
     pub async fn run_due_jobs(&self) -> Result<JobsReport> {
         let incidents_blocked = crate::auth::incidents::expire(self).await?;
+        let reminders_queued = crate::appointments::queue_reminders(self).await?;
         let d = crate::notify::deliver_due(self, 500).await?;
-        Ok(JobsReport { delivered: d.delivered, delivery_failures: d.failed, incidents_blocked })
+        Ok(JobsReport { delivered: d.delivered, delivery_failures: d.failed, incidents_blocked, reminders_queued })
     }
 
     /// Closes the database pool.
@@ -173,6 +177,9 @@ impl Cabinet {
     pub(crate) fn session_policy(&self) -> crate::config::SessionPolicy {
         self.inner.config.sessions
     }
+    pub(crate) fn appointment_policy(&self) -> crate::config::AppointmentPolicy {
+        self.inner.config.appointments
+    }
 
     /// Argon2id hashing off the async executor.
     pub(crate) async fn hash_password(&self, password: String) -> Result<String> {
@@ -212,8 +219,27 @@ impl Cabinet {
         recipient: &str,
         code: Option<&str>,
     ) -> crate::notify::Outgoing {
+        self.message_with(patient_id, kind, channel, recipient, code, &[])
+    }
+
+    /// A message of `kind` with `{code}` and each `{name}` of `args` filled in.
+    pub(crate) fn message_with(
+        &self,
+        patient_id: Option<&str>,
+        kind: &'static str,
+        channel: crate::integrations::Channel,
+        recipient: &str,
+        code: Option<&str>,
+        args: &[(&str, String)],
+    ) -> crate::notify::Outgoing {
         let locale = self.locale();
-        let fill = |t: &str| t.replace("{code}", code.unwrap_or(""));
+        let fill = |t: &str| {
+            let mut out = t.replace("{code}", code.unwrap_or(""));
+            for (name, value) in args {
+                out = out.replace(&format!("{{{name}}}"), value);
+            }
+            out
+        };
         crate::notify::Outgoing {
             patient_id: patient_id.map(str::to_owned),
             kind,
@@ -241,6 +267,21 @@ impl SystemContext {
     /// The signed journal: verification, proofs, access histories, FHIR export.
     pub fn audit(&self) -> Audit {
         Audit::new(self.cab.clone())
+    }
+
+    /// The clinic directory and schedules: regions, clinics, practitioners, slots.
+    pub fn directory(&self) -> crate::directory::DirectoryAdmin {
+        crate::directory::DirectoryAdmin::new(self.cab.clone())
+    }
+
+    /// Schedules: the same operator handle as [`SystemContext::directory`], named as in the API.
+    pub fn schedule(&self) -> crate::directory::DirectoryAdmin {
+        self.directory()
+    }
+
+    /// Staff accounts (always with TOTP).
+    pub fn staff(&self) -> crate::staff::SystemStaff {
+        crate::staff::SystemStaff::new(self.cab.clone())
     }
 
     /// Account migration from existing systems.

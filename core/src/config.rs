@@ -74,6 +74,29 @@ pub struct Config {
     pub max_connections: u32,
     /// Session and token lifetimes.
     pub sessions: SessionPolicy,
+    /// Booking rules: change deadline, reminder lead time, identity requirement (R8).
+    pub appointments: AppointmentPolicy,
+}
+
+/// Booking rules of a deployment (R8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppointmentPolicy {
+    /// Visits can be changed or cancelled until this long before they start (default 2 h).
+    pub change_deadline: time::Duration,
+    /// The reminder goes out this long before the visit (default 24 h).
+    pub reminder_before: time::Duration,
+    /// Whether booking needs a confirmed identity (R2; default yes).
+    pub require_identity: bool,
+}
+
+impl Default for AppointmentPolicy {
+    fn default() -> Self {
+        AppointmentPolicy {
+            change_deadline: time::Duration::hours(2),
+            reminder_before: time::Duration::hours(24),
+            require_identity: true,
+        }
+    }
 }
 
 /// Lifetimes of tokens and sessions (R5, ASVS 7.3).
@@ -108,6 +131,7 @@ impl Default for Config {
             password_hashing: Argon2Params::default(),
             max_connections: 8,
             sessions: SessionPolicy::default(),
+            appointments: AppointmentPolicy::default(),
         }
     }
 }

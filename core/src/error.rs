@@ -83,6 +83,12 @@ pub enum Error {
         /// Kind of record, e.g. `"patient"`; never an identifier value.
         entity: &'static str,
     },
+    /// The caller's role or scope does not allow this.
+    #[error("permission denied: {code}")]
+    PermissionDenied {
+        /// Stable code such as `"role.staff_only"`.
+        code: &'static str,
+    },
     /// The operation clashes with the current state.
     #[error("conflict: {code}")]
     Conflict {
@@ -104,6 +110,7 @@ impl ErrorCode for Error {
             Error::Identity(e) => e.code(),
             Error::NotFound { .. } => "not_found",
             Error::Conflict { code } => code,
+            Error::PermissionDenied { code } => code,
         }
     }
 
@@ -119,6 +126,7 @@ impl ErrorCode for Error {
             Error::Identity(e) => e.kind(),
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::PermissionDenied { .. } => ErrorKind::PermissionDenied,
         }
     }
 

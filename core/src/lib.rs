@@ -20,34 +20,42 @@
 //! ```
 
 pub mod accounts;
+pub mod appointments;
+pub mod attachment;
 pub mod audit;
 pub mod auth;
 mod cabinet;
 pub mod config;
 pub mod crypto;
+pub mod directory;
 pub mod error;
 pub mod i18n;
 pub mod ids;
 pub mod integrations;
 pub mod notify;
 pub mod patients;
+pub mod staff;
 mod store;
 mod timeutil;
 
 pub use accounts::{Accounts, LegacyAccount, PendingRegistration, Registration};
+pub use appointments::{Appointment, Appointments, ClinicAppointments};
+pub use attachment::{Attachment, AttachmentEvent, AttachmentInfo, PendingConfirmation};
 pub use audit::Audit;
 pub use audit::{AccessEntry, AuditContext, AuditReport, SignedTreeHead};
 pub use auth::factors::TotpSetup;
 pub use auth::identity::{IdentityCheck, IdentityConfirmation, IdentityError};
 pub use auth::incidents::Incident;
 pub use auth::profile::{ChangeRequest, Profile};
-pub use auth::sessions::{Auth, Device, Identity, LoginStep, Me, Security, SessionInfo, Tokens};
+pub use auth::sessions::{Auth, Device, Identity, LoginStep, Me, Principal, Security, SessionInfo, Tokens};
 pub use cabinet::JobsReport;
 pub use cabinet::{Cabinet, Keys, SystemAccounts, SystemContext};
-pub use config::{Argon2Params, Clock, Config, ConfigError, SessionPolicy, SystemClock};
+pub use config::{AppointmentPolicy, Argon2Params, Clock, Config, ConfigError, SessionPolicy, SystemClock};
 pub use crypto::{CryptoError, KeyProvider, KeyRotationReport};
+pub use directory::{Clinic, Directory, DirectoryAdmin, Practitioner, Region, Slot};
 pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use i18n::Locale;
 pub use ids::{Reason, ValidationError};
 pub use patients::{NewPatient, Patient, Patients, ProfileChange, ProfileField};
+pub use staff::{NewStaff, PatientRef, StaffAccount, StaffContext, StaffMember, StaffPatients, SystemStaff};
 pub use store::{Backend, StorageError};

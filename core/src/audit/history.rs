@@ -1,5 +1,6 @@
 //! The patient's access history (R5), read from the journal.
 
+use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::journal::entry_from_row;
@@ -18,6 +19,10 @@ pub struct AccessEntry {
     pub who: String,
     /// `patient`, `staff`, `proxy`, `system` or `anonymous`.
     pub actor_kind: String,
+    /// For staff: their role (`doctor`, `registrar`, …).
+    pub actor_role: Option<String>,
+    /// For staff: their full name.
+    pub actor_name: Option<String>,
     /// The actor's account id.
     pub actor_id: Option<String>,
     /// Action (`read`, `create`, `login`, …).
@@ -34,7 +39,16 @@ pub struct AccessEntry {
     pub device_id: Option<String>,
 }
 
-fn who(locale: Locale, kind: &str, actor_id: Option<&str>, viewer: Option<&str>) -> String {
+fn who(
+    locale: Locale,
+    kind: &str,
+    actor_id: Option<&str>,
+    viewer: Option<&str>,
+    staff: Option<(&str, &str)>,
+) -> String {
+    if let (Some((role, name)), "staff") = (staff, kind) {
+        return format!("{} {name}", crate::i18n::text(locale, &format!("role.{role}")));
+    }
     let key = match kind {
         "patient" if actor_id.is_some() && actor_id == viewer => "who.you",
         "patient" => "who.patient",
@@ -57,7 +71,9 @@ pub(crate) async fn access_history(
 ) -> Result<Vec<AccessEntry>> {
     let rows = sqlx::query(
         "SELECT seq, at, actor_kind, actor_id, on_behalf_of, patient_id, action, resource_type, resource_id, outcome, \
-         ip, device_id, leaf_hash FROM audit_entries WHERE patient_id = $1 AND at >= $2 ORDER BY seq DESC LIMIT $3",
+         ip, device_id, leaf_hash, sm.role, sm.full_name FROM audit_entries \
+         LEFT JOIN staff_members sm ON sm.account_id = audit_entries.actor_id AND audit_entries.actor_kind = 'staff' \
+         WHERE patient_id = $1 AND at >= $2 ORDER BY seq DESC LIMIT $3",
     )
     .bind(patient_id)
     .bind(since_us)
@@ -68,10 +84,15 @@ pub(crate) async fn access_history(
     rows.iter()
         .map(|row| {
             let (e, _) = entry_from_row(row)?;
+            let role: Option<String> = row.try_get(13).map_err(StorageError::from_sqlx)?;
+            let name: Option<String> = row.try_get(14).map_err(StorageError::from_sqlx)?;
+            let staff = role.as_deref().zip(name.as_deref());
             Ok(AccessEntry {
                 seq: e.seq,
                 at: e.at(),
-                who: who(locale, &e.actor_kind, e.actor_id.as_deref(), viewer),
+                who: who(locale, &e.actor_kind, e.actor_id.as_deref(), viewer, staff),
+                actor_role: role.clone(),
+                actor_name: name.clone(),
                 actor_kind: e.actor_kind,
                 actor_id: e.actor_id,
                 action: e.action,

@@ -124,7 +124,7 @@ pub(crate) async fn confirm(me: &Me, input: IdentityConfirmation) -> Result<Iden
     }
     let outcome = if answer.matched { Outcome::Success } else { Outcome::Failure };
     let what = Access {
-        patient_id: Some(me.patient_id()),
+        patient_id: Some(me.patient_id()?),
         action: Action::Update,
         resource_type: "identity",
         resource_id: Some(me.account_id()),

@@ -48,7 +48,7 @@ impl Profile {
 
     /// The person's own details (journaled as read by them).
     pub async fn get(&self) -> Result<Patient> {
-        self.patients().get(self.me.patient_id()).await
+        self.patients().get(self.me.patient_id()?).await
     }
 
     /// Asks to change `field` (`surname`, `given_name`, `patronymic`, `phone`, `email`) to
@@ -84,9 +84,9 @@ impl Profile {
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "profile_change", &id, &code, now + crate::accounts::CODE_TTL_US)
             .await?;
-        let person = self.patients().read_in(&mut tx, self.me.patient_id(), now).await?;
+        let person = self.patients().read_in(&mut tx, self.me.patient_id()?, now).await?;
         let msg = cab.message(
-            Some(self.me.patient_id()),
+            Some(self.me.patient_id()?),
             "profile_change",
             Channel::Sms,
             person.phone.as_deref().unwrap_or(""),
@@ -134,7 +134,7 @@ impl Profile {
         if claimed.rows_affected() != 1 {
             return Err(AuthError::CodeExpired.into());
         }
-        let old = self.patients().update_field(&mut tx, self.me.patient_id(), field, &value, "sms", now).await?;
+        let old = self.patients().update_field(&mut tx, self.me.patient_id()?, field, &value, "sms", now).await?;
         let bidx = cab.blind_indexer();
         let login_update = match field {
             ProfileField::Phone => Some((
@@ -163,7 +163,7 @@ impl Profile {
             };
             // The old contact hears about it: a hijacker cannot change it silently.
             if let Some(old) = old {
-                let msg = cab.message(Some(self.me.patient_id()), "contact_changed", channel, &old, None);
+                let msg = cab.message(Some(self.me.patient_id()?), "contact_changed", channel, &old, None);
                 outbox = Some(notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?);
             }
         }
@@ -176,6 +176,6 @@ impl Profile {
 
     /// Applied changes, newest first.
     pub async fn history(&self) -> Result<Vec<ProfileChange>> {
-        self.patients().change_history(self.me.patient_id()).await
+        self.patients().change_history(self.me.patient_id()?).await
     }
 }

@@ -275,7 +275,7 @@ impl Auth {
         let now = to_micros(self.cab.now());
         let row = sqlx::query(
             "SELECT s.account_id, s.factor, s.expires_at, s.used_at, s.cancelled_at, s.device_id, s.device_name, s.ip, s.user_agent, \
-             a.blocked_at, a.patient_id, s.after_failures FROM login_steps s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
+             a.blocked_at, a.patient_id, s.after_failures, a.kind FROM login_steps s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
         )
         .bind(step_id)
         .fetch_optional(self.cab.store().pool())
@@ -290,6 +290,8 @@ impl Auth {
         let blocked: Option<i64> = row.try_get(9).map_err(sq)?;
         let patient_id: Option<String> = row.try_get(10).map_err(sq)?;
         let after_failures: i32 = row.try_get(11).map_err(sq)?;
+        let actor_kind =
+            if row.try_get::<String, _>(12).map_err(sq)? == "staff" { ActorKind::Staff } else { ActorKind::Patient };
         if blocked.is_some() {
             return Err(AuthError::Locked.into());
         }
@@ -340,7 +342,7 @@ impl Auth {
         }
         let suspicious = super::incidents::assess(&mut tx, &account_id, &device, after_failures > 0, now).await?;
         let tokens = self.open_session(&mut tx, &account_id, &device, now).await?;
-        let ctx = device_ctx(ActorKind::Patient, Some(&account_id), &device);
+        let ctx = device_ctx(actor_kind, Some(&account_id), &device);
         let what = Access {
             patient_id: patient_id.as_deref(),
             action: Action::Login,
@@ -547,12 +549,25 @@ pub(crate) async fn revoke_sessions(cab: &Cabinet, account_id: &str, session_id:
     Ok(())
 }
 
-/// A signed-in patient: everything they do is authorized and journaled as them.
+/// Who is signed in: a patient, or a member of a clinic's staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A patient acting on their own cabinet.
+    Patient {
+        /// The patient's id.
+        patient_id: String,
+    },
+    /// Clinic staff.
+    Staff(crate::staff::StaffMember),
+}
+
+/// A signed-in person, patient or staff: everything they do is authorized and journaled
+/// as them. Patient features refuse staff sessions and staff features refuse patients.
 #[derive(Debug, Clone)]
 pub struct Me {
     cab: Cabinet,
     account_id: String,
-    patient_id: String,
+    principal: Principal,
     session_id: String,
     ctx: AuditContext,
 }
@@ -568,7 +583,7 @@ impl Me {
                 _ => SessionError::Invalid,
             })?;
         let row = sqlx::query(
-            "SELECT s.account_id, s.revoked_at, s.blocked_at, s.expires_at, s.last_used_at, a.patient_id \
+            "SELECT s.account_id, s.revoked_at, s.blocked_at, s.expires_at, s.last_used_at, a.patient_id, a.kind \
              FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
         )
         .bind(&claims.sid)
@@ -582,6 +597,7 @@ impl Me {
         let expires: i64 = row.try_get(3).map_err(sq)?;
         let last_used: i64 = row.try_get(4).map_err(sq)?;
         let patient_id: Option<String> = row.try_get(5).map_err(sq)?;
+        let kind: String = row.try_get(6).map_err(sq)?;
         if account_id != claims.sub {
             return Err(SessionError::Invalid.into());
         }
@@ -600,13 +616,53 @@ impl Me {
             .execute(cab.store().pool())
             .await
             .map_err(sq)?;
+        let (principal, actor_kind) = if kind == "staff" {
+            let member = crate::staff::member(cab, &account_id).await?.ok_or(SessionError::Invalid)?;
+            (Principal::Staff(member), ActorKind::Staff)
+        } else {
+            (Principal::Patient { patient_id: patient_id.ok_or(SessionError::Invalid)? }, ActorKind::Patient)
+        };
         Ok(Me {
             cab: cab.clone(),
-            patient_id: patient_id.ok_or(SessionError::Invalid)?,
-            ctx: device_ctx(ActorKind::Patient, Some(&account_id), device),
+            principal,
+            ctx: device_ctx(actor_kind, Some(&account_id), device),
             account_id,
             session_id: claims.sid,
         })
+    }
+
+    /// Who is signed in.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// The staff member signed in; `role.staff_only` (PermissionDenied) for patients.
+    pub(crate) fn staff_member(&self) -> Result<&crate::staff::StaffMember> {
+        match &self.principal {
+            Principal::Staff(m) => Ok(m),
+            Principal::Patient { .. } => Err(Error::PermissionDenied { code: "role.staff_only" }),
+        }
+    }
+
+    /// Clinic work of a signed-in staff member: their patients, schedules, records.
+    pub fn staff(&self) -> Result<crate::staff::StaffContext> {
+        self.staff_member()?;
+        Ok(crate::staff::StaffContext::new(self.clone()))
+    }
+
+    /// The clinic directory: regions, clinics, practitioners (R8, R11).
+    pub fn directory(&self) -> crate::directory::Directory {
+        crate::directory::Directory::new(self.cab.clone())
+    }
+
+    /// Appointments with doctors (R8).
+    pub fn appointments(&self) -> crate::appointments::Appointments {
+        crate::appointments::Appointments::new(self.clone())
+    }
+
+    /// Attachment to a clinic (R11).
+    pub fn attachment(&self) -> crate::attachment::Attachment {
+        crate::attachment::Attachment::new(self.clone())
     }
 
     /// Identity confirmation against state registries (R2).
@@ -627,9 +683,12 @@ impl Me {
         &self.account_id
     }
 
-    /// The patient id of the account.
-    pub fn patient_id(&self) -> &str {
-        &self.patient_id
+    /// The patient id of the account; `role.patient_only` (PermissionDenied) for staff.
+    pub fn patient_id(&self) -> Result<&str> {
+        match &self.principal {
+            Principal::Patient { patient_id } => Ok(patient_id),
+            Principal::Staff(_) => Err(Error::PermissionDenied { code: "role.patient_only" }),
+        }
     }
 
     /// Sessions, access history, second factors.
@@ -723,7 +782,7 @@ impl Security {
         let unix = u64::try_from(now / 1_000_000).unwrap_or(0);
         let codes = super::factors::confirm_totp(&self.me.cab, &mut tx, &self.me.account_id, code, unix, now).await?;
         let what = Access {
-            patient_id: Some(&self.me.patient_id),
+            patient_id: Some(self.me.patient_id()?),
             action: Action::Update,
             resource_type: "second_factor",
             resource_id: Some(&self.me.account_id),
@@ -765,14 +824,14 @@ impl Security {
             .await
             .map_err(sq)?;
         let what = Access {
-            patient_id: Some(&self.me.patient_id),
+            patient_id: Some(self.me.patient_id()?),
             action: Action::Update,
             resource_type: "password",
             resource_id: Some(&self.me.account_id),
         };
         cab.journal().record(&mut tx, &self.me.ctx, what, Outcome::Success, now).await?;
         let msg = cab.message(
-            Some(&self.me.patient_id),
+            Some(self.me.patient_id()?),
             "password_changed",
             Channel::Sms,
             person.phone.as_deref().unwrap_or(""),
@@ -795,7 +854,7 @@ impl Security {
             &self.me.cab,
             &self.me.ctx,
             &self.me.account_id,
-            &self.me.patient_id,
+            self.me.patient_id()?,
             incident_id,
             code,
         )
@@ -818,7 +877,7 @@ impl Security {
         crate::audit::access_history_as(
             &self.me.cab,
             &self.me.ctx,
-            &self.me.patient_id,
+            self.me.patient_id()?,
             since,
             Some(&self.me.account_id),
         )

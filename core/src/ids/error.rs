@@ -43,6 +43,8 @@ pub enum Reason {
     Sequence,
     /// A password that is easy to guess (zxcvbn score below 3).
     TooWeak,
+    /// Differs from the data on file for the person.
+    Mismatch,
 }
 
 impl Reason {
@@ -67,6 +69,7 @@ impl Reason {
             Reason::PersonalData => "personal_data",
             Reason::Sequence => "sequence",
             Reason::TooWeak => "too_weak",
+            Reason::Mismatch => "mismatch",
         }
     }
 }

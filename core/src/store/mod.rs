@@ -125,6 +125,13 @@ impl Store {
     }
 }
 
+/// SQL composed with `format!` from constant fragments and `$n` placeholders only — never
+/// from input, which is always bound. Marks the result safe for sqlx.
+macro_rules! composed_sql {
+    ($($t:tt)*) => { sqlx::AssertSqlSafe(format!($($t)*)) };
+}
+pub(crate) use composed_sql;
+
 #[cfg(test)]
 mod tests {
     /// The two migration sets differ only in type names (`BLOB` → `BYTEA`) and the blob

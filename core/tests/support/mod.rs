@@ -278,3 +278,60 @@ impl Harness {
         self.cab.auth().verify_second_factor(&step.id, &code).await.unwrap()
     }
 }
+
+/// A valid SNILS for the number `n` (9 digits above the no-checksum range), with its check digits.
+pub fn snils_for(n: u32) -> String {
+    let body = format!("{:09}", 2_000_000 + n);
+    let sum: u32 = body.chars().enumerate().map(|(i, c)| c.to_digit(10).unwrap() * (9 - i as u32)).sum();
+    let check = match sum % 101 {
+        100 => 0,
+        s => s,
+    };
+    format!("{body}{check:02}")
+}
+
+/// The `n`-th extra patient's registration (distinct phone, e-mail and SNILS).
+pub fn registration_n(n: u32) -> kabinet::Registration {
+    kabinet::Registration {
+        phone: format!("+7 917 {:07}", n),
+        email: format!("patient{n}@example.ru"),
+        surname: "Кузнецов".into(),
+        given_name: "Пётр".into(),
+        patronymic: None,
+        birth_date: time::macros::date!(1980 - 01 - 01),
+        sex: "male".into(),
+        snils: snils_for(n),
+        ..registration()
+    }
+}
+
+impl Harness {
+    /// Registers, confirms and signs in a patient; returns the tokens.
+    pub async fn patient(&self, reg: kabinet::Registration) -> kabinet::Tokens {
+        let phone = kabinet::ids::phone(&reg.phone).unwrap();
+        let pending = self.cab.accounts().register(reg).await.unwrap();
+        self.cab.accounts().confirm_phone(&pending.id, &self.inbox.last_code("phone_confirmation")).await.unwrap();
+        let step = self.cab.auth().login(&phone, PASSWORD, &device()).await.unwrap();
+        self.cab.auth().verify_second_factor(&step.id, &self.inbox.last_code("login_code")).await.unwrap()
+    }
+
+    /// Anna, registered, signed in and with her identity confirmed (R2).
+    pub async fn anna_confirmed(&self) -> kabinet::Me {
+        self.registered().await;
+        let tokens = self.signed_in().await;
+        let me = self.cab.session(&tokens.access_token, &device()).await.unwrap();
+        let check = me
+            .identity()
+            .confirm(kabinet::IdentityConfirmation {
+                method: "sms".into(),
+                full_name: "Иванова Анна Сергеевна".into(),
+                birth_date: time::macros::date!(1990 - 03 - 14),
+                oms_policy: "8451999122899990".into(),
+                phone: "+79161234567".into(),
+            })
+            .await
+            .unwrap();
+        assert!(check.confirmed);
+        me
+    }
+}

@@ -1,0 +1,383 @@
+//! Attachment to a clinic (R11): attach (or change clinic) with passport, SNILS and OMS
+//! policy, detach, each confirmed by a one-time SMS code; the current attachment and the
+//! history of changes with date and time.
+//!
+//! The structured confirmation (clinic, passport, SNILS, OMS policy, time) is stored sealed
+//! with the patient's data key on the attachment row; the confirmation PDF is rendered from
+//! it by the documents issue. At most one current attachment per patient is a unique index.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::audit::{Access, Action, Outcome};
+use crate::auth::sessions::Me;
+use crate::auth::{AuthError, codes};
+use crate::cabinet::Cabinet;
+use crate::crypto::Aad;
+use crate::error::{Error, Result};
+use crate::ids::{self, Reason, ValidationError};
+use crate::integrations::Channel;
+use crate::notify;
+use crate::patients::Patients;
+use crate::store::{Conn, StorageError};
+use crate::timeutil::{from_micros, to_micros};
+
+fn sq(e: sqlx::Error) -> Error {
+    StorageError::from_sqlx(e).into()
+}
+
+/// An attach or detach waiting for its one-time code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingConfirmation {
+    /// Pass to `confirm` with the code.
+    pub id: String,
+    /// `attach` or `detach`.
+    pub action: String,
+}
+
+/// An attachment to a clinic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    /// Id.
+    pub id: String,
+    /// Clinic id.
+    pub clinic_id: String,
+    /// Clinic code.
+    pub clinic_code: String,
+    /// Clinic name.
+    pub clinic_name: String,
+    /// Clinic address.
+    pub clinic_address: String,
+    /// When it was confirmed.
+    pub attached_at: OffsetDateTime,
+    /// When it ended, if it did.
+    pub detached_at: Option<OffsetDateTime>,
+    /// `attachment_completed` while current, `detached` after.
+    pub status: String,
+    /// The confirmation PDF, once documents are generated (the documents issue).
+    pub document_id: Option<String>,
+}
+
+/// One change in the attachment history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentEvent {
+    /// `attached` or `detached`.
+    pub action: String,
+    /// Clinic id.
+    pub clinic_id: String,
+    /// Clinic code.
+    pub clinic_code: String,
+    /// Clinic name.
+    pub clinic_name: String,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+/// The documents given with an attachment, sealed with the patient's key.
+#[derive(Serialize, Deserialize)]
+struct Confirmation {
+    clinic_id: String,
+    passport: String,
+    snils: String,
+    oms_policy: String,
+}
+
+const ATTACHMENT_SELECT: &str = "SELECT t.id, c.id, c.code, c.name, c.address, t.attached_at, t.detached_at \
+    FROM attachments t JOIN clinics c ON c.id = t.clinic_id";
+
+fn info_from(r: &sqlx::any::AnyRow) -> Result<AttachmentInfo> {
+    let detached: Option<i64> = r.try_get(6).map_err(sq)?;
+    Ok(AttachmentInfo {
+        id: r.try_get(0).map_err(sq)?,
+        clinic_id: r.try_get(1).map_err(sq)?,
+        clinic_code: r.try_get(2).map_err(sq)?,
+        clinic_name: r.try_get(3).map_err(sq)?,
+        clinic_address: r.try_get(4).map_err(sq)?,
+        attached_at: from_micros(r.try_get(5).map_err(sq)?)?,
+        detached_at: detached.map(from_micros).transpose()?,
+        status: if detached.is_some() { "detached".into() } else { "attachment_completed".into() },
+        document_id: None,
+    })
+}
+
+/// The signed-in patient's clinic attachment.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    me: Me,
+}
+
+impl Attachment {
+    pub(crate) fn new(me: Me) -> Self {
+        Attachment { me }
+    }
+
+    fn cab(&self) -> &Cabinet {
+        self.me.cabinet()
+    }
+
+    fn patients(&self) -> Patients {
+        Patients::new(self.cab().clone(), self.me.audit_context().clone())
+    }
+
+    async fn journal(
+        &self,
+        tx: &mut Conn,
+        action: Action,
+        resource_type: &'static str,
+        id: Option<&str>,
+        now: i64,
+    ) -> Result<crate::audit::Receipt> {
+        let patient_id = self.me.patient_id()?;
+        let what = Access { patient_id: Some(patient_id), action, resource_type, resource_id: id };
+        self.cab().journal().record(tx, self.me.audit_context(), what, Outcome::Success, now).await
+    }
+
+    async fn current_in(&self, tx: &mut Conn, patient_id: &str) -> Result<Option<AttachmentInfo>> {
+        let row = sqlx::query(crate::store::composed_sql!(
+            "{ATTACHMENT_SELECT} WHERE t.patient_id = $1 AND t.detached_at IS NULL"
+        ))
+        .bind(patient_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(sq)?;
+        row.as_ref().map(info_from).transpose()
+    }
+
+    /// The current attachment, if any.
+    pub async fn current(&self) -> Result<Option<AttachmentInfo>> {
+        let patient_id = self.me.patient_id()?.to_owned();
+        let now = to_micros(self.cab().now());
+        let mut tx = self.cab().store().begin().await?;
+        let current = self.current_in(&mut tx, &patient_id).await?;
+        self.journal(&mut tx, Action::Read, "attachment", current.as_ref().map(|c| c.id.as_str()), now).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(current)
+    }
+
+    /// Every attachment and detachment with its date and time, newest first.
+    pub async fn history(&self) -> Result<Vec<AttachmentEvent>> {
+        let patient_id = self.me.patient_id()?.to_owned();
+        let now = to_micros(self.cab().now());
+        let mut tx = self.cab().store().begin().await?;
+        let rows = sqlx::query(crate::store::composed_sql!("{ATTACHMENT_SELECT} WHERE t.patient_id = $1"))
+            .bind(&patient_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(sq)?;
+        let mut events = Vec::new();
+        for r in &rows {
+            let a = info_from(r)?;
+            let event = |action: &str, at| AttachmentEvent {
+                action: action.into(),
+                clinic_id: a.clinic_id.clone(),
+                clinic_code: a.clinic_code.clone(),
+                clinic_name: a.clinic_name.clone(),
+                at,
+            };
+            events.push(event("attached", a.attached_at));
+            if let Some(at) = a.detached_at {
+                events.push(event("detached", at));
+            }
+        }
+        // Newest first; a change of clinic ends the old attachment and starts the new one at
+        // the same instant: the new attachment is the newer event.
+        events.sort_by(|x, y| y.at.cmp(&x.at).then_with(|| (y.action == "attached").cmp(&(x.action == "attached"))));
+        self.journal(&mut tx, Action::Read, "attachment", None, now).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(events)
+    }
+
+    /// Asks to attach to a clinic (by code or name) with passport, SNILS and OMS policy.
+    /// The identifiers are validated and must match those on file; an SMS code is sent.
+    /// Attaching while attached elsewhere changes the clinic on confirmation.
+    pub async fn attach(
+        &self,
+        clinic_code_or_name: &str,
+        passport: &str,
+        snils: &str,
+        oms_policy: &str,
+    ) -> Result<PendingConfirmation> {
+        let patient_id = self.me.patient_id()?.to_owned();
+        let details = Confirmation {
+            clinic_id: String::new(),
+            passport: ids::passport(passport)?,
+            snils: ids::snils(snils)?,
+            oms_policy: ids::enp(oms_policy)?,
+        };
+        let clinic = self.me.directory().find_clinic(clinic_code_or_name).await?;
+        let person = self.patients().get(&patient_id).await?;
+        if person.snils.as_ref().is_some_and(|s| *s != details.snils) {
+            return Err(ValidationError::new("snils", Reason::Mismatch).into());
+        }
+        if person.oms_policy.as_ref().is_some_and(|p| *p != details.oms_policy) {
+            return Err(ValidationError::new("oms_policy", Reason::Mismatch).into());
+        }
+        let details = Confirmation { clinic_id: clinic.id.clone(), ..details };
+        self.request("attach", Some(&clinic.id), Some(&details)).await
+    }
+
+    /// Asks to end the current attachment; an SMS code is sent.
+    pub async fn detach(&self) -> Result<PendingConfirmation> {
+        self.request("detach", None, None).await
+    }
+
+    async fn request(
+        &self,
+        action: &'static str,
+        clinic_id: Option<&str>,
+        details: Option<&Confirmation>,
+    ) -> Result<PendingConfirmation> {
+        let cab = self.cab();
+        let patient_id = self.me.patient_id()?.to_owned();
+        let now = to_micros(cab.now());
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut tx = cab.store().begin().await?;
+        let current = self.current_in(&mut tx, &patient_id).await?;
+        match (action, &current) {
+            ("detach", None) => return Err(Error::Conflict { code: "attachment.none" }),
+            ("attach", Some(c)) if Some(c.clinic_id.as_str()) == clinic_id => {
+                return Err(Error::Conflict { code: "attachment.already" });
+            }
+            _ => {}
+        }
+        let receipt = self.journal(&mut tx, Action::Create, "attachment_request", Some(&id), now).await?;
+        let sealed = match details {
+            Some(d) => {
+                let key = cab.keyring().patient_key(&mut tx, &receipt).await?;
+                let json = serde_json::to_vec(d).map_err(|_| crate::CryptoError::Internal("attachment details"))?;
+                let aad =
+                    Aad { table: "attachment_requests", record_id: &id, field: "details", patient_id: &patient_id };
+                Some(crate::crypto::seal(&key, &aad, &json)?)
+            }
+            None => None,
+        };
+        sqlx::query(
+            "INSERT INTO attachment_requests (id, patient_id, action, clinic_id, details, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(&patient_id)
+        .bind(action)
+        .bind(clinic_id)
+        .bind(sealed)
+        .bind(now)
+        .bind(now + crate::accounts::CODE_TTL_US)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        let code = codes::generate(6);
+        crate::accounts::store_code(cab, &mut tx, "attachment", &id, &code, now + crate::accounts::CODE_TTL_US).await?;
+        let person = self.patients().read_in(&mut tx, &patient_id, now).await?;
+        let msg = cab.message(
+            Some(&patient_id),
+            "attachment_code",
+            Channel::Sms,
+            person.phone.as_deref().unwrap_or(""),
+            Some(&code),
+        );
+        let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
+        tx.commit().await.map_err(sq)?;
+        notify::deliver(cab, &out).await?;
+        Ok(PendingConfirmation { id, action: action.into() })
+    }
+
+    /// Confirms an attach or detach with its code. Returns the new attachment (status
+    /// `attachment_completed`) or the one that ended (status `detached`).
+    pub async fn confirm(&self, pending_id: &str, code: &str) -> Result<AttachmentInfo> {
+        let cab = self.cab();
+        let patient_id = self.me.patient_id()?.to_owned();
+        let now = to_micros(cab.now());
+        let row = sqlx::query(
+            "SELECT action, clinic_id, details, expires_at, completed_at FROM attachment_requests WHERE id = $1 AND patient_id = $2",
+        )
+        .bind(pending_id)
+        .bind(&patient_id)
+        .fetch_optional(cab.store().pool())
+        .await
+        .map_err(sq)?
+        .ok_or(Error::NotFound { entity: "attachment_request" })?;
+        let action: String = row.try_get(0).map_err(sq)?;
+        let clinic_id: Option<String> = row.try_get(1).map_err(sq)?;
+        let sealed: Option<Vec<u8>> = row.try_get(2).map_err(sq)?;
+        let expires: i64 = row.try_get(3).map_err(sq)?;
+        let completed: Option<i64> = row.try_get(4).map_err(sq)?;
+        if completed.is_some() || expires <= now {
+            return Err(AuthError::CodeExpired.into());
+        }
+        crate::accounts::check_code(cab, "attachment", pending_id, code, now).await?;
+        let mut tx = cab.store().begin().await?;
+        let claimed = sqlx::query(
+            "UPDATE attachment_requests SET completed_at = $1, details = NULL WHERE id = $2 AND completed_at IS NULL",
+        )
+        .bind(now)
+        .bind(pending_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        if claimed.rows_affected() != 1 {
+            return Err(AuthError::CodeExpired.into());
+        }
+        let ended =
+            sqlx::query("UPDATE attachments SET detached_at = $1 WHERE patient_id = $2 AND detached_at IS NULL")
+                .bind(now)
+                .bind(&patient_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(sq)?;
+        let (result_id, kind) = if action == "attach" {
+            let clinic_id = clinic_id.ok_or(StorageError::Corrupt("attachment request"))?;
+            let sealed = sealed.ok_or(StorageError::Corrupt("attachment request"))?;
+            let id = uuid::Uuid::new_v4().to_string();
+            let receipt = self.journal(&mut tx, Action::Create, "attachment", Some(&id), now).await?;
+            let key = cab.keyring().patient_key(&mut tx, &receipt).await?;
+            let old_aad =
+                Aad { table: "attachment_requests", record_id: pending_id, field: "details", patient_id: &patient_id };
+            let plain = crate::crypto::open(&key, &old_aad, &sealed)?;
+            let new_aad = Aad { table: "attachments", record_id: &id, field: "details", patient_id: &patient_id };
+            sqlx::query(
+                "INSERT INTO attachments (id, patient_id, clinic_id, attached_at, details) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&id)
+            .bind(&patient_id)
+            .bind(&clinic_id)
+            .bind(now)
+            .bind(crate::crypto::seal(&key, &new_aad, &plain)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                let e = StorageError::from_sqlx(e);
+                if e.unique_violation() { Error::Conflict { code: "attachment.changed" } } else { e.into() }
+            })?;
+            (id, "attachment_completed")
+        } else {
+            if ended.rows_affected() != 1 {
+                return Err(Error::Conflict { code: "attachment.none" });
+            }
+            let id: String = sqlx::query_scalar(
+                "SELECT id FROM attachments WHERE patient_id = $1 AND detached_at = $2 ORDER BY attached_at DESC LIMIT 1",
+            )
+            .bind(&patient_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(sq)?;
+            self.journal(&mut tx, Action::Delete, "attachment", Some(&id), now).await?;
+            (id, "detachment_completed")
+        };
+        let row = sqlx::query(crate::store::composed_sql!("{ATTACHMENT_SELECT} WHERE t.id = $1"))
+            .bind(&result_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(sq)?;
+        let info = info_from(&row)?;
+        let person = self.patients().read_in(&mut tx, &patient_id, now).await?;
+        let args = [("clinic", info.clinic_name.clone())];
+        let msg =
+            cab.message_with(Some(&patient_id), kind, Channel::Sms, person.phone.as_deref().unwrap_or(""), None, &args);
+        let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
+        tx.commit().await.map_err(sq)?;
+        notify::deliver(cab, &out).await?;
+        Ok(info)
+    }
+}

@@ -1,0 +1,543 @@
+//! The clinic directory (R8, R11): regions, clinics with address and opening hours,
+//! practitioners with specialization and visit types, and the slots of their schedules.
+//! Directory data is public reference data, stored in clear; operator changes are journaled.
+
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::audit::{Access, Action, AuditContext, Outcome};
+use crate::cabinet::Cabinet;
+use crate::error::{Error, Result};
+use crate::ids::{Reason, ValidationError};
+use crate::store::{Conn, StorageError};
+use crate::timeutil::{from_micros, to_micros};
+
+/// Documents a visit needs when its visit type configures none (R8).
+pub const DEFAULT_REQUIRED_DOCUMENTS: &[&str] = &["oms_policy", "passport"];
+/// Slot lengths allowed, in minutes.
+pub const SLOT_MINUTES: std::ops::RangeInclusive<i64> = 5..=480;
+/// At most this many slots are opened by one call.
+pub const MAX_SLOTS_PER_CALL: usize = 2000;
+
+fn sq(e: sqlx::Error) -> Error {
+    StorageError::from_sqlx(e).into()
+}
+
+/// A trimmed, non-empty text of at most `max` characters.
+pub(crate) fn text_field(field: &'static str, value: &str, max: usize) -> Result<String> {
+    let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    if v.is_empty() {
+        return Err(ValidationError::new(field, Reason::Empty).into());
+    }
+    if v.chars().count() > max {
+        return Err(ValidationError::new(field, Reason::TooLong).into());
+    }
+    Ok(v)
+}
+
+/// The key names are matched on: lower case, `ё` as `е`, single spaces, no quotes — so
+/// "ГБУЗ «Поликлиника №1»" is found as "гбуз поликлиника №1" and "Семёновская" as "семеновская".
+pub fn fold(text: &str) -> String {
+    let lowered: String = text
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| if c == 'ё' { 'е' } else { c })
+        .filter(|c| !matches!(c, '«' | '»' | '"' | '\'' | '„' | '“' | '”'))
+        .collect();
+    lowered.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Region {
+    /// Code (e.g. "77").
+    pub code: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A clinic (medical organization).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clinic {
+    /// Id.
+    pub id: String,
+    /// Region code.
+    pub region_code: String,
+    /// Registry code of the clinic.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// Opening hours as published ("пн–пт 8:00–20:00").
+    pub opening_hours: String,
+}
+
+/// A practitioner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Practitioner {
+    /// Id.
+    pub id: String,
+    /// Clinic id.
+    pub clinic_id: String,
+    /// Clinic name.
+    pub clinic_name: String,
+    /// Full name.
+    pub full_name: String,
+    /// Specialization ("терапевт").
+    pub specialization: String,
+    /// Visit types they take ("first", "repeat", …).
+    pub visit_types: Vec<String>,
+}
+
+/// A slot of a practitioner's schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    /// Id.
+    pub id: String,
+    /// Practitioner id.
+    pub practitioner_id: String,
+    /// Start.
+    pub starts_at: OffsetDateTime,
+    /// End.
+    pub ends_at: OffsetDateTime,
+    /// Visit type.
+    pub visit_type: String,
+}
+
+fn clinic_from(r: &sqlx::any::AnyRow) -> Result<Clinic> {
+    Ok(Clinic {
+        id: r.try_get(0).map_err(sq)?,
+        region_code: r.try_get(1).map_err(sq)?,
+        code: r.try_get(2).map_err(sq)?,
+        name: r.try_get(3).map_err(sq)?,
+        address: r.try_get(4).map_err(sq)?,
+        opening_hours: r.try_get(5).map_err(sq)?,
+    })
+}
+
+const CLINIC_COLUMNS: &str = "id, region_code, code, name, address, opening_hours";
+
+pub(crate) fn slot_from(r: &sqlx::any::AnyRow) -> Result<Slot> {
+    Ok(Slot {
+        id: r.try_get(0).map_err(sq)?,
+        practitioner_id: r.try_get(1).map_err(sq)?,
+        starts_at: from_micros(r.try_get(2).map_err(sq)?)?,
+        ends_at: from_micros(r.try_get(3).map_err(sq)?)?,
+        visit_type: r.try_get(4).map_err(sq)?,
+    })
+}
+
+/// Reading the directory: for patients, staff and the operator.
+#[derive(Debug, Clone)]
+pub struct Directory {
+    cab: Cabinet,
+}
+
+impl Directory {
+    pub(crate) fn new(cab: Cabinet) -> Self {
+        Directory { cab }
+    }
+
+    /// Every region, by code.
+    pub async fn regions(&self) -> Result<Vec<Region>> {
+        let rows = sqlx::query("SELECT code, name FROM regions ORDER BY code")
+            .fetch_all(self.cab.store().pool())
+            .await
+            .map_err(sq)?;
+        rows.iter().map(|r| Ok(Region { code: r.try_get(0).map_err(sq)?, name: r.try_get(1).map_err(sq)? })).collect()
+    }
+
+    /// Clinics of a region, by name.
+    pub async fn clinics(&self, region_code: &str) -> Result<Vec<Clinic>> {
+        let rows = sqlx::query(crate::store::composed_sql!(
+            "SELECT {CLINIC_COLUMNS} FROM clinics WHERE region_code = $1 ORDER BY name_key"
+        ))
+        .bind(region_code.trim())
+        .fetch_all(self.cab.store().pool())
+        .await
+        .map_err(sq)?;
+        rows.iter().map(clinic_from).collect()
+    }
+
+    /// A clinic by id.
+    pub async fn clinic(&self, clinic_id: &str) -> Result<Clinic> {
+        let row = sqlx::query(crate::store::composed_sql!("SELECT {CLINIC_COLUMNS} FROM clinics WHERE id = $1"))
+            .bind(clinic_id)
+            .fetch_optional(self.cab.store().pool())
+            .await
+            .map_err(sq)?
+            .ok_or(Error::NotFound { entity: "clinic" })?;
+        clinic_from(&row)
+    }
+
+    /// A clinic by its code, or by its name matched without regard to case, `ё`/`е` and
+    /// quotes. A name that fits several clinics is a `clinic.ambiguous` conflict.
+    pub async fn find_clinic(&self, code_or_name: &str) -> Result<Clinic> {
+        let pool = self.cab.store().pool();
+        let by_code = sqlx::query(crate::store::composed_sql!("SELECT {CLINIC_COLUMNS} FROM clinics WHERE code = $1"))
+            .bind(code_or_name.trim())
+            .fetch_optional(pool)
+            .await
+            .map_err(sq)?;
+        if let Some(row) = by_code {
+            return clinic_from(&row);
+        }
+        let rows = sqlx::query(crate::store::composed_sql!(
+            "SELECT {CLINIC_COLUMNS} FROM clinics WHERE name_key = $1 ORDER BY code"
+        ))
+        .bind(fold(code_or_name))
+        .fetch_all(pool)
+        .await
+        .map_err(sq)?;
+        match rows.as_slice() {
+            [] => Err(Error::NotFound { entity: "clinic" }),
+            [one] => clinic_from(one),
+            _ => Err(Error::Conflict { code: "clinic.ambiguous" }),
+        }
+    }
+
+    /// Practitioners filtered by specialization (case- and ё-insensitive), clinic and visit
+    /// type; by name.
+    pub async fn practitioners(
+        &self,
+        specialization: Option<&str>,
+        clinic_id: Option<&str>,
+        visit_type: Option<&str>,
+    ) -> Result<Vec<Practitioner>> {
+        let mut sql = String::from(
+            "SELECT p.id, p.clinic_id, c.name, p.full_name, p.specialization FROM practitioners p \
+             JOIN clinics c ON c.id = p.clinic_id WHERE 1 = 1",
+        );
+        let mut binds = Vec::new();
+        if let Some(s) = specialization {
+            binds.push(fold(s));
+            sql.push_str(&format!(" AND p.specialization_key = ${}", binds.len()));
+        }
+        if let Some(c) = clinic_id {
+            binds.push(c.to_owned());
+            sql.push_str(&format!(" AND p.clinic_id = ${}", binds.len()));
+        }
+        if let Some(v) = visit_type {
+            binds.push(v.trim().to_owned());
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM practitioner_visit_types t WHERE t.practitioner_id = p.id AND t.visit_type = ${})",
+                binds.len()
+            ));
+        }
+        sql.push_str(" ORDER BY p.full_name, p.id");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in &binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(self.cab.store().pool()).await.map_err(sq)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: String = r.try_get(0).map_err(sq)?;
+            out.push(Practitioner {
+                visit_types: self.visit_types(&id).await?,
+                id,
+                clinic_id: r.try_get(1).map_err(sq)?,
+                clinic_name: r.try_get(2).map_err(sq)?,
+                full_name: r.try_get(3).map_err(sq)?,
+                specialization: r.try_get(4).map_err(sq)?,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn visit_types(&self, practitioner_id: &str) -> Result<Vec<String>> {
+        sqlx::query_scalar(
+            "SELECT visit_type FROM practitioner_visit_types WHERE practitioner_id = $1 ORDER BY visit_type",
+        )
+        .bind(practitioner_id)
+        .fetch_all(self.cab.store().pool())
+        .await
+        .map_err(sq)
+    }
+
+    /// Free slots of a practitioner starting in `[since, until)`, earliest first.
+    pub async fn free_slots(
+        &self,
+        practitioner_id: &str,
+        since: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<Slot>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.practitioner_id, s.starts_at, s.ends_at, s.visit_type FROM slots s \
+             WHERE s.practitioner_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 \
+             AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.slot_id = s.id AND a.status = 'booked') \
+             ORDER BY s.starts_at",
+        )
+        .bind(practitioner_id)
+        .bind(to_micros(since))
+        .bind(to_micros(until))
+        .fetch_all(self.cab.store().pool())
+        .await
+        .map_err(sq)?;
+        rows.iter().map(slot_from).collect()
+    }
+
+    /// Documents a visit of `visit_type` needs.
+    pub async fn required_documents(&self, visit_type: &str) -> Result<Vec<String>> {
+        required_documents(self.cab.store().pool(), visit_type).await
+    }
+}
+
+/// Documents a visit of `visit_type` needs, from any connection.
+pub(crate) async fn required_documents<'c, E>(conn: E, visit_type: &str) -> Result<Vec<String>>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    let configured: Option<String> = sqlx::query_scalar("SELECT required_documents FROM visit_types WHERE code = $1")
+        .bind(visit_type)
+        .fetch_optional(conn)
+        .await
+        .map_err(sq)?;
+    Ok(match configured {
+        Some(list) => list.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        None => DEFAULT_REQUIRED_DOCUMENTS.iter().map(|s| (*s).to_owned()).collect(),
+    })
+}
+
+/// Operator changes to the directory and schedules.
+#[derive(Debug, Clone)]
+pub struct DirectoryAdmin {
+    cab: Cabinet,
+}
+
+async fn journal(cab: &Cabinet, tx: &mut Conn, resource_type: &'static str, id: &str, now: i64) -> Result<()> {
+    let what = Access { patient_id: None, action: Action::Create, resource_type, resource_id: Some(id) };
+    cab.journal().record(tx, &AuditContext::system(), what, Outcome::Success, now).await?;
+    Ok(())
+}
+
+fn unique_to(code: &'static str) -> impl Fn(StorageError) -> Error {
+    move |e| if e.unique_violation() { Error::Conflict { code } } else { e.into() }
+}
+
+impl DirectoryAdmin {
+    pub(crate) fn new(cab: Cabinet) -> Self {
+        DirectoryAdmin { cab }
+    }
+
+    /// Adds a region.
+    pub async fn add_region(&self, code: &str, name: &str) -> Result<Region> {
+        let code = text_field("region_code", code, 32)?;
+        let name = text_field("name", name, 300)?;
+        let now = to_micros(self.cab.now());
+        let mut tx = self.cab.store().begin().await?;
+        sqlx::query("INSERT INTO regions (code, name) VALUES ($1, $2)")
+            .bind(&code)
+            .bind(&name)
+            .execute(&mut *tx)
+            .await
+            .map_err(StorageError::from_sqlx)
+            .map_err(unique_to("region.exists"))?;
+        journal(&self.cab, &mut tx, "region", &code, now).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(Region { code, name })
+    }
+
+    /// Adds a clinic to a region.
+    pub async fn add_clinic(
+        &self,
+        region_code: &str,
+        code: &str,
+        name: &str,
+        address: &str,
+        opening_hours: &str,
+    ) -> Result<Clinic> {
+        let clinic = Clinic {
+            id: uuid::Uuid::new_v4().to_string(),
+            region_code: text_field("region_code", region_code, 32)?,
+            code: text_field("code", code, 64)?,
+            name: text_field("name", name, 300)?,
+            address: text_field("address", address, 500)?,
+            opening_hours: text_field("opening_hours", opening_hours, 300)?,
+        };
+        let now = to_micros(self.cab.now());
+        let mut tx = self.cab.store().begin().await?;
+        let region: Option<String> = sqlx::query_scalar("SELECT code FROM regions WHERE code = $1")
+            .bind(&clinic.region_code)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(sq)?;
+        region.ok_or(Error::NotFound { entity: "region" })?;
+        sqlx::query(
+            "INSERT INTO clinics (id, region_code, code, name, name_key, address, opening_hours, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&clinic.id)
+        .bind(&clinic.region_code)
+        .bind(&clinic.code)
+        .bind(&clinic.name)
+        .bind(fold(&clinic.name))
+        .bind(&clinic.address)
+        .bind(&clinic.opening_hours)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx)
+        .map_err(unique_to("clinic.exists"))?;
+        journal(&self.cab, &mut tx, "clinic", &clinic.id, now).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(clinic)
+    }
+
+    /// Adds a practitioner to a clinic with the visit types they take.
+    pub async fn add_practitioner(
+        &self,
+        clinic_id: &str,
+        full_name: &str,
+        specialization: &str,
+        visit_types: &[String],
+    ) -> Result<Practitioner> {
+        let full_name = text_field("full_name", full_name, 300)?;
+        let specialization = text_field("specialization", specialization, 200)?;
+        let mut types = Vec::new();
+        for t in visit_types {
+            let t = text_field("visit_types", t, 64)?;
+            if !types.contains(&t) {
+                types.push(t);
+            }
+        }
+        if types.is_empty() {
+            return Err(ValidationError::new("visit_types", Reason::Empty).into());
+        }
+        types.sort();
+        let clinic = Directory::new(self.cab.clone()).clinic(clinic_id).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = to_micros(self.cab.now());
+        let mut tx = self.cab.store().begin().await?;
+        sqlx::query(
+            "INSERT INTO practitioners (id, clinic_id, full_name, specialization, specialization_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(&clinic.id)
+        .bind(&full_name)
+        .bind(&specialization)
+        .bind(fold(&specialization))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        for t in &types {
+            sqlx::query("INSERT INTO practitioner_visit_types (practitioner_id, visit_type) VALUES ($1, $2)")
+                .bind(&id)
+                .bind(t)
+                .execute(&mut *tx)
+                .await
+                .map_err(sq)?;
+        }
+        journal(&self.cab, &mut tx, "practitioner", &id, now).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(Practitioner {
+            id,
+            clinic_id: clinic.id,
+            clinic_name: clinic.name,
+            full_name,
+            specialization,
+            visit_types: types,
+        })
+    }
+
+    /// Sets the documents a visit type needs (e.g. `["oms_policy", "passport", "test_results"]`).
+    pub async fn set_required_documents(&self, visit_type: &str, documents: &[String]) -> Result<()> {
+        let visit_type = text_field("visit_type", visit_type, 64)?;
+        let mut docs = Vec::new();
+        for d in documents {
+            let d = text_field("documents", d, 64)?;
+            if d.contains(',') {
+                return Err(ValidationError::new("documents", Reason::Format).into());
+            }
+            docs.push(d);
+        }
+        let now = to_micros(self.cab.now());
+        let mut tx = self.cab.store().begin().await?;
+        sqlx::query("DELETE FROM visit_types WHERE code = $1").bind(&visit_type).execute(&mut *tx).await.map_err(sq)?;
+        sqlx::query("INSERT INTO visit_types (code, required_documents) VALUES ($1, $2)")
+            .bind(&visit_type)
+            .bind(docs.join(","))
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        journal(&self.cab, &mut tx, "visit_type", &visit_type, now).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(())
+    }
+
+    /// Opens slots of `minutes` for a practitioner from `start` until `end` (a last piece
+    /// shorter than `minutes` is not opened). Slots that already exist at the same start
+    /// are a `slot.exists` conflict, and nothing is opened.
+    pub async fn open_slots(
+        &self,
+        practitioner_id: &str,
+        start: OffsetDateTime,
+        end: OffsetDateTime,
+        minutes: i64,
+        visit_type: &str,
+    ) -> Result<Vec<Slot>> {
+        if !SLOT_MINUTES.contains(&minutes) {
+            return Err(ValidationError::new("minutes", Reason::UnknownValue).into());
+        }
+        if end <= start {
+            return Err(ValidationError::new("end", Reason::Format).into());
+        }
+        let visit_type = text_field("visit_type", visit_type, 64)?;
+        let takes: Option<String> = sqlx::query_scalar(
+            "SELECT visit_type FROM practitioner_visit_types WHERE practitioner_id = $1 AND visit_type = $2",
+        )
+        .bind(practitioner_id)
+        .bind(&visit_type)
+        .fetch_optional(self.cab.store().pool())
+        .await
+        .map_err(sq)?;
+        if takes.is_none() {
+            let known: Option<String> = sqlx::query_scalar("SELECT id FROM practitioners WHERE id = $1")
+                .bind(practitioner_id)
+                .fetch_optional(self.cab.store().pool())
+                .await
+                .map_err(sq)?;
+            known.ok_or(Error::NotFound { entity: "practitioner" })?;
+            return Err(ValidationError::new("visit_type", Reason::UnknownValue).into());
+        }
+        let step = time::Duration::minutes(minutes);
+        let mut slots = Vec::new();
+        let mut at = start;
+        while at + step <= end {
+            if slots.len() == MAX_SLOTS_PER_CALL {
+                return Err(ValidationError::new("end", Reason::TooLong).into());
+            }
+            slots.push(Slot {
+                id: uuid::Uuid::new_v4().to_string(),
+                practitioner_id: practitioner_id.to_owned(),
+                starts_at: at,
+                ends_at: at + step,
+                visit_type: visit_type.clone(),
+            });
+            at += step;
+        }
+        let now = to_micros(self.cab.now());
+        let mut tx = self.cab.store().begin().await?;
+        for s in &slots {
+            sqlx::query(
+                "INSERT INTO slots (id, practitioner_id, starts_at, ends_at, visit_type, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&s.id)
+            .bind(&s.practitioner_id)
+            .bind(to_micros(s.starts_at))
+            .bind(to_micros(s.ends_at))
+            .bind(&s.visit_type)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(StorageError::from_sqlx)
+            .map_err(unique_to("slot.exists"))?;
+        }
+        journal(&self.cab, &mut tx, "schedule", practitioner_id, now).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(slots)
+    }
+}

@@ -1,0 +1,281 @@
+//! Clinic staff: accounts the operator provisions (always with TOTP), and the staff context
+//! a staff session opens. Staff see only patients connected to their clinic (attached to it
+//! or booked with it); every look-up and read is journaled under their name and role.
+
+use sqlx::Row;
+
+use crate::audit::{Access, Action, Outcome};
+use crate::auth::sessions::Me;
+use crate::auth::{password, totp};
+use crate::cabinet::Cabinet;
+use crate::crypto::{Aad, BlindIndexKind};
+use crate::error::{Error, Result};
+use crate::ids::{self, Reason, ValidationError};
+use crate::patients::Patients;
+use crate::store::StorageError;
+use crate::timeutil::to_micros;
+
+/// Roles a staff account can have.
+pub const ROLES: &[&str] = &["doctor", "nurse", "registrar", "laboratory", "administrator"];
+
+fn sq(e: sqlx::Error) -> Error {
+    StorageError::from_sqlx(e).into()
+}
+
+/// A member of a clinic's staff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffMember {
+    /// Account id.
+    pub account_id: String,
+    /// The clinic they work for.
+    pub clinic_id: String,
+    /// One of [`ROLES`].
+    pub role: String,
+    /// Full name, shown to patients in their access history.
+    pub full_name: String,
+}
+
+/// What the operator provisions for a new staff member.
+#[derive(Clone)]
+pub struct NewStaff {
+    /// The clinic.
+    pub clinic_id: String,
+    /// One of [`ROLES`].
+    pub role: String,
+    /// Full name.
+    pub full_name: String,
+    /// Mobile phone (a login identifier).
+    pub phone: String,
+    /// E-mail (a login identifier).
+    pub email: String,
+    /// Initial password (policy of R4).
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewStaff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewStaff").field("clinic_id", &self.clinic_id).field("role", &self.role).finish_non_exhaustive()
+    }
+}
+
+/// A provisioned staff account with its TOTP secret, to hand to the person once.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaffAccount {
+    /// Account id.
+    pub id: String,
+    /// TOTP secret in base32.
+    pub totp_secret_base32: String,
+    /// `otpauth://` URI for a QR code.
+    pub otpauth_uri: String,
+}
+
+impl std::fmt::Debug for StaffAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffAccount").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// Loads the staff record of an account.
+pub(crate) async fn member(cab: &Cabinet, account_id: &str) -> Result<Option<StaffMember>> {
+    let row = sqlx::query("SELECT clinic_id, role, full_name FROM staff_members WHERE account_id = $1")
+        .bind(account_id)
+        .fetch_optional(cab.store().pool())
+        .await
+        .map_err(sq)?;
+    row.map(|r| {
+        Ok(StaffMember {
+            account_id: account_id.to_owned(),
+            clinic_id: r.try_get(0).map_err(sq)?,
+            role: r.try_get(1).map_err(sq)?,
+            full_name: r.try_get(2).map_err(sq)?,
+        })
+    })
+    .transpose()
+}
+
+/// Operator management of staff accounts.
+#[derive(Debug, Clone)]
+pub struct SystemStaff {
+    cab: Cabinet,
+}
+
+impl SystemStaff {
+    pub(crate) fn new(cab: Cabinet) -> Self {
+        SystemStaff { cab }
+    }
+
+    /// Creates a staff account for a clinic. Staff always sign in with TOTP: the secret is
+    /// returned once, for the person's authenticator app.
+    pub async fn create(&self, new: NewStaff) -> Result<StaffAccount> {
+        let cab = &self.cab;
+        let role = new.role.trim().to_lowercase();
+        if !ROLES.contains(&role.as_str()) {
+            return Err(ValidationError::new("role", Reason::UnknownValue).into());
+        }
+        let full_name = crate::directory::text_field("full_name", &new.full_name, 300)?;
+        let phone = ids::phone(&new.phone)?;
+        let email = ids::email(&new.email)?;
+        password::check_policy(&new.password, &[full_name.as_str(), phone.as_str(), email.as_str()])?;
+        let clinic_exists: Option<String> = sqlx::query_scalar("SELECT id FROM clinics WHERE id = $1")
+            .bind(&new.clinic_id)
+            .fetch_optional(cab.store().pool())
+            .await
+            .map_err(sq)?;
+        clinic_exists.ok_or(Error::NotFound { entity: "clinic" })?;
+        let hash = cab.hash_password(new.password.clone()).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let secret = totp::new_secret();
+        let sealed = crate::crypto::seal(
+            cab.credentials_key(),
+            &Aad { table: "accounts", record_id: &id, field: "totp_secret", patient_id: "" },
+            &secret,
+        )?;
+        let now = to_micros(cab.now());
+        let bidx = cab.blind_indexer();
+        let mut tx = cab.store().begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO accounts (id, kind, patient_id, status, phone_bidx, email_bidx, password_hash, second_factor, \
+             totp_secret, terms_version, terms_accepted_at, password_changed_at, locale, created_at, phone_confirmed_at, \
+             email_confirmed_at) VALUES ($1, 'staff', NULL, 'active', $2, $3, $4, 'totp', $5, 'staff', $6, $6, $7, $6, $6, $6)",
+        )
+        .bind(&id)
+        .bind(bidx.index(BlindIndexKind::Phone, &phone))
+        .bind(bidx.index(BlindIndexKind::Email, &email))
+        .bind(&hash)
+        .bind(sealed)
+        .bind(now)
+        .bind(cab.locale().tag())
+        .execute(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx);
+        match inserted {
+            Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "account.exists" }),
+            other => other?,
+        };
+        sqlx::query(
+            "INSERT INTO staff_members (account_id, clinic_id, role, full_name, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(&new.clinic_id)
+        .bind(&role)
+        .bind(&full_name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        let what = Access { patient_id: None, action: Action::Create, resource_type: "staff", resource_id: Some(&id) };
+        cab.journal().record(&mut tx, &crate::audit::AuditContext::system(), what, Outcome::Success, now).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(StaffAccount {
+            totp_secret_base32: totp::secret_base32(&secret),
+            otpauth_uri: totp::otpauth_uri(&secret, "Kabinet", &email),
+            id,
+        })
+    }
+}
+
+/// A patient as staff see them in lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientRef {
+    /// Patient id.
+    pub id: String,
+    /// "Surname Given Patronymic".
+    pub full_name: String,
+    /// Birth date.
+    pub birth_date: time::Date,
+}
+
+/// What a signed-in staff member can do.
+#[derive(Debug, Clone)]
+pub struct StaffContext {
+    me: Me,
+}
+
+impl StaffContext {
+    pub(crate) fn new(me: Me) -> Self {
+        StaffContext { me }
+    }
+
+    /// The staff member signed in.
+    pub fn member(&self) -> Result<&StaffMember> {
+        self.me.staff_member()
+    }
+
+    /// Patients of the staff member's clinic.
+    pub fn patients(&self) -> StaffPatients {
+        StaffPatients { me: self.me.clone() }
+    }
+
+    /// Appointments at the staff member's clinic.
+    pub fn appointments(&self) -> crate::appointments::ClinicAppointments {
+        crate::appointments::ClinicAppointments::new(self.me.clone())
+    }
+}
+
+/// Patient look-ups for staff, limited to their clinic's patients.
+#[derive(Debug, Clone)]
+pub struct StaffPatients {
+    me: Me,
+}
+
+impl StaffPatients {
+    fn patients(&self) -> Patients {
+        Patients::new(self.me.cabinet().clone(), self.me.audit_context().clone())
+    }
+
+    /// Whether a patient is attached to, or has a visit booked with, the staff member's clinic.
+    pub(crate) async fn is_clinic_patient(cab: &Cabinet, clinic_id: &str, patient_id: &str) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM attachments WHERE patient_id = $1 AND clinic_id = $2 AND detached_at IS NULL \
+             UNION SELECT 1 FROM appointments a JOIN slots s ON s.id = a.slot_id JOIN practitioners p ON p.id = s.practitioner_id \
+             WHERE a.patient_id = $1 AND p.clinic_id = $2 AND a.status = 'booked'",
+        )
+        .bind(patient_id)
+        .bind(clinic_id)
+        .fetch_optional(cab.store().pool())
+        .await
+        .map_err(sq)?;
+        Ok(found.is_some())
+    }
+
+    async fn reference(&self, patient_id: &str) -> Result<PatientRef> {
+        let p = self.patients().get(patient_id).await?;
+        let full_name = [Some(p.surname), Some(p.given_name), p.patronymic].into_iter().flatten().collect::<Vec<_>>();
+        Ok(PatientRef { id: p.id, full_name: full_name.join(" "), birth_date: p.birth_date })
+    }
+
+    /// Finds a patient of the clinic by SNILS or OMS policy (exactly one must be given).
+    /// Patients not connected to the clinic are not found (and the search is journaled).
+    pub async fn find(&self, snils: Option<&str>, oms_policy: Option<&str>) -> Result<Vec<PatientRef>> {
+        let clinic = self.me.staff_member()?.clinic_id.clone();
+        let found = match (snils, oms_policy) {
+            (Some(s), None) => self.patients().find_by_snils(s).await?,
+            (None, Some(o)) => self.patients().find_by_oms_policy(o).await?,
+            (None, None) => return Err(ValidationError::new("snils", Reason::Empty).into()),
+            (Some(_), Some(_)) => return Err(ValidationError::new("oms_policy", Reason::Format).into()),
+        };
+        match found {
+            Some(id) if Self::is_clinic_patient(self.me.cabinet(), &clinic, &id).await? => {
+                Ok(vec![self.reference(&id).await?])
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Patients currently attached to the clinic, by attachment date (newest first).
+    pub async fn attached(&self) -> Result<Vec<PatientRef>> {
+        let clinic = self.me.staff_member()?.clinic_id.clone();
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT patient_id FROM attachments WHERE clinic_id = $1 AND detached_at IS NULL ORDER BY attached_at DESC, id",
+        )
+        .bind(&clinic)
+        .fetch_all(self.me.cabinet().store().pool())
+        .await
+        .map_err(sq)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.reference(&id).await?);
+        }
+        Ok(out)
+    }
+}
