@@ -519,6 +519,55 @@ impl Me {
     fn profile(&self) -> Profile {
         Profile { inner: self.inner.profile(), locale: self.locale }
     }
+
+    /// `"patient"` or `"staff"`.
+    #[getter]
+    fn role(&self) -> &'static str {
+        match self.inner.principal() {
+            kabinet::Principal::Staff(_) => "staff",
+            _ => "patient",
+        }
+    }
+
+    /// The clinic directory (R8, R11).
+    #[getter]
+    fn directory(&self) -> crate::booking::Directory {
+        crate::booking::Directory { inner: self.inner.directory(), locale: self.locale }
+    }
+
+    /// Appointments (R8).
+    #[getter]
+    fn appointments(&self) -> crate::booking::Appointments {
+        crate::booking::Appointments { inner: self.inner.appointments(), locale: self.locale }
+    }
+
+    /// Clinic attachment (R11).
+    #[getter]
+    fn attachment(&self) -> crate::booking::ClinicAttachment {
+        crate::booking::ClinicAttachment { inner: self.inner.attachment(), locale: self.locale }
+    }
+
+    /// Staff: the staff member signed in (PermissionDenied for patients).
+    #[getter]
+    fn staff_member(&self) -> PyResult<crate::booking::StaffMember> {
+        let staff = self.inner.staff().map_err(|e| crate::errors::to_py(e, self.locale))?;
+        let m = staff.member().map_err(|e| crate::errors::to_py(e, self.locale))?;
+        Ok(crate::booking::StaffMember::from_core(m))
+    }
+
+    /// Staff: patients of their clinic (PermissionDenied for patients).
+    #[getter]
+    fn patients(&self) -> PyResult<crate::booking::StaffPatients> {
+        let staff = self.inner.staff().map_err(|e| crate::errors::to_py(e, self.locale))?;
+        Ok(crate::booking::StaffPatients { inner: staff.patients(), locale: self.locale })
+    }
+
+    /// Staff: appointments at their clinic (PermissionDenied for patients).
+    #[getter]
+    fn clinic_appointments(&self) -> PyResult<crate::booking::ClinicAppointments> {
+        let staff = self.inner.staff().map_err(|e| crate::errors::to_py(e, self.locale))?;
+        Ok(crate::booking::ClinicAppointments { inner: staff.appointments(), locale: self.locale })
+    }
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

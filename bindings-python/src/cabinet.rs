@@ -77,12 +77,15 @@ pub(crate) struct Config {
     locale: kabinet::Locale,
     password_hashing: Argon2Params,
     max_connections: u32,
+    require_identity_for_booking: bool,
+    change_deadline_minutes: i64,
 }
 
 #[pymethods]
 impl Config {
     #[new]
-    #[pyo3(signature = (key_provider = None, notifier = None, identity_registry = None, clock = None, locale = "ru", password_hashing = None, max_connections = 8))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, all optional
+    #[pyo3(signature = (key_provider = None, notifier = None, identity_registry = None, clock = None, locale = "ru", password_hashing = None, max_connections = 8, require_identity_for_booking = true, change_deadline_minutes = 120))]
     fn new(
         key_provider: Option<&Bound<'_, KeyProvider>>,
         notifier: Option<Py<PyAny>>,
@@ -91,6 +94,8 @@ impl Config {
         locale: &str,
         password_hashing: Option<&Bound<'_, Argon2Params>>,
         max_connections: u32,
+        require_identity_for_booking: bool,
+        change_deadline_minutes: i64,
     ) -> PyResult<Self> {
         let locale = kabinet::Locale::parse(locale)
             .ok_or_else(|| crate::errors::to_py(kabinet::ConfigError::Locale.into(), kabinet::Locale::En))?;
@@ -106,6 +111,8 @@ impl Config {
                 parallelism: 1,
             }),
             max_connections,
+            require_identity_for_booking,
+            change_deadline_minutes,
         })
     }
 
@@ -127,6 +134,11 @@ impl Config {
                 parallelism: self.password_hashing.parallelism,
             },
             max_connections: self.max_connections,
+            appointments: kabinet::AppointmentPolicy {
+                require_identity: self.require_identity_for_booking,
+                change_deadline: time::Duration::minutes(self.change_deadline_minutes),
+                ..kabinet::AppointmentPolicy::default()
+            },
             ..kabinet::Config::default()
         };
         if let Some(clock) = &self.clock {
@@ -201,6 +213,7 @@ impl Cabinet {
             ("delivered", r.delivered),
             ("delivery_failures", r.delivery_failures),
             ("incidents_blocked", r.incidents_blocked),
+            ("reminders_queued", r.reminders_queued),
         ]
         .into_iter()
         .collect())
@@ -253,6 +266,24 @@ impl SystemContext {
     #[getter]
     fn patients(&self) -> crate::patients::Patients {
         crate::patients::Patients::new(self.inner.patients(), self.locale)
+    }
+
+    /// The clinic directory (regions, clinics, practitioners).
+    #[getter]
+    fn directory(&self) -> crate::booking::DirectoryAdmin {
+        crate::booking::DirectoryAdmin { inner: self.inner.directory(), locale: self.locale }
+    }
+
+    /// Schedules: `open_slots(...)`.
+    #[getter]
+    fn schedule(&self) -> crate::booking::DirectoryAdmin {
+        self.directory()
+    }
+
+    /// Staff accounts: `create(...)`.
+    #[getter]
+    fn staff(&self) -> crate::booking::SystemStaff {
+        crate::booking::SystemStaff { inner: self.inner.staff(), locale: self.locale }
     }
 
     /// Account migration from existing systems.

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod audit;
+mod booking;
 mod cabinet;
 mod convert;
 mod errors;
@@ -27,6 +28,7 @@ fn _kabinet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     accounts::register(m)?;
     accounts::register_system(m)?;
     identity::register(m)?;
+    booking::register(m)?;
     m.add_class::<cabinet::Cabinet>()?;
     m.add_class::<cabinet::Config>()?;
     m.add_class::<cabinet::KeyProvider>()?;

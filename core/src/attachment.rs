@@ -203,7 +203,7 @@ impl Attachment {
             clinic_id: String::new(),
             passport: ids::passport(passport)?,
             snils: ids::snils(snils)?,
-            oms_policy: ids::enp(oms_policy)?,
+            oms_policy: ids::enp(oms_policy).map_err(|e| ValidationError::new("oms_policy", e.reason))?,
         };
         let clinic = self.me.directory().find_clinic(clinic_code_or_name).await?;
         let person = self.patients().get(&patient_id).await?;

@@ -184,6 +184,155 @@ class Me:
     def account_id(self) -> str: ...
     @property
     def profile(self) -> Profile: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def directory(self) -> Directory: ...
+    @property
+    def appointments(self) -> Appointments: ...
+    @property
+    def attachment(self) -> ClinicAttachment: ...
+    @property
+    def staff_member(self) -> StaffMember: ...
+    @property
+    def patients(self) -> StaffPatients: ...
+    @property
+    def clinic_appointments(self) -> ClinicAppointments: ...
+
+class Region:
+    code: str
+    name: str
+
+class Clinic:
+    id: str
+    region_code: str
+    code: str
+    name: str
+    address: str
+    opening_hours: str
+
+class Practitioner:
+    id: str
+    clinic_id: str
+    clinic_name: str
+    full_name: str
+    specialization: str
+    visit_types: list[str]
+
+class Slot:
+    id: str
+    practitioner_id: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    visit_type: str
+
+class Appointment:
+    id: str
+    patient_id: str
+    slot_id: str
+    practitioner_id: str
+    practitioner_name: str
+    specialization: str
+    clinic_id: str
+    clinic_name: str
+    clinic_address: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    visit_type: str
+    confirmation_code: str
+    required_documents: list[str]
+    status: str
+
+class Directory:
+    def regions(self) -> list[Region]: ...
+    def clinics(self, region_code: str) -> list[Clinic]: ...
+    def find_clinic(self, code_or_name: str) -> Clinic: ...
+    def practitioners(
+        self, specialization: str | None = None, clinic_id: str | None = None, visit_type: str | None = None
+    ) -> list[Practitioner]: ...
+    def required_documents(self, visit_type: str) -> list[str]: ...
+
+class DirectoryAdmin:
+    def add_region(self, code: str, name: str) -> Region: ...
+    def add_clinic(self, region_code: str, code: str, name: str, address: str, opening_hours: str) -> Clinic: ...
+    def add_practitioner(
+        self, clinic_id: str, full_name: str, specialization: str, visit_types: list[str]
+    ) -> Practitioner: ...
+    def set_required_documents(self, visit_type: str, documents: list[str]) -> None: ...
+    def open_slots(
+        self,
+        practitioner_id: str,
+        start: datetime.datetime,
+        end: datetime.datetime,
+        minutes: int,
+        visit_type: str,
+    ) -> list[Slot]: ...
+
+class Appointments:
+    def free_slots(
+        self, practitioner_id: str, since: datetime.datetime, until: datetime.datetime
+    ) -> list[Slot]: ...
+    def book(self, slot_id: str) -> Appointment: ...
+    def reschedule(self, appointment_id: str, new_slot_id: str) -> Appointment: ...
+    def cancel(self, appointment_id: str) -> Appointment: ...
+    def list(self, upcoming: bool = True) -> list[Appointment]: ...
+
+class PendingConfirmation:
+    id: str
+    action: str
+
+class Attachment:
+    id: str
+    clinic_id: str
+    clinic_code: str
+    clinic_name: str
+    clinic_address: str
+    attached_at: datetime.datetime
+    detached_at: datetime.datetime | None
+    status: str
+    document_id: str | None
+
+class AttachmentEvent:
+    action: str
+    clinic_id: str
+    clinic_code: str
+    clinic_name: str
+    at: datetime.datetime
+
+class ClinicAttachment:
+    def current(self) -> Attachment | None: ...
+    def history(self) -> list[AttachmentEvent]: ...
+    def attach(self, clinic_code: str, passport: str, snils: str, oms_policy: str) -> PendingConfirmation: ...
+    def detach(self) -> PendingConfirmation: ...
+    def confirm(self, pending_id: str, code: str) -> Attachment: ...
+
+class StaffAccount:
+    id: str
+    totp_secret_base32: str
+    otpauth_uri: str
+
+class SystemStaff:
+    def create(
+        self, clinic_id: str, role: str, full_name: str, phone: str, email: str, password: str
+    ) -> StaffAccount: ...
+
+class StaffMember:
+    account_id: str
+    clinic_id: str
+    role: str
+    full_name: str
+
+class PatientRef:
+    id: str
+    full_name: str
+    birth_date: datetime.date
+
+class StaffPatients:
+    def find(self, snils: str | None = None, oms_policy: str | None = None) -> list[PatientRef]: ...
+    def attached(self) -> list[PatientRef]: ...
+
+class ClinicAppointments:
+    def list(self, since: datetime.datetime, until: datetime.datetime) -> list[Appointment]: ...
 
 class KeyProvider:
     @staticmethod
@@ -209,6 +358,8 @@ class Config:
         locale: str = "ru",
         password_hashing: Argon2Params | None = None,
         max_connections: int = 8,
+        require_identity_for_booking: bool = True,
+        change_deadline_minutes: int = 120,
     ) -> None: ...
     @property
     def locale(self) -> str: ...
@@ -285,6 +436,8 @@ class AccessEntry:
     at: datetime.datetime
     who: str
     actor_kind: str
+    actor_role: str | None
+    actor_name: str | None
     actor_id: str | None
     action: str
     resource_type: str
@@ -320,6 +473,12 @@ class SystemAccounts:
     def import_account(self, account: LegacyAccount) -> str: ...
 
 class SystemContext:
+    @property
+    def directory(self) -> DirectoryAdmin: ...
+    @property
+    def schedule(self) -> DirectoryAdmin: ...
+    @property
+    def staff(self) -> SystemStaff: ...
     @property
     def accounts(self) -> SystemAccounts: ...
     @property

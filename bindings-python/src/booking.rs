@@ -1,0 +1,555 @@
+//! Directory, schedules, appointments (R8), clinic attachment (R11) and staff: thin wrappers
+//! that convert types; every rule lives in the core.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDate, PyDateTime};
+
+use crate::convert::{date_to_py, datetime_from_py, datetime_to_py};
+use crate::runtime::block_on;
+
+/// A region.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct Region {
+    code: String,
+    name: String,
+}
+
+/// A clinic.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct Clinic {
+    id: String,
+    region_code: String,
+    code: String,
+    name: String,
+    address: String,
+    opening_hours: String,
+}
+
+impl Clinic {
+    fn from_core(c: kabinet::Clinic) -> Self {
+        Clinic {
+            id: c.id,
+            region_code: c.region_code,
+            code: c.code,
+            name: c.name,
+            address: c.address,
+            opening_hours: c.opening_hours,
+        }
+    }
+}
+
+/// A practitioner.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct Practitioner {
+    id: String,
+    clinic_id: String,
+    clinic_name: String,
+    full_name: String,
+    specialization: String,
+    visit_types: Vec<String>,
+}
+
+impl Practitioner {
+    fn from_core(p: kabinet::Practitioner) -> Self {
+        Practitioner {
+            id: p.id,
+            clinic_id: p.clinic_id,
+            clinic_name: p.clinic_name,
+            full_name: p.full_name,
+            specialization: p.specialization,
+            visit_types: p.visit_types,
+        }
+    }
+}
+
+/// A slot of a schedule.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct Slot {
+    id: String,
+    practitioner_id: String,
+    starts_at: Py<PyDateTime>,
+    ends_at: Py<PyDateTime>,
+    visit_type: String,
+}
+
+fn slots(py: Python<'_>, list: Vec<kabinet::Slot>) -> PyResult<Vec<Slot>> {
+    list.into_iter()
+        .map(|s| {
+            Ok(Slot {
+                starts_at: datetime_to_py(py, s.starts_at)?.unbind(),
+                ends_at: datetime_to_py(py, s.ends_at)?.unbind(),
+                id: s.id,
+                practitioner_id: s.practitioner_id,
+                visit_type: s.visit_type,
+            })
+        })
+        .collect()
+}
+
+/// A visit card.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct Appointment {
+    id: String,
+    patient_id: String,
+    slot_id: String,
+    practitioner_id: String,
+    practitioner_name: String,
+    specialization: String,
+    clinic_id: String,
+    clinic_name: String,
+    clinic_address: String,
+    starts_at: Py<PyDateTime>,
+    ends_at: Py<PyDateTime>,
+    visit_type: String,
+    confirmation_code: String,
+    required_documents: Vec<String>,
+    status: String,
+}
+
+fn appointment(py: Python<'_>, a: kabinet::Appointment) -> PyResult<Appointment> {
+    Ok(Appointment {
+        starts_at: datetime_to_py(py, a.starts_at)?.unbind(),
+        ends_at: datetime_to_py(py, a.ends_at)?.unbind(),
+        id: a.id,
+        patient_id: a.patient_id,
+        slot_id: a.slot_id,
+        practitioner_id: a.practitioner_id,
+        practitioner_name: a.practitioner_name,
+        specialization: a.specialization,
+        clinic_id: a.clinic_id,
+        clinic_name: a.clinic_name,
+        clinic_address: a.clinic_address,
+        visit_type: a.visit_type,
+        confirmation_code: a.confirmation_code,
+        required_documents: a.required_documents,
+        status: a.status,
+    })
+}
+
+fn appointments(py: Python<'_>, list: Vec<kabinet::Appointment>) -> PyResult<Vec<Appointment>> {
+    list.into_iter().map(|a| appointment(py, a)).collect()
+}
+
+/// Reading the directory.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Directory {
+    pub(crate) inner: kabinet::Directory,
+    pub(crate) locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl Directory {
+    /// Every region, by code.
+    fn regions(&self, py: Python<'_>) -> PyResult<Vec<Region>> {
+        let d = self.inner.clone();
+        let list = block_on(py, self.locale, async move { d.regions().await })?;
+        Ok(list.into_iter().map(|r| Region { code: r.code, name: r.name }).collect())
+    }
+
+    /// Clinics of a region, by name.
+    fn clinics(&self, py: Python<'_>, region_code: String) -> PyResult<Vec<Clinic>> {
+        let d = self.inner.clone();
+        let list = block_on(py, self.locale, async move { d.clinics(&region_code).await })?;
+        Ok(list.into_iter().map(Clinic::from_core).collect())
+    }
+
+    /// A clinic by code, or by name (case-, ё/е- and quote-insensitive).
+    fn find_clinic(&self, py: Python<'_>, code_or_name: String) -> PyResult<Clinic> {
+        let d = self.inner.clone();
+        Ok(Clinic::from_core(block_on(py, self.locale, async move { d.find_clinic(&code_or_name).await })?))
+    }
+
+    /// Practitioners by specialization, clinic and visit type.
+    #[pyo3(signature = (specialization = None, clinic_id = None, visit_type = None))]
+    fn practitioners(
+        &self,
+        py: Python<'_>,
+        specialization: Option<String>,
+        clinic_id: Option<String>,
+        visit_type: Option<String>,
+    ) -> PyResult<Vec<Practitioner>> {
+        let d = self.inner.clone();
+        let list = block_on(py, self.locale, async move {
+            d.practitioners(specialization.as_deref(), clinic_id.as_deref(), visit_type.as_deref()).await
+        })?;
+        Ok(list.into_iter().map(Practitioner::from_core).collect())
+    }
+
+    /// Documents a visit type needs.
+    fn required_documents(&self, py: Python<'_>, visit_type: String) -> PyResult<Vec<String>> {
+        let d = self.inner.clone();
+        block_on(py, self.locale, async move { d.required_documents(&visit_type).await })
+    }
+}
+
+/// Operator changes to the directory and schedules.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct DirectoryAdmin {
+    pub(crate) inner: kabinet::DirectoryAdmin,
+    pub(crate) locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl DirectoryAdmin {
+    /// Adds a region.
+    fn add_region(&self, py: Python<'_>, code: String, name: String) -> PyResult<Region> {
+        let d = self.inner.clone();
+        let r = block_on(py, self.locale, async move { d.add_region(&code, &name).await })?;
+        Ok(Region { code: r.code, name: r.name })
+    }
+
+    /// Adds a clinic.
+    fn add_clinic(
+        &self,
+        py: Python<'_>,
+        region_code: String,
+        code: String,
+        name: String,
+        address: String,
+        opening_hours: String,
+    ) -> PyResult<Clinic> {
+        let d = self.inner.clone();
+        let c = block_on(py, self.locale, async move {
+            d.add_clinic(&region_code, &code, &name, &address, &opening_hours).await
+        })?;
+        Ok(Clinic::from_core(c))
+    }
+
+    /// Adds a practitioner with the visit types they take.
+    fn add_practitioner(
+        &self,
+        py: Python<'_>,
+        clinic_id: String,
+        full_name: String,
+        specialization: String,
+        visit_types: Vec<String>,
+    ) -> PyResult<Practitioner> {
+        let d = self.inner.clone();
+        let p = block_on(py, self.locale, async move {
+            d.add_practitioner(&clinic_id, &full_name, &specialization, &visit_types).await
+        })?;
+        Ok(Practitioner::from_core(p))
+    }
+
+    /// Sets the documents a visit type needs.
+    fn set_required_documents(&self, py: Python<'_>, visit_type: String, documents: Vec<String>) -> PyResult<()> {
+        let d = self.inner.clone();
+        block_on(py, self.locale, async move { d.set_required_documents(&visit_type, &documents).await })
+    }
+
+    /// Opens slots of `minutes` for a practitioner between `start` and `end`.
+    fn open_slots(
+        &self,
+        py: Python<'_>,
+        practitioner_id: String,
+        start: &Bound<'_, PyDateTime>,
+        end: &Bound<'_, PyDateTime>,
+        minutes: i64,
+        visit_type: String,
+    ) -> PyResult<Vec<Slot>> {
+        let (start, end) = (datetime_from_py(start)?, datetime_from_py(end)?);
+        let d = self.inner.clone();
+        let list = block_on(py, self.locale, async move {
+            d.open_slots(&practitioner_id, start, end, minutes, &visit_type).await
+        })?;
+        slots(py, list)
+    }
+}
+
+/// The signed-in patient's appointments.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Appointments {
+    pub(crate) inner: kabinet::Appointments,
+    pub(crate) locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl Appointments {
+    /// Free slots of a practitioner starting in `[since, until)`.
+    fn free_slots(
+        &self,
+        py: Python<'_>,
+        practitioner_id: String,
+        since: &Bound<'_, PyDateTime>,
+        until: &Bound<'_, PyDateTime>,
+    ) -> PyResult<Vec<Slot>> {
+        let (since, until) = (datetime_from_py(since)?, datetime_from_py(until)?);
+        let a = self.inner.clone();
+        let list = block_on(py, self.locale, async move { a.free_slots(&practitioner_id, since, until).await })?;
+        slots(py, list)
+    }
+
+    /// Books a slot (one patient per slot; `Conflict` `slot.taken` if someone was faster).
+    fn book(&self, py: Python<'_>, slot_id: String) -> PyResult<Appointment> {
+        let a = self.inner.clone();
+        appointment(py, block_on(py, self.locale, async move { a.book(&slot_id).await })?)
+    }
+
+    /// Moves a visit to another slot, until the deadline.
+    fn reschedule(&self, py: Python<'_>, appointment_id: String, new_slot_id: String) -> PyResult<Appointment> {
+        let a = self.inner.clone();
+        appointment(py, block_on(py, self.locale, async move { a.reschedule(&appointment_id, &new_slot_id).await })?)
+    }
+
+    /// Cancels a visit, until the deadline (`Conflict` `deadline.passed` after it).
+    fn cancel(&self, py: Python<'_>, appointment_id: String) -> PyResult<Appointment> {
+        let a = self.inner.clone();
+        appointment(py, block_on(py, self.locale, async move { a.cancel(&appointment_id).await })?)
+    }
+
+    /// Planned visits (`upcoming=True`) or past and cancelled ones.
+    #[pyo3(signature = (upcoming = true))]
+    fn list(&self, py: Python<'_>, upcoming: bool) -> PyResult<Vec<Appointment>> {
+        let a = self.inner.clone();
+        appointments(py, block_on(py, self.locale, async move { a.list(upcoming).await })?)
+    }
+}
+
+/// An attach or detach waiting for its one-time code.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct PendingConfirmation {
+    id: String,
+    action: String,
+}
+
+/// An attachment to a clinic.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct Attachment {
+    id: String,
+    clinic_id: String,
+    clinic_code: String,
+    clinic_name: String,
+    clinic_address: String,
+    attached_at: Py<PyDateTime>,
+    detached_at: Option<Py<PyDateTime>>,
+    status: String,
+    document_id: Option<String>,
+}
+
+fn attachment(py: Python<'_>, a: kabinet::AttachmentInfo) -> PyResult<Attachment> {
+    Ok(Attachment {
+        attached_at: datetime_to_py(py, a.attached_at)?.unbind(),
+        detached_at: a.detached_at.map(|t| datetime_to_py(py, t).map(Bound::unbind)).transpose()?,
+        id: a.id,
+        clinic_id: a.clinic_id,
+        clinic_code: a.clinic_code,
+        clinic_name: a.clinic_name,
+        clinic_address: a.clinic_address,
+        status: a.status,
+        document_id: a.document_id,
+    })
+}
+
+/// One change in the attachment history.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct AttachmentEvent {
+    action: String,
+    clinic_id: String,
+    clinic_code: String,
+    clinic_name: String,
+    at: Py<PyDateTime>,
+}
+
+/// The signed-in patient's clinic attachment.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct ClinicAttachment {
+    pub(crate) inner: kabinet::Attachment,
+    pub(crate) locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl ClinicAttachment {
+    /// The current attachment, or None.
+    fn current(&self, py: Python<'_>) -> PyResult<Option<Attachment>> {
+        let a = self.inner.clone();
+        block_on(py, self.locale, async move { a.current().await })?.map(|x| attachment(py, x)).transpose()
+    }
+
+    /// Attachments and detachments with their times, newest first.
+    fn history(&self, py: Python<'_>) -> PyResult<Vec<AttachmentEvent>> {
+        let a = self.inner.clone();
+        let list = block_on(py, self.locale, async move { a.history().await })?;
+        list.into_iter()
+            .map(|e| {
+                Ok(AttachmentEvent {
+                    at: datetime_to_py(py, e.at)?.unbind(),
+                    action: e.action,
+                    clinic_id: e.clinic_id,
+                    clinic_code: e.clinic_code,
+                    clinic_name: e.clinic_name,
+                })
+            })
+            .collect()
+    }
+
+    /// Asks to attach (by clinic code or name) with passport, SNILS and OMS policy.
+    fn attach(
+        &self,
+        py: Python<'_>,
+        clinic_code: String,
+        passport: String,
+        snils: String,
+        oms_policy: String,
+    ) -> PyResult<PendingConfirmation> {
+        let a = self.inner.clone();
+        let p = block_on(py, self.locale, async move { a.attach(&clinic_code, &passport, &snils, &oms_policy).await })?;
+        Ok(PendingConfirmation { id: p.id, action: p.action })
+    }
+
+    /// Asks to end the current attachment.
+    fn detach(&self, py: Python<'_>) -> PyResult<PendingConfirmation> {
+        let a = self.inner.clone();
+        let p = block_on(py, self.locale, async move { a.detach().await })?;
+        Ok(PendingConfirmation { id: p.id, action: p.action })
+    }
+
+    /// Confirms an attach or detach with its SMS code.
+    fn confirm(&self, py: Python<'_>, pending_id: String, code: String) -> PyResult<Attachment> {
+        let a = self.inner.clone();
+        attachment(py, block_on(py, self.locale, async move { a.confirm(&pending_id, &code).await })?)
+    }
+}
+
+/// A provisioned staff account with its TOTP secret.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct StaffAccount {
+    id: String,
+    totp_secret_base32: String,
+    otpauth_uri: String,
+}
+
+#[pymethods]
+impl StaffAccount {
+    fn __repr__(&self) -> String {
+        format!("StaffAccount(id={:?}, <secret redacted>)", self.id)
+    }
+}
+
+/// Operator management of staff accounts.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct SystemStaff {
+    pub(crate) inner: kabinet::SystemStaff,
+    pub(crate) locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl SystemStaff {
+    /// Creates a staff account (always with TOTP); the secret is returned once.
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &self,
+        py: Python<'_>,
+        clinic_id: String,
+        role: String,
+        full_name: String,
+        phone: String,
+        email: String,
+        password: String,
+    ) -> PyResult<StaffAccount> {
+        let s = self.inner.clone();
+        let new = kabinet::NewStaff { clinic_id, role, full_name, phone, email, password };
+        let a = block_on(py, self.locale, async move { s.create(new).await })?;
+        Ok(StaffAccount { id: a.id, totp_secret_base32: a.totp_secret_base32, otpauth_uri: a.otpauth_uri })
+    }
+}
+
+/// A member of a clinic's staff.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct StaffMember {
+    account_id: String,
+    clinic_id: String,
+    role: String,
+    full_name: String,
+}
+
+impl StaffMember {
+    pub(crate) fn from_core(m: &kabinet::StaffMember) -> Self {
+        StaffMember {
+            account_id: m.account_id.clone(),
+            clinic_id: m.clinic_id.clone(),
+            role: m.role.clone(),
+            full_name: m.full_name.clone(),
+        }
+    }
+}
+
+/// A patient as staff see them in lists.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct PatientRef {
+    id: String,
+    full_name: String,
+    birth_date: Py<PyDate>,
+}
+
+fn refs(py: Python<'_>, list: Vec<kabinet::PatientRef>) -> PyResult<Vec<PatientRef>> {
+    list.into_iter()
+        .map(|p| Ok(PatientRef { birth_date: date_to_py(py, p.birth_date)?.unbind(), id: p.id, full_name: p.full_name }))
+        .collect()
+}
+
+/// Patients of a staff member's clinic.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct StaffPatients {
+    pub(crate) inner: kabinet::StaffPatients,
+    pub(crate) locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl StaffPatients {
+    /// Finds a patient of the clinic by SNILS or OMS policy.
+    #[pyo3(signature = (snils = None, oms_policy = None))]
+    fn find(&self, py: Python<'_>, snils: Option<String>, oms_policy: Option<String>) -> PyResult<Vec<PatientRef>> {
+        let s = self.inner.clone();
+        refs(py, block_on(py, self.locale, async move { s.find(snils.as_deref(), oms_policy.as_deref()).await })?)
+    }
+
+    /// Patients attached to the clinic.
+    fn attached(&self, py: Python<'_>) -> PyResult<Vec<PatientRef>> {
+        let s = self.inner.clone();
+        refs(py, block_on(py, self.locale, async move { s.attached().await })?)
+    }
+}
+
+/// Appointments at a staff member's clinic.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct ClinicAppointments {
+    pub(crate) inner: kabinet::ClinicAppointments,
+    pub(crate) locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl ClinicAppointments {
+    /// Booked visits starting in `[since, until)`.
+    fn list(
+        &self,
+        py: Python<'_>,
+        since: &Bound<'_, PyDateTime>,
+        until: &Bound<'_, PyDateTime>,
+    ) -> PyResult<Vec<Appointment>> {
+        let (since, until) = (datetime_from_py(since)?, datetime_from_py(until)?);
+        let s = self.inner.clone();
+        appointments(py, block_on(py, self.locale, async move { s.list(since, until).await })?)
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Region>()?;
+    m.add_class::<Clinic>()?;
+    m.add_class::<Practitioner>()?;
+    m.add_class::<Slot>()?;
+    m.add_class::<Appointment>()?;
+    m.add_class::<Directory>()?;
+    m.add_class::<DirectoryAdmin>()?;
+    m.add_class::<Appointments>()?;
+    m.add_class::<PendingConfirmation>()?;
+    m.add_class::<Attachment>()?;
+    m.add_class::<AttachmentEvent>()?;
+    m.add_class::<ClinicAttachment>()?;
+    m.add_class::<StaffAccount>()?;
+    m.add_class::<SystemStaff>()?;
+    m.add_class::<StaffMember>()?;
+    m.add_class::<PatientRef>()?;
+    m.add_class::<StaffPatients>()?;
+    m.add_class::<ClinicAppointments>()?;
+    Ok(())
+}

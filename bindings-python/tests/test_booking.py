@@ -1,0 +1,182 @@
+"""Directory, slots, booking, reschedule, cancel with a deadline (R8), clinic attachment (R11)
+and staff sessions with TOTP through the Python binding, on SQLite and PostgreSQL."""
+
+import base64
+import datetime
+import hashlib
+import hmac
+import os
+import struct
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import kabinet
+from test_accounts import DEVICE, Clock, Inbox, register, sign_in
+
+UTC = datetime.timezone.utc
+
+
+def totp(secret_base32: str, at: datetime.datetime) -> str:
+    """RFC 6238 (SHA-1, 6 digits, 30 s), as an authenticator app computes it."""
+    key = base64.b32decode(secret_base32 + "=" * (-len(secret_base32) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(at.timestamp()) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(struct.unpack('>I', digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[kabinet.Cabinet, Inbox, Clock]]:
+    inbox, clock = Inbox(), Clock()
+    fast = kabinet.Argon2Params(memory_kib=4096, iterations=1, parallelism=1)
+    if request.param == "sqlite":
+        keys = kabinet.KeyProvider.local_file(tmp_path / "kek.json")
+        url = f"sqlite://{tmp_path / 'k.db'}"
+    else:
+        url_env = os.environ.get("KABINET_PY_POSTGRES_URL")
+        if not url_env:
+            pytest.skip("KABINET_PY_POSTGRES_URL not set")
+        url = url_env
+        keys = kabinet.KeyProvider.local_file(os.environ.get("KABINET_PY_POSTGRES_KEYS", str(tmp_path / "pg.json")))
+    config = kabinet.Config(
+        key_provider=keys,
+        notifier=inbox,
+        clock=clock,
+        locale="en",
+        password_hashing=fast,
+        max_connections=2,
+        require_identity_for_booking=False,
+    )
+    cab = kabinet.Cabinet.open(url, config)
+    yield cab, inbox, clock
+    cab.close()
+
+
+def world(cab: kabinet.Cabinet, clock: Clock) -> tuple[kabinet.Clinic, kabinet.Practitioner, list[kabinet.Slot]]:
+    """A region and clinic with codes unique to this test (the PostgreSQL database is shared)."""
+    tag = uuid.uuid4().hex[:8]
+    sys = cab.system()
+    sys.directory.add_region(f"r{tag}", "Москва")
+    clinic = sys.directory.add_clinic(
+        f"r{tag}", f"c{tag}", f"Семёновская поликлиника {tag}", "ул. Семёновская, 2", "пн–пт 8:00–20:00"
+    )
+    gp = sys.directory.add_practitioner(clinic.id, "Петров Пётр Петрович", "Терапевт", ["first", "repeat"])
+    start = (clock.now_value + datetime.timedelta(days=1)).replace(hour=9, minute=0)
+    slots = sys.schedule.open_slots(gp.id, start, start + datetime.timedelta(hours=1), 20, "first")
+    return clinic, gp, slots
+
+
+def test_r8_directory_and_free_slots(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, clock = env
+    clinic, gp, slots = world(cab, clock)
+    _, phone = register(cab, inbox)
+    me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
+    assert me.role == "patient"
+    assert me.directory.find_clinic(clinic.code).id == clinic.id
+    assert me.directory.find_clinic(clinic.name.upper().replace("Ё", "Е")).id == clinic.id
+    assert [c.id for c in me.directory.clinics(clinic.region_code)] == [clinic.id]
+    found = me.directory.practitioners(specialization="терапевт", clinic_id=clinic.id, visit_type="repeat")
+    assert [p.full_name for p in found] == ["Петров Пётр Петрович"] and found[0].visit_types == ["first", "repeat"]
+    free = me.appointments.free_slots(gp.id, slots[0].starts_at, slots[-1].ends_at)
+    assert [s.id for s in free] == [s.id for s in slots] and len(slots) == 3
+    assert free[0].starts_at.tzinfo is not None
+    with pytest.raises(kabinet.ValidationError) as bad:
+        cab.system().schedule.open_slots(gp.id, slots[0].starts_at, slots[0].ends_at, 0, "first")
+    assert bad.value.field == "minutes"
+    with pytest.raises(kabinet.NotFound):
+        me.directory.find_clinic("нет такой клиники " + uuid.uuid4().hex)
+
+
+def test_r8_book_reschedule_cancel_and_deadline(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, clock = env
+    clinic, gp, slots = world(cab, clock)
+    _, phone = register(cab, inbox)
+    me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
+    visit = me.appointments.book(slots[0].id)
+    assert (visit.practitioner_name, visit.clinic_name, visit.status) == ("Петров Пётр Петрович", clinic.name, "booked")
+    assert visit.required_documents == ["oms_policy", "passport"] and len(visit.confirmation_code) == 9
+    assert inbox.code("appointment_booked") == visit.confirmation_code
+    # One patient per slot.
+    _, other_phone = register(cab, inbox)
+    other = cab.session(sign_in(cab, inbox, other_phone).access_token, DEVICE)
+    with pytest.raises(kabinet.Conflict) as taken:
+        other.appointments.book(slots[0].id)
+    assert taken.value.code == "slot.taken"
+    moved = me.appointments.reschedule(visit.id, slots[1].id)
+    assert moved.id == visit.id and moved.slot_id == slots[1].id
+    assert other.appointments.book(slots[0].id).status == "booked", "the old slot is free again"
+    assert [a.id for a in me.appointments.list()] == [visit.id]
+    # Past the deadline (2 h before the visit): no change, no cancel.
+    clock.now_value = moved.starts_at - datetime.timedelta(hours=1)
+    me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
+    with pytest.raises(kabinet.Conflict) as late:
+        me.appointments.cancel(visit.id)
+    assert late.value.code == "deadline.passed"
+    clock.now_value = moved.ends_at + datetime.timedelta(hours=1)
+    me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
+    assert me.appointments.list() == []
+    assert [a.status for a in me.appointments.list(upcoming=False)] == ["past"]
+
+
+def test_r8_cancel_before_deadline_and_reminder(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, clock = env
+    _, _, slots = world(cab, clock)
+    _, phone = register(cab, inbox)
+    me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
+    keep = me.appointments.book(slots[0].id)
+    drop = me.appointments.book(slots[2].id)
+    cancelled = me.appointments.cancel(drop.id)
+    assert cancelled.status == "cancelled"
+    assert any(m.kind == "appointment_cancelled" for m in inbox.messages)
+    jobs = cab.run_due_jobs()
+    assert jobs["reminders_queued"] >= 1
+    reminders = [m for m in inbox.messages if m.kind == "reminder" and m.code == keep.confirmation_code]
+    assert len(reminders) == 1 and "Петров" in reminders[0].text
+    cab.run_due_jobs()
+    assert len([m for m in inbox.messages if m.kind == "reminder" and m.code == keep.confirmation_code]) == 1
+
+
+def test_r11_attach_detach_and_staff(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, clock = env
+    clinic, _, _ = world(cab, clock)
+    _, phone = register(cab, inbox)
+    me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
+    snils = me.profile.get().snils
+    assert snils is not None and me.attachment.current() is None
+    with pytest.raises(kabinet.ValidationError) as bad:
+        me.attachment.attach(clinic.code, "45 08 123456", snils, "8451 9991 2289 9991")
+    assert (bad.value.field, bad.value.reason) == ("oms_policy", "checksum")
+    pending = me.attachment.attach(clinic.code, "45 08 123456", snils, "8451 9991 2289 9990")
+    attached = me.attachment.confirm(pending.id, inbox.code("attachment_code"))
+    assert (attached.status, attached.clinic_id, attached.document_id) == ("attachment_completed", clinic.id, None)
+    # Staff of the clinic sign in with TOTP and see her.
+    staff_phone = f"+7903{uuid.uuid4().int % 10**7:07d}"
+    account = cab.system().staff.create(
+        clinic.id, "registrar", "Смирнова Елена", staff_phone, f"s{uuid.uuid4().hex[:8]}@clinic.ru", "Registratura#2026"
+    )
+    assert account.totp_secret_base32 not in repr(account)
+    step = cab.auth.login(staff_phone, "Registratura#2026", DEVICE)
+    assert step.second_factor == "totp"
+    staff = cab.session(cab.auth.verify_second_factor(step.id, totp(account.totp_secret_base32, clock.now_value)).access_token, DEVICE)
+    assert staff.role == "staff" and staff.staff_member.clinic_id == clinic.id
+    assert [p.full_name for p in staff.patients.attached()] == ["Иванова Анна Сергеевна"]
+    assert [p.full_name for p in staff.patients.find(snils=snils)] == ["Иванова Анна Сергеевна"]
+    with pytest.raises(kabinet.PermissionDenied):
+        staff.appointments.list()
+    with pytest.raises(kabinet.PermissionDenied):
+        _ = me.patients
+    history = me.security.access_history()
+    assert any(e.actor_kind == "staff" and e.who == "registrar Смирнова Елена" for e in history)
+    # Detach, then the history reads back with times, newest first.
+    clock.now_value += datetime.timedelta(minutes=5)
+    leave = me.attachment.detach()
+    ended = me.attachment.confirm(leave.id, inbox.code("attachment_code"))
+    assert ended.status == "detached" and ended.detached_at == clock.now_value
+    events = me.attachment.history()
+    assert [(e.action, e.at) for e in events] == [
+        ("detached", clock.now_value),
+        ("attached", clock.now_value - datetime.timedelta(minutes=5)),
+    ]
+    assert staff.patients.attached() == []
