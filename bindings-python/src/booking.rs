@@ -483,7 +483,9 @@ pub(crate) struct PatientRef {
 
 fn refs(py: Python<'_>, list: Vec<kabinet::PatientRef>) -> PyResult<Vec<PatientRef>> {
     list.into_iter()
-        .map(|p| Ok(PatientRef { birth_date: date_to_py(py, p.birth_date)?.unbind(), id: p.id, full_name: p.full_name }))
+        .map(|p| {
+            Ok(PatientRef { birth_date: date_to_py(py, p.birth_date)?.unbind(), id: p.id, full_name: p.full_name })
+        })
         .collect()
 }
 

@@ -323,6 +323,53 @@ impl Me {
         Arc::new(Profile { inner: self.inner.profile(), locale: self.locale })
     }
 
+    /// `"patient"` or `"staff"`.
+    pub fn role(&self) -> String {
+        match self.inner.principal() {
+            kabinet::Principal::Staff(_) => "staff".into(),
+            _ => "patient".into(),
+        }
+    }
+
+    /// The clinic directory (R8, R11).
+    pub fn directory(&self) -> Arc<crate::Directory> {
+        Arc::new(crate::Directory { inner: self.inner.directory(), locale: self.locale })
+    }
+
+    /// Appointments (R8).
+    pub fn appointments(&self) -> Arc<crate::Appointments> {
+        Arc::new(crate::Appointments { inner: self.inner.appointments(), locale: self.locale })
+    }
+
+    /// Clinic attachment (R11).
+    pub fn attachment(&self) -> Arc<crate::ClinicAttachment> {
+        Arc::new(crate::ClinicAttachment { inner: self.inner.attachment(), locale: self.locale })
+    }
+
+    /// Staff: the staff member signed in.
+    pub fn staff_member(&self) -> Result<crate::StaffMember, KabinetError> {
+        let staff = crate::booking::staff(&self.inner, self.locale)?;
+        let m = staff.member().ffi(self.locale)?;
+        Ok(crate::StaffMember {
+            account_id: m.account_id.clone(),
+            clinic_id: m.clinic_id.clone(),
+            role: m.role.clone(),
+            full_name: m.full_name.clone(),
+        })
+    }
+
+    /// Staff: patients of their clinic.
+    pub fn patients(&self) -> Result<Arc<crate::StaffPatients>, KabinetError> {
+        let staff = crate::booking::staff(&self.inner, self.locale)?;
+        Ok(Arc::new(crate::StaffPatients { inner: staff.patients(), locale: self.locale }))
+    }
+
+    /// Staff: appointments at their clinic.
+    pub fn clinic_appointments(&self) -> Result<Arc<crate::ClinicAppointments>, KabinetError> {
+        let staff = crate::booking::staff(&self.inner, self.locale)?;
+        Ok(Arc::new(crate::ClinicAppointments { inner: staff.appointments(), locale: self.locale }))
+    }
+
     /// Active sessions, newest first.
     pub async fn sessions(&self) -> Result<Vec<SessionInfo>, KabinetError> {
         let list = self.inner.security().sessions().await.ffi(self.locale)?;

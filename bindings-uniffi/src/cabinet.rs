@@ -25,6 +25,7 @@ struct Settings {
     notifier: Option<Arc<dyn crate::Notifier>>,
     registry: Option<Arc<dyn crate::IdentityRegistry>>,
     argon2: kabinet::Argon2Params,
+    appointments: kabinet::AppointmentPolicy,
 }
 
 /// Builds a [`Cabinet`]: set the key provider and language, then `build()` (async).
@@ -54,6 +55,7 @@ impl CabinetBuilder {
                 notifier: None,
                 registry: None,
                 argon2: kabinet::Argon2Params::default(),
+                appointments: kabinet::AppointmentPolicy::default(),
             }),
         })
     }
@@ -95,6 +97,18 @@ impl CabinetBuilder {
         self.update(|s| s.argon2 = kabinet::Argon2Params { memory_kib, iterations, parallelism })
     }
 
+    /// Booking rules (R8): whether booking needs a confirmed identity (default yes), and
+    /// until how many minutes before a visit it can be changed or cancelled (default 120).
+    pub fn appointment_policy(self: Arc<Self>, require_identity: bool, change_deadline_minutes: i64) -> Arc<Self> {
+        self.update(|s| {
+            s.appointments = kabinet::AppointmentPolicy {
+                require_identity,
+                change_deadline: time::Duration::minutes(change_deadline_minutes),
+                ..kabinet::AppointmentPolicy::default()
+            }
+        })
+    }
+
     /// Maximum pooled connections.
     pub fn max_connections(self: Arc<Self>, n: u32) -> Arc<Self> {
         self.update(|s| s.max_connections = n)
@@ -129,6 +143,7 @@ impl CabinetBuilder {
             locale: s.locale,
             max_connections: s.max_connections,
             password_hashing: s.argon2,
+            appointments: s.appointments,
             ..Default::default()
         };
         let inner = kabinet::Cabinet::open(&s.url, config).await.map_err(err)?;
@@ -209,6 +224,16 @@ pub struct SystemContext {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl SystemContext {
+    /// The clinic directory and schedules.
+    pub fn directory(&self) -> Arc<crate::DirectoryAdmin> {
+        Arc::new(crate::DirectoryAdmin { inner: self.inner.directory(), locale: self.locale })
+    }
+
+    /// Staff accounts (always with TOTP).
+    pub fn staff(&self) -> Arc<crate::SystemStaff> {
+        Arc::new(crate::SystemStaff { inner: self.inner.staff(), locale: self.locale })
+    }
+
     /// Patients' personal data.
     pub fn patients(&self) -> Arc<Patients> {
         Arc::new(Patients::new(self.inner.patients(), self.locale))

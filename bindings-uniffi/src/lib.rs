@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod booking;
 mod cabinet;
 mod error;
 mod identity;
@@ -17,6 +18,11 @@ pub use accounts::{
     Profile, ProfileChange, Registration, SessionInfo, Tokens, TotpSetup,
 };
 pub use audit::{AccessEntry, Audit, AuditReport, SignedTreeHead};
+pub use booking::{
+    Appointment, Appointments, Attachment, AttachmentEvent, Clinic, ClinicAppointments, ClinicAttachment, Directory,
+    DirectoryAdmin, PatientRef, PendingConfirmation, Practitioner, Region, Slot, StaffAccount, StaffMember,
+    StaffPatients, SystemStaff,
+};
 pub use cabinet::{Cabinet, CabinetBuilder, KeyRotationReport, SystemContext, open_in_memory};
 pub use error::KabinetError;
 pub use identity::{IdentityCheck, IdentityRegistry, RegistryAnswer, RegistryFailed, RegistryRequest};
