@@ -95,7 +95,8 @@ async fn run(
     let end = start + time::Duration::minutes(5 * per_client);
     let mut schedules = Vec::new();
     for c in 0..(if contended { 1 } else { clients }) {
-        let doc = sys.directory().add_practitioner(&clinic.id, &format!("Врач {c}"), "терапевт", &["first".into()]).await?;
+        let doc =
+            sys.directory().add_practitioner(&clinic.id, &format!("Врач {c}"), "терапевт", &["first".into()]).await?;
         let slots = sys.schedule().open_slots(&doc.id, start, end, 5, "first").await?;
         schedules.push(slots.into_iter().map(|s| s.id).collect::<Vec<_>>());
     }

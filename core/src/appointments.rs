@@ -190,7 +190,7 @@ impl Appointments {
         since: OffsetDateTime,
         until: OffsetDateTime,
     ) -> Result<Vec<crate::directory::Slot>> {
-        self.me.patient_id()?;
+        self.me.patient_in_scope("appointments")?;
         self.me.directory().free_slots(practitioner_id, since, until).await
     }
 
@@ -228,7 +228,7 @@ impl Appointments {
     /// confirmed identity where the deployment says so (R2). The patient gets an SMS with
     /// the visit and its confirmation code.
     pub async fn book(&self, slot_id: &str) -> Result<Appointment> {
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.patient_in_scope("appointments")?.to_owned();
         if self.cab().appointment_policy().require_identity {
             self.me.identity().require_confirmed().await?;
         }
@@ -274,7 +274,7 @@ impl Appointments {
     /// Moves a visit to another free slot in one step: the old slot is freed only if the new
     /// one is taken. Allowed until the change deadline (default 2 h before the visit).
     pub async fn reschedule(&self, appointment_id: &str, new_slot_id: &str) -> Result<Appointment> {
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.patient_in_scope("appointments")?.to_owned();
         let cab = self.cab();
         let now_t = cab.now();
         let now = to_micros(now_t);
@@ -306,7 +306,7 @@ impl Appointments {
 
     /// Cancels a visit until the change deadline; the slot becomes free again.
     pub async fn cancel(&self, appointment_id: &str) -> Result<Appointment> {
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.patient_in_scope("appointments")?.to_owned();
         let cab = self.cab();
         let now_t = cab.now();
         let now = to_micros(now_t);
@@ -329,7 +329,7 @@ impl Appointments {
     /// Planned visits (`upcoming`, earliest first) or the history of past and cancelled
     /// ones (newest first).
     pub async fn list(&self, upcoming: bool) -> Result<Vec<Appointment>> {
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.patient_in_scope("appointments")?.to_owned();
         let cab = self.cab();
         let now = to_micros(cab.now());
         let filter = if upcoming {

@@ -37,6 +37,8 @@ pub struct JobsReport {
     pub incidents_blocked: u64,
     /// Visit reminders queued (a day before, R8).
     pub reminders_queued: u64,
+    /// Requests purged 5 years after completion (R13).
+    pub requests_purged: u64,
 }
 
 /// An open patient cabinet: a database, its keys and the host's integrations.
@@ -126,14 +128,21 @@ impl Cabinet {
         crate::auth::sessions::Me::open(self, access_token, device).await
     }
 
-    /// Background work: expires incidents, queues visit reminders, delivers the outbox
-    /// (with back-off). Safe to call from many
+    /// Background work: expires incidents, queues visit reminders, purges requests past
+    /// retention, delivers the outbox (with back-off). Safe to call from many
     /// processes at once: each message is claimed by exactly one.
     pub async fn run_due_jobs(&self) -> Result<JobsReport> {
         let incidents_blocked = crate::auth::incidents::expire(self).await?;
         let reminders_queued = crate::appointments::queue_reminders(self).await?;
+        let requests_purged = crate::requests::purge_expired(self).await?;
         let d = crate::notify::deliver_due(self, 500).await?;
-        Ok(JobsReport { delivered: d.delivered, delivery_failures: d.failed, incidents_blocked, reminders_queued })
+        Ok(JobsReport {
+            delivered: d.delivered,
+            delivery_failures: d.failed,
+            incidents_blocked,
+            reminders_queued,
+            requests_purged,
+        })
     }
 
     /// Closes the database pool.

@@ -32,8 +32,13 @@ pub mod error;
 pub mod i18n;
 pub mod ids;
 pub mod integrations;
+pub mod labs;
+mod medical;
 pub mod notify;
 pub mod patients;
+pub mod proxies;
+pub mod records;
+pub mod requests;
 pub mod staff;
 mod store;
 mod timeutil;
@@ -46,7 +51,7 @@ pub use audit::{AccessEntry, AuditContext, AuditReport, SignedTreeHead};
 pub use auth::factors::TotpSetup;
 pub use auth::identity::{IdentityCheck, IdentityConfirmation, IdentityError};
 pub use auth::incidents::Incident;
-pub use auth::profile::{ChangeRequest, Profile};
+pub use auth::profile::{ChangeRequest, MissingItem, Profile};
 pub use auth::sessions::{Auth, Device, Identity, LoginStep, Me, Principal, Security, SessionInfo, Tokens};
 pub use cabinet::JobsReport;
 pub use cabinet::{Cabinet, Keys, SystemAccounts, SystemContext};
@@ -56,6 +61,13 @@ pub use directory::{Clinic, Directory, DirectoryAdmin, Practitioner, Region, Slo
 pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use i18n::Locale;
 pub use ids::{Reason, ValidationError};
+pub use labs::{LabReport, LabResult, LabResultInput, Labs, StaffLabs};
 pub use patients::{NewPatient, Patient, Patients, ProfileChange, ProfileField};
+pub use proxies::{Proxies, ProxyGrant, StaffProxies};
+pub use records::{
+    Allergy, CorrectionRequest, Diagnosis, HealthCertificate, Immunization, ItemData, MedicalItem, Medication, Records,
+    Screening, StaffCorrections, StaffRecords, Visit,
+};
+pub use requests::{Request, RequestDocument, RequestMessage, Requests, StaffRequests};
 pub use staff::{NewStaff, PatientRef, StaffAccount, StaffContext, StaffMember, StaffPatients, SystemStaff};
 pub use store::{Backend, StorageError};

@@ -210,6 +210,31 @@ impl StaffContext {
     pub fn appointments(&self) -> crate::appointments::ClinicAppointments {
         crate::appointments::ClinicAppointments::new(self.me.clone())
     }
+
+    /// Medical records of the clinic's patients (doctors and nurses).
+    pub fn records(&self) -> crate::records::StaffRecords {
+        crate::records::StaffRecords::new(self.me.clone())
+    }
+
+    /// Correction requests about the clinic's records.
+    pub fn corrections(&self) -> crate::records::StaffCorrections {
+        crate::records::StaffCorrections::new(self.me.clone())
+    }
+
+    /// Publishing lab results.
+    pub fn labs(&self) -> crate::labs::StaffLabs {
+        crate::labs::StaffLabs::new(self.me.clone())
+    }
+
+    /// Requests to the clinic.
+    pub fn requests(&self) -> crate::requests::StaffRequests {
+        crate::requests::StaffRequests::new(self.me.clone())
+    }
+
+    /// Registering proxies for the clinic's patients.
+    pub fn proxies(&self) -> crate::proxies::StaffProxies {
+        crate::proxies::StaffProxies::new(self.me.clone())
+    }
 }
 
 /// Patient look-ups for staff, limited to their clinic's patients.

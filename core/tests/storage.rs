@@ -312,6 +312,8 @@ async fn in_memory_cabinet_works() {
 
 #[test]
 fn r17_every_error_code_has_both_languages() {
+    let unique: std::collections::BTreeSet<_> = kabinet::i18n::CODES.iter().map(|(c, _, _)| c).collect();
+    assert_eq!(unique.len(), kabinet::i18n::CODES.len(), "a code appears twice in the catalog");
     for (code, ru, en) in kabinet::i18n::CODES {
         assert!(!ru.is_empty() && !en.is_empty(), "{code}");
         assert_ne!(ru, en, "{code} must be translated");

@@ -26,6 +26,16 @@ fn aad(id: &str) -> Aad<'_> {
     Aad { table: "pending_changes", record_id: id, field: "value", patient_id: "" }
 }
 
+/// Key data that is missing or inconsistent (R19), with what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingItem {
+    /// Stable code: `oms_policy_missing`, `attachment_missing`, `results_missing`,
+    /// `identity_unconfirmed`, `email_unconfirmed`.
+    pub code: String,
+    /// What to do, in the cabinet's language.
+    pub what_to_do: String,
+}
+
 /// A change waiting for its SMS code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeRequest {
@@ -172,6 +182,53 @@ impl Profile {
             notify::deliver(cab, &o).await?;
         }
         Ok(())
+    }
+
+    /// What key data is missing or inconsistent, with the steps to fix it (R19): no OMS
+    /// policy, no clinic attachment, no visits or results loaded, identity or e-mail not
+    /// confirmed. An empty list means the cabinet is complete.
+    pub async fn completeness(&self) -> Result<Vec<MissingItem>> {
+        let cab = self.me.cabinet();
+        let person = self.get().await?;
+        let patient_id = person.id.clone();
+        let pool = cab.store().pool();
+        let count = |sql: &'static str| {
+            let patient_id = patient_id.clone();
+            async move {
+                let n: i64 = sqlx::query_scalar(sql).bind(patient_id).fetch_one(pool).await.map_err(sq)?;
+                Ok::<bool, Error>(n > 0)
+            }
+        };
+        let attached = count("SELECT COUNT(*) FROM attachments WHERE patient_id = $1 AND detached_at IS NULL").await?;
+        let results = count(
+            "SELECT (SELECT COUNT(*) FROM lab_results WHERE patient_id = $1) + \
+             (SELECT COUNT(*) FROM medical_items WHERE patient_id = $1 AND kind = 'visit')",
+        )
+        .await?;
+        let row = sqlx::query("SELECT identity_confirmed_at, email_confirmed_at FROM accounts WHERE id = $1")
+            .bind(self.me.account_id())
+            .fetch_one(pool)
+            .await
+            .map_err(sq)?;
+        let identity: Option<i64> = row.try_get(0).map_err(sq)?;
+        let email: Option<i64> = row.try_get(1).map_err(sq)?;
+        let mut out = Vec::new();
+        let checks = [
+            (person.oms_policy.is_none(), "oms_policy_missing"),
+            (!attached, "attachment_missing"),
+            (!results, "results_missing"),
+            (identity.is_none(), "identity_unconfirmed"),
+            (email.is_none() && person.email.is_some(), "email_unconfirmed"),
+        ];
+        for (missing, code) in checks {
+            if missing {
+                out.push(MissingItem {
+                    code: code.to_owned(),
+                    what_to_do: crate::i18n::text(cab.locale(), &format!("completeness.{code}")).to_owned(),
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Applied changes, newest first.

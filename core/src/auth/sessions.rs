@@ -559,6 +559,15 @@ pub enum Principal {
     },
     /// Clinic staff.
     Staff(crate::staff::StaffMember),
+    /// A parent or legal representative acting for a ward within scopes (R20).
+    Proxy {
+        /// The proxy's own patient id.
+        proxy_patient_id: String,
+        /// The ward acted for.
+        ward_patient_id: String,
+        /// What the proxy may do: `records`, `labs`, `appointments`, `requests`.
+        scopes: Vec<String>,
+    },
 }
 
 /// A signed-in person, patient or staff: everything they do is authorized and journaled
@@ -640,8 +649,61 @@ impl Me {
     pub(crate) fn staff_member(&self) -> Result<&crate::staff::StaffMember> {
         match &self.principal {
             Principal::Staff(m) => Ok(m),
-            Principal::Patient { .. } => Err(Error::PermissionDenied { code: "role.staff_only" }),
+            _ => Err(Error::PermissionDenied { code: "role.staff_only" }),
         }
+    }
+
+    /// The patient whose data a call in `scope` concerns: the patient themself, or the ward
+    /// when a proxy holds that scope. Staff get `role.patient_only`, proxies without the
+    /// scope `proxy.scope`.
+    pub(crate) fn patient_in_scope(&self, scope: &str) -> Result<&str> {
+        match &self.principal {
+            Principal::Patient { patient_id } => Ok(patient_id),
+            Principal::Proxy { ward_patient_id, scopes, .. } if scopes.iter().any(|s| s == scope) => {
+                Ok(ward_patient_id)
+            }
+            Principal::Proxy { .. } => Err(Error::PermissionDenied { code: "proxy.scope" }),
+            Principal::Staff(_) => Err(Error::PermissionDenied { code: "role.patient_only" }),
+        }
+    }
+
+    /// Acts for a ward (R20): the returned context reads and does, within the granted
+    /// scopes, what the ward could; every action is journaled as done by the proxy for the
+    /// ward. `NotFound` unless a live grant exists.
+    pub async fn as_ward(&self, ward_patient_id: &str) -> Result<Me> {
+        let own = self.patient_id()?.to_owned();
+        let scopes = crate::proxies::live_scopes(&self.cab, &own, ward_patient_id).await?;
+        let mut ctx = self.ctx.clone();
+        ctx.actor.kind = ActorKind::Proxy;
+        ctx.actor.on_behalf_of = Some(ward_patient_id.to_owned());
+        Ok(Me {
+            cab: self.cab.clone(),
+            account_id: self.account_id.clone(),
+            principal: Principal::Proxy { proxy_patient_id: own, ward_patient_id: ward_patient_id.to_owned(), scopes },
+            session_id: self.session_id.clone(),
+            ctx,
+        })
+    }
+
+    /// Medical records (R12): the patient's own (or a ward's) health passport, visits,
+    /// medications, allergies, certificates, and correction requests.
+    pub fn records(&self) -> crate::records::Records {
+        crate::records::Records::new(self.clone())
+    }
+
+    /// Lab results (R9).
+    pub fn labs(&self) -> crate::labs::Labs {
+        crate::labs::Labs::new(self.clone())
+    }
+
+    /// Requests and appeals to clinics (R13).
+    pub fn requests(&self) -> crate::requests::Requests {
+        crate::requests::Requests::new(self.clone())
+    }
+
+    /// Proxy grants (R20): who may act for me, and for whom I may act.
+    pub fn proxies(&self) -> crate::proxies::Proxies {
+        crate::proxies::Proxies::new(self.clone())
     }
 
     /// Clinic work of a signed-in staff member: their patients, schedules, records.
@@ -683,10 +745,12 @@ impl Me {
         &self.account_id
     }
 
-    /// The patient id of the account; `role.patient_only` (PermissionDenied) for staff.
+    /// The patient id of the account; `role.patient_only` (PermissionDenied) for staff and
+    /// `proxy.scope` for a proxy context (security, profile and identity are never delegated).
     pub fn patient_id(&self) -> Result<&str> {
         match &self.principal {
             Principal::Patient { patient_id } => Ok(patient_id),
+            Principal::Proxy { .. } => Err(Error::PermissionDenied { code: "proxy.scope" }),
             Principal::Staff(_) => Err(Error::PermissionDenied { code: "role.patient_only" }),
         }
     }

@@ -178,3 +178,21 @@ pub(crate) async fn deliver_due(cab: &Cabinet, limit: i64) -> Result<DeliveryRep
     }
     Ok(report)
 }
+
+/// Queues an SMS about an event (`lab_result`, `request_status`, …) to a patient's phone,
+/// with `{name}` placeholders of the text filled from `args`; returns the outbox id. The
+/// phone is read under the system's name (journaled).
+pub(crate) async fn patient_event(
+    cab: &Cabinet,
+    tx: &mut Conn,
+    patient_id: &str,
+    kind: &'static str,
+    args: &[(&str, String)],
+    now: i64,
+) -> Result<String> {
+    let person = crate::patients::Patients::new(cab.clone(), crate::audit::AuditContext::system())
+        .read_in(&mut *tx, patient_id, now)
+        .await?;
+    let msg = cab.message_with(Some(patient_id), kind, Channel::Sms, person.phone.as_deref().unwrap_or(""), None, args);
+    enqueue(tx, cab.outbox_key(), &msg, now).await
+}

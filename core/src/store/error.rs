@@ -39,6 +39,14 @@ impl StorageError {
             _ => false,
         }
     }
+
+    /// Whether a referenced row does not exist.
+    pub(crate) fn foreign_key_violation(&self) -> bool {
+        match self {
+            StorageError::Query(sqlx::Error::Database(db)) => db.is_foreign_key_violation(),
+            _ => false,
+        }
+    }
 }
 
 impl From<sqlx::Error> for StorageError {

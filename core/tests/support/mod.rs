@@ -335,3 +335,47 @@ impl Harness {
         me
     }
 }
+
+impl Harness {
+    /// Region 77 with one clinic (code `0101`) and a second one (`0202`); returns their ids.
+    pub async fn two_clinics(&self) -> (String, String) {
+        let dir = self.cab.system().directory();
+        dir.add_region("77", "Москва").await.unwrap();
+        let a = dir.add_clinic("77", "0101", "Поликлиника № 1", "ул. Ленина, 1", "пн–пт").await.unwrap();
+        let b = dir.add_clinic("77", "0202", "Поликлиника № 2", "ул. Мира, 2", "пн–пт").await.unwrap();
+        (a.id, b.id)
+    }
+
+    /// A staff member of `clinic_id` in `role`, signed in with TOTP; `n` makes phone and
+    /// e-mail unique.
+    pub async fn staff(&self, clinic_id: &str, role: &str, n: u32) -> kabinet::Me {
+        let phone = format!("+7903{n:07}");
+        let account = self
+            .cab
+            .system()
+            .staff()
+            .create(kabinet::NewStaff {
+                clinic_id: clinic_id.into(),
+                role: role.into(),
+                full_name: format!("Сотрудник {n}"),
+                phone: phone.clone(),
+                email: format!("staff{n}@clinic.example.ru"),
+                password: "Registratura#2026".into(),
+            })
+            .await
+            .unwrap();
+        let step = self.cab.auth().login(&phone, "Registratura#2026", &device()).await.unwrap();
+        let secret = totp_rs::Secret::try_from_base32(&account.totp_secret_base32).unwrap();
+        let unix = self.clock.0.lock().unwrap().unix_timestamp() as u64;
+        let code = kabinet::auth::totp::code_at(secret.as_ref(), unix);
+        let tokens = self.cab.auth().verify_second_factor(&step.id, &code).await.unwrap();
+        self.cab.session(&tokens.access_token, &device()).await.unwrap()
+    }
+
+    /// Attaches a signed-in patient to the clinic with `code` (SMS-confirmed).
+    pub async fn attach(&self, me: &kabinet::Me, clinic_code: &str) {
+        let snils = me.profile().get().await.unwrap().snils.unwrap();
+        let pending = me.attachment().attach(clinic_code, "4508123456", &snils, "8451999122899990").await.unwrap();
+        me.attachment().confirm(&pending.id, &self.inbox.last_code("attachment_code")).await.unwrap();
+    }
+}

@@ -1,0 +1,279 @@
+//! Lab results (R9), modelled on FHIR DiagnosticReport + Observation with `referenceRange`:
+//! a laboratory (staff of the patient's clinic in a lab role) publishes a report; Kabinet
+//! computes each result's out-of-range flag, seals everything with the patient's key,
+//! queues a new-result SMS, and journals every view.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::audit::Action;
+use crate::auth::sessions::Me;
+use crate::error::{Error, Result};
+use crate::ids::{Reason, ValidationError};
+use crate::medical::{Vault, staff_for};
+use crate::store::StorageError;
+use crate::timeutil::{from_micros, to_micros};
+
+fn sq(e: sqlx::Error) -> Error {
+    StorageError::from_sqlx(e).into()
+}
+
+/// Roles that publish lab results.
+pub const LAB_ROLES: &[&str] = &["laboratory", "doctor", "nurse"];
+
+/// One result as the laboratory sends it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabResultInput {
+    /// Test name ("Гемоглобин").
+    pub test_name: String,
+    /// Test code (LOINC or the lab's own).
+    pub code: String,
+    /// Numeric value.
+    pub value: Option<f64>,
+    /// Text value ("отрицательно"), when not numeric.
+    pub value_text: Option<String>,
+    /// Unit ("г/л").
+    pub unit: Option<String>,
+    /// Lower limit of the reference range (one-sided ranges leave one side empty).
+    pub range_low: Option<f64>,
+    /// Upper limit.
+    pub range_high: Option<f64>,
+    /// Expected text value ("отрицательно"), for text results.
+    pub range_text: Option<String>,
+    /// When the sample was taken.
+    pub sampled_at: OffsetDateTime,
+}
+
+/// A report: several results from one laboratory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabReport {
+    /// Title ("Общий анализ крови").
+    pub title: String,
+    /// Laboratory.
+    pub laboratory: String,
+    /// When issued.
+    pub issued_at: OffsetDateTime,
+    /// Results.
+    pub results: Vec<LabResultInput>,
+}
+
+/// A result as the patient sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabResult {
+    /// Id.
+    pub id: String,
+    /// The report it belongs to.
+    pub report_id: String,
+    /// Report title.
+    pub report_title: String,
+    /// Laboratory.
+    pub laboratory: String,
+    /// The result as sent.
+    pub input: LabResultInput,
+    /// The reference range for display ("3.5–5.5", "< 5.2", "≥ 1.0", "отрицательно").
+    pub reference_range: Option<String>,
+    /// `low`, `high`, `normal`, `abnormal` (text differs), or `None` without a range.
+    pub flag: Option<String>,
+    /// When issued.
+    pub issued_at: OffsetDateTime,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Body {
+    report_title: String,
+    laboratory: String,
+    input: LabResultInput,
+    flag: Option<String>,
+}
+
+/// The out-of-range flag: numeric values against low/high (either may be absent), text
+/// values against the expected text (case- and ё-insensitive); `None` without a range.
+pub fn flag(r: &LabResultInput) -> Option<&'static str> {
+    match (r.value, r.value_text.as_deref()) {
+        (Some(v), _) => match (r.range_low, r.range_high) {
+            (None, None) => None,
+            (Some(lo), _) if v < lo => Some("low"),
+            (_, Some(hi)) if v > hi => Some("high"),
+            _ => Some("normal"),
+        },
+        (None, Some(text)) => {
+            let expected = r.range_text.as_deref()?;
+            let same = crate::directory::fold(text) == crate::directory::fold(expected);
+            Some(if same { "normal" } else { "abnormal" })
+        }
+        (None, None) => None,
+    }
+}
+
+/// The reference range as people write it.
+pub fn reference_range(r: &LabResultInput) -> Option<String> {
+    match (r.range_low, r.range_high, r.range_text.as_deref()) {
+        (Some(lo), Some(hi), _) => Some(format!("{lo}–{hi}")),
+        (Some(lo), None, _) => Some(format!("≥ {lo}")),
+        (None, Some(hi), _) => Some(format!("≤ {hi}")),
+        (None, None, Some(t)) => Some(t.to_owned()),
+        (None, None, None) => None,
+    }
+}
+
+fn validate(r: &LabResultInput, issued_at: OffsetDateTime) -> Result<LabResultInput> {
+    let text =
+        |f: &'static str, v: &Option<String>| v.as_deref().map(|v| crate::directory::text_field(f, v, 200)).transpose();
+    let out = LabResultInput {
+        test_name: crate::directory::text_field("test_name", &r.test_name, 300)?,
+        code: crate::directory::text_field("code", &r.code, 64)?,
+        value_text: text("value_text", &r.value_text)?,
+        unit: text("unit", &r.unit)?,
+        range_text: text("range_text", &r.range_text)?,
+        ..r.clone()
+    };
+    match (out.value, &out.value_text) {
+        (Some(v), None) if v.is_finite() => {}
+        (None, Some(_)) => {}
+        (Some(_), Some(_)) => return Err(ValidationError::new("value_text", Reason::Format).into()),
+        _ => return Err(ValidationError::new("value", Reason::Empty).into()),
+    }
+    let finite = |f: &'static str, v: Option<f64>| match v {
+        Some(x) if !x.is_finite() => Err(Error::from(ValidationError::new(f, Reason::Format))),
+        _ => Ok(()),
+    };
+    finite("range_low", out.range_low)?;
+    finite("range_high", out.range_high)?;
+    if let (Some(lo), Some(hi)) = (out.range_low, out.range_high)
+        && lo > hi
+    {
+        return Err(ValidationError::new("range_low", Reason::Format).into());
+    }
+    if out.sampled_at > issued_at {
+        return Err(ValidationError::new("sampled_at", Reason::Future).into());
+    }
+    Ok(out)
+}
+
+/// Staff publishing lab reports.
+#[derive(Debug, Clone)]
+pub struct StaffLabs {
+    me: Me,
+}
+
+impl StaffLabs {
+    pub(crate) fn new(me: Me) -> Self {
+        StaffLabs { me }
+    }
+
+    /// Publishes a report for a patient of the clinic; returns the stored results with their
+    /// flags. All or nothing: one invalid result refuses the whole report.
+    pub async fn publish(&self, patient_id: &str, report: LabReport) -> Result<Vec<LabResult>> {
+        let cab = self.me.cabinet();
+        let member = staff_for(&self.me, patient_id, LAB_ROLES).await?.clone();
+        let now_t = cab.now();
+        if report.issued_at > now_t {
+            return Err(ValidationError::new("issued_at", Reason::Future).into());
+        }
+        let title = crate::directory::text_field("title", &report.title, 300)?;
+        let laboratory = crate::directory::text_field("laboratory", &report.laboratory, 300)?;
+        if report.results.is_empty() {
+            return Err(ValidationError::new("results", Reason::Empty).into());
+        }
+        let inputs = report.results.iter().map(|r| validate(r, report.issued_at)).collect::<Result<Vec<_>>>()?;
+        let report_id = uuid::Uuid::now_v7().to_string();
+        let now = to_micros(now_t);
+        let mut tx = cab.store().begin().await?;
+        let vault = Vault::open(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            patient_id,
+            Action::Create,
+            "lab_report",
+            Some(&report_id),
+            now,
+        )
+        .await?;
+        let mut out = Vec::with_capacity(inputs.len());
+        for (position, input) in inputs.into_iter().enumerate() {
+            let id = uuid::Uuid::now_v7().to_string();
+            let flag = flag(&input).map(str::to_owned);
+            let body = Body { report_title: title.clone(), laboratory: laboratory.clone(), input, flag };
+            sqlx::query(
+                "INSERT INTO lab_results (id, report_id, patient_id, clinic_id, sampled_at, issued_at, position, body, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&id)
+            .bind(&report_id)
+            .bind(patient_id)
+            .bind(&member.clinic_id)
+            .bind(to_micros(body.input.sampled_at))
+            .bind(to_micros(report.issued_at))
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(vault.seal("lab_results", &id, "body", &body)?)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+            out.push(result_from(id, report_id.clone(), body, report.issued_at));
+        }
+        let args = [("title", title)];
+        let message = crate::notify::patient_event(cab, &mut tx, patient_id, "lab_result", &args, now).await?;
+        tx.commit().await.map_err(sq)?;
+        crate::notify::deliver(cab, &message).await?;
+        Ok(out)
+    }
+}
+
+fn result_from(id: String, report_id: String, body: Body, issued_at: OffsetDateTime) -> LabResult {
+    LabResult {
+        id,
+        report_id,
+        reference_range: reference_range(&body.input),
+        report_title: body.report_title,
+        laboratory: body.laboratory,
+        input: body.input,
+        flag: body.flag,
+        issued_at,
+    }
+}
+
+/// The signed-in patient's (or ward's) lab results.
+#[derive(Debug, Clone)]
+pub struct Labs {
+    me: Me,
+}
+
+impl Labs {
+    pub(crate) fn new(me: Me) -> Self {
+        Labs { me }
+    }
+
+    /// Results sampled at or after `since`, newest first (each view journaled).
+    pub async fn results(&self, since: Option<OffsetDateTime>) -> Result<Vec<LabResult>> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_in_scope("labs")?.to_owned();
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let vault =
+            Vault::open(cab, &mut tx, self.me.audit_context(), &patient_id, Action::Read, "lab_result", None, now)
+                .await?;
+        let rows = sqlx::query(
+            "SELECT id, report_id, issued_at, body FROM lab_results WHERE patient_id = $1 AND sampled_at >= $2 \
+             ORDER BY sampled_at DESC, issued_at DESC, position",
+        )
+        .bind(&patient_id)
+        .bind(since.map_or(i64::MIN, to_micros))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(sq)?;
+        let out = rows
+            .iter()
+            .map(|r| {
+                let id: String = r.try_get(0).map_err(sq)?;
+                let sealed: Vec<u8> = r.try_get(3).map_err(sq)?;
+                let body: Body = vault.open_json("lab_results", &id, "body", &sealed)?;
+                Ok(result_from(id, r.try_get(1).map_err(sq)?, body, from_micros(r.try_get(2).map_err(sq)?)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        tx.commit().await.map_err(sq)?;
+        Ok(out)
+    }
+}

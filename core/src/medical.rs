@@ -1,0 +1,94 @@
+//! The one way to touch medical data: a journal entry first, then the patient's data key
+//! against its receipt, then sealing or opening JSON bodies bound to table, row, field and
+//! patient. Also the staff side of authorization: a staff member may act on a patient only
+//! when the patient is attached to, or booked with, their clinic, and only in given roles.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::audit::{Access, Action, AuditContext, Outcome};
+use crate::auth::sessions::Me;
+use crate::cabinet::Cabinet;
+use crate::crypto::{Aad, SecretKey};
+use crate::error::{Error, Result};
+use crate::staff::{StaffMember, StaffPatients};
+use crate::store::{Conn, StorageError};
+
+/// A patient's data key, obtained against a journal entry.
+pub(crate) struct Vault {
+    key: SecretKey,
+    patient_id: String,
+}
+
+impl Vault {
+    /// Journals `action` on `resource_type`/`resource_id` for `patient_id` and opens the
+    /// patient's key. (Each argument is one field of the journal entry.)
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn open(
+        cab: &Cabinet,
+        tx: &mut Conn,
+        ctx: &AuditContext,
+        patient_id: &str,
+        action: Action,
+        resource_type: &'static str,
+        resource_id: Option<&str>,
+        now: i64,
+    ) -> Result<Vault> {
+        let what = Access { patient_id: Some(patient_id), action, resource_type, resource_id };
+        let receipt = cab.journal().record(&mut *tx, ctx, what, Outcome::Success, now).await?;
+        let key = cab.keyring().patient_key(&mut *tx, &receipt).await?;
+        Ok(Vault { key, patient_id: patient_id.to_owned() })
+    }
+
+    fn aad<'a>(&'a self, table: &'a str, id: &'a str, field: &'a str) -> Aad<'a> {
+        Aad { table, record_id: id, field, patient_id: &self.patient_id }
+    }
+
+    /// Seals `value` as JSON for `table`/`id`/`field`.
+    pub(crate) fn seal<T: Serialize>(&self, table: &str, id: &str, field: &str, value: &T) -> Result<Vec<u8>> {
+        let json = serde_json::to_vec(value).map_err(|_| crate::CryptoError::Internal("json"))?;
+        Ok(crate::crypto::seal(&self.key, &self.aad(table, id, field), &json)?)
+    }
+
+    /// Opens a JSON value sealed by [`Vault::seal`]; a tampered or moved value is an
+    /// integrity error.
+    pub(crate) fn open_json<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        id: &str,
+        field: &str,
+        sealed: &[u8],
+    ) -> Result<T> {
+        let plain = crate::crypto::open(&self.key, &self.aad(table, id, field), sealed)?;
+        serde_json::from_slice(&plain).map_err(|_| StorageError::Corrupt("sealed json").into())
+    }
+
+    /// Seals raw bytes.
+    pub(crate) fn seal_bytes(&self, table: &str, id: &str, field: &str, value: &[u8]) -> Result<Vec<u8>> {
+        Ok(crate::crypto::seal(&self.key, &self.aad(table, id, field), value)?)
+    }
+
+    /// Opens raw bytes.
+    pub(crate) fn open_bytes(&self, table: &str, id: &str, field: &str, sealed: &[u8]) -> Result<Vec<u8>> {
+        Ok(crate::crypto::open(&self.key, &self.aad(table, id, field), sealed)?.to_vec())
+    }
+}
+
+/// The staff member of `me`, if they may act on `patient_id` in one of `roles`:
+/// `role.staff_only` for non-staff, `role.not_allowed` for another role, and `NotFound`
+/// (nothing revealed) for patients not connected to their clinic.
+pub(crate) async fn staff_for<'a>(me: &'a Me, patient_id: &str, roles: &[&str]) -> Result<&'a StaffMember> {
+    let member = me.staff_member()?;
+    if !roles.contains(&member.role.as_str()) {
+        return Err(Error::PermissionDenied { code: "role.not_allowed" });
+    }
+    if !StaffPatients::is_clinic_patient(me.cabinet(), &member.clinic_id, patient_id).await? {
+        return Err(Error::NotFound { entity: "patient" });
+    }
+    Ok(member)
+}
+
+/// Days since the Unix epoch → microseconds, for clinical dates stored as BIGINT.
+pub(crate) fn date_us(d: time::Date) -> i64 {
+    crate::timeutil::to_micros(d.midnight().assume_utc())
+}

@@ -1,0 +1,717 @@
+//! My medical data (R12), modelled on FHIR R4 so the interop issue maps them one to one:
+//! immunizations (Immunization), screenings and check-ups (Procedure/Observation), visits with
+//! ICD-10 diagnoses and procedures (Encounter + Condition + Procedure), medications
+//! (MedicationStatement), allergies (AllergyIntolerance) and health certificates.
+//! Staff of the patient's clinic add items; the patient (or a proxy with the `records`
+//! scope) reads them and asks for corrections, which staff accept — changing the item and
+//! keeping the old version — or reject, with a comment.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use time::{Date, OffsetDateTime};
+
+use crate::audit::Action;
+use crate::auth::sessions::Me;
+use crate::error::{Error, Result};
+use crate::ids::{Reason, ValidationError};
+use crate::medical::{Vault, date_us, staff_for};
+use crate::store::{Conn, StorageError};
+use crate::timeutil::{from_micros, to_micros};
+
+fn sq(e: sqlx::Error) -> Error {
+    StorageError::from_sqlx(e).into()
+}
+
+/// Roles that add and correct medical records.
+pub const CLINICAL_ROLES: &[&str] = &["doctor", "nurse"];
+
+/// A vaccination (FHIR Immunization).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Immunization {
+    /// Vaccine name ("Спутник V").
+    pub vaccine: String,
+    /// Date given.
+    pub date: Date,
+    /// Dose ("1 из 2").
+    pub dose: Option<String>,
+    /// Lot number.
+    pub lot: Option<String>,
+    /// Who gave it.
+    pub performer: Option<String>,
+}
+
+/// A screening or preventive check-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Screening {
+    /// What ("диспансеризация", "флюорография").
+    pub name: String,
+    /// When.
+    pub date: Date,
+    /// Result or conclusion.
+    pub result: String,
+}
+
+/// A diagnosis with its ICD-10 code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    /// ICD-10 code, e.g. `J06.9`.
+    pub icd10: String,
+    /// Text.
+    pub text: String,
+}
+
+/// A visit (FHIR Encounter with Conditions and Procedures).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    /// Date.
+    pub date: Date,
+    /// Institution.
+    pub institution: String,
+    /// Diagnoses.
+    pub diagnoses: Vec<Diagnosis>,
+    /// Procedures done.
+    pub procedures: Vec<String>,
+}
+
+/// A prescription or medication taken (FHIR MedicationStatement).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Medication {
+    /// Drug name.
+    pub name: String,
+    /// Dosage ("500 мг").
+    pub dosage: String,
+    /// Schedule ("2 раза в день").
+    pub schedule: String,
+    /// Start.
+    pub start: Date,
+    /// End, if set (the duration).
+    pub end: Option<Date>,
+    /// Prescriber.
+    pub prescriber: String,
+}
+
+/// An allergy or intolerance (FHIR AllergyIntolerance).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allergy {
+    /// Substance.
+    pub substance: String,
+    /// Reaction.
+    pub reaction: String,
+    /// `mild`, `moderate` or `severe`, if known.
+    pub severity: Option<String>,
+    /// When noted.
+    pub noted_on: Date,
+}
+
+/// A health certificate (for work, study, travel…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCertificate {
+    /// Purpose (`work`, `study`, `travel`, `sport`, `other`).
+    pub purpose: String,
+    /// Issued.
+    pub issued_on: Date,
+    /// Valid until.
+    pub valid_until: Option<Date>,
+    /// Conclusion.
+    pub conclusion: String,
+}
+
+/// The content of a medical item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ItemData {
+    /// Immunization.
+    Immunization(Immunization),
+    /// Screening.
+    Screening(Screening),
+    /// Visit.
+    Visit(Visit),
+    /// Medication.
+    Medication(Medication),
+    /// Allergy.
+    Allergy(Allergy),
+    /// Certificate.
+    Certificate(HealthCertificate),
+}
+
+impl ItemData {
+    /// The kind's stable name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ItemData::Immunization(_) => "immunization",
+            ItemData::Screening(_) => "screening",
+            ItemData::Visit(_) => "visit",
+            ItemData::Medication(_) => "medication",
+            ItemData::Allergy(_) => "allergy",
+            ItemData::Certificate(_) => "certificate",
+        }
+    }
+
+    /// The clinical date the item is ordered by.
+    pub fn date(&self) -> Date {
+        match self {
+            ItemData::Immunization(x) => x.date,
+            ItemData::Screening(x) => x.date,
+            ItemData::Visit(x) => x.date,
+            ItemData::Medication(x) => x.start,
+            ItemData::Allergy(x) => x.noted_on,
+            ItemData::Certificate(x) => x.issued_on,
+        }
+    }
+
+    /// Checks every field: required texts present and bounded, ICD-10 codes well-formed,
+    /// dates not in the future (except validity and end dates), known enumerations.
+    pub fn validate(&self, today: Date) -> Result<ItemData> {
+        let t = |f: &'static str, v: &str| crate::directory::text_field(f, v, 500);
+        let opt = |f: &'static str, v: &Option<String>| v.as_deref().map(|v| t(f, v)).transpose();
+        let past = |f: &'static str, d: Date| {
+            if d > today { Err(Error::from(ValidationError::new(f, Reason::Future))) } else { Ok(d) }
+        };
+        Ok(match self {
+            ItemData::Immunization(x) => ItemData::Immunization(Immunization {
+                vaccine: t("vaccine", &x.vaccine)?,
+                date: past("date", x.date)?,
+                dose: opt("dose", &x.dose)?,
+                lot: opt("lot", &x.lot)?,
+                performer: opt("performer", &x.performer)?,
+            }),
+            ItemData::Screening(x) => ItemData::Screening(Screening {
+                name: t("name", &x.name)?,
+                date: past("date", x.date)?,
+                result: t("result", &x.result)?,
+            }),
+            ItemData::Visit(x) => ItemData::Visit(Visit {
+                date: past("date", x.date)?,
+                institution: t("institution", &x.institution)?,
+                diagnoses: x
+                    .diagnoses
+                    .iter()
+                    .map(|d| Ok(Diagnosis { icd10: icd10(&d.icd10)?, text: t("diagnosis", &d.text)? }))
+                    .collect::<Result<_>>()?,
+                procedures: x.procedures.iter().map(|p| t("procedures", p)).collect::<Result<_>>()?,
+            }),
+            ItemData::Medication(x) => {
+                if x.end.is_some_and(|e| e < x.start) {
+                    return Err(ValidationError::new("end", Reason::Format).into());
+                }
+                ItemData::Medication(Medication {
+                    name: t("name", &x.name)?,
+                    dosage: t("dosage", &x.dosage)?,
+                    schedule: t("schedule", &x.schedule)?,
+                    start: x.start,
+                    end: x.end,
+                    prescriber: t("prescriber", &x.prescriber)?,
+                })
+            }
+            ItemData::Allergy(x) => {
+                let severity = x.severity.as_deref().map(|s| s.trim().to_lowercase());
+                if severity.as_deref().is_some_and(|s| !["mild", "moderate", "severe"].contains(&s)) {
+                    return Err(ValidationError::new("severity", Reason::UnknownValue).into());
+                }
+                ItemData::Allergy(Allergy {
+                    substance: t("substance", &x.substance)?,
+                    reaction: t("reaction", &x.reaction)?,
+                    severity,
+                    noted_on: past("noted_on", x.noted_on)?,
+                })
+            }
+            ItemData::Certificate(x) => {
+                let purpose = x.purpose.trim().to_lowercase();
+                if !["work", "study", "travel", "sport", "other"].contains(&purpose.as_str()) {
+                    return Err(ValidationError::new("purpose", Reason::UnknownValue).into());
+                }
+                ItemData::Certificate(HealthCertificate {
+                    purpose,
+                    issued_on: past("issued_on", x.issued_on)?,
+                    valid_until: x.valid_until,
+                    conclusion: t("conclusion", &x.conclusion)?,
+                })
+            }
+        })
+    }
+}
+
+/// Checks the shape of an ICD-10 code: a letter, two digits, optionally a dot and one or
+/// two more digits (`I10`, `J06.9`, `E11.65`); normalized to upper case.
+pub fn icd10(code: &str) -> Result<String> {
+    let c = code.trim().to_uppercase();
+    let b = c.as_bytes();
+    let head = b.len() >= 3 && b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && b[2].is_ascii_digit();
+    let tail = match &b[3.min(b.len())..] {
+        [] => true,
+        [b'.', rest @ ..] => (1..=2).contains(&rest.len()) && rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    if head && tail { Ok(c) } else { Err(ValidationError::new("icd10", Reason::Format).into()) }
+}
+
+/// A medical item as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MedicalItem {
+    /// Id (name it in a correction request).
+    pub id: String,
+    /// The patient.
+    pub patient_id: String,
+    /// The clinic that recorded it.
+    pub clinic_id: Option<String>,
+    /// Version: 1, then +1 for each accepted correction.
+    pub version: i64,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+    /// Content.
+    pub data: ItemData,
+}
+
+/// A correction request (R12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrectionRequest {
+    /// Id.
+    pub id: String,
+    /// The item to correct.
+    pub item_id: String,
+    /// The patient.
+    pub patient_id: String,
+    /// What the patient wants changed.
+    pub wanted_change: String,
+    /// `pending`, `accepted` or `rejected`.
+    pub status: String,
+    /// Staff comment once resolved.
+    pub comment: Option<String>,
+    /// Created.
+    pub created_at: OffsetDateTime,
+    /// Resolved.
+    pub resolved_at: Option<OffsetDateTime>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CorrectionBody {
+    wanted_change: String,
+    comment: Option<String>,
+}
+
+async fn load_items(tx: &mut Conn, vault: &Vault, patient_id: &str, kind: Option<&str>) -> Result<Vec<MedicalItem>> {
+    let rows = sqlx::query(
+        "SELECT id, clinic_id, version, updated_at, body FROM medical_items WHERE patient_id = $1 \
+         AND ($2 = '' OR kind = $2) ORDER BY occurred_on DESC, created_at DESC, id DESC",
+    )
+    .bind(patient_id)
+    .bind(kind.unwrap_or(""))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(sq)?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get(0).map_err(sq)?;
+            let body: Vec<u8> = r.try_get(4).map_err(sq)?;
+            Ok(MedicalItem {
+                data: vault.open_json("medical_items", &id, "body", &body)?,
+                id,
+                patient_id: patient_id.to_owned(),
+                clinic_id: r.try_get(1).map_err(sq)?,
+                version: r.try_get(2).map_err(sq)?,
+                updated_at: from_micros(r.try_get(3).map_err(sq)?)?,
+            })
+        })
+        .collect()
+}
+
+/// The signed-in patient's (or ward's) medical records.
+#[derive(Debug, Clone)]
+pub struct Records {
+    me: Me,
+}
+
+impl Records {
+    pub(crate) fn new(me: Me) -> Self {
+        Records { me }
+    }
+
+    async fn list(&self, kind: &'static str) -> Result<Vec<MedicalItem>> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_in_scope("records")?.to_owned();
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let vault =
+            Vault::open(cab, &mut tx, self.me.audit_context(), &patient_id, Action::Read, kind, None, now).await?;
+        let items = load_items(&mut tx, &vault, &patient_id, Some(kind)).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(items)
+    }
+
+    /// Immunizations, newest first.
+    pub async fn immunizations(&self) -> Result<Vec<MedicalItem>> {
+        self.list("immunization").await
+    }
+
+    /// Screenings and preventive check-ups, newest first.
+    pub async fn screenings(&self) -> Result<Vec<MedicalItem>> {
+        self.list("screening").await
+    }
+
+    /// Visits with diagnoses and procedures, newest first.
+    pub async fn visits(&self) -> Result<Vec<MedicalItem>> {
+        self.list("visit").await
+    }
+
+    /// Medications, newest first.
+    pub async fn medications(&self) -> Result<Vec<MedicalItem>> {
+        self.list("medication").await
+    }
+
+    /// Allergies and reactions, newest first.
+    pub async fn allergies(&self) -> Result<Vec<MedicalItem>> {
+        self.list("allergy").await
+    }
+
+    /// Health certificates, newest first.
+    pub async fn certificates(&self) -> Result<Vec<MedicalItem>> {
+        self.list("certificate").await
+    }
+
+    /// Asks the clinic to correct an item: names the item and the wanted change.
+    pub async fn request_correction(&self, item_id: &str, wanted_change: &str) -> Result<CorrectionRequest> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_in_scope("records")?.to_owned();
+        let wanted_change = crate::directory::text_field("wanted_change", wanted_change, 2000)?;
+        let owner: Option<String> = sqlx::query_scalar("SELECT patient_id FROM medical_items WHERE id = $1")
+            .bind(item_id)
+            .fetch_optional(cab.store().pool())
+            .await
+            .map_err(sq)?;
+        if owner.as_deref() != Some(patient_id.as_str()) {
+            return Err(Error::NotFound { entity: "medical_item" });
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let vault = Vault::open(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            &patient_id,
+            Action::Create,
+            "correction",
+            Some(&id),
+            now,
+        )
+        .await?;
+        let body = CorrectionBody { wanted_change: wanted_change.clone(), comment: None };
+        sqlx::query(
+            "INSERT INTO corrections (id, patient_id, item_id, status, body, created_at) VALUES ($1, $2, $3, 'pending', $4, $5)",
+        )
+        .bind(&id)
+        .bind(&patient_id)
+        .bind(item_id)
+        .bind(vault.seal("corrections", &id, "body", &body)?)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        tx.commit().await.map_err(sq)?;
+        Ok(CorrectionRequest {
+            id,
+            item_id: item_id.to_owned(),
+            patient_id,
+            wanted_change,
+            status: "pending".into(),
+            comment: None,
+            created_at: from_micros(now)?,
+            resolved_at: None,
+        })
+    }
+
+    /// The patient's correction requests with their status, newest first.
+    pub async fn corrections(&self) -> Result<Vec<CorrectionRequest>> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_in_scope("records")?.to_owned();
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let vault =
+            Vault::open(cab, &mut tx, self.me.audit_context(), &patient_id, Action::Read, "correction", None, now)
+                .await?;
+        let out = corrections_where(&mut tx, "patient_id = $1", &patient_id, |_| Ok(&vault)).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(out)
+    }
+}
+
+async fn corrections_where<'v>(
+    tx: &mut Conn,
+    filter: &str,
+    value: &str,
+    vault_for: impl Fn(&str) -> Result<&'v Vault>,
+) -> Result<Vec<CorrectionRequest>> {
+    let rows = sqlx::query(crate::store::composed_sql!(
+        "SELECT id, item_id, patient_id, status, body, created_at, resolved_at FROM corrections WHERE {filter} ORDER BY created_at DESC, id DESC"
+    ))
+    .bind(value)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(sq)?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get(0).map_err(sq)?;
+            let patient_id: String = r.try_get(2).map_err(sq)?;
+            let body: Vec<u8> = r.try_get(4).map_err(sq)?;
+            let body: CorrectionBody = vault_for(&patient_id)?.open_json("corrections", &id, "body", &body)?;
+            let resolved: Option<i64> = r.try_get(6).map_err(sq)?;
+            Ok(CorrectionRequest {
+                item_id: r.try_get(1).map_err(sq)?,
+                status: r.try_get(3).map_err(sq)?,
+                created_at: from_micros(r.try_get(5).map_err(sq)?)?,
+                resolved_at: resolved.map(from_micros).transpose()?,
+                wanted_change: body.wanted_change,
+                comment: body.comment,
+                patient_id,
+                id,
+            })
+        })
+        .collect()
+}
+
+/// Staff work on medical records of their clinic's patients.
+#[derive(Debug, Clone)]
+pub struct StaffRecords {
+    me: Me,
+}
+
+impl StaffRecords {
+    pub(crate) fn new(me: Me) -> Self {
+        StaffRecords { me }
+    }
+
+    /// Adds an item (immunization, screening, visit, medication, allergy, certificate) for a
+    /// patient of the staff member's clinic (doctors and nurses).
+    pub async fn add(&self, patient_id: &str, data: ItemData) -> Result<MedicalItem> {
+        let cab = self.me.cabinet();
+        let member = staff_for(&self.me, patient_id, CLINICAL_ROLES).await?.clone();
+        let now_t = cab.now();
+        let data = data.validate(now_t.date())?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = to_micros(now_t);
+        let mut tx = cab.store().begin().await?;
+        let vault =
+            Vault::open(cab, &mut tx, self.me.audit_context(), patient_id, Action::Create, data.kind(), Some(&id), now)
+                .await?;
+        sqlx::query(
+            "INSERT INTO medical_items (id, patient_id, kind, occurred_on, clinic_id, author_id, body, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(&id)
+        .bind(patient_id)
+        .bind(data.kind())
+        .bind(date_us(data.date()))
+        .bind(&member.clinic_id)
+        .bind(&member.account_id)
+        .bind(vault.seal("medical_items", &id, "body", &data)?)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        tx.commit().await.map_err(sq)?;
+        Ok(MedicalItem {
+            id,
+            patient_id: patient_id.to_owned(),
+            clinic_id: Some(member.clinic_id),
+            version: 1,
+            updated_at: from_micros(now)?,
+            data,
+        })
+    }
+
+    /// A patient's items of every kind (journaled as read by the staff member).
+    pub async fn of_patient(&self, patient_id: &str) -> Result<Vec<MedicalItem>> {
+        let cab = self.me.cabinet();
+        staff_for(&self.me, patient_id, CLINICAL_ROLES).await?;
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let vault =
+            Vault::open(cab, &mut tx, self.me.audit_context(), patient_id, Action::Read, "medical_items", None, now)
+                .await?;
+        let items = load_items(&mut tx, &vault, patient_id, None).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(items)
+    }
+}
+
+/// Staff handling of correction requests.
+#[derive(Debug, Clone)]
+pub struct StaffCorrections {
+    me: Me,
+}
+
+impl StaffCorrections {
+    pub(crate) fn new(me: Me) -> Self {
+        StaffCorrections { me }
+    }
+
+    /// Pending correction requests of the clinic's patients, oldest first.
+    pub async fn inbox(&self) -> Result<Vec<CorrectionRequest>> {
+        let cab = self.me.cabinet();
+        let member = self.me.staff_member()?.clone();
+        if !CLINICAL_ROLES.contains(&member.role.as_str()) {
+            return Err(Error::PermissionDenied { code: "role.not_allowed" });
+        }
+        let ids: Vec<(String, String)> = sqlx::query_as(
+            "SELECT c.id, c.patient_id FROM corrections c JOIN medical_items m ON m.id = c.item_id \
+             WHERE c.status = 'pending' AND m.clinic_id = $1 ORDER BY c.created_at, c.id",
+        )
+        .bind(&member.clinic_id)
+        .fetch_all(cab.store().pool())
+        .await
+        .map_err(sq)?;
+        let now = to_micros(cab.now());
+        let mut out = Vec::new();
+        for (id, patient_id) in ids {
+            let mut tx = cab.store().begin().await?;
+            let vault = Vault::open(
+                cab,
+                &mut tx,
+                self.me.audit_context(),
+                &patient_id,
+                Action::Read,
+                "correction",
+                Some(&id),
+                now,
+            )
+            .await?;
+            out.extend(corrections_where(&mut tx, "id = $1", &id, |_| Ok(&vault)).await?);
+            tx.commit().await.map_err(sq)?;
+        }
+        Ok(out)
+    }
+
+    /// Accepts or rejects a correction with a comment. Accepting with `corrected` replaces
+    /// the item's content (same kind), keeping the old version; the patient is told.
+    pub async fn resolve(
+        &self,
+        correction_id: &str,
+        accepted: bool,
+        comment: &str,
+        corrected: Option<ItemData>,
+    ) -> Result<CorrectionRequest> {
+        let cab = self.me.cabinet();
+        let row: Option<(String, String, String)> =
+            sqlx::query_as("SELECT patient_id, item_id, status FROM corrections WHERE id = $1")
+                .bind(correction_id)
+                .fetch_optional(cab.store().pool())
+                .await
+                .map_err(sq)?;
+        let (patient_id, item_id, status) = row.ok_or(Error::NotFound { entity: "correction" })?;
+        staff_for(&self.me, &patient_id, CLINICAL_ROLES).await?;
+        if status != "pending" {
+            return Err(Error::Conflict { code: "correction.resolved" });
+        }
+        let comment = crate::directory::text_field("comment", comment, 2000)?;
+        let now_t = cab.now();
+        let corrected = corrected.map(|c| c.validate(now_t.date())).transpose()?;
+        if accepted != corrected.is_some() {
+            return Err(ValidationError::new("corrected", Reason::Empty).into());
+        }
+        let now = to_micros(now_t);
+        let mut tx = cab.store().begin().await?;
+        let vault = Vault::open(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            &patient_id,
+            Action::Update,
+            "correction",
+            Some(correction_id),
+            now,
+        )
+        .await?;
+        let sealed: Vec<u8> = sqlx::query_scalar("SELECT body FROM corrections WHERE id = $1")
+            .bind(correction_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(sq)?;
+        let mut body: CorrectionBody = vault.open_json("corrections", correction_id, "body", &sealed)?;
+        body.comment = Some(comment);
+        let done = sqlx::query(
+            "UPDATE corrections SET status = $1, body = $2, resolved_at = $3, resolved_by = $4 WHERE id = $5 AND status = 'pending'",
+        )
+        .bind(if accepted { "accepted" } else { "rejected" })
+        .bind(vault.seal("corrections", correction_id, "body", &body)?)
+        .bind(now)
+        .bind(self.me.account_id())
+        .bind(correction_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        if done.rows_affected() != 1 {
+            return Err(Error::Conflict { code: "correction.resolved" });
+        }
+        if let Some(new) = corrected {
+            let (kind, version, old): (String, i64, Vec<u8>) =
+                sqlx::query_as("SELECT kind, version, body FROM medical_items WHERE id = $1")
+                    .bind(&item_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(sq)?;
+            if kind != new.kind() {
+                return Err(ValidationError::new("corrected", Reason::UnknownValue).into());
+            }
+            sqlx::query(
+                "INSERT INTO medical_item_versions (item_id, version, body, replaced_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&item_id)
+            .bind(version)
+            .bind(old)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+            sqlx::query(
+                "UPDATE medical_items SET body = $1, version = $2, occurred_on = $3, updated_at = $4 WHERE id = $5",
+            )
+            .bind(vault.seal("medical_items", &item_id, "body", &new)?)
+            .bind(version + 1)
+            .bind(date_us(new.date()))
+            .bind(now)
+            .bind(&item_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        }
+        let out = corrections_where(&mut tx, "id = $1", correction_id, |_| Ok(&vault)).await?;
+        let message = crate::notify::patient_event(cab, &mut tx, &patient_id, "correction_resolved", &[], now).await?;
+        tx.commit().await.map_err(sq)?;
+        crate::notify::deliver(cab, &message).await?;
+        out.into_iter().next().ok_or(Error::NotFound { entity: "correction" })
+    }
+
+    /// Earlier versions of an item (oldest first), for the history of changes.
+    pub async fn versions(&self, item_id: &str) -> Result<Vec<ItemData>> {
+        let cab = self.me.cabinet();
+        let patient_id: Option<String> = sqlx::query_scalar("SELECT patient_id FROM medical_items WHERE id = $1")
+            .bind(item_id)
+            .fetch_optional(cab.store().pool())
+            .await
+            .map_err(sq)?;
+        let patient_id = patient_id.ok_or(Error::NotFound { entity: "medical_item" })?;
+        staff_for(&self.me, &patient_id, CLINICAL_ROLES).await?;
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let vault = Vault::open(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            &patient_id,
+            Action::Read,
+            "medical_item",
+            Some(item_id),
+            now,
+        )
+        .await?;
+        let rows: Vec<Vec<u8>> =
+            sqlx::query_scalar("SELECT body FROM medical_item_versions WHERE item_id = $1 ORDER BY version")
+                .bind(item_id)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(sq)?;
+        let out = rows.iter().map(|b| vault.open_json("medical_items", item_id, "body", b)).collect::<Result<_>>()?;
+        tx.commit().await.map_err(sq)?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,589 @@
+//! Patient requests and appeals to a clinic (R13), as FHIR Task + Communication: subject
+//! and messages both ways, documents added to an open request, statuses *in processing*,
+//! *clarification needed* and *completed* with only the allowed transitions (every status
+//! UPDATE names the expected old status, so two writers cannot both move it), notifications
+//! on status changes, and a retention job that purges requests 5 years after completion.
+
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use crate::audit::{Access, Action, AuditContext, Outcome};
+use crate::auth::sessions::{Me, Principal};
+use crate::cabinet::Cabinet;
+use crate::error::{Error, Result};
+use crate::ids::{Reason, ValidationError};
+use crate::medical::Vault;
+use crate::store::{Conn, StorageError};
+use crate::timeutil::{from_micros, to_micros};
+
+fn sq(e: sqlx::Error) -> Error {
+    StorageError::from_sqlx(e).into()
+}
+
+/// Roles that answer requests.
+pub const REQUEST_ROLES: &[&str] = &["registrar", "administrator", "doctor"];
+/// Requests are kept this long after completion, then purged (R13).
+pub const RETENTION: time::Duration = time::Duration::days(5 * 365 + 1);
+/// Largest document added to a request.
+pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
+
+/// The statuses of a request.
+pub const STATUSES: &[&str] = &["in_processing", "clarification_needed", "completed"];
+
+/// Whether a request may move from `from` to `to`.
+pub fn transition_allowed(from: &str, to: &str) -> bool {
+    matches!(
+        (from, to),
+        ("in_processing", "clarification_needed")
+            | ("in_processing", "completed")
+            | ("clarification_needed", "in_processing")
+            | ("clarification_needed", "completed")
+    )
+}
+
+/// One message of a request's correspondence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestMessage {
+    /// `patient`, `proxy` or `staff`.
+    pub author_kind: String,
+    /// For staff: "role name"; for the patient: `None`.
+    pub author_name: Option<String>,
+    /// Text.
+    pub text: String,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+/// A document added to a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestDocument {
+    /// Id.
+    pub id: String,
+    /// File name.
+    pub filename: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+}
+
+/// A request with its correspondence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Id.
+    pub id: String,
+    /// The patient.
+    pub patient_id: String,
+    /// Clinic id.
+    pub clinic_id: String,
+    /// Subject.
+    pub subject: String,
+    /// `in_processing`, `clarification_needed` or `completed`.
+    pub status: String,
+    /// Created.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+    /// Completed.
+    pub completed_at: Option<OffsetDateTime>,
+    /// Messages, oldest first.
+    pub messages: Vec<RequestMessage>,
+    /// Documents.
+    pub documents: Vec<RequestDocument>,
+}
+
+fn author(me: &Me) -> (String, Option<String>) {
+    match me.principal() {
+        Principal::Staff(m) => ("staff".into(), Some(format!("{} {}", m.role, m.full_name))),
+        Principal::Proxy { .. } => ("proxy".into(), None),
+        Principal::Patient { .. } => ("patient".into(), None),
+    }
+}
+
+async fn add_message(tx: &mut Conn, vault: &Vault, me: &Me, request_id: &str, text: &str, now: i64) -> Result<()> {
+    let (kind, name) = author(me);
+    let id = uuid::Uuid::now_v7().to_string();
+    let msg =
+        RequestMessage { author_kind: kind.clone(), author_name: name, text: text.to_owned(), at: from_micros(now)? };
+    sqlx::query(
+        "INSERT INTO request_messages (id, request_id, author_kind, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(request_id)
+    .bind(&kind)
+    .bind(me.account_id())
+    .bind(vault.seal("request_messages", &id, "body", &msg)?)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(sq)?;
+    Ok(())
+}
+
+async fn load(tx: &mut Conn, vault: &Vault, request_id: &str) -> Result<Request> {
+    let r = sqlx::query(
+        "SELECT id, patient_id, clinic_id, subject, status, created_at, updated_at, completed_at FROM requests WHERE id = $1",
+    )
+    .bind(request_id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(sq)?
+    .ok_or(Error::NotFound { entity: "request" })?;
+    let subject: Vec<u8> = r.try_get(3).map_err(sq)?;
+    let completed: Option<i64> = r.try_get(7).map_err(sq)?;
+    let messages = sqlx::query("SELECT id, body FROM request_messages WHERE request_id = $1 ORDER BY created_at, id")
+        .bind(request_id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(sq)?
+        .iter()
+        .map(|m| {
+            let id: String = m.try_get(0).map_err(sq)?;
+            let body: Vec<u8> = m.try_get(1).map_err(sq)?;
+            vault.open_json("request_messages", &id, "body", &body)
+        })
+        .collect::<Result<Vec<RequestMessage>>>()?;
+    let documents = sqlx::query(
+        "SELECT id, filename, size, sha256 FROM request_documents WHERE request_id = $1 ORDER BY created_at, id",
+    )
+    .bind(request_id)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(sq)?
+    .iter()
+    .map(|d| {
+        let id: String = d.try_get(0).map_err(sq)?;
+        let name: Vec<u8> = d.try_get(1).map_err(sq)?;
+        let size: i64 = d.try_get(2).map_err(sq)?;
+        let sha: Vec<u8> = d.try_get(3).map_err(sq)?;
+        Ok(RequestDocument {
+            filename: String::from_utf8(vault.open_bytes("request_documents", &id, "filename", &name)?)
+                .map_err(|_| StorageError::Corrupt("file name"))?,
+            id,
+            size: u64::try_from(size).unwrap_or(0),
+            sha256: hex::encode(&sha),
+        })
+    })
+    .collect::<Result<Vec<_>>>()?;
+    Ok(Request {
+        id: r.try_get(0).map_err(sq)?,
+        patient_id: r.try_get(1).map_err(sq)?,
+        clinic_id: r.try_get(2).map_err(sq)?,
+        subject: vault.open_json("requests", request_id, "subject", &subject)?,
+        status: r.try_get(4).map_err(sq)?,
+        created_at: from_micros(r.try_get(5).map_err(sq)?)?,
+        updated_at: from_micros(r.try_get(6).map_err(sq)?)?,
+        completed_at: completed.map(from_micros).transpose()?,
+        messages,
+        documents,
+    })
+}
+
+/// Moves a request from `from` to `to` (guarded by the old status) and queues the patient's
+/// notification; returns the outbox id.
+async fn change_status(
+    cab: &Cabinet,
+    tx: &mut Conn,
+    request_id: &str,
+    patient_id: &str,
+    from: &str,
+    to: &str,
+    now: i64,
+) -> Result<Option<String>> {
+    if from == to {
+        return Ok(None);
+    }
+    if !transition_allowed(from, to) {
+        return Err(Error::Conflict { code: "request.transition" });
+    }
+    let done = sqlx::query(
+        "UPDATE requests SET status = $1, updated_at = $2, completed_at = CASE WHEN $1 = 'completed' THEN $2 ELSE NULL END \
+         WHERE id = $3 AND status = $4",
+    )
+    .bind(to)
+    .bind(now)
+    .bind(request_id)
+    .bind(from)
+    .execute(&mut *tx)
+    .await
+    .map_err(sq)?;
+    if done.rows_affected() != 1 {
+        return Err(Error::Conflict { code: "request.transition" });
+    }
+    let status_text = crate::i18n::text(cab.locale(), &format!("request.status.{to}")).to_owned();
+    let args = [("status", status_text)];
+    Ok(Some(crate::notify::patient_event(cab, tx, patient_id, "request_status", &args, now).await?))
+}
+
+/// The signed-in patient's (or ward's) requests.
+#[derive(Debug, Clone)]
+pub struct Requests {
+    me: Me,
+}
+
+impl Requests {
+    pub(crate) fn new(me: Me) -> Self {
+        Requests { me }
+    }
+
+    async fn own(&self, tx: &mut Conn, request_id: &str, patient_id: &str) -> Result<String> {
+        let row: Option<(String, String)> = sqlx::query_as("SELECT patient_id, status FROM requests WHERE id = $1")
+            .bind(request_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(sq)?;
+        match row {
+            Some((owner, status)) if owner == patient_id => Ok(status),
+            _ => Err(Error::NotFound { entity: "request" }),
+        }
+    }
+
+    /// Opens a request to a clinic with a subject and text; status *in processing*.
+    pub async fn create(&self, clinic_id: &str, subject: &str, text: &str) -> Result<Request> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let subject = crate::directory::text_field("subject", subject, 300)?;
+        let text = crate::directory::text_field("text", text, 10_000)?;
+        let clinic = crate::directory::Directory::new(cab.clone()).clinic(clinic_id).await?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let vault =
+            Vault::open(cab, &mut tx, self.me.audit_context(), &patient_id, Action::Create, "request", Some(&id), now)
+                .await?;
+        sqlx::query(
+            "INSERT INTO requests (id, patient_id, clinic_id, status, subject, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'in_processing', $4, $5, $5)",
+        )
+        .bind(&id)
+        .bind(&patient_id)
+        .bind(&clinic.id)
+        .bind(vault.seal("requests", &id, "subject", &subject)?)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        add_message(&mut tx, &vault, &self.me, &id, &text, now).await?;
+        let out = load(&mut tx, &vault, &id).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(out)
+    }
+
+    /// Every request, current and finished, newest first.
+    pub async fn list(&self) -> Result<Vec<Request>> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let vault =
+            Vault::open(cab, &mut tx, self.me.audit_context(), &patient_id, Action::Read, "request", None, now).await?;
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM requests WHERE patient_id = $1 ORDER BY created_at DESC, id DESC")
+                .bind(&patient_id)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(sq)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(load(&mut tx, &vault, &id).await?);
+        }
+        tx.commit().await.map_err(sq)?;
+        Ok(out)
+    }
+
+    /// One request with its correspondence.
+    pub async fn get(&self, request_id: &str) -> Result<Request> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        self.own(&mut tx, request_id, &patient_id).await?;
+        let vault = Vault::open(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            &patient_id,
+            Action::Read,
+            "request",
+            Some(request_id),
+            now,
+        )
+        .await?;
+        let out = load(&mut tx, &vault, request_id).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(out)
+    }
+
+    /// Writes to the clinic; answering a *clarification needed* request puts it back *in
+    /// processing*. A completed request takes no more messages.
+    pub async fn reply(&self, request_id: &str, text: &str) -> Result<Request> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let text = crate::directory::text_field("text", text, 10_000)?;
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let status = self.own(&mut tx, request_id, &patient_id).await?;
+        if status == "completed" {
+            return Err(Error::Conflict { code: "request.completed" });
+        }
+        let vault = Vault::open(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            &patient_id,
+            Action::Update,
+            "request",
+            Some(request_id),
+            now,
+        )
+        .await?;
+        add_message(&mut tx, &vault, &self.me, request_id, &text, now).await?;
+        let message = if status == "clarification_needed" {
+            change_status(cab, &mut tx, request_id, &patient_id, &status, "in_processing", now).await?
+        } else {
+            sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(request_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(sq)?;
+            None
+        };
+        let out = load(&mut tx, &vault, request_id).await?;
+        tx.commit().await.map_err(sq)?;
+        if let Some(m) = message {
+            crate::notify::deliver(cab, &m).await?;
+        }
+        Ok(out)
+    }
+
+    /// Adds a document to an open request (sealed; SHA-256 kept). Content-type checks come
+    /// with the document store (issue 7); the size limit applies here.
+    pub async fn add_document(&self, request_id: &str, filename: &str, content: &[u8]) -> Result<RequestDocument> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let filename = crate::directory::text_field("filename", filename, 255)?;
+        if content.is_empty() {
+            return Err(ValidationError::new("content", Reason::Empty).into());
+        }
+        if content.len() > MAX_DOCUMENT_BYTES {
+            return Err(ValidationError::new("content", Reason::TooLong).into());
+        }
+        let now = to_micros(cab.now());
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut tx = cab.store().begin().await?;
+        if self.own(&mut tx, request_id, &patient_id).await? == "completed" {
+            return Err(Error::Conflict { code: "request.completed" });
+        }
+        let vault = Vault::open(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            &patient_id,
+            Action::Create,
+            "request_document",
+            Some(&id),
+            now,
+        )
+        .await?;
+        let sha = sha2::Sha256::digest(content).to_vec();
+        sqlx::query(
+            "INSERT INTO request_documents (id, request_id, filename, content, sha256, size, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(request_id)
+        .bind(vault.seal_bytes("request_documents", &id, "filename", filename.as_bytes())?)
+        .bind(vault.seal_bytes("request_documents", &id, "content", content)?)
+        .bind(&sha)
+        .bind(i64::try_from(content.len()).unwrap_or(i64::MAX))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(request_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        tx.commit().await.map_err(sq)?;
+        Ok(RequestDocument { id, filename, size: content.len() as u64, sha256: hex::encode(&sha) })
+    }
+
+    /// The patient closes the request: status *completed*.
+    pub async fn mark_completed(&self, request_id: &str) -> Result<Request> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let status = self.own(&mut tx, request_id, &patient_id).await?;
+        if status == "completed" {
+            return Err(Error::Conflict { code: "request.completed" });
+        }
+        let vault = Vault::open(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            &patient_id,
+            Action::Update,
+            "request",
+            Some(request_id),
+            now,
+        )
+        .await?;
+        let message = change_status(cab, &mut tx, request_id, &patient_id, &status, "completed", now).await?;
+        let out = load(&mut tx, &vault, request_id).await?;
+        tx.commit().await.map_err(sq)?;
+        if let Some(m) = message {
+            crate::notify::deliver(cab, &m).await?;
+        }
+        Ok(out)
+    }
+}
+
+/// Staff work on the clinic's requests.
+#[derive(Debug, Clone)]
+pub struct StaffRequests {
+    me: Me,
+}
+
+impl StaffRequests {
+    pub(crate) fn new(me: Me) -> Self {
+        StaffRequests { me }
+    }
+
+    /// Open requests to the staff member's clinic, oldest change first.
+    pub async fn inbox(&self) -> Result<Vec<Request>> {
+        let cab = self.me.cabinet();
+        let member = self.me.staff_member()?.clone();
+        if !REQUEST_ROLES.contains(&member.role.as_str()) {
+            return Err(Error::PermissionDenied { code: "role.not_allowed" });
+        }
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, patient_id FROM requests WHERE clinic_id = $1 AND status <> 'completed' ORDER BY updated_at, id",
+        )
+        .bind(&member.clinic_id)
+        .fetch_all(cab.store().pool())
+        .await
+        .map_err(sq)?;
+        let now = to_micros(cab.now());
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, patient_id) in rows {
+            let mut tx = cab.store().begin().await?;
+            let vault = Vault::open(
+                cab,
+                &mut tx,
+                self.me.audit_context(),
+                &patient_id,
+                Action::Read,
+                "request",
+                Some(&id),
+                now,
+            )
+            .await?;
+            out.push(load(&mut tx, &vault, &id).await?);
+            tx.commit().await.map_err(sq)?;
+        }
+        Ok(out)
+    }
+
+    /// Answers a request of the clinic and sets its status (only allowed transitions; the
+    /// same status just adds the message). The patient is notified of a status change.
+    pub async fn reply(&self, request_id: &str, text: &str, status: &str) -> Result<Request> {
+        let cab = self.me.cabinet();
+        if !STATUSES.contains(&status) {
+            return Err(ValidationError::new("status", Reason::UnknownValue).into());
+        }
+        let text = crate::directory::text_field("text", text, 10_000)?;
+        let row: Option<(String, String, String)> =
+            sqlx::query_as("SELECT patient_id, clinic_id, status FROM requests WHERE id = $1")
+                .bind(request_id)
+                .fetch_optional(cab.store().pool())
+                .await
+                .map_err(sq)?;
+        let (patient_id, clinic_id, current) = row.ok_or(Error::NotFound { entity: "request" })?;
+        let member = self.me.staff_member()?;
+        if member.clinic_id != clinic_id {
+            return Err(Error::NotFound { entity: "request" });
+        }
+        if !REQUEST_ROLES.contains(&member.role.as_str()) {
+            return Err(Error::PermissionDenied { code: "role.not_allowed" });
+        }
+        if current == "completed" {
+            return Err(Error::Conflict { code: "request.completed" });
+        }
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let vault = Vault::open(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            &patient_id,
+            Action::Update,
+            "request",
+            Some(request_id),
+            now,
+        )
+        .await?;
+        add_message(&mut tx, &vault, &self.me, request_id, &text, now).await?;
+        let message = change_status(cab, &mut tx, request_id, &patient_id, &current, status, now).await?;
+        sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(request_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        let out = load(&mut tx, &vault, request_id).await?;
+        tx.commit().await.map_err(sq)?;
+        if let Some(m) = message {
+            crate::notify::deliver(cab, &m).await?;
+        }
+        Ok(out)
+    }
+}
+
+/// The retention job (R13): requests completed more than 5 years ago are deleted with their
+/// messages and documents, each deletion journaled. Returns how many were purged.
+pub(crate) async fn purge_expired(cab: &Cabinet) -> Result<u64> {
+    let now = to_micros(cab.now());
+    let cutoff = now - i64::try_from(RETENTION.whole_microseconds()).unwrap_or(i64::MAX);
+    let due: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, patient_id FROM requests WHERE completed_at IS NOT NULL AND completed_at < $1 ORDER BY completed_at LIMIT 500",
+    )
+    .bind(cutoff)
+    .fetch_all(cab.store().pool())
+    .await
+    .map_err(sq)?;
+    let mut purged = 0;
+    for (id, patient_id) in due {
+        let mut tx = cab.store().begin().await?;
+        // Children first (foreign keys), then the request itself, all in one transaction.
+        for table in [
+            "DELETE FROM request_messages WHERE request_id = $1",
+            "DELETE FROM request_documents WHERE request_id = $1",
+        ] {
+            sqlx::query(table).bind(&id).execute(&mut *tx).await.map_err(sq)?;
+        }
+        let deleted = sqlx::query("DELETE FROM requests WHERE id = $1 AND completed_at < $2")
+            .bind(&id)
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        if deleted.rows_affected() != 1 {
+            continue;
+        }
+        let what = Access {
+            patient_id: Some(&patient_id),
+            action: Action::Delete,
+            resource_type: "request",
+            resource_id: Some(&id),
+        };
+        cab.journal().record(&mut tx, &AuditContext::system(), what, Outcome::Success, now).await?;
+        tx.commit().await.map_err(sq)?;
+        purged += 1;
+    }
+    Ok(purged)
+}
