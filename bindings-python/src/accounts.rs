@@ -338,6 +338,13 @@ impl Profile {
     }
 
     /// Applied changes, newest first.
+    fn completeness(&self, py: Python<'_>) -> PyResult<Vec<crate::records::MissingItem>> {
+        let p = self.inner.clone();
+        let list = block_on(py, self.locale, async move { p.completeness().await })?;
+        Ok(list.into_iter().map(|m| crate::records::MissingItem { code: m.code, what_to_do: m.what_to_do }).collect())
+    }
+
+    /// Applied changes, newest first.
     fn history(&self, py: Python<'_>) -> PyResult<Vec<ProfileChange>> {
         let p = self.inner.clone();
         let list = block_on(py, self.locale, async move { p.history().await })?;
@@ -520,13 +527,58 @@ impl Me {
         Profile { inner: self.inner.profile(), locale: self.locale }
     }
 
-    /// `"patient"` or `"staff"`.
+    /// `"patient"`, `"staff"` or `"proxy"` (a context from `as_ward`).
     #[getter]
     fn role(&self) -> &'static str {
         match self.inner.principal() {
             kabinet::Principal::Staff(_) => "staff",
+            kabinet::Principal::Proxy { .. } => "proxy",
             _ => "patient",
         }
+    }
+
+    /// Medical records (R12).
+    #[getter]
+    fn records(&self) -> crate::records::Records {
+        crate::records::Records { me: self.inner.clone(), locale: self.locale }
+    }
+
+    /// Lab results (R9).
+    #[getter]
+    fn labs(&self) -> crate::records::Labs {
+        crate::records::Labs { me: self.inner.clone(), locale: self.locale }
+    }
+
+    /// Requests to clinics (R13).
+    #[getter]
+    fn requests(&self) -> crate::records::Requests {
+        crate::records::Requests { me: self.inner.clone(), locale: self.locale }
+    }
+
+    /// Proxy grants (R20).
+    #[getter]
+    fn proxies(&self) -> crate::records::Proxies {
+        crate::records::Proxies { me: self.inner.clone(), locale: self.locale }
+    }
+
+    /// Acts for a ward within the granted scopes (R20).
+    fn as_ward(&self, py: Python<'_>, ward_patient_id: String) -> PyResult<Me> {
+        let me = self.inner.clone();
+        let ward = block_on(py, self.locale, async move { me.as_ward(&ward_patient_id).await })?;
+        Ok(Me::new(ward, self.locale))
+    }
+
+    /// The signed-in patient's id (PermissionDenied for staff).
+    #[getter]
+    fn patient_id(&self) -> PyResult<String> {
+        self.inner.patient_id().map(str::to_owned).map_err(|e| crate::errors::to_py(e, self.locale))
+    }
+
+    /// Staff: correction requests.
+    #[getter]
+    fn corrections(&self) -> PyResult<crate::records::StaffCorrections> {
+        let staff = self.inner.staff().map_err(|e| crate::errors::to_py(e, self.locale))?;
+        Ok(crate::records::StaffCorrections { inner: staff.corrections(), locale: self.locale })
     }
 
     /// The clinic directory (R8, R11).

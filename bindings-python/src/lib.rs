@@ -15,6 +15,7 @@ mod host;
 mod identity;
 mod ids;
 mod patients;
+mod records;
 mod runtime;
 
 use pyo3::prelude::*;
@@ -29,6 +30,7 @@ fn _kabinet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     accounts::register_system(m)?;
     identity::register(m)?;
     booking::register(m)?;
+    records::register(m)?;
     m.add_class::<cabinet::Cabinet>()?;
     m.add_class::<cabinet::Config>()?;
     m.add_class::<cabinet::KeyProvider>()?;

@@ -174,6 +174,7 @@ class Profile:
     def request_change(self, field: str, value: str) -> ChangeRequest: ...
     def confirm_change(self, change_id: str, code: str) -> None: ...
     def history(self) -> list[ProfileChange]: ...
+    def completeness(self) -> list[MissingItem]: ...
 
 class Me:
     @property
@@ -198,6 +199,214 @@ class Me:
     def patients(self) -> StaffPatients: ...
     @property
     def clinic_appointments(self) -> ClinicAppointments: ...
+    @property
+    def records(self) -> Records: ...
+    @property
+    def labs(self) -> Labs: ...
+    @property
+    def requests(self) -> Requests: ...
+    @property
+    def proxies(self) -> Proxies: ...
+    @property
+    def corrections(self) -> StaffCorrections: ...
+    @property
+    def patient_id(self) -> str: ...
+    def as_ward(self, ward_patient_id: str) -> Me: ...
+
+class Immunization:
+    vaccine: str
+    date: datetime.date
+    dose: str | None
+    lot: str | None
+    performer: str | None
+    def __init__(
+        self, vaccine: str, date: datetime.date, dose: str | None = None, lot: str | None = None,
+        performer: str | None = None,
+    ) -> None: ...
+
+class Screening:
+    name: str
+    date: datetime.date
+    result: str
+    def __init__(self, name: str, date: datetime.date, result: str) -> None: ...
+
+class Visit:
+    date: datetime.date
+    institution: str
+    diagnoses: list[tuple[str, str]]
+    procedures: list[str]
+    def __init__(
+        self, date: datetime.date, institution: str, diagnoses: list[tuple[str, str]], procedures: list[str] = ...
+    ) -> None: ...
+
+class Medication:
+    name: str
+    dosage: str
+    schedule: str
+    start: datetime.date
+    end: datetime.date | None
+    prescriber: str
+    def __init__(
+        self, name: str, dosage: str, schedule: str, start: datetime.date, prescriber: str,
+        end: datetime.date | None = None,
+    ) -> None: ...
+
+class Allergy:
+    substance: str
+    reaction: str
+    severity: str | None
+    noted_on: datetime.date
+    def __init__(self, substance: str, reaction: str, noted_on: datetime.date, severity: str | None = None) -> None: ...
+
+class HealthCertificate:
+    purpose: str
+    issued_on: datetime.date
+    valid_until: datetime.date | None
+    conclusion: str
+    def __init__(
+        self, purpose: str, issued_on: datetime.date, conclusion: str, valid_until: datetime.date | None = None
+    ) -> None: ...
+
+RecordData = Immunization | Screening | Visit | Medication | Allergy | HealthCertificate
+
+class MedicalItem:
+    id: str
+    kind: str
+    patient_id: str
+    clinic_id: str | None
+    version: int
+    updated_at: datetime.datetime
+    data: RecordData
+
+class CorrectionRequest:
+    id: str
+    item_id: str
+    patient_id: str
+    wanted_change: str
+    status: str
+    comment: str | None
+    created_at: datetime.datetime
+    resolved_at: datetime.datetime | None
+
+class Records:
+    def immunizations(self) -> list[MedicalItem]: ...
+    def screenings(self) -> list[MedicalItem]: ...
+    def visits(self) -> list[MedicalItem]: ...
+    def medications(self) -> list[MedicalItem]: ...
+    def allergies(self) -> list[MedicalItem]: ...
+    def certificates(self) -> list[MedicalItem]: ...
+    def request_correction(self, item_id: str, wanted_change: str) -> CorrectionRequest: ...
+    def corrections(self) -> list[CorrectionRequest]: ...
+    def add(self, patient_id: str, record: RecordData) -> MedicalItem: ...
+    def add_immunization(
+        self, patient_id: str, vaccine: str, date: datetime.date, dose: str | None = None, lot: str | None = None,
+        performer: str | None = None,
+    ) -> MedicalItem: ...
+    def add_visit(
+        self, patient_id: str, date: datetime.date, institution: str, diagnoses: list[tuple[str, str]],
+        procedures: list[str] = ...,
+    ) -> MedicalItem: ...
+    def add_medication(
+        self, patient_id: str, name: str, dosage: str, schedule: str, start: datetime.date, prescriber: str,
+        end: datetime.date | None = None,
+    ) -> MedicalItem: ...
+    def add_allergy(
+        self, patient_id: str, substance: str, reaction: str, noted_on: datetime.date, severity: str | None = None
+    ) -> MedicalItem: ...
+    def of_patient(self, patient_id: str) -> list[MedicalItem]: ...
+
+class StaffCorrections:
+    def inbox(self) -> list[CorrectionRequest]: ...
+    def resolve(
+        self, correction_id: str, accepted: bool, comment: str, corrected: RecordData | None = None
+    ) -> CorrectionRequest: ...
+
+class LabResultInput:
+    def __init__(
+        self, test_name: str, code: str, sampled_at: datetime.datetime, value: float | None = None,
+        value_text: str | None = None, unit: str | None = None, range_low: float | None = None,
+        range_high: float | None = None, range_text: str | None = None,
+    ) -> None: ...
+
+class LabReport:
+    def __init__(
+        self, title: str, laboratory: str, issued_at: datetime.datetime, results: list[LabResultInput]
+    ) -> None: ...
+
+class LabResult:
+    id: str
+    report_id: str
+    report_title: str
+    laboratory: str
+    test_name: str
+    code: str
+    value: float | None
+    value_text: str | None
+    unit: str | None
+    range_low: float | None
+    range_high: float | None
+    range_text: str | None
+    reference_range: str | None
+    flag: str | None
+    sampled_at: datetime.datetime
+    issued_at: datetime.datetime
+
+class Labs:
+    def results(self, since: datetime.datetime | None = None) -> list[LabResult]: ...
+    def publish(self, patient_id: str, report: LabReport) -> list[LabResult]: ...
+
+class RequestMessage:
+    author_kind: str
+    author_name: str | None
+    text: str
+    at: datetime.datetime
+
+class RequestDocument:
+    id: str
+    filename: str
+    size: int
+    sha256: str
+
+class Request:
+    id: str
+    patient_id: str
+    clinic_id: str
+    subject: str
+    status: str
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    completed_at: datetime.datetime | None
+    messages: list[RequestMessage]
+    documents: list[RequestDocument]
+
+class Requests:
+    def create(self, clinic_id: str, subject: str, text: str) -> Request: ...
+    def get(self, request_id: str) -> Request: ...
+    def reply(self, request_id: str, text: str, status: str | None = None) -> Request: ...
+    def add_document(self, request_id: str, filename: str, content: bytes) -> RequestDocument: ...
+    def mark_completed(self, request_id: str) -> Request: ...
+    def inbox(self) -> list[Request]: ...
+    def list(self) -> list[Request]: ...
+
+class ProxyGrant:
+    id: str
+    proxy_patient_id: str
+    ward_patient_id: str
+    scopes: list[str]
+    granted_by: str
+    granted_at: datetime.datetime
+
+class Proxies:
+    def grant(
+        self, scopes: list[str], proxy_snils: str | None = None, proxy_patient_id: str | None = None,
+        ward_patient_id: str | None = None,
+    ) -> ProxyGrant: ...
+    def list(self) -> list[ProxyGrant]: ...
+    def revoke(self, grant_id: str) -> None: ...
+
+class MissingItem:
+    code: str
+    what_to_do: str
 
 class Region:
     code: str

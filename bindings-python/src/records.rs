@@ -1,0 +1,917 @@
+//! Medical records (R12), corrections, lab results (R9), requests (R13), proxies (R20) and
+//! completeness (R19) for Python: each class wraps the core type; no rule lives here.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDate, PyDateTime};
+
+use crate::convert::{date_from_py, date_to_py, datetime_from_py, datetime_to_py};
+use crate::runtime::block_on;
+
+fn date(d: &Bound<'_, PyDate>, field: &'static str) -> PyResult<time::Date> {
+    date_from_py(d, field)
+}
+
+fn opt_date(d: Option<&Bound<'_, PyDate>>, field: &'static str) -> PyResult<Option<time::Date>> {
+    d.map(|d| date_from_py(d, field)).transpose()
+}
+
+fn py_date(py: Python<'_>, d: time::Date) -> PyResult<Py<PyDate>> {
+    Ok(date_to_py(py, d)?.unbind())
+}
+
+/// A vaccination.
+#[pyclass(module = "kabinet", frozen)]
+#[derive(Clone)]
+pub(crate) struct Immunization {
+    inner: kabinet::Immunization,
+}
+
+#[pymethods]
+impl Immunization {
+    #[new]
+    #[pyo3(signature = (vaccine, date, dose = None, lot = None, performer = None))]
+    fn new(
+        vaccine: String,
+        date: &Bound<'_, PyDate>,
+        dose: Option<String>,
+        lot: Option<String>,
+        performer: Option<String>,
+    ) -> PyResult<Self> {
+        Ok(Immunization {
+            inner: kabinet::Immunization { vaccine, date: self::date(date, "date")?, dose, lot, performer },
+        })
+    }
+    #[getter]
+    fn vaccine(&self) -> String {
+        self.inner.vaccine.clone()
+    }
+    #[getter]
+    fn date(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
+        py_date(py, self.inner.date)
+    }
+    #[getter]
+    fn dose(&self) -> Option<String> {
+        self.inner.dose.clone()
+    }
+    #[getter]
+    fn lot(&self) -> Option<String> {
+        self.inner.lot.clone()
+    }
+    #[getter]
+    fn performer(&self) -> Option<String> {
+        self.inner.performer.clone()
+    }
+}
+
+/// A screening or preventive check-up.
+#[pyclass(module = "kabinet", frozen)]
+#[derive(Clone)]
+pub(crate) struct Screening {
+    inner: kabinet::Screening,
+}
+
+#[pymethods]
+impl Screening {
+    #[new]
+    fn new(name: String, date: &Bound<'_, PyDate>, result: String) -> PyResult<Self> {
+        Ok(Screening { inner: kabinet::Screening { name, date: self::date(date, "date")?, result } })
+    }
+    #[getter]
+    fn name(&self) -> String {
+        self.inner.name.clone()
+    }
+    #[getter]
+    fn date(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
+        py_date(py, self.inner.date)
+    }
+    #[getter]
+    fn result(&self) -> String {
+        self.inner.result.clone()
+    }
+}
+
+/// A visit with ICD-10 diagnoses (as `(code, text)` pairs) and procedures.
+#[pyclass(module = "kabinet", frozen)]
+#[derive(Clone)]
+pub(crate) struct Visit {
+    inner: kabinet::Visit,
+}
+
+#[pymethods]
+impl Visit {
+    #[new]
+    #[pyo3(signature = (date, institution, diagnoses, procedures = Vec::new()))]
+    fn new(
+        date: &Bound<'_, PyDate>,
+        institution: String,
+        diagnoses: Vec<(String, String)>,
+        procedures: Vec<String>,
+    ) -> PyResult<Self> {
+        let diagnoses = diagnoses.into_iter().map(|(icd10, text)| kabinet::Diagnosis { icd10, text }).collect();
+        Ok(Visit { inner: kabinet::Visit { date: self::date(date, "date")?, institution, diagnoses, procedures } })
+    }
+    #[getter]
+    fn date(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
+        py_date(py, self.inner.date)
+    }
+    #[getter]
+    fn institution(&self) -> String {
+        self.inner.institution.clone()
+    }
+    #[getter]
+    fn diagnoses(&self) -> Vec<(String, String)> {
+        self.inner.diagnoses.iter().map(|d| (d.icd10.clone(), d.text.clone())).collect()
+    }
+    #[getter]
+    fn procedures(&self) -> Vec<String> {
+        self.inner.procedures.clone()
+    }
+}
+
+/// A medication.
+#[pyclass(module = "kabinet", frozen)]
+#[derive(Clone)]
+pub(crate) struct Medication {
+    inner: kabinet::Medication,
+}
+
+#[pymethods]
+impl Medication {
+    #[new]
+    #[pyo3(signature = (name, dosage, schedule, start, prescriber, end = None))]
+    fn new(
+        name: String,
+        dosage: String,
+        schedule: String,
+        start: &Bound<'_, PyDate>,
+        prescriber: String,
+        end: Option<&Bound<'_, PyDate>>,
+    ) -> PyResult<Self> {
+        Ok(Medication {
+            inner: kabinet::Medication {
+                name,
+                dosage,
+                schedule,
+                start: date(start, "start")?,
+                end: opt_date(end, "end")?,
+                prescriber,
+            },
+        })
+    }
+    #[getter]
+    fn name(&self) -> String {
+        self.inner.name.clone()
+    }
+    #[getter]
+    fn dosage(&self) -> String {
+        self.inner.dosage.clone()
+    }
+    #[getter]
+    fn schedule(&self) -> String {
+        self.inner.schedule.clone()
+    }
+    #[getter]
+    fn start(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
+        py_date(py, self.inner.start)
+    }
+    #[getter]
+    fn end(&self, py: Python<'_>) -> PyResult<Option<Py<PyDate>>> {
+        self.inner.end.map(|d| py_date(py, d)).transpose()
+    }
+    #[getter]
+    fn prescriber(&self) -> String {
+        self.inner.prescriber.clone()
+    }
+}
+
+/// An allergy or intolerance.
+#[pyclass(module = "kabinet", frozen)]
+#[derive(Clone)]
+pub(crate) struct Allergy {
+    inner: kabinet::Allergy,
+}
+
+#[pymethods]
+impl Allergy {
+    #[new]
+    #[pyo3(signature = (substance, reaction, noted_on, severity = None))]
+    fn new(
+        substance: String,
+        reaction: String,
+        noted_on: &Bound<'_, PyDate>,
+        severity: Option<String>,
+    ) -> PyResult<Self> {
+        Ok(Allergy { inner: kabinet::Allergy { substance, reaction, severity, noted_on: date(noted_on, "noted_on")? } })
+    }
+    #[getter]
+    fn substance(&self) -> String {
+        self.inner.substance.clone()
+    }
+    #[getter]
+    fn reaction(&self) -> String {
+        self.inner.reaction.clone()
+    }
+    #[getter]
+    fn severity(&self) -> Option<String> {
+        self.inner.severity.clone()
+    }
+    #[getter]
+    fn noted_on(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
+        py_date(py, self.inner.noted_on)
+    }
+}
+
+/// A health certificate.
+#[pyclass(module = "kabinet", frozen)]
+#[derive(Clone)]
+pub(crate) struct HealthCertificate {
+    inner: kabinet::HealthCertificate,
+}
+
+#[pymethods]
+impl HealthCertificate {
+    #[new]
+    #[pyo3(signature = (purpose, issued_on, conclusion, valid_until = None))]
+    fn new(
+        purpose: String,
+        issued_on: &Bound<'_, PyDate>,
+        conclusion: String,
+        valid_until: Option<&Bound<'_, PyDate>>,
+    ) -> PyResult<Self> {
+        Ok(HealthCertificate {
+            inner: kabinet::HealthCertificate {
+                purpose,
+                issued_on: date(issued_on, "issued_on")?,
+                valid_until: opt_date(valid_until, "valid_until")?,
+                conclusion,
+            },
+        })
+    }
+    #[getter]
+    fn purpose(&self) -> String {
+        self.inner.purpose.clone()
+    }
+    #[getter]
+    fn issued_on(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
+        py_date(py, self.inner.issued_on)
+    }
+    #[getter]
+    fn valid_until(&self, py: Python<'_>) -> PyResult<Option<Py<PyDate>>> {
+        self.inner.valid_until.map(|d| py_date(py, d)).transpose()
+    }
+    #[getter]
+    fn conclusion(&self) -> String {
+        self.inner.conclusion.clone()
+    }
+}
+
+/// One of the record classes → the core's item.
+fn item_data(obj: &Bound<'_, PyAny>) -> PyResult<kabinet::ItemData> {
+    use kabinet::ItemData as D;
+    if let Ok(x) = obj.cast::<Immunization>() {
+        return Ok(D::Immunization(x.get().inner.clone()));
+    }
+    if let Ok(x) = obj.cast::<Screening>() {
+        return Ok(D::Screening(x.get().inner.clone()));
+    }
+    if let Ok(x) = obj.cast::<Visit>() {
+        return Ok(D::Visit(x.get().inner.clone()));
+    }
+    if let Ok(x) = obj.cast::<Medication>() {
+        return Ok(D::Medication(x.get().inner.clone()));
+    }
+    if let Ok(x) = obj.cast::<Allergy>() {
+        return Ok(D::Allergy(x.get().inner.clone()));
+    }
+    if let Ok(x) = obj.cast::<HealthCertificate>() {
+        return Ok(D::Certificate(x.get().inner.clone()));
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(
+        "expected Immunization, Screening, Visit, Medication, Allergy or HealthCertificate",
+    ))
+}
+
+fn data_to_py(py: Python<'_>, d: kabinet::ItemData) -> PyResult<Py<PyAny>> {
+    use kabinet::ItemData as D;
+    Ok(match d {
+        D::Immunization(inner) => Py::new(py, Immunization { inner })?.into_any(),
+        D::Screening(inner) => Py::new(py, Screening { inner })?.into_any(),
+        D::Visit(inner) => Py::new(py, Visit { inner })?.into_any(),
+        D::Medication(inner) => Py::new(py, Medication { inner })?.into_any(),
+        D::Allergy(inner) => Py::new(py, Allergy { inner })?.into_any(),
+        D::Certificate(inner) => Py::new(py, HealthCertificate { inner })?.into_any(),
+    })
+}
+
+/// A medical item: `data` is an `Immunization`, `Visit`, … of its `kind`.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct MedicalItem {
+    id: String,
+    kind: String,
+    patient_id: String,
+    clinic_id: Option<String>,
+    version: i64,
+    updated_at: Py<PyDateTime>,
+    data: Py<PyAny>,
+}
+
+fn items(py: Python<'_>, list: Vec<kabinet::MedicalItem>) -> PyResult<Vec<MedicalItem>> {
+    list.into_iter()
+        .map(|i| {
+            Ok(MedicalItem {
+                kind: i.data.kind().to_owned(),
+                updated_at: datetime_to_py(py, i.updated_at)?.unbind(),
+                data: data_to_py(py, i.data)?,
+                id: i.id,
+                patient_id: i.patient_id,
+                clinic_id: i.clinic_id,
+                version: i.version,
+            })
+        })
+        .collect()
+}
+
+/// A correction request.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct CorrectionRequest {
+    id: String,
+    item_id: String,
+    patient_id: String,
+    wanted_change: String,
+    status: String,
+    comment: Option<String>,
+    created_at: Py<PyDateTime>,
+    resolved_at: Option<Py<PyDateTime>>,
+}
+
+fn correction(py: Python<'_>, c: kabinet::CorrectionRequest) -> PyResult<CorrectionRequest> {
+    Ok(CorrectionRequest {
+        created_at: datetime_to_py(py, c.created_at)?.unbind(),
+        resolved_at: c.resolved_at.map(|t| datetime_to_py(py, t).map(Bound::unbind)).transpose()?,
+        id: c.id,
+        item_id: c.item_id,
+        patient_id: c.patient_id,
+        wanted_change: c.wanted_change,
+        status: c.status,
+        comment: c.comment,
+    })
+}
+
+/// Medical records: the patient's (or ward's) reading and correction requests, and the
+/// staff's `add_*` and `of_patient` (each side refuses the other role in the core).
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Records {
+    pub(crate) me: kabinet::Me,
+    pub(crate) locale: kabinet::Locale,
+}
+
+impl Records {
+    fn staff(&self) -> PyResult<kabinet::StaffRecords> {
+        self.me.staff().map(|s| s.records()).map_err(|e| crate::errors::to_py(e, self.locale))
+    }
+
+    fn add_item(&self, py: Python<'_>, patient_id: String, data: kabinet::ItemData) -> PyResult<MedicalItem> {
+        let r = self.staff()?;
+        let item = block_on(py, self.locale, async move { r.add(&patient_id, data).await })?;
+        items(py, vec![item])?.pop().ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no item"))
+    }
+}
+
+#[pymethods]
+impl Records {
+    /// Immunizations, newest first.
+    fn immunizations(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
+        let r = self.me.records();
+        items(py, block_on(py, self.locale, async move { r.immunizations().await })?)
+    }
+
+    /// Screenings and check-ups, newest first.
+    fn screenings(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
+        let r = self.me.records();
+        items(py, block_on(py, self.locale, async move { r.screenings().await })?)
+    }
+
+    /// Visits, newest first.
+    fn visits(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
+        let r = self.me.records();
+        items(py, block_on(py, self.locale, async move { r.visits().await })?)
+    }
+
+    /// Medications, newest first.
+    fn medications(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
+        let r = self.me.records();
+        items(py, block_on(py, self.locale, async move { r.medications().await })?)
+    }
+
+    /// Allergies, newest first.
+    fn allergies(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
+        let r = self.me.records();
+        items(py, block_on(py, self.locale, async move { r.allergies().await })?)
+    }
+
+    /// Health certificates, newest first.
+    fn certificates(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
+        let r = self.me.records();
+        items(py, block_on(py, self.locale, async move { r.certificates().await })?)
+    }
+
+    /// Asks for a correction of an item.
+    fn request_correction(
+        &self,
+        py: Python<'_>,
+        item_id: String,
+        wanted_change: String,
+    ) -> PyResult<CorrectionRequest> {
+        let r = self.me.records();
+        correction(py, block_on(py, self.locale, async move { r.request_correction(&item_id, &wanted_change).await })?)
+    }
+
+    /// Correction requests with their status, newest first.
+    fn corrections(&self, py: Python<'_>) -> PyResult<Vec<CorrectionRequest>> {
+        let r = self.me.records();
+        block_on(py, self.locale, async move { r.corrections().await })?
+            .into_iter()
+            .map(|c| correction(py, c))
+            .collect()
+    }
+    /// Staff: adds any record object (`Immunization`, `Visit`, …).
+    fn add(&self, py: Python<'_>, patient_id: String, record: &Bound<'_, PyAny>) -> PyResult<MedicalItem> {
+        self.add_item(py, patient_id, item_data(record)?)
+    }
+
+    /// Adds an immunization.
+    #[pyo3(signature = (patient_id, vaccine, date, dose = None, lot = None, performer = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_immunization(
+        &self,
+        py: Python<'_>,
+        patient_id: String,
+        vaccine: String,
+        date: &Bound<'_, PyDate>,
+        dose: Option<String>,
+        lot: Option<String>,
+        performer: Option<String>,
+    ) -> PyResult<MedicalItem> {
+        let x = Immunization::new(vaccine, date, dose, lot, performer)?;
+        self.add_item(py, patient_id, kabinet::ItemData::Immunization(x.inner))
+    }
+
+    /// Adds a visit with `(icd10, text)` diagnoses.
+    #[pyo3(signature = (patient_id, date, institution, diagnoses, procedures = Vec::new()))]
+    fn add_visit(
+        &self,
+        py: Python<'_>,
+        patient_id: String,
+        date: &Bound<'_, PyDate>,
+        institution: String,
+        diagnoses: Vec<(String, String)>,
+        procedures: Vec<String>,
+    ) -> PyResult<MedicalItem> {
+        let x = Visit::new(date, institution, diagnoses, procedures)?;
+        self.add_item(py, patient_id, kabinet::ItemData::Visit(x.inner))
+    }
+
+    /// Adds a medication.
+    #[pyo3(signature = (patient_id, name, dosage, schedule, start, prescriber, end = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_medication(
+        &self,
+        py: Python<'_>,
+        patient_id: String,
+        name: String,
+        dosage: String,
+        schedule: String,
+        start: &Bound<'_, PyDate>,
+        prescriber: String,
+        end: Option<&Bound<'_, PyDate>>,
+    ) -> PyResult<MedicalItem> {
+        let x = Medication::new(name, dosage, schedule, start, prescriber, end)?;
+        self.add_item(py, patient_id, kabinet::ItemData::Medication(x.inner))
+    }
+
+    /// Adds an allergy.
+    #[pyo3(signature = (patient_id, substance, reaction, noted_on, severity = None))]
+    fn add_allergy(
+        &self,
+        py: Python<'_>,
+        patient_id: String,
+        substance: String,
+        reaction: String,
+        noted_on: &Bound<'_, PyDate>,
+        severity: Option<String>,
+    ) -> PyResult<MedicalItem> {
+        let x = Allergy::new(substance, reaction, noted_on, severity)?;
+        self.add_item(py, patient_id, kabinet::ItemData::Allergy(x.inner))
+    }
+
+    /// A patient's items of every kind.
+    fn of_patient(&self, py: Python<'_>, patient_id: String) -> PyResult<Vec<MedicalItem>> {
+        let r = self.staff()?;
+        items(py, block_on(py, self.locale, async move { r.of_patient(&patient_id).await })?)
+    }
+}
+
+/// Staff: correction requests.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct StaffCorrections {
+    pub(crate) inner: kabinet::StaffCorrections,
+    pub(crate) locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl StaffCorrections {
+    /// Pending requests about the clinic's records.
+    fn inbox(&self, py: Python<'_>) -> PyResult<Vec<CorrectionRequest>> {
+        let c = self.inner.clone();
+        block_on(py, self.locale, async move { c.inbox().await })?.into_iter().map(|x| correction(py, x)).collect()
+    }
+
+    /// Accepts (with the `corrected` record) or rejects, with a comment.
+    #[pyo3(signature = (correction_id, accepted, comment, corrected = None))]
+    fn resolve(
+        &self,
+        py: Python<'_>,
+        correction_id: String,
+        accepted: bool,
+        comment: String,
+        corrected: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<CorrectionRequest> {
+        let corrected = corrected.map(item_data).transpose()?;
+        let c = self.inner.clone();
+        correction(
+            py,
+            block_on(py, self.locale, async move { c.resolve(&correction_id, accepted, &comment, corrected).await })?,
+        )
+    }
+}
+
+/// One result as the laboratory sends it.
+#[pyclass(module = "kabinet", frozen)]
+#[derive(Clone)]
+pub(crate) struct LabResultInput {
+    inner: kabinet::LabResultInput,
+}
+
+#[pymethods]
+impl LabResultInput {
+    #[new]
+    #[pyo3(signature = (test_name, code, sampled_at, value = None, value_text = None, unit = None, range_low = None, range_high = None, range_text = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        test_name: String,
+        code: String,
+        sampled_at: &Bound<'_, PyDateTime>,
+        value: Option<f64>,
+        value_text: Option<String>,
+        unit: Option<String>,
+        range_low: Option<f64>,
+        range_high: Option<f64>,
+        range_text: Option<String>,
+    ) -> PyResult<Self> {
+        Ok(LabResultInput {
+            inner: kabinet::LabResultInput {
+                test_name,
+                code,
+                value,
+                value_text,
+                unit,
+                range_low,
+                range_high,
+                range_text,
+                sampled_at: datetime_from_py(sampled_at)?,
+            },
+        })
+    }
+}
+
+/// A lab report to publish.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct LabReport {
+    inner: kabinet::LabReport,
+}
+
+#[pymethods]
+impl LabReport {
+    #[new]
+    fn new(
+        title: String,
+        laboratory: String,
+        issued_at: &Bound<'_, PyDateTime>,
+        results: Vec<Bound<'_, LabResultInput>>,
+    ) -> PyResult<Self> {
+        Ok(LabReport {
+            inner: kabinet::LabReport {
+                title,
+                laboratory,
+                issued_at: datetime_from_py(issued_at)?,
+                results: results.iter().map(|r| r.get().inner.clone()).collect(),
+            },
+        })
+    }
+}
+
+/// A lab result with its computed flag.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct LabResult {
+    id: String,
+    report_id: String,
+    report_title: String,
+    laboratory: String,
+    test_name: String,
+    code: String,
+    value: Option<f64>,
+    value_text: Option<String>,
+    unit: Option<String>,
+    range_low: Option<f64>,
+    range_high: Option<f64>,
+    range_text: Option<String>,
+    reference_range: Option<String>,
+    flag: Option<String>,
+    sampled_at: Py<PyDateTime>,
+    issued_at: Py<PyDateTime>,
+}
+
+fn lab_results(py: Python<'_>, list: Vec<kabinet::LabResult>) -> PyResult<Vec<LabResult>> {
+    list.into_iter()
+        .map(|r| {
+            Ok(LabResult {
+                sampled_at: datetime_to_py(py, r.input.sampled_at)?.unbind(),
+                issued_at: datetime_to_py(py, r.issued_at)?.unbind(),
+                id: r.id,
+                report_id: r.report_id,
+                report_title: r.report_title,
+                laboratory: r.laboratory,
+                test_name: r.input.test_name,
+                code: r.input.code,
+                value: r.input.value,
+                value_text: r.input.value_text,
+                unit: r.input.unit,
+                range_low: r.input.range_low,
+                range_high: r.input.range_high,
+                range_text: r.input.range_text,
+                reference_range: r.reference_range,
+                flag: r.flag,
+            })
+        })
+        .collect()
+}
+
+/// Lab results: the patient's (or ward's) `results`, and the staff's `publish`.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Labs {
+    pub(crate) me: kabinet::Me,
+    pub(crate) locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl Labs {
+    /// Results sampled at or after `since`, newest first.
+    #[pyo3(signature = (since = None))]
+    fn results(&self, py: Python<'_>, since: Option<&Bound<'_, PyDateTime>>) -> PyResult<Vec<LabResult>> {
+        let since = since.map(datetime_from_py).transpose()?;
+        let l = self.me.labs();
+        lab_results(py, block_on(py, self.locale, async move { l.results(since).await })?)
+    }
+
+    /// Staff: publishes a report for a patient of the clinic; returns the results with flags.
+    fn publish(&self, py: Python<'_>, patient_id: String, report: &Bound<'_, LabReport>) -> PyResult<Vec<LabResult>> {
+        let report = report.get().inner.clone();
+        let l = self.me.staff().map(|s| s.labs()).map_err(|e| crate::errors::to_py(e, self.locale))?;
+        lab_results(py, block_on(py, self.locale, async move { l.publish(&patient_id, report).await })?)
+    }
+}
+
+/// One message of a request.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct RequestMessage {
+    author_kind: String,
+    author_name: Option<String>,
+    text: String,
+    at: Py<PyDateTime>,
+}
+
+/// A document of a request.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct RequestDocument {
+    id: String,
+    filename: String,
+    size: u64,
+    sha256: String,
+}
+
+/// A request with its correspondence.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct Request {
+    id: String,
+    patient_id: String,
+    clinic_id: String,
+    subject: String,
+    status: String,
+    created_at: Py<PyDateTime>,
+    updated_at: Py<PyDateTime>,
+    completed_at: Option<Py<PyDateTime>>,
+    messages: Vec<Py<RequestMessage>>,
+    documents: Vec<Py<RequestDocument>>,
+}
+
+fn document(d: kabinet::RequestDocument) -> RequestDocument {
+    RequestDocument { id: d.id, filename: d.filename, size: d.size, sha256: d.sha256 }
+}
+
+fn request(py: Python<'_>, r: kabinet::Request) -> PyResult<Request> {
+    Ok(Request {
+        created_at: datetime_to_py(py, r.created_at)?.unbind(),
+        updated_at: datetime_to_py(py, r.updated_at)?.unbind(),
+        completed_at: r.completed_at.map(|t| datetime_to_py(py, t).map(Bound::unbind)).transpose()?,
+        messages: r
+            .messages
+            .into_iter()
+            .map(|m| {
+                Py::new(
+                    py,
+                    RequestMessage {
+                        at: datetime_to_py(py, m.at)?.unbind(),
+                        author_kind: m.author_kind,
+                        author_name: m.author_name,
+                        text: m.text,
+                    },
+                )
+            })
+            .collect::<PyResult<_>>()?,
+        documents: r.documents.into_iter().map(|d| Py::new(py, document(d))).collect::<PyResult<_>>()?,
+        id: r.id,
+        patient_id: r.patient_id,
+        clinic_id: r.clinic_id,
+        subject: r.subject,
+        status: r.status,
+    })
+}
+
+fn requests(py: Python<'_>, list: Vec<kabinet::Request>) -> PyResult<Vec<Request>> {
+    list.into_iter().map(|r| request(py, r)).collect()
+}
+
+/// Requests: the patient's (or ward's) side, and the staff's `inbox` and `reply(…, status)`.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Requests {
+    pub(crate) me: kabinet::Me,
+    pub(crate) locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl Requests {
+    /// Opens a request to a clinic.
+    fn create(&self, py: Python<'_>, clinic_id: String, subject: String, text: String) -> PyResult<Request> {
+        let r = self.me.requests();
+        request(py, block_on(py, self.locale, async move { r.create(&clinic_id, &subject, &text).await })?)
+    }
+    /// Every request, newest first.
+    fn list(&self, py: Python<'_>) -> PyResult<Vec<Request>> {
+        let r = self.me.requests();
+        requests(py, block_on(py, self.locale, async move { r.list().await })?)
+    }
+    /// One request.
+    fn get(&self, py: Python<'_>, request_id: String) -> PyResult<Request> {
+        let r = self.me.requests();
+        request(py, block_on(py, self.locale, async move { r.get(&request_id).await })?)
+    }
+    /// Writes to the other side. Patients leave `status` out; staff give the new status
+    /// (`in_processing`, `clarification_needed`, `completed`).
+    #[pyo3(signature = (request_id, text, status = None))]
+    fn reply(&self, py: Python<'_>, request_id: String, text: String, status: Option<String>) -> PyResult<Request> {
+        let out = match status {
+            None => {
+                let r = self.me.requests();
+                block_on(py, self.locale, async move { r.reply(&request_id, &text).await })?
+            }
+            Some(status) => {
+                let r = self.me.staff().map(|s| s.requests()).map_err(|e| crate::errors::to_py(e, self.locale))?;
+                block_on(py, self.locale, async move { r.reply(&request_id, &text, &status).await })?
+            }
+        };
+        request(py, out)
+    }
+
+    /// Staff: open requests to the clinic.
+    fn inbox(&self, py: Python<'_>) -> PyResult<Vec<Request>> {
+        let r = self.me.staff().map(|s| s.requests()).map_err(|e| crate::errors::to_py(e, self.locale))?;
+        requests(py, block_on(py, self.locale, async move { r.inbox().await })?)
+    }
+    /// Adds a document to an open request.
+    fn add_document(
+        &self,
+        py: Python<'_>,
+        request_id: String,
+        filename: String,
+        content: &Bound<'_, PyBytes>,
+    ) -> PyResult<RequestDocument> {
+        let bytes = content.as_bytes().to_vec();
+        let r = self.me.requests();
+        Ok(document(block_on(py, self.locale, async move { r.add_document(&request_id, &filename, &bytes).await })?))
+    }
+    /// Closes the request.
+    fn mark_completed(&self, py: Python<'_>, request_id: String) -> PyResult<Request> {
+        let r = self.me.requests();
+        request(py, block_on(py, self.locale, async move { r.mark_completed(&request_id).await })?)
+    }
+}
+
+/// A proxy grant.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct ProxyGrant {
+    id: String,
+    proxy_patient_id: String,
+    ward_patient_id: String,
+    scopes: Vec<String>,
+    granted_by: String,
+    granted_at: Py<PyDateTime>,
+}
+
+fn grant(py: Python<'_>, g: kabinet::ProxyGrant) -> PyResult<ProxyGrant> {
+    Ok(ProxyGrant {
+        granted_at: datetime_to_py(py, g.granted_at)?.unbind(),
+        id: g.id,
+        proxy_patient_id: g.proxy_patient_id,
+        ward_patient_id: g.ward_patient_id,
+        scopes: g.scopes,
+        granted_by: g.granted_by,
+    })
+}
+
+/// Proxy grants: an adult patient grants by the proxy's SNILS; staff grant for a ward of
+/// their clinic by patient ids.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct Proxies {
+    pub(crate) me: kabinet::Me,
+    pub(crate) locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl Proxies {
+    /// Patient: `grant(scopes, proxy_snils=…)` lets that person act for me. Staff:
+    /// `grant(scopes, proxy_patient_id=…, ward_patient_id=…)`.
+    #[pyo3(signature = (scopes, proxy_snils = None, proxy_patient_id = None, ward_patient_id = None))]
+    fn grant(
+        &self,
+        py: Python<'_>,
+        scopes: Vec<String>,
+        proxy_snils: Option<String>,
+        proxy_patient_id: Option<String>,
+        ward_patient_id: Option<String>,
+    ) -> PyResult<ProxyGrant> {
+        let out = match (proxy_snils, proxy_patient_id, ward_patient_id) {
+            (Some(snils), None, None) => {
+                let p = self.me.proxies();
+                block_on(py, self.locale, async move { p.grant(&snils, &scopes).await })?
+            }
+            (None, Some(proxy), Some(ward)) => {
+                let p = self.me.staff().map(|s| s.proxies()).map_err(|e| crate::errors::to_py(e, self.locale))?;
+                block_on(py, self.locale, async move { p.grant(&proxy, &ward, &scopes).await })?
+            }
+            _ => return Err(crate::errors::validation("proxy", kabinet::Reason::Empty)),
+        };
+        grant(py, out)
+    }
+    /// Live grants where I am the ward or the proxy.
+    fn list(&self, py: Python<'_>) -> PyResult<Vec<ProxyGrant>> {
+        let p = self.me.proxies();
+        block_on(py, self.locale, async move { p.list().await })?.into_iter().map(|g| grant(py, g)).collect()
+    }
+    /// Ends a grant.
+    fn revoke(&self, py: Python<'_>, grant_id: String) -> PyResult<()> {
+        let p = self.me.proxies();
+        block_on(py, self.locale, async move { p.revoke(&grant_id).await })
+    }
+}
+
+/// Missing or inconsistent key data, with what to do (R19).
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct MissingItem {
+    pub(crate) code: String,
+    pub(crate) what_to_do: String,
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Immunization>()?;
+    m.add_class::<Screening>()?;
+    m.add_class::<Visit>()?;
+    m.add_class::<Medication>()?;
+    m.add_class::<Allergy>()?;
+    m.add_class::<HealthCertificate>()?;
+    m.add_class::<MedicalItem>()?;
+    m.add_class::<CorrectionRequest>()?;
+    m.add_class::<Records>()?;
+    m.add_class::<StaffCorrections>()?;
+    m.add_class::<LabResultInput>()?;
+    m.add_class::<LabReport>()?;
+    m.add_class::<LabResult>()?;
+    m.add_class::<Labs>()?;
+    m.add_class::<RequestMessage>()?;
+    m.add_class::<RequestDocument>()?;
+    m.add_class::<Request>()?;
+    m.add_class::<Requests>()?;
+    m.add_class::<ProxyGrant>()?;
+    m.add_class::<Proxies>()?;
+    m.add_class::<MissingItem>()?;
+    Ok(())
+}

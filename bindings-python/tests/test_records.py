@@ -1,0 +1,141 @@
+"""Records and corrections (R12), lab results with flags (R9), requests (R13), proxies (R20)
+and completeness (R19) through the Python binding, on SQLite and PostgreSQL."""
+
+import datetime
+import uuid
+
+import pytest
+
+import kabinet
+from test_accounts import DEVICE, Clock, Inbox, register, sign_in
+from test_booking import env, totp, world  # noqa: F401  (env is a fixture)
+
+UTC = datetime.timezone.utc
+
+
+def staff_session(cab: kabinet.Cabinet, clock: Clock, clinic_id: str, role: str) -> kabinet.Me:
+    phone = f"+7903{uuid.uuid4().int % 10**7:07d}"
+    account = cab.system().staff.create(
+        clinic_id, role, "Петров Пётр", phone, f"s{uuid.uuid4().hex[:8]}@clinic.ru", "Registratura#2026"
+    )
+    step = cab.auth.login(phone, "Registratura#2026", DEVICE)
+    code = totp(account.totp_secret_base32, clock.now_value)
+    return cab.session(cab.auth.verify_second_factor(step.id, code).access_token, DEVICE)
+
+
+def attached_patient(cab: kabinet.Cabinet, inbox: Inbox, clinic: kabinet.Clinic) -> tuple[kabinet.Me, str]:
+    _, phone = register(cab, inbox)
+    me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
+    snils = me.profile.get().snils
+    assert snils is not None
+    pending = me.attachment.attach(clinic.code, "4508123456", snils, "8451999122899990")
+    me.attachment.confirm(pending.id, inbox.code("attachment_code"))
+    return me, phone
+
+
+def test_r12_records_and_corrections(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, clock = env
+    clinic, _, _ = world(cab, clock)
+    me, _ = attached_patient(cab, inbox, clinic)
+    doctor = staff_session(cab, clock, clinic.id, "doctor")
+    item = doctor.records.add_immunization(me.patient_id, "Спутник V", datetime.date(2025, 10, 1), dose="1 из 2")
+    doctor.records.add_visit(me.patient_id, datetime.date(2026, 2, 10), "Поликлиника", [("j06.9", "ОРВИ")], ["осмотр"])
+    doctor.records.add_medication(me.patient_id, "Амоксициллин", "500 мг", "3 раза в день", datetime.date(2026, 2, 10), "Петров")
+    doctor.records.add_allergy(me.patient_id, "пенициллин", "крапивница", datetime.date(2019, 5, 1), severity="severe")
+    doctor.records.add(me.patient_id, kabinet.Screening("флюорография", datetime.date(2026, 1, 15), "норма"))
+    with pytest.raises(kabinet.ValidationError) as bad:
+        doctor.records.add_visit(me.patient_id, datetime.date(2026, 2, 10), "Поликлиника", [("J6", "x")])
+    assert bad.value.field == "icd10"
+    [imm] = me.records.immunizations()
+    assert isinstance(imm.data, kabinet.Immunization)
+    assert (imm.kind, imm.data.vaccine, imm.data.date, imm.version) == ("immunization", "Спутник V", datetime.date(2025, 10, 1), 1)
+    [visit] = me.records.visits()
+    assert isinstance(visit.data, kabinet.Visit) and visit.data.diagnoses == [("J06.9", "ОРВИ")]
+    assert len(me.records.medications()) == 1 and len(me.records.allergies()) == 1 and len(me.records.screenings()) == 1
+    with pytest.raises(kabinet.PermissionDenied):
+        me.records.add_immunization(me.patient_id, "x", datetime.date(2025, 1, 1))
+    with pytest.raises(kabinet.PermissionDenied):
+        doctor.records.immunizations()
+    # Correction: accepted with the corrected record; the old version is kept.
+    corr = me.records.request_correction(item.id, "Дата 2 октября")
+    assert corr.status == "pending"
+    assert [c.id for c in doctor.corrections.inbox()] == [corr.id]
+    fixed = kabinet.Immunization("Спутник V", datetime.date(2025, 10, 2), dose="1 из 2")
+    done = doctor.corrections.resolve(corr.id, True, "Исправлено", corrected=fixed)
+    assert (done.status, done.comment) == ("accepted", "Исправлено")
+    [imm] = me.records.immunizations()
+    assert isinstance(imm.data, kabinet.Immunization)
+    assert imm.version == 2 and imm.data.date == datetime.date(2025, 10, 2)
+    with pytest.raises(kabinet.Conflict) as again:
+        doctor.corrections.resolve(corr.id, False, "нет")
+    assert again.value.code == "correction.resolved"
+
+
+def test_r9_lab_flags(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, clock = env
+    clinic, _, _ = world(cab, clock)
+    me, _ = attached_patient(cab, inbox, clinic)
+    lab = staff_session(cab, clock, clinic.id, "laboratory")
+    sampled = clock.now_value - datetime.timedelta(hours=3)
+    report = kabinet.LabReport(
+        "Липидный профиль",
+        "ЦКДЛ",
+        clock.now_value,
+        [
+            kabinet.LabResultInput("Холестерин", "2093-3", sampled, value=6.3, unit="ммоль/л", range_high=5.2),
+            kabinet.LabResultInput("ЛПВП", "2085-9", sampled, value=0.9, unit="ммоль/л", range_low=1.0),
+            kabinet.LabResultInput("Глюкоза", "2345-7", sampled, value=5.0, unit="ммоль/л", range_low=3.9, range_high=6.1),
+            kabinet.LabResultInput("ВИЧ", "X", sampled, value_text="положительно", range_text="отрицательно"),
+        ],
+    )
+    published = lab.labs.publish(me.patient_id, report)
+    assert [r.flag for r in published] == ["high", "low", "normal", "abnormal"]
+    results = me.labs.results()
+    assert [(r.test_name, r.flag, r.reference_range) for r in results] == [
+        ("Холестерин", "high", "≤ 5.2"),
+        ("ЛПВП", "low", "≥ 1"),
+        ("Глюкоза", "normal", "3.9–6.1"),
+        ("ВИЧ", "abnormal", "отрицательно"),
+    ]
+    assert results[0].sampled_at == sampled and results[0].unit == "ммоль/л"
+    assert any(m.kind == "lab_result" for m in inbox.messages)
+    with pytest.raises(kabinet.ValidationError) as bad:
+        lab.labs.publish(me.patient_id, kabinet.LabReport("x", "y", clock.now_value, [kabinet.LabResultInput("A", "B", sampled)]))
+    assert bad.value.field == "value"
+    with pytest.raises(kabinet.PermissionDenied):
+        me.labs.publish(me.patient_id, report)
+
+
+def test_r13_requests_and_r20_proxy_and_r19(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, clock = env
+    clinic, _, _ = world(cab, clock)
+    me, _ = attached_patient(cab, inbox, clinic)
+    registrar = staff_session(cab, clock, clinic.id, "registrar")
+    req = me.requests.create(clinic.id, "Справка", "Нужна справка для бассейна")
+    assert req.status == "in_processing" and req.messages[0].author_kind == "patient"
+    assert req.id in [r.id for r in registrar.requests.inbox()]
+    asked = registrar.requests.reply(req.id, "Пришлите анализы", status="clarification_needed")
+    assert asked.status == "clarification_needed"
+    doc = me.requests.add_document(req.id, "анализы.pdf", b"%PDF-1.7 test")
+    assert doc.size == 13 and len(doc.sha256) == 64
+    assert me.requests.reply(req.id, "Прикрепила").status == "in_processing"
+    assert registrar.requests.reply(req.id, "Готово", status="completed").status == "completed"
+    with pytest.raises(kabinet.Conflict) as done:
+        me.requests.mark_completed(req.id)
+    assert done.value.code == "request.completed"
+    assert [m.text for m in me.requests.get(req.id).messages] == [
+        "Нужна справка для бассейна", "Пришлите анализы", "Прикрепила", "Готово",
+    ]
+    # Proxy: the registrar lets a parent read records and labs; nothing else.
+    parent, _ = attached_patient(cab, inbox, clinic)
+    grant = registrar.proxies.grant(["records", "labs"], proxy_patient_id=parent.patient_id, ward_patient_id=me.patient_id)
+    assert grant.scopes == ["labs", "records"]
+    ward = parent.as_ward(me.patient_id)
+    assert ward.role == "proxy" and ward.records.visits() == []
+    with pytest.raises(kabinet.PermissionDenied) as scope:
+        ward.requests.list()
+    assert scope.value.code == "proxy.scope"
+    assert any(e.actor_kind == "proxy" for e in me.security.access_history())
+    # Completeness: attached, no OMS policy on file, no results loaded yet.
+    codes = [m.code for m in me.profile.completeness()]
+    assert "oms_policy_missing" in codes and "attachment_missing" not in codes and "results_missing" in codes
