@@ -323,12 +323,50 @@ impl Me {
         Arc::new(Profile { inner: self.inner.profile(), locale: self.locale })
     }
 
-    /// `"patient"` or `"staff"`.
+    /// `"patient"`, `"staff"` or `"proxy"` (a context from `asWard`).
     pub fn role(&self) -> String {
         match self.inner.principal() {
             kabinet::Principal::Staff(_) => "staff".into(),
+            kabinet::Principal::Proxy { .. } => "proxy".into(),
             _ => "patient".into(),
         }
+    }
+
+    /// The signed-in patient's id (PermissionDenied for staff and proxy contexts).
+    pub fn patient_id(&self) -> Result<String, KabinetError> {
+        self.inner.patient_id().map(str::to_owned).ffi(self.locale)
+    }
+
+    /// Medical records (R12).
+    pub fn records(&self) -> Arc<crate::Records> {
+        Arc::new(crate::Records { me: self.inner.clone(), locale: self.locale })
+    }
+
+    /// Lab results (R9).
+    pub fn labs(&self) -> Arc<crate::Labs> {
+        Arc::new(crate::Labs { me: self.inner.clone(), locale: self.locale })
+    }
+
+    /// Requests (R13).
+    pub fn requests(&self) -> Arc<crate::Requests> {
+        Arc::new(crate::Requests { me: self.inner.clone(), locale: self.locale })
+    }
+
+    /// Proxy grants (R20).
+    pub fn proxies(&self) -> Arc<crate::Proxies> {
+        Arc::new(crate::Proxies { me: self.inner.clone(), locale: self.locale })
+    }
+
+    /// Acts for a ward within the granted scopes (R20).
+    pub async fn as_ward(&self, ward_patient_id: String) -> Result<Arc<Me>, KabinetError> {
+        let ward = self.inner.as_ward(&ward_patient_id).await.ffi(self.locale)?;
+        Ok(Arc::new(Me { inner: ward, locale: self.locale }))
+    }
+
+    /// What key data is missing, with what to do (R19).
+    pub async fn completeness(&self) -> Result<Vec<crate::MissingItem>, KabinetError> {
+        let list = self.inner.profile().completeness().await.ffi(self.locale)?;
+        Ok(list.into_iter().map(|m| crate::MissingItem { code: m.code, what_to_do: m.what_to_do }).collect())
     }
 
     /// The clinic directory (R8, R11).

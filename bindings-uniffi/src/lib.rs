@@ -12,6 +12,7 @@ mod error;
 mod identity;
 mod ids;
 mod patients;
+mod records;
 
 pub use accounts::{
     Accounts, Auth, ChangeRequest, DeliveryFailed, Device, Incident, LegacyAccount, LoginStep, Me, Message, Notifier,
@@ -27,5 +28,10 @@ pub use cabinet::{Cabinet, CabinetBuilder, KeyRotationReport, SystemContext, ope
 pub use error::KabinetError;
 pub use identity::{IdentityCheck, IdentityRegistry, RegistryAnswer, RegistryFailed, RegistryRequest};
 pub use patients::{NewPatient, Patient, Patients};
+pub use records::{
+    Allergy, CorrectionRequest, Diagnosis, HealthCertificate, Immunization, LabReport, LabResult, LabResultInput, Labs,
+    MedicalItem, Medication, MissingItem, Proxies, ProxyGrant, RecordData, Records, Request, RequestDocument,
+    RequestMessage, Requests, Screening, Visit,
+};
 
 uniffi::setup_scaffolding!();

@@ -23,7 +23,7 @@ class BookingTest {
     private val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
 
     /** RFC 6238 (SHA-1, 6 digits, 30 s), as an authenticator app computes it. */
-    private fun totp(secretBase32: String, at: Instant): String {
+    fun totpFor(secretBase32: String, at: Instant): String {
         val alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
         var bits = 0
         var value = 0
@@ -44,7 +44,7 @@ class BookingTest {
         return "%06d".format(code)
     }
 
-    private suspend fun patient(cab: Cabinet, inbox: AccountsTest.Inbox, n: Int): Me {
+    suspend fun patientFor(cab: Cabinet, inbox: AccountsTest.Inbox, n: Int): Me {
         val phone = "+7917%07d".format(n)
         val snils = run {
             val body = "%09d".format(3_000_000 + n)
@@ -85,7 +85,7 @@ class BookingTest {
         val inbox = AccountsTest.Inbox()
         val cab = cabinet(inbox)
         val (clinic, gp, slots) = world(cab)
-        val anna = patient(cab, inbox, 1)
+        val anna = patientFor(cab, inbox, 1)
         assertEquals("patient", anna.role())
         assertEquals(clinic.id, anna.directory().findClinic(clinic.name.uppercase().replace('Ё', 'Е')).id)
         assertEquals(listOf(gp.id), anna.directory().practitioners("терапевт", clinic.id, null).map { it.id })
@@ -94,7 +94,7 @@ class BookingTest {
         assertEquals("Петров Пётр Петрович", visit.practitionerName)
         assertEquals(listOf("oms_policy", "passport"), visit.requiredDocuments)
         assertEquals(visit.confirmationCode, inbox.code("appointment_booked"))
-        val boris = patient(cab, inbox, 2)
+        val boris = patientFor(cab, inbox, 2)
         val taken = assertFailsWith<KabinetException.Conflict> { boris.appointments().book(slots[0].id) }
         assertEquals("slot.taken", taken.code)
         val moved = anna.appointments().reschedule(visit.id, slots[1].id)
@@ -112,7 +112,7 @@ class BookingTest {
         val inbox = AccountsTest.Inbox()
         val cab = cabinet(inbox)
         val (clinic, _, slots) = world(cab)
-        val anna = patient(cab, inbox, 3)
+        val anna = patientFor(cab, inbox, 3)
         val snils = anna.profile().get().snils!!
         assertNull(anna.attachment().current())
         val pending = anna.attachment().attach(clinic.code, "45 08 123456", snils, "8451 9991 2289 9990")
@@ -121,7 +121,7 @@ class BookingTest {
         val account = cab.system().staff().create(clinic.id, "doctor", "Смирнова Елена", "+79035550001", "doc@clinic.ru", "Registratura#2026")
         val step = cab.auth().login("+79035550001", "Registratura#2026", device)
         assertEquals("totp", step.secondFactor)
-        val staff = cab.session(cab.auth().verifySecondFactor(step.id, totp(account.totpSecretBase32, Instant.now())).accessToken, device)
+        val staff = cab.session(cab.auth().verifySecondFactor(step.id, totpFor(account.totpSecretBase32, Instant.now())).accessToken, device)
         assertEquals("staff", staff.role())
         assertEquals("doctor", staff.staffMember().role)
         assertEquals(listOf("Иванова Анна Сергеевна"), staff.patients().attached().map { it.fullName })
@@ -147,7 +147,7 @@ class BookingTest {
         assertEquals("postgres", cab.backend())
         val (_, _, slots) = world(cab)
         val base = (System.nanoTime() % 1_000_000).toInt() * 4
-        val patients = (0 until 4).map { patient(cab, inbox, base + it) }
+        val patients = (0 until 4).map { patientFor(cab, inbox, base + it) }
         val outcomes = patients.map { me ->
             async { runCatching { me.appointments().book(slots[0].id) } }
         }.awaitAll()
