@@ -159,10 +159,81 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let cancelled = me.appointments().cancel(&visit.id).await?;
     println!("5c. She cancels it (allowed until 2 hours before): status {}", cancelled.status);
+    println!("5d. She attaches to the clinic (SMS code); a doctor signs in with TOTP and records a visit:");
+    let pending = me.attachment().attach("0101", "45 08 123456", "112-233-445 95", "8451 9991 2289 9990").await?;
+    let attached = me.attachment().confirm(&pending.id, &sms.last_code("attachment_code")).await?;
+    println!("   attachment: {} — {}", attached.clinic_name, attached.status);
+    let staff = sys
+        .staff()
+        .create(kabinet::NewStaff {
+            clinic_id: clinic.id.clone(),
+            role: "doctor".into(),
+            full_name: "Петров Пётр Петрович".into(),
+            phone: "+7 903 555-00-01".into(),
+            email: "petrov@clinic.example.ru".into(),
+            password: "Terapevt#2026".into(),
+        })
+        .await?;
+    let step = cab.auth().login("+79035550001", "Terapevt#2026", &phone).await?;
+    let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0);
+    let code = kabinet::auth::totp::code_at_base32(&staff.totp_secret_base32, now).unwrap_or_default();
+    let doctor = cab.session(&cab.auth().verify_second_factor(&step.id, &code).await?.access_token, &phone).await?;
+    let pid = me.patient_id()?.to_owned();
+    doctor
+        .staff()?
+        .records()
+        .add(
+            &pid,
+            kabinet::ItemData::Visit(kabinet::Visit {
+                date: time::OffsetDateTime::now_utc().date(),
+                institution: clinic.name.clone(),
+                diagnoses: vec![kabinet::Diagnosis { icd10: "J06.9".into(), text: "ОРВИ".into() }],
+                procedures: vec!["осмотр".into()],
+            }),
+        )
+        .await?;
+    for v in me.records().visits().await? {
+        if let kabinet::ItemData::Visit(v) = v.data {
+            println!(
+                "   her visit: {} at {}, diagnosis {} {}",
+                v.date, v.institution, v.diagnoses[0].icd10, v.diagnoses[0].text
+            );
+        }
+    }
+    println!("5e. The lab publishes a result; Kabinet flags it against the reference range (R9):");
+    let sampled = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+    let cholesterol = kabinet::LabResultInput {
+        test_name: "Холестерин общий".into(),
+        code: "2093-3".into(),
+        value: Some(6.3),
+        value_text: None,
+        unit: Some("ммоль/л".into()),
+        range_low: None,
+        range_high: Some(5.2),
+        range_text: None,
+        sampled_at: sampled,
+    };
+    let report = kabinet::LabReport {
+        title: "Липидный профиль".into(),
+        laboratory: "ЦКДЛ".into(),
+        issued_at: time::OffsetDateTime::now_utc() - time::Duration::minutes(5),
+        results: vec![cholesterol],
+    };
+    doctor.staff()?.labs().publish(&pid, report).await?;
+    for r in me.labs().results(None).await? {
+        println!(
+            "   {}: {} {} (norm {}) → {}",
+            r.input.test_name,
+            r.input.value.unwrap_or_default(),
+            r.input.unit.unwrap_or_default(),
+            r.reference_range.unwrap_or_default(),
+            r.flag.unwrap_or_default()
+        );
+    }
     println!("6. Who accessed her account and data (from the signed journal, newest first):");
     for e in me.security().access_history(None).await? {
         println!(
-            "   #{:<3} {:<8} {:<13} {:<15} {:<8} {}",
+            "   #{:<3} {:<30} {:<13} {:<19} {:<8} {}",
             e.seq,
             e.who,
             e.action,

@@ -45,6 +45,13 @@ pub fn code_at(secret: &[u8], unix_time: u64) -> String {
     build(secret, Algorithm::SHA1, 6, None, "").map(|t| t.generate(unix_time).to_string()).unwrap_or_default()
 }
 
+/// The 6-digit code for `unix_time` from a base32 secret (what an authenticator app does
+/// with the `TotpSetup` or `StaffAccount` secret); `None` for a malformed secret.
+pub fn code_at_base32(secret_base32: &str, unix_time: u64) -> Option<String> {
+    let secret = Secret::try_from_base32(secret_base32).ok()?;
+    Some(code_at(secret.as_ref(), unix_time))
+}
+
 /// Checks a 6-digit code at `unix_time` with ±1 step of skew. Returns the accepted time
 /// step, which the caller stores; a step not after `last_step` is refused (replay).
 pub fn verify(secret: &[u8], code: &str, unix_time: u64, last_step: Option<u64>) -> Option<u64> {
