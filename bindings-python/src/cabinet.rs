@@ -212,8 +212,10 @@ impl Cabinet {
         Ok([
             ("delivered", r.delivered),
             ("delivery_failures", r.delivery_failures),
+            ("incidents_raised", r.incidents_raised),
             ("incidents_blocked", r.incidents_blocked),
             ("reminders_queued", r.reminders_queued),
+            ("requests_purged", r.requests_purged),
         ]
         .into_iter()
         .collect())

@@ -33,6 +33,8 @@ pub struct JobsReport {
     pub delivered: u64,
     /// Deliveries that failed and will be retried.
     pub delivery_failures: u64,
+    /// Incidents raised for an unusual rate of data access (R6).
+    pub incidents_raised: u64,
     /// Incidents left unconfirmed past 30 minutes: their accounts' sessions were blocked.
     pub incidents_blocked: u64,
     /// Visit reminders queued (a day before, R8).
@@ -132,6 +134,7 @@ impl Cabinet {
     /// retention, delivers the outbox (with back-off). Safe to call from many
     /// processes at once: each message is claimed by exactly one.
     pub async fn run_due_jobs(&self) -> Result<JobsReport> {
+        let incidents_raised = crate::auth::incidents::detect_unusual_access(self).await?;
         let incidents_blocked = crate::auth::incidents::expire(self).await?;
         let reminders_queued = crate::appointments::queue_reminders(self).await?;
         let requests_purged = crate::requests::purge_expired(self).await?;
@@ -139,6 +142,7 @@ impl Cabinet {
         Ok(JobsReport {
             delivered: d.delivered,
             delivery_failures: d.failed,
+            incidents_raised,
             incidents_blocked,
             reminders_queued,
             requests_purged,

@@ -32,6 +32,8 @@ on_both!(
     r18_personal_data_change_confirmed_by_sms_with_history,
     r18_contact_change_needs_recent_sign_in_and_tells_the_old_contact,
     r4_imported_bcrypt_account_is_upgraded_to_argon2id_on_login,
+    r6_password_change_without_a_fresh_sms_sign_in_raises_an_incident,
+    r6_unusual_rate_of_data_access_raises_an_incident,
 );
 
 fn other_device() -> kabinet::Device {
@@ -702,4 +704,41 @@ async fn r4_imported_bcrypt_account_is_upgraded_to_argon2id_on_login(db: TestDb)
     let t = h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
     let me = h.cab.session(&t.access_token, &device()).await.unwrap();
     assert_eq!(me.profile().get().await.unwrap().surname, "Иванова");
+}
+
+async fn r6_password_change_without_a_fresh_sms_sign_in_raises_an_incident(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let tokens = h.signed_in().await;
+    let me = h.cab.session(&tokens.access_token, &device()).await.unwrap();
+    // Right after the SMS-confirmed sign-in: a plain change, no incident.
+    me.security().change_password(PASSWORD, "New-Pass!47qz").await.unwrap();
+    assert!(me.security().incidents().await.unwrap().is_empty());
+    // 20 minutes later (session still alive): the change is suspicious and must be confirmed.
+    h.clock.advance(time::Duration::minutes(20));
+    let me = h.cab.session(&tokens.access_token, &device()).await.unwrap_or_else(|_| me.clone());
+    me.security().change_password("New-Pass!47qz", "Other-Pass!58xy").await.unwrap();
+    let incidents = me.security().incidents().await.unwrap();
+    assert_eq!(incidents.iter().map(|i| i.kind.as_str()).collect::<Vec<_>>(), ["credential_change"]);
+    let sms = h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == "incident").cloned().unwrap();
+    assert!(sms.text.contains(&incidents[0].request_number));
+    me.security().confirm_incident(&incidents[0].id, &h.inbox.last_code("incident")).await.unwrap();
+}
+
+async fn r6_unusual_rate_of_data_access_raises_an_incident(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let me = h.cab.session(&h.signed_in().await.access_token, &device()).await.unwrap();
+    for _ in 0..20 {
+        me.profile().get().await.unwrap();
+    }
+    assert_eq!(h.cab.run_due_jobs().await.unwrap().incidents_raised, 0, "20 reads an hour is ordinary");
+    for _ in 0..kabinet::auth::incidents::UNUSUAL_READS_PER_HOUR {
+        me.profile().get().await.unwrap();
+    }
+    assert_eq!(h.cab.run_due_jobs().await.unwrap().incidents_raised, 1);
+    assert_eq!(h.cab.run_due_jobs().await.unwrap().incidents_raised, 0, "one incident an hour, not one per run");
+    let incidents = me.security().incidents().await.unwrap();
+    assert_eq!(incidents[0].kind, "unusual_access_rate");
+    assert_eq!(h.inbox.count("incident"), 2, "by SMS and e-mail");
 }

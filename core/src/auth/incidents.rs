@@ -18,6 +18,11 @@ use crate::notify;
 use crate::store::{Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
 
+/// Reads of medical and personal data in the last hour that can count as unusual.
+pub const UNUSUAL_READS_PER_HOUR: i64 = 100;
+/// How many times the account's usual hourly rate (over the previous 30 days) is unusual.
+pub const UNUSUAL_FACTOR: i64 = 10;
+
 /// Time to confirm an incident before every session is blocked.
 pub const CONFIRM_WITHIN_US: i64 = 30 * 60 * 1_000_000;
 /// Another session used this recently counts as simultaneous.
@@ -91,6 +96,60 @@ pub(crate) async fn assess(
     .await
     .map_err(sq)?;
     Ok((busy > 0).then_some("simultaneous_sessions"))
+}
+
+/// Finds accounts whose reads in the last hour are far above their usual rate (at least
+/// [`UNUSUAL_READS_PER_HOUR`] and [`UNUSUAL_FACTOR`] times their hourly average over the
+/// previous 30 days) and raises an `unusual_access_rate` incident for each, at most one per
+/// hour. Run by `run_due_jobs`; returns how many were raised.
+pub(crate) async fn detect_unusual_access(cab: &Cabinet) -> Result<u64> {
+    const HOUR_US: i64 = 3600 * 1_000_000;
+    let now = to_micros(cab.now());
+    let busy: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT actor_id, COUNT(*) FROM audit_entries WHERE at >= $1 AND action IN ('read', 'export', 'share') \
+         AND actor_kind IN ('patient', 'proxy') AND actor_id IS NOT NULL GROUP BY actor_id HAVING COUNT(*) >= $2",
+    )
+    .bind(now - HOUR_US)
+    .bind(UNUSUAL_READS_PER_HOUR)
+    .fetch_all(cab.store().pool())
+    .await
+    .map_err(sq)?;
+    let mut raised = 0;
+    for (account_id, recent) in busy {
+        let before: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_entries WHERE actor_id = $1 AND at >= $2 AND at < $3 \
+             AND action IN ('read', 'export', 'share')",
+        )
+        .bind(&account_id)
+        .bind(now - 30 * 24 * HOUR_US)
+        .bind(now - HOUR_US)
+        .fetch_one(cab.store().pool())
+        .await
+        .map_err(sq)?;
+        let usual_per_hour = (before / (30 * 24 - 1)).max(1);
+        if recent < usual_per_hour * UNUSUAL_FACTOR {
+            continue;
+        }
+        let mut tx = cab.store().begin().await?;
+        let row: Option<(Option<String>, i64)> = sqlx::query_as(
+            "SELECT a.patient_id, (SELECT COUNT(*) FROM incidents i WHERE i.account_id = a.id AND i.kind = 'unusual_access_rate' \
+             AND i.created_at >= $2) FROM accounts a WHERE a.id = $1",
+        )
+        .bind(&account_id)
+        .bind(now - HOUR_US)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(sq)?;
+        let Some((Some(patient_id), 0)) = row else { continue };
+        let device = Device::default();
+        let outbox = raise(cab, &mut tx, &account_id, &patient_id, "unusual_access_rate", &device, now).await?;
+        tx.commit().await.map_err(sq)?;
+        for id in outbox {
+            notify::deliver(cab, &id).await?;
+        }
+        raised += 1;
+    }
+    Ok(raised)
 }
 
 /// Raises an incident inside the caller's transaction: stores it with a confirmation code,

@@ -16,7 +16,7 @@ use crate::store::StorageError;
 use crate::timeutil::to_micros;
 
 /// A sign-in at most this old counts as recent for contact changes.
-const REAUTH_WINDOW_US: i64 = 15 * 60 * 1_000_000;
+pub(crate) const REAUTH_WINDOW_US: i64 = 15 * 60 * 1_000_000;
 
 fn sq(e: sqlx::Error) -> Error {
     StorageError::from_sqlx(e).into()

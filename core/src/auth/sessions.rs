@@ -894,6 +894,33 @@ impl Security {
             resource_id: Some(&self.me.account_id),
         };
         cab.journal().record(&mut tx, &self.me.ctx, what, Outcome::Success, now).await?;
+        // A password change long after the session's SMS-confirmed sign-in is suspicious (R6):
+        // the patient must confirm it within 30 minutes or every session is blocked.
+        let signed_in: i64 = sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1")
+            .bind(&self.me.session_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(sq)?;
+        let mut outbox = Vec::new();
+        if signed_in + super::profile::REAUTH_WINDOW_US < now {
+            let device = Device {
+                id: self.me.ctx.device_id.clone().unwrap_or_default(),
+                name: String::new(),
+                ip: self.me.ctx.ip.clone().unwrap_or_default(),
+                user_agent: String::new(),
+            };
+            let patient_id = self.me.patient_id()?.to_owned();
+            outbox = super::incidents::raise(
+                cab,
+                &mut tx,
+                &self.me.account_id,
+                &patient_id,
+                "credential_change",
+                &device,
+                now,
+            )
+            .await?;
+        }
         let msg = cab.message(
             Some(self.me.patient_id()?),
             "password_changed",
@@ -904,6 +931,9 @@ impl Security {
         let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
         tx.commit().await.map_err(sq)?;
         notify::deliver(cab, &out).await?;
+        for id in outbox {
+            notify::deliver(cab, &id).await?;
+        }
         Ok(())
     }
 

@@ -125,6 +125,16 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ),
     ("incident.new_device", "вход с нового устройства и IP-адреса", "sign-in from a new device and IP address"),
     (
+        "incident.credential_change",
+        "смена пароля без недавнего подтверждения по СМС",
+        "password change without a recent SMS confirmation",
+    ),
+    (
+        "incident.unusual_access_rate",
+        "обращения к вашим данным намного чаще обычного",
+        "your data was accessed far more often than usual",
+    ),
+    (
         "incident.success_after_failures",
         "успешный вход после неудачных попыток",
         "successful sign-in after failed attempts",
