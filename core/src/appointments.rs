@@ -326,6 +326,26 @@ impl Appointments {
         Ok(a)
     }
 
+    /// The visit card as a PDF: doctor, clinic, time, code, documents to bring.
+    pub async fn card_pdf(&self, appointment_id: &str) -> Result<Vec<u8>> {
+        let patient_id = self.me.patient_in_scope("appointments")?.to_owned();
+        let cab = self.cab();
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let a = self.load(&mut tx, appointment_id, &patient_id, now).await?;
+        let what = Access {
+            patient_id: Some(&patient_id),
+            action: Action::Export,
+            resource_type: "appointment",
+            resource_id: Some(&a.id),
+        };
+        cab.journal().record(&mut tx, self.me.audit_context(), what, Outcome::Success, now).await?;
+        let person =
+            Patients::new(cab.clone(), self.me.audit_context().clone()).read_in(&mut tx, &patient_id, now).await?;
+        tx.commit().await.map_err(sq)?;
+        crate::certificates::visit_card_pdf(cab.locale(), &person, &a)
+    }
+
     /// Planned visits (`upcoming`, earliest first) or the history of past and cancelled
     /// ones (newest first).
     pub async fn list(&self, upcoming: bool) -> Result<Vec<Appointment>> {

@@ -55,7 +55,7 @@ pub struct AttachmentInfo {
     pub detached_at: Option<OffsetDateTime>,
     /// `attachment_completed` while current, `detached` after.
     pub status: String,
-    /// The confirmation PDF, once documents are generated (the documents issue).
+    /// The confirmation PDF (a stored document), for the latest attach or detach.
     pub document_id: Option<String>,
 }
 
@@ -83,7 +83,7 @@ struct Confirmation {
     oms_policy: String,
 }
 
-const ATTACHMENT_SELECT: &str = "SELECT t.id, c.id, c.code, c.name, c.address, t.attached_at, t.detached_at \
+const ATTACHMENT_SELECT: &str = "SELECT t.id, c.id, c.code, c.name, c.address, t.attached_at, t.detached_at, t.document_id \
     FROM attachments t JOIN clinics c ON c.id = t.clinic_id";
 
 fn info_from(r: &sqlx::any::AnyRow) -> Result<AttachmentInfo> {
@@ -97,7 +97,7 @@ fn info_from(r: &sqlx::any::AnyRow) -> Result<AttachmentInfo> {
         attached_at: from_micros(r.try_get(5).map_err(sq)?)?,
         detached_at: detached.map(from_micros).transpose()?,
         status: if detached.is_some() { "detached".into() } else { "attachment_completed".into() },
-        document_id: None,
+        document_id: r.try_get(7).map_err(sq)?,
     })
 }
 
@@ -370,7 +370,25 @@ impl Attachment {
             .fetch_one(&mut *tx)
             .await
             .map_err(sq)?;
-        let info = info_from(&row)?;
+        let clinic = crate::directory::Directory::clinic_in(&mut tx, &info_from(&row)?.clinic_id).await?;
+        let action_name = if kind == "attachment_completed" { "attached" } else { "detached" };
+        let document = crate::certificates::attachment_confirmation(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            &patient_id,
+            &clinic,
+            action_name,
+            now,
+        )
+        .await?;
+        sqlx::query("UPDATE attachments SET document_id = $1 WHERE id = $2")
+            .bind(&document)
+            .bind(&result_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        let info = AttachmentInfo { document_id: Some(document), ..info_from(&row)? };
         let person = self.patients().read_in(&mut tx, &patient_id, now).await?;
         let args = [("clinic", info.clinic_name.clone())];
         let msg =

@@ -24,6 +24,8 @@ struct Inner {
     outbox_key: crate::crypto::SecretKey,
     credentials_key: crate::crypto::SecretKey,
     token_key: ed25519_dalek::SigningKey,
+    /// The journal's Ed25519 key, also signing shared document packages (domain-separated).
+    package_key: ed25519_dalek::SigningKey,
 }
 
 /// What one pass of [`Cabinet::run_due_jobs`] did.
@@ -78,7 +80,9 @@ impl Cabinet {
         let keyring = Keyring::new(provider);
         let now = to_micros(config.clock.now());
         let blind = BlindIndexer::new(keyring.system_key(&store, SystemKey::BlindIndex, now).await?);
-        let signer = crate::audit::HeadSigner::new(&keyring.system_key(&store, SystemKey::AuditSigning, now).await?);
+        let audit_seed = keyring.system_key(&store, SystemKey::AuditSigning, now).await?;
+        let signer = crate::audit::HeadSigner::new(&audit_seed);
+        let package_key = ed25519_dalek::SigningKey::from_bytes(audit_seed.expose());
         let journal = Journal::new(signer, store.backend());
         let code_key = keyring.system_key(&store, SystemKey::Codes, now).await?;
         let outbox_key = keyring.system_key(&store, SystemKey::Outbox, now).await?;
@@ -86,7 +90,18 @@ impl Cabinet {
         let token_key = ed25519_dalek::SigningKey::from_bytes(
             keyring.system_key(&store, SystemKey::TokenSigning, now).await?.expose(),
         );
-        let inner = Inner { store, config, keyring, blind, journal, code_key, outbox_key, credentials_key, token_key };
+        let inner = Inner {
+            store,
+            config,
+            keyring,
+            blind,
+            journal,
+            code_key,
+            outbox_key,
+            credentials_key,
+            token_key,
+            package_key,
+        };
         Ok(Cabinet { inner: Arc::new(inner) })
     }
 
@@ -177,6 +192,12 @@ impl Cabinet {
     }
     pub(crate) fn credentials_key(&self) -> &crate::crypto::SecretKey {
         &self.inner.credentials_key
+    }
+    pub(crate) fn package_key(&self) -> &ed25519_dalek::SigningKey {
+        &self.inner.package_key
+    }
+    pub(crate) fn document_max_bytes(&self) -> usize {
+        self.inner.config.document_max_bytes
     }
     pub(crate) fn token_key(&self) -> &ed25519_dalek::SigningKey {
         &self.inner.token_key

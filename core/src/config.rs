@@ -76,6 +76,8 @@ pub struct Config {
     pub sessions: SessionPolicy,
     /// Booking rules: change deadline, reminder lead time, identity requirement (R8).
     pub appointments: AppointmentPolicy,
+    /// Largest document accepted (default 20 MiB, S3).
+    pub document_max_bytes: usize,
 }
 
 /// Booking rules of a deployment (R8).
@@ -132,6 +134,7 @@ impl Default for Config {
             max_connections: 8,
             sessions: SessionPolicy::default(),
             appointments: AppointmentPolicy::default(),
+            document_max_bytes: 20 * 1024 * 1024,
         }
     }
 }

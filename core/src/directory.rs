@@ -171,6 +171,17 @@ impl Directory {
         clinic_from(&row)
     }
 
+    /// A clinic by id, read on the caller's connection (inside its transaction).
+    pub(crate) async fn clinic_in(conn: &mut Conn, clinic_id: &str) -> Result<Clinic> {
+        let row = sqlx::query(crate::store::composed_sql!("SELECT {CLINIC_COLUMNS} FROM clinics WHERE id = $1"))
+            .bind(clinic_id)
+            .fetch_optional(conn)
+            .await
+            .map_err(sq)?
+            .ok_or(Error::NotFound { entity: "clinic" })?;
+        clinic_from(&row)
+    }
+
     /// A clinic by its code, or by its name matched without regard to case, `ё`/`е` and
     /// quotes. A name that fits several clinics is a `clinic.ambiguous` conflict.
     pub async fn find_clinic(&self, code_or_name: &str) -> Result<Clinic> {

@@ -246,6 +246,53 @@ impl Labs {
         Labs { me }
     }
 
+    /// The report a result belongs to, as a PDF with every result, range and flag (R9).
+    /// Journaled as an export.
+    pub async fn report_pdf(&self, result_id: &str) -> Result<Vec<u8>> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_in_scope("labs")?.to_owned();
+        let now = to_micros(cab.now());
+        let report_id: Option<String> =
+            sqlx::query_scalar("SELECT report_id FROM lab_results WHERE id = $1 AND patient_id = $2")
+                .bind(result_id)
+                .bind(&patient_id)
+                .fetch_optional(cab.store().pool())
+                .await
+                .map_err(sq)?;
+        let report_id = report_id.ok_or(Error::NotFound { entity: "lab_result" })?;
+        let mut tx = cab.store().begin().await?;
+        let vault = Vault::open(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            &patient_id,
+            Action::Export,
+            "lab_report",
+            Some(&report_id),
+            now,
+        )
+        .await?;
+        let rows = sqlx::query("SELECT id, issued_at, body FROM lab_results WHERE report_id = $1 ORDER BY position")
+            .bind(&report_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(sq)?;
+        let results = rows
+            .iter()
+            .map(|r| {
+                let id: String = r.try_get(0).map_err(sq)?;
+                let sealed: Vec<u8> = r.try_get(2).map_err(sq)?;
+                let body: Body = vault.open_json("lab_results", &id, "body", &sealed)?;
+                Ok(result_from(id, report_id.clone(), body, from_micros(r.try_get(1).map_err(sq)?)?))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let person = crate::patients::Patients::new(cab.clone(), self.me.audit_context().clone())
+            .read_in(&mut tx, &patient_id, now)
+            .await?;
+        tx.commit().await.map_err(sq)?;
+        crate::certificates::lab_report_pdf(cab.locale(), &person, &results)
+    }
+
     /// Results sampled at or after `since`, newest first (each view journaled).
     pub async fn results(&self, since: Option<OffsetDateTime>) -> Result<Vec<LabResult>> {
         let cab = self.me.cabinet();

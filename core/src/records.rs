@@ -289,7 +289,12 @@ struct CorrectionBody {
     comment: Option<String>,
 }
 
-async fn load_items(tx: &mut Conn, vault: &Vault, patient_id: &str, kind: Option<&str>) -> Result<Vec<MedicalItem>> {
+pub(crate) async fn load_items(
+    tx: &mut Conn,
+    vault: &Vault,
+    patient_id: &str,
+    kind: Option<&str>,
+) -> Result<Vec<MedicalItem>> {
     let rows = sqlx::query(
         "SELECT id, clinic_id, version, updated_at, body FROM medical_items WHERE patient_id = $1 \
          AND ($2 = '' OR kind = $2) ORDER BY occurred_on DESC, created_at DESC, id DESC",

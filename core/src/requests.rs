@@ -412,6 +412,32 @@ impl Requests {
         Ok(RequestDocument { id, filename, size: content.len() as u64, sha256: hex::encode(&sha) })
     }
 
+    /// The correspondence as a PDF (journaled as an export).
+    pub async fn export_pdf(&self, request_id: &str) -> Result<Vec<u8>> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        self.own(&mut tx, request_id, &patient_id).await?;
+        let vault = Vault::open(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            &patient_id,
+            Action::Export,
+            "request",
+            Some(request_id),
+            now,
+        )
+        .await?;
+        let request = load(&mut tx, &vault, request_id).await?;
+        let person = crate::patients::Patients::new(cab.clone(), self.me.audit_context().clone())
+            .read_in(&mut tx, &patient_id, now)
+            .await?;
+        tx.commit().await.map_err(sq)?;
+        crate::certificates::request_pdf(cab.locale(), &person, &request)
+    }
+
     /// The patient closes the request: status *completed*.
     pub async fn mark_completed(&self, request_id: &str) -> Result<Request> {
         let cab = self.me.cabinet();

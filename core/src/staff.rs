@@ -221,6 +221,11 @@ impl StaffContext {
         crate::records::StaffCorrections::new(self.me.clone())
     }
 
+    /// Putting documents into patients' cabinets.
+    pub fn documents(&self) -> crate::documents::StaffDocuments {
+        crate::documents::StaffDocuments::new(self.me.clone())
+    }
+
     /// Publishing lab results.
     pub fn labs(&self) -> crate::labs::StaffLabs {
         crate::labs::StaffLabs::new(self.me.clone())

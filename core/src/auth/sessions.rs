@@ -701,6 +701,16 @@ impl Me {
         crate::requests::Requests::new(self.clone())
     }
 
+    /// Documents (R7): list, download (integrity-checked), share as a sealed package.
+    pub fn documents(&self) -> crate::documents::Documents {
+        crate::documents::Documents::new(self.clone())
+    }
+
+    /// Certificates and extracts as PDF (R10).
+    pub fn certificates(&self) -> crate::certificates::Certificates {
+        crate::certificates::Certificates::new(self.clone())
+    }
+
     /// Proxy grants (R20): who may act for me, and for whom I may act.
     pub fn proxies(&self) -> crate::proxies::Proxies {
         crate::proxies::Proxies::new(self.clone())

@@ -3,7 +3,7 @@
 //! equality lookups on encrypted identifiers, and KEK rotation without re-encrypting data.
 
 mod blind;
-mod envelope;
+pub(crate) mod envelope;
 mod error;
 pub(crate) mod keyring;
 mod provider;

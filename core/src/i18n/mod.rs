@@ -51,6 +51,14 @@ pub fn text(locale: Locale, code: &str) -> &'static str {
     }
 }
 
+/// The text for `code` in `locale`, or `None` if the catalog has none.
+pub fn text_opt(locale: Locale, code: &str) -> Option<&'static str> {
+    catalog::lookup(code).map(|(ru, en)| match locale {
+        Locale::Ru => ru,
+        Locale::En => en,
+    })
+}
+
 /// Localized name of a kind of record (`"patient"`), used in not-found messages.
 pub fn entity(locale: Locale, entity: &str) -> &'static str {
     text(locale, &format!("entity.{entity}"))

@@ -151,3 +151,12 @@ pub fn phone(input: &str) -> Result<String, ValidationError> {
 
 #[cfg(test)]
 mod tests;
+
+/// A normalized SNILS in its usual written form, `112-233-445 95` (other input unchanged).
+pub fn format_snils(normalized: &str) -> String {
+    if normalized.len() == 11 && normalized.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{}-{}-{} {}", &normalized[..3], &normalized[3..6], &normalized[6..9], &normalized[9..])
+    } else {
+        normalized.to_owned()
+    }
+}

@@ -349,6 +349,12 @@ impl Harness {
     /// A staff member of `clinic_id` in `role`, signed in with TOTP; `n` makes phone and
     /// e-mail unique.
     pub async fn staff(&self, clinic_id: &str, role: &str, n: u32) -> kabinet::Me {
+        let token = self.staff_token(clinic_id, role, n).await;
+        self.cab.session(&token, &device()).await.unwrap()
+    }
+
+    /// The access token of a new staff member (see [`Harness::staff`]).
+    pub async fn staff_token(&self, clinic_id: &str, role: &str, n: u32) -> String {
         let phone = format!("+7903{n:07}");
         let account = self
             .cab
@@ -368,8 +374,7 @@ impl Harness {
         let secret = totp_rs::Secret::try_from_base32(&account.totp_secret_base32).unwrap();
         let unix = self.clock.0.lock().unwrap().unix_timestamp() as u64;
         let code = kabinet::auth::totp::code_at(secret.as_ref(), unix);
-        let tokens = self.cab.auth().verify_second_factor(&step.id, &code).await.unwrap();
-        self.cab.session(&tokens.access_token, &device()).await.unwrap()
+        self.cab.auth().verify_second_factor(&step.id, &code).await.unwrap().access_token
     }
 
     /// Attaches a signed-in patient to the clinic with `code` (SMS-confirmed).

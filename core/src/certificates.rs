@@ -1,0 +1,472 @@
+//! Certificates and extracts (R10): a medical-history extract, a health status certificate
+//! and a vaccination certificate, requested by the patient, confirmed by a one-time SMS
+//! code, checked for the data they need (`certificate.no_data` — say, no vaccinations for a
+//! vaccination certificate), rendered as a PDF with the patient's Cyrillic name, stored as a
+//! document and marked *ready*. Asking again with other parameters makes a new one.
+//! Also the other PDFs of the cabinet: lab report, request correspondence, visit card and
+//! attachment confirmation.
+
+use sqlx::Row;
+use time::{Date, OffsetDateTime};
+
+use crate::attachment::PendingConfirmation;
+use crate::audit::{Action, AuditContext};
+use crate::auth::sessions::Me;
+use crate::auth::{AuthError, codes};
+use crate::cabinet::Cabinet;
+use crate::documents::pdf::{Block, render};
+use crate::documents::{DocumentMeta, NewDocument};
+use crate::error::{Error, Result};
+use crate::i18n::{Locale, text};
+use crate::ids::{Reason, ValidationError};
+use crate::integrations::Channel;
+use crate::medical::{Vault, date_us};
+use crate::patients::{Patient, Patients};
+use crate::records::{ItemData, MedicalItem};
+use crate::store::{Conn, StorageError};
+use crate::timeutil::{from_micros, to_micros};
+
+fn sq(e: sqlx::Error) -> Error {
+    StorageError::from_sqlx(e).into()
+}
+
+/// Kinds of certificates.
+pub const KINDS: &[&str] = &["medical_history_extract", "health_status", "vaccination"];
+
+/// A certificate or extract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    /// Id.
+    pub id: String,
+    /// One of [`KINDS`].
+    pub kind: String,
+    /// `pending` until confirmed, then `ready`.
+    pub status: String,
+    /// The stored PDF, once ready.
+    pub document_id: Option<String>,
+    /// Period covered, if asked.
+    pub since: Option<Date>,
+    /// Period covered, if asked.
+    pub until: Option<Date>,
+    /// Requested.
+    pub created_at: OffsetDateTime,
+}
+
+/// The patient block every PDF starts with.
+fn person_blocks(locale: Locale, p: &Patient) -> Vec<Block> {
+    let name = [Some(p.surname.as_str()), Some(p.given_name.as_str()), p.patronymic.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut out = vec![
+        Block::Field(text(locale, "pdf.patient").into(), name),
+        Block::Field(text(locale, "pdf.birth_date").into(), p.birth_date.to_string()),
+    ];
+    if let Some(s) = &p.snils {
+        out.push(Block::Field(text(locale, "pdf.snils").into(), crate::ids::format_snils(s)));
+    }
+    if let Some(o) = &p.oms_policy {
+        out.push(Block::Field(text(locale, "pdf.oms_policy").into(), o.clone()));
+    }
+    out
+}
+
+fn in_period(d: Date, since: Option<Date>, until: Option<Date>) -> bool {
+    since.is_none_or(|s| d >= s) && until.is_none_or(|u| d <= u)
+}
+
+/// The body of a certificate from the patient's records; `certificate.no_data` when the
+/// records hold nothing it can state.
+fn certificate_blocks(
+    locale: Locale,
+    kind: &str,
+    items: &[MedicalItem],
+    since: Option<Date>,
+    until: Option<Date>,
+) -> Result<Vec<Block>> {
+    let t = |k: &str| text(locale, k).to_owned();
+    let mut blocks = Vec::new();
+    let chosen: Vec<&ItemData> = items.iter().map(|i| &i.data).filter(|d| in_period(d.date(), since, until)).collect();
+    match kind {
+        "vaccination" => {
+            let rows: Vec<Vec<String>> = chosen
+                .iter()
+                .filter_map(|d| match d {
+                    ItemData::Immunization(i) => Some(vec![
+                        i.date.to_string(),
+                        i.vaccine.clone(),
+                        i.dose.clone().unwrap_or_default(),
+                        i.lot.clone().unwrap_or_default(),
+                    ]),
+                    _ => None,
+                })
+                .collect();
+            if rows.is_empty() {
+                return Err(Error::Conflict { code: "certificate.no_data" });
+            }
+            blocks.push(Block::Heading(t("pdf.immunizations")));
+            blocks.push(Block::Table(vec![t("pdf.date"), t("pdf.vaccine"), t("pdf.dose"), t("pdf.lot")], rows));
+        }
+        "medical_history_extract" => {
+            let visits: Vec<_> =
+                chosen.iter().filter_map(|d| if let ItemData::Visit(v) = d { Some(v) } else { None }).collect();
+            if visits.is_empty() {
+                return Err(Error::Conflict { code: "certificate.no_data" });
+            }
+            blocks.push(Block::Heading(t("pdf.visits")));
+            for v in visits {
+                let diagnoses =
+                    v.diagnoses.iter().map(|d| format!("{} {}", d.icd10, d.text)).collect::<Vec<_>>().join("; ");
+                blocks.push(Block::Text(format!("{} — {}: {}", v.date, v.institution, diagnoses)));
+                if !v.procedures.is_empty() {
+                    blocks.push(Block::Field(t("pdf.procedures"), v.procedures.join(", ")));
+                }
+            }
+            let meds: Vec<Vec<String>> = chosen
+                .iter()
+                .filter_map(|d| match d {
+                    ItemData::Medication(m) => {
+                        Some(vec![m.start.to_string(), m.name.clone(), m.dosage.clone(), m.schedule.clone()])
+                    }
+                    _ => None,
+                })
+                .collect();
+            if !meds.is_empty() {
+                blocks.push(Block::Heading(t("pdf.medications")));
+                blocks.push(Block::Table(vec![t("pdf.date"), t("pdf.drug"), t("pdf.dosage"), t("pdf.schedule")], meds));
+            }
+        }
+        _ => {
+            // Health status: allergies and screenings (all on file, the period limits screenings).
+            let allergies: Vec<String> = items
+                .iter()
+                .filter_map(|i| match &i.data {
+                    ItemData::Allergy(a) => Some(format!("{} — {}", a.substance, a.reaction)),
+                    _ => None,
+                })
+                .collect();
+            let screenings: Vec<String> = chosen
+                .iter()
+                .filter_map(|d| match d {
+                    ItemData::Screening(s) => Some(format!("{} {}: {}", s.date, s.name, s.result)),
+                    _ => None,
+                })
+                .collect();
+            if allergies.is_empty() && screenings.is_empty() {
+                return Err(Error::Conflict { code: "certificate.no_data" });
+            }
+            blocks.push(Block::Heading(t("pdf.allergies")));
+            blocks.push(Block::Text(if allergies.is_empty() { t("pdf.none") } else { allergies.join("; ") }));
+            blocks.push(Block::Heading(t("pdf.screenings")));
+            blocks.push(Block::Text(if screenings.is_empty() { t("pdf.none") } else { screenings.join("; ") }));
+        }
+    }
+    Ok(blocks)
+}
+
+/// The signed-in patient's certificates.
+#[derive(Debug, Clone)]
+pub struct Certificates {
+    me: Me,
+}
+
+impl Certificates {
+    pub(crate) fn new(me: Me) -> Self {
+        Certificates { me }
+    }
+
+    async fn gather(&self, tx: &mut Conn, patient_id: &str, now: i64) -> Result<(Patient, Vec<MedicalItem>)> {
+        let cab = self.me.cabinet();
+        let person =
+            Patients::new(cab.clone(), self.me.audit_context().clone()).read_in(&mut *tx, patient_id, now).await?;
+        let vault =
+            Vault::open(cab, tx, self.me.audit_context(), patient_id, Action::Read, "medical_items", None, now).await?;
+        let items = crate::records::load_items(tx, &vault, patient_id, None).await?;
+        Ok((person, items))
+    }
+
+    /// Asks for a certificate (`medical_history_extract`, `health_status`, `vaccination`) for
+    /// an optional period; checks the records hold what it needs and sends an SMS code.
+    pub async fn request(&self, kind: &str, since: Option<Date>, until: Option<Date>) -> Result<PendingConfirmation> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_id()?.to_owned();
+        let kind = KINDS
+            .iter()
+            .find(|k| **k == kind.trim())
+            .copied()
+            .ok_or(ValidationError::new("kind", Reason::UnknownValue))?;
+        if let (Some(s), Some(u)) = (since, until)
+            && s > u
+        {
+            return Err(ValidationError::new("since", Reason::Format).into());
+        }
+        let now = to_micros(cab.now());
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut tx = cab.store().begin().await?;
+        let (person, items) = self.gather(&mut tx, &patient_id, now).await?;
+        certificate_blocks(cab.locale(), kind, &items, since, until)?;
+        sqlx::query(
+            "INSERT INTO certificates (id, patient_id, kind, period_from, period_until, status, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)",
+        )
+        .bind(&id)
+        .bind(&patient_id)
+        .bind(kind)
+        .bind(since.map(date_us))
+        .bind(until.map(date_us))
+        .bind(now)
+        .bind(now + crate::accounts::CODE_TTL_US)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        let code = codes::generate(6);
+        crate::accounts::store_code(cab, &mut tx, "certificate", &id, &code, now + crate::accounts::CODE_TTL_US)
+            .await?;
+        let msg = cab.message(
+            Some(&patient_id),
+            "certificate_code",
+            Channel::Sms,
+            person.phone.as_deref().unwrap_or(""),
+            Some(&code),
+        );
+        let out = crate::notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
+        tx.commit().await.map_err(sq)?;
+        crate::notify::deliver(cab, &out).await?;
+        Ok(PendingConfirmation { id, action: "certificate".into() })
+    }
+
+    /// Confirms with the SMS code: renders the PDF, stores it as a document, marks *ready*.
+    pub async fn confirm(&self, pending_id: &str, code: &str) -> Result<Certificate> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_id()?.to_owned();
+        let now_t = cab.now();
+        let now = to_micros(now_t);
+        let row = sqlx::query(
+            "SELECT kind, period_from, period_until, status, expires_at FROM certificates WHERE id = $1 AND patient_id = $2",
+        )
+        .bind(pending_id)
+        .bind(&patient_id)
+        .fetch_optional(cab.store().pool())
+        .await
+        .map_err(sq)?
+        .ok_or(Error::NotFound { entity: "certificate" })?;
+        let kind: String = row.try_get(0).map_err(sq)?;
+        let since: Option<i64> = row.try_get(1).map_err(sq)?;
+        let until: Option<i64> = row.try_get(2).map_err(sq)?;
+        let status: String = row.try_get(3).map_err(sq)?;
+        let expires: i64 = row.try_get(4).map_err(sq)?;
+        if status != "pending" || expires <= now {
+            return Err(AuthError::CodeExpired.into());
+        }
+        crate::accounts::check_code(cab, "certificate", pending_id, code, now).await?;
+        let since = since.map(from_micros).transpose()?.map(|t| t.date());
+        let until = until.map(from_micros).transpose()?.map(|t| t.date());
+        let locale = cab.locale();
+        let mut tx = cab.store().begin().await?;
+        let (person, items) = self.gather(&mut tx, &patient_id, now).await?;
+        let mut blocks = person_blocks(locale, &person);
+        if since.is_some() || until.is_some() {
+            let period = format!(
+                "{} — {}",
+                since.map_or_else(|| "…".to_owned(), |d| d.to_string()),
+                until.map_or_else(|| "…".to_owned(), |d| d.to_string())
+            );
+            blocks.push(Block::Field(text(locale, "pdf.period").into(), period));
+        }
+        blocks.extend(certificate_blocks(locale, &kind, &items, since, until)?);
+        let title = text(locale, &format!("pdf.title.{kind}"));
+        let subtitle = format!("{} {}", text(locale, "pdf.issued"), now_t.date());
+        let pdf = render(title, &subtitle, locale, &blocks)?;
+        let meta = DocumentMeta { created_on: now_t.date(), institution: "Kabinet".into(), study_type: None };
+        let doc_kind = if kind == "medical_history_extract" { "extract" } else { "certificate" };
+        let filename = format!("{kind}-{}.pdf", now_t.date());
+        let doc = NewDocument {
+            patient_id: &patient_id,
+            kind: doc_kind,
+            filename: &filename,
+            content: &pdf,
+            content_type: "application/pdf",
+            meta: &meta,
+            clinic_id: None,
+            author_id: self.me.account_id(),
+        };
+        let info = crate::documents::store(cab, &mut tx, self.me.audit_context(), doc, now).await?;
+        let done = sqlx::query(
+            "UPDATE certificates SET status = 'ready', document_id = $1, ready_at = $2 WHERE id = $3 AND status = 'pending'",
+        )
+        .bind(&info.id)
+        .bind(now)
+        .bind(pending_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        if done.rows_affected() != 1 {
+            return Err(AuthError::CodeExpired.into());
+        }
+        tx.commit().await.map_err(sq)?;
+        Ok(Certificate {
+            id: pending_id.to_owned(),
+            kind,
+            status: "ready".into(),
+            document_id: Some(info.id),
+            since,
+            until,
+            created_at: from_micros(now)?,
+        })
+    }
+
+    /// Certificates, newest first.
+    pub async fn list(&self) -> Result<Vec<Certificate>> {
+        let patient_id = self.me.patient_id()?.to_owned();
+        let rows = sqlx::query(
+            "SELECT id, kind, status, document_id, period_from, period_until, created_at FROM certificates \
+             WHERE patient_id = $1 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(&patient_id)
+        .fetch_all(self.me.cabinet().store().pool())
+        .await
+        .map_err(sq)?;
+        rows.iter()
+            .map(|r| {
+                let since: Option<i64> = r.try_get(4).map_err(sq)?;
+                let until: Option<i64> = r.try_get(5).map_err(sq)?;
+                Ok(Certificate {
+                    id: r.try_get(0).map_err(sq)?,
+                    kind: r.try_get(1).map_err(sq)?,
+                    status: r.try_get(2).map_err(sq)?,
+                    document_id: r.try_get(3).map_err(sq)?,
+                    since: since.map(from_micros).transpose()?.map(|t| t.date()),
+                    until: until.map(from_micros).transpose()?.map(|t| t.date()),
+                    created_at: from_micros(r.try_get(6).map_err(sq)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The PDF of a ready certificate (integrity-checked).
+    pub async fn download(&self, certificate_id: &str) -> Result<Vec<u8>> {
+        let patient_id = self.me.patient_id()?.to_owned();
+        let doc: Option<Option<String>> =
+            sqlx::query_scalar("SELECT document_id FROM certificates WHERE id = $1 AND patient_id = $2")
+                .bind(certificate_id)
+                .bind(&patient_id)
+                .fetch_optional(self.me.cabinet().store().pool())
+                .await
+                .map_err(sq)?;
+        let doc = doc
+            .ok_or(Error::NotFound { entity: "certificate" })?
+            .ok_or(Error::Conflict { code: "certificate.pending" })?;
+        let (_, pdf) =
+            crate::documents::read_checked(self.me.cabinet(), self.me.audit_context(), &patient_id, &doc, Action::Read)
+                .await?;
+        Ok(pdf)
+    }
+}
+
+/// Renders and stores the attachment confirmation PDF in the caller's transaction; returns
+/// the document id.
+pub(crate) async fn attachment_confirmation(
+    cab: &Cabinet,
+    tx: &mut Conn,
+    ctx: &AuditContext,
+    patient_id: &str,
+    clinic: &crate::directory::Clinic,
+    action: &str,
+    now: i64,
+) -> Result<String> {
+    let locale = cab.locale();
+    let person = Patients::new(cab.clone(), ctx.clone()).read_in(&mut *tx, patient_id, now).await?;
+    let at = from_micros(now)?;
+    let mut blocks = person_blocks(locale, &person);
+    blocks.push(Block::Field(text(locale, "pdf.clinic").into(), format!("{} ({})", clinic.name, clinic.code)));
+    blocks.push(Block::Field(text(locale, "pdf.address").into(), clinic.address.clone()));
+    blocks.push(Block::Field(
+        text(locale, "pdf.status").into(),
+        text(locale, &format!("pdf.attachment.{action}")).into(),
+    ));
+    blocks.push(Block::Field(
+        text(locale, "pdf.when").into(),
+        format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute()),
+    ));
+    let title = text(locale, "pdf.title.attachment");
+    let pdf = render(title, &format!("{} {}", text(locale, "pdf.issued"), at.date()), locale, &blocks)?;
+    let meta = DocumentMeta { created_on: at.date(), institution: clinic.name.clone(), study_type: None };
+    let filename = format!("attachment-{}.pdf", at.date());
+    let doc = NewDocument {
+        patient_id,
+        kind: "other",
+        filename: &filename,
+        content: &pdf,
+        content_type: "application/pdf",
+        meta: &meta,
+        clinic_id: Some(&clinic.id),
+        author_id: ctx.actor.id.as_deref().unwrap_or("system"),
+    };
+    Ok(crate::documents::store(cab, tx, ctx, doc, now).await?.id)
+}
+
+/// A lab report as PDF (R9): the report's results with ranges and flags.
+pub(crate) fn lab_report_pdf(locale: Locale, person: &Patient, results: &[crate::labs::LabResult]) -> Result<Vec<u8>> {
+    let first = results.first().ok_or(Error::NotFound { entity: "lab_result" })?;
+    let mut blocks = person_blocks(locale, person);
+    blocks.push(Block::Field(text(locale, "pdf.laboratory").into(), first.laboratory.clone()));
+    let rows = results
+        .iter()
+        .map(|r| {
+            let value = r.input.value.map_or_else(|| r.input.value_text.clone().unwrap_or_default(), |v| v.to_string());
+            let flag = r.flag.as_deref().map(|f| text(locale, &format!("pdf.flag.{f}")).to_owned()).unwrap_or_default();
+            vec![
+                r.input.sampled_at.date().to_string(),
+                r.input.test_name.clone(),
+                format!("{value} {}", r.input.unit.clone().unwrap_or_default()).trim().to_owned(),
+                r.reference_range.clone().unwrap_or_default(),
+                flag,
+            ]
+        })
+        .collect();
+    let t = |k: &str| text(locale, k).to_owned();
+    blocks.push(Block::Table(vec![t("pdf.date"), t("pdf.test"), t("pdf.value"), t("pdf.range"), t("pdf.flag")], rows));
+    render(&first.report_title, &format!("{} {}", t("pdf.issued"), first.issued_at.date()), locale, &blocks)
+}
+
+/// A request's correspondence as PDF (R13).
+pub(crate) fn request_pdf(locale: Locale, person: &Patient, r: &crate::requests::Request) -> Result<Vec<u8>> {
+    let t = |k: &str| text(locale, k).to_owned();
+    let mut blocks = person_blocks(locale, person);
+    blocks.push(Block::Field(t("pdf.subject"), r.subject.clone()));
+    blocks.push(Block::Field(t("pdf.status"), text(locale, &format!("request.status.{}", r.status)).into()));
+    for m in &r.messages {
+        let who = m.author_name.clone().unwrap_or_else(|| t(&format!("pdf.author.{}", m.author_kind)));
+        blocks.push(Block::Heading(format!("{} — {}", m.at.date(), who)));
+        blocks.push(Block::Text(m.text.clone()));
+    }
+    render(&t("pdf.title.request"), &format!("{} {}", t("pdf.created"), r.created_at.date()), locale, &blocks)
+}
+
+/// A visit card as PDF (R8).
+pub(crate) fn visit_card_pdf(
+    locale: Locale,
+    person: &Patient,
+    a: &crate::appointments::Appointment,
+) -> Result<Vec<u8>> {
+    let t = |k: &str| text(locale, k).to_owned();
+    let mut blocks = person_blocks(locale, person);
+    blocks.push(Block::Field(t("pdf.doctor"), format!("{} ({})", a.practitioner_name, a.specialization)));
+    blocks.push(Block::Field(t("pdf.clinic"), format!("{}, {}", a.clinic_name, a.clinic_address)));
+    blocks.push(Block::Field(
+        t("pdf.when"),
+        format!("{} {:02}:{:02} UTC", a.starts_at.date(), a.starts_at.hour(), a.starts_at.minute()),
+    ));
+    blocks.push(Block::Field(t("pdf.confirmation_code"), a.confirmation_code.clone()));
+    let docs = a
+        .required_documents
+        .iter()
+        .map(|d| {
+            crate::i18n::text_opt(locale, &format!("pdf.document.{d}"))
+                .map_or_else(|| d.replace('_', " "), str::to_owned)
+        })
+        .collect::<Vec<_>>();
+    blocks.push(Block::Field(t("pdf.bring"), docs.join(", ")));
+    render(&t("pdf.title.visit_card"), &a.status, locale, &blocks)
+}

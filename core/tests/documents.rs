@@ -1,0 +1,402 @@
+//! R7, S3 (documents from content, integrity), S2 (sharing with RSA-4096 OAEP), R10 (PDF
+//! certificates with Cyrillic text, checked with `pdftotext`) on both engines.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use kabinet::{DocumentMeta, Error, ErrorCode, ErrorKind, ItemData, Me};
+use support::{Harness, TestDb, device};
+use time::macros::date;
+
+on_both!(
+    r7_files_are_judged_by_content_and_refusals_store_nothing,
+    s3_one_changed_byte_blocks_the_download_and_is_journaled,
+    s2_shared_package_opens_only_with_the_private_key,
+    r10_certificates_confirmed_by_code_render_cyrillic_pdfs,
+    r11_r9_r13_r8_other_pdfs_carry_the_patients_name,
+);
+
+const WYCHEPROOF_OAEP: &str = include_str!("../../tests/vectors/wycheproof/rsa_oaep_4096_sha256_mgf1sha256_test.json");
+
+fn code(e: Error) -> &'static str {
+    e.code()
+}
+
+fn meta() -> DocumentMeta {
+    DocumentMeta {
+        created_on: date!(2026 - 11 - 20),
+        institution: "Поликлиника № 1".into(),
+        study_type: Some("УЗИ".into()),
+    }
+}
+
+fn pdf_bytes(body: &str) -> Vec<u8> {
+    format!("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n{body}\ntrailer << /Root 1 0 R >>\n%%EOF\n").into_bytes()
+}
+
+fn png_bytes() -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    b.extend_from_slice(b"\0\0\0\0IEND\xAE\x42\x60\x82");
+    b
+}
+
+fn jpeg_with_gps() -> Vec<u8> {
+    let mut b = vec![0xFF, 0xD8];
+    // APP1 EXIF segment carrying a (fake) GPS IFD.
+    let exif = b"Exif\0\0MM\0*GPSLatitude55.7558N GPSLongitude37.6173E";
+    b.extend_from_slice(&[0xFF, 0xE1]);
+    b.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    b.extend_from_slice(exif);
+    // A minimal quantization table segment and the end marker.
+    b.extend_from_slice(&[0xFF, 0xDB, 0x00, 0x04, 0x00, 0x01]);
+    b.extend_from_slice(&[0xFF, 0xD9]);
+    b
+}
+
+fn docx_bytes(document_xml_len: usize, macro_enabled: bool) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut out);
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let types = if macro_enabled {
+        "<Types><Override ContentType=\"application/vnd.ms-word.document.macroEnabled.main+xml\"/></Types>"
+    } else {
+        "<Types><Override ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/></Types>"
+    };
+    zip.start_file("[Content_Types].xml", options).unwrap();
+    zip.write_all(types.as_bytes()).unwrap();
+    zip.start_file("word/document.xml", options).unwrap();
+    zip.write_all(&vec![b' '; document_xml_len]).unwrap();
+    zip.finish().unwrap();
+    out.into_inner()
+}
+
+/// Anna attached to clinic 0101, and a doctor of it.
+async fn anna_and_doctor(h: &Harness) -> (Me, Me) {
+    let (c1, _) = h.two_clinics().await;
+    let anna = h.anna_confirmed().await;
+    h.attach(&anna, "0101").await;
+    let doctor = h.staff(&c1, "doctor", 40).await;
+    (anna, doctor)
+}
+
+async fn r7_files_are_judged_by_content_and_refusals_store_nothing(db: TestDb) {
+    let h = db.harness().await;
+    let (anna, doctor) = anna_and_doctor(&h).await;
+    let pid = anna.patient_id().unwrap().to_owned();
+    let docs = doctor.staff().unwrap().documents();
+    let before = anna.documents().list(None, None, None).await.unwrap().len();
+    let refused: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("снимок.pdf", png_bytes(), "mismatch"),
+        ("page.pdf", b"<!DOCTYPE html><html><body>hi</body></html>".to_vec(), "unknown_value"),
+        ("cut.pdf", pdf_bytes("stream")[..40].to_vec(), "length"),
+        ("script.pdf", pdf_bytes("<< /S /JavaScript /JS (app.alert(1)) >>"), "format"),
+        ("cut.png", png_bytes()[..20].to_vec(), "length"),
+        ("empty.pdf", Vec::new(), "empty"),
+        ("bomb.docx", docx_bytes(60 * 1024 * 1024, false), "too_long"),
+        ("macro.docx", docx_bytes(100, true), "format"),
+        ("run.exe", b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0".to_vec(), "unknown_value"),
+    ];
+    for (name, bytes, reason) in refused {
+        match docs.publish(&pid, "other", name, &bytes, meta()).await.unwrap_err() {
+            Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("content", reason), "{name}"),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    assert_eq!(anna.documents().list(None, None, None).await.unwrap().len(), before, "nothing stored");
+    // Accepted: PDF, PNG, DOCX, JPEG (EXIF with GPS removed), detected from content.
+    let pdf = docs.publish(&pid, "extract", "выписка.pdf", &pdf_bytes("stream"), meta()).await.unwrap();
+    assert_eq!(pdf.content_type, "application/pdf");
+    let png = docs.publish(&pid, "lab_result", "scan", &png_bytes(), meta()).await.unwrap();
+    assert_eq!(png.content_type, "image/png");
+    let docx = docs.publish(&pid, "conclusion", "заключение.docx", &docx_bytes(2000, false), meta()).await.unwrap();
+    assert!(docx.content_type.contains("wordprocessingml"));
+    let photo = docs.publish(&pid, "other", "photo.jpg", &jpeg_with_gps(), meta()).await.unwrap();
+    let stored = anna.documents().download(&photo.id).await.unwrap();
+    assert!(!stored.windows(4).any(|w| w == b"Exif") && !stored.windows(3).any(|w| w == b"GPS"), "metadata removed");
+    assert_eq!(&stored[..2], &[0xFF, 0xD8]);
+    assert_eq!(anna.documents().download(&pdf.id).await.unwrap(), pdf_bytes("stream"));
+    // Lists filter by kind and period; metadata reads back.
+    let extracts = anna.documents().list(Some("extract"), None, None).await.unwrap();
+    assert_eq!(extracts.len(), 1);
+    assert_eq!((extracts[0].filename.as_str(), extracts[0].institution.as_str()), ("выписка.pdf", "Поликлиника № 1"));
+    assert_eq!(extracts[0].study_type.as_deref(), Some("УЗИ"));
+    assert!(anna.documents().list(Some("extract"), Some(date!(2026 - 11 - 21)), None).await.unwrap().is_empty());
+    assert_eq!(anna.documents().list(Some("extract"), None, Some(date!(2026 - 11 - 20))).await.unwrap().len(), 1);
+    assert_eq!(anna.documents().list(Some("lab_result"), None, None).await.unwrap()[0].id, png.id);
+    assert_eq!(code(anna.documents().list(Some("selfie"), None, None).await.unwrap_err()), "validation");
+    assert!(h.inbox.count("new_document") >= 4);
+    // The size limit is the deployment's.
+    let small = db
+        .open_with(kabinet::Config {
+            document_max_bytes: 100,
+            clock: std::sync::Arc::new(h.clock.clone()),
+            ..db.config()
+        })
+        .await;
+    let clinic = anna.attachment().current().await.unwrap().unwrap().clinic_id;
+    let staff_small = small.session(&h.staff_token(&clinic, "nurse", 41).await, &device()).await.unwrap();
+    let big = pdf_bytes(&"x".repeat(200));
+    match staff_small.staff().unwrap().documents().publish(&pid, "other", "big.pdf", &big, meta()).await.unwrap_err() {
+        Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("content", "too_long")),
+        other => panic!("{other:?}"),
+    }
+    let _ = doctor;
+}
+
+async fn s3_one_changed_byte_blocks_the_download_and_is_journaled(db: TestDb) {
+    let h = db.harness().await;
+    let (anna, doctor) = anna_and_doctor(&h).await;
+    let pid = anna.patient_id().unwrap().to_owned();
+    let doc = doctor
+        .staff()
+        .unwrap()
+        .documents()
+        .publish(&pid, "extract", "x.pdf", &pdf_bytes("stream"), meta())
+        .await
+        .unwrap();
+    assert_eq!(doc.sha256.len(), 64);
+    let raw = db.raw().await;
+    let mut content: Vec<u8> =
+        sqlx::query_scalar("SELECT content FROM documents WHERE id = $1").bind(&doc.id).fetch_one(&raw).await.unwrap();
+    let middle = content.len() / 2;
+    content[middle] ^= 0x01;
+    sqlx::query("UPDATE documents SET content = $1 WHERE id = $2")
+        .bind(&content)
+        .bind(&doc.id)
+        .execute(&raw)
+        .await
+        .unwrap();
+    let err = anna.documents().download(&doc.id).await.unwrap_err();
+    assert_eq!((err.code(), err.kind()), ("crypto.integrity", ErrorKind::Integrity));
+    let failures: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_entries WHERE resource_type = 'document' AND resource_id = $1 AND outcome = 'failure'",
+    )
+    .bind(&doc.id)
+    .fetch_one(&raw)
+    .await
+    .unwrap();
+    assert_eq!(failures, 1);
+    // A stored hash that no longer matches the content is caught the same way.
+    let second = doctor
+        .staff()
+        .unwrap()
+        .documents()
+        .publish(&pid, "extract", "y.pdf", &pdf_bytes("other"), meta())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE documents SET sha256 = $1 WHERE id = $2")
+        .bind(vec![0u8; 32])
+        .bind(&second.id)
+        .execute(&raw)
+        .await
+        .unwrap();
+    assert_eq!(code(anna.documents().download(&second.id).await.unwrap_err()), "crypto.integrity");
+    assert!(h.cab.system().audit().verify().await.unwrap().ok);
+}
+
+async fn s2_shared_package_opens_only_with_the_private_key(db: TestDb) {
+    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+    let h = db.harness().await;
+    let (anna, doctor) = anna_and_doctor(&h).await;
+    let pid = anna.patient_id().unwrap().to_owned();
+    let doc = doctor
+        .staff()
+        .unwrap()
+        .documents()
+        .publish(&pid, "extract", "выписка.pdf", &pdf_bytes("stream"), meta())
+        .await
+        .unwrap();
+    let vectors: serde_json::Value = serde_json::from_str(WYCHEPROOF_OAEP).unwrap();
+    let private_pem = vectors["testGroups"][0]["privateKeyPem"].as_str().unwrap();
+    let private = rsa::RsaPrivateKey::from_pkcs8_pem(private_pem).unwrap();
+    let public_pem = rsa::RsaPublicKey::from(&private).to_public_key_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+    let package = anna.documents().share(&doc.id, &public_pem).await.unwrap();
+    let signer = h.cab.system().audit().public_key();
+    let (shared, content) = kabinet::documents::share::open_package(&package, private_pem, Some(&signer)).unwrap();
+    assert_eq!(content, pdf_bytes("stream"));
+    assert_eq!((shared.filename.as_str(), shared.sha256.as_str()), ("выписка.pdf", doc.sha256.as_str()));
+    assert!(!package.windows(6).any(|w| w == b"stream"), "content not in clear");
+    // Any changed byte, another signer, or a weak key is refused.
+    let mut tampered = package.clone();
+    let at = tampered.iter().rposition(|b| *b == b'A').unwrap();
+    tampered[at] = b'B';
+    assert_eq!(
+        code(kabinet::documents::share::open_package(&tampered, private_pem, None).unwrap_err()),
+        "crypto.integrity"
+    );
+    assert_eq!(
+        code(kabinet::documents::share::open_package(&package, private_pem, Some("AAAA")).unwrap_err()),
+        "crypto.integrity"
+    );
+    let weak = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
+    let weak_pem = rsa::RsaPublicKey::from(&weak).to_public_key_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+    match anna.documents().share(&doc.id, &weak_pem).await.unwrap_err() {
+        Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("recipient_public_key", "length")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(code(anna.documents().share(&doc.id, "not a key").await.unwrap_err()), "validation");
+    let shares: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_entries WHERE action = 'share' AND resource_id = $1 AND outcome = 'success'",
+    )
+    .bind(&doc.id)
+    .fetch_one(&db.raw().await)
+    .await
+    .unwrap();
+    assert!(shares >= 1);
+}
+
+#[test]
+fn s2_wycheproof_rsa_oaep_4096_sha256_vectors() {
+    use rsa::pkcs8::DecodePrivateKey;
+    let vectors: serde_json::Value = serde_json::from_str(WYCHEPROOF_OAEP).unwrap();
+    let mut checked = 0;
+    for group in vectors["testGroups"].as_array().unwrap() {
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(group["privateKeyPem"].as_str().unwrap()).unwrap();
+        for t in group["tests"].as_array().unwrap() {
+            let ct = hex::decode(t["ct"].as_str().unwrap()).unwrap();
+            let label = String::from_utf8(hex::decode(t["label"].as_str().unwrap()).unwrap());
+            let Ok(label) = label else { continue };
+            let padding = rsa::Oaep::new_with_label::<rsa::sha2::Sha256, _>(label);
+            let got = key.decrypt(padding, &ct);
+            match t["result"].as_str().unwrap() {
+                "valid" => {
+                    assert_eq!(got.unwrap(), hex::decode(t["msg"].as_str().unwrap()).unwrap(), "tc {}", t["tcId"])
+                }
+                "invalid" => assert!(got.is_err(), "tc {}", t["tcId"]),
+                _ => {}
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "{checked}");
+}
+
+fn pdftotext(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg("-enc")
+        .arg("UTF-8")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed: scripts/test-all installs it");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A Russian-language cabinet on the same database, sharing clock and inbox.
+async fn russian(db: &TestDb, h: &Harness) -> kabinet::Cabinet {
+    db.open_with(kabinet::Config {
+        locale: kabinet::Locale::Ru,
+        clock: std::sync::Arc::new(h.clock.clone()),
+        notifier: Some(std::sync::Arc::new(h.inbox.clone())),
+        identity_registry: Some(std::sync::Arc::new(support::TestRegistry::default())),
+        ..db.config()
+    })
+    .await
+}
+
+async fn r10_certificates_confirmed_by_code_render_cyrillic_pdfs(db: TestDb) {
+    let h = db.harness().await;
+    let (anna, doctor) = anna_and_doctor(&h).await;
+    let pid = anna.patient_id().unwrap().to_owned();
+    let ru = russian(&db, &h).await;
+    let me = ru.session(&h.signed_in().await.access_token, &device()).await.unwrap();
+    // Nothing to certify yet: a clear error, no code sent.
+    let sent = h.inbox.count("certificate_code");
+    assert_eq!(code(me.certificates().request("vaccination", None, None).await.unwrap_err()), "certificate.no_data");
+    assert_eq!(h.inbox.count("certificate_code"), sent);
+    assert_eq!(code(me.certificates().request("diploma", None, None).await.unwrap_err()), "validation");
+    let imm = ItemData::Immunization(kabinet::Immunization {
+        vaccine: "Спутник V".into(),
+        date: date!(2025 - 10 - 01),
+        dose: Some("1 из 2".into()),
+        lot: None,
+        performer: None,
+    });
+    doctor.staff().unwrap().records().add(&pid, imm).await.unwrap();
+    let pending = me.certificates().request("vaccination", None, None).await.unwrap();
+    assert_eq!(code(me.certificates().confirm(&pending.id, "000000").await.unwrap_err()), "auth.invalid_code");
+    let cert = me.certificates().confirm(&pending.id, &h.inbox.last_code("certificate_code")).await.unwrap();
+    assert_eq!(cert.status, "ready");
+    let pdf = me.certificates().download(&cert.id).await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let text = pdftotext(&pdf);
+    assert!(text.contains("Иванова Анна Сергеевна"), "{text}");
+    assert!(text.contains("Сертификат о профилактических прививках"), "{text}");
+    assert!(text.contains("Спутник V"), "{text}");
+    // Stored as a document (and checked like one); regenerated with other parameters.
+    assert_eq!(anna.documents().list(Some("certificate"), None, None).await.unwrap().len(), 1);
+    assert_eq!(code(me.certificates().confirm(&pending.id, "123456").await.unwrap_err()), "auth.code_expired");
+    let later = me.certificates().request("vaccination", Some(date!(2026 - 01 - 01)), None).await;
+    assert_eq!(code(later.unwrap_err()), "certificate.no_data", "no vaccinations in that period");
+    let visit = ItemData::Visit(kabinet::Visit {
+        date: date!(2026 - 02 - 10),
+        institution: "Поликлиника № 1".into(),
+        diagnoses: vec![kabinet::Diagnosis { icd10: "J06.9".into(), text: "ОРВИ".into() }],
+        procedures: vec![],
+    });
+    doctor.staff().unwrap().records().add(&pid, visit).await.unwrap();
+    let p2 = me
+        .certificates()
+        .request("medical_history_extract", Some(date!(2026 - 01 - 01)), Some(date!(2026 - 12 - 31)))
+        .await
+        .unwrap();
+    let extract = me.certificates().confirm(&p2.id, &h.inbox.last_code("certificate_code")).await.unwrap();
+    let text = pdftotext(&me.certificates().download(&extract.id).await.unwrap());
+    assert!(text.contains("Выписка из медицинской карты") && text.contains("J06.9 ОРВИ"), "{text}");
+    assert_eq!(me.certificates().list().await.unwrap().len(), 2);
+}
+
+async fn r11_r9_r13_r8_other_pdfs_carry_the_patients_name(db: TestDb) {
+    let h = db.harness().await;
+    let (anna, doctor) = anna_and_doctor(&h).await;
+    let pid = anna.patient_id().unwrap().to_owned();
+    // Attachment confirmation (made when Anna attached).
+    let attached = anna.attachment().current().await.unwrap().unwrap();
+    let doc = attached.document_id.clone().expect("attachment confirmation stored");
+    let text = pdftotext(&anna.documents().download(&doc).await.unwrap());
+    assert!(text.contains("Иванова Анна Сергеевна") && text.contains("Clinic attachment confirmation"), "{text}");
+    // Lab report.
+    let lab = kabinet::LabReport {
+        title: "Общий анализ крови".into(),
+        laboratory: "ЦКДЛ".into(),
+        issued_at: time::macros::datetime!(2026-11-28 08:00 UTC),
+        results: vec![kabinet::LabResultInput {
+            test_name: "Гемоглобин".into(),
+            code: "718-7".into(),
+            value: Some(98.0),
+            value_text: None,
+            unit: Some("г/л".into()),
+            range_low: Some(120.0),
+            range_high: Some(160.0),
+            range_text: None,
+            sampled_at: time::macros::datetime!(2026-11-27 08:00 UTC),
+        }],
+    };
+    let results = doctor.staff().unwrap().labs().publish(&pid, lab).await.unwrap();
+    let text = pdftotext(&anna.labs().report_pdf(&results[0].id).await.unwrap());
+    assert!(text.contains("Гемоглобин") && text.contains("120–160") && text.contains("low"), "{text}");
+    // Request correspondence.
+    let clinic = attached.clinic_id.clone();
+    let req = anna.requests().create(&clinic, "Справка в бассейн", "Нужна справка").await.unwrap();
+    let text = pdftotext(&anna.requests().export_pdf(&req.id).await.unwrap());
+    assert!(text.contains("Справка в бассейн") && text.contains("Нужна справка"), "{text}");
+    // Visit card.
+    let dir = h.cab.system().directory();
+    let gp = dir.add_practitioner(&clinic, "Петров Пётр Петрович", "терапевт", &["first".into()]).await.unwrap();
+    let start = h.clock.0.lock().unwrap().replace_time(time::macros::time!(15:00));
+    let slots = h
+        .cab
+        .system()
+        .schedule()
+        .open_slots(&gp.id, start, start + time::Duration::minutes(20), 20, "first")
+        .await
+        .unwrap();
+    let visit = anna.appointments().book(&slots[0].id).await.unwrap();
+    let text = pdftotext(&anna.appointments().card_pdf(&visit.id).await.unwrap());
+    assert!(text.contains("Петров Пётр Петрович") && text.contains(&visit.confirmation_code), "{text}");
+}
