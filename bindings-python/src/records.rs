@@ -29,17 +29,29 @@ pub(crate) struct Immunization {
 #[pymethods]
 impl Immunization {
     #[new]
-    #[pyo3(signature = (vaccine, date, dose = None, lot = None, performer = None))]
+    #[pyo3(signature = (vaccine, date, dose = None, lot = None, performer = None, next_due = None))]
     fn new(
         vaccine: String,
         date: &Bound<'_, PyDate>,
         dose: Option<String>,
         lot: Option<String>,
         performer: Option<String>,
+        next_due: Option<&Bound<'_, PyDate>>,
     ) -> PyResult<Self> {
         Ok(Immunization {
-            inner: kabinet::Immunization { vaccine, date: self::date(date, "date")?, dose, lot, performer },
+            inner: kabinet::Immunization {
+                vaccine,
+                date: self::date(date, "date")?,
+                dose,
+                lot,
+                performer,
+                next_due: opt_date(next_due, "next_due")?,
+            },
         })
+    }
+    #[getter]
+    fn next_due(&self, py: Python<'_>) -> PyResult<Option<Py<PyDate>>> {
+        self.inner.next_due.map(|d| py_date(py, d)).transpose()
     }
     #[getter]
     fn vaccine(&self) -> String {
@@ -452,7 +464,7 @@ impl Records {
         lot: Option<String>,
         performer: Option<String>,
     ) -> PyResult<MedicalItem> {
-        let x = Immunization::new(vaccine, date, dose, lot, performer)?;
+        let x = Immunization::new(vaccine, date, dose, lot, performer, None)?;
         self.add_item(py, patient_id, kabinet::ItemData::Immunization(x.inner))
     }
 

@@ -28,6 +28,7 @@ pub struct Immunization {
     pub dose: Option<String>,
     pub lot: Option<String>,
     pub performer: Option<String>,
+    pub next_due: Option<String>,
 }
 
 /// A screening or check-up.
@@ -111,6 +112,7 @@ impl RecordData {
                 dose: x.dose,
                 lot: x.lot,
                 performer: x.performer,
+                next_due: opt_date(x.next_due, "next_due")?,
             }),
             RecordData::Screening { value: x } => {
                 D::Screening(kabinet::Screening { name: x.name, date: date(&x.date, "date")?, result: x.result })
@@ -160,6 +162,7 @@ impl From<kabinet::ItemData> for RecordData {
                     dose: x.dose,
                     lot: x.lot,
                     performer: x.performer,
+                    next_due: x.next_due.map(|d| d.to_string()),
                 },
             },
             D::Screening(x) => {

@@ -13,7 +13,6 @@ use crate::audit::{Access, Action, AuditContext, Outcome};
 use crate::auth::sessions::Me;
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
-use crate::integrations::Channel;
 use crate::notify;
 use crate::patients::Patients;
 use crate::store::{Backend, Conn, StorageError};
@@ -99,7 +98,7 @@ fn when(t: OffsetDateTime) -> String {
 }
 
 /// Queues an appointment message (`appointment_booked`, `_changed`, `_cancelled`,
-/// `reminder`) to the patient's phone; returns the outbox id.
+/// `reminder`) to the patient on a channel their preferences allow; returns the outbox id.
 async fn enqueue_message(
     cab: &Cabinet,
     tx: &mut Conn,
@@ -107,19 +106,10 @@ async fn enqueue_message(
     kind: &'static str,
     a: &Appointment,
     now: i64,
-) -> Result<String> {
-    let person = Patients::new(cab.clone(), ctx.clone()).read_in(&mut *tx, &a.patient_id, now).await?;
+) -> Result<Option<String>> {
     let args =
         [("doctor", a.practitioner_name.clone()), ("clinic", a.clinic_name.clone()), ("when", when(a.starts_at))];
-    let msg = cab.message_with(
-        Some(&a.patient_id),
-        kind,
-        Channel::Sms,
-        person.phone.as_deref().unwrap_or(""),
-        Some(&a.confirmation_code),
-        &args,
-    );
-    notify::enqueue(tx, cab.outbox_key(), &msg, now).await
+    notify::for_patient(cab, tx, ctx, &a.patient_id, kind, Some(&a.confirmation_code), &args, now).await
 }
 
 /// Locks the patient's row for the rest of the transaction (PostgreSQL; SQLite's write
@@ -219,7 +209,7 @@ impl Appointments {
         cab.journal().record(&mut tx, self.me.audit_context(), what, Outcome::Success, now).await?;
         let out = enqueue_message(cab, &mut tx, self.me.audit_context(), kind, a, now).await?;
         tx.commit().await.map_err(sq)?;
-        notify::deliver(cab, &out).await?;
+        notify::deliver_all(cab, out).await?;
         Ok(())
     }
 

@@ -39,7 +39,7 @@ pub struct JobsReport {
     pub incidents_raised: u64,
     /// Incidents left unconfirmed past 30 minutes: their accounts' sessions were blocked.
     pub incidents_blocked: u64,
-    /// Visit reminders queued (a day before, R8).
+    /// Reminders queued: visits a day before (R8), vaccinations due within a week (R14).
     pub reminders_queued: u64,
     /// Requests purged 5 years after completion (R13).
     pub requests_purged: u64,
@@ -151,7 +151,8 @@ impl Cabinet {
     pub async fn run_due_jobs(&self) -> Result<JobsReport> {
         let incidents_raised = crate::auth::incidents::detect_unusual_access(self).await?;
         let incidents_blocked = crate::auth::incidents::expire(self).await?;
-        let reminders_queued = crate::appointments::queue_reminders(self).await?;
+        let reminders_queued = crate::appointments::queue_reminders(self).await?
+            + crate::records::queue_vaccination_reminders(self).await?;
         let requests_purged = crate::requests::purge_expired(self).await?;
         let d = crate::notify::deliver_due(self, 500).await?;
         Ok(JobsReport {

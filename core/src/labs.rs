@@ -217,7 +217,7 @@ impl StaffLabs {
         let args = [("title", title)];
         let message = crate::notify::patient_event(cab, &mut tx, patient_id, "lab_result", &args, now).await?;
         tx.commit().await.map_err(sq)?;
-        crate::notify::deliver(cab, &message).await?;
+        crate::notify::deliver_all(cab, message).await?;
         Ok(out)
     }
 }

@@ -66,6 +66,7 @@ pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use i18n::Locale;
 pub use ids::{Reason, ValidationError};
 pub use labs::{LabReport, LabResult, LabResultInput, Labs, StaffLabs};
+pub use notify::{Notifications, Preferences};
 pub use patients::{NewPatient, Patient, Patients, ProfileChange, ProfileField};
 pub use proxies::{Proxies, ProxyGrant, StaffProxies};
 pub use records::{

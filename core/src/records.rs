@@ -38,6 +38,9 @@ pub struct Immunization {
     pub lot: Option<String>,
     /// Who gave it.
     pub performer: Option<String>,
+    /// When the next dose is due (a reminder goes out a week before).
+    #[serde(default)]
+    pub next_due: Option<Date>,
 }
 
 /// A screening or preventive check-up.
@@ -174,6 +177,7 @@ impl ItemData {
                 dose: opt("dose", &x.dose)?,
                 lot: opt("lot", &x.lot)?,
                 performer: opt("performer", &x.performer)?,
+                next_due: x.next_due,
             }),
             ItemData::Screening(x) => ItemData::Screening(Screening {
                 name: t("name", &x.name)?,
@@ -499,8 +503,8 @@ impl StaffRecords {
             Vault::open(cab, &mut tx, self.me.audit_context(), patient_id, Action::Create, data.kind(), Some(&id), now)
                 .await?;
         sqlx::query(
-            "INSERT INTO medical_items (id, patient_id, kind, occurred_on, clinic_id, author_id, body, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+            "INSERT INTO medical_items (id, patient_id, kind, occurred_on, clinic_id, author_id, body, created_at, updated_at, due_on) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
         )
         .bind(&id)
         .bind(patient_id)
@@ -510,6 +514,10 @@ impl StaffRecords {
         .bind(&member.account_id)
         .bind(vault.seal("medical_items", &id, "body", &data)?)
         .bind(now)
+        .bind(match &data {
+            ItemData::Immunization(i) => i.next_due.map(date_us),
+            _ => None,
+        })
         .execute(&mut *tx)
         .await
         .map_err(sq)?;
@@ -682,7 +690,7 @@ impl StaffCorrections {
         let out = corrections_where(&mut tx, "id = $1", correction_id, |_| Ok(&vault)).await?;
         let message = crate::notify::patient_event(cab, &mut tx, &patient_id, "correction_resolved", &[], now).await?;
         tx.commit().await.map_err(sq)?;
-        crate::notify::deliver(cab, &message).await?;
+        crate::notify::deliver_all(cab, message).await?;
         out.into_iter().next().ok_or(Error::NotFound { entity: "correction" })
     }
 
@@ -719,4 +727,38 @@ impl StaffCorrections {
         tx.commit().await.map_err(sq)?;
         Ok(out)
     }
+}
+
+/// Queues a reminder for immunizations whose next dose is due within a week (R14), once per
+/// item (claimed with a guarded UPDATE, so many processes send one). Returns how many.
+pub(crate) async fn queue_vaccination_reminders(cab: &crate::cabinet::Cabinet) -> Result<u64> {
+    let now_t = cab.now();
+    let now = to_micros(now_t);
+    let horizon = date_us(now_t.date() + time::Duration::days(7));
+    let due: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT id, patient_id, due_on FROM medical_items WHERE kind = 'immunization' AND due_on IS NOT NULL \
+         AND reminded_at IS NULL AND due_on <= $1 ORDER BY due_on LIMIT 500",
+    )
+    .bind(horizon)
+    .fetch_all(cab.store().pool())
+    .await
+    .map_err(sq)?;
+    let mut queued = 0;
+    for (id, patient_id, due_on) in due {
+        let mut tx = cab.store().begin().await?;
+        let claimed = sqlx::query("UPDATE medical_items SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
+            .bind(now)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        if claimed.rows_affected() != 1 {
+            continue;
+        }
+        let args = [("date", from_micros(due_on)?.date().to_string())];
+        crate::notify::patient_event(cab, &mut tx, &patient_id, "vaccination_due", &args, now).await?;
+        tx.commit().await.map_err(sq)?;
+        queued += 1;
+    }
+    Ok(queued)
 }

@@ -214,7 +214,7 @@ async fn change_status(
     }
     let status_text = crate::i18n::text(cab.locale(), &format!("request.status.{to}")).to_owned();
     let args = [("status", status_text)];
-    Ok(Some(crate::notify::patient_event(cab, tx, patient_id, "request_status", &args, now).await?))
+    crate::notify::patient_event(cab, tx, patient_id, "request_status", &args, now).await
 }
 
 /// The signed-in patient's (or ward's) requests.

@@ -316,6 +316,7 @@ async fn r10_certificates_confirmed_by_code_render_cyrillic_pdfs(db: TestDb) {
         dose: Some("1 из 2".into()),
         lot: None,
         performer: None,
+        next_due: None,
     });
     doctor.staff().unwrap().records().add(&pid, imm).await.unwrap();
     let pending = me.certificates().request("vaccination", None, None).await.unwrap();

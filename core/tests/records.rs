@@ -34,6 +34,7 @@ fn immunization() -> ItemData {
         dose: Some("1 из 2".into()),
         lot: Some("II-123".into()),
         performer: None,
+        next_due: None,
     })
 }
 
@@ -192,6 +193,7 @@ async fn r12_corrections_accepted_change_the_record_with_history(db: TestDb) {
         dose: Some("1 из 2".into()),
         lot: Some("II-123".into()),
         performer: None,
+        next_due: None,
     });
     let kind_change = staff.corrections().resolve(&wrong_date.id, true, "ok", Some(visit("J06.9"))).await;
     assert_eq!(kind_change.unwrap_err().kind(), ErrorKind::Validation);

@@ -219,9 +219,10 @@ class Immunization:
     dose: str | None
     lot: str | None
     performer: str | None
+    next_due: datetime.date | None
     def __init__(
         self, vaccine: str, date: datetime.date, dose: str | None = None, lot: str | None = None,
-        performer: str | None = None,
+        performer: str | None = None, next_due: datetime.date | None = None,
     ) -> None: ...
 
 class Screening:

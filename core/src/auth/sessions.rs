@@ -711,6 +711,11 @@ impl Me {
         crate::certificates::Certificates::new(self.clone())
     }
 
+    /// Notification channel preferences (R14).
+    pub fn notifications(&self) -> crate::notify::Notifications {
+        crate::notify::Notifications::new(self.clone())
+    }
+
     /// Proxy grants (R20): who may act for me, and for whom I may act.
     pub fn proxies(&self) -> crate::proxies::Proxies {
         crate::proxies::Proxies::new(self.clone())

@@ -341,7 +341,7 @@ impl StaffDocuments {
         let args = [("title", info.filename.clone())];
         let message = crate::notify::patient_event(cab, &mut tx, patient_id, "new_document", &args, now).await?;
         tx.commit().await.map_err(sq)?;
-        crate::notify::deliver(cab, &message).await?;
+        crate::notify::deliver_all(cab, message).await?;
         Ok(info)
     }
 }

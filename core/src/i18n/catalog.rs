@@ -457,6 +457,12 @@ pub const CODES: &[(&str, &str, &str)] = &[
     ("pdf.document.oms_policy", "полис ОМС", "OMS policy"),
     ("pdf.document.passport", "паспорт", "passport"),
     ("pdf.document.test_results", "результаты анализов", "test results"),
+    ("msg.vaccination_due.subject", "Пора сделать прививку", "Vaccination due"),
+    (
+        "msg.vaccination_due.text",
+        "Подходит срок очередной прививки: {date}.",
+        "Your next vaccination is due on {date}.",
+    ),
     // Validation reasons (R21, R1).
     ("reason.empty", "значение не указано", "value is missing"),
     ("reason.length", "неверная длина", "wrong length"),

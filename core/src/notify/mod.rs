@@ -91,7 +91,9 @@ pub(crate) async fn enqueue(conn: &mut Conn, key: &SecretKey, msg: &Outgoing, no
 /// Tries to deliver one message now (used right after the transaction that enqueued it, so
 /// codes arrive at once). Returns whether it was delivered; failures stay queued.
 pub(crate) async fn deliver(cab: &Cabinet, id: &str) -> Result<bool> {
-    let Some(notifier) = cab.notifier() else { return Ok(false) };
+    if cab.notifier().is_none() {
+        return Ok(false);
+    }
     let now = to_micros(cab.now());
     let claimed = sqlx::query(
         "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 \
@@ -106,6 +108,22 @@ pub(crate) async fn deliver(cab: &Cabinet, id: &str) -> Result<bool> {
     if claimed.rows_affected() != 1 {
         return Ok(false);
     }
+    send(cab, id).await
+}
+
+/// Tries to deliver each of `ids` now (see [`deliver`]).
+pub(crate) async fn deliver_all(cab: &Cabinet, ids: impl IntoIterator<Item = String>) -> Result<()> {
+    for id in ids {
+        deliver(cab, &id).await?;
+    }
+    Ok(())
+}
+
+/// Hands a claimed message to the host and records the outcome. A crash before the outcome
+/// is recorded leaves the claim to expire, and the message is sent again (ids are stable,
+/// so hosts can drop a duplicate the gateway already accepted).
+async fn send(cab: &Cabinet, id: &str) -> Result<bool> {
+    let Some(notifier) = cab.notifier() else { return Ok(false) };
     let row = sqlx::query("SELECT patient_id, kind, channel, payload, attempts FROM outbox WHERE id = $1")
         .bind(id)
         .fetch_one(cab.store().pool())
@@ -153,24 +171,29 @@ pub(crate) async fn deliver(cab: &Cabinet, id: &str) -> Result<bool> {
     }
 }
 
-/// Delivers every message that is due.
+/// Delivers every message that is due. The batch is claimed in one statement — on
+/// PostgreSQL with `FOR UPDATE SKIP LOCKED`, so processes running this at once take
+/// disjoint batches without waiting on each other; on SQLite the single writer serializes.
 pub(crate) async fn deliver_due(cab: &Cabinet, limit: i64) -> Result<DeliveryReport> {
+    let mut report = DeliveryReport::default();
+    if cab.notifier().is_none() {
+        return Ok(report);
+    }
     let now = to_micros(cab.now());
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $1 \
-         AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY created_at LIMIT $2",
-    )
+    let lock = if cab.backend() == crate::store::Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+    let ids: Vec<String> = sqlx::query_scalar(crate::store::composed_sql!(
+        "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (\
+         SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $2 \
+         AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY created_at LIMIT $3 {lock}) RETURNING id"
+    ))
+    .bind(now + CLAIM_US)
     .bind(now)
     .bind(limit)
     .fetch_all(cab.store().pool())
     .await
     .map_err(StorageError::from_sqlx)?;
-    let mut report = DeliveryReport::default();
-    if cab.notifier().is_none() {
-        return Ok(report);
-    }
     for id in ids {
-        if deliver(cab, &id).await? {
+        if send(cab, &id).await? {
             report.delivered += 1;
         } else {
             report.failed += 1;
@@ -179,9 +202,75 @@ pub(crate) async fn deliver_due(cab: &Cabinet, limit: i64) -> Result<DeliveryRep
     Ok(report)
 }
 
-/// Queues an SMS about an event (`lab_result`, `request_status`, …) to a patient's phone,
-/// with `{name}` placeholders of the text filled from `args`; returns the outbox id. The
-/// phone is read under the system's name (journaled).
+/// Events a patient cannot switch off: codes and security notices always go out.
+pub const SECURITY_KINDS: &[&str] = &[
+    "phone_confirmation",
+    "email_confirmation",
+    "login_code",
+    "recovery_code",
+    "incident",
+    "incident_resolved",
+    "password_changed",
+    "contact_changed",
+    "profile_change",
+    "attachment_code",
+    "certificate_code",
+];
+
+/// A patient's channel choices (R14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Preferences {
+    /// SMS.
+    pub sms: bool,
+    /// E-mail.
+    pub email: bool,
+    /// Push.
+    pub push: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Preferences { sms: true, email: true, push: true }
+    }
+}
+
+pub(crate) async fn preferences(conn: &mut Conn, patient_id: &str) -> Result<Preferences> {
+    let row: Option<(i32, i32, i32)> =
+        sqlx::query_as("SELECT sms, email, push FROM notification_preferences WHERE patient_id = $1")
+            .bind(patient_id)
+            .fetch_optional(conn)
+            .await
+            .map_err(StorageError::from_sqlx)?;
+    Ok(row.map_or_else(Preferences::default, |(sms, email, push)| Preferences {
+        sms: sms != 0,
+        email: email != 0,
+        push: push != 0,
+    }))
+}
+
+pub(crate) async fn set_preferences(conn: &mut Conn, patient_id: &str, p: Preferences, now: i64) -> Result<()> {
+    sqlx::query("DELETE FROM notification_preferences WHERE patient_id = $1")
+        .bind(patient_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+    sqlx::query(
+        "INSERT INTO notification_preferences (patient_id, sms, email, push, updated_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(patient_id)
+    .bind(i32::from(p.sms))
+    .bind(i32::from(p.email))
+    .bind(i32::from(p.push))
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(StorageError::from_sqlx)?;
+    Ok(())
+}
+
+/// Queues a message about an event (`lab_result`, `request_status`, …) to a patient, with
+/// `{name}` placeholders of the text filled from `args`, on a channel their preferences
+/// allow; returns the outbox id. The contact is read under the system's name (journaled).
 pub(crate) async fn patient_event(
     cab: &Cabinet,
     tx: &mut Conn,
@@ -189,10 +278,70 @@ pub(crate) async fn patient_event(
     kind: &'static str,
     args: &[(&str, String)],
     now: i64,
-) -> Result<String> {
-    let person = crate::patients::Patients::new(cab.clone(), crate::audit::AuditContext::system())
-        .read_in(&mut *tx, patient_id, now)
-        .await?;
-    let msg = cab.message_with(Some(patient_id), kind, Channel::Sms, person.phone.as_deref().unwrap_or(""), None, args);
-    enqueue(tx, cab.outbox_key(), &msg, now).await
+) -> Result<Option<String>> {
+    for_patient(cab, tx, &crate::audit::AuditContext::system(), patient_id, kind, None, args, now).await
+}
+
+/// Queues a message to a patient on the first channel their preferences allow (SMS, then
+/// e-mail); security kinds ([`SECURITY_KINDS`]) ignore preferences. `None` when the patient
+/// turned every usable channel off. The contact is read under `ctx` (journaled).
+#[allow(clippy::too_many_arguments)] // each argument is one part of the message
+pub(crate) async fn for_patient(
+    cab: &Cabinet,
+    tx: &mut Conn,
+    ctx: &crate::audit::AuditContext,
+    patient_id: &str,
+    kind: &'static str,
+    code: Option<&str>,
+    args: &[(&str, String)],
+    now: i64,
+) -> Result<Option<String>> {
+    let person = crate::patients::Patients::new(cab.clone(), ctx.clone()).read_in(&mut *tx, patient_id, now).await?;
+    let prefs =
+        if SECURITY_KINDS.contains(&kind) { Preferences::default() } else { preferences(&mut *tx, patient_id).await? };
+    let route = [(prefs.sms, Channel::Sms, person.phone), (prefs.email, Channel::Email, person.email)]
+        .into_iter()
+        .find_map(|(allowed, channel, to)| to.filter(|_| allowed).map(|to| (channel, to)));
+    let Some((channel, to)) = route else { return Ok(None) };
+    let msg = cab.message_with(Some(patient_id), kind, channel, &to, code, args);
+    Ok(Some(enqueue(tx, cab.outbox_key(), &msg, now).await?))
+}
+
+/// The signed-in patient's notification preferences (R14).
+#[derive(Debug, Clone)]
+pub struct Notifications {
+    me: crate::auth::sessions::Me,
+}
+
+impl Notifications {
+    pub(crate) fn new(me: crate::auth::sessions::Me) -> Self {
+        Notifications { me }
+    }
+
+    /// Current channel choices (all on by default).
+    pub async fn preferences(&self) -> Result<Preferences> {
+        let patient_id = self.me.patient_id()?;
+        let mut conn = self.me.cabinet().store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        preferences(&mut conn, patient_id).await
+    }
+
+    /// Chooses channels for informational messages; security notices and codes still go
+    /// out. Journaled.
+    pub async fn set_preferences(&self, sms: bool, email: bool, push: bool) -> Result<Preferences> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_id()?.to_owned();
+        let now = to_micros(cab.now());
+        let prefs = Preferences { sms, email, push };
+        let mut tx = cab.store().begin().await?;
+        set_preferences(&mut tx, &patient_id, prefs, now).await?;
+        let what = crate::audit::Access {
+            patient_id: Some(&patient_id),
+            action: crate::audit::Action::Update,
+            resource_type: "notification_preferences",
+            resource_id: None,
+        };
+        cab.journal().record(&mut tx, self.me.audit_context(), what, crate::audit::Outcome::Success, now).await?;
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        Ok(prefs)
+    }
 }

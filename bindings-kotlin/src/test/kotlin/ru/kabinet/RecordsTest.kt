@@ -45,7 +45,7 @@ class RecordsTest {
         val anna = attached(cab, inbox, clinic, 21)
         val doctor = staff(cab, clinic.id, "doctor", 21)
         val pid = anna.patientId()
-        val item = doctor.records().add(pid, RecordData.Immunization(Immunization("Спутник V", "2025-10-01", "1 из 2", null, null)))
+        val item = doctor.records().add(pid, RecordData.Immunization(Immunization("Спутник V", "2025-10-01", "1 из 2", null, null, null)))
         doctor.records().add(pid, RecordData.Visit(Visit("2026-02-10", "Поликлиника", listOf(Diagnosis("j06.9", "ОРВИ")), listOf("осмотр"))))
         val bad = assertFailsWith<KabinetException.Validation> {
             doctor.records().add(pid, RecordData.Visit(Visit("2026-02-10", "Поликлиника", listOf(Diagnosis("J6", "x")), emptyList())))
@@ -56,7 +56,7 @@ class RecordsTest {
         assertFailsWith<KabinetException.PermissionDenied> { doctor.records().immunizations() }
         val corr = anna.records().requestCorrection(item.id, "Дата 2 октября")
         assertEquals(listOf(corr.id), doctor.records().correctionInbox().map { it.id })
-        val fixed = RecordData.Immunization(Immunization("Спутник V", "2025-10-02", "1 из 2", null, null))
+        val fixed = RecordData.Immunization(Immunization("Спутник V", "2025-10-02", "1 из 2", null, null, null))
         assertEquals("accepted", doctor.records().resolveCorrection(corr.id, true, "Исправлено", fixed).status)
         val now = anna.records().immunizations().single()
         assertEquals(2L, now.version)
