@@ -555,6 +555,24 @@ impl Me {
         crate::records::Requests { me: self.inner.clone(), locale: self.locale }
     }
 
+    /// Documents (R7): list, download, share; staff: publish.
+    #[getter]
+    fn documents(&self) -> crate::documents::Documents {
+        crate::documents::Documents { me: self.inner.clone(), locale: self.locale }
+    }
+
+    /// Certificates and extracts (R10).
+    #[getter]
+    fn certificates(&self) -> crate::documents::Certificates {
+        crate::documents::Certificates { me: self.inner.clone(), locale: self.locale }
+    }
+
+    /// Notification preferences (R14).
+    #[getter]
+    fn notifications(&self) -> crate::documents::Notifications {
+        crate::documents::Notifications { me: self.inner.clone(), locale: self.locale }
+    }
+
     /// Proxy grants (R20).
     #[getter]
     fn proxies(&self) -> crate::records::Proxies {

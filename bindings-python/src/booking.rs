@@ -297,6 +297,13 @@ impl Appointments {
         appointment(py, block_on(py, self.locale, async move { a.cancel(&appointment_id).await })?)
     }
 
+    /// The visit card as a PDF.
+    fn card_pdf<'py>(&self, py: Python<'py>, appointment_id: String) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let a = self.inner.clone();
+        let bytes = block_on(py, self.locale, async move { a.card_pdf(&appointment_id).await })?;
+        Ok(pyo3::types::PyBytes::new(py, &bytes))
+    }
+
     /// Planned visits (`upcoming=True`) or past and cancelled ones.
     #[pyo3(signature = (upcoming = true))]
     fn list(&self, py: Python<'_>, upcoming: bool) -> PyResult<Vec<Appointment>> {
@@ -305,11 +312,17 @@ impl Appointments {
     }
 }
 
-/// An attach or detach waiting for its one-time code.
+/// An attach, detach or certificate request waiting for its one-time code.
 #[pyclass(module = "kabinet", frozen, get_all)]
 pub(crate) struct PendingConfirmation {
     id: String,
     action: String,
+}
+
+impl PendingConfirmation {
+    pub(crate) fn new(id: String, action: String) -> Self {
+        PendingConfirmation { id, action }
+    }
 }
 
 /// An attachment to a clinic.
@@ -393,7 +406,7 @@ impl ClinicAttachment {
     ) -> PyResult<PendingConfirmation> {
         let a = self.inner.clone();
         let p = block_on(py, self.locale, async move { a.attach(&clinic_code, &passport, &snils, &oms_policy).await })?;
-        Ok(PendingConfirmation { id: p.id, action: p.action })
+        Ok(PendingConfirmation::new(p.id, p.action))
     }
 
     /// Asks to end the current attachment.

@@ -10,6 +10,7 @@ mod audit;
 mod booking;
 mod cabinet;
 mod convert;
+mod documents;
 mod errors;
 mod host;
 mod identity;
@@ -31,6 +32,7 @@ fn _kabinet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     identity::register(m)?;
     booking::register(m)?;
     records::register(m)?;
+    documents::register(m)?;
     m.add_class::<cabinet::Cabinet>()?;
     m.add_class::<cabinet::Config>()?;
     m.add_class::<cabinet::KeyProvider>()?;

@@ -685,6 +685,13 @@ impl Labs {
         lab_results(py, block_on(py, self.locale, async move { l.results(since).await })?)
     }
 
+    /// The report of a result as a PDF, with every result, range and flag.
+    fn report_pdf<'py>(&self, py: Python<'py>, result_id: String) -> PyResult<Bound<'py, PyBytes>> {
+        let l = self.me.labs();
+        let bytes = block_on(py, self.locale, async move { l.report_pdf(&result_id).await })?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
     /// Staff: publishes a report for a patient of the clinic; returns the results with flags.
     fn publish(&self, py: Python<'_>, patient_id: String, report: &Bound<'_, LabReport>) -> PyResult<Vec<LabResult>> {
         let report = report.get().inner.clone();
@@ -821,6 +828,13 @@ impl Requests {
         let r = self.me.requests();
         Ok(document(block_on(py, self.locale, async move { r.add_document(&request_id, &filename, &bytes).await })?))
     }
+    /// The correspondence as a PDF.
+    fn export_pdf<'py>(&self, py: Python<'py>, request_id: String) -> PyResult<Bound<'py, PyBytes>> {
+        let r = self.me.requests();
+        let bytes = block_on(py, self.locale, async move { r.export_pdf(&request_id).await })?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
     /// Closes the request.
     fn mark_completed(&self, py: Python<'_>, request_id: String) -> PyResult<Request> {
         let r = self.me.requests();

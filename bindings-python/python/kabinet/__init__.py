@@ -7,6 +7,15 @@ Every error is a :class:`KabinetError` with a stable ``code``.
 
 from . import audit, ids
 from ._kabinet import (
+    Certificate,
+    Certificates,
+    DocumentInfo,
+    DocumentMeta,
+    Documents,
+    Notifications,
+    Preferences,
+    SharedMeta,
+    open_shared_package,
     Allergy,
     CorrectionRequest,
     HealthCertificate,
@@ -97,6 +106,15 @@ from ._kabinet import (
 )
 
 __all__ = [
+    "Certificate",
+    "Certificates",
+    "DocumentInfo",
+    "DocumentMeta",
+    "Documents",
+    "Notifications",
+    "Preferences",
+    "SharedMeta",
+    "open_shared_package",
     "Allergy",
     "CorrectionRequest",
     "HealthCertificate",

@@ -1,0 +1,99 @@
+"""Documents judged by content (R7, S3), sharing as sealed packages (S2), certificates as
+Cyrillic PDFs (R10), the other PDFs, and notification preferences (R14) through the Python
+binding — with the Notifier implemented in Python — on SQLite and PostgreSQL."""
+
+import datetime
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import kabinet
+from test_accounts import Clock, Inbox
+from test_booking import env, world  # noqa: F401  (env is a fixture)
+from test_records import attached_patient, staff_session
+
+DATA = Path(__file__).parent / "data"
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\0IEND\xae\x42\x60\x82"
+
+
+def pdftotext(pdf: bytes, tmp: Path) -> str:
+    assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is needed; scripts/test-all installs it"
+    path = tmp / "doc.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True).stdout.decode()
+
+
+def test_r7_s2_documents_and_sharing(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, clock = env
+    clinic, _, _ = world(cab, clock)
+    me, _ = attached_patient(cab, inbox, clinic)
+    doctor = staff_session(cab, clock, clinic.id, "doctor")
+    meta = kabinet.DocumentMeta(datetime.date(2026, 11, 20), "Поликлиника", study_type="УЗИ")
+    doc = doctor.documents.publish(me.patient_id, "extract", "выписка.pdf", PDF, meta)
+    assert (doc.content_type, doc.size, len(doc.sha256)) == ("application/pdf", len(PDF), 64)
+    with pytest.raises(kabinet.ValidationError) as bad:
+        doctor.documents.publish(me.patient_id, "other", "снимок.pdf", PNG, meta)
+    assert (bad.value.field, bad.value.reason) == ("content", "mismatch")
+    with pytest.raises(kabinet.ValidationError) as html:
+        doctor.documents.publish(me.patient_id, "other", "page", b"<html><body>x</body></html>", meta)
+    assert html.value.reason == "unknown_value"
+    assert [d.id for d in me.documents.list(kind="extract")] == [doc.id]
+    assert me.documents.download(doc.id) == PDF
+    with pytest.raises(kabinet.PermissionDenied):
+        me.documents.publish(me.patient_id, "other", "x.pdf", PDF, meta)
+    package = me.documents.share(doc.id, (DATA / "recipient_public.pem").read_text())
+    shared, content = kabinet.open_shared_package(
+        package, (DATA / "recipient_private.pem").read_text(), expected_signer=cab.system().audit.public_key()
+    )
+    assert content == PDF and shared.filename == "выписка.pdf" and shared.sha256 == doc.sha256
+    tampered = bytearray(package)
+    tampered[len(tampered) // 2] ^= 1
+    with pytest.raises(kabinet.IntegrityError):
+        kabinet.open_shared_package(bytes(tampered), (DATA / "recipient_private.pem").read_text())
+
+
+def test_r10_certificate_pdf_and_other_pdfs(env: tuple[kabinet.Cabinet, Inbox, Clock], tmp_path: Path) -> None:
+    cab, inbox, clock = env
+    clinic, gp, slots = world(cab, clock)
+    me, _ = attached_patient(cab, inbox, clinic)
+    doctor = staff_session(cab, clock, clinic.id, "doctor")
+    with pytest.raises(kabinet.Conflict) as none:
+        me.certificates.request("vaccination")
+    assert none.value.code == "certificate.no_data"
+    doctor.records.add_immunization(me.patient_id, "Спутник V", datetime.date(2025, 10, 1))
+    pending = me.certificates.request("vaccination")
+    cert = me.certificates.confirm(pending.id, inbox.code("certificate_code"))
+    assert cert.status == "ready" and cert.document_id is not None
+    text = pdftotext(me.certificates.download(cert.id), tmp_path)
+    assert "Иванова Анна Сергеевна" in text and "Vaccination certificate" in text and "Спутник V" in text
+    assert [c.id for c in me.certificates.list()] == [cert.id]
+    # Attachment confirmation, lab report, correspondence and visit card are PDFs too.
+    current = me.attachment.current()
+    assert current is not None and current.document_id is not None
+    assert "Иванова" in pdftotext(me.documents.download(current.document_id), tmp_path)
+    sampled = clock.now_value - datetime.timedelta(hours=2)
+    [result] = doctor.labs.publish(me.patient_id, kabinet.LabReport("Глюкоза", "ЦКДЛ", clock.now_value, [
+        kabinet.LabResultInput("Глюкоза", "2345-7", sampled, value=7.2, unit="ммоль/л", range_low=3.9, range_high=6.1),
+    ]))
+    assert "high" in pdftotext(me.labs.report_pdf(result.id), tmp_path)
+    req = me.requests.create(clinic.id, "Вопрос", "Текст обращения")
+    assert "Текст обращения" in pdftotext(me.requests.export_pdf(req.id), tmp_path)
+    visit = me.appointments.book(slots[0].id)
+    assert visit.confirmation_code in pdftotext(me.appointments.card_pdf(visit.id), tmp_path)
+
+
+def test_r14_preferences_with_a_python_notifier(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, clock = env
+    clinic, _, _ = world(cab, clock)
+    me, phone = attached_patient(cab, inbox, clinic)
+    assert (me.notifications.preferences().sms, me.notifications.preferences().email) == (True, True)
+    me.notifications.set_preferences(sms=False, email=False, push=False)
+    doctor = staff_session(cab, clock, clinic.id, "doctor")
+    before = len([m for m in inbox.messages if m.kind == "new_document"])
+    doctor.documents.publish(me.patient_id, "other", "a.pdf", PDF, kabinet.DocumentMeta(datetime.date(2026, 11, 1), "П"))
+    assert len([m for m in inbox.messages if m.kind == "new_document"]) == before, "switched off"
+    cab.auth.login(phone, "Vek-Tor!58zeb", kabinet.Device("d", "n", "1.2.3.4", "ua"))
+    assert inbox.messages[-1].kind == "login_code" and inbox.messages[-1].channel == "sms", "security still sent"
