@@ -352,6 +352,21 @@ impl Me {
         Arc::new(crate::Requests { me: self.inner.clone(), locale: self.locale })
     }
 
+    /// Documents (R7): list, download, share; staff: publish.
+    pub fn documents(&self) -> Arc<crate::Documents> {
+        Arc::new(crate::Documents { me: self.inner.clone(), locale: self.locale })
+    }
+
+    /// Certificates and extracts (R10).
+    pub fn certificates(&self) -> Arc<crate::Certificates> {
+        Arc::new(crate::Certificates { me: self.inner.clone(), locale: self.locale })
+    }
+
+    /// Notification preferences (R14).
+    pub fn notifications(&self) -> Arc<crate::Notifications> {
+        Arc::new(crate::Notifications { me: self.inner.clone(), locale: self.locale })
+    }
+
     /// Proxy grants (R20).
     pub fn proxies(&self) -> Arc<crate::Proxies> {
         Arc::new(crate::Proxies { me: self.inner.clone(), locale: self.locale })

@@ -273,6 +273,11 @@ impl Appointments {
         Ok(self.inner.cancel(&appointment_id).await.ffi(self.locale)?.into())
     }
 
+    /// The visit card as a PDF.
+    pub async fn card_pdf(&self, appointment_id: String) -> Result<Vec<u8>, KabinetError> {
+        self.inner.card_pdf(&appointment_id).await.ffi(self.locale)
+    }
+
     /// Planned visits (`upcoming`) or past and cancelled ones.
     pub async fn list(&self, upcoming: bool) -> Result<Vec<Appointment>, KabinetError> {
         Ok(all(self.inner.list(upcoming).await.ffi(self.locale)?))

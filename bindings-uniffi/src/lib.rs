@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod booking;
 mod cabinet;
+mod documents;
 mod error;
 mod identity;
 mod ids;
@@ -25,6 +26,10 @@ pub use booking::{
     StaffPatients, SystemStaff,
 };
 pub use cabinet::{Cabinet, CabinetBuilder, KeyRotationReport, SystemContext, open_in_memory};
+pub use documents::{
+    Certificate, Certificates, DocumentInfo, DocumentMeta, Documents, Notifications, OpenedPackage, Preferences,
+    open_shared_package,
+};
 pub use error::KabinetError;
 pub use identity::{IdentityCheck, IdentityRegistry, RegistryAnswer, RegistryFailed, RegistryRequest};
 pub use patients::{NewPatient, Patient, Patients};

@@ -420,6 +420,11 @@ impl Labs {
     pub async fn results(&self, since: Option<SystemTime>) -> Result<Vec<LabResult>, KabinetError> {
         Ok(all(self.me.labs().results(since.map(Into::into)).await.ffi(self.locale)?))
     }
+    /// The report of a result as a PDF, with every result, range and flag.
+    pub async fn report_pdf(&self, result_id: String) -> Result<Vec<u8>, KabinetError> {
+        self.me.labs().report_pdf(&result_id).await.ffi(self.locale)
+    }
+
     /// Staff: publishes a report; returns the results with flags.
     pub async fn publish(&self, patient_id: String, report: LabReport) -> Result<Vec<LabResult>, KabinetError> {
         let report = kabinet::LabReport {
@@ -548,6 +553,11 @@ impl Requests {
     ) -> Result<RequestDocument, KabinetError> {
         Ok(self.me.requests().add_document(&request_id, &filename, &content).await.ffi(self.locale)?.into())
     }
+    /// The correspondence as a PDF.
+    pub async fn export_pdf(&self, request_id: String) -> Result<Vec<u8>, KabinetError> {
+        self.me.requests().export_pdf(&request_id).await.ffi(self.locale)
+    }
+
     /// Closes the request.
     pub async fn mark_completed(&self, request_id: String) -> Result<Request, KabinetError> {
         Ok(self.me.requests().mark_completed(&request_id).await.ffi(self.locale)?.into())

@@ -1,0 +1,96 @@
+package ru.kabinet
+
+import kotlinx.coroutines.runBlocking
+import org.junit.jupiter.api.Test
+import java.io.File
+import java.time.Duration
+import java.time.Instant
+import java.util.UUID
+import kotlin.test.assertContentEquals
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertNotNull
+import kotlin.test.assertTrue
+
+/** Documents and sharing (R7, S2, S3), certificates as PDFs (R10) and notification
+ *  preferences (R14) from Kotlin, with the Notifier implemented in Kotlin. */
+class DocumentsTest {
+    private val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
+    private val booking = BookingTest()
+    private val pdf = "%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".toByteArray()
+    private val keys = File("../bindings-python/tests/data")
+
+    private suspend fun setup(): Triple<Cabinet, AccountsTest.Inbox, Clinic> {
+        val inbox = AccountsTest.Inbox()
+        val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u)
+            .locale("en").appointmentPolicy(false, 120L).build()
+        val tag = UUID.randomUUID().toString().take(8)
+        cab.system().directory().addRegion("r$tag", "Москва")
+        val clinic = cab.system().directory().addClinic("r$tag", "c$tag", "Поликлиника $tag", "ул. Ленина, 1", "пн–пт")
+        return Triple(cab, inbox, clinic)
+    }
+
+    private suspend fun staff(cab: Cabinet, clinicId: String, n: Int): Me {
+        val phone = "+7903%07d".format(n)
+        val account = cab.system().staff().create(clinicId, "doctor", "Петров Пётр", phone, "d$n@clinic.ru", "Registratura#2026")
+        val step = cab.auth().login(phone, "Registratura#2026", device)
+        return cab.session(cab.auth().verifySecondFactor(step.id, booking.totpFor(account.totpSecretBase32, Instant.now())).accessToken, device)
+    }
+
+    private suspend fun attached(cab: Cabinet, inbox: AccountsTest.Inbox, clinic: Clinic, n: Int): Me {
+        val me = booking.patientFor(cab, inbox, n)
+        val pending = me.attachment().attach(clinic.code, "4508123456", me.profile().get().snils!!, "8451999122899990")
+        me.attachment().confirm(pending.id, inbox.code("attachment_code"))
+        return me
+    }
+
+    @Test
+    fun `R7 S2 publish, download, refuse by content and share`(): Unit = runBlocking {
+        val (cab, inbox, clinic) = setup()
+        val anna = attached(cab, inbox, clinic, 41)
+        val doctor = staff(cab, clinic.id, 41)
+        val meta = DocumentMeta("2026-11-20", "Поликлиника", "УЗИ")
+        val doc = doctor.documents().publish(anna.patientId(), "extract", "выписка.pdf", pdf, meta)
+        assertEquals("application/pdf", doc.contentType)
+        val html = assertFailsWith<KabinetException.Validation> {
+            doctor.documents().publish(anna.patientId(), "other", "page.pdf", "<html><body/></html>".toByteArray(), meta)
+        }
+        assertEquals("content", html.field)
+        assertContentEquals(pdf, anna.documents().download(doc.id))
+        assertEquals(listOf(doc.id), anna.documents().list("extract", null, null).map { it.id })
+        val pkg = anna.documents().share(doc.id, File(keys, "recipient_public.pem").readText())
+        val opened = openSharedPackage(pkg, File(keys, "recipient_private.pem").readText(), cab.system().audit().publicKey())
+        assertContentEquals(pdf, opened.content)
+        assertEquals("выписка.pdf", opened.filename)
+        pkg[pkg.size / 2] = (pkg[pkg.size / 2].toInt() xor 1).toByte()
+        assertFailsWith<KabinetException.Integrity> { openSharedPackage(pkg, File(keys, "recipient_private.pem").readText(), null) }
+    }
+
+    @Test
+    fun `R10 certificate PDF, other PDFs and R14 preferences`(): Unit = runBlocking {
+        val (cab, inbox, clinic) = setup()
+        val anna = attached(cab, inbox, clinic, 42)
+        val doctor = staff(cab, clinic.id, 42)
+        val none = assertFailsWith<KabinetException.Conflict> { anna.certificates().request("vaccination", null, null) }
+        assertEquals("certificate.no_data", none.code)
+        doctor.records().add(anna.patientId(), RecordData.Immunization(Immunization("Спутник V", "2025-10-01", null, null, null, null)))
+        val pending = anna.certificates().request("vaccination", null, null)
+        val cert = anna.certificates().confirm(pending.id, inbox.code("certificate_code"))
+        assertEquals("ready", cert.status)
+        val bytes = anna.certificates().download(cert.id)
+        assertEquals("%PDF", String(bytes.copyOfRange(0, 4)))
+        assertNotNull(anna.attachment().current()?.documentId)
+        val results = doctor.labs().publish(anna.patientId(), LabReport("Глюкоза", "ЦКДЛ", Instant.now().minus(Duration.ofMinutes(1)), listOf(
+            LabResultInput("Глюкоза", "2345-7", 7.2, null, "ммоль/л", 3.9, 6.1, null, Instant.now().minus(Duration.ofHours(1))),
+        )))
+        assertEquals("high", results.single().flag)
+        assertEquals("%PDF", String(anna.labs().reportPdf(results.single().id).copyOfRange(0, 4)))
+        val req = anna.requests().create(clinic.id, "Вопрос", "Текст")
+        assertEquals("%PDF", String(anna.requests().exportPdf(req.id).copyOfRange(0, 4)))
+        assertTrue(anna.notifications().preferences().sms)
+        anna.notifications().setPreferences(false, false, false)
+        val before = inbox.messages.count { it.kind == "new_document" }
+        doctor.documents().publish(anna.patientId(), "other", "a.pdf", pdf, DocumentMeta("2026-11-01", "П", null))
+        assertEquals(before, inbox.messages.count { it.kind == "new_document" })
+    }
+}

@@ -1,0 +1,243 @@
+//! Documents (R7, S3), sharing (S2), certificates (R10) and notification preferences (R14)
+//! for Kotlin and Swift: conversions only. Dates are ISO `YYYY-MM-DD` strings.
+
+use std::time::SystemTime;
+
+use kabinet::Locale;
+
+use crate::KabinetError;
+use crate::error::IntoFfi;
+
+fn date(s: &str, field: &'static str) -> Result<time::Date, KabinetError> {
+    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| KabinetError::validation(kabinet::ValidationError::new(field, kabinet::Reason::Format)))
+}
+
+/// Descriptive metadata of a document.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)] // fields mirror the documented core types
+pub struct DocumentMeta {
+    pub created_on: String,
+    pub institution: String,
+    pub study_type: Option<String>,
+}
+
+/// A document as listed.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)]
+pub struct DocumentInfo {
+    pub id: String,
+    pub patient_id: String,
+    pub kind: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+    pub created_on: String,
+    pub institution: String,
+    pub study_type: Option<String>,
+    pub created_at: SystemTime,
+}
+
+impl From<kabinet::DocumentInfo> for DocumentInfo {
+    fn from(d: kabinet::DocumentInfo) -> Self {
+        DocumentInfo {
+            id: d.id,
+            patient_id: d.patient_id,
+            kind: d.kind,
+            filename: d.filename,
+            content_type: d.content_type,
+            size: d.size,
+            sha256: d.sha256,
+            created_on: d.created_on.to_string(),
+            institution: d.institution,
+            study_type: d.study_type,
+            created_at: d.created_at.into(),
+        }
+    }
+}
+
+/// Documents: the patient's list, download and share; the staff's publish.
+#[derive(uniffi::Object)]
+pub struct Documents {
+    pub(crate) me: kabinet::Me,
+    pub(crate) locale: Locale,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Documents {
+    /// Documents by kind and period (ISO dates), newest first.
+    pub async fn list(
+        &self,
+        kind: Option<String>,
+        since: Option<String>,
+        until: Option<String>,
+    ) -> Result<Vec<DocumentInfo>, KabinetError> {
+        let since = since.map(|d| date(&d, "since")).transpose()?;
+        let until = until.map(|d| date(&d, "until")).transpose()?;
+        let list = self.me.documents().list(kind.as_deref(), since, until).await.ffi(self.locale)?;
+        Ok(list.into_iter().map(Into::into).collect())
+    }
+
+    /// The content, integrity-checked.
+    pub async fn download(&self, document_id: String) -> Result<Vec<u8>, KabinetError> {
+        self.me.documents().download(&document_id).await.ffi(self.locale)
+    }
+
+    /// A sealed package for the holder of an RSA-4096 key (SPKI PEM).
+    pub async fn share(&self, document_id: String, recipient_public_key_pem: String) -> Result<Vec<u8>, KabinetError> {
+        self.me.documents().share(&document_id, &recipient_public_key_pem).await.ffi(self.locale)
+    }
+
+    /// Staff: puts a document into a patient's cabinet (type detected from the content).
+    pub async fn publish(
+        &self,
+        patient_id: String,
+        kind: String,
+        filename: String,
+        content: Vec<u8>,
+        metadata: DocumentMeta,
+    ) -> Result<DocumentInfo, KabinetError> {
+        let meta = kabinet::DocumentMeta {
+            created_on: date(&metadata.created_on, "created_on")?,
+            institution: metadata.institution,
+            study_type: metadata.study_type,
+        };
+        let staff = crate::booking::staff(&self.me, self.locale)?.documents();
+        Ok(staff.publish(&patient_id, &kind, &filename, &content, meta).await.ffi(self.locale)?.into())
+    }
+}
+
+/// What a shared package says about its file, with the content.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)]
+pub struct OpenedPackage {
+    pub document_id: String,
+    pub filename: String,
+    pub kind: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+    pub created_on: String,
+    pub institution: String,
+    pub content: Vec<u8>,
+}
+
+/// Opens a shared package with the recipient's private key (PKCS#8 PEM), checking the
+/// signature (against `expected_signer`, the cabinet's audit public key, if given).
+#[uniffi::export]
+pub fn open_shared_package(
+    package: Vec<u8>,
+    private_key_pem: String,
+    expected_signer: Option<String>,
+) -> Result<OpenedPackage, KabinetError> {
+    let (m, content) = kabinet::documents::share::open_package(&package, &private_key_pem, expected_signer.as_deref())
+        .ffi(Locale::En)?;
+    Ok(OpenedPackage {
+        document_id: m.document_id,
+        filename: m.filename,
+        kind: m.kind,
+        content_type: m.content_type,
+        size: m.size,
+        sha256: m.sha256,
+        created_on: m.created_on,
+        institution: m.institution,
+        content,
+    })
+}
+
+/// A certificate or extract.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)]
+pub struct Certificate {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub document_id: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub created_at: SystemTime,
+}
+
+impl From<kabinet::Certificate> for Certificate {
+    fn from(c: kabinet::Certificate) -> Self {
+        Certificate {
+            id: c.id,
+            kind: c.kind,
+            status: c.status,
+            document_id: c.document_id,
+            since: c.since.map(|d| d.to_string()),
+            until: c.until.map(|d| d.to_string()),
+            created_at: c.created_at.into(),
+        }
+    }
+}
+
+/// Certificates and extracts (R10).
+#[derive(uniffi::Object)]
+pub struct Certificates {
+    pub(crate) me: kabinet::Me,
+    pub(crate) locale: Locale,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Certificates {
+    /// Asks for `medical_history_extract`, `health_status` or `vaccination`; an SMS code is sent.
+    pub async fn request(
+        &self,
+        kind: String,
+        since: Option<String>,
+        until: Option<String>,
+    ) -> Result<crate::PendingConfirmation, KabinetError> {
+        let since = since.map(|d| date(&d, "since")).transpose()?;
+        let until = until.map(|d| date(&d, "until")).transpose()?;
+        let p = self.me.certificates().request(&kind, since, until).await.ffi(self.locale)?;
+        Ok(crate::PendingConfirmation { id: p.id, action: p.action })
+    }
+
+    /// Confirms with the SMS code; the certificate is ready.
+    pub async fn confirm(&self, pending_id: String, code: String) -> Result<Certificate, KabinetError> {
+        Ok(self.me.certificates().confirm(&pending_id, &code).await.ffi(self.locale)?.into())
+    }
+
+    /// The certificate's PDF.
+    pub async fn download(&self, certificate_id: String) -> Result<Vec<u8>, KabinetError> {
+        self.me.certificates().download(&certificate_id).await.ffi(self.locale)
+    }
+
+    /// Certificates, newest first.
+    pub async fn list(&self) -> Result<Vec<Certificate>, KabinetError> {
+        Ok(self.me.certificates().list().await.ffi(self.locale)?.into_iter().map(Into::into).collect())
+    }
+}
+
+/// Channel preferences.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)]
+pub struct Preferences {
+    pub sms: bool,
+    pub email: bool,
+    pub push: bool,
+}
+
+/// Notification preferences (R14).
+#[derive(uniffi::Object)]
+pub struct Notifications {
+    pub(crate) me: kabinet::Me,
+    pub(crate) locale: Locale,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Notifications {
+    /// Current channel choices.
+    pub async fn preferences(&self) -> Result<Preferences, KabinetError> {
+        let p = self.me.notifications().preferences().await.ffi(self.locale)?;
+        Ok(Preferences { sms: p.sms, email: p.email, push: p.push })
+    }
+
+    /// Chooses channels for informational messages (security notices always go out).
+    pub async fn set_preferences(&self, sms: bool, email: bool, push: bool) -> Result<Preferences, KabinetError> {
+        let p = self.me.notifications().set_preferences(sms, email, push).await.ffi(self.locale)?;
+        Ok(Preferences { sms: p.sms, email: p.email, push: p.push })
+    }
+}
