@@ -230,6 +230,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.flag.unwrap_or_default()
         );
     }
+    println!("5f. She orders an extract from her medical record, confirms it by SMS, downloads the PDF (R10):");
+    let pending = me.certificates().request("medical_history_extract", None, None).await?;
+    let extract = me.certificates().confirm(&pending.id, &sms.last_code("certificate_code")).await?;
+    let pdf = me.certificates().download(&extract.id).await?;
+    let pdf_path = dir.join("extract.pdf");
+    std::fs::write(&pdf_path, &pdf)?;
+    println!(
+        "   {} — {} bytes, written to {} (Cyrillic text, DejaVu Sans embedded)",
+        extract.status,
+        pdf.len(),
+        pdf_path.display()
+    );
     println!("6. Who accessed her account and data (from the signed journal, newest first):");
     for e in me.security().access_history(None).await? {
         println!(
@@ -294,6 +306,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(_) => println!("12. unexpected: erased data readable"),
     }
     cab.close().await;
+    let received = sms.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+    let mut kinds: Vec<(String, usize)> = Vec::new();
+    for m in &received {
+        match kinds.iter_mut().find(|(k, _)| *k == m.kind) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((m.kind.clone(), 1)),
+        }
+    }
+    println!("\nNotifications the host received ({}):", received.len());
+    for (kind, n) in kinds {
+        println!("   {n} × {kind}");
+    }
     println!("\nDone. Database: {}", db.display());
     Ok(())
 }
