@@ -120,7 +120,8 @@ async fn run(label: &str, url: &str, keys: &std::path::Path) -> Result<(), Box<d
     let cab = Cabinet::open(url, config).await?;
     let (anna, doctor) = people(&cab, &inbox).await?;
     let pid = anna.patient_id()?.to_owned();
-    let meta = DocumentMeta { created_on: time::macros::date!(2026 - 11 - 01), institution: "П".into(), study_type: None };
+    let meta =
+        DocumentMeta { created_on: time::macros::date!(2026 - 11 - 01), institution: "П".into(), study_type: None };
     for (size, rounds) in [(10 * 1024, 200u32), (1024 * 1024, 30), (10 * 1024 * 1024, 5)] {
         let content = pdf(size);
         let mut ids = Vec::new();
@@ -173,7 +174,10 @@ async fn run(label: &str, url: &str, keys: &std::path::Path) -> Result<(), Box<d
         delivered += n;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("\n{label}: outbox delivered {delivered} messages in {secs:.2} s = {:.0} messages/s\n", delivered as f64 / secs);
+    println!(
+        "\n{label}: outbox delivered {delivered} messages in {secs:.2} s = {:.0} messages/s\n",
+        delivered as f64 / secs
+    );
     cab.close().await;
     later.close().await;
     Ok(())

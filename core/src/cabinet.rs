@@ -268,20 +268,15 @@ impl Cabinet {
         args: &[(&str, String)],
     ) -> crate::notify::Outgoing {
         let locale = self.locale();
-        let fill = |t: &str| {
-            let mut out = t.replace("{code}", code.unwrap_or(""));
-            for (name, value) in args {
-                out = out.replace(&format!("{{{name}}}"), value);
-            }
-            out
-        };
+        let mut all: Vec<(&str, String)> = args.to_vec();
+        all.push(("code", code.unwrap_or("").to_owned()));
         crate::notify::Outgoing {
             patient_id: patient_id.map(str::to_owned),
             kind,
             channel,
             recipient: recipient.to_owned(),
-            subject: crate::i18n::text(locale, &format!("msg.{kind}.subject")).to_owned(),
-            text: fill(crate::i18n::text(locale, &format!("msg.{kind}.text"))),
+            subject: crate::i18n::format(locale, &format!("msg.{kind}.subject"), &all),
+            text: crate::i18n::format(locale, &format!("msg.{kind}.text"), &all),
             code: code.map(str::to_owned),
         }
     }

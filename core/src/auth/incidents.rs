@@ -204,13 +204,13 @@ pub(crate) async fn raise(
     let mut out = Vec::new();
     for (channel, to) in [(Channel::Sms, person.phone), (Channel::Email, person.email)] {
         let Some(to) = to else { continue };
-        let mut msg = cab.message(Some(patient_id), "incident", channel, &to, Some(&code));
-        msg.text = msg
-            .text
-            .replace("{number}", &number)
-            .replace("{details}", details)
-            .replace("{device}", &device.name)
-            .replace("{ip}", &device.ip);
+        let args = [
+            ("number", number.clone()),
+            ("details", details.to_owned()),
+            ("device", device.name.clone()),
+            ("ip", device.ip.clone()),
+        ];
+        let msg = cab.message_with(Some(patient_id), "incident", channel, &to, Some(&code), &args);
         out.push(notify::enqueue(tx, cab.outbox_key(), &msg, now).await?);
     }
     Ok(out)

@@ -1,508 +1,87 @@
-//! The message catalog: code → (Russian, English).
+//! The message catalogs: `ru.ftl` and `en.ftl` (Project Fluent), compiled into the crate and
+//! parsed once. Ids are the stable codes with `.` written as `-` (Fluent identifiers cannot
+//! hold dots). Texts without variables are formatted once and handed out as `&'static str`;
+//! templates with variables (`{ $code }`) are formatted per call with their arguments.
 
-/// Every code with its Russian and English text.
-pub const CODES: &[(&str, &str, &str)] = &[
-    ("validation", "Неверное значение поля", "Invalid field value"),
-    ("not_found", "Не найдено", "Not found"),
-    (
-        "patient.exists",
-        "Пациент с такими данными уже зарегистрирован",
-        "A patient with these details is already registered",
-    ),
-    (
-        "crypto.integrity",
-        "Данные повреждены или изменены: проверка целостности не пройдена",
-        "Data is damaged or altered: integrity check failed",
-    ),
-    ("crypto.key_destroyed", "Ключ данных удалён: данные стёрты", "The data key was destroyed: the data is erased"),
-    ("crypto.key_unavailable", "Ключ шифрования недоступен или неверен", "The encryption key is unavailable or wrong"),
-    ("crypto.key_file", "Файл ключей недоступен или повреждён", "The key file is unreadable or damaged"),
-    (
-        "crypto.rotation_unsupported",
-        "Этот поставщик ключей не поддерживает ротацию",
-        "This key provider does not support rotation",
-    ),
-    ("crypto.internal", "Внутренняя ошибка криптографии", "Internal cryptography error"),
-    ("storage.unavailable", "База данных недоступна", "The database is unavailable"),
-    ("storage.migration", "Не удалось обновить схему базы данных", "Could not migrate the database schema"),
-    ("storage.query", "Ошибка базы данных", "Database error"),
-    (
-        "storage.corrupt",
-        "Данные в базе не соответствуют ожидаемому формату",
-        "Stored data does not have the expected shape",
-    ),
-    ("config.url", "Неверный адрес базы данных", "Invalid database URL"),
-    (
-        "config.key_provider_required",
-        "Для этой базы данных нужен поставщик ключей",
-        "This database needs a key provider",
-    ),
-    ("config.locale", "Неподдерживаемый язык", "Unsupported language"),
-    ("config.argon2", "Неверные параметры хеширования паролей", "Invalid password hashing parameters"),
-    ("audit.bad_signature", "Подпись журнала не прошла проверку", "The journal signature does not verify"),
-    (
-        "audit.bad_proof",
-        "Доказательство не сходится с подписанным корнем журнала",
-        "The proof does not lead to the signed journal root",
-    ),
-    ("audit.malformed", "Ключ или доказательство имеют неверный формат", "The key or proof is malformed"),
-    ("audit.out_of_range", "Такой позиции в журнале нет", "No such position in the journal"),
-    ("auth.invalid_credentials", "Неверный логин или пароль", "Wrong login or password"),
-    (
-        "auth.locked",
-        "Пароль заблокирован после 3 неверных попыток: восстановите доступ",
-        "The password is blocked after 3 wrong attempts: restore access",
-    ),
-    ("auth.second_factor", "Неверный код подтверждения входа", "Wrong sign-in confirmation code"),
-    ("auth.invalid_code", "Неверный код", "Wrong code"),
-    (
-        "auth.code_expired",
-        "Код устарел или уже использован: запросите новый",
-        "The code expired or was already used: request a new one",
-    ),
-    (
-        "auth.too_many_attempts",
-        "Слишком много неверных попыток: запросите новый код",
-        "Too many wrong attempts: request a new code",
-    ),
-    ("session.expired", "Сеанс истёк: войдите снова", "The session expired: sign in again"),
-    ("session.revoked", "Сеанс завершён", "The session was ended"),
-    (
-        "session.blocked",
-        "Сеанс заблокирован из соображений безопасности",
-        "The session is blocked for security reasons",
-    ),
-    ("session.invalid", "Недействительный токен доступа", "Invalid access token"),
-    (
-        "account.exists",
-        "Учётная запись с такими данными уже существует",
-        "An account with these details already exists",
-    ),
-    ("field.terms", "Пользовательское соглашение", "Terms of use"),
-    ("field.identifier", "Логин", "Login"),
-    ("msg.phone_confirmation.subject", "Подтверждение телефона", "Phone confirmation"),
-    (
-        "msg.phone_confirmation.text",
-        "Код подтверждения телефона: {code}. Никому его не сообщайте.",
-        "Your phone confirmation code: {code}. Do not share it.",
-    ),
-    ("msg.email_confirmation.subject", "Подтверждение электронной почты", "E-mail confirmation"),
-    (
-        "msg.email_confirmation.text",
-        "Для подтверждения адреса используйте код активации: {code}",
-        "To confirm your address use the activation code: {code}",
-    ),
-    ("msg.login_code.subject", "Код для входа", "Sign-in code"),
-    (
-        "msg.login_code.text",
-        "Код для входа в личный кабинет: {code}. Никому его не сообщайте.",
-        "Your sign-in code: {code}. Do not share it.",
-    ),
-    ("msg.recovery_code.subject", "Восстановление доступа", "Access recovery"),
-    (
-        "msg.recovery_code.text",
-        "Код для восстановления доступа: {code}. Если вы его не запрашивали, сообщите в поддержку.",
-        "Your access recovery code: {code}. If you did not ask for it, contact support.",
-    ),
-    ("msg.password_changed.subject", "Пароль изменён", "Password changed"),
-    (
-        "msg.password_changed.text",
-        "Пароль от личного кабинета изменён, все сеансы завершены.",
-        "Your password was changed and all sessions were signed out.",
-    ),
-    ("field.channel", "Канал", "Channel"),
-    ("msg.incident.subject", "Подозрительный вход в личный кабинет", "Suspicious sign-in to your cabinet"),
-    (
-        "msg.incident.text",
-        "Обращение {number}: {details} (устройство {device}, IP {ip}). Если это вы, подтвердите кодом {code} в течение 30 минут, иначе все сеансы будут заблокированы. Если не вы, смените пароль.",
-        "Request {number}: {details} (device {device}, IP {ip}). If it was you, confirm with code {code} within 30 minutes, or all sessions will be blocked. If not, change your password.",
-    ),
-    ("msg.incident_resolved.subject", "Инцидент закрыт", "Incident resolved"),
-    (
-        "msg.incident_resolved.text",
-        "Вы подтвердили вход. Инцидент закрыт и сохранён в журнале.",
-        "You confirmed the sign-in. The incident is closed and kept in the journal.",
-    ),
-    ("incident.new_device", "вход с нового устройства и IP-адреса", "sign-in from a new device and IP address"),
-    (
-        "incident.credential_change",
-        "смена пароля без недавнего подтверждения по СМС",
-        "password change without a recent SMS confirmation",
-    ),
-    (
-        "incident.unusual_access_rate",
-        "обращения к вашим данным намного чаще обычного",
-        "your data was accessed far more often than usual",
-    ),
-    (
-        "incident.success_after_failures",
-        "успешный вход после неудачных попыток",
-        "successful sign-in after failed attempts",
-    ),
-    (
-        "incident.simultaneous_sessions",
-        "одновременная работа с разных устройств",
-        "simultaneous use from different devices",
-    ),
-    ("entity.incident", "инцидент", "incident"),
-    ("entity.session", "сеанс", "session"),
-    ("identity.no_registry", "Проверка личности не настроена", "Identity checks are not configured"),
-    (
-        "identity.registry_unavailable",
-        "Реестр недоступен, попробуйте позже",
-        "The registry is unavailable, try again later",
-    ),
-    ("identity.not_confirmed", "Сначала подтвердите личность", "Confirm your identity first"),
-    ("field.method", "Способ", "Method"),
-    ("field.full_name", "ФИО", "Full name"),
-    (
-        "auth.reauthentication_required",
-        "Войдите заново, чтобы изменить контактные данные",
-        "Sign in again to change your contact details",
-    ),
-    ("msg.profile_change.subject", "Изменение личных данных", "Personal data change"),
-    (
-        "msg.profile_change.text",
-        "Код для подтверждения изменения личных данных: {code}",
-        "Code to confirm the change of your personal data: {code}",
-    ),
-    ("msg.contact_changed.subject", "Контактные данные изменены", "Contact details changed"),
-    (
-        "msg.contact_changed.text",
-        "Контакт для входа в личный кабинет изменён. Если это были не вы, немедленно обратитесь в поддержку.",
-        "The sign-in contact of your cabinet was changed. If it was not you, contact support immediately.",
-    ),
-    ("entity.change_request", "запрос на изменение", "change request"),
-    ("field.field", "Поле", "Field"),
-    ("field.password_hash", "Хеш пароля", "Password hash"),
-    ("who.you", "вы", "you"),
-    ("who.patient", "пациент", "patient"),
-    ("who.staff", "сотрудник медорганизации", "clinic staff"),
-    ("who.proxy", "ваш представитель", "your representative"),
-    ("who.system", "система", "system"),
-    ("who.anonymous", "неизвестный", "unknown"),
-    ("entity.patient", "пациент", "patient"),
-    ("entity.data_key", "ключ данных", "data key"),
-    // Roles, directory, appointments and attachment (R8, R11).
-    ("role.staff_only", "Доступно только сотрудникам медорганизации", "Available to clinic staff only"),
-    ("role.patient_only", "Доступно только пациентам", "Available to patients only"),
-    ("role.doctor", "врач", "doctor"),
-    ("role.nurse", "медсестра", "nurse"),
-    ("role.registrar", "регистратор", "registrar"),
-    ("role.laboratory", "сотрудник лаборатории", "laboratory staff"),
-    ("role.administrator", "администратор", "administrator"),
-    ("region.exists", "Регион с таким кодом уже есть", "A region with this code already exists"),
-    ("clinic.exists", "Медорганизация с таким кодом уже есть", "A clinic with this code already exists"),
-    (
-        "clinic.ambiguous",
-        "Под это название подходит несколько медорганизаций: укажите код",
-        "Several clinics have this name: give the code",
-    ),
-    ("slot.exists", "Такой слот в расписании уже есть", "This slot already exists in the schedule"),
-    ("slot.taken", "Это время уже занято", "This time is already taken"),
-    ("slot.past", "Это время уже прошло", "This time has already passed"),
-    ("appointment.overlap", "У вас уже есть запись на это время", "You already have a visit at this time"),
-    ("appointment.not_active", "Запись уже отменена или прошла", "The visit is already cancelled or over"),
-    (
-        "deadline.passed",
-        "Срок для изменения или отмены записи истёк",
-        "The deadline for changing or cancelling the visit has passed",
-    ),
-    ("attachment.none", "Вы не прикреплены к медорганизации", "You are not attached to a clinic"),
-    ("attachment.already", "Вы уже прикреплены к этой медорганизации", "You are already attached to this clinic"),
-    (
-        "attachment.changed",
-        "Прикрепление изменилось одновременно с запросом; повторите",
-        "The attachment changed at the same time; try again",
-    ),
-    ("reason.mismatch", "не совпадает с данными в кабинете", "does not match the data on file"),
-    ("entity.clinic", "медорганизация", "clinic"),
-    ("entity.region", "регион", "region"),
-    ("entity.practitioner", "врач", "practitioner"),
-    ("entity.slot", "слот расписания", "schedule slot"),
-    ("entity.appointment", "запись на приём", "appointment"),
-    ("entity.attachment_request", "запрос на прикрепление", "attachment request"),
-    ("field.role", "Роль", "Role"),
-    ("field.region_code", "Код региона", "Region code"),
-    ("field.code", "Код", "Code"),
-    ("field.name", "Название", "Name"),
-    ("field.address", "Адрес", "Address"),
-    ("field.opening_hours", "Часы работы", "Opening hours"),
-    ("field.specialization", "Специальность", "Specialization"),
-    ("field.visit_types", "Виды приёма", "Visit types"),
-    ("field.visit_type", "Вид приёма", "Visit type"),
-    ("field.documents", "Документы", "Documents"),
-    ("field.minutes", "Длительность приёма", "Visit length"),
-    ("field.end", "Окончание", "End"),
-    ("field.oms_policy", "Полис ОМС", "OMS policy"),
-    ("msg.appointment_booked.subject", "Запись к врачу", "Doctor's appointment"),
-    (
-        "msg.appointment_booked.text",
-        "Вы записаны: {doctor}, {clinic}, {when}. Код подтверждения: {code}",
-        "You are booked: {doctor}, {clinic}, {when}. Confirmation code: {code}",
-    ),
-    ("msg.appointment_changed.subject", "Запись к врачу перенесена", "Appointment moved"),
-    (
-        "msg.appointment_changed.text",
-        "Запись перенесена: {doctor}, {clinic}, {when}. Код подтверждения: {code}",
-        "Your visit was moved: {doctor}, {clinic}, {when}. Confirmation code: {code}",
-    ),
-    ("msg.appointment_cancelled.subject", "Запись к врачу отменена", "Appointment cancelled"),
-    (
-        "msg.appointment_cancelled.text",
-        "Запись отменена: {doctor}, {clinic}, {when}.",
-        "Your visit was cancelled: {doctor}, {clinic}, {when}.",
-    ),
-    ("msg.reminder.subject", "Напоминание о приёме", "Visit reminder"),
-    (
-        "msg.reminder.text",
-        "Напоминаем: завтра приём — {doctor}, {clinic}, {when}. Код подтверждения: {code}",
-        "Reminder: your visit tomorrow — {doctor}, {clinic}, {when}. Confirmation code: {code}",
-    ),
-    ("msg.attachment_code.subject", "Подтверждение прикрепления", "Attachment confirmation"),
-    (
-        "msg.attachment_code.text",
-        "Код для подтверждения прикрепления к медорганизации: {code}",
-        "Code to confirm your clinic attachment: {code}",
-    ),
-    ("msg.attachment_completed.subject", "Прикрепление выполнено", "Attachment completed"),
-    (
-        "msg.attachment_completed.text",
-        "Вы прикреплены к медорганизации: {clinic}.",
-        "You are now attached to the clinic: {clinic}.",
-    ),
-    ("msg.detachment_completed.subject", "Открепление выполнено", "Detachment completed"),
-    (
-        "msg.detachment_completed.text",
-        "Вы откреплены от медорганизации: {clinic}.",
-        "You are no longer attached to the clinic: {clinic}.",
-    ),
-    // Records, labs, requests, proxies (R9, R12, R13, R19, R20).
-    ("role.not_allowed", "Ваша роль не позволяет это действие", "Your role does not allow this"),
-    ("proxy.scope", "Представителю это действие не доверено", "This action is not delegated to the representative"),
-    ("proxy.exists", "Такое представительство уже оформлено", "This representation already exists"),
-    (
-        "proxy.ward_minor",
-        "Несовершеннолетнему представителя назначает медорганизация",
-        "A minor's representative is registered by the clinic",
-    ),
-    ("correction.resolved", "Запрос на исправление уже рассмотрен", "The correction request is already resolved"),
-    (
-        "request.transition",
-        "Такой переход статуса обращения невозможен",
-        "This status change of the request is not allowed",
-    ),
-    ("request.completed", "Обращение уже завершено", "The request is already completed"),
-    ("request.status.in_processing", "в обработке", "in processing"),
-    ("request.status.clarification_needed", "требуется уточнение", "clarification needed"),
-    ("request.status.completed", "завершено", "completed"),
-    ("entity.medical_item", "медицинская запись", "medical record"),
-    ("entity.correction", "запрос на исправление", "correction request"),
-    ("entity.request", "обращение", "request"),
-    ("entity.proxy", "представительство", "representation"),
-    ("msg.lab_result.subject", "Новый результат анализов", "New lab result"),
-    (
-        "msg.lab_result.text",
-        "Готов результат: {title}. Он доступен в личном кабинете.",
-        "A result is ready: {title}. See your cabinet.",
-    ),
-    ("msg.request_status.subject", "Статус обращения изменён", "Request status changed"),
-    ("msg.request_status.text", "Статус вашего обращения: {status}.", "Your request is now: {status}."),
-    ("msg.correction_resolved.subject", "Запрос на исправление рассмотрен", "Correction request resolved"),
-    (
-        "msg.correction_resolved.text",
-        "Ваш запрос на исправление медицинской записи рассмотрен. Подробности в личном кабинете.",
-        "Your request to correct a medical record was resolved. See your cabinet.",
-    ),
-    ("field.vaccine", "Вакцина", "Vaccine"),
-    ("field.date", "Дата", "Date"),
-    ("field.dose", "Доза", "Dose"),
-    ("field.lot", "Серия", "Lot"),
-    ("field.performer", "Исполнитель", "Performer"),
-    ("field.result", "Результат", "Result"),
-    ("field.institution", "Медорганизация", "Institution"),
-    ("field.icd10", "Код МКБ-10", "ICD-10 code"),
-    ("field.diagnosis", "Диагноз", "Diagnosis"),
-    ("field.procedures", "Процедуры", "Procedures"),
-    ("field.dosage", "Дозировка", "Dosage"),
-    ("field.schedule", "Схема приёма", "Schedule"),
-    ("field.prescriber", "Назначивший врач", "Prescriber"),
-    ("field.substance", "Вещество", "Substance"),
-    ("field.reaction", "Реакция", "Reaction"),
-    ("field.severity", "Тяжесть", "Severity"),
-    ("field.noted_on", "Дата выявления", "Noted on"),
-    ("field.purpose", "Назначение справки", "Purpose"),
-    ("field.issued_on", "Дата выдачи", "Issued on"),
-    ("field.conclusion", "Заключение", "Conclusion"),
-    ("field.wanted_change", "Что исправить", "Wanted change"),
-    ("field.comment", "Комментарий", "Comment"),
-    ("field.corrected", "Исправленная запись", "Corrected record"),
-    ("field.test_name", "Исследование", "Test"),
-    ("field.value", "Значение", "Value"),
-    ("field.value_text", "Текстовое значение", "Text value"),
-    ("field.unit", "Единица", "Unit"),
-    ("field.range_low", "Нижняя граница нормы", "Lower reference limit"),
-    ("field.range_high", "Верхняя граница нормы", "Upper reference limit"),
-    ("field.range_text", "Норма", "Reference"),
-    ("field.sampled_at", "Дата взятия", "Sampled at"),
-    ("field.issued_at", "Дата выдачи", "Issued at"),
-    ("field.title", "Название", "Title"),
-    ("field.laboratory", "Лаборатория", "Laboratory"),
-    ("field.results", "Результаты", "Results"),
-    ("field.subject", "Тема", "Subject"),
-    ("field.text", "Текст", "Text"),
-    ("field.filename", "Имя файла", "File name"),
-    ("field.content", "Содержимое", "Content"),
-    ("field.status", "Статус", "Status"),
-    ("field.scopes", "Полномочия", "Scopes"),
-    ("field.proxy", "Представитель", "Representative"),
-    (
-        "completeness.oms_policy_missing",
-        "Нет полиса ОМС: добавьте его в профиле или при прикреплении к поликлинике",
-        "No OMS policy: add it in your profile or when attaching to a clinic",
-    ),
-    (
-        "completeness.attachment_missing",
-        "Вы не прикреплены к поликлинике: выберите её в разделе «Прикрепление»",
-        "You are not attached to a clinic: choose one under Attachment",
-    ),
-    (
-        "completeness.results_missing",
-        "Нет загруженных приёмов и анализов: обратитесь в свою поликлинику",
-        "No visits or results are loaded: ask your clinic",
-    ),
-    (
-        "completeness.identity_unconfirmed",
-        "Личность не подтверждена: подтвердите её через Госуслуги, по СМС, видеосвязи или в центре обслуживания",
-        "Identity not confirmed: confirm it by e-signature, SMS, video or at a service centre",
-    ),
-    (
-        "completeness.email_unconfirmed",
-        "Электронная почта не подтверждена: перейдите по ссылке из письма",
-        "E-mail not confirmed: follow the link in the activation e-mail",
-    ),
-    // Documents, certificates and PDFs (R7, R10, S3).
-    (
-        "certificate.no_data",
-        "В медкарте нет данных для такой справки",
-        "Your records hold no data for this certificate",
-    ),
-    ("certificate.pending", "Справка ещё не подтверждена кодом", "The certificate is not confirmed yet"),
-    ("entity.document", "документ", "document"),
-    ("entity.certificate", "справка", "certificate"),
-    ("entity.lab_result", "результат анализа", "lab result"),
-    ("field.kind", "Вид", "Kind"),
-    ("field.created_on", "Дата документа", "Document date"),
-    ("field.study_type", "Вид исследования", "Study type"),
-    ("field.since", "Начало периода", "Period start"),
-    ("field.recipient_public_key", "Открытый ключ получателя", "Recipient's public key"),
-    ("field.recipient_private_key", "Закрытый ключ получателя", "Recipient's private key"),
-    ("msg.certificate_code.subject", "Подтверждение заказа справки", "Certificate request confirmation"),
-    ("msg.certificate_code.text", "Код для получения справки: {code}", "Code to get your certificate: {code}"),
-    ("msg.new_document.subject", "Новый документ", "New document"),
-    (
-        "msg.new_document.text",
-        "В личном кабинете новый документ: {title}.",
-        "A new document is in your cabinet: {title}.",
-    ),
-    ("pdf.patient", "Пациент", "Patient"),
-    ("pdf.birth_date", "Дата рождения", "Date of birth"),
-    ("pdf.snils", "СНИЛС", "SNILS"),
-    ("pdf.oms_policy", "Полис ОМС", "OMS policy"),
-    ("pdf.period", "Период", "Period"),
-    ("pdf.issued", "Сформировано", "Issued"),
-    ("pdf.created", "Создано", "Created"),
-    ("pdf.immunizations", "Профилактические прививки", "Immunizations"),
-    ("pdf.visits", "Обращения и диагнозы", "Visits and diagnoses"),
-    ("pdf.procedures", "Процедуры", "Procedures"),
-    ("pdf.medications", "Лекарственные назначения", "Medications"),
-    ("pdf.allergies", "Аллергии и реакции", "Allergies and reactions"),
-    ("pdf.screenings", "Профилактические осмотры", "Screenings and check-ups"),
-    ("pdf.none", "не выявлено", "none recorded"),
-    ("pdf.date", "Дата", "Date"),
-    ("pdf.vaccine", "Вакцина", "Vaccine"),
-    ("pdf.dose", "Доза", "Dose"),
-    ("pdf.lot", "Серия", "Lot"),
-    ("pdf.drug", "Препарат", "Drug"),
-    ("pdf.dosage", "Дозировка", "Dosage"),
-    ("pdf.schedule", "Схема", "Schedule"),
-    ("pdf.title.medical_history_extract", "Выписка из медицинской карты", "Extract from the medical record"),
-    ("pdf.title.health_status", "Справка о состоянии здоровья", "Health status certificate"),
-    ("pdf.title.vaccination", "Сертификат о профилактических прививках", "Vaccination certificate"),
-    ("pdf.title.attachment", "Подтверждение прикрепления к медицинской организации", "Clinic attachment confirmation"),
-    ("pdf.title.request", "Переписка по обращению", "Request correspondence"),
-    ("pdf.title.visit_card", "Талон на приём к врачу", "Visit card"),
-    ("pdf.clinic", "Медицинская организация", "Clinic"),
-    ("pdf.address", "Адрес", "Address"),
-    ("pdf.status", "Статус", "Status"),
-    ("pdf.when", "Дата и время", "Date and time"),
-    ("pdf.attachment.attached", "прикрепление выполнено", "attachment completed"),
-    ("pdf.attachment.detached", "открепление выполнено", "detachment completed"),
-    ("pdf.laboratory", "Лаборатория", "Laboratory"),
-    ("pdf.test", "Исследование", "Test"),
-    ("pdf.value", "Результат", "Result"),
-    ("pdf.range", "Норма", "Reference range"),
-    ("pdf.flag", "Отметка", "Flag"),
-    ("pdf.flag.low", "ниже нормы", "low"),
-    ("pdf.flag.high", "выше нормы", "high"),
-    ("pdf.flag.normal", "норма", "normal"),
-    ("pdf.flag.abnormal", "отклонение", "abnormal"),
-    ("pdf.subject", "Тема", "Subject"),
-    ("pdf.author.patient", "Пациент", "Patient"),
-    ("pdf.author.proxy", "Представитель", "Representative"),
-    ("pdf.author.staff", "Медорганизация", "Clinic"),
-    ("pdf.doctor", "Врач", "Doctor"),
-    ("pdf.confirmation_code", "Код подтверждения", "Confirmation code"),
-    ("pdf.bring", "Взять с собой", "Bring"),
-    ("pdf.document.oms_policy", "полис ОМС", "OMS policy"),
-    ("pdf.document.passport", "паспорт", "passport"),
-    ("pdf.document.test_results", "результаты анализов", "test results"),
-    ("msg.vaccination_due.subject", "Пора сделать прививку", "Vaccination due"),
-    (
-        "msg.vaccination_due.text",
-        "Подходит срок очередной прививки: {date}.",
-        "Your next vaccination is due on {date}.",
-    ),
-    // Validation reasons (R21, R1).
-    ("reason.empty", "значение не указано", "value is missing"),
-    ("reason.length", "неверная длина", "wrong length"),
-    ("reason.not_digits", "допустимы только цифры", "only digits are allowed"),
-    ("reason.checksum", "не сходится контрольное число", "check digit does not match"),
-    ("reason.format", "неверный формат", "wrong format"),
-    ("reason.not_mobile", "номер не является мобильным номером России", "not a Russian mobile number"),
-    ("reason.country", "номер не российский", "not a Russian number"),
-    ("reason.future", "дата в будущем", "date is in the future"),
-    ("reason.too_long", "слишком длинное значение", "value is too long"),
-    ("reason.unknown_value", "недопустимое значение", "value is not allowed"),
-    ("reason.no_uppercase", "нужна хотя бы одна заглавная буква", "needs an upper-case letter"),
-    ("reason.no_lowercase", "нужна хотя бы одна строчная буква", "needs a lower-case letter"),
-    ("reason.no_digit", "нужна хотя бы одна цифра", "needs a digit"),
-    ("reason.no_special", "нужен хотя бы один специальный символ", "needs a special character"),
-    ("reason.common_password", "слишком распространённый пароль", "a commonly used password"),
-    ("reason.personal_data", "пароль не должен содержать ваши личные данные", "must not contain your personal data"),
-    (
-        "reason.sequence",
-        "пароль не должен содержать последовательностей и повторов",
-        "must not contain sequences or repeats",
-    ),
-    ("reason.too_weak", "пароль легко подобрать", "too easy to guess"),
-    // Field names.
-    ("field.snils", "СНИЛС", "SNILS"),
-    ("field.inn", "ИНН", "INN"),
-    ("field.enp", "Полис ОМС (ЕНП)", "OMS policy (ENP)"),
-    ("field.passport", "Паспорт", "Passport"),
-    ("field.phone", "Телефон", "Phone"),
-    ("field.email", "Электронная почта", "E-mail"),
-    ("field.surname", "Фамилия", "Surname"),
-    ("field.given_name", "Имя", "Given name"),
-    ("field.patronymic", "Отчество", "Patronymic"),
-    ("field.birth_date", "Дата рождения", "Birth date"),
-    ("field.sex", "Пол", "Sex"),
-    ("field.password", "Пароль", "Password"),
-    ("field.locale", "Язык", "Language"),
-];
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource};
+
+use super::Locale;
+
+const RU: &str = include_str!("ru.ftl");
+const EN: &str = include_str!("en.ftl");
+
+struct Catalog {
+    ru: FluentBundle<FluentResource>,
+    en: FluentBundle<FluentResource>,
+    /// code → (Russian, English), formatted without arguments, in file order.
+    plain: Vec<(&'static str, &'static str, &'static str)>,
+    index: HashMap<&'static str, usize>,
+}
+
+fn bundle(lang: &str, source: &str) -> FluentBundle<FluentResource> {
+    let id: unic_langid::LanguageIdentifier = lang.parse().unwrap_or_default();
+    let mut b = FluentBundle::new_concurrent(vec![id]);
+    b.set_use_isolating(false);
+    // The catalogs are part of the crate and checked by tests; a syntax error would show up
+    // there as missing texts rather than as a panic here.
+    let resource = FluentResource::try_new(source.to_owned()).unwrap_or_else(|(partial, _)| partial);
+    let _ = b.add_resource(resource);
+    b
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+fn format(b: &FluentBundle<FluentResource>, id: &str, args: Option<&FluentArgs<'_>>) -> Option<String> {
+    let pattern = b.get_message(id)?.value()?;
+    let mut errors = Vec::new();
+    Some(b.format_pattern(pattern, args, &mut errors).into_owned())
+}
+
+static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
+    let ru = bundle("ru", RU);
+    let en = bundle("en", EN);
+    let mut plain = Vec::new();
+    let mut index = HashMap::new();
+    for line in RU.lines() {
+        let Some((id, _)) = line.split_once(" = ") else { continue };
+        if id.starts_with('#') || id.contains(' ') {
+            continue;
+        }
+        let (Some(r), Some(e)) = (format(&ru, id, None), format(&en, id, None)) else { continue };
+        let code = leak(id.replace('-', "."));
+        index.insert(code, plain.len());
+        plain.push((code, leak(r), leak(e)));
+    }
+    Catalog { ru, en, plain, index }
+});
+
+/// Every code with its Russian and English text (variables shown as `{$name}`).
+pub fn codes() -> &'static [(&'static str, &'static str, &'static str)] {
+    &CATALOG.plain
+}
 
 /// Finds the texts of `code`.
 pub(super) fn lookup(code: &str) -> Option<(&'static str, &'static str)> {
-    CODES.iter().find(|(c, _, _)| *c == code).map(|(_, ru, en)| (*ru, *en))
+    let c = &*CATALOG;
+    c.index.get(code).map(|i| (c.plain[*i].1, c.plain[*i].2))
+}
+
+/// Formats `code` in `locale` with named arguments.
+pub(super) fn format_with(locale: Locale, code: &str, args: &[(&str, String)]) -> Option<String> {
+    let mut fa = FluentArgs::new();
+    for (name, value) in args {
+        fa.set(*name, value.clone());
+    }
+    let c = &*CATALOG;
+    let bundle = match locale {
+        Locale::Ru => &c.ru,
+        Locale::En => &c.en,
+    };
+    format(bundle, &code.replace('.', "-"), Some(&fa))
 }
