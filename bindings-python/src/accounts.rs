@@ -338,6 +338,13 @@ impl Profile {
     }
 
     /// Applied changes, newest first.
+    /// Sets the language of the person's notifications (`"ru"` or `"en"`).
+    fn set_locale(&self, py: Python<'_>, tag: String) -> PyResult<()> {
+        let p = self.inner.clone();
+        block_on(py, self.locale, async move { p.set_locale(&tag).await })
+    }
+
+    /// What key data is missing, with what to do (R19).
     fn completeness(&self, py: Python<'_>) -> PyResult<Vec<crate::records::MissingItem>> {
         let p = self.inner.clone();
         let list = block_on(py, self.locale, async move { p.completeness().await })?;

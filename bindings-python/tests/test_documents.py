@@ -97,3 +97,10 @@ def test_r14_preferences_with_a_python_notifier(env: tuple[kabinet.Cabinet, Inbo
     assert len([m for m in inbox.messages if m.kind == "new_document"]) == before, "switched off"
     cab.auth.login(phone, "Vek-Tor!58zeb", kabinet.Device("d", "n", "1.2.3.4", "ua"))
     assert inbox.messages[-1].kind == "login_code" and inbox.messages[-1].channel == "sms", "security still sent"
+    # The patient's own language for informational messages (R17).
+    me.notifications.set_preferences()
+    me.profile.set_locale("ru")
+    doctor.documents.publish(me.patient_id, "other", "b.pdf", PDF, kabinet.DocumentMeta(datetime.date(2026, 11, 1), "П"))
+    assert inbox.messages[-1].text.startswith("В личном кабинете новый документ"), inbox.messages[-1].text
+    with pytest.raises(kabinet.ConfigError):
+        me.profile.set_locale("de")

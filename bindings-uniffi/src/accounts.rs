@@ -177,6 +177,11 @@ impl Profile {
         self.inner.confirm_change(&change_id, &code).await.ffi(self.locale)
     }
 
+    /// Sets the language of the person's notifications (`"ru"` or `"en"`).
+    pub async fn set_locale(&self, tag: String) -> Result<(), KabinetError> {
+        self.inner.set_locale(&tag).await.ffi(self.locale)
+    }
+
     /// Applied changes, newest first.
     pub async fn history(&self) -> Result<Vec<ProfileChange>, KabinetError> {
         let list = self.inner.history().await.ffi(self.locale)?;

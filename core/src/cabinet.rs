@@ -257,7 +257,8 @@ impl Cabinet {
         self.message_with(patient_id, kind, channel, recipient, code, &[])
     }
 
-    /// A message of `kind` with `{code}` and each `{name}` of `args` filled in.
+    /// A message of `kind` with `{ $code }` and each variable of `args` filled in, in the
+    /// cabinet's language.
     pub(crate) fn message_with(
         &self,
         patient_id: Option<&str>,
@@ -267,7 +268,21 @@ impl Cabinet {
         code: Option<&str>,
         args: &[(&str, String)],
     ) -> crate::notify::Outgoing {
-        let locale = self.locale();
+        self.message_in(self.locale(), patient_id, kind, channel, recipient, code, args)
+    }
+
+    /// A message of `kind` in `locale`.
+    #[allow(clippy::too_many_arguments)] // each argument is one part of the message
+    pub(crate) fn message_in(
+        &self,
+        locale: Locale,
+        patient_id: Option<&str>,
+        kind: &'static str,
+        channel: crate::integrations::Channel,
+        recipient: &str,
+        code: Option<&str>,
+        args: &[(&str, String)],
+    ) -> crate::notify::Outgoing {
         let mut all: Vec<(&str, String)> = args.to_vec();
         all.push(("code", code.unwrap_or("").to_owned()));
         crate::notify::Outgoing {

@@ -73,6 +73,13 @@ async fn r14_preferences_route_messages_but_not_security_notices(db: TestDb) {
             .iter()
             .any(|e| e.resource_type == "notification_preferences")
     );
+    // The patient's own language (R17): the cabinet speaks English, Anna chooses Russian.
+    anna.notifications().set_preferences(true, true, true).await.unwrap();
+    anna.profile().set_locale("ru").await.unwrap();
+    doctor.staff().unwrap().labs().publish(&pid, publish("Четвёртый")).await.unwrap();
+    let ru = last("lab_result");
+    assert!(ru.text.starts_with("Готов результат: Четвёртый"), "{}", ru.text);
+    assert_eq!(kabinet::ErrorCode::code(&anna.profile().set_locale("de").await.unwrap_err()), "config.locale");
 }
 
 async fn r14_vaccination_due_reminder_once(db: TestDb) {

@@ -231,6 +231,30 @@ impl Profile {
         Ok(out)
     }
 
+    /// Sets the language of the person's notifications (`"ru"` or `"en"`; R17).
+    pub async fn set_locale(&self, tag: &str) -> Result<()> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_id()?.to_owned();
+        let locale = crate::i18n::Locale::parse(tag).ok_or(crate::config::ConfigError::Locale)?;
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
+            .bind(locale.tag())
+            .bind(self.me.account_id())
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        let what = crate::audit::Access {
+            patient_id: Some(&patient_id),
+            action: crate::audit::Action::Update,
+            resource_type: "account_locale",
+            resource_id: Some(self.me.account_id()),
+        };
+        cab.journal().record(&mut tx, self.me.audit_context(), what, crate::audit::Outcome::Success, now).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(())
+    }
+
     /// Applied changes, newest first.
     pub async fn history(&self) -> Result<Vec<ProfileChange>> {
         self.patients().change_history(self.me.patient_id()?).await

@@ -303,7 +303,14 @@ pub(crate) async fn for_patient(
         .into_iter()
         .find_map(|(allowed, channel, to)| to.filter(|_| allowed).map(|to| (channel, to)));
     let Some((channel, to)) = route else { return Ok(None) };
-    let msg = cab.message_with(Some(patient_id), kind, channel, &to, code, args);
+    // The patient's own language if their account chose one, else the cabinet's.
+    let tag: Option<String> = sqlx::query_scalar("SELECT locale FROM accounts WHERE patient_id = $1")
+        .bind(patient_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+    let locale = tag.as_deref().and_then(crate::i18n::Locale::parse).unwrap_or_else(|| cab.locale());
+    let msg = cab.message_in(locale, Some(patient_id), kind, channel, &to, code, args);
     Ok(Some(enqueue(tx, cab.outbox_key(), &msg, now).await?))
 }
 

@@ -92,5 +92,9 @@ class DocumentsTest {
         val before = inbox.messages.count { it.kind == "new_document" }
         doctor.documents().publish(anna.patientId(), "other", "a.pdf", pdf, DocumentMeta("2026-11-01", "П", null))
         assertEquals(before, inbox.messages.count { it.kind == "new_document" })
+        anna.notifications().setPreferences(true, true, true)
+        anna.profile().setLocale("ru")
+        doctor.documents().publish(anna.patientId(), "other", "b.pdf", pdf, DocumentMeta("2026-11-01", "П", null))
+        assertTrue(inbox.messages.last().text.startsWith("В личном кабинете новый документ"))
     }
 }
