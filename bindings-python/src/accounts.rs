@@ -133,6 +133,12 @@ impl Accounts {
         Ok(PendingRegistration { id: p.id })
     }
 
+    /// Sends a new phone code for a pending registration (the old one stops working).
+    fn resend_phone_code(&self, py: Python<'_>, registration_id: String) -> PyResult<()> {
+        let a = self.inner.clone();
+        block_on(py, self.locale, async move { a.resend_phone_code(&registration_id).await })
+    }
+
     /// Confirms the phone with the SMS code; returns the account id.
     fn confirm_phone(&self, py: Python<'_>, registration_id: String, code: String) -> PyResult<String> {
         let a = self.inner.clone();

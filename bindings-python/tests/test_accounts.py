@@ -333,3 +333,22 @@ def test_r4_import_legacy_bcrypt_account() -> None:
     assert err.value.field == "password_hash"
     step = cab.auth.login("+79161234567", "Legacy-Pass1!", DEVICE)
     cab.auth.verify_second_factor(step.id, inbox.code("login_code"))
+
+
+def test_r1_resend_phone_code(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    cab, inbox, clock = env
+    reg = cab.accounts.register(
+        kabinet.Registration(
+            phone=unique_phone(), email=f"r{uuid.uuid4().hex[:8]}@example.ru", password=PASSWORD, surname="Иванова",
+            given_name="Анна", patronymic=None, birth_date=datetime.date(1990, 3, 14), sex="female",
+            snils=unique_snils(), accepted_terms_version="2026-01",
+        )
+    )
+    first = inbox.code("phone_confirmation")
+    clock.now_value += datetime.timedelta(minutes=11)
+    with pytest.raises(kabinet.AuthenticationError):
+        cab.accounts.confirm_phone(reg.id, first)
+    cab.accounts.resend_phone_code(reg.id)
+    assert cab.accounts.confirm_phone(reg.id, inbox.code("phone_confirmation")) == reg.id
+    with pytest.raises(kabinet.NotFound):
+        cab.accounts.resend_phone_code(reg.id)

@@ -116,8 +116,8 @@ def test_r13_requests_and_r20_proxy_and_r19(env: tuple[kabinet.Cabinet, Inbox, C
     assert req.id in [r.id for r in registrar.requests.inbox()]
     asked = registrar.requests.reply(req.id, "Пришлите анализы", status="clarification_needed")
     assert asked.status == "clarification_needed"
-    doc = me.requests.add_document(req.id, "анализы.pdf", b"%PDF-1.7 test")
-    assert doc.size == 13 and len(doc.sha256) == 64
+    doc = me.requests.add_document(req.id, "анализы.pdf", b"%PDF-1.7\n%%EOF\n")
+    assert doc.size == 15 and len(doc.sha256) == 64
     assert me.requests.reply(req.id, "Прикрепила").status == "in_processing"
     assert registrar.requests.reply(req.id, "Готово", status="completed").status == "completed"
     with pytest.raises(kabinet.Conflict) as done:

@@ -247,6 +247,11 @@ impl Accounts {
         Ok(self.inner.register(r).await.ffi(self.locale)?.id)
     }
 
+    /// Sends a new phone code for a pending registration (the old one stops working).
+    pub async fn resend_phone_code(&self, registration_id: String) -> Result<(), KabinetError> {
+        self.inner.resend_phone_code(&registration_id).await.ffi(self.locale)
+    }
+
     /// Confirms the phone with the SMS code; returns the account id.
     pub async fn confirm_phone(&self, registration_id: String, code: String) -> Result<String, KabinetError> {
         self.inner.confirm_phone(&registration_id, &code).await.ffi(self.locale)

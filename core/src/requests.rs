@@ -359,18 +359,17 @@ impl Requests {
         Ok(out)
     }
 
-    /// Adds a document to an open request (sealed; SHA-256 kept). Content-type checks come
-    /// with the document store (issue 7); the size limit applies here.
+    /// Adds a document to an open request (PDF, DOCX, JPEG or PNG, checked from its bytes as
+    /// in the document store; sealed; SHA-256 kept).
     pub async fn add_document(&self, request_id: &str, filename: &str, content: &[u8]) -> Result<RequestDocument> {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_in_scope("requests")?.to_owned();
         let filename = crate::directory::text_field("filename", filename, 255)?;
-        if content.is_empty() {
-            return Err(ValidationError::new("content", Reason::Empty).into());
-        }
-        if content.len() > MAX_DOCUMENT_BYTES {
-            return Err(ValidationError::new("content", Reason::TooLong).into());
-        }
+        // The same checks as the document store: type from the bytes, no active content.
+        let (format, content) =
+            crate::documents::sniff::check(content, MAX_DOCUMENT_BYTES.min(cab.document_max_bytes()))?;
+        crate::documents::sniff::check_name(&filename, format)?;
+        let content = content.as_slice();
         let now = to_micros(cab.now());
         let id = uuid::Uuid::now_v7().to_string();
         let mut tx = cab.store().begin().await?;

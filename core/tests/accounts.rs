@@ -34,6 +34,7 @@ on_both!(
     r4_imported_bcrypt_account_is_upgraded_to_argon2id_on_login,
     r6_password_change_without_a_fresh_sms_sign_in_raises_an_incident,
     r6_unusual_rate_of_data_access_raises_an_incident,
+    r1_expired_phone_code_can_be_resent_a_limited_number_of_times,
 );
 
 fn other_device() -> kabinet::Device {
@@ -741,4 +742,32 @@ async fn r6_unusual_rate_of_data_access_raises_an_incident(db: TestDb) {
     let incidents = me.security().incidents().await.unwrap();
     assert_eq!(incidents[0].kind, "unusual_access_rate");
     assert_eq!(h.inbox.count("incident"), 2, "by SMS and e-mail");
+}
+
+async fn r1_expired_phone_code_can_be_resent_a_limited_number_of_times(db: TestDb) {
+    let h = db.harness().await;
+    let reg = h.cab.accounts().register(registration()).await.unwrap();
+    let first = h.inbox.last_code("phone_confirmation");
+    h.clock.advance(time::Duration::minutes(11));
+    assert_eq!(code(h.cab.accounts().confirm_phone(&reg.id, &first).await.unwrap_err()), "auth.code_expired");
+    // Registering again is refused (the pending account holds the phone); a resend works.
+    assert_eq!(code(h.cab.accounts().register(registration()).await.unwrap_err()), "account.exists");
+    h.cab.accounts().resend_phone_code(&reg.id).await.unwrap();
+    let second = h.inbox.last_code("phone_confirmation");
+    h.cab.accounts().resend_phone_code(&reg.id).await.unwrap();
+    let third = h.inbox.last_code("phone_confirmation");
+    if second != third {
+        assert!(h.cab.accounts().confirm_phone(&reg.id, &second).await.is_err(), "an older code stops working");
+    }
+    for _ in 0..2 {
+        h.cab.accounts().resend_phone_code(&reg.id).await.unwrap();
+    }
+    assert_eq!(code(h.cab.accounts().resend_phone_code(&reg.id).await.unwrap_err()), "code.limit");
+    let latest = h.inbox.last_code("phone_confirmation");
+    assert_eq!(h.cab.accounts().confirm_phone(&reg.id, &latest).await.unwrap(), reg.id);
+    assert_eq!(
+        h.cab.accounts().resend_phone_code(&reg.id).await.unwrap_err().kind(),
+        ErrorKind::NotFound,
+        "no longer pending"
+    );
 }

@@ -301,8 +301,10 @@ async fn r13_requests_statuses_messages_documents_and_retention(db: TestDb) {
     assert_eq!(asked.status, "clarification_needed");
     assert_eq!(asked.messages[1].author_name.as_deref(), Some("registrar Сотрудник 3"));
     assert_eq!(h.inbox.count("request_status"), 1);
-    let doc = anna.requests().add_document(&req.id, "анализы.pdf", b"%PDF-1.7 test").await.unwrap();
-    assert_eq!(doc.size, 13);
+    let refused = anna.requests().add_document(&req.id, "анализы.pdf", b"<html><script>x</script></html>").await;
+    assert_eq!(code(refused.unwrap_err()), "validation", "checked like the document store");
+    let doc = anna.requests().add_document(&req.id, "анализы.pdf", b"%PDF-1.7\n%%EOF\n").await.unwrap();
+    assert_eq!(doc.size, 15);
     let answered = anna.requests().reply(&req.id, "Прикрепила").await.unwrap();
     assert_eq!(answered.status, "in_processing", "the patient's answer resumes processing");
     assert_eq!(answered.documents[0].filename, "анализы.pdf");

@@ -20,6 +20,8 @@ use crate::timeutil::to_micros;
 pub(crate) const CODE_TTL_US: i64 = 10 * 60 * 1_000_000;
 /// Lifetime of an e-mail activation token.
 const EMAIL_TOKEN_TTL_US: i64 = 24 * 3600 * 1_000_000;
+/// Phone codes one registration can be sent (the first and the resends).
+pub const MAX_CODES_PER_REGISTRATION: i64 = 5;
 /// Wrong tries allowed per code.
 pub(crate) const MAX_CODE_ATTEMPTS: i32 = 5;
 
@@ -168,6 +170,52 @@ impl Accounts {
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         notify::deliver(&self.cab, &out).await?;
         Ok(PendingRegistration { id: account_id })
+    }
+
+    /// Sends a new phone confirmation code for a pending registration (the old one stops
+    /// working) — for a code that expired or never arrived. At most
+    /// [`MAX_CODES_PER_REGISTRATION`] codes per registration (`code.limit` after that).
+    pub async fn resend_phone_code(&self, registration_id: &str) -> Result<()> {
+        let now = to_micros(self.cab.now());
+        let mut tx = self.cab.store().begin().await?;
+        let patient_id: Option<Option<String>> =
+            sqlx::query_scalar("SELECT patient_id FROM accounts WHERE id = $1 AND status = 'pending'")
+                .bind(registration_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StorageError::from_sqlx)?;
+        let patient_id = patient_id.flatten().ok_or(Error::NotFound { entity: "registration" })?;
+        let sent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM one_time_codes WHERE owner_id = $1 AND purpose = 'phone_confirmation'",
+        )
+        .bind(registration_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+        if sent >= MAX_CODES_PER_REGISTRATION {
+            return Err(Error::Conflict { code: "code.limit" });
+        }
+        sqlx::query(
+            "UPDATE one_time_codes SET used_at = $1 WHERE owner_id = $2 AND purpose = 'phone_confirmation' AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(registration_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+        let ctx = AuditContext {
+            actor: Actor { kind: ActorKind::Patient, id: Some(registration_id.to_owned()), on_behalf_of: None },
+            ..anonymous()
+        };
+        let patient = crate::patients::Patients::new(self.cab.clone(), ctx).read_in(&mut tx, &patient_id, now).await?;
+        let code = codes::generate(6);
+        store_code(&self.cab, &mut tx, "phone_confirmation", registration_id, &code, now + CODE_TTL_US).await?;
+        let phone = patient.phone.unwrap_or_default();
+        let msg = self.cab.message(Some(&patient_id), "phone_confirmation", Channel::Sms, &phone, Some(&code));
+        let out = notify::enqueue(&mut tx, self.cab.outbox_key(), &msg, now).await?;
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        notify::deliver(&self.cab, &out).await?;
+        Ok(())
     }
 
     /// Confirms the phone with the SMS code: the account becomes active and an e-mail

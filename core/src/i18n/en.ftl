@@ -298,3 +298,5 @@ field-birth_date = Birth date
 field-sex = Sex
 field-password = Password
 field-locale = Language
+code-limit = Too many codes for this registration: start again later
+entity-registration = registration

@@ -298,3 +298,5 @@ field-birth_date = Дата рождения
 field-sex = Пол
 field-password = Пароль
 field-locale = Язык
+code-limit = Слишком много кодов для этой регистрации: начните заново позже
+entity-registration = регистрация

@@ -64,6 +64,24 @@ class AccountsTest {
     }
 
     @Test
+    fun `R1 a new phone code for a pending registration`(): Unit = runBlocking {
+        val inbox = Inbox()
+        val cab = cabinet(inbox)
+        val id = cab.accounts().register(
+            Registration(
+                phone = "8 (916) 123-45-67", email = "anna@example.ru", password = password,
+                surname = "Иванова", givenName = "Анна", patronymic = "Сергеевна", birthDate = "1990-03-14",
+                sex = "female", snils = "112-233-445 95", acceptedTermsVersion = "2026-01",
+            ),
+        )
+        val first = inbox.code("phone_confirmation")
+        cab.accounts().resendPhoneCode(id)
+        val second = inbox.code("phone_confirmation")
+        if (first != second) assertFailsWith<KabinetException.Authentication> { cab.accounts().confirmPhone(id, first) }
+        assertEquals(id, cab.accounts().confirmPhone(id, inbox.code("phone_confirmation")))
+    }
+
+    @Test
     fun `R4 lockout after exactly three wrong passwords`(): Unit = runBlocking {
         val inbox = Inbox()
         val cab = cabinet(inbox)

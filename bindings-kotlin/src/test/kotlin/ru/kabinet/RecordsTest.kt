@@ -80,7 +80,7 @@ class RecordsTest {
         val registrar = staff(cab, clinic.id, "registrar", 31)
         val req = anna.requests().create(clinic.id, "Справка", "Нужна справка")
         assertEquals("clarification_needed", registrar.requests().answer(req.id, "Уточните", "clarification_needed").status)
-        assertEquals(13UL, anna.requests().addDocument(req.id, "анализы.pdf", "%PDF-1.7 test".toByteArray()).size)
+        assertEquals(15UL, anna.requests().addDocument(req.id, "анализы.pdf", "%PDF-1.7\n%%EOF\n".toByteArray()).size)
         assertEquals("in_processing", anna.requests().reply(req.id, "Прикрепила").status)
         assertEquals("completed", registrar.requests().answer(req.id, "Готово", "completed").status)
         val closed = assertFailsWith<KabinetException.Conflict> { anna.requests().markCompleted(req.id) }
