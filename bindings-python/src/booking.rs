@@ -518,6 +518,24 @@ impl StaffPatients {
         refs(py, block_on(py, self.locale, async move { s.find(snils.as_deref(), oms_policy.as_deref()).await })?)
     }
 
+    /// Records the clinic's card (name, birth date) of a patient; completeness flags differences.
+    #[pyo3(signature = (patient_id, surname, given_name, birth_date, patronymic = None))]
+    fn record_card(
+        &self,
+        py: Python<'_>,
+        patient_id: String,
+        surname: String,
+        given_name: String,
+        birth_date: &Bound<'_, PyDate>,
+        patronymic: Option<String>,
+    ) -> PyResult<()> {
+        let birth = crate::convert::date_from_py(birth_date, "birth_date")?;
+        let s = self.inner.clone();
+        block_on(py, self.locale, async move {
+            s.record_card(&patient_id, &surname, &given_name, patronymic.as_deref(), birth).await
+        })
+    }
+
     /// Patients attached to the clinic.
     fn attached(&self, py: Python<'_>) -> PyResult<Vec<PatientRef>> {
         let s = self.inner.clone();

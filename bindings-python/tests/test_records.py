@@ -139,3 +139,5 @@ def test_r13_requests_and_r20_proxy_and_r19(env: tuple[kabinet.Cabinet, Inbox, C
     # Completeness: attached, no OMS policy on file, no results loaded yet.
     codes = [m.code for m in me.profile.completeness()]
     assert "oms_policy_missing" in codes and "attachment_missing" not in codes and "results_missing" in codes
+    registrar.patients.record_card(me.patient_id, "Иванова", "Анна", datetime.date(1991, 3, 14), patronymic="Сергеевна")
+    assert me.profile.completeness()[0].code == "clinic_card_mismatch"

@@ -465,6 +465,19 @@ impl StaffPatients {
         Ok(refs(self.inner.find(snils.as_deref(), oms_policy.as_deref()).await.ffi(self.locale)?))
     }
 
+    /// Records the clinic's card (name, ISO birth date) of a patient; completeness flags differences.
+    pub async fn record_card(
+        &self,
+        patient_id: String,
+        surname: String,
+        given_name: String,
+        patronymic: Option<String>,
+        birth_date: String,
+    ) -> Result<(), KabinetError> {
+        let birth = crate::patients::parse_date(&birth_date)?;
+        self.inner.record_card(&patient_id, &surname, &given_name, patronymic.as_deref(), birth).await.ffi(self.locale)
+    }
+
     /// Patients attached to the clinic.
     pub async fn attached(&self) -> Result<Vec<PatientRef>, KabinetError> {
         Ok(refs(self.inner.attached().await.ffi(self.locale)?))

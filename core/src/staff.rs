@@ -174,6 +174,53 @@ impl SystemStaff {
     }
 }
 
+/// A clinic's card of a patient: name and birth date as the clinic has them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ClinicCard {
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: Option<String>,
+    pub birth_date: time::Date,
+}
+
+/// Whether any clinic's card differs from the patient's own name or birth date (names
+/// compared without regard to case and ё/е). Reads are journaled.
+pub(crate) async fn cards_differ(me: &Me, patient: &crate::patients::Patient) -> Result<bool> {
+    let cab = me.cabinet();
+    let now = to_micros(cab.now());
+    let mut tx = cab.store().begin().await?;
+    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT clinic_id, body FROM clinic_cards WHERE patient_id = $1")
+        .bind(&patient.id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(sq)?;
+    if rows.is_empty() {
+        return Ok(false);
+    }
+    let vault = crate::medical::Vault::open(
+        cab,
+        &mut tx,
+        me.audit_context(),
+        &patient.id,
+        Action::Read,
+        "clinic_card",
+        None,
+        now,
+    )
+    .await?;
+    let fold = crate::directory::fold;
+    let mut differ = false;
+    for (clinic, body) in rows {
+        let card: ClinicCard = vault.open_json("clinic_cards", &format!("{}/{clinic}", patient.id), "body", &body)?;
+        differ |= fold(&card.surname) != fold(&patient.surname)
+            || fold(&card.given_name) != fold(&patient.given_name)
+            || card.patronymic.as_deref().map(fold) != patient.patronymic.as_deref().map(fold)
+            || card.birth_date != patient.birth_date;
+    }
+    tx.commit().await.map_err(sq)?;
+    Ok(differ)
+}
+
 /// A patient as staff see them in lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientRef {
@@ -290,6 +337,58 @@ impl StaffPatients {
             }
             _ => Ok(Vec::new()),
         }
+    }
+
+    /// Records the clinic's card of a patient (name and birth date as the clinic has them);
+    /// the patient's completeness report flags any difference (R19). Registrars,
+    /// administrators and doctors.
+    pub async fn record_card(
+        &self,
+        patient_id: &str,
+        surname: &str,
+        given_name: &str,
+        patronymic: Option<&str>,
+        birth_date: time::Date,
+    ) -> Result<()> {
+        let cab = self.me.cabinet();
+        let member =
+            crate::medical::staff_for(&self.me, patient_id, &["registrar", "administrator", "doctor"]).await?.clone();
+        let card = ClinicCard {
+            surname: ids::person_name("surname", surname)?,
+            given_name: ids::person_name("given_name", given_name)?,
+            patronymic: patronymic.map(|p| ids::person_name("patronymic", p)).transpose()?,
+            birth_date,
+        };
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let vault = crate::medical::Vault::open(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            patient_id,
+            Action::Update,
+            "clinic_card",
+            Some(&member.clinic_id),
+            now,
+        )
+        .await?;
+        let aad_id = format!("{patient_id}/{}", member.clinic_id);
+        sqlx::query("DELETE FROM clinic_cards WHERE patient_id = $1 AND clinic_id = $2")
+            .bind(patient_id)
+            .bind(&member.clinic_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        sqlx::query("INSERT INTO clinic_cards (patient_id, clinic_id, body, updated_at) VALUES ($1, $2, $3, $4)")
+            .bind(patient_id)
+            .bind(&member.clinic_id)
+            .bind(vault.seal("clinic_cards", &aad_id, "body", &card)?)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        tx.commit().await.map_err(sq)?;
+        Ok(())
     }
 
     /// Patients currently attached to the clinic, by attachment date (newest first).

@@ -416,6 +416,18 @@ async fn r19_completeness_reports_what_is_missing(db: TestDb) {
         codes(me.profile().completeness().await.unwrap()),
         ["oms_policy_missing", "identity_unconfirmed", "email_unconfirmed"]
     );
+    // The clinic's card says another birth date: flagged, until the card agrees.
+    let pid = me.patient_id().unwrap().to_owned();
+    let staff = doctor.staff().unwrap();
+    staff.patients().record_card(&pid, "Кузнецов", "Петр", None, date!(1980 - 01 - 02)).await.unwrap();
+    assert_eq!(codes(me.profile().completeness().await.unwrap())[0], "clinic_card_mismatch");
+    staff.patients().record_card(&pid, "КУЗНЕЦОВ", "Пётр", None, date!(1980 - 01 - 01)).await.unwrap();
+    let now = codes(me.profile().completeness().await.unwrap());
+    assert!(!now.contains(&"clinic_card_mismatch".to_owned()), "ё/е and case do not count: {now:?}");
+    match staff.patients().record_card(&pid, "", "Петр", None, date!(1980 - 01 - 01)).await.unwrap_err() {
+        Error::Validation(v) => assert_eq!(v.field, "surname"),
+        other => panic!("{other:?}"),
+    }
 }
 
 /// Who calls: the patient, another patient, a proxy of the patient, staff of the patient's

@@ -213,7 +213,9 @@ impl Profile {
         let identity: Option<i64> = row.try_get(0).map_err(sq)?;
         let email: Option<i64> = row.try_get(1).map_err(sq)?;
         let mut out = Vec::new();
+        let card_differs = crate::staff::cards_differ(&self.me, &person).await?;
         let checks = [
+            (card_differs, "clinic_card_mismatch"),
             (person.oms_policy.is_none(), "oms_policy_missing"),
             (!attached, "attachment_missing"),
             (!results, "results_missing"),

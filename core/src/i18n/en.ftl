@@ -300,3 +300,4 @@ field-password = Password
 field-locale = Language
 code-limit = Too many codes for this registration: start again later
 entity-registration = registration
+completeness-clinic_card_mismatch = Your name or birth date in the clinic's card differs from the cabinet: bring your passport to the front desk
