@@ -44,7 +44,9 @@ def unique_phone() -> str:
     return f"+79{uuid.uuid4().int % 10**9:09d}"
 
 
-def open_cabinet(request: pytest.FixtureRequest, tmp_path: Path, inbox: Inbox, clock: Clock) -> kabinet.Cabinet:
+def open_cabinet(
+    request: pytest.FixtureRequest, tmp_path: Path, inbox: Inbox, clock: Clock, require_identity_for_booking: bool = True
+) -> kabinet.Cabinet:
     fast = kabinet.Argon2Params(memory_kib=4096, iterations=1, parallelism=1)
     if request.param == "sqlite":
         keys = kabinet.KeyProvider.local_file(tmp_path / "kek.json")
@@ -56,7 +58,13 @@ def open_cabinet(request: pytest.FixtureRequest, tmp_path: Path, inbox: Inbox, c
         url = url_env
         keys = kabinet.KeyProvider.local_file(os.environ.get("KABINET_PY_POSTGRES_KEYS", str(tmp_path / "pg.json")))
     config = kabinet.Config(
-        key_provider=keys, notifier=inbox, clock=clock, locale="en", password_hashing=fast, max_connections=2
+        key_provider=keys,
+        notifier=inbox,
+        clock=clock,
+        locale="en",
+        password_hashing=fast,
+        max_connections=2,
+        require_identity_for_booking=require_identity_for_booking,
     )
     return kabinet.Cabinet.open(url, config)
 

@@ -5,7 +5,6 @@ import base64
 import datetime
 import hashlib
 import hmac
-import os
 import struct
 import uuid
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import kabinet
-from test_accounts import DEVICE, Clock, Inbox, register, sign_in
+from test_accounts import DEVICE, Clock, Inbox, open_cabinet, register, sign_in
 
 UTC = datetime.timezone.utc
 
@@ -29,27 +28,9 @@ def totp(secret_base32: str, at: datetime.datetime) -> str:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def env(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[kabinet.Cabinet, Inbox, Clock]]:
+    """As in test_accounts, but booking does not need identity confirmation here."""
     inbox, clock = Inbox(), Clock()
-    fast = kabinet.Argon2Params(memory_kib=4096, iterations=1, parallelism=1)
-    if request.param == "sqlite":
-        keys = kabinet.KeyProvider.local_file(tmp_path / "kek.json")
-        url = f"sqlite://{tmp_path / 'k.db'}"
-    else:
-        url_env = os.environ.get("KABINET_PY_POSTGRES_URL")
-        if not url_env:
-            pytest.skip("KABINET_PY_POSTGRES_URL not set")
-        url = url_env
-        keys = kabinet.KeyProvider.local_file(os.environ.get("KABINET_PY_POSTGRES_KEYS", str(tmp_path / "pg.json")))
-    config = kabinet.Config(
-        key_provider=keys,
-        notifier=inbox,
-        clock=clock,
-        locale="en",
-        password_hashing=fast,
-        max_connections=2,
-        require_identity_for_booking=False,
-    )
-    cab = kabinet.Cabinet.open(url, config)
+    cab = open_cabinet(request, tmp_path, inbox, clock, require_identity_for_booking=False)
     yield cab, inbox, clock
     cab.close()
 

@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test
 import java.io.File
 import java.time.Duration
 import java.time.Instant
-import java.util.UUID
 import kotlin.test.assertContentEquals
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
@@ -15,40 +14,14 @@ import kotlin.test.assertTrue
 /** Documents and sharing (R7, S2, S3), certificates as PDFs (R10) and notification
  *  preferences (R14) from Kotlin, with the Notifier implemented in Kotlin. */
 class DocumentsTest {
-    private val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
-    private val booking = BookingTest()
     private val pdf = "%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".toByteArray()
     private val keys = File("../bindings-python/tests/data")
 
-    private suspend fun setup(): Triple<Cabinet, AccountsTest.Inbox, Clinic> {
-        val inbox = AccountsTest.Inbox()
-        val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u)
-            .locale("en").appointmentPolicy(false, 120L).build()
-        val tag = UUID.randomUUID().toString().take(8)
-        cab.system().directory().addRegion("r$tag", "Москва")
-        val clinic = cab.system().directory().addClinic("r$tag", "c$tag", "Поликлиника $tag", "ул. Ленина, 1", "пн–пт")
-        return Triple(cab, inbox, clinic)
-    }
-
-    private suspend fun staff(cab: Cabinet, clinicId: String, n: Int): Me {
-        val phone = "+7903%07d".format(n)
-        val account = cab.system().staff().create(clinicId, "doctor", "Петров Пётр", phone, "d$n@clinic.ru", "Registratura#2026")
-        val step = cab.auth().login(phone, "Registratura#2026", device)
-        return cab.session(cab.auth().verifySecondFactor(step.id, booking.totpFor(account.totpSecretBase32, Instant.now())).accessToken, device)
-    }
-
-    private suspend fun attached(cab: Cabinet, inbox: AccountsTest.Inbox, clinic: Clinic, n: Int): Me {
-        val me = booking.patientFor(cab, inbox, n)
-        val pending = me.attachment().attach(clinic.code, "4508123456", me.profile().get().snils!!, "8451999122899990")
-        me.attachment().confirm(pending.id, inbox.code("attachment_code"))
-        return me
-    }
-
     @Test
     fun `R7 S2 publish, download, refuse by content and share`(): Unit = runBlocking {
-        val (cab, inbox, clinic) = setup()
-        val anna = attached(cab, inbox, clinic, 41)
-        val doctor = staff(cab, clinic.id, 41)
+        val (cab, inbox, clinic) = Fixtures.clinicCabinet()
+        val anna = Fixtures.attached(cab, inbox, clinic, 41)
+        val doctor = Fixtures.staff(cab, clinic.id, "doctor", 41)
         val meta = DocumentMeta("2026-11-20", "Поликлиника", "УЗИ")
         val doc = doctor.documents().publish(anna.patientId(), "extract", "выписка.pdf", pdf, meta)
         assertEquals("application/pdf", doc.contentType)
@@ -68,9 +41,9 @@ class DocumentsTest {
 
     @Test
     fun `R10 certificate PDF, other PDFs and R14 preferences`(): Unit = runBlocking {
-        val (cab, inbox, clinic) = setup()
-        val anna = attached(cab, inbox, clinic, 42)
-        val doctor = staff(cab, clinic.id, 42)
+        val (cab, inbox, clinic) = Fixtures.clinicCabinet()
+        val anna = Fixtures.attached(cab, inbox, clinic, 42)
+        val doctor = Fixtures.staff(cab, clinic.id, "doctor", 42)
         val none = assertFailsWith<KabinetException.Conflict> { anna.certificates().request("vaccination", null, null) }
         assertEquals("certificate.no_data", none.code)
         doctor.records().add(anna.patientId(), RecordData.Immunization(Immunization("Спутник V", "2025-10-01", null, null, null, null)))
