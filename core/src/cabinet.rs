@@ -324,6 +324,11 @@ impl SystemContext {
         self.directory()
     }
 
+    /// FHIR R4 import and export.
+    pub fn fhir(&self) -> crate::fhir::SystemFhir {
+        crate::fhir::SystemFhir::new(self.cab.clone())
+    }
+
     /// Staff accounts (always with TOTP).
     pub fn staff(&self) -> crate::staff::SystemStaff {
         crate::staff::SystemStaff::new(self.cab.clone())

@@ -83,6 +83,9 @@ pub enum Error {
         /// Kind of record, e.g. `"patient"`; never an identifier value.
         entity: &'static str,
     },
+    /// A FHIR input that cannot be imported, with the JSON path of the first problem.
+    #[error(transparent)]
+    Fhir(#[from] crate::fhir::FhirError),
     /// The caller's role or scope does not allow this.
     #[error("permission denied: {code}")]
     PermissionDenied {
@@ -111,6 +114,7 @@ impl ErrorCode for Error {
             Error::NotFound { .. } => "not_found",
             Error::Conflict { code } => code,
             Error::PermissionDenied { code } => code,
+            Error::Fhir(e) => e.code(),
         }
     }
 
@@ -127,12 +131,14 @@ impl ErrorCode for Error {
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Conflict { .. } => ErrorKind::Conflict,
             Error::PermissionDenied { .. } => ErrorKind::PermissionDenied,
+            Error::Fhir(e) => e.kind(),
         }
     }
 
     fn message(&self, locale: Locale) -> String {
         match self {
             Error::Validation(e) => e.message(locale),
+            Error::Fhir(e) => e.message(locale),
             Error::NotFound { entity } => {
                 format!("{}: {}", crate::i18n::text(locale, "not_found"), crate::i18n::entity(locale, entity))
             }

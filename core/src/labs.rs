@@ -118,8 +118,9 @@ pub fn reference_range(r: &LabResultInput) -> Option<String> {
 }
 
 fn validate(r: &LabResultInput, issued_at: OffsetDateTime) -> Result<LabResultInput> {
-    let text =
-        |f: &'static str, v: &Option<String>| v.as_deref().map(|v| crate::directory::text_field(f, v, 200)).transpose();
+    let text = |f: &'static str, v: &Option<String>| {
+        v.as_deref().map(|v| crate::directory::text_field(f, v, 2000)).transpose()
+    };
     let out = LabResultInput {
         test_name: crate::directory::text_field("test_name", &r.test_name, 300)?,
         code: crate::directory::text_field("code", &r.code, 64)?,
@@ -171,55 +172,81 @@ impl StaffLabs {
         if report.issued_at > now_t {
             return Err(ValidationError::new("issued_at", Reason::Future).into());
         }
-        let title = crate::directory::text_field("title", &report.title, 300)?;
-        let laboratory = crate::directory::text_field("laboratory", &report.laboratory, 300)?;
-        if report.results.is_empty() {
-            return Err(ValidationError::new("results", Reason::Empty).into());
-        }
-        let inputs = report.results.iter().map(|r| validate(r, report.issued_at)).collect::<Result<Vec<_>>>()?;
-        let report_id = uuid::Uuid::now_v7().to_string();
         let now = to_micros(now_t);
         let mut tx = cab.store().begin().await?;
-        let vault = Vault::open(
-            cab,
-            &mut tx,
-            self.me.audit_context(),
-            patient_id,
-            Action::Create,
-            "lab_report",
-            Some(&report_id),
-            now,
-        )
-        .await?;
-        let mut out = Vec::with_capacity(inputs.len());
-        for (position, input) in inputs.into_iter().enumerate() {
-            let id = uuid::Uuid::now_v7().to_string();
-            let flag = flag(&input).map(str::to_owned);
-            let body = Body { report_title: title.clone(), laboratory: laboratory.clone(), input, flag };
-            sqlx::query(
-                "INSERT INTO lab_results (id, report_id, patient_id, clinic_id, sampled_at, issued_at, position, body, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(&id)
-            .bind(&report_id)
-            .bind(patient_id)
-            .bind(&member.clinic_id)
-            .bind(to_micros(body.input.sampled_at))
-            .bind(to_micros(report.issued_at))
-            .bind(i64::try_from(position).unwrap_or(i64::MAX))
-            .bind(vault.seal("lab_results", &id, "body", &body)?)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
-            out.push(result_from(id, report_id.clone(), body, report.issued_at));
-        }
+        let (title, out) =
+            insert_report(cab, &mut tx, self.me.audit_context(), patient_id, &report, Some(&member.clinic_id), now)
+                .await?;
         let args = [("title", title)];
         let message = crate::notify::patient_event(cab, &mut tx, patient_id, "lab_result", &args, now).await?;
         tx.commit().await.map_err(sq)?;
         crate::notify::deliver_all(cab, message).await?;
         Ok(out)
     }
+}
+
+/// Validates and stores a report in the caller's transaction (journaled as created by
+/// `ctx`); returns the cleaned title and the results with their flags.
+pub(crate) async fn insert_report(
+    cab: &crate::cabinet::Cabinet,
+    tx: &mut crate::store::Conn,
+    ctx: &crate::audit::AuditContext,
+    patient_id: &str,
+    report: &LabReport,
+    clinic_id: Option<&str>,
+    now: i64,
+) -> Result<(String, Vec<LabResult>)> {
+    let title = crate::directory::text_field("title", &report.title, 300)?;
+    let laboratory = crate::directory::text_field("laboratory", &report.laboratory, 300)?;
+    if report.results.is_empty() {
+        return Err(ValidationError::new("results", Reason::Empty).into());
+    }
+    let inputs = report.results.iter().map(|r| validate(r, report.issued_at)).collect::<Result<Vec<_>>>()?;
+    let report_id = uuid::Uuid::now_v7().to_string();
+    let vault = Vault::open(cab, tx, ctx, patient_id, Action::Create, "lab_report", Some(&report_id), now).await?;
+    let mut out = Vec::with_capacity(inputs.len());
+    for (position, input) in inputs.into_iter().enumerate() {
+        let id = uuid::Uuid::now_v7().to_string();
+        let flag = flag(&input).map(str::to_owned);
+        let body = Body { report_title: title.clone(), laboratory: laboratory.clone(), input, flag };
+        sqlx::query(
+            "INSERT INTO lab_results (id, report_id, patient_id, clinic_id, sampled_at, issued_at, position, body, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&id)
+        .bind(&report_id)
+        .bind(patient_id)
+        .bind(clinic_id)
+        .bind(to_micros(body.input.sampled_at))
+        .bind(to_micros(report.issued_at))
+        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+        .bind(vault.seal("lab_results", &id, "body", &body)?)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        out.push(result_from(id, report_id.clone(), body, report.issued_at));
+    }
+    Ok((title, out))
+}
+
+/// Every result of a patient (oldest report first), read with `vault`.
+pub(crate) async fn load_all(tx: &mut crate::store::Conn, vault: &Vault, patient_id: &str) -> Result<Vec<LabResult>> {
+    let rows = sqlx::query(
+        "SELECT id, report_id, issued_at, body FROM lab_results WHERE patient_id = $1 ORDER BY issued_at, report_id, position",
+    )
+    .bind(patient_id)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(sq)?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.try_get(0).map_err(sq)?;
+            let sealed: Vec<u8> = r.try_get(3).map_err(sq)?;
+            let body: Body = vault.open_json("lab_results", &id, "body", &sealed)?;
+            Ok(result_from(id, r.try_get(1).map_err(sq)?, body, from_micros(r.try_get(2).map_err(sq)?)?))
+        })
+        .collect()
 }
 
 fn result_from(id: String, report_id: String, body: Body, issued_at: OffsetDateTime) -> LabResult {

@@ -377,6 +377,12 @@ impl Records {
         self.list("certificate").await
     }
 
+    /// The whole record as a FHIR R4 Bundle (JSON text), journaled as an export.
+    pub async fn export_fhir(&self) -> Result<String> {
+        let patient_id = self.me.patient_in_scope("records")?.to_owned();
+        crate::fhir::export(self.me.cabinet(), self.me.audit_context(), &patient_id).await
+    }
+
     /// Asks the clinic to correct an item: names the item and the wanted change.
     pub async fn request_correction(&self, item_id: &str, wanted_change: &str) -> Result<CorrectionRequest> {
         let cab = self.me.cabinet();
@@ -496,31 +502,10 @@ impl StaffRecords {
         let member = staff_for(&self.me, patient_id, CLINICAL_ROLES).await?.clone();
         let now_t = cab.now();
         let data = data.validate(now_t.date())?;
-        let id = uuid::Uuid::now_v7().to_string();
         let now = to_micros(now_t);
         let mut tx = cab.store().begin().await?;
-        let vault =
-            Vault::open(cab, &mut tx, self.me.audit_context(), patient_id, Action::Create, data.kind(), Some(&id), now)
-                .await?;
-        sqlx::query(
-            "INSERT INTO medical_items (id, patient_id, kind, occurred_on, clinic_id, author_id, body, created_at, updated_at, due_on) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
-        )
-        .bind(&id)
-        .bind(patient_id)
-        .bind(data.kind())
-        .bind(date_us(data.date()))
-        .bind(&member.clinic_id)
-        .bind(&member.account_id)
-        .bind(vault.seal("medical_items", &id, "body", &data)?)
-        .bind(now)
-        .bind(match &data {
-            ItemData::Immunization(i) => i.next_due.map(date_us),
-            _ => None,
-        })
-        .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        let who = (Some(member.clinic_id.as_str()), member.account_id.as_str());
+        let id = insert_item(cab, &mut tx, self.me.audit_context(), patient_id, &data, who, now).await?;
         tx.commit().await.map_err(sq)?;
         Ok(MedicalItem {
             id,
@@ -761,4 +746,39 @@ pub(crate) async fn queue_vaccination_reminders(cab: &crate::cabinet::Cabinet) -
         queued += 1;
     }
     Ok(queued)
+}
+
+/// Stores a validated item in the caller's transaction (journaled as created by `ctx`);
+/// `who` is the recording clinic and author. Returns the new id.
+pub(crate) async fn insert_item(
+    cab: &crate::cabinet::Cabinet,
+    tx: &mut Conn,
+    ctx: &crate::audit::AuditContext,
+    patient_id: &str,
+    data: &ItemData,
+    who: (Option<&str>, &str),
+    now: i64,
+) -> Result<String> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let vault = Vault::open(cab, tx, ctx, patient_id, Action::Create, data.kind(), Some(&id), now).await?;
+    sqlx::query(
+        "INSERT INTO medical_items (id, patient_id, kind, occurred_on, clinic_id, author_id, body, created_at, updated_at, due_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
+    )
+    .bind(&id)
+    .bind(patient_id)
+    .bind(data.kind())
+    .bind(date_us(data.date()))
+    .bind(who.0)
+    .bind(who.1)
+    .bind(vault.seal("medical_items", &id, "body", data)?)
+    .bind(now)
+    .bind(match data {
+        ItemData::Immunization(i) => i.next_due.map(date_us),
+        _ => None,
+    })
+    .execute(&mut *tx)
+    .await
+    .map_err(sq)?;
+    Ok(id)
 }

@@ -301,3 +301,5 @@ field-locale = Language
 code-limit = Too many codes for this registration: start again later
 entity-registration = registration
 completeness-clinic_card_mismatch = Your name or birth date in the clinic's card differs from the cabinet: bring your passport to the front desk
+fhir-invalid = The FHIR data was refused
+fhir-patient_mismatch = A FHIR patient matches by SNILS or policy but the name or birth date differ
