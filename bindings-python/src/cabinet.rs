@@ -282,6 +282,12 @@ impl SystemContext {
         self.directory()
     }
 
+    /// FHIR R4 import and export.
+    #[getter]
+    fn fhir(&self) -> crate::documents::SystemFhir {
+        crate::documents::SystemFhir { inner: self.inner.fhir(), locale: self.locale }
+    }
+
     /// Staff accounts: `create(...)`.
     #[getter]
     fn staff(&self) -> crate::booking::SystemStaff {

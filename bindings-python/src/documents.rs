@@ -273,7 +273,46 @@ impl Notifications {
     }
 }
 
+/// What a FHIR import did, by resource type.
+#[pyclass(module = "kabinet", frozen, get_all)]
+pub(crate) struct ImportReport {
+    created: std::collections::BTreeMap<String, u64>,
+    unchanged: std::collections::BTreeMap<String, u64>,
+    unsupported: std::collections::BTreeMap<String, u64>,
+    patient_ids: Vec<String>,
+}
+
+/// FHIR R4 import and export for the operator.
+#[pyclass(module = "kabinet", frozen)]
+pub(crate) struct SystemFhir {
+    pub(crate) inner: kabinet::SystemFhir,
+    pub(crate) locale: kabinet::Locale,
+}
+
+#[pymethods]
+impl SystemFhir {
+    /// Imports a Bundle (transaction, batch, collection) or a single resource, as JSON text.
+    fn import_bundle(&self, py: Python<'_>, json: String) -> PyResult<ImportReport> {
+        let f = self.inner.clone();
+        let r = block_on(py, self.locale, async move { f.import_bundle(&json).await })?;
+        Ok(ImportReport {
+            created: r.created,
+            unchanged: r.unchanged,
+            unsupported: r.unsupported,
+            patient_ids: r.patient_ids,
+        })
+    }
+
+    /// A patient's record as a FHIR R4 Bundle (JSON text).
+    fn export_patient(&self, py: Python<'_>, patient_id: String) -> PyResult<String> {
+        let f = self.inner.clone();
+        block_on(py, self.locale, async move { f.export_patient(&patient_id).await })
+    }
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<ImportReport>()?;
+    m.add_class::<SystemFhir>()?;
     m.add_class::<DocumentMeta>()?;
     m.add_class::<DocumentInfo>()?;
     m.add_class::<Documents>()?;

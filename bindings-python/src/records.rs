@@ -427,6 +427,12 @@ impl Records {
         items(py, block_on(py, self.locale, async move { r.certificates().await })?)
     }
 
+    /// The whole record as a FHIR R4 Bundle (JSON text).
+    fn export_fhir(&self, py: Python<'_>) -> PyResult<String> {
+        let r = self.me.records();
+        block_on(py, self.locale, async move { r.export_fhir().await })
+    }
+
     /// Asks for a correction of an item.
     fn request_correction(
         &self,

@@ -215,6 +215,16 @@ pub struct KeyRotationReport {
     pub destroyed_skipped: u64,
 }
 
+/// What a FHIR import did, by resource type.
+#[derive(uniffi::Record)]
+#[allow(missing_docs)]
+pub struct FhirImportReport {
+    pub created: std::collections::HashMap<String, u64>,
+    pub unchanged: std::collections::HashMap<String, u64>,
+    pub unsupported: std::collections::HashMap<String, u64>,
+    pub patient_ids: Vec<String>,
+}
+
 /// Operator access.
 #[derive(uniffi::Object)]
 pub struct SystemContext {
@@ -227,6 +237,22 @@ impl SystemContext {
     /// The clinic directory and schedules.
     pub fn directory(&self) -> Arc<crate::DirectoryAdmin> {
         Arc::new(crate::DirectoryAdmin { inner: self.inner.directory(), locale: self.locale })
+    }
+
+    /// Imports a FHIR R4 Bundle or resource (JSON text); returns the counts by resource type.
+    pub async fn fhir_import(&self, json: String) -> Result<FhirImportReport, KabinetError> {
+        let r = self.inner.fhir().import_bundle(&json).await.ffi(self.locale)?;
+        Ok(FhirImportReport {
+            created: r.created.into_iter().collect(),
+            unchanged: r.unchanged.into_iter().collect(),
+            unsupported: r.unsupported.into_iter().collect(),
+            patient_ids: r.patient_ids,
+        })
+    }
+
+    /// A patient's record as a FHIR R4 Bundle (JSON text).
+    pub async fn fhir_export(&self, patient_id: String) -> Result<String, KabinetError> {
+        self.inner.fhir().export_patient(&patient_id).await.ffi(self.locale)
     }
 
     /// Staff accounts (always with TOTP).

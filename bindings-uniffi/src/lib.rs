@@ -25,7 +25,7 @@ pub use booking::{
     DirectoryAdmin, PatientRef, PendingConfirmation, Practitioner, Region, Slot, StaffAccount, StaffMember,
     StaffPatients, SystemStaff,
 };
-pub use cabinet::{Cabinet, CabinetBuilder, KeyRotationReport, SystemContext, open_in_memory};
+pub use cabinet::{Cabinet, CabinetBuilder, FhirImportReport, KeyRotationReport, SystemContext, open_in_memory};
 pub use documents::{
     Certificate, Certificates, DocumentInfo, DocumentMeta, Documents, Notifications, OpenedPackage, Preferences,
     open_shared_package,

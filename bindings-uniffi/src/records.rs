@@ -304,6 +304,11 @@ impl Records {
     pub async fn certificates(&self) -> Result<Vec<MedicalItem>, KabinetError> {
         Ok(all(self.me.records().certificates().await.ffi(self.locale)?))
     }
+    /// The whole record as a FHIR R4 Bundle (JSON text).
+    pub async fn export_fhir(&self) -> Result<String, KabinetError> {
+        self.me.records().export_fhir().await.ffi(self.locale)
+    }
+
     /// Asks for a correction of an item.
     pub async fn request_correction(
         &self,

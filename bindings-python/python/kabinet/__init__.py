@@ -7,6 +7,8 @@ Every error is a :class:`KabinetError` with a stable ``code``.
 
 from . import audit, ids
 from ._kabinet import (
+    ImportReport,
+    SystemFhir,
     Certificate,
     Certificates,
     DocumentInfo,
@@ -106,6 +108,8 @@ from ._kabinet import (
 )
 
 __all__ = [
+    "ImportReport",
+    "SystemFhir",
     "Certificate",
     "Certificates",
     "DocumentInfo",

@@ -46,6 +46,21 @@ class RecordsTest {
     }
 
     @Test
+    fun `FHIR export of a record and idempotent re-import`(): Unit = runBlocking {
+        val (cab, inbox, clinic) = Fixtures.clinicCabinet()
+        val anna = Fixtures.attached(cab, inbox, clinic, 51)
+        val doctor = Fixtures.staff(cab, clinic.id, "doctor", 51)
+        doctor.records().add(anna.patientId(), RecordData.Visit(Visit("2026-02-10", "Поликлиника", listOf(Diagnosis("I10", "Гипертензия")), emptyList())))
+        val bundle = anna.records().exportFhir()
+        assertTrue(bundle.contains("\"Condition\"") && bundle.contains("Гипертензия"))
+        val again = cab.system().fhirImport(bundle)
+        assertTrue(again.created.isEmpty())
+        assertEquals(listOf(anna.patientId()), again.patientIds)
+        val bad = assertFailsWith<KabinetException.Validation> { cab.system().fhirImport("{\"resourceType\": \"Bundle\", \"entry\": [{}]}") }
+        assertEquals("fhir.invalid", bad.code)
+    }
+
+    @Test
     fun `R13 requests, R20 proxy scopes and R19 completeness`(): Unit = runBlocking {
         val (cab, inbox, clinic) = Fixtures.clinicCabinet()
         val anna = Fixtures.attached(cab, inbox, clinic, 31)
