@@ -3,7 +3,8 @@
 //! `KABINET_BENCH_SIZES=1000,10000,100000,1000000`). Prints a Markdown table.
 //!
 //! Run: `cargo bench -p kabinet-benches --bench journal_scale` (SQLite file in a temp dir;
-//! set `KABINET_BENCH_POSTGRES_URL` to run on PostgreSQL as well).
+//! set `KABINET_BENCH_POSTGRES_URL` to run on PostgreSQL as well, and
+//! `KABINET_BENCH_SKIP_SQLITE=1` to run on PostgreSQL only).
 
 use std::time::Instant;
 
@@ -66,7 +67,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("|---|---|---|---|---|---|---|");
     let dir = std::env::temp_dir().join(format!("kabinet-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    run("sqlite", &format!("sqlite://{}", dir.join("j.db").display()), Config::default(), &sizes).await?;
+    if std::env::var("KABINET_BENCH_SKIP_SQLITE").is_err() {
+        run("sqlite", &format!("sqlite://{}", dir.join("j.db").display()), Config::default(), &sizes).await?;
+    }
     if let Ok(pg) = std::env::var("KABINET_BENCH_POSTGRES_URL") {
         let config = Config {
             key_provider: Some(std::sync::Arc::new(kabinet::crypto::LocalFileKeyProvider::open(dir.join("pg.keys"))?)),
