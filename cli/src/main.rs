@@ -1,28 +1,41 @@
-//! `kabinet`: the operator's tool for a deployment — create or migrate the database, verify
-//! the signed journal and print its public key, rotate the key-encryption key, import FHIR
-//! bundles, export a patient's record, and run the due jobs (deliveries print to stdout).
+//! `kabinet`: the operator's tool for a deployment — create the database and keys, seed a
+//! demo clinic, import FHIR bundles, export a patient's record, verify the signed journal,
+//! rotate the key-encryption key, run the due jobs and print counts.
 //!
 //! The database comes from `--db` or `KABINET_DATABASE_URL`; the key from `--key-file` (or,
 //! for SQLite files, the `<db>.keys` file beside it) or from the passphrase in the
-//! environment variable named by `--passphrase-env`. Errors print their stable code and
-//! message and exit with status 1; nothing secret is ever printed.
+//! environment variable named by `--passphrase-env`. Nothing secret is ever printed.
+//!
+//! Exit codes: 0 success; 1 an error from Kabinet (its stable code and message on stderr);
+//! 2 bad usage (unknown command or option); 3 the journal failed verification; 4 an input
+//! or output file could not be read or written.
 
+mod demo;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use kabinet::integrations::{DeliveryError, Message, Notifier};
-use kabinet::{Cabinet, Config, ErrorCode, KeyProvider};
+use kabinet::{Cabinet, Config, ErrorCode, ImportReport, KeyProvider};
 
 #[derive(Parser)]
-#[command(name = "kabinet", version, about = "Operate a Kabinet deployment")]
+#[command(
+    name = "kabinet",
+    version,
+    about = "Operate a Kabinet deployment",
+    after_help = "Exit codes: 0 success, 1 Kabinet error, 2 bad usage, 3 journal verification failed, \
+                  4 file not readable/writable."
+)]
 struct Cli {
     /// Database URL (`sqlite:///path.db`, `postgres://…`).
     #[arg(long, env = "KABINET_DATABASE_URL")]
     db: String,
     /// Key file of the key-encryption key (created 0600 on first use).
     #[arg(long)]
-    key_file: Option<std::path::PathBuf>,
+    key_file: Option<PathBuf>,
     /// Name of an environment variable holding the key passphrase.
     #[arg(long)]
     passphrase_env: Option<String>,
@@ -35,27 +48,76 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Creates the database or brings its schema up to date.
-    Migrate,
-    /// Verifies the signed journal; exits 1 and names the first bad entry if it fails.
-    Verify,
-    /// Prints the journal's public key (PEM), to verify proofs and shared packages elsewhere.
-    PublicKey,
-    /// Rotates the key-encryption key (data keys re-wrapped, data untouched).
-    RotateKeys,
-    /// Imports a FHIR R4 bundle or resource from a JSON file.
+    /// Creates the database and keys, or brings the schema up to date (safe to repeat).
+    Init,
+    /// Seeds a demo region, clinic, doctors and a week of free slots.
+    Demo,
+    /// Imports FHIR R4 bundles or resources from JSON files, each file in one transaction.
     ImportFhir {
-        /// The JSON file.
-        file: std::path::PathBuf,
+        /// The JSON files, imported in order; the first that fails stops the run.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
-    /// Prints a patient's record as a FHIR R4 bundle.
+    /// Prints (or writes) a patient's record as a FHIR R4 bundle.
     ExportFhir {
         /// The patient id.
         patient_id: String,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
-    /// Runs the due jobs once; messages are printed to stdout (kind, channel, id — no text,
-    /// no codes), standing in for a real gateway.
-    RunJobs,
+    /// The signed journal.
+    Journal {
+        #[command(subcommand)]
+        command: JournalCommand,
+    },
+    /// Key management.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Due jobs: deliveries, reminders, incident checks, retention.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+    /// Counts of what the deployment holds (no personal data).
+    Stats,
+}
+
+#[derive(Subcommand)]
+enum JournalCommand {
+    /// Verifies every entry and signed head; prints the latest head, or the first bad entry
+    /// (exit code 3).
+    Verify,
+    /// Prints the journal's public key (PEM), to check proofs and shared packages elsewhere.
+    PublicKey,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Rotates the key-encryption key: data keys are re-wrapped, data is not re-encrypted.
+    Rotate,
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// One pass of the due jobs; messages are printed (kind, channel, id — no text, no codes)
+    /// in place of a real gateway.
+    Run,
+}
+
+/// Why the tool failed, mapped to its exit code.
+enum Failure {
+    Kabinet(kabinet::Error),
+    Tampered,
+    File(PathBuf, std::io::Error),
+}
+
+impl From<kabinet::Error> for Failure {
+    fn from(e: kabinet::Error) -> Self {
+        Failure::Kabinet(e)
+    }
 }
 
 /// Prints what would be sent, without recipients, texts or codes.
@@ -82,39 +144,104 @@ fn config(cli: &Cli) -> Result<Config, kabinet::Error> {
     Ok(Config { key_provider, locale, notifier: Some(Arc::new(StdoutNotifier)), ..Config::default() })
 }
 
+fn add(total: &mut ImportReport, r: ImportReport) {
+    for (into, from) in [(&mut total.created, r.created), (&mut total.unchanged, r.unchanged)] {
+        for (k, v) in from {
+            *into.entry(k).or_default() += v;
+        }
+    }
+    for (k, v) in r.unsupported {
+        *total.unsupported.entry(k).or_default() += v;
+    }
+    for id in r.patient_ids {
+        if !total.patient_ids.contains(&id) {
+            total.patient_ids.push(id);
+        }
+    }
+}
+
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+async fn import_files(cab: &Cabinet, files: &[PathBuf]) -> Result<(), Failure> {
+    let bar = ProgressBar::new(files.len() as u64);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}") {
+        bar.set_style(style);
+    }
+    let mut total = ImportReport::default();
+    for file in files {
+        bar.set_message(file.display().to_string());
+        let text = std::fs::read_to_string(file).map_err(|e| Failure::File(file.clone(), e))?;
+        match cab.system().fhir().import_bundle(&text).await {
+            Ok(r) => add(&mut total, r),
+            Err(e) => {
+                bar.abandon();
+                eprintln!("in {}:", file.display());
+                return Err(e.into());
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    println!("files: {}", files.len());
+    println!("created: {:?}", total.created);
+    println!("unchanged: {:?}", total.unchanged);
+    println!("unsupported: {:?}", total.unsupported);
+    println!("patients: {}", total.patient_ids.join(" "));
+    Ok(())
+}
+
+fn rfc3339(at_us: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_us) * 1000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| at_us.to_string())
+}
+
 #[allow(clippy::print_stdout)]
-async fn run(cli: Cli) -> Result<(), kabinet::Error> {
+async fn run(cli: Cli) -> Result<(), Failure> {
     let cab = Cabinet::open(&cli.db, config(&cli)?).await?;
     let sys = cab.system();
     match &cli.command {
-        Command::Migrate => println!("ok: {} database is up to date", cab.backend().name()),
-        Command::Verify => {
+        Command::Init => {
+            println!("ok: {} database is up to date", cab.backend().name());
+            println!("{}", sys.audit().public_key());
+        }
+        Command::Demo => demo::seed(&cab).await?,
+        Command::ImportFhir { files } => import_files(&cab, files).await?,
+        Command::ExportFhir { patient_id, out } => {
+            let bundle = sys.fhir().export_patient(patient_id).await?;
+            match out {
+                Some(path) => {
+                    std::fs::write(path, bundle).map_err(|e| Failure::File(path.clone(), e))?;
+                    println!("ok: written to {}", path.display());
+                }
+                None => println!("{bundle}"),
+            }
+        }
+        Command::Journal { command: JournalCommand::Verify } => {
             let report = sys.audit().verify().await?;
             println!("entries: {}", report.entries);
+            if let Some(head) = &report.signed_head {
+                println!("signed head: size {} root {} at {}", head.size, hex::encode(head.root), rfc3339(head.at_us));
+            }
             if !report.ok {
-                println!("FAILED at entry {:?}", report.first_bad_entry);
-                return Err(kabinet::Error::Conflict { code: "audit.tampered" });
+                println!(
+                    "FAILED at entry {}: {}",
+                    report.first_bad_entry.map_or_else(|| "?".into(), |n| n.to_string()),
+                    report.problem.as_deref().unwrap_or("unknown")
+                );
+                return Err(Failure::Tampered);
             }
             println!("ok: journal verified");
         }
-        Command::PublicKey => println!("{}", sys.audit().public_key()),
-        Command::RotateKeys => {
+        Command::Journal { command: JournalCommand::PublicKey } => println!("{}", sys.audit().public_key()),
+        Command::Keys { command: KeysCommand::Rotate } => {
             let r = sys.keys().rotate().await?;
             println!(
                 "ok: KEK {} — {} keys re-wrapped, {} destroyed keys skipped",
                 r.kek_id, r.rewrapped, r.destroyed_skipped
             );
         }
-        Command::ImportFhir { file } => {
-            let text = std::fs::read_to_string(file).map_err(|_| kabinet::ConfigError::Url { reason: "file" })?;
-            let r = sys.fhir().import_bundle(&text).await?;
-            println!("created: {:?}", r.created);
-            println!("unchanged: {:?}", r.unchanged);
-            println!("unsupported: {:?}", r.unsupported);
-            println!("patients: {}", r.patient_ids.join(" "));
-        }
-        Command::ExportFhir { patient_id } => println!("{}", sys.fhir().export_patient(patient_id).await?),
-        Command::RunJobs => {
+        Command::Jobs { command: JobsCommand::Run } => {
             let r = cab.run_due_jobs().await?;
             println!(
                 "delivered {}, failed {}, reminders {}, incidents raised {}, blocked {}, requests purged {}",
@@ -125,6 +252,24 @@ async fn run(cli: Cli) -> Result<(), kabinet::Error> {
                 r.incidents_blocked,
                 r.requests_purged
             );
+        }
+        Command::Stats => {
+            let s = sys.stats().await?;
+            for (name, n) in [
+                ("patients", s.patients),
+                ("accounts", s.accounts),
+                ("clinics", s.clinics),
+                ("practitioners", s.practitioners),
+                ("free slots", s.free_slots),
+                ("upcoming appointments", s.upcoming_appointments),
+                ("record items", s.record_items),
+                ("lab results", s.lab_results),
+                ("documents", s.documents),
+                ("journal entries", s.journal_entries),
+                ("outbox pending", s.outbox_pending),
+            ] {
+                println!("{name}: {n}");
+            }
         }
     }
     cab.close().await;
@@ -144,9 +289,17 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(Failure::Kabinet(e)) => {
             eprintln!("error [{}]: {}", e.code(), e.message(locale));
-            ExitCode::FAILURE
+            ExitCode::from(1)
+        }
+        Err(Failure::Tampered) => {
+            eprintln!("error [audit.tampered]: the journal failed verification");
+            ExitCode::from(3)
+        }
+        Err(Failure::File(path, e)) => {
+            eprintln!("error [file]: {}: {}", path.display(), e.kind());
+            ExitCode::from(4)
         }
     }
 }

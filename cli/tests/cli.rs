@@ -1,10 +1,17 @@
-//! The operator CLI end to end on a SQLite file: migrate, import an HL7 example, export the
-//! patient, verify the journal, rotate keys, run jobs; and a typed failure for a bad URL.
+//! The operator CLI end to end on a SQLite file (and on PostgreSQL when
+//! `KABINET_TEST_POSTGRES_URL` is set): init, demo, import HL7 examples, export the patient,
+//! verify the journal, rotate keys, run jobs, stats; typed failures with documented exit
+//! codes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
 
 fn kabinet(db: &str, args: &[&str]) -> (bool, String, String) {
+    let (code, out, err) = kabinet_code(db, args);
+    (code == 0, out, err)
+}
+
+fn kabinet_code(db: &str, args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_kabinet"))
         .arg("--db")
         .arg(db)
@@ -13,16 +20,23 @@ fn kabinet(db: &str, args: &[&str]) -> (bool, String, String) {
         .args(args)
         .output()
         .unwrap();
-    (out.status.success(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
 #[test]
 fn operator_runs_a_deployment_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("k.db").display());
-    let (ok, out, _) = kabinet(&db, &["migrate"]);
-    assert!(ok && out.contains("ok: sqlite"), "{out}");
+    let (ok, out, _) = kabinet(&db, &["init"]);
+    assert!(ok && out.contains("ok: sqlite") && out.contains("BEGIN PUBLIC KEY"), "{out}");
     assert!(dir.path().join("k.db.keys").exists(), "a key file beside the database");
+    let (ok, out, _) = kabinet(&db, &["demo"]);
+    assert!(ok && out.contains("Петров Пётр Петрович") && out.contains("free slots opened"), "{out}");
+    let (ok, out, _) = kabinet(&db, &["demo"]);
+    assert!(ok && out.contains("already present"), "demo twice changes nothing: {out}");
+    let (ok, out, _) = kabinet(&db, &["stats"]);
+    assert!(ok && out.contains("clinics: 1\n") && out.contains("practitioners: 3\n"), "{out}");
+    assert!(!out.contains("free slots: 0\n"), "{out}");
     // Import an HL7 example (the patient without its Dutch identifiers, plus its observation).
     let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fhir-r4-examples");
     let mut patient: serde_json::Value =
@@ -33,6 +47,8 @@ fn operator_runs_a_deployment_from_the_command_line() {
     let bundle = serde_json::json!({ "resourceType": "Bundle", "type": "collection", "entry": [{ "resource": patient }, { "resource": obs }] });
     let file = dir.path().join("bundle.json");
     std::fs::write(&file, bundle.to_string()).unwrap();
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, r#"{"resourceType": "Immunization", "status": "completed"}"#).unwrap();
     let (ok, out, err) = kabinet(&db, &["import-fhir", file.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(out.contains("\"Observation\": 1") && out.contains("\"Patient\": 1"), "{out}");
@@ -41,20 +57,108 @@ fn operator_runs_a_deployment_from_the_command_line() {
     assert!(ok && out.contains("created: {}"), "idempotent: {out}");
     let (ok, out, _) = kabinet(&db, &["export-fhir", &patient_id]);
     assert!(ok && out.contains("\"resourceType\": \"Bundle\"") && out.contains("Heuvel"), "{out}");
-    let (ok, out, _) = kabinet(&db, &["verify"]);
-    assert!(ok && out.contains("ok: journal verified"), "{out}");
-    let (ok, pem, _) = kabinet(&db, &["public-key"]);
+    let exported = dir.path().join("export.json");
+    let (ok, _, _) = kabinet(&db, &["export-fhir", &patient_id, "--out", exported.to_str().unwrap()]);
+    assert!(ok && std::fs::read_to_string(&exported).unwrap().contains("Heuvel"));
+    let (ok, out, _) = kabinet(&db, &["journal", "verify"]);
+    assert!(ok && out.contains("ok: journal verified") && out.contains("signed head: size "), "{out}");
+    let (ok, pem, _) = kabinet(&db, &["journal", "public-key"]);
     assert!(ok && pem.contains("BEGIN PUBLIC KEY"));
-    let (ok, out, _) = kabinet(&db, &["rotate-keys"]);
+    let (ok, out, _) = kabinet(&db, &["keys", "rotate"]);
     assert!(ok && out.contains("keys re-wrapped"), "{out}");
-    let (ok, out, _) = kabinet(&db, &["run-jobs"]);
+    let (ok, out, _) = kabinet(&db, &["jobs", "run"]);
     assert!(ok && out.contains("delivered"), "{out}");
-    // Typed errors, no panic, exit status 1.
-    let (ok, _, err) = kabinet("mysql://nope", &["migrate"]);
-    assert!(!ok && err.starts_with("error [config.url]"), "{err}");
-    let (ok, _, err) = kabinet(&db, &["export-fhir", "no-such-patient"]);
-    assert!(!ok && err.contains("[not_found]"), "{err}");
+    let (ok, out, _) = kabinet(&db, &["stats"]);
+    assert!(ok && out.contains("patients: 1\n") && out.contains("lab results: 1\n"), "{out}");
+    // Several files in one run; a file that fails stops the run and is named.
+    let (ok, out, err) = kabinet(&db, &["import-fhir", file.to_str().unwrap(), broken.to_str().unwrap()]);
+    assert!(!ok && err.contains("broken.json") && err.contains("[fhir.invalid]"), "{out} {err}");
+
+    // Typed errors, no panic, documented exit codes.
+    let (code, _, err) = kabinet_code("mysql://nope", &["init"]);
+    assert!(code == 1 && err.starts_with("error [config.url]"), "{err}");
+    let (code, _, err) = kabinet_code(&db, &["export-fhir", "no-such-patient"]);
+    assert!(code == 1 && err.contains("[not_found]"), "{err}");
+    let (code, _, _) = kabinet_code(&db, &["no-such-command"]);
+    assert_eq!(code, 2, "bad usage");
+    let (code, _, err) = kabinet_code(&db, &["import-fhir", dir.path().join("missing.json").to_str().unwrap()]);
+    assert!(code == 4 && err.contains("missing.json"), "{err}");
     std::fs::write(&file, "{\"resourceType\": \"Bundle\", \"entry\": [{}]}").unwrap();
-    let (ok, _, err) = kabinet(&db, &["import-fhir", file.to_str().unwrap()]);
-    assert!(!ok && err.contains("[fhir.invalid]") && err.contains("entry[0].resource.resourceType"), "{err}");
+    let (code, _, err) = kabinet_code(&db, &["import-fhir", file.to_str().unwrap()]);
+    assert!(code == 1 && err.contains("[fhir.invalid]") && err.contains("entry[0].resource.resourceType"), "{err}");
+    // Every command has its --help.
+    for cmd in [
+        &["init"][..],
+        &["demo"],
+        &["import-fhir"],
+        &["export-fhir"],
+        &["journal", "verify"],
+        &["keys", "rotate"],
+        &["jobs", "run"],
+        &["stats"],
+    ] {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let (ok, out, _) = kabinet(&db, &args);
+        assert!(ok && out.contains("Usage: kabinet"), "{cmd:?}: {out}");
+    }
+}
+
+/// A tampered journal: `journal verify` names the first bad entry and exits with 3.
+#[test]
+fn journal_verify_names_the_first_bad_entry_and_exits_3() {
+    sqlx::any::install_default_drivers();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("k.db");
+    let db = format!("sqlite://{}", path.display());
+    assert!(kabinet(&db, &["demo"]).0);
+    tamper(&format!("sqlite://{}", path.display()), "UPDATE audit_entries SET action = 'delete' WHERE seq = 3");
+    let (code, out, err) = kabinet_code(&db, &["journal", "verify"]);
+    assert_eq!(code, 3, "{out} {err}");
+    assert!(out.contains("FAILED at entry 3"), "{out}");
+}
+
+fn tamper(url: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned())).execute(&mut conn).await.unwrap();
+    });
+}
+
+/// The same commands against PostgreSQL (a fresh database per run), when it is configured.
+#[test]
+fn operator_commands_work_on_postgresql() {
+    let Ok(admin) = std::env::var("KABINET_TEST_POSTGRES_URL") else {
+        eprintln!("KABINET_TEST_POSTGRES_URL not set: the PostgreSQL half is run by scripts/test-all");
+        return;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!("kt_cli_{}", std::process::id());
+    tamper(&admin, &format!("DROP DATABASE IF EXISTS {name}"));
+    tamper(&admin, &format!("CREATE DATABASE {name}"));
+    let db = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("kek.json");
+    let with_key = |args: &[&str]| {
+        let mut all = vec!["--key-file", keys.to_str().unwrap()];
+        all.extend_from_slice(args);
+        kabinet_code(&db, &all)
+    };
+    let (code, out, err) = with_key(&["init"]);
+    assert!(code == 0 && out.contains("ok: postgres"), "{out} {err}");
+    let (code, out, _) = with_key(&["demo"]);
+    assert!(code == 0 && out.contains("free slots opened"), "{out}");
+    let (code, out, _) = with_key(&["stats"]);
+    assert!(code == 0 && out.contains("practitioners: 3\n"), "{out}");
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fhir-r4-examples");
+    let (code, out, err) = with_key(&["import-fhir", &format!("{examples}/Patient-example.json")]);
+    assert!(code == 0 && out.contains("\"Patient\": 1"), "{out} {err}");
+    let (code, out, _) = with_key(&["journal", "verify"]);
+    assert!(code == 0 && out.contains("ok: journal verified"), "{out}");
+    tamper(&db, "UPDATE audit_entries SET action = 'delete' WHERE seq = 2");
+    let (code, out, _) = with_key(&["journal", "verify"]);
+    assert!(code == 3 && out.contains("FAILED at entry 2"), "{out}");
+    tamper(&admin, &format!("DROP DATABASE IF EXISTS {name}"));
 }

@@ -339,6 +339,11 @@ impl SystemContext {
         SystemAccounts { cab: self.cab.clone() }
     }
 
+    /// Counts of what the deployment holds (no personal data).
+    pub async fn stats(&self) -> Result<crate::stats::Stats> {
+        crate::stats::collect(&self.cab).await
+    }
+
     /// Key management.
     pub fn keys(&self) -> Keys {
         Keys { cab: self.cab.clone() }

@@ -43,6 +43,7 @@ pub mod proxies;
 pub mod records;
 pub mod requests;
 pub mod staff;
+pub mod stats;
 mod store;
 mod timeutil;
 
@@ -77,4 +78,5 @@ pub use records::{
 };
 pub use requests::{Request, RequestDocument, RequestMessage, Requests, StaffRequests};
 pub use staff::{NewStaff, PatientRef, StaffAccount, StaffContext, StaffMember, StaffPatients, SystemStaff};
+pub use stats::Stats;
 pub use store::{Backend, StorageError};
