@@ -1,0 +1,167 @@
+//! Clinical resources to Kabinet's records: Immunization, AllergyIntolerance, Condition,
+//! MedicationStatement/Request, Observation.
+
+use serde_json::{Value, json};
+use time::{Date, OffsetDateTime};
+
+use super::ICD10_SYSTEM;
+use super::read::{bad, parse_date, parse_time, text_of, year_of};
+use crate::error::Result;
+use crate::labs::LabResultInput;
+use crate::records::{Allergy, Diagnosis, Immunization, ItemData, Medication, Visit};
+
+/// A parsed clinical resource, ready to store for a patient reference.
+pub(super) enum Clinical {
+    Item(ItemData),
+    Lab(LabResultInput, Option<OffsetDateTime>),
+}
+
+pub(super) fn clinical(
+    r: &Value,
+    path: &str,
+    today: Date,
+    report_time: Option<OffsetDateTime>,
+) -> Result<Option<Clinical>> {
+    let p = |s: &str| format!("{path}.{s}");
+    let kind = r["resourceType"].as_str().unwrap_or_default();
+    Ok(Some(match kind {
+        "Immunization" => {
+            if r["status"] == "not-done" {
+                return Ok(None);
+            }
+            let vaccine = text_of(&r["vaccineCode"]).ok_or_else(|| bad(&p("vaccineCode"), "missing"))?;
+            let dose = r["protocolApplied"][0]["doseNumberPositiveInt"].as_u64().map(|d| d.to_string());
+            Clinical::Item(ItemData::Immunization(Immunization {
+                vaccine,
+                // A historical record may give only `occurrenceString` ("January 2012"): then
+                // the date it was recorded stands in.
+                date: if r["occurrenceDateTime"].is_string() {
+                    parse_date(&r["occurrenceDateTime"], &p("occurrenceDateTime"))?
+                } else if r["recorded"].is_string() {
+                    parse_date(&r["recorded"], &p("recorded"))?
+                } else {
+                    year_of(&r["occurrenceString"]).ok_or_else(|| bad(&p("occurrenceDateTime"), "missing"))?
+                },
+                dose,
+                lot: r["lotNumber"].as_str().map(str::to_owned),
+                performer: r["performer"][0]["actor"]["display"].as_str().map(str::to_owned),
+                next_due: None,
+            }))
+        }
+        "AllergyIntolerance" => {
+            let substance = text_of(&r["code"]).ok_or_else(|| bad(&p("code"), "missing"))?;
+            let reaction = r["reaction"][0]["manifestation"][0].clone();
+            let noted = ["recordedDate", "onsetDateTime"]
+                .iter()
+                .find(|k| r[**k].is_string())
+                .map(|k| parse_date(&r[*k], &p(k)))
+                .transpose()?;
+            let severity = r["reaction"][0]["severity"].as_str().map(str::to_owned);
+            Clinical::Item(ItemData::Allergy(Allergy {
+                reaction: text_of(&reaction).unwrap_or_else(|| "—".into()),
+                substance,
+                severity,
+                noted_on: noted.unwrap_or(today).min(today),
+            }))
+        }
+        "Condition" => {
+            let codings = r["code"]["coding"].as_array().cloned().unwrap_or_default();
+            let Some(icd) = codings.iter().find(|c| c["system"].as_str().is_some_and(|s| s.starts_with(ICD10_SYSTEM)))
+            else {
+                return Ok(None);
+            };
+            let code = icd["code"].as_str().ok_or_else(|| bad(&p("code.coding.code"), "missing"))?;
+            let date = ["recordedDate", "onsetDateTime"]
+                .iter()
+                .find(|k| r[**k].is_string())
+                .map(|k| parse_date(&r[*k], &p(k)))
+                .transpose()?;
+            Clinical::Item(ItemData::Visit(Visit {
+                date: date.unwrap_or(today).min(today),
+                institution: r["asserter"]["display"].as_str().unwrap_or("—").to_owned(),
+                diagnoses: vec![Diagnosis {
+                    icd10: code.to_owned(),
+                    text: icd["display"].as_str().or_else(|| r["code"]["text"].as_str()).unwrap_or(code).to_owned(),
+                }],
+                procedures: Vec::new(),
+            }))
+        }
+        "MedicationStatement" | "MedicationRequest" => {
+            let contained = r["medicationReference"]["reference"].as_str().and_then(|id| {
+                let id = id.strip_prefix('#')?;
+                r["contained"].as_array()?.iter().find(|c| c["id"] == id).and_then(|c| text_of(&c["code"]))
+            });
+            let name = text_of(&r["medicationCodeableConcept"])
+                .or(contained)
+                .or_else(|| r["medicationReference"]["display"].as_str().map(str::to_owned))
+                .ok_or_else(|| bad(&p("medicationCodeableConcept"), "missing"))?;
+            let dosage = if kind == "MedicationStatement" { &r["dosage"][0] } else { &r["dosageInstruction"][0] };
+            let start_field = if kind == "MedicationStatement" { "effectivePeriod" } else { "dispenseRequest" };
+            let start = r["effectiveDateTime"]
+                .as_str()
+                .or_else(|| r[start_field]["start"].as_str())
+                .or_else(|| r["dispenseRequest"]["validityPeriod"]["start"].as_str())
+                .or_else(|| r["authoredOn"].as_str())
+                .map(|s| parse_date(&json!(s), &p("effectivePeriod.start")))
+                .transpose()?
+                .unwrap_or(today);
+            let end = r["effectivePeriod"]["end"]
+                .as_str()
+                .map(|s| parse_date(&json!(s), &p("effectivePeriod.end")))
+                .transpose()?;
+            let text = dosage["text"].as_str().unwrap_or("—").to_owned();
+            Clinical::Item(ItemData::Medication(Medication {
+                name,
+                dosage: text.clone(),
+                schedule: dosage["timing"]["code"]["text"].as_str().map_or(text, str::to_owned),
+                start,
+                end: end.filter(|e| *e >= start),
+                prescriber: r["informationSource"]["display"]
+                    .as_str()
+                    .or_else(|| r["requester"]["display"].as_str())
+                    .unwrap_or("—")
+                    .to_owned(),
+            }))
+        }
+        "Observation" => {
+            let value = r["valueQuantity"]["value"].as_f64();
+            let value_text =
+                r["valueString"].as_str().map(str::to_owned).or_else(|| text_of(&r["valueCodeableConcept"]));
+            if value.is_none() && value_text.is_none() {
+                return Ok(None);
+            }
+            let sampled = ["effectiveDateTime", "effectiveInstant"]
+                .iter()
+                .find(|k| r[**k].is_string())
+                .map(|k| parse_time(&r[*k], &p(k)))
+                .or_else(|| {
+                    r["effectivePeriod"]["start"]
+                        .is_string()
+                        .then(|| parse_time(&r["effectivePeriod"]["start"], &p("effectivePeriod.start")))
+                })
+                .or_else(|| r["issued"].is_string().then(|| parse_time(&r["issued"], &p("issued"))))
+                .or_else(|| report_time.map(Ok))
+                .ok_or_else(|| bad(&p("effectiveDateTime"), "missing"))??;
+            let issued = r["issued"].is_string().then(|| parse_time(&r["issued"], &p("issued"))).transpose()?;
+            let range = &r["referenceRange"][0];
+            Clinical::Lab(
+                LabResultInput {
+                    test_name: text_of(&r["code"]).ok_or_else(|| bad(&p("code"), "missing"))?,
+                    code: r["code"]["coding"][0]["code"].as_str().unwrap_or("—").to_owned(),
+                    value: if value_text.is_some() && value.is_none() { None } else { value },
+                    value_text: if value.is_some() { None } else { value_text },
+                    unit: r["valueQuantity"]["unit"]
+                        .as_str()
+                        .or_else(|| r["valueQuantity"]["code"].as_str())
+                        .map(str::to_owned),
+                    range_low: range["low"]["value"].as_f64(),
+                    range_high: range["high"]["value"].as_f64(),
+                    range_text: range["text"].as_str().map(str::to_owned),
+                    sampled_at: sampled,
+                },
+                issued,
+            )
+        }
+        _ => return Ok(None),
+    }))
+}

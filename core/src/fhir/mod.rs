@@ -1,0 +1,94 @@
+//! HL7 FHIR R4 (issue 8, first part): export of a patient's record as a `Bundle` of type
+//! `collection`, and import of bundles or single resources for the kinds Kabinet holds —
+//! Patient, Immunization, AllergyIntolerance, Condition (ICD-10, as a visit),
+//! MedicationStatement / MedicationRequest, Observation (with `referenceRange`, grouped by
+//! its DiagnosticReport). Other resource types are counted as unsupported, never dropped
+//! silently.
+//!
+//! The mapping is written against `serde_json::Value` rather than a FHIR model crate: the
+//! subset is small, the full R4 models (fhir-sdk, fhirbolt) cost minutes of compile time on
+//! this 2-core build and still need the same mapping code; see `docs/architecture.md`.
+//!
+//! Import is one transaction: the whole input is parsed and checked first, and the first
+//! problem refuses everything with its JSON path (`fhir.invalid`). It is idempotent: every
+//! source resource is remembered (`fhir_sources`), and resources whose id is a Kabinet id
+//! (an export being re-imported) are recognised, so importing twice changes nothing. A
+//! patient is matched by SNILS or OMS policy; a match whose name or birth date differ is a
+//! `fhir.patient_mismatch` conflict — two people are never merged.
+
+mod clinical;
+mod export;
+mod import;
+mod read;
+
+use std::collections::BTreeMap;
+
+use crate::audit::AuditContext;
+use crate::cabinet::Cabinet;
+use crate::error::{ErrorCode, ErrorKind, Result};
+
+pub(crate) use export::export;
+
+/// Identifier system of SNILS (Russian OID registry).
+pub const SNILS_SYSTEM: &str = "urn:oid:1.2.643.100.3";
+/// Identifier system of the OMS policy number (ENP).
+pub const ENP_SYSTEM: &str = "urn:oid:1.2.643.5.1.13.2.7.100.5";
+/// ICD-10 code system.
+pub const ICD10_SYSTEM: &str = "http://hl7.org/fhir/sid/icd-10";
+
+/// A bundle or resource that cannot be imported, with the JSON path of the first problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid FHIR at {path}: {reason}")]
+pub struct FhirError {
+    /// JSON path such as `entry[3].resource.birthDate`.
+    pub path: String,
+    /// What is wrong (`missing`, `format`, `reference`, `type`).
+    pub reason: &'static str,
+}
+
+impl ErrorCode for FhirError {
+    fn code(&self) -> &'static str {
+        "fhir.invalid"
+    }
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Validation
+    }
+    fn message(&self, locale: crate::i18n::Locale) -> String {
+        format!("{}: {} ({})", crate::i18n::text(locale, "fhir.invalid"), self.path, self.reason)
+    }
+}
+
+/// What an import did, by resource type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Records created.
+    pub created: BTreeMap<String, u64>,
+    /// Resources already imported (or Kabinet's own), left as they were.
+    pub unchanged: BTreeMap<String, u64>,
+    /// Resources of types Kabinet does not hold.
+    pub unsupported: BTreeMap<String, u64>,
+    /// The local patients the input concerned.
+    pub patient_ids: Vec<String>,
+}
+
+/// Operator FHIR access.
+#[derive(Debug, Clone)]
+pub struct SystemFhir {
+    cab: Cabinet,
+}
+
+impl SystemFhir {
+    pub(crate) fn new(cab: Cabinet) -> Self {
+        SystemFhir { cab }
+    }
+
+    /// Imports a bundle (or single resource) as JSON text; see the module notes.
+    pub async fn import_bundle(&self, json: &str) -> Result<ImportReport> {
+        import::import(&self.cab, json).await
+    }
+
+    /// A patient's record as a FHIR R4 Bundle (JSON text).
+    pub async fn export_patient(&self, patient_id: &str) -> Result<String> {
+        export(&self.cab, &AuditContext::system(), patient_id).await
+    }
+}

@@ -1,0 +1,155 @@
+//! Reading FHIR JSON: entries, references, dates, codeable concepts, patients.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use time::{Date, OffsetDateTime};
+
+use super::{ENP_SYSTEM, SNILS_SYSTEM};
+use crate::error::{Error, Result};
+use crate::patients::NewPatient;
+use crate::store::StorageError;
+
+pub(super) fn sq(e: sqlx::Error) -> Error {
+    StorageError::from_sqlx(e).into()
+}
+
+pub(super) fn bad(path: &str, reason: &'static str) -> Error {
+    Error::Fhir(super::FhirError { path: path.to_owned(), reason })
+}
+
+pub(super) fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    *map.entry(key.to_owned()).or_default() += 1;
+}
+
+pub(super) fn text_of(concept: &Value) -> Option<String> {
+    concept["text"]
+        .as_str()
+        .or_else(|| concept["coding"].as_array()?.iter().find_map(|c| c["display"].as_str()))
+        .or_else(|| concept["coding"].as_array()?.iter().find_map(|c| c["code"].as_str()))
+        .map(str::to_owned)
+}
+
+pub(super) fn parse_date(v: &Value, path: &str) -> Result<Date> {
+    let s = v.as_str().ok_or_else(|| bad(path, "missing"))?;
+    let day = s.get(..10).unwrap_or(s);
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(d) = Date::parse(day, fmt) {
+        return Ok(d);
+    }
+    // Partial dates (`2013`, `2013-04`) count from their first day.
+    let parts: Vec<&str> = s.split('-').collect();
+    let year: i32 = parts.first().and_then(|y| y.parse().ok()).ok_or_else(|| bad(path, "format"))?;
+    let month: u8 = parts.get(1).and_then(|m| m.get(..2)?.parse().ok()).unwrap_or(1);
+    let month = time::Month::try_from(month).map_err(|_| bad(path, "format"))?;
+    Date::from_calendar_date(year, month, 1).map_err(|_| bad(path, "format"))
+}
+
+pub(super) fn parse_time(v: &Value, path: &str) -> Result<OffsetDateTime> {
+    let s = v.as_str().ok_or_else(|| bad(path, "missing"))?;
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .or_else(|_| parse_date(v, path).map(|d| d.midnight().assume_utc()))
+}
+
+/// One resource of the input with where it came from.
+pub(super) struct Entry<'a> {
+    pub path: String,
+    pub key: Option<String>,
+    pub resource: &'a Value,
+}
+
+/// The input's resources: a Bundle's entries, or the single resource.
+pub(super) fn entries(root: &Value) -> Result<Vec<Entry<'_>>> {
+    let kind = root["resourceType"].as_str().ok_or_else(|| bad("resourceType", "missing"))?;
+    if kind != "Bundle" {
+        return Ok(vec![Entry { path: String::new(), key: key_of(root, None), resource: root }]);
+    }
+    let list = match &root["entry"] {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(list) => list,
+        _ => return Err(bad("entry", "type")),
+    };
+    list.iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let path = format!("entry[{i}].resource");
+            let resource = &e["resource"];
+            if !resource.is_object() || resource["resourceType"].as_str().is_none() {
+                return Err(bad(&format!("{path}.resourceType"), "missing"));
+            }
+            Ok(Entry { key: key_of(resource, e["fullUrl"].as_str()), path, resource })
+        })
+        .collect()
+}
+
+pub(super) fn key_of(resource: &Value, full_url: Option<&str>) -> Option<String> {
+    let kind = resource["resourceType"].as_str()?;
+    match (resource["id"].as_str(), full_url) {
+        (Some(id), _) => Some(format!("{kind}/{id}")),
+        (None, Some(url)) => Some(url.to_owned()),
+        _ => None,
+    }
+}
+
+/// Resolves a reference (`Patient/x`, `urn:uuid:…`, an absolute URL ending in `Patient/x`)
+/// to the key of an entry.
+pub(super) fn ref_key(reference: &str) -> String {
+    if reference.starts_with("urn:") {
+        return reference.to_owned();
+    }
+    let parts: Vec<&str> = reference.trim_end_matches('/').rsplitn(3, '/').collect();
+    match parts.as_slice() {
+        [id, kind, ..] => format!("{kind}/{id}"),
+        _ => reference.to_owned(),
+    }
+}
+
+pub(super) fn new_patient(r: &Value, path: &str) -> Result<NewPatient> {
+    let names = r["name"].as_array().ok_or_else(|| bad(&format!("{path}.name"), "missing"))?;
+    let name = names
+        .iter()
+        .find(|n| n["use"] == "official")
+        .or_else(|| names.first())
+        .ok_or_else(|| bad(&format!("{path}.name"), "missing"))?;
+    let family = name["family"].as_str().ok_or_else(|| bad(&format!("{path}.name.family"), "missing"))?;
+    let given: Vec<&str> =
+        name["given"].as_array().map(|g| g.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let first = given.first().ok_or_else(|| bad(&format!("{path}.name.given"), "missing"))?;
+    let identifier = |system: &str| {
+        r["identifier"]
+            .as_array()?
+            .iter()
+            .find(|i| i["system"] == system)
+            .and_then(|i| i["value"].as_str())
+            .map(str::to_owned)
+    };
+    let telecom = |system: &str| {
+        r["telecom"]
+            .as_array()?
+            .iter()
+            .filter(|t| t["system"] == system)
+            .find_map(|t| t["value"].as_str())
+            .map(str::to_owned)
+    };
+    Ok(NewPatient {
+        surname: family.to_owned(),
+        given_name: (*first).to_owned(),
+        patronymic: given.get(1).map(|s| (*s).to_owned()),
+        birth_date: parse_date(&r["birthDate"], &format!("{path}.birthDate"))?,
+        sex: r["gender"].as_str().unwrap_or("unknown").to_owned(),
+        snils: identifier(SNILS_SYSTEM),
+        inn: None,
+        oms_policy: identifier(ENP_SYSTEM),
+        // Contacts only when they are valid Russian ones; others are not login identifiers.
+        phone: telecom("phone").filter(|p| crate::ids::phone(p).is_ok()),
+        email: telecom("email").filter(|e| crate::ids::email(e).is_ok()),
+    })
+}
+
+/// The first of January of the first plausible year in a free-text date ("January 2012").
+pub(super) fn year_of(v: &Value) -> Option<Date> {
+    let text = v.as_str()?;
+    let digits: Vec<&str> = text.split(|c: char| !c.is_ascii_digit()).filter(|s| s.len() == 4).collect();
+    let year: i32 = digits.iter().filter_map(|d| d.parse().ok()).find(|y| (1900..=2100).contains(y))?;
+    Date::from_calendar_date(year, time::Month::January, 1).ok()
+}
