@@ -93,6 +93,58 @@ fn confirmation_code() -> String {
     format!("{}-{}", &chars[..4], &chars[4..])
 }
 
+/// Every visit of a patient, booked or cancelled, oldest first (for export).
+pub(crate) async fn load_all(tx: &mut Conn, patient_id: &str, now: i64) -> Result<Vec<Appointment>> {
+    let rows = sqlx::query(crate::store::composed_sql!("{SELECT} WHERE a.patient_id = $1 ORDER BY a.starts_at, a.id"))
+        .bind(patient_id)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(sq)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(from_row(tx, r, now).await?);
+    }
+    Ok(out)
+}
+
+/// Stores a visit taken from another system (FHIR import) on a slot, booked or cancelled,
+/// journaled for the patient. A second booked visit on one slot is `slot.taken`.
+pub(crate) async fn insert_imported(
+    cab: &Cabinet,
+    tx: &mut Conn,
+    ctx: &AuditContext,
+    patient_id: &str,
+    slot_id: &str,
+    booked: bool,
+    now: i64,
+) -> Result<String> {
+    let s = slot(tx, slot_id).await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    sqlx::query(
+        "INSERT INTO appointments (id, slot_id, patient_id, status, confirmation_code, starts_at, ends_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(&id)
+    .bind(slot_id)
+    .bind(patient_id)
+    .bind(if booked { "booked" } else { "cancelled" })
+    .bind(confirmation_code())
+    .bind(s.starts)
+    .bind(s.ends)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| slot_taken(StorageError::from_sqlx(e)))?;
+    let what = Access {
+        patient_id: Some(patient_id),
+        action: Action::Create,
+        resource_type: "appointment",
+        resource_id: Some(&id),
+    };
+    cab.journal().record(tx, ctx, what, Outcome::Success, now).await?;
+    Ok(id)
+}
+
 fn when(t: OffsetDateTime) -> String {
     format!("{:02}.{:02}.{} {:02}:{:02} UTC", t.day(), u8::from(t.month()), t.year(), t.hour(), t.minute())
 }

@@ -327,6 +327,107 @@ fn unique_to(code: &'static str) -> impl Fn(StorageError) -> Error {
     move |e| if e.unique_violation() { Error::Conflict { code } } else { e.into() }
 }
 
+/// Inserts a region unless one with the code exists (used by imports).
+pub(crate) async fn ensure_region_in(tx: &mut Conn, code: &str, name: &str) -> Result<()> {
+    sqlx::query("INSERT INTO regions (code, name) VALUES ($1, $2) ON CONFLICT (code) DO NOTHING")
+        .bind(code)
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+    Ok(())
+}
+
+/// The clinic with a registry code, if any.
+pub(crate) async fn clinic_by_code_in(tx: &mut Conn, code: &str) -> Result<Option<String>> {
+    sqlx::query_scalar("SELECT id FROM clinics WHERE code = $1").bind(code).fetch_optional(&mut *tx).await.map_err(sq)
+}
+
+/// Inserts a checked clinic (its region must exist) and journals it.
+pub(crate) async fn insert_clinic_in(cab: &Cabinet, tx: &mut Conn, clinic: &Clinic, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO clinics (id, region_code, code, name, name_key, address, opening_hours, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&clinic.id)
+    .bind(&clinic.region_code)
+    .bind(&clinic.code)
+    .bind(&clinic.name)
+    .bind(fold(&clinic.name))
+    .bind(&clinic.address)
+    .bind(&clinic.opening_hours)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(StorageError::from_sqlx)
+    .map_err(unique_to("clinic.exists"))?;
+    journal(cab, tx, "clinic", &clinic.id, now).await
+}
+
+/// Inserts a checked practitioner with their visit types and journals it.
+pub(crate) async fn insert_practitioner_in(cab: &Cabinet, tx: &mut Conn, p: &Practitioner, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO practitioners (id, clinic_id, full_name, specialization, specialization_key, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&p.id)
+    .bind(&p.clinic_id)
+    .bind(&p.full_name)
+    .bind(&p.specialization)
+    .bind(fold(&p.specialization))
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(sq)?;
+    for t in &p.visit_types {
+        add_visit_type_in(tx, &p.id, t).await?;
+    }
+    journal(cab, tx, "practitioner", &p.id, now).await
+}
+
+/// Lets a practitioner take one more visit type (no change if they already do).
+pub(crate) async fn add_visit_type_in(tx: &mut Conn, practitioner_id: &str, visit_type: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO practitioner_visit_types (practitioner_id, visit_type) VALUES ($1, $2) \
+         ON CONFLICT (practitioner_id, visit_type) DO NOTHING",
+    )
+    .bind(practitioner_id)
+    .bind(visit_type)
+    .execute(&mut *tx)
+    .await
+    .map_err(sq)?;
+    Ok(())
+}
+
+/// Inserts one slot; the same practitioner and start twice is a `slot.exists` conflict.
+pub(crate) async fn insert_slot_in(tx: &mut Conn, s: &Slot, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO slots (id, practitioner_id, starts_at, ends_at, visit_type, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&s.id)
+    .bind(&s.practitioner_id)
+    .bind(to_micros(s.starts_at))
+    .bind(to_micros(s.ends_at))
+    .bind(&s.visit_type)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(StorageError::from_sqlx)
+    .map_err(unique_to("slot.exists"))?;
+    Ok(())
+}
+
+/// Journals an operator change to the directory.
+pub(crate) async fn journal_change(
+    cab: &Cabinet,
+    tx: &mut Conn,
+    resource_type: &'static str,
+    id: &str,
+    now: i64,
+) -> Result<()> {
+    journal(cab, tx, resource_type, id, now).await
+}
+
 impl DirectoryAdmin {
     pub(crate) fn new(cab: Cabinet) -> Self {
         DirectoryAdmin { cab }
@@ -375,23 +476,7 @@ impl DirectoryAdmin {
             .await
             .map_err(sq)?;
         region.ok_or(Error::NotFound { entity: "region" })?;
-        sqlx::query(
-            "INSERT INTO clinics (id, region_code, code, name, name_key, address, opening_hours, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(&clinic.id)
-        .bind(&clinic.region_code)
-        .bind(&clinic.code)
-        .bind(&clinic.name)
-        .bind(fold(&clinic.name))
-        .bind(&clinic.address)
-        .bind(&clinic.opening_hours)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx)
-        .map_err(unique_to("clinic.exists"))?;
-        journal(&self.cab, &mut tx, "clinic", &clinic.id, now).await?;
+        insert_clinic_in(&self.cab, &mut tx, &clinic, now).await?;
         tx.commit().await.map_err(sq)?;
         Ok(clinic)
     }
@@ -421,37 +506,17 @@ impl DirectoryAdmin {
         let id = uuid::Uuid::new_v4().to_string();
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
-        sqlx::query(
-            "INSERT INTO practitioners (id, clinic_id, full_name, specialization, specialization_key, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&id)
-        .bind(&clinic.id)
-        .bind(&full_name)
-        .bind(&specialization)
-        .bind(fold(&specialization))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
-        for t in &types {
-            sqlx::query("INSERT INTO practitioner_visit_types (practitioner_id, visit_type) VALUES ($1, $2)")
-                .bind(&id)
-                .bind(t)
-                .execute(&mut *tx)
-                .await
-                .map_err(sq)?;
-        }
-        journal(&self.cab, &mut tx, "practitioner", &id, now).await?;
-        tx.commit().await.map_err(sq)?;
-        Ok(Practitioner {
+        let practitioner = Practitioner {
             id,
             clinic_id: clinic.id,
             clinic_name: clinic.name,
             full_name,
             specialization,
             visit_types: types,
-        })
+        };
+        insert_practitioner_in(&self.cab, &mut tx, &practitioner, now).await?;
+        tx.commit().await.map_err(sq)?;
+        Ok(practitioner)
     }
 
     /// Sets the documents a visit type needs (e.g. `["oms_policy", "passport", "test_results"]`).
@@ -533,19 +598,7 @@ impl DirectoryAdmin {
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
         for s in &slots {
-            sqlx::query(
-                "INSERT INTO slots (id, practitioner_id, starts_at, ends_at, visit_type, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&s.id)
-            .bind(&s.practitioner_id)
-            .bind(to_micros(s.starts_at))
-            .bind(to_micros(s.ends_at))
-            .bind(&s.visit_type)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(StorageError::from_sqlx)
-            .map_err(unique_to("slot.exists"))?;
+            insert_slot_in(&mut tx, s, now).await?;
         }
         journal(&self.cab, &mut tx, "schedule", practitioner_id, now).await?;
         tx.commit().await.map_err(sq)?;

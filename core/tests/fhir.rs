@@ -12,6 +12,8 @@ on_both!(
     fhir_hl7_examples_flags_and_one_sided_ranges,
     fhir_malformed_input_is_refused_whole_with_its_path,
     fhir_never_merges_two_people,
+    fhir_directory_schedules_appointments_and_documents,
+    fhir_encounters_gather_conditions_and_procedures,
 );
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fhir-r4-examples");
@@ -34,17 +36,17 @@ fn patient(id: &str) -> Value {
     })
 }
 
-async fn counts(db: &TestDb) -> (i64, i64, i64) {
+/// Rows of every table an import writes to.
+async fn counts(db: &TestDb) -> Vec<(&'static str, i64)> {
     let raw = db.raw().await;
-    let n = |sql: &'static str| {
-        let raw = raw.clone();
-        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&raw).await.unwrap() }
-    };
-    (
-        n("SELECT COUNT(*) FROM patients").await,
-        n("SELECT COUNT(*) FROM medical_items").await,
-        n("SELECT COUNT(*) FROM lab_results").await,
-    )
+    let mut out = Vec::new();
+    for table in
+        ["patients", "medical_items", "lab_results", "documents", "appointments", "slots", "practitioners", "clinics"]
+    {
+        let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+        out.push((table, sqlx::query_scalar::<_, i64>(sql).fetch_one(&raw).await.unwrap()));
+    }
+    out
 }
 
 async fn fhir_export_then_import_reproduces_the_record_and_is_idempotent(db: TestDb) {
@@ -62,8 +64,11 @@ async fn fhir_export_then_import_reproduces_the_record_and_is_idempotent(db: Tes
             ItemData::Visit(kabinet::Visit {
                 date: time::macros::date!(2026 - 02 - 10),
                 institution: "Поликлиника № 1".into(),
-                diagnoses: vec![kabinet::Diagnosis { icd10: "J06.9".into(), text: "ОРВИ".into() }],
-                procedures: vec![],
+                diagnoses: vec![
+                    kabinet::Diagnosis { icd10: "J06.9".into(), text: "ОРВИ".into() },
+                    kabinet::Diagnosis { icd10: "I10".into(), text: "Гипертензия".into() },
+                ],
+                procedures: vec!["Измерение давления".into(), "ЭКГ".into()],
             }),
         )
         .await
@@ -100,12 +105,37 @@ async fn fhir_export_then_import_reproduces_the_record_and_is_idempotent(db: Tes
         }],
     };
     staff.labs().publish(&pid, lab).await.unwrap();
+    let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec();
+    let meta = kabinet::DocumentMeta {
+        created_on: time::macros::date!(2026 - 11 - 20),
+        institution: "Поликлиника № 1".into(),
+        study_type: Some("УЗИ".into()),
+    };
+    staff.documents().publish(&pid, "extract", "выписка.pdf", &pdf, meta).await.unwrap();
+    let sys = h.cab.system();
+    let gp =
+        sys.directory().add_practitioner(&c1, "Петров Пётр Петрович", "терапевт", &["first".into()]).await.unwrap();
+    let tomorrow = time::macros::datetime!(2026-11-29 09:00 UTC);
+    let slots =
+        sys.schedule().open_slots(&gp.id, tomorrow, tomorrow + time::Duration::hours(1), 20, "first").await.unwrap();
+    anna.appointments().book(&slots[0].id).await.unwrap();
     let exported = anna.records().export_fhir().await.unwrap();
     let parsed: Value = serde_json::from_str(&exported).unwrap();
     assert_eq!((parsed["resourceType"].as_str(), parsed["type"].as_str()), (Some("Bundle"), Some("collection")));
     let kinds: Vec<&str> =
         parsed["entry"].as_array().unwrap().iter().map(|e| e["resource"]["resourceType"].as_str().unwrap()).collect();
-    for k in ["Patient", "Condition", "Immunization", "Observation", "DiagnosticReport"] {
+    for k in [
+        "Patient",
+        "Encounter",
+        "Procedure",
+        "Immunization",
+        "Observation",
+        "DiagnosticReport",
+        "DocumentReference",
+        "Appointment",
+        "Practitioner",
+        "Organization",
+    ] {
         assert!(kinds.contains(&k), "{k} in {kinds:?}");
     }
     assert!(exported.contains("Иванова") && exported.contains("J06.9"), "non-ASCII names survive");
@@ -119,8 +149,19 @@ async fn fhir_export_then_import_reproduces_the_record_and_is_idempotent(db: Tes
     let other = TestDb::sqlite().await;
     let fresh = other.harness().await;
     let report = fresh.cab.system().fhir().import_bundle(&exported).await.unwrap();
-    assert_eq!(report.created.get("Patient"), Some(&1));
-    assert_eq!(report.created.get("Observation"), Some(&1));
+    for (kind, n) in [
+        ("Patient", 1),
+        ("Observation", 1),
+        ("Encounter", 1),
+        ("Procedure", 2),
+        ("DocumentReference", 2), // the extract and the lab report's PDF
+        ("Appointment", 1),
+        ("Practitioner", 1),
+        ("Organization", 1),
+    ] {
+        assert_eq!(report.created.get(kind), Some(&n), "{kind}: {report:?}");
+    }
+    assert!(report.unsupported.is_empty(), "{report:?}");
     let new_id = report.patient_ids[0].clone();
     let copy: Value = serde_json::from_str(&fresh.cab.system().fhir().export_patient(&new_id).await.unwrap()).unwrap();
     let essence = |b: &Value| {
@@ -131,12 +172,17 @@ async fn fhir_export_then_import_reproduces_the_record_and_is_idempotent(db: Tes
             .map(|e| {
                 let r = &e["resource"];
                 format!(
-                    "{} {} {} {} {}",
+                    "{} {} {} {} {} {} {} {} {} {}",
                     r["resourceType"],
                     r["code"]["text"],
                     r["vaccineCode"]["text"],
                     r["valueQuantity"]["value"],
-                    r["name"][0]["family"]
+                    r["name"][0]["family"],
+                    r["name"][0]["text"],
+                    r["reasonCode"],
+                    r["content"][0]["attachment"]["data"],
+                    r["content"][0]["attachment"]["title"],
+                    r["start"],
                 )
             })
             .collect();
@@ -145,7 +191,9 @@ async fn fhir_export_then_import_reproduces_the_record_and_is_idempotent(db: Tes
     };
     assert_eq!(essence(&copy), essence(&parsed));
     let twice = fresh.cab.system().fhir().import_bundle(&exported).await.unwrap();
-    assert!(twice.created.is_empty() && twice.unchanged.values().sum::<u64>() >= 4, "{twice:?}");
+    assert!(twice.created.is_empty() && twice.unchanged.values().sum::<u64>() == 11, "{twice:?}");
+    let copy_text = fresh.cab.system().fhir().export_patient(&new_id).await.unwrap();
+    assert!(copy_text.contains("Измерение давления") && copy_text.contains("I10") && copy_text.contains("выписка.pdf"));
 }
 
 async fn import(h: &Harness, resources: Vec<Value>) -> Result<kabinet::ImportReport, Error> {
@@ -205,13 +253,29 @@ async fn fhir_hl7_examples_flags_and_one_sided_ranges(db: TestDb) {
             "MedicationStatement",
             "MedicationRequest",
             "Observation",
+            "Encounter",
+            "Procedure",
+            "DocumentReference",
+            "Organization",
+            "Location",
+            "Practitioner",
+            "Schedule",
+            "Slot",
+            "Appointment",
         ];
         if !supported.iter().any(|s| name.starts_with(&format!("{s}-"))) {
             continue;
         }
         let mut r = example(&name);
         let key = if r["patient"].is_object() { "patient" } else { "subject" };
-        r[key] = json!({ "reference": "Patient/example-owner" });
+        if r[key].is_object() {
+            r[key] = json!({ "reference": "Patient/example-owner" });
+        }
+        for p in r["participant"].as_array_mut().into_iter().flatten() {
+            if p["actor"]["reference"].as_str().is_some_and(|a| a.starts_with("Patient/")) {
+                p["actor"] = json!({ "reference": "Patient/example-owner" });
+            }
+        }
         let mut owner = patient("example-owner");
         owner["identifier"] = json!([]);
         let out = import(&h, vec![owner, r]).await.unwrap_or_else(|e| panic!("{name}: {e:?}"));
@@ -274,4 +338,219 @@ async fn fhir_never_merges_two_people(db: TestDb) {
     same["identifier"] = json!([{ "system": kabinet::fhir::SNILS_SYSTEM, "value": "11223344595" }]);
     let r = import(&h, vec![same]).await.unwrap();
     assert_eq!((r.patient_ids.clone(), r.unchanged.get("Patient")), (vec![anna], Some(&1)));
+}
+
+fn entry(full_url: &str, resource: Value) -> Value {
+    json!({ "fullUrl": full_url, "resource": resource, "request": { "method": "POST", "url": resource["resourceType"] } })
+}
+
+fn transaction(entries: Vec<Value>) -> String {
+    json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries }).to_string()
+}
+
+/// A hospital's transaction bundle: its clinic (Organization + Location), a doctor with a
+/// role, a schedule with a free and a booked slot, the booking, all linked by `urn:uuid:`.
+fn hospital_bundle(patient: Value, appointment_id: &str) -> String {
+    transaction(vec![
+        entry(
+            "urn:uuid:org",
+            json!({
+                "resourceType": "Organization", "id": "org-1",
+                "identifier": [{ "system": "urn:oid:1.2.643.5.1.13.13.12.2", "value": "0303" }],
+                "type": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": "prov" }] }],
+                "name": "ГБУЗ «Городская поликлиника № 3»",
+                "address": [{ "line": ["ул. Пушкина, 3"], "city": "Москва", "state": "Москва" }],
+            }),
+        ),
+        entry(
+            "urn:uuid:loc",
+            json!({
+                "resourceType": "Location", "id": "loc-1", "name": "Корпус 2",
+                "managingOrganization": { "reference": "urn:uuid:org" },
+            }),
+        ),
+        entry(
+            "urn:uuid:doc",
+            json!({
+                "resourceType": "Practitioner", "id": "pr-1",
+                "name": [{ "use": "official", "family": "Ёжиков", "given": ["Семён", "Петрович"] }],
+            }),
+        ),
+        entry(
+            "urn:uuid:role",
+            json!({
+                "resourceType": "PractitionerRole", "practitioner": { "reference": "urn:uuid:doc" },
+                "organization": { "reference": "urn:uuid:org" }, "specialty": [{ "text": "Терапевт" }],
+            }),
+        ),
+        entry(
+            "urn:uuid:sched",
+            json!({
+                "resourceType": "Schedule", "id": "s-1", "actor": [{ "reference": "urn:uuid:doc" }, { "reference": "urn:uuid:loc" }],
+                "serviceType": [{ "text": "first" }],
+            }),
+        ),
+        entry(
+            "urn:uuid:free",
+            json!({
+                "resourceType": "Slot", "id": "slot-free", "schedule": { "reference": "urn:uuid:sched" }, "status": "free",
+                "start": "2026-12-01T09:00:00+03:00", "end": "2026-12-01T09:20:00+03:00",
+            }),
+        ),
+        entry(
+            "urn:uuid:busy",
+            json!({
+                "resourceType": "Slot", "id": "slot-busy", "schedule": { "reference": "urn:uuid:sched" }, "status": "busy",
+                "start": "2026-12-01T09:20:00+03:00", "end": "2026-12-01T09:40:00+03:00",
+            }),
+        ),
+        entry(
+            "urn:uuid:lonely",
+            json!({
+                "resourceType": "Slot", "id": "slot-busy-elsewhere", "schedule": { "reference": "urn:uuid:sched" }, "status": "busy",
+                "start": "2026-12-01T10:00:00+03:00", "end": "2026-12-01T10:20:00+03:00",
+            }),
+        ),
+        entry("urn:uuid:pat", patient),
+        entry(
+            "urn:uuid:appt",
+            json!({
+                "resourceType": "Appointment", "id": appointment_id, "status": "booked",
+                "slot": [{ "reference": "urn:uuid:busy" }],
+                "start": "2026-12-01T09:20:00+03:00", "end": "2026-12-01T09:40:00+03:00",
+                "participant": [{ "actor": { "reference": "urn:uuid:pat" } }, { "actor": { "reference": "urn:uuid:doc" } }],
+            }),
+        ),
+    ])
+}
+
+async fn fhir_directory_schedules_appointments_and_documents(db: TestDb) {
+    let h = db.harness().await;
+    let sys = h.cab.system();
+    let report = sys.fhir().import_bundle(&hospital_bundle(patient("p-1"), "appt-1")).await.unwrap();
+    for (kind, n) in [("Organization", 1), ("Practitioner", 1), ("Slot", 2), ("Appointment", 1), ("Patient", 1)] {
+        assert_eq!(report.created.get(kind), Some(&n), "{kind}: {report:?}");
+    }
+    // The Location is the Organization's clinic, not a second one; a busy slot without its
+    // booking is not taken (it would look free here).
+    assert_eq!(report.unchanged.get("Location"), Some(&1), "{report:?}");
+    assert_eq!(report.unsupported.get("Slot"), Some(&1), "{report:?}");
+    // The clinic and doctor are found as patients search for them (ё/е, case).
+    let anna = h.anna_confirmed().await;
+    let clinic = anna.directory().find_clinic("гбуз городская поликлиника № 3").await.unwrap();
+    assert_eq!((clinic.code.as_str(), clinic.address.as_str()), ("0303", "ул. Пушкина, 3, Москва"));
+    let doctors = anna.directory().practitioners(Some("терапевт"), Some(&clinic.id), None).await.unwrap();
+    assert_eq!(doctors.len(), 1);
+    assert_eq!(doctors[0].full_name, "Ёжиков Семён Петрович");
+    let since = time::macros::datetime!(2026-12-01 00:00 UTC);
+    let free = anna.appointments().free_slots(&doctors[0].id, since, since + time::Duration::days(1)).await.unwrap();
+    assert_eq!(free.len(), 1, "the booked slot is taken: {free:?}");
+    assert_eq!(free[0].starts_at, time::macros::datetime!(2026-12-01 06:00 UTC));
+    // The imported booking is in the patient's record.
+    let pid = report.patient_ids[0].clone();
+    let out: Value = serde_json::from_str(&sys.fhir().export_patient(&pid).await.unwrap()).unwrap();
+    let appointment =
+        out["entry"].as_array().unwrap().iter().find(|e| e["resource"]["resourceType"] == "Appointment").unwrap();
+    assert_eq!(appointment["resource"]["start"], "2026-12-01T06:20:00Z");
+    assert_eq!(appointment["resource"]["participant"][1]["actor"]["display"], "Ёжиков Семён Петрович");
+    // Twice: nothing new.
+    let before = counts(&db).await;
+    let again = sys.fhir().import_bundle(&hospital_bundle(patient("p-1"), "appt-1")).await.unwrap();
+    assert!(again.created.is_empty(), "{again:?}");
+    assert_eq!(counts(&db).await, before);
+    // Another booking of the same slot (R8: one patient per slot) refuses the whole bundle.
+    let mut other = patient("p-2");
+    other["identifier"] = json!([{ "system": kabinet::fhir::SNILS_SYSTEM, "value": support::snils_for(778) }]);
+    other["name"] = json!([{ "family": "Другая", "given": ["Пациентка"] }]);
+    let clash = sys.fhir().import_bundle(&hospital_bundle(other, "appt-2")).await.unwrap_err();
+    assert_eq!(clash.code(), "slot.taken");
+    assert_eq!(counts(&db).await, before, "nothing written");
+
+    // Bundle-xds (a transaction with absolute fullUrls): the DocumentReference and its Binary
+    // become one stored document of the patient, content checked (plain text, declared so).
+    let xds = std::fs::read_to_string(format!("{EXAMPLES}/Bundle-xds.json")).unwrap();
+    let r = sys.fhir().import_bundle(&xds).await.unwrap();
+    assert_eq!((r.created.get("DocumentReference"), r.created.get("Binary")), (Some(&1), Some(&1)), "{r:?}");
+    assert_eq!(r.unsupported.get("Practitioner"), Some(&2), "authors without a clinic: {r:?}");
+    let doc_pid = r.patient_ids[0].clone();
+    let out: Value = serde_json::from_str(&sys.fhir().export_patient(&doc_pid).await.unwrap()).unwrap();
+    let doc = out["entry"].as_array().unwrap().iter().find(|e| e["resource"]["resourceType"] == "DocumentReference");
+    let attachment = &doc.unwrap()["resource"]["content"][0]["attachment"];
+    assert_eq!(attachment["data"], "YXNkYXNkYXNkYXNkYXNk");
+    assert_eq!(
+        (attachment["title"].as_str(), attachment["contentType"].as_str()),
+        (Some("Physical.txt"), Some("text/plain; charset=utf-8"))
+    );
+    assert!(sys.fhir().import_bundle(&xds).await.unwrap().created.is_empty(), "idempotent");
+    // Content is checked like an upload: HTML declared as a PDF is refused with its path.
+    let before = counts(&db).await;
+    let html = json!({
+        "resourceType": "DocumentReference", "status": "current", "subject": { "reference": "Patient/p-1" },
+        "content": [{ "attachment": { "contentType": "application/pdf", "data": "PGh0bWw+PHNjcmlwdD48L3NjcmlwdD48L2h0bWw+" } }],
+    });
+    match sys.fhir().import_bundle(&bundle(vec![html])).await.unwrap_err() {
+        Error::Fhir(e) => assert_eq!(e.path, "entry[0].resource.content"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(counts(&db).await, before);
+    assert!(sys.audit().verify().await.unwrap().ok);
+}
+
+async fn fhir_encounters_gather_conditions_and_procedures(db: TestDb) {
+    let h = db.harness().await;
+    let sys = h.cab.system();
+    let icd = |code: &str, text: &str| json!({ "coding": [{ "system": kabinet::fhir::ICD10_SYSTEM, "code": code, "display": text }] });
+    let text = transaction(vec![
+        entry("urn:uuid:p", patient("enc-owner")),
+        entry(
+            "urn:uuid:c",
+            json!({
+                "resourceType": "Condition", "subject": { "reference": "urn:uuid:p" }, "code": icd("I10", "Гипертензия"),
+            }),
+        ),
+        entry(
+            "urn:uuid:e",
+            json!({
+                "resourceType": "Encounter", "status": "finished", "subject": { "reference": "urn:uuid:p" },
+                "period": { "start": "2026-10-05T10:00:00+03:00" }, "serviceProvider": { "display": "Поликлиника № 7" },
+                "reasonCode": [icd("J06.9", "ОРВИ")], "diagnosis": [{ "condition": { "reference": "urn:uuid:c" } }],
+            }),
+        ),
+        entry(
+            "urn:uuid:pr",
+            json!({
+                "resourceType": "Procedure", "status": "completed", "subject": { "reference": "urn:uuid:p" },
+                "encounter": { "reference": "urn:uuid:e" }, "code": { "text": "ЭКГ" },
+            }),
+        ),
+        entry(
+            "urn:uuid:alone",
+            json!({
+                "resourceType": "Procedure", "status": "completed", "subject": { "reference": "urn:uuid:p" },
+                "code": { "text": "Флюорография" }, "performedDateTime": "2026-09-01",
+                "reasonCode": [icd("Z01.8", "Обследование")],
+            }),
+        ),
+    ]);
+    let r = sys.fhir().import_bundle(&text).await.unwrap();
+    for (kind, n) in [("Encounter", 1), ("Condition", 1), ("Procedure", 2)] {
+        assert_eq!(r.created.get(kind), Some(&n), "{kind}: {r:?}");
+    }
+    let (_, items, _) = (0, counts(&db).await[1].1, 0);
+    assert_eq!(items, 2, "one visit with its condition and procedure, one for the lone procedure");
+    let out: Value = serde_json::from_str(&sys.fhir().export_patient(&r.patient_ids[0]).await.unwrap()).unwrap();
+    let encounters: Vec<&Value> = out["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Encounter")
+        .collect();
+    let visit = encounters.iter().find(|e| e["serviceProvider"]["display"] == "Поликлиника № 7").unwrap();
+    let codes: Vec<&str> =
+        visit["reasonCode"].as_array().unwrap().iter().map(|c| c["coding"][0]["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["J06.9", "I10"]);
+    assert_eq!(visit["period"]["start"], "2026-10-05");
+    assert!(out.to_string().contains("Флюорография") && out.to_string().contains("ЭКГ"));
+    assert!(sys.fhir().import_bundle(&text).await.unwrap().created.is_empty(), "idempotent");
 }

@@ -172,6 +172,29 @@ fn info_from(vault: &Vault, r: &sqlx::any::AnyRow) -> Result<DocumentInfo> {
     })
 }
 
+/// Every document of a patient with its content, in the caller's transaction (for export);
+/// a document whose content fails its check stops the export with `crypto.integrity`.
+pub(crate) async fn load_all(tx: &mut Conn, vault: &Vault, patient_id: &str) -> Result<Vec<(DocumentInfo, Vec<u8>)>> {
+    let rows = sqlx::query(crate::store::composed_sql!(
+        "SELECT {COLUMNS}, content FROM documents WHERE patient_id = $1 ORDER BY created_at, id"
+    ))
+    .bind(patient_id)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(sq)?;
+    rows.iter()
+        .map(|row| {
+            let info = info_from(vault, row)?;
+            let sealed: Vec<u8> = row.try_get(9).map_err(sq)?;
+            let content = vault.open_bytes("documents", &info.id, "content", &sealed)?;
+            if hex::encode(sha2::Sha256::digest(&content)) != info.sha256 {
+                return Err(Error::Crypto(crate::CryptoError::Integrity));
+            }
+            Ok((info, content))
+        })
+        .collect()
+}
+
 /// Reads and checks one document of `patient_id`: the ciphertext must authenticate and the
 /// plaintext must match its SHA-256. A failure is journaled (outcome `failure`) and returned
 /// as `crypto.integrity`.

@@ -29,6 +29,9 @@ pub enum Format {
     Jpeg,
     /// PNG.
     Png,
+    /// Plain UTF-8 text, accepted only from FHIR imports that declare `text/plain`
+    /// ([`check_declared`]): clinical notes travel that way between hospital systems.
+    Text,
 }
 
 impl Format {
@@ -39,6 +42,7 @@ impl Format {
             Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             Format::Jpeg => "image/jpeg",
             Format::Png => "image/png",
+            Format::Text => "text/plain; charset=utf-8",
         }
     }
 }
@@ -69,6 +73,28 @@ pub fn check(bytes: &[u8], max_bytes: usize) -> Result<(Format, Vec<u8>)> {
     }
 }
 
+/// Checks content that arrives with a declared type (a FHIR `Binary` or attachment): plain
+/// text is accepted when declared as `text/plain`, valid UTF-8, free of control characters
+/// other than tab and line breaks, and not markup (nothing that starts with `<`, so HTML,
+/// SVG and XML stay refused); everything else goes through [`check`].
+pub fn check_declared(bytes: &[u8], declared: &str, max_bytes: usize) -> Result<(Format, Vec<u8>)> {
+    let declared = declared.split(';').next().unwrap_or_default().trim();
+    if !declared.eq_ignore_ascii_case("text/plain") || infer::get(bytes).is_some() {
+        return check(bytes, max_bytes);
+    }
+    if bytes.is_empty() {
+        return Err(refuse(Reason::Empty));
+    }
+    if bytes.len() > max_bytes {
+        return Err(refuse(Reason::TooLong));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|_| refuse(Reason::Format))?;
+    if text.trim_start().starts_with('<') || text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+        return Err(refuse(Reason::Format));
+    }
+    Ok((Format::Text, bytes.to_vec()))
+}
+
 /// A file name whose extension names another format than the content is refused (a PNG
 /// called `.pdf`); names without a known extension are accepted.
 pub fn check_name(filename: &str, format: Format) -> Result<()> {
@@ -78,6 +104,7 @@ pub fn check_name(filename: &str, format: Format) -> Result<()> {
         Format::Docx => &["docx"],
         Format::Jpeg => &["jpg", "jpeg"],
         Format::Png => &["png"],
+        Format::Text => &["txt"],
     };
     let known = ["pdf", "docx", "doc", "jpg", "jpeg", "png", "gif", "html", "htm", "txt", "exe", "zip"];
     if known.contains(&ext.as_str()) && !expected.contains(&ext.as_str()) {
@@ -158,4 +185,40 @@ fn docx(b: &[u8]) -> Result<()> {
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(r: Result<(Format, Vec<u8>)>) -> Reason {
+        match r {
+            Err(crate::Error::Validation(v)) => v.reason,
+            other => panic!("expected a refusal, got {:?}", other.map(|(f, _)| f)),
+        }
+    }
+
+    #[test]
+    fn s3_declared_plain_text_is_taken_only_when_it_is_plain_text() {
+        let (format, bytes) =
+            check_declared("Осмотр терапевта.\r\nЖалоб нет.\t".as_bytes(), "text/plain", 1000).unwrap();
+        assert_eq!((format, format.mime()), (Format::Text, "text/plain; charset=utf-8"));
+        assert_eq!(bytes, "Осмотр терапевта.\r\nЖалоб нет.\t".as_bytes());
+        assert_eq!(check_declared(b"abc", "text/plain; charset=utf-8", 1000).unwrap().0, Format::Text);
+        // Markup, control characters and broken UTF-8 are refused even when declared text.
+        for markup in [&b"  <html><script>x</script>"[..], b"<?xml version=\"1.0\"?><svg/>", b"\n<ClinicalDocument/>"] {
+            // Refused as markup here, or as an unknown type where `infer` recognises it.
+            let r = reason(check_declared(markup, "text/plain", 1000));
+            assert!(matches!(r, Reason::Format | Reason::UnknownValue), "{r:?}");
+        }
+        assert_eq!(reason(check_declared(b"bell\x07", "text/plain", 1000)), Reason::Format);
+        assert_eq!(reason(check_declared(b"ab\xc3\x28cd", "text/plain", 1000)), Reason::Format);
+        assert_eq!(reason(check_declared(b"", "text/plain", 1000)), Reason::Empty);
+        assert_eq!(reason(check_declared(b"too long", "text/plain", 3)), Reason::TooLong);
+        // Text is never taken undeclared, and a real format declared as text is checked as itself.
+        assert_eq!(reason(check_declared(b"plain", "application/pdf", 1000)), Reason::UnknownValue);
+        assert_eq!(reason(check_declared(b"%PDF-1.7\n/JavaScript\n%%EOF", "text/plain", 1000)), Reason::Format);
+        assert!(check_name("note.txt", Format::Text).is_ok());
+        assert_eq!(reason(check_name("note.pdf", Format::Text).map(|()| (Format::Text, vec![]))), Reason::Mismatch);
+    }
 }

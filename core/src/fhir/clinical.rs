@@ -1,11 +1,11 @@
-//! Clinical resources to Kabinet's records: Immunization, AllergyIntolerance, Condition,
-//! MedicationStatement/Request, Observation.
+//! Clinical resources to Kabinet's records: Immunization, AllergyIntolerance, Condition and
+//! Encounter and Procedure (visits), MedicationStatement/Request, Observation.
 
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 
 use super::ICD10_SYSTEM;
-use super::read::{bad, parse_date, parse_time, text_of, year_of};
+use super::read::{Entry, Input, bad, parse_date, parse_time, text_of, year_of};
 use crate::error::Result;
 use crate::labs::LabResultInput;
 use crate::records::{Allergy, Diagnosis, Immunization, ItemData, Medication, Visit};
@@ -123,6 +123,23 @@ pub(super) fn clinical(
                     .to_owned(),
             }))
         }
+        "Procedure" => {
+            if matches!(r["status"].as_str(), Some("not-done" | "entered-in-error" | "preparation")) {
+                return Ok(None);
+            }
+            let name = text_of(&r["code"]).ok_or_else(|| bad(&p("code"), "missing"))?;
+            let date = ["performedDateTime", "performedPeriod"]
+                .iter()
+                .find_map(|k| if *k == "performedPeriod" { r[*k]["start"].as_str() } else { r[*k].as_str() })
+                .map(|s| parse_date(&json!(s), &p("performedDateTime")))
+                .transpose()?;
+            Clinical::Item(ItemData::Visit(Visit {
+                date: date.unwrap_or(today).min(today),
+                institution: institution_of(r, &["location", "performer.onBehalfOf"]),
+                diagnoses: icd10_codes(&r["reasonCode"]),
+                procedures: vec![name],
+            }))
+        }
         "Observation" => {
             let value = r["valueQuantity"]["value"].as_f64();
             let value_text =
@@ -164,4 +181,79 @@ pub(super) fn clinical(
         }
         _ => return Ok(None),
     }))
+}
+
+/// The ICD-10 diagnoses among a list of codeable concepts.
+fn icd10_codes(concepts: &Value) -> Vec<Diagnosis> {
+    concepts
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["coding"].as_array().into_iter().flatten().map(move |coding| (c, coding)))
+        .filter(|(_, coding)| coding["system"].as_str().is_some_and(|s| s.starts_with(ICD10_SYSTEM)))
+        .filter_map(|(c, coding)| {
+            let code = coding["code"].as_str()?;
+            let text = coding["display"].as_str().or_else(|| c["text"].as_str()).unwrap_or(code);
+            Some(Diagnosis { icd10: code.to_owned(), text: text.to_owned() })
+        })
+        .collect()
+}
+
+/// The display name of the first of `fields` (dotted paths to references) that has one.
+fn institution_of(r: &Value, fields: &[&str]) -> String {
+    fields
+        .iter()
+        .find_map(|f| {
+            let v = f.split('.').fold(r, |v, k| if v.is_array() { &v[0][k] } else { &v[k] });
+            let v = if v.is_array() { &v[0] } else { v };
+            v["display"].as_str().or_else(|| v["location"]["display"].as_str())
+        })
+        .unwrap_or("—")
+        .to_owned()
+}
+
+/// An Encounter as a visit, with the diagnoses of its `reasonCode` and of the Conditions it
+/// lists, and the Procedures of the input that name it. Returns the visit and the entries
+/// folded into it; `None` for encounters that did not happen.
+pub(super) fn encounter_visit<'i, 'a>(
+    input: &'i Input<'a>,
+    e: &'i Entry<'a>,
+    today: Date,
+) -> Result<Option<(Visit, Vec<&'i Entry<'a>>)>> {
+    let r = e.resource;
+    if matches!(r["status"].as_str(), Some("cancelled" | "entered-in-error" | "planned")) {
+        return Ok(None);
+    }
+    let date = r["period"]["start"].as_str().map(|s| parse_date(&json!(s), &e.at("period.start"))).transpose()?;
+    let mut diagnoses = icd10_codes(&r["reasonCode"]);
+    let mut folded = Vec::new();
+    for d in r["diagnosis"].as_array().into_iter().flatten() {
+        let Some(condition) = d["condition"]["reference"].as_str().and_then(|c| input.find(c)) else { continue };
+        let found = icd10_codes(&json!([condition.resource["code"]]));
+        if condition.kind == "Condition" && !found.is_empty() {
+            diagnoses.extend(found);
+            folded.push(condition);
+        }
+    }
+    let own = e.key.as_deref();
+    let mut procedures = Vec::new();
+    for p in input.of_kind("Procedure") {
+        let names_this = p.resource["encounter"]["reference"]
+            .as_str()
+            .is_some_and(|x| input.key(x).as_str() == own.unwrap_or("\u{0}"));
+        if names_this {
+            procedures.push(text_of(&p.resource["code"]).ok_or_else(|| bad(&p.at("code"), "missing"))?);
+            folded.push(p);
+        }
+    }
+    diagnoses.dedup();
+    Ok(Some((
+        Visit {
+            date: date.unwrap_or(today).min(today),
+            institution: institution_of(r, &["serviceProvider", "location"]),
+            diagnoses,
+            procedures,
+        },
+        folded,
+    )))
 }

@@ -28,6 +28,8 @@ pub(crate) async fn export(cab: &Cabinet, ctx: &AuditContext, patient_id: &str) 
     let vault = Vault::open(cab, &mut tx, ctx, patient_id, Action::Export, "fhir_bundle", None, now).await?;
     let items = crate::records::load_items(&mut tx, &vault, patient_id, None).await?;
     let labs = crate::labs::load_all(&mut tx, &vault, patient_id).await?;
+    let documents = crate::documents::load_all(&mut tx, &vault, patient_id).await?;
+    let visits = crate::appointments::load_all(&mut tx, patient_id, now).await?;
     tx.commit().await.map_err(sq)?;
     let subject = json!({ "reference": format!("Patient/{patient_id}") });
     let mut given = vec![json!(person.given_name)];
@@ -57,6 +59,7 @@ pub(crate) async fn export(cab: &Cabinet, ctx: &AuditContext, patient_id: &str) 
         "birthDate": person.birth_date.to_string(),
         "telecom": telecom,
     })];
+    let mut procedures = Vec::new();
     for item in items {
         let id = item.id.clone();
         resources.push(match item.data {
@@ -65,12 +68,22 @@ pub(crate) async fn export(cab: &Cabinet, ctx: &AuditContext, patient_id: &str) 
                 "vaccineCode": { "text": i.vaccine }, "occurrenceDateTime": i.date.to_string(),
                 "lotNumber": i.lot, "protocolApplied": i.dose.map(|d| vec![json!({ "doseNumberString": d })]),
             }),
-            ItemData::Visit(v) => json!({
-                "resourceType": "Condition", "id": id, "subject": subject, "recordedDate": v.date.to_string(),
-                "asserter": { "display": v.institution },
-                "code": coding(ICD10_SYSTEM, &v.diagnoses.first().map(|d| d.icd10.clone()).unwrap_or_default(),
-                               &v.diagnoses.first().map(|d| d.text.clone()).unwrap_or_default()),
-            }),
+            ItemData::Visit(v) => {
+                for (n, name) in v.procedures.iter().enumerate() {
+                    procedures.push(json!({
+                        "resourceType": "Procedure", "id": format!("{id}-p{n}"), "status": "completed",
+                        "subject": subject, "encounter": { "reference": format!("Encounter/{id}") },
+                        "code": { "text": name }, "performedDateTime": v.date.to_string(),
+                    }));
+                }
+                json!({
+                    "resourceType": "Encounter", "id": id, "status": "finished", "subject": subject,
+                    "class": { "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB", "display": "ambulatory" },
+                    "period": { "start": v.date.to_string() },
+                    "serviceProvider": { "display": v.institution },
+                    "reasonCode": v.diagnoses.iter().map(|d| coding(ICD10_SYSTEM, &d.icd10, &d.text)).collect::<Vec<_>>(),
+                })
+            }
             ItemData::Medication(m) => json!({
                 "resourceType": "MedicationStatement", "id": id, "status": "active", "subject": subject,
                 "medicationCodeableConcept": { "text": m.name },
@@ -89,6 +102,9 @@ pub(crate) async fn export(cab: &Cabinet, ctx: &AuditContext, patient_id: &str) 
             }),
         });
     }
+    resources.append(&mut procedures);
+    resources.extend(documents.iter().map(|(d, content)| document_reference(d, content, &subject)));
+    resources.extend(appointment_resources(&visits, &subject));
     let mut reports: BTreeMap<String, (String, String, Vec<Value>, OffsetDateTime)> = BTreeMap::new();
     for r in labs {
         let interpretation = r.flag.as_deref().map(|f| {
@@ -150,6 +166,66 @@ pub(crate) async fn export(cab: &Cabinet, ctx: &AuditContext, patient_id: &str) 
         .collect();
     let bundle = json!({ "resourceType": "Bundle", "type": "collection", "timestamp": cab.now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default(), "entry": entries });
     serde_json::to_string_pretty(&bundle).map_err(|_| crate::CryptoError::Internal("fhir json").into())
+}
+
+/// LOINC codes of Kabinet's document kinds (the reverse of the import's mapping).
+fn loinc_of(kind: &str) -> Option<(&'static str, &'static str)> {
+    match kind {
+        "lab_result" => Some(("11502-2", "Laboratory report")),
+        "extract" => Some(("18842-5", "Discharge summary")),
+        "referral" => Some(("57133-1", "Referral note")),
+        "conclusion" => Some(("11488-4", "Consult note")),
+        _ => None,
+    }
+}
+
+fn document_reference(d: &crate::documents::DocumentInfo, content: &[u8], subject: &Value) -> Value {
+    use base64::Engine;
+    let mut kind = json!({ "text": d.study_type.clone().unwrap_or_else(|| d.kind.clone()) });
+    if let Some((code, display)) = loinc_of(&d.kind) {
+        kind["coding"] = json!([{ "system": "http://loinc.org", "code": code, "display": display }]);
+    }
+    json!({
+        "resourceType": "DocumentReference", "id": d.id, "status": "current", "subject": subject,
+        "type": kind, "date": d.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "custodian": { "display": d.institution },
+        "content": [{ "attachment": {
+            "contentType": d.content_type, "title": d.filename, "size": d.size, "creation": d.created_on.to_string(),
+            "hash": base64::engine::general_purpose::STANDARD.encode(hex::decode(&d.sha256).unwrap_or_default()),
+            "data": base64::engine::general_purpose::STANDARD.encode(content),
+        }}],
+    })
+}
+
+/// Appointments with the practitioners and clinics they name (once each), so that an import
+/// elsewhere can place them.
+fn appointment_resources(visits: &[crate::appointments::Appointment], subject: &Value) -> Vec<Value> {
+    let rfc = |t: OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut named = std::collections::BTreeSet::new();
+    for a in visits {
+        if named.insert(a.clinic_id.clone()) {
+            out.push(json!({
+                "resourceType": "Organization", "id": a.clinic_id, "name": a.clinic_name,
+                "address": [{ "text": a.clinic_address }],
+            }));
+        }
+        if named.insert(a.practitioner_id.clone()) {
+            out.push(json!({ "resourceType": "Practitioner", "id": a.practitioner_id, "name": [{ "text": a.practitioner_name }] }));
+        }
+        out.push(json!({
+            "resourceType": "Appointment", "id": a.id,
+            "status": match a.status.as_str() { "cancelled" => "cancelled", "past" => "fulfilled", _ => "booked" },
+            "start": rfc(a.starts_at), "end": rfc(a.ends_at),
+            "serviceType": [{ "text": a.visit_type }], "specialty": [{ "text": a.specialization }],
+            "participant": [
+                { "actor": subject, "status": "accepted" },
+                { "actor": { "reference": format!("Practitioner/{}", a.practitioner_id), "display": a.practitioner_name }, "status": "accepted" },
+                { "actor": { "reference": format!("Organization/{}", a.clinic_id), "display": a.clinic_name }, "status": "accepted" },
+            ],
+        }));
+    }
+    out
 }
 
 fn strip_nulls(v: Value) -> Value {

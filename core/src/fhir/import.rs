@@ -1,142 +1,265 @@
-//! Import: check the whole input, then write it in one transaction.
+//! Import: check the whole input, then write it in one transaction — the directory first
+//! (clinics, practitioners, slots), then patients, their records, lab reports and
+//! documents, and last the appointments that need both a patient and a slot.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use super::ImportReport;
-use super::clinical::{Clinical, clinical};
-use super::read::{Entry, bad, bump, entries, new_patient, parse_time, ref_key, sq, text_of};
+use super::clinical::{Clinical, clinical, encounter_visit};
+use super::read::{Entry, Input, bad, bump, new_patient, parse_time, sq, text_of};
 use crate::audit::AuditContext;
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
 use crate::labs::{LabReport, LabResultInput};
 use crate::patients::{NewPatient, Patients};
-use crate::store::Conn;
+use crate::store::{Conn, Tx};
 use crate::timeutil::to_micros;
 
-/// Imports a FHIR R4 bundle (transaction, batch or collection) or a single resource.
-pub(crate) async fn import(cab: &Cabinet, json_text: &str) -> Result<ImportReport> {
-    let root: Value = serde_json::from_str(json_text).map_err(|_| bad("$", "json"))?;
-    let list = entries(&root)?;
-    let now_t = cab.now();
-    let today = now_t.date();
-    let now = to_micros(now_t);
-    let ctx = AuditContext::system();
-    // Check everything first: nothing is written unless the whole input is good.
-    let mut patients = Vec::new();
-    let mut clinicals = Vec::new();
-    // DiagnosticReports first: they name, date and group the Observations they list.
-    let mut report_titles: HashMap<String, (String, String, Option<OffsetDateTime>, String)> = HashMap::new();
-    for e in list.iter().filter(|e| e.resource["resourceType"] == "DiagnosticReport") {
+/// The state of one import's writes: its transaction, what it made, and the local ids of
+/// the input's resources.
+pub(super) struct Writer<'c> {
+    pub cab: &'c Cabinet,
+    pub tx: Tx,
+    pub ctx: AuditContext,
+    pub now: i64,
+    pub today: Date,
+    pub report: ImportReport,
+    local: HashMap<String, String>,
+}
+
+impl Writer<'_> {
+    /// The local id a key stands for: made in this import, or remembered from an earlier one.
+    pub async fn resolve(&mut self, key: &str) -> Result<Option<String>> {
+        if let Some(id) = self.local.get(key) {
+            return Ok(Some(id.clone()));
+        }
+        known(&mut self.tx, key).await
+    }
+
+    /// Remembers that `key` is the local record `local_id` (of `kind`), for references and
+    /// for the next import of the same input.
+    pub async fn remember(
+        &mut self,
+        key: Option<&str>,
+        kind: &str,
+        local_id: &str,
+        patient: Option<&str>,
+    ) -> Result<()> {
+        if let Some(k) = key {
+            self.local.insert(k.to_owned(), local_id.to_owned());
+            remember(&mut self.tx, k, kind, local_id, patient, self.now).await?;
+        }
+        Ok(())
+    }
+
+    /// Counts a resource as created (`true`) or as left unchanged.
+    pub fn count(&mut self, kind: &str, created: bool) {
+        bump(if created { &mut self.report.created } else { &mut self.report.unchanged }, kind);
+    }
+
+    /// Counts a resource Kabinet does not hold.
+    pub fn unsupported(&mut self, kind: &str) {
+        bump(&mut self.report.unsupported, kind);
+    }
+
+    /// Notes a patient the input concerned.
+    pub fn concerns(&mut self, patient_id: &str) {
+        if !self.report.patient_ids.iter().any(|p| p == patient_id) {
+            self.report.patient_ids.push(patient_id.to_owned());
+        }
+    }
+
+    /// The local patient a reference names; a dangling one refuses the input.
+    pub async fn patient(&mut self, input: &Input<'_>, reference: &str, path: &str) -> Result<String> {
+        let key = input.key(reference);
+        let id = self.resolve(&key).await?.ok_or_else(|| bad(path, "reference"))?;
+        self.concerns(&id);
+        Ok(id)
+    }
+}
+
+/// A validation error of a mapped record, reported at the resource's JSON path.
+pub(super) fn at_path(path: &str) -> impl Fn(Error) -> Error + '_ {
+    move |err| match err {
+        Error::Validation(v) => bad(&format!("{path}.{}", v.field), v.reason.as_str()),
+        other => other,
+    }
+}
+
+/// The patient reference of a clinical resource (`subject` or `patient`).
+pub(super) fn subject_of<'v>(e: &Entry<'v>) -> Result<&'v str> {
+    e.resource["subject"]["reference"]
+        .as_str()
+        .or_else(|| e.resource["patient"]["reference"].as_str())
+        .ok_or_else(|| bad(&e.at("subject"), "missing"))
+}
+
+/// (title, laboratory, time, group) of the DiagnosticReport an Observation belongs to.
+type ReportOf = HashMap<String, (String, String, Option<OffsetDateTime>, String)>;
+
+fn diagnostic_reports(input: &Input<'_>) -> Result<ReportOf> {
+    let mut of = ReportOf::new();
+    for e in input.of_kind("DiagnosticReport") {
         let title = text_of(&e.resource["code"]).unwrap_or_else(|| "—".into());
         let lab = e.resource["performer"][0]["display"].as_str().unwrap_or("—").to_owned();
         let when = ["effectiveDateTime", "issued"]
             .iter()
             .find(|k| e.resource[**k].is_string())
-            .map(|k| parse_time(&e.resource[*k], &format!("{}.{k}", e.path)))
+            .map(|k| parse_time(&e.resource[*k], &e.at(k)))
             .transpose()?;
         for r in e.resource["result"].as_array().into_iter().flatten() {
             if let Some(reference) = r["reference"].as_str() {
                 let group = e.key.clone().unwrap_or_else(|| e.path.clone());
-                report_titles.insert(ref_key(reference), (title.clone(), lab.clone(), when, group));
+                of.insert(input.key(reference), (title.clone(), lab.clone(), when, group));
             }
         }
     }
-    let mut report = ImportReport::default();
-    for e in &list {
-        let kind = e.resource["resourceType"].as_str().unwrap_or_default().to_owned();
-        let report_time = e.key.as_ref().and_then(|k| report_titles.get(k)).and_then(|t| t.2);
-        match kind.as_str() {
-            "Patient" => patients.push((e, new_patient(e.resource, &e.path)?)),
-            "DiagnosticReport" => {}
-            _ => match clinical(e.resource, &e.path, today, report_time)? {
-                Some(c) => {
-                    let subject = e.resource["subject"]["reference"]
-                        .as_str()
-                        .or_else(|| e.resource["patient"]["reference"].as_str())
-                        .ok_or_else(|| bad(&format!("{}.subject", e.path), "missing"))?;
-                    clinicals.push((e, kind.clone(), ref_key(subject), c));
-                }
-                None => bump(&mut report.unsupported, &kind),
-            },
+    Ok(of)
+}
+
+/// A clinical record to store: the entry, what it maps to, and the entries folded into it
+/// (an Encounter's Conditions and Procedures).
+struct Planned<'i, 'a> {
+    entry: &'i Entry<'a>,
+    subject: &'a str,
+    record: Clinical,
+    folded: Vec<&'i Entry<'a>>,
+}
+
+/// Imports a FHIR R4 bundle (transaction, batch or collection) or a single resource.
+pub(crate) async fn import(cab: &Cabinet, json_text: &str) -> Result<ImportReport> {
+    let root: Value = serde_json::from_str(json_text).map_err(|_| bad("$", "json"))?;
+    let input = Input::new(&root)?;
+    let now_t = cab.now();
+    let today = now_t.date();
+    // Check everything first: nothing is written unless the whole input is good.
+    let reports = diagnostic_reports(&input)?;
+    let directory = super::directory::plan(&input)?;
+    let documents = super::documents::plan(&input, cab.document_max_bytes(), today)?;
+    let mut folded: HashSet<usize> = HashSet::new();
+    let mut planned = Vec::new();
+    for e in input.of_kind("Encounter") {
+        if let Some((visit, parts)) = encounter_visit(&input, e, today)? {
+            folded.extend(parts.iter().map(|p| p.index));
+            planned.push(Planned {
+                entry: e,
+                subject: subject_of(e)?,
+                record: Clinical::Item(crate::records::ItemData::Visit(visit)),
+                folded: parts,
+            });
         }
     }
-    let mut tx = cab.store().begin().await?;
-    #[allow(clippy::type_complexity)] // (patient, group) → (title, laboratory, issued, results, path)
-    let mut groups: BTreeMap<
-        (String, String),
-        (String, String, Option<OffsetDateTime>, Vec<(String, LabResultInput)>, String),
-    > = BTreeMap::new();
-    let people = Patients::new(cab.clone(), ctx.clone());
-    let mut local: HashMap<String, String> = HashMap::new();
-    for (e, new) in patients {
-        let (id, created) = match_patient(cab, &mut tx, &people, e, &new, now_t).await?;
-        if let Some(k) = &e.key {
-            local.insert(k.clone(), id.clone());
-            remember(&mut tx, k, "patient", &id, Some(&id), now).await?;
-        }
-        bump(if created { &mut report.created } else { &mut report.unchanged }, "Patient");
-        if !report.patient_ids.contains(&id) {
-            report.patient_ids.push(id);
-        }
-    }
-    for (e, kind, subject, c) in clinicals {
-        let patient_id = match local.get(&subject) {
-            Some(id) => id.clone(),
-            None => known(&mut tx, &subject).await?.ok_or_else(|| bad(&format!("{}.subject", e.path), "reference"))?,
-        };
-        if !report.patient_ids.contains(&patient_id) {
-            report.patient_ids.push(patient_id.clone());
-        }
-        let source = e.key.clone().unwrap_or_else(|| format!("{kind}/{}", uuid::Uuid::now_v7()));
-        if seen(&mut tx, &source, e.resource["id"].as_str()).await? {
-            bump(&mut report.unchanged, &kind);
+    let mut patients: Vec<(&Entry<'_>, NewPatient)> = Vec::new();
+    let mut unsupported = Vec::new();
+    for e in &input.entries {
+        if folded.contains(&e.index) || directory.handles(e) || documents.handles(e) {
             continue;
         }
-        let local_id = match c {
-            Clinical::Item(data) => {
-                let data = data.validate(today).map_err(|err| match err {
-                    Error::Validation(v) => bad(&format!("{}.{}", e.path, v.field), v.reason.as_str()),
-                    other => other,
-                })?;
-                crate::records::insert_item(cab, &mut tx, &ctx, &patient_id, &data, (None, "fhir-import"), now).await?
+        match e.kind {
+            "Patient" => patients.push((e, new_patient(e.resource, &e.path)?)),
+            "DiagnosticReport" | "Encounter" => {}
+            kind => {
+                let report_time = e.key.as_ref().and_then(|k| reports.get(k)).and_then(|t| t.2);
+                match clinical(e.resource, &e.path, today, report_time)? {
+                    Some(record) => planned.push(Planned { entry: e, subject: subject_of(e)?, record, folded: vec![] }),
+                    None => unsupported.push(kind),
+                }
             }
-            Clinical::Lab(input, issued) => {
+        }
+    }
+    let mut w = Writer {
+        cab,
+        tx: cab.store().begin().await?,
+        ctx: AuditContext::system(),
+        now: to_micros(now_t),
+        today,
+        report: ImportReport::default(),
+        local: HashMap::new(),
+    };
+    for kind in unsupported {
+        w.unsupported(kind);
+    }
+    directory.write_directory(&input, &mut w).await?;
+    let people = Patients::new(cab.clone(), w.ctx.clone());
+    for (e, new) in patients {
+        let (id, created) = match_patient(cab, &mut w.tx, &people, e, &new, now_t).await?;
+        w.remember(e.key.as_deref(), "patient", &id, Some(&id)).await?;
+        w.count("Patient", created);
+        w.concerns(&id);
+    }
+    write_records(&input, &mut w, planned, &reports).await?;
+    documents.write(&input, &mut w).await?;
+    directory.write_appointments(&input, &mut w).await?;
+    w.tx.commit().await.map_err(sq)?;
+    Ok(w.report)
+}
+
+/// Lab results grouped into reports: (patient, group) → (title, laboratory, issued,
+/// results with their source keys, path).
+type Groups =
+    BTreeMap<(String, String), (String, String, Option<OffsetDateTime>, Vec<(String, LabResultInput)>, String)>;
+
+async fn write_records(
+    input: &Input<'_>,
+    w: &mut Writer<'_>,
+    planned: Vec<Planned<'_, '_>>,
+    reports: &ReportOf,
+) -> Result<()> {
+    let mut groups = Groups::new();
+    for p in planned {
+        let e = p.entry;
+        let patient_id = w.patient(input, p.subject, &e.at("subject")).await?;
+        let source = e.key.clone().unwrap_or_else(|| format!("{}/{}", e.kind, uuid::Uuid::now_v7()));
+        if seen(&mut w.tx, &source, e.resource["id"].as_str()).await? {
+            w.count(e.kind, false);
+            for part in &p.folded {
+                w.count(part.kind, false);
+            }
+            continue;
+        }
+        let local_id = match p.record {
+            Clinical::Item(data) => {
+                let data = data.validate(w.today).map_err(at_path(&e.path))?;
+                crate::records::insert_item(w.cab, &mut w.tx, &w.ctx, &patient_id, &data, (None, "fhir-import"), w.now)
+                    .await?
+            }
+            Clinical::Lab(result, issued) => {
                 // Observations of one DiagnosticReport are stored as one report, below.
-                let (title, laboratory, group) = report_titles
+                let (title, laboratory, group) = reports
                     .get(&source)
                     .map(|t| (t.0.clone(), t.1.clone(), t.3.clone()))
-                    .unwrap_or_else(|| (input.test_name.clone(), "—".into(), source.clone()));
+                    .unwrap_or_else(|| (result.test_name.clone(), "—".into(), source.clone()));
                 let g = groups
                     .entry((patient_id.clone(), group))
                     .or_insert_with(|| (title, laboratory, None, Vec::new(), e.path.clone()));
-                g.2 = g.2.max(issued.map(|i| i.max(input.sampled_at)).or(Some(input.sampled_at)));
-                g.3.push((source, input));
+                g.2 = g.2.max(issued.map(|i| i.max(result.sampled_at)).or(Some(result.sampled_at)));
+                g.3.push((source, result));
                 continue;
             }
         };
-        remember(&mut tx, &source, &kind, &local_id, Some(&patient_id), now).await?;
-        bump(&mut report.created, &kind);
+        w.remember(Some(&source), e.kind, &local_id, Some(&patient_id)).await?;
+        w.count(e.kind, true);
+        for part in &p.folded {
+            w.remember(part.key.as_deref(), part.kind, &local_id, Some(&patient_id)).await?;
+            w.count(part.kind, true);
+        }
     }
     for ((patient_id, _), (title, laboratory, issued, results, path)) in groups {
         let sampled = results.iter().map(|r| r.1.sampled_at).max();
         let issued_at = issued.or(sampled).ok_or_else(|| bad(&path, "missing"))?;
         let lab = LabReport { title, laboratory, issued_at, results: results.iter().map(|r| r.1.clone()).collect() };
-        let (_, stored) = crate::labs::insert_report(cab, &mut tx, &ctx, &patient_id, &lab, None, now).await.map_err(
-            |err| match err {
-                Error::Validation(v) => bad(&format!("{path}.{}", v.field), v.reason.as_str()),
-                other => other,
-            },
-        )?;
+        let (_, stored) = crate::labs::insert_report(w.cab, &mut w.tx, &w.ctx, &patient_id, &lab, None, w.now)
+            .await
+            .map_err(at_path(&path))?;
         for ((source, _), result) in results.iter().zip(stored) {
-            remember(&mut tx, source, "Observation", &result.id, Some(&patient_id), now).await?;
-            bump(&mut report.created, "Observation");
+            w.remember(Some(source), "Observation", &result.id, Some(&patient_id)).await?;
+            w.count("Observation", true);
         }
     }
-    tx.commit().await.map_err(sq)?;
-    Ok(report)
+    Ok(())
 }
 
 async fn match_patient(
@@ -169,14 +292,14 @@ async fn match_patient(
             "SELECT id FROM patients WHERE snils_bidx = $1",
             bidx.index(
                 crate::crypto::BlindIndexKind::Snils,
-                &crate::ids::snils(s).map_err(|v| bad(&format!("{}.identifier", e.path), v.reason.as_str()))?,
+                &crate::ids::snils(s).map_err(|v| bad(&e.at("identifier"), v.reason.as_str()))?,
             ),
         )),
         (None, Some(o)) => Some((
             "SELECT id FROM patients WHERE enp_bidx = $1",
             bidx.index(
                 crate::crypto::BlindIndexKind::Enp,
-                &crate::ids::enp(o).map_err(|v| bad(&format!("{}.identifier", e.path), v.reason.as_str()))?,
+                &crate::ids::enp(o).map_err(|v| bad(&e.at("identifier"), v.reason.as_str()))?,
             ),
         )),
         _ => None,
@@ -192,14 +315,11 @@ async fn match_patient(
             return Ok((id, false));
         }
     }
-    let id = people.insert(tx, new, now).await.map_err(|err| match err {
-        Error::Validation(v) => bad(&format!("{}.{}", e.path, v.field), v.reason.as_str()),
-        other => other,
-    })?;
+    let id = people.insert_recorded(tx, new, now).await.map_err(at_path(&e.path))?;
     Ok((id, true))
 }
 
-async fn known(tx: &mut Conn, source: &str) -> Result<Option<String>> {
+pub(super) async fn known(tx: &mut Conn, source: &str) -> Result<Option<String>> {
     sqlx::query_scalar("SELECT local_id FROM fhir_sources WHERE source = $1")
         .bind(source)
         .fetch_optional(&mut *tx)
@@ -208,17 +328,19 @@ async fn known(tx: &mut Conn, source: &str) -> Result<Option<String>> {
 }
 
 /// Whether a clinical resource was imported before (by source) or is Kabinet's own record.
-async fn seen(tx: &mut Conn, source: &str, id: Option<&str>) -> Result<bool> {
+pub(super) async fn seen(tx: &mut Conn, source: &str, id: Option<&str>) -> Result<bool> {
     if known(tx, source).await?.is_some() {
         return Ok(true);
     }
     let Some(id) = id else { return Ok(false) };
-    let own: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM medical_items WHERE id = $1 UNION SELECT 1 FROM lab_results WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(sq)?;
+    let own: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM medical_items WHERE id = $1 UNION SELECT 1 FROM lab_results WHERE id = $1 \
+         UNION SELECT 1 FROM documents WHERE id = $1 UNION SELECT 1 FROM appointments WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(sq)?;
     Ok(own.is_some())
 }
 

@@ -17,6 +17,8 @@
 //! `fhir.patient_mismatch` conflict — two people are never merged.
 
 mod clinical;
+mod directory;
+mod documents;
 mod export;
 mod import;
 mod read;

@@ -1,6 +1,6 @@
 //! Reading FHIR JSON: entries, references, dates, codeable concepts, patients.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 use time::{Date, OffsetDateTime};
@@ -53,33 +53,82 @@ pub(super) fn parse_time(v: &Value, path: &str) -> Result<OffsetDateTime> {
 
 /// One resource of the input with where it came from.
 pub(super) struct Entry<'a> {
+    /// Position in the input.
+    pub index: usize,
+    /// JSON path of the resource (`entry[3].resource`, or empty for a single resource).
     pub path: String,
+    /// `Kind/id`, or the `fullUrl` when the resource has no id: the name it is remembered by.
     pub key: Option<String>,
+    /// The resource type.
+    pub kind: &'a str,
+    /// The resource.
     pub resource: &'a Value,
+    full_url: Option<&'a str>,
 }
 
-/// The input's resources: a Bundle's entries, or the single resource.
-pub(super) fn entries(root: &Value) -> Result<Vec<Entry<'_>>> {
-    let kind = root["resourceType"].as_str().ok_or_else(|| bad("resourceType", "missing"))?;
-    if kind != "Bundle" {
-        return Ok(vec![Entry { path: String::new(), key: key_of(root, None), resource: root }]);
+impl Entry<'_> {
+    /// The path of a field of this resource.
+    pub fn at(&self, field: &str) -> String {
+        if self.path.is_empty() { field.to_owned() } else { format!("{}.{field}", self.path) }
     }
-    let list = match &root["entry"] {
-        Value::Null => return Ok(Vec::new()),
-        Value::Array(list) => list,
-        _ => return Err(bad("entry", "type")),
-    };
-    list.iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let path = format!("entry[{i}].resource");
-            let resource = &e["resource"];
-            if !resource.is_object() || resource["resourceType"].as_str().is_none() {
-                return Err(bad(&format!("{path}.resourceType"), "missing"));
+}
+
+/// The input's resources with every name a reference may use for them (`Kind/id`, the
+/// `fullUrl`, a `urn:uuid:`), so references inside a bundle resolve.
+pub(super) struct Input<'a> {
+    pub entries: Vec<Entry<'a>>,
+    aliases: HashMap<String, usize>,
+}
+
+impl<'a> Input<'a> {
+    /// A Bundle's entries, or the single resource.
+    pub fn new(root: &'a Value) -> Result<Self> {
+        let kind = root["resourceType"].as_str().ok_or_else(|| bad("resourceType", "missing"))?;
+        let entries = if kind != "Bundle" {
+            vec![Entry { index: 0, path: String::new(), key: key_of(root, None), kind, resource: root, full_url: None }]
+        } else {
+            let list = match &root["entry"] {
+                Value::Null => [].iter(),
+                Value::Array(list) => list.iter(),
+                _ => return Err(bad("entry", "type")),
+            };
+            list.enumerate()
+                .map(|(index, e)| {
+                    let path = format!("entry[{index}].resource");
+                    let resource = &e["resource"];
+                    let kind = resource["resourceType"]
+                        .as_str()
+                        .filter(|_| resource.is_object())
+                        .ok_or_else(|| bad(&format!("{path}.resourceType"), "missing"))?;
+                    let full_url = e["fullUrl"].as_str();
+                    Ok(Entry { index, key: key_of(resource, full_url), kind, path, resource, full_url })
+                })
+                .collect::<Result<Vec<_>>>()?
+        };
+        let mut aliases = HashMap::new();
+        for e in &entries {
+            for alias in [e.key.clone(), e.full_url.map(str::to_owned), e.full_url.map(ref_key)].into_iter().flatten() {
+                aliases.entry(alias).or_insert(e.index);
             }
-            Ok(Entry { key: key_of(resource, e["fullUrl"].as_str()), path, resource })
-        })
-        .collect()
+        }
+        Ok(Input { entries, aliases })
+    }
+
+    /// The entry a reference points to, when it is in the input.
+    pub fn find(&self, reference: &str) -> Option<&Entry<'a>> {
+        self.aliases.get(reference).or_else(|| self.aliases.get(&ref_key(reference))).map(|i| &self.entries[*i])
+    }
+
+    /// The name a reference is remembered by: its entry's key when it is in the input, else
+    /// its `Kind/id` form (a resource imported before).
+    pub fn key(&self, reference: &str) -> String {
+        self.find(reference).and_then(|e| e.key.clone()).unwrap_or_else(|| ref_key(reference))
+    }
+
+    /// Entries of one resource type.
+    pub fn of_kind<'s>(&'s self, kind: &'s str) -> impl Iterator<Item = &'s Entry<'a>> + 's {
+        self.entries.iter().filter(move |e| e.kind == kind)
+    }
 }
 
 pub(super) fn key_of(resource: &Value, full_url: Option<&str>) -> Option<String> {
@@ -136,7 +185,10 @@ pub(super) fn new_patient(r: &Value, path: &str) -> Result<NewPatient> {
         given_name: (*first).to_owned(),
         patronymic: given.get(1).map(|s| (*s).to_owned()),
         birth_date: parse_date(&r["birthDate"], &format!("{path}.birthDate"))?,
-        sex: r["gender"].as_str().unwrap_or("unknown").to_owned(),
+        sex: match r["gender"].as_str() {
+            Some(g @ ("male" | "female")) => g.to_owned(),
+            _ => "unknown".to_owned(),
+        },
         snils: identifier(SNILS_SYSTEM),
         inn: None,
         oms_policy: identifier(ENP_SYSTEM),

@@ -9,15 +9,24 @@ pub enum Sex {
     Male,
     /// Female.
     Female,
+    /// Not recorded by the system a record came from (FHIR `unknown`, `other` or absent).
+    /// Only imports produce it: registration (R1) requires male or female.
+    Unknown,
 }
 
 impl Sex {
-    /// `"male"` or `"female"`.
+    /// `"male"`, `"female"` or `"unknown"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Sex::Male => "male",
             Sex::Female => "female",
+            Sex::Unknown => "unknown",
         }
+    }
+
+    /// Parses a stored or imported value: what [`Sex::parse`] takes, and `"unknown"`.
+    pub fn parse_recorded(input: &str) -> Result<Sex, ValidationError> {
+        if input.trim().eq_ignore_ascii_case("unknown") { Ok(Sex::Unknown) } else { Sex::parse(input) }
     }
 
     /// Parses `"male"`/`"female"` (also `"m"`/`"f"`, `"м"`/`"ж"`).

@@ -110,6 +110,11 @@ fn r1_names_emails_and_sex() {
     }
     assert_eq!(Sex::parse("Ж").unwrap(), Sex::Female);
     assert_eq!(reason(Sex::parse("x")), ("sex", Reason::UnknownValue));
+    // R1: registration needs male or female; only records from other systems may say unknown.
+    assert_eq!(reason(Sex::parse("unknown")), ("sex", Reason::UnknownValue));
+    assert_eq!(Sex::parse_recorded("unknown").unwrap(), Sex::Unknown);
+    assert_eq!(Sex::parse_recorded("ж").unwrap(), Sex::Female);
+    assert_eq!(Sex::Unknown.as_str(), "unknown");
 }
 
 #[test]

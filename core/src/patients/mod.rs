@@ -189,10 +189,14 @@ fn optional(
 
 /// Validates a new patient's fields without storing anything.
 pub(crate) fn check_new(new: &NewPatient, today: Date) -> Result<(), ValidationError> {
-    check(new, today).map(|_| ())
+    check(new, today, Sex::parse).map(|_| ())
 }
 
-fn check(new: &NewPatient, today: Date) -> Result<Checked, ValidationError> {
+fn check(
+    new: &NewPatient,
+    today: Date,
+    sex: fn(&str) -> Result<Sex, ValidationError>,
+) -> Result<Checked, ValidationError> {
     if new.birth_date > today {
         return Err(ValidationError::new("birth_date", Reason::Future));
     }
@@ -208,7 +212,7 @@ fn check(new: &NewPatient, today: Date) -> Result<Checked, ValidationError> {
         given_name: ids::person_name("given_name", &new.given_name)?,
         patronymic: optional(&new.patronymic, |p| ids::person_name("patronymic", p))?,
         birth_date: new.birth_date,
-        sex: Sex::parse(&new.sex)?,
+        sex: sex(&new.sex)?,
         snils: optional(&new.snils, ids::snils)?,
         inn,
         enp: optional(&new.oms_policy, ids::enp)?,
@@ -271,7 +275,7 @@ impl Patients {
     /// `Conflict("patient.exists")`: two people are never merged silently.
     pub async fn create(&self, new: NewPatient) -> Result<String> {
         let now = self.cab.now();
-        check(&new, now.date())?;
+        check(&new, now.date(), Sex::parse)?;
         let mut tx = self.cab.store().begin().await?;
         let id = self.insert(&mut tx, &new, now).await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;
@@ -280,7 +284,22 @@ impl Patients {
 
     /// Inserts a patient inside the caller's transaction (journaled there).
     pub(crate) async fn insert(&self, tx: &mut Conn, new: &NewPatient, now: OffsetDateTime) -> Result<String> {
-        let c = check(new, now.date())?;
+        self.insert_checked(tx, new, now, Sex::parse).await
+    }
+
+    /// Inserts a patient from another system's record, whose sex may be `unknown`.
+    pub(crate) async fn insert_recorded(&self, tx: &mut Conn, new: &NewPatient, now: OffsetDateTime) -> Result<String> {
+        self.insert_checked(tx, new, now, Sex::parse_recorded).await
+    }
+
+    async fn insert_checked(
+        &self,
+        tx: &mut Conn,
+        new: &NewPatient,
+        now: OffsetDateTime,
+        sex: fn(&str) -> Result<Sex, ValidationError>,
+    ) -> Result<String> {
+        let c = check(new, now.date(), sex)?;
         let id = uuid::Uuid::new_v4().to_string();
         let bidx = self.cab.blind_indexer();
         let idx = |kind, v: &Option<String>| v.as_deref().map(|v| bidx.index(kind, v));
@@ -491,7 +510,7 @@ impl Patients {
             given_name: s.open("given_name", &required(1)?)?,
             patronymic: s.open_opt("patronymic", blob(2)?)?,
             birth_date,
-            sex: Sex::parse(&s.open("sex", &required(4)?)?)?,
+            sex: Sex::parse_recorded(&s.open("sex", &required(4)?)?)?,
             snils: s.open_opt("snils", blob(5)?)?,
             inn: s.open_opt("inn", blob(6)?)?,
             oms_policy: s.open_opt("enp", blob(7)?)?,
