@@ -14,6 +14,7 @@ on_both!(
     fhir_never_merges_two_people,
     fhir_directory_schedules_appointments_and_documents,
     fhir_encounters_gather_conditions_and_procedures,
+    fhir_a_bundle_of_ten_thousand_resources_imports_in_one_transaction,
 );
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fhir-r4-examples");
@@ -191,7 +192,7 @@ async fn fhir_export_then_import_reproduces_the_record_and_is_idempotent(db: Tes
     };
     assert_eq!(essence(&copy), essence(&parsed));
     let twice = fresh.cab.system().fhir().import_bundle(&exported).await.unwrap();
-    assert!(twice.created.is_empty() && twice.unchanged.values().sum::<u64>() == 11, "{twice:?}");
+    assert!(twice.created.is_empty() && twice.unchanged.values().sum::<u64>() == 12, "{twice:?}");
     let copy_text = fresh.cab.system().fhir().export_patient(&new_id).await.unwrap();
     assert!(copy_text.contains("Измерение давления") && copy_text.contains("I10") && copy_text.contains("выписка.pdf"));
 }
@@ -553,4 +554,30 @@ async fn fhir_encounters_gather_conditions_and_procedures(db: TestDb) {
     assert_eq!(visit["period"]["start"], "2026-10-05");
     assert!(out.to_string().contains("Флюорография") && out.to_string().contains("ЭКГ"));
     assert!(sys.fhir().import_bundle(&text).await.unwrap().created.is_empty(), "idempotent");
+}
+
+async fn fhir_a_bundle_of_ten_thousand_resources_imports_in_one_transaction(db: TestDb) {
+    let h = db.harness().await;
+    let text = kabinet::fhir::synthetic_bundle(0, 100);
+    let parsed: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed["entry"].as_array().unwrap().len(), 10_000);
+    let r = h.cab.system().fhir().import_bundle(&text).await.unwrap();
+    let expected = [
+        ("AllergyIntolerance", 500),
+        ("Condition", 1500),
+        ("DiagnosticReport", 100),
+        ("Encounter", 500),
+        ("Immunization", 1500),
+        ("MedicationStatement", 1000),
+        ("Observation", 3800),
+        ("Patient", 100),
+        ("Procedure", 1000),
+    ];
+    let created: Vec<(&str, u64)> = r.created.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(created, expected);
+    assert_eq!(r.created.values().sum::<u64>(), 10_000, "every resource accounted for");
+    assert!(r.unsupported.is_empty() && r.unchanged.is_empty());
+    let c = counts(&db).await;
+    assert_eq!((c[0].1, c[1].1, c[2].1), (100, 1500 + 1500 + 500 + 1000 + 500, 3800));
+    assert!(h.cab.system().audit().verify().await.unwrap().ok);
 }

@@ -247,7 +247,8 @@ async fn write_records(
             w.count(part.kind, true);
         }
     }
-    for ((patient_id, _), (title, laboratory, issued, results, path)) in groups {
+    let mut created_reports = HashSet::new();
+    for ((patient_id, group), (title, laboratory, issued, results, path)) in groups {
         let sampled = results.iter().map(|r| r.1.sampled_at).max();
         let issued_at = issued.or(sampled).ok_or_else(|| bad(&path, "missing"))?;
         let lab = LabReport { title, laboratory, issued_at, results: results.iter().map(|r| r.1.clone()).collect() };
@@ -258,6 +259,13 @@ async fn write_records(
             w.remember(Some(source), "Observation", &result.id, Some(&patient_id)).await?;
             w.count("Observation", true);
         }
+        created_reports.insert(group);
+    }
+    // A DiagnosticReport is stored as the lab report of its results: created with them, or
+    // left unchanged when they were all imported before.
+    for e in input.of_kind("DiagnosticReport") {
+        let group = e.key.clone().unwrap_or_else(|| e.path.clone());
+        w.count(e.kind, created_reports.contains(&group));
     }
     Ok(())
 }

@@ -22,6 +22,7 @@ mod documents;
 mod export;
 mod import;
 mod read;
+mod synthetic;
 
 use std::collections::BTreeMap;
 
@@ -30,6 +31,7 @@ use crate::cabinet::Cabinet;
 use crate::error::{ErrorCode, ErrorKind, Result};
 
 pub(crate) use export::export;
+pub use synthetic::{RESOURCES_PER_PATIENT, synthetic_bundle};
 
 /// Identifier system of SNILS (Russian OID registry).
 pub const SNILS_SYSTEM: &str = "urn:oid:1.2.643.100.3";
