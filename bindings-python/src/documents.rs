@@ -289,18 +289,31 @@ pub(crate) struct SystemFhir {
     pub(crate) locale: kabinet::Locale,
 }
 
+impl From<kabinet::ImportReport> for ImportReport {
+    fn from(r: kabinet::ImportReport) -> Self {
+        ImportReport {
+            created: r.created,
+            unchanged: r.unchanged,
+            unsupported: r.unsupported,
+            patient_ids: r.patient_ids,
+        }
+    }
+}
+
 #[pymethods]
 impl SystemFhir {
     /// Imports a Bundle (transaction, batch, collection) or a single resource, as JSON text.
     fn import_bundle(&self, py: Python<'_>, json: String) -> PyResult<ImportReport> {
         let f = self.inner.clone();
         let r = block_on(py, self.locale, async move { f.import_bundle(&json).await })?;
-        Ok(ImportReport {
-            created: r.created,
-            unchanged: r.unchanged,
-            unsupported: r.unsupported,
-            patient_ids: r.patient_ids,
-        })
+        Ok(r.into())
+    }
+
+    /// Imports a Bundle or resource from a JSON file.
+    fn import_file(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<ImportReport> {
+        let f = self.inner.clone();
+        let r = block_on(py, self.locale, async move { f.import_file(&path).await })?;
+        Ok(r.into())
     }
 
     /// A patient's record as a FHIR R4 Bundle (JSON text).

@@ -1,5 +1,6 @@
 """FHIR R4 export and import (issue 8, first part) through the Python binding."""
 
+import datetime
 import json
 from pathlib import Path
 
@@ -22,7 +23,7 @@ def test_fhir_export_reimport_and_hl7_example(env: tuple[kabinet.Cabinet, Inbox,
     exported = me.records.export_fhir()
     bundle = json.loads(exported)
     kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
-    assert bundle["type"] == "collection" and "Patient" in kinds and "Condition" in kinds
+    assert bundle["type"] == "collection" and "Patient" in kinds and "Encounter" in kinds
     assert "Гипертензия" in exported
     again = cab.system().fhir.import_bundle(exported)
     assert again.created == {} and again.patient_ids == [me.patient_id], "its own export changes nothing"
@@ -44,3 +45,53 @@ def test_fhir_export_reimport_and_hl7_example(env: tuple[kabinet.Cabinet, Inbox,
     with pytest.raises(kabinet.ValidationError) as bad:
         cab.system().fhir.import_bundle('{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient"}}]}')
     assert bad.value.code == "fhir.invalid"
+
+
+def test_fhir_directory_booking_and_document_from_files(env: tuple[kabinet.Cabinet, Inbox, Clock], tmp_path: Path) -> None:
+    """A hospital's transaction bundle (clinic, doctor, schedule, slots, a booking) and the
+    XDS example (a document and its Binary) imported from files."""
+    cab, inbox, clock = env
+    tag = clock.now_value.strftime("%H%M%S%f")
+    start = clock.now_value + datetime.timedelta(days=2)
+
+    def entry(url: str, resource: dict[str, object]) -> dict[str, object]:
+        return {"fullUrl": url, "resource": resource, "request": {"method": "POST", "url": resource["resourceType"]}}
+
+    def at(minutes: int) -> str:
+        return (start + datetime.timedelta(minutes=minutes)).isoformat()
+
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        entry("urn:uuid:org", {"resourceType": "Organization", "identifier": [{"value": f"fhir-{tag}"}],
+                               "name": f"Поликлиника Ёлочка {tag}", "address": [{"line": ["ул. Мира, 5"], "city": "Казань"}]}),
+        entry("urn:uuid:doc", {"resourceType": "Practitioner", "name": [{"family": "Ёжикова", "given": ["Алла"]}]}),
+        entry("urn:uuid:role", {"resourceType": "PractitionerRole", "practitioner": {"reference": "urn:uuid:doc"},
+                                "organization": {"reference": "urn:uuid:org"}, "specialty": [{"text": "Кардиолог"}]}),
+        entry("urn:uuid:sched", {"resourceType": "Schedule", "actor": [{"reference": "urn:uuid:doc"}]}),
+        entry("urn:uuid:s1", {"resourceType": "Slot", "schedule": {"reference": "urn:uuid:sched"}, "status": "free",
+                              "start": at(0), "end": at(20)}),
+        entry("urn:uuid:s2", {"resourceType": "Slot", "schedule": {"reference": "urn:uuid:sched"}, "status": "free",
+                              "start": at(20), "end": at(40)}),
+    ]}
+    path = tmp_path / "hospital.json"
+    path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
+    report = cab.system().fhir.import_file(path)
+    assert report.created == {"Organization": 1, "Practitioner": 1, "PractitionerRole": 1, "Schedule": 1, "Slot": 2}
+    assert cab.system().fhir.import_file(str(path)).created == {}, "idempotent"
+    # Patients find the imported clinic and doctor and book the imported slot.
+    me, _ = attached_patient(cab, inbox, world(cab, clock)[0])
+    clinic = me.directory.find_clinic(f"поликлиника елочка {tag}")
+    [doctor] = me.directory.practitioners("кардиолог", clinic.id, None)
+    assert doctor.full_name == "Ёжикова Алла"
+    free = me.appointments.free_slots(doctor.id, start - datetime.timedelta(hours=1), start + datetime.timedelta(hours=2))
+    assert len(free) == 2
+    visit = me.appointments.book(free[0].id)
+    assert visit.practitioner_name == "Ёжикова Алла"
+    # The XDS example: one stored document for its patient.
+    xds = cab.system().fhir.import_file(EXAMPLES / "Bundle-xds.json")
+    assert xds.created.get("DocumentReference") == 1 and xds.created.get("Binary") == 1
+    exported = json.loads(cab.system().fhir.export_patient(xds.patient_ids[0]))
+    [doc] = [e["resource"] for e in exported["entry"] if e["resource"]["resourceType"] == "DocumentReference"]
+    assert doc["content"][0]["attachment"]["data"] == "YXNkYXNkYXNkYXNkYXNk"
+    with pytest.raises(kabinet.ValidationError) as missing:
+        cab.system().fhir.import_file(tmp_path / "missing.json")
+    assert missing.value.code == "fhir.invalid"

@@ -232,6 +232,17 @@ pub struct SystemContext {
     locale: Locale,
 }
 
+impl From<kabinet::ImportReport> for FhirImportReport {
+    fn from(r: kabinet::ImportReport) -> Self {
+        FhirImportReport {
+            created: r.created.into_iter().collect(),
+            unchanged: r.unchanged.into_iter().collect(),
+            unsupported: r.unsupported.into_iter().collect(),
+            patient_ids: r.patient_ids,
+        }
+    }
+}
+
 #[uniffi::export(async_runtime = "tokio")]
 impl SystemContext {
     /// The clinic directory and schedules.
@@ -242,12 +253,13 @@ impl SystemContext {
     /// Imports a FHIR R4 Bundle or resource (JSON text); returns the counts by resource type.
     pub async fn fhir_import(&self, json: String) -> Result<FhirImportReport, KabinetError> {
         let r = self.inner.fhir().import_bundle(&json).await.ffi(self.locale)?;
-        Ok(FhirImportReport {
-            created: r.created.into_iter().collect(),
-            unchanged: r.unchanged.into_iter().collect(),
-            unsupported: r.unsupported.into_iter().collect(),
-            patient_ids: r.patient_ids,
-        })
+        Ok(r.into())
+    }
+
+    /// Imports a FHIR R4 Bundle or resource from a JSON file.
+    pub async fn fhir_import_file(&self, path: String) -> Result<FhirImportReport, KabinetError> {
+        let r = self.inner.fhir().import_file(&path).await.ffi(self.locale)?;
+        Ok(r.into())
     }
 
     /// A patient's record as a FHIR R4 Bundle (JSON text).

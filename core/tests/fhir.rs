@@ -429,7 +429,15 @@ async fn fhir_directory_schedules_appointments_and_documents(db: TestDb) {
     let h = db.harness().await;
     let sys = h.cab.system();
     let report = sys.fhir().import_bundle(&hospital_bundle(patient("p-1"), "appt-1")).await.unwrap();
-    for (kind, n) in [("Organization", 1), ("Practitioner", 1), ("Slot", 2), ("Appointment", 1), ("Patient", 1)] {
+    for (kind, n) in [
+        ("Organization", 1),
+        ("Practitioner", 1),
+        ("PractitionerRole", 1),
+        ("Schedule", 1),
+        ("Slot", 2),
+        ("Appointment", 1),
+        ("Patient", 1),
+    ] {
         assert_eq!(report.created.get(kind), Some(&n), "{kind}: {report:?}");
     }
     // The Location is the Organization's clinic, not a second one; a busy slot without its

@@ -83,6 +83,8 @@ pub(super) struct DirectoryPlan {
     schedules: HashMap<usize, String>,
     slots: Vec<SlotPlan>,
     appointments: Vec<AppointmentPlan>,
+    /// PractitionerRoles whose practitioner is in the input: (entry, its key).
+    roles: Vec<(usize, String)>,
     /// Entries handled here but not placeable, counted as unsupported.
     unplaced: Vec<usize>,
 }
@@ -183,6 +185,7 @@ pub(super) fn plan(input: &Input<'_>) -> Result<DirectoryPlan> {
         schedules: HashMap::new(),
         slots: Vec::new(),
         appointments: Vec::new(),
+        roles: Vec::new(),
         unplaced: Vec::new(),
     };
     let clinic_like =
@@ -250,8 +253,10 @@ pub(super) fn plan(input: &Input<'_>) -> Result<DirectoryPlan> {
         plan.practitioners.push(PractitionerPlan { index: e.index, clinic_ref, full_name, specialization });
     }
     for e in input.of_kind("PractitionerRole") {
-        plan.unplaced
-            .extend(reference(&e.resource["practitioner"]).filter(|p| input.find(p).is_none()).map(|_| e.index));
+        match reference(&e.resource["practitioner"]).filter(|p| input.find(p).is_some()) {
+            Some(p) => plan.roles.push((e.index, input.key(p))),
+            None => plan.unplaced.push(e.index),
+        }
     }
     for e in input.of_kind("Schedule") {
         let all = actors(e.resource, "actor");
@@ -374,6 +379,8 @@ impl DirectoryPlan {
             w.remember(e.key.as_deref(), "clinic", &clinic, None).await?;
             w.count(e.kind, false);
         }
+        // Practitioners made by this import: their roles and schedules count as created too.
+        let mut made = std::collections::HashSet::new();
         for p in &self.practitioners {
             let e = &input.entries[p.index];
             if let Some(k) = &e.key
@@ -404,6 +411,12 @@ impl DirectoryPlan {
             crate::directory::insert_practitioner_in(w.cab, &mut w.tx, &practitioner, w.now).await?;
             w.remember(e.key.as_deref(), "practitioner", &practitioner.id, None).await?;
             w.count(e.kind, true);
+            made.extend(e.key.clone());
+        }
+        for (i, practitioner) in &self.roles {
+            let placed = w.resolve(practitioner).await?.is_some();
+            let kind = input.entries[*i].kind;
+            if placed { w.count(kind, made.contains(practitioner)) } else { w.unsupported(kind) }
         }
         for (i, practitioner) in &self.schedules {
             let e = &input.entries[*i];
@@ -411,7 +424,7 @@ impl DirectoryPlan {
                 continue; // counted as the room it stands for
             }
             let placed = w.resolve(practitioner).await?.is_some();
-            if placed { w.count(e.kind, false) } else { w.unsupported(e.kind) }
+            if placed { w.count(e.kind, made.contains(practitioner)) } else { w.unsupported(e.kind) }
         }
         for s in &self.slots {
             let e = &input.entries[s.index];

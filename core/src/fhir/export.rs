@@ -191,7 +191,6 @@ fn document_reference(d: &crate::documents::DocumentInfo, content: &[u8], subjec
         "custodian": { "display": d.institution },
         "content": [{ "attachment": {
             "contentType": d.content_type, "title": d.filename, "size": d.size, "creation": d.created_on.to_string(),
-            "hash": base64::engine::general_purpose::STANDARD.encode(hex::decode(&d.sha256).unwrap_or_default()),
             "data": base64::engine::general_purpose::STANDARD.encode(content),
         }}],
     })

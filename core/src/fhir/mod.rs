@@ -91,6 +91,15 @@ impl SystemFhir {
         import::import(&self.cab, json).await
     }
 
+    /// Imports a bundle (or single resource) from a JSON file. A file that cannot be read
+    /// as UTF-8 text is `fhir.invalid` with the file's path and reason `unreadable`.
+    pub async fn import_file(&self, path: impl AsRef<std::path::Path>) -> Result<ImportReport> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|_| crate::Error::Fhir(FhirError { path: path.display().to_string(), reason: "unreadable" }))?;
+        import::import(&self.cab, &text).await
+    }
+
     /// A patient's record as a FHIR R4 Bundle (JSON text).
     pub async fn export_patient(&self, patient_id: &str) -> Result<String> {
         export(&self.cab, &AuditContext::system(), patient_id).await

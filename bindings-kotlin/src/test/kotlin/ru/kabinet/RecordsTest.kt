@@ -52,12 +52,26 @@ class RecordsTest {
         val doctor = Fixtures.staff(cab, clinic.id, "doctor", 51)
         doctor.records().add(anna.patientId(), RecordData.Visit(Visit("2026-02-10", "Поликлиника", listOf(Diagnosis("I10", "Гипертензия")), emptyList())))
         val bundle = anna.records().exportFhir()
-        assertTrue(bundle.contains("\"Condition\"") && bundle.contains("Гипертензия"))
+        assertTrue(bundle.contains("\"Encounter\"") && bundle.contains("Гипертензия"))
         val again = cab.system().fhirImport(bundle)
         assertTrue(again.created.isEmpty())
         assertEquals(listOf(anna.patientId()), again.patientIds)
         val bad = assertFailsWith<KabinetException.Validation> { cab.system().fhirImport("{\"resourceType\": \"Bundle\", \"entry\": [{}]}") }
         assertEquals("fhir.invalid", bad.code)
+    }
+
+    @Test
+    fun `FHIR import from a file - the XDS bundle yields a document`(): Unit = runBlocking {
+        val (cab, _, _) = Fixtures.clinicCabinet()
+        val report = cab.system().fhirImportFile("../tests/fhir-r4-examples/Bundle-xds.json")
+        assertEquals(1UL, report.created["DocumentReference"])
+        assertEquals(1UL, report.created["Binary"])
+        assertEquals(2UL, report.unsupported["Practitioner"], "authors without a clinic are counted, not dropped")
+        val export = cab.system().fhirExport(report.patientIds.single())
+        assertTrue(export.contains("\"DocumentReference\"") && export.contains("YXNkYXNkYXNkYXNkYXNk"))
+        assertTrue(cab.system().fhirImportFile("../tests/fhir-r4-examples/Bundle-xds.json").created.isEmpty())
+        val missing = assertFailsWith<KabinetException.Validation> { cab.system().fhirImportFile("no-such-file.json") }
+        assertEquals("fhir.invalid", missing.code)
     }
 
     @Test
