@@ -104,6 +104,7 @@ pub fn synthetic_bundle(first: usize, patients: usize) -> String {
                 encounter.clone(),
                 json!({
                     "resourceType": "Encounter", "status": "finished", "subject": subject,
+                    "class": { "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB" },
                     "period": { "start": day(n) }, "serviceProvider": { "display": "Поликлиника № 1" },
                     "reasonCode": [{ "coding": [{ "system": ICD10_SYSTEM, "code": code, "display": text }] }],
                 }),
