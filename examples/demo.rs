@@ -242,6 +242,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         pdf.len(),
         pdf_path.display()
     );
+    println!("5g. She takes her whole record out as FHIR R4, for another clinic's system:");
+    let bundle = me.records().export_fhir().await?;
+    let fhir_path = dir.join("record.fhir.json");
+    std::fs::write(&fhir_path, &bundle)?;
+    let mut kinds: Vec<&str> = bundle
+        .match_indices("\"resourceType\": \"")
+        .filter_map(|(i, m)| {
+            let rest = &bundle[i + m.len()..];
+            rest.split('"').next()
+        })
+        .filter(|k| *k != "Bundle")
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    println!("   {} bytes with {}, written to {}", bundle.len(), kinds.join(", "), fhir_path.display());
     println!("6. Who accessed her account and data (from the signed journal, newest first):");
     for e in me.security().access_history(None).await? {
         println!(

@@ -502,6 +502,28 @@ async fn fhir_directory_schedules_appointments_and_documents(db: TestDb) {
         other => panic!("{other:?}"),
     }
     assert_eq!(counts(&db).await, before);
+    // Robustness: every field of the hospital bundle removed, emptied or of the wrong type
+    // gives a typed answer (often a refusal with its path), never a panic or a partial write.
+    let base: Value = serde_json::from_str(&hospital_bundle(patient("p-9"), "appt-9")).unwrap();
+    for (i, e) in base["entry"].as_array().unwrap().iter().enumerate() {
+        for field in e["resource"].as_object().unwrap().keys() {
+            for replacement in [Value::Null, json!(""), json!(42), json!([]), json!({ "reference": "Slot/nowhere" })] {
+                let mut mutated = base.clone();
+                mutated["entry"][i]["resource"][field] = replacement;
+                let before = counts(&db).await;
+                match sys.fhir().import_bundle(&mutated.to_string()).await {
+                    Ok(_) => {}
+                    Err(err) => {
+                        assert!(
+                            matches!(err, Error::Fhir(_) | Error::Conflict { .. } | Error::Validation(_)),
+                            "{i}.{field}: {err:?}"
+                        );
+                        assert_eq!(counts(&db).await, before, "{i}.{field}: refused whole");
+                    }
+                }
+            }
+        }
+    }
     assert!(sys.audit().verify().await.unwrap().ok);
 }
 
