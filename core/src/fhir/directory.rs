@@ -176,6 +176,16 @@ fn person_name(r: &Value) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
+/// `start` and `end` of a Slot or Appointment; the end must come after the start.
+fn period(e: &Entry<'_>) -> Result<(OffsetDateTime, OffsetDateTime)> {
+    let starts = parse_time(&e.resource["start"], &e.at("start"))?;
+    let ends = parse_time(&e.resource["end"], &e.at("end"))?;
+    if ends <= starts {
+        return Err(bad(&e.at("end"), "format"));
+    }
+    Ok((starts, ends))
+}
+
 /// Checks the directory resources of an input and links them up; writes nothing.
 pub(super) fn plan(input: &Input<'_>) -> Result<DirectoryPlan> {
     let mut plan = DirectoryPlan {
@@ -292,11 +302,7 @@ pub(super) fn plan(input: &Input<'_>) -> Result<DirectoryPlan> {
             plan.unplaced.push(e.index);
             continue;
         };
-        let starts = parse_time(&r["start"], &e.at("start"))?;
-        let ends = parse_time(&r["end"], &e.at("end"))?;
-        if ends <= starts {
-            return Err(bad(&e.at("end"), "format"));
-        }
+        let (starts, ends) = period(e)?;
         let schedule_entry = reference(&r["schedule"]).and_then(|s| input.find(s));
         let visit_type = first_text(&r["serviceType"])
             .or_else(|| schedule_entry.and_then(|s| first_text(&s.resource["serviceType"])))
@@ -323,11 +329,7 @@ pub(super) fn plan(input: &Input<'_>) -> Result<DirectoryPlan> {
             plan.unplaced.push(e.index);
             continue;
         }
-        let starts = parse_time(&r["start"], &e.at("start"))?;
-        let ends = parse_time(&r["end"], &e.at("end"))?;
-        if ends <= starts {
-            return Err(bad(&e.at("end"), "format"));
-        }
+        let (starts, ends) = period(e)?;
         let visit_type = clip(&first_text(&r["serviceType"]).unwrap_or_else(|| DEFAULT_VISIT_TYPE.into()), 64);
         plan.appointments.push(AppointmentPlan {
             index: e.index,
@@ -351,10 +353,7 @@ impl DirectoryPlan {
         }
         for c in &self.clinics {
             let e = &input.entries[c.index];
-            if let Some(k) = &e.key
-                && w.resolve(k).await?.is_some()
-            {
-                w.count(e.kind, false);
+            if w.imported_before(e).await? {
                 continue;
             }
             let own = own_record(w, "SELECT id FROM clinics WHERE id = $1", e).await?;
@@ -383,10 +382,7 @@ impl DirectoryPlan {
         let mut made = std::collections::HashSet::new();
         for p in &self.practitioners {
             let e = &input.entries[p.index];
-            if let Some(k) = &e.key
-                && w.resolve(k).await?.is_some()
-            {
-                w.count(e.kind, false);
+            if w.imported_before(e).await? {
                 continue;
             }
             if let Some(id) = own_record(w, "SELECT id FROM practitioners WHERE id = $1", e).await? {
@@ -428,10 +424,7 @@ impl DirectoryPlan {
         }
         for s in &self.slots {
             let e = &input.entries[s.index];
-            if let Some(k) = &e.key
-                && w.resolve(k).await?.is_some()
-            {
-                w.count(e.kind, false);
+            if w.imported_before(e).await? {
                 continue;
             }
             let Some(practitioner_id) = w.resolve(&s.practitioner).await? else {

@@ -55,6 +55,17 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Whether the entry was imported before (or earlier in this input); if so it is counted
+    /// as unchanged.
+    pub async fn imported_before(&mut self, e: &Entry<'_>) -> Result<bool> {
+        let Some(key) = &e.key else { return Ok(false) };
+        let known = self.resolve(key).await?.is_some();
+        if known {
+            self.count(e.kind, false);
+        }
+        Ok(known)
+    }
+
     /// Counts a resource as created (`true`) or as left unchanged.
     pub fn count(&mut self, kind: &str, created: bool) {
         bump(if created { &mut self.report.created } else { &mut self.report.unchanged }, kind);
