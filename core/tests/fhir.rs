@@ -555,6 +555,10 @@ async fn fhir_encounters_gather_conditions_and_procedures(db: TestDb) {
             }),
         ),
         entry(
+            "urn:uuid:never",
+            json!({ "resourceType": "Encounter", "status": "cancelled", "subject": { "reference": "urn:uuid:p" } }),
+        ),
+        entry(
             "urn:uuid:alone",
             json!({
                 "resourceType": "Procedure", "status": "completed", "subject": { "reference": "urn:uuid:p" },
@@ -567,6 +571,7 @@ async fn fhir_encounters_gather_conditions_and_procedures(db: TestDb) {
     for (kind, n) in [("Encounter", 1), ("Condition", 1), ("Procedure", 2)] {
         assert_eq!(r.created.get(kind), Some(&n), "{kind}: {r:?}");
     }
+    assert_eq!(r.unsupported.get("Encounter"), Some(&1), "a cancelled encounter is counted, not stored: {r:?}");
     let (_, items, _) = (0, counts(&db).await[1].1, 0);
     assert_eq!(items, 2, "one visit with its condition and procedure, one for the lone procedure");
     let out: Value = serde_json::from_str(&sys.fhir().export_patient(&r.patient_ids[0]).await.unwrap()).unwrap();

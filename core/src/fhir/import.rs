@@ -152,19 +152,21 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str) -> Result<ImportRepor
     let documents = super::documents::plan(&input, cab.document_max_bytes(), today)?;
     let mut folded: HashSet<usize> = HashSet::new();
     let mut planned = Vec::new();
+    let mut unsupported = Vec::new();
     for e in input.of_kind("Encounter") {
-        if let Some((visit, parts)) = encounter_visit(&input, e, today)? {
-            folded.extend(parts.iter().map(|p| p.index));
-            planned.push(Planned {
-                entry: e,
-                subject: subject_of(e)?,
-                record: Clinical::Item(crate::records::ItemData::Visit(visit)),
-                folded: parts,
-            });
-        }
+        let Some((visit, parts)) = encounter_visit(&input, e, today)? else {
+            unsupported.push(e.kind); // planned, cancelled or entered in error: no visit
+            continue;
+        };
+        folded.extend(parts.iter().map(|p| p.index));
+        planned.push(Planned {
+            entry: e,
+            subject: subject_of(e)?,
+            record: Clinical::Item(crate::records::ItemData::Visit(visit)),
+            folded: parts,
+        });
     }
     let mut patients: Vec<(&Entry<'_>, NewPatient)> = Vec::new();
-    let mut unsupported = Vec::new();
     for e in &input.entries {
         if folded.contains(&e.index) || directory.handles(e) || documents.handles(e) {
             continue;
