@@ -607,6 +607,17 @@ async fn r18_personal_data_change_confirmed_by_sms_with_history(db: TestDb) {
     assert_eq!(profile.get().await.unwrap().surname, "Иванова", "nothing changes before the code");
     profile.confirm_change(&req.id, sms.code.as_deref().unwrap()).await.unwrap();
     assert_eq!(profile.get().await.unwrap().surname, "Петрова");
+    // The person index follows the new surname: a FHIR record without identifiers under the
+    // new name and the same birth date is her, not a new patient.
+    let fhir = serde_json::json!({
+        "resourceType": "Patient", "id": "elsewhere", "name": [{ "family": "Петрова", "given": ["Анна"] }],
+        "gender": "female", "birthDate": "1990-03-14",
+    });
+    let matched = h.cab.system().fhir().import_bundle(&fhir.to_string()).await.unwrap();
+    assert_eq!(
+        (matched.patient_ids, matched.unchanged.get("Patient")),
+        (vec![me.patient_id().unwrap().to_owned()], Some(&1))
+    );
     assert_eq!(
         code(profile.confirm_change(&req.id, sms.code.as_deref().unwrap()).await.unwrap_err()),
         "auth.code_expired"

@@ -338,7 +338,34 @@ async fn fhir_never_merges_two_people(db: TestDb) {
     same["birthDate"] = json!("1990-03-14");
     same["identifier"] = json!([{ "system": kabinet::fhir::SNILS_SYSTEM, "value": "11223344595" }]);
     let r = import(&h, vec![same]).await.unwrap();
-    assert_eq!((r.patient_ids.clone(), r.unchanged.get("Patient")), (vec![anna], Some(&1)));
+    assert_eq!((r.patient_ids.clone(), r.unchanged.get("Patient")), (vec![anna.clone()], Some(&1)));
+    // Without SNILS or policy: the same folded name and birth date from another system is
+    // the same person (ё/е and case aside) …
+    let mut bare = patient("other-system-1");
+    bare["identifier"] = json!([]);
+    bare["name"] = json!([{ "family": "иванова", "given": ["анна"] }]);
+    bare["birthDate"] = json!("1990-03-14");
+    let r = import(&h, vec![bare.clone()]).await.unwrap();
+    assert_eq!((r.patient_ids.clone(), r.unchanged.get("Patient")), (vec![anna.clone()], Some(&1)));
+    // … another birth date is another person …
+    bare["id"] = json!("other-system-2");
+    bare["birthDate"] = json!("1991-03-14");
+    let r = import(&h, vec![bare.clone()]).await.unwrap();
+    assert_eq!(r.created.get("Patient"), Some(&1));
+    assert_ne!(r.patient_ids, vec![anna.clone()]);
+    // … and when two people share name and birth date, nobody is guessed: the import is refused.
+    let mut namesake = support::anna();
+    namesake.snils = Some(support::snils_for(779));
+    namesake.inn = None;
+    namesake.oms_policy = None;
+    namesake.phone = None;
+    namesake.email = None;
+    h.cab.system().patients().create(namesake).await.unwrap();
+    bare["id"] = json!("other-system-3");
+    bare["birthDate"] = json!("1990-03-14");
+    let before = counts(&db).await;
+    assert_eq!(import(&h, vec![bare]).await.unwrap_err().code(), "fhir.patient_ambiguous");
+    assert_eq!(counts(&db).await, before);
 }
 
 fn entry(full_url: &str, resource: Value) -> Value {

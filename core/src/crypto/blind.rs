@@ -22,6 +22,8 @@ pub enum BlindIndexKind {
     Email,
     /// Passport series and number.
     Passport,
+    /// A person: folded surname, given name and birth date (`иванова|анна|1990-03-14`).
+    Person,
 }
 
 impl BlindIndexKind {
@@ -33,6 +35,7 @@ impl BlindIndexKind {
             BlindIndexKind::Phone => b"phone",
             BlindIndexKind::Email => b"email",
             BlindIndexKind::Passport => b"passport",
+            BlindIndexKind::Person => b"person",
         }
     }
 }

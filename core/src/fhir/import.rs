@@ -325,8 +325,9 @@ async fn match_patient(
         )),
         _ => None,
     };
-    if let Some((sql, index)) = by_identifier {
-        let found: Option<String> = sqlx::query_scalar(sql).bind(index).fetch_optional(&mut *tx).await.map_err(sq)?;
+    if let Some((sql, index)) = &by_identifier {
+        let found: Option<String> =
+            sqlx::query_scalar(*sql).bind(index.clone()).fetch_optional(&mut *tx).await.map_err(sq)?;
         if let Some(id) = found {
             let existing = people.read_in(tx, &id, to_micros(now)).await?;
             let fold = crate::directory::fold;
@@ -334,6 +335,22 @@ async fn match_patient(
                 return Err(Error::Conflict { code: "fhir.patient_mismatch" });
             }
             return Ok((id, false));
+        }
+    }
+    if by_identifier.is_none() {
+        // No SNILS or policy: the same folded name and birth date is the same person when
+        // exactly one patient has them; several are refused rather than guessed between.
+        let index = crate::patients::person_index(&bidx, &new.surname, &new.given_name, new.birth_date);
+        let found: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM patients WHERE person_bidx = $1 AND erased_at IS NULL LIMIT 2")
+                .bind(index)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(sq)?;
+        match found.as_slice() {
+            [] => {}
+            [one] => return Ok((one.clone(), false)),
+            _ => return Err(Error::Conflict { code: "fhir.patient_ambiguous" }),
         }
     }
     let id = people.insert_recorded(tx, new, now).await.map_err(at_path(&e.path))?;

@@ -12,6 +12,13 @@ pub const RESOURCES_PER_PATIENT: usize = 100;
 const ICD10: &[(&str, &str)] =
     &[("J06.9", "ОРВИ"), ("I10", "Гипертензия"), ("E11.9", "Сахарный диабет 2 типа"), ("K29.7", "Гастрит")];
 
+/// A surname unique to synthetic patient `p` (its digits spelled as letters: names hold no
+/// digits), so that name-and-birth-date matching keeps them apart.
+fn family(p: usize) -> String {
+    let letters: String = p.to_string().chars().map(|d| char::from(b'a' + (d as u8 - b'0'))).collect();
+    format!("Тестов-{letters}")
+}
+
 /// A `transaction` Bundle of `patients × 100` resources (JSON text) for the synthetic
 /// patients numbered from `first` (bundles of disjoint ranges hold different people and
 /// records): per patient a Patient,
@@ -31,7 +38,7 @@ pub fn synthetic_bundle(first: usize, patients: usize) -> String {
             patient.clone(),
             json!({
                 "resourceType": "Patient",
-                "name": [{ "use": "official", "family": "Тестов", "given": ["Синтетический", "Пациентович"] }],
+                "name": [{ "use": "official", "family": family(p), "given": ["Синтетический", "Пациентович"] }],
                 "gender": if p % 2 == 0 { "male" } else { "female" },
                 "birthDate": format!("{}-{:02}-{:02}", 1940 + p % 80, 1 + p % 12, 1 + p % 28),
             }),

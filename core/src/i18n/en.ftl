@@ -303,3 +303,4 @@ entity-registration = registration
 completeness-clinic_card_mismatch = Your name or birth date in the clinic's card differs from the cabinet: bring your passport to the front desk
 fhir-invalid = The FHIR data was refused
 fhir-patient_mismatch = A FHIR patient matches by SNILS or policy but the name or birth date differ
+fhir-patient_ambiguous = A FHIR patient without SNILS or policy matches several people by name and birth date

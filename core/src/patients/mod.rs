@@ -192,6 +192,18 @@ pub(crate) fn check_new(new: &NewPatient, today: Date) -> Result<(), ValidationE
     check(new, today, Sex::parse).map(|_| ())
 }
 
+/// The blind index of a person by folded surname, given name and birth date (FHIR matching
+/// of patients who come without SNILS or OMS policy).
+pub(crate) fn person_index(
+    bidx: &crate::crypto::BlindIndexer,
+    surname: &str,
+    given_name: &str,
+    birth_date: Date,
+) -> Vec<u8> {
+    let fold = crate::directory::fold;
+    bidx.index(BlindIndexKind::Person, &format!("{}|{}|{birth_date}", fold(surname), fold(given_name)))
+}
+
 fn check(
     new: &NewPatient,
     today: Date,
@@ -313,8 +325,8 @@ impl Patients {
         let birth = c.birth_date.to_string();
         let result = sqlx::query(
             "INSERT INTO patients (id, key_id, surname, given_name, patronymic, birth_date, sex, snils, inn, enp, phone, email, \
-             snils_bidx, inn_bidx, enp_bidx, phone_bidx, email_bidx, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
+             snils_bidx, inn_bidx, enp_bidx, phone_bidx, email_bidx, person_bidx, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
         )
         .bind(&id)
         .bind(crate::crypto::keyring::patient_key_id(&id))
@@ -333,6 +345,7 @@ impl Patients {
         .bind(idx(BlindIndexKind::Enp, &c.enp))
         .bind(idx(BlindIndexKind::Phone, &c.phone))
         .bind(idx(BlindIndexKind::Email, &c.email))
+        .bind(person_index(&bidx, &c.surname, &c.given_name, c.birth_date))
         .bind(to_micros(now))
         .execute(&mut *tx)
         .await
@@ -378,8 +391,8 @@ impl Patients {
     ) -> Result<Option<String>> {
         let current = self.read_in(tx, patient_id, now).await?;
         let old = match field {
-            ProfileField::Surname => Some(current.surname),
-            ProfileField::GivenName => Some(current.given_name),
+            ProfileField::Surname => Some(current.surname.clone()),
+            ProfileField::GivenName => Some(current.given_name.clone()),
             ProfileField::Patronymic => current.patronymic,
             ProfileField::Phone => current.phone,
             ProfileField::Email => current.email,
@@ -396,19 +409,25 @@ impl Patients {
         let sealed = s.seal(field.column(), value)?;
         let bidx = self.cab.blind_indexer();
         let sql = match field {
-            ProfileField::Surname => "UPDATE patients SET surname = $1, updated_at = $2 WHERE id = $3",
-            ProfileField::GivenName => "UPDATE patients SET given_name = $1, updated_at = $2 WHERE id = $3",
+            ProfileField::Surname => {
+                "UPDATE patients SET surname = $1, updated_at = $2, person_bidx = $4 WHERE id = $3"
+            }
+            ProfileField::GivenName => {
+                "UPDATE patients SET given_name = $1, updated_at = $2, person_bidx = $4 WHERE id = $3"
+            }
             ProfileField::Patronymic => "UPDATE patients SET patronymic = $1, updated_at = $2 WHERE id = $3",
             ProfileField::Phone => "UPDATE patients SET phone = $1, updated_at = $2, phone_bidx = $4 WHERE id = $3",
             ProfileField::Email => "UPDATE patients SET email = $1, updated_at = $2, email_bidx = $4 WHERE id = $3",
         };
         let index = match field {
-            ProfileField::Phone => bidx.index(BlindIndexKind::Phone, value),
-            ProfileField::Email => bidx.index(BlindIndexKind::Email, value),
-            _ => Vec::new(),
+            ProfileField::Phone => Some(bidx.index(BlindIndexKind::Phone, value)),
+            ProfileField::Email => Some(bidx.index(BlindIndexKind::Email, value)),
+            ProfileField::Surname => Some(person_index(&bidx, value, &current.given_name, current.birth_date)),
+            ProfileField::GivenName => Some(person_index(&bidx, &current.surname, value, current.birth_date)),
+            ProfileField::Patronymic => None,
         };
         let mut q = sqlx::query(sql).bind(sealed).bind(now).bind(patient_id);
-        if matches!(field, ProfileField::Phone | ProfileField::Email) {
+        if let Some(index) = index {
             q = q.bind(index);
         }
         q.execute(&mut *tx).await.map_err(StorageError::from_sqlx)?;
@@ -565,7 +584,7 @@ impl Patients {
         let mut tx = self.cab.store().begin().await?;
         let cleared = sqlx::query(
             "UPDATE patients SET snils_bidx = NULL, inn_bidx = NULL, enp_bidx = NULL, phone_bidx = NULL, \
-             email_bidx = NULL, erased_at = $1, updated_at = $1 WHERE id = $2",
+             email_bidx = NULL, person_bidx = NULL, erased_at = $1, updated_at = $1 WHERE id = $2",
         )
         .bind(now)
         .bind(patient_id)
