@@ -187,9 +187,18 @@ impl Cabinet {
         Ok(Arc::new(crate::Me { inner: me, locale: self.inner.locale() }))
     }
 
-    /// Delivers due outbox messages; returns how many were delivered.
-    pub async fn run_due_jobs(&self) -> Result<u64, KabinetError> {
-        Ok(self.inner.run_due_jobs().await.ffi(self.inner.locale())?.delivered)
+    /// One pass of the due jobs: outbox delivery, visit and vaccination reminders, incident
+    /// checks, retention; returns what each did.
+    pub async fn run_due_jobs(&self) -> Result<JobsReport, KabinetError> {
+        let r = self.inner.run_due_jobs().await.ffi(self.inner.locale())?;
+        Ok(JobsReport {
+            delivered: r.delivered,
+            delivery_failures: r.delivery_failures,
+            incidents_raised: r.incidents_raised,
+            incidents_blocked: r.incidents_blocked,
+            reminders_queued: r.reminders_queued,
+            requests_purged: r.requests_purged,
+        })
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -202,6 +211,23 @@ impl Cabinet {
     pub async fn shutdown(&self) {
         self.inner.close().await;
     }
+}
+
+/// What one pass of the due jobs did.
+#[derive(uniffi::Record)]
+pub struct JobsReport {
+    /// Messages delivered.
+    pub delivered: u64,
+    /// Deliveries that failed (retried later).
+    pub delivery_failures: u64,
+    /// Security incidents raised (unusual access).
+    pub incidents_raised: u64,
+    /// Incidents blocked after their time to answer ran out.
+    pub incidents_blocked: u64,
+    /// Reminders queued.
+    pub reminders_queued: u64,
+    /// Closed requests purged after retention.
+    pub requests_purged: u64,
 }
 
 /// What a KEK rotation did.

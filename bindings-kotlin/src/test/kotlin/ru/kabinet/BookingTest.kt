@@ -100,6 +100,11 @@ class BookingTest {
         val moved = anna.appointments().reschedule(visit.id, slots[1].id)
         assertEquals(slots[1].id, moved.slotId)
         assertEquals("booked", boris.appointments().book(slots[0].id).status)
+        // Both visits start within a day: one pass of the due jobs queues and sends their reminders.
+        val jobs = cab.runDueJobs()
+        assertEquals(2UL, jobs.remindersQueued)
+        assertEquals(jobs.remindersQueued, jobs.delivered)
+        assertEquals(0UL, jobs.deliveryFailures)
         assertEquals("cancelled", anna.appointments().cancel(visit.id).status)
         assertTrue(anna.appointments().list(true).isEmpty())
         assertEquals(listOf("cancelled"), anna.appointments().list(false).map { it.status })
