@@ -26,6 +26,8 @@ struct Inner {
     token_key: ed25519_dalek::SigningKey,
     /// The journal's Ed25519 key, also signing shared document packages (domain-separated).
     package_key: ed25519_dalek::SigningKey,
+    /// A hash made with this cabinet's Argon2 parameters, verified when there is no account.
+    dummy_hash: std::sync::OnceLock<Option<String>>,
 }
 
 /// What one pass of [`Cabinet::run_due_jobs`] did.
@@ -101,6 +103,7 @@ impl Cabinet {
             credentials_key,
             token_key,
             package_key,
+            dummy_hash: std::sync::OnceLock::new(),
         };
         Ok(Cabinet { inner: Arc::new(inner) })
     }
@@ -240,9 +243,16 @@ impl Cabinet {
 
     /// The same work as a verification, for unknown identifiers.
     pub(crate) async fn dummy_verify(&self, password: String) {
-        let params = self.inner.config.password_hashing;
         let password = zeroize::Zeroizing::new(password);
-        let _ = tokio::task::spawn_blocking(move || crate::auth::password::dummy_verify(&password, &params)).await;
+        let inner = self.inner.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let params = &inner.config.password_hashing;
+            let dummy = inner.dummy_hash.get_or_init(|| crate::auth::password::dummy_hash(params));
+            if let Some(dummy) = dummy {
+                crate::auth::password::dummy_verify(&password, dummy, params);
+            }
+        })
+        .await;
     }
 
     /// A message of `kind` in the cabinet's language, with `{code}` filled in.

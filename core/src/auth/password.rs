@@ -205,11 +205,14 @@ pub fn verify(password: &str, stored: &str, params: &Argon2Params) -> Verified {
     Verified::No
 }
 
+/// A hash to verify against when there is no account, made with the cabinet's parameters
+/// (each cabinet keeps its own, so a wrong identifier costs what its wrong password costs).
+pub fn dummy_hash(params: &Argon2Params) -> Option<String> {
+    hash("Dummy-Passw0rd!", params).ok()
+}
+
 /// Burns the time of one verification when there is no account, so that a wrong
 /// identifier and a wrong password take comparable time.
-pub fn dummy_verify(password: &str, params: &Argon2Params) {
-    static DUMMY: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    if let Some(Some(h)) = Some(DUMMY.get_or_init(|| hash("Dummy-Passw0rd!", params).ok())) {
-        let _ = verify(password, h, params);
-    }
+pub fn dummy_verify(password: &str, dummy: &str, params: &Argon2Params) {
+    let _ = verify(password, dummy, params);
 }

@@ -283,3 +283,14 @@ fn r5_jose_rfc_vectors() {
         assert_eq!(tokens::verify(&vk, token, 0), Err(tokens::TokenError::Malformed), "{}", v["name"]);
     }
 }
+
+#[test]
+fn r3_the_no_account_dummy_hash_uses_each_cabinets_own_parameters() {
+    // A wrong identifier must cost what a wrong password costs in *this* deployment, so the
+    // dummy hash carries the parameters it is given, not those of the first cabinet opened.
+    let light = password::dummy_hash(&fast()).unwrap();
+    let heavier = password::dummy_hash(&Argon2Params { memory_kib: 8192, iterations: 2, parallelism: 1 }).unwrap();
+    assert!(light.contains("m=4096,t=1,p=1"), "{light}");
+    assert!(heavier.contains("m=8192,t=2,p=1"), "{heavier}");
+    password::dummy_verify("anything", &light, &fast());
+}
