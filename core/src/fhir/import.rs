@@ -340,7 +340,7 @@ async fn match_patient(
     if by_identifier.is_none() {
         // No SNILS or policy: the same folded name and birth date is the same person when
         // exactly one patient has them; several are refused rather than guessed between.
-        let index = crate::patients::person_index(&bidx, &new.surname, &new.given_name, new.birth_date);
+        let index = crate::patients::person_index(bidx, &new.surname, &new.given_name, new.birth_date);
         let found: Vec<String> =
             sqlx::query_scalar("SELECT id FROM patients WHERE person_bidx = $1 AND erased_at IS NULL LIMIT 2")
                 .bind(index)

@@ -345,7 +345,7 @@ impl Patients {
         .bind(idx(BlindIndexKind::Enp, &c.enp))
         .bind(idx(BlindIndexKind::Phone, &c.phone))
         .bind(idx(BlindIndexKind::Email, &c.email))
-        .bind(person_index(&bidx, &c.surname, &c.given_name, c.birth_date))
+        .bind(person_index(bidx, &c.surname, &c.given_name, c.birth_date))
         .bind(to_micros(now))
         .execute(&mut *tx)
         .await
@@ -422,8 +422,8 @@ impl Patients {
         let index = match field {
             ProfileField::Phone => Some(bidx.index(BlindIndexKind::Phone, value)),
             ProfileField::Email => Some(bidx.index(BlindIndexKind::Email, value)),
-            ProfileField::Surname => Some(person_index(&bidx, value, &current.given_name, current.birth_date)),
-            ProfileField::GivenName => Some(person_index(&bidx, &current.surname, value, current.birth_date)),
+            ProfileField::Surname => Some(person_index(bidx, value, &current.given_name, current.birth_date)),
+            ProfileField::GivenName => Some(person_index(bidx, &current.surname, value, current.birth_date)),
             ProfileField::Patronymic => None,
         };
         let mut q = sqlx::query(sql).bind(sealed).bind(now).bind(patient_id);
