@@ -23,6 +23,7 @@ on_both!(
     r5_access_history_newest_first,
     s4_integrity_failure_is_journaled,
     s4_fhir_audit_event_export,
+    s4_tampered_frontier_is_detected_and_stops_appends,
 );
 
 async fn journal_rows(db: &TestDb) -> Vec<(i64, String, Option<String>, String)> {
@@ -294,4 +295,21 @@ async fn s4_fhir_audit_event_export(db: TestDb) {
     assert!(ev["recorded"].as_str().unwrap().ends_with('Z'));
     assert!(ev["entity"][0]["what"]["reference"].as_str().unwrap().starts_with("Patient/"));
     assert_eq!(entries[0]["resource"]["action"], "C");
+}
+
+async fn s4_tampered_frontier_is_detected_and_stops_appends(db: TestDb) {
+    let cab = db.open().await;
+    three_patients(&cab).await;
+    let raw = db.raw().await;
+    // One frontier row remains after many appends: the old ones go as the new ones come.
+    let rows: Vec<i64> = sqlx::query_scalar("SELECT size FROM audit_frontiers").fetch_all(&raw).await.unwrap();
+    assert_eq!(rows, [3]);
+    sqlx::query("UPDATE audit_frontiers SET size = 7").execute(&raw).await.unwrap();
+    let report = cab.system().audit().verify().await.unwrap();
+    assert_eq!((report.ok, report.problem.as_deref()), (false, Some("entry_missing")), "the state claims 7 entries");
+    // An append refuses to build on a frontier that does not match its size: a typed
+    // storage error, and nothing is written.
+    let err = cab.system().patients().create(boris()).await.unwrap_err();
+    assert_eq!(err.code(), "storage.corrupt");
+    assert_eq!(journal_rows(&db).await.len(), 3);
 }

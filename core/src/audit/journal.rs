@@ -45,8 +45,10 @@ impl Journal {
     /// Appends one entry inside the caller's transaction and returns the receipt that
     /// unlocks the patient's data key. The `audit_state` row is the lock that orders
     /// appends: `SELECT … FOR UPDATE` on PostgreSQL; on SQLite the transaction already holds
-    /// the database write lock (`BEGIN IMMEDIATE`). If the transaction rolls back, the entry
-    /// goes with the change: there is never a change without its entry, nor a gap.
+    /// the database write lock (`BEGIN IMMEDIATE`). The frontier lives in `audit_frontiers`,
+    /// one row per size: the new one is inserted and the old one deleted, so no row is
+    /// updated again and again inside one long transaction. If the transaction rolls back,
+    /// the entry goes with the change: there is never a change without its entry, nor a gap.
     pub(crate) async fn record(
         &self,
         conn: &mut Conn,
@@ -55,11 +57,13 @@ impl Journal {
         outcome: Outcome,
         at_us: i64,
     ) -> Result<Receipt> {
-        let lock = match self.backend {
-            Backend::Postgres => "SELECT size, frontier FROM audit_state WHERE id = 1 FOR UPDATE",
-            Backend::Sqlite => "SELECT size, frontier FROM audit_state WHERE id = 1",
-        };
-        let row = sqlx::query(lock).fetch_one(&mut *conn).await.map_err(sq)?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT id FROM audit_state WHERE id = 1 FOR UPDATE").execute(&mut *conn).await.map_err(sq)?;
+        }
+        let row = sqlx::query("SELECT size, frontier FROM audit_frontiers ORDER BY size DESC LIMIT 1")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(sq)?;
         let size: i64 = row.try_get(0).map_err(sq)?;
         let bytes: Vec<u8> = row.try_get(1).map_err(sq)?;
         let mut frontier = Frontier::from_bytes(&bytes).ok_or(StorageError::Corrupt("audit frontier"))?;
@@ -105,12 +109,13 @@ impl Journal {
         .await
         .map_err(sq)?;
         insert_head(conn, &head).await?;
-        sqlx::query("UPDATE audit_state SET size = $1, frontier = $2 WHERE id = 1")
+        sqlx::query("INSERT INTO audit_frontiers (size, frontier) VALUES ($1, $2)")
             .bind(size + 1)
             .bind(frontier.to_bytes())
             .execute(&mut *conn)
             .await
             .map_err(sq)?;
+        sqlx::query("DELETE FROM audit_frontiers WHERE size = $1").bind(size).execute(&mut *conn).await.map_err(sq)?;
         Ok(Receipt { patient_id: entry.patient_id.unwrap_or_default(), seq })
     }
 }
@@ -186,9 +191,11 @@ pub(crate) async fn load_heads(conn: &mut Conn, from: u64, to: u64) -> Result<Ve
         .collect()
 }
 
-/// The journal's current size according to its state row.
+/// The journal's current size according to its frontier.
 pub(crate) async fn current_size(conn: &mut Conn) -> Result<u64> {
-    let size: i64 =
-        sqlx::query_scalar("SELECT size FROM audit_state WHERE id = 1").fetch_one(conn).await.map_err(sq)?;
+    let size: i64 = sqlx::query_scalar("SELECT size FROM audit_frontiers ORDER BY size DESC LIMIT 1")
+        .fetch_one(conn)
+        .await
+        .map_err(sq)?;
     u64::try_from(size).map_err(|_| StorageError::Corrupt("audit size").into())
 }
