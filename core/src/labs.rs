@@ -174,9 +174,17 @@ impl StaffLabs {
         }
         let now = to_micros(now_t);
         let mut tx = cab.store().begin().await?;
-        let (title, out) =
-            insert_report(cab, &mut tx, self.me.audit_context(), patient_id, &report, Some(&member.clinic_id), now)
-                .await?;
+        let (title, out) = insert_report(
+            cab,
+            &mut tx,
+            self.me.audit_context(),
+            patient_id,
+            &report,
+            Some(&member.clinic_id),
+            &[],
+            now,
+        )
+        .await?;
         let args = [("title", title)];
         let message = crate::notify::patient_event(cab, &mut tx, patient_id, "lab_result", &args, now).await?;
         tx.commit().await.map_err(sq)?;
@@ -186,7 +194,10 @@ impl StaffLabs {
 }
 
 /// Validates and stores a report in the caller's transaction (journaled as created by
-/// `ctx`); returns the cleaned title and the results with their flags.
+/// `ctx`); returns the cleaned title and the results with their flags. Kabinet computes each
+/// flag from the range; `source_flags` (by position, from an imported interpretation) fill
+/// in only where there is no range to compute from.
+#[allow(clippy::too_many_arguments)] // one transaction's worth of context, each argument distinct
 pub(crate) async fn insert_report(
     cab: &crate::cabinet::Cabinet,
     tx: &mut crate::store::Conn,
@@ -194,6 +205,7 @@ pub(crate) async fn insert_report(
     patient_id: &str,
     report: &LabReport,
     clinic_id: Option<&str>,
+    source_flags: &[Option<&'static str>],
     now: i64,
 ) -> Result<(String, Vec<LabResult>)> {
     let title = crate::directory::text_field("title", &report.title, 300)?;
@@ -207,7 +219,7 @@ pub(crate) async fn insert_report(
     let mut out = Vec::with_capacity(inputs.len());
     for (position, input) in inputs.into_iter().enumerate() {
         let id = uuid::Uuid::now_v7().to_string();
-        let flag = flag(&input).map(str::to_owned);
+        let flag = flag(&input).or_else(|| source_flags.get(position).copied().flatten()).map(str::to_owned);
         let body = Body { report_title: title.clone(), laboratory: laboratory.clone(), input, flag };
         sqlx::query(
             "INSERT INTO lab_results (id, report_id, patient_id, clinic_id, sampled_at, issued_at, position, body, created_at) \

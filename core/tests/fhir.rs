@@ -15,6 +15,7 @@ on_both!(
     fhir_directory_schedules_appointments_and_documents,
     fhir_encounters_gather_conditions_and_procedures,
     fhir_a_bundle_of_ten_thousand_resources_imports_in_one_transaction,
+    fhir_observation_value_types_and_interpretations,
 );
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fhir-r4-examples");
@@ -642,4 +643,52 @@ async fn fhir_a_bundle_of_ten_thousand_resources_imports_in_one_transaction(db: 
     let c = counts(&db).await;
     assert_eq!((c[0].1, c[1].1, c[2].1), (100, 1500 + 1500 + 500 + 1000 + 500, 3800));
     assert!(h.cab.system().audit().verify().await.unwrap().ok);
+}
+
+async fn fhir_observation_value_types_and_interpretations(db: TestDb) {
+    let h = db.harness().await;
+    let obs = |id: &str, value: (&str, Value), range: Value, interpretation: &str| {
+        let mut o = json!({
+            "resourceType": "Observation", "id": id, "status": "final", "subject": { "reference": "Patient/lab-owner" },
+            "code": { "text": id }, "effectiveDateTime": "2026-11-01T08:00:00Z", "referenceRange": range,
+            "interpretation": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": interpretation }] }],
+        });
+        o[value.0] = value.1;
+        o
+    };
+    let resources = vec![
+        patient("lab-owner"),
+        // No range: the laboratory's own interpretation is kept.
+        obs("hiv", ("valueCodeableConcept", json!({ "text": "положительно" })), Value::Null, "POS"),
+        obs("count", ("valueInteger", json!(12)), Value::Null, "H"),
+        obs("fasting", ("valueBoolean", json!(false)), Value::Null, "N"),
+        // A range: Kabinet's own computation wins over a contradicting interpretation.
+        obs(
+            "glucose",
+            ("valueQuantity", json!({ "value": 10.0, "unit": "ммоль/л" })),
+            json!([{ "low": { "value": 3.5 }, "high": { "value": 7.5 } }]),
+            "L",
+        ),
+    ];
+    let r = import(&h, resources).await.unwrap();
+    assert_eq!(r.created.get("Observation"), Some(&4), "{r:?}");
+    let out: Value =
+        serde_json::from_str(&h.cab.system().fhir().export_patient(&r.patient_ids[0]).await.unwrap()).unwrap();
+    let by_name = |name: &str| {
+        out["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["resource"])
+            .find(|r| r["code"]["text"] == name)
+            .unwrap()
+            .clone()
+    };
+    let flag = |name: &str| by_name(name)["interpretation"][0]["coding"][0]["code"].as_str().map(str::to_owned);
+    assert_eq!(flag("hiv").as_deref(), Some("A"));
+    assert_eq!(flag("count").as_deref(), Some("H"));
+    assert_eq!(flag("fasting").as_deref(), Some("N"));
+    assert_eq!(flag("glucose").as_deref(), Some("H"), "computed from the range, not the source's L");
+    assert_eq!(by_name("count")["valueQuantity"]["value"], 12.0);
+    assert_eq!(by_name("fasting")["valueString"], "false");
 }

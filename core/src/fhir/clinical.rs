@@ -13,7 +13,20 @@ use crate::records::{Allergy, Diagnosis, Immunization, ItemData, Medication, Vis
 /// A parsed clinical resource, ready to store for a patient reference.
 pub(super) enum Clinical {
     Item(ItemData),
-    Lab(LabResultInput, Option<OffsetDateTime>),
+    /// A lab result, when its report was issued, and the source's own interpretation.
+    Lab(LabResultInput, Option<OffsetDateTime>, Option<&'static str>),
+}
+
+/// The HL7 v3 ObservationInterpretation of a result as Kabinet's flag names.
+fn interpretation_of(r: &Value) -> Option<&'static str> {
+    let codes = r["interpretation"].as_array()?.iter().flat_map(|c| c["coding"].as_array().into_iter().flatten());
+    codes.filter_map(|c| c["code"].as_str()).find_map(|code| match code {
+        "H" | "HH" | "HU" | ">" => Some("high"),
+        "L" | "LL" | "LU" | "<" => Some("low"),
+        "N" | "NEG" | "ND" => Some("normal"),
+        "A" | "AA" | "POS" | "DET" | "R" | "I" => Some("abnormal"),
+        _ => None,
+    })
 }
 
 pub(super) fn clinical(
@@ -141,9 +154,12 @@ pub(super) fn clinical(
             }))
         }
         "Observation" => {
-            let value = r["valueQuantity"]["value"].as_f64();
-            let value_text =
-                r["valueString"].as_str().map(str::to_owned).or_else(|| text_of(&r["valueCodeableConcept"]));
+            let value = r["valueQuantity"]["value"].as_f64().or_else(|| r["valueInteger"].as_f64());
+            let value_text = r["valueString"]
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| text_of(&r["valueCodeableConcept"]))
+                .or_else(|| r["valueBoolean"].as_bool().map(|b| b.to_string()));
             if value.is_none() && value_text.is_none() {
                 return Ok(None);
             }
@@ -177,6 +193,7 @@ pub(super) fn clinical(
                     sampled_at: sampled,
                 },
                 issued,
+                interpretation_of(r),
             )
         }
         _ => return Ok(None),

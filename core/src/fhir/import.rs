@@ -212,8 +212,10 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str) -> Result<ImportRepor
 
 /// Lab results grouped into reports: (patient, group) → (title, laboratory, issued,
 /// results with their source keys, path).
-type Groups =
-    BTreeMap<(String, String), (String, String, Option<OffsetDateTime>, Vec<(String, LabResultInput)>, String)>;
+type Groups = BTreeMap<
+    (String, String),
+    (String, String, Option<OffsetDateTime>, Vec<(String, LabResultInput, Option<&'static str>)>, String),
+>;
 
 async fn write_records(
     input: &Input<'_>,
@@ -239,7 +241,7 @@ async fn write_records(
                 crate::records::insert_item(w.cab, &mut w.tx, &w.ctx, &patient_id, &data, (None, "fhir-import"), w.now)
                     .await?
             }
-            Clinical::Lab(result, issued) => {
+            Clinical::Lab(result, issued, interpretation) => {
                 // Observations of one DiagnosticReport are stored as one report, below.
                 let (title, laboratory, group) = reports
                     .get(&source)
@@ -249,7 +251,7 @@ async fn write_records(
                     .entry((patient_id.clone(), group))
                     .or_insert_with(|| (title, laboratory, None, Vec::new(), e.path.clone()));
                 g.2 = g.2.max(issued.map(|i| i.max(result.sampled_at)).or(Some(result.sampled_at)));
-                g.3.push((source, result));
+                g.3.push((source, result, interpretation));
                 continue;
             }
         };
@@ -265,10 +267,11 @@ async fn write_records(
         let sampled = results.iter().map(|r| r.1.sampled_at).max();
         let issued_at = issued.or(sampled).ok_or_else(|| bad(&path, "missing"))?;
         let lab = LabReport { title, laboratory, issued_at, results: results.iter().map(|r| r.1.clone()).collect() };
-        let (_, stored) = crate::labs::insert_report(w.cab, &mut w.tx, &w.ctx, &patient_id, &lab, None, w.now)
+        let flags: Vec<Option<&'static str>> = results.iter().map(|r| r.2).collect();
+        let (_, stored) = crate::labs::insert_report(w.cab, &mut w.tx, &w.ctx, &patient_id, &lab, None, &flags, w.now)
             .await
             .map_err(at_path(&path))?;
-        for ((source, _), result) in results.iter().zip(stored) {
+        for ((source, _, _), result) in results.iter().zip(stored) {
             w.remember(Some(source), "Observation", &result.id, Some(&patient_id)).await?;
             w.count("Observation", true);
         }
