@@ -691,4 +691,32 @@ async fn fhir_observation_value_types_and_interpretations(db: TestDb) {
     assert_eq!(flag("glucose").as_deref(), Some("H"), "computed from the range, not the source's L");
     assert_eq!(by_name("count")["valueQuantity"]["value"], 12.0);
     assert_eq!(by_name("fasting")["valueString"], "false");
+    // A panel: the HL7 blood pressure example's components become two results of one report,
+    // each with the laboratory's interpretation (there is no range).
+    let mut bp = example("Observation-blood-pressure.json");
+    bp["subject"] = json!({ "reference": "Patient/lab-owner" });
+    let before = counts(&db).await;
+    let r = import(&h, vec![bp.clone()]).await.unwrap();
+    assert_eq!(r.created.get("Observation"), Some(&1), "{r:?}");
+    assert_eq!(counts(&db).await[2].1, before[2].1 + 2, "two results");
+    let out: Value =
+        serde_json::from_str(&h.cab.system().fhir().export_patient(&r.patient_ids[0]).await.unwrap()).unwrap();
+    let find = |name: &str| {
+        out["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["resource"])
+            .find(|r| r["code"]["text"] == name)
+            .unwrap()
+            .clone()
+    };
+    let diastolic = find("Diastolic blood pressure");
+    assert_eq!(
+        (diastolic["valueQuantity"]["value"].as_f64(), diastolic["interpretation"][0]["coding"][0]["code"].as_str()),
+        (Some(60.0), Some("L"))
+    );
+    assert_eq!(find("Systolic blood pressure")["valueQuantity"]["unit"], "mmHg");
+    assert!(import(&h, vec![bp]).await.unwrap().created.is_empty(), "idempotent");
+    assert_eq!(counts(&db).await[2].1, before[2].1 + 2);
 }

@@ -13,8 +13,23 @@ use crate::records::{Allergy, Diagnosis, Immunization, ItemData, Medication, Vis
 /// A parsed clinical resource, ready to store for a patient reference.
 pub(super) enum Clinical {
     Item(ItemData),
-    /// A lab result, when its report was issued, and the source's own interpretation.
-    Lab(LabResultInput, Option<OffsetDateTime>, Option<&'static str>),
+    /// Lab results (one, or a panel's components) with the source's own interpretation,
+    /// and when their report was issued.
+    Lab(Vec<(LabResultInput, Option<&'static str>)>, Option<OffsetDateTime>),
+}
+
+/// The value of an Observation or component: a number (`valueQuantity`, `valueInteger`) or a
+/// text (`valueString`, `valueCodeableConcept`, `valueBoolean`).
+fn value_of(o: &Value) -> Option<(Option<f64>, Option<String>)> {
+    if let Some(n) = o["valueQuantity"]["value"].as_f64().or_else(|| o["valueInteger"].as_f64()) {
+        return Some((Some(n), None));
+    }
+    o["valueString"]
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| text_of(&o["valueCodeableConcept"]))
+        .or_else(|| o["valueBoolean"].as_bool().map(|b| b.to_string()))
+        .map(|t| (None, Some(t)))
 }
 
 /// The HL7 v3 ObservationInterpretation of a result as Kabinet's flag names.
@@ -154,13 +169,12 @@ pub(super) fn clinical(
             }))
         }
         "Observation" => {
-            let value = r["valueQuantity"]["value"].as_f64().or_else(|| r["valueInteger"].as_f64());
-            let value_text = r["valueString"]
-                .as_str()
-                .map(str::to_owned)
-                .or_else(|| text_of(&r["valueCodeableConcept"]))
-                .or_else(|| r["valueBoolean"].as_bool().map(|b| b.to_string()));
-            if value.is_none() && value_text.is_none() {
+            // A panel (blood pressure) carries its values in components: each becomes a result.
+            let parts: Vec<&Value> = match r["component"].as_array() {
+                Some(list) if value_of(r).is_none() => list.iter().filter(|c| value_of(c).is_some()).collect(),
+                _ => vec![r],
+            };
+            if parts.iter().all(|c| value_of(c).is_none()) {
                 return Ok(None);
             }
             let sampled = ["effectiveDateTime", "effectiveInstant"]
@@ -176,25 +190,29 @@ pub(super) fn clinical(
                 .or_else(|| report_time.map(Ok))
                 .ok_or_else(|| bad(&p("effectiveDateTime"), "missing"))??;
             let issued = r["issued"].is_string().then(|| parse_time(&r["issued"], &p("issued"))).transpose()?;
-            let range = &r["referenceRange"][0];
-            Clinical::Lab(
-                LabResultInput {
-                    test_name: text_of(&r["code"]).ok_or_else(|| bad(&p("code"), "missing"))?,
-                    code: r["code"]["coding"][0]["code"].as_str().unwrap_or("—").to_owned(),
-                    value: if value_text.is_some() && value.is_none() { None } else { value },
-                    value_text: if value.is_some() { None } else { value_text },
-                    unit: r["valueQuantity"]["unit"]
-                        .as_str()
-                        .or_else(|| r["valueQuantity"]["code"].as_str())
-                        .map(str::to_owned),
-                    range_low: range["low"]["value"].as_f64(),
-                    range_high: range["high"]["value"].as_f64(),
-                    range_text: range["text"].as_str().map(str::to_owned),
-                    sampled_at: sampled,
-                },
-                issued,
-                interpretation_of(r),
-            )
+            let results = parts
+                .into_iter()
+                .map(|c| {
+                    let (value, value_text) = value_of(c).unwrap_or((None, None));
+                    let range = &c["referenceRange"][0];
+                    let result = LabResultInput {
+                        test_name: text_of(&c["code"]).ok_or_else(|| bad(&p("code"), "missing"))?,
+                        code: c["code"]["coding"][0]["code"].as_str().unwrap_or("—").to_owned(),
+                        value,
+                        value_text,
+                        unit: c["valueQuantity"]["unit"]
+                            .as_str()
+                            .or_else(|| c["valueQuantity"]["code"].as_str())
+                            .map(str::to_owned),
+                        range_low: range["low"]["value"].as_f64(),
+                        range_high: range["high"]["value"].as_f64(),
+                        range_text: range["text"].as_str().map(str::to_owned),
+                        sampled_at: sampled,
+                    };
+                    Ok((result, interpretation_of(c)))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Clinical::Lab(results, issued)
         }
         _ => return Ok(None),
     }))

@@ -214,7 +214,7 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str) -> Result<ImportRepor
 /// results with their source keys, path).
 type Groups = BTreeMap<
     (String, String),
-    (String, String, Option<OffsetDateTime>, Vec<(String, LabResultInput, Option<&'static str>)>, String),
+    (String, String, Option<OffsetDateTime>, Vec<(String, LabResultInput, Option<&'static str>, bool)>, String),
 >;
 
 async fn write_records(
@@ -241,17 +241,22 @@ async fn write_records(
                 crate::records::insert_item(w.cab, &mut w.tx, &w.ctx, &patient_id, &data, (None, "fhir-import"), w.now)
                     .await?
             }
-            Clinical::Lab(result, issued, interpretation) => {
-                // Observations of one DiagnosticReport are stored as one report, below.
+            Clinical::Lab(results, issued) => {
+                // Observations of one DiagnosticReport are stored as one report, below; a
+                // panel's components after the first are remembered as `source#component[i]`.
+                let Some(first) = results.first() else { continue };
                 let (title, laboratory, group) = reports
                     .get(&source)
                     .map(|t| (t.0.clone(), t.1.clone(), t.3.clone()))
-                    .unwrap_or_else(|| (result.test_name.clone(), "—".into(), source.clone()));
+                    .unwrap_or_else(|| (first.0.test_name.clone(), "—".into(), source.clone()));
                 let g = groups
                     .entry((patient_id.clone(), group))
                     .or_insert_with(|| (title, laboratory, None, Vec::new(), e.path.clone()));
-                g.2 = g.2.max(issued.map(|i| i.max(result.sampled_at)).or(Some(result.sampled_at)));
-                g.3.push((source, result, interpretation));
+                for (i, (result, interpretation)) in results.into_iter().enumerate() {
+                    g.2 = g.2.max(issued.map(|t| t.max(result.sampled_at)).or(Some(result.sampled_at)));
+                    let key = if i == 0 { source.clone() } else { format!("{source}#component[{i}]") };
+                    g.3.push((key, result, interpretation, i == 0));
+                }
                 continue;
             }
         };
@@ -271,9 +276,11 @@ async fn write_records(
         let (_, stored) = crate::labs::insert_report(w.cab, &mut w.tx, &w.ctx, &patient_id, &lab, None, &flags, w.now)
             .await
             .map_err(at_path(&path))?;
-        for ((source, _, _), result) in results.iter().zip(stored) {
+        for ((source, _, _, counted), result) in results.iter().zip(stored) {
             w.remember(Some(source), "Observation", &result.id, Some(&patient_id)).await?;
-            w.count("Observation", true);
+            if *counted {
+                w.count("Observation", true);
+            }
         }
         created_reports.insert(group);
     }
