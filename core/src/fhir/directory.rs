@@ -74,6 +74,7 @@ struct AppointmentPlan {
 }
 
 /// What the directory resources of an input become.
+#[derive(Default)]
 pub(super) struct DirectoryPlan {
     clinics: Vec<ClinicPlan>,
     /// Locations that are an Organization's clinic: (entry, the Organization's reference).
@@ -186,39 +187,35 @@ fn period(e: &Entry<'_>) -> Result<(OffsetDateTime, OffsetDateTime)> {
     Ok((starts, ends))
 }
 
-/// Checks the directory resources of an input and links them up; writes nothing.
-pub(super) fn plan(input: &Input<'_>) -> Result<DirectoryPlan> {
-    let mut plan = DirectoryPlan {
-        clinics: Vec::new(),
-        merged: Vec::new(),
-        practitioners: Vec::new(),
-        schedules: HashMap::new(),
-        slots: Vec::new(),
-        appointments: Vec::new(),
-        roles: Vec::new(),
-        unplaced: Vec::new(),
-    };
-    let clinic_like =
-        |reference: &str| input.find(reference).is_none_or(|x| matches!(x.kind, "Organization" | "Location"));
-    for e in input.entries.iter().filter(|e| matches!(e.kind, "Organization" | "Location")) {
-        let managed = reference(&e.resource["managingOrganization"])
-            .filter(|m| input.find(m).is_some_and(|o| o.kind == "Organization"));
-        match (e.kind, managed) {
-            ("Location", Some(org)) => plan.merged.push((e.index, input.key(org))),
-            _ => match clinic_plan(e)? {
-                Some(c) => plan.clinics.push(c),
-                None => plan.unplaced.push(e.index),
-            },
-        }
-    }
-    let only_clinic = match plan.clinics.as_slice() {
-        [one] => input.entries[one.index].key.clone(),
-        _ => None,
-    };
-    // Where each practitioner works, and as what, from the resources that link them.
+/// The references an actor list names (`actor[]` of a Schedule, `participant[].actor` of an
+/// Appointment).
+fn actors(r: &Value, field: &str) -> Vec<String> {
+    r[field]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| reference(a).or_else(|| reference(&a["actor"])).map(str::to_owned))
+        .collect()
+}
+
+/// Whether a reference names a resource of `kind`: by its entry, or by its `Kind/` prefix
+/// when it points outside the input.
+fn is_kind(input: &Input<'_>, reference: &str, kind: &str) -> bool {
+    input.find(reference).map_or_else(|| reference.contains(&format!("{kind}/")), |x| x.kind == kind)
+}
+
+fn is_place(input: &Input<'_>, reference: &str) -> bool {
+    is_kind(input, reference, "Location") || is_kind(input, reference, "Organization")
+}
+
+/// Where each practitioner works, and as what: practitioner key → (place key, specialty),
+/// from PractitionerRoles, then Schedules and Appointments that name both.
+fn workplaces(input: &Input<'_>) -> HashMap<String, (String, Option<String>)> {
     let mut works_at: HashMap<String, (String, Option<String>)> = HashMap::new();
     let mut link = |practitioner: &str, place: Option<&str>, specialty: Option<String>| {
-        if let Some(place) = place.filter(|p| clinic_like(p)) {
+        if let Some(place) =
+            place.filter(|p| input.find(p).is_none_or(|x| matches!(x.kind, "Organization" | "Location")))
+        {
             let entry = works_at.entry(input.key(practitioner)).or_insert_with(|| (input.key(place), None));
             if entry.1.is_none() {
                 entry.1 = specialty;
@@ -231,118 +228,154 @@ pub(super) fn plan(input: &Input<'_>) -> Result<DirectoryPlan> {
             link(p, place, first_text(&e.resource["specialty"]).or_else(|| first_text(&e.resource["code"])));
         }
     }
-    let actors = |r: &Value, field: &str| -> Vec<String> {
-        r[field]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|a| reference(a).or_else(|| reference(&a["actor"])).map(str::to_owned))
-            .collect()
-    };
-    let is_kind = |reference: &str, kind: &str| {
-        input.find(reference).map_or_else(|| reference.contains(&format!("{kind}/")), |x| x.kind == kind)
-    };
     for e in input.of_kind("Schedule").chain(input.of_kind("Appointment")) {
-        let field = if e.kind == "Schedule" { "actor" } else { "participant" };
-        let all = actors(e.resource, field);
-        let place = all.iter().find(|a| is_kind(a, "Location") || is_kind(a, "Organization"));
-        for p in all.iter().filter(|a| is_kind(a, "Practitioner")) {
+        let all = actors(e.resource, if e.kind == "Schedule" { "actor" } else { "participant" });
+        let place = all.iter().find(|a| is_place(input, a));
+        for p in all.iter().filter(|a| is_kind(input, a, "Practitioner")) {
             link(p, place.map(String::as_str), first_text(&e.resource["specialty"]));
         }
     }
-    for e in input.of_kind("Practitioner") {
-        let key = e.key.clone().unwrap_or_default();
-        let place = works_at.get(&key).cloned().or_else(|| only_clinic.clone().map(|c| (c, None)));
-        let (Some(full_name), Some((clinic_ref, specialty))) = (person_name(e.resource), place) else {
-            plan.unplaced.push(e.index);
-            continue;
-        };
-        let specialization = specialty
-            .or_else(|| first_text(&Value::Array(vec![e.resource["qualification"][0]["code"].clone()])))
-            .unwrap_or_else(|| "—".into());
-        plan.practitioners.push(PractitionerPlan { index: e.index, clinic_ref, full_name, specialization });
-    }
-    for e in input.of_kind("PractitionerRole") {
-        match reference(&e.resource["practitioner"]).filter(|p| input.find(p).is_some()) {
-            Some(p) => plan.roles.push((e.index, input.key(p))),
-            None => plan.unplaced.push(e.index),
+    works_at
+}
+
+/// Checks the directory resources of an input and links them up; writes nothing.
+pub(super) fn plan(input: &Input<'_>) -> Result<DirectoryPlan> {
+    let mut plan = DirectoryPlan::default();
+    plan.add_clinics(input)?;
+    plan.add_practitioners(input);
+    plan.add_schedules(input);
+    plan.add_slots(input)?;
+    plan.add_appointments(input)?;
+    Ok(plan)
+}
+
+impl DirectoryPlan {
+    fn add_clinics(&mut self, input: &Input<'_>) -> Result<()> {
+        for e in input.entries.iter().filter(|e| matches!(e.kind, "Organization" | "Location")) {
+            let managed = reference(&e.resource["managingOrganization"])
+                .filter(|m| input.find(m).is_some_and(|o| o.kind == "Organization"));
+            match (e.kind, managed) {
+                ("Location", Some(org)) => self.merged.push((e.index, input.key(org))),
+                _ => match clinic_plan(e)? {
+                    Some(c) => self.clinics.push(c),
+                    None => self.unplaced.push(e.index),
+                },
+            }
         }
+        Ok(())
     }
-    for e in input.of_kind("Schedule") {
-        let all = actors(e.resource, "actor");
-        if let Some(p) = all.iter().find(|a| is_kind(a, "Practitioner")) {
-            plan.schedules.insert(e.index, input.key(p));
-        } else if let Some(place) = all.iter().find(|a| is_kind(a, "Location") || is_kind(a, "Organization")) {
-            // A room's schedule: bookable as a resource of the clinic, named after it.
-            let name = first_text(&e.resource["serviceType"])
-                .or_else(|| e.resource["actor"][0]["display"].as_str().map(str::to_owned))
+
+    fn add_practitioners(&mut self, input: &Input<'_>) {
+        let only_clinic = match self.clinics.as_slice() {
+            [one] => input.entries[one.index].key.clone(),
+            _ => None,
+        };
+        let works_at = workplaces(input);
+        for e in input.of_kind("Practitioner") {
+            let key = e.key.clone().unwrap_or_default();
+            let place = works_at.get(&key).cloned().or_else(|| only_clinic.clone().map(|c| (c, None)));
+            let (Some(full_name), Some((clinic_ref, specialty))) = (person_name(e.resource), place) else {
+                self.unplaced.push(e.index);
+                continue;
+            };
+            let specialization = specialty
+                .or_else(|| first_text(&Value::Array(vec![e.resource["qualification"][0]["code"].clone()])))
                 .unwrap_or_else(|| "—".into());
-            plan.practitioners.push(PractitionerPlan {
-                index: e.index,
-                clinic_ref: input.key(place),
-                full_name: name,
-                specialization: first_text(&e.resource["specialty"]).unwrap_or_else(|| "—".into()),
-            });
-            plan.schedules.insert(e.index, e.key.clone().unwrap_or_default());
-        } else {
-            plan.unplaced.push(e.index);
+            self.practitioners.push(PractitionerPlan { index: e.index, clinic_ref, full_name, specialization });
+        }
+        for e in input.of_kind("PractitionerRole") {
+            match reference(&e.resource["practitioner"]).filter(|p| input.find(p).is_some()) {
+                Some(p) => self.roles.push((e.index, input.key(p))),
+                None => self.unplaced.push(e.index),
+            }
         }
     }
-    let booked_slots: Vec<String> = input
-        .of_kind("Appointment")
-        .flat_map(|a| a.resource["slot"].as_array().into_iter().flatten().filter_map(reference).map(|s| input.key(s)))
-        .collect();
-    for e in input.of_kind("Slot") {
-        let r = e.resource;
-        let status = r["status"].as_str().unwrap_or("free");
-        let key = e.key.clone().unwrap_or_default();
-        let schedule = reference(&r["schedule"]).and_then(|s| input.find(s)).and_then(|s| plan.schedules.get(&s.index));
-        let wanted = status == "free" || (status.starts_with("busy") && booked_slots.contains(&key));
-        let Some(practitioner) = schedule.filter(|_| wanted).cloned() else {
-            plan.unplaced.push(e.index);
-            continue;
-        };
-        let (starts, ends) = period(e)?;
-        let schedule_entry = reference(&r["schedule"]).and_then(|s| input.find(s));
-        let visit_type = first_text(&r["serviceType"])
-            .or_else(|| schedule_entry.and_then(|s| first_text(&s.resource["serviceType"])))
-            .unwrap_or_else(|| DEFAULT_VISIT_TYPE.into());
-        plan.slots.push(SlotPlan { index: e.index, practitioner, starts, ends, visit_type: clip(&visit_type, 64) });
+
+    fn add_schedules(&mut self, input: &Input<'_>) {
+        for e in input.of_kind("Schedule") {
+            let all = actors(e.resource, "actor");
+            if let Some(p) = all.iter().find(|a| is_kind(input, a, "Practitioner")) {
+                self.schedules.insert(e.index, input.key(p));
+            } else if let Some(place) = all.iter().find(|a| is_place(input, a)) {
+                // A room's schedule: bookable as a resource of the clinic, named after it.
+                let name = first_text(&e.resource["serviceType"])
+                    .or_else(|| e.resource["actor"][0]["display"].as_str().map(str::to_owned))
+                    .unwrap_or_else(|| "—".into());
+                self.practitioners.push(PractitionerPlan {
+                    index: e.index,
+                    clinic_ref: input.key(place),
+                    full_name: name,
+                    specialization: first_text(&e.resource["specialty"]).unwrap_or_else(|| "—".into()),
+                });
+                self.schedules.insert(e.index, e.key.clone().unwrap_or_default());
+            } else {
+                self.unplaced.push(e.index);
+            }
+        }
     }
-    for e in input.of_kind("Appointment") {
-        let r = e.resource;
-        let booked = match r["status"].as_str() {
-            Some("booked" | "arrived" | "fulfilled" | "checked-in" | "pending") => true,
-            Some("cancelled" | "noshow") => false,
-            _ => {
-                plan.unplaced.push(e.index);
+
+    fn add_slots(&mut self, input: &Input<'_>) -> Result<()> {
+        let booked_slots: Vec<String> = input
+            .of_kind("Appointment")
+            .flat_map(|a| a.resource["slot"].as_array().into_iter().flatten().filter_map(reference))
+            .map(|s| input.key(s))
+            .collect();
+        for e in input.of_kind("Slot") {
+            let r = e.resource;
+            let status = r["status"].as_str().unwrap_or("free");
+            let key = e.key.clone().unwrap_or_default();
+            let schedule = reference(&r["schedule"]).and_then(|s| input.find(s));
+            let wanted = status == "free" || (status.starts_with("busy") && booked_slots.contains(&key));
+            let Some(practitioner) = schedule.and_then(|s| self.schedules.get(&s.index)).filter(|_| wanted).cloned()
+            else {
+                self.unplaced.push(e.index);
+                continue;
+            };
+            let (starts, ends) = period(e)?;
+            let visit_type = first_text(&r["serviceType"])
+                .or_else(|| schedule.and_then(|s| first_text(&s.resource["serviceType"])))
+                .unwrap_or_else(|| DEFAULT_VISIT_TYPE.into());
+            self.slots.push(SlotPlan { index: e.index, practitioner, starts, ends, visit_type: clip(&visit_type, 64) });
+        }
+        Ok(())
+    }
+
+    fn add_appointments(&mut self, input: &Input<'_>) -> Result<()> {
+        for e in input.of_kind("Appointment") {
+            let r = e.resource;
+            let booked = match r["status"].as_str() {
+                Some("booked" | "arrived" | "fulfilled" | "checked-in" | "pending") => true,
+                Some("cancelled" | "noshow") => false,
+                _ => {
+                    self.unplaced.push(e.index);
+                    continue;
+                }
+            };
+            let all = actors(r, "participant");
+            let Some(patient_ref) = all.iter().find(|a| is_kind(input, a, "Patient")) else {
+                return Err(bad(&e.at("participant"), "missing"));
+            };
+            let slot_ref = r["slot"][0]["reference"].as_str().map(|s| input.key(s));
+            let practitioner = all.iter().find(|a| is_kind(input, a, "Practitioner")).map(|p| input.key(p));
+            if slot_ref.is_none() && practitioner.is_none() {
+                self.unplaced.push(e.index);
                 continue;
             }
-        };
-        let all = actors(r, "participant");
-        let Some(patient_ref) = all.iter().find(|a| is_kind(a, "Patient")).cloned() else {
-            return Err(bad(&e.at("participant"), "missing"));
-        };
-        let slot_ref = r["slot"][0]["reference"].as_str().map(|s| input.key(s));
-        let practitioner = all.iter().find(|a| is_kind(a, "Practitioner")).map(|p| input.key(p));
-        if slot_ref.is_none() && practitioner.is_none() {
-            plan.unplaced.push(e.index);
-            continue;
+            let (starts, ends) = period(e)?;
+            let visit_type = clip(&first_text(&r["serviceType"]).unwrap_or_else(|| DEFAULT_VISIT_TYPE.into()), 64);
+            self.appointments.push(AppointmentPlan {
+                index: e.index,
+                patient_ref: input.key(patient_ref),
+                slot_ref,
+                practitioner,
+                starts,
+                ends,
+                booked,
+                visit_type,
+            });
         }
-        let (starts, ends) = period(e)?;
-        let visit_type = clip(&first_text(&r["serviceType"]).unwrap_or_else(|| DEFAULT_VISIT_TYPE.into()), 64);
-        plan.appointments.push(AppointmentPlan {
-            index: e.index,
-            patient_ref: input.key(&patient_ref),
-            slot_ref,
-            practitioner,
-            starts,
-            ends,
-            booked,
-            visit_type,
-        });
+        Ok(())
     }
-    Ok(plan)
 }
 
 impl DirectoryPlan {
