@@ -45,6 +45,17 @@ impl Format {
             Format::Text => "text/plain; charset=utf-8",
         }
     }
+
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Pdf => "pdf",
+            Format::Docx => "docx",
+            Format::Jpeg => "jpg",
+            Format::Png => "png",
+            Format::Text => "txt",
+        }
+    }
 }
 
 fn refuse(reason: Reason) -> crate::Error {

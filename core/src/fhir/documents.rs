@@ -58,16 +58,6 @@ fn decode(data: &str, path: &str) -> Result<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(compact).map_err(|_| bad(path, "format"))
 }
 
-fn extension(format: sniff::Format) -> &'static str {
-    match format {
-        sniff::Format::Pdf => "pdf",
-        sniff::Format::Docx => "docx",
-        sniff::Format::Jpeg => "jpg",
-        sniff::Format::Png => "png",
-        sniff::Format::Text => "txt",
-    }
-}
-
 /// Checks every DocumentReference of the input; writes nothing.
 pub(super) fn plan<'a>(input: &Input<'a>, max_bytes: usize, today: Date) -> Result<DocumentsPlan<'a>> {
     let mut plan = DocumentsPlan { documents: Vec::new(), used: HashSet::new(), unplaced: Vec::new() };
@@ -97,7 +87,7 @@ pub(super) fn plan<'a>(input: &Input<'a>, max_bytes: usize, today: Date) -> Resu
             sniff::check_declared(&bytes, declared.unwrap_or_default(), max_bytes).map_err(at_path(&e.path))?;
         let title = attachment["title"].as_str().or(r["description"].as_str()).unwrap_or("document");
         let title: String = title.chars().filter(|c| !matches!(c, '/' | '\\' | '\0')).take(200).collect();
-        let filename = if title.contains('.') { title } else { format!("{title}.{}", extension(format)) };
+        let filename = if title.contains('.') { title } else { format!("{title}.{}", format.extension()) };
         sniff::check_name(&filename, format).map_err(at_path(&e.path))?;
         let created_on = [&attachment["creation"], &r["date"], &r["context"]["period"]["start"]]
             .into_iter()
