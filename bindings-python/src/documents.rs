@@ -280,6 +280,18 @@ pub(crate) struct ImportReport {
     unchanged: std::collections::BTreeMap<String, u64>,
     unsupported: std::collections::BTreeMap<String, u64>,
     patient_ids: Vec<String>,
+    entries: Vec<ImportedEntry>,
+}
+
+/// What became of one entry of a FHIR import, and which Kabinet record it is.
+#[pyclass(module = "kabinet", frozen, get_all)]
+#[derive(Clone)]
+pub(crate) struct ImportedEntry {
+    path: String,
+    resource_type: String,
+    source: Option<String>,
+    outcome: String,
+    local_id: Option<String>,
 }
 
 /// FHIR R4 import and export for the operator.
@@ -296,6 +308,17 @@ impl From<kabinet::ImportReport> for ImportReport {
             unchanged: r.unchanged,
             unsupported: r.unsupported,
             patient_ids: r.patient_ids,
+            entries: r
+                .entries
+                .into_iter()
+                .map(|e| ImportedEntry {
+                    path: e.path,
+                    resource_type: e.resource_type,
+                    source: e.source,
+                    outcome: e.outcome,
+                    local_id: e.local_id,
+                })
+                .collect(),
         }
     }
 }
@@ -325,6 +348,7 @@ impl SystemFhir {
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ImportReport>()?;
+    m.add_class::<ImportedEntry>()?;
     m.add_class::<SystemFhir>()?;
     m.add_class::<DocumentMeta>()?;
     m.add_class::<DocumentInfo>()?;

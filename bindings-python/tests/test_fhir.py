@@ -76,12 +76,19 @@ def test_fhir_directory_booking_and_document_from_files(env: tuple[kabinet.Cabin
     path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8")
     report = cab.system().fhir.import_file(path)
     assert report.created == {"Organization": 1, "Practitioner": 1, "PractitionerRole": 1, "Schedule": 1, "Slot": 2}
-    assert cab.system().fhir.import_file(str(path)).created == {}, "idempotent"
+    # One line per entry: the sending system learns which Kabinet record each resource became.
+    assert [e.outcome for e in report.entries] == ["created"] * 6
+    lines = {e.source: e for e in report.entries}
+    assert lines["urn:uuid:doc"].resource_type == "Practitioner" and lines["urn:uuid:doc"].path == "entry[1].resource"
+    again = cab.system().fhir.import_file(str(path))
+    assert again.created == {}, "idempotent"
+    assert [e.local_id for e in again.entries] == [e.local_id for e in report.entries], "the same records"
     # Patients find the imported clinic and doctor and book the imported slot.
     me, _ = attached_patient(cab, inbox, world(cab, clock)[0])
     clinic = me.directory.find_clinic(f"поликлиника елочка {tag}")
     [doctor] = me.directory.practitioners("кардиолог", clinic.id, None)
     assert doctor.full_name == "Ёжикова Алла"
+    assert doctor.id == lines["urn:uuid:doc"].local_id
     free = me.appointments.free_slots(doctor.id, start - datetime.timedelta(hours=1), start + datetime.timedelta(hours=2))
     assert len(free) == 2
     visit = me.appointments.book(free[0].id)

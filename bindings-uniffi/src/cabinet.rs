@@ -249,6 +249,23 @@ pub struct FhirImportReport {
     pub unchanged: std::collections::HashMap<String, u64>,
     pub unsupported: std::collections::HashMap<String, u64>,
     pub patient_ids: Vec<String>,
+    /// One line per entry, in input order.
+    pub entries: Vec<FhirImportedEntry>,
+}
+
+/// What became of one entry of a FHIR import, and which Kabinet record it is.
+#[derive(uniffi::Record)]
+pub struct FhirImportedEntry {
+    /// JSON path (`entry[3].resource`).
+    pub path: String,
+    /// Resource type.
+    pub resource_type: String,
+    /// `Type/id` or the `fullUrl`, if any.
+    pub source: Option<String>,
+    /// `created`, `unchanged` or `unsupported`.
+    pub outcome: String,
+    /// The Kabinet record it became or matched.
+    pub local_id: Option<String>,
 }
 
 /// Operator access.
@@ -265,6 +282,17 @@ impl From<kabinet::ImportReport> for FhirImportReport {
             unchanged: r.unchanged.into_iter().collect(),
             unsupported: r.unsupported.into_iter().collect(),
             patient_ids: r.patient_ids,
+            entries: r
+                .entries
+                .into_iter()
+                .map(|e| FhirImportedEntry {
+                    path: e.path,
+                    resource_type: e.resource_type,
+                    source: e.source,
+                    outcome: e.outcome,
+                    local_id: e.local_id,
+                })
+                .collect(),
         }
     }
 }

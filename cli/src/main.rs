@@ -57,6 +57,9 @@ enum Command {
         /// The JSON files, imported in order; the first that fails stops the run.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Also print one line per entry: file, JSON path, source, outcome, Kabinet id.
+        #[arg(long)]
+        ids: bool,
     },
     /// Prints (or writes) a patient's record as a FHIR R4 bundle.
     ExportFhir {
@@ -161,7 +164,7 @@ fn add(total: &mut ImportReport, r: ImportReport) {
 }
 
 #[allow(clippy::print_stdout, clippy::print_stderr)]
-async fn import_files(cab: &Cabinet, files: &[PathBuf]) -> Result<(), Failure> {
+async fn import_files(cab: &Cabinet, files: &[PathBuf], ids: bool) -> Result<(), Failure> {
     let bar = ProgressBar::new(files.len() as u64);
     if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}") {
         bar.set_style(style);
@@ -171,7 +174,23 @@ async fn import_files(cab: &Cabinet, files: &[PathBuf]) -> Result<(), Failure> {
         bar.set_message(file.display().to_string());
         let text = std::fs::read_to_string(file).map_err(|e| Failure::File(file.clone(), e))?;
         match cab.system().fhir().import_bundle(&text).await {
-            Ok(r) => add(&mut total, r),
+            Ok(r) => {
+                if ids {
+                    for e in &r.entries {
+                        bar.suspend(|| {
+                            println!(
+                                "{}\t{}\t{}\t{}\t{}",
+                                file.display(),
+                                e.path,
+                                e.source.as_deref().unwrap_or("-"),
+                                e.outcome,
+                                e.local_id.as_deref().unwrap_or("-")
+                            )
+                        });
+                    }
+                }
+                add(&mut total, r)
+            }
             Err(e) => {
                 bar.abandon();
                 eprintln!("in {}:", file.display());
@@ -206,7 +225,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             println!("{}", sys.audit().public_key());
         }
         Command::Demo => demo::seed(&cab).await?,
-        Command::ImportFhir { files } => import_files(&cab, files).await?,
+        Command::ImportFhir { files, ids } => import_files(&cab, files, *ids).await?,
         Command::ExportFhir { patient_id, out } => {
             let bundle = sys.fhir().export_patient(patient_id).await?;
             match out {

@@ -53,8 +53,10 @@ fn operator_runs_a_deployment_from_the_command_line() {
     assert!(ok, "{err}");
     assert!(out.contains("\"Observation\": 1") && out.contains("\"Patient\": 1"), "{out}");
     let patient_id = out.lines().find_map(|l| l.strip_prefix("patients: ")).unwrap().trim().to_owned();
-    let (ok, out, _) = kabinet(&db, &["import-fhir", file.to_str().unwrap()]);
+    let (ok, out, _) = kabinet(&db, &["import-fhir", "--ids", file.to_str().unwrap()]);
     assert!(ok && out.contains("created: {}"), "idempotent: {out}");
+    let line = out.lines().find(|l| l.contains("\tPatient/f001\t")).unwrap();
+    assert!(line.ends_with(&format!("\tunchanged\t{patient_id}")), "{line}");
     let (ok, out, _) = kabinet(&db, &["export-fhir", &patient_id]);
     assert!(ok && out.contains("\"resourceType\": \"Bundle\"") && out.contains("Heuvel"), "{out}");
     let exported = dir.path().join("export.json");

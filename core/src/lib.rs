@@ -65,7 +65,7 @@ pub use crypto::{CryptoError, KeyProvider, KeyRotationReport};
 pub use directory::{Clinic, Directory, DirectoryAdmin, Practitioner, Region, Slot};
 pub use documents::{DocumentInfo, DocumentMeta, Documents, StaffDocuments};
 pub use error::{Error, ErrorCode, ErrorKind, Result};
-pub use fhir::{FhirError, ImportReport, SystemFhir};
+pub use fhir::{FhirError, ImportReport, ImportedEntry, SystemFhir};
 pub use i18n::Locale;
 pub use ids::{Reason, ValidationError};
 pub use labs::{LabReport, LabResult, LabResultInput, Labs, StaffLabs};

@@ -468,6 +468,15 @@ async fn fhir_directory_schedules_appointments_and_documents(db: TestDb) {
     ] {
         assert_eq!(report.created.get(kind), Some(&n), "{kind}: {report:?}");
     }
+    // Every entry has its line: the sending system learns which Kabinet record each became.
+    let line = |source: &str| report.entries.iter().find(|e| e.source.as_deref() == Some(source)).unwrap().clone();
+    let org = line("Organization/org-1");
+    assert_eq!((org.outcome.as_str(), org.path.as_str()), ("created", "entry[0].resource"));
+    let lonely = line("Slot/slot-busy-elsewhere");
+    assert_eq!((lonely.outcome.as_str(), lonely.local_id), ("unsupported", None));
+    let booking = line("Appointment/appt-1");
+    assert_eq!(booking.outcome, "created");
+    let doctor_id = line("Practitioner/pr-1").local_id.unwrap();
     // The Location is the Organization's clinic, not a second one; a busy slot without its
     // booking is not taken (it would look free here).
     assert_eq!(report.unchanged.get("Location"), Some(&1), "{report:?}");
@@ -479,6 +488,8 @@ async fn fhir_directory_schedules_appointments_and_documents(db: TestDb) {
     let doctors = anna.directory().practitioners(Some("терапевт"), Some(&clinic.id), None).await.unwrap();
     assert_eq!(doctors.len(), 1);
     assert_eq!(doctors[0].full_name, "Ёжиков Семён Петрович");
+    assert_eq!(doctors[0].id, doctor_id, "the reported local id is the practitioner");
+    assert_eq!(line("Location/loc-1").local_id, Some(clinic.id.clone()), "the Location is the clinic");
     let since = time::macros::datetime!(2026-12-01 00:00 UTC);
     let free = anna.appointments().free_slots(&doctors[0].id, since, since + time::Duration::days(1)).await.unwrap();
     assert_eq!(free.len(), 1, "the booked slot is taken: {free:?}");
@@ -489,11 +500,17 @@ async fn fhir_directory_schedules_appointments_and_documents(db: TestDb) {
     let appointment =
         out["entry"].as_array().unwrap().iter().find(|e| e["resource"]["resourceType"] == "Appointment").unwrap();
     assert_eq!(appointment["resource"]["start"], "2026-12-01T06:20:00Z");
+    assert_eq!(appointment["resource"]["id"].as_str(), booking.local_id.as_deref());
     assert_eq!(appointment["resource"]["participant"][1]["actor"]["display"], "Ёжиков Семён Петрович");
     // Twice: nothing new.
     let before = counts(&db).await;
     let again = sys.fhir().import_bundle(&hospital_bundle(patient("p-1"), "appt-1")).await.unwrap();
     assert!(again.created.is_empty(), "{again:?}");
+    let same = |r: &kabinet::ImportReport| {
+        r.entries.iter().filter(|e| e.outcome != "unsupported").map(|e| e.local_id.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(same(&again), same(&report), "a second import names the same records");
+    assert!(again.entries.iter().all(|e| e.outcome != "created"));
     assert_eq!(counts(&db).await, before);
     // Another booking of the same slot (R8: one patient per slot) refuses the whole bundle.
     let mut other = patient("p-2");
@@ -639,6 +656,9 @@ async fn fhir_a_bundle_of_ten_thousand_resources_imports_in_one_transaction(db: 
     let created: Vec<(&str, u64)> = r.created.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     assert_eq!(created, expected);
     assert_eq!(r.created.values().sum::<u64>(), 10_000, "every resource accounted for");
+    assert_eq!(r.entries.len(), 10_000, "one line per entry");
+    assert!(r.entries.iter().all(|e| e.outcome == "created" && e.local_id.is_some()));
+    assert_eq!(r.entries[1].path, "entry[1].resource");
     assert!(r.unsupported.is_empty() && r.unchanged.is_empty());
     let c = counts(&db).await;
     assert_eq!((c[0].1, c[1].1, c[2].1), (100, 1500 + 1500 + 500 + 1000 + 500, 3800));

@@ -8,6 +8,7 @@ Every error is a :class:`KabinetError` with a stable ``code``.
 from . import audit, ids
 from ._kabinet import (
     ImportReport,
+    ImportedEntry,
     SystemFhir,
     Certificate,
     Certificates,
@@ -109,6 +110,7 @@ from ._kabinet import (
 
 __all__ = [
     "ImportReport",
+    "ImportedEntry",
     "SystemFhir",
     "Certificate",
     "Certificates",

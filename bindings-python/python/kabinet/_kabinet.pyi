@@ -697,11 +697,19 @@ class LegacyAccount:
 class SystemAccounts:
     def import_account(self, account: LegacyAccount) -> str: ...
 
+class ImportedEntry:
+    path: str
+    resource_type: str
+    source: str | None
+    outcome: str
+    local_id: str | None
+
 class ImportReport:
     created: dict[str, int]
     unchanged: dict[str, int]
     unsupported: dict[str, int]
     patient_ids: list[str]
+    entries: list[ImportedEntry]
 
 class SystemFhir:
     def import_bundle(self, json: str) -> ImportReport: ...

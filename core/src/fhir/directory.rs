@@ -382,7 +382,7 @@ impl DirectoryPlan {
     /// Writes clinics, practitioners and slots, each once (a second import finds them).
     pub async fn write_directory(&self, input: &Input<'_>, w: &mut Writer<'_>) -> Result<()> {
         for &i in &self.unplaced {
-            w.unsupported(input.entries[i].kind);
+            w.unsupported(&input.entries[i]);
         }
         for c in &self.clinics {
             let e = &input.entries[c.index];
@@ -403,13 +403,13 @@ impl DirectoryPlan {
                 }
             };
             w.remember(e.key.as_deref(), "clinic", &id, None).await?;
-            w.count(e.kind, created);
+            w.count(e, created);
         }
         for (i, org) in &self.merged {
             let e = &input.entries[*i];
             let clinic = w.resolve(org).await?.ok_or_else(|| bad(&e.at("managingOrganization"), "reference"))?;
             w.remember(e.key.as_deref(), "clinic", &clinic, None).await?;
-            w.count(e.kind, false);
+            w.count(e, false);
         }
         // Practitioners made by this import: their roles and schedules count as created too.
         let mut made = std::collections::HashSet::new();
@@ -420,12 +420,12 @@ impl DirectoryPlan {
             }
             if let Some(id) = own_record(w, "SELECT id FROM practitioners WHERE id = $1", e).await? {
                 w.remember(e.key.as_deref(), "practitioner", &id, None).await?;
-                w.count(e.kind, false);
+                w.count(e, false);
                 continue;
             }
             // A clinic neither in the input nor imported before: the practitioner cannot be placed.
             let Some(clinic_id) = w.resolve(&p.clinic_ref).await? else {
-                w.unsupported(e.kind);
+                w.unsupported(e);
                 continue;
             };
             let at = super::import::at_path(&e.path);
@@ -439,21 +439,31 @@ impl DirectoryPlan {
             };
             crate::directory::insert_practitioner_in(w.cab, &mut w.tx, &practitioner, w.now).await?;
             w.remember(e.key.as_deref(), "practitioner", &practitioner.id, None).await?;
-            w.count(e.kind, true);
+            w.count(e, true);
             made.extend(e.key.clone());
         }
         for (i, practitioner) in &self.roles {
-            let placed = w.resolve(practitioner).await?.is_some();
-            let kind = input.entries[*i].kind;
-            if placed { w.count(kind, made.contains(practitioner)) } else { w.unsupported(kind) }
+            let placed = w.resolve(practitioner).await?;
+            let role = &input.entries[*i];
+            if let Some(id) = placed {
+                w.remember(role.key.as_deref(), "practitioner", &id, None).await?;
+                w.count(role, made.contains(practitioner));
+            } else {
+                w.unsupported(role);
+            }
         }
         for (i, practitioner) in &self.schedules {
             let e = &input.entries[*i];
             if self.practitioners.iter().any(|p| p.index == *i) {
                 continue; // counted as the room it stands for
             }
-            let placed = w.resolve(practitioner).await?.is_some();
-            if placed { w.count(e.kind, made.contains(practitioner)) } else { w.unsupported(e.kind) }
+            // A schedule stands for its practitioner's slots: it is that practitioner here.
+            if let Some(id) = w.resolve(practitioner).await? {
+                w.remember(e.key.as_deref(), "practitioner", &id, None).await?;
+                w.count(e, made.contains(practitioner));
+            } else {
+                w.unsupported(e);
+            }
         }
         for s in &self.slots {
             let e = &input.entries[s.index];
@@ -461,12 +471,12 @@ impl DirectoryPlan {
                 continue;
             }
             let Some(practitioner_id) = w.resolve(&s.practitioner).await? else {
-                w.unsupported(e.kind);
+                w.unsupported(e);
                 continue;
             };
             let id = insert_slot(w, &practitioner_id, s.starts, s.ends, &s.visit_type, &e.path).await?;
             w.remember(e.key.as_deref(), "slot", &id, None).await?;
-            w.count(e.kind, true);
+            w.count(e, true);
         }
         Ok(())
     }
@@ -477,10 +487,9 @@ impl DirectoryPlan {
         for a in &self.appointments {
             let e = &input.entries[a.index];
             if let Some(k) = &e.key
-                && (w.resolve(k).await?.is_some()
-                    || super::import::seen(&mut w.tx, k, e.resource["id"].as_str()).await?)
+                && w.held(k, e.resource["id"].as_str()).await?
             {
-                w.count(e.kind, false);
+                w.count(e, false);
                 continue;
             }
             let slot_id = match &a.slot_ref {
@@ -488,7 +497,7 @@ impl DirectoryPlan {
                 None => {
                     let reference = a.practitioner.as_deref().unwrap_or_default();
                     let Some(practitioner_id) = w.resolve(reference).await? else {
-                        w.unsupported(e.kind);
+                        w.unsupported(e);
                         continue;
                     };
                     insert_slot(w, &practitioner_id, a.starts, a.ends, &a.visit_type, &e.path).await?
@@ -499,7 +508,7 @@ impl DirectoryPlan {
                 crate::appointments::insert_imported(w.cab, &mut w.tx, &w.ctx, &patient_id, &slot_id, a.booked, w.now)
                     .await?;
             w.remember(e.key.as_deref(), "appointment", &id, Some(&patient_id)).await?;
-            w.count(e.kind, true);
+            w.count(e, true);
         }
         Ok(())
     }

@@ -119,17 +119,17 @@ impl DocumentsPlan<'_> {
     /// Stores the documents (sealed, journaled) for their patients.
     pub async fn write(&self, input: &Input<'_>, w: &mut Writer<'_>) -> Result<()> {
         for &i in &self.unplaced {
-            w.unsupported(input.entries[i].kind);
+            w.unsupported(&input.entries[i]);
         }
         for d in &self.documents {
             let e = &input.entries[d.index];
             let patient_id = w.patient(input, d.subject, &e.at("subject")).await?;
             if let Some(k) = &e.key
-                && super::import::seen(&mut w.tx, k, e.resource["id"].as_str()).await?
+                && w.held(k, e.resource["id"].as_str()).await?
             {
-                w.count(e.kind, false);
+                w.count(e, false);
                 if let Some(b) = d.binary {
-                    w.count(input.entries[b].kind, false);
+                    w.count(&input.entries[b], false);
                 }
                 continue;
             }
@@ -145,10 +145,10 @@ impl DocumentsPlan<'_> {
             };
             let info = crate::documents::store(w.cab, &mut w.tx, &w.ctx, new, w.now).await.map_err(at_path(&e.path))?;
             w.remember(e.key.as_deref(), "document", &info.id, Some(&patient_id)).await?;
-            w.count(e.kind, true);
+            w.count(e, true);
             if let Some(b) = d.binary {
                 w.remember(input.entries[b].key.as_deref(), "document", &info.id, Some(&patient_id)).await?;
-                w.count(input.entries[b].kind, true);
+                w.count(&input.entries[b], true);
             }
         }
         Ok(())

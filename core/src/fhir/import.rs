@@ -28,6 +28,8 @@ pub(super) struct Writer<'c> {
     pub today: Date,
     pub report: ImportReport,
     local: HashMap<String, String>,
+    /// What became of each entry, by its position in the input.
+    outcomes: BTreeMap<usize, Outcome>,
 }
 
 impl Writer<'_> {
@@ -61,19 +63,55 @@ impl Writer<'_> {
         let Some(key) = &e.key else { return Ok(false) };
         let known = self.resolve(key).await?.is_some();
         if known {
-            self.count(e.kind, false);
+            self.count(e, false);
         }
         Ok(known)
     }
 
-    /// Counts a resource as created (`true`) or as left unchanged.
-    pub fn count(&mut self, kind: &str, created: bool) {
-        bump(if created { &mut self.report.created } else { &mut self.report.unchanged }, kind);
+    /// Whether a record is already here — imported before under `source`, or Kabinet's own
+    /// record with the resource's id coming back — noting which one it is.
+    pub async fn held(&mut self, source: &str, own_id: Option<&str>) -> Result<bool> {
+        let found = match self.resolve(source).await? {
+            Some(id) => Some(id),
+            None => own_record(&mut self.tx, own_id).await?,
+        };
+        if let Some(id) = &found {
+            self.local.insert(source.to_owned(), id.clone());
+        }
+        Ok(found.is_some())
     }
 
-    /// Counts a resource Kabinet does not hold.
-    pub fn unsupported(&mut self, kind: &str) {
-        bump(&mut self.report.unsupported, kind);
+    /// Counts a resource as created (`true`) or as left unchanged.
+    pub fn count(&mut self, e: &Entry<'_>, created: bool) {
+        bump(if created { &mut self.report.created } else { &mut self.report.unchanged }, e.kind);
+        self.outcomes.insert(e.index, if created { Outcome::Created } else { Outcome::Unchanged });
+    }
+
+    /// Counts a resource Kabinet does not hold (or cannot place).
+    pub fn unsupported(&mut self, e: &Entry<'_>) {
+        bump(&mut self.report.unsupported, e.kind);
+        self.outcomes.insert(e.index, Outcome::Unsupported);
+    }
+
+    /// The report with one line per entry: its outcome and the local record it is (made in
+    /// this import, remembered from an earlier one, or Kabinet's own id coming back).
+    async fn finish(mut self, input: &Input<'_>) -> Result<(Tx, ImportReport)> {
+        let outcomes = std::mem::take(&mut self.outcomes);
+        for (index, outcome) in outcomes {
+            let e = &input.entries[index];
+            let local_id = match (&e.key, outcome) {
+                (_, Outcome::Unsupported) | (None, _) => None,
+                (Some(key), _) => self.resolve(key).await?,
+            };
+            self.report.entries.push(super::ImportedEntry {
+                path: e.path.clone(),
+                resource_type: e.kind.to_owned(),
+                source: e.key.clone(),
+                outcome: outcome.as_str().to_owned(),
+                local_id,
+            });
+        }
+        Ok((self.tx, self.report))
     }
 
     /// Notes a patient the input concerned.
@@ -89,6 +127,24 @@ impl Writer<'_> {
         let id = self.resolve(&key).await?.ok_or_else(|| bad(path, "reference"))?;
         self.concerns(&id);
         Ok(id)
+    }
+}
+
+/// What became of one entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Created,
+    Unchanged,
+    Unsupported,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Unsupported => "unsupported",
+        }
     }
 }
 
@@ -155,7 +211,7 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str) -> Result<ImportRepor
     let mut unsupported = Vec::new();
     for e in input.of_kind("Encounter") {
         let Some((visit, parts)) = encounter_visit(&input, e, today)? else {
-            unsupported.push(e.kind); // planned, cancelled or entered in error: no visit
+            unsupported.push(e); // planned, cancelled or entered in error: no visit
             continue;
         };
         folded.extend(parts.iter().map(|p| p.index));
@@ -174,11 +230,11 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str) -> Result<ImportRepor
         match e.kind {
             "Patient" => patients.push((e, new_patient(e.resource, &e.path)?)),
             "DiagnosticReport" | "Encounter" => {}
-            kind => {
+            _ => {
                 let report_time = e.key.as_ref().and_then(|k| reports.get(k)).and_then(|t| t.2);
                 match clinical(e.resource, &e.path, today, report_time)? {
                     Some(record) => planned.push(Planned { entry: e, subject: subject_of(e)?, record, folded: vec![] }),
-                    None => unsupported.push(kind),
+                    None => unsupported.push(e),
                 }
             }
         }
@@ -191,30 +247,38 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str) -> Result<ImportRepor
         today,
         report: ImportReport::default(),
         local: HashMap::new(),
+        outcomes: BTreeMap::new(),
     };
-    for kind in unsupported {
-        w.unsupported(kind);
+    for e in unsupported {
+        w.unsupported(e);
     }
     directory.write_directory(&input, &mut w).await?;
     let people = Patients::new(cab.clone(), w.ctx.clone());
     for (e, new) in patients {
         let (id, created) = match_patient(cab, &mut w.tx, &people, e, &new, now_t).await?;
         w.remember(e.key.as_deref(), "patient", &id, Some(&id)).await?;
-        w.count("Patient", created);
+        w.count(e, created);
         w.concerns(&id);
     }
     write_records(&input, &mut w, planned, &reports).await?;
     documents.write(&input, &mut w).await?;
     directory.write_appointments(&input, &mut w).await?;
-    w.tx.commit().await.map_err(sq)?;
-    Ok(w.report)
+    let (tx, report) = w.finish(&input).await?;
+    tx.commit().await.map_err(sq)?;
+    Ok(report)
 }
 
 /// Lab results grouped into reports: (patient, group) → (title, laboratory, issued,
 /// results with their source keys, path).
 type Groups = BTreeMap<
     (String, String),
-    (String, String, Option<OffsetDateTime>, Vec<(String, LabResultInput, Option<&'static str>, bool)>, String),
+    (
+        String,
+        String,
+        Option<OffsetDateTime>,
+        Vec<(String, LabResultInput, Option<&'static str>, Option<usize>)>,
+        String,
+    ),
 >;
 
 async fn write_records(
@@ -228,10 +292,10 @@ async fn write_records(
         let e = p.entry;
         let patient_id = w.patient(input, p.subject, &e.at("subject")).await?;
         let source = e.key.clone().unwrap_or_else(|| format!("{}/{}", e.kind, uuid::Uuid::now_v7()));
-        if seen(&mut w.tx, &source, e.resource["id"].as_str()).await? {
-            w.count(e.kind, false);
+        if w.held(&source, e.resource["id"].as_str()).await? {
+            w.count(e, false);
             for part in &p.folded {
-                w.count(part.kind, false);
+                w.count(part, false);
             }
             continue;
         }
@@ -255,16 +319,16 @@ async fn write_records(
                 for (i, (result, interpretation)) in results.into_iter().enumerate() {
                     g.2 = g.2.max(issued.map(|t| t.max(result.sampled_at)).or(Some(result.sampled_at)));
                     let key = if i == 0 { source.clone() } else { format!("{source}#component[{i}]") };
-                    g.3.push((key, result, interpretation, i == 0));
+                    g.3.push((key, result, interpretation, (i == 0).then_some(e.index)));
                 }
                 continue;
             }
         };
         w.remember(Some(&source), e.kind, &local_id, Some(&patient_id)).await?;
-        w.count(e.kind, true);
+        w.count(e, true);
         for part in &p.folded {
             w.remember(part.key.as_deref(), part.kind, &local_id, Some(&patient_id)).await?;
-            w.count(part.kind, true);
+            w.count(part, true);
         }
     }
     let mut created_reports = HashSet::new();
@@ -276,11 +340,15 @@ async fn write_records(
         let (_, stored) = crate::labs::insert_report(w.cab, &mut w.tx, &w.ctx, &patient_id, &lab, None, &flags, w.now)
             .await
             .map_err(at_path(&path))?;
-        for ((source, _, _, counted), result) in results.iter().zip(stored) {
+        let stored_report = stored.first().map(|r| r.report_id.clone());
+        for ((source, _, _, entry), result) in results.iter().zip(stored) {
             w.remember(Some(source), "Observation", &result.id, Some(&patient_id)).await?;
-            if *counted {
-                w.count("Observation", true);
+            if let Some(index) = entry {
+                w.count(&input.entries[*index], true);
             }
+        }
+        if let Some(report_id) = stored_report {
+            w.remember(Some(&group), "lab_report", &report_id, Some(&patient_id)).await?;
         }
         created_reports.insert(group);
     }
@@ -288,7 +356,7 @@ async fn write_records(
     // left unchanged when they were all imported before.
     for e in input.of_kind("DiagnosticReport") {
         let group = e.key.clone().unwrap_or_else(|| e.path.clone());
-        w.count(e.kind, created_reports.contains(&group));
+        w.count(e, created_reports.contains(&group));
     }
     Ok(())
 }
@@ -375,21 +443,17 @@ pub(super) async fn known(tx: &mut Conn, source: &str) -> Result<Option<String>>
         .map_err(sq)
 }
 
-/// Whether a clinical resource was imported before (by source) or is Kabinet's own record.
-pub(super) async fn seen(tx: &mut Conn, source: &str, id: Option<&str>) -> Result<bool> {
-    if known(tx, source).await?.is_some() {
-        return Ok(true);
-    }
-    let Some(id) = id else { return Ok(false) };
-    let own: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM medical_items WHERE id = $1 UNION SELECT 1 FROM lab_results WHERE id = $1 \
-         UNION SELECT 1 FROM documents WHERE id = $1 UNION SELECT 1 FROM appointments WHERE id = $1",
+/// Kabinet's own record with this id (an export coming back), if any.
+async fn own_record(tx: &mut Conn, id: Option<&str>) -> Result<Option<String>> {
+    let Some(id) = id else { return Ok(None) };
+    sqlx::query_scalar(
+        "SELECT id FROM medical_items WHERE id = $1 UNION SELECT id FROM lab_results WHERE id = $1 \
+         UNION SELECT id FROM documents WHERE id = $1 UNION SELECT id FROM appointments WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *tx)
     .await
-    .map_err(sq)?;
-    Ok(own.is_some())
+    .map_err(sq)
 }
 
 async fn remember(

@@ -73,6 +73,25 @@ pub struct ImportReport {
     pub unsupported: BTreeMap<String, u64>,
     /// The local patients the input concerned.
     pub patient_ids: Vec<String>,
+    /// One line per entry, in input order: what became of it and which local record it is —
+    /// how a sending system maps its ids to Kabinet's.
+    pub entries: Vec<ImportedEntry>,
+}
+
+/// What became of one entry of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedEntry {
+    /// JSON path of the resource (`entry[3].resource`).
+    pub path: String,
+    /// Its resource type.
+    pub resource_type: String,
+    /// The name it is remembered by (`Type/id` or its `fullUrl`), if it has one.
+    pub source: Option<String>,
+    /// `created`, `unchanged` or `unsupported`.
+    pub outcome: String,
+    /// The Kabinet record it became or matched (a patient, visit, lab result, document,
+    /// clinic, practitioner, slot or appointment id).
+    pub local_id: Option<String>,
 }
 
 /// Operator FHIR access.

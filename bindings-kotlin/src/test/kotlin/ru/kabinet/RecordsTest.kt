@@ -67,6 +67,10 @@ class RecordsTest {
         assertEquals(1UL, report.created["DocumentReference"])
         assertEquals(1UL, report.created["Binary"])
         assertEquals(2UL, report.unsupported["Practitioner"], "authors without a clinic are counted, not dropped")
+        val document = report.entries.single { it.resourceType == "DocumentReference" }
+        assertEquals("created", document.outcome)
+        assertEquals("entry[0].resource", document.path)
+        assertEquals(listOf("unsupported", "unsupported"), report.entries.filter { it.resourceType == "Practitioner" }.map { it.outcome })
         val export = cab.system().fhirExport(report.patientIds.single())
         assertTrue(export.contains("\"DocumentReference\"") && export.contains("YXNkYXNkYXNkYXNkYXNk"))
         assertTrue(cab.system().fhirImportFile("../tests/fhir-r4-examples/Bundle-xds.json").created.isEmpty())
