@@ -692,18 +692,8 @@ async fn fhir_observation_value_types_and_interpretations(db: TestDb) {
     ];
     let r = import(&h, resources).await.unwrap();
     assert_eq!(r.created.get("Observation"), Some(&4), "{r:?}");
-    let out: Value =
-        serde_json::from_str(&h.cab.system().fhir().export_patient(&r.patient_ids[0]).await.unwrap()).unwrap();
-    let by_name = |name: &str| {
-        out["entry"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| &e["resource"])
-            .find(|r| r["code"]["text"] == name)
-            .unwrap()
-            .clone()
-    };
+    let out = exported(&h, &r.patient_ids[0]).await;
+    let by_name = |name: &str| named(&out, name);
     let flag = |name: &str| by_name(name)["interpretation"][0]["coding"][0]["code"].as_str().map(str::to_owned);
     assert_eq!(flag("hiv").as_deref(), Some("A"));
     assert_eq!(flag("count").as_deref(), Some("H"));
@@ -719,18 +709,8 @@ async fn fhir_observation_value_types_and_interpretations(db: TestDb) {
     let r = import(&h, vec![bp.clone()]).await.unwrap();
     assert_eq!(r.created.get("Observation"), Some(&1), "{r:?}");
     assert_eq!(counts(&db).await[2].1, before[2].1 + 2, "two results");
-    let out: Value =
-        serde_json::from_str(&h.cab.system().fhir().export_patient(&r.patient_ids[0]).await.unwrap()).unwrap();
-    let find = |name: &str| {
-        out["entry"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| &e["resource"])
-            .find(|r| r["code"]["text"] == name)
-            .unwrap()
-            .clone()
-    };
+    let out = exported(&h, &r.patient_ids[0]).await;
+    let find = |name: &str| named(&out, name);
     let diastolic = find("Diastolic blood pressure");
     assert_eq!(
         (diastolic["valueQuantity"]["value"].as_f64(), diastolic["interpretation"][0]["coding"][0]["code"].as_str()),
@@ -739,4 +719,21 @@ async fn fhir_observation_value_types_and_interpretations(db: TestDb) {
     assert_eq!(find("Systolic blood pressure")["valueQuantity"]["unit"], "mmHg");
     assert!(import(&h, vec![bp]).await.unwrap().created.is_empty(), "idempotent");
     assert_eq!(counts(&db).await[2].1, before[2].1 + 2);
+}
+
+/// A patient's export, parsed.
+async fn exported(h: &Harness, patient_id: &str) -> Value {
+    serde_json::from_str(&h.cab.system().fhir().export_patient(patient_id).await.unwrap()).unwrap()
+}
+
+/// The exported resource whose `code.text` is `name`.
+fn named(bundle: &Value, name: &str) -> Value {
+    bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["code"]["text"] == name)
+        .unwrap()
+        .clone()
 }
