@@ -93,6 +93,28 @@ fn confirmation_code() -> String {
     format!("{}-{}", &chars[..4], &chars[4..])
 }
 
+/// Inserts a visit on a slot with a fresh confirmation code; a second booked visit on one
+/// slot is `slot.taken` (the database's partial unique index decides).
+async fn insert(tx: &mut Conn, slot_id: &str, patient_id: &str, s: &SlotRow, status: &str, now: i64) -> Result<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    sqlx::query(
+        "INSERT INTO appointments (id, slot_id, patient_id, status, confirmation_code, starts_at, ends_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(&id)
+    .bind(slot_id)
+    .bind(patient_id)
+    .bind(status)
+    .bind(confirmation_code())
+    .bind(s.starts)
+    .bind(s.ends)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| slot_taken(StorageError::from_sqlx(e)))?;
+    Ok(id)
+}
+
 /// Every visit of a patient, booked or cancelled, oldest first (for export).
 pub(crate) async fn load_all(tx: &mut Conn, patient_id: &str, now: i64) -> Result<Vec<Appointment>> {
     let rows = sqlx::query(crate::store::composed_sql!("{SELECT} WHERE a.patient_id = $1 ORDER BY a.starts_at, a.id"))
@@ -119,22 +141,7 @@ pub(crate) async fn insert_imported(
     now: i64,
 ) -> Result<String> {
     let s = slot(tx, slot_id).await?;
-    let id = uuid::Uuid::new_v4().to_string();
-    sqlx::query(
-        "INSERT INTO appointments (id, slot_id, patient_id, status, confirmation_code, starts_at, ends_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-    )
-    .bind(&id)
-    .bind(slot_id)
-    .bind(patient_id)
-    .bind(if booked { "booked" } else { "cancelled" })
-    .bind(confirmation_code())
-    .bind(s.starts)
-    .bind(s.ends)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| slot_taken(StorageError::from_sqlx(e)))?;
+    let id = insert(tx, slot_id, patient_id, &s, if booked { "booked" } else { "cancelled" }, now).await?;
     let what = Access {
         patient_id: Some(patient_id),
         action: Action::Create,
@@ -283,21 +290,7 @@ impl Appointments {
             return Err(Error::Conflict { code: "slot.past" });
         }
         check_no_overlap(&mut tx, &patient_id, &s, "").await?;
-        let id = uuid::Uuid::new_v4().to_string();
-        sqlx::query(
-            "INSERT INTO appointments (id, slot_id, patient_id, status, confirmation_code, starts_at, ends_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'booked', $4, $5, $6, $7, $7)",
-        )
-        .bind(&id)
-        .bind(slot_id)
-        .bind(&patient_id)
-        .bind(confirmation_code())
-        .bind(s.starts)
-        .bind(s.ends)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| slot_taken(StorageError::from_sqlx(e)))?;
+        let id = insert(&mut tx, slot_id, &patient_id, &s, "booked", now).await?;
         let a = self.load(&mut tx, &id, &patient_id, now).await?;
         self.finish(tx, &a, Action::Create, "appointment_booked").await?;
         Ok(a)
