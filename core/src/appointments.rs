@@ -300,7 +300,8 @@ impl Appointments {
         if a.status != "booked" {
             return Err(Error::Conflict { code: "appointment.not_active" });
         }
-        if a.starts_at - self.cab().appointment_policy().change_deadline <= now {
+        let deadline = a.starts_at.checked_sub(self.cab().appointment_policy().change_deadline);
+        if deadline.is_none_or(|d| d <= now) {
             return Err(Error::Conflict { code: "deadline.passed" });
         }
         Ok(())
@@ -464,10 +465,10 @@ impl ClinicAppointments {
 /// guarded update), so many processes running jobs send one reminder. Returns how many.
 pub(crate) async fn queue_reminders(cab: &Cabinet) -> Result<u64> {
     let now = to_micros(cab.now());
-    let horizon = now + to_micros_duration(cab.appointment_policy().reminder_before);
+    let horizon = now.saturating_add(to_micros_duration(cab.appointment_policy().reminder_before));
     let ids: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM appointments WHERE status = 'booked' AND reminder_at IS NULL AND starts_at > $1 AND starts_at <= $2 \
-         ORDER BY starts_at LIMIT 500",
+         AND patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) ORDER BY starts_at LIMIT 500",
     )
     .bind(now)
     .bind(horizon)
@@ -477,29 +478,42 @@ pub(crate) async fn queue_reminders(cab: &Cabinet) -> Result<u64> {
     let ctx = AuditContext::system();
     let mut queued = 0;
     for id in ids {
-        let mut tx = cab.store().begin().await?;
-        let claimed = sqlx::query(
-            "UPDATE appointments SET reminder_at = $1 WHERE id = $2 AND reminder_at IS NULL AND status = 'booked'",
-        )
-        .bind(now)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
-        if claimed.rows_affected() != 1 {
-            continue;
+        match remind(cab, &ctx, &id, now).await {
+            Ok(true) => queued += 1,
+            Ok(false) => {}
+            Err(e) if crate::cabinet::skippable(&e) => {
+                let settle = "UPDATE appointments SET reminder_at = $1 WHERE id = $2";
+                crate::cabinet::skip_item(cab, "appointment_reminder", &id, settle, now).await?;
+            }
+            Err(e) => return Err(e),
         }
-        let row = sqlx::query(crate::store::composed_sql!("{SELECT} WHERE a.id = $1"))
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(sq)?;
-        let a = from_row(&mut tx, &row, now).await?;
-        enqueue_message(cab, &mut tx, &ctx, "reminder", &a, now).await?;
-        tx.commit().await.map_err(sq)?;
-        queued += 1;
     }
     Ok(queued)
+}
+
+/// Queues the reminder of one visit; `false` if another process claimed it first.
+async fn remind(cab: &Cabinet, ctx: &AuditContext, id: &str, now: i64) -> Result<bool> {
+    let mut tx = cab.store().begin().await?;
+    let claimed = sqlx::query(
+        "UPDATE appointments SET reminder_at = $1 WHERE id = $2 AND reminder_at IS NULL AND status = 'booked'",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .map_err(sq)?;
+    if claimed.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let row = sqlx::query(crate::store::composed_sql!("{SELECT} WHERE a.id = $1"))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(sq)?;
+    let a = from_row(&mut tx, &row, now).await?;
+    enqueue_message(cab, &mut tx, ctx, "reminder", &a, now).await?;
+    tx.commit().await.map_err(sq)?;
+    Ok(true)
 }
 
 fn to_micros_duration(d: time::Duration) -> i64 {

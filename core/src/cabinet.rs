@@ -67,7 +67,7 @@ impl Cabinet {
     /// panic or garbage.
     pub async fn open(url: &str, config: Config) -> Result<Cabinet> {
         let url = crate::store::parse_url(url)?;
-        config.password_hashing.validate()?;
+        config.validate()?;
         let provider: Arc<dyn KeyProvider> = match (&config.key_provider, url.sqlite_path()) {
             (Some(p), _) => p.clone(),
             (None, Some(path)) => {
@@ -152,12 +152,31 @@ impl Cabinet {
     /// retention, delivers the outbox (with back-off). Safe to call from many
     /// processes at once: each message is claimed by exactly one.
     pub async fn run_due_jobs(&self) -> Result<JobsReport> {
-        let incidents_raised = crate::auth::incidents::detect_unusual_access(self).await?;
-        let incidents_blocked = crate::auth::incidents::expire(self).await?;
-        let reminders_queued = crate::appointments::queue_reminders(self).await?
-            + crate::records::queue_vaccination_reminders(self).await?;
-        let requests_purged = crate::requests::purge_expired(self).await?;
-        let d = crate::notify::deliver_due(self, 500).await?;
+        // Every stage runs even when an earlier one failed (one stage's trouble must not
+        // stop, say, other people's codes from being delivered); the first error is returned
+        // after all of them ran.
+        let mut first_error = None;
+        let mut keep = |r: Result<u64>| -> u64 {
+            r.unwrap_or_else(|e| {
+                first_error.get_or_insert(e);
+                0
+            })
+        };
+        let incidents_raised = keep(crate::auth::incidents::detect_unusual_access(self).await);
+        let incidents_blocked = keep(crate::auth::incidents::expire(self).await);
+        let reminders_queued = keep(crate::appointments::queue_reminders(self).await)
+            + keep(crate::records::queue_vaccination_reminders(self).await);
+        let requests_purged = keep(crate::requests::purge_expired(self).await);
+        let d = match crate::notify::deliver_due(self, 500).await {
+            Ok(d) => d,
+            Err(e) => {
+                first_error.get_or_insert(e);
+                crate::notify::DeliveryReport::default()
+            }
+        };
+        if let Some(e) = first_error {
+            return Err(e);
+        }
         Ok(JobsReport {
             delivered: d.delivered,
             delivery_failures: d.failed,
@@ -307,6 +326,40 @@ impl Cabinet {
     }
 }
 
+/// Whether one item's failure in a background job must be skipped rather than stop the job
+/// for everyone: the patient was erased (destroyed key), their data fails its integrity
+/// check, or the record is gone. Storage and configuration errors still stop the job.
+pub(crate) fn skippable(e: &crate::Error) -> bool {
+    matches!(e, crate::Error::Crypto(_) | crate::Error::NotFound { .. })
+}
+
+/// Journals a skipped job item (outcome `failure`) and settles it with `settle` (`$1` the
+/// time, `$2` the item id) so that it is not tried again on every run.
+pub(crate) async fn skip_item(
+    cab: &Cabinet,
+    job: &'static str,
+    item_id: &str,
+    settle: &'static str,
+    now: i64,
+) -> Result<()> {
+    let mut tx = cab.store().begin().await?;
+    sqlx::query(settle)
+        .bind(now)
+        .bind(item_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(crate::store::StorageError::from_sqlx)?;
+    let access = crate::audit::Access {
+        patient_id: None,
+        action: crate::audit::Action::Update,
+        resource_type: job,
+        resource_id: Some(item_id),
+    };
+    cab.journal().record(&mut tx, &AuditContext::system(), access, crate::audit::Outcome::Failure, now).await?;
+    tx.commit().await.map_err(crate::store::StorageError::from_sqlx)?;
+    Ok(())
+}
+
 /// Operator access: directory, keys, patients, journal. For trusted host code only.
 #[derive(Debug, Clone)]
 pub struct SystemContext {
@@ -382,8 +435,12 @@ pub struct Keys {
 
 impl Keys {
     /// Rotates the KEK and re-wraps every data key under it, without re-encrypting data.
+    /// Safe from several processes at once: rotations queue on a database lease (a loser
+    /// that waits too long gets `Conflict("keys.rotation_in_progress")`), and the key
+    /// provider only ever adds KEKs.
     pub async fn rotate(&self) -> Result<KeyRotationReport> {
-        let report = self.cab.keyring().rotate(self.cab.store(), to_micros(self.cab.now())).await?;
+        let cab = &self.cab;
+        let report = cab.keyring().rotate(cab.store(), || to_micros(cab.now())).await?;
         let mut tx = self.cab.store().begin().await?;
         let access = crate::audit::Access {
             patient_id: None,

@@ -139,6 +139,30 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// Checks every setting against the range Kabinet accepts, so that no later arithmetic
+    /// on a setting can overflow: done by [`crate::Cabinet::open`].
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        use time::Duration as D;
+        self.password_hashing.validate()?;
+        let within = |field: &'static str, v: D, lo: D, hi: D| {
+            if v >= lo && v <= hi { Ok(()) } else { Err(ConfigError::OutOfRange { field }) }
+        };
+        within("sessions.access_token_ttl", self.sessions.access_token_ttl, D::seconds(10), D::hours(24))?;
+        within("sessions.idle_timeout", self.sessions.idle_timeout, D::minutes(1), D::days(30))?;
+        within("sessions.absolute_timeout", self.sessions.absolute_timeout, D::minutes(1), D::days(90))?;
+        within("appointments.change_deadline", self.appointments.change_deadline, D::ZERO, D::days(30))?;
+        within("appointments.reminder_before", self.appointments.reminder_before, D::minutes(1), D::days(30))?;
+        if !(1..=1000).contains(&self.max_connections) {
+            return Err(ConfigError::OutOfRange { field: "max_connections" });
+        }
+        if !(1..=1 << 30).contains(&self.document_max_bytes) {
+            return Err(ConfigError::OutOfRange { field: "document_max_bytes" });
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
@@ -171,6 +195,12 @@ pub enum ConfigError {
     /// Argon2 parameters out of range.
     #[error("invalid Argon2 parameters")]
     Argon2,
+    /// A setting is outside the range Kabinet accepts.
+    #[error("setting out of range: {field}")]
+    OutOfRange {
+        /// The setting, e.g. `appointments.change_deadline`.
+        field: &'static str,
+    },
 }
 
 impl ErrorCode for ConfigError {
@@ -180,6 +210,7 @@ impl ErrorCode for ConfigError {
             ConfigError::KeyProviderRequired => "config.key_provider_required",
             ConfigError::Locale => "config.locale",
             ConfigError::Argon2 => "config.argon2",
+            ConfigError::OutOfRange { .. } => "config.out_of_range",
         }
     }
     fn kind(&self) -> ErrorKind {

@@ -23,8 +23,13 @@ fn sq(e: sqlx::Error) -> Error {
     StorageError::from_sqlx(e).into()
 }
 
-/// A trimmed, non-empty text of at most `max` characters.
+/// A trimmed, non-empty text of at most `max` characters. Control characters other than
+/// line breaks and tabs (which become single spaces) and bidirectional overrides are
+/// refused (`format`): they hide or reorder what a person reads.
 pub(crate) fn text_field(field: &'static str, value: &str, max: usize) -> Result<String> {
+    if value.chars().any(|c| (c.is_control() && !matches!(c, '\n' | '\t' | '\r')) || crate::ids::is_bidi_control(c)) {
+        return Err(ValidationError::new(field, Reason::Format).into());
+    }
     let v = value.split_whitespace().collect::<Vec<_>>().join(" ");
     if v.is_empty() {
         return Err(ValidationError::new(field, Reason::Empty).into());
@@ -582,7 +587,8 @@ impl DirectoryAdmin {
         let step = time::Duration::minutes(minutes);
         let mut slots = Vec::new();
         let mut at = start;
-        while at + step <= end {
+        // Checked: a slot at the very end of the calendar (9999-12-31 23:50) has no end.
+        while let Some(ends) = at.checked_add(step).filter(|e| *e <= end) {
             if slots.len() == MAX_SLOTS_PER_CALL {
                 return Err(ValidationError::new("end", Reason::TooLong).into());
             }
@@ -590,10 +596,10 @@ impl DirectoryAdmin {
                 id: uuid::Uuid::new_v4().to_string(),
                 practitioner_id: practitioner_id.to_owned(),
                 starts_at: at,
-                ends_at: at + step,
+                ends_at: ends,
                 visit_type: visit_type.clone(),
             });
-            at += step;
+            at = ends;
         }
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;

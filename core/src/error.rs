@@ -147,5 +147,13 @@ impl ErrorCode for Error {
     }
 }
 
+impl Error {
+    /// Whether the same call may succeed if tried again unchanged: the database was busy
+    /// (`storage.busy`). Everything else needs a different input or state.
+    pub fn retryable(&self) -> bool {
+        matches!(self, Error::Storage(e) if e.retryable())
+    }
+}
+
 /// Result with Kabinet's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -145,7 +145,7 @@ impl Proxies {
         let patients = Patients::new(cab.clone(), self.me.audit_context().clone());
         let me = patients.get(&ward).await?;
         let today = cab.now().date();
-        let adult = me.birth_date.replace_year(me.birth_date.year() + 18).map_or(true, |d| d <= today);
+        let adult = crate::timeutil::age_on(me.birth_date, today) >= crate::timeutil::ADULT_AGE;
         if !adult {
             return Err(Error::PermissionDenied { code: "proxy.ward_minor" });
         }

@@ -552,7 +552,8 @@ impl StaffCorrections {
         }
         let ids: Vec<(String, String)> = sqlx::query_as(
             "SELECT c.id, c.patient_id FROM corrections c JOIN medical_items m ON m.id = c.item_id \
-             WHERE c.status = 'pending' AND m.clinic_id = $1 ORDER BY c.created_at, c.id",
+             WHERE c.status = 'pending' AND m.clinic_id = $1 \
+             AND c.patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) ORDER BY c.created_at, c.id",
         )
         .bind(&member.clinic_id)
         .fetch_all(cab.store().pool())
@@ -722,7 +723,8 @@ pub(crate) async fn queue_vaccination_reminders(cab: &crate::cabinet::Cabinet) -
     let horizon = date_us(now_t.date() + time::Duration::days(7));
     let due: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT id, patient_id, due_on FROM medical_items WHERE kind = 'immunization' AND due_on IS NOT NULL \
-         AND reminded_at IS NULL AND due_on <= $1 ORDER BY due_on LIMIT 500",
+         AND reminded_at IS NULL AND due_on <= $1 AND patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) \
+         ORDER BY due_on LIMIT 500",
     )
     .bind(horizon)
     .fetch_all(cab.store().pool())
@@ -730,22 +732,41 @@ pub(crate) async fn queue_vaccination_reminders(cab: &crate::cabinet::Cabinet) -
     .map_err(sq)?;
     let mut queued = 0;
     for (id, patient_id, due_on) in due {
-        let mut tx = cab.store().begin().await?;
-        let claimed = sqlx::query("UPDATE medical_items SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
-            .bind(now)
-            .bind(&id)
-            .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
-        if claimed.rows_affected() != 1 {
-            continue;
+        match remind_vaccination(cab, &id, &patient_id, due_on, now).await {
+            Ok(true) => queued += 1,
+            Ok(false) => {}
+            Err(e) if crate::cabinet::skippable(&e) => {
+                let settle = "UPDATE medical_items SET reminded_at = $1 WHERE id = $2";
+                crate::cabinet::skip_item(cab, "vaccination_reminder", &id, settle, now).await?;
+            }
+            Err(e) => return Err(e),
         }
-        let args = [("date", from_micros(due_on)?.date().to_string())];
-        crate::notify::patient_event(cab, &mut tx, &patient_id, "vaccination_due", &args, now).await?;
-        tx.commit().await.map_err(sq)?;
-        queued += 1;
     }
     Ok(queued)
+}
+
+/// Queues one vaccination reminder; `false` if another process claimed it first.
+async fn remind_vaccination(
+    cab: &crate::cabinet::Cabinet,
+    id: &str,
+    patient_id: &str,
+    due_on: i64,
+    now: i64,
+) -> Result<bool> {
+    let mut tx = cab.store().begin().await?;
+    let claimed = sqlx::query("UPDATE medical_items SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+    if claimed.rows_affected() != 1 {
+        return Ok(false);
+    }
+    let args = [("date", from_micros(due_on)?.date().to_string())];
+    crate::notify::patient_event(cab, &mut tx, patient_id, "vaccination_due", &args, now).await?;
+    tx.commit().await.map_err(sq)?;
+    Ok(true)
 }
 
 /// Stores a validated item in the caller's transaction (journaled as created by `ctx`);

@@ -487,7 +487,8 @@ impl StaffRequests {
             return Err(Error::PermissionDenied { code: "role.not_allowed" });
         }
         let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, patient_id FROM requests WHERE clinic_id = $1 AND status <> 'completed' ORDER BY updated_at, id",
+            "SELECT id, patient_id FROM requests WHERE clinic_id = $1 AND status <> 'completed' \
+             AND patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) ORDER BY updated_at, id",
         )
         .bind(&member.clinic_id)
         .fetch_all(cab.store().pool())

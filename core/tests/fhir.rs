@@ -16,6 +16,7 @@ on_both!(
     fhir_encounters_gather_conditions_and_procedures,
     fhir_a_bundle_of_ten_thousand_resources_imports_in_one_transaction,
     fhir_observation_value_types_and_interpretations,
+    fhir_source_ids_belong_to_their_sending_system,
 );
 
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fhir-r4-examples");
@@ -280,7 +281,15 @@ async fn fhir_hl7_examples_flags_and_one_sided_ranges(db: TestDb) {
         }
         let mut owner = patient("example-owner");
         owner["identifier"] = json!([]);
-        let out = import(&h, vec![owner, r]).await.unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        // Each example as if from its own hospital system: their ids (`Observation/f001`, …)
+        // are that system's, so an id used above for another patient is no clash here.
+        let out = h
+            .cab
+            .system()
+            .fhir()
+            .import_bundle_from(&bundle(vec![owner, r]), &format!("urn:example:hl7:{name}"))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_eq!(
             out.created.values().sum::<u64>()
                 + out.unchanged.values().sum::<u64>()
@@ -367,6 +376,88 @@ async fn fhir_never_merges_two_people(db: TestDb) {
     let before = counts(&db).await;
     assert_eq!(import(&h, vec![bare]).await.unwrap_err().code(), "fhir.patient_ambiguous");
     assert_eq!(counts(&db).await, before);
+}
+
+fn allergy(id: &str, patient: &str, substance: &str) -> Value {
+    json!({
+        "resourceType": "AllergyIntolerance", "id": id,
+        "patient": { "reference": format!("Patient/{patient}") },
+        "code": { "text": substance }, "recordedDate": "2021-05-01",
+    })
+}
+
+/// Issue 11, class 2: ids are the sending system's. Two hospitals' `Patient/1` are two
+/// people; an id that comes back with another person's data, or a record id that comes
+/// back for another patient, refuses the file — nothing lands in the wrong record.
+async fn fhir_source_ids_belong_to_their_sending_system(db: TestDb) {
+    let h = db.harness().await;
+    let person = |snils: u32, family: &str, given: &str, born: &str| {
+        let mut p = patient("1");
+        p["identifier"] = json!([{ "system": kabinet::fhir::SNILS_SYSTEM, "value": support::snils_for(snils) }]);
+        p["name"] = json!([{ "family": family, "given": [given] }]);
+        p["birthDate"] = json!(born);
+        p
+    };
+    let fhir = h.cab.system().fhir();
+    let north = fhir
+        .import_bundle_from(
+            &bundle(vec![person(801, "Орлова", "Вера", "1971-02-03"), allergy("a1", "1", "пенициллин")]),
+            "urn:oid:1.2.643.5.1.13.13.12.2.77.1",
+        )
+        .await
+        .unwrap();
+    let south = fhir
+        .import_bundle_from(
+            &bundle(vec![person(802, "Лебедев", "Игорь", "1969-11-30"), allergy("a1", "1", "латекс")]),
+            "urn:oid:1.2.643.5.1.13.13.12.2.77.2",
+        )
+        .await
+        .unwrap();
+    assert_eq!((north.created.get("Patient"), south.created.get("Patient")), (Some(&1), Some(&1)));
+    assert_eq!(south.created.get("AllergyIntolerance"), Some(&1), "the second hospital's a1 is its own");
+    assert_ne!(north.patient_ids, south.patient_ids, "two people, never merged");
+    // Bundle.meta.source scopes the same way as the explicit source.
+    let mut scoped: Value = serde_json::from_str(&bundle(vec![person(802, "Лебедев", "Игорь", "1969-11-30")])).unwrap();
+    scoped["meta"] = json!({ "source": "urn:oid:1.2.643.5.1.13.13.12.2.77.2" });
+    let again = fhir.import_bundle(&scoped.to_string()).await.unwrap();
+    assert_eq!((again.unchanged.get("Patient"), again.patient_ids.clone()), (Some(&1), south.patient_ids.clone()));
+    // Without a source, a known id that comes back as somebody else is refused, whole.
+    let unscoped = fhir.import_bundle(&bundle(vec![person(803, "Зайцева", "Нина", "1980-01-01")])).await.unwrap();
+    assert_eq!(unscoped.created.get("Patient"), Some(&1));
+    let before = counts(&db).await;
+    let err = fhir
+        .import_bundle(&bundle(vec![person(804, "Петров", "Олег", "1955-05-05"), allergy("a9", "1", "арахис")]))
+        .await
+        .unwrap_err();
+    assert_eq!((err.code(), err.kind()), ("fhir.patient_mismatch", kabinet::ErrorKind::Validation));
+    assert_eq!(counts(&db).await, before, "nothing of the refused file is written");
+    // A Patient.id that is a local patient's UUID binds only if it is the same person.
+    let mut impostor = person(805, "Сидоров", "Павел", "1990-01-01");
+    impostor["id"] = json!(north.patient_ids[0]);
+    let err = fhir.import_bundle_from(&bundle(vec![impostor]), "urn:example:other").await.unwrap_err();
+    assert_eq!(err.code(), "fhir.patient_mismatch");
+    // The same person's own export coming back binds as before.
+    let export = fhir.export_patient(&north.patient_ids[0]).await.unwrap();
+    let back = fhir.import_bundle_from(&export, "urn:example:other").await.unwrap();
+    assert_eq!(back.patient_ids, north.patient_ids);
+    // A record id that comes back for another patient is refused, not counted "unchanged".
+    let listed: Value = serde_json::from_str(&export).unwrap();
+    let mut moved = listed["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "AllergyIntolerance")
+        .unwrap()["resource"]
+        .clone();
+    moved["patient"] = json!({ "reference": format!("Patient/{}", south.patient_ids[0]) });
+    let mut south_again = person(802, "Лебедев", "Игорь", "1969-11-30");
+    south_again["id"] = json!(south.patient_ids[0]);
+    let before = counts(&db).await;
+    let err = fhir.import_bundle_from(&bundle(vec![south_again, moved]), "urn:example:third").await.unwrap_err();
+    assert_eq!(err.code(), "fhir.patient_mismatch");
+    assert_eq!(counts(&db).await, before);
+    // A source with control characters is refused like any free text.
+    assert_eq!(fhir.import_bundle_from(&bundle(vec![]), "urn:\u{1b}[31m").await.unwrap_err().code(), "fhir.invalid");
 }
 
 fn entry(full_url: &str, resource: Value) -> Value {

@@ -25,10 +25,13 @@ impl Audit {
     }
 
     /// Recomputes every leaf and the tree, and checks every signed head. Names the first
-    /// bad entry if anything was changed, removed, reordered or inserted.
+    /// bad entry if anything was changed, removed, reordered or inserted. Reads one
+    /// consistent snapshot, so appends by other processes meanwhile never look like tampering.
     pub async fn verify(&self) -> Result<AuditReport> {
-        let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
-        super::verify::verify(&mut conn, &self.cab.journal().signer().verifying_key()).await
+        let mut tx = self.cab.store().begin_snapshot().await?;
+        let report = super::verify::verify(&mut tx, &self.cab.journal().signer().verifying_key()).await?;
+        tx.rollback().await.map_err(StorageError::from_sqlx)?;
+        Ok(report)
     }
 
     /// The journal's Ed25519 public key (PEM, SubjectPublicKeyInfo), to verify it elsewhere.

@@ -23,6 +23,8 @@ pub struct AccessEntry {
     pub actor_role: Option<String>,
     /// For staff: their full name.
     pub actor_name: Option<String>,
+    /// For staff: the clinic they work for.
+    pub actor_clinic: Option<String>,
     /// The actor's account id.
     pub actor_id: Option<String>,
     /// Action (`read`, `create`, `login`, …).
@@ -33,9 +35,10 @@ pub struct AccessEntry {
     pub resource_id: Option<String>,
     /// `success`, `denied` or `failure`.
     pub outcome: String,
-    /// Client IP.
+    /// Client IP. In a patient's own history only their own and their proxies' addresses
+    /// are shown: a staff member's network address is the clinic's business, not the patient's.
     pub ip: Option<String>,
-    /// Client device id.
+    /// Client device id (hidden for staff in a patient's own history, like `ip`).
     pub device_id: Option<String>,
 }
 
@@ -71,8 +74,9 @@ pub(crate) async fn access_history(
 ) -> Result<Vec<AccessEntry>> {
     let rows = sqlx::query(
         "SELECT seq, at, actor_kind, actor_id, on_behalf_of, patient_id, action, resource_type, resource_id, outcome, \
-         ip, device_id, leaf_hash, sm.role, sm.full_name FROM audit_entries \
+         ip, device_id, leaf_hash, sm.role AS staff_role, sm.full_name AS staff_name, c.name AS staff_clinic FROM audit_entries \
          LEFT JOIN staff_members sm ON sm.account_id = audit_entries.actor_id AND audit_entries.actor_kind = 'staff' \
+         LEFT JOIN clinics c ON c.id = sm.clinic_id \
          WHERE patient_id = $1 AND at >= $2 ORDER BY seq DESC LIMIT $3",
     )
     .bind(patient_id)
@@ -84,8 +88,11 @@ pub(crate) async fn access_history(
     rows.iter()
         .map(|row| {
             let (e, _) = entry_from_row(row)?;
-            let role: Option<String> = row.try_get(13).map_err(StorageError::from_sqlx)?;
-            let name: Option<String> = row.try_get(14).map_err(StorageError::from_sqlx)?;
+            let role: Option<String> = row.try_get("staff_role").map_err(StorageError::from_sqlx)?;
+            let name: Option<String> = row.try_get("staff_name").map_err(StorageError::from_sqlx)?;
+            let clinic: Option<String> = row.try_get("staff_clinic").map_err(StorageError::from_sqlx)?;
+            // A patient reading their own history sees who and when, not staff addresses.
+            let hide_address = viewer.is_some() && !matches!(e.actor_kind.as_str(), "patient" | "proxy" | "anonymous");
             let staff = role.as_deref().zip(name.as_deref());
             Ok(AccessEntry {
                 seq: e.seq,
@@ -93,14 +100,15 @@ pub(crate) async fn access_history(
                 who: who(locale, &e.actor_kind, e.actor_id.as_deref(), viewer, staff),
                 actor_role: role.clone(),
                 actor_name: name.clone(),
+                actor_clinic: clinic,
                 actor_kind: e.actor_kind,
                 actor_id: e.actor_id,
                 action: e.action,
                 resource_type: e.resource_type,
                 resource_id: e.resource_id,
                 outcome: e.outcome,
-                ip: e.ip,
-                device_id: e.device_id,
+                ip: if hide_address { None } else { e.ip },
+                device_id: if hide_address { None } else { e.device_id },
             })
         })
         .collect()

@@ -122,18 +122,22 @@ pub fn check_policy<S: AsRef<str>>(password: &str, personal: &[S]) -> Result<(),
         let digits: String = item.chars().filter(char::is_ascii_digit).collect();
         // Numbers: the whole digit string, a phone's last 10 digits (the national number)
         // and last 7 (the subscriber number), and a date's day-month-year forms.
+        // `digits` is ASCII, so byte offsets are character boundaries; dates are matched only
+        // when made of ASCII digits, so no slice can land inside a multi-byte character.
         let mut numbers = vec![digits.clone()];
-        if digits.len() >= 10 {
-            numbers.push(digits[digits.len() - 10..].to_owned());
-            numbers.push(digits[digits.len() - 7..].to_owned());
+        for tail in [10, 7] {
+            if let Some(part) = digits.get(digits.len().saturating_sub(tail)..).filter(|_| digits.len() >= 10) {
+                numbers.push(part.to_owned());
+            }
         }
         if let [y, m, d] = item.split('-').collect::<Vec<_>>()[..]
-            && y.len() == 4
-            && m.len() == 2
-            && d.len() == 2
+            && [(y, 4), (m, 2), (d, 2)]
+                .iter()
+                .all(|(part, len)| part.len() == *len && part.bytes().all(|b| b.is_ascii_digit()))
+            && let Some(short_year) = y.get(2..)
         {
             numbers.push(format!("{d}{m}{y}"));
-            numbers.push(format!("{d}{m}{}", &y[2..]));
+            numbers.push(format!("{d}{m}{short_year}"));
         }
         let found = (item.chars().count() >= 3 && lower.contains(&item))
             || numbers.iter().any(|n| n.len() >= 4 && letters_digits.contains(n.as_str()))

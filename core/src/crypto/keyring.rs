@@ -8,6 +8,7 @@ use sqlx::Row;
 use super::{CryptoError, KeyProvider, SecretKey};
 use crate::audit::Receipt;
 use crate::error::Result;
+use crate::store::lease::Lease;
 use crate::store::{Conn, StorageError, Store};
 
 /// What a KEK rotation did.
@@ -167,10 +168,47 @@ impl Keyring {
 
     /// Rotates the KEK and re-wraps every live key under the new one. Ciphertexts of data
     /// are untouched. Runs in batches; safe to re-run if interrupted.
-    pub(crate) async fn rotate(&self, store: &Store, now: i64) -> Result<KeyRotationReport> {
-        let kek_id = self.provider.rotate()?;
+    ///
+    /// One rotation at a time per database: the `key_rotation` lease is held throughout
+    /// (renewed after every batch). A rotation that finds another one running waits for it,
+    /// then fails cleanly with `keys.rotation_in_progress`. The provider keeps every KEK it
+    /// ever made until the host retires it, so no interleaving leaves a key wrapped under a
+    /// KEK the provider cannot return.
+    pub(crate) async fn rotate(&self, store: &Store, now: impl Fn() -> i64) -> Result<KeyRotationReport> {
+        const LEASE_US: i64 = 5 * 60 * 1_000_000;
+        let lease = Lease::acquire(
+            store,
+            "key_rotation",
+            &now,
+            LEASE_US,
+            std::time::Duration::from_secs(120),
+            "keys.rotation_in_progress",
+        )
+        .await?;
+        let result = self.rotate_held(store, &lease, &now, LEASE_US).await;
+        let released = lease.release(store).await;
+        let report = result?;
+        released?;
+        Ok(report)
+    }
+
+    async fn rotate_held(
+        &self,
+        store: &Store,
+        lease: &Lease,
+        now: &impl Fn() -> i64,
+        lease_us: i64,
+    ) -> Result<KeyRotationReport> {
+        let provider = self.provider.clone();
+        let kek_id = tokio::task::spawn_blocking(move || provider.rotate())
+            .await
+            .map_err(|_| CryptoError::Internal("rotation task"))??;
         let mut rewrapped = 0u64;
         loop {
+            let at = now();
+            if !lease.renew(store, at.saturating_add(lease_us)).await? {
+                return Err(crate::Error::Conflict { code: "keys.rotation_in_progress" });
+            }
             let mut tx = store.begin().await?;
             let rows = sqlx::query("SELECT id, kek_id, wrapped FROM wrapped_keys WHERE kek_id <> $1 AND wrapped IS NOT NULL ORDER BY id LIMIT 500")
                 .bind(&kek_id)
@@ -181,9 +219,9 @@ impl Keyring {
                 break;
             }
             for row in rows {
-                let id: String = row.try_get(0).map_err(StorageError::from_sqlx)?;
-                let old_kek: String = row.try_get(1).map_err(StorageError::from_sqlx)?;
-                let wrapped: Vec<u8> = row.try_get(2).map_err(StorageError::from_sqlx)?;
+                let id: String = row.try_get("id").map_err(StorageError::from_sqlx)?;
+                let old_kek: String = row.try_get("kek_id").map_err(StorageError::from_sqlx)?;
+                let wrapped: Vec<u8> = row.try_get("wrapped").map_err(StorageError::from_sqlx)?;
                 let ctx = context(&id);
                 let key = self.provider.unwrap(&old_kek, &wrapped, &ctx)?;
                 let rewrapped_bytes = self.provider.wrap(&kek_id, &key, &ctx)?;
@@ -192,7 +230,7 @@ impl Keyring {
                 )
                 .bind(&kek_id)
                 .bind(rewrapped_bytes)
-                .bind(now)
+                .bind(at)
                 .bind(&id)
                 .bind(&old_kek)
                 .execute(&mut *tx)

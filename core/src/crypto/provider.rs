@@ -164,7 +164,8 @@ impl std::fmt::Debug for PassphraseKeyProvider {
 }
 
 /// KEKs kept in a local JSON file, created with mode 0600 on first use. Rotation appends a
-/// new KEK and rewrites the file atomically (temporary file + rename). A file readable by
+/// new KEK and rewrites the file atomically (temporary file + rename) under an exclusive
+/// lock on `<file>.lock`, so concurrent rotations from several processes all keep their keys. A file readable by
 /// group or others is refused, as ssh refuses such private keys.
 pub struct LocalFileKeyProvider {
     path: PathBuf,
@@ -192,17 +193,21 @@ fn key_file_error(reason: &'static str) -> impl FnOnce(std::io::Error) -> Crypto
 
 impl LocalFileKeyProvider {
     /// Opens the key file at `path`, creating it with a fresh KEK if it does not exist.
+    ///
+    /// Safe when several processes open a new database at once: the check and the creation
+    /// happen under an exclusive lock on `<path>.lock`, and the file appears whole (written
+    /// to a temporary file, synced, then renamed), so everyone ends up with the same KEK.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, CryptoError> {
         let path = path.as_ref().to_path_buf();
-        let ring = match std::fs::metadata(&path) {
-            Ok(_) => Self::load(&path)?,
+        let ring = with_file_lock(&path, || match std::fs::metadata(&path) {
+            Ok(_) => Self::load(&path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let ring = KekRing::single(SecretKey::generate());
-                Self::write_new(&path, &ring)?;
-                ring
+                Self::replace_file(&path, &ring)?;
+                Ok(ring)
             }
-            Err(e) => return Err(key_file_error("cannot stat key file")(e)),
-        };
+            Err(e) => Err(key_file_error("cannot stat key file")(e)),
+        })?;
         Ok(LocalFileKeyProvider { path, ring: RwLock::new(ring) })
     }
 
@@ -281,12 +286,29 @@ impl LocalFileKeyProvider {
         f.sync_all().map_err(key_file_error("cannot sync key file"))
     }
 
-    fn replace(&self, ring: &KekRing) -> Result<(), CryptoError> {
-        let mut tmp = self.path.clone().into_os_string();
+    /// Writes `ring` to `path` atomically: a temporary file beside it (mode 0600), synced,
+    /// renamed over the old one, and the directory synced, so a crash leaves either the old
+    /// file or the new one — never a torn one. Callers hold the file lock.
+    fn replace_file(path: &Path, ring: &KekRing) -> Result<(), CryptoError> {
+        let mut tmp = path.to_path_buf().into_os_string();
         tmp.push(format!(".tmp-{}", uuid::Uuid::new_v4().simple()));
         let tmp = PathBuf::from(tmp);
-        Self::write_new(&tmp, ring)?;
-        std::fs::rename(&tmp, &self.path).map_err(key_file_error("cannot replace key file"))
+        if let Err(e) = Self::write_new(&tmp, ring) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        if let Err(e) = std::fs::rename(&tmp, path) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(key_file_error("cannot replace key file")(e));
+        }
+        #[cfg(unix)]
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Durable rename: without this a power loss can bring the old file back.
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(key_file_error("cannot sync key file directory"))?;
+        }
+        Ok(())
     }
 
     /// Re-reads the file when another process may have rotated the KEK.
@@ -313,17 +335,40 @@ impl KeyProvider for LocalFileKeyProvider {
         read_lock(&self.ring).unwrap(kek_id, wrapped, context)
     }
     fn rotate(&self) -> Result<String, CryptoError> {
-        let mut ring = self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Start from the file, in case another process rotated meanwhile.
-        let mut next = Self::load(&self.path)?;
-        let key = SecretKey::generate();
-        let id = kek_id_of(&key);
-        next.keys.insert(id.clone(), key);
-        next.current = id.clone();
-        self.replace(&next)?;
-        *ring = next;
-        Ok(id)
+        // Under the file lock: start from the file as it is now (another process may have
+        // rotated meanwhile), add a key, write it back. Keys are only ever added, so a
+        // concurrent rotation can never take away a KEK that data is wrapped under.
+        with_file_lock(&self.path, || {
+            let mut next = Self::load(&self.path)?;
+            let key = SecretKey::generate();
+            let id = kek_id_of(&key);
+            next.keys.insert(id.clone(), key);
+            next.current = id.clone();
+            Self::replace_file(&self.path, &next)?;
+            *self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+            Ok(id)
+        })
     }
+}
+
+/// Runs `f` holding an exclusive advisory lock on `<path>.lock` (created 0600 if missing):
+/// the one writer of a key file at a time, across threads and processes.
+fn with_file_lock<T>(path: &Path, f: impl FnOnce() -> Result<T, CryptoError>) -> Result<T, CryptoError> {
+    let mut lock_path = path.to_path_buf().into_os_string();
+    lock_path.push(".lock");
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let lock = options.open(&lock_path).map_err(key_file_error("cannot open key file lock"))?;
+    lock.lock().map_err(key_file_error("cannot lock key file"))?;
+    let result = f();
+    // Closing the file releases the lock as well; an explicit unlock only makes it prompt.
+    let _ = lock.unlock();
+    result
 }
 
 impl std::fmt::Debug for LocalFileKeyProvider {

@@ -486,8 +486,9 @@ impl DirectoryPlan {
     pub async fn write_appointments(&self, input: &Input<'_>, w: &mut Writer<'_>) -> Result<()> {
         for a in &self.appointments {
             let e = &input.entries[a.index];
+            let patient_id = w.patient(input, &a.patient_ref, &e.at("participant")).await?;
             if let Some(k) = &e.key
-                && w.held(k, e.resource["id"].as_str()).await?
+                && w.held(k, e.resource["id"].as_str(), &patient_id, &e.path).await?
             {
                 w.count(e, false);
                 continue;
@@ -503,7 +504,6 @@ impl DirectoryPlan {
                     insert_slot(w, &practitioner_id, a.starts, a.ends, &a.visit_type, &e.path).await?
                 }
             };
-            let patient_id = w.patient(input, &a.patient_ref, &e.at("participant")).await?;
             let id =
                 crate::appointments::insert_imported(w.cab, &mut w.tx, &w.ctx, &patient_id, &slot_id, a.booked, w.now)
                     .await?;

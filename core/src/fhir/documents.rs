@@ -125,7 +125,7 @@ impl DocumentsPlan<'_> {
             let e = &input.entries[d.index];
             let patient_id = w.patient(input, d.subject, &e.at("subject")).await?;
             if let Some(k) = &e.key
-                && w.held(k, e.resource["id"].as_str()).await?
+                && w.held(k, e.resource["id"].as_str(), &patient_id, &e.path).await?
             {
                 w.count(e, false);
                 if let Some(b) = d.binary {

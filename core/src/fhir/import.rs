@@ -9,7 +9,7 @@ use time::{Date, OffsetDateTime};
 
 use super::ImportReport;
 use super::clinical::{Clinical, clinical, encounter_visit};
-use super::read::{Entry, Input, bad, bump, new_patient, parse_time, sq, text_of};
+use super::read::{Entry, Input, bad, bump, mismatch, new_patient, parse_time, sq, text_of};
 use crate::audit::AuditContext;
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
@@ -27,6 +27,8 @@ pub(super) struct Writer<'c> {
     pub now: i64,
     pub today: Date,
     pub report: ImportReport,
+    /// The sending system whose ids these are (`""`: unscoped).
+    scope: String,
     local: HashMap<String, String>,
     /// What became of each entry, by its position in the input.
     outcomes: BTreeMap<usize, Outcome>,
@@ -38,7 +40,7 @@ impl Writer<'_> {
         if let Some(id) = self.local.get(key) {
             return Ok(Some(id.clone()));
         }
-        known(&mut self.tx, key).await
+        Ok(known(&mut self.tx, &scoped(&self.scope, key)).await?.map(|k| k.0))
     }
 
     /// Remembers that `key` is the local record `local_id` (of `kind`), for references and
@@ -52,7 +54,7 @@ impl Writer<'_> {
     ) -> Result<()> {
         if let Some(k) = key {
             self.local.insert(k.to_owned(), local_id.to_owned());
-            remember(&mut self.tx, k, kind, local_id, patient, self.now).await?;
+            remember(&mut self.tx, &scoped(&self.scope, k), kind, local_id, patient, self.now).await?;
         }
         Ok(())
     }
@@ -69,16 +71,23 @@ impl Writer<'_> {
     }
 
     /// Whether a record is already here — imported before under `source`, or Kabinet's own
-    /// record with the resource's id coming back — noting which one it is.
-    pub async fn held(&mut self, source: &str, own_id: Option<&str>) -> Result<bool> {
-        let found = match self.resolve(source).await? {
-            Some(id) => Some(id),
-            None => own_record(&mut self.tx, own_id).await?,
+    /// record with the resource's id coming back — noting which one it is. A record found
+    /// by id that belongs to another patient than `patient_id` refuses the input
+    /// (`fhir.patient_mismatch` at `path`): an id never moves data between people.
+    pub async fn held(&mut self, source: &str, own_id: Option<&str>, patient_id: &str, path: &str) -> Result<bool> {
+        let found = match self.local.get(source) {
+            Some(id) => Some((id.clone(), Some(patient_id.to_owned()))),
+            None => match known(&mut self.tx, &scoped(&self.scope, source)).await? {
+                Some(k) => Some(k),
+                None => own_record(&mut self.tx, own_id).await?,
+            },
         };
-        if let Some(id) = &found {
-            self.local.insert(source.to_owned(), id.clone());
+        let Some((id, owner)) = found else { return Ok(false) };
+        if owner.as_deref().is_some_and(|o| o != patient_id) {
+            return Err(mismatch(path));
         }
-        Ok(found.is_some())
+        self.local.insert(source.to_owned(), id);
+        Ok(true)
     }
 
     /// Counts a resource as created (`true`) or as left unchanged.
@@ -196,9 +205,29 @@ struct Planned<'i, 'a> {
     folded: Vec<&'i Entry<'a>>,
 }
 
-/// Imports a FHIR R4 bundle (transaction, batch or collection) or a single resource.
-pub(crate) async fn import(cab: &Cabinet, json_text: &str) -> Result<ImportReport> {
+/// The name a source id is remembered by: scoped to its sending system when there is one
+/// (unscoped names stay as earlier versions stored them).
+fn scoped(scope: &str, key: &str) -> String {
+    if scope.is_empty() { key.to_owned() } else { format!("{scope}|{key}") }
+}
+
+/// The sending system of an import: the explicit `source`, else `Bundle.meta.source`, else
+/// none. Checked like any free text (no control characters, at most 200 characters).
+fn scope_of(root: &Value, source: Option<&str>) -> Result<String> {
+    let named = source.or_else(|| root["meta"]["source"].as_str());
+    match named {
+        None => Ok(String::new()),
+        Some(s) => crate::directory::text_field("source", s, 200)
+            .map(|s| s.replace('|', "/"))
+            .map_err(|_| bad("meta.source", "format")),
+    }
+}
+
+/// Imports a FHIR R4 bundle (transaction, batch or collection) or a single resource, its
+/// ids scoped to the sending system (see the module notes).
+pub(crate) async fn import(cab: &Cabinet, json_text: &str, source: Option<&str>) -> Result<ImportReport> {
     let root: Value = serde_json::from_str(json_text).map_err(|_| bad("$", "json"))?;
+    let scope = scope_of(&root, source)?;
     let input = Input::new(&root)?;
     let now_t = cab.now();
     let today = now_t.date();
@@ -246,6 +275,7 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str) -> Result<ImportRepor
         now: to_micros(now_t),
         today,
         report: ImportReport::default(),
+        scope,
         local: HashMap::new(),
         outcomes: BTreeMap::new(),
     };
@@ -255,7 +285,7 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str) -> Result<ImportRepor
     directory.write_directory(&input, &mut w).await?;
     let people = Patients::new(cab.clone(), w.ctx.clone());
     for (e, new) in patients {
-        let (id, created) = match_patient(cab, &mut w.tx, &people, e, &new, now_t).await?;
+        let (id, created) = match_patient(cab, &mut w.tx, &people, &w.scope, e, &new, now_t).await?;
         w.remember(e.key.as_deref(), "patient", &id, Some(&id)).await?;
         w.count(e, created);
         w.concerns(&id);
@@ -292,7 +322,7 @@ async fn write_records(
         let e = p.entry;
         let patient_id = w.patient(input, p.subject, &e.at("subject")).await?;
         let source = e.key.clone().unwrap_or_else(|| format!("{}/{}", e.kind, uuid::Uuid::now_v7()));
-        if w.held(&source, e.resource["id"].as_str()).await? {
+        if w.held(&source, e.resource["id"].as_str(), &patient_id, &e.path).await? {
             w.count(e, false);
             for part in &p.folded {
                 w.count(part, false);
@@ -365,25 +395,32 @@ async fn match_patient(
     cab: &Cabinet,
     tx: &mut Conn,
     people: &Patients,
+    scope: &str,
     e: &Entry<'_>,
     new: &NewPatient,
     now: OffsetDateTime,
 ) -> Result<(String, bool)> {
-    if let Some(k) = &e.key
-        && let Some(id) = known(tx, k).await?
-    {
-        return Ok((id, false));
+    // By id: imported before from this system, or Kabinet's own export coming back (the id
+    // is the local patient id). Either way the person on file must be the same person.
+    let mut by_id = None;
+    if let Some(k) = &e.key {
+        by_id = known(tx, &scoped(scope, k)).await?.map(|k| k.0);
     }
-    // Kabinet's own export: the id is the local patient id.
-    if let Some(id) = e.resource["id"].as_str() {
-        let mine: Option<String> = sqlx::query_scalar("SELECT id FROM patients WHERE id = $1")
+    if by_id.is_none()
+        && let Some(id) = e.resource["id"].as_str()
+    {
+        by_id = sqlx::query_scalar("SELECT id FROM patients WHERE id = $1 AND erased_at IS NULL")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await
             .map_err(sq)?;
-        if let Some(id) = mine {
-            return Ok((id, false));
+    }
+    if let Some(id) = by_id {
+        let existing = people.read_in(tx, &id, to_micros(now)).await?;
+        if !same_person(&existing, new) {
+            return Err(mismatch(&e.path));
         }
+        return Ok((id, false));
     }
     let bidx = cab.blind_indexer();
     let by_identifier = match (&new.snils, &new.oms_policy) {
@@ -410,7 +447,7 @@ async fn match_patient(
             let existing = people.read_in(tx, &id, to_micros(now)).await?;
             let fold = crate::directory::fold;
             if fold(&existing.surname) != fold(&new.surname) || existing.birth_date != new.birth_date {
-                return Err(Error::Conflict { code: "fhir.patient_mismatch" });
+                return Err(mismatch(&e.path));
             }
             return Ok((id, false));
         }
@@ -435,20 +472,48 @@ async fn match_patient(
     Ok((id, true))
 }
 
-pub(super) async fn known(tx: &mut Conn, source: &str) -> Result<Option<String>> {
-    sqlx::query_scalar("SELECT local_id FROM fhir_sources WHERE source = $1")
+/// Whether a patient on file and an incoming one are the same person: SNILS and ENP must be
+/// equal where both sides have them; with no identifier on both sides, the folded surname,
+/// given name and birth date must be.
+fn same_person(existing: &crate::patients::Patient, new: &NewPatient) -> bool {
+    let norm = |v: &Option<String>, f: fn(&str) -> std::result::Result<String, crate::ids::ValidationError>| {
+        v.as_deref().and_then(|s| f(s).ok())
+    };
+    let pairs = [
+        (existing.snils.clone(), norm(&new.snils, crate::ids::snils)),
+        (existing.oms_policy.clone(), norm(&new.oms_policy, crate::ids::enp)),
+    ];
+    let mut compared = false;
+    for (a, b) in pairs {
+        if let (Some(a), Some(b)) = (a, b) {
+            if a != b {
+                return false;
+            }
+            compared = true;
+        }
+    }
+    let fold = crate::directory::fold;
+    compared
+        || (fold(&existing.surname) == fold(&new.surname)
+            && fold(&existing.given_name) == fold(&new.given_name)
+            && existing.birth_date == new.birth_date)
+}
+
+/// The local id (and its patient) remembered for a scoped source name.
+pub(super) async fn known(tx: &mut Conn, source: &str) -> Result<Option<(String, Option<String>)>> {
+    sqlx::query_as("SELECT local_id, patient_id FROM fhir_sources WHERE source = $1")
         .bind(source)
         .fetch_optional(&mut *tx)
         .await
         .map_err(sq)
 }
 
-/// Kabinet's own record with this id (an export coming back), if any.
-async fn own_record(tx: &mut Conn, id: Option<&str>) -> Result<Option<String>> {
+/// Kabinet's own record with this id (an export coming back), if any, with its patient.
+async fn own_record(tx: &mut Conn, id: Option<&str>) -> Result<Option<(String, Option<String>)>> {
     let Some(id) = id else { return Ok(None) };
-    sqlx::query_scalar(
-        "SELECT id FROM medical_items WHERE id = $1 UNION SELECT id FROM lab_results WHERE id = $1 \
-         UNION SELECT id FROM documents WHERE id = $1 UNION SELECT id FROM appointments WHERE id = $1",
+    sqlx::query_as(
+        "SELECT id, patient_id FROM medical_items WHERE id = $1 UNION SELECT id, patient_id FROM lab_results WHERE id = $1 \
+         UNION SELECT id, patient_id FROM documents WHERE id = $1 UNION SELECT id, patient_id FROM appointments WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *tx)

@@ -14,7 +14,14 @@
 //! source resource is remembered (`fhir_sources`), and resources whose id is a Kabinet id
 //! (an export being re-imported) are recognised, so importing twice changes nothing. A
 //! patient is matched by SNILS or OMS policy; a match whose name or birth date differ is a
-//! `fhir.patient_mismatch` conflict — two people are never merged.
+//! `fhir.patient_mismatch` error — two people are never merged.
+//!
+//! Source ids belong to the system that sent them: they are remembered under the import's
+//! source (an explicit `source`, else `Bundle.meta.source`), so `Patient/1` of one hospital is
+//! not `Patient/1` of another. Even so, every match by a source id (or by a Kabinet id coming
+//! back) must agree with what is on file — SNILS and ENP where both sides have them, else
+//! surname, given name and birth date — and a record matched by id must belong to the same
+//! patient; a disagreement refuses the whole file with `fhir.patient_mismatch`.
 
 mod clinical;
 mod directory;
@@ -44,6 +51,9 @@ pub const ICD10_SYSTEM: &str = "http://hl7.org/fhir/sid/icd-10";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid FHIR at {path}: {reason}")]
 pub struct FhirError {
+    /// `fhir.invalid` for input that is not importable FHIR; `fhir.patient_mismatch` when
+    /// a patient or record matched by its source id disagrees with what is on file.
+    pub code: &'static str,
     /// JSON path such as `entry[3].resource.birthDate`.
     pub path: String,
     /// What is wrong (`missing`, `format`, `reference`, `type`).
@@ -52,13 +62,13 @@ pub struct FhirError {
 
 impl ErrorCode for FhirError {
     fn code(&self) -> &'static str {
-        "fhir.invalid"
+        self.code
     }
     fn kind(&self) -> ErrorKind {
         ErrorKind::Validation
     }
     fn message(&self, locale: crate::i18n::Locale) -> String {
-        format!("{}: {} ({})", crate::i18n::text(locale, "fhir.invalid"), self.path, self.reason)
+        format!("{}: {} ({})", crate::i18n::text(locale, self.code), self.path, self.reason)
     }
 }
 
@@ -105,18 +115,43 @@ impl SystemFhir {
         SystemFhir { cab }
     }
 
-    /// Imports a bundle (or single resource) as JSON text; see the module notes.
+    /// Imports a bundle (or single resource) as JSON text; see the module notes. Source ids
+    /// are scoped to the sending system named by `Bundle.meta.source` (or unscoped when the
+    /// bundle names none); use [`SystemFhir::import_bundle_from`] to name it explicitly.
     pub async fn import_bundle(&self, json: &str) -> Result<ImportReport> {
-        import::import(&self.cab, json).await
+        import::import(&self.cab, json, None).await
+    }
+
+    /// Imports a bundle from the sending system `source` (a stable name or URI of the
+    /// hospital system, e.g. `urn:oid:1.2.643.5.1.13.13.12.2.77.7813`): its resource ids are
+    /// remembered under that system only, so two hospitals' `Patient/1` are never confused.
+    /// `source` wins over `Bundle.meta.source`.
+    pub async fn import_bundle_from(&self, json: &str, source: &str) -> Result<ImportReport> {
+        import::import(&self.cab, json, Some(source)).await
     }
 
     /// Imports a bundle (or single resource) from a JSON file. A file that cannot be read
     /// as UTF-8 text is `fhir.invalid` with the file's path and reason `unreadable`.
     pub async fn import_file(&self, path: impl AsRef<std::path::Path>) -> Result<ImportReport> {
+        self.import_file_from(path, None).await
+    }
+
+    /// [`SystemFhir::import_file`] with an explicit sending system (see
+    /// [`SystemFhir::import_bundle_from`]).
+    pub async fn import_file_from(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        source: Option<&str>,
+    ) -> Result<ImportReport> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|_| crate::Error::Fhir(FhirError { path: path.display().to_string(), reason: "unreadable" }))?;
-        import::import(&self.cab, &text).await
+        let text = std::fs::read_to_string(path).map_err(|_| {
+            crate::Error::Fhir(FhirError {
+                code: "fhir.invalid",
+                path: path.display().to_string(),
+                reason: "unreadable",
+            })
+        })?;
+        import::import(&self.cab, &text, source).await
     }
 
     /// A patient's record as a FHIR R4 Bundle (JSON text).

@@ -15,7 +15,12 @@ pub(super) fn sq(e: sqlx::Error) -> Error {
 }
 
 pub(super) fn bad(path: &str, reason: &'static str) -> Error {
-    Error::Fhir(super::FhirError { path: path.to_owned(), reason })
+    Error::Fhir(super::FhirError { code: "fhir.invalid", path: path.to_owned(), reason })
+}
+
+/// A patient or record matched by id that disagrees with what is on file.
+pub(super) fn mismatch(path: &str) -> Error {
+    Error::Fhir(super::FhirError { code: "fhir.patient_mismatch", path: path.to_owned(), reason: "mismatch" })
 }
 
 pub(super) fn bump(map: &mut BTreeMap<String, u64>, key: &str) {

@@ -160,3 +160,9 @@ pub fn format_snils(normalized: &str) -> String {
         normalized.to_owned()
     }
 }
+
+/// Unicode bidirectional controls (embeddings, overrides, isolates and marks): in names and
+/// file names they make text read differently from what it is (`"txt.exe"` shown as `"exe.txt"`).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}

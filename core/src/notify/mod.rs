@@ -148,7 +148,7 @@ async fn send(cab: &Cabinet, id: &str) -> Result<bool> {
     let now = to_micros(cab.now());
     match result {
         Ok(()) => {
-            sqlx::query("UPDATE outbox SET delivered_at = $1, claimed_until = NULL, last_error = NULL WHERE id = $2")
+            sqlx::query("UPDATE outbox SET delivered_at = $1, claimed_until = NULL, error_sealed = NULL WHERE id = $2")
                 .bind(now)
                 .bind(id)
                 .execute(cab.store().pool())
@@ -158,14 +158,23 @@ async fn send(cab: &Cabinet, id: &str) -> Result<bool> {
         }
         Err(e) => {
             let backoff = (BASE_BACKOFF_US << attempts.clamp(0, 16)).min(MAX_BACKOFF_US);
-            let reason: String = e.0.chars().take(200).collect();
-            sqlx::query("UPDATE outbox SET next_attempt_at = $1, claimed_until = NULL, last_error = $2 WHERE id = $3")
-                .bind(now + backoff)
-                .bind(reason)
-                .bind(id)
-                .execute(cab.store().pool())
-                .await
-                .map_err(StorageError::from_sqlx)?;
+            // The host's text may quote the message (a phone number, a code): it is kept
+            // only sealed under the outbox key, like the message itself.
+            let text: String = e.0.chars().take(500).collect();
+            let reason = crate::crypto::seal(
+                cab.outbox_key(),
+                &Aad { table: "outbox", record_id: id, field: "last_error", patient_id: "" },
+                text.as_bytes(),
+            )?;
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $1, claimed_until = NULL, error_sealed = $2 WHERE id = $3",
+            )
+            .bind(now + backoff)
+            .bind(reason)
+            .bind(id)
+            .execute(cab.store().pool())
+            .await
+            .map_err(StorageError::from_sqlx)?;
             Ok(false)
         }
     }
@@ -193,10 +202,17 @@ pub(crate) async fn deliver_due(cab: &Cabinet, limit: i64) -> Result<DeliveryRep
     .await
     .map_err(StorageError::from_sqlx)?;
     for id in ids {
-        if send(cab, &id).await? {
-            report.delivered += 1;
-        } else {
-            report.failed += 1;
+        match send(cab, &id).await {
+            Ok(true) => report.delivered += 1,
+            Ok(false) => report.failed += 1,
+            // A message that cannot be opened must not hold up everyone else's: journaled,
+            // and tried again in a day.
+            Err(e) if crate::cabinet::skippable(&e) => {
+                report.failed += 1;
+                let settle = "UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1 + 86400000000 WHERE id = $2";
+                crate::cabinet::skip_item(cab, "outbox_delivery", &id, settle, now).await?;
+            }
+            Err(e) => return Err(e),
         }
     }
     Ok(report)

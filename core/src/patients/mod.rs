@@ -578,7 +578,9 @@ impl Patients {
     }
 
     /// Erases a patient by destroying their data key (crypto-shredding) and clearing the
-    /// blind indexes; the ciphertexts that remain can never be decrypted again.
+    /// blind indexes; the ciphertexts that remain can never be decrypted again. In the same
+    /// transaction every live reference to them ends (see `forget_everywhere`): sessions,
+    /// tokens, queued messages and jobs, visits, attachments, proxy grants, login identifiers.
     pub async fn erase(&self, patient_id: &str) -> Result<()> {
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
@@ -600,7 +602,37 @@ impl Patients {
             .record(&mut tx, &self.ctx, access(patient_id, Action::Delete), Outcome::Success, now)
             .await?;
         self.cab.keyring().destroy_patient_key(&mut tx, &receipt, now).await?;
+        forget_everywhere(&mut tx, patient_id, now).await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         Ok(())
     }
+}
+
+/// Everything outside the sealed records that still points at an erased patient, removed
+/// or ended in the erasure's transaction: nothing left can reach the destroyed key from a
+/// background job, and the person can register afresh. Their account keeps no login
+/// identifiers, sessions, tokens, codes or pending changes; queued messages are dropped;
+/// booked visits are cancelled (their slots free again); current attachments and proxy
+/// grants end; pending vaccination reminders are settled.
+async fn forget_everywhere(tx: &mut Conn, patient_id: &str, now: i64) -> Result<()> {
+    const STATEMENTS: &[&str] = &[
+        "DELETE FROM outbox WHERE patient_id = $1 AND delivered_at IS NULL AND $2 = $2",
+        "UPDATE appointments SET status = 'cancelled', updated_at = $2 WHERE patient_id = $1 AND status = 'booked'",
+        "UPDATE attachments SET detached_at = $2 WHERE patient_id = $1 AND detached_at IS NULL",
+        "UPDATE proxies SET revoked_at = $2 WHERE (ward_patient_id = $1 OR proxy_patient_id = $1) AND revoked_at IS NULL",
+        "UPDATE medical_items SET reminded_at = $2 WHERE patient_id = $1 AND reminded_at IS NULL AND due_on IS NOT NULL",
+        "UPDATE sessions SET revoked_at = $2 WHERE revoked_at IS NULL AND account_id IN (SELECT id FROM accounts WHERE patient_id = $1)",
+        "UPDATE login_steps SET cancelled_at = $2 WHERE used_at IS NULL AND cancelled_at IS NULL \
+         AND account_id IN (SELECT id FROM accounts WHERE patient_id = $1)",
+        "UPDATE one_time_codes SET used_at = $2 WHERE used_at IS NULL AND owner_id IN (SELECT id FROM accounts WHERE patient_id = $1)",
+        "DELETE FROM pending_changes WHERE account_id IN (SELECT id FROM accounts WHERE patient_id = $1) AND $2 = $2",
+        "UPDATE recoveries SET used_at = $2 WHERE used_at IS NULL AND account_id IN (SELECT id FROM accounts WHERE patient_id = $1)",
+        "UPDATE accounts SET phone_bidx = NULL, email_bidx = NULL, snils_bidx = NULL, inn_bidx = NULL, \
+         password_hash = '!erased', totp_secret = NULL, totp_pending = NULL, blocked_at = COALESCE(blocked_at, $2), \
+         erased_at = $2 WHERE patient_id = $1",
+    ];
+    for sql in STATEMENTS {
+        sqlx::query(*sql).bind(patient_id).bind(now).execute(&mut *tx).await.map_err(StorageError::from_sqlx)?;
+    }
+    Ok(())
 }

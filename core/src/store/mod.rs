@@ -8,6 +8,7 @@
 //! queue on the database lock (with a busy timeout) instead of failing on upgrade.
 
 mod error;
+pub(crate) mod lease;
 mod url;
 
 use std::time::Duration;
@@ -65,8 +66,11 @@ impl Store {
         };
         // One direct attempt first: a wrong host, database or file fails at once with a
         // clear error instead of after the pool's retry window.
+        if let Some(path) = url.sqlite_path() {
+            create_private(path)?;
+        }
         let mut probe = AnyConnection::connect_with(&options).await.map_err(StorageError::Unavailable)?;
-        Self::prepare(&mut probe, backend).await.map_err(StorageError::Unavailable)?;
+        Self::prepare(&mut probe, backend).await.map_err(StorageError::from_sqlx)?;
         probe.close().await.map_err(StorageError::Unavailable)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max)
@@ -82,7 +86,21 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&pool).await.map_err(StorageError::Migration)?;
+        // PostgreSQL: sqlx holds an advisory lock while migrating. SQLite has no such lock, so
+        // processes opening one file at once queue on a lock file beside it; the second one
+        // then finds the schema current and has nothing to do.
+        let _guard = match url.sqlite_path() {
+            Some(path) => Some(lock_beside(path, "migrate.lock").await?),
+            None => None,
+        };
+        migrator.run(&pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(inner) | sqlx::migrate::MigrateError::ExecuteMigration(inner, _)
+                if StorageError::from_sqlx_ref_busy(&inner) =>
+            {
+                StorageError::Busy(inner)
+            }
+            other => StorageError::Migration(other),
+        })?;
         Ok(Store { pool, backend })
     }
 
@@ -119,10 +137,63 @@ impl Store {
         tx.map_err(StorageError::from_sqlx)
     }
 
+    /// Starts a read-only transaction that sees one consistent snapshot of the database for
+    /// its whole length, whatever other processes commit meanwhile: `REPEATABLE READ` on
+    /// PostgreSQL; on SQLite (WAL) a deferred transaction, whose first read fixes the snapshot.
+    pub(crate) async fn begin_snapshot(&self) -> Result<Tx, StorageError> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await,
+            Backend::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await,
+        };
+        tx.map_err(StorageError::from_sqlx)
+    }
+
     /// Closes the pool, waiting for connections to finish.
     pub(crate) async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Creates a SQLite database file readable by its owner only (0600) if it does not exist.
+/// SQLite gives its `-wal` and `-shm` files the database file's permissions, so those stay
+/// private too. An existing file is left as the host made it.
+fn create_private(path: &std::path::Path) -> Result<(), StorageError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StorageError::Unavailable(sqlx::Error::Io(e))),
+    }
+}
+
+/// An exclusive lock on `<db>.<suffix>` (created 0600), held until the returned file is
+/// dropped. Taken on a blocking thread so the executor keeps running meanwhile.
+async fn lock_beside(db: &std::path::Path, suffix: &str) -> Result<std::fs::File, StorageError> {
+    let mut path = db.as_os_str().to_owned();
+    path.push(".");
+    path.push(suffix);
+    let path = std::path::PathBuf::from(path);
+    let io = |e: std::io::Error| StorageError::Unavailable(sqlx::Error::Io(e));
+    tokio::task::spawn_blocking(move || {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let file = options.open(&path).map_err(io)?;
+        file.lock().map_err(io)?;
+        Ok(file)
+    })
+    .await
+    .map_err(|_| StorageError::Corrupt("lock task"))?
 }
 
 /// SQL composed with `format!` from constant fragments and `$n` placeholders only — never
