@@ -239,7 +239,7 @@ impl Appointments {
         since: OffsetDateTime,
         until: OffsetDateTime,
     ) -> Result<Vec<crate::directory::Slot>> {
-        self.me.patient_in_scope("appointments")?;
+        self.me.patient_for("appointments").await?;
         self.me.directory().free_slots(practitioner_id, since, until).await
     }
 
@@ -277,10 +277,7 @@ impl Appointments {
     /// confirmed identity where the deployment says so (R2). The patient gets an SMS with
     /// the visit and its confirmation code.
     pub async fn book(&self, slot_id: &str) -> Result<Appointment> {
-        let patient_id = self.me.patient_in_scope("appointments")?.to_owned();
-        if self.cab().appointment_policy().require_identity {
-            self.me.identity().require_confirmed().await?;
-        }
+        let patient_id = self.me.patient_for("appointments").await?;
         let cab = self.cab();
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
@@ -310,7 +307,7 @@ impl Appointments {
     /// Moves a visit to another free slot in one step: the old slot is freed only if the new
     /// one is taken. Allowed until the change deadline (default 2 h before the visit).
     pub async fn reschedule(&self, appointment_id: &str, new_slot_id: &str) -> Result<Appointment> {
-        let patient_id = self.me.patient_in_scope("appointments")?.to_owned();
+        let patient_id = self.me.patient_for("appointments").await?;
         let cab = self.cab();
         let now_t = cab.now();
         let now = to_micros(now_t);
@@ -342,7 +339,7 @@ impl Appointments {
 
     /// Cancels a visit until the change deadline; the slot becomes free again.
     pub async fn cancel(&self, appointment_id: &str) -> Result<Appointment> {
-        let patient_id = self.me.patient_in_scope("appointments")?.to_owned();
+        let patient_id = self.me.patient_for("appointments").await?;
         let cab = self.cab();
         let now_t = cab.now();
         let now = to_micros(now_t);
@@ -364,7 +361,7 @@ impl Appointments {
 
     /// The visit card as a PDF: doctor, clinic, time, code, documents to bring.
     pub async fn card_pdf(&self, appointment_id: &str) -> Result<Vec<u8>> {
-        let patient_id = self.me.patient_in_scope("appointments")?.to_owned();
+        let patient_id = self.me.patient_for("appointments").await?;
         let cab = self.cab();
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
@@ -385,7 +382,7 @@ impl Appointments {
     /// Planned visits (`upcoming`, earliest first) or the history of past and cancelled
     /// ones (newest first).
     pub async fn list(&self, upcoming: bool) -> Result<Vec<Appointment>> {
-        let patient_id = self.me.patient_in_scope("appointments")?.to_owned();
+        let patient_id = self.me.patient_for("appointments").await?;
         let cab = self.cab();
         let now = to_micros(cab.now());
         let filter = if upcoming {
@@ -430,7 +427,7 @@ impl ClinicAppointments {
     /// Booked visits at the clinic starting in `[since, until)`, earliest first. Each
     /// patient shown is journaled as read by the staff member.
     pub async fn list(&self, since: OffsetDateTime, until: OffsetDateTime) -> Result<Vec<Appointment>> {
-        let clinic = self.me.staff_member()?.clinic_id.clone();
+        let clinic = self.me.live_staff().await?.clinic_id.clone();
         let cab = self.me.cabinet();
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;

@@ -128,7 +128,7 @@ impl Attachment {
         id: Option<&str>,
         now: i64,
     ) -> Result<crate::audit::Receipt> {
-        let patient_id = self.me.patient_id()?;
+        let patient_id = &self.me.own_medical().await?;
         let what = Access { patient_id: Some(patient_id), action, resource_type, resource_id: id };
         self.cab().journal().record(tx, self.me.audit_context(), what, Outcome::Success, now).await
     }
@@ -146,7 +146,7 @@ impl Attachment {
 
     /// The current attachment, if any.
     pub async fn current(&self) -> Result<Option<AttachmentInfo>> {
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.own_medical().await?;
         let now = to_micros(self.cab().now());
         let mut tx = self.cab().store().begin().await?;
         let current = self.current_in(&mut tx, &patient_id).await?;
@@ -157,7 +157,7 @@ impl Attachment {
 
     /// Every attachment and detachment with its date and time, newest first.
     pub async fn history(&self) -> Result<Vec<AttachmentEvent>> {
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.own_medical().await?;
         let now = to_micros(self.cab().now());
         let mut tx = self.cab().store().begin().await?;
         let rows = sqlx::query(crate::store::composed_sql!("{ATTACHMENT_SELECT} WHERE t.patient_id = $1"))
@@ -198,7 +198,7 @@ impl Attachment {
         snils: &str,
         oms_policy: &str,
     ) -> Result<PendingConfirmation> {
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.own_medical().await?;
         let details = Confirmation {
             clinic_id: String::new(),
             passport: ids::passport(passport)?,
@@ -229,7 +229,7 @@ impl Attachment {
         details: Option<&Confirmation>,
     ) -> Result<PendingConfirmation> {
         let cab = self.cab();
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.own_medical().await?;
         let now = to_micros(cab.now());
         let id = uuid::Uuid::new_v4().to_string();
         let mut tx = cab.store().begin().await?;
@@ -286,7 +286,7 @@ impl Attachment {
     /// `attachment_completed`) or the one that ended (status `detached`).
     pub async fn confirm(&self, pending_id: &str, code: &str) -> Result<AttachmentInfo> {
         let cab = self.cab();
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.own_medical().await?;
         let now = to_micros(cab.now());
         let row = sqlx::query(
             "SELECT action, clinic_id, details, expires_at, completed_at FROM attachment_requests WHERE id = $1 AND patient_id = $2",

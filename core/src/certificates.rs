@@ -190,7 +190,7 @@ impl Certificates {
     /// an optional period; checks the records hold what it needs and sends an SMS code.
     pub async fn request(&self, kind: &str, since: Option<Date>, until: Option<Date>) -> Result<PendingConfirmation> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.own_medical().await?;
         let kind = KINDS
             .iter()
             .find(|k| **k == kind.trim())
@@ -239,7 +239,7 @@ impl Certificates {
     /// Confirms with the SMS code: renders the PDF, stores it as a document, marks *ready*.
     pub async fn confirm(&self, pending_id: &str, code: &str) -> Result<Certificate> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.own_medical().await?;
         let now_t = cab.now();
         let now = to_micros(now_t);
         let row = sqlx::query(
@@ -318,7 +318,7 @@ impl Certificates {
 
     /// Certificates, newest first.
     pub async fn list(&self) -> Result<Vec<Certificate>> {
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.own_medical().await?;
         let rows = sqlx::query(
             "SELECT id, kind, status, document_id, period_from, period_until, created_at FROM certificates \
              WHERE patient_id = $1 ORDER BY created_at DESC, id DESC",
@@ -346,7 +346,7 @@ impl Certificates {
 
     /// The PDF of a ready certificate (integrity-checked).
     pub async fn download(&self, certificate_id: &str) -> Result<Vec<u8>> {
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.own_medical().await?;
         let doc: Option<Option<String>> =
             sqlx::query_scalar("SELECT document_id FROM certificates WHERE id = $1 AND patient_id = $2")
                 .bind(certificate_id)

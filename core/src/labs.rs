@@ -289,7 +289,7 @@ impl Labs {
     /// Journaled as an export.
     pub async fn report_pdf(&self, result_id: &str) -> Result<Vec<u8>> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_in_scope("labs")?.to_owned();
+        let patient_id = self.me.patient_for("labs").await?;
         let now = to_micros(cab.now());
         let report_id: Option<String> =
             sqlx::query_scalar("SELECT report_id FROM lab_results WHERE id = $1 AND patient_id = $2")
@@ -335,7 +335,7 @@ impl Labs {
     /// Results sampled at or after `since`, newest first (each view journaled).
     pub async fn results(&self, since: Option<OffsetDateTime>) -> Result<Vec<LabResult>> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_in_scope("labs")?.to_owned();
+        let patient_id = self.me.patient_for("labs").await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
         let vault =

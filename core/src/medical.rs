@@ -78,7 +78,7 @@ impl Vault {
 /// `role.staff_only` for non-staff, `role.not_allowed` for another role, and `NotFound`
 /// (nothing revealed) for patients not connected to their clinic.
 pub(crate) async fn staff_for<'a>(me: &'a Me, patient_id: &str, roles: &[&str]) -> Result<&'a StaffMember> {
-    let member = me.staff_member()?;
+    let member = me.live_staff().await?;
     if !roles.contains(&member.role.as_str()) {
         return Err(Error::PermissionDenied { code: "role.not_allowed" });
     }

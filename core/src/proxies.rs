@@ -140,7 +140,7 @@ impl Proxies {
     /// An adult patient lets the person with `proxy_snils` act for them within `scopes`.
     pub async fn grant(&self, proxy_snils: &str, scopes_wanted: &[String]) -> Result<ProxyGrant> {
         let cab = self.me.cabinet();
-        let ward = self.me.patient_id()?.to_owned();
+        let ward = self.me.own_medical().await?;
         let scopes = scopes(scopes_wanted)?;
         let patients = Patients::new(cab.clone(), self.me.audit_context().clone());
         let me = patients.get(&ward).await?;
@@ -155,7 +155,7 @@ impl Proxies {
 
     /// Live grants where the signed-in patient is the ward or the proxy.
     pub async fn list(&self) -> Result<Vec<ProxyGrant>> {
-        let own = self.me.patient_id()?;
+        let own = &self.me.own_medical().await?;
         let rows = sqlx::query(
             "SELECT id, proxy_patient_id, ward_patient_id, scopes, granted_by, granted_at FROM proxies \
              WHERE (proxy_patient_id = $1 OR ward_patient_id = $1) AND revoked_at IS NULL ORDER BY granted_at DESC, id DESC",
@@ -170,7 +170,7 @@ impl Proxies {
     /// The ward (or the proxy) ends a grant.
     pub async fn revoke(&self, grant_id: &str) -> Result<()> {
         let cab = self.me.cabinet();
-        let own = self.me.patient_id()?.to_owned();
+        let own = self.me.own_medical().await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
         let ward: Option<String> = sqlx::query_scalar(

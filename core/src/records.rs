@@ -337,7 +337,7 @@ impl Records {
 
     async fn list(&self, kind: &'static str) -> Result<Vec<MedicalItem>> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_in_scope("records")?.to_owned();
+        let patient_id = self.me.patient_for("records").await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
         let vault =
@@ -379,14 +379,14 @@ impl Records {
 
     /// The whole record as a FHIR R4 Bundle (JSON text), journaled as an export.
     pub async fn export_fhir(&self) -> Result<String> {
-        let patient_id = self.me.patient_in_scope("records")?.to_owned();
+        let patient_id = self.me.patient_for("records").await?;
         crate::fhir::export(self.me.cabinet(), self.me.audit_context(), &patient_id).await
     }
 
     /// Asks the clinic to correct an item: names the item and the wanted change.
     pub async fn request_correction(&self, item_id: &str, wanted_change: &str) -> Result<CorrectionRequest> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_in_scope("records")?.to_owned();
+        let patient_id = self.me.patient_for("records").await?;
         let wanted_change = crate::directory::text_field("wanted_change", wanted_change, 2000)?;
         let owner: Option<String> = sqlx::query_scalar("SELECT patient_id FROM medical_items WHERE id = $1")
             .bind(item_id)
@@ -438,7 +438,7 @@ impl Records {
     /// The patient's correction requests with their status, newest first.
     pub async fn corrections(&self) -> Result<Vec<CorrectionRequest>> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_in_scope("records")?.to_owned();
+        let patient_id = self.me.patient_for("records").await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
         let vault =
@@ -546,7 +546,7 @@ impl StaffCorrections {
     /// Pending correction requests of the clinic's patients, oldest first.
     pub async fn inbox(&self) -> Result<Vec<CorrectionRequest>> {
         let cab = self.me.cabinet();
-        let member = self.me.staff_member()?.clone();
+        let member = self.me.live_staff().await?.clone();
         if !CLINICAL_ROLES.contains(&member.role.as_str()) {
             return Err(Error::PermissionDenied { code: "role.not_allowed" });
         }

@@ -243,7 +243,7 @@ impl Requests {
     /// Opens a request to a clinic with a subject and text; status *in processing*.
     pub async fn create(&self, clinic_id: &str, subject: &str, text: &str) -> Result<Request> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let patient_id = self.me.patient_for("requests").await?;
         let subject = crate::directory::text_field("subject", subject, 300)?;
         let text = crate::directory::text_field("text", text, 10_000)?;
         let clinic = crate::directory::Directory::new(cab.clone()).clinic(clinic_id).await?;
@@ -274,7 +274,7 @@ impl Requests {
     /// Every request, current and finished, newest first.
     pub async fn list(&self) -> Result<Vec<Request>> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let patient_id = self.me.patient_for("requests").await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
         let vault =
@@ -296,7 +296,7 @@ impl Requests {
     /// One request with its correspondence.
     pub async fn get(&self, request_id: &str) -> Result<Request> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let patient_id = self.me.patient_for("requests").await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
         self.own(&mut tx, request_id, &patient_id).await?;
@@ -320,7 +320,7 @@ impl Requests {
     /// processing*. A completed request takes no more messages.
     pub async fn reply(&self, request_id: &str, text: &str) -> Result<Request> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let patient_id = self.me.patient_for("requests").await?;
         let text = crate::directory::text_field("text", text, 10_000)?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
@@ -363,7 +363,7 @@ impl Requests {
     /// in the document store; sealed; SHA-256 kept).
     pub async fn add_document(&self, request_id: &str, filename: &str, content: &[u8]) -> Result<RequestDocument> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let patient_id = self.me.patient_for("requests").await?;
         let filename = crate::directory::text_field("filename", filename, 255)?;
         // The same checks as the document store: type from the bytes, no active content.
         let (format, content) =
@@ -414,7 +414,7 @@ impl Requests {
     /// The correspondence as a PDF (journaled as an export).
     pub async fn export_pdf(&self, request_id: &str) -> Result<Vec<u8>> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let patient_id = self.me.patient_for("requests").await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
         self.own(&mut tx, request_id, &patient_id).await?;
@@ -440,7 +440,7 @@ impl Requests {
     /// The patient closes the request: status *completed*.
     pub async fn mark_completed(&self, request_id: &str) -> Result<Request> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_in_scope("requests")?.to_owned();
+        let patient_id = self.me.patient_for("requests").await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
         let status = self.own(&mut tx, request_id, &patient_id).await?;
@@ -482,7 +482,7 @@ impl StaffRequests {
     /// Open requests to the staff member's clinic, oldest change first.
     pub async fn inbox(&self) -> Result<Vec<Request>> {
         let cab = self.me.cabinet();
-        let member = self.me.staff_member()?.clone();
+        let member = self.me.live_staff().await?.clone();
         if !REQUEST_ROLES.contains(&member.role.as_str()) {
             return Err(Error::PermissionDenied { code: "role.not_allowed" });
         }
@@ -530,7 +530,7 @@ impl StaffRequests {
                 .await
                 .map_err(sq)?;
         let (patient_id, clinic_id, current) = row.ok_or(Error::NotFound { entity: "request" })?;
-        let member = self.me.staff_member()?;
+        let member = self.me.live_staff().await?;
         if member.clinic_id != clinic_id {
             return Err(Error::NotFound { entity: "request" });
         }

@@ -324,7 +324,7 @@ impl StaffPatients {
     /// Finds a patient of the clinic by SNILS or OMS policy (exactly one must be given).
     /// Patients not connected to the clinic are not found (and the search is journaled).
     pub async fn find(&self, snils: Option<&str>, oms_policy: Option<&str>) -> Result<Vec<PatientRef>> {
-        let clinic = self.me.staff_member()?.clinic_id.clone();
+        let clinic = self.me.live_staff().await?.clinic_id.clone();
         let found = match (snils, oms_policy) {
             (Some(s), None) => self.patients().find_by_snils(s).await?,
             (None, Some(o)) => self.patients().find_by_oms_policy(o).await?,
@@ -393,7 +393,7 @@ impl StaffPatients {
 
     /// Patients currently attached to the clinic, by attachment date (newest first).
     pub async fn attached(&self) -> Result<Vec<PatientRef>> {
-        let clinic = self.me.staff_member()?.clinic_id.clone();
+        let clinic = self.me.live_staff().await?.clinic_id.clone();
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT patient_id FROM attachments WHERE clinic_id = $1 AND detached_at IS NULL ORDER BY attached_at DESC, id",
         )

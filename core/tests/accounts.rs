@@ -546,11 +546,11 @@ async fn r6_success_after_failures_and_simultaneous_sessions(db: TestDb) {
 async fn r2_identity_confirmation_through_the_registry(db: TestDb) {
     let h = db.harness().await;
     h.registered().await;
-    let t = h.signed_in().await;
+    let t = h.signed_in_unconfirmed().await;
     let me = h.cab.session(&t.access_token, &device()).await.unwrap();
     assert!(!me.identity().confirmed().await.unwrap());
     let gate = me.identity().require_confirmed().await.unwrap_err();
-    assert_eq!((gate.code(), gate.kind()), ("identity.not_confirmed", ErrorKind::PermissionDenied));
+    assert_eq!((gate.code(), gate.kind()), ("identity.unconfirmed", ErrorKind::PermissionDenied));
     let input = |name: &str, policy: &str, phone: &str| kabinet::IdentityConfirmation {
         method: "sms".into(),
         full_name: name.into(),

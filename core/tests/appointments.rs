@@ -314,9 +314,9 @@ async fn r8_reminder_a_day_before_sent_once(db: TestDb) {
 async fn r8_booking_needs_a_confirmed_identity(db: TestDb) {
     let h = db.harness().await;
     let w = world(&h).await;
-    let me = session(&h, &h.patient(registration_n(4)).await).await;
+    let me = session(&h, &h.patient_unconfirmed(registration_n(4)).await).await;
     let err = me.appointments().book(&w.slots[0].id).await.unwrap_err();
-    assert_eq!((err.code(), err.kind()), ("identity.not_confirmed", ErrorKind::PermissionDenied));
+    assert_eq!((err.code(), err.kind()), ("identity.unconfirmed", ErrorKind::PermissionDenied));
     // The directory stays available in the reduced feature set.
     assert_eq!(me.directory().regions().await.unwrap().len(), 1);
     // A deployment that does not require it lets the same person book.
@@ -378,6 +378,9 @@ async fn r11_attach_change_detach_with_codes_and_history(db: TestDb) {
     let change = att.attach("семеновская поликлиника", "4508123456", "11223344595", "8451999122899990").await.unwrap();
     let second = att.confirm(&change.id, &h.inbox.last_code("attachment_code")).await.unwrap();
     assert_eq!(second.clinic_id, w.other_clinic.id);
+    // (The first registrar's session idled out meanwhile: a held context is re-checked.)
+    assert_eq!(staff.staff().unwrap().patients().attached().await.unwrap_err().code(), "session.expired");
+    let staff = staff_session(&h, &w.clinic.id, "registrar", "+79035550002").await;
     assert!(staff.staff().unwrap().patients().attached().await.unwrap().is_empty(), "no longer the first clinic's");
     h.clock.advance(Duration::hours(1));
     let anna = session(&h, &h.signed_in().await).await;

@@ -5,7 +5,7 @@
 mod support;
 
 use kabinet::{Error, ErrorCode, ErrorKind, ItemData, Me};
-use support::{Harness, TestDb, device, registration_n};
+use support::{Harness, TestDb, device, registration_n, snils_for};
 use time::Duration;
 use time::macros::{date, datetime};
 
@@ -401,7 +401,8 @@ async fn r20_proxy_acts_for_a_ward_within_scopes_journaled(db: TestDb) {
 async fn r19_completeness_reports_what_is_missing(db: TestDb) {
     let h = db.harness().await;
     let (c1, _) = h.two_clinics().await;
-    let me = session(&h, &h.patient(registration_n(9)).await).await;
+    let tokens = h.patient_unconfirmed(registration_n(9)).await;
+    let me = session(&h, &tokens).await;
     let codes = |list: Vec<kabinet::MissingItem>| list.into_iter().map(|m| m.code).collect::<Vec<_>>();
     let first = me.profile().completeness().await.unwrap();
     assert!(first.iter().all(|m| !m.what_to_do.is_empty()));
@@ -409,13 +410,14 @@ async fn r19_completeness_reports_what_is_missing(db: TestDb) {
         codes(first),
         ["oms_policy_missing", "attachment_missing", "results_missing", "identity_unconfirmed", "email_unconfirmed"]
     );
+    // Attachment is medical: it waits for the identity (R2, S5); the profile did not.
+    let early = me.attachment().attach("0101", "4508123456", &snils_for(9), "8451999122899990").await.unwrap_err();
+    assert_eq!((early.code(), early.kind()), ("identity.unconfirmed", ErrorKind::PermissionDenied));
+    h.confirm_identity(&tokens, "Кузнецов Пётр", date!(1980 - 01 - 01)).await;
     h.attach(&me, "0101").await;
     let doctor = h.staff(&c1, "doctor", 5).await;
     doctor.staff().unwrap().records().add(me.patient_id().unwrap(), visit("I10")).await.unwrap();
-    assert_eq!(
-        codes(me.profile().completeness().await.unwrap()),
-        ["oms_policy_missing", "identity_unconfirmed", "email_unconfirmed"]
-    );
+    assert_eq!(codes(me.profile().completeness().await.unwrap()), ["oms_policy_missing", "email_unconfirmed"]);
     // The clinic's card says another birth date: flagged, until the card agrees.
     let pid = me.patient_id().unwrap().to_owned();
     let staff = doctor.staff().unwrap();

@@ -34,7 +34,7 @@ impl ErrorCode for IdentityError {
         match self {
             IdentityError::NoRegistry => "identity.no_registry",
             IdentityError::RegistryUnavailable => "identity.registry_unavailable",
-            IdentityError::NotConfirmed => "identity.not_confirmed",
+            IdentityError::NotConfirmed => "identity.unconfirmed",
         }
     }
     fn kind(&self) -> ErrorKind {

@@ -58,12 +58,14 @@ impl Profile {
 
     /// The person's own details (journaled as read by them).
     pub async fn get(&self) -> Result<Patient> {
+        self.me.check_session().await?;
         self.patients().get(self.me.patient_id()?).await
     }
 
     /// Asks to change `field` (`surname`, `given_name`, `patronymic`, `phone`, `email`) to
     /// `value`; an SMS code goes to the current phone.
     pub async fn request_change(&self, field: &str, value: &str) -> Result<ChangeRequest> {
+        self.me.check_session().await?;
         let cab = self.me.cabinet();
         let field = ProfileField::parse(field)?;
         let value = field.normalize(value)?;
@@ -110,6 +112,7 @@ impl Profile {
 
     /// Applies a requested change with its SMS code; the old value is kept in the history.
     pub async fn confirm_change(&self, change_id: &str, code: &str) -> Result<()> {
+        self.me.check_session().await?;
         let cab = self.me.cabinet();
         let now = to_micros(cab.now());
         let row = sqlx::query(
@@ -188,6 +191,7 @@ impl Profile {
     /// policy, no clinic attachment, no visits or results loaded, identity or e-mail not
     /// confirmed. An empty list means the cabinet is complete.
     pub async fn completeness(&self) -> Result<Vec<MissingItem>> {
+        self.me.check_session().await?;
         let cab = self.me.cabinet();
         let person = self.get().await?;
         let patient_id = person.id.clone();
@@ -235,6 +239,7 @@ impl Profile {
 
     /// Sets the language of the person's notifications (`"ru"` or `"en"`; R17).
     pub async fn set_locale(&self, tag: &str) -> Result<()> {
+        self.me.check_session().await?;
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_id()?.to_owned();
         let locale = crate::i18n::Locale::parse(tag).ok_or(crate::config::ConfigError::Locale)?;
@@ -259,6 +264,7 @@ impl Profile {
 
     /// Applied changes, newest first.
     pub async fn history(&self) -> Result<Vec<ProfileChange>> {
+        self.me.check_session().await?;
         self.patients().change_history(self.me.patient_id()?).await
     }
 }

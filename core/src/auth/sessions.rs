@@ -545,6 +545,13 @@ pub(crate) async fn revoke_sessions(cab: &Cabinet, account_id: &str, session_id:
     Ok(())
 }
 
+/// What a re-validation found out about a live session.
+struct Live {
+    identity_confirmed: bool,
+    /// For a proxy context: the scopes its grant holds now.
+    proxy_scopes: Option<Vec<String>>,
+}
+
 /// Who is signed in: a patient, or a member of a clinic's staff.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -641,6 +648,112 @@ impl Me {
         &self.principal
     }
 
+    /// Re-validates the session behind this context (issue 11, class 7): one indexed read
+    /// per call, so a context kept after `revoke_all`, a block, an erasure, the end of a
+    /// proxy grant or the absolute timeout stops working at once. Refreshes `last_used_at`
+    /// at most once a minute. Returns whether the account's identity is confirmed (R2) and,
+    /// for a proxy, the scopes the grant holds now.
+    async fn live(&self) -> Result<Live> {
+        let cab = &self.cab;
+        let now = to_micros(cab.now());
+        let (proxy, ward) = match &self.principal {
+            Principal::Proxy { proxy_patient_id, ward_patient_id, .. } => (Some(proxy_patient_id.as_str()), Some(ward_patient_id.as_str())),
+            _ => (None, None),
+        };
+        let row = sqlx::query(
+            "SELECT s.revoked_at, s.blocked_at, s.expires_at, s.last_used_at, a.identity_confirmed_at, a.erased_at, \
+             (SELECT p.scopes FROM proxies p WHERE p.proxy_patient_id = $2 AND p.ward_patient_id = $3 AND p.revoked_at IS NULL) AS proxy_scopes \
+             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1 AND s.account_id = $4",
+        )
+        .bind(&self.session_id)
+        .bind(proxy)
+        .bind(ward)
+        .bind(&self.account_id)
+        .fetch_optional(cab.store().pool())
+        .await
+        .map_err(sq)?
+        .ok_or(SessionError::Invalid)?;
+        let get_opt = |name: &str| -> Result<Option<i64>> { row.try_get::<Option<i64>, _>(name).map_err(sq) };
+        if get_opt("blocked_at")?.is_some() {
+            return Err(SessionError::Blocked.into());
+        }
+        if get_opt("revoked_at")?.is_some() || get_opt("erased_at")?.is_some() {
+            return Err(SessionError::Revoked.into());
+        }
+        let expires: i64 = row.try_get("expires_at").map_err(sq)?;
+        let last_used: i64 = row.try_get("last_used_at").map_err(sq)?;
+        if expires <= now || last_used.saturating_add(to_us(cab.session_policy().idle_timeout)) <= now {
+            return Err(SessionError::Expired.into());
+        }
+        if last_used.saturating_add(60_000_000) < now {
+            sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1")
+                .bind(now)
+                .bind(&self.session_id)
+                .execute(cab.store().pool())
+                .await
+                .map_err(sq)?;
+        }
+        let proxy_scopes: Option<String> = row.try_get("proxy_scopes").map_err(sq)?;
+        if proxy.is_some() && proxy_scopes.is_none() {
+            return Err(Error::PermissionDenied { code: "proxy.revoked" });
+        }
+        Ok(Live {
+            identity_confirmed: get_opt("identity_confirmed_at")?.is_some(),
+            proxy_scopes: proxy_scopes.map(|s| s.split(',').map(str::to_owned).collect()),
+        })
+    }
+
+    /// The patient a medical call in `scope` concerns, after re-validating the session: the
+    /// patient themself, or the ward when a live proxy grant holds that scope now. Medical
+    /// data needs a confirmed identity (R2, S5): `identity.unconfirmed` (PermissionDenied)
+    /// before that — for a proxy, their own identity. Staff get `role.patient_only`.
+    pub(crate) async fn patient_for(&self, scope: &str) -> Result<String> {
+        let live = self.live().await?;
+        let patient = match (&self.principal, &live.proxy_scopes) {
+            (Principal::Patient { patient_id }, _) => patient_id.clone(),
+            (Principal::Proxy { ward_patient_id, .. }, Some(now_held)) if now_held.iter().any(|s| s == scope) => {
+                ward_patient_id.clone()
+            }
+            (Principal::Proxy { .. }, _) => return Err(Error::PermissionDenied { code: "proxy.scope" }),
+            (Principal::Staff(_), _) => return Err(Error::PermissionDenied { code: "role.patient_only" }),
+        };
+        let gated = !(scope == "appointments" && !self.cab.appointment_policy().require_identity);
+        if gated && !live.identity_confirmed {
+            return Err(super::identity::IdentityError::NotConfirmed.into());
+        }
+        Ok(patient)
+    }
+
+    /// The signed-in patient's own id for their own medical calls that are never delegated
+    /// (attachment, certificates, sharing, proxy grants): re-validated, identity confirmed.
+    /// Proxies get `proxy.scope`, staff `role.patient_only`.
+    pub(crate) async fn own_medical(&self) -> Result<String> {
+        let live = self.live().await?;
+        let own = self.patient_id()?.to_owned();
+        if !live.identity_confirmed {
+            return Err(super::identity::IdentityError::NotConfirmed.into());
+        }
+        Ok(own)
+    }
+
+    /// The signed-in patient's own id for the reduced feature set available before identity
+    /// confirmation (profile, security, identity, notification preferences), re-validated.
+    pub(crate) async fn own_patient(&self) -> Result<String> {
+        self.live().await?;
+        Ok(self.patient_id()?.to_owned())
+    }
+
+    /// The signed-in staff member, after re-validating the session.
+    pub(crate) async fn live_staff(&self) -> Result<&crate::staff::StaffMember> {
+        self.live().await?;
+        self.staff_member()
+    }
+
+    /// Re-validates the session only (for calls that concern no patient record).
+    pub(crate) async fn check_session(&self) -> Result<()> {
+        self.live().await.map(|_| ())
+    }
+
     /// The staff member signed in; `role.staff_only` (PermissionDenied) for patients.
     pub(crate) fn staff_member(&self) -> Result<&crate::staff::StaffMember> {
         match &self.principal {
@@ -649,25 +762,11 @@ impl Me {
         }
     }
 
-    /// The patient whose data a call in `scope` concerns: the patient themself, or the ward
-    /// when a proxy holds that scope. Staff get `role.patient_only`, proxies without the
-    /// scope `proxy.scope`.
-    pub(crate) fn patient_in_scope(&self, scope: &str) -> Result<&str> {
-        match &self.principal {
-            Principal::Patient { patient_id } => Ok(patient_id),
-            Principal::Proxy { ward_patient_id, scopes, .. } if scopes.iter().any(|s| s == scope) => {
-                Ok(ward_patient_id)
-            }
-            Principal::Proxy { .. } => Err(Error::PermissionDenied { code: "proxy.scope" }),
-            Principal::Staff(_) => Err(Error::PermissionDenied { code: "role.patient_only" }),
-        }
-    }
-
     /// Acts for a ward (R20): the returned context reads and does, within the granted
     /// scopes, what the ward could; every action is journaled as done by the proxy for the
     /// ward. `NotFound` unless a live grant exists.
     pub async fn as_ward(&self, ward_patient_id: &str) -> Result<Me> {
-        let own = self.patient_id()?.to_owned();
+        let own = self.own_patient().await?;
         let scopes = crate::proxies::live_scopes(&self.cab, &own, ward_patient_id).await?;
         let mut ctx = self.ctx.clone();
         ctx.actor.kind = ActorKind::Proxy;
@@ -794,17 +893,20 @@ impl Identity {
         &self,
         input: super::identity::IdentityConfirmation,
     ) -> Result<super::identity::IdentityCheck> {
+        self.me.check_session().await?;
         super::identity::confirm(&self.me, input).await
     }
 
     /// Whether the identity is confirmed (the full feature set is unlocked).
     pub async fn confirmed(&self) -> Result<bool> {
+        self.me.check_session().await?;
         super::identity::is_confirmed(&self.me).await
     }
 
-    /// Fails with `identity.not_confirmed` (PermissionDenied) unless confirmed: the gate
+    /// Fails with `identity.unconfirmed` (PermissionDenied) unless confirmed: the gate
     /// every feature outside the reduced set calls.
     pub async fn require_confirmed(&self) -> Result<()> {
+        self.me.check_session().await?;
         super::identity::require_confirmed(&self.me).await
     }
 }
@@ -818,6 +920,7 @@ pub struct Security {
 impl Security {
     /// Active sessions, newest first.
     pub async fn sessions(&self) -> Result<Vec<SessionInfo>> {
+        self.me.check_session().await?;
         let now = to_micros(self.me.cab.now());
         let rows = sqlx::query(
             "SELECT id, device_name, device_id, ip, created_at, last_used_at FROM sessions \
@@ -846,12 +949,14 @@ impl Security {
 
     /// Starts enrolling an authenticator app (TOTP): returns the secret and `otpauth://` URI.
     pub async fn enable_totp(&self) -> Result<super::factors::TotpSetup> {
+        self.me.check_session().await?;
         super::factors::begin_totp(&self.me.cab, &self.me.account_id, &self.me.account_id).await
     }
 
     /// Confirms the authenticator with its first code; TOTP becomes the second factor.
     /// Returns 10 single-use recovery codes, shown once.
     pub async fn confirm_totp(&self, code: &str) -> Result<Vec<String>> {
+        self.me.check_session().await?;
         let now = to_micros(self.me.cab.now());
         let mut tx = self.me.cab.store().begin().await?;
         let unix = u64::try_from(now / 1_000_000).unwrap_or(0);
@@ -870,6 +975,7 @@ impl Security {
     /// Changes the password (R4): the old one is required, the new one must meet the
     /// policy; every other session is signed out.
     pub async fn change_password(&self, old: &str, new: &str) -> Result<()> {
+        self.me.check_session().await?;
         let cab = &self.me.cab;
         let stored: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
             .bind(&self.me.account_id)
@@ -950,11 +1056,13 @@ impl Security {
 
     /// Security incidents of the account, newest first (R6).
     pub async fn incidents(&self) -> Result<Vec<super::incidents::Incident>> {
+        self.me.check_session().await?;
         super::incidents::list(&self.me.cab, &self.me.account_id).await
     }
 
     /// Confirms an incident with the code from its notification ("it was me").
     pub async fn confirm_incident(&self, incident_id: &str, code: &str) -> Result<()> {
+        self.me.check_session().await?;
         super::incidents::confirm(
             &self.me.cab,
             &self.me.ctx,
@@ -968,17 +1076,20 @@ impl Security {
 
     /// Ends one of the person's sessions.
     pub async fn revoke(&self, session_id: &str) -> Result<()> {
+        self.me.check_session().await?;
         revoke_sessions(&self.me.cab, &self.me.account_id, Some(session_id), to_micros(self.me.cab.now())).await
     }
 
     /// Ends every session of the person, this one included.
     pub async fn revoke_all(&self) -> Result<()> {
+        self.me.check_session().await?;
         revoke_sessions(&self.me.cab, &self.me.account_id, None, to_micros(self.me.cab.now())).await
     }
 
     /// Who accessed the person's account and data: "you", staff, proxies, the system —
     /// when, from which device and IP, what action (R5). Read from the signed journal.
     pub async fn access_history(&self, since: Option<OffsetDateTime>) -> Result<Vec<AccessEntry>> {
+        self.me.check_session().await?;
         crate::audit::access_history_as(
             &self.me.cab,
             &self.me.ctx,

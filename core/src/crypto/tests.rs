@@ -160,6 +160,41 @@ fn s2_local_key_file_is_private_and_reopens() {
     assert!(p.unwrap(&new, &w2, b"ctx").is_ok());
 }
 
+/// Issue 11, class 1: many holders of one key file (as many processes would be) creating it
+/// and rotating at once. Every KEK any of them made is in the file afterwards, and a key
+/// wrapped by any one of them unwraps through a fresh provider: none is ever lost.
+#[test]
+fn s2_concurrent_creation_and_rotation_never_lose_a_kek() {
+    for round in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kek.json");
+        let start = std::sync::Arc::new(std::sync::Barrier::new(6));
+        let workers: Vec<_> = (0..6)
+            .map(|_| {
+                let (path, start) = (path.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    let p = LocalFileKeyProvider::open(&path).expect("first open under contention");
+                    let mut made = vec![];
+                    for _ in 0..4 {
+                        let kek = p.rotate().unwrap();
+                        let dek = SecretKey::generate();
+                        made.push((kek.clone(), p.wrap(&kek, &dek, b"ctx").unwrap(), dek));
+                    }
+                    made
+                })
+            })
+            .collect();
+        let made: Vec<_> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+        let fresh = LocalFileKeyProvider::open(&path).unwrap();
+        for (kek, wrapped, dek) in &made {
+            let back = fresh.unwrap(kek, wrapped, b"ctx").unwrap_or_else(|e| panic!("round {round}: {kek} lost: {e:?}"));
+            assert_eq!(back.expose(), dek.expose());
+        }
+        assert_eq!(made.len(), 24);
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn s2_key_file_readable_by_others_is_refused() {

@@ -267,7 +267,7 @@ impl Documents {
         until: Option<Date>,
     ) -> Result<Vec<DocumentInfo>> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_in_scope("records")?.to_owned();
+        let patient_id = self.me.patient_for("records").await?;
         let kind = kind.map(check_kind).transpose()?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
@@ -292,7 +292,7 @@ impl Documents {
 
     /// The document's content, integrity-checked.
     pub async fn download(&self, document_id: &str) -> Result<Vec<u8>> {
-        let patient_id = self.me.patient_in_scope("records")?.to_owned();
+        let patient_id = self.me.patient_for("records").await?;
         let (_, content) =
             read_checked(self.me.cabinet(), self.me.audit_context(), &patient_id, document_id, Action::Read).await?;
         Ok(content)
@@ -302,7 +302,7 @@ impl Documents {
     /// it). Journaled as a share. Only the patient themself can share.
     pub async fn share(&self, document_id: &str, recipient_public_key_pem: &str) -> Result<Vec<u8>> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.own_medical().await?;
         let (info, content) =
             read_checked(cab, self.me.audit_context(), &patient_id, document_id, Action::Share).await?;
         let meta = share::SharedMeta {

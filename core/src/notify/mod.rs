@@ -343,7 +343,7 @@ impl Notifications {
 
     /// Current channel choices (all on by default).
     pub async fn preferences(&self) -> Result<Preferences> {
-        let patient_id = self.me.patient_id()?;
+        let patient_id = &self.me.own_patient().await?;
         let mut conn = self.me.cabinet().store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
         preferences(&mut conn, patient_id).await
     }
@@ -352,7 +352,7 @@ impl Notifications {
     /// out. Journaled.
     pub async fn set_preferences(&self, sms: bool, email: bool, push: bool) -> Result<Preferences> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.patient_id()?.to_owned();
+        let patient_id = self.me.own_patient().await?;
         let now = to_micros(cab.now());
         let prefs = Preferences { sms, email, push };
         let mut tx = cab.store().begin().await?;

@@ -199,6 +199,10 @@ impl kabinet::integrations::IdentityRegistry for TestRegistry {
             return Err(kabinet::integrations::DeliveryError("registry timeout".into()));
         }
         self.seen.lock().unwrap().push(r.clone());
+        // The extra test people (`registration_n`) are on file with any policy and phone.
+        if r.surname == "Кузнецов" && r.given_name == "Пётр" {
+            return Ok(kabinet::integrations::RegistryAnswer { matched: true, reason: None });
+        }
         let reason = if r.surname != "Иванова" || r.given_name != "Анна" {
             Some("name_mismatch")
         } else if r.oms_policy.as_deref() != Some("8451999122899990") {
@@ -271,11 +275,41 @@ impl Harness {
         self.cab.accounts().confirm_phone(&reg.id, &code).await.unwrap()
     }
 
-    /// Logs in with the SMS code; returns the tokens.
+    /// Logs in with the SMS code; returns the tokens. Anna's identity is confirmed through
+    /// the registry (R2) the first time, so that medical features are open to her session.
     pub async fn signed_in(&self) -> kabinet::Tokens {
         let step = self.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap();
         let code = self.inbox.last_code("login_code");
+        let tokens = self.cab.auth().verify_second_factor(&step.id, &code).await.unwrap();
+        self.confirm_identity(&tokens, "Иванова Анна Сергеевна", time::macros::date!(1990 - 03 - 14)).await;
+        tokens
+    }
+
+    /// Signs in without confirming the identity: the reduced feature set (R2, S5).
+    pub async fn signed_in_unconfirmed(&self) -> kabinet::Tokens {
+        let step = self.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap();
+        let code = self.inbox.last_code("login_code");
         self.cab.auth().verify_second_factor(&step.id, &code).await.unwrap()
+    }
+
+    /// Confirms the identity of the session's person through the test registry, once.
+    pub async fn confirm_identity(&self, tokens: &kabinet::Tokens, full_name: &str, birth_date: time::Date) {
+        let me = self.cab.session(&tokens.access_token, &device()).await.unwrap();
+        if me.identity().confirmed().await.unwrap() {
+            return;
+        }
+        let check = me
+            .identity()
+            .confirm(kabinet::IdentityConfirmation {
+                method: "sms".into(),
+                full_name: full_name.into(),
+                birth_date,
+                oms_policy: "8451999122899990".into(),
+                phone: "+79161234567".into(),
+            })
+            .await
+            .unwrap();
+        assert!(check.confirmed, "{check:?}");
     }
 }
 
@@ -308,6 +342,14 @@ pub fn registration_n(n: u32) -> kabinet::Registration {
 impl Harness {
     /// Registers, confirms and signs in a patient; returns the tokens.
     pub async fn patient(&self, reg: kabinet::Registration) -> kabinet::Tokens {
+        let tokens = self.patient_unconfirmed(reg).await;
+        self.confirm_identity(&tokens, "Кузнецов Пётр", time::macros::date!(1980 - 01 - 01)).await;
+        tokens
+    }
+
+    /// Registers, confirms the phone of and signs in a patient whose identity is not
+    /// confirmed yet (the reduced feature set of R2).
+    pub async fn patient_unconfirmed(&self, reg: kabinet::Registration) -> kabinet::Tokens {
         let phone = kabinet::ids::phone(&reg.phone).unwrap();
         let pending = self.cab.accounts().register(reg).await.unwrap();
         self.cab.accounts().confirm_phone(&pending.id, &self.inbox.last_code("phone_confirmation")).await.unwrap();
@@ -320,18 +362,7 @@ impl Harness {
         self.registered().await;
         let tokens = self.signed_in().await;
         let me = self.cab.session(&tokens.access_token, &device()).await.unwrap();
-        let check = me
-            .identity()
-            .confirm(kabinet::IdentityConfirmation {
-                method: "sms".into(),
-                full_name: "Иванова Анна Сергеевна".into(),
-                birth_date: time::macros::date!(1990 - 03 - 14),
-                oms_policy: "8451999122899990".into(),
-                phone: "+79161234567".into(),
-            })
-            .await
-            .unwrap();
-        assert!(check.confirmed);
+        assert!(me.identity().confirmed().await.unwrap());
         me
     }
 }
