@@ -364,10 +364,11 @@ impl Requests {
     pub async fn add_document(&self, request_id: &str, filename: &str, content: &[u8]) -> Result<RequestDocument> {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("requests").await?;
-        let filename = crate::directory::text_field("filename", filename, 255)?;
-        // The same checks as the document store: type from the bytes, no active content.
+        // The same checks as the document store: type from the bytes, no active content, a
+        // clean name that does not claim another format.
         let (format, content) =
             crate::documents::sniff::check(content, MAX_DOCUMENT_BYTES.min(cab.document_max_bytes()))?;
+        let filename = crate::documents::sniff::safe_filename(filename, format);
         crate::documents::sniff::check_name(&filename, format)?;
         let content = content.as_slice();
         let now = to_micros(cab.now());

@@ -66,7 +66,11 @@ fn spawn(db: &Db, args: &[&str]) -> Child {
 
 fn finish(child: Child) -> (i32, String, String) {
     let out = child.wait_with_output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 async fn open(db: &Db) -> Cabinet {
@@ -134,13 +138,18 @@ async fn a_killed_writer_loses_nothing_it_acknowledged(db: Db) {
         let delay = 150 + (seed >> 33) % 700;
         let mut child = spawn(&db, &["write", &(10_000 * (round + 1)).to_string()]);
         let stdout = child.stdout.take().unwrap();
-        let reader = std::thread::spawn(move || {
-            BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<String>>()
-        });
+        let reader =
+            std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<String>>());
         std::thread::sleep(Duration::from_millis(delay));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        let acked: Vec<String> = reader.join().unwrap().iter().filter_map(|l| l.strip_prefix("ack ")).map(|r| r.split_whitespace().last().unwrap().to_owned()).collect();
+        let acked: Vec<String> = reader
+            .join()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l.strip_prefix("ack "))
+            .map(|r| r.split_whitespace().last().unwrap().to_owned())
+            .collect();
         ids.extend(acked);
         check(&db, &ids).await;
     }
@@ -185,4 +194,3 @@ on_both!(
     a_killed_writer_loses_nothing_it_acknowledged,
     verification_during_writes_never_raises_a_false_alarm,
 );
-

@@ -657,7 +657,9 @@ impl Me {
         let cab = &self.cab;
         let now = to_micros(cab.now());
         let (proxy, ward) = match &self.principal {
-            Principal::Proxy { proxy_patient_id, ward_patient_id, .. } => (Some(proxy_patient_id.as_str()), Some(ward_patient_id.as_str())),
+            Principal::Proxy { proxy_patient_id, ward_patient_id, .. } => {
+                (Some(proxy_patient_id.as_str()), Some(ward_patient_id.as_str()))
+            }
             _ => (None, None),
         };
         let row = sqlx::query(

@@ -188,7 +188,8 @@ fn s2_concurrent_creation_and_rotation_never_lose_a_kek() {
         let made: Vec<_> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
         let fresh = LocalFileKeyProvider::open(&path).unwrap();
         for (kek, wrapped, dek) in &made {
-            let back = fresh.unwrap(kek, wrapped, b"ctx").unwrap_or_else(|e| panic!("round {round}: {kek} lost: {e:?}"));
+            let back =
+                fresh.unwrap(kek, wrapped, b"ctx").unwrap_or_else(|e| panic!("round {round}: {kek} lost: {e:?}"));
             assert_eq!(back.expose(), dek.expose());
         }
         assert_eq!(made.len(), 24);

@@ -347,6 +347,7 @@ impl StaffDocuments {
             return Err(ValidationError::new("created_on", Reason::Future).into());
         }
         let (format, clean) = sniff::check(content, cab.document_max_bytes())?;
+        let filename = &sniff::safe_filename(filename, format);
         sniff::check_name(filename, format)?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;

@@ -1,10 +1,12 @@
 //! What a file really is, from its bytes (S3): PDF, DOCX, JPEG or PNG, never trusting the
 //! name or the declared type. Magic numbers come from `infer`; the structural checks that no
-//! crate does for us are written here: a PDF must end with `%%EOF` and carry no active
-//! content (JavaScript, launch actions, embedded files), a PNG must end with its `IEND`
-//! chunk, a JPEG with its EOI marker, and a DOCX must be a Word package within zip-bomb
-//! limits and without macros. JPEG metadata (EXIF, with any GPS position, and XMP) is
-//! removed before storage — stripped, not refused, so a phone photo of a paper result works.
+//! crate does for us are written here. A PDF is parsed as an object graph with `lopdf` and
+//! must carry no active content (scripts, actions, embedded files, rich media, XFA) and be
+//! nothing else as well (see `pdf`); a PNG must end with its `IEND` chunk, a JPEG with its
+//! EOI marker, and a DOCX must be a Word package within zip-bomb limits and without macros.
+//! JPEG metadata (EXIF, with any GPS position, and XMP) is removed before storage —
+//! stripped, not refused, so a phone photo of a paper result works. File names are cleaned
+//! ([`safe_filename`]) and must not claim another format ([`check_name`]).
 
 use std::io::Read;
 
@@ -107,35 +109,161 @@ pub fn check_declared(bytes: &[u8], declared: &str, max_bytes: usize) -> Result<
 }
 
 /// A file name whose extension names another format than the content is refused (a PNG
-/// called `.pdf`); names without a known extension are accepted.
+/// called `.pdf` or `.svg`): an extension, when there is one, must be the content's own.
+/// Names without an extension, or ending in digits (`Анализы 12.11`), are accepted.
 pub fn check_name(filename: &str, format: Format) -> Result<()> {
-    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = filename.rsplit_once('.').map(|(_, e)| e.trim().to_lowercase()).unwrap_or_default();
     let expected: &[&str] = match format {
         Format::Pdf => &["pdf"],
         Format::Docx => &["docx"],
-        Format::Jpeg => &["jpg", "jpeg"],
+        Format::Jpeg => &["jpg", "jpeg", "jpe", "jfif"],
         Format::Png => &["png"],
-        Format::Text => &["txt"],
+        Format::Text => &["txt", "text"],
     };
-    let known = ["pdf", "docx", "doc", "jpg", "jpeg", "png", "gif", "html", "htm", "txt", "exe", "zip"];
-    if known.contains(&ext.as_str()) && !expected.contains(&ext.as_str()) {
+    let no_extension = ext.is_empty() || ext.chars().all(|c| c.is_ascii_digit());
+    if !no_extension && !expected.contains(&ext.as_str()) {
         return Err(refuse(Reason::Mismatch));
     }
     Ok(())
 }
 
-fn pdf(b: &[u8]) -> Result<()> {
-    let tail = &b[b.len().saturating_sub(1024)..];
-    if !contains(tail, b"%%EOF") {
-        return Err(refuse(Reason::Length));
+/// A file name safe to store, show and hand to a browser or a file system: control
+/// characters and bidirectional overrides removed (a hidden `exe` behind RTLO becomes
+/// visible), path separators and reserved characters replaced by `_`, no leading dots or
+/// surrounding spaces, at most 200 characters with the extension kept. Never empty
+/// (`document` plus the content's extension).
+pub fn safe_filename(name: &str, format: Format) -> String {
+    let cleaned: String = name
+        .chars()
+        .filter(|c| {
+            !c.is_control() && !crate::ids::is_bidi_control(*c) && !matches!(c, '\u{200B}'..='\u{200D}' | '\u{FEFF}')
+        })
+        .map(|c| if matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') { '_' } else { c })
+        .collect();
+    let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cleaned = cleaned.trim_start_matches(['.', ' ']).trim_end_matches([' ', '.']).to_owned();
+    let (stem, ext) = match cleaned.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && ext.chars().count() <= 10 => (stem.to_owned(), format!(".{ext}")),
+        _ => (cleaned.clone(), String::new()),
+    };
+    let keep = 200usize.saturating_sub(ext.chars().count());
+    let stem: String = stem.chars().take(keep).collect();
+    if stem.trim().is_empty() {
+        format!("document.{}", format.extension())
+    } else {
+        format!("{}{ext}", stem.trim_end())
     }
-    // Active content: scripts, actions that launch programs, embedded files, rich media.
+}
+
+/// Keys whose presence anywhere in a PDF's object graph makes it active: scripts, actions
+/// that run, submit or import, automatic actions (on open, on page or field events),
+/// embedded files, rich media and XFA forms.
+const ACTIVE_KEYS: &[&[u8]] = &[
+    b"JS",
+    b"JavaScript",
+    b"OpenAction",
+    b"AA",
+    b"Launch",
+    b"SubmitForm",
+    b"ImportData",
+    b"EmbeddedFile",
+    b"EmbeddedFiles",
+    b"EF",
+    b"RichMedia",
+    b"RichMediaContent",
+    b"XFA",
+];
+
+/// Action types (`/S /…`) that run something rather than move within the document or open
+/// a link the reader clicks.
+const ACTIVE_ACTIONS: &[&[u8]] = &[
+    b"JavaScript",
+    b"Launch",
+    b"SubmitForm",
+    b"ImportData",
+    b"ResetForm",
+    b"GoToE",
+    b"RichMediaExecute",
+    b"Rendition",
+    b"Movie",
+    b"Sound",
+];
+
+/// A PDF is read as what it is — an object graph — by `lopdf` (names with `#xx` escapes
+/// decoded, compressed object streams opened, nesting and decompression bounded), and
+/// refused when any object carries active content ([`ACTIVE_KEYS`], [`ACTIVE_ACTIONS`]), when
+/// it is encrypted (it cannot be inspected), or when it is also another format: bytes after
+/// the final `%%EOF` (an appended ZIP or HTML), a ZIP directory at its end, or markup in its
+/// first kilobyte, where browsers sniff.
+fn pdf(b: &[u8]) -> Result<()> {
+    if !b.starts_with(b"%PDF-") {
+        return Err(refuse(Reason::Format));
+    }
+    let Some(eof) = rfind(b, b"%%EOF") else { return Err(refuse(Reason::Length)) };
+    if !b[eof + 5..].iter().all(u8::is_ascii_whitespace) {
+        return Err(refuse(Reason::Format));
+    }
+    let tail = &b[b.len().saturating_sub(64 * 1024 + 22)..];
+    if contains(tail, b"PK\x05\x06") {
+        return Err(refuse(Reason::Format));
+    }
+    let head = b[..b.len().min(1024)].to_ascii_lowercase();
+    for markup in [&b"<html"[..], b"<!doctype", b"<script", b"<body", b"<svg", b"<iframe", b"<?xml"] {
+        if contains(&head, markup) {
+            return Err(refuse(Reason::Format));
+        }
+    }
+    // Belt and braces: the literal tokens anywhere in the raw bytes, reachable or not.
     for needle in [&b"/JavaScript"[..], b"/JS", b"/Launch", b"/EmbeddedFile", b"/RichMedia", b"/XFA"] {
         if contains(b, needle) {
             return Err(refuse(Reason::Format));
         }
     }
+    let options = lopdf::LoadOptions { max_decompressed_size: Some(64 * 1024 * 1024), ..Default::default() };
+    let doc = lopdf::Document::load_mem_with_options(b, options).map_err(|_| refuse(Reason::Format))?;
+    if doc.trailer.has(b"Encrypt") || doc.was_encrypted() {
+        return Err(refuse(Reason::Format));
+    }
+    let trailer = lopdf::Object::Dictionary(doc.trailer.clone());
+    if doc.objects.values().chain(std::iter::once(&trailer)).any(is_active) {
+        return Err(refuse(Reason::Format));
+    }
     Ok(())
+}
+
+/// Whether an object (walked with an explicit stack: no recursion on hostile nesting)
+/// holds an active key or an active action type.
+fn is_active(root: &lopdf::Object) -> bool {
+    use lopdf::Object;
+    let mut stack = vec![root];
+    while let Some(obj) = stack.pop() {
+        let dict = match obj {
+            Object::Array(items) => {
+                stack.extend(items.iter());
+                continue;
+            }
+            Object::Dictionary(d) => d,
+            Object::Stream(s) => &s.dict,
+            _ => continue,
+        };
+        for (key, value) in dict.iter() {
+            if ACTIVE_KEYS.contains(&key.as_slice()) {
+                return true;
+            }
+            if key.as_slice() == b"S"
+                && let Object::Name(action) = value
+                && ACTIVE_ACTIONS.contains(&action.as_slice())
+            {
+                return true;
+            }
+            stack.push(value);
+        }
+    }
+    false
+}
+
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
 }
 
 fn png(b: &[u8]) -> Result<()> {
@@ -206,6 +334,165 @@ mod tests {
         match r {
             Err(crate::Error::Validation(v)) => v.reason,
             other => panic!("expected a refusal, got {:?}", other.map(|(f, _)| f)),
+        }
+    }
+
+    /// A small PDF built as an object graph: a catalog with `catalog_extra` entries and a
+    /// page with `page_extra` entries; `compressed` puts the objects in a Flate object stream
+    /// with a cross-reference stream (PDF 1.5), so nothing of them shows in the raw bytes.
+    fn graph_pdf(
+        catalog_extra: Vec<(&str, lopdf::Object)>,
+        page_extra: Vec<(&str, lopdf::Object)>,
+        compressed: bool,
+    ) -> Vec<u8> {
+        use lopdf::{Dictionary, Object, dictionary};
+        let mut doc = lopdf::Document::with_version("1.5");
+        let pages_id = doc.new_object_id();
+        let mut page = dictionary! { "Type" => "Page", "Parent" => pages_id, "MediaBox" => vec![0.into(), 0.into(), 200.into(), 200.into()] };
+        for (k, v) in page_extra {
+            page.set(k, v);
+        }
+        let page_id = doc.add_object(page);
+        doc.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 }),
+        );
+        let mut catalog: Dictionary = dictionary! { "Type" => "Catalog", "Pages" => pages_id };
+        for (k, v) in catalog_extra {
+            catalog.set(k, v);
+        }
+        let catalog_id = doc.add_object(catalog);
+        doc.trailer.set("Root", catalog_id);
+        let mut out = Vec::new();
+        let options = lopdf::SaveOptions::builder()
+            .use_object_streams(compressed)
+            .use_xref_streams(compressed)
+            .compression_level(6)
+            .build();
+        doc.save_with_options(&mut out, options).unwrap();
+        out
+    }
+
+    fn action(kind: &str, extra: Vec<(&str, lopdf::Object)>) -> lopdf::Object {
+        let mut d = lopdf::dictionary! { "S" => lopdf::Object::Name(kind.as_bytes().to_vec()) };
+        for (k, v) in extra {
+            d.set(k, v);
+        }
+        lopdf::Object::Dictionary(d)
+    }
+
+    /// Issue 11, class 9: active content is found in the object graph, not by substring —
+    /// behind name escapes, inside compressed object streams, as automatic actions — and
+    /// files that are also another format are refused. Fresh inputs of each class.
+    #[test]
+    fn s3_pdf_active_content_and_polyglots_are_refused() {
+        use lopdf::Object;
+        let plain = graph_pdf(vec![], vec![], false);
+        assert_eq!(check(&plain, 1 << 20).unwrap().0, Format::Pdf);
+        assert_eq!(check(&graph_pdf(vec![], vec![], true), 1 << 20).unwrap().0, Format::Pdf);
+        // A link the reader clicks is fine; an action that runs by itself is not.
+        let link = lopdf::dictionary! { "Type" => "Annot", "Subtype" => "Link", "Rect" => vec![0.into(), 0.into(), 10.into(), 10.into()],
+        "A" => action("URI", vec![("URI", Object::string_literal("https://example.ru"))]) };
+        assert!(
+            check(&graph_pdf(vec![], vec![("Annots", Object::Array(vec![Object::Dictionary(link)]))], false), 1 << 20)
+                .is_ok()
+        );
+        let js = || action("JavaScript", vec![("JS", Object::string_literal("app.launchURL('x')"))]);
+        let hostile: Vec<(&str, Vec<u8>)> = vec![
+            (
+                "script in an object stream",
+                graph_pdf(vec![("Names", lopdf::dictionary! { "JavaScript" => js() }.into())], vec![], true),
+            ),
+            (
+                "open action with a URI",
+                graph_pdf(
+                    vec![("OpenAction", action("URI", vec![("URI", Object::string_literal("http://x.example"))]))],
+                    vec![],
+                    true,
+                ),
+            ),
+            (
+                "page action submitting a form",
+                graph_pdf(
+                    vec![],
+                    vec![("AA", lopdf::dictionary! { "O" => action("SubmitForm", vec![]) }.into())],
+                    true,
+                ),
+            ),
+            (
+                "launch behind a link",
+                graph_pdf(
+                    vec![],
+                    vec![(
+                        "Annots",
+                        Object::Array(vec![
+                            lopdf::dictionary! { "Subtype" => "Link", "A" => action("Launch", vec![]) }.into(),
+                        ]),
+                    )],
+                    true,
+                ),
+            ),
+            (
+                "embedded file",
+                graph_pdf(
+                    vec![("Names", lopdf::dictionary! { "EmbeddedFiles" => lopdf::dictionary! {} }.into())],
+                    vec![],
+                    true,
+                ),
+            ),
+            (
+                "xfa form",
+                graph_pdf(
+                    vec![("AcroForm", lopdf::dictionary! { "XFA" => Object::string_literal("<xdp/>") }.into())],
+                    vec![],
+                    true,
+                ),
+            ),
+            ("import data", graph_pdf(vec![("OpenAction", action("ImportData", vec![]))], vec![], false)),
+        ];
+        for (what, bytes) in hostile {
+            assert!(
+                !contains(&bytes, b"JavaScript") || !what.contains("object stream"),
+                "{what}: the test must hide the token"
+            );
+            assert_eq!(reason(check(&bytes, 1 << 20)), Reason::Format, "{what}");
+        }
+        // Name escapes: `/J#61vaScript` is `/JavaScript` once decoded.
+        let escaped = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n3 0 obj << /S /J#61vaScript /J#53 (app.alert(1)) >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+        assert_eq!(reason(check(escaped, 1 << 20)), Reason::Format);
+        // Polyglots: HTML where browsers sniff, a ZIP appended, a ZIP directory at the end.
+        let mut html = b"%PDF-1.7\n%<html><script>alert(1)</script>\n".to_vec();
+        html.extend_from_slice(&plain[9..]);
+        assert_eq!(reason(check(&html, 1 << 20)), Reason::Format);
+        let mut zip_after = plain.clone();
+        zip_after.extend_from_slice(b"PK\x03\x04\x14\0\0\0\0\0payload PK\x05\x06\0\0\0\0");
+        assert_eq!(reason(check(&zip_after, 1 << 20)), Reason::Format);
+        let eof = rfind(&plain, b"%%EOF").unwrap();
+        let mut zip_inside = plain[..eof].to_vec();
+        zip_inside.extend_from_slice(b"%PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\n%%EOF\n");
+        assert_eq!(reason(check(&zip_inside, 1 << 20)), Reason::Format);
+        // Not a PDF object graph at all.
+        assert_eq!(reason(check(b"%PDF-1.7\ngarbage\n%%EOF\n", 1 << 20)), Reason::Format);
+    }
+
+    #[test]
+    fn s3_file_names_are_cleaned_and_must_not_claim_another_format() {
+        let png = Format::Png;
+        assert_eq!(safe_filename("photo\u{202E}gnp.exe", png), "photogng.exe".replace("gng", "gnp"));
+        assert_eq!(safe_filename("a\0b\x1b[31mc.png", png), "ab[31mc.png");
+        assert_eq!(safe_filename("../../etc/passwd", png), "_.._etc_passwd");
+        assert_eq!(safe_filename("..", png), "document.png");
+        assert_eq!(safe_filename("   ", png), "document.png");
+        assert_eq!(safe_filename("C:\\Users\\a.png", png), "C__Users_a.png");
+        let long = format!("{}.png", "я".repeat(500));
+        let cut = safe_filename(&long, png);
+        assert!(cut.chars().count() <= 200 && cut.ends_with(".png"), "{cut}");
+        // The extension must be the content's own, whatever other format it names.
+        for wrong in ["scan.svg", "scan.html", "scan.pdf", "scan.exe", "scan.webp"] {
+            assert_eq!(reason(check_name(wrong, png).map(|()| (png, vec![]))), Reason::Mismatch, "{wrong}");
+        }
+        for fine in ["scan.png", "scan.PNG", "scan", "Анализы 12.11"] {
+            assert!(check_name(fine, png).is_ok(), "{fine}");
         }
     }
 

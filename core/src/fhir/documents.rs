@@ -88,6 +88,7 @@ pub(super) fn plan<'a>(input: &Input<'a>, max_bytes: usize, today: Date) -> Resu
         let title = attachment["title"].as_str().or(r["description"].as_str()).unwrap_or("document");
         let title: String = title.chars().filter(|c| !matches!(c, '/' | '\\' | '\0')).take(200).collect();
         let filename = if title.contains('.') { title } else { format!("{title}.{}", format.extension()) };
+        let filename = sniff::safe_filename(&filename, format);
         sniff::check_name(&filename, format).map_err(at_path(&e.path))?;
         let created_on = [&attachment["creation"], &r["date"], &r["context"]["period"]["start"]]
             .into_iter()
