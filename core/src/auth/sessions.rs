@@ -719,7 +719,7 @@ impl Me {
             (Principal::Proxy { .. }, _) => return Err(Error::PermissionDenied { code: "proxy.scope" }),
             (Principal::Staff(_), _) => return Err(Error::PermissionDenied { code: "role.patient_only" }),
         };
-        let gated = !(scope == "appointments" && !self.cab.appointment_policy().require_identity);
+        let gated = scope != "appointments" || self.cab.appointment_policy().require_identity;
         if gated && !live.identity_confirmed {
             return Err(super::identity::IdentityError::NotConfirmed.into());
         }
