@@ -167,6 +167,7 @@ impl Cabinet {
         let reminders_queued = keep(crate::appointments::queue_reminders(self).await)
             + keep(crate::records::queue_vaccination_reminders(self).await);
         let requests_purged = keep(crate::requests::purge_expired(self).await);
+        keep(crate::accounts::purge_pending(self).await);
         let d = match crate::notify::deliver_due(self, 500).await {
             Ok(d) => d,
             Err(e) => {

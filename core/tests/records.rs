@@ -303,8 +303,9 @@ async fn r13_requests_statuses_messages_documents_and_retention(db: TestDb) {
     assert_eq!(h.inbox.count("request_status"), 1);
     let refused = anna.requests().add_document(&req.id, "анализы.pdf", b"<html><script>x</script></html>").await;
     assert_eq!(code(refused.unwrap_err()), "validation", "checked like the document store");
-    let doc = anna.requests().add_document(&req.id, "анализы.pdf", b"%PDF-1.7\n%%EOF\n").await.unwrap();
-    assert_eq!(doc.size, 15);
+    let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+    let doc = anna.requests().add_document(&req.id, "анализы.pdf", pdf).await.unwrap();
+    assert_eq!(doc.size, pdf.len() as u64);
     let answered = anna.requests().reply(&req.id, "Прикрепила").await.unwrap();
     assert_eq!(answered.status, "in_processing", "the patient's answer resumes processing");
     assert_eq!(answered.documents[0].filename, "анализы.pdf");

@@ -24,6 +24,9 @@ const EMAIL_TOKEN_TTL_US: i64 = 24 * 3600 * 1_000_000;
 pub const MAX_CODES_PER_REGISTRATION: i64 = 5;
 /// Wrong tries allowed per code.
 pub(crate) const MAX_CODE_ATTEMPTS: i32 = 5;
+/// A registration whose phone is not confirmed within this time is removed, and its phone
+/// and e-mail can be registered again (1 hour).
+pub const PENDING_TTL_US: i64 = 3600 * 1_000_000;
 
 /// What a person enters to register (R1).
 #[derive(Clone)]
@@ -82,9 +85,15 @@ impl Accounts {
         Accounts { cab }
     }
 
-    /// Validates every field, creates the patient record and a pending account, and sends a
-    /// 6-digit confirmation code by SMS. Phone, e-mail and SNILS already used by an account
-    /// are a `Conflict("account.exists")`.
+    /// Validates every field, creates the person's own (provisional) patient record and a
+    /// pending account, and sends a 6-digit confirmation code by SMS.
+    ///
+    /// Never reveals who is registered: when the phone or e-mail already belongs to an
+    /// account, the answer looks the same (a registration id; no code will ever work for it)
+    /// and the existing owner is told by a security notice instead (issue 11, class 8). A
+    /// registration left unconfirmed for [`PENDING_TTL_US`] gives its phone and e-mail back.
+    /// The SNILS entered is not looked up or claimed here: the record is joined to what the
+    /// clinics hold only once the registry confirms the identity (R2, S5).
     pub async fn register(&self, r: Registration) -> Result<PendingRegistration> {
         let phone = ids::phone(&r.phone)?;
         let email = ids::email(&r.email)?;
@@ -92,6 +101,7 @@ impl Accounts {
         if r.accepted_terms_version.trim().is_empty() {
             return Err(ValidationError::new("terms", Reason::Empty).into());
         }
+        let terms = crate::directory::text_field("terms", &r.accepted_terms_version, 64)?;
         let new = NewPatient {
             surname: r.surname.clone(),
             given_name: r.given_name.clone(),
@@ -121,48 +131,61 @@ impl Accounts {
 
         let now = to_micros(now_dt);
         let bidx = self.cab.blind_indexer();
-        let (phone_idx, email_idx, snils_idx) = (
-            bidx.index(BlindIndexKind::Phone, &phone),
-            bidx.index(BlindIndexKind::Email, &email),
-            bidx.index(BlindIndexKind::Snils, &snils),
-        );
+        let (phone_idx, email_idx) = (bidx.index(BlindIndexKind::Phone, &phone), bidx.index(BlindIndexKind::Email, &email));
         let mut tx = self.cab.store().begin().await?;
-        let taken: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM accounts WHERE phone_bidx = $1 OR email_bidx = $2 OR snils_bidx = $3",
+        purge_stale_pending(&self.cab, &mut tx, now).await?;
+        let holders: Vec<(String, Option<String>, String)> = sqlx::query_as(
+            "SELECT id, patient_id, status FROM accounts WHERE phone_bidx = $1 OR email_bidx = $2",
         )
         .bind(&phone_idx)
         .bind(&email_idx)
-        .bind(&snils_idx)
-        .fetch_one(&mut *tx)
+        .fetch_all(&mut *tx)
         .await
         .map_err(StorageError::from_sqlx)?;
-        if taken > 0 {
-            return Err(Error::Conflict { code: "account.exists" });
+        if !holders.is_empty() {
+            // Taken: answer as if registered, tell the owner. The decoy id has a code no one
+            // receives, so confirming it fails like a wrong code.
+            let decoy = uuid::Uuid::new_v4().to_string();
+            store_code(&self.cab, &mut tx, "phone_confirmation", &decoy, &codes::generate(6), now + CODE_TTL_US).await?;
+            let mut outbox = Vec::new();
+            for (_, patient, _) in holders.iter().filter(|(_, _, status)| status == "active") {
+                if let Some(patient) = patient {
+                    let notice =
+                        notify::patient_event(&self.cab, &mut tx, patient, "registration_attempt", &[], now).await?;
+                    outbox.extend(notice);
+                }
+            }
+            tx.commit().await.map_err(StorageError::from_sqlx)?;
+            notify::deliver_all(&self.cab, outbox).await?;
+            return Ok(PendingRegistration { id: decoy });
         }
-        let patient_id =
-            crate::patients::Patients::new(self.cab.clone(), anonymous()).insert(&mut tx, &new, now_dt).await?;
+        let patient_id = crate::patients::Patients::new(self.cab.clone(), anonymous())
+            .insert_provisional(&mut tx, &new, now_dt)
+            .await?;
         let account_id = uuid::Uuid::new_v4().to_string();
         let inserted = sqlx::query(
             "INSERT INTO accounts (id, kind, patient_id, status, phone_bidx, email_bidx, snils_bidx, password_hash, \
              terms_version, terms_accepted_at, password_changed_at, locale, created_at) \
-             VALUES ($1, 'patient', $2, 'pending', $3, $4, $5, $6, $7, $8, $8, $9, $8)",
+             VALUES ($1, 'patient', $2, 'pending', $3, $4, NULL, $5, $6, $7, $7, $8, $7)",
         )
         .bind(&account_id)
         .bind(&patient_id)
         .bind(phone_idx)
         .bind(email_idx)
-        .bind(snils_idx)
         .bind(&hash)
-        .bind(r.accepted_terms_version.trim())
+        .bind(&terms)
         .bind(now)
         .bind(self.cab.locale().tag())
         .execute(&mut *tx)
         .await
         .map_err(StorageError::from_sqlx);
-        match inserted {
-            Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "account.exists" }),
-            other => other?,
-        };
+        if let Err(e) = &inserted
+            && e.unique_violation()
+        {
+            // Another registration took the phone or e-mail a moment ago: the same answer.
+            return Ok(PendingRegistration { id: uuid::Uuid::new_v4().to_string() });
+        }
+        inserted?;
         let code = codes::generate(6);
         store_code(&self.cab, &mut tx, "phone_confirmation", &account_id, &code, now + CODE_TTL_US).await?;
         let msg = self.cab.message(Some(&patient_id), "phone_confirmation", Channel::Sms, &phone, Some(&code));
@@ -178,13 +201,17 @@ impl Accounts {
     pub async fn resend_phone_code(&self, registration_id: &str) -> Result<()> {
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
-        let patient_id: Option<Option<String>> =
-            sqlx::query_scalar("SELECT patient_id FROM accounts WHERE id = $1 AND status = 'pending'")
+        let account: Option<(Option<String>, String)> =
+            sqlx::query_as("SELECT patient_id, status FROM accounts WHERE id = $1")
                 .bind(registration_id)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(StorageError::from_sqlx)?;
-        let patient_id = patient_id.flatten().ok_or(Error::NotFound { entity: "registration" })?;
+        let patient_id = match &account {
+            Some((patient, status)) if status == "pending" => Some(patient.clone()),
+            Some(_) => return Err(Error::NotFound { entity: "registration" }),
+            None => None,
+        };
         let sent: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM one_time_codes WHERE owner_id = $1 AND purpose = 'phone_confirmation'",
         )
@@ -192,6 +219,18 @@ impl Accounts {
         .fetch_one(&mut *tx)
         .await
         .map_err(StorageError::from_sqlx)?;
+        let patient_id = match patient_id.flatten() {
+            Some(p) => p,
+            // A decoy registration (the phone was taken) resends like a real one.
+            None if sent > 0 && sent < MAX_CODES_PER_REGISTRATION => {
+                store_code(&self.cab, &mut tx, "phone_confirmation", registration_id, &codes::generate(6), now + CODE_TTL_US)
+                    .await?;
+                tx.commit().await.map_err(StorageError::from_sqlx)?;
+                return Ok(());
+            }
+            None if sent > 0 => return Err(Error::Conflict { code: "code.limit" }),
+            None => return Err(Error::NotFound { entity: "registration" }),
+        };
         if sent >= MAX_CODES_PER_REGISTRATION {
             return Err(Error::Conflict { code: "code.limit" });
         }
@@ -305,6 +344,43 @@ impl Accounts {
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         Ok(())
     }
+}
+
+/// Removes registrations left pending past [`PENDING_TTL_US`] (their provisional records
+/// erased), in the caller's transaction: nobody can squat a phone or e-mail by starting a
+/// registration they cannot finish. Also run by `run_due_jobs`. Returns how many.
+pub(crate) async fn purge_stale_pending(cab: &Cabinet, tx: &mut crate::store::Conn, now: i64) -> Result<u64> {
+    let stale: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT id, patient_id FROM accounts WHERE status = 'pending' AND created_at < $1 LIMIT 100")
+            .bind(now.saturating_sub(PENDING_TTL_US))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(StorageError::from_sqlx)?;
+    let people = crate::patients::Patients::new(cab.clone(), AuditContext::system());
+    for (account_id, patient_id) in &stale {
+        sqlx::query("DELETE FROM one_time_codes WHERE owner_id = $1")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StorageError::from_sqlx)?;
+        sqlx::query("DELETE FROM accounts WHERE id = $1 AND status = 'pending'")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StorageError::from_sqlx)?;
+        if let Some(patient_id) = patient_id {
+            people.erase_in(tx, patient_id, now).await?;
+        }
+    }
+    Ok(stale.len() as u64)
+}
+
+/// The job form of [`purge_stale_pending`], in a transaction of its own.
+pub(crate) async fn purge_pending(cab: &Cabinet) -> Result<u64> {
+    let mut tx = cab.store().begin().await?;
+    let purged = purge_stale_pending(cab, &mut tx, to_micros(cab.now())).await?;
+    tx.commit().await.map_err(StorageError::from_sqlx)?;
+    Ok(purged)
 }
 
 /// Stores a code's keyed digest. Tokens (long random strings) are digested with the owner

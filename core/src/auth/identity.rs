@@ -121,6 +121,9 @@ pub(crate) async fn confirm(me: &Me, input: IdentityConfirmation) -> Result<Iden
             .execute(&mut *tx)
             .await
             .map_err(StorageError::from_sqlx)?;
+        if let Some(linked) = join_record(me, &mut tx, now).await? {
+            me.relink(linked);
+        }
     }
     let outcome = if answer.matched { Outcome::Success } else { Outcome::Failure };
     let what = Access {
@@ -135,6 +138,76 @@ pub(crate) async fn confirm(me: &Me, input: IdentityConfirmation) -> Result<Iden
         confirmed: answer.matched,
         reason: if answer.matched { None } else { Some(answer.reason.unwrap_or_else(|| "mismatch".into())) },
     })
+}
+
+/// Joins a confirmed account to the clinics' record of the person (R2, S5): the SNILS the
+/// registry has just confirmed becomes the account's login identifier and the key its
+/// record is found by. A self-registered (provisional) record is joined to the record staff
+/// created or a FHIR import brought, when there is one — that record takes the confirmed
+/// phone and e-mail, and the provisional one is erased — or else becomes the person's
+/// record itself. Returns the patient id the account now uses, when it changed. A SNILS
+/// already confirmed for another account is a `Conflict("identity.claimed")`.
+async fn join_record(me: &Me, tx: &mut crate::store::Conn, now: i64) -> Result<Option<String>> {
+    let cab = me.cabinet();
+    let own = me.patient_id()?.to_owned();
+    let people = crate::patients::Patients::new(cab.clone(), me.audit_context().clone());
+    let person = people.read_in(&mut *tx, &own, now).await?;
+    let Some(snils) = person.snils.as_deref() else { return Ok(None) };
+    let index = cab.blind_indexer().index(crate::crypto::BlindIndexKind::Snils, snils);
+    let claimed = sqlx::query("UPDATE accounts SET snils_bidx = $1 WHERE id = $2")
+        .bind(&index)
+        .bind(me.account_id())
+        .execute(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx);
+    match claimed {
+        Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "identity.claimed" }),
+        other => other?,
+    };
+    let indexed: Option<Vec<u8>> = sqlx::query_scalar("SELECT snils_bidx FROM patients WHERE id = $1")
+        .bind(&own)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+    if indexed.is_some() {
+        return Ok(None); // already the person's record
+    }
+    let held: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM patients WHERE snils_bidx = $1 AND erased_at IS NULL \
+         AND id NOT IN (SELECT patient_id FROM accounts WHERE patient_id IS NOT NULL)",
+    )
+    .bind(&index)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(StorageError::from_sqlx)?;
+    let Some(record) = held else {
+        sqlx::query("UPDATE patients SET snils_bidx = $1 WHERE id = $2")
+            .bind(&index)
+            .bind(&own)
+            .execute(&mut *tx)
+            .await
+            .map_err(StorageError::from_sqlx)?;
+        return Ok(None);
+    };
+    sqlx::query("UPDATE accounts SET patient_id = $1 WHERE id = $2")
+        .bind(&record)
+        .bind(me.account_id())
+        .execute(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+    // The confirmed contacts go to the record they now sign in with.
+    let on_file = people.read_in(&mut *tx, &record, now).await?;
+    let contacts = [
+        (crate::patients::ProfileField::Phone, on_file.phone, person.phone),
+        (crate::patients::ProfileField::Email, on_file.email, person.email),
+    ];
+    for (field, had, confirmed) in contacts {
+        if let Some(value) = confirmed.filter(|v| had.as_ref() != Some(v)) {
+            people.update_field(&mut *tx, &record, field, &value, "registration", now).await?;
+        }
+    }
+    people.erase_in(&mut *tx, &own, now).await?;
+    Ok(Some(record))
 }
 
 /// Whether the account's identity is confirmed.

@@ -582,6 +582,9 @@ pub struct Me {
     principal: Principal,
     session_id: String,
     ctx: AuditContext,
+    /// The record the account was joined to when its identity was confirmed (shared by
+    /// clones, so every held context follows).
+    relinked: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl Me {
@@ -640,6 +643,7 @@ impl Me {
             ctx: device_ctx(actor_kind, Some(&account_id), device),
             account_id,
             session_id: claims.sid,
+            relinked: Default::default(),
         })
     }
 
@@ -663,7 +667,7 @@ impl Me {
             _ => (None, None),
         };
         let row = sqlx::query(
-            "SELECT s.revoked_at, s.blocked_at, s.expires_at, s.last_used_at, a.identity_confirmed_at, a.erased_at, \
+            "SELECT s.revoked_at, s.blocked_at, s.expires_at, s.last_used_at, a.identity_confirmed_at, a.erased_at, a.patient_id, \
              (SELECT p.scopes FROM proxies p WHERE p.proxy_patient_id = $2 AND p.ward_patient_id = $3 AND p.revoked_at IS NULL) AS proxy_scopes \
              FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1 AND s.account_id = $4",
         )
@@ -695,6 +699,13 @@ impl Me {
                 .await
                 .map_err(sq)?;
         }
+        // Joined to the clinics' record by an identity confirmation elsewhere: follow it.
+        let current: Option<String> = row.try_get("patient_id").map_err(sq)?;
+        if let (Principal::Patient { .. }, Some(current)) = (&self.principal, current)
+            && self.patient_id().ok() != Some(current.as_str())
+        {
+            self.relink(current);
+        }
         let proxy_scopes: Option<String> = row.try_get("proxy_scopes").map_err(sq)?;
         if proxy.is_some() && proxy_scopes.is_none() {
             return Err(Error::PermissionDenied { code: "proxy.revoked" });
@@ -712,7 +723,7 @@ impl Me {
     pub(crate) async fn patient_for(&self, scope: &str) -> Result<String> {
         let live = self.live().await?;
         let patient = match (&self.principal, &live.proxy_scopes) {
-            (Principal::Patient { patient_id }, _) => patient_id.clone(),
+            (Principal::Patient { .. }, _) => self.patient_id()?.to_owned(),
             (Principal::Proxy { ward_patient_id, .. }, Some(now_held)) if now_held.iter().any(|s| s == scope) => {
                 ward_patient_id.clone()
             }
@@ -743,6 +754,11 @@ impl Me {
     pub(crate) async fn own_patient(&self) -> Result<String> {
         self.live().await?;
         Ok(self.patient_id()?.to_owned())
+    }
+
+    /// Follows the account to the record it was joined to (see `auth::identity`).
+    pub(crate) fn relink(&self, patient_id: String) {
+        let _ = self.relinked.set(patient_id);
     }
 
     /// The signed-in staff member, after re-validating the session.
@@ -778,6 +794,7 @@ impl Me {
             account_id: self.account_id.clone(),
             principal: Principal::Proxy { proxy_patient_id: own, ward_patient_id: ward_patient_id.to_owned(), scopes },
             session_id: self.session_id.clone(),
+            relinked: Default::default(),
             ctx,
         })
     }
@@ -861,7 +878,7 @@ impl Me {
     /// `proxy.scope` for a proxy context (security, profile and identity are never delegated).
     pub fn patient_id(&self) -> Result<&str> {
         match &self.principal {
-            Principal::Patient { patient_id } => Ok(patient_id),
+            Principal::Patient { patient_id } => Ok(self.relinked.get().unwrap_or(patient_id)),
             Principal::Proxy { .. } => Err(Error::PermissionDenied { code: "proxy.scope" }),
             Principal::Staff(_) => Err(Error::PermissionDenied { code: "role.patient_only" }),
         }

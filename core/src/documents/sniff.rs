@@ -460,6 +460,10 @@ mod tests {
         // Name escapes: `/J#61vaScript` is `/JavaScript` once decoded.
         let escaped = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n3 0 obj << /S /J#61vaScript /J#53 (app.alert(1)) >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
         assert_eq!(reason(check(escaped, 1 << 20)), Reason::Format);
+        // … while the same file without the action parses and is taken: it is the decoded
+        // name that refuses it, not a failure to read it.
+        let inert = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R /OpenAct#69on_ 3 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n3 0 obj << /S /GoTo /D [] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+        assert_eq!(check(inert, 1 << 20).unwrap().0, Format::Pdf);
         // Polyglots: HTML where browsers sniff, a ZIP appended, a ZIP directory at the end.
         let mut html = b"%PDF-1.7\n%<html><script>alert(1)</script>\n".to_vec();
         html.extend_from_slice(&plain[9..]);

@@ -308,3 +308,6 @@ fhir-patient_ambiguous = A FHIR patient without SNILS or policy matches several 
 storage-busy = The database is busy; try again
 keys-rotation_in_progress = Another key rotation is running; try again later
 proxy-revoked = This proxy access has ended
+msg-registration_attempt-subject = Someone tried to register with your contacts
+msg-registration_attempt-text = Someone tried to open a new cabinet with your phone number or e-mail. You already have a cabinet: if it was you, sign in or restore your password; if not, nothing was changed.
+identity-claimed = This identity is already confirmed for another account; contact the clinic

@@ -227,6 +227,7 @@ pub const SECURITY_KINDS: &[&str] = &[
     "incident",
     "incident_resolved",
     "password_changed",
+    "registration_attempt",
     "contact_changed",
     "profile_change",
     "attachment_code",

@@ -296,12 +296,20 @@ impl Patients {
 
     /// Inserts a patient inside the caller's transaction (journaled there).
     pub(crate) async fn insert(&self, tx: &mut Conn, new: &NewPatient, now: OffsetDateTime) -> Result<String> {
-        self.insert_checked(tx, new, now, Sex::parse).await
+        self.insert_checked(tx, new, now, Sex::parse, true).await
+    }
+
+    /// Inserts the record of a self-registered person: their identifiers are sealed but not
+    /// indexed, so nothing can find or match the record by SNILS, INN or ENP — and the
+    /// record claims no one else's — until the registry confirms the identity (R2, S5; see
+    /// `auth::identity`).
+    pub(crate) async fn insert_provisional(&self, tx: &mut Conn, new: &NewPatient, now: OffsetDateTime) -> Result<String> {
+        self.insert_checked(tx, new, now, Sex::parse, false).await
     }
 
     /// Inserts a patient from another system's record, whose sex may be `unknown`.
     pub(crate) async fn insert_recorded(&self, tx: &mut Conn, new: &NewPatient, now: OffsetDateTime) -> Result<String> {
-        self.insert_checked(tx, new, now, Sex::parse_recorded).await
+        self.insert_checked(tx, new, now, Sex::parse_recorded, true).await
     }
 
     async fn insert_checked(
@@ -310,11 +318,13 @@ impl Patients {
         new: &NewPatient,
         now: OffsetDateTime,
         sex: fn(&str) -> Result<Sex, ValidationError>,
+        index_identifiers: bool,
     ) -> Result<String> {
         let c = check(new, now.date(), sex)?;
         let id = uuid::Uuid::new_v4().to_string();
         let bidx = self.cab.blind_indexer();
         let idx = |kind, v: &Option<String>| v.as_deref().map(|v| bidx.index(kind, v));
+        let strong = |kind, v: &Option<String>| if index_identifiers { idx(kind, v) } else { None };
         let receipt = self
             .cab
             .journal()
@@ -340,9 +350,9 @@ impl Patients {
         .bind(s.seal_opt("enp", &c.enp)?)
         .bind(s.seal_opt("phone", &c.phone)?)
         .bind(s.seal_opt("email", &c.email)?)
-        .bind(idx(BlindIndexKind::Snils, &c.snils))
-        .bind(idx(BlindIndexKind::Inn, &c.inn))
-        .bind(idx(BlindIndexKind::Enp, &c.enp))
+        .bind(strong(BlindIndexKind::Snils, &c.snils))
+        .bind(strong(BlindIndexKind::Inn, &c.inn))
+        .bind(strong(BlindIndexKind::Enp, &c.enp))
         .bind(idx(BlindIndexKind::Phone, &c.phone))
         .bind(idx(BlindIndexKind::Email, &c.email))
         .bind(person_index(bidx, &c.surname, &c.given_name, c.birth_date))
@@ -605,6 +615,26 @@ impl Patients {
         forget_everywhere(&mut tx, patient_id, now).await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         Ok(())
+    }
+
+    /// Erases a patient inside the caller's transaction (as [`Patients::erase`]).
+    pub(crate) async fn erase_in(&self, tx: &mut Conn, patient_id: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE patients SET snils_bidx = NULL, inn_bidx = NULL, enp_bidx = NULL, phone_bidx = NULL, \
+             email_bidx = NULL, person_bidx = NULL, erased_at = $1, updated_at = $1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(patient_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(StorageError::from_sqlx)?;
+        let receipt = self
+            .cab
+            .journal()
+            .record(&mut *tx, &self.ctx, access(patient_id, Action::Delete), Outcome::Success, now)
+            .await?;
+        self.cab.keyring().destroy_patient_key(&mut *tx, &receipt, now).await?;
+        forget_everywhere(tx, patient_id, now).await
     }
 }
 
