@@ -485,6 +485,16 @@ async fn r5_staff_sign_in_with_totp_and_named_in_access_history(db: TestDb) {
     assert!(by_staff.iter().any(|e| e.action == "read" && e.resource_type == "patients"));
     assert!(by_staff.iter().any(|e| e.resource_type == "appointment"));
     assert_eq!(by_staff[0].actor_role.as_deref(), Some("doctor"));
+    // Who, role, clinic and when — not the staff member's network address or device
+    // (issue 11, class 12); the operator's view keeps them.
+    assert!(by_staff.iter().all(|e| e.actor_clinic.as_deref() == Some("ГБУЗ «Городская поликлиника № 1»")));
+    assert!(by_staff.iter().all(|e| e.ip.is_none() && e.device_id.is_none()), "{:?}", by_staff[0]);
+    assert!(
+        history.iter().any(|e| e.actor_kind == "patient" && e.ip.as_deref() == Some("203.0.113.7")),
+        "her own are shown"
+    );
+    let operator = h.cab.system().audit().access_history(anna.patient_id().unwrap(), None).await.unwrap();
+    assert!(operator.iter().any(|e| e.actor_kind == "staff" && e.ip.is_some()));
     // Staff cannot read the patient's access history.
     assert_eq!(code(doctor.security().access_history(None).await.unwrap_err()), "role.patient_only");
 }

@@ -131,22 +131,23 @@ impl Accounts {
 
         let now = to_micros(now_dt);
         let bidx = self.cab.blind_indexer();
-        let (phone_idx, email_idx) = (bidx.index(BlindIndexKind::Phone, &phone), bidx.index(BlindIndexKind::Email, &email));
+        let (phone_idx, email_idx) =
+            (bidx.index(BlindIndexKind::Phone, &phone), bidx.index(BlindIndexKind::Email, &email));
         let mut tx = self.cab.store().begin().await?;
         purge_stale_pending(&self.cab, &mut tx, now).await?;
-        let holders: Vec<(String, Option<String>, String)> = sqlx::query_as(
-            "SELECT id, patient_id, status FROM accounts WHERE phone_bidx = $1 OR email_bidx = $2",
-        )
-        .bind(&phone_idx)
-        .bind(&email_idx)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx)?;
+        let holders: Vec<(String, Option<String>, String)> =
+            sqlx::query_as("SELECT id, patient_id, status FROM accounts WHERE phone_bidx = $1 OR email_bidx = $2")
+                .bind(&phone_idx)
+                .bind(&email_idx)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(StorageError::from_sqlx)?;
         if !holders.is_empty() {
             // Taken: answer as if registered, tell the owner. The decoy id has a code no one
             // receives, so confirming it fails like a wrong code.
             let decoy = uuid::Uuid::new_v4().to_string();
-            store_code(&self.cab, &mut tx, "phone_confirmation", &decoy, &codes::generate(6), now + CODE_TTL_US).await?;
+            store_code(&self.cab, &mut tx, "phone_confirmation", &decoy, &codes::generate(6), now + CODE_TTL_US)
+                .await?;
             let mut outbox = Vec::new();
             for (_, patient, _) in holders.iter().filter(|(_, _, status)| status == "active") {
                 if let Some(patient) = patient {
@@ -223,8 +224,15 @@ impl Accounts {
             Some(p) => p,
             // A decoy registration (the phone was taken) resends like a real one.
             None if sent > 0 && sent < MAX_CODES_PER_REGISTRATION => {
-                store_code(&self.cab, &mut tx, "phone_confirmation", registration_id, &codes::generate(6), now + CODE_TTL_US)
-                    .await?;
+                store_code(
+                    &self.cab,
+                    &mut tx,
+                    "phone_confirmation",
+                    registration_id,
+                    &codes::generate(6),
+                    now + CODE_TTL_US,
+                )
+                .await?;
                 tx.commit().await.map_err(StorageError::from_sqlx)?;
                 return Ok(());
             }

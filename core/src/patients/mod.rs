@@ -303,7 +303,12 @@ impl Patients {
     /// indexed, so nothing can find or match the record by SNILS, INN or ENP — and the
     /// record claims no one else's — until the registry confirms the identity (R2, S5; see
     /// `auth::identity`).
-    pub(crate) async fn insert_provisional(&self, tx: &mut Conn, new: &NewPatient, now: OffsetDateTime) -> Result<String> {
+    pub(crate) async fn insert_provisional(
+        &self,
+        tx: &mut Conn,
+        new: &NewPatient,
+        now: OffsetDateTime,
+    ) -> Result<String> {
         self.insert_checked(tx, new, now, Sex::parse, false).await
     }
 

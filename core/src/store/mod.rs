@@ -106,14 +106,21 @@ impl Store {
 
     /// Per-connection settings: on SQLite foreign keys, a busy timeout for queued writers,
     /// WAL (readers never block the writer) and `synchronous = NORMAL` (durable in WAL mode
-    /// except for the last transactions on power loss).
+    /// except for the last transactions on power loss); on PostgreSQL a lock timeout.
     async fn prepare(conn: &mut AnyConnection, backend: Backend) -> Result<(), sqlx::Error> {
-        if backend == Backend::Sqlite {
-            conn.execute(
-                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-            )
-            .await?;
+        match backend {
+            Backend::Sqlite => {
+                conn.execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                )
+                .await?;
+            }
+            // The same patience as SQLite's busy timeout: a writer waiting longer for a lock
+            // gets `storage.busy` (retryable) instead of waiting for ever.
+            Backend::Postgres => {
+                conn.execute("SET lock_timeout = '10s'").await?;
+            }
         }
         Ok(())
     }
