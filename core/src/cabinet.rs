@@ -168,6 +168,7 @@ impl Cabinet {
             + keep(crate::records::queue_vaccination_reminders(self).await);
         let requests_purged = keep(crate::requests::purge_expired(self).await);
         keep(crate::accounts::purge_pending(self).await);
+        keep(crate::proxies::send_use_summaries(self).await);
         let d = match crate::notify::deliver_due(self, 500).await {
             Ok(d) => d,
             Err(e) => {

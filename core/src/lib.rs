@@ -71,7 +71,7 @@ pub use ids::{Reason, ValidationError};
 pub use labs::{LabReport, LabResult, LabResultInput, Labs, StaffLabs};
 pub use notify::{Notifications, Preferences};
 pub use patients::{NewPatient, Patient, Patients, ProfileChange, ProfileField};
-pub use proxies::{Proxies, ProxyGrant, StaffProxies};
+pub use proxies::{Proxies, ProxyGrant, StaffProxies, WardGrant};
 pub use records::{
     Allergy, CorrectionRequest, Diagnosis, HealthCertificate, Immunization, ItemData, MedicalItem, Medication, Records,
     Screening, StaffCorrections, StaffRecords, Visit,

@@ -1,19 +1,35 @@
-//! Proxy access (R20): a parent or legal representative acts for a ward within scopes.
-//! Grants come from staff of the ward's clinic (e.g. for a child) or from the ward
-//! themself when adult; the ward can revoke. `Me::as_ward` checks a live grant each time,
-//! and everything done through it is journaled as the proxy acting for the ward.
+//! Proxy access (R20): a parent or legal representative acts for a ward within scopes, for a
+//! limited time, journaled as the proxy acting for the ward.
+//!
+//! Who may grant what (issue 11, class 3):
+//! * an adult grants access to themself: `Proxies::grant` sends an SMS code to the adult's
+//!   own phone and the grant exists only after `Proxies::confirm` — nobody else can make it;
+//! * clinic staff register a proxy only for a **minor**, or for an adult **under legal
+//!   guardianship**, of their clinic (the ward or the proxy attached to it — a booking is not
+//!   enough), naming the supporting document (`basis`, kept sealed under the ward's key);
+//!   a child without an account of their own can be linked;
+//! * every grant has an end date (a minor's grant ends at the latest on the 18th birthday);
+//! * the ward (and the proxy) can list and revoke; the ward is told of every grant and
+//!   revocation, and gets a daily summary of what proxies did (`run_due_jobs`).
+//!
+//! Held proxy contexts are re-checked on every call (`Me::patient_for`): a revoked or
+//! expired grant stops them at once.
 
 use sqlx::Row;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
-use crate::audit::{Access, Action, Outcome};
+use crate::audit::{Access, Action, AuditContext, Outcome};
+use crate::auth::codes;
 use crate::auth::sessions::Me;
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
+use crate::integrations::Channel;
+use crate::medical::Vault;
+use crate::notify;
 use crate::patients::Patients;
 use crate::store::{Conn, StorageError};
-use crate::timeutil::{from_micros, to_micros};
+use crate::timeutil::{ADULT_AGE, age_on, from_micros, to_micros};
 
 fn sq(e: sqlx::Error) -> Error {
     StorageError::from_sqlx(e).into()
@@ -23,6 +39,11 @@ fn sq(e: sqlx::Error) -> Error {
 pub const SCOPES: &[&str] = &["records", "labs", "appointments", "requests"];
 /// Roles that register proxies.
 pub const PROXY_ROLES: &[&str] = &["registrar", "administrator", "doctor"];
+/// A grant lasts this long unless a shorter end is asked for (one year).
+pub const DEFAULT_GRANT_DAYS: i64 = 365;
+/// The longest grant (five years; a minor's ends at 18 whatever is asked).
+pub const MAX_GRANT_DAYS: i64 = 5 * 365;
+const DAY_US: i64 = 86_400_000_000;
 
 /// A proxy grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +60,37 @@ pub struct ProxyGrant {
     pub granted_by: String,
     /// When.
     pub granted_at: OffsetDateTime,
+    /// The grant ends at this moment (start of the day after its last day, UTC).
+    pub valid_until: OffsetDateTime,
+}
+
+/// What clinic staff register for a minor or a ward under guardianship.
+#[derive(Clone, Default)]
+pub struct WardGrant {
+    /// The proxy, by SNILS (or give `proxy_patient_id`).
+    pub proxy_snils: Option<String>,
+    /// The proxy, by patient id.
+    pub proxy_patient_id: Option<String>,
+    /// The ward: a patient of the clinic (they need no account of their own).
+    pub ward_patient_id: String,
+    /// Scopes, from [`SCOPES`].
+    pub scopes: Vec<String>,
+    /// The supporting document: birth certificate, court decision on guardianship…
+    /// (required; stored sealed under the ward's key).
+    pub basis: String,
+    /// Last day of the grant; default a year, never past a minor's 18th birthday.
+    pub until: Option<Date>,
+    /// The ward is an adult under legal guardianship (the basis is the court decision).
+    pub guardianship: bool,
+}
+
+impl std::fmt::Debug for WardGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WardGrant")
+            .field("ward_patient_id", &self.ward_patient_id)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
 }
 
 fn scopes(list: &[String]) -> Result<Vec<String>> {
@@ -59,13 +111,30 @@ fn scopes(list: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
+/// The end of a grant (microseconds): the day after `until`, which must lie after today and
+/// within [`MAX_GRANT_DAYS`] and `latest`; a year (or `latest`) when not given.
+fn end_of(until: Option<Date>, today: Date, latest: Option<Date>) -> Result<i64> {
+    let cap = today.checked_add(time::Duration::days(MAX_GRANT_DAYS)).unwrap_or(Date::MAX);
+    let cap = latest.map_or(cap, |l| l.min(cap));
+    let last = match until {
+        Some(d) if d < today => return Err(ValidationError::new("until", Reason::Format).into()),
+        Some(d) if d > cap => return Err(ValidationError::new("until", Reason::TooLong).into()),
+        Some(d) => d,
+        None => today.checked_add(time::Duration::days(DEFAULT_GRANT_DAYS)).unwrap_or(cap).min(cap),
+    };
+    let next = last.next_day().unwrap_or(last);
+    Ok(to_micros(next.midnight().assume_utc()))
+}
+
 /// The scopes of a live grant from `ward` to `proxy`; `NotFound` without one.
 pub(crate) async fn live_scopes(cab: &Cabinet, proxy: &str, ward: &str) -> Result<Vec<String>> {
     let list: Option<String> = sqlx::query_scalar(
-        "SELECT scopes FROM proxies WHERE proxy_patient_id = $1 AND ward_patient_id = $2 AND revoked_at IS NULL",
+        "SELECT scopes FROM proxies WHERE proxy_patient_id = $1 AND ward_patient_id = $2 AND revoked_at IS NULL \
+         AND valid_until > $3",
     )
     .bind(proxy)
     .bind(ward)
+    .bind(to_micros(cab.now()))
     .fetch_optional(cab.store().pool())
     .await
     .map_err(sq)?;
@@ -73,21 +142,39 @@ pub(crate) async fn live_scopes(cab: &Cabinet, proxy: &str, ward: &str) -> Resul
     Ok(list.split(',').map(str::to_owned).collect())
 }
 
-async fn insert(cab: &Cabinet, me: &Me, proxy: &str, ward: &str, scopes: Vec<String>, now: i64) -> Result<ProxyGrant> {
+/// Stores a grant in `tx`, journals it for the ward, and queues the notices to ward and
+/// proxy. Returns the grant and the outbox ids to deliver after commit.
+#[allow(clippy::too_many_arguments)] // each argument is one part of the grant
+async fn insert(
+    cab: &Cabinet,
+    tx: &mut Conn,
+    ctx: &AuditContext,
+    granted_by: &str,
+    proxy: &str,
+    ward: &str,
+    scopes: Vec<String>,
+    until_us: i64,
+    basis: Option<&str>,
+    now: i64,
+) -> Result<(ProxyGrant, Vec<String>)> {
     if proxy == ward {
         return Err(ValidationError::new("proxy", Reason::Format).into());
     }
     let id = uuid::Uuid::now_v7().to_string();
-    let mut tx = cab.store().begin().await?;
+    let vault = Vault::open(cab, tx, ctx, ward, Action::Create, "proxy", Some(&id), now).await?;
+    let sealed = basis.map(|b| vault.seal("proxies", &id, "basis", &b)).transpose()?;
     let inserted = sqlx::query(
-        "INSERT INTO proxies (id, proxy_patient_id, ward_patient_id, scopes, granted_by, granted_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO proxies (id, proxy_patient_id, ward_patient_id, scopes, granted_by, granted_at, valid_until, basis) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&id)
     .bind(proxy)
     .bind(ward)
     .bind(scopes.join(","))
-    .bind(me.account_id())
+    .bind(granted_by)
     .bind(now)
+    .bind(until_us)
+    .bind(sealed)
     .execute(&mut *tx)
     .await
     .map_err(StorageError::from_sqlx);
@@ -96,33 +183,34 @@ async fn insert(cab: &Cabinet, me: &Me, proxy: &str, ward: &str, scopes: Vec<Str
         Err(e) if e.foreign_key_violation() => return Err(Error::NotFound { entity: "patient" }),
         other => other?,
     };
-    journal(cab, &mut tx, me, ward, Action::Create, &id, now).await?;
-    tx.commit().await.map_err(sq)?;
-    Ok(ProxyGrant {
+    let until = from_micros(until_us)?;
+    let args = [("scopes", scopes.join(", ")), ("until", until.date().to_string())];
+    let mut outbox = Vec::new();
+    for person in [ward, proxy] {
+        outbox.extend(notify::patient_event(cab, tx, person, "proxy_granted", &args, now).await?);
+    }
+    let grant = ProxyGrant {
         id,
         proxy_patient_id: proxy.to_owned(),
         ward_patient_id: ward.to_owned(),
         scopes,
-        granted_by: me.account_id().to_owned(),
+        granted_by: granted_by.to_owned(),
         granted_at: from_micros(now)?,
-    })
-}
-
-async fn journal(cab: &Cabinet, tx: &mut Conn, me: &Me, ward: &str, action: Action, id: &str, now: i64) -> Result<()> {
-    let what = Access { patient_id: Some(ward), action, resource_type: "proxy", resource_id: Some(id) };
-    cab.journal().record(tx, me.audit_context(), what, Outcome::Success, now).await?;
-    Ok(())
+        valid_until: until,
+    };
+    Ok((grant, outbox))
 }
 
 fn grant_from(r: &sqlx::any::AnyRow) -> Result<ProxyGrant> {
-    let scopes: String = r.try_get(3).map_err(sq)?;
+    let scopes: String = r.try_get("scopes").map_err(sq)?;
     Ok(ProxyGrant {
-        id: r.try_get(0).map_err(sq)?,
-        proxy_patient_id: r.try_get(1).map_err(sq)?,
-        ward_patient_id: r.try_get(2).map_err(sq)?,
+        id: r.try_get("id").map_err(sq)?,
+        proxy_patient_id: r.try_get("proxy_patient_id").map_err(sq)?,
+        ward_patient_id: r.try_get("ward_patient_id").map_err(sq)?,
         scopes: scopes.split(',').map(str::to_owned).collect(),
-        granted_by: r.try_get(4).map_err(sq)?,
-        granted_at: from_micros(r.try_get(5).map_err(sq)?)?,
+        granted_by: r.try_get("granted_by").map_err(sq)?,
+        granted_at: from_micros(r.try_get("granted_at").map_err(sq)?)?,
+        valid_until: from_micros(r.try_get("valid_until").map_err(sq)?)?,
     })
 }
 
@@ -137,64 +225,160 @@ impl Proxies {
         Proxies { me }
     }
 
-    /// An adult patient lets the person with `proxy_snils` act for them within `scopes`.
-    pub async fn grant(&self, proxy_snils: &str, scopes_wanted: &[String]) -> Result<ProxyGrant> {
+    /// An adult lets the person with `proxy_snils` act for them within `scopes` until the
+    /// end of `until` (default a year, at most five). Nothing is granted yet: a code goes to
+    /// the adult's own phone, and [`Proxies::confirm`] makes the grant. A minor cannot grant
+    /// (`proxy.ward_minor`): the clinic registers a child's proxy.
+    pub async fn grant(
+        &self,
+        proxy_snils: &str,
+        scopes_wanted: &[String],
+        until: Option<Date>,
+    ) -> Result<crate::attachment::PendingConfirmation> {
         let cab = self.me.cabinet();
         let ward = self.me.own_medical().await?;
         let scopes = scopes(scopes_wanted)?;
         let patients = Patients::new(cab.clone(), self.me.audit_context().clone());
         let me = patients.get(&ward).await?;
         let today = cab.now().date();
-        let adult = crate::timeutil::age_on(me.birth_date, today) >= crate::timeutil::ADULT_AGE;
-        if !adult {
+        if age_on(me.birth_date, today) < ADULT_AGE {
             return Err(Error::PermissionDenied { code: "proxy.ward_minor" });
         }
+        let until_us = end_of(until, today, None)?;
         let proxy = patients.find_by_snils(proxy_snils).await?.ok_or(Error::NotFound { entity: "patient" })?;
-        insert(cab, &self.me, &proxy, &ward, scopes, to_micros(cab.now())).await
+        if proxy == ward {
+            return Err(ValidationError::new("proxy", Reason::Format).into());
+        }
+        if live_scopes(cab, &proxy, &ward).await.is_ok() {
+            return Err(Error::Conflict { code: "proxy.exists" });
+        }
+        let now = to_micros(cab.now());
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut tx = cab.store().begin().await?;
+        sqlx::query(
+            "INSERT INTO proxy_requests (id, ward_patient_id, proxy_patient_id, scopes, valid_until, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(&ward)
+        .bind(&proxy)
+        .bind(scopes.join(","))
+        .bind(until_us)
+        .bind(now)
+        .bind(now + crate::accounts::CODE_TTL_US)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+        let code = codes::generate(6);
+        crate::accounts::store_code(cab, &mut tx, "proxy_code", &id, &code, now + crate::accounts::CODE_TTL_US).await?;
+        let person = patients.read_in(&mut tx, &ward, now).await?;
+        let msg =
+            cab.message(Some(&ward), "proxy_code", Channel::Sms, person.phone.as_deref().unwrap_or(""), Some(&code));
+        let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
+        tx.commit().await.map_err(sq)?;
+        notify::deliver(cab, &out).await?;
+        Ok(crate::attachment::PendingConfirmation { id, action: "proxy_grant".into() })
     }
 
-    /// Live grants where the signed-in patient is the ward or the proxy.
-    pub async fn list(&self) -> Result<Vec<ProxyGrant>> {
-        let own = &self.me.own_medical().await?;
-        let rows = sqlx::query(
-            "SELECT id, proxy_patient_id, ward_patient_id, scopes, granted_by, granted_at FROM proxies \
-             WHERE (proxy_patient_id = $1 OR ward_patient_id = $1) AND revoked_at IS NULL ORDER BY granted_at DESC, id DESC",
+    /// Makes a grant asked for by [`Proxies::grant`], with the code from the SMS. The ward
+    /// and the proxy are told.
+    pub async fn confirm(&self, pending_id: &str, code: &str) -> Result<ProxyGrant> {
+        let cab = self.me.cabinet();
+        let ward = self.me.own_medical().await?;
+        let now = to_micros(cab.now());
+        let row = sqlx::query(
+            "SELECT proxy_patient_id, scopes, valid_until, expires_at, confirmed_at FROM proxy_requests \
+             WHERE id = $1 AND ward_patient_id = $2",
         )
-        .bind(own)
+        .bind(pending_id)
+        .bind(&ward)
+        .fetch_optional(cab.store().pool())
+        .await
+        .map_err(sq)?
+        .ok_or(Error::NotFound { entity: "proxy_request" })?;
+        let confirmed: Option<i64> = row.try_get("confirmed_at").map_err(sq)?;
+        let expires: i64 = row.try_get("expires_at").map_err(sq)?;
+        if confirmed.is_some() || expires <= now {
+            return Err(crate::auth::AuthError::CodeExpired.into());
+        }
+        crate::accounts::check_code(cab, "proxy_code", pending_id, code, now).await?;
+        let proxy: String = row.try_get("proxy_patient_id").map_err(sq)?;
+        let listed: String = row.try_get("scopes").map_err(sq)?;
+        let until_us: i64 = row.try_get("valid_until").map_err(sq)?;
+        let mut tx = cab.store().begin().await?;
+        let claimed = sqlx::query("UPDATE proxy_requests SET confirmed_at = $1 WHERE id = $2 AND confirmed_at IS NULL")
+            .bind(now)
+            .bind(pending_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        if claimed.rows_affected() != 1 {
+            return Err(crate::auth::AuthError::CodeExpired.into());
+        }
+        let scopes: Vec<String> = listed.split(',').map(str::to_owned).collect();
+        let ctx = self.me.audit_context();
+        let (grant, outbox) =
+            insert(cab, &mut tx, ctx, self.me.account_id(), &proxy, &ward, scopes, until_us, None, now).await?;
+        tx.commit().await.map_err(sq)?;
+        notify::deliver_all(cab, outbox).await?;
+        Ok(grant)
+    }
+
+    /// Live grants where the signed-in patient is the ward or the proxy, newest first.
+    pub async fn list(&self) -> Result<Vec<ProxyGrant>> {
+        let own = self.me.own_medical().await?;
+        let rows = sqlx::query(
+            "SELECT id, proxy_patient_id, ward_patient_id, scopes, granted_by, granted_at, valid_until FROM proxies \
+             WHERE (proxy_patient_id = $1 OR ward_patient_id = $1) AND revoked_at IS NULL AND valid_until > $2 \
+             ORDER BY granted_at DESC, id DESC",
+        )
+        .bind(&own)
+        .bind(to_micros(self.me.cabinet().now()))
         .fetch_all(self.me.cabinet().store().pool())
         .await
         .map_err(sq)?;
         rows.iter().map(grant_from).collect()
     }
 
-    /// The ward (or the proxy) ends a grant.
+    /// The ward (or the proxy) ends a grant; both are told.
     pub async fn revoke(&self, grant_id: &str) -> Result<()> {
         let cab = self.me.cabinet();
         let own = self.me.own_medical().await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
-        let ward: Option<String> = sqlx::query_scalar(
-            "SELECT ward_patient_id FROM proxies WHERE id = $1 AND (ward_patient_id = $2 OR proxy_patient_id = $2) AND revoked_at IS NULL",
+        let found: Option<(String, String)> = sqlx::query_as(
+            "SELECT ward_patient_id, proxy_patient_id FROM proxies WHERE id = $1 \
+             AND (ward_patient_id = $2 OR proxy_patient_id = $2) AND revoked_at IS NULL",
         )
         .bind(grant_id)
         .bind(&own)
         .fetch_optional(&mut *tx)
         .await
         .map_err(sq)?;
-        let ward = ward.ok_or(Error::NotFound { entity: "proxy" })?;
+        let (ward, proxy) = found.ok_or(Error::NotFound { entity: "proxy" })?;
         sqlx::query("UPDATE proxies SET revoked_at = $1 WHERE id = $2")
             .bind(now)
             .bind(grant_id)
             .execute(&mut *tx)
             .await
             .map_err(sq)?;
-        journal(cab, &mut tx, &self.me, &ward, Action::Delete, grant_id, now).await?;
+        let what = Access {
+            patient_id: Some(&ward),
+            action: Action::Delete,
+            resource_type: "proxy",
+            resource_id: Some(grant_id),
+        };
+        cab.journal().record(&mut tx, self.me.audit_context(), what, Outcome::Success, now).await?;
+        let mut outbox = Vec::new();
+        for person in [&ward, &proxy] {
+            outbox.extend(notify::patient_event(cab, &mut tx, person, "proxy_revoked", &[], now).await?);
+        }
         tx.commit().await.map_err(sq)?;
-        Ok(())
+        notify::deliver_all(cab, outbox).await
     }
 }
 
-/// Staff registering proxies (e.g. a parent for a child) for patients of their clinic.
+/// Staff registering proxies for minors and wards under guardianship of their clinic.
 #[derive(Debug, Clone)]
 pub struct StaffProxies {
     me: Me,
@@ -205,16 +389,111 @@ impl StaffProxies {
         StaffProxies { me }
     }
 
-    /// Lets `proxy_patient_id` act for `ward_patient_id` (a patient of the clinic).
-    pub async fn grant(
-        &self,
-        proxy_patient_id: &str,
-        ward_patient_id: &str,
-        scopes_wanted: &[String],
-    ) -> Result<ProxyGrant> {
+    /// Lets the proxy act for the ward. Allowed for a ward who is a minor (the grant ends at
+    /// the latest on their 18th birthday) or, with `guardianship`, an adult under legal
+    /// guardianship; an adult otherwise is `PermissionDenied("proxy.ward_adult")` — adults
+    /// grant for themselves. The ward or the proxy must be attached to the staff member's
+    /// clinic (else `NotFound`, nothing revealed); the basis document is required.
+    pub async fn grant(&self, g: WardGrant) -> Result<ProxyGrant> {
         let cab = self.me.cabinet();
-        crate::medical::staff_for(&self.me, ward_patient_id, PROXY_ROLES).await?;
-        let scopes = scopes(scopes_wanted)?;
-        insert(cab, &self.me, proxy_patient_id, ward_patient_id, scopes, to_micros(cab.now())).await
+        let member = self.me.live_staff().await?.clone();
+        if !PROXY_ROLES.contains(&member.role.as_str()) {
+            return Err(Error::PermissionDenied { code: "role.not_allowed" });
+        }
+        let scopes = scopes(&g.scopes)?;
+        let basis = crate::directory::text_field("basis", &g.basis, 300)?;
+        let patients = Patients::new(cab.clone(), self.me.audit_context().clone());
+        let proxy = match (&g.proxy_snils, &g.proxy_patient_id) {
+            (Some(snils), None) => patients.find_by_snils(snils).await?,
+            (None, Some(id)) => Some(id.clone()),
+            _ => return Err(ValidationError::new("proxy_snils", Reason::Empty).into()),
+        }
+        .ok_or(Error::NotFound { entity: "patient" })?;
+        let attached: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM attachments WHERE clinic_id = $1 AND detached_at IS NULL AND patient_id IN ($2, $3) LIMIT 1",
+        )
+        .bind(&member.clinic_id)
+        .bind(&g.ward_patient_id)
+        .bind(&proxy)
+        .fetch_optional(cab.store().pool())
+        .await
+        .map_err(sq)?;
+        if attached.is_none() {
+            return Err(Error::NotFound { entity: "patient" });
+        }
+        let ward = patients.get(&g.ward_patient_id).await?;
+        let today = cab.now().date();
+        let latest = if age_on(ward.birth_date, today) < ADULT_AGE {
+            let eighteenth = ward.birth_date.replace_year(ward.birth_date.year() + ADULT_AGE);
+            // Born on 29 February: of age on 1 March of a common year.
+            let eighteenth = eighteenth
+                .or_else(|_| Date::from_calendar_date(ward.birth_date.year() + ADULT_AGE, time::Month::March, 1));
+            Some(
+                eighteenth
+                    .map_err(|_| ValidationError::new("birth_date", Reason::Format))?
+                    .previous_day()
+                    .unwrap_or(today),
+            )
+        } else if g.guardianship {
+            None
+        } else {
+            return Err(Error::PermissionDenied { code: "proxy.ward_adult" });
+        };
+        let until_us = end_of(g.until, today, latest)?;
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let ctx = self.me.audit_context();
+        let (grant, outbox) =
+            insert(cab, &mut tx, ctx, self.me.account_id(), &proxy, &ward.id, scopes, until_us, Some(&basis), now)
+                .await?;
+        tx.commit().await.map_err(sq)?;
+        notify::deliver_all(cab, outbox).await?;
+        Ok(grant)
     }
+}
+
+/// Sends each ward whose proxies acted for them since the last summary (at most daily) a
+/// summary of how many actions that was (R20). Run by `run_due_jobs`; returns how many.
+pub(crate) async fn send_use_summaries(cab: &Cabinet) -> Result<u64> {
+    let now = to_micros(cab.now());
+    let wards: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT ward_patient_id, MIN(COALESCE(summary_at, granted_at)) FROM proxies \
+         WHERE revoked_at IS NULL AND COALESCE(summary_at, 0) < $1 \
+         AND ward_patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) GROUP BY ward_patient_id LIMIT 500",
+    )
+    .bind(now.saturating_sub(DAY_US))
+    .fetch_all(cab.store().pool())
+    .await
+    .map_err(sq)?;
+    let mut sent = 0;
+    for (ward, since) in wards {
+        let actions: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_entries WHERE actor_kind = 'proxy' AND on_behalf_of = $1 AND at >= $2",
+        )
+        .bind(&ward)
+        .bind(since)
+        .fetch_one(cab.store().pool())
+        .await
+        .map_err(sq)?;
+        let mut tx = cab.store().begin().await?;
+        sqlx::query("UPDATE proxies SET summary_at = $1 WHERE ward_patient_id = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(&ward)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+        let mut outbox = Vec::new();
+        if actions > 0 {
+            let args = [("count", actions.to_string())];
+            match notify::patient_event(cab, &mut tx, &ward, "proxy_summary", &args, now).await {
+                Ok(o) => outbox.extend(o),
+                Err(e) if crate::cabinet::skippable(&e) => {}
+                Err(e) => return Err(e),
+            }
+            sent += 1;
+        }
+        tx.commit().await.map_err(sq)?;
+        notify::deliver_all(cab, outbox).await?;
+    }
+    Ok(sent)
 }

@@ -356,15 +356,25 @@ async fn r20_proxy_acts_for_a_ward_within_scopes_journaled(db: TestDb) {
     // Not a proxy yet.
     assert_eq!(anna.as_ward(&son_id).await.unwrap_err().kind(), ErrorKind::NotFound);
     // A minor cannot grant; the clinic registers the parent.
-    assert_eq!(code(son.proxies().grant("112-233-445 95", &["records".into()]).await.unwrap_err()), "proxy.ward_minor");
+    assert_eq!(
+        code(son.proxies().grant("112-233-445 95", &["records".into()], None).await.unwrap_err()),
+        "proxy.ward_minor"
+    );
     let grant = doctor
         .staff()
         .unwrap()
         .proxies()
-        .grant(anna.patient_id().unwrap(), &son_id, &["records".into(), "labs".into()])
+        .grant(kabinet::WardGrant {
+            proxy_patient_id: Some(anna.patient_id().unwrap().to_owned()),
+            ward_patient_id: son_id.clone(),
+            scopes: vec!["records".into(), "labs".into()],
+            basis: "Свидетельство о рождении II-МЮ 123456".into(),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(grant.scopes, ["labs", "records"]);
+    assert_eq!(grant.valid_until.date(), date!(2027 - 11 - 29), "a year from today, before his 18th birthday");
     let for_son = anna.as_ward(&son_id).await.unwrap();
     assert_eq!(for_son.records().immunizations().await.unwrap().len(), 1);
     assert!(for_son.labs().results(None).await.unwrap().is_empty());
@@ -386,9 +396,13 @@ async fn r20_proxy_acts_for_a_ward_within_scopes_journaled(db: TestDb) {
     assert!(seen.iter().any(|e| e.actor_kind == "proxy" && e.who == "your representative"));
     // An adult grants by SNILS and revokes.
     let boris = session(&h, &h.patient(registration_n(8)).await).await;
-    let g = boris.proxies().grant("112-233-445 95", &["requests".into()]).await.unwrap();
-    assert_eq!(code(boris.proxies().grant("112-233-445 95", &["requests".into()]).await.unwrap_err()), "proxy.exists");
-    match boris.proxies().grant("112-233-445 95", &["security".into()]).await.unwrap_err() {
+    let pending = boris.proxies().grant("112-233-445 95", &["requests".into()], None).await.unwrap();
+    let g = boris.proxies().confirm(&pending.id, &h.inbox.last_code("proxy_code")).await.unwrap();
+    assert_eq!(
+        code(boris.proxies().grant("112-233-445 95", &["requests".into()], None).await.unwrap_err()),
+        "proxy.exists"
+    );
+    match boris.proxies().grant("112-233-445 95", &["security".into()], None).await.unwrap_err() {
         Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("scopes", "unknown_value")),
         other => panic!("{other:?}"),
     }
@@ -454,13 +468,10 @@ async fn authorization_table_for_every_call(db: TestDb) {
     let parent = session(&h, &h.patient(registration_n(11)).await).await;
     let doctor = h.staff(&c1, "doctor", 6).await;
     let stranger = h.staff(&c2, "doctor", 7).await;
-    doctor
-        .staff()
-        .unwrap()
-        .proxies()
-        .grant(parent.patient_id().unwrap(), &pid, &["records".into(), "labs".into(), "requests".into()])
-        .await
-        .unwrap();
+    // Anna (an adult) lets the parent act for her, confirmed by her own code.
+    let scopes = ["records".to_owned(), "labs".to_owned(), "requests".to_owned()];
+    let pending = anna.proxies().grant(&support::snils_for(11), &scopes, None).await.unwrap();
+    anna.proxies().confirm(&pending.id, &h.inbox.last_code("proxy_code")).await.unwrap();
     let item = doctor.staff().unwrap().records().add(&pid, immunization()).await.unwrap();
     let request = anna.requests().create(&c1, "Тема", "Текст").await.unwrap();
     let ward = parent.as_ward(&pid).await.unwrap();
@@ -505,6 +516,7 @@ async fn authorization_table_for_every_call(db: TestDb) {
         ("staff.requests.reply", Who::OtherClinicStaff, Err(NotFound)),
         ("staff.requests.reply", Who::Own, Err(PermissionDenied)),
         ("staff.proxies.grant", Who::OtherClinicStaff, Err(NotFound)),
+        ("staff.proxies.grant", Who::ClinicStaff, Err(PermissionDenied)),
         ("staff.patients.find", Who::OtherClinicStaff, Ok(())),
     ];
     let lab = kabinet::LabReport {
@@ -541,7 +553,17 @@ async fn authorization_table_for_every_call(db: TestDb) {
                 Err(e) => Err(e),
             },
             "staff.proxies.grant" => match me.staff() {
-                Ok(s) => s.proxies().grant(other.patient_id().unwrap(), &pid, &["records".into()]).await.map(drop),
+                Ok(s) => s
+                    .proxies()
+                    .grant(kabinet::WardGrant {
+                        proxy_patient_id: Some(other.patient_id().unwrap().to_owned()),
+                        ward_patient_id: pid.clone(),
+                        scopes: vec!["records".into()],
+                        basis: "Свидетельство о рождении II-МЮ 123456".into(),
+                        ..Default::default()
+                    })
+                    .await
+                    .map(drop),
                 Err(e) => Err(e),
             },
             "staff.patients.find" => match me.staff() {

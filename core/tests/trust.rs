@@ -24,7 +24,13 @@ on_both!(
     r5_logout_works_with_an_expired_token,
     s6_far_dates_and_huge_settings_are_typed_errors,
     s10_a_writer_that_waits_too_long_gets_a_retryable_busy_error,
+    r20_proxies_only_for_minors_and_wards_or_by_the_adult_themself,
 );
+
+async fn sign_in(h: &Harness, phone: &str) -> kabinet::Tokens {
+    let step = h.cab.auth().login(phone, PASSWORD, &device()).await.unwrap();
+    h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap()
+}
 
 async fn session(h: &Harness, tokens: &kabinet::Tokens) -> Me {
     h.cab.session(&tokens.access_token, &device()).await.unwrap()
@@ -157,7 +163,8 @@ async fn r5_a_held_context_stops_when_its_session_or_grant_ends(db: TestDb) {
     // A proxy grant ended by the ward: the proxy's ward context stops.
     let anna = session(&h, &h.signed_in().await).await;
     let peter = session(&h, &h.patient(registration_n(42)).await).await;
-    let grant = anna.proxies().grant(&snils_for(42), &["records".to_owned()]).await.unwrap();
+    let pending = anna.proxies().grant(&snils_for(42), &["records".to_owned()], None).await.unwrap();
+    let grant = anna.proxies().confirm(&pending.id, &h.inbox.last_code("proxy_code")).await.unwrap();
     let ward = peter.as_ward(&anna_id).await.unwrap();
     ward.records().visits().await.unwrap();
     anna.proxies().revoke(&grant.id).await.unwrap();
@@ -356,4 +363,110 @@ async fn s10_a_writer_that_waits_too_long_gets_a_retryable_busy_error(db: TestDb
     let id = h.cab.system().patients().create(support::anna()).await.unwrap();
     h.cab.system().patients().get(&id).await.unwrap();
     assert!(!kabinet::Error::from(kabinet::ConfigError::Locale).retryable());
+}
+
+/// Class 3: staff register proxies only for a minor or a ward under guardianship of their
+/// clinic, with the basis document; an adult grants for themself with their own code;
+/// grants end; the ward hears of grants, revocations and what proxies did.
+async fn r20_proxies_only_for_minors_and_wards_or_by_the_adult_themself(db: TestDb) {
+    let h = db.harness().await;
+    let (c1, _) = h.two_clinics().await;
+    let gp = h
+        .cab
+        .system()
+        .directory()
+        .add_practitioner(&c1, "Петров Пётр", "Терапевт", &["first".to_owned()])
+        .await
+        .unwrap();
+    let start = now(&h) + Duration::days(2);
+    let slots =
+        h.cab.system().schedule().open_slots(&gp.id, start, start + Duration::minutes(20), 20, "first").await.unwrap();
+    let anna = h.anna_confirmed().await;
+    let anna_id = anna.patient_id().unwrap().to_owned();
+    anna.appointments().book(&slots[0].id).await.unwrap();
+    let parent = session(&h, &h.patient(registration_n(45)).await).await;
+    h.attach(&parent, "0101").await;
+    let registrar = h.staff(&c1, "registrar", 46).await;
+    let staff = registrar.staff().unwrap().proxies();
+    let over = |ward: &str, guardianship: bool| kabinet::WardGrant {
+        proxy_snils: Some(snils_for(45)),
+        ward_patient_id: ward.to_owned(),
+        scopes: vec!["records".into()],
+        basis: "Решение суда № 2-123/2026".into(),
+        guardianship,
+        ..Default::default()
+    };
+    // A booking at the clinic gives its staff no power over an adult; attachment does not either.
+    let booked_only = staff
+        .grant(kabinet::WardGrant {
+            proxy_snils: None,
+            proxy_patient_id: Some(h.cab.system().patients().create(support::boris()).await.unwrap()),
+            ..over(&anna_id, false)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(booked_only.kind(), ErrorKind::NotFound);
+    assert_eq!(staff.grant(over(&anna_id, false)).await.unwrap_err().code(), "proxy.ward_adult");
+    // An adult under legal guardianship, with the court's decision: allowed.
+    let ward = staff.grant(over(&anna_id, true)).await.unwrap();
+    assert_eq!(h.inbox.count("proxy_granted"), 2, "the ward and the proxy are told");
+    parent.as_ward(&anna_id).await.unwrap().records().visits().await.unwrap();
+    anna.proxies().revoke(&ward.id).await.unwrap();
+    assert_eq!(h.inbox.count("proxy_revoked"), 2);
+    // A child without an account of their own, linked by the clinic of the parent.
+    let child = h
+        .cab
+        .system()
+        .patients()
+        .create(kabinet::NewPatient {
+            birth_date: date!(2019 - 02 - 28),
+            snils: Some(snils_for(47)),
+            inn: None,
+            oms_policy: None,
+            phone: None,
+            email: None,
+            ..support::boris()
+        })
+        .await
+        .unwrap();
+    let no_basis = staff.grant(kabinet::WardGrant { basis: " ".into(), ..over(&child, false) }).await.unwrap_err();
+    assert_eq!(no_basis.kind(), ErrorKind::Validation);
+    let past_majority = staff
+        .grant(kabinet::WardGrant { until: Some(date!(2037 - 03 - 01)), ..over(&child, false) })
+        .await
+        .unwrap_err();
+    assert_eq!(past_majority.kind(), ErrorKind::Validation, "a minor's grant ends by the 18th birthday");
+    let grant =
+        staff.grant(kabinet::WardGrant { until: Some(date!(2026 - 11 - 28)), ..over(&child, false) }).await.unwrap();
+    assert_eq!(grant.valid_until, time::macros::datetime!(2026-11-29 00:00 UTC), "to the end of its last day");
+    let for_child = parent.as_ward(&child).await.unwrap();
+    for_child.records().visits().await.unwrap();
+    for_child.records().immunizations().await.unwrap();
+    // The grant ends with its last day: a ward context held over midnight stops.
+    h.clock.advance(time::macros::datetime!(2026-11-28 23:45 UTC) - now(&h));
+    let parent = session(&h, &sign_in(&h, "+79170000045").await).await;
+    let for_child = parent.as_ward(&child).await.unwrap();
+    h.clock.advance(Duration::minutes(20));
+    assert_eq!(for_child.records().visits().await.unwrap_err().code(), "proxy.revoked");
+    assert_eq!(parent.as_ward(&child).await.unwrap_err().kind(), ErrorKind::NotFound);
+    // An adult grants for herself: nothing until her own code confirms it.
+    let anna = session(&h, &h.signed_in().await).await;
+    let pending =
+        anna.proxies().grant(&snils_for(45), &["records".to_owned()], Some(date!(2027 - 01 - 31))).await.unwrap();
+    assert_eq!(parent.as_ward(&anna_id).await.unwrap_err().kind(), ErrorKind::NotFound, "not before the code");
+    let wrong = if h.inbox.last_code("proxy_code") == "000000" { "111111" } else { "000000" };
+    assert_eq!(anna.proxies().confirm(&pending.id, wrong).await.unwrap_err().kind(), ErrorKind::Authentication);
+    assert_eq!(
+        parent.proxies().confirm(&pending.id, "123456").await.unwrap_err().kind(),
+        ErrorKind::NotFound,
+        "only she confirms"
+    );
+    let granted = anna.proxies().confirm(&pending.id, &h.inbox.last_code("proxy_code")).await.unwrap();
+    assert_eq!(granted.valid_until.date(), date!(2027 - 02 - 01));
+    parent.as_ward(&anna_id).await.unwrap().records().visits().await.unwrap();
+    let before = h.inbox.count("proxy_summary");
+    h.cab.run_due_jobs().await.unwrap();
+    assert_eq!(h.inbox.count("proxy_summary"), before + 1, "Anna hears what her representative did");
+    h.cab.run_due_jobs().await.unwrap();
+    assert_eq!(h.inbox.count("proxy_summary"), before + 1, "at most daily");
 }

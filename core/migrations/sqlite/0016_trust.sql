@@ -13,3 +13,23 @@ UPDATE outbox SET last_error = NULL;
 
 -- Erasure: the account of an erased patient keeps no login identifiers and no sessions.
 ALTER TABLE accounts ADD COLUMN erased_at BIGINT;
+
+-- Proxy grants (R20) have an end date, a basis (the document, sealed under the ward's key)
+-- when staff register them, and a daily use summary for the ward. Grants made before are
+-- given a year from when they were made.
+ALTER TABLE proxies ADD COLUMN valid_until BIGINT;
+ALTER TABLE proxies ADD COLUMN basis BLOB;
+ALTER TABLE proxies ADD COLUMN summary_at BIGINT;
+UPDATE proxies SET valid_until = granted_at + 31536000000000 WHERE valid_until IS NULL;
+
+-- An adult's grant waits for the adult's own SMS code.
+CREATE TABLE proxy_requests (
+    id               TEXT PRIMARY KEY,
+    ward_patient_id  TEXT NOT NULL REFERENCES patients (id),
+    proxy_patient_id TEXT NOT NULL REFERENCES patients (id),
+    scopes           TEXT NOT NULL,
+    valid_until      BIGINT NOT NULL,
+    created_at       BIGINT NOT NULL,
+    expires_at       BIGINT NOT NULL,
+    confirmed_at     BIGINT
+);

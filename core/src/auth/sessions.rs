@@ -668,13 +668,15 @@ impl Me {
         };
         let row = sqlx::query(
             "SELECT s.revoked_at, s.blocked_at, s.expires_at, s.last_used_at, a.identity_confirmed_at, a.erased_at, a.patient_id, \
-             (SELECT p.scopes FROM proxies p WHERE p.proxy_patient_id = $2 AND p.ward_patient_id = $3 AND p.revoked_at IS NULL) AS proxy_scopes \
+             (SELECT p.scopes FROM proxies p WHERE p.proxy_patient_id = $2 AND p.ward_patient_id = $3 AND p.revoked_at IS NULL \
+             AND p.valid_until > $5) AS proxy_scopes \
              FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1 AND s.account_id = $4",
         )
         .bind(&self.session_id)
         .bind(proxy)
         .bind(ward)
         .bind(&self.account_id)
+        .bind(now)
         .fetch_optional(cab.store().pool())
         .await
         .map_err(sq)?
