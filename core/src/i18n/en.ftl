@@ -323,3 +323,5 @@ proxy-ward_adult = An adult grants access themselves; staff register proxies onl
 entity-proxy_request = proxy request
 field-proxy_snils = SNILS of the representative
 field-until = End date
+field-basis = Basis document
+field-source = Sending system

@@ -323,3 +323,5 @@ proxy-ward_adult = Совершеннолетний открывает дост�
 entity-proxy_request = запрос доступа представителя
 field-proxy_snils = СНИЛС представителя
 field-until = Дата окончания
+field-basis = Документ-основание
+field-source = Система-отправитель
