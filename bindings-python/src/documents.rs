@@ -326,16 +326,24 @@ impl From<kabinet::ImportReport> for ImportReport {
 #[pymethods]
 impl SystemFhir {
     /// Imports a Bundle (transaction, batch, collection) or a single resource, as JSON text.
-    fn import_bundle(&self, py: Python<'_>, json: String) -> PyResult<ImportReport> {
+    /// `source` names the sending system its ids belong to (default: `Bundle.meta.source`).
+    #[pyo3(signature = (json, source = None))]
+    fn import_bundle(&self, py: Python<'_>, json: String, source: Option<String>) -> PyResult<ImportReport> {
         let f = self.inner.clone();
-        let r = block_on(py, self.locale, async move { f.import_bundle(&json).await })?;
+        let r = block_on(py, self.locale, async move {
+            match source {
+                Some(s) => f.import_bundle_from(&json, &s).await,
+                None => f.import_bundle(&json).await,
+            }
+        })?;
         Ok(r.into())
     }
 
-    /// Imports a Bundle or resource from a JSON file.
-    fn import_file(&self, py: Python<'_>, path: std::path::PathBuf) -> PyResult<ImportReport> {
+    /// Imports a Bundle or resource from a JSON file (`source` as for `import_bundle`).
+    #[pyo3(signature = (path, source = None))]
+    fn import_file(&self, py: Python<'_>, path: std::path::PathBuf, source: Option<String>) -> PyResult<ImportReport> {
         let f = self.inner.clone();
-        let r = block_on(py, self.locale, async move { f.import_file(&path).await })?;
+        let r = block_on(py, self.locale, async move { f.import_file_from(&path, source.as_deref()).await })?;
         Ok(r.into())
     }
 

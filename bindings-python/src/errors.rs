@@ -60,6 +60,25 @@ pub(crate) fn to_py(e: kabinet::Error, locale: Locale) -> PyErr {
         };
         let _ = value.setattr("field", field);
         let _ = value.setattr("reason", reason);
+        let _ = value.setattr("retryable", e.retryable());
+    });
+    err
+}
+
+/// The error for a panic caught at the boundary: `KabinetError`, code `internal`.
+pub(crate) fn internal(locale: Locale) -> PyErr {
+    let message = match locale {
+        Locale::En => "Internal error in Kabinet",
+        _ => "Внутренняя ошибка Kabinet",
+    };
+    let err = KabinetError::new_err(message);
+    Python::attach(|py| {
+        let value = err.value(py);
+        let _ = value.setattr("code", "internal");
+        let _ = value.setattr("message", message);
+        let _ = value.setattr("field", None::<&str>);
+        let _ = value.setattr("reason", None::<&str>);
+        let _ = value.setattr("retryable", false);
     });
     err
 }

@@ -857,11 +857,13 @@ pub(crate) struct ProxyGrant {
     scopes: Vec<String>,
     granted_by: String,
     granted_at: Py<PyDateTime>,
+    valid_until: Py<PyDateTime>,
 }
 
 fn grant(py: Python<'_>, g: kabinet::ProxyGrant) -> PyResult<ProxyGrant> {
     Ok(ProxyGrant {
         granted_at: datetime_to_py(py, g.granted_at)?.unbind(),
+        valid_until: datetime_to_py(py, g.valid_until)?.unbind(),
         id: g.id,
         proxy_patient_id: g.proxy_patient_id,
         ward_patient_id: g.ward_patient_id,
@@ -870,8 +872,10 @@ fn grant(py: Python<'_>, g: kabinet::ProxyGrant) -> PyResult<ProxyGrant> {
     })
 }
 
-/// Proxy grants: an adult patient grants by the proxy's SNILS; staff grant for a ward of
-/// their clinic by patient ids.
+/// Proxy grants (R20). A patient (adult) asks with `grant(scopes, proxy_snils=…, until=…)`
+/// and confirms with the SMS code (`confirm`); staff register a proxy for a minor or a ward
+/// under guardianship with `grant(scopes, proxy_snils=… or proxy_patient_id=…,
+/// ward_patient_id=…, basis=…, guardianship=False, until=…)`.
 #[pyclass(module = "kabinet", frozen)]
 pub(crate) struct Proxies {
     pub(crate) me: kabinet::Me,
@@ -880,29 +884,50 @@ pub(crate) struct Proxies {
 
 #[pymethods]
 impl Proxies {
-    /// Patient: `grant(scopes, proxy_snils=…)` lets that person act for me. Staff:
-    /// `grant(scopes, proxy_patient_id=…, ward_patient_id=…)`.
-    #[pyo3(signature = (scopes, proxy_snils = None, proxy_patient_id = None, ward_patient_id = None))]
-    fn grant(
+    /// Patient: returns a `PendingConfirmation` (an SMS code goes to your phone). Staff
+    /// (with `ward_patient_id` and `basis`): returns the `ProxyGrant`.
+    #[pyo3(signature = (scopes, proxy_snils = None, until = None, proxy_patient_id = None, ward_patient_id = None, basis = None, guardianship = false))]
+    #[allow(clippy::too_many_arguments)] // one keyword argument each, as in the Python API
+    fn grant<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         scopes: Vec<String>,
         proxy_snils: Option<String>,
+        until: Option<Bound<'py, PyDate>>,
         proxy_patient_id: Option<String>,
         ward_patient_id: Option<String>,
-    ) -> PyResult<ProxyGrant> {
-        let out = match (proxy_snils, proxy_patient_id, ward_patient_id) {
-            (Some(snils), None, None) => {
+        basis: Option<String>,
+        guardianship: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let until = until.map(|d| date_from_py(&d, "until")).transpose()?;
+        match ward_patient_id {
+            None if proxy_patient_id.is_none() => {
+                let snils = proxy_snils.ok_or_else(|| crate::errors::validation("proxy_snils", kabinet::Reason::Empty))?;
                 let p = self.me.proxies();
-                block_on(py, self.locale, async move { p.grant(&snils, &scopes).await })?
+                let pending = block_on(py, self.locale, async move { p.grant(&snils, &scopes, until).await })?;
+                Ok(Bound::new(py, crate::booking::PendingConfirmation::new(pending.id, pending.action))?.into_any())
             }
-            (None, Some(proxy), Some(ward)) => {
+            None => Err(crate::errors::validation("ward_patient_id", kabinet::Reason::Empty)),
+            Some(ward) => {
                 let p = self.me.staff().map(|s| s.proxies()).map_err(|e| crate::errors::to_py(e, self.locale))?;
-                block_on(py, self.locale, async move { p.grant(&proxy, &ward, &scopes).await })?
+                let g = kabinet::WardGrant {
+                    proxy_snils,
+                    proxy_patient_id,
+                    ward_patient_id: ward,
+                    scopes,
+                    basis: basis.unwrap_or_default(),
+                    until,
+                    guardianship,
+                };
+                let out = block_on(py, self.locale, async move { p.grant(g).await })?;
+                Ok(Bound::new(py, grant(py, out)?)?.into_any())
             }
-            _ => return Err(crate::errors::validation("proxy", kabinet::Reason::Empty)),
-        };
-        grant(py, out)
+        }
+    }
+    /// Makes the grant asked for with `grant`, with the code from the SMS.
+    fn confirm(&self, py: Python<'_>, pending_id: String, code: String) -> PyResult<ProxyGrant> {
+        let p = self.me.proxies();
+        grant(py, block_on(py, self.locale, async move { p.confirm(&pending_id, &code).await })?)
     }
     /// Live grants where I am the ward or the proxy.
     fn list(&self, py: Python<'_>) -> PyResult<Vec<ProxyGrant>> {

@@ -23,11 +23,18 @@ fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
 }
 
 /// Runs `fut` to completion on the runtime with the GIL released, converting core errors.
+/// A panic inside Kabinet (a bug; none is reachable from input by design) becomes a
+/// `KabinetError` with code `internal` — never PyO3's `PanicException`, which derives
+/// from `BaseException` and slips past a host's `except Exception`.
 pub(crate) fn block_on<T, F>(py: Python<'_>, locale: kabinet::Locale, fut: F) -> PyResult<T>
 where
     F: Future<Output = kabinet::Result<T>> + Send,
     T: Send,
 {
     let rt = runtime()?;
-    py.detach(|| rt.block_on(fut)).map_err(|e| crate::errors::to_py(e, locale))
+    let outcome = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(fut))));
+    match outcome {
+        Ok(result) => result.map_err(|e| crate::errors::to_py(e, locale)),
+        Err(_) => Err(crate::errors::internal(locale)),
+    }
 }

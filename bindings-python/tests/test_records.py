@@ -116,8 +116,9 @@ def test_r13_requests_and_r20_proxy_and_r19(env: tuple[kabinet.Cabinet, Inbox, C
     assert req.id in [r.id for r in registrar.requests.inbox()]
     asked = registrar.requests.reply(req.id, "Пришлите анализы", status="clarification_needed")
     assert asked.status == "clarification_needed"
-    doc = me.requests.add_document(req.id, "анализы.pdf", b"%PDF-1.7\n%%EOF\n")
-    assert doc.size == 15 and len(doc.sha256) == 64
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    doc = me.requests.add_document(req.id, "анализы.pdf", pdf)
+    assert doc.size == len(pdf) and len(doc.sha256) == 64
     assert me.requests.reply(req.id, "Прикрепила").status == "in_processing"
     assert registrar.requests.reply(req.id, "Готово", status="completed").status == "completed"
     with pytest.raises(kabinet.Conflict) as done:
@@ -126,10 +127,18 @@ def test_r13_requests_and_r20_proxy_and_r19(env: tuple[kabinet.Cabinet, Inbox, C
     assert [m.text for m in me.requests.get(req.id).messages] == [
         "Нужна справка для бассейна", "Пришлите анализы", "Прикрепила", "Готово",
     ]
-    # Proxy: the registrar lets a parent read records and labs; nothing else.
+    # Proxy: staff register proxies only for minors and wards; an adult grants herself,
+    # confirmed by her own code, and the parent reads records and labs; nothing else.
     parent, _ = attached_patient(cab, inbox, clinic)
-    grant = registrar.proxies.grant(["records", "labs"], proxy_patient_id=parent.patient_id, ward_patient_id=me.patient_id)
-    assert grant.scopes == ["labs", "records"]
+    with pytest.raises(kabinet.PermissionDenied) as adult:
+        registrar.proxies.grant(["records"], proxy_patient_id=parent.patient_id, ward_patient_id=me.patient_id, basis="Доверенность")
+    assert adult.value.code == "proxy.ward_adult"
+    parent_snils = parent.profile.get().snils
+    assert parent_snils is not None
+    pending = me.proxies.grant(["records", "labs"], proxy_snils=parent_snils, until=datetime.date(2026, 12, 28))
+    assert isinstance(pending, kabinet.PendingConfirmation)
+    grant = me.proxies.confirm(pending.id, inbox.code("proxy_code"))
+    assert grant.scopes == ["labs", "records"] and grant.valid_until.tzinfo is not None
     ward = parent.as_ward(me.patient_id)
     assert ward.role == "proxy" and ward.records.visits() == []
     with pytest.raises(kabinet.PermissionDenied) as scope:

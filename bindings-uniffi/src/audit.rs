@@ -56,6 +56,8 @@ pub struct AccessEntry {
     pub actor_kind: String,
     pub actor_role: Option<String>,
     pub actor_name: Option<String>,
+    /// For staff: the clinic they work for.
+    pub actor_clinic: Option<String>,
     pub actor_id: Option<String>,
     pub action: String,
     pub resource_type: String,
@@ -74,6 +76,7 @@ impl From<kabinet::AccessEntry> for AccessEntry {
             actor_kind: e.actor_kind,
             actor_role: e.actor_role,
             actor_name: e.actor_name,
+            actor_clinic: e.actor_clinic,
             actor_id: e.actor_id,
             action: e.action,
             resource_type: e.resource_type,

@@ -310,6 +310,13 @@ impl SystemContext {
         Ok(r.into())
     }
 
+    /// Imports a FHIR R4 Bundle from the sending system `source`: its ids are remembered
+    /// under that system only (see the core's FHIR notes).
+    pub async fn fhir_import_from(&self, json: String, source: String) -> Result<FhirImportReport, KabinetError> {
+        let r = self.inner.fhir().import_bundle_from(&json, &source).await.ffi(self.locale)?;
+        Ok(r.into())
+    }
+
     /// Imports a FHIR R4 Bundle or resource from a JSON file.
     pub async fn fhir_import_file(&self, path: String) -> Result<FhirImportReport, KabinetError> {
         let r = self.inner.fhir().import_file(&path).await.ffi(self.locale)?;

@@ -588,6 +588,22 @@ pub struct ProxyGrant {
     pub scopes: Vec<String>,
     pub granted_by: String,
     pub granted_at: SystemTime,
+    pub valid_until: SystemTime,
+}
+
+/// What clinic staff register for a minor, or for an adult under legal guardianship
+/// (`guardianship`), of their clinic: the proxy by SNILS or patient id, the basis document,
+/// and the last day (`YYYY-MM-DD`; default a year, never past a minor's 18th birthday).
+#[derive(uniffi::Record)]
+#[allow(missing_docs)]
+pub struct WardGrant {
+    pub proxy_snils: Option<String>,
+    pub proxy_patient_id: Option<String>,
+    pub ward_patient_id: String,
+    pub scopes: Vec<String>,
+    pub basis: String,
+    pub until: Option<String>,
+    pub guardianship: bool,
 }
 
 impl From<kabinet::ProxyGrant> for ProxyGrant {
@@ -599,6 +615,7 @@ impl From<kabinet::ProxyGrant> for ProxyGrant {
             scopes: g.scopes,
             granted_by: g.granted_by,
             granted_at: g.granted_at.into(),
+            valid_until: g.valid_until.into(),
         }
     }
 }
@@ -612,19 +629,36 @@ pub struct Proxies {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Proxies {
-    /// Patient (adult): lets the person with `proxy_snils` act for me within `scopes`.
-    pub async fn grant(&self, proxy_snils: String, scopes: Vec<String>) -> Result<ProxyGrant, KabinetError> {
-        Ok(self.me.proxies().grant(&proxy_snils, &scopes).await.ffi(self.locale)?.into())
-    }
-    /// Staff: lets a patient act for a ward of the clinic.
-    pub async fn grant_for_ward(
+    /// Patient (adult): asks to let the person with `proxy_snils` act for me within
+    /// `scopes` until the end of `until` (`YYYY-MM-DD`, default a year); an SMS code goes to
+    /// my phone and `confirm` makes the grant.
+    pub async fn grant(
         &self,
-        proxy_patient_id: String,
-        ward_patient_id: String,
+        proxy_snils: String,
         scopes: Vec<String>,
-    ) -> Result<ProxyGrant, KabinetError> {
+        until: Option<String>,
+    ) -> Result<crate::booking::PendingConfirmation, KabinetError> {
+        let until = opt_date(until, "until")?;
+        let p = self.me.proxies().grant(&proxy_snils, &scopes, until).await.ffi(self.locale)?;
+        Ok(crate::booking::PendingConfirmation { id: p.id, action: p.action })
+    }
+    /// Patient: makes the grant asked for with `grant`, with the code from the SMS.
+    pub async fn confirm(&self, pending_id: String, code: String) -> Result<ProxyGrant, KabinetError> {
+        Ok(self.me.proxies().confirm(&pending_id, &code).await.ffi(self.locale)?.into())
+    }
+    /// Staff: registers a proxy for a minor or a ward under guardianship of the clinic.
+    pub async fn grant_for_ward(&self, grant: WardGrant) -> Result<ProxyGrant, KabinetError> {
         let p = staff(&self.me, self.locale)?.proxies();
-        Ok(p.grant(&proxy_patient_id, &ward_patient_id, &scopes).await.ffi(self.locale)?.into())
+        let g = kabinet::WardGrant {
+            proxy_snils: grant.proxy_snils,
+            proxy_patient_id: grant.proxy_patient_id,
+            ward_patient_id: grant.ward_patient_id,
+            scopes: grant.scopes,
+            basis: grant.basis,
+            until: opt_date(grant.until, "until")?,
+            guardianship: grant.guardianship,
+        };
+        Ok(p.grant(g).await.ffi(self.locale)?.into())
     }
     /// Live grants where I am the ward or the proxy.
     pub async fn list(&self) -> Result<Vec<ProxyGrant>, KabinetError> {

@@ -5,8 +5,12 @@ Open a cabinet with :meth:`Cabinet.open` (SQLite file or PostgreSQL) or
 Every error is a :class:`KabinetError` with a stable ``code``.
 """
 
-from . import audit, ids
-from ._kabinet import (
+from . import _guard, _kabinet
+
+_guard.guard(_kabinet)
+
+from . import audit, ids  # noqa: E402  (after the guard: they re-export guarded functions)
+from ._kabinet import (  # noqa: E402
     ImportReport,
     ImportedEntry,
     SystemFhir,

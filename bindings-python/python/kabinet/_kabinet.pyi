@@ -3,7 +3,7 @@
 import datetime
 import os
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, overload
 
 __version__: str
 
@@ -12,6 +12,7 @@ class KabinetError(Exception):
     message: str
     field: str | None
     reason: str | None
+    retryable: bool
 
 class ValidationError(KabinetError): ...
 class AuthenticationError(KabinetError): ...
@@ -407,12 +408,17 @@ class ProxyGrant:
     scopes: list[str]
     granted_by: str
     granted_at: datetime.datetime
+    valid_until: datetime.datetime
 
 class Proxies:
+    @overload
+    def grant(self, scopes: list[str], proxy_snils: str, until: datetime.date | None = None) -> PendingConfirmation: ...
+    @overload
     def grant(
-        self, scopes: list[str], proxy_snils: str | None = None, proxy_patient_id: str | None = None,
-        ward_patient_id: str | None = None,
+        self, scopes: list[str], proxy_snils: str | None = None, until: datetime.date | None = None,
+        proxy_patient_id: str | None = None, *, ward_patient_id: str, basis: str, guardianship: bool = False,
     ) -> ProxyGrant: ...
+    def confirm(self, pending_id: str, code: str) -> ProxyGrant: ...
     def list(self) -> list[ProxyGrant]: ...
     def revoke(self, grant_id: str) -> None: ...
 
@@ -663,6 +669,7 @@ class AccessEntry:
     actor_kind: str
     actor_role: str | None
     actor_name: str | None
+    actor_clinic: str | None
     actor_id: str | None
     action: str
     resource_type: str
@@ -712,8 +719,8 @@ class ImportReport:
     entries: list[ImportedEntry]
 
 class SystemFhir:
-    def import_bundle(self, json: str) -> ImportReport: ...
-    def import_file(self, path: str | os.PathLike[str]) -> ImportReport: ...
+    def import_bundle(self, json: str, source: str | None = None) -> ImportReport: ...
+    def import_file(self, path: str | os.PathLike[str], source: str | None = None) -> ImportReport: ...
     def export_patient(self, patient_id: str) -> str: ...
 
 class SystemContext:

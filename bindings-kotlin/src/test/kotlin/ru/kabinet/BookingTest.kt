@@ -60,11 +60,19 @@ class BookingTest {
         )
         cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
         val step = cab.auth().login(phone, password, device)
-        return cab.session(cab.auth().verifySecondFactor(step.id, inbox.code("login_code")).accessToken, device)
+        val me = cab.session(cab.auth().verifySecondFactor(step.id, inbox.code("login_code")).accessToken, device)
+        // Medical data needs a confirmed identity (R2): the test registry knows everyone.
+        check(me.confirmIdentity("sms", "Иванова Анна Сергеевна", "1990-03-14", "8451999122899990", phone).confirmed)
+        return me
+    }
+
+    /** A stand-in for the state registries that knows every test person. */
+    object Approving : IdentityRegistry {
+        override fun check(request: RegistryRequest): RegistryAnswer = RegistryAnswer(true, null)
     }
 
     private suspend fun cabinet(inbox: AccountsTest.Inbox, url: String = "sqlite::memory:", keys: String? = null): Cabinet {
-        val builder = CabinetBuilder(url).notifier(inbox).passwordHashing(4096u, 1u, 1u).locale("en")
+        val builder = CabinetBuilder(url).notifier(inbox).identityRegistry(Approving).passwordHashing(4096u, 1u, 1u).locale("en")
             .appointmentPolicy(false, 120L)
         return (if (keys == null) builder.ephemeralKey() else builder.keyFile(keys)).build()
     }

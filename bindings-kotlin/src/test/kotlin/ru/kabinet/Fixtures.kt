@@ -12,7 +12,8 @@ object Fixtures {
     /** An in-memory cabinet (booking without identity confirmation) with one clinic. */
     suspend fun clinicCabinet(): Triple<Cabinet, AccountsTest.Inbox, Clinic> {
         val inbox = AccountsTest.Inbox()
-        val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u)
+        val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).identityRegistry(BookingTest.Approving)
+            .passwordHashing(4096u, 1u, 1u)
             .locale("en").appointmentPolicy(false, 120L).build()
         val tag = UUID.randomUUID().toString().take(8)
         cab.system().directory().addRegion("r$tag", "Москва")

@@ -85,13 +85,21 @@ class RecordsTest {
         val registrar = Fixtures.staff(cab, clinic.id, "registrar", 31)
         val req = anna.requests().create(clinic.id, "Справка", "Нужна справка")
         assertEquals("clarification_needed", registrar.requests().answer(req.id, "Уточните", "clarification_needed").status)
-        assertEquals(15UL, anna.requests().addDocument(req.id, "анализы.pdf", "%PDF-1.7\n%%EOF\n".toByteArray()).size)
+        val pdf = "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".toByteArray()
+        assertEquals(pdf.size.toULong(), anna.requests().addDocument(req.id, "анализы.pdf", pdf).size)
         assertEquals("in_processing", anna.requests().reply(req.id, "Прикрепила").status)
         assertEquals("completed", registrar.requests().answer(req.id, "Готово", "completed").status)
         val closed = assertFailsWith<KabinetException.Conflict> { anna.requests().markCompleted(req.id) }
         assertEquals("request.completed", closed.code)
         val parent = Fixtures.attached(cab, inbox, clinic, 32)
-        registrar.proxies().grantForWard(parent.patientId(), anna.patientId(), listOf("records"))
+        // Staff register proxies only for minors and wards; the adult grants herself, by her code.
+        val adult = assertFailsWith<KabinetException.PermissionDenied> {
+            registrar.proxies().grantForWard(WardGrant(null, parent.patientId(), anna.patientId(), listOf("records"), "Доверенность", null, false))
+        }
+        assertEquals("proxy.ward_adult", adult.code)
+        val pending = anna.proxies().grant(parent.profile().get().snils!!, listOf("records"), null)
+        val grant = anna.proxies().confirm(pending.id, inbox.code("proxy_code"))
+        assertEquals(listOf("records"), grant.scopes)
         val ward = parent.asWard(anna.patientId())
         assertEquals("proxy", ward.role())
         assertTrue(ward.records().visits().isEmpty())
