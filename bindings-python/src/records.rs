@@ -902,7 +902,8 @@ impl Proxies {
         let until = until.map(|d| date_from_py(&d, "until")).transpose()?;
         match ward_patient_id {
             None if proxy_patient_id.is_none() => {
-                let snils = proxy_snils.ok_or_else(|| crate::errors::validation("proxy_snils", kabinet::Reason::Empty))?;
+                let snils =
+                    proxy_snils.ok_or_else(|| crate::errors::validation("proxy_snils", kabinet::Reason::Empty))?;
                 let p = self.me.proxies();
                 let pending = block_on(py, self.locale, async move { p.grant(&snils, &scopes, until).await })?;
                 Ok(Bound::new(py, crate::booking::PendingConfirmation::new(pending.id, pending.action))?.into_any())
