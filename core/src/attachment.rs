@@ -128,7 +128,9 @@ impl Attachment {
         id: Option<&str>,
         now: i64,
     ) -> Result<crate::audit::Receipt> {
-        let patient_id = &self.me.own_medical().await?;
+        // The caller re-validated the session before opening `tx` (an in-memory database
+        // has one connection: no second read may wait for it here).
+        let patient_id = self.me.patient_id()?;
         let what = Access { patient_id: Some(patient_id), action, resource_type, resource_id: id };
         self.cab().journal().record(tx, self.me.audit_context(), what, Outcome::Success, now).await
     }

@@ -470,3 +470,36 @@ async fn r20_proxies_only_for_minors_and_wards_or_by_the_adult_themself(db: Test
     h.cab.run_due_jobs().await.unwrap();
     assert_eq!(h.inbox.count("proxy_summary"), before + 1, "at most daily");
 }
+
+/// An in-memory database has exactly one connection: no call may wait for a second one
+/// while it holds a transaction (a re-validation inside a transaction once did, and every
+/// attachment call waited 30 s for `storage.busy`). The whole patient journey runs here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s10_one_connection_is_enough_for_every_call() {
+    let clock = support::TestClock::new();
+    let inbox = support::Inbox::default();
+    let config = Config {
+        clock: Arc::new(clock.clone()),
+        notifier: Some(Arc::new(inbox.clone())),
+        identity_registry: Some(Arc::new(support::TestRegistry::default())),
+        password_hashing: kabinet::Argon2Params { memory_kib: 4096, iterations: 1, parallelism: 1 },
+        ..Config::default()
+    };
+    let cab = kabinet::Cabinet::open("sqlite::memory:", config).await.unwrap();
+    let h = Harness { cab, clock, inbox };
+    let (c1, _) = h.two_clinics().await;
+    let me = h.anna_confirmed().await;
+    h.attach(&me, "0101").await;
+    me.attachment().current().await.unwrap();
+    me.attachment().history().await.unwrap();
+    me.records().visits().await.unwrap();
+    me.requests().create(&c1, "Справка", "Нужна справка").await.unwrap();
+    me.certificates().list().await.unwrap();
+    me.documents().list(None, None, None).await.unwrap();
+    let peter = session(&h, &h.patient(registration_n(48)).await).await;
+    let pending = me.proxies().grant(&snils_for(48), &["records".to_owned()], None).await.unwrap();
+    me.proxies().confirm(&pending.id, &h.inbox.last_code("proxy_code")).await.unwrap();
+    peter.as_ward(me.patient_id().unwrap()).await.unwrap().records().visits().await.unwrap();
+    // A wait for a second connection would have failed here as `storage.busy` (after 30 s).
+    assert_eq!(h.cab.run_due_jobs().await.unwrap().delivery_failures, 0);
+}
