@@ -25,6 +25,7 @@ on_both!(
     s6_far_dates_and_huge_settings_are_typed_errors,
     s10_a_writer_that_waits_too_long_gets_a_retryable_busy_error,
     r20_proxies_only_for_minors_and_wards_or_by_the_adult_themself,
+    r4_guessing_limits_hold_per_account,
 );
 
 async fn sign_in(h: &Harness, phone: &str) -> kabinet::Tokens {
@@ -502,4 +503,66 @@ async fn s10_one_connection_is_enough_for_every_call() {
     peter.as_ward(me.patient_id().unwrap()).await.unwrap().records().visits().await.unwrap();
     // A wait for a second connection would have failed here as `storage.busy` (after 30 s).
     assert_eq!(h.cab.run_due_jobs().await.unwrap().delivery_failures, 0);
+}
+
+/// Class 8: limits per account, not per attempt — wrong second factors across many login
+/// steps, wrong old passwords on a signed-in session, recovery codes asked again and again.
+async fn r4_guessing_limits_hold_per_account(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let mut last = None;
+    'steps: for _ in 0..5 {
+        let step = h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap();
+        let right = h.inbox.last_code("login_code");
+        let wrong = if right == "000000" { "111111" } else { "000000" };
+        for _ in 0..5 {
+            match h.cab.auth().verify_second_factor(&step.id, wrong).await {
+                Err(e) if e.code() == "auth.locked" => {
+                    last = Some(e);
+                    break 'steps;
+                }
+                Err(e) => assert!(matches!(e.code(), "auth.second_factor" | "auth.too_many_attempts"), "{}", e.code()),
+                Ok(_) => panic!("a wrong code signed in"),
+            }
+        }
+    }
+    assert_eq!(last.map(|e| e.code()), Some("auth.locked"), "ten wrong codes over several steps lock the account");
+    assert_eq!(h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap_err().code(), "auth.locked");
+    let raw = db.raw().await;
+    let journaled: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_entries WHERE action = 'login_failed' AND resource_type = 'second_factor'",
+    )
+    .fetch_one(&raw)
+    .await
+    .unwrap();
+    assert_eq!(journaled, kabinet::auth::sessions::MAX_FACTOR_FAILURES as i64);
+    // Recovery lifts the lock; codes asked for again and again are not all sent.
+    for _ in 0..8 {
+        h.cab.accounts().start_recovery("+79161234567", "sms").await.unwrap();
+    }
+    assert_eq!(h.inbox.count("recovery_code") as i64, kabinet::auth::recovery::MAX_RECOVERIES_PER_HOUR);
+    let recovery = h.cab.accounts().start_recovery("anna.ivanova@example.ru", "email").await.unwrap();
+    assert_eq!(h.inbox.count("recovery_code") as i64, kabinet::auth::recovery::MAX_RECOVERIES_PER_HOUR, "per account");
+    let _ = recovery;
+    h.clock.advance(Duration::hours(2));
+    let recovery = h.cab.accounts().start_recovery("+79161234567", "sms").await.unwrap();
+    h.cab
+        .accounts()
+        .complete_recovery(&recovery, &h.inbox.last_code("recovery_code"), "Nov-Yj!Parol42x", None)
+        .await
+        .unwrap();
+    // Wrong old passwords on a live session count like wrong passwords at sign-in (R4).
+    let step = h.cab.auth().login("+79161234567", "Nov-Yj!Parol42x", &device()).await.unwrap();
+    let tokens = h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
+    let me = session(&h, &tokens).await;
+    for attempt in 1..=3 {
+        let err = me.security().change_password("Wrong-Old!77q", "Sovsem-Novyj!93z").await.unwrap_err();
+        let expected = if attempt < 3 { "auth.invalid_credentials" } else { "auth.locked" };
+        assert_eq!(err.code(), expected, "attempt {attempt}");
+    }
+    assert_eq!(me.profile().get().await.unwrap_err().code(), "session.revoked", "the guessing session ends");
+    assert_eq!(
+        h.cab.auth().login("+79161234567", "Nov-Yj!Parol42x", &device()).await.unwrap_err().code(),
+        "auth.locked"
+    );
 }

@@ -33,3 +33,6 @@ CREATE TABLE proxy_requests (
     expires_at       BIGINT NOT NULL,
     confirmed_at     BIGINT
 );
+
+-- Wrong second factors counted per account across login steps (issue 11, class 8).
+ALTER TABLE accounts ADD COLUMN factor_failures INTEGER NOT NULL DEFAULT 0;

@@ -8,7 +8,7 @@ pub mod factors;
 pub mod identity;
 pub mod incidents;
 pub mod profile;
-pub(crate) mod recovery;
+pub mod recovery;
 pub use error::{AuthError, SessionError};
 pub mod password;
 pub mod sessions;

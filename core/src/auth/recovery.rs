@@ -19,6 +19,9 @@ fn sq(e: sqlx::Error) -> Error {
     StorageError::from_sqlx(e).into()
 }
 
+/// Recovery codes sent per account in an hour, at most (the rest are journaled, not sent).
+pub const MAX_RECOVERIES_PER_HOUR: i64 = 3;
+
 /// Starts a recovery; returns its id whatever the identifier matched.
 pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Result<String> {
     let channel = match channel {
@@ -39,8 +42,29 @@ pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Res
         .execute(&mut *tx)
         .await
         .map_err(sq)?;
+    // At most a few codes an hour per account, whoever asks: a flood of recovery requests
+    // never becomes a flood of SMS. The answer stays the same (no code is sent).
+    let recent: i64 = match &account {
+        Some((account_id, _)) => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM recoveries WHERE account_id = $1 AND created_at > $2")
+                .bind(account_id)
+                .bind(now.saturating_sub(3_600_000_000))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(sq)?
+        }
+        None => 0,
+    };
     let mut outbox = None;
-    if let Some((account_id, Some(patient_id))) = &account {
+    if recent > MAX_RECOVERIES_PER_HOUR {
+        let what = Access {
+            patient_id: account.as_ref().and_then(|a| a.1.as_deref()),
+            action: Action::Update,
+            resource_type: "recovery_limited",
+            resource_id: account.as_ref().map(|a| a.0.as_str()),
+        };
+        cab.journal().record(&mut tx, &AuditContext::system(), what, Outcome::Denied, now).await?;
+    } else if let Some((account_id, Some(patient_id))) = &account {
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "recovery_code", &id, &code, now + crate::accounts::CODE_TTL_US)
             .await?;
@@ -115,7 +139,7 @@ pub(crate) async fn complete(
     if claimed.rows_affected() != 1 {
         return Err(AuthError::CodeExpired.into());
     }
-    sqlx::query("UPDATE accounts SET password_hash = $1, failed_attempts = 0, blocked_at = NULL, password_changed_at = $2 WHERE id = $3")
+    sqlx::query("UPDATE accounts SET password_hash = $1, failed_attempts = 0, factor_failures = 0, blocked_at = NULL, password_changed_at = $2 WHERE id = $3")
         .bind(hash)
         .bind(now)
         .bind(&account_id)

@@ -159,47 +159,17 @@ impl Auth {
             self.cab.dummy_verify(password_text.to_owned()).await;
             return Err(AuthError::InvalidCredentials.into());
         };
+        let verdict = self.cab.verify_password(password_text.to_owned(), account.password_hash.clone()).await?;
+        // Checked after the hash work, so a locked account answers in the time any other
+        // refusal takes: the timing says nothing about which accounts are locked.
         if account.blocked {
             return Err(AuthError::Locked.into());
         }
-        let verdict = self.cab.verify_password(password_text.to_owned(), account.password_hash.clone()).await?;
         let now = to_micros(self.cab.now());
         let ctx = device_ctx(ActorKind::Anonymous, None, device);
         let patient = account.patient_id.as_deref();
         if verdict == password::Verified::No {
-            let mut tx = self.cab.store().begin().await?;
-            sqlx::query(
-                "UPDATE accounts SET failed_attempts = failed_attempts + 1, \
-                 blocked_at = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE blocked_at END \
-                 WHERE id = $3 AND blocked_at IS NULL",
-            )
-            .bind(MAX_PASSWORD_ATTEMPTS)
-            .bind(now)
-            .bind(&account.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
-            let blocked: Option<i64> = sqlx::query_scalar("SELECT blocked_at FROM accounts WHERE id = $1")
-                .bind(&account.id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(sq)?;
-            if blocked.is_some() {
-                sqlx::query("UPDATE login_steps SET cancelled_at = $1 WHERE account_id = $2 AND used_at IS NULL AND cancelled_at IS NULL")
-                    .bind(now)
-                    .bind(&account.id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(sq)?;
-            }
-            let what = Access {
-                patient_id: patient,
-                action: Action::LoginFailed,
-                resource_type: "account",
-                resource_id: Some(&account.id),
-            };
-            self.cab.journal().record(&mut tx, &ctx, what, Outcome::Failure, now).await?;
-            tx.commit().await.map_err(sq)?;
+            count_failure(&self.cab, &account.id, patient, &ctx, Failure::Password, now).await?;
             return Err(AuthError::InvalidCredentials.into());
         }
         let mut tx = self.cab.store().begin().await?;
@@ -304,30 +274,16 @@ impl Auth {
             ip: row.try_get::<Option<String>, _>(7).map_err(sq)?.unwrap_or_default(),
             user_agent: row.try_get::<Option<String>, _>(8).map_err(sq)?.unwrap_or_default(),
         };
-        match factor.as_str() {
-            "sms" => {
-                crate::accounts::check_code(&self.cab, "login_code", step_id, code, now).await.map_err(|e| match e {
-                    Error::Auth(AuthError::InvalidCode) => Error::Auth(AuthError::SecondFactor),
-                    other => other,
-                })?
+        let checked = self.check_factor(&factor, step_id, &account_id, code, now).await;
+        if let Err(Error::Auth(AuthError::SecondFactor)) = &checked {
+            // Counted per account, across login steps: a fresh step does not reset it.
+            let ctx = device_ctx(ActorKind::Anonymous, None, &device);
+            if count_failure(&self.cab, &account_id, patient_id.as_deref(), &ctx, Failure::SecondFactor, now).await? {
+                return Err(AuthError::Locked.into());
             }
-            "totp" => {
-                // Count the try first (outside any transaction), then check.
-                let counted =
-                    sqlx::query("UPDATE login_steps SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2")
-                        .bind(step_id)
-                        .bind(crate::accounts::MAX_CODE_ATTEMPTS)
-                        .execute(self.cab.store().pool())
-                        .await
-                        .map_err(sq)?;
-                if counted.rows_affected() != 1 {
-                    return Err(AuthError::TooManyAttempts.into());
-                }
-                let unix = u64::try_from(now / 1_000_000).unwrap_or(0);
-                super::factors::check_totp_or_recovery(&self.cab, &account_id, code, unix, now).await?;
-            }
-            _ => return Err(AuthError::SecondFactor.into()),
         }
+        checked?;
+
         let mut tx = self.cab.store().begin().await?;
         let claimed = sqlx::query(
             "UPDATE login_steps SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND cancelled_at IS NULL",
@@ -340,6 +296,11 @@ impl Auth {
         if claimed.rows_affected() != 1 {
             return Err(AuthError::CodeExpired.into());
         }
+        sqlx::query("UPDATE accounts SET factor_failures = 0 WHERE id = $1")
+            .bind(&account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
         let suspicious = super::incidents::assess(&mut tx, &account_id, &device, after_failures > 0, now).await?;
         let tokens = self.open_session(&mut tx, &account_id, &device, now).await?;
         let ctx = device_ctx(actor_kind, Some(&account_id), &device);
@@ -359,6 +320,34 @@ impl Auth {
             notify::deliver(&self.cab, &id).await?;
         }
         Ok(tokens)
+    }
+
+    /// Checks the step's second factor: the SMS code, or a TOTP or recovery code.
+    async fn check_factor(&self, factor: &str, step_id: &str, account_id: &str, code: &str, now: i64) -> Result<()> {
+        match factor {
+            "sms" => {
+                crate::accounts::check_code(&self.cab, "login_code", step_id, code, now).await.map_err(|e| match e {
+                    Error::Auth(AuthError::InvalidCode) => Error::Auth(AuthError::SecondFactor),
+                    other => other,
+                })
+            }
+            "totp" => {
+                // Count the try first (outside any transaction), then check.
+                let counted =
+                    sqlx::query("UPDATE login_steps SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2")
+                        .bind(step_id)
+                        .bind(crate::accounts::MAX_CODE_ATTEMPTS)
+                        .execute(self.cab.store().pool())
+                        .await
+                        .map_err(sq)?;
+                if counted.rows_affected() != 1 {
+                    return Err(AuthError::TooManyAttempts.into());
+                }
+                let unix = u64::try_from(now / 1_000_000).unwrap_or(0);
+                super::factors::check_totp_or_recovery(&self.cab, account_id, code, unix, now).await
+            }
+            _ => Err(AuthError::SecondFactor.into()),
+        }
     }
 
     async fn open_session(&self, tx: &mut Conn, account_id: &str, device: &Device, now: i64) -> Result<Tokens> {
@@ -494,6 +483,71 @@ impl Auth {
             .map_err(|_| SessionError::Invalid)?;
         revoke_sessions(&self.cab, &claims.sub, Some(&claims.sid), now).await
     }
+}
+
+/// Wrong second factors (SMS, TOTP or recovery codes) an account may give, across login
+/// steps, before it is blocked and recovery is required.
+pub const MAX_FACTOR_FAILURES: i32 = 10;
+
+/// What was wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failure {
+    Password,
+    SecondFactor,
+}
+
+/// Counts a wrong password or second factor against the account, in the database (so the
+/// limit holds across processes and login steps), blocks it at the limit — cancelling its
+/// half-finished logins — and journals the attempt. Returns whether the account is now
+/// blocked.
+async fn count_failure(
+    cab: &Cabinet,
+    account_id: &str,
+    patient: Option<&str>,
+    ctx: &AuditContext,
+    what: Failure,
+    now: i64,
+) -> Result<bool> {
+    let (sql, limit) = match what {
+        Failure::Password => (
+            "UPDATE accounts SET failed_attempts = failed_attempts + 1, \
+             blocked_at = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE blocked_at END \
+             WHERE id = $3 AND blocked_at IS NULL",
+            MAX_PASSWORD_ATTEMPTS,
+        ),
+        Failure::SecondFactor => (
+            "UPDATE accounts SET factor_failures = factor_failures + 1, \
+             blocked_at = CASE WHEN factor_failures + 1 >= $1 THEN $2 ELSE blocked_at END \
+             WHERE id = $3 AND blocked_at IS NULL",
+            MAX_FACTOR_FAILURES,
+        ),
+    };
+    let mut tx = cab.store().begin().await?;
+    sqlx::query(sql).bind(limit).bind(now).bind(account_id).execute(&mut *tx).await.map_err(sq)?;
+    let blocked: Option<i64> = sqlx::query_scalar("SELECT blocked_at FROM accounts WHERE id = $1")
+        .bind(account_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(sq)?;
+    if blocked.is_some() {
+        sqlx::query(
+            "UPDATE login_steps SET cancelled_at = $1 WHERE account_id = $2 AND used_at IS NULL AND cancelled_at IS NULL",
+        )
+        .bind(now)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(sq)?;
+    }
+    let resource_type = match what {
+        Failure::Password => "account",
+        Failure::SecondFactor => "second_factor",
+    };
+    let access =
+        Access { patient_id: patient, action: Action::LoginFailed, resource_type, resource_id: Some(account_id) };
+    cab.journal().record(&mut tx, ctx, access, Outcome::Failure, now).await?;
+    tx.commit().await.map_err(sq)?;
+    Ok(blocked.is_some())
 }
 
 fn to_us(d: time::Duration) -> i64 {
@@ -1004,6 +1058,15 @@ impl Security {
             .await
             .map_err(sq)?;
         if cab.verify_password(old.to_owned(), stored).await? == password::Verified::No {
+            // The same counter as at sign-in (R4): three wrong passwords block it, whoever
+            // holds the session; journaled.
+            let patient = self.me.patient_id().ok().map(str::to_owned);
+            let now = to_micros(cab.now());
+            if count_failure(cab, &self.me.account_id, patient.as_deref(), &self.me.ctx, Failure::Password, now).await?
+            {
+                revoke_sessions(cab, &self.me.account_id, None, now).await?;
+                return Err(AuthError::Locked.into());
+            }
             return Err(AuthError::InvalidCredentials.into());
         }
         let person = self.me.profile().get().await?;
