@@ -8,7 +8,7 @@ use serde_json::Value;
 use time::{Date, OffsetDateTime};
 
 use super::ImportReport;
-use super::clinical::{Clinical, clinical, encounter_visit};
+use super::clinical::{Clinical, clinical, encounter_visit, procedures_by_encounter};
 use super::read::{Entry, Input, bad, bump, mismatch, new_patient, parse_time, sq, text_of};
 use crate::audit::AuditContext;
 use crate::cabinet::Cabinet;
@@ -238,8 +238,9 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str, source: Option<&str>)
     let mut folded: HashSet<usize> = HashSet::new();
     let mut planned = Vec::new();
     let mut unsupported = Vec::new();
+    let procedures_of = procedures_by_encounter(&input);
     for e in input.of_kind("Encounter") {
-        let Some((visit, parts)) = encounter_visit(&input, e, today)? else {
+        let Some((visit, parts)) = encounter_visit(&input, e, &procedures_of, today)? else {
             unsupported.push(e); // planned, cancelled or entered in error: no visit
             continue;
         };
