@@ -107,21 +107,37 @@ async fn many_processes_open_a_new_database(db: Db) {
     check(&db, &ids).await;
 }
 
+/// A small FHIR bundle of one new patient with an allergy, different each round.
+fn import_bundle(round: usize) -> String {
+    let given = ["Ася", "Вера", "Галя", "Дина", "Ева", "Жанна"][round % 6];
+    serde_json::json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+        { "resource": { "resourceType": "Patient", "id": "p", "gender": "female", "birthDate": format!("{}-01-01", 1950 + round % 70),
+            "name": [{ "family": "Импортова", "given": [given] }] } },
+        { "resource": { "resourceType": "AllergyIntolerance", "id": "a", "patient": { "reference": "Patient/p" },
+            "code": { "text": "пыльца" }, "recordedDate": "2020-01-01" } },
+    ]})
+    .to_string()
+}
+
 /// Rounds of three processes rotating keys at once, with a writer and a verifier running
 /// alongside: the database always opens and every record decrypts afterwards.
 async fn concurrent_rotations_writes_and_verification(db: Db) {
     let (code, out, err) = finish(spawn(&db, &["open", "1000"]));
     assert_eq!(code, 0, "{err}");
     let mut ids = ids_of(&out, "ok ");
+    let bundle = db.keys.with_extension("bundle.json");
     for round in 0..rounds("KABINET_CONCURRENT_ROUNDS", 3) {
         let first = (2000 + round * 10).to_string();
+        std::fs::write(&bundle, import_bundle(round)).unwrap();
         let mut children = vec![spawn(&db, &["rotate"]), spawn(&db, &["rotate"]), spawn(&db, &["rotate"])];
         children.push(spawn(&db, &["verify"]));
         children.push(spawn(&db, &["open", &first]));
+        children.push(spawn(&db, &["import", bundle.to_str().unwrap(), &format!("urn:example:round:{round}")]));
         for child in children {
             let (code, out, err) = finish(child);
             assert_eq!(code, 0, "round {round}: {out} {err}");
             ids.extend(ids_of(&out, "ok "));
+            assert!(!out.starts_with("imported") || out.trim() == "imported 2", "{out}");
         }
         check(&db, &ids).await;
     }
