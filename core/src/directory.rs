@@ -137,15 +137,31 @@ pub(crate) fn slot_from(r: &sqlx::any::AnyRow) -> Result<Slot> {
 #[derive(Debug, Clone)]
 pub struct Directory {
     cab: Cabinet,
+    /// The session it was reached through, re-checked on every call (`None` for the
+    /// operator's own use).
+    me: Option<crate::auth::sessions::Me>,
 }
 
 impl Directory {
     pub(crate) fn new(cab: Cabinet) -> Self {
-        Directory { cab }
+        Directory { cab, me: None }
+    }
+
+    /// The directory as seen through a signed-in session.
+    pub(crate) fn for_session(me: crate::auth::sessions::Me) -> Self {
+        Directory { cab: me.cabinet().clone(), me: Some(me) }
+    }
+
+    async fn check(&self) -> Result<()> {
+        match &self.me {
+            Some(me) => me.check_session().await,
+            None => Ok(()),
+        }
     }
 
     /// Every region, by code.
     pub async fn regions(&self) -> Result<Vec<Region>> {
+        self.check().await?;
         let rows = sqlx::query("SELECT code, name FROM regions ORDER BY code")
             .fetch_all(self.cab.store().pool())
             .await
@@ -155,6 +171,7 @@ impl Directory {
 
     /// Clinics of a region, by name.
     pub async fn clinics(&self, region_code: &str) -> Result<Vec<Clinic>> {
+        self.check().await?;
         let rows = sqlx::query(crate::store::composed_sql!(
             "SELECT {CLINIC_COLUMNS} FROM clinics WHERE region_code = $1 ORDER BY name_key"
         ))
@@ -167,6 +184,7 @@ impl Directory {
 
     /// A clinic by id.
     pub async fn clinic(&self, clinic_id: &str) -> Result<Clinic> {
+        self.check().await?;
         let row = sqlx::query(crate::store::composed_sql!("SELECT {CLINIC_COLUMNS} FROM clinics WHERE id = $1"))
             .bind(clinic_id)
             .fetch_optional(self.cab.store().pool())
@@ -190,6 +208,7 @@ impl Directory {
     /// A clinic by its code, or by its name matched without regard to case, `ё`/`е` and
     /// quotes. A name that fits several clinics is a `clinic.ambiguous` conflict.
     pub async fn find_clinic(&self, code_or_name: &str) -> Result<Clinic> {
+        self.check().await?;
         let pool = self.cab.store().pool();
         let by_code = sqlx::query(crate::store::composed_sql!("SELECT {CLINIC_COLUMNS} FROM clinics WHERE code = $1"))
             .bind(code_or_name.trim())
@@ -221,6 +240,7 @@ impl Directory {
         clinic_id: Option<&str>,
         visit_type: Option<&str>,
     ) -> Result<Vec<Practitioner>> {
+        self.check().await?;
         let mut sql = String::from(
             "SELECT p.id, p.clinic_id, c.name, p.full_name, p.specialization FROM practitioners p \
              JOIN clinics c ON c.id = p.clinic_id WHERE 1 = 1",
@@ -279,6 +299,7 @@ impl Directory {
         since: OffsetDateTime,
         until: OffsetDateTime,
     ) -> Result<Vec<Slot>> {
+        self.check().await?;
         let rows = sqlx::query(
             "SELECT s.id, s.practitioner_id, s.starts_at, s.ends_at, s.visit_type FROM slots s \
              WHERE s.practitioner_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 \
@@ -296,6 +317,7 @@ impl Directory {
 
     /// Documents a visit of `visit_type` needs.
     pub async fn required_documents(&self, visit_type: &str) -> Result<Vec<String>> {
+        self.check().await?;
         required_documents(self.cab.store().pool(), visit_type).await
     }
 }

@@ -899,7 +899,7 @@ impl Me {
 
     /// The clinic directory: regions, clinics, practitioners (R8, R11).
     pub fn directory(&self) -> crate::directory::Directory {
-        crate::directory::Directory::new(self.cab.clone())
+        crate::directory::Directory::for_session(self.clone())
     }
 
     /// Appointments with doctors (R8).
