@@ -28,9 +28,10 @@ pub enum KabinetError {
     /// Tampered or damaged data.
     #[error("{detail}")]
     Integrity { code: String, detail: String },
-    /// Database or key store failure.
+    /// Database or key store failure; `retryable` when the same call may simply be tried
+    /// again (`storage.busy`).
     #[error("{detail}")]
-    Storage { code: String, detail: String },
+    Storage { code: String, detail: String, retryable: bool },
     /// Wrong configuration.
     #[error("{detail}")]
     Config { code: String, detail: String },
@@ -41,6 +42,7 @@ impl KabinetError {
     pub(crate) fn from_core(e: kabinet::Error, locale: Locale) -> Self {
         let code = e.code().to_owned();
         let message = e.message(locale);
+        let retryable = e.retryable();
         match (e.kind(), &e) {
             (_, kabinet::Error::Validation(v)) => KabinetError::Validation {
                 code,
@@ -58,7 +60,7 @@ impl KabinetError {
             (ErrorKind::Conflict, _) => KabinetError::Conflict { code, detail: message },
             (ErrorKind::Integrity, _) => KabinetError::Integrity { code, detail: message },
             (ErrorKind::Config, _) => KabinetError::Config { code, detail: message },
-            _ => KabinetError::Storage { code, detail: message },
+            _ => KabinetError::Storage { code, detail: message, retryable },
         }
     }
 

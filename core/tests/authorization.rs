@@ -192,16 +192,8 @@ async fn every_cell_of_the_authorization_matrix(db: TestDb) {
     use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
     let h = db.harness().await;
     let (c1, c2) = h.two_clinics().await;
-    let gp = h
-        .cab
-        .system()
-        .directory()
-        .add_practitioner(&c1, "Петров Пётр", "Терапевт", &["first".to_owned()])
-        .await
-        .unwrap();
     let start = *h.clock.0.lock().unwrap() + Duration::days(2);
-    let slots =
-        h.cab.system().schedule().open_slots(&gp.id, start, start + Duration::hours(8), 20, "first").await.unwrap();
+    let (gp, slots) = h.gp_with_slots(&c1, start, Duration::hours(8)).await;
     let anna = h.anna_confirmed().await;
     h.attach(&anna, "0101").await;
     let anna_id = anna.patient_id().unwrap().to_owned();

@@ -200,16 +200,8 @@ async fn r5_a_held_context_stops_when_its_session_or_grant_ends(db: TestDb) {
 async fn s5_erasure_ends_everything_of_one_person_and_stops_nobody_else(db: TestDb) {
     let h = db.harness().await;
     let (c1, _) = h.two_clinics().await;
-    let gp = h
-        .cab
-        .system()
-        .directory()
-        .add_practitioner(&c1, "Петров Пётр", "Терапевт", &["first".to_owned()])
-        .await
-        .unwrap();
     let start = now(&h) + Duration::hours(3);
-    let slots =
-        h.cab.system().schedule().open_slots(&gp.id, start, start + Duration::minutes(40), 20, "first").await.unwrap();
+    let (gp, slots) = h.gp_with_slots(&c1, start, Duration::minutes(40)).await;
     let anna = h.anna_confirmed().await;
     let other = session(&h, &h.patient(registration_n(43)).await).await;
     anna.appointments().book(&slots[0].id).await.unwrap();
@@ -372,16 +364,8 @@ async fn s10_a_writer_that_waits_too_long_gets_a_retryable_busy_error(db: TestDb
 async fn r20_proxies_only_for_minors_and_wards_or_by_the_adult_themself(db: TestDb) {
     let h = db.harness().await;
     let (c1, _) = h.two_clinics().await;
-    let gp = h
-        .cab
-        .system()
-        .directory()
-        .add_practitioner(&c1, "Петров Пётр", "Терапевт", &["first".to_owned()])
-        .await
-        .unwrap();
     let start = now(&h) + Duration::days(2);
-    let slots =
-        h.cab.system().schedule().open_slots(&gp.id, start, start + Duration::minutes(20), 20, "first").await.unwrap();
+    let (gp, slots) = h.gp_with_slots(&c1, start, Duration::minutes(20)).await;
     let anna = h.anna_confirmed().await;
     let anna_id = anna.patient_id().unwrap().to_owned();
     anna.appointments().book(&slots[0].id).await.unwrap();

@@ -377,6 +377,23 @@ impl Harness {
         (a.id, b.id)
     }
 
+    /// A GP of `clinic_id` with 20-minute slots for first visits from `start` for `length`.
+    pub async fn gp_with_slots(
+        &self,
+        clinic_id: &str,
+        start: time::OffsetDateTime,
+        length: time::Duration,
+    ) -> (kabinet::Practitioner, Vec<kabinet::Slot>) {
+        let sys = self.cab.system();
+        let gp = sys
+            .directory()
+            .add_practitioner(clinic_id, "Петров Пётр", "Терапевт", &["first".to_owned()])
+            .await
+            .unwrap();
+        let slots = sys.schedule().open_slots(&gp.id, start, start + length, 20, "first").await.unwrap();
+        (gp, slots)
+    }
+
     /// A staff member of `clinic_id` in `role`, signed in with TOTP; `n` makes phone and
     /// e-mail unique.
     pub async fn staff(&self, clinic_id: &str, role: &str, n: u32) -> kabinet::Me {
