@@ -365,7 +365,7 @@ async fn r20_proxies_only_for_minors_and_wards_or_by_the_adult_themself(db: Test
     let h = db.harness().await;
     let (c1, _) = h.two_clinics().await;
     let start = now(&h) + Duration::days(2);
-    let (gp, slots) = h.gp_with_slots(&c1, start, Duration::minutes(20)).await;
+    let (_, slots) = h.gp_with_slots(&c1, start, Duration::minutes(20)).await;
     let anna = h.anna_confirmed().await;
     let anna_id = anna.patient_id().unwrap().to_owned();
     anna.appointments().book(&slots[0].id).await.unwrap();
