@@ -60,6 +60,10 @@ enum Command {
         /// Also print one line per entry: file, JSON path, source, outcome, Kabinet id.
         #[arg(long)]
         ids: bool,
+        /// The sending system the files' resource ids belong to (e.g. its OID URI); default:
+        /// each bundle's `meta.source`. Two systems' `Patient/1` are never confused.
+        #[arg(long)]
+        source: Option<String>,
     },
     /// Prints (or writes) a patient's record as a FHIR R4 bundle.
     ExportFhir {
@@ -164,7 +168,7 @@ fn add(total: &mut ImportReport, r: ImportReport) {
 }
 
 #[allow(clippy::print_stdout, clippy::print_stderr)]
-async fn import_files(cab: &Cabinet, files: &[PathBuf], ids: bool) -> Result<(), Failure> {
+async fn import_files(cab: &Cabinet, files: &[PathBuf], ids: bool, source: Option<&str>) -> Result<(), Failure> {
     let bar = ProgressBar::new(files.len() as u64);
     if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}") {
         bar.set_style(style);
@@ -173,7 +177,11 @@ async fn import_files(cab: &Cabinet, files: &[PathBuf], ids: bool) -> Result<(),
     for file in files {
         bar.set_message(file.display().to_string());
         let text = std::fs::read_to_string(file).map_err(|e| Failure::File(file.clone(), e))?;
-        match cab.system().fhir().import_bundle(&text).await {
+        let imported = match source {
+            Some(s) => cab.system().fhir().import_bundle_from(&text, s).await,
+            None => cab.system().fhir().import_bundle(&text).await,
+        };
+        match imported {
             Ok(r) => {
                 if ids {
                     for e in &r.entries {
@@ -225,7 +233,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             println!("{}", sys.audit().public_key());
         }
         Command::Demo => demo::seed(&cab).await?,
-        Command::ImportFhir { files, ids } => import_files(&cab, files, *ids).await?,
+        Command::ImportFhir { files, ids, source } => import_files(&cab, files, *ids, source.as_deref()).await?,
         Command::ExportFhir { patient_id, out } => {
             let bundle = sys.fhir().export_patient(patient_id).await?;
             match out {

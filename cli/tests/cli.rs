@@ -57,6 +57,9 @@ fn operator_runs_a_deployment_from_the_command_line() {
     assert!(ok && out.contains("created: {}"), "idempotent: {out}");
     let line = out.lines().find(|l| l.contains("\tPatient/f001\t")).unwrap();
     assert!(line.ends_with(&format!("\tunchanged\t{patient_id}")), "{line}");
+    // The same file from another sending system: its ids are that system's (issue 11).
+    let (ok, out, err) = kabinet(&db, &["import-fhir", "--source", "urn:example:other", file.to_str().unwrap()]);
+    assert!(ok && out.contains("\"Observation\": 1") && out.contains(&patient_id), "{out} {err}");
     let (ok, out, _) = kabinet(&db, &["export-fhir", &patient_id]);
     assert!(ok && out.contains("\"resourceType\": \"Bundle\"") && out.contains("Heuvel"), "{out}");
     let exported = dir.path().join("export.json");
@@ -71,7 +74,8 @@ fn operator_runs_a_deployment_from_the_command_line() {
     let (ok, out, _) = kabinet(&db, &["jobs", "run"]);
     assert!(ok && out.contains("delivered"), "{out}");
     let (ok, out, _) = kabinet(&db, &["stats"]);
-    assert!(ok && out.contains("patients: 1\n") && out.contains("lab results: 1\n"), "{out}");
+    // One person; the observation once from each of the two systems.
+    assert!(ok && out.contains("patients: 1\n") && out.contains("lab results: 2\n"), "{out}");
     // Several files in one run; a file that fails stops the run and is named.
     let (ok, out, err) = kabinet(&db, &["import-fhir", file.to_str().unwrap(), broken.to_str().unwrap()]);
     assert!(!ok && err.contains("broken.json") && err.contains("[fhir.invalid]"), "{out} {err}");
