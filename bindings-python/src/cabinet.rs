@@ -136,7 +136,8 @@ impl Config {
             max_connections: self.max_connections,
             appointments: kabinet::AppointmentPolicy {
                 require_identity: self.require_identity_for_booking,
-                change_deadline: time::Duration::minutes(self.change_deadline_minutes),
+                // Saturating: an absurd value reaches `Config::validate` as out of range, never a panic.
+                change_deadline: time::Duration::seconds(self.change_deadline_minutes.saturating_mul(60)),
                 ..kabinet::AppointmentPolicy::default()
             },
             ..kabinet::Config::default()

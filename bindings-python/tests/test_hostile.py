@@ -164,6 +164,16 @@ def test_the_operator_takes_anything(world: dict[str, Any], a: Any, b: Any, doc:
         only_kabinet_errors(call)
 
 
+@SETTINGS
+@given(minutes=hostile_number, connections=hostile_number)
+def test_settings_take_any_number(minutes: int, connections: int) -> None:
+    def attempt() -> None:
+        config = kabinet.Config(change_deadline_minutes=minutes, max_connections=connections, locale="en")
+        kabinet.Cabinet.open_in_memory(config).close()
+
+    only_kabinet_errors(attempt)
+
+
 def test_a_kabinet_error_is_an_exception_hosts_catch() -> None:
     assert issubclass(kabinet.KabinetError, Exception)
     with pytest.raises(kabinet.ValidationError) as err:

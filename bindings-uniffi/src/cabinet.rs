@@ -103,7 +103,8 @@ impl CabinetBuilder {
         self.update(|s| {
             s.appointments = kabinet::AppointmentPolicy {
                 require_identity,
-                change_deadline: time::Duration::minutes(change_deadline_minutes),
+                // Saturating: an absurd value reaches `Config::validate` as out of range, never a panic.
+                change_deadline: time::Duration::seconds(change_deadline_minutes.saturating_mul(60)),
                 ..kabinet::AppointmentPolicy::default()
             }
         })
