@@ -5,9 +5,9 @@
 //! * an adult grants access to themself: `Proxies::grant` sends an SMS code to the adult's
 //!   own phone and the grant exists only after `Proxies::confirm` — nobody else can make it;
 //! * clinic staff register a proxy only for a **minor**, or for an adult **under legal
-//!   guardianship**, of their clinic (the ward or the proxy attached to it — a booking is not
-//!   enough), naming the supporting document (`basis`, kept sealed under the ward's key);
-//!   a child without an account of their own can be linked;
+//!   guardianship**, who is a patient of their clinic (attached, or with a visit booked there),
+//!   naming the supporting document (`basis`, kept sealed under the ward's key); a child
+//!   without an account of their own can be linked;
 //! * every grant has an end date (a minor's grant ends at the latest on the 18th birthday);
 //! * the ward (and the proxy) can list and revoke; the ward is told of every grant and
 //!   revocation, and gets a daily summary of what proxies did (`run_due_jobs`).
@@ -160,6 +160,17 @@ async fn insert(
     if proxy == ward {
         return Err(ValidationError::new("proxy", Reason::Format).into());
     }
+    // A grant past its end no longer holds the pair: it is closed, so a new one can follow.
+    sqlx::query(
+        "UPDATE proxies SET revoked_at = valid_until WHERE proxy_patient_id = $1 AND ward_patient_id = $2 \
+         AND revoked_at IS NULL AND valid_until <= $3",
+    )
+    .bind(proxy)
+    .bind(ward)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(sq)?;
     let id = uuid::Uuid::now_v7().to_string();
     let vault = Vault::open(cab, tx, ctx, ward, Action::Create, "proxy", Some(&id), now).await?;
     let sealed = basis.map(|b| vault.seal("proxies", &id, "basis", &b)).transpose()?;
@@ -392,8 +403,8 @@ impl StaffProxies {
     /// Lets the proxy act for the ward. Allowed for a ward who is a minor (the grant ends at
     /// the latest on their 18th birthday) or, with `guardianship`, an adult under legal
     /// guardianship; an adult otherwise is `PermissionDenied("proxy.ward_adult")` — adults
-    /// grant for themselves. The ward or the proxy must be attached to the staff member's
-    /// clinic (else `NotFound`, nothing revealed); the basis document is required.
+    /// grant for themselves. The ward must be a patient of the staff member's clinic
+    /// (attached or booked; else `NotFound`, nothing revealed); the basis is required.
     pub async fn grant(&self, g: WardGrant) -> Result<ProxyGrant> {
         let cab = self.me.cabinet();
         let member = self.me.live_staff().await?.clone();
@@ -409,16 +420,9 @@ impl StaffProxies {
             _ => return Err(ValidationError::new("proxy_snils", Reason::Empty).into()),
         }
         .ok_or(Error::NotFound { entity: "patient" })?;
-        let attached: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM attachments WHERE clinic_id = $1 AND detached_at IS NULL AND patient_id IN ($2, $3) LIMIT 1",
-        )
-        .bind(&member.clinic_id)
-        .bind(&g.ward_patient_id)
-        .bind(&proxy)
-        .fetch_optional(cab.store().pool())
-        .await
-        .map_err(sq)?;
-        if attached.is_none() {
+        // The ward must be the clinic's patient (attached, or with a visit booked there): the
+        // proxy's attachment proves nothing about the ward.
+        if !crate::staff::StaffPatients::is_clinic_patient(cab, &member.clinic_id, &g.ward_patient_id).await? {
             return Err(Error::NotFound { entity: "patient" });
         }
         let ward = patients.get(&g.ward_patient_id).await?;
@@ -439,6 +443,21 @@ impl StaffProxies {
         } else {
             return Err(Error::PermissionDenied { code: "proxy.ward_adult" });
         };
+        if latest.is_none() {
+            // Guardianship of an adult is the clinic's word: only for a patient attached to
+            // it (a booking is not enough), and the ward is told like any grant.
+            let attached: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM attachments WHERE clinic_id = $1 AND patient_id = $2 AND detached_at IS NULL",
+            )
+            .bind(&member.clinic_id)
+            .bind(&ward.id)
+            .fetch_optional(cab.store().pool())
+            .await
+            .map_err(sq)?;
+            if attached.is_none() {
+                return Err(Error::NotFound { entity: "patient" });
+            }
+        }
         let until_us = end_of(g.until, today, latest)?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;

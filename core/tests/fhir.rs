@@ -456,6 +456,15 @@ async fn fhir_source_ids_belong_to_their_sending_system(db: TestDb) {
     let err = fhir.import_bundle_from(&bundle(vec![south_again, moved]), "urn:example:third").await.unwrap_err();
     assert_eq!(err.code(), "fhir.patient_mismatch");
     assert_eq!(counts(&db).await, before);
+    // An unscoped file cannot reach into a system's namespace by writing its scope into a
+    // reference (`source|Patient/1`).
+    let smuggled = json!({
+        "resourceType": "AllergyIntolerance", "id": "a-smuggled",
+        "patient": { "reference": "urn:oid:1.2.643.5.1.13.13.12.2.77.1|Patient/1" },
+        "code": { "text": "латекс" }, "recordedDate": "2021-05-01",
+    });
+    let err = fhir.import_bundle(&bundle(vec![smuggled])).await.unwrap_err();
+    assert_eq!((err.code(), err.kind()), ("fhir.invalid", kabinet::ErrorKind::Validation));
     // A source with control characters is refused like any free text.
     assert_eq!(fhir.import_bundle_from(&bundle(vec![]), "urn:\u{1b}[31m").await.unwrap_err().code(), "fhir.invalid");
 }

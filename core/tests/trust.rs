@@ -381,39 +381,35 @@ async fn r20_proxies_only_for_minors_and_wards_or_by_the_adult_themself(db: Test
         guardianship,
         ..Default::default()
     };
-    // A booking at the clinic gives its staff no power over an adult; attachment does not either.
-    let booked_only = staff
-        .grant(kabinet::WardGrant {
-            proxy_snils: None,
-            proxy_patient_id: Some(h.cab.system().patients().create(support::boris()).await.unwrap()),
-            ..over(&anna_id, false)
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(booked_only.kind(), ErrorKind::NotFound);
+    // A booking at the clinic gives its staff no power over an adult: not without
+    // guardianship, and not with it either unless the ward is attached to the clinic.
     assert_eq!(staff.grant(over(&anna_id, false)).await.unwrap_err().code(), "proxy.ward_adult");
-    // An adult under legal guardianship, with the court's decision: allowed.
+    assert_eq!(staff.grant(over(&anna_id, true)).await.unwrap_err().kind(), ErrorKind::NotFound);
+    h.attach(&anna, "0101").await;
+    assert_eq!(staff.grant(over(&anna_id, false)).await.unwrap_err().code(), "proxy.ward_adult");
+    // An adult under legal guardianship, attached, with the court's decision: allowed.
     let ward = staff.grant(over(&anna_id, true)).await.unwrap();
     assert_eq!(h.inbox.count("proxy_granted"), 2, "the ward and the proxy are told");
     parent.as_ward(&anna_id).await.unwrap().records().visits().await.unwrap();
     anna.proxies().revoke(&ward.id).await.unwrap();
     assert_eq!(h.inbox.count("proxy_revoked"), 2);
-    // A child without an account of their own, linked by the clinic of the parent.
-    let child = h
+    // A child without an account of their own, booked at another clinic by its hospital
+    // system (FHIR): that clinic's registrar links the parent; the first clinic's cannot,
+    // although the parent is attached there (the proxy's attachment proves nothing).
+    let report = h
         .cab
         .system()
-        .patients()
-        .create(kabinet::NewPatient {
-            birth_date: date!(2019 - 02 - 28),
-            snils: Some(snils_for(47)),
-            inn: None,
-            oms_policy: None,
-            phone: None,
-            email: None,
-            ..support::boris()
-        })
+        .fhir()
+        .import_bundle_from(&child_booked_bundle(&snils_for(47)), "urn:example:children")
         .await
         .unwrap();
+    let local = |source: &str| {
+        report.entries.iter().find(|e| e.source.as_deref() == Some(source)).unwrap().local_id.clone().unwrap()
+    };
+    let (child, children_clinic) = (local("Patient/child-1"), local("Organization/org-9"));
+    assert_eq!(staff.grant(over(&child, false)).await.unwrap_err().kind(), ErrorKind::NotFound);
+    let registrar2 = h.staff(&children_clinic, "registrar", 49).await;
+    let staff = registrar2.staff().unwrap().proxies();
     let no_basis = staff.grant(kabinet::WardGrant { basis: " ".into(), ..over(&child, false) }).await.unwrap_err();
     assert_eq!(no_basis.kind(), ErrorKind::Validation);
     let past_majority = staff
@@ -434,6 +430,10 @@ async fn r20_proxies_only_for_minors_and_wards_or_by_the_adult_themself(db: Test
     h.clock.advance(Duration::minutes(20));
     assert_eq!(for_child.records().visits().await.unwrap_err().code(), "proxy.revoked");
     assert_eq!(parent.as_ward(&child).await.unwrap_err().kind(), ErrorKind::NotFound);
+    // An ended grant does not hold the pair: the clinic can register a new one.
+    let registrar3 = h.staff(&children_clinic, "registrar", 50).await;
+    registrar3.staff().unwrap().proxies().grant(over(&child, false)).await.unwrap();
+    parent.as_ward(&child).await.unwrap().records().visits().await.unwrap();
     // An adult grants for herself: nothing until her own code confirms it.
     let anna = session(&h, &h.signed_in().await).await;
     let pending =
@@ -545,8 +545,55 @@ async fn r4_guessing_limits_hold_per_account(db: TestDb) {
         assert_eq!(err.code(), expected, "attempt {attempt}");
     }
     assert_eq!(me.profile().get().await.unwrap_err().code(), "session.revoked", "the guessing session ends");
+    // A taken e-mail alone is not revealed either: the registration goes on (its code goes to
+    // the phone given), the e-mail stays its owner's login identifier, and the owner is told.
+    let before = h.inbox.count("registration_attempt");
+    let twin = kabinet::Registration { email: "anna.ivanova@example.ru".into(), ..registration_n(51) };
+    let pending = h.cab.accounts().register(twin).await.unwrap();
+    h.cab.accounts().confirm_phone(&pending.id, &h.inbox.last_code("phone_confirmation")).await.unwrap();
+    assert_eq!(h.inbox.count("registration_attempt"), before + 1);
+    let holders: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE email_bidx IS NOT NULL AND status = 'active'")
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+    assert_eq!(holders, 1, "only the owner holds the e-mail");
+    // A new phone or e-mail proves itself: the code goes to it, not to the current phone.
+    let newcomer = session(&h, &sign_in(&h, "+79170000051").await).await;
+    newcomer.profile().request_change("email", "someone.else@example.ru").await.unwrap();
+    let sent = h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == "profile_change").cloned().unwrap();
+    assert_eq!(
+        (sent.channel, sent.recipient.as_str()),
+        (kabinet::integrations::Channel::Email, "someone.else@example.ru")
+    );
     assert_eq!(
         h.cab.auth().login("+79161234567", "Nov-Yj!Parol42x", &device()).await.unwrap_err().code(),
         "auth.locked"
     );
+}
+
+/// A children's hospital system's bundle: its clinic, a paediatrician with a schedule, and a
+/// child (no account of their own) booked on one of the slots.
+fn child_booked_bundle(snils: &str) -> String {
+    let entry = |url: &str, resource: serde_json::Value| json!({ "fullUrl": url, "resource": resource, "request": { "method": "POST", "url": resource["resourceType"] } });
+    json!({ "resourceType": "Bundle", "type": "transaction", "entry": [
+        entry("urn:uuid:org", json!({ "resourceType": "Organization", "id": "org-9",
+            "identifier": [{ "system": "urn:oid:1.2.643.5.1.13.13.12.2", "value": "0909" }],
+            "name": "ГБУЗ «Детская поликлиника № 9»", "address": [{ "line": ["ул. Садовая, 9"], "city": "Москва", "state": "Москва" }] })),
+        entry("urn:uuid:doc", json!({ "resourceType": "Practitioner", "id": "pr-9",
+            "name": [{ "family": "Лисицына", "given": ["Мария"] }] })),
+        entry("urn:uuid:role", json!({ "resourceType": "PractitionerRole", "practitioner": { "reference": "urn:uuid:doc" },
+            "organization": { "reference": "urn:uuid:org" }, "specialty": [{ "text": "Педиатр" }] })),
+        entry("urn:uuid:sched", json!({ "resourceType": "Schedule", "id": "s-9", "actor": [{ "reference": "urn:uuid:doc" }],
+            "serviceType": [{ "text": "first" }] })),
+        entry("urn:uuid:slot", json!({ "resourceType": "Slot", "id": "slot-9", "schedule": { "reference": "urn:uuid:sched" },
+            "status": "busy", "start": "2026-12-03T09:00:00+03:00", "end": "2026-12-03T09:20:00+03:00" })),
+        entry("urn:uuid:child", json!({ "resourceType": "Patient", "id": "child-1", "gender": "female", "birthDate": "2019-02-28",
+            "name": [{ "family": "Кузнецова", "given": ["Алиса"] }],
+            "identifier": [{ "system": kabinet::fhir::SNILS_SYSTEM, "value": snils }] })),
+        entry("urn:uuid:appt", json!({ "resourceType": "Appointment", "id": "appt-9", "status": "booked",
+            "slot": [{ "reference": "urn:uuid:slot" }], "start": "2026-12-03T09:00:00+03:00", "end": "2026-12-03T09:20:00+03:00",
+            "participant": [{ "actor": { "reference": "urn:uuid:child" } }, { "actor": { "reference": "urn:uuid:doc" } }] })),
+    ]})
+    .to_string()
 }

@@ -88,9 +88,10 @@ impl Accounts {
     /// Validates every field, creates the person's own (provisional) patient record and a
     /// pending account, and sends a 6-digit confirmation code by SMS.
     ///
-    /// Never reveals who is registered: when the phone or e-mail already belongs to an
-    /// account, the answer looks the same (a registration id; no code will ever work for it)
-    /// and the existing owner is told by a security notice instead (issue 11, class 8). A
+    /// Never reveals who is registered (issue 11, class 8): when the phone belongs to an
+    /// account the answer looks the same (a registration id; its code goes nowhere, as the
+    /// phone is not the registrant's); when only the e-mail does, the registration goes on as
+    /// any other but does not claim the e-mail. Either way the owner gets a notice. A
     /// registration left unconfirmed for [`PENDING_TTL_US`] gives its phone and e-mail back.
     /// The SNILS entered is not looked up or claimed here: the record is joined to what the
     /// clinics hold only once the registry confirms the identity (R2, S5).
@@ -135,31 +136,42 @@ impl Accounts {
             (bidx.index(BlindIndexKind::Phone, &phone), bidx.index(BlindIndexKind::Email, &email));
         let mut tx = self.cab.store().begin().await?;
         purge_stale_pending(&self.cab, &mut tx, now).await?;
-        let holders: Vec<(String, Option<String>, String)> =
-            sqlx::query_as("SELECT id, patient_id, status FROM accounts WHERE phone_bidx = $1 OR email_bidx = $2")
+        let phone_holder: Option<(Option<String>, String)> =
+            sqlx::query_as("SELECT patient_id, status FROM accounts WHERE phone_bidx = $1")
                 .bind(&phone_idx)
-                .bind(&email_idx)
-                .fetch_all(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await
                 .map_err(StorageError::from_sqlx)?;
-        if !holders.is_empty() {
-            // Taken: answer as if registered, tell the owner. The decoy id has a code no one
-            // receives, so confirming it fails like a wrong code.
+        let email_holder: Option<(Option<String>, String)> =
+            sqlx::query_as("SELECT patient_id, status FROM accounts WHERE email_bidx = $1")
+                .bind(&email_idx)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StorageError::from_sqlx)?;
+        // The owners of a taken phone or e-mail hear of the attempt; the answer never says.
+        let mut outbox = Vec::new();
+        for (patient, status) in [&phone_holder, &email_holder].into_iter().flatten() {
+            if let (Some(patient), "active") = (patient, status.as_str()) {
+                outbox.extend(
+                    notify::patient_event(&self.cab, &mut tx, patient, "registration_attempt", &[], now).await?,
+                );
+            }
+        }
+        if phone_holder.is_some() {
+            // The phone is taken: a decoy registration whose code nobody receives (the phone
+            // is not the registrant's; its owner gets the notice), so confirming it fails like
+            // a wrong code.
             let decoy = uuid::Uuid::new_v4().to_string();
             store_code(&self.cab, &mut tx, "phone_confirmation", &decoy, &codes::generate(6), now + CODE_TTL_US)
                 .await?;
-            let mut outbox = Vec::new();
-            for (_, patient, _) in holders.iter().filter(|(_, _, status)| status == "active") {
-                if let Some(patient) = patient {
-                    let notice =
-                        notify::patient_event(&self.cab, &mut tx, patient, "registration_attempt", &[], now).await?;
-                    outbox.extend(notice);
-                }
-            }
             tx.commit().await.map_err(StorageError::from_sqlx)?;
             notify::deliver_all(&self.cab, outbox).await?;
             return Ok(PendingRegistration { id: decoy });
         }
+        // Only the e-mail is taken: the registration goes on as any other (the code goes to the
+        // phone), but does not claim the e-mail as a login identifier; its owner keeps it, and
+        // the activation link goes to a mailbox the registrant does not hold.
+        let email_idx = if email_holder.is_some() { None } else { Some(email_idx) };
         let patient_id = crate::patients::Patients::new(self.cab.clone(), anonymous())
             .insert_provisional(&mut tx, &new, now_dt)
             .await?;
@@ -190,9 +202,9 @@ impl Accounts {
         let code = codes::generate(6);
         store_code(&self.cab, &mut tx, "phone_confirmation", &account_id, &code, now + CODE_TTL_US).await?;
         let msg = self.cab.message(Some(&patient_id), "phone_confirmation", Channel::Sms, &phone, Some(&code));
-        let out = notify::enqueue(&mut tx, self.cab.outbox_key(), &msg, now).await?;
+        outbox.push(notify::enqueue(&mut tx, self.cab.outbox_key(), &msg, now).await?);
         tx.commit().await.map_err(StorageError::from_sqlx)?;
-        notify::deliver(&self.cab, &out).await?;
+        notify::deliver_all(&self.cab, outbox).await?;
         Ok(PendingRegistration { id: account_id })
     }
 

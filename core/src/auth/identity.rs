@@ -114,6 +114,7 @@ pub(crate) async fn confirm(me: &Me, input: IdentityConfirmation) -> Result<Iden
         .map_err(|_| IdentityError::RegistryUnavailable)?;
     let now = to_micros(cab.now());
     let mut tx = cab.store().begin().await?;
+    let mut linked = None;
     if answer.matched {
         sqlx::query("UPDATE accounts SET identity_confirmed_at = $1 WHERE id = $2")
             .bind(now)
@@ -121,9 +122,7 @@ pub(crate) async fn confirm(me: &Me, input: IdentityConfirmation) -> Result<Iden
             .execute(&mut *tx)
             .await
             .map_err(StorageError::from_sqlx)?;
-        if let Some(linked) = join_record(me, &mut tx, now).await? {
-            me.relink(linked);
-        }
+        linked = join_record(me, &mut tx, now).await?;
     }
     let outcome = if answer.matched { Outcome::Success } else { Outcome::Failure };
     let what = Access {
@@ -134,6 +133,10 @@ pub(crate) async fn confirm(me: &Me, input: IdentityConfirmation) -> Result<Iden
     };
     cab.journal().record(&mut tx, me.audit_context(), what, outcome, now).await?;
     tx.commit().await.map_err(StorageError::from_sqlx)?;
+    // Only once the join is committed does a held context follow it.
+    if let Some(record) = linked {
+        me.relink(record);
+    }
     Ok(IdentityCheck {
         confirmed: answer.matched,
         reason: if answer.matched { None } else { Some(answer.reason.unwrap_or_else(|| "mismatch".into())) },

@@ -63,7 +63,8 @@ impl Profile {
     }
 
     /// Asks to change `field` (`surname`, `given_name`, `patronymic`, `phone`, `email`) to
-    /// `value`; an SMS code goes to the current phone.
+    /// `value`; the code goes to the new phone or e-mail for those, else by SMS to the
+    /// current phone.
     pub async fn request_change(&self, field: &str, value: &str) -> Result<ChangeRequest> {
         self.me.check_session().await?;
         let cab = self.me.cabinet();
@@ -97,13 +98,14 @@ impl Profile {
         crate::accounts::store_code(cab, &mut tx, "profile_change", &id, &code, now + crate::accounts::CODE_TTL_US)
             .await?;
         let person = self.patients().read_in(&mut tx, self.me.patient_id()?, now).await?;
-        let msg = cab.message(
-            Some(self.me.patient_id()?),
-            "profile_change",
-            Channel::Sms,
-            person.phone.as_deref().unwrap_or(""),
-            Some(&code),
-        );
+        // A new phone or e-mail proves itself: the code goes to it (so nobody can take, or
+        // probe, a contact they do not hold); other details are confirmed from the phone.
+        let (channel, to) = match field {
+            ProfileField::Phone => (Channel::Sms, value.clone()),
+            ProfileField::Email => (Channel::Email, value.clone()),
+            _ => (Channel::Sms, person.phone.clone().unwrap_or_default()),
+        };
+        let msg = cab.message(Some(self.me.patient_id()?), "profile_change", channel, &to, Some(&code));
         let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
         tx.commit().await.map_err(sq)?;
         notify::deliver(cab, &out).await?;

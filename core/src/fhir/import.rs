@@ -208,7 +208,10 @@ struct Planned<'i, 'a> {
 /// The name a source id is remembered by: scoped to its sending system when there is one
 /// (unscoped names stay as earlier versions stored them).
 fn scoped(scope: &str, key: &str) -> String {
-    if scope.is_empty() { key.to_owned() } else { format!("{scope}|{key}") }
+    // `|` separates the scope; a key may not contain one, or an unscoped reference such as
+    // `urn:hospital-a|Patient/1` would name another system's record.
+    let key = key.replace('|', "%7C");
+    if scope.is_empty() { key } else { format!("{scope}|{key}") }
 }
 
 /// The sending system of an import: the explicit `source`, else `Bundle.meta.source`, else

@@ -89,8 +89,15 @@ impl ErrorCode for StorageError {
 /// failures, deadlocks, lock and statement time-outs: conditions of contention, not of the data.
 fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
     let Some(code) = db.code() else { return false };
-    if let Ok(n) = code.parse::<i64>() {
+    // PostgreSQL SQLSTATEs are five characters (some all digits); SQLite's result codes are
+    // numbers below 2^16 (primary code in the low byte). Only SQLite is parsed as a number.
+    if matches!(code.as_ref(), "40001" | "40P01" | "55P03" | "57014") {
+        return true;
+    }
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+        && let Ok(n) = code.parse::<i64>()
+    {
         return matches!(n & 0xff, 5 | 6);
     }
-    matches!(code.as_ref(), "40001" | "40P01" | "55P03" | "57014")
+    false
 }
