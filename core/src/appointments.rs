@@ -475,15 +475,9 @@ pub(crate) async fn queue_reminders(cab: &Cabinet) -> Result<u64> {
     let ctx = AuditContext::system();
     let mut queued = 0;
     for id in ids {
-        match remind(cab, &ctx, &id, now).await {
-            Ok(true) => queued += 1,
-            Ok(false) => {}
-            Err(e) if crate::cabinet::skippable(&e) => {
-                let settle = "UPDATE appointments SET reminder_at = $1 WHERE id = $2";
-                crate::cabinet::skip_item(cab, "appointment_reminder", &id, settle, now).await?;
-            }
-            Err(e) => return Err(e),
-        }
+        let done = remind(cab, &ctx, &id, now).await;
+        let settle = "UPDATE appointments SET reminder_at = $1 WHERE id = $2";
+        queued += crate::cabinet::tally(cab, done, "appointment_reminder", &id, settle, now).await?;
     }
     Ok(queued)
 }

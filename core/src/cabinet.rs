@@ -335,6 +335,24 @@ pub(crate) fn skippable(e: &crate::Error) -> bool {
     matches!(e, crate::Error::Crypto(_) | crate::Error::NotFound { .. })
 }
 
+/// Counts one job item: 1 if it was done, 0 if another process took it; an item that cannot
+/// be done for its own data (see [`skippable`]) is journaled and settled by [`skip_item`]
+/// and counts 0; any other error stops the job.
+pub(crate) async fn tally(
+    cab: &Cabinet,
+    done: Result<bool>,
+    job: &'static str,
+    item_id: &str,
+    settle: &'static str,
+    now: i64,
+) -> Result<u64> {
+    match done {
+        Ok(done) => Ok(u64::from(done)),
+        Err(e) if skippable(&e) => skip_item(cab, job, item_id, settle, now).await.map(|()| 0),
+        Err(e) => Err(e),
+    }
+}
+
 /// Journals a skipped job item (outcome `failure`) and settles it with `settle` (`$1` the
 /// time, `$2` the item id) so that it is not tried again on every run.
 pub(crate) async fn skip_item(

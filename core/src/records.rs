@@ -732,15 +732,9 @@ pub(crate) async fn queue_vaccination_reminders(cab: &crate::cabinet::Cabinet) -
     .map_err(sq)?;
     let mut queued = 0;
     for (id, patient_id, due_on) in due {
-        match remind_vaccination(cab, &id, &patient_id, due_on, now).await {
-            Ok(true) => queued += 1,
-            Ok(false) => {}
-            Err(e) if crate::cabinet::skippable(&e) => {
-                let settle = "UPDATE medical_items SET reminded_at = $1 WHERE id = $2";
-                crate::cabinet::skip_item(cab, "vaccination_reminder", &id, settle, now).await?;
-            }
-            Err(e) => return Err(e),
-        }
+        let done = remind_vaccination(cab, &id, &patient_id, due_on, now).await;
+        let settle = "UPDATE medical_items SET reminded_at = $1 WHERE id = $2";
+        queued += crate::cabinet::tally(cab, done, "vaccination_reminder", &id, settle, now).await?;
     }
     Ok(queued)
 }
