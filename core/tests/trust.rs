@@ -26,6 +26,7 @@ on_both!(
     s10_a_writer_that_waits_too_long_gets_a_retryable_busy_error,
     r20_proxies_only_for_minors_and_wards_or_by_the_adult_themself,
     r4_guessing_limits_hold_per_account,
+    r4_simultaneous_recoveries_respect_the_hourly_limit,
 );
 
 async fn sign_in(h: &Harness, phone: &str) -> kabinet::Tokens {
@@ -596,4 +597,30 @@ fn child_booked_bundle(snils: &str) -> String {
             "participant": [{ "actor": { "reference": "urn:uuid:child" } }, { "actor": { "reference": "urn:uuid:doc" } }] })),
     ]})
     .to_string()
+}
+
+/// Class 8, at once: many recovery requests for one account in parallel (on PostgreSQL each
+/// on its own connection) still send at most the hourly number of codes.
+async fn r4_simultaneous_recoveries_respect_the_hourly_limit(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    let before = h.inbox.count("recovery_code");
+    let calls: Vec<_> = (0..12)
+        .map(|_| {
+            let cab = h.cab.clone();
+            tokio::spawn(async move {
+                loop {
+                    match cab.accounts().start_recovery("+79161234567", "sms").await {
+                        Err(e) if e.retryable() => continue,
+                        other => break other,
+                    }
+                }
+            })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    let sent = h.inbox.count("recovery_code") - before;
+    assert_eq!(sent as i64, kabinet::auth::recovery::MAX_RECOVERIES_PER_HOUR, "codes sent by 12 simultaneous requests");
 }

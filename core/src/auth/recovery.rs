@@ -33,6 +33,16 @@ pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Res
     let id = uuid::Uuid::new_v4().to_string();
     let account = cab.auth().find_any_account(identifier).await?;
     let mut tx = cab.store().begin().await?;
+    if let (Some((account_id, _)), crate::store::Backend::Postgres) = (&account, cab.store().backend()) {
+        // Requests for one account are counted one at a time: under READ COMMITTED two
+        // transactions would otherwise each count the other's row as not yet there. (SQLite's
+        // `BEGIN IMMEDIATE` already orders them.)
+        sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(sq)?;
+    }
     sqlx::query("INSERT INTO recoveries (id, account_id, channel, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&id)
         .bind(account.as_ref().map(|a| a.0.clone()))
