@@ -18,10 +18,6 @@ use crate::patients::Patients;
 use crate::store::{Backend, Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
 
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
-
 /// A visit card (R8).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appointment {
@@ -62,24 +58,24 @@ const SELECT: &str = "SELECT a.id, a.patient_id, a.slot_id, p.id, p.full_name, p
     JOIN slots s ON s.id = a.slot_id JOIN practitioners p ON p.id = s.practitioner_id JOIN clinics c ON c.id = p.clinic_id";
 
 async fn from_row(conn: &mut Conn, r: &sqlx::any::AnyRow, now: i64) -> Result<Appointment> {
-    let status: String = r.try_get(13).map_err(sq)?;
-    let ends: i64 = r.try_get(10).map_err(sq)?;
-    let visit_type: String = r.try_get(11).map_err(sq)?;
+    let status: String = r.try_get(13)?;
+    let ends: i64 = r.try_get(10)?;
+    let visit_type: String = r.try_get(11)?;
     Ok(Appointment {
-        id: r.try_get(0).map_err(sq)?,
-        patient_id: r.try_get(1).map_err(sq)?,
-        slot_id: r.try_get(2).map_err(sq)?,
-        practitioner_id: r.try_get(3).map_err(sq)?,
-        practitioner_name: r.try_get(4).map_err(sq)?,
-        specialization: r.try_get(5).map_err(sq)?,
-        clinic_id: r.try_get(6).map_err(sq)?,
-        clinic_name: r.try_get(7).map_err(sq)?,
-        clinic_address: r.try_get(8).map_err(sq)?,
-        starts_at: from_micros(r.try_get(9).map_err(sq)?)?,
+        id: r.try_get(0)?,
+        patient_id: r.try_get(1)?,
+        slot_id: r.try_get(2)?,
+        practitioner_id: r.try_get(3)?,
+        practitioner_name: r.try_get(4)?,
+        specialization: r.try_get(5)?,
+        clinic_id: r.try_get(6)?,
+        clinic_name: r.try_get(7)?,
+        clinic_address: r.try_get(8)?,
+        starts_at: from_micros(r.try_get(9)?)?,
         ends_at: from_micros(ends)?,
         required_documents: crate::directory::required_documents(&mut *conn, &visit_type).await?,
         visit_type,
-        confirmation_code: r.try_get(12).map_err(sq)?,
+        confirmation_code: r.try_get(12)?,
         status: if status == "booked" && ends <= now { "past".into() } else { status },
     })
 }
@@ -120,8 +116,7 @@ pub(crate) async fn load_all(tx: &mut Conn, patient_id: &str, now: i64) -> Resul
     let rows = sqlx::query(crate::store::composed_sql!("{SELECT} WHERE a.patient_id = $1 ORDER BY a.starts_at, a.id"))
         .bind(patient_id)
         .fetch_all(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         out.push(from_row(tx, r, now).await?);
@@ -178,8 +173,7 @@ async fn lock_patient(cab: &Cabinet, tx: &mut Conn, patient_id: &str) -> Result<
         sqlx::query("SELECT id FROM patients WHERE id = $1 FOR UPDATE")
             .bind(patient_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
     }
     Ok(())
 }
@@ -193,10 +187,9 @@ async fn slot(tx: &mut Conn, slot_id: &str) -> Result<SlotRow> {
     let row = sqlx::query("SELECT starts_at, ends_at FROM slots WHERE id = $1")
         .bind(slot_id)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(sq)?
+        .await?
         .ok_or(Error::NotFound { entity: "slot" })?;
-    Ok(SlotRow { starts: row.try_get(0).map_err(sq)?, ends: row.try_get(1).map_err(sq)? })
+    Ok(SlotRow { starts: row.try_get(0)?, ends: row.try_get(1)? })
 }
 
 async fn check_no_overlap(tx: &mut Conn, patient_id: &str, s: &SlotRow, except: &str) -> Result<()> {
@@ -209,7 +202,7 @@ async fn check_no_overlap(tx: &mut Conn, patient_id: &str, s: &SlotRow, except: 
     .bind(except)
     .fetch_optional(&mut *tx)
     .await
-    .map_err(sq)?;
+    ?;
     if clash.is_some() { Err(Error::Conflict { code: "appointment.overlap" }) } else { Ok(()) }
 }
 
@@ -248,8 +241,7 @@ impl Appointments {
             .bind(appointment_id)
             .bind(patient_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(sq)?
+            .await?
             .ok_or(Error::NotFound { entity: "appointment" })?;
         from_row(tx, &row, now).await
     }
@@ -267,7 +259,7 @@ impl Appointments {
             Access { patient_id: Some(&a.patient_id), action, resource_type: "appointment", resource_id: Some(&a.id) };
         cab.journal().record(&mut tx, self.me.audit_context(), what, Outcome::Success, now).await?;
         let out = enqueue_message(cab, &mut tx, self.me.audit_context(), kind, a, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         notify::deliver_all(cab, out).await?;
         Ok(())
     }
@@ -352,8 +344,7 @@ impl Appointments {
         .bind(now)
         .bind(appointment_id)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
         let a = self.load(&mut tx, appointment_id, &patient_id, now).await?;
         self.finish(tx, &a, Action::Update, "appointment_cancelled").await?;
         Ok(a)
@@ -375,7 +366,7 @@ impl Appointments {
         cab.journal().record(&mut tx, self.me.audit_context(), what, Outcome::Success, now).await?;
         let person =
             Patients::new(cab.clone(), self.me.audit_context().clone()).read_in(&mut tx, &patient_id, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         crate::certificates::visit_card_pdf(cab.locale(), &person, &a)
     }
 
@@ -395,8 +386,7 @@ impl Appointments {
             .bind(&patient_id)
             .bind(now)
             .fetch_all(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             out.push(from_row(&mut tx, r, now).await?);
@@ -408,7 +398,7 @@ impl Appointments {
             resource_id: None,
         };
         cab.journal().record(&mut tx, self.me.audit_context(), what, Outcome::Success, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(out)
     }
 }
@@ -439,7 +429,7 @@ impl ClinicAppointments {
         .bind(to_micros(until))
         .fetch_all(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let a = from_row(&mut tx, r, now).await?;
@@ -452,7 +442,7 @@ impl ClinicAppointments {
             cab.journal().record(&mut tx, self.me.audit_context(), what, Outcome::Success, now).await?;
             out.push(a);
         }
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(out)
     }
 }
@@ -471,7 +461,7 @@ pub(crate) async fn queue_reminders(cab: &Cabinet) -> Result<u64> {
     .bind(horizon)
     .fetch_all(cab.store().pool())
     .await
-    .map_err(sq)?;
+    ?;
     let ctx = AuditContext::system();
     let mut queued = 0;
     for id in ids {
@@ -491,19 +481,14 @@ async fn remind(cab: &Cabinet, ctx: &AuditContext, id: &str, now: i64) -> Result
     .bind(now)
     .bind(id)
     .execute(&mut *tx)
-    .await
-    .map_err(sq)?;
+    .await?;
     if claimed.rows_affected() != 1 {
         return Ok(false);
     }
-    let row = sqlx::query(crate::store::composed_sql!("{SELECT} WHERE a.id = $1"))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(sq)?;
+    let row = sqlx::query(crate::store::composed_sql!("{SELECT} WHERE a.id = $1")).bind(id).fetch_one(&mut *tx).await?;
     let a = from_row(&mut tx, &row, now).await?;
     enqueue_message(cab, &mut tx, ctx, "reminder", &a, now).await?;
-    tx.commit().await.map_err(sq)?;
+    tx.commit().await?;
     Ok(true)
 }
 

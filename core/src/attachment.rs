@@ -23,10 +23,6 @@ use crate::patients::Patients;
 use crate::store::{Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
 
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
-
 /// An attach or detach waiting for its one-time code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingConfirmation {
@@ -87,17 +83,17 @@ const ATTACHMENT_SELECT: &str = "SELECT t.id, c.id, c.code, c.name, c.address, t
     FROM attachments t JOIN clinics c ON c.id = t.clinic_id";
 
 fn info_from(r: &sqlx::any::AnyRow) -> Result<AttachmentInfo> {
-    let detached: Option<i64> = r.try_get(6).map_err(sq)?;
+    let detached: Option<i64> = r.try_get(6)?;
     Ok(AttachmentInfo {
-        id: r.try_get(0).map_err(sq)?,
-        clinic_id: r.try_get(1).map_err(sq)?,
-        clinic_code: r.try_get(2).map_err(sq)?,
-        clinic_name: r.try_get(3).map_err(sq)?,
-        clinic_address: r.try_get(4).map_err(sq)?,
-        attached_at: from_micros(r.try_get(5).map_err(sq)?)?,
+        id: r.try_get(0)?,
+        clinic_id: r.try_get(1)?,
+        clinic_code: r.try_get(2)?,
+        clinic_name: r.try_get(3)?,
+        clinic_address: r.try_get(4)?,
+        attached_at: from_micros(r.try_get(5)?)?,
         detached_at: detached.map(from_micros).transpose()?,
         status: if detached.is_some() { "detached".into() } else { "attachment_completed".into() },
-        document_id: r.try_get(7).map_err(sq)?,
+        document_id: r.try_get(7)?,
     })
 }
 
@@ -141,8 +137,7 @@ impl Attachment {
         ))
         .bind(patient_id)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
         row.as_ref().map(info_from).transpose()
     }
 
@@ -153,7 +148,7 @@ impl Attachment {
         let mut tx = self.cab().store().begin().await?;
         let current = self.current_in(&mut tx, &patient_id).await?;
         self.journal(&mut tx, Action::Read, "attachment", current.as_ref().map(|c| c.id.as_str()), now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(current)
     }
 
@@ -165,8 +160,7 @@ impl Attachment {
         let rows = sqlx::query(crate::store::composed_sql!("{ATTACHMENT_SELECT} WHERE t.patient_id = $1"))
             .bind(&patient_id)
             .fetch_all(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let mut events = Vec::new();
         for r in &rows {
             let a = info_from(r)?;
@@ -186,7 +180,7 @@ impl Attachment {
         // the same instant: the new attachment is the newer event.
         events.sort_by(|x, y| y.at.cmp(&x.at).then_with(|| (y.action == "attached").cmp(&(x.action == "attached"))));
         self.journal(&mut tx, Action::Read, "attachment", None, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(events)
     }
 
@@ -266,8 +260,7 @@ impl Attachment {
         .bind(now)
         .bind(now + crate::accounts::CODE_TTL_US)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "attachment", &id, &code, now + crate::accounts::CODE_TTL_US).await?;
         let person = self.patients().read_in(&mut tx, &patient_id, now).await?;
@@ -279,7 +272,7 @@ impl Attachment {
             Some(&code),
         );
         let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         notify::deliver(cab, &out).await?;
         Ok(PendingConfirmation { id, action: action.into() })
     }
@@ -297,13 +290,13 @@ impl Attachment {
         .bind(&patient_id)
         .fetch_optional(cab.store().pool())
         .await
-        .map_err(sq)?
+        ?
         .ok_or(Error::NotFound { entity: "attachment_request" })?;
-        let action: String = row.try_get(0).map_err(sq)?;
-        let clinic_id: Option<String> = row.try_get(1).map_err(sq)?;
-        let sealed: Option<Vec<u8>> = row.try_get(2).map_err(sq)?;
-        let expires: i64 = row.try_get(3).map_err(sq)?;
-        let completed: Option<i64> = row.try_get(4).map_err(sq)?;
+        let action: String = row.try_get(0)?;
+        let clinic_id: Option<String> = row.try_get(1)?;
+        let sealed: Option<Vec<u8>> = row.try_get(2)?;
+        let expires: i64 = row.try_get(3)?;
+        let completed: Option<i64> = row.try_get(4)?;
         if completed.is_some() || expires <= now {
             return Err(AuthError::CodeExpired.into());
         }
@@ -315,8 +308,7 @@ impl Attachment {
         .bind(now)
         .bind(pending_id)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
         if claimed.rows_affected() != 1 {
             return Err(AuthError::CodeExpired.into());
         }
@@ -325,8 +317,7 @@ impl Attachment {
                 .bind(now)
                 .bind(&patient_id)
                 .execute(&mut *tx)
-                .await
-                .map_err(sq)?;
+                .await?;
         let (result_id, kind) = if action == "attach" {
             let clinic_id = clinic_id.ok_or(StorageError::Corrupt("attachment request"))?;
             let sealed = sealed.ok_or(StorageError::Corrupt("attachment request"))?;
@@ -363,15 +354,14 @@ impl Attachment {
             .bind(now)
             .fetch_one(&mut *tx)
             .await
-            .map_err(sq)?;
+            ?;
             self.journal(&mut tx, Action::Delete, "attachment", Some(&id), now).await?;
             (id, "detachment_completed")
         };
         let row = sqlx::query(crate::store::composed_sql!("{ATTACHMENT_SELECT} WHERE t.id = $1"))
             .bind(&result_id)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let clinic = crate::directory::Directory::clinic_in(&mut tx, &info_from(&row)?.clinic_id).await?;
         let action_name = if kind == "attachment_completed" { "attached" } else { "detached" };
         let document = crate::certificates::attachment_confirmation(
@@ -388,15 +378,14 @@ impl Attachment {
             .bind(&document)
             .bind(&result_id)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let info = AttachmentInfo { document_id: Some(document), ..info_from(&row)? };
         let person = self.patients().read_in(&mut tx, &patient_id, now).await?;
         let args = [("clinic", info.clinic_name.clone())];
         let msg =
             cab.message_with(Some(&patient_id), kind, Channel::Sms, person.phone.as_deref().unwrap_or(""), None, &args);
         let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         notify::deliver(cab, &out).await?;
         Ok(info)
     }

@@ -23,12 +23,8 @@ use crate::integrations::Channel;
 use crate::medical::{Vault, date_us};
 use crate::patients::{Patient, Patients};
 use crate::records::{ItemData, MedicalItem};
-use crate::store::{Conn, StorageError};
+use crate::store::Conn;
 use crate::timeutil::{from_micros, to_micros};
-
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
 
 /// Kinds of certificates.
 pub const KINDS: &[&str] = &["medical_history_extract", "health_status", "vaccination"];
@@ -219,7 +215,7 @@ impl Certificates {
         .bind(now + crate::accounts::CODE_TTL_US)
         .execute(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "certificate", &id, &code, now + crate::accounts::CODE_TTL_US)
             .await?;
@@ -231,7 +227,7 @@ impl Certificates {
             Some(&code),
         );
         let out = crate::notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         crate::notify::deliver(cab, &out).await?;
         Ok(PendingConfirmation { id, action: "certificate".into() })
     }
@@ -249,13 +245,13 @@ impl Certificates {
         .bind(&patient_id)
         .fetch_optional(cab.store().pool())
         .await
-        .map_err(sq)?
+        ?
         .ok_or(Error::NotFound { entity: "certificate" })?;
-        let kind: String = row.try_get(0).map_err(sq)?;
-        let since: Option<i64> = row.try_get(1).map_err(sq)?;
-        let until: Option<i64> = row.try_get(2).map_err(sq)?;
-        let status: String = row.try_get(3).map_err(sq)?;
-        let expires: i64 = row.try_get(4).map_err(sq)?;
+        let kind: String = row.try_get(0)?;
+        let since: Option<i64> = row.try_get(1)?;
+        let until: Option<i64> = row.try_get(2)?;
+        let status: String = row.try_get(3)?;
+        let expires: i64 = row.try_get(4)?;
         if status != "pending" || expires <= now {
             return Err(AuthError::CodeExpired.into());
         }
@@ -300,11 +296,11 @@ impl Certificates {
         .bind(pending_id)
         .execute(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
         if done.rows_affected() != 1 {
             return Err(AuthError::CodeExpired.into());
         }
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(Certificate {
             id: pending_id.to_owned(),
             kind,
@@ -325,20 +321,19 @@ impl Certificates {
         )
         .bind(&patient_id)
         .fetch_all(self.me.cabinet().store().pool())
-        .await
-        .map_err(sq)?;
+        .await?;
         rows.iter()
             .map(|r| {
-                let since: Option<i64> = r.try_get(4).map_err(sq)?;
-                let until: Option<i64> = r.try_get(5).map_err(sq)?;
+                let since: Option<i64> = r.try_get(4)?;
+                let until: Option<i64> = r.try_get(5)?;
                 Ok(Certificate {
-                    id: r.try_get(0).map_err(sq)?,
-                    kind: r.try_get(1).map_err(sq)?,
-                    status: r.try_get(2).map_err(sq)?,
-                    document_id: r.try_get(3).map_err(sq)?,
+                    id: r.try_get(0)?,
+                    kind: r.try_get(1)?,
+                    status: r.try_get(2)?,
+                    document_id: r.try_get(3)?,
                     since: since.map(from_micros).transpose()?.map(|t| t.date()),
                     until: until.map(from_micros).transpose()?.map(|t| t.date()),
-                    created_at: from_micros(r.try_get(6).map_err(sq)?)?,
+                    created_at: from_micros(r.try_get(6)?)?,
                 })
             })
             .collect()
@@ -352,8 +347,7 @@ impl Certificates {
                 .bind(certificate_id)
                 .bind(&patient_id)
                 .fetch_optional(self.me.cabinet().store().pool())
-                .await
-                .map_err(sq)?;
+                .await?;
         let doc = doc
             .ok_or(Error::NotFound { entity: "certificate" })?
             .ok_or(Error::Conflict { code: "certificate.pending" })?;

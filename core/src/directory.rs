@@ -19,10 +19,6 @@ pub const SLOT_MINUTES: std::ops::RangeInclusive<i64> = 5..=480;
 /// At most this many slots are opened by one call.
 pub const MAX_SLOTS_PER_CALL: usize = 2000;
 
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
-
 /// A trimmed, non-empty text of at most `max` characters. Control characters other than
 /// line breaks and tabs (which become single spaces) and bidirectional overrides are
 /// refused (`format`): they hide or reorder what a person reads.
@@ -112,12 +108,12 @@ pub struct Slot {
 
 fn clinic_from(r: &sqlx::any::AnyRow) -> Result<Clinic> {
     Ok(Clinic {
-        id: r.try_get(0).map_err(sq)?,
-        region_code: r.try_get(1).map_err(sq)?,
-        code: r.try_get(2).map_err(sq)?,
-        name: r.try_get(3).map_err(sq)?,
-        address: r.try_get(4).map_err(sq)?,
-        opening_hours: r.try_get(5).map_err(sq)?,
+        id: r.try_get(0)?,
+        region_code: r.try_get(1)?,
+        code: r.try_get(2)?,
+        name: r.try_get(3)?,
+        address: r.try_get(4)?,
+        opening_hours: r.try_get(5)?,
     })
 }
 
@@ -125,11 +121,11 @@ const CLINIC_COLUMNS: &str = "id, region_code, code, name, address, opening_hour
 
 pub(crate) fn slot_from(r: &sqlx::any::AnyRow) -> Result<Slot> {
     Ok(Slot {
-        id: r.try_get(0).map_err(sq)?,
-        practitioner_id: r.try_get(1).map_err(sq)?,
-        starts_at: from_micros(r.try_get(2).map_err(sq)?)?,
-        ends_at: from_micros(r.try_get(3).map_err(sq)?)?,
-        visit_type: r.try_get(4).map_err(sq)?,
+        id: r.try_get(0)?,
+        practitioner_id: r.try_get(1)?,
+        starts_at: from_micros(r.try_get(2)?)?,
+        ends_at: from_micros(r.try_get(3)?)?,
+        visit_type: r.try_get(4)?,
     })
 }
 
@@ -162,11 +158,9 @@ impl Directory {
     /// Every region, by code.
     pub async fn regions(&self) -> Result<Vec<Region>> {
         self.check().await?;
-        let rows = sqlx::query("SELECT code, name FROM regions ORDER BY code")
-            .fetch_all(self.cab.store().pool())
-            .await
-            .map_err(sq)?;
-        rows.iter().map(|r| Ok(Region { code: r.try_get(0).map_err(sq)?, name: r.try_get(1).map_err(sq)? })).collect()
+        let rows =
+            sqlx::query("SELECT code, name FROM regions ORDER BY code").fetch_all(self.cab.store().pool()).await?;
+        rows.iter().map(|r| Ok(Region { code: r.try_get(0)?, name: r.try_get(1)? })).collect()
     }
 
     /// Clinics of a region, by name.
@@ -177,8 +171,7 @@ impl Directory {
         ))
         .bind(region_code.trim())
         .fetch_all(self.cab.store().pool())
-        .await
-        .map_err(sq)?;
+        .await?;
         rows.iter().map(clinic_from).collect()
     }
 
@@ -188,8 +181,7 @@ impl Directory {
         let row = sqlx::query(crate::store::composed_sql!("SELECT {CLINIC_COLUMNS} FROM clinics WHERE id = $1"))
             .bind(clinic_id)
             .fetch_optional(self.cab.store().pool())
-            .await
-            .map_err(sq)?
+            .await?
             .ok_or(Error::NotFound { entity: "clinic" })?;
         clinic_from(&row)
     }
@@ -199,8 +191,7 @@ impl Directory {
         let row = sqlx::query(crate::store::composed_sql!("SELECT {CLINIC_COLUMNS} FROM clinics WHERE id = $1"))
             .bind(clinic_id)
             .fetch_optional(conn)
-            .await
-            .map_err(sq)?
+            .await?
             .ok_or(Error::NotFound { entity: "clinic" })?;
         clinic_from(&row)
     }
@@ -213,8 +204,7 @@ impl Directory {
         let by_code = sqlx::query(crate::store::composed_sql!("SELECT {CLINIC_COLUMNS} FROM clinics WHERE code = $1"))
             .bind(code_or_name.trim())
             .fetch_optional(pool)
-            .await
-            .map_err(sq)?;
+            .await?;
         if let Some(row) = by_code {
             return clinic_from(&row);
         }
@@ -223,8 +213,7 @@ impl Directory {
         ))
         .bind(fold(code_or_name))
         .fetch_all(pool)
-        .await
-        .map_err(sq)?;
+        .await?;
         match rows.as_slice() {
             [] => Err(Error::NotFound { entity: "clinic" }),
             [one] => clinic_from(one),
@@ -266,17 +255,17 @@ impl Directory {
         for b in &binds {
             q = q.bind(b);
         }
-        let rows = q.fetch_all(self.cab.store().pool()).await.map_err(sq)?;
+        let rows = q.fetch_all(self.cab.store().pool()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let id: String = r.try_get(0).map_err(sq)?;
+            let id: String = r.try_get(0)?;
             out.push(Practitioner {
                 visit_types: self.visit_types(&id).await?,
                 id,
-                clinic_id: r.try_get(1).map_err(sq)?,
-                clinic_name: r.try_get(2).map_err(sq)?,
-                full_name: r.try_get(3).map_err(sq)?,
-                specialization: r.try_get(4).map_err(sq)?,
+                clinic_id: r.try_get(1)?,
+                clinic_name: r.try_get(2)?,
+                full_name: r.try_get(3)?,
+                specialization: r.try_get(4)?,
             });
         }
         Ok(out)
@@ -289,7 +278,7 @@ impl Directory {
         .bind(practitioner_id)
         .fetch_all(self.cab.store().pool())
         .await
-        .map_err(sq)
+        .map_err(Error::from)
     }
 
     /// Free slots of a practitioner starting in `[since, until)`, earliest first.
@@ -310,8 +299,7 @@ impl Directory {
         .bind(to_micros(since))
         .bind(to_micros(until))
         .fetch_all(self.cab.store().pool())
-        .await
-        .map_err(sq)?;
+        .await?;
         rows.iter().map(slot_from).collect()
     }
 
@@ -330,8 +318,7 @@ where
     let configured: Option<String> = sqlx::query_scalar("SELECT required_documents FROM visit_types WHERE code = $1")
         .bind(visit_type)
         .fetch_optional(conn)
-        .await
-        .map_err(sq)?;
+        .await?;
     Ok(match configured {
         Some(list) => list.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
         None => DEFAULT_REQUIRED_DOCUMENTS.iter().map(|s| (*s).to_owned()).collect(),
@@ -360,14 +347,17 @@ pub(crate) async fn ensure_region_in(tx: &mut Conn, code: &str, name: &str) -> R
         .bind(code)
         .bind(name)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
     Ok(())
 }
 
 /// The clinic with a registry code, if any.
 pub(crate) async fn clinic_by_code_in(tx: &mut Conn, code: &str) -> Result<Option<String>> {
-    sqlx::query_scalar("SELECT id FROM clinics WHERE code = $1").bind(code).fetch_optional(&mut *tx).await.map_err(sq)
+    sqlx::query_scalar("SELECT id FROM clinics WHERE code = $1")
+        .bind(code)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(Error::from)
 }
 
 /// Inserts a checked clinic (its region must exist) and journals it.
@@ -404,8 +394,7 @@ pub(crate) async fn insert_practitioner_in(cab: &Cabinet, tx: &mut Conn, p: &Pra
     .bind(fold(&p.specialization))
     .bind(now)
     .execute(&mut *tx)
-    .await
-    .map_err(sq)?;
+    .await?;
     for t in &p.visit_types {
         add_visit_type_in(tx, &p.id, t).await?;
     }
@@ -421,8 +410,7 @@ pub(crate) async fn add_visit_type_in(tx: &mut Conn, practitioner_id: &str, visi
     .bind(practitioner_id)
     .bind(visit_type)
     .execute(&mut *tx)
-    .await
-    .map_err(sq)?;
+    .await?;
     Ok(())
 }
 
@@ -474,7 +462,7 @@ impl DirectoryAdmin {
             .map_err(StorageError::from_sqlx)
             .map_err(unique_to("region.exists"))?;
         journal(&self.cab, &mut tx, "region", &code, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(Region { code, name })
     }
 
@@ -500,11 +488,10 @@ impl DirectoryAdmin {
         let region: Option<String> = sqlx::query_scalar("SELECT code FROM regions WHERE code = $1")
             .bind(&clinic.region_code)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         region.ok_or(Error::NotFound { entity: "region" })?;
         insert_clinic_in(&self.cab, &mut tx, &clinic, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(clinic)
     }
 
@@ -542,7 +529,7 @@ impl DirectoryAdmin {
             visit_types: types,
         };
         insert_practitioner_in(&self.cab, &mut tx, &practitioner, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(practitioner)
     }
 
@@ -559,15 +546,14 @@ impl DirectoryAdmin {
         }
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
-        sqlx::query("DELETE FROM visit_types WHERE code = $1").bind(&visit_type).execute(&mut *tx).await.map_err(sq)?;
+        sqlx::query("DELETE FROM visit_types WHERE code = $1").bind(&visit_type).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO visit_types (code, required_documents) VALUES ($1, $2)")
             .bind(&visit_type)
             .bind(docs.join(","))
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         journal(&self.cab, &mut tx, "visit_type", &visit_type, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -595,14 +581,12 @@ impl DirectoryAdmin {
         .bind(practitioner_id)
         .bind(&visit_type)
         .fetch_optional(self.cab.store().pool())
-        .await
-        .map_err(sq)?;
+        .await?;
         if takes.is_none() {
             let known: Option<String> = sqlx::query_scalar("SELECT id FROM practitioners WHERE id = $1")
                 .bind(practitioner_id)
                 .fetch_optional(self.cab.store().pool())
-                .await
-                .map_err(sq)?;
+                .await?;
             known.ok_or(Error::NotFound { entity: "practitioner" })?;
             return Err(ValidationError::new("visit_type", Reason::UnknownValue).into());
         }
@@ -629,7 +613,7 @@ impl DirectoryAdmin {
             insert_slot_in(&mut tx, s, now).await?;
         }
         journal(&self.cab, &mut tx, "schedule", practitioner_id, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(slots)
     }
 }

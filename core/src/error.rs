@@ -100,6 +100,14 @@ pub enum Error {
     },
 }
 
+/// A database error, classified once (busy, unavailable, query): every `?` on an `sqlx`
+/// call goes through here.
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Storage(StorageError::from_sqlx(e))
+    }
+}
+
 impl ErrorCode for Error {
     fn code(&self) -> &'static str {
         match self {

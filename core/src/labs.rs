@@ -12,12 +12,7 @@ use crate::auth::sessions::Me;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
 use crate::medical::{Vault, staff_for};
-use crate::store::StorageError;
 use crate::timeutil::{from_micros, to_micros};
-
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
 
 /// Roles that publish lab results.
 pub const LAB_ROLES: &[&str] = &["laboratory", "doctor", "nurse"];
@@ -187,7 +182,7 @@ impl StaffLabs {
         .await?;
         let args = [("title", title)];
         let message = crate::notify::patient_event(cab, &mut tx, patient_id, "lab_result", &args, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         crate::notify::deliver_all(cab, message).await?;
         Ok(out)
     }
@@ -236,7 +231,7 @@ pub(crate) async fn insert_report(
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
         out.push(result_from(id, report_id.clone(), body, report.issued_at));
     }
     Ok((title, out))
@@ -250,13 +245,13 @@ pub(crate) async fn load_all(tx: &mut crate::store::Conn, vault: &Vault, patient
     .bind(patient_id)
     .fetch_all(&mut *tx)
     .await
-    .map_err(sq)?;
+    ?;
     rows.iter()
         .map(|r| {
-            let id: String = r.try_get(0).map_err(sq)?;
-            let sealed: Vec<u8> = r.try_get(3).map_err(sq)?;
+            let id: String = r.try_get(0)?;
+            let sealed: Vec<u8> = r.try_get(3)?;
             let body: Body = vault.open_json("lab_results", &id, "body", &sealed)?;
-            Ok(result_from(id, r.try_get(1).map_err(sq)?, body, from_micros(r.try_get(2).map_err(sq)?)?))
+            Ok(result_from(id, r.try_get(1)?, body, from_micros(r.try_get(2)?)?))
         })
         .collect()
 }
@@ -296,8 +291,7 @@ impl Labs {
                 .bind(result_id)
                 .bind(&patient_id)
                 .fetch_optional(cab.store().pool())
-                .await
-                .map_err(sq)?;
+                .await?;
         let report_id = report_id.ok_or(Error::NotFound { entity: "lab_result" })?;
         let mut tx = cab.store().begin().await?;
         let vault = Vault::open(
@@ -314,21 +308,20 @@ impl Labs {
         let rows = sqlx::query("SELECT id, issued_at, body FROM lab_results WHERE report_id = $1 ORDER BY position")
             .bind(&report_id)
             .fetch_all(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let results = rows
             .iter()
             .map(|r| {
-                let id: String = r.try_get(0).map_err(sq)?;
-                let sealed: Vec<u8> = r.try_get(2).map_err(sq)?;
+                let id: String = r.try_get(0)?;
+                let sealed: Vec<u8> = r.try_get(2)?;
                 let body: Body = vault.open_json("lab_results", &id, "body", &sealed)?;
-                Ok(result_from(id, report_id.clone(), body, from_micros(r.try_get(1).map_err(sq)?)?))
+                Ok(result_from(id, report_id.clone(), body, from_micros(r.try_get(1)?)?))
             })
             .collect::<Result<Vec<_>>>()?;
         let person = crate::patients::Patients::new(cab.clone(), self.me.audit_context().clone())
             .read_in(&mut tx, &patient_id, now)
             .await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         crate::certificates::lab_report_pdf(cab.locale(), &person, &results)
     }
 
@@ -348,18 +341,17 @@ impl Labs {
         .bind(&patient_id)
         .bind(since.map_or(i64::MIN, to_micros))
         .fetch_all(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
         let out = rows
             .iter()
             .map(|r| {
-                let id: String = r.try_get(0).map_err(sq)?;
-                let sealed: Vec<u8> = r.try_get(3).map_err(sq)?;
+                let id: String = r.try_get(0)?;
+                let sealed: Vec<u8> = r.try_get(3)?;
                 let body: Body = vault.open_json("lab_results", &id, "body", &sealed)?;
-                Ok(result_from(id, r.try_get(1).map_err(sq)?, body, from_micros(r.try_get(2).map_err(sq)?)?))
+                Ok(result_from(id, r.try_get(1)?, body, from_micros(r.try_get(2)?)?))
             })
             .collect::<Result<Vec<_>>>()?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(out)
     }
 }

@@ -31,10 +31,6 @@ use crate::patients::Patients;
 use crate::store::{Conn, StorageError};
 use crate::timeutil::{ADULT_AGE, age_on, from_micros, to_micros};
 
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
-
 /// What a proxy can be given. Security settings, profile and identity are never delegated.
 pub const SCOPES: &[&str] = &["records", "labs", "appointments", "requests"];
 /// Roles that register proxies.
@@ -136,8 +132,7 @@ pub(crate) async fn live_scopes(cab: &Cabinet, proxy: &str, ward: &str) -> Resul
     .bind(ward)
     .bind(to_micros(cab.now()))
     .fetch_optional(cab.store().pool())
-    .await
-    .map_err(sq)?;
+    .await?;
     let list = list.ok_or(Error::NotFound { entity: "proxy" })?;
     Ok(list.split(',').map(str::to_owned).collect())
 }
@@ -169,8 +164,7 @@ async fn insert(
     .bind(ward)
     .bind(now)
     .execute(&mut *tx)
-    .await
-    .map_err(sq)?;
+    .await?;
     let id = uuid::Uuid::now_v7().to_string();
     let vault = Vault::open(cab, tx, ctx, ward, Action::Create, "proxy", Some(&id), now).await?;
     let sealed = basis.map(|b| vault.seal("proxies", &id, "basis", &b)).transpose()?;
@@ -213,15 +207,15 @@ async fn insert(
 }
 
 fn grant_from(r: &sqlx::any::AnyRow) -> Result<ProxyGrant> {
-    let scopes: String = r.try_get("scopes").map_err(sq)?;
+    let scopes: String = r.try_get("scopes")?;
     Ok(ProxyGrant {
-        id: r.try_get("id").map_err(sq)?,
-        proxy_patient_id: r.try_get("proxy_patient_id").map_err(sq)?,
-        ward_patient_id: r.try_get("ward_patient_id").map_err(sq)?,
+        id: r.try_get("id")?,
+        proxy_patient_id: r.try_get("proxy_patient_id")?,
+        ward_patient_id: r.try_get("ward_patient_id")?,
         scopes: scopes.split(',').map(str::to_owned).collect(),
-        granted_by: r.try_get("granted_by").map_err(sq)?,
-        granted_at: from_micros(r.try_get("granted_at").map_err(sq)?)?,
-        valid_until: from_micros(r.try_get("valid_until").map_err(sq)?)?,
+        granted_by: r.try_get("granted_by")?,
+        granted_at: from_micros(r.try_get("granted_at")?)?,
+        valid_until: from_micros(r.try_get("valid_until")?)?,
     })
 }
 
@@ -279,14 +273,14 @@ impl Proxies {
         .bind(now + crate::accounts::CODE_TTL_US)
         .execute(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "proxy_code", &id, &code, now + crate::accounts::CODE_TTL_US).await?;
         let person = patients.read_in(&mut tx, &ward, now).await?;
         let msg =
             cab.message(Some(&ward), "proxy_code", Channel::Sms, person.phone.as_deref().unwrap_or(""), Some(&code));
         let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         notify::deliver(cab, &out).await?;
         Ok(crate::attachment::PendingConfirmation { id, action: "proxy_grant".into() })
     }
@@ -304,25 +298,23 @@ impl Proxies {
         .bind(pending_id)
         .bind(&ward)
         .fetch_optional(cab.store().pool())
-        .await
-        .map_err(sq)?
+        .await?
         .ok_or(Error::NotFound { entity: "proxy_request" })?;
-        let confirmed: Option<i64> = row.try_get("confirmed_at").map_err(sq)?;
-        let expires: i64 = row.try_get("expires_at").map_err(sq)?;
+        let confirmed: Option<i64> = row.try_get("confirmed_at")?;
+        let expires: i64 = row.try_get("expires_at")?;
         if confirmed.is_some() || expires <= now {
             return Err(crate::auth::AuthError::CodeExpired.into());
         }
         crate::accounts::check_code(cab, "proxy_code", pending_id, code, now).await?;
-        let proxy: String = row.try_get("proxy_patient_id").map_err(sq)?;
-        let listed: String = row.try_get("scopes").map_err(sq)?;
-        let until_us: i64 = row.try_get("valid_until").map_err(sq)?;
+        let proxy: String = row.try_get("proxy_patient_id")?;
+        let listed: String = row.try_get("scopes")?;
+        let until_us: i64 = row.try_get("valid_until")?;
         let mut tx = cab.store().begin().await?;
         let claimed = sqlx::query("UPDATE proxy_requests SET confirmed_at = $1 WHERE id = $2 AND confirmed_at IS NULL")
             .bind(now)
             .bind(pending_id)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         if claimed.rows_affected() != 1 {
             return Err(crate::auth::AuthError::CodeExpired.into());
         }
@@ -330,7 +322,7 @@ impl Proxies {
         let ctx = self.me.audit_context();
         let (grant, outbox) =
             insert(cab, &mut tx, ctx, self.me.account_id(), &proxy, &ward, scopes, until_us, None, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         notify::deliver_all(cab, outbox).await?;
         Ok(grant)
     }
@@ -346,8 +338,7 @@ impl Proxies {
         .bind(&own)
         .bind(to_micros(self.me.cabinet().now()))
         .fetch_all(self.me.cabinet().store().pool())
-        .await
-        .map_err(sq)?;
+        .await?;
         rows.iter().map(grant_from).collect()
     }
 
@@ -364,15 +355,13 @@ impl Proxies {
         .bind(grant_id)
         .bind(&own)
         .fetch_optional(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
         let (ward, proxy) = found.ok_or(Error::NotFound { entity: "proxy" })?;
         sqlx::query("UPDATE proxies SET revoked_at = $1 WHERE id = $2")
             .bind(now)
             .bind(grant_id)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let what = Access {
             patient_id: Some(&ward),
             action: Action::Delete,
@@ -384,7 +373,7 @@ impl Proxies {
         for person in [&ward, &proxy] {
             outbox.extend(notify::patient_event(cab, &mut tx, person, "proxy_revoked", &[], now).await?);
         }
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         notify::deliver_all(cab, outbox).await
     }
 }
@@ -452,8 +441,7 @@ impl StaffProxies {
             .bind(&member.clinic_id)
             .bind(&ward.id)
             .fetch_optional(cab.store().pool())
-            .await
-            .map_err(sq)?;
+            .await?;
             if attached.is_none() {
                 return Err(Error::NotFound { entity: "patient" });
             }
@@ -465,7 +453,7 @@ impl StaffProxies {
         let (grant, outbox) =
             insert(cab, &mut tx, ctx, self.me.account_id(), &proxy, &ward.id, scopes, until_us, Some(&basis), now)
                 .await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         notify::deliver_all(cab, outbox).await?;
         Ok(grant)
     }
@@ -482,8 +470,7 @@ pub(crate) async fn send_use_summaries(cab: &Cabinet) -> Result<u64> {
     )
     .bind(now.saturating_sub(DAY_US))
     .fetch_all(cab.store().pool())
-    .await
-    .map_err(sq)?;
+    .await?;
     let mut sent = 0;
     for (ward, since) in wards {
         let actions: i64 = sqlx::query_scalar(
@@ -492,15 +479,13 @@ pub(crate) async fn send_use_summaries(cab: &Cabinet) -> Result<u64> {
         .bind(&ward)
         .bind(since)
         .fetch_one(cab.store().pool())
-        .await
-        .map_err(sq)?;
+        .await?;
         let mut tx = cab.store().begin().await?;
         sqlx::query("UPDATE proxies SET summary_at = $1 WHERE ward_patient_id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(&ward)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let mut outbox = Vec::new();
         if actions > 0 {
             let args = [("count", actions.to_string())];
@@ -511,7 +496,7 @@ pub(crate) async fn send_use_summaries(cab: &Cabinet) -> Result<u64> {
             }
             sent += 1;
         }
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         notify::deliver_all(cab, outbox).await?;
     }
     Ok(sent)

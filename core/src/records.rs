@@ -15,12 +15,8 @@ use crate::auth::sessions::Me;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
 use crate::medical::{Vault, date_us, staff_for};
-use crate::store::{Conn, StorageError};
+use crate::store::Conn;
 use crate::timeutil::{from_micros, to_micros};
-
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
 
 /// Roles that add and correct medical records.
 pub const CLINICAL_ROLES: &[&str] = &["doctor", "nurse"];
@@ -306,19 +302,18 @@ pub(crate) async fn load_items(
     .bind(patient_id)
     .bind(kind.unwrap_or(""))
     .fetch_all(&mut *tx)
-    .await
-    .map_err(sq)?;
+    .await?;
     rows.iter()
         .map(|r| {
-            let id: String = r.try_get(0).map_err(sq)?;
-            let body: Vec<u8> = r.try_get(4).map_err(sq)?;
+            let id: String = r.try_get(0)?;
+            let body: Vec<u8> = r.try_get(4)?;
             Ok(MedicalItem {
                 data: vault.open_json("medical_items", &id, "body", &body)?,
                 id,
                 patient_id: patient_id.to_owned(),
-                clinic_id: r.try_get(1).map_err(sq)?,
-                version: r.try_get(2).map_err(sq)?,
-                updated_at: from_micros(r.try_get(3).map_err(sq)?)?,
+                clinic_id: r.try_get(1)?,
+                version: r.try_get(2)?,
+                updated_at: from_micros(r.try_get(3)?)?,
             })
         })
         .collect()
@@ -343,7 +338,7 @@ impl Records {
         let vault =
             Vault::open(cab, &mut tx, self.me.audit_context(), &patient_id, Action::Read, kind, None, now).await?;
         let items = load_items(&mut tx, &vault, &patient_id, Some(kind)).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(items)
     }
 
@@ -391,8 +386,7 @@ impl Records {
         let owner: Option<String> = sqlx::query_scalar("SELECT patient_id FROM medical_items WHERE id = $1")
             .bind(item_id)
             .fetch_optional(cab.store().pool())
-            .await
-            .map_err(sq)?;
+            .await?;
         if owner.as_deref() != Some(patient_id.as_str()) {
             return Err(Error::NotFound { entity: "medical_item" });
         }
@@ -421,8 +415,8 @@ impl Records {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(sq)?;
-        tx.commit().await.map_err(sq)?;
+        ?;
+        tx.commit().await?;
         Ok(CorrectionRequest {
             id,
             item_id: item_id.to_owned(),
@@ -445,7 +439,7 @@ impl Records {
             Vault::open(cab, &mut tx, self.me.audit_context(), &patient_id, Action::Read, "correction", None, now)
                 .await?;
         let out = corrections_where(&mut tx, "patient_id = $1", &patient_id, |_| Ok(&vault)).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(out)
     }
 }
@@ -462,18 +456,18 @@ async fn corrections_where<'v>(
     .bind(value)
     .fetch_all(&mut *tx)
     .await
-    .map_err(sq)?;
+    ?;
     rows.iter()
         .map(|r| {
-            let id: String = r.try_get(0).map_err(sq)?;
-            let patient_id: String = r.try_get(2).map_err(sq)?;
-            let body: Vec<u8> = r.try_get(4).map_err(sq)?;
+            let id: String = r.try_get(0)?;
+            let patient_id: String = r.try_get(2)?;
+            let body: Vec<u8> = r.try_get(4)?;
             let body: CorrectionBody = vault_for(&patient_id)?.open_json("corrections", &id, "body", &body)?;
-            let resolved: Option<i64> = r.try_get(6).map_err(sq)?;
+            let resolved: Option<i64> = r.try_get(6)?;
             Ok(CorrectionRequest {
-                item_id: r.try_get(1).map_err(sq)?,
-                status: r.try_get(3).map_err(sq)?,
-                created_at: from_micros(r.try_get(5).map_err(sq)?)?,
+                item_id: r.try_get(1)?,
+                status: r.try_get(3)?,
+                created_at: from_micros(r.try_get(5)?)?,
                 resolved_at: resolved.map(from_micros).transpose()?,
                 wanted_change: body.wanted_change,
                 comment: body.comment,
@@ -506,7 +500,7 @@ impl StaffRecords {
         let mut tx = cab.store().begin().await?;
         let who = (Some(member.clinic_id.as_str()), member.account_id.as_str());
         let id = insert_item(cab, &mut tx, self.me.audit_context(), patient_id, &data, who, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(MedicalItem {
             id,
             patient_id: patient_id.to_owned(),
@@ -527,7 +521,7 @@ impl StaffRecords {
             Vault::open(cab, &mut tx, self.me.audit_context(), patient_id, Action::Read, "medical_items", None, now)
                 .await?;
         let items = load_items(&mut tx, &vault, patient_id, None).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(items)
     }
 }
@@ -557,8 +551,7 @@ impl StaffCorrections {
         )
         .bind(&member.clinic_id)
         .fetch_all(cab.store().pool())
-        .await
-        .map_err(sq)?;
+        .await?;
         let now = to_micros(cab.now());
         let mut out = Vec::new();
         for (id, patient_id) in ids {
@@ -575,7 +568,7 @@ impl StaffCorrections {
             )
             .await?;
             out.extend(corrections_where(&mut tx, "id = $1", &id, |_| Ok(&vault)).await?);
-            tx.commit().await.map_err(sq)?;
+            tx.commit().await?;
         }
         Ok(out)
     }
@@ -594,8 +587,7 @@ impl StaffCorrections {
             sqlx::query_as("SELECT patient_id, item_id, status FROM corrections WHERE id = $1")
                 .bind(correction_id)
                 .fetch_optional(cab.store().pool())
-                .await
-                .map_err(sq)?;
+                .await?;
         let (patient_id, item_id, status) = row.ok_or(Error::NotFound { entity: "correction" })?;
         staff_for(&self.me, &patient_id, CLINICAL_ROLES).await?;
         if status != "pending" {
@@ -623,8 +615,7 @@ impl StaffCorrections {
         let sealed: Vec<u8> = sqlx::query_scalar("SELECT body FROM corrections WHERE id = $1")
             .bind(correction_id)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let mut body: CorrectionBody = vault.open_json("corrections", correction_id, "body", &sealed)?;
         body.comment = Some(comment);
         let done = sqlx::query(
@@ -637,7 +628,7 @@ impl StaffCorrections {
         .bind(correction_id)
         .execute(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
         if done.rows_affected() != 1 {
             return Err(Error::Conflict { code: "correction.resolved" });
         }
@@ -646,8 +637,7 @@ impl StaffCorrections {
                 sqlx::query_as("SELECT kind, version, body FROM medical_items WHERE id = $1")
                     .bind(&item_id)
                     .fetch_one(&mut *tx)
-                    .await
-                    .map_err(sq)?;
+                    .await?;
             if kind != new.kind() {
                 return Err(ValidationError::new("corrected", Reason::UnknownValue).into());
             }
@@ -659,8 +649,7 @@ impl StaffCorrections {
             .bind(old)
             .bind(now)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
             sqlx::query(
                 "UPDATE medical_items SET body = $1, version = $2, occurred_on = $3, updated_at = $4 WHERE id = $5",
             )
@@ -670,12 +659,11 @@ impl StaffCorrections {
             .bind(now)
             .bind(&item_id)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         }
         let out = corrections_where(&mut tx, "id = $1", correction_id, |_| Ok(&vault)).await?;
         let message = crate::notify::patient_event(cab, &mut tx, &patient_id, "correction_resolved", &[], now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         crate::notify::deliver_all(cab, message).await?;
         out.into_iter().next().ok_or(Error::NotFound { entity: "correction" })
     }
@@ -686,8 +674,7 @@ impl StaffCorrections {
         let patient_id: Option<String> = sqlx::query_scalar("SELECT patient_id FROM medical_items WHERE id = $1")
             .bind(item_id)
             .fetch_optional(cab.store().pool())
-            .await
-            .map_err(sq)?;
+            .await?;
         let patient_id = patient_id.ok_or(Error::NotFound { entity: "medical_item" })?;
         staff_for(&self.me, &patient_id, CLINICAL_ROLES).await?;
         let now = to_micros(cab.now());
@@ -707,10 +694,9 @@ impl StaffCorrections {
             sqlx::query_scalar("SELECT body FROM medical_item_versions WHERE item_id = $1 ORDER BY version")
                 .bind(item_id)
                 .fetch_all(&mut *tx)
-                .await
-                .map_err(sq)?;
+                .await?;
         let out = rows.iter().map(|b| vault.open_json("medical_items", item_id, "body", b)).collect::<Result<_>>()?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(out)
     }
 }
@@ -728,8 +714,7 @@ pub(crate) async fn queue_vaccination_reminders(cab: &crate::cabinet::Cabinet) -
     )
     .bind(horizon)
     .fetch_all(cab.store().pool())
-    .await
-    .map_err(sq)?;
+    .await?;
     let mut queued = 0;
     for (id, patient_id, due_on) in due {
         let done = remind_vaccination(cab, &id, &patient_id, due_on, now).await;
@@ -752,14 +737,13 @@ async fn remind_vaccination(
         .bind(now)
         .bind(id)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
     if claimed.rows_affected() != 1 {
         return Ok(false);
     }
     let args = [("date", from_micros(due_on)?.date().to_string())];
     crate::notify::patient_event(cab, &mut tx, patient_id, "vaccination_due", &args, now).await?;
-    tx.commit().await.map_err(sq)?;
+    tx.commit().await?;
     Ok(true)
 }
 
@@ -794,6 +778,6 @@ pub(crate) async fn insert_item(
     })
     .execute(&mut *tx)
     .await
-    .map_err(sq)?;
+    ?;
     Ok(id)
 }

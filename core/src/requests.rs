@@ -18,10 +18,6 @@ use crate::medical::Vault;
 use crate::store::{Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
 
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
-
 /// Roles that answer requests.
 pub const REQUEST_ROLES: &[&str] = &["registrar", "administrator", "doctor"];
 /// Requests are kept this long after completion, then purged (R13).
@@ -118,7 +114,7 @@ async fn add_message(tx: &mut Conn, vault: &Vault, me: &Me, request_id: &str, te
     .bind(now)
     .execute(&mut *tx)
     .await
-    .map_err(sq)?;
+    ?;
     Ok(())
 }
 
@@ -129,19 +125,18 @@ async fn load(tx: &mut Conn, vault: &Vault, request_id: &str) -> Result<Request>
     .bind(request_id)
     .fetch_optional(&mut *tx)
     .await
-    .map_err(sq)?
+    ?
     .ok_or(Error::NotFound { entity: "request" })?;
-    let subject: Vec<u8> = r.try_get(3).map_err(sq)?;
-    let completed: Option<i64> = r.try_get(7).map_err(sq)?;
+    let subject: Vec<u8> = r.try_get(3)?;
+    let completed: Option<i64> = r.try_get(7)?;
     let messages = sqlx::query("SELECT id, body FROM request_messages WHERE request_id = $1 ORDER BY created_at, id")
         .bind(request_id)
         .fetch_all(&mut *tx)
-        .await
-        .map_err(sq)?
+        .await?
         .iter()
         .map(|m| {
-            let id: String = m.try_get(0).map_err(sq)?;
-            let body: Vec<u8> = m.try_get(1).map_err(sq)?;
+            let id: String = m.try_get(0)?;
+            let body: Vec<u8> = m.try_get(1)?;
             vault.open_json("request_messages", &id, "body", &body)
         })
         .collect::<Result<Vec<RequestMessage>>>()?;
@@ -150,14 +145,13 @@ async fn load(tx: &mut Conn, vault: &Vault, request_id: &str) -> Result<Request>
     )
     .bind(request_id)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(sq)?
+    .await?
     .iter()
     .map(|d| {
-        let id: String = d.try_get(0).map_err(sq)?;
-        let name: Vec<u8> = d.try_get(1).map_err(sq)?;
-        let size: i64 = d.try_get(2).map_err(sq)?;
-        let sha: Vec<u8> = d.try_get(3).map_err(sq)?;
+        let id: String = d.try_get(0)?;
+        let name: Vec<u8> = d.try_get(1)?;
+        let size: i64 = d.try_get(2)?;
+        let sha: Vec<u8> = d.try_get(3)?;
         Ok(RequestDocument {
             filename: String::from_utf8(vault.open_bytes("request_documents", &id, "filename", &name)?)
                 .map_err(|_| StorageError::Corrupt("file name"))?,
@@ -168,13 +162,13 @@ async fn load(tx: &mut Conn, vault: &Vault, request_id: &str) -> Result<Request>
     })
     .collect::<Result<Vec<_>>>()?;
     Ok(Request {
-        id: r.try_get(0).map_err(sq)?,
-        patient_id: r.try_get(1).map_err(sq)?,
-        clinic_id: r.try_get(2).map_err(sq)?,
+        id: r.try_get(0)?,
+        patient_id: r.try_get(1)?,
+        clinic_id: r.try_get(2)?,
         subject: vault.open_json("requests", request_id, "subject", &subject)?,
-        status: r.try_get(4).map_err(sq)?,
-        created_at: from_micros(r.try_get(5).map_err(sq)?)?,
-        updated_at: from_micros(r.try_get(6).map_err(sq)?)?,
+        status: r.try_get(4)?,
+        created_at: from_micros(r.try_get(5)?)?,
+        updated_at: from_micros(r.try_get(6)?)?,
         completed_at: completed.map(from_micros).transpose()?,
         messages,
         documents,
@@ -208,7 +202,7 @@ async fn change_status(
     .bind(from)
     .execute(&mut *tx)
     .await
-    .map_err(sq)?;
+    ?;
     if done.rows_affected() != 1 {
         return Err(Error::Conflict { code: "request.transition" });
     }
@@ -232,8 +226,7 @@ impl Requests {
         let row: Option<(String, String)> = sqlx::query_as("SELECT patient_id, status FROM requests WHERE id = $1")
             .bind(request_id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         match row {
             Some((owner, status)) if owner == patient_id => Ok(status),
             _ => Err(Error::NotFound { entity: "request" }),
@@ -263,11 +256,10 @@ impl Requests {
         .bind(vault.seal("requests", &id, "subject", &subject)?)
         .bind(now)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
         add_message(&mut tx, &vault, &self.me, &id, &text, now).await?;
         let out = load(&mut tx, &vault, &id).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(out)
     }
 
@@ -283,13 +275,12 @@ impl Requests {
             sqlx::query_scalar("SELECT id FROM requests WHERE patient_id = $1 ORDER BY created_at DESC, id DESC")
                 .bind(&patient_id)
                 .fetch_all(&mut *tx)
-                .await
-                .map_err(sq)?;
+                .await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(load(&mut tx, &vault, &id).await?);
         }
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(out)
     }
 
@@ -312,7 +303,7 @@ impl Requests {
         )
         .await?;
         let out = load(&mut tx, &vault, request_id).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(out)
     }
 
@@ -347,12 +338,11 @@ impl Requests {
                 .bind(now)
                 .bind(request_id)
                 .execute(&mut *tx)
-                .await
-                .map_err(sq)?;
+                .await?;
             None
         };
         let out = load(&mut tx, &vault, request_id).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         if let Some(m) = message {
             crate::notify::deliver(cab, &m).await?;
         }
@@ -401,14 +391,13 @@ impl Requests {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
         sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(request_id)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
-        tx.commit().await.map_err(sq)?;
+            .await?;
+        tx.commit().await?;
         Ok(RequestDocument { id, filename, size: content.len() as u64, sha256: hex::encode(&sha) })
     }
 
@@ -434,7 +423,7 @@ impl Requests {
         let person = crate::patients::Patients::new(cab.clone(), self.me.audit_context().clone())
             .read_in(&mut tx, &patient_id, now)
             .await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         crate::certificates::request_pdf(cab.locale(), &person, &request)
     }
 
@@ -461,7 +450,7 @@ impl Requests {
         .await?;
         let message = change_status(cab, &mut tx, request_id, &patient_id, &status, "completed", now).await?;
         let out = load(&mut tx, &vault, request_id).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         if let Some(m) = message {
             crate::notify::deliver(cab, &m).await?;
         }
@@ -493,8 +482,7 @@ impl StaffRequests {
         )
         .bind(&member.clinic_id)
         .fetch_all(cab.store().pool())
-        .await
-        .map_err(sq)?;
+        .await?;
         let now = to_micros(cab.now());
         let mut out = Vec::with_capacity(rows.len());
         for (id, patient_id) in rows {
@@ -511,7 +499,7 @@ impl StaffRequests {
             )
             .await?;
             out.push(load(&mut tx, &vault, &id).await?);
-            tx.commit().await.map_err(sq)?;
+            tx.commit().await?;
         }
         Ok(out)
     }
@@ -528,8 +516,7 @@ impl StaffRequests {
             sqlx::query_as("SELECT patient_id, clinic_id, status FROM requests WHERE id = $1")
                 .bind(request_id)
                 .fetch_optional(cab.store().pool())
-                .await
-                .map_err(sq)?;
+                .await?;
         let (patient_id, clinic_id, current) = row.ok_or(Error::NotFound { entity: "request" })?;
         let member = self.me.live_staff().await?;
         if member.clinic_id != clinic_id {
@@ -560,10 +547,9 @@ impl StaffRequests {
             .bind(now)
             .bind(request_id)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let out = load(&mut tx, &vault, request_id).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         if let Some(m) = message {
             crate::notify::deliver(cab, &m).await?;
         }
@@ -582,7 +568,7 @@ pub(crate) async fn purge_expired(cab: &Cabinet) -> Result<u64> {
     .bind(cutoff)
     .fetch_all(cab.store().pool())
     .await
-    .map_err(sq)?;
+    ?;
     let mut purged = 0;
     for (id, patient_id) in due {
         let mut tx = cab.store().begin().await?;
@@ -591,14 +577,13 @@ pub(crate) async fn purge_expired(cab: &Cabinet) -> Result<u64> {
             "DELETE FROM request_messages WHERE request_id = $1",
             "DELETE FROM request_documents WHERE request_id = $1",
         ] {
-            sqlx::query(table).bind(&id).execute(&mut *tx).await.map_err(sq)?;
+            sqlx::query(table).bind(&id).execute(&mut *tx).await?;
         }
         let deleted = sqlx::query("DELETE FROM requests WHERE id = $1 AND completed_at < $2")
             .bind(&id)
             .bind(cutoff)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         if deleted.rows_affected() != 1 {
             continue;
         }
@@ -609,7 +594,7 @@ pub(crate) async fn purge_expired(cab: &Cabinet) -> Result<u64> {
             resource_id: Some(&id),
         };
         cab.journal().record(&mut tx, &AuditContext::system(), what, Outcome::Success, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         purged += 1;
     }
     Ok(purged)

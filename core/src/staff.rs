@@ -18,10 +18,6 @@ use crate::timeutil::to_micros;
 /// Roles a staff account can have.
 pub const ROLES: &[&str] = &["doctor", "nurse", "registrar", "laboratory", "administrator"];
 
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
-
 /// A member of a clinic's staff.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffMember {
@@ -80,14 +76,13 @@ pub(crate) async fn member(cab: &Cabinet, account_id: &str) -> Result<Option<Sta
     let row = sqlx::query("SELECT clinic_id, role, full_name FROM staff_members WHERE account_id = $1")
         .bind(account_id)
         .fetch_optional(cab.store().pool())
-        .await
-        .map_err(sq)?;
+        .await?;
     row.map(|r| {
         Ok(StaffMember {
             account_id: account_id.to_owned(),
-            clinic_id: r.try_get(0).map_err(sq)?,
-            role: r.try_get(1).map_err(sq)?,
-            full_name: r.try_get(2).map_err(sq)?,
+            clinic_id: r.try_get(0)?,
+            role: r.try_get(1)?,
+            full_name: r.try_get(2)?,
         })
     })
     .transpose()
@@ -119,8 +114,7 @@ impl SystemStaff {
         let clinic_exists: Option<String> = sqlx::query_scalar("SELECT id FROM clinics WHERE id = $1")
             .bind(&new.clinic_id)
             .fetch_optional(cab.store().pool())
-            .await
-            .map_err(sq)?;
+            .await?;
         clinic_exists.ok_or(Error::NotFound { entity: "clinic" })?;
         let hash = cab.hash_password(new.password.clone()).await?;
         let id = uuid::Uuid::new_v4().to_string();
@@ -162,10 +156,10 @@ impl SystemStaff {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
         let what = Access { patient_id: None, action: Action::Create, resource_type: "staff", resource_id: Some(&id) };
         cab.journal().record(&mut tx, &crate::audit::AuditContext::system(), what, Outcome::Success, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(StaffAccount {
             totp_secret_base32: totp::secret_base32(&secret),
             otpauth_uri: totp::otpauth_uri(&secret, "Kabinet", &email),
@@ -192,8 +186,7 @@ pub(crate) async fn cards_differ(me: &Me, patient: &crate::patients::Patient) ->
     let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT clinic_id, body FROM clinic_cards WHERE patient_id = $1")
         .bind(&patient.id)
         .fetch_all(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
     if rows.is_empty() {
         return Ok(false);
     }
@@ -217,7 +210,7 @@ pub(crate) async fn cards_differ(me: &Me, patient: &crate::patients::Patient) ->
             || card.patronymic.as_deref().map(fold) != patient.patronymic.as_deref().map(fold)
             || card.birth_date != patient.birth_date;
     }
-    tx.commit().await.map_err(sq)?;
+    tx.commit().await?;
     Ok(differ)
 }
 
@@ -311,7 +304,7 @@ impl StaffPatients {
         .bind(clinic_id)
         .fetch_optional(cab.store().pool())
         .await
-        .map_err(sq)?;
+        ?;
         Ok(found.is_some())
     }
 
@@ -377,17 +370,15 @@ impl StaffPatients {
             .bind(patient_id)
             .bind(&member.clinic_id)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         sqlx::query("INSERT INTO clinic_cards (patient_id, clinic_id, body, updated_at) VALUES ($1, $2, $3, $4)")
             .bind(patient_id)
             .bind(&member.clinic_id)
             .bind(vault.seal("clinic_cards", &aad_id, "body", &card)?)
             .bind(now)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
-        tx.commit().await.map_err(sq)?;
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -400,7 +391,7 @@ impl StaffPatients {
         .bind(&clinic)
         .fetch_all(self.me.cabinet().store().pool())
         .await
-        .map_err(sq)?;
+        ?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(self.reference(&id).await?);

@@ -29,10 +29,6 @@ pub(crate) struct Journal {
     backend: Backend,
 }
 
-fn sq(e: sqlx::Error) -> crate::Error {
-    StorageError::from_sqlx(e).into()
-}
-
 impl Journal {
     pub(crate) fn new(signer: HeadSigner, backend: Backend) -> Self {
         Journal { signer, backend }
@@ -58,14 +54,13 @@ impl Journal {
         at_us: i64,
     ) -> Result<Receipt> {
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT id FROM audit_state WHERE id = 1 FOR UPDATE").execute(&mut *conn).await.map_err(sq)?;
+            sqlx::query("SELECT id FROM audit_state WHERE id = 1 FOR UPDATE").execute(&mut *conn).await?;
         }
         let row = sqlx::query("SELECT size, frontier FROM audit_frontiers ORDER BY size DESC LIMIT 1")
             .fetch_one(&mut *conn)
-            .await
-            .map_err(sq)?;
-        let size: i64 = row.try_get(0).map_err(sq)?;
-        let bytes: Vec<u8> = row.try_get(1).map_err(sq)?;
+            .await?;
+        let size: i64 = row.try_get(0)?;
+        let bytes: Vec<u8> = row.try_get(1)?;
         let mut frontier = Frontier::from_bytes(&bytes).ok_or(StorageError::Corrupt("audit frontier"))?;
         let seq = u64::try_from(size).map_err(|_| StorageError::Corrupt("audit size"))?;
         if frontier.size() != seq {
@@ -107,15 +102,14 @@ impl Journal {
         .bind(leaf.to_vec())
         .execute(&mut *conn)
         .await
-        .map_err(sq)?;
+        ?;
         insert_head(conn, &head).await?;
         sqlx::query("INSERT INTO audit_frontiers (size, frontier) VALUES ($1, $2)")
             .bind(size + 1)
             .bind(frontier.to_bytes())
             .execute(&mut *conn)
-            .await
-            .map_err(sq)?;
-        sqlx::query("DELETE FROM audit_frontiers WHERE size = $1").bind(size).execute(&mut *conn).await.map_err(sq)?;
+            .await?;
+        sqlx::query("DELETE FROM audit_frontiers WHERE size = $1").bind(size).execute(&mut *conn).await?;
         Ok(Receipt { patient_id: entry.patient_id.unwrap_or_default(), seq })
     }
 }
@@ -127,8 +121,7 @@ async fn insert_head(conn: &mut Conn, head: &SignedTreeHead) -> Result<()> {
         .bind(head.at_us)
         .bind(head.signature.to_vec())
         .execute(conn)
-        .await
-        .map_err(sq)?;
+        .await?;
     Ok(())
 }
 
@@ -141,29 +134,28 @@ pub(crate) async fn load_entries(conn: &mut Conn, from: u64, to: u64) -> Result<
     .bind(i64::try_from(from).unwrap_or(i64::MAX))
     .bind(i64::try_from(to).unwrap_or(i64::MAX))
     .fetch_all(conn)
-    .await
-    .map_err(sq)?;
+    .await?;
     rows.iter().map(entry_from_row).collect()
 }
 
 pub(crate) fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<(AuditEntry, Vec<u8>)> {
-    let seq: i64 = row.try_get(0).map_err(sq)?;
+    let seq: i64 = row.try_get(0)?;
     Ok((
         AuditEntry {
             seq: u64::try_from(seq).map_err(|_| StorageError::Corrupt("audit seq"))?,
-            at_us: row.try_get(1).map_err(sq)?,
-            actor_kind: row.try_get(2).map_err(sq)?,
-            actor_id: row.try_get(3).map_err(sq)?,
-            on_behalf_of: row.try_get(4).map_err(sq)?,
-            patient_id: row.try_get(5).map_err(sq)?,
-            action: row.try_get(6).map_err(sq)?,
-            resource_type: row.try_get(7).map_err(sq)?,
-            resource_id: row.try_get(8).map_err(sq)?,
-            outcome: row.try_get(9).map_err(sq)?,
-            ip: row.try_get(10).map_err(sq)?,
-            device_id: row.try_get(11).map_err(sq)?,
+            at_us: row.try_get(1)?,
+            actor_kind: row.try_get(2)?,
+            actor_id: row.try_get(3)?,
+            on_behalf_of: row.try_get(4)?,
+            patient_id: row.try_get(5)?,
+            action: row.try_get(6)?,
+            resource_type: row.try_get(7)?,
+            resource_id: row.try_get(8)?,
+            outcome: row.try_get(9)?,
+            ip: row.try_get(10)?,
+            device_id: row.try_get(11)?,
         },
-        row.try_get(12).map_err(sq)?,
+        row.try_get(12)?,
     ))
 }
 
@@ -174,17 +166,16 @@ pub(crate) async fn load_heads(conn: &mut Conn, from: u64, to: u64) -> Result<Ve
             .bind(i64::try_from(from).unwrap_or(i64::MAX))
             .bind(i64::try_from(to).unwrap_or(i64::MAX))
             .fetch_all(conn)
-            .await
-            .map_err(sq)?;
+            .await?;
     rows.iter()
         .map(|row| {
-            let size: i64 = row.try_get(0).map_err(sq)?;
-            let root: Vec<u8> = row.try_get(1).map_err(sq)?;
-            let sig: Vec<u8> = row.try_get(3).map_err(sq)?;
+            let size: i64 = row.try_get(0)?;
+            let root: Vec<u8> = row.try_get(1)?;
+            let sig: Vec<u8> = row.try_get(3)?;
             Ok(SignedTreeHead {
                 size: u64::try_from(size).map_err(|_| StorageError::Corrupt("head size"))?,
                 root: Hash::try_from(root.as_slice()).map_err(|_| StorageError::Corrupt("head root"))?,
-                at_us: row.try_get(2).map_err(sq)?,
+                at_us: row.try_get(2)?,
                 signature: <[u8; 64]>::try_from(sig.as_slice()).map_err(|_| StorageError::Corrupt("head signature"))?,
             })
         })
@@ -193,9 +184,7 @@ pub(crate) async fn load_heads(conn: &mut Conn, from: u64, to: u64) -> Result<Ve
 
 /// The journal's current size according to its frontier.
 pub(crate) async fn current_size(conn: &mut Conn) -> Result<u64> {
-    let size: i64 = sqlx::query_scalar("SELECT size FROM audit_frontiers ORDER BY size DESC LIMIT 1")
-        .fetch_one(conn)
-        .await
-        .map_err(sq)?;
+    let size: i64 =
+        sqlx::query_scalar("SELECT size FROM audit_frontiers ORDER BY size DESC LIMIT 1").fetch_one(conn).await?;
     u64::try_from(size).map_err(|_| StorageError::Corrupt("audit size").into())
 }

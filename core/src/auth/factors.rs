@@ -6,15 +6,11 @@ use sqlx::Row;
 use super::{AuthError, codes, totp};
 use crate::cabinet::Cabinet;
 use crate::crypto::Aad;
-use crate::error::{Error, Result};
-use crate::store::{Conn, StorageError};
+use crate::error::Result;
+use crate::store::Conn;
 
 /// Number of recovery codes issued with a TOTP enrollment.
 pub const RECOVERY_CODES: usize = 10;
-
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
 
 fn aad<'a>(account_id: &'a str, field: &'a str) -> Aad<'a> {
     Aad { table: "accounts", record_id: account_id, field, patient_id: "" }
@@ -57,8 +53,7 @@ pub(crate) async fn begin_totp(cab: &Cabinet, account_id: &str, label: &str) -> 
         .bind(sealed)
         .bind(account_id)
         .execute(cab.store().pool())
-        .await
-        .map_err(sq)?;
+        .await?;
     Ok(TotpSetup {
         secret_base32: totp::secret_base32(&secret),
         otpauth_uri: totp::otpauth_uri(&secret, "Kabinet", label),
@@ -78,8 +73,7 @@ pub(crate) async fn confirm_totp(
     let pending: Option<Vec<u8>> = sqlx::query_scalar("SELECT totp_pending FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
     let pending = pending.ok_or(AuthError::CodeExpired)?;
     let secret = crate::crypto::open(cab.credentials_key(), &aad(account_id, "totp_pending"), &pending)?;
     let step = totp::verify(&secret, code, unix, None).ok_or(AuthError::InvalidCode)?;
@@ -92,12 +86,8 @@ pub(crate) async fn confirm_totp(
     .bind(account_id)
     .execute(&mut *tx)
     .await
-    .map_err(sq)?;
-    sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+    ?;
+    sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
     let mut out = Vec::with_capacity(RECOVERY_CODES);
     for _ in 0..RECOVERY_CODES {
         let code = recovery_code();
@@ -106,8 +96,7 @@ pub(crate) async fn confirm_totp(
             .bind(account_id)
             .bind(now)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         out.push(code);
     }
     Ok(out)
@@ -126,10 +115,9 @@ pub(crate) async fn check_totp_or_recovery(
     let row = sqlx::query("SELECT totp_secret, totp_last_step FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(sq)?;
-    let sealed: Option<Vec<u8>> = row.try_get(0).map_err(sq)?;
-    let last: Option<i64> = row.try_get(1).map_err(sq)?;
+        .await?;
+    let sealed: Option<Vec<u8>> = row.try_get(0)?;
+    let last: Option<i64> = row.try_get(1)?;
     let trimmed = code.trim();
     if trimmed.len() == 6 {
         let sealed = sealed.ok_or(AuthError::SecondFactor)?;
@@ -145,8 +133,7 @@ pub(crate) async fn check_totp_or_recovery(
         .bind(step)
         .bind(account_id)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
         if moved.rows_affected() != 1 {
             return Err(AuthError::SecondFactor.into());
         }
@@ -159,13 +146,12 @@ pub(crate) async fn check_totp_or_recovery(
         .bind(digest)
         .bind(account_id)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
         if used.rows_affected() != 1 {
             return Err(AuthError::SecondFactor.into());
         }
     }
-    tx.commit().await.map_err(sq)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -174,7 +160,6 @@ pub(crate) async fn has_totp(cab: &Cabinet, account_id: &str) -> Result<bool> {
     let secret: Option<Vec<u8>> = sqlx::query_scalar("SELECT totp_secret FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_one(cab.store().pool())
-        .await
-        .map_err(sq)?;
+        .await?;
     Ok(secret.is_some())
 }

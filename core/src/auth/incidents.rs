@@ -15,7 +15,7 @@ use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
 use crate::integrations::Channel;
 use crate::notify;
-use crate::store::{Conn, StorageError};
+use crate::store::Conn;
 use crate::timeutil::{from_micros, to_micros};
 
 /// Reads of medical and personal data in the last hour that can count as unusual.
@@ -27,10 +27,6 @@ pub const UNUSUAL_FACTOR: i64 = 10;
 pub const CONFIRM_WITHIN_US: i64 = 30 * 60 * 1_000_000;
 /// Another session used this recently counts as simultaneous.
 const SIMULTANEOUS_US: i64 = 5 * 60 * 1_000_000;
-
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
 
 /// A security incident as the patient sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,8 +61,7 @@ pub(crate) async fn assess(
     let previous: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE account_id = $1")
         .bind(account_id)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
     if previous == 0 {
         // The first login after registration sets the baseline.
         return Ok(had_failures.then_some("success_after_failures"));
@@ -77,8 +72,7 @@ pub(crate) async fn assess(
             .bind(&device.id)
             .bind(&device.ip)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
     if known == 0 {
         return Ok(Some("new_device"));
     }
@@ -93,8 +87,7 @@ pub(crate) async fn assess(
     .bind(&device.id)
     .bind(now - SIMULTANEOUS_US)
     .fetch_one(&mut *tx)
-    .await
-    .map_err(sq)?;
+    .await?;
     Ok((busy > 0).then_some("simultaneous_sessions"))
 }
 
@@ -112,8 +105,7 @@ pub(crate) async fn detect_unusual_access(cab: &Cabinet) -> Result<u64> {
     .bind(now - HOUR_US)
     .bind(UNUSUAL_READS_PER_HOUR)
     .fetch_all(cab.store().pool())
-    .await
-    .map_err(sq)?;
+    .await?;
     let mut raised = 0;
     for (account_id, recent) in busy {
         let before: i64 = sqlx::query_scalar(
@@ -124,8 +116,7 @@ pub(crate) async fn detect_unusual_access(cab: &Cabinet) -> Result<u64> {
         .bind(now - 30 * 24 * HOUR_US)
         .bind(now - HOUR_US)
         .fetch_one(cab.store().pool())
-        .await
-        .map_err(sq)?;
+        .await?;
         let usual_per_hour = (before / (30 * 24 - 1)).max(1);
         if recent < usual_per_hour * UNUSUAL_FACTOR {
             continue;
@@ -139,11 +130,11 @@ pub(crate) async fn detect_unusual_access(cab: &Cabinet) -> Result<u64> {
         .bind(now - HOUR_US)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
         let Some((Some(patient_id), 0)) = row else { continue };
         let device = Device::default();
         let outbox = raise(cab, &mut tx, &account_id, &patient_id, "unusual_access_rate", &device, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         for id in outbox {
             notify::deliver(cab, &id).await?;
         }
@@ -187,7 +178,7 @@ pub(crate) async fn raise(
     .bind(now + CONFIRM_WITHIN_US)
     .execute(&mut *tx)
     .await
-    .map_err(sq)?;
+    ?;
     let code = codes::generate(6);
     crate::accounts::store_code(cab, tx, "incident", &id, &code, now + CONFIRM_WITHIN_US).await?;
     let ctx = AuditContext { actor: Actor::system(), ip: Some(device.ip.clone()), device_id: Some(device.id.clone()) };
@@ -225,19 +216,19 @@ pub(crate) async fn list(cab: &Cabinet, account_id: &str) -> Result<Vec<Incident
     .bind(account_id)
     .fetch_all(cab.store().pool())
     .await
-    .map_err(sq)?;
+    ?;
     rows.iter()
         .map(|r| {
-            let confirmed: Option<i64> = r.try_get(7).map_err(sq)?;
-            let blocked: Option<i64> = r.try_get(8).map_err(sq)?;
+            let confirmed: Option<i64> = r.try_get(7)?;
+            let blocked: Option<i64> = r.try_get(8)?;
             Ok(Incident {
-                id: r.try_get(0).map_err(sq)?,
-                request_number: r.try_get(1).map_err(sq)?,
-                kind: r.try_get(2).map_err(sq)?,
-                ip: r.try_get(3).map_err(sq)?,
-                device: r.try_get(4).map_err(sq)?,
-                created_at: from_micros(r.try_get(5).map_err(sq)?)?,
-                deadline: from_micros(r.try_get(6).map_err(sq)?)?,
+                id: r.try_get(0)?,
+                request_number: r.try_get(1)?,
+                kind: r.try_get(2)?,
+                ip: r.try_get(3)?,
+                device: r.try_get(4)?,
+                created_at: from_micros(r.try_get(5)?)?,
+                deadline: from_micros(r.try_get(6)?)?,
                 status: match (confirmed, blocked) {
                     (Some(_), _) => "confirmed",
                     (None, Some(_)) => "blocked",
@@ -264,8 +255,7 @@ pub(crate) async fn confirm(
     )
     .bind(incident_id)
     .fetch_optional(cab.store().pool())
-    .await
-    .map_err(sq)?;
+    .await?;
     if owner.as_deref() != Some(account_id) {
         return Err(Error::NotFound { entity: "incident" });
     }
@@ -277,8 +267,7 @@ pub(crate) async fn confirm(
     .bind(now)
     .bind(incident_id)
     .execute(&mut *tx)
-    .await
-    .map_err(sq)?;
+    .await?;
     if done.rows_affected() != 1 {
         return Err(AuthError::CodeExpired.into());
     }
@@ -295,7 +284,7 @@ pub(crate) async fn confirm(
         let msg = cab.message(Some(patient_id), "incident_resolved", Channel::Email, &email, None);
         out = Some(notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?);
     }
-    tx.commit().await.map_err(sq)?;
+    tx.commit().await?;
     if let Some(o) = out {
         notify::deliver(cab, &o).await?;
     }
@@ -312,13 +301,12 @@ pub(crate) async fn expire(cab: &Cabinet) -> Result<u64> {
     )
     .bind(now)
     .fetch_all(cab.store().pool())
-    .await
-    .map_err(sq)?;
+    .await?;
     let mut expired = 0;
     for row in due {
-        let id: String = row.try_get(0).map_err(sq)?;
-        let account: String = row.try_get(1).map_err(sq)?;
-        let patient: Option<String> = row.try_get(2).map_err(sq)?;
+        let id: String = row.try_get(0)?;
+        let account: String = row.try_get(1)?;
+        let patient: Option<String> = row.try_get(2)?;
         let mut tx = cab.store().begin().await?;
         // Claimed by the conditional update: one process blocks, the others skip.
         let claimed = sqlx::query(
@@ -327,8 +315,7 @@ pub(crate) async fn expire(cab: &Cabinet) -> Result<u64> {
         .bind(now)
         .bind(&id)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
         if claimed.rows_affected() != 1 {
             continue;
         }
@@ -338,8 +325,7 @@ pub(crate) async fn expire(cab: &Cabinet) -> Result<u64> {
         .bind(now)
         .bind(&account)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
         let what = Access {
             patient_id: patient.as_deref(),
             action: Action::Update,
@@ -347,7 +333,7 @@ pub(crate) async fn expire(cab: &Cabinet) -> Result<u64> {
             resource_id: Some(&id),
         };
         cab.journal().record(&mut tx, &AuditContext::system(), what, Outcome::Success, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         expired += 1;
     }
     Ok(expired)

@@ -18,10 +18,6 @@ use crate::timeutil::to_micros;
 /// A sign-in at most this old counts as recent for contact changes.
 pub(crate) const REAUTH_WINDOW_US: i64 = 15 * 60 * 1_000_000;
 
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
-
 fn aad(id: &str) -> Aad<'_> {
     Aad { table: "pending_changes", record_id: id, field: "value", patient_id: "" }
 }
@@ -75,8 +71,7 @@ impl Profile {
             let started: i64 = sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1")
                 .bind(self.me.session_id())
                 .fetch_one(cab.store().pool())
-                .await
-                .map_err(sq)?;
+                .await?;
             if started + REAUTH_WINDOW_US < now {
                 return Err(AuthError::ReauthenticationRequired.into());
             }
@@ -93,7 +88,7 @@ impl Profile {
             .bind(now + crate::accounts::CODE_TTL_US)
             .execute(&mut *tx)
             .await
-            .map_err(sq)?;
+            ?;
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "profile_change", &id, &code, now + crate::accounts::CODE_TTL_US)
             .await?;
@@ -107,7 +102,7 @@ impl Profile {
         };
         let msg = cab.message(Some(self.me.patient_id()?), "profile_change", channel, &to, Some(&code));
         let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         notify::deliver(cab, &out).await?;
         Ok(ChangeRequest { id, field: field.column().to_owned() })
     }
@@ -123,13 +118,12 @@ impl Profile {
         .bind(change_id)
         .bind(self.me.account_id())
         .fetch_optional(cab.store().pool())
-        .await
-        .map_err(sq)?
+        .await?
         .ok_or(Error::NotFound { entity: "change_request" })?;
-        let field: String = row.try_get(0).map_err(sq)?;
-        let sealed: Vec<u8> = row.try_get(1).map_err(sq)?;
-        let expires: i64 = row.try_get(2).map_err(sq)?;
-        let applied: Option<i64> = row.try_get(3).map_err(sq)?;
+        let field: String = row.try_get(0)?;
+        let sealed: Vec<u8> = row.try_get(1)?;
+        let expires: i64 = row.try_get(2)?;
+        let applied: Option<i64> = row.try_get(3)?;
         if applied.is_some() || expires <= now {
             return Err(AuthError::CodeExpired.into());
         }
@@ -144,8 +138,7 @@ impl Profile {
                 .bind(Vec::<u8>::new())
                 .bind(change_id)
                 .execute(&mut *tx)
-                .await
-                .map_err(sq)?;
+                .await?;
         if claimed.rows_affected() != 1 {
             return Err(AuthError::CodeExpired.into());
         }
@@ -182,7 +175,7 @@ impl Profile {
                 outbox = Some(notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?);
             }
         }
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         if let Some(o) = outbox {
             notify::deliver(cab, &o).await?;
         }
@@ -201,7 +194,7 @@ impl Profile {
         let count = |sql: &'static str| {
             let patient_id = patient_id.clone();
             async move {
-                let n: i64 = sqlx::query_scalar(sql).bind(patient_id).fetch_one(pool).await.map_err(sq)?;
+                let n: i64 = sqlx::query_scalar(sql).bind(patient_id).fetch_one(pool).await?;
                 Ok::<bool, Error>(n > 0)
             }
         };
@@ -214,10 +207,9 @@ impl Profile {
         let row = sqlx::query("SELECT identity_confirmed_at, email_confirmed_at FROM accounts WHERE id = $1")
             .bind(self.me.account_id())
             .fetch_one(pool)
-            .await
-            .map_err(sq)?;
-        let identity: Option<i64> = row.try_get(0).map_err(sq)?;
-        let email: Option<i64> = row.try_get(1).map_err(sq)?;
+            .await?;
+        let identity: Option<i64> = row.try_get(0)?;
+        let email: Option<i64> = row.try_get(1)?;
         let mut out = Vec::new();
         let card_differs = crate::staff::cards_differ(&self.me, &person).await?;
         let checks = [
@@ -251,8 +243,7 @@ impl Profile {
             .bind(locale.tag())
             .bind(self.me.account_id())
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let what = crate::audit::Access {
             patient_id: Some(&patient_id),
             action: crate::audit::Action::Update,
@@ -260,7 +251,7 @@ impl Profile {
             resource_id: Some(self.me.account_id()),
         };
         cab.journal().record(&mut tx, self.me.audit_context(), what, crate::audit::Outcome::Success, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(())
     }
 

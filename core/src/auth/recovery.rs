@@ -8,16 +8,11 @@ use sqlx::Row;
 use super::{AuthError, codes, factors, password};
 use crate::audit::{Access, Action, Actor, ActorKind, AuditContext, Outcome};
 use crate::cabinet::Cabinet;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ids::{Reason, ValidationError};
 use crate::integrations::Channel;
 use crate::notify;
-use crate::store::StorageError;
 use crate::timeutil::to_micros;
-
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
 
 /// Recovery codes sent per account in an hour, at most (the rest are journaled, not sent).
 pub const MAX_RECOVERIES_PER_HOUR: i64 = 3;
@@ -37,11 +32,7 @@ pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Res
         // Requests for one account are counted one at a time: under READ COMMITTED two
         // transactions would otherwise each count the other's row as not yet there. (SQLite's
         // `BEGIN IMMEDIATE` already orders them.)
-        sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+        sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE").bind(account_id).execute(&mut *tx).await?;
     }
     sqlx::query("INSERT INTO recoveries (id, account_id, channel, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&id)
@@ -50,8 +41,7 @@ pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Res
         .bind(now)
         .bind(now + crate::accounts::CODE_TTL_US)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
     // At most a few codes an hour per account, whoever asks: a flood of recovery requests
     // never becomes a flood of SMS. The answer stays the same (no code is sent).
     let recent: i64 = match &account {
@@ -60,8 +50,7 @@ pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Res
                 .bind(account_id)
                 .bind(now.saturating_sub(3_600_000_000))
                 .fetch_one(&mut *tx)
-                .await
-                .map_err(sq)?
+                .await?
         }
         None => 0,
     };
@@ -91,7 +80,7 @@ pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Res
         let msg = cab.message(Some(patient_id), "recovery_code", channel, &to, Some(&code));
         outbox = Some(notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?);
     }
-    tx.commit().await.map_err(sq)?;
+    tx.commit().await?;
     if let Some(o) = outbox {
         notify::deliver(cab, &o).await?;
     }
@@ -112,12 +101,12 @@ pub(crate) async fn complete(
         .bind(recovery_id)
         .fetch_optional(cab.store().pool())
         .await
-        .map_err(sq)?
+        ?
         .ok_or(AuthError::InvalidCode)?;
-    let account_id: Option<String> = row.try_get(0).map_err(sq)?;
-    let expires: i64 = row.try_get(1).map_err(sq)?;
-    let used: Option<i64> = row.try_get(2).map_err(sq)?;
-    let patient_id: Option<String> = row.try_get(3).map_err(sq)?;
+    let account_id: Option<String> = row.try_get(0)?;
+    let expires: i64 = row.try_get(1)?;
+    let used: Option<i64> = row.try_get(2)?;
+    let patient_id: Option<String> = row.try_get(3)?;
     if used.is_some() || expires <= now {
         return Err(AuthError::CodeExpired.into());
     }
@@ -144,8 +133,7 @@ pub(crate) async fn complete(
         .bind(now)
         .bind(recovery_id)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
     if claimed.rows_affected() != 1 {
         return Err(AuthError::CodeExpired.into());
     }
@@ -155,21 +143,19 @@ pub(crate) async fn complete(
         .bind(&account_id)
         .execute(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
     sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(&account_id)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
     sqlx::query(
         "UPDATE login_steps SET cancelled_at = $1 WHERE account_id = $2 AND used_at IS NULL AND cancelled_at IS NULL",
     )
     .bind(now)
     .bind(&account_id)
     .execute(&mut *tx)
-    .await
-    .map_err(sq)?;
+    .await?;
     let what = Access {
         patient_id: Some(&patient_id),
         action: Action::Update,
@@ -180,7 +166,7 @@ pub(crate) async fn complete(
     let msg =
         cab.message(Some(&patient_id), "password_changed", Channel::Sms, person.phone.as_deref().unwrap_or(""), None);
     let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
-    tx.commit().await.map_err(sq)?;
+    tx.commit().await?;
     notify::deliver(cab, &out).await?;
     Ok(())
 }

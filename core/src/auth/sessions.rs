@@ -78,10 +78,6 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
-
 fn device_ctx(kind: ActorKind, account: Option<&str>, device: &Device) -> AuditContext {
     AuditContext {
         actor: Actor { kind, id: account.map(str::to_owned), on_behalf_of: None },
@@ -129,15 +125,15 @@ impl Auth {
             }
         }
         for (sql, idx) in candidates {
-            let row = sqlx::query(sql).bind(idx).fetch_optional(self.cab.store().pool()).await.map_err(sq)?;
+            let row = sqlx::query(sql).bind(idx).fetch_optional(self.cab.store().pool()).await?;
             if let Some(row) = row {
-                let blocked: Option<i64> = row.try_get(3).map_err(sq)?;
+                let blocked: Option<i64> = row.try_get(3)?;
                 return Ok(Some(AccountRow {
-                    id: row.try_get(0).map_err(sq)?,
-                    patient_id: row.try_get(1).map_err(sq)?,
-                    password_hash: row.try_get(2).map_err(sq)?,
+                    id: row.try_get(0)?,
+                    patient_id: row.try_get(1)?,
+                    password_hash: row.try_get(2)?,
                     blocked: blocked.is_some(),
-                    second_factor: row.try_get(4).map_err(sq)?,
+                    second_factor: row.try_get(4)?,
                 }));
             }
         }
@@ -176,13 +172,11 @@ impl Auth {
         let prior_failures: i32 = sqlx::query_scalar("SELECT failed_attempts FROM accounts WHERE id = $1")
             .bind(&account.id)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let reset = sqlx::query("UPDATE accounts SET failed_attempts = 0 WHERE id = $1 AND blocked_at IS NULL")
             .bind(&account.id)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         if reset.rows_affected() != 1 {
             return Err(AuthError::Locked.into());
         }
@@ -192,8 +186,7 @@ impl Auth {
                 .bind(fresh)
                 .bind(&account.id)
                 .execute(&mut *tx)
-                .await
-                .map_err(sq)?;
+                .await?;
         }
         let step_id = uuid::Uuid::new_v4().to_string();
         sqlx::query(
@@ -212,7 +205,7 @@ impl Auth {
         .bind(i32::from(prior_failures > 0))
         .execute(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
         let mut outbox_id = None;
         if account.second_factor == "sms" {
             let Some(pid) = patient else { return Err(AuthError::InvalidCredentials.into()) };
@@ -232,7 +225,7 @@ impl Auth {
             let msg = self.cab.message(Some(pid), "login_code", Channel::Sms, &phone, Some(&code));
             outbox_id = Some(notify::enqueue(&mut tx, self.cab.outbox_key(), &msg, now).await?);
         }
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         if let Some(id) = outbox_id {
             notify::deliver(&self.cab, &id).await?;
         }
@@ -250,18 +243,17 @@ impl Auth {
         .bind(step_id)
         .fetch_optional(self.cab.store().pool())
         .await
-        .map_err(sq)?
+        ?
         .ok_or(AuthError::CodeExpired)?;
-        let account_id: String = row.try_get(0).map_err(sq)?;
-        let factor: String = row.try_get(1).map_err(sq)?;
-        let expires: i64 = row.try_get(2).map_err(sq)?;
-        let used: Option<i64> = row.try_get(3).map_err(sq)?;
-        let cancelled: Option<i64> = row.try_get(4).map_err(sq)?;
-        let blocked: Option<i64> = row.try_get(9).map_err(sq)?;
-        let patient_id: Option<String> = row.try_get(10).map_err(sq)?;
-        let after_failures: i32 = row.try_get(11).map_err(sq)?;
-        let actor_kind =
-            if row.try_get::<String, _>(12).map_err(sq)? == "staff" { ActorKind::Staff } else { ActorKind::Patient };
+        let account_id: String = row.try_get(0)?;
+        let factor: String = row.try_get(1)?;
+        let expires: i64 = row.try_get(2)?;
+        let used: Option<i64> = row.try_get(3)?;
+        let cancelled: Option<i64> = row.try_get(4)?;
+        let blocked: Option<i64> = row.try_get(9)?;
+        let patient_id: Option<String> = row.try_get(10)?;
+        let after_failures: i32 = row.try_get(11)?;
+        let actor_kind = if row.try_get::<String, _>(12)? == "staff" { ActorKind::Staff } else { ActorKind::Patient };
         if blocked.is_some() {
             return Err(AuthError::Locked.into());
         }
@@ -269,10 +261,10 @@ impl Auth {
             return Err(AuthError::CodeExpired.into());
         }
         let device = Device {
-            id: row.try_get::<Option<String>, _>(5).map_err(sq)?.unwrap_or_default(),
-            name: row.try_get::<Option<String>, _>(6).map_err(sq)?.unwrap_or_default(),
-            ip: row.try_get::<Option<String>, _>(7).map_err(sq)?.unwrap_or_default(),
-            user_agent: row.try_get::<Option<String>, _>(8).map_err(sq)?.unwrap_or_default(),
+            id: row.try_get::<Option<String>, _>(5)?.unwrap_or_default(),
+            name: row.try_get::<Option<String>, _>(6)?.unwrap_or_default(),
+            ip: row.try_get::<Option<String>, _>(7)?.unwrap_or_default(),
+            user_agent: row.try_get::<Option<String>, _>(8)?.unwrap_or_default(),
         };
         let checked = self.check_factor(&factor, step_id, &account_id, code, now).await;
         if let Err(Error::Auth(AuthError::SecondFactor)) = &checked {
@@ -291,16 +283,14 @@ impl Auth {
         .bind(now)
         .bind(step_id)
         .execute(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
         if claimed.rows_affected() != 1 {
             return Err(AuthError::CodeExpired.into());
         }
         sqlx::query("UPDATE accounts SET factor_failures = 0 WHERE id = $1")
             .bind(&account_id)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let suspicious = super::incidents::assess(&mut tx, &account_id, &device, after_failures > 0, now).await?;
         let tokens = self.open_session(&mut tx, &account_id, &device, now).await?;
         let ctx = device_ctx(actor_kind, Some(&account_id), &device);
@@ -315,7 +305,7 @@ impl Auth {
         if let (Some(kind), Some(pid)) = (suspicious, patient_id.as_deref()) {
             outbox = super::incidents::raise(&self.cab, &mut tx, &account_id, pid, kind, &device, now).await?;
         }
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         for id in outbox {
             notify::deliver(&self.cab, &id).await?;
         }
@@ -338,8 +328,7 @@ impl Auth {
                         .bind(step_id)
                         .bind(crate::accounts::MAX_CODE_ATTEMPTS)
                         .execute(self.cab.store().pool())
-                        .await
-                        .map_err(sq)?;
+                        .await?;
                 if counted.rows_affected() != 1 {
                     return Err(AuthError::TooManyAttempts.into());
                 }
@@ -367,7 +356,7 @@ impl Auth {
         .bind(now.saturating_add(to_us(policy.absolute_timeout)))
         .execute(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
         self.issue(tx, account_id, &session_id, now).await
     }
 
@@ -381,8 +370,7 @@ impl Auth {
             .bind(now)
             .bind(now.saturating_add(to_us(policy.absolute_timeout)))
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let secs = now / 1_000_000;
         let exp = secs.saturating_add(policy.access_token_ttl.whole_seconds());
         let claims = tokens::Claims {
@@ -415,17 +403,17 @@ impl Auth {
         .bind(&digest)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(sq)?
+        ?
         .ok_or(SessionError::Invalid)?;
-        let session_id: String = row.try_get(0).map_err(sq)?;
-        let used: Option<i64> = row.try_get(1).map_err(sq)?;
-        let expires: i64 = row.try_get(2).map_err(sq)?;
-        let account_id: String = row.try_get(3).map_err(sq)?;
-        let revoked: Option<i64> = row.try_get(4).map_err(sq)?;
-        let blocked: Option<i64> = row.try_get(5).map_err(sq)?;
-        let patient_id: Option<String> = row.try_get(6).map_err(sq)?;
-        let last_used: i64 = row.try_get(7).map_err(sq)?;
-        let session_end: i64 = row.try_get(8).map_err(sq)?;
+        let session_id: String = row.try_get(0)?;
+        let used: Option<i64> = row.try_get(1)?;
+        let expires: i64 = row.try_get(2)?;
+        let account_id: String = row.try_get(3)?;
+        let revoked: Option<i64> = row.try_get(4)?;
+        let blocked: Option<i64> = row.try_get(5)?;
+        let patient_id: Option<String> = row.try_get(6)?;
+        let last_used: i64 = row.try_get(7)?;
+        let session_end: i64 = row.try_get(8)?;
         if blocked.is_some() {
             return Err(SessionError::Blocked.into());
         }
@@ -440,16 +428,14 @@ impl Auth {
             .bind(now)
             .bind(&digest)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         if used.is_some() || claimed.rows_affected() != 1 {
             // Reuse: someone holds an old copy. End the session for everyone.
             sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(now)
                 .bind(&session_id)
                 .execute(&mut *tx)
-                .await
-                .map_err(sq)?;
+                .await?;
             let ctx = device_ctx(ActorKind::Anonymous, None, device);
             let what = Access {
                 patient_id: patient_id.as_deref(),
@@ -458,7 +444,7 @@ impl Auth {
                 resource_id: Some(&session_id),
             };
             self.cab.journal().record(&mut tx, &ctx, what, Outcome::Denied, now).await?;
-            tx.commit().await.map_err(sq)?;
+            tx.commit().await?;
             return Err(SessionError::Revoked.into());
         }
         if expires <= now {
@@ -468,10 +454,9 @@ impl Auth {
             .bind(now)
             .bind(&session_id)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let tokens = self.issue(&mut tx, &account_id, &session_id, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(tokens)
     }
 
@@ -523,12 +508,11 @@ async fn count_failure(
         ),
     };
     let mut tx = cab.store().begin().await?;
-    sqlx::query(sql).bind(limit).bind(now).bind(account_id).execute(&mut *tx).await.map_err(sq)?;
+    sqlx::query(sql).bind(limit).bind(now).bind(account_id).execute(&mut *tx).await?;
     let blocked: Option<i64> = sqlx::query_scalar("SELECT blocked_at FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
     if blocked.is_some() {
         sqlx::query(
             "UPDATE login_steps SET cancelled_at = $1 WHERE account_id = $2 AND used_at IS NULL AND cancelled_at IS NULL",
@@ -537,7 +521,7 @@ async fn count_failure(
         .bind(account_id)
         .execute(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
     }
     let resource_type = match what {
         Failure::Password => "account",
@@ -546,7 +530,7 @@ async fn count_failure(
     let access =
         Access { patient_id: patient, action: Action::LoginFailed, resource_type, resource_id: Some(account_id) };
     cab.journal().record(&mut tx, ctx, access, Outcome::Failure, now).await?;
-    tx.commit().await.map_err(sq)?;
+    tx.commit().await?;
     Ok(blocked.is_some())
 }
 
@@ -573,16 +557,14 @@ pub(crate) async fn revoke_sessions(cab: &Cabinet, account_id: &str, session_id:
                 .execute(&mut *tx)
                 .await
         }
-    }
-    .map_err(sq)?;
+    }?;
     if session_id.is_some() && done.rows_affected() == 0 {
         return Err(Error::NotFound { entity: "session" });
     }
     let patient: Option<String> = sqlx::query_scalar("SELECT patient_id FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(sq)?;
+        .await?;
     let ctx = AuditContext {
         actor: Actor { kind: ActorKind::Patient, id: Some(account_id.to_owned()), on_behalf_of: None },
         ip: None,
@@ -595,7 +577,7 @@ pub(crate) async fn revoke_sessions(cab: &Cabinet, account_id: &str, session_id:
         resource_id: session_id,
     };
     cab.journal().record(&mut tx, &ctx, what, Outcome::Success, now).await?;
-    tx.commit().await.map_err(sq)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -657,16 +639,15 @@ impl Me {
         )
         .bind(&claims.sid)
         .fetch_optional(cab.store().pool())
-        .await
-        .map_err(sq)?
+        .await?
         .ok_or(SessionError::Invalid)?;
-        let account_id: String = row.try_get(0).map_err(sq)?;
-        let revoked: Option<i64> = row.try_get(1).map_err(sq)?;
-        let blocked: Option<i64> = row.try_get(2).map_err(sq)?;
-        let expires: i64 = row.try_get(3).map_err(sq)?;
-        let last_used: i64 = row.try_get(4).map_err(sq)?;
-        let patient_id: Option<String> = row.try_get(5).map_err(sq)?;
-        let kind: String = row.try_get(6).map_err(sq)?;
+        let account_id: String = row.try_get(0)?;
+        let revoked: Option<i64> = row.try_get(1)?;
+        let blocked: Option<i64> = row.try_get(2)?;
+        let expires: i64 = row.try_get(3)?;
+        let last_used: i64 = row.try_get(4)?;
+        let patient_id: Option<String> = row.try_get(5)?;
+        let kind: String = row.try_get(6)?;
         if account_id != claims.sub {
             return Err(SessionError::Invalid.into());
         }
@@ -683,8 +664,7 @@ impl Me {
             .bind(now)
             .bind(&claims.sid)
             .execute(cab.store().pool())
-            .await
-            .map_err(sq)?;
+            .await?;
         let (principal, actor_kind) = if kind == "staff" {
             let member = crate::staff::member(cab, &account_id).await?.ok_or(SessionError::Invalid)?;
             (Principal::Staff(member), ActorKind::Staff)
@@ -733,17 +713,17 @@ impl Me {
         .bind(now)
         .fetch_optional(cab.store().pool())
         .await
-        .map_err(sq)?
+        ?
         .ok_or(SessionError::Invalid)?;
-        let get_opt = |name: &str| -> Result<Option<i64>> { row.try_get::<Option<i64>, _>(name).map_err(sq) };
+        let get_opt = |name: &str| -> Result<Option<i64>> { row.try_get::<Option<i64>, _>(name).map_err(Error::from) };
         if get_opt("blocked_at")?.is_some() {
             return Err(SessionError::Blocked.into());
         }
         if get_opt("revoked_at")?.is_some() || get_opt("erased_at")?.is_some() {
             return Err(SessionError::Revoked.into());
         }
-        let expires: i64 = row.try_get("expires_at").map_err(sq)?;
-        let last_used: i64 = row.try_get("last_used_at").map_err(sq)?;
+        let expires: i64 = row.try_get("expires_at")?;
+        let last_used: i64 = row.try_get("last_used_at")?;
         if expires <= now || last_used.saturating_add(to_us(cab.session_policy().idle_timeout)) <= now {
             return Err(SessionError::Expired.into());
         }
@@ -752,17 +732,16 @@ impl Me {
                 .bind(now)
                 .bind(&self.session_id)
                 .execute(cab.store().pool())
-                .await
-                .map_err(sq)?;
+                .await?;
         }
         // Joined to the clinics' record by an identity confirmation elsewhere: follow it.
-        let current: Option<String> = row.try_get("patient_id").map_err(sq)?;
+        let current: Option<String> = row.try_get("patient_id")?;
         if let (Principal::Patient { .. }, Some(current)) = (&self.principal, current)
             && self.patient_id().ok() != Some(current.as_str())
         {
             self.relink(current);
         }
-        let proxy_scopes: Option<String> = row.try_get("proxy_scopes").map_err(sq)?;
+        let proxy_scopes: Option<String> = row.try_get("proxy_scopes")?;
         if proxy.is_some() && proxy_scopes.is_none() {
             return Err(Error::PermissionDenied { code: "proxy.revoked" });
         }
@@ -1005,18 +984,18 @@ impl Security {
         .bind(now)
         .fetch_all(self.me.cab.store().pool())
         .await
-        .map_err(sq)?;
+        ?;
         rows.iter()
             .map(|r| {
-                let id: String = r.try_get(0).map_err(sq)?;
+                let id: String = r.try_get(0)?;
                 Ok(SessionInfo {
                     current: id == self.me.session_id,
                     id,
-                    device: r.try_get::<Option<String>, _>(1).map_err(sq)?.unwrap_or_default(),
-                    device_id: r.try_get::<Option<String>, _>(2).map_err(sq)?.unwrap_or_default(),
-                    ip: r.try_get::<Option<String>, _>(3).map_err(sq)?.unwrap_or_default(),
-                    started_at: from_micros(r.try_get(4).map_err(sq)?)?,
-                    last_used_at: from_micros(r.try_get(5).map_err(sq)?)?,
+                    device: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+                    device_id: r.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+                    ip: r.try_get::<Option<String>, _>(3)?.unwrap_or_default(),
+                    started_at: from_micros(r.try_get(4)?)?,
+                    last_used_at: from_micros(r.try_get(5)?)?,
                 })
             })
             .collect()
@@ -1043,7 +1022,7 @@ impl Security {
             resource_id: Some(&self.me.account_id),
         };
         self.me.cab.journal().record(&mut tx, &self.me.ctx, what, Outcome::Success, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(codes)
     }
 
@@ -1055,8 +1034,7 @@ impl Security {
         let stored: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
             .bind(&self.me.account_id)
             .fetch_one(cab.store().pool())
-            .await
-            .map_err(sq)?;
+            .await?;
         if cab.verify_password(old.to_owned(), stored).await? == password::Verified::No {
             // The same counter as at sign-in (R4): three wrong passwords block it, whoever
             // holds the session; journaled.
@@ -1079,15 +1057,13 @@ impl Security {
             .bind(now)
             .bind(&self.me.account_id)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND id <> $3 AND revoked_at IS NULL")
             .bind(now)
             .bind(&self.me.account_id)
             .bind(&self.me.session_id)
             .execute(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let what = Access {
             patient_id: Some(self.me.patient_id()?),
             action: Action::Update,
@@ -1100,8 +1076,7 @@ impl Security {
         let signed_in: i64 = sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1")
             .bind(&self.me.session_id)
             .fetch_one(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
         let mut outbox = Vec::new();
         if signed_in + super::profile::REAUTH_WINDOW_US < now {
             let device = Device {
@@ -1130,7 +1105,7 @@ impl Security {
             None,
         );
         let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         notify::deliver(cab, &out).await?;
         for id in outbox {
             notify::deliver(cab, &id).await?;

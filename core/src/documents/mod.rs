@@ -20,12 +20,8 @@ use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
 use crate::medical::{Vault, date_us, staff_for};
-use crate::store::{Conn, StorageError};
+use crate::store::Conn;
 use crate::timeutil::{from_micros, to_micros};
-
-fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
 
 /// Kinds of documents.
 pub const KINDS: &[&str] = &["extract", "lab_result", "referral", "conclusion", "certificate", "other"];
@@ -132,7 +128,7 @@ pub(crate) async fn store(
     .bind(now)
     .execute(&mut *tx)
     .await
-    .map_err(sq)?;
+    ?;
     Ok(DocumentInfo {
         id,
         patient_id: d.patient_id.to_owned(),
@@ -151,20 +147,20 @@ pub(crate) async fn store(
 const COLUMNS: &str = "id, patient_id, kind, created_on, content_type, size, sha256, meta, created_at";
 
 fn info_from(vault: &Vault, r: &sqlx::any::AnyRow) -> Result<DocumentInfo> {
-    let id: String = r.try_get(0).map_err(sq)?;
-    let meta: Vec<u8> = r.try_get(7).map_err(sq)?;
+    let id: String = r.try_get(0)?;
+    let meta: Vec<u8> = r.try_get(7)?;
     let meta: SealedMeta = vault.open_json("documents", &id, "meta", &meta)?;
-    let created_on: i64 = r.try_get(3).map_err(sq)?;
-    let size: i64 = r.try_get(5).map_err(sq)?;
-    let sha: Vec<u8> = r.try_get(6).map_err(sq)?;
+    let created_on: i64 = r.try_get(3)?;
+    let size: i64 = r.try_get(5)?;
+    let sha: Vec<u8> = r.try_get(6)?;
     Ok(DocumentInfo {
-        patient_id: r.try_get(1).map_err(sq)?,
-        kind: r.try_get(2).map_err(sq)?,
+        patient_id: r.try_get(1)?,
+        kind: r.try_get(2)?,
         created_on: from_micros(created_on)?.date(),
-        content_type: r.try_get(4).map_err(sq)?,
+        content_type: r.try_get(4)?,
         size: u64::try_from(size).unwrap_or(0),
         sha256: hex::encode(sha),
-        created_at: from_micros(r.try_get(8).map_err(sq)?)?,
+        created_at: from_micros(r.try_get(8)?)?,
         filename: meta.filename,
         institution: meta.institution,
         study_type: meta.study_type,
@@ -180,12 +176,11 @@ pub(crate) async fn load_all(tx: &mut Conn, vault: &Vault, patient_id: &str) -> 
     ))
     .bind(patient_id)
     .fetch_all(&mut *tx)
-    .await
-    .map_err(sq)?;
+    .await?;
     rows.iter()
         .map(|row| {
             let info = info_from(vault, row)?;
-            let sealed: Vec<u8> = row.try_get(9).map_err(sq)?;
+            let sealed: Vec<u8> = row.try_get(9)?;
             let content = vault.open_bytes("documents", &info.id, "content", &sealed)?;
             if hex::encode(sha2::Sha256::digest(&content)) != info.sha256 {
                 return Err(Error::Crypto(crate::CryptoError::Integrity));
@@ -213,13 +208,12 @@ pub(crate) async fn read_checked(
     .bind(document_id)
     .bind(patient_id)
     .fetch_optional(&mut *tx)
-    .await
-    .map_err(sq)?
+    .await?
     .ok_or(Error::NotFound { entity: "document" })?;
     let vault = Vault::open(cab, &mut tx, ctx, patient_id, action, "document", Some(document_id), now).await?;
     let checked = (|| {
         let info = info_from(&vault, &row)?;
-        let sealed: Vec<u8> = row.try_get(9).map_err(sq)?;
+        let sealed: Vec<u8> = row.try_get(9)?;
         let content = vault.open_bytes("documents", document_id, "content", &sealed)?;
         if hex::encode(sha2::Sha256::digest(&content)) != info.sha256 {
             return Err(Error::Crypto(crate::CryptoError::Integrity));
@@ -228,7 +222,7 @@ pub(crate) async fn read_checked(
     })();
     match checked {
         Ok(out) => {
-            tx.commit().await.map_err(sq)?;
+            tx.commit().await?;
             Ok(out)
         }
         Err(Error::Crypto(crate::CryptoError::Integrity)) => {
@@ -241,7 +235,7 @@ pub(crate) async fn read_checked(
                 resource_id: Some(document_id),
             };
             cab.journal().record(&mut tx, ctx, what, Outcome::Failure, now).await?;
-            tx.commit().await.map_err(sq)?;
+            tx.commit().await?;
             Err(Error::Crypto(crate::CryptoError::Integrity))
         }
         Err(e) => Err(e),
@@ -284,9 +278,9 @@ impl Documents {
         .bind(until.map_or(i64::MAX, date_us))
         .fetch_all(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
         let out = rows.iter().map(|r| info_from(&vault, r)).collect::<Result<Vec<_>>>()?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         Ok(out)
     }
 
@@ -364,7 +358,7 @@ impl StaffDocuments {
         let info = store(cab, &mut tx, self.me.audit_context(), doc, now).await?;
         let args = [("title", info.filename.clone())];
         let message = crate::notify::patient_event(cab, &mut tx, patient_id, "new_document", &args, now).await?;
-        tx.commit().await.map_err(sq)?;
+        tx.commit().await?;
         crate::notify::deliver_all(cab, message).await?;
         Ok(info)
     }

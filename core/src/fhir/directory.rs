@@ -517,7 +517,7 @@ impl DirectoryPlan {
 /// Kabinet's own record with the resource's id (an export coming back), if any.
 async fn own_record(w: &mut Writer<'_>, sql: &'static str, e: &Entry<'_>) -> Result<Option<String>> {
     let Some(id) = e.resource["id"].as_str() else { return Ok(None) };
-    sqlx::query_scalar(sql).bind(id).fetch_optional(&mut *w.tx).await.map_err(super::read::sq)
+    sqlx::query_scalar(sql).bind(id).fetch_optional(&mut *w.tx).await.map_err(crate::Error::from)
 }
 
 async fn insert_slot(

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::read::sq;
 use super::{ENP_SYSTEM, ICD10_SYSTEM, SNILS_SYSTEM};
 use crate::audit::{Action, AuditContext};
 use crate::cabinet::Cabinet;
@@ -30,7 +29,7 @@ pub(crate) async fn export(cab: &Cabinet, ctx: &AuditContext, patient_id: &str) 
     let labs = crate::labs::load_all(&mut tx, &vault, patient_id).await?;
     let documents = crate::documents::load_all(&mut tx, &vault, patient_id).await?;
     let visits = crate::appointments::load_all(&mut tx, patient_id, now).await?;
-    tx.commit().await.map_err(sq)?;
+    tx.commit().await?;
     let subject = json!({ "reference": format!("Patient/{patient_id}") });
     let mut given = vec![json!(person.given_name)];
     if let Some(p) = &person.patronymic {

@@ -9,7 +9,7 @@ use time::{Date, OffsetDateTime};
 
 use super::ImportReport;
 use super::clinical::{Clinical, clinical, encounter_visit, procedures_by_encounter};
-use super::read::{Entry, Input, bad, bump, mismatch, new_patient, parse_time, sq, text_of};
+use super::read::{Entry, Input, bad, bump, mismatch, new_patient, parse_time, text_of};
 use crate::audit::AuditContext;
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
@@ -298,7 +298,7 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str, source: Option<&str>)
     documents.write(&input, &mut w).await?;
     directory.write_appointments(&input, &mut w).await?;
     let (tx, report) = w.finish(&input).await?;
-    tx.commit().await.map_err(sq)?;
+    tx.commit().await?;
     Ok(report)
 }
 
@@ -416,8 +416,7 @@ async fn match_patient(
         by_id = sqlx::query_scalar("SELECT id FROM patients WHERE id = $1 AND erased_at IS NULL")
             .bind(id)
             .fetch_optional(&mut *tx)
-            .await
-            .map_err(sq)?;
+            .await?;
     }
     if let Some(id) = by_id {
         let existing = people.read_in(tx, &id, to_micros(now)).await?;
@@ -445,8 +444,7 @@ async fn match_patient(
         _ => None,
     };
     if let Some((sql, index)) = &by_identifier {
-        let found: Option<String> =
-            sqlx::query_scalar(*sql).bind(index.clone()).fetch_optional(&mut *tx).await.map_err(sq)?;
+        let found: Option<String> = sqlx::query_scalar(*sql).bind(index.clone()).fetch_optional(&mut *tx).await?;
         if let Some(id) = found {
             let existing = people.read_in(tx, &id, to_micros(now)).await?;
             let fold = crate::directory::fold;
@@ -464,8 +462,7 @@ async fn match_patient(
             sqlx::query_scalar("SELECT id FROM patients WHERE person_bidx = $1 AND erased_at IS NULL LIMIT 2")
                 .bind(index)
                 .fetch_all(&mut *tx)
-                .await
-                .map_err(sq)?;
+                .await?;
         match found.as_slice() {
             [] => {}
             [one] => return Ok((one.clone(), false)),
@@ -509,7 +506,7 @@ pub(super) async fn known(tx: &mut Conn, source: &str) -> Result<Option<(String,
         .bind(source)
         .fetch_optional(&mut *tx)
         .await
-        .map_err(sq)
+        .map_err(Error::from)
 }
 
 /// Kabinet's own record with this id (an export coming back), if any, with its patient.
@@ -522,7 +519,7 @@ async fn own_record(tx: &mut Conn, id: Option<&str>) -> Result<Option<(String, O
     .bind(id)
     .fetch_optional(&mut *tx)
     .await
-    .map_err(sq)
+    .map_err(Error::from)
 }
 
 async fn remember(
@@ -541,6 +538,6 @@ async fn remember(
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(sq)?;
+        ?;
     Ok(())
 }

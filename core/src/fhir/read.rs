@@ -8,11 +8,6 @@ use time::{Date, OffsetDateTime};
 use super::{ENP_SYSTEM, SNILS_SYSTEM};
 use crate::error::{Error, Result};
 use crate::patients::NewPatient;
-use crate::store::StorageError;
-
-pub(super) fn sq(e: sqlx::Error) -> Error {
-    StorageError::from_sqlx(e).into()
-}
 
 pub(super) fn bad(path: &str, reason: &'static str) -> Error {
     Error::Fhir(super::FhirError { code: "fhir.invalid", path: path.to_owned(), reason })
