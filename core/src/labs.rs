@@ -203,38 +203,69 @@ pub(crate) async fn insert_report(
     source_flags: &[Option<&'static str>],
     now: i64,
 ) -> Result<(String, Vec<LabResult>)> {
+    let report_id = uuid::Uuid::now_v7().to_string();
+    let vault = Vault::open(cab, tx, ctx, patient_id, Action::Create, "lab_report", Some(&report_id), now).await?;
+    let (title, out, rows) = report_rows(&vault, &report_id, patient_id, report, clinic_id, source_flags, now)?;
+    let mut batch = crate::store::rows::Rows::default();
+    for row in rows {
+        batch.push(row);
+    }
+    batch.write(tx).await?;
+    Ok((title, out))
+}
+
+/// The `lab_results` rows of a report (checked; bodies sealed in `vault`), with the report's
+/// title and the results as read back.
+#[allow(clippy::type_complexity)]
+pub(crate) fn report_rows(
+    vault: &Vault,
+    report_id: &str,
+    patient_id: &str,
+    report: &LabReport,
+    clinic_id: Option<&str>,
+    source_flags: &[Option<&'static str>],
+    now: i64,
+) -> Result<(String, Vec<LabResult>, Vec<crate::store::rows::Row>)> {
     let title = crate::directory::text_field("title", &report.title, 300)?;
     let laboratory = crate::directory::text_field("laboratory", &report.laboratory, 300)?;
     if report.results.is_empty() {
         return Err(ValidationError::new("results", Reason::Empty).into());
     }
     let inputs = report.results.iter().map(|r| validate(r, report.issued_at)).collect::<Result<Vec<_>>>()?;
-    let report_id = uuid::Uuid::now_v7().to_string();
-    let vault = Vault::open(cab, tx, ctx, patient_id, Action::Create, "lab_report", Some(&report_id), now).await?;
     let mut out = Vec::with_capacity(inputs.len());
+    let mut rows = Vec::with_capacity(inputs.len());
     for (position, input) in inputs.into_iter().enumerate() {
         let id = uuid::Uuid::now_v7().to_string();
         let flag = flag(&input).or_else(|| source_flags.get(position).copied().flatten()).map(str::to_owned);
         let body = Body { report_title: title.clone(), laboratory: laboratory.clone(), input, flag };
-        sqlx::query(
-            "INSERT INTO lab_results (id, report_id, patient_id, clinic_id, sampled_at, issued_at, position, body, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&id)
-        .bind(&report_id)
-        .bind(patient_id)
-        .bind(clinic_id)
-        .bind(to_micros(body.input.sampled_at))
-        .bind(to_micros(report.issued_at))
-        .bind(i64::try_from(position).unwrap_or(i64::MAX))
-        .bind(vault.seal("lab_results", &id, "body", &body)?)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        ?;
-        out.push(result_from(id, report_id.clone(), body, report.issued_at));
+        rows.push(crate::store::rows::Row::new(
+            "lab_results",
+            &[
+                "id",
+                "report_id",
+                "patient_id",
+                "clinic_id",
+                "sampled_at",
+                "issued_at",
+                "position",
+                "body",
+                "created_at",
+            ],
+            vec![
+                id.as_str().into(),
+                report_id.into(),
+                patient_id.into(),
+                clinic_id.into(),
+                to_micros(body.input.sampled_at).into(),
+                to_micros(report.issued_at).into(),
+                i64::try_from(position).unwrap_or(i64::MAX).into(),
+                vault.seal("lab_results", &id, "body", &body)?.into(),
+                now.into(),
+            ],
+        ));
+        out.push(result_from(id, report_id.to_owned(), body, report.issued_at));
     }
-    Ok((title, out))
+    Ok((title, out, rows))
 }
 
 /// Every result of a patient (oldest report first), read with `vault`.

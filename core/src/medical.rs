@@ -40,6 +40,12 @@ impl Vault {
         Ok(Vault { key, patient_id: patient_id.to_owned() })
     }
 
+    /// A vault over a key already opened against a receipt (a planned import keeps one per
+    /// patient; see [`crate::audit::PlannedEntries`]).
+    pub(crate) fn with_key(key: SecretKey, patient_id: &str) -> Vault {
+        Vault { key, patient_id: patient_id.to_owned() }
+    }
+
     fn aad<'a>(&'a self, table: &'a str, id: &'a str, field: &'a str) -> Aad<'a> {
         Aad { table, record_id: id, field, patient_id: &self.patient_id }
     }

@@ -760,24 +760,48 @@ pub(crate) async fn insert_item(
 ) -> Result<String> {
     let id = uuid::Uuid::now_v7().to_string();
     let vault = Vault::open(cab, tx, ctx, patient_id, Action::Create, data.kind(), Some(&id), now).await?;
-    sqlx::query(
-        "INSERT INTO medical_items (id, patient_id, kind, occurred_on, clinic_id, author_id, body, created_at, updated_at, due_on) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9)",
-    )
-    .bind(&id)
-    .bind(patient_id)
-    .bind(data.kind())
-    .bind(date_us(data.date()))
-    .bind(who.0)
-    .bind(who.1)
-    .bind(vault.seal("medical_items", &id, "body", data)?)
-    .bind(now)
-    .bind(match data {
+    item_row(&vault, &id, patient_id, data, who, now)?.insert(tx).await?;
+    Ok(id)
+}
+
+/// The `medical_items` row of a validated item, its body sealed in `vault`.
+pub(crate) fn item_row(
+    vault: &Vault,
+    id: &str,
+    patient_id: &str,
+    data: &ItemData,
+    who: (Option<&str>, &str),
+    now: i64,
+) -> Result<crate::store::rows::Row> {
+    let due_on = match data {
         ItemData::Immunization(i) => i.next_due.map(date_us),
         _ => None,
-    })
-    .execute(&mut *tx)
-    .await
-    ?;
-    Ok(id)
+    };
+    Ok(crate::store::rows::Row::new(
+        "medical_items",
+        &[
+            "id",
+            "patient_id",
+            "kind",
+            "occurred_on",
+            "clinic_id",
+            "author_id",
+            "body",
+            "created_at",
+            "updated_at",
+            "due_on",
+        ],
+        vec![
+            id.into(),
+            patient_id.into(),
+            data.kind().into(),
+            date_us(data.date()).into(),
+            who.0.into(),
+            who.1.into(),
+            vault.seal("medical_items", id, "body", data)?.into(),
+            now.into(),
+            now.into(),
+            due_on.into(),
+        ],
+    ))
 }

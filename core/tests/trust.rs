@@ -27,6 +27,9 @@ on_both!(
     r20_proxies_only_for_minors_and_wards_or_by_the_adult_themself,
     r4_guessing_limits_hold_per_account,
     r4_simultaneous_recoveries_respect_the_hourly_limit,
+    s10_other_writers_go_on_while_a_long_import_prepares,
+    s10_simultaneous_imports_of_one_file_store_it_once,
+    s10_a_patient_erased_while_an_import_prepares_gets_nothing,
 );
 
 async fn sign_in(h: &Harness, phone: &str) -> kabinet::Tokens {
@@ -623,4 +626,172 @@ async fn r4_simultaneous_recoveries_respect_the_hourly_limit(db: TestDb) {
     }
     let sent = h.inbox.count("recovery_code") - before;
     assert_eq!(sent as i64, kabinet::auth::recovery::MAX_RECOVERIES_PER_HOUR, "codes sent by 12 simultaneous requests");
+}
+
+/// A key provider that stops at its first wrap or unwrap once armed, until the test lets
+/// it go: a window into the middle of an import's preparation.
+struct Pause {
+    inner: kabinet::crypto::LocalFileKeyProvider,
+    armed: std::sync::Mutex<Option<(tokio::sync::oneshot::Sender<()>, std::sync::mpsc::Receiver<()>)>>,
+}
+
+impl Pause {
+    fn maybe_hold(&self) {
+        let armed = self.armed.lock().unwrap().take();
+        if let Some((held, go)) = armed {
+            let _ = held.send(());
+            let _ = go.recv_timeout(std::time::Duration::from_secs(120));
+        }
+    }
+}
+
+impl kabinet::crypto::KeyProvider for Pause {
+    fn current_kek_id(&self) -> Result<String, kabinet::CryptoError> {
+        self.inner.current_kek_id()
+    }
+    fn wrap(
+        &self,
+        kek_id: &str,
+        key: &kabinet::crypto::SecretKey,
+        context: &[u8],
+    ) -> Result<Vec<u8>, kabinet::CryptoError> {
+        self.maybe_hold();
+        self.inner.wrap(kek_id, key, context)
+    }
+    fn unwrap(
+        &self,
+        kek_id: &str,
+        wrapped: &[u8],
+        context: &[u8],
+    ) -> Result<kabinet::crypto::SecretKey, kabinet::CryptoError> {
+        self.maybe_hold();
+        self.inner.unwrap(kek_id, wrapped, context)
+    }
+}
+
+/// Imports `bundle` in a thread and runtime of its own, like another process (blocking its
+/// key provider blocks nothing of the test's), held at the import's first key operation:
+/// `held` fires there, and the import goes on when `go` is sent.
+fn paused_import(
+    db: &TestDb,
+    bundle: String,
+) -> (
+    tokio::sync::oneshot::Receiver<()>,
+    std::sync::mpsc::Sender<()>,
+    std::thread::JoinHandle<Result<kabinet::ImportReport, kabinet::Error>>,
+) {
+    let pause = Arc::new(Pause {
+        inner: kabinet::crypto::LocalFileKeyProvider::open(db.key_path()).unwrap(),
+        armed: std::sync::Mutex::new(None),
+    });
+    let (held_tx, held) = tokio::sync::oneshot::channel();
+    let (go, go_rx) = std::sync::mpsc::channel();
+    let url = db.url.clone();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let config = Config { key_provider: Some(pause.clone()), ..Config::default() };
+            let cab = kabinet::Cabinet::open(&url, config).await?;
+            *pause.armed.lock().unwrap() = Some((held_tx, go_rx));
+            cab.system().fhir().import_bundle(&bundle).await
+        })
+    });
+    (held, go, thread)
+}
+
+/// Class 10: a long import prepares its rows outside the write lock. Held in the middle of
+/// its preparation, another cabinet on the same database registers a person (a write with
+/// a journal entry) without waiting for it; the import then finishes, all of it, and the
+/// journal verifies. (Before: the import held the lock from its first row, and the other
+/// writer waited until `storage.busy`.)
+async fn s10_other_writers_go_on_while_a_long_import_prepares(db: TestDb) {
+    let (held, go, import) = paused_import(&db, kabinet::fhir::synthetic_bundle(0, 3));
+    held.await.unwrap();
+    let cab = db.open().await;
+    let pending = cab.accounts().register(registration()).await;
+    go.send(()).unwrap();
+    let report = import.join().unwrap().unwrap();
+    let pending = pending.expect("a writer while the import prepares does not wait for it");
+    assert!(!pending.id.is_empty());
+    assert_eq!(report.created.values().sum::<u64>(), 3 * kabinet::fhir::RESOURCES_PER_PATIENT as u64);
+    assert_eq!(report.patient_ids.len(), 3);
+    let raw = db.raw().await;
+    let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM medical_items").fetch_one(&raw).await.unwrap();
+    let labs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lab_results").fetch_one(&raw).await.unwrap();
+    assert!(items > 0 && labs > 0, "the import's records are all there ({items} items, {labs} results)");
+    // One journal entry per patient for the import's records, plus one for each new person.
+    let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE resource_type = 'fhir_import'")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    assert_eq!(entries, 3);
+    assert!(cab.system().audit().verify().await.unwrap().ok);
+}
+
+/// Class 10: the same file imported by two cabinets at once is stored once — whichever
+/// publishes second finds the other's records (planning again if they arrived after its
+/// plan) and leaves them unchanged.
+async fn s10_simultaneous_imports_of_one_file_store_it_once(db: TestDb) {
+    let text = kabinet::fhir::synthetic_bundle(0, 2);
+    let a = db.open().await;
+    let b = db.open().await;
+    let (ta, tb) = (text.clone(), text.clone());
+    let ja = tokio::spawn(async move { a.system().fhir().import_bundle(&ta).await });
+    let jb = tokio::spawn(async move { b.system().fhir().import_bundle(&tb).await });
+    let (ra, rb) = (ja.await.unwrap().unwrap(), jb.await.unwrap().unwrap());
+    let total = 2 * kabinet::fhir::RESOURCES_PER_PATIENT as u64;
+    let created = ra.created.values().sum::<u64>() + rb.created.values().sum::<u64>();
+    assert_eq!(created, total, "every resource created once across both imports");
+    let once = db.open().await;
+    let again = once.system().fhir().import_bundle(&text).await.unwrap();
+    assert!(again.created.is_empty());
+    let raw = db.raw().await;
+    let patients: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM patients").fetch_one(&raw).await.unwrap();
+    assert_eq!(patients, 2);
+    let sources: i64 =
+        sqlx::query_scalar("SELECT COUNT(DISTINCT local_id) FROM fhir_sources WHERE local_kind = 'Immunization'")
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+    let immunizations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM medical_items WHERE kind = 'immunization'")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    assert_eq!(immunizations, sources, "no record without its source id: nothing stored twice");
+    assert!(once.system().audit().verify().await.unwrap().ok);
+}
+
+/// Class 10 with class 5: a patient on file erased while an import that names them is being
+/// prepared gets no new records; the import plans again and ends with a typed outcome.
+async fn s10_a_patient_erased_while_an_import_prepares_gets_nothing(db: TestDb) {
+    let cab = db.open().await;
+    let first = kabinet::fhir::synthetic_bundle(0, 1);
+    let report = cab.system().fhir().import_bundle(&first).await.unwrap();
+    let patient_id = report.patient_ids[0].clone();
+    let raw = db.raw().await;
+    let rows_of = |raw: sqlx::AnyPool, id: String| async move {
+        let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM medical_items WHERE patient_id = $1")
+            .bind(&id)
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+        let results: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lab_results WHERE patient_id = $1")
+            .bind(&id)
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+        items + results
+    };
+    // The same person's records again under new ids: the import matches them by SNILS.
+    let (held, go, import) = paused_import(&db, first.replace("urn:uuid:", "urn:uuid:f"));
+    held.await.unwrap();
+    cab.system().patients().erase(&patient_id).await.unwrap();
+    let at_erasure = rows_of(raw.clone(), patient_id.clone()).await;
+    go.send(()).unwrap();
+    match import.join().unwrap() {
+        Ok(r) => assert!(!r.patient_ids.contains(&patient_id), "the erased person is not written to"),
+        Err(e) => assert_eq!(e.code(), "crypto.key_destroyed"),
+    }
+    assert_eq!(rows_of(raw.clone(), patient_id.clone()).await, at_erasure, "no record added for the erased person");
+    assert!(cab.system().audit().verify().await.unwrap().ok);
 }

@@ -1,12 +1,13 @@
 //! Appending entries: ordered and gap-free across processes, in the caller's transaction.
 
-use sqlx::Row;
+use sqlx::Row as _;
 
 use super::entry::{Action, AuditEntry, Outcome};
 use super::merkle::{Frontier, Hash};
 use super::signing::{HeadSigner, SignedTreeHead};
 use super::{AuditContext, Receipt};
 use crate::error::Result;
+use crate::store::rows::{Row, Rows};
 use crate::store::{Backend, Conn, StorageError};
 
 /// What is being accessed.
@@ -53,76 +54,155 @@ impl Journal {
         outcome: Outcome,
         at_us: i64,
     ) -> Result<Receipt> {
+        let seq = self.append(conn, ctx, &[(access, outcome)], at_us).await?;
+        Ok(Receipt { patient_id: access.patient_id.unwrap_or_default().to_owned(), seq })
+    }
+
+    /// Appends entries in order, as [`Journal::record`] does one, with a signed head after
+    /// each; the rows go in a few multi-row statements. Returns the first entry's sequence
+    /// number.
+    async fn append(
+        &self,
+        conn: &mut Conn,
+        ctx: &AuditContext,
+        accesses: &[(Access<'_>, Outcome)],
+        at_us: i64,
+    ) -> Result<u64> {
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT id FROM audit_state WHERE id = 1 FOR UPDATE").execute(&mut *conn).await?;
         }
         let row = sqlx::query("SELECT size, frontier FROM audit_frontiers ORDER BY size DESC LIMIT 1")
             .fetch_one(&mut *conn)
             .await?;
-        let size: i64 = row.try_get(0)?;
-        let bytes: Vec<u8> = row.try_get(1)?;
+        let size: i64 = row.try_get("size")?;
+        let bytes: Vec<u8> = row.try_get("frontier")?;
         let mut frontier = Frontier::from_bytes(&bytes).ok_or(StorageError::Corrupt("audit frontier"))?;
-        let seq = u64::try_from(size).map_err(|_| StorageError::Corrupt("audit size"))?;
-        if frontier.size() != seq {
+        let first = u64::try_from(size).map_err(|_| StorageError::Corrupt("audit size"))?;
+        if frontier.size() != first {
             return Err(StorageError::Corrupt("audit frontier size").into());
         }
-        let entry = AuditEntry {
-            seq,
-            at_us,
-            actor_kind: ctx.actor.kind.as_str().to_owned(),
-            actor_id: ctx.actor.id.clone(),
-            on_behalf_of: ctx.actor.on_behalf_of.clone(),
-            patient_id: access.patient_id.map(str::to_owned),
-            action: access.action.as_str().to_owned(),
-            resource_type: access.resource_type.to_owned(),
-            resource_id: access.resource_id.map(str::to_owned),
-            outcome: outcome.as_str().to_owned(),
-            ip: ctx.ip.clone(),
-            device_id: ctx.device_id.clone(),
-        };
-        let leaf = entry.leaf_hash();
-        frontier.push(leaf);
-        let head = self.signer.sign(seq + 1, frontier.root(), at_us);
-        sqlx::query(
-            "INSERT INTO audit_entries (seq, at, actor_kind, actor_id, on_behalf_of, patient_id, action, resource_type, \
-             resource_id, outcome, ip, device_id, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(size)
-        .bind(at_us)
-        .bind(&entry.actor_kind)
-        .bind(&entry.actor_id)
-        .bind(&entry.on_behalf_of)
-        .bind(&entry.patient_id)
-        .bind(&entry.action)
-        .bind(&entry.resource_type)
-        .bind(&entry.resource_id)
-        .bind(&entry.outcome)
-        .bind(&entry.ip)
-        .bind(&entry.device_id)
-        .bind(leaf.to_vec())
-        .execute(&mut *conn)
-        .await
-        ?;
-        insert_head(conn, &head).await?;
-        sqlx::query("INSERT INTO audit_frontiers (size, frontier) VALUES ($1, $2)")
-            .bind(size + 1)
-            .bind(frontier.to_bytes())
-            .execute(&mut *conn)
-            .await?;
+        let mut rows = Rows::default();
+        for (n, (access, outcome)) in accesses.iter().enumerate() {
+            let seq = first + n as u64;
+            let entry = AuditEntry {
+                seq,
+                at_us,
+                actor_kind: ctx.actor.kind.as_str().to_owned(),
+                actor_id: ctx.actor.id.clone(),
+                on_behalf_of: ctx.actor.on_behalf_of.clone(),
+                patient_id: access.patient_id.map(str::to_owned),
+                action: access.action.as_str().to_owned(),
+                resource_type: access.resource_type.to_owned(),
+                resource_id: access.resource_id.map(str::to_owned),
+                outcome: outcome.as_str().to_owned(),
+                ip: ctx.ip.clone(),
+                device_id: ctx.device_id.clone(),
+            };
+            let leaf = entry.leaf_hash();
+            frontier.push(leaf);
+            let head = self.signer.sign(seq + 1, frontier.root(), at_us);
+            let seq = i64::try_from(seq).map_err(|_| StorageError::Corrupt("audit size"))?;
+            rows.push(Row::new(
+                "audit_entries",
+                &[
+                    "seq",
+                    "at",
+                    "actor_kind",
+                    "actor_id",
+                    "on_behalf_of",
+                    "patient_id",
+                    "action",
+                    "resource_type",
+                    "resource_id",
+                    "outcome",
+                    "ip",
+                    "device_id",
+                    "leaf_hash",
+                ],
+                vec![
+                    seq.into(),
+                    at_us.into(),
+                    entry.actor_kind.into(),
+                    entry.actor_id.into(),
+                    entry.on_behalf_of.into(),
+                    entry.patient_id.into(),
+                    entry.action.into(),
+                    entry.resource_type.into(),
+                    entry.resource_id.into(),
+                    entry.outcome.into(),
+                    entry.ip.into(),
+                    entry.device_id.into(),
+                    leaf.to_vec().into(),
+                ],
+            ));
+            rows.push(head_row(&head));
+        }
+        rows.push(Row::new(
+            "audit_frontiers",
+            &["size", "frontier"],
+            vec![(size + accesses.len() as i64).into(), frontier.to_bytes().into()],
+        ));
+        rows.write(conn).await?;
         sqlx::query("DELETE FROM audit_frontiers WHERE size = $1").bind(size).execute(&mut *conn).await?;
-        Ok(Receipt { patient_id: entry.patient_id.unwrap_or_default(), seq })
+        Ok(first)
     }
 }
 
-async fn insert_head(conn: &mut Conn, head: &SignedTreeHead) -> Result<()> {
-    sqlx::query("INSERT INTO audit_heads (size, root, at, signature) VALUES ($1, $2, $3, $4)")
-        .bind(i64::try_from(head.size).unwrap_or(i64::MAX))
-        .bind(head.root.to_vec())
-        .bind(head.at_us)
-        .bind(head.signature.to_vec())
-        .execute(conn)
-        .await?;
-    Ok(())
+/// Journal entries promised before their transaction. A long import opens patients' keys
+/// while it prepares its rows outside the write lock; the entries are appended by
+/// [`PlannedEntries::append`] in the same short transaction that writes those rows, so if
+/// it never commits neither the rows nor the entries exist. One entry per distinct access.
+#[derive(Debug, Default)]
+pub(crate) struct PlannedEntries {
+    entries: Vec<(String, Action, &'static str, Option<String>)>,
+    seen: std::collections::HashSet<(String, Action, &'static str, Option<String>)>,
+}
+
+impl PlannedEntries {
+    /// Promises an entry for `access` (once, however often it is asked for) and returns the
+    /// receipt that opens the patient's key for the rows written with it.
+    pub(crate) fn promise(&mut self, patient_id: &str, access: Access<'_>) -> Receipt {
+        let item = (patient_id.to_owned(), access.action, access.resource_type, access.resource_id.map(str::to_owned));
+        if self.seen.insert(item.clone()) {
+            self.entries.push(item);
+        }
+        Receipt { patient_id: patient_id.to_owned(), seq: u64::MAX }
+    }
+
+    /// Appends every promised entry inside the caller's (write) transaction.
+    pub(crate) async fn append(self, journal: &Journal, conn: &mut Conn, ctx: &AuditContext, at_us: i64) -> Result<()> {
+        let accesses: Vec<(Access<'_>, Outcome)> = self
+            .entries
+            .iter()
+            .map(|(patient_id, action, resource_type, resource_id)| {
+                let access = Access {
+                    patient_id: Some(patient_id.as_str()),
+                    action: *action,
+                    resource_type,
+                    resource_id: resource_id.as_deref(),
+                };
+                (access, Outcome::Success)
+            })
+            .collect();
+        if !accesses.is_empty() {
+            journal.append(conn, ctx, &accesses, at_us).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The `audit_heads` row of a signed head.
+fn head_row(head: &SignedTreeHead) -> Row {
+    Row::new(
+        "audit_heads",
+        &["size", "root", "at", "signature"],
+        vec![
+            i64::try_from(head.size).unwrap_or(i64::MAX).into(),
+            head.root.to_vec().into(),
+            head.at_us.into(),
+            head.signature.to_vec().into(),
+        ],
+    )
 }
 
 /// Reads entries `[from, to)` ordered by `seq`, with their stored leaf hashes.

@@ -26,7 +26,7 @@ pub use proofs::{ConsistencyProof, InclusionProof, verify_consistency_proof, ver
 pub use signing::SignedTreeHead;
 pub use verify::AuditReport;
 
-pub(crate) use journal::{Access, Journal};
+pub(crate) use journal::{Access, Journal, PlannedEntries};
 pub(crate) use signing::HeadSigner;
 
 mod api;
@@ -34,7 +34,8 @@ pub use api::Audit;
 pub(crate) use api::access_history_as;
 
 /// Proof that a journal entry about one patient was appended in the current transaction.
-/// Only [`Journal::record`] creates one; the keyring hands out that patient's data key
+/// Only [`Journal::record`] (or a [`PlannedEntries`] promise, appended with the rows it
+/// seals) creates one; the keyring hands out that patient's data key
 /// only against it.
 #[derive(Debug)]
 pub(crate) struct Receipt {

@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
-use sqlx::Row;
+use sqlx::Row as _;
 
 use super::{CryptoError, KeyProvider, SecretKey};
 use crate::audit::Receipt;
 use crate::error::Result;
 use crate::store::lease::Lease;
+use crate::store::rows::Row;
 use crate::store::{Conn, StorageError, Store};
 
 /// What a KEK rotation did.
@@ -80,18 +81,19 @@ impl Keyring {
         Keyring { provider }
     }
 
-    async fn insert(&self, conn: &mut Conn, id: &str, purpose: &str, key: &SecretKey, now: i64) -> Result<()> {
+    /// The `wrapped_keys` row of `key`, wrapped under the provider's current KEK.
+    fn key_row(&self, id: &str, purpose: &str, key: &SecretKey, now: i64) -> Result<Row> {
         let kek_id = self.provider.current_kek_id()?;
         let wrapped = self.provider.wrap(&kek_id, key, &context(id))?;
-        sqlx::query("INSERT INTO wrapped_keys (id, purpose, kek_id, wrapped, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id)
-            .bind(purpose)
-            .bind(kek_id)
-            .bind(wrapped)
-            .bind(now)
-            .execute(conn)
-            .await
-            .map_err(StorageError::from_sqlx)?;
+        Ok(Row::new(
+            "wrapped_keys",
+            &["id", "purpose", "kek_id", "wrapped", "created_at"],
+            vec![id.into(), purpose.into(), kek_id.into(), wrapped.into(), now.into()],
+        ))
+    }
+
+    async fn insert(&self, conn: &mut Conn, id: &str, purpose: &str, key: &SecretKey, now: i64) -> Result<()> {
+        self.key_row(id, purpose, key, now)?.insert(conn).await.map_err(StorageError::from_sqlx)?;
         Ok(())
     }
 
@@ -141,6 +143,14 @@ impl Keyring {
         let key = SecretKey::generate();
         self.insert(conn, &patient_key_id(receipt.patient_id()), "patient", &key, now).await?;
         Ok(key)
+    }
+
+    /// A new data key for a patient and its row, to be written with the patient's row in
+    /// the same transaction as the journal entry the receipt stands for.
+    pub(crate) fn new_patient_key(&self, receipt: &Receipt, now: i64) -> Result<(SecretKey, Row)> {
+        let key = SecretKey::generate();
+        let row = self.key_row(&patient_key_id(receipt.patient_id()), "patient", &key, now)?;
+        Ok((key, row))
     }
 
     /// A patient's data key, only against the receipt of a journal entry for that patient;

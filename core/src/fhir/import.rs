@@ -1,6 +1,16 @@
-//! Import: check the whole input, then write it in one transaction — the directory first
-//! (clinics, practitioners, slots), then patients, their records, lab reports and
-//! documents, and last the appointments that need both a patient and a slot.
+//! Import: check the whole input, prepare its rows outside the write lock, then publish
+//! them in one short transaction.
+//!
+//! *Check*: the input is parsed and every resource mapped and validated; nothing is read
+//! from the database yet. *Plan*: in a read-only snapshot, patients are matched or made,
+//! their keys opened, and every patient, record, lab result and source id becomes a sealed
+//! row in memory; the journal entries those keys stand on are promised (one per patient and
+//! import, see [`crate::audit::PlannedEntries`]). *Publish*: one write transaction writes
+//! the rows a few hundred to a statement, then the directory (clinics, practitioners,
+//! slots), documents and appointments, then the promised journal entries, and commits — all
+//! or nothing. A publish that finds another import got there first (a source id or an
+//! identifier already taken, a patient erased meanwhile) rolls back and plans again, a few
+//! times at most.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -10,12 +20,14 @@ use time::{Date, OffsetDateTime};
 use super::ImportReport;
 use super::clinical::{Clinical, clinical, encounter_visit, procedures_by_encounter};
 use super::read::{Entry, Input, bad, bump, mismatch, new_patient, parse_time, text_of};
-use crate::audit::AuditContext;
+use crate::audit::{Access, Action, AuditContext, PlannedEntries};
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
 use crate::labs::{LabReport, LabResultInput};
+use crate::medical::Vault;
 use crate::patients::{NewPatient, Patients};
-use crate::store::{Conn, Tx};
+use crate::store::rows::{Row, Rows, Staging};
+use crate::store::{Conn, StorageError, Tx};
 use crate::timeutil::to_micros;
 
 /// The state of one import's writes: its transaction, what it made, and the local ids of
@@ -32,7 +44,182 @@ pub(super) struct Writer<'c> {
     local: HashMap<String, String>,
     /// What became of each entry, by its position in the input.
     outcomes: BTreeMap<usize, Outcome>,
+    /// Rows prepared and not yet written.
+    pub rows: Rows,
+    /// Source names whose rows are prepared.
+    sources: HashSet<String>,
+    /// Journal entries promised for the keys opened.
+    journal: PlannedEntries,
+    /// Each patient's key, opened once per import.
+    vaults: HashMap<String, Vault>,
+    /// Patients made by this import, by blind index, so that later entries find them.
+    made: MadePatients,
+    /// This import's id: the journal entries and staged rows name it.
+    import_id: String,
+    /// The rows staged so far.
+    staging: Staging,
 }
+
+/// Prepared rows kept in memory before they are staged (one short write transaction each).
+const STAGE_ROWS: usize = 2_000;
+
+/// Patients made by this import, by the blind indexes a match looks them up by.
+#[derive(Default)]
+struct MadePatients {
+    ids: HashSet<String>,
+    snils: HashMap<Vec<u8>, String>,
+    enp: HashMap<Vec<u8>, String>,
+    person: HashMap<Vec<u8>, Vec<String>>,
+}
+
+impl<'c> Writer<'c> {
+    /// A writer that plans in a read-only snapshot: whatever other writers commit meanwhile,
+    /// the plan sees one state of the database (the publish checks it still holds).
+    async fn plan(cab: &'c Cabinet, scope: String, now_t: OffsetDateTime, import_id: &str) -> Result<Writer<'c>> {
+        Ok(Writer {
+            cab,
+            tx: cab.store().begin_snapshot().await?,
+            ctx: AuditContext::system(),
+            now: to_micros(now_t),
+            today: now_t.date(),
+            report: ImportReport::default(),
+            scope,
+            local: HashMap::new(),
+            outcomes: BTreeMap::new(),
+            rows: Rows::default(),
+            sources: HashSet::new(),
+            journal: PlannedEntries::default(),
+            vaults: HashMap::new(),
+            made: MadePatients::default(),
+            import_id: import_id.to_owned(),
+            staging: Staging::new(import_id, to_micros(now_t)),
+        })
+    }
+
+    /// While planning, stages the prepared rows once there are enough of them.
+    pub async fn stage_if_full(&mut self) -> Result<()> {
+        if self.rows.len() >= STAGE_ROWS { self.stage().await } else { Ok(()) }
+    }
+
+    /// While planning, moves the prepared rows into the staging tables in one short write
+    /// transaction on another connection. A pool of one connection (an in-memory database)
+    /// has none to spare: its rows wait in memory for the publish.
+    async fn stage(&mut self) -> Result<()> {
+        if self.rows.len() == 0 || !self.cab.store().spare_connection() {
+            return Ok(());
+        }
+        let mut tx = self.cab.store().begin().await?;
+        self.staging.stage(&mut tx, &mut self.rows).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Stages what is left, ends the snapshot and takes the write lock:
+    /// from here the writer publishes.
+    async fn into_publish(mut self) -> Result<Writer<'c>> {
+        self.stage().await?;
+        let Writer {
+            cab,
+            tx,
+            ctx,
+            now,
+            today,
+            report,
+            scope,
+            local,
+            outcomes,
+            rows,
+            sources,
+            journal,
+            vaults,
+            made,
+            import_id,
+            staging,
+        } = self;
+        tx.rollback().await?;
+        let tx = cab.store().begin().await?;
+        Ok(Writer {
+            cab,
+            tx,
+            ctx,
+            now,
+            today,
+            report,
+            scope,
+            local,
+            outcomes,
+            rows,
+            sources,
+            journal,
+            vaults,
+            made,
+            import_id,
+            staging,
+        })
+    }
+
+    /// Copies the staged rows into their tables; `Ok(false)` when another writer took one
+    /// of their unique values first (the import plans again).
+    async fn publish_staged(&mut self) -> Result<bool> {
+        let published = self.staging.publish(&mut self.tx).await.map_err(StorageError::from_sqlx);
+        match published {
+            Ok(()) => Ok(true),
+            Err(e) if e.unique_violation() => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Commits the publish.
+    async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes the prepared rows; `Ok(false)` when another writer took one of their unique
+    /// values first (the import plans again).
+    async fn write_rows(&mut self) -> Result<bool> {
+        match self.rows.write(&mut self.tx).await.map_err(StorageError::from_sqlx) {
+            Ok(()) => Ok(true),
+            Err(e) if e.unique_violation() => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether a patient this import matched on file was erased since it was planned.
+    async fn matched_patient_erased(&mut self) -> Result<bool> {
+        let matched: Vec<String> = self.vaults.keys().filter(|id| !self.made.ids.contains(*id)).cloned().collect();
+        for id in matched {
+            let erased: Option<Option<i64>> = sqlx::query_scalar("SELECT erased_at FROM patients WHERE id = $1")
+                .bind(&id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+            if erased.flatten().is_some() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// The key of a patient's records for this import, opened once against the import's
+    /// journal entry for that patient.
+    async fn vault(&mut self, patient_id: &str) -> Result<&Vault> {
+        if !self.vaults.contains_key(patient_id) {
+            let access = Access {
+                patient_id: Some(patient_id),
+                action: Action::Create,
+                resource_type: IMPORT_RESOURCE,
+                resource_id: Some(&self.import_id),
+            };
+            let receipt = self.journal.promise(patient_id, access);
+            let key = self.cab.keyring().patient_key(&mut self.tx, &receipt).await?;
+            self.vaults.insert(patient_id.to_owned(), Vault::with_key(key, patient_id));
+        }
+        self.vaults.get(patient_id).ok_or(Error::NotFound { entity: "data_key" })
+    }
+}
+
+/// The resource type of an import's journal entry for each patient it wrote records of.
+const IMPORT_RESOURCE: &str = "fhir_import";
 
 impl Writer<'_> {
     /// The local id a key stands for: made in this import, or remembered from an earlier one.
@@ -54,7 +241,12 @@ impl Writer<'_> {
     ) -> Result<()> {
         if let Some(k) = key {
             self.local.insert(k.to_owned(), local_id.to_owned());
-            remember(&mut self.tx, &scoped(&self.scope, k), kind, local_id, patient, self.now).await?;
+            // The first record a name is remembered for keeps it.
+            let name = scoped(&self.scope, k);
+            if !self.sources.contains(&name) && known(&mut self.tx, &name).await?.is_none() {
+                self.rows.push(source_row(&name, kind, local_id, patient, self.now));
+                self.sources.insert(name);
+            }
         }
         Ok(())
     }
@@ -104,7 +296,7 @@ impl Writer<'_> {
 
     /// The report with one line per entry: its outcome and the local record it is (made in
     /// this import, remembered from an earlier one, or Kabinet's own id coming back).
-    async fn finish(mut self, input: &Input<'_>) -> Result<(Tx, ImportReport)> {
+    async fn finish(&mut self, input: &Input<'_>) -> Result<ImportReport> {
         let outcomes = std::mem::take(&mut self.outcomes);
         for (index, outcome) in outcomes {
             let e = &input.entries[index];
@@ -120,7 +312,7 @@ impl Writer<'_> {
                 local_id,
             });
         }
-        Ok((self.tx, self.report))
+        Ok(std::mem::take(&mut self.report))
     }
 
     /// Notes a patient the input concerned.
@@ -232,18 +424,42 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str, source: Option<&str>)
     let root: Value = serde_json::from_str(json_text).map_err(|_| bad("$", "json"))?;
     let scope = scope_of(&root, source)?;
     let input = Input::new(&root)?;
+    let pool = cab.store().pool();
+    crate::store::rows::purge_abandoned(pool, to_micros(cab.now()).saturating_sub(ABANDONED_AFTER_US)).await?;
+    for _ in 0..PUBLISH_ATTEMPTS {
+        let import_id = uuid::Uuid::now_v7().to_string();
+        let outcome = attempt(cab, &input, &scope, &import_id).await;
+        // Staged rows are copies; if they cannot be deleted now, the next import purges
+        // them a day later.
+        let _ = crate::store::rows::discard(pool, &import_id).await;
+        if let Some(report) = outcome? {
+            return Ok(report);
+        }
+    }
+    Err(StorageError::Busy(sqlx::Error::Protocol("other imports kept taking the same records".into())).into())
+}
+
+/// Plans made before a publish that keeps meeting other imports' records gives up
+/// (`storage.busy`, retryable).
+const PUBLISH_ATTEMPTS: usize = 3;
+
+/// Staged rows older than this belong to an import that died: the next import deletes them.
+const ABANDONED_AFTER_US: i64 = 24 * 3_600 * 1_000_000;
+
+/// One plan and publish; `None` when the publish found the database changed under the plan.
+async fn attempt(cab: &Cabinet, input: &Input<'_>, scope: &str, import_id: &str) -> Result<Option<ImportReport>> {
     let now_t = cab.now();
     let today = now_t.date();
     // Check everything first: nothing is written unless the whole input is good.
-    let reports = diagnostic_reports(&input)?;
-    let directory = super::directory::plan(&input)?;
-    let documents = super::documents::plan(&input, cab.document_max_bytes(), today)?;
+    let reports = diagnostic_reports(input)?;
+    let directory = super::directory::plan(input)?;
+    let documents = super::documents::plan(input, cab.document_max_bytes(), today)?;
     let mut folded: HashSet<usize> = HashSet::new();
     let mut planned = Vec::new();
     let mut unsupported = Vec::new();
-    let procedures_of = procedures_by_encounter(&input);
+    let procedures_of = procedures_by_encounter(input);
     for e in input.of_kind("Encounter") {
-        let Some((visit, parts)) = encounter_visit(&input, e, &procedures_of, today)? else {
+        let Some((visit, parts)) = encounter_visit(input, e, &procedures_of, today)? else {
             unsupported.push(e); // planned, cancelled or entered in error: no visit
             continue;
         };
@@ -272,34 +488,36 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str, source: Option<&str>)
             }
         }
     }
-    let mut w = Writer {
-        cab,
-        tx: cab.store().begin().await?,
-        ctx: AuditContext::system(),
-        now: to_micros(now_t),
-        today,
-        report: ImportReport::default(),
-        scope,
-        local: HashMap::new(),
-        outcomes: BTreeMap::new(),
-    };
+    // Plan: patients and their records become rows, outside the write lock.
+    let mut w = Writer::plan(cab, scope.to_owned(), now_t, import_id).await?;
     for e in unsupported {
         w.unsupported(e);
     }
-    directory.write_directory(&input, &mut w).await?;
     let people = Patients::new(cab.clone(), w.ctx.clone());
     for (e, new) in patients {
-        let (id, created) = match_patient(cab, &mut w.tx, &people, &w.scope, e, &new, now_t).await?;
+        let (id, created) = match_patient(&mut w, &people, e, &new, now_t).await?;
         w.remember(e.key.as_deref(), "patient", &id, Some(&id)).await?;
         w.count(e, created);
         w.concerns(&id);
+        w.stage_if_full().await?;
     }
-    write_records(&input, &mut w, planned, &reports).await?;
-    documents.write(&input, &mut w).await?;
-    directory.write_appointments(&input, &mut w).await?;
-    let (tx, report) = w.finish(&input).await?;
-    tx.commit().await?;
-    Ok(report)
+    write_records(input, &mut w, planned, &reports).await?;
+    // Publish: one short write transaction.
+    let mut w = w.into_publish().await?;
+    if !w.publish_staged().await? || !w.write_rows().await? || w.matched_patient_erased().await? {
+        return Ok(None);
+    }
+    directory.write_directory(input, &mut w).await?;
+    documents.write(input, &mut w).await?;
+    directory.write_appointments(input, &mut w).await?;
+    if !w.write_rows().await? {
+        return Ok(None);
+    }
+    let promised = std::mem::take(&mut w.journal);
+    promised.append(cab.journal(), &mut w.tx, &w.ctx, w.now).await?;
+    let report = w.finish(input).await?;
+    w.commit().await?;
+    Ok(Some(report))
 }
 
 /// Lab results grouped into reports: (patient, group) → (title, laboratory, issued,
@@ -323,6 +541,7 @@ async fn write_records(
 ) -> Result<()> {
     let mut groups = Groups::new();
     for p in planned {
+        w.stage_if_full().await?;
         let e = p.entry;
         let patient_id = w.patient(input, p.subject, &e.at("subject")).await?;
         let source = e.key.clone().unwrap_or_else(|| format!("{}/{}", e.kind, uuid::Uuid::now_v7()));
@@ -336,8 +555,12 @@ async fn write_records(
         let local_id = match p.record {
             Clinical::Item(data) => {
                 let data = data.validate(w.today).map_err(at_path(&e.path))?;
-                crate::records::insert_item(w.cab, &mut w.tx, &w.ctx, &patient_id, &data, (None, "fhir-import"), w.now)
-                    .await?
+                let id = uuid::Uuid::now_v7().to_string();
+                let now = w.now;
+                let vault = w.vault(&patient_id).await?;
+                let row = crate::records::item_row(vault, &id, &patient_id, &data, (None, "fhir-import"), now)?;
+                w.rows.push(row);
+                id
             }
             Clinical::Lab(results, issued) => {
                 // Observations of one DiagnosticReport are stored as one report, below; a
@@ -371,9 +594,14 @@ async fn write_records(
         let issued_at = issued.or(sampled).ok_or_else(|| bad(&path, "missing"))?;
         let lab = LabReport { title, laboratory, issued_at, results: results.iter().map(|r| r.1.clone()).collect() };
         let flags: Vec<Option<&'static str>> = results.iter().map(|r| r.2).collect();
-        let (_, stored) = crate::labs::insert_report(w.cab, &mut w.tx, &w.ctx, &patient_id, &lab, None, &flags, w.now)
-            .await
+        let report_id = uuid::Uuid::now_v7().to_string();
+        let now = w.now;
+        let vault = w.vault(&patient_id).await?;
+        let (_, stored, rows) = crate::labs::report_rows(vault, &report_id, &patient_id, &lab, None, &flags, now)
             .map_err(at_path(&path))?;
+        for row in rows {
+            w.rows.push(row);
+        }
         let stored_report = stored.first().map(|r| r.report_id.clone());
         for ((source, _, _, entry), result) in results.iter().zip(stored) {
             w.remember(Some(source), "Observation", &result.id, Some(&patient_id)).await?;
@@ -384,6 +612,7 @@ async fn write_records(
         if let Some(report_id) = stored_report {
             w.remember(Some(&group), "lab_report", &report_id, Some(&patient_id)).await?;
         }
+        w.stage_if_full().await?;
         created_reports.insert(group);
     }
     // A DiagnosticReport is stored as the lab report of its results: created with them, or
@@ -396,10 +625,8 @@ async fn write_records(
 }
 
 async fn match_patient(
-    cab: &Cabinet,
-    tx: &mut Conn,
+    w: &mut Writer<'_>,
     people: &Patients,
-    scope: &str,
     e: &Entry<'_>,
     new: &NewPatient,
     now: OffsetDateTime,
@@ -408,24 +635,26 @@ async fn match_patient(
     // is the local patient id). Either way the person on file must be the same person.
     let mut by_id = None;
     if let Some(k) = &e.key {
-        by_id = known(tx, &scoped(scope, k)).await?.map(|k| k.0);
+        by_id = w.resolve(k).await?;
     }
     if by_id.is_none()
         && let Some(id) = e.resource["id"].as_str()
     {
         by_id = sqlx::query_scalar("SELECT id FROM patients WHERE id = $1 AND erased_at IS NULL")
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *w.tx)
             .await?;
     }
     if let Some(id) = by_id {
-        let existing = people.read_in(tx, &id, to_micros(now)).await?;
-        if !same_person(&existing, new) {
-            return Err(mismatch(&e.path));
+        if !w.made.ids.contains(&id) {
+            let existing = people.read_planned(&mut w.tx, &mut w.journal, &id).await?;
+            if !same_person(&existing, new) {
+                return Err(mismatch(&e.path));
+            }
         }
         return Ok((id, false));
     }
-    let bidx = cab.blind_indexer();
+    let bidx = w.cab.blind_indexer();
     let by_identifier = match (&new.snils, &new.oms_policy) {
         (Some(s), _) => Some((
             "SELECT id FROM patients WHERE snils_bidx = $1",
@@ -433,6 +662,7 @@ async fn match_patient(
                 crate::crypto::BlindIndexKind::Snils,
                 &crate::ids::snils(s).map_err(|v| bad(&e.at("identifier"), v.reason.as_str()))?,
             ),
+            &w.made.snils,
         )),
         (None, Some(o)) => Some((
             "SELECT id FROM patients WHERE enp_bidx = $1",
@@ -440,37 +670,61 @@ async fn match_patient(
                 crate::crypto::BlindIndexKind::Enp,
                 &crate::ids::enp(o).map_err(|v| bad(&e.at("identifier"), v.reason.as_str()))?,
             ),
+            &w.made.enp,
         )),
         _ => None,
     };
-    if let Some((sql, index)) = &by_identifier {
-        let found: Option<String> = sqlx::query_scalar(*sql).bind(index.clone()).fetch_optional(&mut *tx).await?;
+    if let Some((sql, index, made)) = by_identifier {
+        if let Some(id) = made.get(&index) {
+            // Made earlier in this input: the same identifier is the same person.
+            return Ok((id.clone(), false));
+        }
+        let found: Option<String> = sqlx::query_scalar(sql).bind(index).fetch_optional(&mut *w.tx).await?;
         if let Some(id) = found {
-            let existing = people.read_in(tx, &id, to_micros(now)).await?;
+            let existing = people.read_planned(&mut w.tx, &mut w.journal, &id).await?;
             let fold = crate::directory::fold;
             if fold(&existing.surname) != fold(&new.surname) || existing.birth_date != new.birth_date {
                 return Err(mismatch(&e.path));
             }
             return Ok((id, false));
         }
-    }
-    if by_identifier.is_none() {
+    } else {
         // No SNILS or policy: the same folded name and birth date is the same person when
         // exactly one patient has them; several are refused rather than guessed between.
         let index = crate::patients::person_index(bidx, &new.surname, &new.given_name, new.birth_date);
-        let found: Vec<String> =
+        let mut found: Vec<String> =
             sqlx::query_scalar("SELECT id FROM patients WHERE person_bidx = $1 AND erased_at IS NULL LIMIT 2")
-                .bind(index)
-                .fetch_all(&mut *tx)
+                .bind(&index)
+                .fetch_all(&mut *w.tx)
                 .await?;
+        found.extend(w.made.person.get(&index).into_iter().flatten().cloned());
         match found.as_slice() {
             [] => {}
             [one] => return Ok((one.clone(), false)),
             _ => return Err(Error::Conflict { code: "fhir.patient_ambiguous" }),
         }
     }
-    let id = people.insert_recorded(tx, new, now).await.map_err(at_path(&e.path))?;
-    Ok((id, true))
+    let made = people.plan_recorded(&mut w.journal, new, now).map_err(at_path(&e.path))?;
+    let [key_row, patient_row] = made.rows;
+    w.rows.push(key_row);
+    w.rows.push(patient_row);
+    w.made.ids.insert(made.id.clone());
+    if let Some(i) = made.snils_bidx {
+        w.made.snils.insert(i, made.id.clone());
+    }
+    if let Some(i) = made.enp_bidx {
+        w.made.enp.insert(i, made.id.clone());
+    }
+    w.made.person.entry(made.person_bidx).or_default().push(made.id.clone());
+    w.vaults.insert(made.id.clone(), Vault::with_key(made.key, &made.id));
+    let access = Access {
+        patient_id: Some(&made.id),
+        action: Action::Create,
+        resource_type: IMPORT_RESOURCE,
+        resource_id: Some(&w.import_id),
+    };
+    let _ = w.journal.promise(&made.id, access);
+    Ok((made.id, true))
 }
 
 /// Whether a patient on file and an incoming one are the same person: SNILS and ENP must be
@@ -522,22 +776,11 @@ async fn own_record(tx: &mut Conn, id: Option<&str>) -> Result<Option<(String, O
     .map_err(Error::from)
 }
 
-async fn remember(
-    tx: &mut Conn,
-    source: &str,
-    kind: &str,
-    local_id: &str,
-    patient: Option<&str>,
-    now: i64,
-) -> Result<()> {
-    sqlx::query("INSERT INTO fhir_sources (source, local_kind, local_id, patient_id, imported_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (source) DO NOTHING")
-        .bind(source)
-        .bind(kind)
-        .bind(local_id)
-        .bind(patient)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        ?;
-    Ok(())
+/// The `fhir_sources` row remembering that `source` is the local record `local_id`.
+fn source_row(source: &str, kind: &str, local_id: &str, patient: Option<&str>, now: i64) -> Row {
+    Row::new(
+        "fhir_sources",
+        &["source", "local_kind", "local_id", "patient_id", "imported_at"],
+        vec![source.into(), kind.into(), local_id.into(), patient.into(), now.into()],
+    )
 }

@@ -2,14 +2,15 @@
 //! key (S2), with blind indexes for lookups by SNILS, INN, ENP, phone and e-mail, and
 //! erasure by destroying the data key (crypto-shredding).
 
-use sqlx::Row;
+use sqlx::Row as _;
 use time::{Date, OffsetDateTime};
 
-use crate::audit::{Access, Action, AuditContext, Outcome};
+use crate::audit::{Access, Action, AuditContext, Outcome, PlannedEntries};
 use crate::cabinet::Cabinet;
 use crate::crypto::{Aad, BlindIndexKind, CryptoError, SecretKey};
 use crate::error::{Error, Result};
 use crate::ids::{self, Reason, Sex, ValidationError};
+use crate::store::rows::Row;
 use crate::store::{Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
 
@@ -269,6 +270,56 @@ fn access(patient_id: &str, action: Action) -> Access<'_> {
     Access { patient_id: Some(patient_id), action, resource_type: TABLE, resource_id: Some(patient_id) }
 }
 
+/// A patient prepared by [`Patients::plan_recorded`]: the rows to write (data key first),
+/// the key for sealing their records, and the blind indexes later entries of the same
+/// input are matched by.
+pub(crate) struct PlannedPatient {
+    pub id: String,
+    pub key: SecretKey,
+    pub rows: [Row; 2],
+    pub snils_bidx: Option<Vec<u8>>,
+    pub enp_bidx: Option<Vec<u8>>,
+    pub person_bidx: Vec<u8>,
+}
+
+/// A patient's sealed row (`NotFound` if there is none).
+async fn sealed_row(tx: &mut Conn, patient_id: &str) -> Result<sqlx::any::AnyRow> {
+    sqlx::query(
+        "SELECT surname, given_name, patronymic, birth_date, sex, snils, inn, enp, phone, email, created_at \
+         FROM patients WHERE id = $1",
+    )
+    .bind(patient_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound { entity: "patient" })
+}
+
+/// Opens a row read by [`sealed_row`] with the patient's key.
+fn decode(row: &sqlx::any::AnyRow, patient_id: &str, key: &SecretKey) -> Result<Patient> {
+    let s = RowSealer { key, id: patient_id };
+    let blob = |c: &str| -> Result<Option<Vec<u8>>> { Ok(row.try_get(c).map_err(StorageError::from_sqlx)?) };
+    let required =
+        |c: &str| -> Result<Vec<u8>> { blob(c)?.ok_or(Error::Storage(StorageError::Corrupt("missing field"))) };
+    let birth = s.open("birth_date", &required("birth_date")?)?;
+    let birth_date = Date::parse(&birth, time::macros::format_description!("[year]-[month]-[day]"))
+        .map_err(|_| StorageError::Corrupt("birth date"))?;
+    let created: i64 = row.try_get("created_at").map_err(StorageError::from_sqlx)?;
+    Ok(Patient {
+        id: patient_id.to_owned(),
+        surname: s.open("surname", &required("surname")?)?,
+        given_name: s.open("given_name", &required("given_name")?)?,
+        patronymic: s.open_opt("patronymic", blob("patronymic")?)?,
+        birth_date,
+        sex: Sex::parse_recorded(&s.open("sex", &required("sex")?)?)?,
+        snils: s.open_opt("snils", blob("snils")?)?,
+        inn: s.open_opt("inn", blob("inn")?)?,
+        oms_policy: s.open_opt("enp", blob("enp")?)?,
+        phone: s.open_opt("phone", blob("phone")?)?,
+        email: s.open_opt("email", blob("email")?)?,
+        created_at: from_micros(created)?,
+    })
+}
+
 impl Patients {
     pub(crate) fn new(cab: Cabinet, ctx: AuditContext) -> Self {
         Patients { cab, ctx }
@@ -312,11 +363,6 @@ impl Patients {
         self.insert_checked(tx, new, now, Sex::parse, false).await
     }
 
-    /// Inserts a patient from another system's record, whose sex may be `unknown`.
-    pub(crate) async fn insert_recorded(&self, tx: &mut Conn, new: &NewPatient, now: OffsetDateTime) -> Result<String> {
-        self.insert_checked(tx, new, now, Sex::parse_recorded, true).await
-    }
-
     async fn insert_checked(
         &self,
         tx: &mut Conn,
@@ -327,49 +373,100 @@ impl Patients {
     ) -> Result<String> {
         let c = check(new, now.date(), sex)?;
         let id = uuid::Uuid::new_v4().to_string();
-        let bidx = self.cab.blind_indexer();
-        let idx = |kind, v: &Option<String>| v.as_deref().map(|v| bidx.index(kind, v));
-        let strong = |kind, v: &Option<String>| if index_identifiers { idx(kind, v) } else { None };
         let receipt = self
             .cab
             .journal()
             .record(&mut *tx, &self.ctx, access(&id, Action::Create), Outcome::Success, to_micros(now))
             .await?;
         let key = self.cab.keyring().create_patient_key(&mut *tx, &receipt, to_micros(now)).await?;
-        let s = RowSealer { key: &key, id: &id };
-        let birth = c.birth_date.to_string();
-        let result = sqlx::query(
-            "INSERT INTO patients (id, key_id, surname, given_name, patronymic, birth_date, sex, snils, inn, enp, phone, email, \
-             snils_bidx, inn_bidx, enp_bidx, phone_bidx, email_bidx, person_bidx, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
-        )
-        .bind(&id)
-        .bind(crate::crypto::keyring::patient_key_id(&id))
-        .bind(s.seal("surname", &c.surname)?)
-        .bind(s.seal("given_name", &c.given_name)?)
-        .bind(s.seal_opt("patronymic", &c.patronymic)?)
-        .bind(s.seal("birth_date", &birth)?)
-        .bind(s.seal("sex", c.sex.as_str())?)
-        .bind(s.seal_opt("snils", &c.snils)?)
-        .bind(s.seal_opt("inn", &c.inn)?)
-        .bind(s.seal_opt("enp", &c.enp)?)
-        .bind(s.seal_opt("phone", &c.phone)?)
-        .bind(s.seal_opt("email", &c.email)?)
-        .bind(strong(BlindIndexKind::Snils, &c.snils))
-        .bind(strong(BlindIndexKind::Inn, &c.inn))
-        .bind(strong(BlindIndexKind::Enp, &c.enp))
-        .bind(idx(BlindIndexKind::Phone, &c.phone))
-        .bind(idx(BlindIndexKind::Email, &c.email))
-        .bind(person_index(bidx, &c.surname, &c.given_name, c.birth_date))
-        .bind(to_micros(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx);
-        match result {
-            Ok(_) => Ok(id),
+        let row = self.patient_row(&id, &c, &key, index_identifiers, to_micros(now))?;
+        match row.insert(tx).await.map_err(StorageError::from_sqlx) {
+            Ok(()) => Ok(id),
             Err(e) if e.unique_violation() => Err(Error::Conflict { code: "patient.exists" }),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The `patients` row of a checked patient: every field sealed under `key`, blind
+    /// indexes for lookups (SNILS, INN and ENP only when `index_identifiers`).
+    fn patient_row(&self, id: &str, c: &Checked, key: &SecretKey, index_identifiers: bool, now: i64) -> Result<Row> {
+        let bidx = self.cab.blind_indexer();
+        let idx = |kind, v: &Option<String>| v.as_deref().map(|v| bidx.index(kind, v));
+        let strong = |kind, v: &Option<String>| if index_identifiers { idx(kind, v) } else { None };
+        let s = RowSealer { key, id };
+        let birth = c.birth_date.to_string();
+        Ok(Row::new(
+            TABLE,
+            &[
+                "id",
+                "key_id",
+                "surname",
+                "given_name",
+                "patronymic",
+                "birth_date",
+                "sex",
+                "snils",
+                "inn",
+                "enp",
+                "phone",
+                "email",
+                "snils_bidx",
+                "inn_bidx",
+                "enp_bidx",
+                "phone_bidx",
+                "email_bidx",
+                "person_bidx",
+                "created_at",
+                "updated_at",
+            ],
+            vec![
+                id.into(),
+                crate::crypto::keyring::patient_key_id(id).into(),
+                s.seal("surname", &c.surname)?.into(),
+                s.seal("given_name", &c.given_name)?.into(),
+                s.seal_opt("patronymic", &c.patronymic)?.into(),
+                s.seal("birth_date", &birth)?.into(),
+                s.seal("sex", c.sex.as_str())?.into(),
+                s.seal_opt("snils", &c.snils)?.into(),
+                s.seal_opt("inn", &c.inn)?.into(),
+                s.seal_opt("enp", &c.enp)?.into(),
+                s.seal_opt("phone", &c.phone)?.into(),
+                s.seal_opt("email", &c.email)?.into(),
+                strong(BlindIndexKind::Snils, &c.snils).into(),
+                strong(BlindIndexKind::Inn, &c.inn).into(),
+                strong(BlindIndexKind::Enp, &c.enp).into(),
+                idx(BlindIndexKind::Phone, &c.phone).into(),
+                idx(BlindIndexKind::Email, &c.email).into(),
+                person_index(bidx, &c.surname, &c.given_name, c.birth_date).into(),
+                now.into(),
+                now.into(),
+            ],
+        ))
+    }
+
+    /// Prepares a patient from another system's record (as [`Patients::insert_recorded`])
+    /// without writing: the journal entry is promised in `journal`, the key and patient
+    /// rows are returned to be written with it (see [`crate::store::rows`]).
+    pub(crate) fn plan_recorded(
+        &self,
+        journal: &mut PlannedEntries,
+        new: &NewPatient,
+        now: OffsetDateTime,
+    ) -> Result<PlannedPatient> {
+        let c = check(new, now.date(), Sex::parse_recorded)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let receipt = journal.promise(&id, access(&id, Action::Create));
+        let (key, key_row) = self.cab.keyring().new_patient_key(&receipt, to_micros(now))?;
+        let row = self.patient_row(&id, &c, &key, true, to_micros(now))?;
+        let bidx = self.cab.blind_indexer();
+        Ok(PlannedPatient {
+            snils_bidx: c.snils.as_deref().map(|v| bidx.index(BlindIndexKind::Snils, v)),
+            enp_bidx: c.enp.as_deref().map(|v| bidx.index(BlindIndexKind::Enp, v)),
+            person_bidx: person_index(bidx, &c.surname, &c.given_name, c.birth_date),
+            rows: [key_row, row],
+            key,
+            id,
+        })
     }
 
     /// Reads and decrypts a patient. An erased patient fails with `crypto.key_destroyed`;
@@ -515,44 +612,28 @@ impl Patients {
 
     /// Reads a patient inside the caller's transaction (journaled there).
     pub(crate) async fn read_in(&self, tx: &mut Conn, patient_id: &str, now: i64) -> Result<Patient> {
-        let row = sqlx::query(
-            "SELECT surname, given_name, patronymic, birth_date, sex, snils, inn, enp, phone, email, created_at \
-             FROM patients WHERE id = $1",
-        )
-        .bind(patient_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx)?
-        .ok_or(Error::NotFound { entity: "patient" })?;
+        let row = sealed_row(tx, patient_id).await?;
         let receipt = self
             .cab
             .journal()
             .record(&mut *tx, &self.ctx, access(patient_id, Action::Read), Outcome::Success, now)
             .await?;
         let key = self.cab.keyring().patient_key(&mut *tx, &receipt).await?;
-        let s = RowSealer { key: &key, id: patient_id };
-        let blob = |i: usize| -> Result<Option<Vec<u8>>> { Ok(row.try_get(i).map_err(StorageError::from_sqlx)?) };
-        let required =
-            |i: usize| -> Result<Vec<u8>> { blob(i)?.ok_or(Error::Storage(StorageError::Corrupt("missing field"))) };
-        let birth = s.open("birth_date", &required(3)?)?;
-        let birth_date = Date::parse(&birth, time::macros::format_description!("[year]-[month]-[day]"))
-            .map_err(|_| StorageError::Corrupt("birth date"))?;
-        let created: i64 = row.try_get(10).map_err(StorageError::from_sqlx)?;
-        let patient = Patient {
-            id: patient_id.to_owned(),
-            surname: s.open("surname", &required(0)?)?,
-            given_name: s.open("given_name", &required(1)?)?,
-            patronymic: s.open_opt("patronymic", blob(2)?)?,
-            birth_date,
-            sex: Sex::parse_recorded(&s.open("sex", &required(4)?)?)?,
-            snils: s.open_opt("snils", blob(5)?)?,
-            inn: s.open_opt("inn", blob(6)?)?,
-            oms_policy: s.open_opt("enp", blob(7)?)?,
-            phone: s.open_opt("phone", blob(8)?)?,
-            email: s.open_opt("email", blob(9)?)?,
-            created_at: from_micros(created)?,
-        };
-        Ok(patient)
+        decode(&row, patient_id, &key)
+    }
+
+    /// Reads a patient as [`Patients::read_in`] does, its journal entry promised in
+    /// `journal` (written with the rows of a planned import).
+    pub(crate) async fn read_planned(
+        &self,
+        tx: &mut Conn,
+        journal: &mut PlannedEntries,
+        patient_id: &str,
+    ) -> Result<Patient> {
+        let row = sealed_row(tx, patient_id).await?;
+        let receipt = journal.promise(patient_id, access(patient_id, Action::Read));
+        let key = self.cab.keyring().patient_key(&mut *tx, &receipt).await?;
+        decode(&row, patient_id, &key)
     }
 
     /// Finds a patient by SNILS through its blind index.

@@ -9,6 +9,7 @@
 
 mod error;
 pub(crate) mod lease;
+pub(crate) mod rows;
 mod url;
 
 use std::time::Duration;
@@ -142,6 +143,12 @@ impl Store {
             Backend::Postgres => self.pool.begin().await,
         };
         tx.map_err(StorageError::from_sqlx)
+    }
+
+    /// Whether the pool can give out a second connection while one is held (not so for an
+    /// in-memory database, whose one connection is the database).
+    pub(crate) fn spare_connection(&self) -> bool {
+        self.pool.options().get_max_connections() > 1
     }
 
     /// Starts a read-only transaction that sees one consistent snapshot of the database for
