@@ -30,6 +30,7 @@ on_both!(
     s10_other_writers_go_on_while_a_long_import_prepares,
     s10_simultaneous_imports_of_one_file_store_it_once,
     s10_a_patient_erased_while_an_import_prepares_gets_nothing,
+    s10_staged_rows_go_once_published_or_abandoned,
 );
 
 async fn sign_in(h: &Harness, phone: &str) -> kabinet::Tokens {
@@ -794,4 +795,29 @@ async fn s10_a_patient_erased_while_an_import_prepares_gets_nothing(db: TestDb) 
     }
     assert_eq!(rows_of(raw.clone(), patient_id.clone()).await, at_erasure, "no record added for the erased person");
     assert!(cab.system().audit().verify().await.unwrap().ok);
+}
+
+/// Class 10: an import's staged rows are deleted once published, and rows a dead import
+/// left a day ago are purged by the next import.
+async fn s10_staged_rows_go_once_published_or_abandoned(db: TestDb) {
+    let cab = db.open().await;
+    let raw = db.raw().await;
+    sqlx::query(
+        "INSERT INTO staged_fhir_sources (import_id, seq, staged_at, source, local_kind, local_id, patient_id, imported_at) \
+         VALUES ('dead', 1, 0, 'x', 'Observation', 'y', NULL, 0)",
+    )
+    .execute(&raw)
+    .await
+    .unwrap();
+    let report = cab.system().fhir().import_bundle(&kabinet::fhir::synthetic_bundle(0, 2)).await.unwrap();
+    assert_eq!(report.created.values().sum::<u64>(), 2 * kabinet::fhir::RESOURCES_PER_PATIENT as u64);
+    for table in ["wrapped_keys", "patients", "medical_items", "lab_results", "fhir_sources"] {
+        let left: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM staged_{table}")))
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "staged_{table}");
+    }
+    let imported: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lab_results").fetch_one(&raw).await.unwrap();
+    assert!(imported > 0);
 }

@@ -175,6 +175,63 @@ async fn a_killed_writer_loses_nothing_it_acknowledged(db: Db) {
     eprintln!("crash rounds survived: {total}, acknowledged writes checked: {}", ids.len());
 }
 
+/// An import process killed with SIGKILL at a random point — while it plans, stages or
+/// publishes: the file is then all there or not there at all, the journal verifies, and the
+/// same file imported again completes (creating everything, or nothing when the killed
+/// import had committed). Rows the killed import staged never show.
+async fn a_killed_import_leaves_all_or_nothing(db: Db) {
+    let mut seed = u64::from(std::process::id()) ^ 0x2545_f491_4f6c_dd1d;
+    let total = rounds("KABINET_CRASH_ROUNDS", 6);
+    let bundle = db.keys.with_extension("synthetic.json");
+    let resources = 40 * kabinet::fhir::RESOURCES_PER_PATIENT as u64;
+    let cab = open(&db).await;
+    let raw = cab_pool(&db).await;
+    let (mut whole, mut none) = (0, 0);
+    for round in 0..total {
+        std::fs::write(&bundle, kabinet::fhir::synthetic_bundle(round * 40, 40)).unwrap();
+        let source = format!("urn:example:crash:{round}");
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let delay = 30 + (seed >> 33) % 1_200;
+        let mut child = spawn(&db, &["import", bundle.to_str().unwrap(), &source]);
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = child.kill(); // SIGKILL (the import may have finished already)
+        child.wait().unwrap();
+        let pattern = format!("{source}|%");
+        let remembered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM fhir_sources WHERE source LIKE $1")
+            .bind(&pattern)
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+        let text = std::fs::read_to_string(&bundle).unwrap();
+        let again = cab.system().fhir().import_bundle_from(&text, &source).await.unwrap();
+        let created = again.created.values().sum::<u64>();
+        if remembered == 0 {
+            assert_eq!(created, resources, "round {round}: nothing was there, everything is created");
+            none += 1;
+        } else {
+            assert_eq!(created, 0, "round {round}: all was there ({remembered} source ids), nothing is created");
+            whole += 1;
+        }
+        let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM fhir_sources WHERE source LIKE $1")
+            .bind(&pattern)
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+        assert!(remembered == 0 || remembered == after, "round {round}: a part of the file ({remembered} of {after})");
+        let report = cab.system().audit().verify().await.unwrap();
+        assert!(report.ok, "round {round}: journal {report:?}");
+    }
+    let patients: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM patients").fetch_one(&raw).await.unwrap();
+    assert_eq!(patients, 40 * total as i64, "every person once");
+    eprintln!("killed imports: {total} (left nothing: {none}, had committed: {whole})");
+    cab.close().await;
+}
+
+async fn cab_pool(db: &Db) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::any::AnyPoolOptions::new().max_connections(2).connect(&db.url).await.unwrap()
+}
+
 /// The journal verifies while other processes write: never a false alarm.
 async fn verification_during_writes_never_raises_a_false_alarm(db: Db) {
     let (code, _, err) = finish(spawn(&db, &["open", "1"]));
@@ -212,4 +269,5 @@ on_both!(
     concurrent_rotations_writes_and_verification,
     a_killed_writer_loses_nothing_it_acknowledged,
     verification_during_writes_never_raises_a_false_alarm,
+    a_killed_import_leaves_all_or_nothing,
 );
