@@ -1,5 +1,6 @@
 //! Registration, login, sessions and the host `Notifier` for Kotlin and Swift (R1, R3–R5).
 
+use kabinet_ffi_guard::guard;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -159,6 +160,7 @@ pub struct Profile {
     locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Profile {
     /// The person's own details.
@@ -227,6 +229,7 @@ pub struct Accounts {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Accounts {
     /// Validates everything, creates a pending account, sends an SMS code; returns its id.
@@ -290,6 +293,7 @@ pub struct Auth {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Auth {
     /// Identifier (phone, e-mail, SNILS, INN) and password.
@@ -321,6 +325,7 @@ pub struct Me {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Me {
     /// The account id.

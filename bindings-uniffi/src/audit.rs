@@ -1,5 +1,6 @@
 //! The signed journal for Kotlin and Swift (S4, R5).
 
+use kabinet_ffi_guard::guard;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -104,6 +105,7 @@ impl Audit {
     }
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Audit {
     /// Recomputes the tree and checks every signed head; names the first bad entry.
@@ -162,6 +164,7 @@ impl Audit {
 }
 
 /// Verifies an inclusion proof (JSON) with only the journal's public key (PEM).
+#[guard]
 #[uniffi::export]
 pub fn verify_inclusion_proof(public_key_pem: String, proof_json: String) -> Result<(), KabinetError> {
     let proof = kabinet::audit::InclusionProof::from_json(&proof_json)
@@ -171,6 +174,7 @@ pub fn verify_inclusion_proof(public_key_pem: String, proof_json: String) -> Res
 }
 
 /// Verifies a consistency proof (JSON) with only the journal's public key (PEM).
+#[guard]
 #[uniffi::export]
 pub fn verify_consistency_proof(public_key_pem: String, proof_json: String) -> Result<(), KabinetError> {
     let proof = kabinet::audit::ConsistencyProof::from_json(&proof_json)

@@ -1,6 +1,7 @@
 //! Directory, schedules, appointments (R8), clinic attachment (R11) and staff for Kotlin and
 //! Swift: type conversions only.
 
+use kabinet_ffi_guard::guard;
 use std::time::SystemTime;
 
 use kabinet::Locale;
@@ -143,6 +144,7 @@ pub struct Directory {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Directory {
     /// Every region, by code.
@@ -184,6 +186,7 @@ pub struct DirectoryAdmin {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl DirectoryAdmin {
     /// Adds a region.
@@ -246,6 +249,7 @@ pub struct Appointments {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Appointments {
     /// Free slots of a practitioner starting in `[since, until)`.
@@ -341,6 +345,7 @@ pub struct ClinicAttachment {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl ClinicAttachment {
     /// The current attachment, if any.
@@ -403,6 +408,7 @@ pub struct SystemStaff {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl SystemStaff {
     /// Creates a staff account (always with TOTP).
@@ -454,6 +460,7 @@ pub struct StaffPatients {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl StaffPatients {
     /// Finds a patient of the clinic by SNILS or OMS policy.
@@ -491,6 +498,7 @@ pub struct ClinicAppointments {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl ClinicAppointments {
     /// Booked visits starting in `[since, until)`.

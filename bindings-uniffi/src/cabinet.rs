@@ -1,5 +1,6 @@
 //! Opening a cabinet (async builder) and the operator context.
 
+use kabinet_ffi_guard::guard;
 use std::sync::{Arc, Mutex};
 
 use kabinet::Locale;
@@ -41,6 +42,7 @@ impl CabinetBuilder {
     }
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl CabinetBuilder {
     /// A builder for the database at `url` (`sqlite:///path.db` or `postgres://…`).
@@ -153,6 +155,7 @@ impl CabinetBuilder {
 }
 
 /// A fresh in-memory cabinet with an ephemeral key, for tests and demos.
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 pub async fn open_in_memory() -> Result<Arc<Cabinet>, KabinetError> {
     let inner = kabinet::Cabinet::open_in_memory().await.ffi(Locale::Ru)?;
@@ -165,6 +168,7 @@ pub struct Cabinet {
     inner: kabinet::Cabinet,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Cabinet {
     /// The operator context for trusted host code.
@@ -298,6 +302,7 @@ impl From<kabinet::ImportReport> for FhirImportReport {
     }
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl SystemContext {
     /// The clinic directory and schedules.

@@ -1,6 +1,7 @@
 //! Documents (R7, S3), sharing (S2), certificates (R10) and notification preferences (R14)
 //! for Kotlin and Swift: conversions only. Dates are ISO `YYYY-MM-DD` strings.
 
+use kabinet_ffi_guard::guard;
 use std::time::SystemTime;
 
 use kabinet::Locale;
@@ -64,6 +65,7 @@ pub struct Documents {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Documents {
     /// Documents by kind and period (ISO dates), newest first.
@@ -125,6 +127,7 @@ pub struct OpenedPackage {
 
 /// Opens a shared package with the recipient's private key (PKCS#8 PEM), checking the
 /// signature (against `expected_signer`, the cabinet's audit public key, if given).
+#[guard]
 #[uniffi::export]
 pub fn open_shared_package(
     package: Vec<u8>,
@@ -180,6 +183,7 @@ pub struct Certificates {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Certificates {
     /// Asks for `medical_history_extract`, `health_status` or `vaccination`; an SMS code is sent.
@@ -227,6 +231,7 @@ pub struct Notifications {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Notifications {
     /// Current channel choices.

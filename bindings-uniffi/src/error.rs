@@ -35,9 +35,18 @@ pub enum KabinetError {
     /// Wrong configuration.
     #[error("{detail}")]
     Config { code: String, detail: String },
+    /// A fault inside Kabinet (a bug): code `internal`. Nothing was changed by the call
+    /// that a later call relies on; report it.
+    #[error("{detail}")]
+    Internal { code: String, detail: String },
 }
 
 impl KabinetError {
+    /// The error a panic inside Kabinet becomes (see `guard`).
+    pub(crate) fn internal() -> Self {
+        KabinetError::Internal { code: "internal".into(), detail: "internal error in Kabinet".into() }
+    }
+
     /// Converts a core error, with its message in `locale`.
     pub(crate) fn from_core(e: kabinet::Error, locale: Locale) -> Self {
         let code = e.code().to_owned();

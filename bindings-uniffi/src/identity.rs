@@ -1,5 +1,6 @@
 //! Identity confirmation (R2) for Kotlin and Swift, with the registry implemented by the app.
 
+use kabinet_ffi_guard::guard;
 use std::sync::Arc;
 
 use crate::error::IntoFfi;
@@ -90,6 +91,7 @@ impl kabinet::integrations::IdentityRegistry for ForeignRegistry {
     }
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Me {
     /// Checks the details against state registries; a mismatch comes back with its reason.

@@ -10,6 +10,7 @@ mod booking;
 mod cabinet;
 mod documents;
 mod error;
+mod guard;
 mod identity;
 mod ids;
 mod patients;

@@ -1,5 +1,6 @@
 //! Patients' personal data for the operator.
 
+use kabinet_ffi_guard::guard;
 use std::time::SystemTime;
 
 use kabinet::Locale;
@@ -80,6 +81,7 @@ pub(crate) fn parse_date(s: &str) -> Result<time::Date, KabinetError> {
         .map_err(|_| KabinetError::validation(kabinet::ValidationError::new("birth_date", kabinet::Reason::Format)))
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Patients {
     /// Creates a patient; returns the new id.

@@ -3,6 +3,7 @@
 //! `SystemTime`; each object serves the patient side and the staff side, and the core
 //! refuses the wrong role.
 
+use kabinet_ffi_guard::guard;
 use std::time::SystemTime;
 
 use kabinet::Locale;
@@ -278,6 +279,7 @@ pub struct Records {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Records {
     /// Immunizations, newest first.
@@ -419,6 +421,7 @@ pub struct Labs {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Labs {
     /// Results sampled at or after `since`, newest first.
@@ -531,6 +534,7 @@ pub struct Requests {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Requests {
     /// Opens a request to a clinic.
@@ -627,6 +631,7 @@ pub struct Proxies {
     pub(crate) locale: Locale,
 }
 
+#[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Proxies {
     /// Patient (adult): asks to let the person with `proxy_snils` act for me within
