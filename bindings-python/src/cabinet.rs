@@ -99,6 +99,15 @@ impl Config {
     ) -> PyResult<Self> {
         let locale = kabinet::Locale::parse(locale)
             .ok_or_else(|| crate::errors::to_py(kabinet::ConfigError::Locale.into(), kabinet::Locale::En))?;
+        for (obj, method, what) in [
+            (&notifier, "deliver", "notifier.deliver"),
+            (&clock, "now", "clock.now"),
+            (&identity_registry, "check", "identity_registry.check"),
+        ] {
+            if let Some(obj) = obj {
+                crate::host::check_callback(obj, method, what, locale)?;
+            }
+        }
         Ok(Config {
             key_provider: key_provider.map(|k| k.get().clone()),
             clock,

@@ -1,68 +1,137 @@
 //! `kabinet.KabinetError` and its subclasses; every core error maps here in one function.
 
 use kabinet::{ErrorCode, ErrorKind, Locale};
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyLookupError, PyPermissionError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyTuple, PyType};
 
-pyo3::create_exception!(kabinet, KabinetError, PyException, "Base of every Kabinet error; has `.code` and `.message`.");
-pyo3::create_exception!(
-    kabinet,
-    ValidationError,
-    KabinetError,
-    "A field failed validation; has `.field` and `.reason`."
-);
-pyo3::create_exception!(kabinet, AuthenticationError, KabinetError, "Wrong credentials or codes, or a locked account.");
-pyo3::create_exception!(kabinet, SessionError, KabinetError, "Expired, revoked or blocked session.");
-pyo3::create_exception!(kabinet, PermissionDenied, KabinetError, "The caller may not do this.");
-pyo3::create_exception!(kabinet, NotFound, KabinetError, "The record does not exist or is not visible.");
-pyo3::create_exception!(kabinet, Conflict, KabinetError, "The operation clashes with the current state.");
-pyo3::create_exception!(kabinet, IntegrityError, KabinetError, "Stored data was tampered with or is damaged.");
-pyo3::create_exception!(kabinet, StorageError, KabinetError, "The database or key store failed.");
-pyo3::create_exception!(kabinet, ConfigError, KabinetError, "The configuration is wrong.");
+/// The exception classes. Made at import with `type(...)` rather than PyO3's
+/// `create_exception!`, which allows one base only: `ValidationError` is also a `ValueError`,
+/// `NotFound` a `LookupError`, `PermissionDenied` a `PermissionError`, so a host's
+/// `except ValueError` catches a bad value from Kabinet too.
+struct Classes {
+    kabinet: Py<PyType>,
+    validation: Py<PyType>,
+    authentication: Py<PyType>,
+    session: Py<PyType>,
+    permission: Py<PyType>,
+    not_found: Py<PyType>,
+    conflict: Py<PyType>,
+    integrity: Py<PyType>,
+    storage: Py<PyType>,
+    config: Py<PyType>,
+}
+
+static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
+
+/// A new exception class `kabinet.<name>` with `bases`.
+fn class(py: Python<'_>, name: &str, bases: &[Bound<'_, PyType>], doc: &str) -> PyResult<Py<PyType>> {
+    let namespace = PyDict::new(py);
+    namespace.set_item("__module__", "kabinet")?;
+    namespace.set_item("__doc__", doc)?;
+    let made = py.get_type::<PyType>().call1((name, PyTuple::new(py, bases)?, namespace))?;
+    Ok(made.cast_into::<PyType>()?.unbind())
+}
+
+fn classes(py: Python<'_>) -> PyResult<&'static Classes> {
+    CLASSES.get_or_try_init(py, || {
+        let base = class(
+            py,
+            "KabinetError",
+            &[py.get_type::<PyException>()],
+            "Base of every Kabinet error: `.code` (stable), `.message` (localized), `.field` and \
+             `.reason` (validation), `.retryable` (the same call may simply be tried again).",
+        )?;
+        let b = base.bind(py).clone();
+        let sub = |name: &str, also: Option<Bound<'_, PyType>>, doc: &str| {
+            let mut bases = vec![b.clone()];
+            bases.extend(also);
+            class(py, name, &bases, doc)
+        };
+        Ok::<_, PyErr>(Classes {
+            validation: sub(
+                "ValidationError",
+                Some(py.get_type::<PyValueError>()),
+                "A field failed validation; has `.field` and `.reason`. Also a `ValueError`.",
+            )?,
+            authentication: sub("AuthenticationError", None, "Wrong credentials or codes, or a locked account.")?,
+            session: sub("SessionError", None, "Expired, revoked or blocked session.")?,
+            permission: sub(
+                "PermissionDenied",
+                Some(py.get_type::<PyPermissionError>()),
+                "The caller may not do this. Also a `PermissionError`.",
+            )?,
+            not_found: sub(
+                "NotFound",
+                Some(py.get_type::<PyLookupError>()),
+                "The record does not exist or is not visible. Also a `LookupError`.",
+            )?,
+            conflict: sub("Conflict", None, "The operation clashes with the current state.")?,
+            integrity: sub("IntegrityError", None, "Stored data was tampered with or is damaged.")?,
+            storage: sub("StorageError", None, "The database or key store failed; see `.retryable`.")?,
+            config: sub("ConfigError", None, "The configuration is wrong.")?,
+            kabinet: base,
+        })
+    })
+}
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    let py = m.py();
-    m.add("KabinetError", py.get_type::<KabinetError>())?;
-    m.add("ValidationError", py.get_type::<ValidationError>())?;
-    m.add("AuthenticationError", py.get_type::<AuthenticationError>())?;
-    m.add("SessionError", py.get_type::<SessionError>())?;
-    m.add("PermissionDenied", py.get_type::<PermissionDenied>())?;
-    m.add("NotFound", py.get_type::<NotFound>())?;
-    m.add("Conflict", py.get_type::<Conflict>())?;
-    m.add("IntegrityError", py.get_type::<IntegrityError>())?;
-    m.add("StorageError", py.get_type::<StorageError>())?;
-    m.add("ConfigError", py.get_type::<ConfigError>())?;
+    let c = classes(m.py())?;
+    for (name, ty) in [
+        ("KabinetError", &c.kabinet),
+        ("ValidationError", &c.validation),
+        ("AuthenticationError", &c.authentication),
+        ("SessionError", &c.session),
+        ("PermissionDenied", &c.permission),
+        ("NotFound", &c.not_found),
+        ("Conflict", &c.conflict),
+        ("IntegrityError", &c.integrity),
+        ("StorageError", &c.storage),
+        ("ConfigError", &c.config),
+    ] {
+        m.add(name, ty.clone_ref(m.py()))?;
+    }
     Ok(())
+}
+
+/// An exception of class `ty` with `message` and Kabinet's attributes.
+fn raise(py: Python<'_>, ty: &Py<PyType>, message: &str, code: &str, detail: (Option<&str>, Option<&str>), retryable: bool) -> PyErr {
+    let err = PyErr::from_type(ty.bind(py).clone(), message.to_owned());
+    let value = err.value(py);
+    let _ = value.setattr("code", code);
+    let _ = value.setattr("message", message);
+    let _ = value.setattr("field", detail.0);
+    let _ = value.setattr("reason", detail.1);
+    let _ = value.setattr("retryable", retryable);
+    err
 }
 
 /// Converts a core error into the matching Python exception, message in `locale`.
 pub(crate) fn to_py(e: kabinet::Error, locale: Locale) -> PyErr {
     let message = e.message(locale);
-    let code = e.code();
-    let err = match e.kind() {
-        ErrorKind::Validation => ValidationError::new_err(message.clone()),
-        ErrorKind::Authentication => AuthenticationError::new_err(message.clone()),
-        ErrorKind::Session => SessionError::new_err(message.clone()),
-        ErrorKind::PermissionDenied => PermissionDenied::new_err(message.clone()),
-        ErrorKind::NotFound => NotFound::new_err(message.clone()),
-        ErrorKind::Conflict => Conflict::new_err(message.clone()),
-        ErrorKind::Integrity => IntegrityError::new_err(message.clone()),
-        ErrorKind::Config => ConfigError::new_err(message.clone()),
-        _ => StorageError::new_err(message.clone()),
-    };
     Python::attach(|py| {
-        let value = err.value(py);
-        let _ = value.setattr("code", code);
-        let _ = value.setattr("message", message);
-        let (field, reason) = match &e {
+        let c = match classes(py) {
+            Ok(c) => c,
+            Err(made) => return made,
+        };
+        let ty = match e.kind() {
+            ErrorKind::Validation => &c.validation,
+            ErrorKind::Authentication => &c.authentication,
+            ErrorKind::Session => &c.session,
+            ErrorKind::PermissionDenied => &c.permission,
+            ErrorKind::NotFound => &c.not_found,
+            ErrorKind::Conflict => &c.conflict,
+            ErrorKind::Integrity => &c.integrity,
+            ErrorKind::Config => &c.config,
+            _ => &c.storage,
+        };
+        let detail = match &e {
             kabinet::Error::Validation(v) => (Some(v.field), Some(v.reason.as_str())),
             _ => (None, None),
         };
-        let _ = value.setattr("field", field);
-        let _ = value.setattr("reason", reason);
-        let _ = value.setattr("retryable", e.retryable());
-    });
-    err
+        raise(py, ty, &message, e.code(), detail, e.retryable())
+    })
 }
 
 /// The error for a panic caught at the boundary: `KabinetError`, code `internal`.
@@ -71,16 +140,10 @@ pub(crate) fn internal(locale: Locale) -> PyErr {
         Locale::En => "Internal error in Kabinet",
         _ => "Внутренняя ошибка Kabinet",
     };
-    let err = KabinetError::new_err(message);
-    Python::attach(|py| {
-        let value = err.value(py);
-        let _ = value.setattr("code", "internal");
-        let _ = value.setattr("message", message);
-        let _ = value.setattr("field", None::<&str>);
-        let _ = value.setattr("reason", None::<&str>);
-        let _ = value.setattr("retryable", false);
-    });
-    err
+    Python::attach(|py| match classes(py) {
+        Ok(c) => raise(py, &c.kabinet, message, "internal", (None, None), false),
+        Err(made) => made,
+    })
 }
 
 /// A validation error raised before reaching the core (e.g. a malformed date).

@@ -4,6 +4,40 @@ use pyo3::prelude::*;
 use pyo3::types::PyDateTime;
 use time::OffsetDateTime;
 
+/// Refuses a host object whose callback `method` is missing, not callable, or `async`
+/// (`config.host_callback`): Kabinet calls host callbacks synchronously, so a coroutine
+/// would never run — a notifier's message would be marked delivered and never sent.
+pub(crate) fn check_callback(obj: &Py<PyAny>, method: &str, what: &'static str, locale: kabinet::Locale) -> PyResult<()> {
+    Python::attach(|py| {
+        let refuse = || crate::errors::to_py(kabinet::ConfigError::HostCallback { what }.into(), locale);
+        let Ok(callback) = obj.bind(py).getattr(method) else { return Err(refuse()) };
+        if !callback.is_callable() {
+            return Err(refuse());
+        }
+        let inspect = py.import("inspect")?;
+        let is_async = |f: &Bound<'_, PyAny>| -> PyResult<bool> {
+            Ok(inspect.call_method1("iscoroutinefunction", (f,))?.is_truthy()?
+                || inspect.call_method1("isasyncgenfunction", (f,))?.is_truthy()?)
+        };
+        // A callable object's `__call__` may be the async part.
+        let call = callback.getattr("__call__").ok();
+        if is_async(&callback)? || call.map(|c| is_async(&c)).transpose()?.unwrap_or(false) {
+            return Err(refuse());
+        }
+        Ok(())
+    })
+}
+
+/// Whether a callback's result is something to await (a coroutine or other awaitable): the
+/// host broke the contract at run time; the awaitable is closed, never left pending.
+fn awaitable(value: &Bound<'_, PyAny>) -> bool {
+    let is = value.hasattr("__await__").unwrap_or(false);
+    if is && value.hasattr("close").unwrap_or(false) {
+        let _ = value.call_method0("close");
+    }
+    is
+}
+
 /// A Python object with `now() -> aware datetime`, used as the core's `Clock`.
 pub(crate) struct PyClock {
     obj: Py<PyAny>,
@@ -22,7 +56,12 @@ impl kabinet::Clock for PyClock {
             self.obj
                 .bind(py)
                 .call_method0("now")
-                .and_then(|v| v.cast_into::<PyDateTime>().map_err(PyErr::from))
+                .and_then(|v| {
+                    if awaitable(&v) {
+                        return Err(pyo3::exceptions::PyTypeError::new_err("clock.now() returned an awaitable"));
+                    }
+                    v.cast_into::<PyDateTime>().map_err(PyErr::from)
+                })
                 .and_then(|dt| crate::convert::datetime_from_py(&dt))
                 .unwrap_or_else(|e| {
                     e.print(py);
@@ -52,8 +91,14 @@ impl kabinet::integrations::Notifier for PyNotifier {
             self.obj
                 .bind(py)
                 .call_method1("deliver", (obj,))
-                .map(|_| ())
                 .map_err(|e| kabinet::integrations::DeliveryError(e.to_string()))
+                .and_then(|v| {
+                    if awaitable(&v) {
+                        // Not delivered: the coroutine never ran. Retried like any failure.
+                        return Err(kabinet::integrations::DeliveryError("deliver() returned an awaitable".into()));
+                    }
+                    Ok(())
+                })
         })
     }
 }
@@ -80,6 +125,9 @@ impl kabinet::integrations::IdentityRegistry for PyRegistry {
             let request =
                 Py::new(py, crate::identity::RegistryRequest::from_core(py, r).map_err(fail)?).map_err(fail)?;
             let answer = self.obj.bind(py).call_method1("check", (request,)).map_err(fail)?;
+            if awaitable(&answer) {
+                return Err(kabinet::integrations::DeliveryError("check() returned an awaitable".into()));
+            }
             let answer = answer.cast::<crate::identity::RegistryAnswer>().map_err(|e| fail(e.into()))?;
             let a = answer.get();
             Ok(kabinet::integrations::RegistryAnswer { matched: a.matched, reason: a.reason.clone() })

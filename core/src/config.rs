@@ -201,6 +201,13 @@ pub enum ConfigError {
         /// The setting, e.g. `appointments.change_deadline`.
         field: &'static str,
     },
+    /// A host object (notifier, clock, identity registry) lacks its method or offers an
+    /// `async` one: Kabinet calls host callbacks synchronously and would never await it.
+    #[error("host callback unusable: {what}")]
+    HostCallback {
+        /// The callback, e.g. `notifier.deliver`.
+        what: &'static str,
+    },
 }
 
 impl ErrorCode for ConfigError {
@@ -211,6 +218,7 @@ impl ErrorCode for ConfigError {
             ConfigError::Locale => "config.locale",
             ConfigError::Argon2 => "config.argon2",
             ConfigError::OutOfRange { .. } => "config.out_of_range",
+            ConfigError::HostCallback { .. } => "config.host_callback",
         }
     }
     fn kind(&self) -> ErrorKind {

@@ -19,6 +19,7 @@ config-key_provider_required = This database needs a key provider
 config-locale = Unsupported language
 config-argon2 = Invalid password hashing parameters
 config-out_of_range = A setting is outside the allowed range
+config-host_callback = A host callback must be a plain (not async) method with the documented name
 audit-bad_signature = The journal signature does not verify
 audit-bad_proof = The proof does not lead to the signed journal root
 audit-malformed = The key or proof is malformed

@@ -1,0 +1,128 @@
+"""Python that feels native (issue 12, item 7): errors that are also the matching built-in
+exceptions, and host callbacks that would never be awaited refused at ``Config`` time."""
+
+import datetime
+from typing import Any
+
+import pytest
+
+import kabinet
+from conftest import anna
+
+
+def test_errors_are_also_the_matching_builtins(cabinet: kabinet.Cabinet) -> None:
+    patients = cabinet.system().patients
+    with pytest.raises(ValueError) as bad:
+        patients.create(anna(snils="112-233-445 00"))
+    assert isinstance(bad.value, kabinet.ValidationError)
+    assert bad.value.code.startswith("validation") and bad.value.field == "snils"
+    with pytest.raises(LookupError) as missing:
+        patients.get("00000000-0000-4000-8000-000000000000")
+    assert isinstance(missing.value, kabinet.NotFound) and isinstance(missing.value, kabinet.KabinetError)
+    # The hierarchy as documented.
+    assert issubclass(kabinet.PermissionDenied, PermissionError)
+    assert issubclass(kabinet.NotFound, LookupError)
+    assert issubclass(kabinet.ValidationError, ValueError)
+    assert not issubclass(kabinet.Conflict, ValueError)
+    assert kabinet.ValidationError.__module__ == "kabinet"
+    # A permission refusal through a session is both.
+    with pytest.raises(PermissionError):
+        try:
+            raise kabinet.PermissionDenied("x")
+        except kabinet.KabinetError:
+            raise
+
+
+class AsyncNotifier:
+    async def deliver(self, message: Any) -> None:  # never awaited by Kabinet
+        pass
+
+
+class AsyncClock:
+    async def now(self) -> datetime.datetime:
+        return datetime.datetime.now(datetime.timezone.utc)
+
+
+class AsyncRegistry:
+    async def check(self, request: Any) -> Any:
+        return None
+
+
+class CallableAsync:
+    class _Deliver:
+        async def __call__(self, message: Any) -> None:
+            pass
+
+    deliver = _Deliver()
+
+
+class NoMethod:
+    pass
+
+
+@pytest.mark.parametrize(
+    ("argument", "host"),
+    [
+        ("notifier", AsyncNotifier()),
+        ("clock", AsyncClock()),
+        ("identity_registry", AsyncRegistry()),
+        ("notifier", CallableAsync()),
+        ("notifier", NoMethod()),
+    ],
+)
+def test_async_or_missing_host_callbacks_are_refused_at_config(argument: str, host: object) -> None:
+    with pytest.raises(kabinet.ConfigError) as refused:
+        kabinet.Config(**{argument: host})  # type: ignore[arg-type]
+    assert refused.value.code == "config.host_callback"
+
+
+def test_a_callback_returning_an_awaitable_is_not_taken_for_done() -> None:
+    class Sneaky:
+        """Passes the check (a plain method) but returns a coroutine."""
+
+        calls = 0
+        ran: list[Any] = []
+
+        def deliver(self, message: Any) -> Any:
+            Sneaky.calls += 1
+
+            async def later() -> None:
+                Sneaky.ran.append(message)
+
+            return later()
+
+    cab = kabinet.Cabinet.open_in_memory(kabinet.Config(notifier=Sneaky()))
+    with _no_warning():
+        pending = cab.accounts.register(
+            kabinet.Registration(
+                phone="8 (916) 123-45-67",
+                email="anna.ivanova@example.ru",
+                password="Slozhnyj-Parol!42",
+                surname="Иванова",
+                given_name="Анна",
+                patronymic="Сергеевна",
+                birth_date=datetime.date(1990, 3, 14),
+                sex="female",
+                snils="112-233-445 95",
+                accepted_terms_version="2026-01",
+            )
+        )
+    assert pending.id
+    # Kabinet called it, saw an awaitable, closed it (no "never awaited" warning) and kept the
+    # message queued as undelivered; the coroutine's body never ran.
+    assert Sneaky.calls >= 1
+    assert Sneaky.ran == []
+
+
+class _no_warning:
+    """Fails the test if a RuntimeWarning (e.g. "coroutine was never awaited") is raised."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._catch = warnings.catch_warnings()
+        self._catch.__enter__()
+        warnings.simplefilter("error", RuntimeWarning)
+
+    def __exit__(self, *exc: object) -> None:
+        self._catch.__exit__(*exc)
