@@ -53,29 +53,30 @@ pub struct Appointment {
     pub status: String,
 }
 
-const SELECT: &str = "SELECT a.id, a.patient_id, a.slot_id, p.id, p.full_name, p.specialization, c.id, c.name, c.address, \
+const SELECT: &str = "SELECT a.id, a.patient_id, a.slot_id, p.id AS practitioner_id, p.full_name AS practitioner_name, p.specialization, \
+    c.id AS clinic_id, c.name AS clinic_name, c.address AS clinic_address, \
     a.starts_at, a.ends_at, s.visit_type, a.confirmation_code, a.status FROM appointments a \
     JOIN slots s ON s.id = a.slot_id JOIN practitioners p ON p.id = s.practitioner_id JOIN clinics c ON c.id = p.clinic_id";
 
 async fn from_row(conn: &mut Conn, r: &sqlx::any::AnyRow, now: i64) -> Result<Appointment> {
-    let status: String = r.try_get(13)?;
-    let ends: i64 = r.try_get(10)?;
-    let visit_type: String = r.try_get(11)?;
+    let status: String = r.try_get("status")?;
+    let ends: i64 = r.try_get("ends_at")?;
+    let visit_type: String = r.try_get("visit_type")?;
     Ok(Appointment {
-        id: r.try_get(0)?,
-        patient_id: r.try_get(1)?,
-        slot_id: r.try_get(2)?,
-        practitioner_id: r.try_get(3)?,
-        practitioner_name: r.try_get(4)?,
-        specialization: r.try_get(5)?,
-        clinic_id: r.try_get(6)?,
-        clinic_name: r.try_get(7)?,
-        clinic_address: r.try_get(8)?,
-        starts_at: from_micros(r.try_get(9)?)?,
+        id: r.try_get("id")?,
+        patient_id: r.try_get("patient_id")?,
+        slot_id: r.try_get("slot_id")?,
+        practitioner_id: r.try_get("practitioner_id")?,
+        practitioner_name: r.try_get("practitioner_name")?,
+        specialization: r.try_get("specialization")?,
+        clinic_id: r.try_get("clinic_id")?,
+        clinic_name: r.try_get("clinic_name")?,
+        clinic_address: r.try_get("clinic_address")?,
+        starts_at: from_micros(r.try_get("starts_at")?)?,
         ends_at: from_micros(ends)?,
         required_documents: crate::directory::required_documents(&mut *conn, &visit_type).await?,
         visit_type,
-        confirmation_code: r.try_get(12)?,
+        confirmation_code: r.try_get("confirmation_code")?,
         status: if status == "booked" && ends <= now { "past".into() } else { status },
     })
 }
@@ -189,7 +190,7 @@ async fn slot(tx: &mut Conn, slot_id: &str) -> Result<SlotRow> {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound { entity: "slot" })?;
-    Ok(SlotRow { starts: row.try_get(0)?, ends: row.try_get(1)? })
+    Ok(SlotRow { starts: row.try_get("starts_at")?, ends: row.try_get("ends_at")? })
 }
 
 async fn check_no_overlap(tx: &mut Conn, patient_id: &str, s: &SlotRow, except: &str) -> Result<()> {

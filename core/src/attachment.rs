@@ -79,21 +79,22 @@ struct Confirmation {
     oms_policy: String,
 }
 
-const ATTACHMENT_SELECT: &str = "SELECT t.id, c.id, c.code, c.name, c.address, t.attached_at, t.detached_at, t.document_id \
+const ATTACHMENT_SELECT: &str = "SELECT t.id, c.id AS clinic_id, c.code AS clinic_code, c.name AS clinic_name, \
+    c.address AS clinic_address, t.attached_at, t.detached_at, t.document_id \
     FROM attachments t JOIN clinics c ON c.id = t.clinic_id";
 
 fn info_from(r: &sqlx::any::AnyRow) -> Result<AttachmentInfo> {
-    let detached: Option<i64> = r.try_get(6)?;
+    let detached: Option<i64> = r.try_get("detached_at")?;
     Ok(AttachmentInfo {
-        id: r.try_get(0)?,
-        clinic_id: r.try_get(1)?,
-        clinic_code: r.try_get(2)?,
-        clinic_name: r.try_get(3)?,
-        clinic_address: r.try_get(4)?,
-        attached_at: from_micros(r.try_get(5)?)?,
+        id: r.try_get("id")?,
+        clinic_id: r.try_get("clinic_id")?,
+        clinic_code: r.try_get("clinic_code")?,
+        clinic_name: r.try_get("clinic_name")?,
+        clinic_address: r.try_get("clinic_address")?,
+        attached_at: from_micros(r.try_get("attached_at")?)?,
         detached_at: detached.map(from_micros).transpose()?,
         status: if detached.is_some() { "detached".into() } else { "attachment_completed".into() },
-        document_id: r.try_get(7)?,
+        document_id: r.try_get("document_id")?,
     })
 }
 
@@ -292,11 +293,11 @@ impl Attachment {
         .await
         ?
         .ok_or(Error::NotFound { entity: "attachment_request" })?;
-        let action: String = row.try_get(0)?;
-        let clinic_id: Option<String> = row.try_get(1)?;
-        let sealed: Option<Vec<u8>> = row.try_get(2)?;
-        let expires: i64 = row.try_get(3)?;
-        let completed: Option<i64> = row.try_get(4)?;
+        let action: String = row.try_get("action")?;
+        let clinic_id: Option<String> = row.try_get("clinic_id")?;
+        let sealed: Option<Vec<u8>> = row.try_get("details")?;
+        let expires: i64 = row.try_get("expires_at")?;
+        let completed: Option<i64> = row.try_get("completed_at")?;
         if completed.is_some() || expires <= now {
             return Err(AuthError::CodeExpired.into());
         }

@@ -247,11 +247,11 @@ impl Certificates {
         .await
         ?
         .ok_or(Error::NotFound { entity: "certificate" })?;
-        let kind: String = row.try_get(0)?;
-        let since: Option<i64> = row.try_get(1)?;
-        let until: Option<i64> = row.try_get(2)?;
-        let status: String = row.try_get(3)?;
-        let expires: i64 = row.try_get(4)?;
+        let kind: String = row.try_get("kind")?;
+        let since: Option<i64> = row.try_get("period_from")?;
+        let until: Option<i64> = row.try_get("period_until")?;
+        let status: String = row.try_get("status")?;
+        let expires: i64 = row.try_get("expires_at")?;
         if status != "pending" || expires <= now {
             return Err(AuthError::CodeExpired.into());
         }
@@ -324,16 +324,16 @@ impl Certificates {
         .await?;
         rows.iter()
             .map(|r| {
-                let since: Option<i64> = r.try_get(4)?;
-                let until: Option<i64> = r.try_get(5)?;
+                let since: Option<i64> = r.try_get("period_from")?;
+                let until: Option<i64> = r.try_get("period_until")?;
                 Ok(Certificate {
-                    id: r.try_get(0)?,
-                    kind: r.try_get(1)?,
-                    status: r.try_get(2)?,
-                    document_id: r.try_get(3)?,
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    status: r.try_get("status")?,
+                    document_id: r.try_get("document_id")?,
                     since: since.map(from_micros).transpose()?.map(|t| t.date()),
                     until: until.map(from_micros).transpose()?.map(|t| t.date()),
-                    created_at: from_micros(r.try_get(6)?)?,
+                    created_at: from_micros(r.try_get("created_at")?)?,
                 })
             })
             .collect()

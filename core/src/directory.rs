@@ -108,12 +108,12 @@ pub struct Slot {
 
 fn clinic_from(r: &sqlx::any::AnyRow) -> Result<Clinic> {
     Ok(Clinic {
-        id: r.try_get(0)?,
-        region_code: r.try_get(1)?,
-        code: r.try_get(2)?,
-        name: r.try_get(3)?,
-        address: r.try_get(4)?,
-        opening_hours: r.try_get(5)?,
+        id: r.try_get("id")?,
+        region_code: r.try_get("region_code")?,
+        code: r.try_get("code")?,
+        name: r.try_get("name")?,
+        address: r.try_get("address")?,
+        opening_hours: r.try_get("opening_hours")?,
     })
 }
 
@@ -121,11 +121,11 @@ const CLINIC_COLUMNS: &str = "id, region_code, code, name, address, opening_hour
 
 pub(crate) fn slot_from(r: &sqlx::any::AnyRow) -> Result<Slot> {
     Ok(Slot {
-        id: r.try_get(0)?,
-        practitioner_id: r.try_get(1)?,
-        starts_at: from_micros(r.try_get(2)?)?,
-        ends_at: from_micros(r.try_get(3)?)?,
-        visit_type: r.try_get(4)?,
+        id: r.try_get("id")?,
+        practitioner_id: r.try_get("practitioner_id")?,
+        starts_at: from_micros(r.try_get("starts_at")?)?,
+        ends_at: from_micros(r.try_get("ends_at")?)?,
+        visit_type: r.try_get("visit_type")?,
     })
 }
 
@@ -160,7 +160,7 @@ impl Directory {
         self.check().await?;
         let rows =
             sqlx::query("SELECT code, name FROM regions ORDER BY code").fetch_all(self.cab.store().pool()).await?;
-        rows.iter().map(|r| Ok(Region { code: r.try_get(0)?, name: r.try_get(1)? })).collect()
+        rows.iter().map(|r| Ok(Region { code: r.try_get("code")?, name: r.try_get("name")? })).collect()
     }
 
     /// Clinics of a region, by name.
@@ -231,7 +231,7 @@ impl Directory {
     ) -> Result<Vec<Practitioner>> {
         self.check().await?;
         let mut sql = String::from(
-            "SELECT p.id, p.clinic_id, c.name, p.full_name, p.specialization FROM practitioners p \
+            "SELECT p.id, p.clinic_id, c.name AS clinic_name, p.full_name, p.specialization FROM practitioners p \
              JOIN clinics c ON c.id = p.clinic_id WHERE 1 = 1",
         );
         let mut binds = Vec::new();
@@ -258,14 +258,14 @@ impl Directory {
         let rows = q.fetch_all(self.cab.store().pool()).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let id: String = r.try_get(0)?;
+            let id: String = r.try_get("id")?;
             out.push(Practitioner {
                 visit_types: self.visit_types(&id).await?,
                 id,
-                clinic_id: r.try_get(1)?,
-                clinic_name: r.try_get(2)?,
-                full_name: r.try_get(3)?,
-                specialization: r.try_get(4)?,
+                clinic_id: r.try_get("clinic_id")?,
+                clinic_name: r.try_get("clinic_name")?,
+                full_name: r.try_get("full_name")?,
+                specialization: r.try_get("specialization")?,
             });
         }
         Ok(out)

@@ -279,10 +279,10 @@ pub(crate) async fn load_all(tx: &mut crate::store::Conn, vault: &Vault, patient
     ?;
     rows.iter()
         .map(|r| {
-            let id: String = r.try_get(0)?;
-            let sealed: Vec<u8> = r.try_get(3)?;
+            let id: String = r.try_get("id")?;
+            let sealed: Vec<u8> = r.try_get("body")?;
             let body: Body = vault.open_json("lab_results", &id, "body", &sealed)?;
-            Ok(result_from(id, r.try_get(1)?, body, from_micros(r.try_get(2)?)?))
+            Ok(result_from(id, r.try_get("report_id")?, body, from_micros(r.try_get("issued_at")?)?))
         })
         .collect()
 }
@@ -343,10 +343,10 @@ impl Labs {
         let results = rows
             .iter()
             .map(|r| {
-                let id: String = r.try_get(0)?;
-                let sealed: Vec<u8> = r.try_get(2)?;
+                let id: String = r.try_get("id")?;
+                let sealed: Vec<u8> = r.try_get("body")?;
                 let body: Body = vault.open_json("lab_results", &id, "body", &sealed)?;
-                Ok(result_from(id, report_id.clone(), body, from_micros(r.try_get(1)?)?))
+                Ok(result_from(id, report_id.clone(), body, from_micros(r.try_get("issued_at")?)?))
             })
             .collect::<Result<Vec<_>>>()?;
         let person = crate::patients::Patients::new(cab.clone(), self.me.audit_context().clone())
@@ -376,10 +376,10 @@ impl Labs {
         let out = rows
             .iter()
             .map(|r| {
-                let id: String = r.try_get(0)?;
-                let sealed: Vec<u8> = r.try_get(3)?;
+                let id: String = r.try_get("id")?;
+                let sealed: Vec<u8> = r.try_get("body")?;
                 let body: Body = vault.open_json("lab_results", &id, "body", &sealed)?;
-                Ok(result_from(id, r.try_get(1)?, body, from_micros(r.try_get(2)?)?))
+                Ok(result_from(id, r.try_get("report_id")?, body, from_micros(r.try_get("issued_at")?)?))
             })
             .collect::<Result<Vec<_>>>()?;
         tx.commit().await?;

@@ -305,15 +305,15 @@ pub(crate) async fn load_items(
     .await?;
     rows.iter()
         .map(|r| {
-            let id: String = r.try_get(0)?;
-            let body: Vec<u8> = r.try_get(4)?;
+            let id: String = r.try_get("id")?;
+            let body: Vec<u8> = r.try_get("body")?;
             Ok(MedicalItem {
                 data: vault.open_json("medical_items", &id, "body", &body)?,
                 id,
                 patient_id: patient_id.to_owned(),
-                clinic_id: r.try_get(1)?,
-                version: r.try_get(2)?,
-                updated_at: from_micros(r.try_get(3)?)?,
+                clinic_id: r.try_get("clinic_id")?,
+                version: r.try_get("version")?,
+                updated_at: from_micros(r.try_get("updated_at")?)?,
             })
         })
         .collect()
@@ -459,15 +459,15 @@ async fn corrections_where<'v>(
     ?;
     rows.iter()
         .map(|r| {
-            let id: String = r.try_get(0)?;
-            let patient_id: String = r.try_get(2)?;
-            let body: Vec<u8> = r.try_get(4)?;
+            let id: String = r.try_get("id")?;
+            let patient_id: String = r.try_get("patient_id")?;
+            let body: Vec<u8> = r.try_get("body")?;
             let body: CorrectionBody = vault_for(&patient_id)?.open_json("corrections", &id, "body", &body)?;
-            let resolved: Option<i64> = r.try_get(6)?;
+            let resolved: Option<i64> = r.try_get("resolved_at")?;
             Ok(CorrectionRequest {
-                item_id: r.try_get(1)?,
-                status: r.try_get(3)?,
-                created_at: from_micros(r.try_get(5)?)?,
+                item_id: r.try_get("item_id")?,
+                status: r.try_get("status")?,
+                created_at: from_micros(r.try_get("created_at")?)?,
                 resolved_at: resolved.map(from_micros).transpose()?,
                 wanted_change: body.wanted_change,
                 comment: body.comment,

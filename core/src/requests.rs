@@ -127,16 +127,16 @@ async fn load(tx: &mut Conn, vault: &Vault, request_id: &str) -> Result<Request>
     .await
     ?
     .ok_or(Error::NotFound { entity: "request" })?;
-    let subject: Vec<u8> = r.try_get(3)?;
-    let completed: Option<i64> = r.try_get(7)?;
+    let subject: Vec<u8> = r.try_get("subject")?;
+    let completed: Option<i64> = r.try_get("completed_at")?;
     let messages = sqlx::query("SELECT id, body FROM request_messages WHERE request_id = $1 ORDER BY created_at, id")
         .bind(request_id)
         .fetch_all(&mut *tx)
         .await?
         .iter()
         .map(|m| {
-            let id: String = m.try_get(0)?;
-            let body: Vec<u8> = m.try_get(1)?;
+            let id: String = m.try_get("id")?;
+            let body: Vec<u8> = m.try_get("body")?;
             vault.open_json("request_messages", &id, "body", &body)
         })
         .collect::<Result<Vec<RequestMessage>>>()?;
@@ -148,10 +148,10 @@ async fn load(tx: &mut Conn, vault: &Vault, request_id: &str) -> Result<Request>
     .await?
     .iter()
     .map(|d| {
-        let id: String = d.try_get(0)?;
-        let name: Vec<u8> = d.try_get(1)?;
-        let size: i64 = d.try_get(2)?;
-        let sha: Vec<u8> = d.try_get(3)?;
+        let id: String = d.try_get("id")?;
+        let name: Vec<u8> = d.try_get("filename")?;
+        let size: i64 = d.try_get("size")?;
+        let sha: Vec<u8> = d.try_get("sha256")?;
         Ok(RequestDocument {
             filename: String::from_utf8(vault.open_bytes("request_documents", &id, "filename", &name)?)
                 .map_err(|_| StorageError::Corrupt("file name"))?,
@@ -162,13 +162,13 @@ async fn load(tx: &mut Conn, vault: &Vault, request_id: &str) -> Result<Request>
     })
     .collect::<Result<Vec<_>>>()?;
     Ok(Request {
-        id: r.try_get(0)?,
-        patient_id: r.try_get(1)?,
-        clinic_id: r.try_get(2)?,
+        id: r.try_get("id")?,
+        patient_id: r.try_get("patient_id")?,
+        clinic_id: r.try_get("clinic_id")?,
         subject: vault.open_json("requests", request_id, "subject", &subject)?,
-        status: r.try_get(4)?,
-        created_at: from_micros(r.try_get(5)?)?,
-        updated_at: from_micros(r.try_get(6)?)?,
+        status: r.try_get("status")?,
+        created_at: from_micros(r.try_get("created_at")?)?,
+        updated_at: from_micros(r.try_get("updated_at")?)?,
         completed_at: completed.map(from_micros).transpose()?,
         messages,
         documents,

@@ -80,9 +80,9 @@ pub(crate) async fn member(cab: &Cabinet, account_id: &str) -> Result<Option<Sta
     row.map(|r| {
         Ok(StaffMember {
             account_id: account_id.to_owned(),
-            clinic_id: r.try_get(0)?,
-            role: r.try_get(1)?,
-            full_name: r.try_get(2)?,
+            clinic_id: r.try_get("clinic_id")?,
+            role: r.try_get("role")?,
+            full_name: r.try_get("full_name")?,
         })
     })
     .transpose()

@@ -289,7 +289,7 @@ impl Accounts {
             .await
             .map_err(StorageError::from_sqlx)?
             .ok_or(AuthError::CodeExpired)?;
-        let patient_id: String = row.try_get(0).map_err(StorageError::from_sqlx)?;
+        let patient_id: String = row.try_get("patient_id").map_err(StorageError::from_sqlx)?;
         sqlx::query("UPDATE accounts SET status = 'active', phone_confirmed_at = $1 WHERE id = $2")
             .bind(now)
             .bind(registration_id)
@@ -341,8 +341,8 @@ impl Accounts {
             .await
             .map_err(StorageError::from_sqlx)?
             .ok_or(AuthError::InvalidCode)?;
-        let owner: String = row.try_get(0).map_err(StorageError::from_sqlx)?;
-        let expires: i64 = row.try_get(1).map_err(StorageError::from_sqlx)?;
+        let owner: String = row.try_get("owner_id").map_err(StorageError::from_sqlx)?;
+        let expires: i64 = row.try_get("expires_at").map_err(StorageError::from_sqlx)?;
         if expires <= now {
             return Err(AuthError::CodeExpired.into());
         }
@@ -449,10 +449,10 @@ pub(crate) async fn check_code(cab: &Cabinet, purpose: &str, owner: &str, code: 
     .await
     .map_err(StorageError::from_sqlx)?
     .ok_or(AuthError::CodeExpired)?;
-    let id: String = row.try_get(0).map_err(StorageError::from_sqlx)?;
-    let digest: Vec<u8> = row.try_get(1).map_err(StorageError::from_sqlx)?;
-    let expires: i64 = row.try_get(2).map_err(StorageError::from_sqlx)?;
-    let attempts: i32 = row.try_get(3).map_err(StorageError::from_sqlx)?;
+    let id: String = row.try_get("id").map_err(StorageError::from_sqlx)?;
+    let digest: Vec<u8> = row.try_get("digest").map_err(StorageError::from_sqlx)?;
+    let expires: i64 = row.try_get("expires_at").map_err(StorageError::from_sqlx)?;
+    let attempts: i32 = row.try_get("attempts").map_err(StorageError::from_sqlx)?;
     if expires <= now {
         return Err(AuthError::CodeExpired.into());
     }

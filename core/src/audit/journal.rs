@@ -219,23 +219,23 @@ pub(crate) async fn load_entries(conn: &mut Conn, from: u64, to: u64) -> Result<
 }
 
 pub(crate) fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<(AuditEntry, Vec<u8>)> {
-    let seq: i64 = row.try_get(0)?;
+    let seq: i64 = row.try_get("seq")?;
     Ok((
         AuditEntry {
             seq: u64::try_from(seq).map_err(|_| StorageError::Corrupt("audit seq"))?,
-            at_us: row.try_get(1)?,
-            actor_kind: row.try_get(2)?,
-            actor_id: row.try_get(3)?,
-            on_behalf_of: row.try_get(4)?,
-            patient_id: row.try_get(5)?,
-            action: row.try_get(6)?,
-            resource_type: row.try_get(7)?,
-            resource_id: row.try_get(8)?,
-            outcome: row.try_get(9)?,
-            ip: row.try_get(10)?,
-            device_id: row.try_get(11)?,
+            at_us: row.try_get("at")?,
+            actor_kind: row.try_get("actor_kind")?,
+            actor_id: row.try_get("actor_id")?,
+            on_behalf_of: row.try_get("on_behalf_of")?,
+            patient_id: row.try_get("patient_id")?,
+            action: row.try_get("action")?,
+            resource_type: row.try_get("resource_type")?,
+            resource_id: row.try_get("resource_id")?,
+            outcome: row.try_get("outcome")?,
+            ip: row.try_get("ip")?,
+            device_id: row.try_get("device_id")?,
         },
-        row.try_get(12)?,
+        row.try_get("leaf_hash")?,
     ))
 }
 
@@ -249,13 +249,13 @@ pub(crate) async fn load_heads(conn: &mut Conn, from: u64, to: u64) -> Result<Ve
             .await?;
     rows.iter()
         .map(|row| {
-            let size: i64 = row.try_get(0)?;
-            let root: Vec<u8> = row.try_get(1)?;
-            let sig: Vec<u8> = row.try_get(3)?;
+            let size: i64 = row.try_get("size")?;
+            let root: Vec<u8> = row.try_get("root")?;
+            let sig: Vec<u8> = row.try_get("signature")?;
             Ok(SignedTreeHead {
                 size: u64::try_from(size).map_err(|_| StorageError::Corrupt("head size"))?,
                 root: Hash::try_from(root.as_slice()).map_err(|_| StorageError::Corrupt("head root"))?,
-                at_us: row.try_get(2)?,
+                at_us: row.try_get("at")?,
                 signature: <[u8; 64]>::try_from(sig.as_slice()).map_err(|_| StorageError::Corrupt("head signature"))?,
             })
         })

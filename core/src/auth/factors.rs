@@ -116,8 +116,8 @@ pub(crate) async fn check_totp_or_recovery(
         .bind(account_id)
         .fetch_one(&mut *tx)
         .await?;
-    let sealed: Option<Vec<u8>> = row.try_get(0)?;
-    let last: Option<i64> = row.try_get(1)?;
+    let sealed: Option<Vec<u8>> = row.try_get("totp_secret")?;
+    let last: Option<i64> = row.try_get("totp_last_step")?;
     let trimmed = code.trim();
     if trimmed.len() == 6 {
         let sealed = sealed.ok_or(AuthError::SecondFactor)?;

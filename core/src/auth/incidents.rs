@@ -219,16 +219,16 @@ pub(crate) async fn list(cab: &Cabinet, account_id: &str) -> Result<Vec<Incident
     ?;
     rows.iter()
         .map(|r| {
-            let confirmed: Option<i64> = r.try_get(7)?;
-            let blocked: Option<i64> = r.try_get(8)?;
+            let confirmed: Option<i64> = r.try_get("confirmed_at")?;
+            let blocked: Option<i64> = r.try_get("blocked_at")?;
             Ok(Incident {
-                id: r.try_get(0)?,
-                request_number: r.try_get(1)?,
-                kind: r.try_get(2)?,
-                ip: r.try_get(3)?,
-                device: r.try_get(4)?,
-                created_at: from_micros(r.try_get(5)?)?,
-                deadline: from_micros(r.try_get(6)?)?,
+                id: r.try_get("id")?,
+                request_number: r.try_get("request_number")?,
+                kind: r.try_get("kind")?,
+                ip: r.try_get("ip")?,
+                device: r.try_get("device_name")?,
+                created_at: from_micros(r.try_get("created_at")?)?,
+                deadline: from_micros(r.try_get("deadline")?)?,
                 status: match (confirmed, blocked) {
                     (Some(_), _) => "confirmed",
                     (None, Some(_)) => "blocked",
@@ -304,9 +304,9 @@ pub(crate) async fn expire(cab: &Cabinet) -> Result<u64> {
     .await?;
     let mut expired = 0;
     for row in due {
-        let id: String = row.try_get(0)?;
-        let account: String = row.try_get(1)?;
-        let patient: Option<String> = row.try_get(2)?;
+        let id: String = row.try_get("id")?;
+        let account: String = row.try_get("account_id")?;
+        let patient: Option<String> = row.try_get("patient_id")?;
         let mut tx = cab.store().begin().await?;
         // Claimed by the conditional update: one process blocks, the others skip.
         let claimed = sqlx::query(

@@ -120,10 +120,10 @@ impl Profile {
         .fetch_optional(cab.store().pool())
         .await?
         .ok_or(Error::NotFound { entity: "change_request" })?;
-        let field: String = row.try_get(0)?;
-        let sealed: Vec<u8> = row.try_get(1)?;
-        let expires: i64 = row.try_get(2)?;
-        let applied: Option<i64> = row.try_get(3)?;
+        let field: String = row.try_get("field")?;
+        let sealed: Vec<u8> = row.try_get("value")?;
+        let expires: i64 = row.try_get("expires_at")?;
+        let applied: Option<i64> = row.try_get("applied_at")?;
         if applied.is_some() || expires <= now {
             return Err(AuthError::CodeExpired.into());
         }
@@ -208,8 +208,8 @@ impl Profile {
             .bind(self.me.account_id())
             .fetch_one(pool)
             .await?;
-        let identity: Option<i64> = row.try_get(0)?;
-        let email: Option<i64> = row.try_get(1)?;
+        let identity: Option<i64> = row.try_get("identity_confirmed_at")?;
+        let email: Option<i64> = row.try_get("email_confirmed_at")?;
         let mut out = Vec::new();
         let card_differs = crate::staff::cards_differ(&self.me, &person).await?;
         let checks = [

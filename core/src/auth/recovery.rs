@@ -103,10 +103,10 @@ pub(crate) async fn complete(
         .await
         ?
         .ok_or(AuthError::InvalidCode)?;
-    let account_id: Option<String> = row.try_get(0)?;
-    let expires: i64 = row.try_get(1)?;
-    let used: Option<i64> = row.try_get(2)?;
-    let patient_id: Option<String> = row.try_get(3)?;
+    let account_id: Option<String> = row.try_get("account_id")?;
+    let expires: i64 = row.try_get("expires_at")?;
+    let used: Option<i64> = row.try_get("used_at")?;
+    let patient_id: Option<String> = row.try_get("patient_id")?;
     if used.is_some() || expires <= now {
         return Err(AuthError::CodeExpired.into());
     }

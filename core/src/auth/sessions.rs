@@ -127,13 +127,13 @@ impl Auth {
         for (sql, idx) in candidates {
             let row = sqlx::query(sql).bind(idx).fetch_optional(self.cab.store().pool()).await?;
             if let Some(row) = row {
-                let blocked: Option<i64> = row.try_get(3)?;
+                let blocked: Option<i64> = row.try_get("blocked_at")?;
                 return Ok(Some(AccountRow {
-                    id: row.try_get(0)?,
-                    patient_id: row.try_get(1)?,
-                    password_hash: row.try_get(2)?,
+                    id: row.try_get("id")?,
+                    patient_id: row.try_get("patient_id")?,
+                    password_hash: row.try_get("password_hash")?,
                     blocked: blocked.is_some(),
-                    second_factor: row.try_get(4)?,
+                    second_factor: row.try_get("second_factor")?,
                 }));
             }
         }
@@ -245,15 +245,16 @@ impl Auth {
         .await
         ?
         .ok_or(AuthError::CodeExpired)?;
-        let account_id: String = row.try_get(0)?;
-        let factor: String = row.try_get(1)?;
-        let expires: i64 = row.try_get(2)?;
-        let used: Option<i64> = row.try_get(3)?;
-        let cancelled: Option<i64> = row.try_get(4)?;
-        let blocked: Option<i64> = row.try_get(9)?;
-        let patient_id: Option<String> = row.try_get(10)?;
-        let after_failures: i32 = row.try_get(11)?;
-        let actor_kind = if row.try_get::<String, _>(12)? == "staff" { ActorKind::Staff } else { ActorKind::Patient };
+        let account_id: String = row.try_get("account_id")?;
+        let factor: String = row.try_get("factor")?;
+        let expires: i64 = row.try_get("expires_at")?;
+        let used: Option<i64> = row.try_get("used_at")?;
+        let cancelled: Option<i64> = row.try_get("cancelled_at")?;
+        let blocked: Option<i64> = row.try_get("blocked_at")?;
+        let patient_id: Option<String> = row.try_get("patient_id")?;
+        let after_failures: i32 = row.try_get("after_failures")?;
+        let actor_kind =
+            if row.try_get::<String, _>("kind")? == "staff" { ActorKind::Staff } else { ActorKind::Patient };
         if blocked.is_some() {
             return Err(AuthError::Locked.into());
         }
@@ -261,10 +262,10 @@ impl Auth {
             return Err(AuthError::CodeExpired.into());
         }
         let device = Device {
-            id: row.try_get::<Option<String>, _>(5)?.unwrap_or_default(),
-            name: row.try_get::<Option<String>, _>(6)?.unwrap_or_default(),
-            ip: row.try_get::<Option<String>, _>(7)?.unwrap_or_default(),
-            user_agent: row.try_get::<Option<String>, _>(8)?.unwrap_or_default(),
+            id: row.try_get::<Option<String>, _>("device_id")?.unwrap_or_default(),
+            name: row.try_get::<Option<String>, _>("device_name")?.unwrap_or_default(),
+            ip: row.try_get::<Option<String>, _>("ip")?.unwrap_or_default(),
+            user_agent: row.try_get::<Option<String>, _>("user_agent")?.unwrap_or_default(),
         };
         let checked = self.check_factor(&factor, step_id, &account_id, code, now).await;
         if let Err(Error::Auth(AuthError::SecondFactor)) = &checked {
@@ -398,22 +399,22 @@ impl Auth {
         let mut tx = self.cab.store().begin().await?;
         let row = sqlx::query(
             "SELECT r.session_id, r.used_at, r.expires_at, s.account_id, s.revoked_at, s.blocked_at, a.patient_id, \
-             s.last_used_at, s.expires_at FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id JOIN accounts a ON a.id = s.account_id WHERE r.digest = $1",
+             s.last_used_at, s.expires_at AS session_expires_at FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id JOIN accounts a ON a.id = s.account_id WHERE r.digest = $1",
         )
         .bind(&digest)
         .fetch_optional(&mut *tx)
         .await
         ?
         .ok_or(SessionError::Invalid)?;
-        let session_id: String = row.try_get(0)?;
-        let used: Option<i64> = row.try_get(1)?;
-        let expires: i64 = row.try_get(2)?;
-        let account_id: String = row.try_get(3)?;
-        let revoked: Option<i64> = row.try_get(4)?;
-        let blocked: Option<i64> = row.try_get(5)?;
-        let patient_id: Option<String> = row.try_get(6)?;
-        let last_used: i64 = row.try_get(7)?;
-        let session_end: i64 = row.try_get(8)?;
+        let session_id: String = row.try_get("session_id")?;
+        let used: Option<i64> = row.try_get("used_at")?;
+        let expires: i64 = row.try_get("expires_at")?;
+        let account_id: String = row.try_get("account_id")?;
+        let revoked: Option<i64> = row.try_get("revoked_at")?;
+        let blocked: Option<i64> = row.try_get("blocked_at")?;
+        let patient_id: Option<String> = row.try_get("patient_id")?;
+        let last_used: i64 = row.try_get("last_used_at")?;
+        let session_end: i64 = row.try_get("session_expires_at")?;
         if blocked.is_some() {
             return Err(SessionError::Blocked.into());
         }
@@ -641,13 +642,13 @@ impl Me {
         .fetch_optional(cab.store().pool())
         .await?
         .ok_or(SessionError::Invalid)?;
-        let account_id: String = row.try_get(0)?;
-        let revoked: Option<i64> = row.try_get(1)?;
-        let blocked: Option<i64> = row.try_get(2)?;
-        let expires: i64 = row.try_get(3)?;
-        let last_used: i64 = row.try_get(4)?;
-        let patient_id: Option<String> = row.try_get(5)?;
-        let kind: String = row.try_get(6)?;
+        let account_id: String = row.try_get("account_id")?;
+        let revoked: Option<i64> = row.try_get("revoked_at")?;
+        let blocked: Option<i64> = row.try_get("blocked_at")?;
+        let expires: i64 = row.try_get("expires_at")?;
+        let last_used: i64 = row.try_get("last_used_at")?;
+        let patient_id: Option<String> = row.try_get("patient_id")?;
+        let kind: String = row.try_get("kind")?;
         if account_id != claims.sub {
             return Err(SessionError::Invalid.into());
         }
@@ -987,15 +988,15 @@ impl Security {
         ?;
         rows.iter()
             .map(|r| {
-                let id: String = r.try_get(0)?;
+                let id: String = r.try_get("id")?;
                 Ok(SessionInfo {
                     current: id == self.me.session_id,
                     id,
-                    device: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-                    device_id: r.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
-                    ip: r.try_get::<Option<String>, _>(3)?.unwrap_or_default(),
-                    started_at: from_micros(r.try_get(4)?)?,
-                    last_used_at: from_micros(r.try_get(5)?)?,
+                    device: r.try_get::<Option<String>, _>("device_name")?.unwrap_or_default(),
+                    device_id: r.try_get::<Option<String>, _>("device_id")?.unwrap_or_default(),
+                    ip: r.try_get::<Option<String>, _>("ip")?.unwrap_or_default(),
+                    started_at: from_micros(r.try_get("created_at")?)?,
+                    last_used_at: from_micros(r.try_get("last_used_at")?)?,
                 })
             })
             .collect()

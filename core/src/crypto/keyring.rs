@@ -104,8 +104,8 @@ impl Keyring {
             .await
             .map_err(StorageError::from_sqlx)?;
         let Some(row) = row else { return Ok(None) };
-        let kek_id: String = row.try_get(0).map_err(StorageError::from_sqlx)?;
-        let wrapped: Option<Vec<u8>> = row.try_get(1).map_err(StorageError::from_sqlx)?;
+        let kek_id: String = row.try_get("kek_id").map_err(StorageError::from_sqlx)?;
+        let wrapped: Option<Vec<u8>> = row.try_get("wrapped").map_err(StorageError::from_sqlx)?;
         let wrapped = wrapped.ok_or(CryptoError::KeyDestroyed)?;
         Ok(Some(self.provider.unwrap(&kek_id, &wrapped, &context(id))?))
     }

@@ -147,20 +147,20 @@ pub(crate) async fn store(
 const COLUMNS: &str = "id, patient_id, kind, created_on, content_type, size, sha256, meta, created_at";
 
 fn info_from(vault: &Vault, r: &sqlx::any::AnyRow) -> Result<DocumentInfo> {
-    let id: String = r.try_get(0)?;
-    let meta: Vec<u8> = r.try_get(7)?;
+    let id: String = r.try_get("id")?;
+    let meta: Vec<u8> = r.try_get("meta")?;
     let meta: SealedMeta = vault.open_json("documents", &id, "meta", &meta)?;
-    let created_on: i64 = r.try_get(3)?;
-    let size: i64 = r.try_get(5)?;
-    let sha: Vec<u8> = r.try_get(6)?;
+    let created_on: i64 = r.try_get("created_on")?;
+    let size: i64 = r.try_get("size")?;
+    let sha: Vec<u8> = r.try_get("sha256")?;
     Ok(DocumentInfo {
-        patient_id: r.try_get(1)?,
-        kind: r.try_get(2)?,
+        patient_id: r.try_get("patient_id")?,
+        kind: r.try_get("kind")?,
         created_on: from_micros(created_on)?.date(),
-        content_type: r.try_get(4)?,
+        content_type: r.try_get("content_type")?,
         size: u64::try_from(size).unwrap_or(0),
         sha256: hex::encode(sha),
-        created_at: from_micros(r.try_get(8)?)?,
+        created_at: from_micros(r.try_get("created_at")?)?,
         filename: meta.filename,
         institution: meta.institution,
         study_type: meta.study_type,
@@ -180,7 +180,7 @@ pub(crate) async fn load_all(tx: &mut Conn, vault: &Vault, patient_id: &str) -> 
     rows.iter()
         .map(|row| {
             let info = info_from(vault, row)?;
-            let sealed: Vec<u8> = row.try_get(9)?;
+            let sealed: Vec<u8> = row.try_get("content")?;
             let content = vault.open_bytes("documents", &info.id, "content", &sealed)?;
             if hex::encode(sha2::Sha256::digest(&content)) != info.sha256 {
                 return Err(Error::Crypto(crate::CryptoError::Integrity));
@@ -213,7 +213,7 @@ pub(crate) async fn read_checked(
     let vault = Vault::open(cab, &mut tx, ctx, patient_id, action, "document", Some(document_id), now).await?;
     let checked = (|| {
         let info = info_from(&vault, &row)?;
-        let sealed: Vec<u8> = row.try_get(9)?;
+        let sealed: Vec<u8> = row.try_get("content")?;
         let content = vault.open_bytes("documents", document_id, "content", &sealed)?;
         if hex::encode(sha2::Sha256::digest(&content)) != info.sha256 {
             return Err(Error::Crypto(crate::CryptoError::Integrity));

@@ -129,20 +129,20 @@ async fn send(cab: &Cabinet, id: &str) -> Result<bool> {
         .fetch_one(cab.store().pool())
         .await
         .map_err(StorageError::from_sqlx)?;
-    let payload: Vec<u8> = row.try_get(3).map_err(StorageError::from_sqlx)?;
+    let payload: Vec<u8> = row.try_get("payload").map_err(StorageError::from_sqlx)?;
     let plain = crate::crypto::open(cab.outbox_key(), &aad(id), &payload)?;
     let p: Payload = serde_json::from_slice(&plain).map_err(|_| StorageError::Corrupt("outbox payload"))?;
-    let channel: String = row.try_get(2).map_err(StorageError::from_sqlx)?;
-    let attempts: i32 = row.try_get(4).map_err(StorageError::from_sqlx)?;
+    let channel: String = row.try_get("channel").map_err(StorageError::from_sqlx)?;
+    let attempts: i32 = row.try_get("attempts").map_err(StorageError::from_sqlx)?;
     let message = Message {
         id: id.to_owned(),
         channel: parse_channel(&channel),
         recipient: p.recipient,
-        kind: row.try_get(1).map_err(StorageError::from_sqlx)?,
+        kind: row.try_get("kind").map_err(StorageError::from_sqlx)?,
         subject: p.subject,
         text: p.text,
         code: p.code,
-        patient_id: row.try_get(0).map_err(StorageError::from_sqlx)?,
+        patient_id: row.try_get("patient_id").map_err(StorageError::from_sqlx)?,
     };
     let result = notifier.deliver(&message);
     let now = to_micros(cab.now());

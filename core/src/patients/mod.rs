@@ -587,7 +587,7 @@ impl Patients {
             .map_err(StorageError::from_sqlx)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let id: String = r.try_get(0).map_err(StorageError::from_sqlx)?;
+            let id: String = r.try_get("id").map_err(StorageError::from_sqlx)?;
             let open = |which: &str, blob: &[u8]| -> Result<String> {
                 let plain = crate::crypto::open(
                     &key,
@@ -596,14 +596,14 @@ impl Patients {
                 )?;
                 String::from_utf8(plain.to_vec()).map_err(|_| Error::Crypto(CryptoError::Integrity))
             };
-            let old: Option<Vec<u8>> = r.try_get(2).map_err(StorageError::from_sqlx)?;
-            let new: Vec<u8> = r.try_get(3).map_err(StorageError::from_sqlx)?;
+            let old: Option<Vec<u8>> = r.try_get("old_value").map_err(StorageError::from_sqlx)?;
+            let new: Vec<u8> = r.try_get("new_value").map_err(StorageError::from_sqlx)?;
             out.push(ProfileChange {
-                field: r.try_get(1).map_err(StorageError::from_sqlx)?,
+                field: r.try_get("field").map_err(StorageError::from_sqlx)?,
                 old_value: old.map(|o| open("old_value", &o)).transpose()?,
                 new_value: open("new_value", &new)?,
-                changed_at: from_micros(r.try_get(4).map_err(StorageError::from_sqlx)?)?,
-                confirmed_by: r.try_get(5).map_err(StorageError::from_sqlx)?,
+                changed_at: from_micros(r.try_get("changed_at").map_err(StorageError::from_sqlx)?)?,
+                confirmed_by: r.try_get("confirmed_by").map_err(StorageError::from_sqlx)?,
             });
         }
         tx.commit().await.map_err(StorageError::from_sqlx)?;
