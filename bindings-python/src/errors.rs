@@ -96,7 +96,14 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// An exception of class `ty` with `message` and Kabinet's attributes.
-fn raise(py: Python<'_>, ty: &Py<PyType>, message: &str, code: &str, detail: (Option<&str>, Option<&str>), retryable: bool) -> PyErr {
+fn raise(
+    py: Python<'_>,
+    ty: &Py<PyType>,
+    message: &str,
+    code: &str,
+    detail: (Option<&str>, Option<&str>),
+    retryable: bool,
+) -> PyErr {
     let err = PyErr::from_type(ty.bind(py).clone(), message.to_owned());
     let value = err.value(py);
     let _ = value.setattr("code", code);

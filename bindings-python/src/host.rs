@@ -7,7 +7,12 @@ use time::OffsetDateTime;
 /// Refuses a host object whose callback `method` is missing, not callable, or `async`
 /// (`config.host_callback`): Kabinet calls host callbacks synchronously, so a coroutine
 /// would never run — a notifier's message would be marked delivered and never sent.
-pub(crate) fn check_callback(obj: &Py<PyAny>, method: &str, what: &'static str, locale: kabinet::Locale) -> PyResult<()> {
+pub(crate) fn check_callback(
+    obj: &Py<PyAny>,
+    method: &str,
+    what: &'static str,
+    locale: kabinet::Locale,
+) -> PyResult<()> {
     Python::attach(|py| {
         let refuse = || crate::errors::to_py(kabinet::ConfigError::HostCallback { what }.into(), locale);
         let Ok(callback) = obj.bind(py).getattr(method) else { return Err(refuse()) };
