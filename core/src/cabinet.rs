@@ -169,6 +169,7 @@ impl Cabinet {
         let requests_purged = keep(crate::requests::purge_expired(self).await);
         keep(crate::accounts::purge_pending(self).await);
         keep(crate::proxies::send_use_summaries(self).await);
+        keep(crate::fhir::purge_abandoned_imports(self).await.map(|()| 0));
         let d = match crate::notify::deliver_due(self, 500).await {
             Ok(d) => d,
             Err(e) => {

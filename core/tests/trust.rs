@@ -31,6 +31,9 @@ on_both!(
     s10_simultaneous_imports_of_one_file_store_it_once,
     s10_a_patient_erased_while_an_import_prepares_gets_nothing,
     s10_staged_rows_go_once_published_or_abandoned,
+    s10_one_person_without_identifiers_imported_twice_at_once_is_one_patient,
+    s10_keys_made_while_a_rotation_ran_are_wrapped_under_the_new_kek,
+    s10_a_policy_of_someone_else_refuses_the_file_at_once,
 );
 
 async fn sign_in(h: &Harness, phone: &str) -> kabinet::Tokens {
@@ -706,26 +709,31 @@ fn paused_import(
 /// journal verifies. (Before: the import held the lock from its first row, and the other
 /// writer waited until `storage.busy`.)
 async fn s10_other_writers_go_on_while_a_long_import_prepares(db: TestDb) {
-    let (held, go, import) = paused_import(&db, kabinet::fhir::synthetic_bundle(0, 3));
-    held.await.unwrap();
+    // Three people on file; the import brings their records again under another system's
+    // ids, so its plan opens their keys (where the pause holds it).
     let cab = db.open().await;
+    let first = kabinet::fhir::synthetic_bundle(0, 3);
+    cab.system().fhir().import_bundle(&first).await.unwrap();
+    let (held, go, import) = paused_import(&db, first.replace("urn:uuid:", "urn:uuid:f"));
+    held.await.unwrap();
     let pending = cab.accounts().register(registration()).await;
     go.send(()).unwrap();
     let report = import.join().unwrap().unwrap();
     let pending = pending.expect("a writer while the import prepares does not wait for it");
     assert!(!pending.id.is_empty());
-    assert_eq!(report.created.values().sum::<u64>(), 3 * kabinet::fhir::RESOURCES_PER_PATIENT as u64);
+    // The people are matched (not created again); every other resource is new.
+    assert_eq!(report.created.values().sum::<u64>(), 3 * (kabinet::fhir::RESOURCES_PER_PATIENT as u64 - 1));
     assert_eq!(report.patient_ids.len(), 3);
     let raw = db.raw().await;
     let items: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM medical_items").fetch_one(&raw).await.unwrap();
     let labs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lab_results").fetch_one(&raw).await.unwrap();
     assert!(items > 0 && labs > 0, "the import's records are all there ({items} items, {labs} results)");
-    // One journal entry per patient for the import's records, plus one for each new person.
+    // One journal entry per patient and import for the records (two imports here).
     let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE resource_type = 'fhir_import'")
         .fetch_one(&raw)
         .await
         .unwrap();
-    assert_eq!(entries, 3);
+    assert_eq!(entries, 6);
     assert!(cab.system().audit().verify().await.unwrap().ok);
 }
 
@@ -811,7 +819,7 @@ async fn s10_staged_rows_go_once_published_or_abandoned(db: TestDb) {
     .unwrap();
     let report = cab.system().fhir().import_bundle(&kabinet::fhir::synthetic_bundle(0, 2)).await.unwrap();
     assert_eq!(report.created.values().sum::<u64>(), 2 * kabinet::fhir::RESOURCES_PER_PATIENT as u64);
-    for table in ["wrapped_keys", "patients", "medical_items", "lab_results", "fhir_sources"] {
+    for table in ["patients", "medical_items", "lab_results", "fhir_sources"] {
         let left: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM staged_{table}")))
             .fetch_one(&raw)
             .await
@@ -820,4 +828,90 @@ async fn s10_staged_rows_go_once_published_or_abandoned(db: TestDb) {
     }
     let imported: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lab_results").fetch_one(&raw).await.unwrap();
     assert!(imported > 0);
+    // Erasure deletes what an unfinished import staged for the person.
+    let person = &report.patient_ids[0];
+    sqlx::query(
+        "INSERT INTO staged_medical_items (import_id, seq, staged_at, id, patient_id, kind, occurred_on, body, created_at, updated_at) \
+         VALUES ('live', 1, 9000000000000000, 'i', $1, 'visit', 0, $2, 0, 0)",
+    )
+    .bind(person)
+    .bind(vec![1u8, 2, 3])
+    .execute(&raw)
+    .await
+    .unwrap();
+    cab.system().patients().erase(person).await.unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staged_medical_items").fetch_one(&raw).await.unwrap();
+    assert_eq!(left, 0, "staged rows of an erased person");
+}
+
+/// A bundle with a new person first, then the records of person 0 (on file) under new ids:
+/// the plan decides about the new person, then opens person 0's key (where a pause holds).
+fn new_person_then_known_one(new: usize, prefix: &str) -> String {
+    let mut a: serde_json::Value = serde_json::from_str(
+        &kabinet::fhir::synthetic_bundle(new, 1).replace("urn:uuid:", &format!("urn:uuid:{prefix}n")),
+    )
+    .unwrap();
+    let b: serde_json::Value = serde_json::from_str(
+        &kabinet::fhir::synthetic_bundle(0, 1).replace("urn:uuid:", &format!("urn:uuid:{prefix}k")),
+    )
+    .unwrap();
+    a["entry"].as_array_mut().unwrap().extend(b["entry"].as_array().unwrap().iter().cloned());
+    a.to_string()
+}
+
+/// Review finding: two imports bringing one person without identifiers at the same time
+/// must not both make them (every later import would then fail as ambiguous). The second
+/// to publish sees the first's patient and plans again.
+async fn s10_one_person_without_identifiers_imported_twice_at_once_is_one_patient(db: TestDb) {
+    let cab = db.open().await;
+    cab.system().fhir().import_bundle(&kabinet::fhir::synthetic_bundle(0, 1)).await.unwrap();
+    let (held, go, import) = paused_import(&db, new_person_then_known_one(1, "a"));
+    held.await.unwrap();
+    // Meanwhile another system sends person 1 too.
+    let other = kabinet::fhir::synthetic_bundle(1, 1).replace("urn:uuid:", "urn:uuid:b");
+    cab.system().fhir().import_bundle_from(&other, "urn:example:b").await.unwrap();
+    go.send(()).unwrap();
+    import.join().unwrap().unwrap();
+    let raw = db.raw().await;
+    let patients: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM patients").fetch_one(&raw).await.unwrap();
+    assert_eq!(patients, 2, "person 1 once, whoever published first");
+    // And a third import of person 1 still finds exactly one.
+    cab.system().fhir().import_bundle_from(&other.replace("urn:uuid:b", "urn:uuid:c"), "urn:example:c").await.unwrap();
+}
+
+/// Review finding: a data key made during a plan is wrapped at publish, under the KEK that
+/// is current then — a rotation that ran meanwhile (in another process) leaves no key under
+/// the old KEK.
+async fn s10_keys_made_while_a_rotation_ran_are_wrapped_under_the_new_kek(db: TestDb) {
+    let cab = db.open().await;
+    cab.system().fhir().import_bundle(&kabinet::fhir::synthetic_bundle(0, 1)).await.unwrap();
+    let (held, go, import) = paused_import(&db, new_person_then_known_one(1, "a"));
+    held.await.unwrap();
+    let rotation = db.open().await.system().keys().rotate().await.unwrap();
+    go.send(()).unwrap();
+    import.join().unwrap().unwrap();
+    let _ = rotation;
+    let raw = db.raw().await;
+    let keks: Vec<String> = sqlx::query_scalar("SELECT DISTINCT kek_id FROM wrapped_keys WHERE wrapped IS NOT NULL")
+        .fetch_all(&raw)
+        .await
+        .unwrap();
+    assert_eq!(keks.len(), 1, "every live key under the one current KEK: {keks:?}");
+}
+
+/// Review finding: a new person (their SNILS unknown) whose OMS policy is another patient's
+/// refuses the file with `patient.exists` at once, not after several plans as a retryable
+/// `storage.busy`.
+async fn s10_a_policy_of_someone_else_refuses_the_file_at_once(db: TestDb) {
+    let h = db.harness().await;
+    h.cab.system().patients().create(support::anna()).await.unwrap();
+    let bundle = json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+        { "fullUrl": "urn:uuid:p1", "resource": { "resourceType": "Patient", "gender": "female", "birthDate": "1980-01-01",
+          "name": [{ "family": "Другая", "given": ["Ольга"] }],
+          "identifier": [{ "system": "urn:oid:1.2.643.100.3", "value": "123-456-789 64" },
+                         { "system": "urn:oid:1.2.643.5.1.13.2.7.100.5", "value": "8451999122899990" }] } },
+    ]});
+    let err = h.cab.system().fhir().import_bundle(&bundle.to_string()).await.unwrap_err();
+    assert_eq!(err.code(), "patient.exists");
+    assert!(!err.retryable());
 }

@@ -1,19 +1,9 @@
 -- Issue 11 (class 10): a long FHIR import stages its rows here, sealed exactly as in the
 -- tables they go to, in short transactions while it prepares; its publish copies them with
 -- one INSERT … SELECT per table inside one short write transaction, then deletes them.
--- Rows left by an import that died are purged after a day (no key opens them without the
--- patient's data key, which erasure destroys).
-CREATE TABLE staged_wrapped_keys (
-    import_id   TEXT NOT NULL,
-    seq         BIGINT NOT NULL,
-    staged_at   BIGINT NOT NULL,
-    id          TEXT NOT NULL,
-    purpose     TEXT NOT NULL,
-    kek_id      TEXT NOT NULL,
-    wrapped     BYTEA,
-    created_at  BIGINT NOT NULL
-);
-CREATE INDEX staged_wrapped_keys_import ON staged_wrapped_keys (import_id, seq);
+-- Data keys are never staged (they are wrapped at publish); staged rows are ciphertext under
+-- patients' data keys, which erasure destroys — and erasure deletes them too. Rows left by
+-- an import that died are purged after a day (by the next import and by run_due_jobs).
 CREATE TABLE staged_patients (
     import_id   TEXT NOT NULL,
     seq         BIGINT NOT NULL,

@@ -30,9 +30,14 @@ pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Res
     let mut tx = cab.store().begin().await?;
     if let (Some((account_id, _)), crate::store::Backend::Postgres) = (&account, cab.store().backend()) {
         // Requests for one account are counted one at a time: under READ COMMITTED two
-        // transactions would otherwise each count the other's row as not yet there. (SQLite's
-        // `BEGIN IMMEDIATE` already orders them.)
-        sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE").bind(account_id).execute(&mut *tx).await?;
+        // transactions would otherwise each count the other's row as not yet there. A
+        // transaction lock on the account's id (not its row: erasure locks the journal, then
+        // the account, and a row lock here would be the other order). SQLite's
+        // `BEGIN IMMEDIATE` already orders them.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("recovery:{account_id}"))
+            .execute(&mut *tx)
+            .await?;
     }
     sqlx::query("INSERT INTO recoveries (id, account_id, channel, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&id)

@@ -145,12 +145,11 @@ impl Keyring {
         Ok(key)
     }
 
-    /// A new data key for a patient and its row, to be written with the patient's row in
-    /// the same transaction as the journal entry the receipt stands for.
-    pub(crate) fn new_patient_key(&self, receipt: &Receipt, now: i64) -> Result<(SecretKey, Row)> {
-        let key = SecretKey::generate();
-        let row = self.key_row(&patient_key_id(receipt.patient_id()), "patient", &key, now)?;
-        Ok((key, row))
+    /// The `wrapped_keys` row of a patient's new data key (made by a planned import), wrapped
+    /// under the provider's current KEK, to be written with the patient's row in the same
+    /// transaction as the journal entry promised for it.
+    pub(crate) fn patient_key_row(&self, patient_id: &str, key: &SecretKey, now: i64) -> Result<Row> {
+        self.key_row(&patient_key_id(patient_id), "patient", key, now)
     }
 
     /// A patient's data key, only against the receipt of a journal entry for that patient;

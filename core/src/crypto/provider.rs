@@ -170,6 +170,9 @@ impl std::fmt::Debug for PassphraseKeyProvider {
 pub struct LocalFileKeyProvider {
     path: PathBuf,
     ring: RwLock<KekRing>,
+    /// When the file last read was written: another process's rotation replaces the file,
+    /// and new keys must then be wrapped under its new current KEK.
+    read_version: std::sync::Mutex<Option<std::time::SystemTime>>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -208,7 +211,8 @@ impl LocalFileKeyProvider {
             }
             Err(e) => Err(key_file_error("cannot stat key file")(e)),
         })?;
-        Ok(LocalFileKeyProvider { path, ring: RwLock::new(ring) })
+        let read_version = std::sync::Mutex::new(file_version(&path));
+        Ok(LocalFileKeyProvider { path, ring: RwLock::new(ring), read_version })
     }
 
     /// The file's path.
@@ -312,6 +316,19 @@ impl LocalFileKeyProvider {
     }
 
     /// Re-reads the file when another process may have rotated the KEK.
+    /// Reads the file again if it was replaced since it was read (a rotation elsewhere).
+    fn refresh_if_changed(&self) {
+        let now = file_version(&self.path);
+        let mut seen = self.read_version.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if now.is_some()
+            && now != *seen
+            && let Ok(fresh) = Self::load(&self.path)
+        {
+            *self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+            *seen = now;
+        }
+    }
+
     fn refresh_if_unknown(&self, kek_id: &str) {
         if read_lock(&self.ring).keys.contains_key(kek_id) {
             return;
@@ -324,6 +341,8 @@ impl LocalFileKeyProvider {
 
 impl KeyProvider for LocalFileKeyProvider {
     fn current_kek_id(&self) -> Result<String, CryptoError> {
+        // One stat per new key: a rotation by another process is followed at once.
+        self.refresh_if_changed();
         Ok(read_lock(&self.ring).current.clone())
     }
     fn wrap(&self, kek_id: &str, key: &SecretKey, context: &[u8]) -> Result<Vec<u8>, CryptoError> {
@@ -346,9 +365,15 @@ impl KeyProvider for LocalFileKeyProvider {
             next.current = id.clone();
             Self::replace_file(&self.path, &next)?;
             *self.ring.write().unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+            *self.read_version.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = file_version(&self.path);
             Ok(id)
         })
     }
+}
+
+/// When the key file was last written (`None` if it cannot be read).
+fn file_version(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// Runs `f` holding an exclusive advisory lock on `<path>.lock` (created 0600 if missing):

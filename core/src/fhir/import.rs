@@ -69,7 +69,13 @@ struct MadePatients {
     ids: HashSet<String>,
     snils: HashMap<Vec<u8>, String>,
     enp: HashMap<Vec<u8>, String>,
+    /// Policy and INN indexes of the people made (each must be one person's).
+    unique: HashSet<Vec<u8>>,
     person: HashMap<Vec<u8>, Vec<String>>,
+    /// Name indexes of people matched or made by name and birth date alone.
+    by_name: Vec<Vec<u8>>,
+    /// The new people's data keys, wrapped at publish.
+    keys: Vec<(String, crate::crypto::SecretKey)>,
 }
 
 impl<'c> Writer<'c> {
@@ -105,10 +111,13 @@ impl<'c> Writer<'c> {
     /// transaction on another connection. A pool of one connection (an in-memory database)
     /// has none to spare: its rows wait in memory for the publish.
     async fn stage(&mut self) -> Result<()> {
-        if self.rows.len() == 0 || !self.cab.store().spare_connection() {
+        if self.rows.len() == 0 {
             return Ok(());
         }
-        let mut tx = self.cab.store().begin().await?;
+        // Never queue for a connection while holding the snapshot's: without a spare one
+        // the rows wait in memory for the next try.
+        let Some(mut conn) = self.cab.store().spare_connection().await else { return Ok(()) };
+        let mut tx = self.cab.store().begin_on(&mut conn).await?;
         self.staging.stage(&mut tx, &mut self.rows).await?;
         tx.commit().await?;
         Ok(())
@@ -137,7 +146,14 @@ impl<'c> Writer<'c> {
             staging,
         } = self;
         tx.rollback().await?;
-        let tx = cab.store().begin().await?;
+        let mut tx = cab.store().begin().await?;
+        let mut staging = staging;
+        let mut rows = rows;
+        if staging.has_rows() && rows.len() > 0 {
+            // Some rows staged, the rest never got a spare connection: stage them here, so that
+            // the publish copies every table whole, parents first.
+            staging.stage(&mut tx, &mut rows).await?;
+        }
         Ok(Writer {
             cab,
             tx,
@@ -163,7 +179,7 @@ impl<'c> Writer<'c> {
     async fn publish_staged(&mut self) -> Result<bool> {
         let published = self.staging.publish(&mut self.tx).await.map_err(StorageError::from_sqlx);
         match published {
-            Ok(()) => Ok(true),
+            Ok(whole) => Ok(whole),
             Err(e) if e.unique_violation() => Ok(false),
             Err(e) => Err(e.into()),
         }
@@ -185,19 +201,66 @@ impl<'c> Writer<'c> {
         }
     }
 
-    /// Whether a patient this import matched on file was erased since it was planned.
+    /// Whether a patient this import matched on file was erased since it was planned. On
+    /// PostgreSQL the rows are share-locked until the publish commits, so an erasure cannot
+    /// slip in between this check and the commit (SQLite's write lock already excludes it).
     async fn matched_patient_erased(&mut self) -> Result<bool> {
-        let matched: Vec<String> = self.vaults.keys().filter(|id| !self.made.ids.contains(*id)).cloned().collect();
+        let sql = match self.cab.store().backend() {
+            crate::store::Backend::Postgres => "SELECT erased_at FROM patients WHERE id = $1 FOR SHARE",
+            crate::store::Backend::Sqlite => "SELECT erased_at FROM patients WHERE id = $1",
+        };
+        let mut matched: Vec<String> = self.vaults.keys().filter(|id| !self.made.ids.contains(*id)).cloned().collect();
+        matched.sort(); // one lock order for every import
         for id in matched {
-            let erased: Option<Option<i64>> = sqlx::query_scalar("SELECT erased_at FROM patients WHERE id = $1")
-                .bind(&id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
+            let erased: Option<Option<i64>> = sqlx::query_scalar(sql).bind(&id).fetch_optional(&mut *self.tx).await?;
             if erased.flatten().is_some() {
                 return Ok(true);
             }
         }
         Ok(false)
+    }
+
+    /// Whether each person this import matched or made by name and birth date alone is
+    /// still the only one with them: two imports of one person without identifiers must
+    /// not both make them. On PostgreSQL a transaction lock per name index orders such
+    /// publishes, so the second sees the first's row and plans again.
+    async fn people_by_name_still_unique(&mut self) -> Result<bool> {
+        let mut indexes: Vec<Vec<u8>> = self.made.by_name.clone();
+        indexes.sort();
+        indexes.dedup();
+        for index in indexes {
+            if self.cab.store().backend() == crate::store::Backend::Postgres {
+                let mut key = [0u8; 8];
+                key.copy_from_slice(index.get(..8).unwrap_or(&[0; 8]));
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(i64::from_be_bytes(key))
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) AS n FROM patients WHERE person_bidx = $1 AND erased_at IS NULL")
+                    .bind(&index)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+            if n != 1 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Writes the data keys of the people this import made, wrapped now under the current
+    /// KEK; `Ok(false)` on a unique violation (plan again).
+    async fn write_made_keys(&mut self) -> Result<bool> {
+        let mut keys = Rows::default();
+        for (id, key) in &self.made.keys {
+            keys.push(self.cab.keyring().patient_key_row(id, key, self.now)?);
+        }
+        match keys.write(&mut self.tx).await.map_err(StorageError::from_sqlx) {
+            Ok(()) => Ok(true),
+            Err(e) if e.unique_violation() => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The key of a patient's records for this import, opened once against the import's
@@ -425,7 +488,7 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str, source: Option<&str>)
     let scope = scope_of(&root, source)?;
     let input = Input::new(&root)?;
     let pool = cab.store().pool();
-    crate::store::rows::purge_abandoned(pool, to_micros(cab.now()).saturating_sub(ABANDONED_AFTER_US)).await?;
+    purge_abandoned_imports(cab).await?;
     for _ in 0..PUBLISH_ATTEMPTS {
         let import_id = uuid::Uuid::now_v7().to_string();
         let outcome = attempt(cab, &input, &scope, &import_id).await;
@@ -437,6 +500,13 @@ pub(crate) async fn import(cab: &Cabinet, json_text: &str, source: Option<&str>)
         }
     }
     Err(StorageError::Busy(sqlx::Error::Protocol("other imports kept taking the same records".into())).into())
+}
+
+/// Deletes the staged rows of imports that died before their publish (a day old).
+pub(crate) async fn purge_abandoned_imports(cab: &Cabinet) -> Result<()> {
+    let before = to_micros(cab.now()).saturating_sub(ABANDONED_AFTER_US);
+    crate::store::rows::purge_abandoned(cab.store().pool(), before).await?;
+    Ok(())
 }
 
 /// Plans made before a publish that keeps meeting other imports' records gives up
@@ -504,17 +574,23 @@ async fn attempt(cab: &Cabinet, input: &Input<'_>, scope: &str, import_id: &str)
     write_records(input, &mut w, planned, &reports).await?;
     // Publish: one short write transaction.
     let mut w = w.into_publish().await?;
-    if !w.publish_staged().await? || !w.write_rows().await? || w.matched_patient_erased().await? {
+    let published = w.write_made_keys().await?
+        && w.publish_staged().await?
+        && w.write_rows().await?
+        && !w.matched_patient_erased().await?
+        && w.people_by_name_still_unique().await?;
+    if !published {
         return Ok(None);
     }
+    // The promised entries first (stamped now), then what the publish journals itself.
+    let promised = std::mem::take(&mut w.journal);
+    promised.append(cab.journal(), &mut w.tx, &w.ctx, to_micros(cab.now())).await?;
     directory.write_directory(input, &mut w).await?;
     documents.write(input, &mut w).await?;
     directory.write_appointments(input, &mut w).await?;
     if !w.write_rows().await? {
         return Ok(None);
     }
-    let promised = std::mem::take(&mut w.journal);
-    promised.append(cab.journal(), &mut w.tx, &w.ctx, w.now).await?;
     let report = w.finish(input).await?;
     w.commit().await?;
     Ok(Some(report))
@@ -674,6 +750,7 @@ async fn match_patient(
         )),
         _ => None,
     };
+    let has_identifier = by_identifier.is_some();
     if let Some((sql, index, made)) = by_identifier {
         if let Some(id) = made.get(&index) {
             // Made earlier in this input: the same identifier is the same person.
@@ -700,14 +777,32 @@ async fn match_patient(
         found.extend(w.made.person.get(&index).into_iter().flatten().cloned());
         match found.as_slice() {
             [] => {}
-            [one] => return Ok((one.clone(), false)),
+            [one] => {
+                w.made.by_name.push(index.clone());
+                return Ok((one.clone(), false));
+            }
             _ => return Err(Error::Conflict { code: "fhir.patient_ambiguous" }),
         }
     }
     let made = people.plan_recorded(&mut w.journal, new, now).map_err(at_path(&e.path))?;
-    let [key_row, patient_row] = made.rows;
-    w.rows.push(key_row);
-    w.rows.push(patient_row);
+    // A policy number (or INN) is one person's: held by someone else — on file or earlier in
+    // this input — it refuses the input at once (a new person is made only when the SNILS,
+    // if any, matched no one).
+    for (sql, index) in [
+        ("SELECT id FROM patients WHERE enp_bidx = $1", &made.enp_bidx),
+        ("SELECT id FROM patients WHERE inn_bidx = $1", &made.inn_bidx),
+    ] {
+        let Some(index) = index else { continue };
+        let on_file: Option<String> = sqlx::query_scalar(sql).bind(index).fetch_optional(&mut *w.tx).await?;
+        if on_file.is_some() || !w.made.unique.insert(index.clone()) {
+            return Err(Error::Conflict { code: "patient.exists" });
+        }
+    }
+    if !has_identifier {
+        w.made.by_name.push(made.person_bidx.clone());
+    }
+    w.rows.push(made.row);
+    w.made.keys.push((made.id.clone(), made.key.clone()));
     w.made.ids.insert(made.id.clone());
     if let Some(i) = made.snils_bidx {
         w.made.snils.insert(i, made.id.clone());

@@ -38,6 +38,7 @@ use crate::cabinet::Cabinet;
 use crate::error::{ErrorCode, ErrorKind, Result};
 
 pub(crate) use export::export;
+pub(crate) use import::purge_abandoned_imports;
 pub use synthetic::{RESOURCES_PER_PATIENT, synthetic_bundle};
 
 /// Identifier system of SNILS (Russian OID registry).

@@ -270,15 +270,16 @@ fn access(patient_id: &str, action: Action) -> Access<'_> {
     Access { patient_id: Some(patient_id), action, resource_type: TABLE, resource_id: Some(patient_id) }
 }
 
-/// A patient prepared by [`Patients::plan_recorded`]: the rows to write (data key first),
-/// the key for sealing their records, and the blind indexes later entries of the same
-/// input are matched by.
+/// A patient prepared by [`Patients::plan_recorded`]: the row to write, the new data key
+/// (for sealing their records; wrapped at publish), and the blind indexes later entries of
+/// the same input are matched by.
 pub(crate) struct PlannedPatient {
     pub id: String,
     pub key: SecretKey,
-    pub rows: [Row; 2],
+    pub row: Row,
     pub snils_bidx: Option<Vec<u8>>,
     pub enp_bidx: Option<Vec<u8>>,
+    pub inn_bidx: Option<Vec<u8>>,
     pub person_bidx: Vec<u8>,
 }
 
@@ -444,9 +445,10 @@ impl Patients {
         ))
     }
 
-    /// Prepares a patient from another system's record (as [`Patients::insert_recorded`])
-    /// without writing: the journal entry is promised in `journal`, the key and patient
-    /// rows are returned to be written with it (see [`crate::store::rows`]).
+    /// Prepares a patient from another system's record (as `insert_recorded` did) without
+    /// writing: the journal entry is promised in `journal`; the patient's row is returned, and
+    /// its new data key, which is wrapped only when the import publishes (so a key rotation
+    /// during the plan cannot leave it under a retired KEK, and no wrapped key is staged).
     pub(crate) fn plan_recorded(
         &self,
         journal: &mut PlannedEntries,
@@ -455,15 +457,16 @@ impl Patients {
     ) -> Result<PlannedPatient> {
         let c = check(new, now.date(), Sex::parse_recorded)?;
         let id = uuid::Uuid::new_v4().to_string();
-        let receipt = journal.promise(&id, access(&id, Action::Create));
-        let (key, key_row) = self.cab.keyring().new_patient_key(&receipt, to_micros(now))?;
+        let _receipt = journal.promise(&id, access(&id, Action::Create));
+        let key = SecretKey::generate();
         let row = self.patient_row(&id, &c, &key, true, to_micros(now))?;
         let bidx = self.cab.blind_indexer();
         Ok(PlannedPatient {
             snils_bidx: c.snils.as_deref().map(|v| bidx.index(BlindIndexKind::Snils, v)),
             enp_bidx: c.enp.as_deref().map(|v| bidx.index(BlindIndexKind::Enp, v)),
+            inn_bidx: c.inn.as_deref().map(|v| bidx.index(BlindIndexKind::Inn, v)),
             person_bidx: person_index(bidx, &c.surname, &c.given_name, c.birth_date),
-            rows: [key_row, row],
+            row,
             key,
             id,
         })
@@ -746,6 +749,12 @@ async fn forget_everywhere(tx: &mut Conn, patient_id: &str, now: i64) -> Result<
         "UPDATE accounts SET phone_bidx = NULL, email_bidx = NULL, snils_bidx = NULL, inn_bidx = NULL, \
          password_hash = '!erased', totp_secret = NULL, totp_pending = NULL, blocked_at = COALESCE(blocked_at, $2), \
          erased_at = $2 WHERE patient_id = $1",
+        // Rows an unfinished import staged for the person (sealed under the key erasure
+        // destroys; deleted all the same).
+        "DELETE FROM staged_patients WHERE id = $1 AND $2 = $2",
+        "DELETE FROM staged_medical_items WHERE patient_id = $1 AND $2 = $2",
+        "DELETE FROM staged_lab_results WHERE patient_id = $1 AND $2 = $2",
+        "DELETE FROM staged_fhir_sources WHERE patient_id = $1 AND $2 = $2",
     ];
     for sql in STATEMENTS {
         sqlx::query(*sql).bind(patient_id).bind(now).execute(&mut *tx).await.map_err(StorageError::from_sqlx)?;

@@ -145,10 +145,27 @@ impl Store {
         tx.map_err(StorageError::from_sqlx)
     }
 
-    /// Whether the pool can give out a second connection while one is held (not so for an
-    /// in-memory database, whose one connection is the database).
-    pub(crate) fn spare_connection(&self) -> bool {
-        self.pool.options().get_max_connections() > 1
+    /// A second connection for a caller that already holds one: an idle one, or a new one
+    /// if the pool gets one within a second — never a long wait (callers each holding a
+    /// connection and queueing for another would starve a full pool). `None`: go without.
+    pub(crate) async fn spare_connection(&self) -> Option<sqlx::pool::PoolConnection<Any>> {
+        if let Some(conn) = self.pool.try_acquire() {
+            return Some(conn);
+        }
+        if self.pool.options().get_max_connections() < 2 {
+            return None; // an in-memory database: its one connection is the database
+        }
+        tokio::time::timeout(Duration::from_secs(1), self.pool.acquire()).await.ok()?.ok()
+    }
+
+    /// Starts a write transaction on a connection the caller holds, as [`Store::begin`]
+    /// does on a new one.
+    pub(crate) async fn begin_on<'c>(&self, conn: &'c mut Conn) -> Result<sqlx::Transaction<'c, Any>, StorageError> {
+        let tx = match self.backend {
+            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => conn.begin().await,
+        };
+        tx.map_err(StorageError::from_sqlx)
     }
 
     /// Starts a read-only transaction that sees one consistent snapshot of the database for

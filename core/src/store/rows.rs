@@ -117,8 +117,12 @@ pub(crate) struct Rows {
 }
 
 /// The order the import's tables are written in: every foreign key among them points to a
-/// table earlier in the list. These are also the tables with a staging table.
+/// table earlier in the list.
 pub(crate) const ORDER: &[&str] = &["wrapped_keys", "patients", "medical_items", "lab_results", "fhir_sources"];
+
+/// The tables with a staging table (`staged_<table>`). Never `wrapped_keys`: a data key is
+/// wrapped only when its import publishes.
+pub(crate) const STAGED: &[&str] = &["patients", "medical_items", "lab_results", "fhir_sources"];
 
 fn rank(table: &str) -> usize {
     ORDER.iter().position(|t| *t == table).unwrap_or(ORDER.len())
@@ -181,8 +185,8 @@ pub(crate) struct Staging {
     import_id: String,
     next_seq: i64,
     staged_at: i64,
-    /// Each staged table with its columns.
-    tables: Vec<(&'static str, &'static [&'static str])>,
+    /// Each staged table with its columns and how many rows it has staged.
+    tables: Vec<(&'static str, &'static [&'static str], u64)>,
 }
 
 /// Staged rows deleted per statement when an import is done with them.
@@ -194,16 +198,23 @@ impl Staging {
         Staging { import_id: import_id.to_owned(), next_seq: 0, staged_at: now, tables: Vec::new() }
     }
 
+    /// Whether any row was staged.
+    pub(crate) fn has_rows(&self) -> bool {
+        !self.tables.is_empty()
+    }
+
     /// Moves the waiting rows into the staging tables, inside the caller's (short) write
-    /// transaction. Only tables of [`ORDER`] can be staged.
+    /// transaction. Only tables of [`STAGED`] can be staged.
     pub(crate) async fn stage(&mut self, conn: &mut Conn, rows: &mut Rows) -> Result<(), sqlx::Error> {
         rows.count = 0;
         for group in std::mem::take(&mut rows.groups) {
-            if rank(group.table) == ORDER.len() {
+            if !STAGED.contains(&group.table) {
                 return Err(sqlx::Error::Protocol(format!("no staging table for {}", group.table)));
             }
-            if !self.tables.iter().any(|(t, _)| *t == group.table) {
-                self.tables.push((group.table, group.columns));
+            let n = group.rows.len() as u64;
+            match self.tables.iter_mut().find(|(t, _, _)| *t == group.table) {
+                Some(entry) => entry.2 += n,
+                None => self.tables.push((group.table, group.columns, n)),
             }
             let mut columns = vec!["import_id", "seq", "staged_at"];
             columns.extend_from_slice(group.columns);
@@ -223,25 +234,29 @@ impl Staging {
     }
 
     /// Copies every staged row into its table, parents first, inside the caller's
-    /// transaction: one `INSERT … SELECT` per table.
-    pub(crate) async fn publish(&self, conn: &mut Conn) -> Result<(), sqlx::Error> {
+    /// transaction: one `INSERT … SELECT` per table. `Ok(false)` when a table did not get
+    /// every row it staged (another process purged some): the caller plans again.
+    pub(crate) async fn publish(&self, conn: &mut Conn) -> Result<bool, sqlx::Error> {
         let mut tables = self.tables.clone();
-        tables.sort_by_key(|(t, _)| rank(t));
-        for (table, columns) in tables {
+        tables.sort_by_key(|(t, _, _)| rank(t));
+        for (table, columns, staged) in tables {
             let columns = columns.join(", ");
             let sql = format!(
                 "INSERT INTO {table} ({columns}) SELECT {columns} FROM staged_{table} WHERE import_id = $1 ORDER BY seq"
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&self.import_id).execute(&mut *conn).await?;
+            let done = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&self.import_id).execute(&mut *conn).await?;
+            if done.rows_affected() != staged {
+                return Ok(false);
+            }
         }
-        Ok(())
+        Ok(true)
     }
 }
 
 /// Deletes the staged rows of import `import_id`, a few thousand per statement (each its
 /// own short transaction).
 pub(crate) async fn discard(pool: &sqlx::AnyPool, import_id: &str) -> Result<(), sqlx::Error> {
-    for table in ORDER {
+    for table in STAGED {
         let last: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT MAX(seq) FROM staged_{table} WHERE import_id = $1"
         )))
@@ -260,9 +275,9 @@ pub(crate) async fn discard(pool: &sqlx::AnyPool, import_id: &str) -> Result<(),
 }
 
 /// Deletes staged rows older than `before` (µs): those of imports that died before their
-/// publish. Run as an import starts.
+/// publish. Run as an import starts and by `run_due_jobs`.
 pub(crate) async fn purge_abandoned(pool: &sqlx::AnyPool, before: i64) -> Result<(), sqlx::Error> {
-    for table in ORDER {
+    for table in STAGED {
         let sql = format!("DELETE FROM staged_{table} WHERE staged_at < $1");
         sqlx::query(sqlx::AssertSqlSafe(sql)).bind(before).execute(pool).await?;
     }
