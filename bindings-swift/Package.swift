@@ -1,7 +1,8 @@
 // swift-tools-version:5.9
 // Swift package over the generated UniFFI sources. `scripts/gen-bindings` writes
-// Sources/KabinetFFI/KabinetFFI.swift and Sources/kabinet_ffiFFI/include/* from the built
-// libkabinet_ffi; they are generated, never committed. Build the Rust library first
+// Sources/KabinetFFI/KabinetModel.swift (the core's own types), Sources/KabinetFFI/
+// KabinetFFI.swift (handles and methods) — one Swift module — and their two C header
+// modules from the built libkabinet_ffi; they are generated, never committed. Build the Rust library first
 // (`cargo build -p kabinet-ffi`); on Apple platforms package it as an XCFramework instead.
 import PackageDescription
 
@@ -14,10 +15,11 @@ let package = Package(
         .library(name: "KabinetFFI", targets: ["KabinetFFI"]),
     ],
     targets: [
+        .systemLibrary(name: "KabinetModelFFI", path: "Sources/KabinetModelFFI/include"),
         .systemLibrary(name: "kabinet_ffiFFI", path: "Sources/kabinet_ffiFFI/include"),
         .target(
             name: "KabinetFFI",
-            dependencies: ["kabinet_ffiFFI"],
+            dependencies: ["kabinet_ffiFFI", "KabinetModelFFI"],
             path: "Sources/KabinetFFI",
             linkerSettings: [
                 .unsafeFlags(["-L\(libDir)", "-Xlinker", "-rpath", "-Xlinker", libDir]),

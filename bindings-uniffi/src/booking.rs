@@ -6,89 +6,10 @@ use std::time::SystemTime;
 
 use kabinet::Locale;
 
+pub use kabinet::{Clinic, Practitioner, Region, Slot};
+
 use crate::KabinetError;
 use crate::error::IntoFfi;
-
-/// A region.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct Region {
-    pub code: String,
-    pub name: String,
-}
-
-/// A clinic.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct Clinic {
-    pub id: String,
-    pub region_code: String,
-    pub code: String,
-    pub name: String,
-    pub address: String,
-    pub opening_hours: String,
-}
-
-impl From<kabinet::Clinic> for Clinic {
-    fn from(c: kabinet::Clinic) -> Self {
-        Clinic {
-            id: c.id,
-            region_code: c.region_code,
-            code: c.code,
-            name: c.name,
-            address: c.address,
-            opening_hours: c.opening_hours,
-        }
-    }
-}
-
-/// A practitioner.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct Practitioner {
-    pub id: String,
-    pub clinic_id: String,
-    pub clinic_name: String,
-    pub full_name: String,
-    pub specialization: String,
-    pub visit_types: Vec<String>,
-}
-
-impl From<kabinet::Practitioner> for Practitioner {
-    fn from(p: kabinet::Practitioner) -> Self {
-        Practitioner {
-            id: p.id,
-            clinic_id: p.clinic_id,
-            clinic_name: p.clinic_name,
-            full_name: p.full_name,
-            specialization: p.specialization,
-            visit_types: p.visit_types,
-        }
-    }
-}
-
-/// A slot of a schedule.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct Slot {
-    pub id: String,
-    pub practitioner_id: String,
-    pub starts_at: SystemTime,
-    pub ends_at: SystemTime,
-    pub visit_type: String,
-}
-
-impl From<kabinet::Slot> for Slot {
-    fn from(s: kabinet::Slot) -> Self {
-        Slot {
-            id: s.id,
-            practitioner_id: s.practitioner_id,
-            starts_at: s.starts_at.into(),
-            ends_at: s.ends_at.into(),
-            visit_type: s.visit_type,
-        }
-    }
-}
 
 /// A visit card.
 #[derive(uniffi::Record)]
@@ -160,7 +81,7 @@ impl Directory {
 
     /// A clinic by code, or by name (case-, ё/е- and quote-insensitive).
     pub async fn find_clinic(&self, code_or_name: String) -> Result<Clinic, KabinetError> {
-        Ok(self.inner.find_clinic(&code_or_name).await.ffi(self.locale)?.into())
+        self.inner.find_clinic(&code_or_name).await.ffi(self.locale)
     }
 
     /// Practitioners by specialization, clinic and visit type.
@@ -205,7 +126,7 @@ impl DirectoryAdmin {
         opening_hours: String,
     ) -> Result<Clinic, KabinetError> {
         let c = self.inner.add_clinic(&region_code, &code, &name, &address, &opening_hours).await.ffi(self.locale)?;
-        Ok(c.into())
+        Ok(c)
     }
 
     /// Adds a practitioner with the visit types they take.
@@ -221,7 +142,7 @@ impl DirectoryAdmin {
             .add_practitioner(&clinic_id, &full_name, &specialization, &visit_types)
             .await
             .ffi(self.locale)?;
-        Ok(p.into())
+        Ok(p)
     }
 
     /// Opens slots of `minutes` for a practitioner between `start` and `end`.

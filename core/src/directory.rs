@@ -50,6 +50,7 @@ pub fn fold(text: &str) -> String {
 
 /// A region.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Region {
     /// Code (e.g. "77").
     pub code: String,
@@ -59,6 +60,7 @@ pub struct Region {
 
 /// A clinic (medical organization).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Clinic {
     /// Id.
     pub id: String,
@@ -76,6 +78,7 @@ pub struct Clinic {
 
 /// A practitioner.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Practitioner {
     /// Id.
     pub id: String,
@@ -93,6 +96,7 @@ pub struct Practitioner {
 
 /// A slot of a practitioner's schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Slot {
     /// Id.
     pub id: String,

@@ -31,6 +31,8 @@ pub mod crypto;
 pub mod directory;
 pub mod documents;
 pub mod error;
+#[cfg(feature = "uniffi")]
+mod ffi;
 pub mod fhir;
 pub mod i18n;
 pub mod ids;
@@ -46,6 +48,9 @@ pub mod staff;
 pub mod stats;
 mod store;
 mod timeutil;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("kabinet");
 
 pub use accounts::{Accounts, LegacyAccount, PendingRegistration, Registration};
 pub use appointments::{Appointment, Appointments, ClinicAppointments};

@@ -1,5 +1,6 @@
 package ru.kabinet
 
+import ru.kabinet.model.*
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 import kotlin.test.assertEquals

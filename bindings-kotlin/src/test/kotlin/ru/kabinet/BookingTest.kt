@@ -1,5 +1,6 @@
 package ru.kabinet
 
+import ru.kabinet.model.*
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.runBlocking

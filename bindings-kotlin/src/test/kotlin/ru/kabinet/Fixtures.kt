@@ -1,5 +1,6 @@
 package ru.kabinet
 
+import ru.kabinet.model.*
 import java.time.Instant
 import java.util.UUID
 
