@@ -7,84 +7,7 @@ use pyo3::types::{PyDate, PyDateTime};
 use crate::convert::{date_to_py, datetime_from_py, datetime_to_py};
 use crate::runtime::block_on;
 
-/// A region.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct Region {
-    code: String,
-    name: String,
-}
-
-/// A clinic.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct Clinic {
-    id: String,
-    region_code: String,
-    code: String,
-    name: String,
-    address: String,
-    opening_hours: String,
-}
-
-impl Clinic {
-    fn from_core(c: kabinet::Clinic) -> Self {
-        Clinic {
-            id: c.id,
-            region_code: c.region_code,
-            code: c.code,
-            name: c.name,
-            address: c.address,
-            opening_hours: c.opening_hours,
-        }
-    }
-}
-
-/// A practitioner.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct Practitioner {
-    id: String,
-    clinic_id: String,
-    clinic_name: String,
-    full_name: String,
-    specialization: String,
-    visit_types: Vec<String>,
-}
-
-impl Practitioner {
-    fn from_core(p: kabinet::Practitioner) -> Self {
-        Practitioner {
-            id: p.id,
-            clinic_id: p.clinic_id,
-            clinic_name: p.clinic_name,
-            full_name: p.full_name,
-            specialization: p.specialization,
-            visit_types: p.visit_types,
-        }
-    }
-}
-
-/// A slot of a schedule.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct Slot {
-    id: String,
-    practitioner_id: String,
-    starts_at: Py<PyDateTime>,
-    ends_at: Py<PyDateTime>,
-    visit_type: String,
-}
-
-fn slots(py: Python<'_>, list: Vec<kabinet::Slot>) -> PyResult<Vec<Slot>> {
-    list.into_iter()
-        .map(|s| {
-            Ok(Slot {
-                starts_at: datetime_to_py(py, s.starts_at)?.unbind(),
-                ends_at: datetime_to_py(py, s.ends_at)?.unbind(),
-                id: s.id,
-                practitioner_id: s.practitioner_id,
-                visit_type: s.visit_type,
-            })
-        })
-        .collect()
-}
+pub(crate) use kabinet::{Clinic, Practitioner, Region, Slot};
 
 /// A visit card.
 #[pyclass(module = "kabinet", frozen, get_all)]
@@ -143,20 +66,20 @@ impl Directory {
     fn regions(&self, py: Python<'_>) -> PyResult<Vec<Region>> {
         let d = self.inner.clone();
         let list = block_on(py, self.locale, async move { d.regions().await })?;
-        Ok(list.into_iter().map(|r| Region { code: r.code, name: r.name }).collect())
+        Ok(list)
     }
 
     /// Clinics of a region, by name.
     fn clinics(&self, py: Python<'_>, region_code: String) -> PyResult<Vec<Clinic>> {
         let d = self.inner.clone();
         let list = block_on(py, self.locale, async move { d.clinics(&region_code).await })?;
-        Ok(list.into_iter().map(Clinic::from_core).collect())
+        Ok(list)
     }
 
     /// A clinic by code, or by name (case-, ё/е- and quote-insensitive).
     fn find_clinic(&self, py: Python<'_>, code_or_name: String) -> PyResult<Clinic> {
         let d = self.inner.clone();
-        Ok(Clinic::from_core(block_on(py, self.locale, async move { d.find_clinic(&code_or_name).await })?))
+        block_on(py, self.locale, async move { d.find_clinic(&code_or_name).await })
     }
 
     /// Practitioners by specialization, clinic and visit type.
@@ -172,7 +95,7 @@ impl Directory {
         let list = block_on(py, self.locale, async move {
             d.practitioners(specialization.as_deref(), clinic_id.as_deref(), visit_type.as_deref()).await
         })?;
-        Ok(list.into_iter().map(Practitioner::from_core).collect())
+        Ok(list)
     }
 
     /// Documents a visit type needs.
@@ -195,7 +118,7 @@ impl DirectoryAdmin {
     fn add_region(&self, py: Python<'_>, code: String, name: String) -> PyResult<Region> {
         let d = self.inner.clone();
         let r = block_on(py, self.locale, async move { d.add_region(&code, &name).await })?;
-        Ok(Region { code: r.code, name: r.name })
+        Ok(r)
     }
 
     /// Adds a clinic.
@@ -212,7 +135,7 @@ impl DirectoryAdmin {
         let c = block_on(py, self.locale, async move {
             d.add_clinic(&region_code, &code, &name, &address, &opening_hours).await
         })?;
-        Ok(Clinic::from_core(c))
+        Ok(c)
     }
 
     /// Adds a practitioner with the visit types they take.
@@ -228,7 +151,7 @@ impl DirectoryAdmin {
         let p = block_on(py, self.locale, async move {
             d.add_practitioner(&clinic_id, &full_name, &specialization, &visit_types).await
         })?;
-        Ok(Practitioner::from_core(p))
+        Ok(p)
     }
 
     /// Sets the documents a visit type needs.
@@ -252,7 +175,7 @@ impl DirectoryAdmin {
         let list = block_on(py, self.locale, async move {
             d.open_slots(&practitioner_id, start, end, minutes, &visit_type).await
         })?;
-        slots(py, list)
+        Ok(list)
     }
 }
 
@@ -276,7 +199,7 @@ impl Appointments {
         let (since, until) = (datetime_from_py(since)?, datetime_from_py(until)?);
         let a = self.inner.clone();
         let list = block_on(py, self.locale, async move { a.free_slots(&practitioner_id, since, until).await })?;
-        slots(py, list)
+        Ok(list)
     }
 
     /// Books a slot (one patient per slot; `Conflict` `slot.taken` if someone was faster).

@@ -51,6 +51,7 @@ pub fn fold(text: &str) -> String {
 /// A region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct Region {
     /// Code (e.g. "77").
     pub code: String,
@@ -61,6 +62,7 @@ pub struct Region {
 /// A clinic (medical organization).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct Clinic {
     /// Id.
     pub id: String,
@@ -79,6 +81,7 @@ pub struct Clinic {
 /// A practitioner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct Practitioner {
     /// Id.
     pub id: String,
@@ -97,6 +100,7 @@ pub struct Practitioner {
 /// A slot of a practitioner's schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct Slot {
     /// Id.
     pub id: String,

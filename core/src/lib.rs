@@ -42,6 +42,8 @@ mod medical;
 pub mod notify;
 pub mod patients;
 pub mod proxies;
+#[cfg(feature = "python")]
+mod python;
 pub mod records;
 pub mod requests;
 pub mod staff;

@@ -3,7 +3,7 @@
 import datetime
 import os
 from types import TracebackType
-from typing import Protocol, overload
+from typing import Protocol, final, overload
 
 __version__: str
 
@@ -41,6 +41,7 @@ class Notifier(Protocol):
 class IdentityRegistry(Protocol):
     def check(self, request: RegistryRequest) -> RegistryAnswer: ...
 
+@final
 class RegistryRequest:
     method: str
     surname: str
@@ -56,16 +57,19 @@ class RegistryAnswer:
     reason: str | None
     def __init__(self, matched: bool, reason: str | None = None) -> None: ...
 
+@final
 class IdentityCheck:
     confirmed: bool
     reason: str | None
 
+@final
 class Identity:
     def confirm(
         self, method: str, full_name: str, birth_date: datetime.date, oms_policy: str, phone: str
     ) -> IdentityCheck: ...
     def confirmed(self) -> bool: ...
 
+@final
 class Message:
     id: str
     channel: str
@@ -91,9 +95,11 @@ class Registration:
         accepted_terms_version: str,
     ) -> None: ...
 
+@final
 class PendingRegistration:
     id: str
 
+@final
 class Accounts:
     def resend_phone_code(self, registration_id: str) -> None: ...
     def register(self, registration: Registration) -> PendingRegistration: ...
@@ -104,6 +110,7 @@ class Accounts:
         self, recovery_id: str, code: str, new_password: str, second_factor_code: str | None = None
     ) -> None: ...
 
+@final
 class Incident:
     id: str
     request_number: str
@@ -114,6 +121,7 @@ class Incident:
     deadline: datetime.datetime
     status: str
 
+@final
 class TotpSetup:
     secret_base32: str
     otpauth_uri: str
@@ -125,21 +133,25 @@ class Device:
     user_agent: str
     def __init__(self, id: str, name: str = "", ip: str = "", user_agent: str = "") -> None: ...
 
+@final
 class LoginStep:
     id: str
     second_factor: str
 
+@final
 class Tokens:
     access_token: str
     refresh_token: str
     expires_at: datetime.datetime
 
+@final
 class Auth:
     def login(self, identifier: str, password: str, device: Device) -> LoginStep: ...
     def verify_second_factor(self, step_id: str, code: str) -> Tokens: ...
     def refresh(self, refresh_token: str, device: Device) -> Tokens: ...
     def logout(self, access_token: str) -> None: ...
 
+@final
 class SessionInfo:
     id: str
     device: str
@@ -149,6 +161,7 @@ class SessionInfo:
     last_used_at: datetime.datetime
     current: bool
 
+@final
 class Security:
     def sessions(self) -> list[SessionInfo]: ...
     def revoke(self, session_id: str) -> None: ...
@@ -160,10 +173,12 @@ class Security:
     def change_password(self, old: str, new: str) -> None: ...
     def access_history(self, since: datetime.datetime | None = None) -> list[AccessEntry]: ...
 
+@final
 class ChangeRequest:
     id: str
     field: str
 
+@final
 class ProfileChange:
     field: str
     old_value: str | None
@@ -171,6 +186,7 @@ class ProfileChange:
     changed_at: datetime.datetime
     confirmed_by: str
 
+@final
 class Profile:
     def get(self) -> Patient: ...
     def request_change(self, field: str, value: str) -> ChangeRequest: ...
@@ -179,6 +195,7 @@ class Profile:
     def completeness(self) -> list[MissingItem]: ...
     def set_locale(self, tag: str) -> None: ...
 
+@final
 class Me:
     @property
     def security(self) -> Security: ...
@@ -279,6 +296,7 @@ class HealthCertificate:
 
 RecordData = Immunization | Screening | Visit | Medication | Allergy | HealthCertificate
 
+@final
 class MedicalItem:
     id: str
     kind: str
@@ -288,6 +306,7 @@ class MedicalItem:
     updated_at: datetime.datetime
     data: RecordData
 
+@final
 class CorrectionRequest:
     id: str
     item_id: str
@@ -298,6 +317,7 @@ class CorrectionRequest:
     created_at: datetime.datetime
     resolved_at: datetime.datetime | None
 
+@final
 class Records:
     def immunizations(self) -> list[MedicalItem]: ...
     def screenings(self) -> list[MedicalItem]: ...
@@ -326,6 +346,7 @@ class Records:
     ) -> MedicalItem: ...
     def of_patient(self, patient_id: str) -> list[MedicalItem]: ...
 
+@final
 class StaffCorrections:
     def inbox(self) -> list[CorrectionRequest]: ...
     def resolve(
@@ -344,6 +365,7 @@ class LabReport:
         self, title: str, laboratory: str, issued_at: datetime.datetime, results: list[LabResultInput]
     ) -> None: ...
 
+@final
 class LabResult:
     id: str
     report_id: str
@@ -362,23 +384,27 @@ class LabResult:
     sampled_at: datetime.datetime
     issued_at: datetime.datetime
 
+@final
 class Labs:
     def results(self, since: datetime.datetime | None = None) -> list[LabResult]: ...
     def publish(self, patient_id: str, report: LabReport) -> list[LabResult]: ...
     def report_pdf(self, result_id: str) -> bytes: ...
 
+@final
 class RequestMessage:
     author_kind: str
     author_name: str | None
     text: str
     at: datetime.datetime
 
+@final
 class RequestDocument:
     id: str
     filename: str
     size: int
     sha256: str
 
+@final
 class Request:
     id: str
     patient_id: str
@@ -391,6 +417,7 @@ class Request:
     messages: list[RequestMessage]
     documents: list[RequestDocument]
 
+@final
 class Requests:
     def create(self, clinic_id: str, subject: str, text: str) -> Request: ...
     def get(self, request_id: str) -> Request: ...
@@ -401,6 +428,7 @@ class Requests:
     def inbox(self) -> list[Request]: ...
     def list(self) -> list[Request]: ...
 
+@final
 class ProxyGrant:
     id: str
     proxy_patient_id: str
@@ -410,6 +438,7 @@ class ProxyGrant:
     granted_at: datetime.datetime
     valid_until: datetime.datetime
 
+@final
 class Proxies:
     @overload
     def grant(self, scopes: list[str], proxy_snils: str, until: datetime.date | None = None) -> PendingConfirmation: ...
@@ -422,14 +451,17 @@ class Proxies:
     def list(self) -> list[ProxyGrant]: ...
     def revoke(self, grant_id: str) -> None: ...
 
+@final
 class MissingItem:
     code: str
     what_to_do: str
 
+@final
 class Region:
     code: str
     name: str
 
+@final
 class Clinic:
     id: str
     region_code: str
@@ -438,6 +470,7 @@ class Clinic:
     address: str
     opening_hours: str
 
+@final
 class Practitioner:
     id: str
     clinic_id: str
@@ -446,6 +479,7 @@ class Practitioner:
     specialization: str
     visit_types: list[str]
 
+@final
 class Slot:
     id: str
     practitioner_id: str
@@ -453,6 +487,7 @@ class Slot:
     ends_at: datetime.datetime
     visit_type: str
 
+@final
 class Appointment:
     id: str
     patient_id: str
@@ -470,6 +505,7 @@ class Appointment:
     required_documents: list[str]
     status: str
 
+@final
 class Directory:
     def regions(self) -> list[Region]: ...
     def clinics(self, region_code: str) -> list[Clinic]: ...
@@ -479,6 +515,7 @@ class Directory:
     ) -> list[Practitioner]: ...
     def required_documents(self, visit_type: str) -> list[str]: ...
 
+@final
 class DirectoryAdmin:
     def add_region(self, code: str, name: str) -> Region: ...
     def add_clinic(self, region_code: str, code: str, name: str, address: str, opening_hours: str) -> Clinic: ...
@@ -495,6 +532,7 @@ class DirectoryAdmin:
         visit_type: str,
     ) -> list[Slot]: ...
 
+@final
 class Appointments:
     def free_slots(
         self, practitioner_id: str, since: datetime.datetime, until: datetime.datetime
@@ -505,10 +543,12 @@ class Appointments:
     def card_pdf(self, appointment_id: str) -> bytes: ...
     def list(self, upcoming: bool = True) -> list[Appointment]: ...
 
+@final
 class PendingConfirmation:
     id: str
     action: str
 
+@final
 class Attachment:
     id: str
     clinic_id: str
@@ -520,6 +560,7 @@ class Attachment:
     status: str
     document_id: str | None
 
+@final
 class AttachmentEvent:
     action: str
     clinic_id: str
@@ -527,6 +568,7 @@ class AttachmentEvent:
     clinic_name: str
     at: datetime.datetime
 
+@final
 class ClinicAttachment:
     def current(self) -> Attachment | None: ...
     def history(self) -> list[AttachmentEvent]: ...
@@ -534,27 +576,32 @@ class ClinicAttachment:
     def detach(self) -> PendingConfirmation: ...
     def confirm(self, pending_id: str, code: str) -> Attachment: ...
 
+@final
 class StaffAccount:
     id: str
     totp_secret_base32: str
     otpauth_uri: str
 
+@final
 class SystemStaff:
     def create(
         self, clinic_id: str, role: str, full_name: str, phone: str, email: str, password: str
     ) -> StaffAccount: ...
 
+@final
 class StaffMember:
     account_id: str
     clinic_id: str
     role: str
     full_name: str
 
+@final
 class PatientRef:
     id: str
     full_name: str
     birth_date: datetime.date
 
+@final
 class StaffPatients:
     def find(self, snils: str | None = None, oms_policy: str | None = None) -> list[PatientRef]: ...
     def attached(self) -> list[PatientRef]: ...
@@ -562,9 +609,11 @@ class StaffPatients:
         self, patient_id: str, surname: str, given_name: str, birth_date: datetime.date, patronymic: str | None = None
     ) -> None: ...
 
+@final
 class ClinicAppointments:
     def list(self, since: datetime.datetime, until: datetime.datetime) -> list[Appointment]: ...
 
+@final
 class KeyProvider:
     @staticmethod
     def local_file(path: str | os.PathLike[str]) -> KeyProvider: ...
@@ -620,6 +669,7 @@ class NewPatient:
         email: str | None = None,
     ) -> None: ...
 
+@final
 class Patient:
     id: str
     surname: str
@@ -634,6 +684,7 @@ class Patient:
     email: str | None
     created_at: datetime.datetime
 
+@final
 class Patients:
     def create(self, patient: NewPatient) -> str: ...
     def get(self, patient_id: str) -> Patient: ...
@@ -641,20 +692,24 @@ class Patients:
     def find_by_oms_policy(self, oms_policy: str) -> str | None: ...
     def erase(self, patient_id: str) -> None: ...
 
+@final
 class KeyRotationReport:
     kek_id: str
     rewrapped: int
     destroyed_skipped: int
 
+@final
 class Keys:
     def rotate(self) -> KeyRotationReport: ...
 
+@final
 class SignedTreeHead:
     size: int
     root: str
     at: datetime.datetime
     signature: str
 
+@final
 class AuditReport:
     ok: bool
     entries: int
@@ -662,6 +717,7 @@ class AuditReport:
     problem: str | None
     signed_head: SignedTreeHead | None
 
+@final
 class AccessEntry:
     seq: int
     at: datetime.datetime
@@ -678,6 +734,7 @@ class AccessEntry:
     ip: str | None
     device_id: str | None
 
+@final
 class Audit:
     def verify(self) -> AuditReport: ...
     def public_key(self) -> str: ...
@@ -701,9 +758,11 @@ class LegacyAccount:
         password_hash: str,
     ) -> None: ...
 
+@final
 class SystemAccounts:
     def import_account(self, account: LegacyAccount) -> str: ...
 
+@final
 class ImportedEntry:
     path: str
     resource_type: str
@@ -711,6 +770,7 @@ class ImportedEntry:
     outcome: str
     local_id: str | None
 
+@final
 class ImportReport:
     created: dict[str, int]
     unchanged: dict[str, int]
@@ -718,11 +778,13 @@ class ImportReport:
     patient_ids: list[str]
     entries: list[ImportedEntry]
 
+@final
 class SystemFhir:
     def import_bundle(self, json: str, source: str | None = None) -> ImportReport: ...
     def import_file(self, path: str | os.PathLike[str], source: str | None = None) -> ImportReport: ...
     def export_patient(self, patient_id: str) -> str: ...
 
+@final
 class SystemContext:
     @property
     def fhir(self) -> SystemFhir: ...
@@ -741,6 +803,7 @@ class SystemContext:
     @property
     def keys(self) -> Keys: ...
 
+@final
 class Cabinet:
     @staticmethod
     def open(url: str, config: Config | None = None) -> Cabinet: ...
@@ -767,6 +830,7 @@ class Cabinet:
 class DocumentMeta:
     def __init__(self, created_on: datetime.date, institution: str, study_type: str | None = None) -> None: ...
 
+@final
 class DocumentInfo:
     id: str
     patient_id: str
@@ -780,6 +844,7 @@ class DocumentInfo:
     study_type: str | None
     created_at: datetime.datetime
 
+@final
 class Documents:
     def list(
         self, kind: str | None = None, since: datetime.date | None = None, until: datetime.date | None = None
@@ -790,6 +855,7 @@ class Documents:
         self, patient_id: str, kind: str, filename: str, content: bytes, metadata: DocumentMeta
     ) -> DocumentInfo: ...
 
+@final
 class SharedMeta:
     document_id: str
     filename: str
@@ -804,6 +870,7 @@ def open_shared_package(
     package: bytes, private_key_pem: str, expected_signer: str | None = None
 ) -> tuple[SharedMeta, bytes]: ...
 
+@final
 class Certificate:
     id: str
     kind: str
@@ -813,6 +880,7 @@ class Certificate:
     until: datetime.date | None
     created_at: datetime.datetime
 
+@final
 class Certificates:
     def request(
         self, kind: str, since: datetime.date | None = None, until: datetime.date | None = None
@@ -821,11 +889,13 @@ class Certificates:
     def download(self, certificate_id: str) -> bytes: ...
     def list(self) -> list[Certificate]: ...
 
+@final
 class Preferences:
     sms: bool
     email: bool
     push: bool
 
+@final
 class Notifications:
     def preferences(self) -> Preferences: ...
     def set_preferences(self, sms: bool = True, email: bool = True, push: bool = True) -> Preferences: ...
