@@ -6,8 +6,15 @@ use std::sync::OnceLock;
 use pyo3::prelude::*;
 
 static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+/// The process that started the runtime. A child of `fork()` inherits the memory but not the
+/// runtime's threads nor, safely, its connections: every call there would hang, so it gets
+/// `ConfigError` `config.forked` instead (the rule: start Kabinet after `fork()`).
+static OWNER: OnceLock<u32> = OnceLock::new();
 
-fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
+fn runtime(locale: kabinet::Locale) -> PyResult<&'static tokio::runtime::Runtime> {
+    if OWNER.get().is_some_and(|pid| *pid != std::process::id()) {
+        return Err(crate::errors::to_py(kabinet::ConfigError::Forked.into(), locale));
+    }
     if let Some(rt) = RUNTIME.get() {
         return Ok(rt);
     }
@@ -19,6 +26,7 @@ fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
         .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start the Kabinet runtime: {e}")))?;
     // If another thread won the race, its runtime is used and ours is dropped.
     let _ = RUNTIME.set(rt);
+    let _ = OWNER.set(std::process::id());
     RUNTIME.get().ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("Kabinet runtime unavailable"))
 }
 
@@ -31,7 +39,7 @@ where
     F: Future<Output = kabinet::Result<T>> + Send,
     T: Send,
 {
-    let rt = runtime()?;
+    let rt = runtime(locale)?;
     let outcome = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(fut))));
     match outcome {
         Ok(result) => result.map_err(|e| crate::errors::to_py(e, locale)),

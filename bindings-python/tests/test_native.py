@@ -126,3 +126,34 @@ class _no_warning:
 
     def __exit__(self, *exc: object) -> None:
         self._catch.__exit__(*exc)
+
+
+def test_a_cabinet_used_in_a_forked_child_raises_instead_of_hanging() -> None:
+    """The rule: start Kabinet after ``fork()``; a child using what its parent opened gets
+    ``ConfigError`` ``config.forked`` at once."""
+    import os
+
+    cab = kabinet.Cabinet.open_in_memory()
+    pid = cab.system().patients.create(anna())
+    child = os.fork()
+    if child == 0:  # the child: every call refuses at once with config.forked
+        import signal
+
+        signal.alarm(20)  # a hang (the old behaviour) ends the child, failing the test
+        status = 1
+        try:
+            cab.system().patients.get(pid)
+        except kabinet.ConfigError as e:
+            status = 0 if e.code == "config.forked" else 2
+        except BaseException:
+            status = 3
+        try:
+            kabinet.Cabinet.open_in_memory()
+            status = 4
+        except kabinet.ConfigError:
+            pass
+        os._exit(status)
+    _, waited = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(waited) == 0
+    # The parent goes on unharmed.
+    assert cab.system().patients.get(pid).surname == "Иванова"

@@ -208,6 +208,10 @@ pub enum ConfigError {
         /// The callback, e.g. `notifier.deliver`.
         what: &'static str,
     },
+    /// Kabinet was started in a process that then forked; the child cannot use it (its
+    /// threads and connections stayed with the parent). Open Kabinet after `fork()`.
+    #[error("Kabinet was started before this process forked")]
+    Forked,
 }
 
 impl ErrorCode for ConfigError {
@@ -219,6 +223,7 @@ impl ErrorCode for ConfigError {
             ConfigError::Argon2 => "config.argon2",
             ConfigError::OutOfRange { .. } => "config.out_of_range",
             ConfigError::HostCallback { .. } => "config.host_callback",
+            ConfigError::Forked => "config.forked",
         }
     }
     fn kind(&self) -> ErrorKind {

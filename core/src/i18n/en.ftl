@@ -20,6 +20,7 @@ config-locale = Unsupported language
 config-argon2 = Invalid password hashing parameters
 config-out_of_range = A setting is outside the allowed range
 config-host_callback = A host callback must be a plain (not async) method with the documented name
+config-forked = Kabinet was started before this process forked: start it in each process after fork()
 audit-bad_signature = The journal signature does not verify
 audit-bad_proof = The proof does not lead to the signed journal root
 audit-malformed = The key or proof is malformed
