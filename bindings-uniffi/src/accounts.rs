@@ -6,22 +6,11 @@ use std::time::SystemTime;
 
 use kabinet::Locale;
 
+pub use kabinet::integrations::Message;
+pub use kabinet::{ChangeRequest, Device, Incident, LoginStep, ProfileChange, SessionInfo, Tokens, TotpSetup};
+
 use crate::KabinetError;
 use crate::error::IntoFfi;
-
-/// A message for the host to deliver.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct Message {
-    pub id: String,
-    pub channel: String,
-    pub recipient: String,
-    pub kind: String,
-    pub subject: String,
-    pub text: String,
-    pub code: Option<String>,
-    pub patient_id: Option<String>,
-}
 
 /// Delivery failed; Kabinet retries with back-off.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -52,20 +41,12 @@ pub(crate) struct ForeignNotifier(pub(crate) Arc<dyn Notifier>);
 
 impl kabinet::integrations::Notifier for ForeignNotifier {
     fn deliver(&self, m: &kabinet::integrations::Message) -> Result<(), kabinet::integrations::DeliveryError> {
-        let msg = Message {
-            id: m.id.clone(),
-            channel: m.channel.as_str().to_owned(),
-            recipient: m.recipient.clone(),
-            kind: m.kind.clone(),
-            subject: m.subject.clone(),
-            text: m.text.clone(),
-            code: m.code.clone(),
-            patient_id: m.patient_id.clone(),
-        };
-        self.0.deliver(msg).map_err(|e| kabinet::integrations::DeliveryError(e.to_string()))
+        self.0.deliver(m.clone()).map_err(|e| kabinet::integrations::DeliveryError(e.to_string()))
     }
 }
 
+// A mirror: `birth_date` is text parsed in the call, so a malformed date is a `Validation`
+// error naming the field (a core `Date` would fail while lifting, as an internal error).
 /// What a person enters to register. `birth_date` is ISO `YYYY-MM-DD`.
 #[derive(uniffi::Record)]
 #[allow(missing_docs)] // fields mirror the documented core type
@@ -82,77 +63,6 @@ pub struct Registration {
     pub accepted_terms_version: String,
 }
 
-/// The client device.
-#[derive(uniffi::Record, Clone)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct Device {
-    pub id: String,
-    pub name: String,
-    pub ip: String,
-    pub user_agent: String,
-}
-
-impl From<Device> for kabinet::Device {
-    fn from(d: Device) -> Self {
-        kabinet::Device { id: d.id, name: d.name, ip: d.ip, user_agent: d.user_agent }
-    }
-}
-
-/// A login waiting for its second factor.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct LoginStep {
-    pub id: String,
-    pub second_factor: String,
-}
-
-/// Session tokens.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct Tokens {
-    pub access_token: String,
-    pub refresh_token: String,
-    pub expires_at: SystemTime,
-}
-
-impl From<kabinet::Tokens> for Tokens {
-    fn from(t: kabinet::Tokens) -> Self {
-        Tokens { access_token: t.access_token, refresh_token: t.refresh_token, expires_at: t.expires_at.into() }
-    }
-}
-
-/// One of the account's sessions.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct SessionInfo {
-    pub id: String,
-    pub device: String,
-    pub device_id: String,
-    pub ip: String,
-    pub started_at: SystemTime,
-    pub last_used_at: SystemTime,
-    pub current: bool,
-}
-
-/// A change waiting for its SMS code.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct ChangeRequest {
-    pub id: String,
-    pub field: String,
-}
-
-/// One applied change of personal data.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct ProfileChange {
-    pub field: String,
-    pub old_value: Option<String>,
-    pub new_value: String,
-    pub changed_at: SystemTime,
-    pub confirmed_by: String,
-}
-
 /// The signed-in person's personal data (R18).
 #[derive(uniffi::Object)]
 pub struct Profile {
@@ -165,13 +75,12 @@ pub struct Profile {
 impl Profile {
     /// The person's own details.
     pub async fn get(&self) -> Result<crate::Patient, KabinetError> {
-        Ok(self.inner.get().await.ffi(self.locale)?.into())
+        self.inner.get().await.ffi(self.locale)
     }
 
     /// Asks to change a detail; an SMS code goes to the current phone.
     pub async fn request_change(&self, field: String, value: String) -> Result<ChangeRequest, KabinetError> {
-        let r = self.inner.request_change(&field, &value).await.ffi(self.locale)?;
-        Ok(ChangeRequest { id: r.id, field: r.field })
+        self.inner.request_change(&field, &value).await.ffi(self.locale)
     }
 
     /// Applies a requested change with its SMS code.
@@ -186,40 +95,8 @@ impl Profile {
 
     /// Applied changes, newest first.
     pub async fn history(&self) -> Result<Vec<ProfileChange>, KabinetError> {
-        let list = self.inner.history().await.ffi(self.locale)?;
-        Ok(list
-            .into_iter()
-            .map(|c| ProfileChange {
-                field: c.field,
-                old_value: c.old_value,
-                new_value: c.new_value,
-                changed_at: c.changed_at.into(),
-                confirmed_by: c.confirmed_by,
-            })
-            .collect())
+        self.inner.history().await.ffi(self.locale)
     }
-}
-
-/// A security incident (R6).
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct Incident {
-    pub id: String,
-    pub request_number: String,
-    pub kind: String,
-    pub ip: Option<String>,
-    pub device: Option<String>,
-    pub created_at: SystemTime,
-    pub deadline: SystemTime,
-    pub status: String,
-}
-
-/// What the app shows to enroll an authenticator.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct TotpSetup {
-    pub secret_base32: String,
-    pub otpauth_uri: String,
 }
 
 /// Registration and confirmation.
@@ -298,18 +175,17 @@ pub struct Auth {
 impl Auth {
     /// Identifier (phone, e-mail, SNILS, INN) and password.
     pub async fn login(&self, identifier: String, password: String, device: Device) -> Result<LoginStep, KabinetError> {
-        let s = self.inner.login(&identifier, &password, &device.into()).await.ffi(self.locale)?;
-        Ok(LoginStep { id: s.id, second_factor: s.second_factor })
+        self.inner.login(&identifier, &password, &device).await.ffi(self.locale)
     }
 
     /// The SMS or TOTP code; returns the session tokens.
     pub async fn verify_second_factor(&self, step_id: String, code: String) -> Result<Tokens, KabinetError> {
-        Ok(self.inner.verify_second_factor(&step_id, &code).await.ffi(self.locale)?.into())
+        self.inner.verify_second_factor(&step_id, &code).await.ffi(self.locale)
     }
 
     /// Rotates the refresh token; reuse of an old one revokes the session.
     pub async fn refresh(&self, refresh_token: String, device: Device) -> Result<Tokens, KabinetError> {
-        Ok(self.inner.refresh(&refresh_token, &device.into()).await.ffi(self.locale)?.into())
+        self.inner.refresh(&refresh_token, &device).await.ffi(self.locale)
     }
 
     /// Ends the session.
@@ -395,8 +271,7 @@ impl Me {
 
     /// What key data is missing, with what to do (R19).
     pub async fn completeness(&self) -> Result<Vec<crate::MissingItem>, KabinetError> {
-        let list = self.inner.profile().completeness().await.ffi(self.locale)?;
-        Ok(list.into_iter().map(|m| crate::MissingItem { code: m.code, what_to_do: m.what_to_do }).collect())
+        self.inner.profile().completeness().await.ffi(self.locale)
     }
 
     /// The clinic directory (R8, R11).
@@ -417,13 +292,7 @@ impl Me {
     /// Staff: the staff member signed in.
     pub fn staff_member(&self) -> Result<crate::StaffMember, KabinetError> {
         let staff = crate::booking::staff(&self.inner, self.locale)?;
-        let m = staff.member().ffi(self.locale)?;
-        Ok(crate::StaffMember {
-            account_id: m.account_id.clone(),
-            clinic_id: m.clinic_id.clone(),
-            role: m.role.clone(),
-            full_name: m.full_name.clone(),
-        })
+        staff.member().cloned().ffi(self.locale)
     }
 
     /// Staff: patients of their clinic.
@@ -440,37 +309,12 @@ impl Me {
 
     /// Active sessions, newest first.
     pub async fn sessions(&self) -> Result<Vec<SessionInfo>, KabinetError> {
-        let list = self.inner.security().sessions().await.ffi(self.locale)?;
-        Ok(list
-            .into_iter()
-            .map(|s| SessionInfo {
-                id: s.id,
-                device: s.device,
-                device_id: s.device_id,
-                ip: s.ip,
-                started_at: s.started_at.into(),
-                last_used_at: s.last_used_at.into(),
-                current: s.current,
-            })
-            .collect())
+        self.inner.security().sessions().await.ffi(self.locale)
     }
 
     /// Security incidents, newest first (R6).
     pub async fn incidents(&self) -> Result<Vec<Incident>, KabinetError> {
-        let list = self.inner.security().incidents().await.ffi(self.locale)?;
-        Ok(list
-            .into_iter()
-            .map(|i| Incident {
-                id: i.id,
-                request_number: i.request_number,
-                kind: i.kind,
-                ip: i.ip,
-                device: i.device,
-                created_at: i.created_at.into(),
-                deadline: i.deadline.into(),
-                status: i.status,
-            })
-            .collect())
+        self.inner.security().incidents().await.ffi(self.locale)
     }
 
     /// Confirms an incident with the code from its notification.
@@ -480,8 +324,7 @@ impl Me {
 
     /// Starts enrolling an authenticator app.
     pub async fn enable_totp(&self) -> Result<TotpSetup, KabinetError> {
-        let t = self.inner.security().enable_totp().await.ffi(self.locale)?;
-        Ok(TotpSetup { secret_base32: t.secret_base32, otpauth_uri: t.otpauth_uri })
+        self.inner.security().enable_totp().await.ffi(self.locale)
     }
 
     /// Confirms the authenticator with its first code; returns 10 recovery codes.
@@ -507,11 +350,11 @@ impl Me {
     /// Who accessed the account and data, newest first (R5).
     pub async fn access_history(&self, since: Option<SystemTime>) -> Result<Vec<crate::AccessEntry>, KabinetError> {
         let since = since.map(time::OffsetDateTime::from);
-        let list = self.inner.security().access_history(since).await.ffi(self.locale)?;
-        Ok(list.into_iter().map(Into::into).collect())
+        self.inner.security().access_history(since).await.ffi(self.locale)
     }
 }
 
+// A mirror, for `birth_date` as in `Registration`.
 /// An account migrated from an existing system. `birth_date` is ISO `YYYY-MM-DD`;
 /// `password_hash` is Argon2id PHC or bcrypt `$2a$`/`$2b$`/`$2y$`.
 #[derive(uniffi::Record)]

@@ -6,6 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kabinet::Locale;
 
+pub use kabinet::AccessEntry;
+
 use crate::KabinetError;
 
 fn at(us: i64) -> SystemTime {
@@ -20,6 +22,8 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+// A mirror by design: the core's head holds the root and signature as byte arrays and the
+// time as microseconds; here they are hex text and an instant.
 /// A signed statement of the journal's size and Merkle root (hex) at a time.
 #[derive(uniffi::Record)]
 #[allow(missing_docs)] // fields mirror the documented core type
@@ -36,6 +40,7 @@ impl From<kabinet::SignedTreeHead> for SignedTreeHead {
     }
 }
 
+// A mirror because it carries the mirror `SignedTreeHead`.
 /// The result of `verify()`.
 #[derive(uniffi::Record)]
 #[allow(missing_docs)] // fields mirror the documented core type
@@ -45,48 +50,6 @@ pub struct AuditReport {
     pub first_bad_entry: Option<u64>,
     pub problem: Option<String>,
     pub signed_head: Option<SignedTreeHead>,
-}
-
-/// One line of an access history.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct AccessEntry {
-    pub seq: u64,
-    pub at: SystemTime,
-    pub who: String,
-    pub actor_kind: String,
-    pub actor_role: Option<String>,
-    pub actor_name: Option<String>,
-    /// For staff: the clinic they work for.
-    pub actor_clinic: Option<String>,
-    pub actor_id: Option<String>,
-    pub action: String,
-    pub resource_type: String,
-    pub resource_id: Option<String>,
-    pub outcome: String,
-    pub ip: Option<String>,
-    pub device_id: Option<String>,
-}
-
-impl From<kabinet::AccessEntry> for AccessEntry {
-    fn from(e: kabinet::AccessEntry) -> Self {
-        AccessEntry {
-            seq: e.seq,
-            at: e.at.into(),
-            who: e.who,
-            actor_kind: e.actor_kind,
-            actor_role: e.actor_role,
-            actor_name: e.actor_name,
-            actor_clinic: e.actor_clinic,
-            actor_id: e.actor_id,
-            action: e.action,
-            resource_type: e.resource_type,
-            resource_id: e.resource_id,
-            outcome: e.outcome,
-            ip: e.ip,
-            device_id: e.device_id,
-        }
-    }
 }
 
 /// The signed journal, for operator code.
@@ -147,14 +110,7 @@ impl Audit {
         since: Option<SystemTime>,
     ) -> Result<Vec<AccessEntry>, KabinetError> {
         let since = since.map(time::OffsetDateTime::from);
-        Ok(self
-            .inner
-            .access_history(&patient_id, since)
-            .await
-            .map_err(|e| self.err(e))?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        self.inner.access_history(&patient_id, since).await.map_err(|e| self.err(e))
     }
 
     /// Entries as a FHIR R4 Bundle of AuditEvent resources (JSON).

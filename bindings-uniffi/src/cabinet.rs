@@ -5,6 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use kabinet::Locale;
 
+pub use kabinet::{JobsReport, KeyRotationReport};
+
 use crate::error::IntoFfi;
 use crate::{KabinetError, Patients};
 
@@ -188,22 +190,14 @@ impl Cabinet {
 
     /// The signed-in context of an access token.
     pub async fn session(&self, access_token: String, device: crate::Device) -> Result<Arc<crate::Me>, KabinetError> {
-        let me = self.inner.session(&access_token, &device.into()).await.ffi(self.inner.locale())?;
+        let me = self.inner.session(&access_token, &device).await.ffi(self.inner.locale())?;
         Ok(Arc::new(crate::Me { inner: me, locale: self.inner.locale() }))
     }
 
     /// One pass of the due jobs: outbox delivery, visit and vaccination reminders, incident
     /// checks, retention; returns what each did.
     pub async fn run_due_jobs(&self) -> Result<JobsReport, KabinetError> {
-        let r = self.inner.run_due_jobs().await.ffi(self.inner.locale())?;
-        Ok(JobsReport {
-            delivered: r.delivered,
-            delivery_failures: r.delivery_failures,
-            incidents_raised: r.incidents_raised,
-            incidents_blocked: r.incidents_blocked,
-            reminders_queued: r.reminders_queued,
-            requests_purged: r.requests_purged,
-        })
+        self.inner.run_due_jobs().await.ffi(self.inner.locale())
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -218,34 +212,7 @@ impl Cabinet {
     }
 }
 
-/// What one pass of the due jobs did.
-#[derive(uniffi::Record)]
-pub struct JobsReport {
-    /// Messages delivered.
-    pub delivered: u64,
-    /// Deliveries that failed (retried later).
-    pub delivery_failures: u64,
-    /// Security incidents raised (unusual access).
-    pub incidents_raised: u64,
-    /// Incidents blocked after their time to answer ran out.
-    pub incidents_blocked: u64,
-    /// Reminders queued.
-    pub reminders_queued: u64,
-    /// Closed requests purged after retention.
-    pub requests_purged: u64,
-}
-
-/// What a KEK rotation did.
-#[derive(uniffi::Record)]
-pub struct KeyRotationReport {
-    /// The KEK now current.
-    pub kek_id: String,
-    /// Keys re-wrapped.
-    pub rewrapped: u64,
-    /// Destroyed keys skipped.
-    pub destroyed_skipped: u64,
-}
-
+// A mirror: the core's report counts in `BTreeMap`s, which UniFFI does not carry.
 /// What a FHIR import did, by resource type.
 #[derive(uniffi::Record)]
 #[allow(missing_docs)]
@@ -255,22 +222,7 @@ pub struct FhirImportReport {
     pub unsupported: std::collections::HashMap<String, u64>,
     pub patient_ids: Vec<String>,
     /// One line per entry, in input order.
-    pub entries: Vec<FhirImportedEntry>,
-}
-
-/// What became of one entry of a FHIR import, and which Kabinet record it is.
-#[derive(uniffi::Record)]
-pub struct FhirImportedEntry {
-    /// JSON path (`entry[3].resource`).
-    pub path: String,
-    /// Resource type.
-    pub resource_type: String,
-    /// `Type/id` or the `fullUrl`, if any.
-    pub source: Option<String>,
-    /// `created`, `unchanged` or `unsupported`.
-    pub outcome: String,
-    /// The Kabinet record it became or matched.
-    pub local_id: Option<String>,
+    pub entries: Vec<kabinet::ImportedEntry>,
 }
 
 /// Operator access.
@@ -287,17 +239,7 @@ impl From<kabinet::ImportReport> for FhirImportReport {
             unchanged: r.unchanged.into_iter().collect(),
             unsupported: r.unsupported.into_iter().collect(),
             patient_ids: r.patient_ids,
-            entries: r
-                .entries
-                .into_iter()
-                .map(|e| FhirImportedEntry {
-                    path: e.path,
-                    resource_type: e.resource_type,
-                    source: e.source,
-                    outcome: e.outcome,
-                    local_id: e.local_id,
-                })
-                .collect(),
+            entries: r.entries,
         }
     }
 }
@@ -368,7 +310,6 @@ impl SystemContext {
 
     /// Rotates the key-encryption key, re-wrapping every data key.
     pub async fn rotate_keys(&self) -> Result<KeyRotationReport, KabinetError> {
-        let r = self.inner.keys().rotate().await.ffi(self.locale)?;
-        Ok(KeyRotationReport { kek_id: r.kek_id, rewrapped: r.rewrapped, destroyed_skipped: r.destroyed_skipped })
+        self.inner.keys().rotate().await.ffi(self.locale)
     }
 }

@@ -2,9 +2,10 @@
 //! for Kotlin and Swift: conversions only. Dates are ISO `YYYY-MM-DD` strings.
 
 use kabinet_ffi_guard::guard;
-use std::time::SystemTime;
 
 use kabinet::Locale;
+
+pub use kabinet::{Certificate, DocumentInfo, Preferences};
 
 use crate::KabinetError;
 use crate::error::IntoFfi;
@@ -14,6 +15,8 @@ fn date(s: &str, field: &'static str) -> Result<time::Date, KabinetError> {
         .map_err(|_| KabinetError::validation(kabinet::ValidationError::new(field, kabinet::Reason::Format)))
 }
 
+// A mirror: `created_on` is text parsed in the call, so a malformed date is a `Validation`
+// error naming the field (a core `Date` would fail while lifting, as an internal error).
 /// Descriptive metadata of a document.
 #[derive(uniffi::Record)]
 #[allow(missing_docs)] // fields mirror the documented core types
@@ -21,41 +24,6 @@ pub struct DocumentMeta {
     pub created_on: String,
     pub institution: String,
     pub study_type: Option<String>,
-}
-
-/// A document as listed.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct DocumentInfo {
-    pub id: String,
-    pub patient_id: String,
-    pub kind: String,
-    pub filename: String,
-    pub content_type: String,
-    pub size: u64,
-    pub sha256: String,
-    pub created_on: String,
-    pub institution: String,
-    pub study_type: Option<String>,
-    pub created_at: SystemTime,
-}
-
-impl From<kabinet::DocumentInfo> for DocumentInfo {
-    fn from(d: kabinet::DocumentInfo) -> Self {
-        DocumentInfo {
-            id: d.id,
-            patient_id: d.patient_id,
-            kind: d.kind,
-            filename: d.filename,
-            content_type: d.content_type,
-            size: d.size,
-            sha256: d.sha256,
-            created_on: d.created_on.to_string(),
-            institution: d.institution,
-            study_type: d.study_type,
-            created_at: d.created_at.into(),
-        }
-    }
 }
 
 /// Documents: the patient's list, download and share; the staff's publish.
@@ -77,8 +45,7 @@ impl Documents {
     ) -> Result<Vec<DocumentInfo>, KabinetError> {
         let since = since.map(|d| date(&d, "since")).transpose()?;
         let until = until.map(|d| date(&d, "until")).transpose()?;
-        let list = self.me.documents().list(kind.as_deref(), since, until).await.ffi(self.locale)?;
-        Ok(list.into_iter().map(Into::into).collect())
+        self.me.documents().list(kind.as_deref(), since, until).await.ffi(self.locale)
     }
 
     /// The content, integrity-checked.
@@ -106,10 +73,11 @@ impl Documents {
             study_type: metadata.study_type,
         };
         let staff = crate::booking::staff(&self.me, self.locale)?.documents();
-        Ok(staff.publish(&patient_id, &kind, &filename, &content, meta).await.ffi(self.locale)?.into())
+        staff.publish(&patient_id, &kind, &filename, &content, meta).await.ffi(self.locale)
     }
 }
 
+// No core type: the core returns the package's metadata and the content as a pair.
 /// What a shared package says about its file, with the content.
 #[derive(uniffi::Record)]
 #[allow(missing_docs)]
@@ -149,33 +117,6 @@ pub fn open_shared_package(
     })
 }
 
-/// A certificate or extract.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct Certificate {
-    pub id: String,
-    pub kind: String,
-    pub status: String,
-    pub document_id: Option<String>,
-    pub since: Option<String>,
-    pub until: Option<String>,
-    pub created_at: SystemTime,
-}
-
-impl From<kabinet::Certificate> for Certificate {
-    fn from(c: kabinet::Certificate) -> Self {
-        Certificate {
-            id: c.id,
-            kind: c.kind,
-            status: c.status,
-            document_id: c.document_id,
-            since: c.since.map(|d| d.to_string()),
-            until: c.until.map(|d| d.to_string()),
-            created_at: c.created_at.into(),
-        }
-    }
-}
-
 /// Certificates and extracts (R10).
 #[derive(uniffi::Object)]
 pub struct Certificates {
@@ -195,13 +136,12 @@ impl Certificates {
     ) -> Result<crate::PendingConfirmation, KabinetError> {
         let since = since.map(|d| date(&d, "since")).transpose()?;
         let until = until.map(|d| date(&d, "until")).transpose()?;
-        let p = self.me.certificates().request(&kind, since, until).await.ffi(self.locale)?;
-        Ok(crate::PendingConfirmation { id: p.id, action: p.action })
+        self.me.certificates().request(&kind, since, until).await.ffi(self.locale)
     }
 
     /// Confirms with the SMS code; the certificate is ready.
     pub async fn confirm(&self, pending_id: String, code: String) -> Result<Certificate, KabinetError> {
-        Ok(self.me.certificates().confirm(&pending_id, &code).await.ffi(self.locale)?.into())
+        self.me.certificates().confirm(&pending_id, &code).await.ffi(self.locale)
     }
 
     /// The certificate's PDF.
@@ -211,17 +151,8 @@ impl Certificates {
 
     /// Certificates, newest first.
     pub async fn list(&self) -> Result<Vec<Certificate>, KabinetError> {
-        Ok(self.me.certificates().list().await.ffi(self.locale)?.into_iter().map(Into::into).collect())
+        self.me.certificates().list().await.ffi(self.locale)
     }
-}
-
-/// Channel preferences.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct Preferences {
-    pub sms: bool,
-    pub email: bool,
-    pub push: bool,
 }
 
 /// Notification preferences (R14).
@@ -236,13 +167,11 @@ pub struct Notifications {
 impl Notifications {
     /// Current channel choices.
     pub async fn preferences(&self) -> Result<Preferences, KabinetError> {
-        let p = self.me.notifications().preferences().await.ffi(self.locale)?;
-        Ok(Preferences { sms: p.sms, email: p.email, push: p.push })
+        self.me.notifications().preferences().await.ffi(self.locale)
     }
 
     /// Chooses channels for informational messages (security notices always go out).
     pub async fn set_preferences(&self, sms: bool, email: bool, push: bool) -> Result<Preferences, KabinetError> {
-        let p = self.me.notifications().set_preferences(sms, email, push).await.ffi(self.locale)?;
-        Ok(Preferences { sms: p.sms, email: p.email, push: p.push })
+        self.me.notifications().set_preferences(sms, email, push).await.ffi(self.locale)
     }
 }

@@ -3,38 +3,11 @@
 use kabinet_ffi_guard::guard;
 use std::sync::Arc;
 
+pub use kabinet::IdentityCheck;
+pub use kabinet::integrations::{RegistryAnswer, RegistryRequest};
+
 use crate::error::IntoFfi;
 use crate::{KabinetError, Me};
-
-/// What Kabinet asks the app's registry. `birth_date` is ISO `YYYY-MM-DD`.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct RegistryRequest {
-    pub method: String,
-    pub surname: String,
-    pub given_name: String,
-    pub patronymic: Option<String>,
-    pub birth_date: String,
-    pub snils: Option<String>,
-    pub oms_policy: Option<String>,
-    pub phone: Option<String>,
-}
-
-/// The registry's answer.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct RegistryAnswer {
-    pub matched: bool,
-    pub reason: Option<String>,
-}
-
-/// The outcome of a confirmation attempt.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct IdentityCheck {
-    pub confirmed: bool,
-    pub reason: Option<String>,
-}
 
 /// The registry could not be reached.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -67,27 +40,7 @@ impl kabinet::integrations::IdentityRegistry for ForeignRegistry {
         &self,
         r: &kabinet::integrations::RegistryRequest,
     ) -> Result<kabinet::integrations::RegistryAnswer, kabinet::integrations::DeliveryError> {
-        use kabinet::integrations::IdentityMethod as M;
-        let request = RegistryRequest {
-            method: match r.method {
-                M::ESignature => "esignature",
-                M::Sms => "sms",
-                M::Video => "video",
-                M::ServiceCentre => "service_centre",
-            }
-            .to_owned(),
-            surname: r.surname.clone(),
-            given_name: r.given_name.clone(),
-            patronymic: r.patronymic.clone(),
-            birth_date: r.birth_date.to_string(),
-            snils: r.snils.clone(),
-            oms_policy: r.oms_policy.clone(),
-            phone: r.phone.clone(),
-        };
-        self.0
-            .check(request)
-            .map(|a| kabinet::integrations::RegistryAnswer { matched: a.matched, reason: a.reason })
-            .map_err(|e| kabinet::integrations::DeliveryError(e.to_string()))
+        self.0.check(r.clone()).map_err(|e| kabinet::integrations::DeliveryError(e.to_string()))
     }
 }
 
@@ -105,8 +58,7 @@ impl Me {
     ) -> Result<IdentityCheck, KabinetError> {
         let birth_date = crate::patients::parse_date(&birth_date)?;
         let input = kabinet::IdentityConfirmation { method, full_name, birth_date, oms_policy, phone };
-        let r = self.inner.identity().confirm(input).await.ffi(self.locale)?;
-        Ok(IdentityCheck { confirmed: r.confirmed, reason: r.reason })
+        self.inner.identity().confirm(input).await.ffi(self.locale)
     }
 
     /// Whether the identity is confirmed.

@@ -1,12 +1,15 @@
 //! Patients' personal data for the operator.
 
 use kabinet_ffi_guard::guard;
-use std::time::SystemTime;
 
 use kabinet::Locale;
 
+pub use kabinet::Patient;
+
 use crate::KabinetError;
 
+// A mirror: `birth_date` is text parsed in the call, so a malformed date is a `Validation`
+// error naming the field (a core `Date` would fail while lifting, as an internal error).
 /// Personal data of a new patient. `birth_date` is ISO `YYYY-MM-DD`.
 #[derive(uniffi::Record)]
 #[allow(missing_docs)] // fields mirror the documented core type
@@ -21,43 +24,6 @@ pub struct NewPatient {
     pub oms_policy: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
-}
-
-/// A patient's decrypted personal data. `birth_date` is ISO `YYYY-MM-DD`.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct Patient {
-    pub id: String,
-    pub surname: String,
-    pub given_name: String,
-    pub patronymic: Option<String>,
-    pub birth_date: String,
-    pub sex: String,
-    pub snils: Option<String>,
-    pub inn: Option<String>,
-    pub oms_policy: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub created_at: SystemTime,
-}
-
-impl From<kabinet::Patient> for Patient {
-    fn from(p: kabinet::Patient) -> Self {
-        Patient {
-            id: p.id,
-            surname: p.surname,
-            given_name: p.given_name,
-            patronymic: p.patronymic,
-            birth_date: p.birth_date.to_string(),
-            sex: p.sex.as_str().to_owned(),
-            snils: p.snils,
-            inn: p.inn,
-            oms_policy: p.oms_policy,
-            phone: p.phone,
-            email: p.email,
-            created_at: p.created_at.into(),
-        }
-    }
 }
 
 /// Operator access to patients.
@@ -103,7 +69,7 @@ impl Patients {
 
     /// Reads a patient.
     pub async fn get(&self, patient_id: String) -> Result<Patient, KabinetError> {
-        Ok(self.inner.get(&patient_id).await.map_err(|e| self.err(e))?.into())
+        self.inner.get(&patient_id).await.map_err(|e| self.err(e))
     }
 
     /// Finds a patient id by SNILS.

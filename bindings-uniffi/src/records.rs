@@ -8,6 +8,11 @@ use std::time::SystemTime;
 
 use kabinet::Locale;
 
+pub use kabinet::{
+    CorrectionRequest, Diagnosis, LabReport, LabResult, LabResultInput, MissingItem, ProxyGrant, Request,
+    RequestDocument, RequestMessage,
+};
+
 use crate::KabinetError;
 use crate::error::IntoFfi;
 
@@ -20,6 +25,10 @@ fn opt_date(s: Option<String>, field: &'static str) -> Result<Option<time::Date>
     s.map(|s| date(&s, field)).transpose()
 }
 
+// Mirrors, the item records through `RecordData` and `MedicalItem`: staff send them in, and
+// their dates are text parsed in the call, so a malformed date is a `Validation` error naming
+// the field (a core `Date` would fail while lifting, as an internal error). `MedicalItem`
+// also adds `kind`.
 /// A vaccination.
 #[derive(uniffi::Record)]
 #[allow(missing_docs)] // fields mirror the documented core types
@@ -41,21 +50,13 @@ pub struct Screening {
     pub result: String,
 }
 
-/// A diagnosis with its ICD-10 code.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct Diagnosis {
-    pub icd10: String,
-    pub text: String,
-}
-
 /// A visit.
 #[derive(uniffi::Record)]
 #[allow(missing_docs)]
 pub struct Visit {
     pub date: String,
     pub institution: String,
-    pub diagnoses: Vec<Diagnosis>,
+    pub diagnoses: Vec<kabinet::Diagnosis>,
     pub procedures: Vec<String>,
 }
 
@@ -121,11 +122,7 @@ impl RecordData {
             RecordData::Visit { value: x } => D::Visit(kabinet::Visit {
                 date: date(&x.date, "date")?,
                 institution: x.institution,
-                diagnoses: x
-                    .diagnoses
-                    .into_iter()
-                    .map(|d| kabinet::Diagnosis { icd10: d.icd10, text: d.text })
-                    .collect(),
+                diagnoses: x.diagnoses,
                 procedures: x.procedures,
             }),
             RecordData::Medication { value: x } => D::Medication(kabinet::Medication {
@@ -173,7 +170,7 @@ impl From<kabinet::ItemData> for RecordData {
                 value: Visit {
                     date: x.date.to_string(),
                     institution: x.institution,
-                    diagnoses: x.diagnoses.into_iter().map(|d| Diagnosis { icd10: d.icd10, text: d.text }).collect(),
+                    diagnoses: x.diagnoses,
                     procedures: x.procedures,
                 },
             },
@@ -234,35 +231,6 @@ impl From<kabinet::MedicalItem> for MedicalItem {
     }
 }
 
-/// A correction request.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct CorrectionRequest {
-    pub id: String,
-    pub item_id: String,
-    pub patient_id: String,
-    pub wanted_change: String,
-    pub status: String,
-    pub comment: Option<String>,
-    pub created_at: SystemTime,
-    pub resolved_at: Option<SystemTime>,
-}
-
-impl From<kabinet::CorrectionRequest> for CorrectionRequest {
-    fn from(c: kabinet::CorrectionRequest) -> Self {
-        CorrectionRequest {
-            id: c.id,
-            item_id: c.item_id,
-            patient_id: c.patient_id,
-            wanted_change: c.wanted_change,
-            status: c.status,
-            comment: c.comment,
-            created_at: c.created_at.into(),
-            resolved_at: c.resolved_at.map(Into::into),
-        }
-    }
-}
-
 fn all<A, B: From<A>>(list: Vec<A>) -> Vec<B> {
     list.into_iter().map(B::from).collect()
 }
@@ -317,11 +285,11 @@ impl Records {
         item_id: String,
         wanted_change: String,
     ) -> Result<CorrectionRequest, KabinetError> {
-        Ok(self.me.records().request_correction(&item_id, &wanted_change).await.ffi(self.locale)?.into())
+        self.me.records().request_correction(&item_id, &wanted_change).await.ffi(self.locale)
     }
     /// Correction requests, newest first.
     pub async fn corrections(&self) -> Result<Vec<CorrectionRequest>, KabinetError> {
-        Ok(all(self.me.records().corrections().await.ffi(self.locale)?))
+        self.me.records().corrections().await.ffi(self.locale)
     }
     /// Staff: adds an item for a patient of the clinic.
     pub async fn add(&self, patient_id: String, record: RecordData) -> Result<MedicalItem, KabinetError> {
@@ -334,7 +302,7 @@ impl Records {
     }
     /// Staff: pending correction requests.
     pub async fn correction_inbox(&self) -> Result<Vec<CorrectionRequest>, KabinetError> {
-        Ok(all(staff(&self.me, self.locale)?.corrections().inbox().await.ffi(self.locale)?))
+        staff(&self.me, self.locale)?.corrections().inbox().await.ffi(self.locale)
     }
     /// Staff: accepts (with the corrected item) or rejects a correction.
     pub async fn resolve_correction(
@@ -346,71 +314,7 @@ impl Records {
     ) -> Result<CorrectionRequest, KabinetError> {
         let corrected = corrected.map(RecordData::into_core).transpose()?;
         let c = staff(&self.me, self.locale)?.corrections();
-        Ok(c.resolve(&correction_id, accepted, &comment, corrected).await.ffi(self.locale)?.into())
-    }
-}
-
-/// One result as the laboratory sends it.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct LabResultInput {
-    pub test_name: String,
-    pub code: String,
-    pub value: Option<f64>,
-    pub value_text: Option<String>,
-    pub unit: Option<String>,
-    pub range_low: Option<f64>,
-    pub range_high: Option<f64>,
-    pub range_text: Option<String>,
-    pub sampled_at: SystemTime,
-}
-
-/// A lab report to publish.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct LabReport {
-    pub title: String,
-    pub laboratory: String,
-    pub issued_at: SystemTime,
-    pub results: Vec<LabResultInput>,
-}
-
-/// A lab result with its computed flag.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct LabResult {
-    pub id: String,
-    pub report_id: String,
-    pub report_title: String,
-    pub laboratory: String,
-    pub test_name: String,
-    pub code: String,
-    pub value: Option<f64>,
-    pub value_text: Option<String>,
-    pub unit: Option<String>,
-    pub reference_range: Option<String>,
-    pub flag: Option<String>,
-    pub sampled_at: SystemTime,
-    pub issued_at: SystemTime,
-}
-
-impl From<kabinet::LabResult> for LabResult {
-    fn from(r: kabinet::LabResult) -> Self {
-        LabResult {
-            id: r.id,
-            report_id: r.report_id,
-            report_title: r.report_title,
-            laboratory: r.laboratory,
-            test_name: r.input.test_name,
-            code: r.input.code,
-            value: r.input.value,
-            value_text: r.input.value_text,
-            unit: r.input.unit,
-            reference_range: r.reference_range,
-            flag: r.flag,
-            sampled_at: r.input.sampled_at.into(),
-            issued_at: r.issued_at.into(),
-        }
+        c.resolve(&correction_id, accepted, &comment, corrected).await.ffi(self.locale)
     }
 }
 
@@ -426,7 +330,7 @@ pub struct Labs {
 impl Labs {
     /// Results sampled at or after `since`, newest first.
     pub async fn results(&self, since: Option<SystemTime>) -> Result<Vec<LabResult>, KabinetError> {
-        Ok(all(self.me.labs().results(since.map(Into::into)).await.ffi(self.locale)?))
+        self.me.labs().results(since.map(Into::into)).await.ffi(self.locale)
     }
     /// The report of a result as a PDF, with every result, range and flag.
     pub async fn report_pdf(&self, result_id: String) -> Result<Vec<u8>, KabinetError> {
@@ -435,95 +339,7 @@ impl Labs {
 
     /// Staff: publishes a report; returns the results with flags.
     pub async fn publish(&self, patient_id: String, report: LabReport) -> Result<Vec<LabResult>, KabinetError> {
-        let report = kabinet::LabReport {
-            title: report.title,
-            laboratory: report.laboratory,
-            issued_at: report.issued_at.into(),
-            results: report
-                .results
-                .into_iter()
-                .map(|r| kabinet::LabResultInput {
-                    test_name: r.test_name,
-                    code: r.code,
-                    value: r.value,
-                    value_text: r.value_text,
-                    unit: r.unit,
-                    range_low: r.range_low,
-                    range_high: r.range_high,
-                    range_text: r.range_text,
-                    sampled_at: r.sampled_at.into(),
-                })
-                .collect(),
-        };
-        Ok(all(staff(&self.me, self.locale)?.labs().publish(&patient_id, report).await.ffi(self.locale)?))
-    }
-}
-
-/// One message of a request.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct RequestMessage {
-    pub author_kind: String,
-    pub author_name: Option<String>,
-    pub text: String,
-    pub at: SystemTime,
-}
-
-/// A document of a request.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct RequestDocument {
-    pub id: String,
-    pub filename: String,
-    pub size: u64,
-    pub sha256: String,
-}
-
-impl From<kabinet::RequestDocument> for RequestDocument {
-    fn from(d: kabinet::RequestDocument) -> Self {
-        RequestDocument { id: d.id, filename: d.filename, size: d.size, sha256: d.sha256 }
-    }
-}
-
-/// A request with its correspondence.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct Request {
-    pub id: String,
-    pub patient_id: String,
-    pub clinic_id: String,
-    pub subject: String,
-    pub status: String,
-    pub created_at: SystemTime,
-    pub updated_at: SystemTime,
-    pub completed_at: Option<SystemTime>,
-    pub messages: Vec<RequestMessage>,
-    pub documents: Vec<RequestDocument>,
-}
-
-impl From<kabinet::Request> for Request {
-    fn from(r: kabinet::Request) -> Self {
-        Request {
-            id: r.id,
-            patient_id: r.patient_id,
-            clinic_id: r.clinic_id,
-            subject: r.subject,
-            status: r.status,
-            created_at: r.created_at.into(),
-            updated_at: r.updated_at.into(),
-            completed_at: r.completed_at.map(Into::into),
-            messages: r
-                .messages
-                .into_iter()
-                .map(|m| RequestMessage {
-                    author_kind: m.author_kind,
-                    author_name: m.author_name,
-                    text: m.text,
-                    at: m.at.into(),
-                })
-                .collect(),
-            documents: all(r.documents),
-        }
+        staff(&self.me, self.locale)?.labs().publish(&patient_id, report).await.ffi(self.locale)
     }
 }
 
@@ -539,19 +355,19 @@ pub struct Requests {
 impl Requests {
     /// Opens a request to a clinic.
     pub async fn create(&self, clinic_id: String, subject: String, text: String) -> Result<Request, KabinetError> {
-        Ok(self.me.requests().create(&clinic_id, &subject, &text).await.ffi(self.locale)?.into())
+        self.me.requests().create(&clinic_id, &subject, &text).await.ffi(self.locale)
     }
     /// Every request, newest first.
     pub async fn list(&self) -> Result<Vec<Request>, KabinetError> {
-        Ok(all(self.me.requests().list().await.ffi(self.locale)?))
+        self.me.requests().list().await.ffi(self.locale)
     }
     /// One request.
     pub async fn get(&self, request_id: String) -> Result<Request, KabinetError> {
-        Ok(self.me.requests().get(&request_id).await.ffi(self.locale)?.into())
+        self.me.requests().get(&request_id).await.ffi(self.locale)
     }
     /// Patient: writes to the clinic.
     pub async fn reply(&self, request_id: String, text: String) -> Result<Request, KabinetError> {
-        Ok(self.me.requests().reply(&request_id, &text).await.ffi(self.locale)?.into())
+        self.me.requests().reply(&request_id, &text).await.ffi(self.locale)
     }
     /// Adds a document to an open request.
     pub async fn add_document(
@@ -560,7 +376,7 @@ impl Requests {
         filename: String,
         content: Vec<u8>,
     ) -> Result<RequestDocument, KabinetError> {
-        Ok(self.me.requests().add_document(&request_id, &filename, &content).await.ffi(self.locale)?.into())
+        self.me.requests().add_document(&request_id, &filename, &content).await.ffi(self.locale)
     }
     /// The correspondence as a PDF.
     pub async fn export_pdf(&self, request_id: String) -> Result<Vec<u8>, KabinetError> {
@@ -569,32 +385,20 @@ impl Requests {
 
     /// Closes the request.
     pub async fn mark_completed(&self, request_id: String) -> Result<Request, KabinetError> {
-        Ok(self.me.requests().mark_completed(&request_id).await.ffi(self.locale)?.into())
+        self.me.requests().mark_completed(&request_id).await.ffi(self.locale)
     }
     /// Staff: open requests to the clinic.
     pub async fn inbox(&self) -> Result<Vec<Request>, KabinetError> {
-        Ok(all(staff(&self.me, self.locale)?.requests().inbox().await.ffi(self.locale)?))
+        staff(&self.me, self.locale)?.requests().inbox().await.ffi(self.locale)
     }
     /// Staff: answers and sets the status.
     pub async fn answer(&self, request_id: String, text: String, status: String) -> Result<Request, KabinetError> {
         let r = staff(&self.me, self.locale)?.requests();
-        Ok(r.reply(&request_id, &text, &status).await.ffi(self.locale)?.into())
+        r.reply(&request_id, &text, &status).await.ffi(self.locale)
     }
 }
 
-/// A proxy grant.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct ProxyGrant {
-    pub id: String,
-    pub proxy_patient_id: String,
-    pub ward_patient_id: String,
-    pub scopes: Vec<String>,
-    pub granted_by: String,
-    pub granted_at: SystemTime,
-    pub valid_until: SystemTime,
-}
-
+// A mirror: `until` is text parsed in the call (see the item records above).
 /// What clinic staff register for a minor, or for an adult under legal guardianship
 /// (`guardianship`), of their clinic: the proxy by SNILS or patient id, the basis document,
 /// and the last day (`YYYY-MM-DD`; default a year, never past a minor's 18th birthday).
@@ -608,20 +412,6 @@ pub struct WardGrant {
     pub basis: String,
     pub until: Option<String>,
     pub guardianship: bool,
-}
-
-impl From<kabinet::ProxyGrant> for ProxyGrant {
-    fn from(g: kabinet::ProxyGrant) -> Self {
-        ProxyGrant {
-            id: g.id,
-            proxy_patient_id: g.proxy_patient_id,
-            ward_patient_id: g.ward_patient_id,
-            scopes: g.scopes,
-            granted_by: g.granted_by,
-            granted_at: g.granted_at.into(),
-            valid_until: g.valid_until.into(),
-        }
-    }
 }
 
 /// Proxy grants.
@@ -644,12 +434,11 @@ impl Proxies {
         until: Option<String>,
     ) -> Result<crate::booking::PendingConfirmation, KabinetError> {
         let until = opt_date(until, "until")?;
-        let p = self.me.proxies().grant(&proxy_snils, &scopes, until).await.ffi(self.locale)?;
-        Ok(crate::booking::PendingConfirmation { id: p.id, action: p.action })
+        self.me.proxies().grant(&proxy_snils, &scopes, until).await.ffi(self.locale)
     }
     /// Patient: makes the grant asked for with `grant`, with the code from the SMS.
     pub async fn confirm(&self, pending_id: String, code: String) -> Result<ProxyGrant, KabinetError> {
-        Ok(self.me.proxies().confirm(&pending_id, &code).await.ffi(self.locale)?.into())
+        self.me.proxies().confirm(&pending_id, &code).await.ffi(self.locale)
     }
     /// Staff: registers a proxy for a minor or a ward under guardianship of the clinic.
     pub async fn grant_for_ward(&self, grant: WardGrant) -> Result<ProxyGrant, KabinetError> {
@@ -663,22 +452,14 @@ impl Proxies {
             until: opt_date(grant.until, "until")?,
             guardianship: grant.guardianship,
         };
-        Ok(p.grant(g).await.ffi(self.locale)?.into())
+        p.grant(g).await.ffi(self.locale)
     }
     /// Live grants where I am the ward or the proxy.
     pub async fn list(&self) -> Result<Vec<ProxyGrant>, KabinetError> {
-        Ok(all(self.me.proxies().list().await.ffi(self.locale)?))
+        self.me.proxies().list().await.ffi(self.locale)
     }
     /// Ends a grant.
     pub async fn revoke(&self, grant_id: String) -> Result<(), KabinetError> {
         self.me.proxies().revoke(&grant_id).await.ffi(self.locale)
     }
-}
-
-/// Missing or inconsistent key data, with what to do (R19).
-#[derive(uniffi::Record)]
-#[allow(missing_docs)]
-pub struct MissingItem {
-    pub code: String,
-    pub what_to_do: String,
 }

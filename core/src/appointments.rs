@@ -20,6 +20,7 @@ use crate::timeutil::{from_micros, to_micros};
 
 /// A visit card (R8).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Appointment {
     /// Id.
     pub id: String,

@@ -25,6 +25,7 @@ use crate::timeutil::{from_micros, to_micros};
 
 /// An attach or detach waiting for its one-time code.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PendingConfirmation {
     /// Pass to `confirm` with the code.
     pub id: String,
@@ -34,6 +35,8 @@ pub struct PendingConfirmation {
 
 /// An attachment to a clinic.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "Attachment"))]
 pub struct AttachmentInfo {
     /// Id.
     pub id: String,
@@ -57,6 +60,7 @@ pub struct AttachmentInfo {
 
 /// One change in the attachment history.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AttachmentEvent {
     /// `attached` or `detached`.
     pub action: String,

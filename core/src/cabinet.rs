@@ -32,6 +32,7 @@ struct Inner {
 
 /// What one pass of [`Cabinet::run_due_jobs`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct JobsReport {
     /// Messages delivered.
     pub delivered: u64,

@@ -31,6 +31,7 @@ pub const KINDS: &[&str] = &["medical_history_extract", "health_status", "vaccin
 
 /// A certificate or extract.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Certificate {
     /// Id.
     pub id: String,

@@ -5,6 +5,7 @@ use time::Date;
 
 /// Delivery channel of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Channel {
     /// SMS to the phone.
     Sms,
@@ -27,6 +28,7 @@ impl Channel {
 
 /// A message for the host to deliver.
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Message {
     /// Outbox id; stable across retries, so hosts can de-duplicate.
     pub id: String,
@@ -70,6 +72,7 @@ pub trait Notifier: Send + Sync {
 
 /// Identity confirmation methods (R2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum IdentityMethod {
     /// Qualified electronic signature.
     ESignature,
@@ -83,6 +86,7 @@ pub enum IdentityMethod {
 
 /// What Kabinet asks a state registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RegistryRequest {
     /// Method used.
     pub method: IdentityMethod,
@@ -104,6 +108,7 @@ pub struct RegistryRequest {
 
 /// The registry's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RegistryAnswer {
     /// Whether the person matched.
     pub matched: bool,

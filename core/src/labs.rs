@@ -19,6 +19,7 @@ pub const LAB_ROLES: &[&str] = &["laboratory", "doctor", "nurse"];
 
 /// One result as the laboratory sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LabResultInput {
     /// Test name ("Гемоглобин").
     pub test_name: String,
@@ -42,6 +43,7 @@ pub struct LabResultInput {
 
 /// A report: several results from one laboratory.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LabReport {
     /// Title ("Общий анализ крови").
     pub title: String,
@@ -55,6 +57,7 @@ pub struct LabReport {
 
 /// A result as the patient sees it.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LabResult {
     /// Id.
     pub id: String,

@@ -43,6 +43,7 @@ const DAY_US: i64 = 86_400_000_000;
 
 /// A proxy grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ProxyGrant {
     /// Id.
     pub id: String,

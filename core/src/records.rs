@@ -52,6 +52,7 @@ pub struct Screening {
 
 /// A diagnosis with its ICD-10 code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Diagnosis {
     /// ICD-10 code, e.g. `J06.9`.
     pub icd10: String,
@@ -264,6 +265,7 @@ pub struct MedicalItem {
 
 /// A correction request (R12).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CorrectionRequest {
     /// Id.
     pub id: String,

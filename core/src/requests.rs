@@ -41,6 +41,7 @@ pub fn transition_allowed(from: &str, to: &str) -> bool {
 
 /// One message of a request's correspondence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RequestMessage {
     /// `patient`, `proxy` or `staff`.
     pub author_kind: String,
@@ -54,6 +55,7 @@ pub struct RequestMessage {
 
 /// A document added to a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RequestDocument {
     /// Id.
     pub id: String,
@@ -67,6 +69,7 @@ pub struct RequestDocument {
 
 /// A request with its correspondence.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Request {
     /// Id.
     pub id: String,

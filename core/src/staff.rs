@@ -20,6 +20,7 @@ pub const ROLES: &[&str] = &["doctor", "nurse", "registrar", "laboratory", "admi
 
 /// A member of a clinic's staff.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StaffMember {
     /// Account id.
     pub account_id: String,
@@ -56,6 +57,7 @@ impl std::fmt::Debug for NewStaff {
 
 /// A provisioned staff account with its TOTP secret, to hand to the person once.
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StaffAccount {
     /// Account id.
     pub id: String,
@@ -216,6 +218,7 @@ pub(crate) async fn cards_differ(me: &Me, patient: &crate::patients::Patient) ->
 
 /// A patient as staff see them in lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PatientRef {
     /// Patient id.
     pub id: String,

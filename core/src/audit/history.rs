@@ -10,6 +10,7 @@ use crate::store::{Conn, StorageError};
 
 /// One line of a patient's access history: who, when, from where, what on which data.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AccessEntry {
     /// Journal sequence number.
     pub seq: u64,

@@ -69,6 +69,7 @@ impl std::fmt::Debug for IdentityConfirmation {
 
 /// The outcome of a confirmation attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct IdentityCheck {
     /// The registry matched: the account is now identity confirmed.
     pub confirmed: bool,

@@ -30,6 +30,7 @@ const SIMULTANEOUS_US: i64 = 5 * 60 * 1_000_000;
 
 /// A security incident as the patient sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Incident {
     /// Id.
     pub id: String,

@@ -24,6 +24,7 @@ fn aad(id: &str) -> Aad<'_> {
 
 /// Key data that is missing or inconsistent (R19), with what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct MissingItem {
     /// Stable code: `oms_policy_missing`, `attachment_missing`, `results_missing`,
     /// `identity_unconfirmed`, `email_unconfirmed`.
@@ -34,6 +35,7 @@ pub struct MissingItem {
 
 /// A change waiting for its SMS code.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ChangeRequest {
     /// Pass to `confirm_change` with the code.
     pub id: String,

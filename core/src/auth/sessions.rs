@@ -22,6 +22,7 @@ const STEP_TTL_US: i64 = 5 * 60 * 1_000_000;
 
 /// The client a request comes from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Device {
     /// Stable device id chosen by the app.
     pub id: String,
@@ -35,6 +36,7 @@ pub struct Device {
 
 /// A login waiting for its second factor.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LoginStep {
     /// Pass to `verify_second_factor`.
     pub id: String,
@@ -44,6 +46,7 @@ pub struct LoginStep {
 
 /// Tokens of a session.
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Tokens {
     /// Short-lived signed JWT (EdDSA).
     pub access_token: String,
@@ -61,6 +64,7 @@ impl std::fmt::Debug for Tokens {
 
 /// One of the account's sessions.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SessionInfo {
     /// Session id.
     pub id: String,

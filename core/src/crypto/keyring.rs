@@ -14,6 +14,7 @@ use crate::store::{Conn, StorageError, Store};
 
 /// What a KEK rotation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct KeyRotationReport {
     /// The KEK now current.
     pub kek_id: String,

@@ -41,6 +41,7 @@ pub struct DocumentMeta {
 
 /// A document as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DocumentInfo {
     /// Id.
     pub id: String,

@@ -91,6 +91,8 @@ pub struct ImportReport {
 
 /// What became of one entry of an import.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "uniffi", uniffi(name = "FhirImportedEntry"))]
 pub struct ImportedEntry {
     /// JSON path of the resource (`entry[3].resource`).
     pub path: String,

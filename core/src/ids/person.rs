@@ -4,6 +4,7 @@ use super::{Reason, ValidationError};
 
 /// Sex as recorded in Russian documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Sex {
     /// Male.
     Male,

@@ -239,6 +239,7 @@ pub const SECURITY_KINDS: &[&str] = &[
 
 /// A patient's channel choices (R14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Preferences {
     /// SMS.
     pub sms: bool,

@@ -49,6 +49,7 @@ impl std::fmt::Debug for NewPatient {
 
 /// A patient's personal data, decrypted.
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Patient {
     /// Opaque id (UUID).
     pub id: String,
@@ -142,6 +143,7 @@ impl ProfileField {
 
 /// One applied change of personal data.
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ProfileChange {
     /// Field name.
     pub field: String,
