@@ -3,8 +3,12 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDateTime};
 
-use crate::convert::{date_from_py, datetime_from_py, datetime_to_py};
+use crate::convert::{date_from_py, datetime_from_py};
 use crate::runtime::block_on;
+
+pub(crate) use kabinet::{
+    ChangeRequest, Incident, LoginStep, PendingRegistration, ProfileChange, SessionInfo, Tokens, TotpSetup,
+};
 
 /// A message for the host to deliver (what `notifier.deliver` receives).
 #[pyclass(module = "kabinet", frozen, get_all)]
@@ -92,12 +96,6 @@ impl Registration {
     }
 }
 
-/// A registration waiting for its SMS code.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct PendingRegistration {
-    id: String,
-}
-
 /// Registration and confirmation.
 #[pyclass(module = "kabinet", frozen)]
 pub(crate) struct Accounts {
@@ -129,8 +127,7 @@ impl Accounts {
             accepted_terms_version: r.accepted_terms_version.clone(),
         };
         let a = self.inner.clone();
-        let p = block_on(py, self.locale, async move { a.register(core).await })?;
-        Ok(PendingRegistration { id: p.id })
+        block_on(py, self.locale, async move { a.register(core).await })
     }
 
     /// Sends a new phone code for a pending registration (the old one stops working).
@@ -206,36 +203,6 @@ impl Device {
     }
 }
 
-/// A login waiting for its second factor.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct LoginStep {
-    id: String,
-    second_factor: String,
-}
-
-/// Session tokens.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct Tokens {
-    access_token: String,
-    refresh_token: String,
-    expires_at: Py<PyDateTime>,
-}
-
-#[pymethods]
-impl Tokens {
-    fn __repr__(&self) -> &'static str {
-        "Tokens(<redacted>)"
-    }
-}
-
-fn tokens(py: Python<'_>, t: kabinet::Tokens) -> PyResult<Tokens> {
-    Ok(Tokens {
-        expires_at: datetime_to_py(py, t.expires_at)?.unbind(),
-        access_token: t.access_token,
-        refresh_token: t.refresh_token,
-    })
-}
-
 /// Login, second factor, refresh, logout.
 #[pyclass(module = "kabinet", frozen)]
 pub(crate) struct Auth {
@@ -260,22 +227,19 @@ impl Auth {
         device: &Bound<'_, Device>,
     ) -> PyResult<LoginStep> {
         let (a, d) = (self.inner.clone(), device.get().to_core());
-        let s = block_on(py, self.locale, async move { a.login(&identifier, &password, &d).await })?;
-        Ok(LoginStep { id: s.id, second_factor: s.second_factor })
+        block_on(py, self.locale, async move { a.login(&identifier, &password, &d).await })
     }
 
     /// The SMS or TOTP code; returns the session tokens.
     fn verify_second_factor(&self, py: Python<'_>, step_id: String, code: String) -> PyResult<Tokens> {
         let a = self.inner.clone();
-        let t = block_on(py, self.locale, async move { a.verify_second_factor(&step_id, &code).await })?;
-        tokens(py, t)
+        block_on(py, self.locale, async move { a.verify_second_factor(&step_id, &code).await })
     }
 
     /// Rotates the refresh token; reuse of an old one revokes the session.
     fn refresh(&self, py: Python<'_>, refresh_token: String, device: &Bound<'_, Device>) -> PyResult<Tokens> {
         let (a, d) = (self.inner.clone(), device.get().to_core());
-        let t = block_on(py, self.locale, async move { a.refresh(&refresh_token, &d).await })?;
-        tokens(py, t)
+        block_on(py, self.locale, async move { a.refresh(&refresh_token, &d).await })
     }
 
     /// Ends the session.
@@ -283,35 +247,6 @@ impl Auth {
         let a = self.inner.clone();
         block_on(py, self.locale, async move { a.logout(&access_token).await })
     }
-}
-
-/// One of the account's sessions.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct SessionInfo {
-    id: String,
-    device: String,
-    device_id: String,
-    ip: String,
-    started_at: Py<PyDateTime>,
-    last_used_at: Py<PyDateTime>,
-    current: bool,
-}
-
-/// A change waiting for its SMS code.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct ChangeRequest {
-    id: String,
-    field: String,
-}
-
-/// One applied change of personal data.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct ProfileChange {
-    field: String,
-    old_value: Option<String>,
-    new_value: String,
-    changed_at: Py<PyDateTime>,
-    confirmed_by: String,
 }
 
 /// The signed-in person's personal data (R18).
@@ -333,8 +268,7 @@ impl Profile {
     /// Asks to change a detail; an SMS code goes to the current phone.
     fn request_change(&self, py: Python<'_>, field: String, value: String) -> PyResult<ChangeRequest> {
         let p = self.inner.clone();
-        let r = block_on(py, self.locale, async move { p.request_change(&field, &value).await })?;
-        Ok(ChangeRequest { id: r.id, field: r.field })
+        block_on(py, self.locale, async move { p.request_change(&field, &value).await })
     }
 
     /// Applies a requested change with its SMS code.
@@ -351,54 +285,15 @@ impl Profile {
     }
 
     /// What key data is missing, with what to do (R19).
-    fn completeness(&self, py: Python<'_>) -> PyResult<Vec<crate::records::MissingItem>> {
+    fn completeness(&self, py: Python<'_>) -> PyResult<Vec<kabinet::MissingItem>> {
         let p = self.inner.clone();
-        let list = block_on(py, self.locale, async move { p.completeness().await })?;
-        Ok(list.into_iter().map(|m| crate::records::MissingItem { code: m.code, what_to_do: m.what_to_do }).collect())
+        block_on(py, self.locale, async move { p.completeness().await })
     }
 
     /// Applied changes, newest first.
     fn history(&self, py: Python<'_>) -> PyResult<Vec<ProfileChange>> {
         let p = self.inner.clone();
-        let list = block_on(py, self.locale, async move { p.history().await })?;
-        list.into_iter()
-            .map(|c| {
-                Ok(ProfileChange {
-                    changed_at: datetime_to_py(py, c.changed_at)?.unbind(),
-                    field: c.field,
-                    old_value: c.old_value,
-                    new_value: c.new_value,
-                    confirmed_by: c.confirmed_by,
-                })
-            })
-            .collect()
-    }
-}
-
-/// A security incident (R6).
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct Incident {
-    id: String,
-    request_number: String,
-    kind: String,
-    ip: Option<String>,
-    device: Option<String>,
-    created_at: Py<PyDateTime>,
-    deadline: Py<PyDateTime>,
-    status: String,
-}
-
-/// What the app shows to enroll an authenticator.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct TotpSetup {
-    secret_base32: String,
-    otpauth_uri: String,
-}
-
-#[pymethods]
-impl TotpSetup {
-    fn __repr__(&self) -> &'static str {
-        "TotpSetup(<redacted>)"
+        block_on(py, self.locale, async move { p.history().await })
     }
 }
 
@@ -414,40 +309,13 @@ impl Security {
     /// Active sessions, newest first.
     fn sessions(&self, py: Python<'_>) -> PyResult<Vec<SessionInfo>> {
         let s = self.inner.clone();
-        let list = block_on(py, self.locale, async move { s.sessions().await })?;
-        list.into_iter()
-            .map(|i| {
-                Ok(SessionInfo {
-                    started_at: datetime_to_py(py, i.started_at)?.unbind(),
-                    last_used_at: datetime_to_py(py, i.last_used_at)?.unbind(),
-                    id: i.id,
-                    device: i.device,
-                    device_id: i.device_id,
-                    ip: i.ip,
-                    current: i.current,
-                })
-            })
-            .collect()
+        block_on(py, self.locale, async move { s.sessions().await })
     }
 
     /// Security incidents, newest first (R6).
     fn incidents(&self, py: Python<'_>) -> PyResult<Vec<Incident>> {
         let s = self.inner.clone();
-        let list = block_on(py, self.locale, async move { s.incidents().await })?;
-        list.into_iter()
-            .map(|i| {
-                Ok(Incident {
-                    created_at: datetime_to_py(py, i.created_at)?.unbind(),
-                    deadline: datetime_to_py(py, i.deadline)?.unbind(),
-                    id: i.id,
-                    request_number: i.request_number,
-                    kind: i.kind,
-                    ip: i.ip,
-                    device: i.device,
-                    status: i.status,
-                })
-            })
-            .collect()
+        block_on(py, self.locale, async move { s.incidents().await })
     }
 
     /// Confirms an incident with the code from its notification.
@@ -459,8 +327,7 @@ impl Security {
     /// Starts enrolling an authenticator app.
     fn enable_totp(&self, py: Python<'_>) -> PyResult<TotpSetup> {
         let s = self.inner.clone();
-        let t = block_on(py, self.locale, async move { s.enable_totp().await })?;
-        Ok(TotpSetup { secret_base32: t.secret_base32, otpauth_uri: t.otpauth_uri })
+        block_on(py, self.locale, async move { s.enable_totp().await })
     }
 
     /// Confirms the authenticator with its first code; returns 10 recovery codes.
@@ -493,11 +360,10 @@ impl Security {
         &self,
         py: Python<'_>,
         since: Option<&Bound<'_, PyDateTime>>,
-    ) -> PyResult<Vec<crate::audit::AccessEntry>> {
+    ) -> PyResult<Vec<kabinet::AccessEntry>> {
         let since = since.map(datetime_from_py).transpose()?;
         let s = self.inner.clone();
-        let list = block_on(py, self.locale, async move { s.access_history(since).await })?;
-        crate::audit::access_entries(py, list)
+        block_on(py, self.locale, async move { s.access_history(since).await })
     }
 }
 
@@ -632,10 +498,9 @@ impl Me {
 
     /// Staff: the staff member signed in (PermissionDenied for patients).
     #[getter]
-    fn staff_member(&self) -> PyResult<crate::booking::StaffMember> {
+    fn staff_member(&self) -> PyResult<kabinet::StaffMember> {
         let staff = self.inner.staff().map_err(|e| crate::errors::to_py(e, self.locale))?;
-        let m = staff.member().map_err(|e| crate::errors::to_py(e, self.locale))?;
-        Ok(crate::booking::StaffMember::from_core(m))
+        staff.member().cloned().map_err(|e| crate::errors::to_py(e, self.locale))
     }
 
     /// Staff: patients of their clinic (PermissionDenied for patients).

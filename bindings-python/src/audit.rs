@@ -6,6 +6,8 @@ use pyo3::types::PyDateTime;
 use crate::convert::{datetime_from_py, datetime_to_py};
 use crate::runtime::block_on;
 
+pub(crate) use kabinet::AccessEntry;
+
 fn audit_err(e: kabinet::audit::AuditError) -> PyErr {
     crate::errors::to_py(e.into(), kabinet::Locale::En)
 }
@@ -54,48 +56,6 @@ impl AuditReport {
             self.ok, self.entries, self.first_bad_entry, self.problem
         )
     }
-}
-
-/// One line of an access history.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct AccessEntry {
-    seq: u64,
-    at: Py<PyDateTime>,
-    who: String,
-    actor_kind: String,
-    actor_role: Option<String>,
-    actor_name: Option<String>,
-    actor_clinic: Option<String>,
-    actor_id: Option<String>,
-    action: String,
-    resource_type: String,
-    resource_id: Option<String>,
-    outcome: String,
-    ip: Option<String>,
-    device_id: Option<String>,
-}
-
-pub(crate) fn access_entries(py: Python<'_>, list: Vec<kabinet::AccessEntry>) -> PyResult<Vec<AccessEntry>> {
-    list.into_iter()
-        .map(|e| {
-            Ok(AccessEntry {
-                seq: e.seq,
-                at: datetime_to_py(py, e.at)?.unbind(),
-                who: e.who,
-                actor_kind: e.actor_kind,
-                actor_role: e.actor_role,
-                actor_name: e.actor_name,
-                actor_clinic: e.actor_clinic,
-                actor_id: e.actor_id,
-                action: e.action,
-                resource_type: e.resource_type,
-                resource_id: e.resource_id,
-                outcome: e.outcome,
-                ip: e.ip,
-                device_id: e.device_id,
-            })
-        })
-        .collect()
 }
 
 /// The signed journal, for operator code.
@@ -162,8 +122,7 @@ impl Audit {
     ) -> PyResult<Vec<AccessEntry>> {
         let since = since.map(datetime_from_py).transpose()?;
         let a = self.inner.clone();
-        let list = block_on(py, self.locale, async move { a.access_history(&patient_id, since).await })?;
-        access_entries(py, list)
+        block_on(py, self.locale, async move { a.access_history(&patient_id, since).await })
     }
 
     /// Entries as a FHIR R4 Bundle of AuditEvent resources (JSON).

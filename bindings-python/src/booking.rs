@@ -4,54 +4,13 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDateTime};
 
-use crate::convert::{date_to_py, datetime_from_py, datetime_to_py};
+use crate::convert::datetime_from_py;
 use crate::runtime::block_on;
 
-pub(crate) use kabinet::{Clinic, Practitioner, Region, Slot};
-
-/// A visit card.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct Appointment {
-    id: String,
-    patient_id: String,
-    slot_id: String,
-    practitioner_id: String,
-    practitioner_name: String,
-    specialization: String,
-    clinic_id: String,
-    clinic_name: String,
-    clinic_address: String,
-    starts_at: Py<PyDateTime>,
-    ends_at: Py<PyDateTime>,
-    visit_type: String,
-    confirmation_code: String,
-    required_documents: Vec<String>,
-    status: String,
-}
-
-fn appointment(py: Python<'_>, a: kabinet::Appointment) -> PyResult<Appointment> {
-    Ok(Appointment {
-        starts_at: datetime_to_py(py, a.starts_at)?.unbind(),
-        ends_at: datetime_to_py(py, a.ends_at)?.unbind(),
-        id: a.id,
-        patient_id: a.patient_id,
-        slot_id: a.slot_id,
-        practitioner_id: a.practitioner_id,
-        practitioner_name: a.practitioner_name,
-        specialization: a.specialization,
-        clinic_id: a.clinic_id,
-        clinic_name: a.clinic_name,
-        clinic_address: a.clinic_address,
-        visit_type: a.visit_type,
-        confirmation_code: a.confirmation_code,
-        required_documents: a.required_documents,
-        status: a.status,
-    })
-}
-
-fn appointments(py: Python<'_>, list: Vec<kabinet::Appointment>) -> PyResult<Vec<Appointment>> {
-    list.into_iter().map(|a| appointment(py, a)).collect()
-}
+pub(crate) use kabinet::{
+    Appointment, AttachmentEvent, AttachmentInfo, Clinic, PatientRef, PendingConfirmation, Practitioner, Region, Slot,
+    StaffAccount, StaffMember,
+};
 
 /// Reading the directory.
 #[pyclass(module = "kabinet", frozen)]
@@ -205,19 +164,19 @@ impl Appointments {
     /// Books a slot (one patient per slot; `Conflict` `slot.taken` if someone was faster).
     fn book(&self, py: Python<'_>, slot_id: String) -> PyResult<Appointment> {
         let a = self.inner.clone();
-        appointment(py, block_on(py, self.locale, async move { a.book(&slot_id).await })?)
+        block_on(py, self.locale, async move { a.book(&slot_id).await })
     }
 
     /// Moves a visit to another slot, until the deadline.
     fn reschedule(&self, py: Python<'_>, appointment_id: String, new_slot_id: String) -> PyResult<Appointment> {
         let a = self.inner.clone();
-        appointment(py, block_on(py, self.locale, async move { a.reschedule(&appointment_id, &new_slot_id).await })?)
+        block_on(py, self.locale, async move { a.reschedule(&appointment_id, &new_slot_id).await })
     }
 
     /// Cancels a visit, until the deadline (`Conflict` `deadline.passed` after it).
     fn cancel(&self, py: Python<'_>, appointment_id: String) -> PyResult<Appointment> {
         let a = self.inner.clone();
-        appointment(py, block_on(py, self.locale, async move { a.cancel(&appointment_id).await })?)
+        block_on(py, self.locale, async move { a.cancel(&appointment_id).await })
     }
 
     /// The visit card as a PDF.
@@ -231,59 +190,8 @@ impl Appointments {
     #[pyo3(signature = (upcoming = true))]
     fn list(&self, py: Python<'_>, upcoming: bool) -> PyResult<Vec<Appointment>> {
         let a = self.inner.clone();
-        appointments(py, block_on(py, self.locale, async move { a.list(upcoming).await })?)
+        block_on(py, self.locale, async move { a.list(upcoming).await })
     }
-}
-
-/// An attach, detach or certificate request waiting for its one-time code.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct PendingConfirmation {
-    id: String,
-    action: String,
-}
-
-impl PendingConfirmation {
-    pub(crate) fn new(id: String, action: String) -> Self {
-        PendingConfirmation { id, action }
-    }
-}
-
-/// An attachment to a clinic.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct Attachment {
-    id: String,
-    clinic_id: String,
-    clinic_code: String,
-    clinic_name: String,
-    clinic_address: String,
-    attached_at: Py<PyDateTime>,
-    detached_at: Option<Py<PyDateTime>>,
-    status: String,
-    document_id: Option<String>,
-}
-
-fn attachment(py: Python<'_>, a: kabinet::AttachmentInfo) -> PyResult<Attachment> {
-    Ok(Attachment {
-        attached_at: datetime_to_py(py, a.attached_at)?.unbind(),
-        detached_at: a.detached_at.map(|t| datetime_to_py(py, t).map(Bound::unbind)).transpose()?,
-        id: a.id,
-        clinic_id: a.clinic_id,
-        clinic_code: a.clinic_code,
-        clinic_name: a.clinic_name,
-        clinic_address: a.clinic_address,
-        status: a.status,
-        document_id: a.document_id,
-    })
-}
-
-/// One change in the attachment history.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct AttachmentEvent {
-    action: String,
-    clinic_id: String,
-    clinic_code: String,
-    clinic_name: String,
-    at: Py<PyDateTime>,
 }
 
 /// The signed-in patient's clinic attachment.
@@ -296,26 +204,15 @@ pub(crate) struct ClinicAttachment {
 #[pymethods]
 impl ClinicAttachment {
     /// The current attachment, or None.
-    fn current(&self, py: Python<'_>) -> PyResult<Option<Attachment>> {
+    fn current(&self, py: Python<'_>) -> PyResult<Option<AttachmentInfo>> {
         let a = self.inner.clone();
-        block_on(py, self.locale, async move { a.current().await })?.map(|x| attachment(py, x)).transpose()
+        block_on(py, self.locale, async move { a.current().await })
     }
 
     /// Attachments and detachments with their times, newest first.
     fn history(&self, py: Python<'_>) -> PyResult<Vec<AttachmentEvent>> {
         let a = self.inner.clone();
-        let list = block_on(py, self.locale, async move { a.history().await })?;
-        list.into_iter()
-            .map(|e| {
-                Ok(AttachmentEvent {
-                    at: datetime_to_py(py, e.at)?.unbind(),
-                    action: e.action,
-                    clinic_id: e.clinic_id,
-                    clinic_code: e.clinic_code,
-                    clinic_name: e.clinic_name,
-                })
-            })
-            .collect()
+        block_on(py, self.locale, async move { a.history().await })
     }
 
     /// Asks to attach (by clinic code or name) with passport, SNILS and OMS policy.
@@ -328,36 +225,19 @@ impl ClinicAttachment {
         oms_policy: String,
     ) -> PyResult<PendingConfirmation> {
         let a = self.inner.clone();
-        let p = block_on(py, self.locale, async move { a.attach(&clinic_code, &passport, &snils, &oms_policy).await })?;
-        Ok(PendingConfirmation::new(p.id, p.action))
+        block_on(py, self.locale, async move { a.attach(&clinic_code, &passport, &snils, &oms_policy).await })
     }
 
     /// Asks to end the current attachment.
     fn detach(&self, py: Python<'_>) -> PyResult<PendingConfirmation> {
         let a = self.inner.clone();
-        let p = block_on(py, self.locale, async move { a.detach().await })?;
-        Ok(PendingConfirmation { id: p.id, action: p.action })
+        block_on(py, self.locale, async move { a.detach().await })
     }
 
     /// Confirms an attach or detach with its SMS code.
-    fn confirm(&self, py: Python<'_>, pending_id: String, code: String) -> PyResult<Attachment> {
+    fn confirm(&self, py: Python<'_>, pending_id: String, code: String) -> PyResult<AttachmentInfo> {
         let a = self.inner.clone();
-        attachment(py, block_on(py, self.locale, async move { a.confirm(&pending_id, &code).await })?)
-    }
-}
-
-/// A provisioned staff account with its TOTP secret.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct StaffAccount {
-    id: String,
-    totp_secret_base32: String,
-    otpauth_uri: String,
-}
-
-#[pymethods]
-impl StaffAccount {
-    fn __repr__(&self) -> String {
-        format!("StaffAccount(id={:?}, <secret redacted>)", self.id)
+        block_on(py, self.locale, async move { a.confirm(&pending_id, &code).await })
     }
 }
 
@@ -384,45 +264,8 @@ impl SystemStaff {
     ) -> PyResult<StaffAccount> {
         let s = self.inner.clone();
         let new = kabinet::NewStaff { clinic_id, role, full_name, phone, email, password };
-        let a = block_on(py, self.locale, async move { s.create(new).await })?;
-        Ok(StaffAccount { id: a.id, totp_secret_base32: a.totp_secret_base32, otpauth_uri: a.otpauth_uri })
+        block_on(py, self.locale, async move { s.create(new).await })
     }
-}
-
-/// A member of a clinic's staff.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct StaffMember {
-    account_id: String,
-    clinic_id: String,
-    role: String,
-    full_name: String,
-}
-
-impl StaffMember {
-    pub(crate) fn from_core(m: &kabinet::StaffMember) -> Self {
-        StaffMember {
-            account_id: m.account_id.clone(),
-            clinic_id: m.clinic_id.clone(),
-            role: m.role.clone(),
-            full_name: m.full_name.clone(),
-        }
-    }
-}
-
-/// A patient as staff see them in lists.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct PatientRef {
-    id: String,
-    full_name: String,
-    birth_date: Py<PyDate>,
-}
-
-fn refs(py: Python<'_>, list: Vec<kabinet::PatientRef>) -> PyResult<Vec<PatientRef>> {
-    list.into_iter()
-        .map(|p| {
-            Ok(PatientRef { birth_date: date_to_py(py, p.birth_date)?.unbind(), id: p.id, full_name: p.full_name })
-        })
-        .collect()
 }
 
 /// Patients of a staff member's clinic.
@@ -438,7 +281,7 @@ impl StaffPatients {
     #[pyo3(signature = (snils = None, oms_policy = None))]
     fn find(&self, py: Python<'_>, snils: Option<String>, oms_policy: Option<String>) -> PyResult<Vec<PatientRef>> {
         let s = self.inner.clone();
-        refs(py, block_on(py, self.locale, async move { s.find(snils.as_deref(), oms_policy.as_deref()).await })?)
+        block_on(py, self.locale, async move { s.find(snils.as_deref(), oms_policy.as_deref()).await })
     }
 
     /// Records the clinic's card (name, birth date) of a patient; completeness flags differences.
@@ -462,7 +305,7 @@ impl StaffPatients {
     /// Patients attached to the clinic.
     fn attached(&self, py: Python<'_>) -> PyResult<Vec<PatientRef>> {
         let s = self.inner.clone();
-        refs(py, block_on(py, self.locale, async move { s.attached().await })?)
+        block_on(py, self.locale, async move { s.attached().await })
     }
 }
 
@@ -484,7 +327,7 @@ impl ClinicAppointments {
     ) -> PyResult<Vec<Appointment>> {
         let (since, until) = (datetime_from_py(since)?, datetime_from_py(until)?);
         let s = self.inner.clone();
-        appointments(py, block_on(py, self.locale, async move { s.list(since, until).await })?)
+        block_on(py, self.locale, async move { s.list(since, until).await })
     }
 }
 
@@ -498,7 +341,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<DirectoryAdmin>()?;
     m.add_class::<Appointments>()?;
     m.add_class::<PendingConfirmation>()?;
-    m.add_class::<Attachment>()?;
+    m.add_class::<AttachmentInfo>()?;
     m.add_class::<AttachmentEvent>()?;
     m.add_class::<ClinicAttachment>()?;
     m.add_class::<StaffAccount>()?;

@@ -6,6 +6,8 @@ use pyo3::prelude::*;
 
 use crate::runtime::block_on;
 
+pub(crate) use kabinet::KeyRotationReport;
+
 /// Where the key-encryption key comes from.
 #[pyclass(module = "kabinet", frozen)]
 #[derive(Clone)]
@@ -323,24 +325,6 @@ impl SystemContext {
     }
 }
 
-/// What a KEK rotation did.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct KeyRotationReport {
-    kek_id: String,
-    rewrapped: u64,
-    destroyed_skipped: u64,
-}
-
-#[pymethods]
-impl KeyRotationReport {
-    fn __repr__(&self) -> String {
-        format!(
-            "KeyRotationReport(kek_id={:?}, rewrapped={}, destroyed_skipped={})",
-            self.kek_id, self.rewrapped, self.destroyed_skipped
-        )
-    }
-}
-
 /// Key management.
 #[pyclass(module = "kabinet", frozen)]
 pub(crate) struct Keys {
@@ -353,7 +337,6 @@ impl Keys {
     /// Rotates the key-encryption key and re-wraps every data key (data is not re-encrypted).
     fn rotate(&self, py: Python<'_>) -> PyResult<KeyRotationReport> {
         let keys = self.inner.clone();
-        let r = block_on(py, self.locale, async move { keys.rotate().await })?;
-        Ok(KeyRotationReport { kek_id: r.kek_id, rewrapped: r.rewrapped, destroyed_skipped: r.destroyed_skipped })
+        block_on(py, self.locale, async move { keys.rotate().await })
     }
 }

@@ -2,10 +2,13 @@
 //! for Python: conversions only.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDate, PyDateTime};
+use pyo3::types::{PyBytes, PyDate};
 
-use crate::convert::{date_from_py, date_to_py, datetime_to_py};
+use crate::convert::date_from_py;
 use crate::runtime::block_on;
+
+pub(crate) use kabinet::documents::share::SharedMeta;
+pub(crate) use kabinet::{Certificate, DocumentInfo, ImportReport, ImportedEntry, Preferences};
 
 fn err(e: kabinet::Error, locale: kabinet::Locale) -> PyErr {
     crate::errors::to_py(e, locale)
@@ -32,38 +35,6 @@ impl DocumentMeta {
     }
 }
 
-/// A document as listed.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct DocumentInfo {
-    id: String,
-    patient_id: String,
-    kind: String,
-    filename: String,
-    content_type: String,
-    size: u64,
-    sha256: String,
-    created_on: Py<PyDate>,
-    institution: String,
-    study_type: Option<String>,
-    created_at: Py<PyDateTime>,
-}
-
-fn info(py: Python<'_>, d: kabinet::DocumentInfo) -> PyResult<DocumentInfo> {
-    Ok(DocumentInfo {
-        created_on: date_to_py(py, d.created_on)?.unbind(),
-        created_at: datetime_to_py(py, d.created_at)?.unbind(),
-        id: d.id,
-        patient_id: d.patient_id,
-        kind: d.kind,
-        filename: d.filename,
-        content_type: d.content_type,
-        size: d.size,
-        sha256: d.sha256,
-        institution: d.institution,
-        study_type: d.study_type,
-    })
-}
-
 /// Documents: the patient's list, download and share; the staff's publish.
 #[pyclass(module = "kabinet", frozen)]
 pub(crate) struct Documents {
@@ -85,8 +56,7 @@ impl Documents {
         let since = since.map(|d| date_from_py(d, "since")).transpose()?;
         let until = until.map(|d| date_from_py(d, "until")).transpose()?;
         let d = self.me.documents();
-        let list = block_on(py, self.locale, async move { d.list(kind.as_deref(), since, until).await })?;
-        list.into_iter().map(|x| info(py, x)).collect()
+        block_on(py, self.locale, async move { d.list(kind.as_deref(), since, until).await })
     }
 
     /// The content, integrity-checked (`IntegrityError` if tampered).
@@ -120,27 +90,8 @@ impl Documents {
     ) -> PyResult<DocumentInfo> {
         let staff = self.me.staff().map_err(|e| err(e, self.locale))?.documents();
         let (content, meta) = (content.as_bytes().to_vec(), metadata.get().inner.clone());
-        let d =
-            block_on(
-                py,
-                self.locale,
-                async move { staff.publish(&patient_id, &kind, &filename, &content, meta).await },
-            )?;
-        info(py, d)
+        block_on(py, self.locale, async move { staff.publish(&patient_id, &kind, &filename, &content, meta).await })
     }
-}
-
-/// What a shared package says about its file.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct SharedMeta {
-    document_id: String,
-    filename: String,
-    kind: String,
-    content_type: String,
-    size: u64,
-    sha256: String,
-    created_on: String,
-    institution: String,
 }
 
 /// Opens a shared package with the recipient's private key (PKCS#8 PEM); checks the
@@ -154,44 +105,10 @@ fn open_shared_package<'py>(
     expected_signer: Option<String>,
 ) -> PyResult<(SharedMeta, Bound<'py, PyBytes>)> {
     let bytes = package.as_bytes().to_vec();
-    let (m, content) = py
+    let (meta, content) = py
         .detach(|| kabinet::documents::share::open_package(&bytes, &private_key_pem, expected_signer.as_deref()))
         .map_err(|e| err(e, kabinet::Locale::En))?;
-    let meta = SharedMeta {
-        document_id: m.document_id,
-        filename: m.filename,
-        kind: m.kind,
-        content_type: m.content_type,
-        size: m.size,
-        sha256: m.sha256,
-        created_on: m.created_on,
-        institution: m.institution,
-    };
     Ok((meta, PyBytes::new(py, &content)))
-}
-
-/// A certificate or extract.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct Certificate {
-    id: String,
-    kind: String,
-    status: String,
-    document_id: Option<String>,
-    since: Option<Py<PyDate>>,
-    until: Option<Py<PyDate>>,
-    created_at: Py<PyDateTime>,
-}
-
-fn certificate(py: Python<'_>, c: kabinet::Certificate) -> PyResult<Certificate> {
-    Ok(Certificate {
-        since: c.since.map(|d| date_to_py(py, d).map(Bound::unbind)).transpose()?,
-        until: c.until.map(|d| date_to_py(py, d).map(Bound::unbind)).transpose()?,
-        created_at: datetime_to_py(py, c.created_at)?.unbind(),
-        id: c.id,
-        kind: c.kind,
-        status: c.status,
-        document_id: c.document_id,
-    })
 }
 
 /// Certificates and extracts (R10).
@@ -212,18 +129,17 @@ impl Certificates {
         kind: String,
         since: Option<&Bound<'_, PyDate>>,
         until: Option<&Bound<'_, PyDate>>,
-    ) -> PyResult<crate::booking::PendingConfirmation> {
+    ) -> PyResult<kabinet::PendingConfirmation> {
         let since = since.map(|d| date_from_py(d, "since")).transpose()?;
         let until = until.map(|d| date_from_py(d, "until")).transpose()?;
         let c = self.me.certificates();
-        let p = block_on(py, self.locale, async move { c.request(&kind, since, until).await })?;
-        Ok(crate::booking::PendingConfirmation::new(p.id, p.action))
+        block_on(py, self.locale, async move { c.request(&kind, since, until).await })
     }
 
     /// Confirms with the SMS code; the certificate is ready.
     fn confirm(&self, py: Python<'_>, pending_id: String, code: String) -> PyResult<Certificate> {
         let c = self.me.certificates();
-        certificate(py, block_on(py, self.locale, async move { c.confirm(&pending_id, &code).await })?)
+        block_on(py, self.locale, async move { c.confirm(&pending_id, &code).await })
     }
 
     /// The certificate's PDF.
@@ -236,16 +152,8 @@ impl Certificates {
     /// Certificates, newest first.
     fn list(&self, py: Python<'_>) -> PyResult<Vec<Certificate>> {
         let c = self.me.certificates();
-        block_on(py, self.locale, async move { c.list().await })?.into_iter().map(|x| certificate(py, x)).collect()
+        block_on(py, self.locale, async move { c.list().await })
     }
-}
-
-/// Channel preferences.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct Preferences {
-    sms: bool,
-    email: bool,
-    push: bool,
 }
 
 /// Notification preferences (R14).
@@ -260,38 +168,15 @@ impl Notifications {
     /// Current channel choices.
     fn preferences(&self, py: Python<'_>) -> PyResult<Preferences> {
         let n = self.me.notifications();
-        let p = block_on(py, self.locale, async move { n.preferences().await })?;
-        Ok(Preferences { sms: p.sms, email: p.email, push: p.push })
+        block_on(py, self.locale, async move { n.preferences().await })
     }
 
     /// Chooses channels for informational messages (security notices always go out).
     #[pyo3(signature = (sms = true, email = true, push = true))]
     fn set_preferences(&self, py: Python<'_>, sms: bool, email: bool, push: bool) -> PyResult<Preferences> {
         let n = self.me.notifications();
-        let p = block_on(py, self.locale, async move { n.set_preferences(sms, email, push).await })?;
-        Ok(Preferences { sms: p.sms, email: p.email, push: p.push })
+        block_on(py, self.locale, async move { n.set_preferences(sms, email, push).await })
     }
-}
-
-/// What a FHIR import did, by resource type.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct ImportReport {
-    created: std::collections::BTreeMap<String, u64>,
-    unchanged: std::collections::BTreeMap<String, u64>,
-    unsupported: std::collections::BTreeMap<String, u64>,
-    patient_ids: Vec<String>,
-    entries: Vec<ImportedEntry>,
-}
-
-/// What became of one entry of a FHIR import, and which Kabinet record it is.
-#[pyclass(module = "kabinet", frozen, get_all)]
-#[derive(Clone)]
-pub(crate) struct ImportedEntry {
-    path: String,
-    resource_type: String,
-    source: Option<String>,
-    outcome: String,
-    local_id: Option<String>,
 }
 
 /// FHIR R4 import and export for the operator.
@@ -301,28 +186,6 @@ pub(crate) struct SystemFhir {
     pub(crate) locale: kabinet::Locale,
 }
 
-impl From<kabinet::ImportReport> for ImportReport {
-    fn from(r: kabinet::ImportReport) -> Self {
-        ImportReport {
-            created: r.created,
-            unchanged: r.unchanged,
-            unsupported: r.unsupported,
-            patient_ids: r.patient_ids,
-            entries: r
-                .entries
-                .into_iter()
-                .map(|e| ImportedEntry {
-                    path: e.path,
-                    resource_type: e.resource_type,
-                    source: e.source,
-                    outcome: e.outcome,
-                    local_id: e.local_id,
-                })
-                .collect(),
-        }
-    }
-}
-
 #[pymethods]
 impl SystemFhir {
     /// Imports a Bundle (transaction, batch, collection) or a single resource, as JSON text.
@@ -330,21 +193,19 @@ impl SystemFhir {
     #[pyo3(signature = (json, source = None))]
     fn import_bundle(&self, py: Python<'_>, json: String, source: Option<String>) -> PyResult<ImportReport> {
         let f = self.inner.clone();
-        let r = block_on(py, self.locale, async move {
+        block_on(py, self.locale, async move {
             match source {
                 Some(s) => f.import_bundle_from(&json, &s).await,
                 None => f.import_bundle(&json).await,
             }
-        })?;
-        Ok(r.into())
+        })
     }
 
     /// Imports a Bundle or resource from a JSON file (`source` as for `import_bundle`).
     #[pyo3(signature = (path, source = None))]
     fn import_file(&self, py: Python<'_>, path: std::path::PathBuf, source: Option<String>) -> PyResult<ImportReport> {
         let f = self.inner.clone();
-        let r = block_on(py, self.locale, async move { f.import_file_from(&path, source.as_deref()).await })?;
-        Ok(r.into())
+        block_on(py, self.locale, async move { f.import_file_from(&path, source.as_deref()).await })
     }
 
     /// A patient's record as a FHIR R4 Bundle (JSON text).

@@ -6,6 +6,8 @@ use pyo3::types::PyDate;
 use crate::convert::{date_from_py, date_to_py};
 use crate::runtime::block_on;
 
+pub(crate) use kabinet::IdentityCheck;
+
 /// What Kabinet asks the host's registry.
 #[pyclass(module = "kabinet", frozen, get_all)]
 pub(crate) struct RegistryRequest {
@@ -57,13 +59,6 @@ impl RegistryAnswer {
     }
 }
 
-/// The outcome of a confirmation attempt.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct IdentityCheck {
-    confirmed: bool,
-    reason: Option<String>,
-}
-
 /// Identity confirmation of the signed-in person.
 #[pyclass(module = "kabinet", frozen)]
 pub(crate) struct Identity {
@@ -91,8 +86,7 @@ impl Identity {
             phone,
         };
         let i = self.inner.clone();
-        let r = block_on(py, self.locale, async move { i.confirm(input).await })?;
-        Ok(IdentityCheck { confirmed: r.confirmed, reason: r.reason })
+        block_on(py, self.locale, async move { i.confirm(input).await })
     }
 
     /// Whether the identity is confirmed.

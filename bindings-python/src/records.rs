@@ -7,6 +7,8 @@ use pyo3::types::{PyBytes, PyDate, PyDateTime};
 use crate::convert::{date_from_py, date_to_py, datetime_from_py, datetime_to_py};
 use crate::runtime::block_on;
 
+pub(crate) use kabinet::{CorrectionRequest, MissingItem, ProxyGrant, Request, RequestDocument, RequestMessage};
+
 fn date(d: &Bound<'_, PyDate>, field: &'static str) -> PyResult<time::Date> {
     date_from_py(d, field)
 }
@@ -343,32 +345,6 @@ fn items(py: Python<'_>, list: Vec<kabinet::MedicalItem>) -> PyResult<Vec<Medica
         .collect()
 }
 
-/// A correction request.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct CorrectionRequest {
-    id: String,
-    item_id: String,
-    patient_id: String,
-    wanted_change: String,
-    status: String,
-    comment: Option<String>,
-    created_at: Py<PyDateTime>,
-    resolved_at: Option<Py<PyDateTime>>,
-}
-
-fn correction(py: Python<'_>, c: kabinet::CorrectionRequest) -> PyResult<CorrectionRequest> {
-    Ok(CorrectionRequest {
-        created_at: datetime_to_py(py, c.created_at)?.unbind(),
-        resolved_at: c.resolved_at.map(|t| datetime_to_py(py, t).map(Bound::unbind)).transpose()?,
-        id: c.id,
-        item_id: c.item_id,
-        patient_id: c.patient_id,
-        wanted_change: c.wanted_change,
-        status: c.status,
-        comment: c.comment,
-    })
-}
-
 /// Medical records: the patient's (or ward's) reading and correction requests, and the
 /// staff's `add_*` and `of_patient` (each side refuses the other role in the core).
 #[pyclass(module = "kabinet", frozen)]
@@ -441,16 +417,13 @@ impl Records {
         wanted_change: String,
     ) -> PyResult<CorrectionRequest> {
         let r = self.me.records();
-        correction(py, block_on(py, self.locale, async move { r.request_correction(&item_id, &wanted_change).await })?)
+        block_on(py, self.locale, async move { r.request_correction(&item_id, &wanted_change).await })
     }
 
     /// Correction requests with their status, newest first.
     fn corrections(&self, py: Python<'_>) -> PyResult<Vec<CorrectionRequest>> {
         let r = self.me.records();
-        block_on(py, self.locale, async move { r.corrections().await })?
-            .into_iter()
-            .map(|c| correction(py, c))
-            .collect()
+        block_on(py, self.locale, async move { r.corrections().await })
     }
     /// Staff: adds any record object (`Immunization`, `Visit`, …).
     fn add(&self, py: Python<'_>, patient_id: String, record: &Bound<'_, PyAny>) -> PyResult<MedicalItem> {
@@ -541,7 +514,7 @@ impl StaffCorrections {
     /// Pending requests about the clinic's records.
     fn inbox(&self, py: Python<'_>) -> PyResult<Vec<CorrectionRequest>> {
         let c = self.inner.clone();
-        block_on(py, self.locale, async move { c.inbox().await })?.into_iter().map(|x| correction(py, x)).collect()
+        block_on(py, self.locale, async move { c.inbox().await })
     }
 
     /// Accepts (with the `corrected` record) or rejects, with a comment.
@@ -556,10 +529,7 @@ impl StaffCorrections {
     ) -> PyResult<CorrectionRequest> {
         let corrected = corrected.map(item_data).transpose()?;
         let c = self.inner.clone();
-        correction(
-            py,
-            block_on(py, self.locale, async move { c.resolve(&correction_id, accepted, &comment, corrected).await })?,
-        )
+        block_on(py, self.locale, async move { c.resolve(&correction_id, accepted, &comment, corrected).await })
     }
 }
 
@@ -706,76 +676,6 @@ impl Labs {
     }
 }
 
-/// One message of a request.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct RequestMessage {
-    author_kind: String,
-    author_name: Option<String>,
-    text: String,
-    at: Py<PyDateTime>,
-}
-
-/// A document of a request.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct RequestDocument {
-    id: String,
-    filename: String,
-    size: u64,
-    sha256: String,
-}
-
-/// A request with its correspondence.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct Request {
-    id: String,
-    patient_id: String,
-    clinic_id: String,
-    subject: String,
-    status: String,
-    created_at: Py<PyDateTime>,
-    updated_at: Py<PyDateTime>,
-    completed_at: Option<Py<PyDateTime>>,
-    messages: Vec<Py<RequestMessage>>,
-    documents: Vec<Py<RequestDocument>>,
-}
-
-fn document(d: kabinet::RequestDocument) -> RequestDocument {
-    RequestDocument { id: d.id, filename: d.filename, size: d.size, sha256: d.sha256 }
-}
-
-fn request(py: Python<'_>, r: kabinet::Request) -> PyResult<Request> {
-    Ok(Request {
-        created_at: datetime_to_py(py, r.created_at)?.unbind(),
-        updated_at: datetime_to_py(py, r.updated_at)?.unbind(),
-        completed_at: r.completed_at.map(|t| datetime_to_py(py, t).map(Bound::unbind)).transpose()?,
-        messages: r
-            .messages
-            .into_iter()
-            .map(|m| {
-                Py::new(
-                    py,
-                    RequestMessage {
-                        at: datetime_to_py(py, m.at)?.unbind(),
-                        author_kind: m.author_kind,
-                        author_name: m.author_name,
-                        text: m.text,
-                    },
-                )
-            })
-            .collect::<PyResult<_>>()?,
-        documents: r.documents.into_iter().map(|d| Py::new(py, document(d))).collect::<PyResult<_>>()?,
-        id: r.id,
-        patient_id: r.patient_id,
-        clinic_id: r.clinic_id,
-        subject: r.subject,
-        status: r.status,
-    })
-}
-
-fn requests(py: Python<'_>, list: Vec<kabinet::Request>) -> PyResult<Vec<Request>> {
-    list.into_iter().map(|r| request(py, r)).collect()
-}
-
 /// Requests: the patient's (or ward's) side, and the staff's `inbox` and `reply(…, status)`.
 #[pyclass(module = "kabinet", frozen)]
 pub(crate) struct Requests {
@@ -788,39 +688,38 @@ impl Requests {
     /// Opens a request to a clinic.
     fn create(&self, py: Python<'_>, clinic_id: String, subject: String, text: String) -> PyResult<Request> {
         let r = self.me.requests();
-        request(py, block_on(py, self.locale, async move { r.create(&clinic_id, &subject, &text).await })?)
+        block_on(py, self.locale, async move { r.create(&clinic_id, &subject, &text).await })
     }
     /// Every request, newest first.
     fn list(&self, py: Python<'_>) -> PyResult<Vec<Request>> {
         let r = self.me.requests();
-        requests(py, block_on(py, self.locale, async move { r.list().await })?)
+        block_on(py, self.locale, async move { r.list().await })
     }
     /// One request.
     fn get(&self, py: Python<'_>, request_id: String) -> PyResult<Request> {
         let r = self.me.requests();
-        request(py, block_on(py, self.locale, async move { r.get(&request_id).await })?)
+        block_on(py, self.locale, async move { r.get(&request_id).await })
     }
     /// Writes to the other side. Patients leave `status` out; staff give the new status
     /// (`in_processing`, `clarification_needed`, `completed`).
     #[pyo3(signature = (request_id, text, status = None))]
     fn reply(&self, py: Python<'_>, request_id: String, text: String, status: Option<String>) -> PyResult<Request> {
-        let out = match status {
+        match status {
             None => {
                 let r = self.me.requests();
-                block_on(py, self.locale, async move { r.reply(&request_id, &text).await })?
+                block_on(py, self.locale, async move { r.reply(&request_id, &text).await })
             }
             Some(status) => {
                 let r = self.me.staff().map(|s| s.requests()).map_err(|e| crate::errors::to_py(e, self.locale))?;
-                block_on(py, self.locale, async move { r.reply(&request_id, &text, &status).await })?
+                block_on(py, self.locale, async move { r.reply(&request_id, &text, &status).await })
             }
-        };
-        request(py, out)
+        }
     }
 
     /// Staff: open requests to the clinic.
     fn inbox(&self, py: Python<'_>) -> PyResult<Vec<Request>> {
         let r = self.me.staff().map(|s| s.requests()).map_err(|e| crate::errors::to_py(e, self.locale))?;
-        requests(py, block_on(py, self.locale, async move { r.inbox().await })?)
+        block_on(py, self.locale, async move { r.inbox().await })
     }
     /// Adds a document to an open request.
     fn add_document(
@@ -832,7 +731,7 @@ impl Requests {
     ) -> PyResult<RequestDocument> {
         let bytes = content.as_bytes().to_vec();
         let r = self.me.requests();
-        Ok(document(block_on(py, self.locale, async move { r.add_document(&request_id, &filename, &bytes).await })?))
+        block_on(py, self.locale, async move { r.add_document(&request_id, &filename, &bytes).await })
     }
     /// The correspondence as a PDF.
     fn export_pdf<'py>(&self, py: Python<'py>, request_id: String) -> PyResult<Bound<'py, PyBytes>> {
@@ -844,32 +743,8 @@ impl Requests {
     /// Closes the request.
     fn mark_completed(&self, py: Python<'_>, request_id: String) -> PyResult<Request> {
         let r = self.me.requests();
-        request(py, block_on(py, self.locale, async move { r.mark_completed(&request_id).await })?)
+        block_on(py, self.locale, async move { r.mark_completed(&request_id).await })
     }
-}
-
-/// A proxy grant.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct ProxyGrant {
-    id: String,
-    proxy_patient_id: String,
-    ward_patient_id: String,
-    scopes: Vec<String>,
-    granted_by: String,
-    granted_at: Py<PyDateTime>,
-    valid_until: Py<PyDateTime>,
-}
-
-fn grant(py: Python<'_>, g: kabinet::ProxyGrant) -> PyResult<ProxyGrant> {
-    Ok(ProxyGrant {
-        granted_at: datetime_to_py(py, g.granted_at)?.unbind(),
-        valid_until: datetime_to_py(py, g.valid_until)?.unbind(),
-        id: g.id,
-        proxy_patient_id: g.proxy_patient_id,
-        ward_patient_id: g.ward_patient_id,
-        scopes: g.scopes,
-        granted_by: g.granted_by,
-    })
 }
 
 /// Proxy grants (R20). A patient (adult) asks with `grant(scopes, proxy_snils=…, until=…)`
@@ -906,7 +781,7 @@ impl Proxies {
                     proxy_snils.ok_or_else(|| crate::errors::validation("proxy_snils", kabinet::Reason::Empty))?;
                 let p = self.me.proxies();
                 let pending = block_on(py, self.locale, async move { p.grant(&snils, &scopes, until).await })?;
-                Ok(Bound::new(py, crate::booking::PendingConfirmation::new(pending.id, pending.action))?.into_any())
+                Ok(Bound::new(py, pending)?.into_any())
             }
             None => Err(crate::errors::validation("ward_patient_id", kabinet::Reason::Empty)),
             Some(ward) => {
@@ -921,32 +796,25 @@ impl Proxies {
                     guardianship,
                 };
                 let out = block_on(py, self.locale, async move { p.grant(g).await })?;
-                Ok(Bound::new(py, grant(py, out)?)?.into_any())
+                Ok(Bound::new(py, out)?.into_any())
             }
         }
     }
     /// Makes the grant asked for with `grant`, with the code from the SMS.
     fn confirm(&self, py: Python<'_>, pending_id: String, code: String) -> PyResult<ProxyGrant> {
         let p = self.me.proxies();
-        grant(py, block_on(py, self.locale, async move { p.confirm(&pending_id, &code).await })?)
+        block_on(py, self.locale, async move { p.confirm(&pending_id, &code).await })
     }
     /// Live grants where I am the ward or the proxy.
     fn list(&self, py: Python<'_>) -> PyResult<Vec<ProxyGrant>> {
         let p = self.me.proxies();
-        block_on(py, self.locale, async move { p.list().await })?.into_iter().map(|g| grant(py, g)).collect()
+        block_on(py, self.locale, async move { p.list().await })
     }
     /// Ends a grant.
     fn revoke(&self, py: Python<'_>, grant_id: String) -> PyResult<()> {
         let p = self.me.proxies();
         block_on(py, self.locale, async move { p.revoke(&grant_id).await })
     }
-}
-
-/// Missing or inconsistent key data, with what to do (R19).
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct MissingItem {
-    pub(crate) code: String,
-    pub(crate) what_to_do: String,
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -79,6 +79,7 @@ def test_r8_book_reschedule_cancel_and_deadline(env: tuple[kabinet.Cabinet, Inbo
     assert (visit.practitioner_name, visit.clinic_name, visit.status) == ("Петров Пётр Петрович", clinic.name, "booked")
     assert visit.required_documents == ["oms_policy", "passport"] and len(visit.confirmation_code) == 9
     assert inbox.code("appointment_booked") == visit.confirmation_code
+    assert visit.confirmation_code not in repr(visit) and visit == me.appointments.list()[0]
     # One patient per slot.
     _, other_phone = register(cab, inbox)
     other = cab.session(sign_in(cab, inbox, other_phone).access_token, DEVICE)
@@ -144,6 +145,7 @@ def test_r11_attach_detach_and_staff(env: tuple[kabinet.Cabinet, Inbox, Clock]) 
     staff = cab.session(cab.auth.verify_second_factor(step.id, totp(account.totp_secret_base32, clock.now_value)).access_token, DEVICE)
     assert staff.role == "staff" and staff.staff_member.clinic_id == clinic.id
     assert [p.full_name for p in staff.patients.attached()] == ["Иванова Анна Сергеевна"]
+    assert "Иванова" not in repr(staff.patients.attached()), "a PatientRef prints its id only"
     assert [p.full_name for p in staff.patients.find(snils=snils)] == ["Иванова Анна Сергеевна"]
     with pytest.raises(kabinet.PermissionDenied):
         staff.appointments.list()

@@ -49,6 +49,7 @@ def test_r7_s2_documents_and_sharing(env: tuple[kabinet.Cabinet, Inbox, Clock]) 
         package, (DATA / "recipient_private.pem").read_text(), expected_signer=cab.system().audit.public_key()
     )
     assert content == PDF and shared.filename == "выписка.pdf" and shared.sha256 == doc.sha256
+    assert all("выписка" not in repr(x) and "Поликлиника" not in repr(x) for x in (doc, shared)), "sealed metadata"
     tampered = bytearray(package)
     tampered[len(tampered) // 2] ^= 1
     with pytest.raises(kabinet.IntegrityError):

@@ -58,7 +58,7 @@ def test_r12_records_and_corrections(env: tuple[kabinet.Cabinet, Inbox, Clock]) 
         doctor.records.immunizations()
     # Correction: accepted with the corrected record; the old version is kept.
     corr = me.records.request_correction(item.id, "Дата 2 октября")
-    assert corr.status == "pending"
+    assert corr.status == "pending" and "октября" not in repr(corr)
     assert [c.id for c in doctor.corrections.inbox()] == [corr.id]
     fixed = kabinet.Immunization("Спутник V", datetime.date(2025, 10, 2), dose="1 из 2")
     done = doctor.corrections.resolve(corr.id, True, "Исправлено", corrected=fixed)
@@ -124,6 +124,7 @@ def test_r13_requests_and_r20_proxy_and_r19(env: tuple[kabinet.Cabinet, Inbox, C
     with pytest.raises(kabinet.Conflict) as done:
         me.requests.mark_completed(req.id)
     assert done.value.code == "request.completed"
+    assert "Справка" not in repr(req) and "бассейна" not in repr(req) and "анализы" not in repr(doc)
     assert [m.text for m in me.requests.get(req.id).messages] == [
         "Нужна справка для бассейна", "Пришлите анализы", "Прикрепила", "Готово",
     ]

@@ -19,8 +19,9 @@ use crate::store::{Backend, Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
 
 /// A visit card (R8).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct Appointment {
     /// Id.
     pub id: String,
@@ -52,6 +53,28 @@ pub struct Appointment {
     pub required_documents: Vec<String>,
     /// `booked`, `cancelled`, or `past` for a booked visit whose time has gone.
     pub status: String,
+}
+
+/// Everything but the confirmation code (a code, like a message's).
+impl std::fmt::Debug for Appointment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Appointment")
+            .field("id", &self.id)
+            .field("patient_id", &self.patient_id)
+            .field("slot_id", &self.slot_id)
+            .field("practitioner_id", &self.practitioner_id)
+            .field("practitioner_name", &self.practitioner_name)
+            .field("specialization", &self.specialization)
+            .field("clinic_id", &self.clinic_id)
+            .field("clinic_name", &self.clinic_name)
+            .field("clinic_address", &self.clinic_address)
+            .field("starts_at", &self.starts_at)
+            .field("ends_at", &self.ends_at)
+            .field("visit_type", &self.visit_type)
+            .field("required_documents", &self.required_documents)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
 }
 
 const SELECT: &str = "SELECT a.id, a.patient_id, a.slot_id, p.id AS practitioner_id, p.full_name AS practitioner_name, p.specialization, \

@@ -23,13 +23,14 @@ use crate::patients::Patients;
 use crate::store::{Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
 
-/// An attach or detach waiting for its one-time code.
+/// An attach, detach, certificate or proxy grant request waiting for its one-time code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct PendingConfirmation {
     /// Pass to `confirm` with the code.
     pub id: String,
-    /// `attach` or `detach`.
+    /// `attach`, `detach`, `certificate` or `proxy_grant`.
     pub action: String,
 }
 
@@ -37,6 +38,7 @@ pub struct PendingConfirmation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "uniffi", uniffi(name = "Attachment"))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", name = "Attachment", frozen, get_all, eq))]
 pub struct AttachmentInfo {
     /// Id.
     pub id: String,
@@ -61,6 +63,7 @@ pub struct AttachmentInfo {
 /// One change in the attachment history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct AttachmentEvent {
     /// `attached` or `detached`.
     pub action: String,

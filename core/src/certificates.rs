@@ -32,6 +32,7 @@ pub const KINDS: &[&str] = &["medical_history_extract", "health_status", "vaccin
 /// A certificate or extract.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct Certificate {
     /// Id.
     pub id: String,

@@ -44,6 +44,7 @@ const DAY_US: i64 = 86_400_000_000;
 /// A proxy grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct ProxyGrant {
     /// Id.
     pub id: String,

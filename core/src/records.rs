@@ -264,8 +264,9 @@ pub struct MedicalItem {
 }
 
 /// A correction request (R12).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct CorrectionRequest {
     /// Id.
     pub id: String,
@@ -283,6 +284,20 @@ pub struct CorrectionRequest {
     pub created_at: OffsetDateTime,
     /// Resolved.
     pub resolved_at: Option<OffsetDateTime>,
+}
+
+/// Leaves out the wanted change and the comment (sealed with the patient's key).
+impl std::fmt::Debug for CorrectionRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CorrectionRequest")
+            .field("id", &self.id)
+            .field("item_id", &self.item_id)
+            .field("patient_id", &self.patient_id)
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .field("resolved_at", &self.resolved_at)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Serialize, Deserialize)]

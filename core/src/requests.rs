@@ -40,8 +40,9 @@ pub fn transition_allowed(from: &str, to: &str) -> bool {
 }
 
 /// One message of a request's correspondence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct RequestMessage {
     /// `patient`, `proxy` or `staff`.
     pub author_kind: String,
@@ -53,9 +54,20 @@ pub struct RequestMessage {
     pub at: OffsetDateTime,
 }
 
+/// Leaves out the author's name and the text (sealed with the patient's key).
+impl std::fmt::Debug for RequestMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestMessage")
+            .field("author_kind", &self.author_kind)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A document added to a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct RequestDocument {
     /// Id.
     pub id: String,
@@ -67,9 +79,21 @@ pub struct RequestDocument {
     pub sha256: String,
 }
 
+/// Leaves out the file name (sealed with the patient's key).
+impl std::fmt::Debug for RequestDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestDocument")
+            .field("id", &self.id)
+            .field("size", &self.size)
+            .field("sha256", &self.sha256)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A request with its correspondence.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct Request {
     /// Id.
     pub id: String,
@@ -91,6 +115,23 @@ pub struct Request {
     pub messages: Vec<RequestMessage>,
     /// Documents.
     pub documents: Vec<RequestDocument>,
+}
+
+/// Leaves out the subject; messages and documents print redacted.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("id", &self.id)
+            .field("patient_id", &self.patient_id)
+            .field("clinic_id", &self.clinic_id)
+            .field("status", &self.status)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .field("completed_at", &self.completed_at)
+            .field("messages", &self.messages)
+            .field("documents", &self.documents)
+            .finish_non_exhaustive()
+    }
 }
 
 fn author(me: &Me) -> (String, Option<String>) {

@@ -21,6 +21,7 @@ pub const ROLES: &[&str] = &["doctor", "nurse", "registrar", "laboratory", "admi
 /// A member of a clinic's staff.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct StaffMember {
     /// Account id.
     pub account_id: String,
@@ -58,6 +59,7 @@ impl std::fmt::Debug for NewStaff {
 /// A provisioned staff account with its TOTP secret, to hand to the person once.
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct StaffAccount {
     /// Account id.
     pub id: String,
@@ -217,8 +219,9 @@ pub(crate) async fn cards_differ(me: &Me, patient: &crate::patients::Patient) ->
 }
 
 /// A patient as staff see them in lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct PatientRef {
     /// Patient id.
     pub id: String,
@@ -226,6 +229,13 @@ pub struct PatientRef {
     pub full_name: String,
     /// Birth date.
     pub birth_date: time::Date,
+}
+
+/// Prints the id only: the name and birth date are personal data.
+impl std::fmt::Debug for PatientRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PatientRef").field("id", &self.id).finish_non_exhaustive()
+    }
 }
 
 /// What a signed-in staff member can do.

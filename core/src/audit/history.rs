@@ -11,6 +11,7 @@ use crate::store::{Conn, StorageError};
 /// One line of a patient's access history: who, when, from where, what on which data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct AccessEntry {
     /// Journal sequence number.
     pub seq: u64,

@@ -19,6 +19,7 @@ fn aad<'a>(account_id: &'a str, field: &'a str) -> Aad<'a> {
 /// What the app shows to enroll an authenticator.
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct TotpSetup {
     /// The secret in base32, to type in.
     pub secret_base32: String,

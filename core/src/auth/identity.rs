@@ -70,6 +70,7 @@ impl std::fmt::Debug for IdentityConfirmation {
 /// The outcome of a confirmation attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct IdentityCheck {
     /// The registry matched: the account is now identity confirmed.
     pub confirmed: bool,

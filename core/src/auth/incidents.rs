@@ -31,6 +31,7 @@ const SIMULTANEOUS_US: i64 = 5 * 60 * 1_000_000;
 /// A security incident as the patient sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct Incident {
     /// Id.
     pub id: String,

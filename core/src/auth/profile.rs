@@ -25,6 +25,7 @@ fn aad(id: &str) -> Aad<'_> {
 /// Key data that is missing or inconsistent (R19), with what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct MissingItem {
     /// Stable code: `oms_policy_missing`, `attachment_missing`, `results_missing`,
     /// `identity_unconfirmed`, `email_unconfirmed`.
@@ -36,6 +37,7 @@ pub struct MissingItem {
 /// A change waiting for its SMS code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct ChangeRequest {
     /// Pass to `confirm_change` with the code.
     pub id: String,

@@ -37,6 +37,7 @@ pub struct Device {
 /// A login waiting for its second factor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct LoginStep {
     /// Pass to `verify_second_factor`.
     pub id: String,
@@ -47,6 +48,7 @@ pub struct LoginStep {
 /// Tokens of a session.
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct Tokens {
     /// Short-lived signed JWT (EdDSA).
     pub access_token: String,
@@ -65,6 +67,7 @@ impl std::fmt::Debug for Tokens {
 /// One of the account's sessions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct SessionInfo {
     /// Session id.
     pub id: String,

@@ -15,6 +15,7 @@ use crate::store::{Conn, StorageError, Store};
 /// What a KEK rotation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct KeyRotationReport {
     /// The KEK now current.
     pub kek_id: String,

@@ -40,8 +40,9 @@ pub struct DocumentMeta {
 }
 
 /// A document as listed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct DocumentInfo {
     /// Id.
     pub id: String,
@@ -65,6 +66,21 @@ pub struct DocumentInfo {
     pub study_type: Option<String>,
     /// Stored at.
     pub created_at: OffsetDateTime,
+}
+
+/// Leaves out the file name, institution and study type (sealed with the patient's key).
+impl std::fmt::Debug for DocumentInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentInfo")
+            .field("id", &self.id)
+            .field("patient_id", &self.patient_id)
+            .field("kind", &self.kind)
+            .field("content_type", &self.content_type)
+            .field("size", &self.size)
+            .field("created_on", &self.created_on)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Serialize, Deserialize)]

@@ -29,7 +29,8 @@ const FORMAT: &str = "kabinet-share/1";
 const ALG: &str = "RSA-OAEP-256+A256GCM";
 
 /// What the package says about the file (readable before opening; authenticated).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct SharedMeta {
     /// Document id at the source.
     pub document_id: String,
@@ -47,6 +48,18 @@ pub struct SharedMeta {
     pub created_on: String,
     /// Institution.
     pub institution: String,
+}
+
+/// Leaves out the file name, date and institution, as [`crate::DocumentInfo`] does.
+impl std::fmt::Debug for SharedMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedMeta")
+            .field("document_id", &self.document_id)
+            .field("kind", &self.kind)
+            .field("content_type", &self.content_type)
+            .field("size", &self.size)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Serialize, Deserialize)]

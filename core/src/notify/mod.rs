@@ -240,6 +240,7 @@ pub const SECURITY_KINDS: &[&str] = &[
 /// A patient's channel choices (R14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct Preferences {
     /// SMS.
     pub sms: bool,

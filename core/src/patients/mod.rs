@@ -144,6 +144,7 @@ impl ProfileField {
 /// One applied change of personal data.
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct ProfileChange {
     /// Field name.
     pub field: String,
