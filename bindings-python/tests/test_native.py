@@ -157,3 +157,20 @@ def test_a_cabinet_used_in_a_forked_child_raises_instead_of_hanging() -> None:
     assert os.waitstatus_to_exitcode(waited) == 0
     # The parent goes on unharmed.
     assert cab.system().patients.get(pid).surname == "Иванова"
+
+
+def test_value_records_compare_and_hash_by_value() -> None:
+    """Output records are values: equal when their fields are, hashable, usable in sets."""
+    cab = kabinet.Cabinet.open_in_memory()
+    admin = cab.system().directory
+    region = admin.add_region("77", "Москва")
+    first = admin.add_clinic("77", "0101", "Поликлиника № 1", "ул. Ленина, 1", "пн–пт")
+    second = admin.add_clinic("77", "0102", "Поликлиника № 2", "ул. Ленина, 2", "пн–пт")
+    doctor = admin.add_practitioner(first.id, "Петров Пётр Петрович", "Терапевт", ["first"])
+    start = datetime.datetime(2030, 1, 10, 9, tzinfo=datetime.timezone.utc)
+    slots = admin.open_slots(doctor.id, start, start + datetime.timedelta(hours=1), 20, "first")
+    again = admin.open_slots(doctor.id, start + datetime.timedelta(hours=1), start + datetime.timedelta(hours=2), 20, "first")
+    assert first == first and first != second
+    assert hash(first) == hash(first) and len({first, second, first}) == 2
+    assert len(set(slots) | set(again)) == 6 and slots[0] in set(slots)
+    assert region.code == "77" and hash(region) == hash(region)

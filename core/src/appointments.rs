@@ -19,9 +19,9 @@ use crate::store::{Backend, Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
 
 /// A visit card (R8).
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct Appointment {
     /// Id.
     pub id: String,

@@ -24,9 +24,9 @@ use crate::store::{Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
 
 /// An attach, detach, certificate or proxy grant request waiting for its one-time code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct PendingConfirmation {
     /// Pass to `confirm` with the code.
     pub id: String,
@@ -35,10 +35,10 @@ pub struct PendingConfirmation {
 }
 
 /// An attachment to a clinic.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "uniffi", uniffi(name = "Attachment"))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", name = "Attachment", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", name = "Attachment", frozen, get_all, eq, hash))]
 pub struct AttachmentInfo {
     /// Id.
     pub id: String,
@@ -61,9 +61,9 @@ pub struct AttachmentInfo {
 }
 
 /// One change in the attachment history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct AttachmentEvent {
     /// `attached` or `detached`.
     pub action: String,

@@ -30,9 +30,9 @@ use crate::timeutil::{from_micros, to_micros};
 pub const KINDS: &[&str] = &["medical_history_extract", "health_status", "vaccination"];
 
 /// A certificate or extract.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct Certificate {
     /// Id.
     pub id: String,

@@ -42,9 +42,9 @@ pub const MAX_GRANT_DAYS: i64 = 5 * 365;
 const DAY_US: i64 = 86_400_000_000;
 
 /// A proxy grant.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct ProxyGrant {
     /// Id.
     pub id: String,

@@ -19,9 +19,9 @@ use crate::timeutil::to_micros;
 pub const ROLES: &[&str] = &["doctor", "nurse", "registrar", "laboratory", "administrator"];
 
 /// A member of a clinic's staff.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct StaffMember {
     /// Account id.
     pub account_id: String,
@@ -219,9 +219,9 @@ pub(crate) async fn cards_differ(me: &Me, patient: &crate::patients::Patient) ->
 }
 
 /// A patient as staff see them in lists.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct PatientRef {
     /// Patient id.
     pub id: String,

@@ -60,8 +60,8 @@ impl std::fmt::Debug for Registration {
 }
 
 /// A registration waiting for the SMS code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct PendingRegistration {
     /// Pass it to `confirm_phone` with the code.
     pub id: String,

@@ -9,9 +9,9 @@ use crate::i18n::Locale;
 use crate::store::{Conn, StorageError};
 
 /// One line of a patient's access history: who, when, from where, what on which data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct AccessEntry {
     /// Journal sequence number.
     pub seq: u64,

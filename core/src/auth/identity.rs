@@ -68,9 +68,9 @@ impl std::fmt::Debug for IdentityConfirmation {
 }
 
 /// The outcome of a confirmation attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct IdentityCheck {
     /// The registry matched: the account is now identity confirmed.
     pub confirmed: bool,

@@ -29,9 +29,9 @@ pub const CONFIRM_WITHIN_US: i64 = 30 * 60 * 1_000_000;
 const SIMULTANEOUS_US: i64 = 5 * 60 * 1_000_000;
 
 /// A security incident as the patient sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct Incident {
     /// Id.
     pub id: String,

@@ -23,9 +23,9 @@ fn aad(id: &str) -> Aad<'_> {
 }
 
 /// Key data that is missing or inconsistent (R19), with what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct MissingItem {
     /// Stable code: `oms_policy_missing`, `attachment_missing`, `results_missing`,
     /// `identity_unconfirmed`, `email_unconfirmed`.
@@ -35,9 +35,9 @@ pub struct MissingItem {
 }
 
 /// A change waiting for its SMS code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct ChangeRequest {
     /// Pass to `confirm_change` with the code.
     pub id: String,
