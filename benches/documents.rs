@@ -79,7 +79,7 @@ async fn people(cab: &Cabinet, inbox: &Inbox) -> Result<(Me, Me), kabinet::Error
         .staff()
         .create(kabinet::NewStaff {
             clinic_id: clinic.id,
-            role: "doctor".into(),
+            role: kabinet::StaffRole::Doctor,
             full_name: "Петров".into(),
             phone: "+79035550001".into(),
             email: "d@clinic.ru".into(),
@@ -127,7 +127,14 @@ async fn run(label: &str, url: &str, keys: &std::path::Path) -> Result<(), Box<d
         let mut ids = Vec::new();
         let start = Instant::now();
         for _ in 0..rounds {
-            ids.push(doctor.staff()?.documents().publish(&pid, "other", "doc.pdf", &content, meta.clone()).await?.id);
+            ids.push(
+                doctor
+                    .staff()?
+                    .documents()
+                    .publish(&pid, kabinet::DocumentKind::Other, "doc.pdf", &content, meta.clone())
+                    .await?
+                    .id,
+            );
         }
         let put = start.elapsed().as_secs_f64();
         let start = Instant::now();
@@ -151,7 +158,7 @@ async fn run(label: &str, url: &str, keys: &std::path::Path) -> Result<(), Box<d
     *inbox.1.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
     let small = pdf(2048);
     for _ in 0..1000 {
-        doctor.staff()?.documents().publish(&pid, "other", "n.pdf", &small, meta.clone()).await?;
+        doctor.staff()?.documents().publish(&pid, kabinet::DocumentKind::Other, "n.pdf", &small, meta.clone()).await?;
     }
     *inbox.1.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = false;
     let later = Cabinet::open(

@@ -167,7 +167,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .staff()
         .create(kabinet::NewStaff {
             clinic_id: clinic.id.clone(),
-            role: "doctor".into(),
+            role: kabinet::StaffRole::Doctor,
             full_name: "Петров Пётр Петрович".into(),
             phone: "+7 903 555-00-01".into(),
             email: "petrov@clinic.example.ru".into(),
@@ -227,11 +227,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.input.value.unwrap_or_default(),
             r.input.unit.unwrap_or_default(),
             r.reference_range.unwrap_or_default(),
-            r.flag.unwrap_or_default()
+            r.flag.map_or("—", kabinet::LabFlag::as_str)
         );
     }
     println!("5f. She orders an extract from her medical record, confirms it by SMS, downloads the PDF (R10):");
-    let pending = me.certificates().request("medical_history_extract", None, None).await?;
+    let pending = me.certificates().request(kabinet::CertificateKind::MedicalHistoryExtract, None, None).await?;
     let extract = me.certificates().confirm(&pending.id, &sms.last_code("certificate_code")).await?;
     let pdf = me.certificates().download(&extract.id).await?;
     let pdf_path = dir.join("extract.pdf");

@@ -6,44 +6,10 @@ use pyo3::types::{PyDate, PyDateTime};
 use crate::convert::{date_from_py, datetime_from_py};
 use crate::runtime::block_on;
 
+pub(crate) use kabinet::integrations::Message;
 pub(crate) use kabinet::{
     ChangeRequest, Incident, LoginStep, PendingRegistration, ProfileChange, SessionInfo, Tokens, TotpSetup,
 };
-
-/// A message for the host to deliver (what `notifier.deliver` receives).
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct Message {
-    id: String,
-    channel: String,
-    recipient: String,
-    kind: String,
-    subject: String,
-    text: String,
-    code: Option<String>,
-    patient_id: Option<String>,
-}
-
-impl Message {
-    pub(crate) fn from_core(m: &kabinet::integrations::Message) -> Self {
-        Message {
-            id: m.id.clone(),
-            channel: m.channel.as_str().to_owned(),
-            recipient: m.recipient.clone(),
-            kind: m.kind.clone(),
-            subject: m.subject.clone(),
-            text: m.text.clone(),
-            code: m.code.clone(),
-            patient_id: m.patient_id.clone(),
-        }
-    }
-}
-
-#[pymethods]
-impl Message {
-    fn __repr__(&self) -> String {
-        format!("Message(id={:?}, channel={:?}, kind={:?}, code=<redacted>)", self.id, self.channel, self.kind)
-    }
-}
 
 /// What a person enters to register (R1).
 #[pyclass(module = "kabinet", frozen)]
@@ -259,10 +225,9 @@ pub(crate) struct Profile {
 #[pymethods]
 impl Profile {
     /// The person's own details.
-    fn get(&self, py: Python<'_>) -> PyResult<crate::patients::Patient> {
+    fn get(&self, py: Python<'_>) -> PyResult<kabinet::Patient> {
         let p = self.inner.clone();
-        let patient = block_on(py, self.locale, async move { p.get().await })?;
-        crate::patients::Patient::from_core(py, patient)
+        block_on(py, self.locale, async move { p.get().await })
     }
 
     /// Asks to change a detail; an SMS code goes to the current phone.

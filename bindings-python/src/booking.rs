@@ -256,7 +256,7 @@ impl SystemStaff {
         &self,
         py: Python<'_>,
         clinic_id: String,
-        role: String,
+        role: kabinet::StaffRole,
         full_name: String,
         phone: String,
         email: String,

@@ -49,14 +49,14 @@ impl Documents {
     fn list(
         &self,
         py: Python<'_>,
-        kind: Option<String>,
+        kind: Option<kabinet::DocumentKind>,
         since: Option<&Bound<'_, PyDate>>,
         until: Option<&Bound<'_, PyDate>>,
     ) -> PyResult<Vec<DocumentInfo>> {
         let since = since.map(|d| date_from_py(d, "since")).transpose()?;
         let until = until.map(|d| date_from_py(d, "until")).transpose()?;
         let d = self.me.documents();
-        block_on(py, self.locale, async move { d.list(kind.as_deref(), since, until).await })
+        block_on(py, self.locale, async move { d.list(kind, since, until).await })
     }
 
     /// The content, integrity-checked (`IntegrityError` if tampered).
@@ -83,14 +83,14 @@ impl Documents {
         &self,
         py: Python<'_>,
         patient_id: String,
-        kind: String,
+        kind: kabinet::DocumentKind,
         filename: String,
         content: &Bound<'_, PyBytes>,
         metadata: &Bound<'_, DocumentMeta>,
     ) -> PyResult<DocumentInfo> {
         let staff = self.me.staff().map_err(|e| err(e, self.locale))?.documents();
         let (content, meta) = (content.as_bytes().to_vec(), metadata.get().inner.clone());
-        block_on(py, self.locale, async move { staff.publish(&patient_id, &kind, &filename, &content, meta).await })
+        block_on(py, self.locale, async move { staff.publish(&patient_id, kind, &filename, &content, meta).await })
     }
 }
 
@@ -126,14 +126,14 @@ impl Certificates {
     fn request(
         &self,
         py: Python<'_>,
-        kind: String,
+        kind: kabinet::CertificateKind,
         since: Option<&Bound<'_, PyDate>>,
         until: Option<&Bound<'_, PyDate>>,
     ) -> PyResult<kabinet::PendingConfirmation> {
         let since = since.map(|d| date_from_py(d, "since")).transpose()?;
         let until = until.map(|d| date_from_py(d, "until")).transpose()?;
         let c = self.me.certificates();
-        block_on(py, self.locale, async move { c.request(&kind, since, until).await })
+        block_on(py, self.locale, async move { c.request(kind, since, until).await })
     }
 
     /// Confirms with the SMS code; the certificate is ready.

@@ -91,7 +91,7 @@ impl PyNotifier {
 impl kabinet::integrations::Notifier for PyNotifier {
     fn deliver(&self, m: &kabinet::integrations::Message) -> Result<(), kabinet::integrations::DeliveryError> {
         Python::attach(|py| {
-            let msg = crate::accounts::Message::from_core(m);
+            let msg = m.clone();
             let obj = Py::new(py, msg).map_err(|e| kabinet::integrations::DeliveryError(e.to_string()))?;
             self.obj
                 .bind(py)
@@ -127,8 +127,7 @@ impl kabinet::integrations::IdentityRegistry for PyRegistry {
     ) -> Result<kabinet::integrations::RegistryAnswer, kabinet::integrations::DeliveryError> {
         let fail = |e: PyErr| kabinet::integrations::DeliveryError(e.to_string());
         Python::attach(|py| {
-            let request =
-                Py::new(py, crate::identity::RegistryRequest::from_core(py, r).map_err(fail)?).map_err(fail)?;
+            let request = Py::new(py, r.clone()).map_err(fail)?;
             let answer = self.obj.bind(py).call_method1("check", (request,)).map_err(fail)?;
             if awaitable(&answer) {
                 return Err(kabinet::integrations::DeliveryError("check() returned an awaitable".into()));

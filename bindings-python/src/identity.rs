@@ -3,45 +3,12 @@
 use pyo3::prelude::*;
 use pyo3::types::PyDate;
 
-use crate::convert::{date_from_py, date_to_py};
+use crate::convert::date_from_py;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::IdentityCheck;
 
-/// What Kabinet asks the host's registry.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct RegistryRequest {
-    method: String,
-    surname: String,
-    given_name: String,
-    patronymic: Option<String>,
-    birth_date: Py<PyDate>,
-    snils: Option<String>,
-    oms_policy: Option<String>,
-    phone: Option<String>,
-}
-
-impl RegistryRequest {
-    pub(crate) fn from_core(py: Python<'_>, r: &kabinet::integrations::RegistryRequest) -> PyResult<Self> {
-        use kabinet::integrations::IdentityMethod as M;
-        Ok(RegistryRequest {
-            method: match r.method {
-                M::ESignature => "esignature",
-                M::Sms => "sms",
-                M::Video => "video",
-                M::ServiceCentre => "service_centre",
-            }
-            .to_owned(),
-            surname: r.surname.clone(),
-            given_name: r.given_name.clone(),
-            patronymic: r.patronymic.clone(),
-            birth_date: date_to_py(py, r.birth_date)?.unbind(),
-            snils: r.snils.clone(),
-            oms_policy: r.oms_policy.clone(),
-            phone: r.phone.clone(),
-        })
-    }
-}
+pub(crate) use kabinet::integrations::RegistryRequest;
 
 /// The host registry's answer.
 #[pyclass(module = "kabinet", frozen, get_all)]

@@ -1,9 +1,9 @@
 //! `sys.patients`: operator access to patients' personal data.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDate, PyDateTime};
+use pyo3::types::PyDate;
 
-use crate::convert::{date_from_py, date_to_py, datetime_to_py};
+use crate::convert::date_from_py;
 use crate::runtime::block_on;
 
 /// Personal data for a new patient.
@@ -46,48 +46,7 @@ impl NewPatient {
     }
 }
 
-/// A patient's decrypted personal data.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct Patient {
-    id: String,
-    surname: String,
-    given_name: String,
-    patronymic: Option<String>,
-    birth_date: Py<PyDate>,
-    sex: String,
-    snils: Option<String>,
-    inn: Option<String>,
-    oms_policy: Option<String>,
-    phone: Option<String>,
-    email: Option<String>,
-    created_at: Py<PyDateTime>,
-}
-
-impl Patient {
-    pub(crate) fn from_core(py: Python<'_>, p: kabinet::Patient) -> PyResult<Self> {
-        Ok(Patient {
-            id: p.id,
-            surname: p.surname,
-            given_name: p.given_name,
-            patronymic: p.patronymic,
-            birth_date: date_to_py(py, p.birth_date)?.unbind(),
-            sex: p.sex.as_str().to_owned(),
-            snils: p.snils,
-            inn: p.inn,
-            oms_policy: p.oms_policy,
-            phone: p.phone,
-            email: p.email,
-            created_at: datetime_to_py(py, p.created_at)?.unbind(),
-        })
-    }
-}
-
-#[pymethods]
-impl Patient {
-    fn __repr__(&self) -> String {
-        format!("Patient(id={:?}, <personal data>)", self.id)
-    }
-}
+pub(crate) use kabinet::Patient;
 
 /// Operator access to patients.
 #[pyclass(module = "kabinet", frozen)]
@@ -127,7 +86,7 @@ impl Patients {
     fn get(&self, py: Python<'_>, patient_id: String) -> PyResult<Patient> {
         let pats = self.inner.clone();
         let p = block_on(py, self.locale, async move { pats.get(&patient_id).await })?;
-        Patient::from_core(py, p)
+        Ok(p)
     }
 
     /// The id of the patient with this SNILS, or None.

@@ -213,7 +213,7 @@ impl Allergy {
         substance: String,
         reaction: String,
         noted_on: &Bound<'_, PyDate>,
-        severity: Option<String>,
+        severity: Option<kabinet::Severity>,
     ) -> PyResult<Self> {
         Ok(Allergy { inner: kabinet::Allergy { substance, reaction, severity, noted_on: date(noted_on, "noted_on")? } })
     }
@@ -226,8 +226,8 @@ impl Allergy {
         self.inner.reaction.clone()
     }
     #[getter]
-    fn severity(&self) -> Option<String> {
-        self.inner.severity.clone()
+    fn severity(&self) -> Option<kabinet::Severity> {
+        self.inner.severity
     }
     #[getter]
     fn noted_on(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
@@ -247,7 +247,7 @@ impl HealthCertificate {
     #[new]
     #[pyo3(signature = (purpose, issued_on, conclusion, valid_until = None))]
     fn new(
-        purpose: String,
+        purpose: kabinet::CertificatePurpose,
         issued_on: &Bound<'_, PyDate>,
         conclusion: String,
         valid_until: Option<&Bound<'_, PyDate>>,
@@ -262,8 +262,8 @@ impl HealthCertificate {
         })
     }
     #[getter]
-    fn purpose(&self) -> String {
-        self.inner.purpose.clone()
+    fn purpose(&self) -> kabinet::CertificatePurpose {
+        self.inner.purpose
     }
     #[getter]
     fn issued_on(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
@@ -489,7 +489,7 @@ impl Records {
         substance: String,
         reaction: String,
         noted_on: &Bound<'_, PyDate>,
-        severity: Option<String>,
+        severity: Option<kabinet::Severity>,
     ) -> PyResult<MedicalItem> {
         let x = Allergy::new(substance, reaction, noted_on, severity)?;
         self.add_item(py, patient_id, kabinet::ItemData::Allergy(x.inner))
@@ -614,7 +614,7 @@ pub(crate) struct LabResult {
     range_high: Option<f64>,
     range_text: Option<String>,
     reference_range: Option<String>,
-    flag: Option<String>,
+    flag: Option<kabinet::LabFlag>,
     sampled_at: Py<PyDateTime>,
     issued_at: Py<PyDateTime>,
 }
@@ -703,7 +703,13 @@ impl Requests {
     /// Writes to the other side. Patients leave `status` out; staff give the new status
     /// (`in_processing`, `clarification_needed`, `completed`).
     #[pyo3(signature = (request_id, text, status = None))]
-    fn reply(&self, py: Python<'_>, request_id: String, text: String, status: Option<String>) -> PyResult<Request> {
+    fn reply(
+        &self,
+        py: Python<'_>,
+        request_id: String,
+        text: String,
+        status: Option<kabinet::RequestStatus>,
+    ) -> PyResult<Request> {
         match status {
             None => {
                 let r = self.me.requests();
@@ -711,7 +717,7 @@ impl Requests {
             }
             Some(status) => {
                 let r = self.me.staff().map(|s| s.requests()).map_err(|e| crate::errors::to_py(e, self.locale))?;
-                block_on(py, self.locale, async move { r.reply(&request_id, &text, &status).await })
+                block_on(py, self.locale, async move { r.reply(&request_id, &text, status).await })
             }
         }
     }

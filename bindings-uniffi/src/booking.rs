@@ -208,7 +208,7 @@ impl SystemStaff {
     pub async fn create(
         &self,
         clinic_id: String,
-        role: String,
+        role: kabinet::StaffRole,
         full_name: String,
         phone: String,
         email: String,

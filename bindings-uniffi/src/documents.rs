@@ -39,13 +39,13 @@ impl Documents {
     /// Documents by kind and period (ISO dates), newest first.
     pub async fn list(
         &self,
-        kind: Option<String>,
+        kind: Option<kabinet::DocumentKind>,
         since: Option<String>,
         until: Option<String>,
     ) -> Result<Vec<DocumentInfo>, KabinetError> {
         let since = since.map(|d| date(&d, "since")).transpose()?;
         let until = until.map(|d| date(&d, "until")).transpose()?;
-        self.me.documents().list(kind.as_deref(), since, until).await.ffi(self.locale)
+        self.me.documents().list(kind, since, until).await.ffi(self.locale)
     }
 
     /// The content, integrity-checked.
@@ -62,7 +62,7 @@ impl Documents {
     pub async fn publish(
         &self,
         patient_id: String,
-        kind: String,
+        kind: kabinet::DocumentKind,
         filename: String,
         content: Vec<u8>,
         metadata: DocumentMeta,
@@ -73,7 +73,7 @@ impl Documents {
             study_type: metadata.study_type,
         };
         let staff = crate::booking::staff(&self.me, self.locale)?.documents();
-        staff.publish(&patient_id, &kind, &filename, &content, meta).await.ffi(self.locale)
+        staff.publish(&patient_id, kind, &filename, &content, meta).await.ffi(self.locale)
     }
 }
 
@@ -84,7 +84,7 @@ impl Documents {
 pub struct OpenedPackage {
     pub document_id: String,
     pub filename: String,
-    pub kind: String,
+    pub kind: kabinet::DocumentKind,
     pub content_type: String,
     pub size: u64,
     pub sha256: String,
@@ -130,13 +130,13 @@ impl Certificates {
     /// Asks for `medical_history_extract`, `health_status` or `vaccination`; an SMS code is sent.
     pub async fn request(
         &self,
-        kind: String,
+        kind: kabinet::CertificateKind,
         since: Option<String>,
         until: Option<String>,
     ) -> Result<crate::PendingConfirmation, KabinetError> {
         let since = since.map(|d| date(&d, "since")).transpose()?;
         let until = until.map(|d| date(&d, "until")).transpose()?;
-        self.me.certificates().request(&kind, since, until).await.ffi(self.locale)
+        self.me.certificates().request(kind, since, until).await.ffi(self.locale)
     }
 
     /// Confirms with the SMS code; the certificate is ready.

@@ -78,7 +78,7 @@ pub struct Medication {
 pub struct Allergy {
     pub substance: String,
     pub reaction: String,
-    pub severity: Option<String>,
+    pub severity: Option<kabinet::Severity>,
     pub noted_on: String,
 }
 
@@ -86,7 +86,7 @@ pub struct Allergy {
 #[derive(uniffi::Record)]
 #[allow(missing_docs)]
 pub struct HealthCertificate {
-    pub purpose: String,
+    pub purpose: kabinet::CertificatePurpose,
     pub issued_on: String,
     pub valid_until: Option<String>,
     pub conclusion: String,
@@ -392,9 +392,14 @@ impl Requests {
         staff(&self.me, self.locale)?.requests().inbox().await.ffi(self.locale)
     }
     /// Staff: answers and sets the status.
-    pub async fn answer(&self, request_id: String, text: String, status: String) -> Result<Request, KabinetError> {
+    pub async fn answer(
+        &self,
+        request_id: String,
+        text: String,
+        status: kabinet::RequestStatus,
+    ) -> Result<Request, KabinetError> {
         let r = staff(&self.me, self.locale)?.requests();
-        r.reply(&request_id, &text, &status).await.ffi(self.locale)
+        r.reply(&request_id, &text, status).await.ffi(self.locale)
     }
 }
 

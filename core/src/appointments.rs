@@ -51,8 +51,20 @@ pub struct Appointment {
     pub confirmation_code: String,
     /// Documents to bring (`oms_policy`, `passport`, `test_results`, …).
     pub required_documents: Vec<String>,
-    /// `booked`, `cancelled`, or `past` for a booked visit whose time has gone.
-    pub status: String,
+    /// Booked, cancelled, or past (a booked visit whose time has gone).
+    pub status: AppointmentStatus,
+}
+
+crate::sets::closed_set! {
+    /// Where an appointment stands.
+    pub enum AppointmentStatus in "status" {
+        /// Booked and still ahead.
+        Booked = "booked",
+        /// Cancelled (by the patient, the clinic or a reschedule).
+        Cancelled = "cancelled",
+        /// Booked, and its time has gone.
+        Past = "past",
+    }
 }
 
 /// Everything but the confirmation code (a code, like a message's).
@@ -83,7 +95,7 @@ const SELECT: &str = "SELECT a.id, a.patient_id, a.slot_id, p.id AS practitioner
     JOIN slots s ON s.id = a.slot_id JOIN practitioners p ON p.id = s.practitioner_id JOIN clinics c ON c.id = p.clinic_id";
 
 async fn from_row(conn: &mut Conn, r: &sqlx::any::AnyRow, now: i64) -> Result<Appointment> {
-    let status: String = r.try_get("status")?;
+    let status = AppointmentStatus::stored(r.try_get("status")?)?;
     let ends: i64 = r.try_get("ends_at")?;
     let visit_type: String = r.try_get("visit_type")?;
     Ok(Appointment {
@@ -101,7 +113,7 @@ async fn from_row(conn: &mut Conn, r: &sqlx::any::AnyRow, now: i64) -> Result<Ap
         required_documents: crate::directory::required_documents(&mut *conn, &visit_type).await?,
         visit_type,
         confirmation_code: r.try_get("confirmation_code")?,
-        status: if status == "booked" && ends <= now { "past".into() } else { status },
+        status: if status == AppointmentStatus::Booked && ends <= now { AppointmentStatus::Past } else { status },
     })
 }
 
@@ -116,7 +128,14 @@ fn confirmation_code() -> String {
 
 /// Inserts a visit on a slot with a fresh confirmation code; a second booked visit on one
 /// slot is `slot.taken` (the database's partial unique index decides).
-async fn insert(tx: &mut Conn, slot_id: &str, patient_id: &str, s: &SlotRow, status: &str, now: i64) -> Result<String> {
+async fn insert(
+    tx: &mut Conn,
+    slot_id: &str,
+    patient_id: &str,
+    s: &SlotRow,
+    status: AppointmentStatus,
+    now: i64,
+) -> Result<String> {
     let id = uuid::Uuid::new_v4().to_string();
     sqlx::query(
         "INSERT INTO appointments (id, slot_id, patient_id, status, confirmation_code, starts_at, ends_at, created_at, updated_at) \
@@ -125,7 +144,7 @@ async fn insert(tx: &mut Conn, slot_id: &str, patient_id: &str, s: &SlotRow, sta
     .bind(&id)
     .bind(slot_id)
     .bind(patient_id)
-    .bind(status)
+    .bind(status.as_str())
     .bind(confirmation_code())
     .bind(s.starts)
     .bind(s.ends)
@@ -161,7 +180,15 @@ pub(crate) async fn insert_imported(
     now: i64,
 ) -> Result<String> {
     let s = slot(tx, slot_id).await?;
-    let id = insert(tx, slot_id, patient_id, &s, if booked { "booked" } else { "cancelled" }, now).await?;
+    let id = insert(
+        tx,
+        slot_id,
+        patient_id,
+        &s,
+        if booked { AppointmentStatus::Booked } else { AppointmentStatus::Cancelled },
+        now,
+    )
+    .await?;
     let what = Access {
         patient_id: Some(patient_id),
         action: Action::Create,
@@ -304,14 +331,14 @@ impl Appointments {
             return Err(Error::Conflict { code: "slot.past" });
         }
         check_no_overlap(&mut tx, &patient_id, &s, "").await?;
-        let id = insert(&mut tx, slot_id, &patient_id, &s, "booked", now).await?;
+        let id = insert(&mut tx, slot_id, &patient_id, &s, AppointmentStatus::Booked, now).await?;
         let a = self.load(&mut tx, &id, &patient_id, now).await?;
         self.finish(tx, &a, Action::Create, "appointment_booked").await?;
         Ok(a)
     }
 
     fn check_deadline(&self, a: &Appointment, now: OffsetDateTime) -> Result<()> {
-        if a.status != "booked" {
+        if a.status != AppointmentStatus::Booked {
             return Err(Error::Conflict { code: "appointment.not_active" });
         }
         let deadline = a.starts_at.checked_sub(self.cab().appointment_policy().change_deadline);

@@ -34,6 +34,16 @@ pub struct PendingConfirmation {
     pub action: String,
 }
 
+crate::sets::closed_set! {
+    /// Whether an attachment is current.
+    pub enum AttachmentStatus in "status" {
+        /// Current: the patient is attached to the clinic.
+        AttachmentCompleted = "attachment_completed",
+        /// Ended.
+        Detached = "detached",
+    }
+}
+
 /// An attachment to a clinic.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -54,8 +64,8 @@ pub struct AttachmentInfo {
     pub attached_at: OffsetDateTime,
     /// When it ended, if it did.
     pub detached_at: Option<OffsetDateTime>,
-    /// `attachment_completed` while current, `detached` after.
-    pub status: String,
+    /// Completed while current, detached after.
+    pub status: AttachmentStatus,
     /// The confirmation PDF (a stored document), for the latest attach or detach.
     pub document_id: Option<String>,
 }
@@ -100,7 +110,7 @@ fn info_from(r: &sqlx::any::AnyRow) -> Result<AttachmentInfo> {
         clinic_address: r.try_get("clinic_address")?,
         attached_at: from_micros(r.try_get("attached_at")?)?,
         detached_at: detached.map(from_micros).transpose()?,
-        status: if detached.is_some() { "detached".into() } else { "attachment_completed".into() },
+        status: if detached.is_some() { AttachmentStatus::Detached } else { AttachmentStatus::AttachmentCompleted },
         document_id: r.try_get("document_id")?,
     })
 }

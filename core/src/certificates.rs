@@ -15,7 +15,7 @@ use crate::auth::sessions::Me;
 use crate::auth::{AuthError, codes};
 use crate::cabinet::Cabinet;
 use crate::documents::pdf::{Block, render};
-use crate::documents::{DocumentMeta, NewDocument};
+use crate::documents::{DocumentKind, DocumentMeta, NewDocument};
 use crate::error::{Error, Result};
 use crate::i18n::{Locale, text};
 use crate::ids::{Reason, ValidationError};
@@ -26,8 +26,27 @@ use crate::records::{ItemData, MedicalItem};
 use crate::store::Conn;
 use crate::timeutil::{from_micros, to_micros};
 
-/// Kinds of certificates.
-pub const KINDS: &[&str] = &["medical_history_extract", "health_status", "vaccination"];
+crate::sets::closed_set! {
+    /// What certificate a patient asks for (R10).
+    pub enum CertificateKind in "kind" {
+        /// An extract from the medical history.
+        MedicalHistoryExtract = "medical_history_extract",
+        /// A health status certificate (allergies, screenings).
+        HealthStatus = "health_status",
+        /// A vaccination certificate.
+        Vaccination = "vaccination",
+    }
+}
+
+crate::sets::closed_set! {
+    /// Where a certificate stands.
+    pub enum CertificateStatus in "status" {
+        /// Waiting for the SMS code.
+        Pending = "pending",
+        /// Issued: its PDF is among the documents.
+        Ready = "ready",
+    }
+}
 
 /// A certificate or extract.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -36,10 +55,10 @@ pub const KINDS: &[&str] = &["medical_history_extract", "health_status", "vaccin
 pub struct Certificate {
     /// Id.
     pub id: String,
-    /// One of [`KINDS`].
-    pub kind: String,
-    /// `pending` until confirmed, then `ready`.
-    pub status: String,
+    /// What it is.
+    pub kind: CertificateKind,
+    /// Pending until confirmed, then ready.
+    pub status: CertificateStatus,
     /// The stored PDF, once ready.
     pub document_id: Option<String>,
     /// Period covered, if asked.
@@ -78,7 +97,7 @@ fn in_period(d: Date, since: Option<Date>, until: Option<Date>) -> bool {
 /// records hold nothing it can state.
 fn certificate_blocks(
     locale: Locale,
-    kind: &str,
+    kind: CertificateKind,
     items: &[MedicalItem],
     since: Option<Date>,
     until: Option<Date>,
@@ -87,7 +106,7 @@ fn certificate_blocks(
     let mut blocks = Vec::new();
     let chosen: Vec<&ItemData> = items.iter().map(|i| &i.data).filter(|d| in_period(d.date(), since, until)).collect();
     match kind {
-        "vaccination" => {
+        CertificateKind::Vaccination => {
             let rows: Vec<Vec<String>> = chosen
                 .iter()
                 .filter_map(|d| match d {
@@ -106,7 +125,7 @@ fn certificate_blocks(
             blocks.push(Block::Heading(t("pdf.immunizations")));
             blocks.push(Block::Table(vec![t("pdf.date"), t("pdf.vaccine"), t("pdf.dose"), t("pdf.lot")], rows));
         }
-        "medical_history_extract" => {
+        CertificateKind::MedicalHistoryExtract => {
             let visits: Vec<_> =
                 chosen.iter().filter_map(|d| if let ItemData::Visit(v) = d { Some(v) } else { None }).collect();
             if visits.is_empty() {
@@ -186,14 +205,14 @@ impl Certificates {
 
     /// Asks for a certificate (`medical_history_extract`, `health_status`, `vaccination`) for
     /// an optional period; checks the records hold what it needs and sends an SMS code.
-    pub async fn request(&self, kind: &str, since: Option<Date>, until: Option<Date>) -> Result<PendingConfirmation> {
+    pub async fn request(
+        &self,
+        kind: CertificateKind,
+        since: Option<Date>,
+        until: Option<Date>,
+    ) -> Result<PendingConfirmation> {
         let cab = self.me.cabinet();
         let patient_id = self.me.own_medical().await?;
-        let kind = KINDS
-            .iter()
-            .find(|k| **k == kind.trim())
-            .copied()
-            .ok_or(ValidationError::new("kind", Reason::UnknownValue))?;
         if let (Some(s), Some(u)) = (since, until)
             && s > u
         {
@@ -210,7 +229,7 @@ impl Certificates {
         )
         .bind(&id)
         .bind(&patient_id)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(since.map(date_us))
         .bind(until.map(date_us))
         .bind(now)
@@ -249,12 +268,12 @@ impl Certificates {
         .await
         ?
         .ok_or(Error::NotFound { entity: "certificate" })?;
-        let kind: String = row.try_get("kind")?;
+        let kind = CertificateKind::stored(row.try_get("kind")?)?;
         let since: Option<i64> = row.try_get("period_from")?;
         let until: Option<i64> = row.try_get("period_until")?;
-        let status: String = row.try_get("status")?;
+        let status = CertificateStatus::stored(row.try_get("status")?)?;
         let expires: i64 = row.try_get("expires_at")?;
-        if status != "pending" || expires <= now {
+        if status != CertificateStatus::Pending || expires <= now {
             return Err(AuthError::CodeExpired.into());
         }
         crate::accounts::check_code(cab, "certificate", pending_id, code, now).await?;
@@ -272,12 +291,15 @@ impl Certificates {
             );
             blocks.push(Block::Field(text(locale, "pdf.period").into(), period));
         }
-        blocks.extend(certificate_blocks(locale, &kind, &items, since, until)?);
+        blocks.extend(certificate_blocks(locale, kind, &items, since, until)?);
         let title = text(locale, &format!("pdf.title.{kind}"));
         let subtitle = format!("{} {}", text(locale, "pdf.issued"), now_t.date());
         let pdf = render(title, &subtitle, locale, &blocks)?;
         let meta = DocumentMeta { created_on: now_t.date(), institution: "Kabinet".into(), study_type: None };
-        let doc_kind = if kind == "medical_history_extract" { "extract" } else { "certificate" };
+        let doc_kind = match kind {
+            CertificateKind::MedicalHistoryExtract => DocumentKind::Extract,
+            _ => DocumentKind::Certificate,
+        };
         let filename = format!("{kind}-{}.pdf", now_t.date());
         let doc = NewDocument {
             patient_id: &patient_id,
@@ -306,7 +328,7 @@ impl Certificates {
         Ok(Certificate {
             id: pending_id.to_owned(),
             kind,
-            status: "ready".into(),
+            status: CertificateStatus::Ready,
             document_id: Some(info.id),
             since,
             until,
@@ -330,8 +352,8 @@ impl Certificates {
                 let until: Option<i64> = r.try_get("period_until")?;
                 Ok(Certificate {
                     id: r.try_get("id")?,
-                    kind: r.try_get("kind")?,
-                    status: r.try_get("status")?,
+                    kind: CertificateKind::stored(r.try_get("kind")?)?,
+                    status: CertificateStatus::stored(r.try_get("status")?)?,
                     document_id: r.try_get("document_id")?,
                     since: since.map(from_micros).transpose()?.map(|t| t.date()),
                     until: until.map(from_micros).transpose()?.map(|t| t.date()),
@@ -391,7 +413,7 @@ pub(crate) async fn attachment_confirmation(
     let filename = format!("attachment-{}.pdf", at.date());
     let doc = NewDocument {
         patient_id,
-        kind: "other",
+        kind: DocumentKind::Other,
         filename: &filename,
         content: &pdf,
         content_type: "application/pdf",
@@ -411,7 +433,7 @@ pub(crate) fn lab_report_pdf(locale: Locale, person: &Patient, results: &[crate:
         .iter()
         .map(|r| {
             let value = r.input.value.map_or_else(|| r.input.value_text.clone().unwrap_or_default(), |v| v.to_string());
-            let flag = r.flag.as_deref().map(|f| text(locale, &format!("pdf.flag.{f}")).to_owned()).unwrap_or_default();
+            let flag = r.flag.map(|f| text(locale, &format!("pdf.flag.{f}")).to_owned()).unwrap_or_default();
             vec![
                 r.input.sampled_at.date().to_string(),
                 r.input.test_name.clone(),
@@ -464,5 +486,5 @@ pub(crate) fn visit_card_pdf(
         })
         .collect::<Vec<_>>();
     blocks.push(Block::Field(t("pdf.bring"), docs.join(", ")));
-    render(&t("pdf.title.visit_card"), &a.status, locale, &blocks)
+    render(&t("pdf.title.visit_card"), a.status.as_str(), locale, &blocks)
 }

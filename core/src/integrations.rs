@@ -3,32 +3,22 @@
 
 use time::Date;
 
-/// Delivery channel of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-pub enum Channel {
-    /// SMS to the phone.
-    Sms,
-    /// E-mail.
-    Email,
-    /// Mobile push.
-    Push,
-}
-
-impl Channel {
-    /// `"sms"`, `"email"` or `"push"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Sms => "sms",
-            Channel::Email => "email",
-            Channel::Push => "push",
-        }
+crate::sets::closed_set! {
+    /// Delivery channel of a message.
+    pub enum Channel in "channel" {
+        /// SMS to the phone.
+        Sms = "sms",
+        /// E-mail.
+        Email = "email",
+        /// Mobile push.
+        Push = "push",
     }
 }
 
 /// A message for the host to deliver.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct Message {
     /// Outbox id; stable across retries, so hosts can de-duplicate.
     pub id: String,
@@ -70,23 +60,24 @@ pub trait Notifier: Send + Sync {
     fn deliver(&self, message: &Message) -> Result<(), DeliveryError>;
 }
 
-/// Identity confirmation methods (R2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-pub enum IdentityMethod {
-    /// Qualified electronic signature.
-    ESignature,
-    /// SMS code to the phone linked in the registry.
-    Sms,
-    /// Video verification.
-    Video,
-    /// In person at a service centre.
-    ServiceCentre,
+crate::sets::closed_set! {
+    /// Identity confirmation methods (R2).
+    pub enum IdentityMethod in "method" {
+        /// Qualified electronic signature.
+        ESignature = "esignature" | "e_signature",
+        /// SMS code to the phone linked in the registry.
+        Sms = "sms",
+        /// Video verification.
+        Video = "video",
+        /// In person at a service centre.
+        ServiceCentre = "service_centre" | "service_center",
+    }
 }
 
 /// What Kabinet asks a state registry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct RegistryRequest {
     /// Method used.
     pub method: IdentityMethod,
@@ -104,6 +95,13 @@ pub struct RegistryRequest {
     pub oms_policy: Option<String>,
     /// Phone, E.164.
     pub phone: Option<String>,
+}
+
+/// Personal data stays out of logs: only the method is shown.
+impl std::fmt::Debug for RegistryRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryRequest").field("method", &self.method).finish_non_exhaustive()
+    }
 }
 
 /// The registry's answer.

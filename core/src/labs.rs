@@ -3,6 +3,7 @@
 //! computes each result's out-of-range flag, seals everything with the patient's key,
 //! queues a new-result SMS, and journals every view.
 
+use crate::staff::StaffRole;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -15,7 +16,7 @@ use crate::medical::{Vault, staff_for};
 use crate::timeutil::{from_micros, to_micros};
 
 /// Roles that publish lab results.
-pub const LAB_ROLES: &[&str] = &["laboratory", "doctor", "nurse"];
+pub const LAB_ROLES: &[StaffRole] = &[StaffRole::Laboratory, StaffRole::Doctor, StaffRole::Nurse];
 
 /// One result as the laboratory sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,8 +72,8 @@ pub struct LabResult {
     pub input: LabResultInput,
     /// The reference range for display ("3.5–5.5", "< 5.2", "≥ 1.0", "отрицательно").
     pub reference_range: Option<String>,
-    /// `low`, `high`, `normal`, `abnormal` (text differs), or `None` without a range.
-    pub flag: Option<String>,
+    /// Low, high, normal, abnormal (text differs), or `None` without a range.
+    pub flag: Option<LabFlag>,
     /// When issued.
     pub issued_at: OffsetDateTime,
 }
@@ -82,23 +83,37 @@ struct Body {
     report_title: String,
     laboratory: String,
     input: LabResultInput,
-    flag: Option<String>,
+    flag: Option<LabFlag>,
+}
+
+crate::sets::closed_set! {
+    /// A result against its reference range.
+    pub enum LabFlag in "flag" {
+        /// Below the range.
+        Low = "low",
+        /// Above the range.
+        High = "high",
+        /// Within the range (or the expected text).
+        Normal = "normal",
+        /// A text result other than the expected one.
+        Abnormal = "abnormal",
+    }
 }
 
 /// The out-of-range flag: numeric values against low/high (either may be absent), text
 /// values against the expected text (case- and ё-insensitive); `None` without a range.
-pub fn flag(r: &LabResultInput) -> Option<&'static str> {
+pub fn flag(r: &LabResultInput) -> Option<LabFlag> {
     match (r.value, r.value_text.as_deref()) {
         (Some(v), _) => match (r.range_low, r.range_high) {
             (None, None) => None,
-            (Some(lo), _) if v < lo => Some("low"),
-            (_, Some(hi)) if v > hi => Some("high"),
-            _ => Some("normal"),
+            (Some(lo), _) if v < lo => Some(LabFlag::Low),
+            (_, Some(hi)) if v > hi => Some(LabFlag::High),
+            _ => Some(LabFlag::Normal),
         },
         (None, Some(text)) => {
             let expected = r.range_text.as_deref()?;
             let same = crate::directory::fold(text) == crate::directory::fold(expected);
-            Some(if same { "normal" } else { "abnormal" })
+            Some(if same { LabFlag::Normal } else { LabFlag::Abnormal })
         }
         (None, None) => None,
     }
@@ -203,7 +218,7 @@ pub(crate) async fn insert_report(
     patient_id: &str,
     report: &LabReport,
     clinic_id: Option<&str>,
-    source_flags: &[Option<&'static str>],
+    source_flags: &[Option<LabFlag>],
     now: i64,
 ) -> Result<(String, Vec<LabResult>)> {
     let report_id = uuid::Uuid::now_v7().to_string();
@@ -226,7 +241,7 @@ pub(crate) fn report_rows(
     patient_id: &str,
     report: &LabReport,
     clinic_id: Option<&str>,
-    source_flags: &[Option<&'static str>],
+    source_flags: &[Option<LabFlag>],
     now: i64,
 ) -> Result<(String, Vec<LabResult>, Vec<crate::store::rows::Row>)> {
     let title = crate::directory::text_field("title", &report.title, 300)?;
@@ -239,7 +254,7 @@ pub(crate) fn report_rows(
     let mut rows = Vec::with_capacity(inputs.len());
     for (position, input) in inputs.into_iter().enumerate() {
         let id = uuid::Uuid::now_v7().to_string();
-        let flag = flag(&input).or_else(|| source_flags.get(position).copied().flatten()).map(str::to_owned);
+        let flag = flag(&input).or_else(|| source_flags.get(position).copied().flatten());
         let body = Body { report_title: title.clone(), laboratory: laboratory.clone(), input, flag };
         rows.push(crate::store::rows::Row::new(
             "lab_results",

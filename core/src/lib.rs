@@ -43,9 +43,10 @@ pub mod notify;
 pub mod patients;
 pub mod proxies;
 #[cfg(feature = "python")]
-mod python;
+pub mod python;
 pub mod records;
 pub mod requests;
+mod sets;
 pub mod staff;
 pub mod stats;
 mod store;
@@ -55,35 +56,36 @@ mod timeutil;
 uniffi::setup_scaffolding!("kabinet");
 
 pub use accounts::{Accounts, LegacyAccount, PendingRegistration, Registration};
-pub use appointments::{Appointment, Appointments, ClinicAppointments};
-pub use attachment::{Attachment, AttachmentEvent, AttachmentInfo, PendingConfirmation};
+pub use appointments::{Appointment, AppointmentStatus, Appointments, ClinicAppointments};
+pub use attachment::{Attachment, AttachmentEvent, AttachmentInfo, AttachmentStatus, PendingConfirmation};
 pub use audit::Audit;
 pub use audit::{AccessEntry, AuditContext, AuditReport, SignedTreeHead};
 pub use auth::factors::TotpSetup;
 pub use auth::identity::{IdentityCheck, IdentityConfirmation, IdentityError};
-pub use auth::incidents::Incident;
+pub use auth::incidents::{Incident, IncidentKind, IncidentStatus};
 pub use auth::profile::{ChangeRequest, MissingItem, Profile};
 pub use auth::sessions::{Auth, Device, Identity, LoginStep, Me, Principal, Security, SessionInfo, Tokens};
 pub use cabinet::JobsReport;
 pub use cabinet::{Cabinet, Keys, SystemAccounts, SystemContext};
-pub use certificates::{Certificate, Certificates};
+pub use certificates::{Certificate, CertificateKind, CertificateStatus, Certificates};
 pub use config::{AppointmentPolicy, Argon2Params, Clock, Config, ConfigError, SessionPolicy, SystemClock};
 pub use crypto::{CryptoError, KeyProvider, KeyRotationReport};
 pub use directory::{Clinic, Directory, DirectoryAdmin, Practitioner, Region, Slot};
-pub use documents::{DocumentInfo, DocumentMeta, Documents, StaffDocuments};
+pub use documents::{DocumentInfo, DocumentKind, DocumentMeta, Documents, StaffDocuments};
 pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use fhir::{FhirError, ImportReport, ImportedEntry, SystemFhir};
 pub use i18n::Locale;
-pub use ids::{Reason, ValidationError};
-pub use labs::{LabReport, LabResult, LabResultInput, Labs, StaffLabs};
+pub use ids::{Reason, Sex, ValidationError};
+pub use integrations::{Channel, IdentityMethod};
+pub use labs::{LabFlag, LabReport, LabResult, LabResultInput, Labs, StaffLabs};
 pub use notify::{Notifications, Preferences};
 pub use patients::{NewPatient, Patient, Patients, ProfileChange, ProfileField};
 pub use proxies::{Proxies, ProxyGrant, StaffProxies, WardGrant};
 pub use records::{
-    Allergy, CorrectionRequest, Diagnosis, HealthCertificate, Immunization, ItemData, MedicalItem, Medication, Records,
-    Screening, StaffCorrections, StaffRecords, Visit,
+    Allergy, CertificatePurpose, CorrectionRequest, CorrectionStatus, Diagnosis, HealthCertificate, Immunization,
+    ItemData, MedicalItem, Medication, Records, Screening, Severity, StaffCorrections, StaffRecords, Visit,
 };
-pub use requests::{Request, RequestDocument, RequestMessage, Requests, StaffRequests};
-pub use staff::{NewStaff, PatientRef, StaffAccount, StaffContext, StaffMember, StaffPatients, SystemStaff};
+pub use requests::{Request, RequestDocument, RequestMessage, RequestStatus, Requests, StaffRequests};
+pub use staff::{NewStaff, PatientRef, StaffAccount, StaffContext, StaffMember, StaffPatients, StaffRole, SystemStaff};
 pub use stats::Stats;
 pub use store::{Backend, StorageError};

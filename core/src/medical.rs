@@ -3,6 +3,7 @@
 //! patient. Also the staff side of authorization: a staff member may act on a patient only
 //! when the patient is attached to, or booked with, their clinic, and only in given roles.
 
+use crate::staff::StaffRole;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -83,9 +84,9 @@ impl Vault {
 /// The staff member of `me`, if they may act on `patient_id` in one of `roles`:
 /// `role.staff_only` for non-staff, `role.not_allowed` for another role, and `NotFound`
 /// (nothing revealed) for patients not connected to their clinic.
-pub(crate) async fn staff_for<'a>(me: &'a Me, patient_id: &str, roles: &[&str]) -> Result<&'a StaffMember> {
+pub(crate) async fn staff_for<'a>(me: &'a Me, patient_id: &str, roles: &[StaffRole]) -> Result<&'a StaffMember> {
     let member = me.live_staff().await?;
-    if !roles.contains(&member.role.as_str()) {
+    if !roles.contains(&member.role) {
         return Err(Error::PermissionDenied { code: "role.not_allowed" });
     }
     if !StaffPatients::is_clinic_patient(me.cabinet(), &member.clinic_id, patient_id).await? {

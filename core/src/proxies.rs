@@ -15,6 +15,7 @@
 //! Held proxy contexts are re-checked on every call (`Me::patient_for`): a revoked or
 //! expired grant stops them at once.
 
+use crate::staff::StaffRole;
 use sqlx::Row;
 use time::{Date, OffsetDateTime};
 
@@ -34,7 +35,7 @@ use crate::timeutil::{ADULT_AGE, age_on, from_micros, to_micros};
 /// What a proxy can be given. Security settings, profile and identity are never delegated.
 pub const SCOPES: &[&str] = &["records", "labs", "appointments", "requests"];
 /// Roles that register proxies.
-pub const PROXY_ROLES: &[&str] = &["registrar", "administrator", "doctor"];
+pub const PROXY_ROLES: &[StaffRole] = &[StaffRole::Registrar, StaffRole::Administrator, StaffRole::Doctor];
 /// A grant lasts this long unless a shorter end is asked for (one year).
 pub const DEFAULT_GRANT_DAYS: i64 = 365;
 /// The longest grant (five years; a minor's ends at 18 whatever is asked).
@@ -399,7 +400,7 @@ impl StaffProxies {
     pub async fn grant(&self, g: WardGrant) -> Result<ProxyGrant> {
         let cab = self.me.cabinet();
         let member = self.me.live_staff().await?.clone();
-        if !PROXY_ROLES.contains(&member.role.as_str()) {
+        if !PROXY_ROLES.contains(&member.role) {
             return Err(Error::PermissionDenied { code: "role.not_allowed" });
         }
         let scopes = scopes(&g.scopes)?;

@@ -3,7 +3,120 @@
 //! so `bindings-python` holds no mirror of them. What every such class offers besides its
 //! fields is added here, once.
 
+use std::sync::OnceLock;
+
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyType};
+
+/// How a core error becomes a Python exception; `bindings-python` installs its converter
+/// (the `kabinet.KabinetError` classes) at import. Until then, a `ValueError`.
+static TO_PYTHON_ERROR: OnceLock<fn(crate::Error) -> PyErr> = OnceLock::new();
+
+/// Installs the converter used for errors raised while reading arguments (a bad enum value).
+pub fn set_error_converter(convert: fn(crate::Error) -> PyErr) {
+    let _ = TO_PYTHON_ERROR.set(convert);
+}
+
+/// A core error as a Python exception.
+pub(crate) fn error(e: crate::Error) -> PyErr {
+    match TO_PYTHON_ERROR.get() {
+        Some(convert) => convert(e),
+        None => pyo3::exceptions::PyValueError::new_err(e.to_string()),
+    }
+}
+
+/// The `enum.StrEnum` class `kabinet.<name>` with one member per value (member names are
+/// the values in upper case), made once.
+pub(crate) fn str_enum_class<'a>(
+    py: Python<'_>,
+    cell: &'a PyOnceLock<Py<PyType>>,
+    name: &str,
+    values: &[&str],
+) -> PyResult<&'a Py<PyType>> {
+    cell.get_or_try_init(py, || {
+        let members: Vec<(String, &str)> = values.iter().map(|v| (v.to_uppercase(), *v)).collect();
+        let options = PyDict::new(py);
+        options.set_item("module", "kabinet")?;
+        let made = py.import("enum")?.getattr("StrEnum")?.call((name, members), Some(&options))?;
+        made.setattr(
+            "__doc__",
+            format!("{name}: a closed set of string values; members compare equal to their values."),
+        )?;
+        Ok(made.cast_into::<PyType>()?.unbind())
+    })
+}
+
+/// Python conversions of a [`crate::sets::closed_set!`] enum: to its `StrEnum` member, from
+/// the member or any string the Rust parser takes (a bad one raises `ValidationError`
+/// listing the valid values).
+macro_rules! str_enum {
+    ($name:ident) => {
+        impl $name {
+            /// The Python `StrEnum` class of this set.
+            pub fn python_class(py: pyo3::Python<'_>) -> pyo3::PyResult<&'static pyo3::Py<pyo3::types::PyType>> {
+                static CLASS: pyo3::sync::PyOnceLock<pyo3::Py<pyo3::types::PyType>> = pyo3::sync::PyOnceLock::new();
+                $crate::python::str_enum_class(py, &CLASS, stringify!($name), Self::VALUES)
+            }
+        }
+
+        impl<'py> pyo3::IntoPyObject<'py> for $name {
+            type Target = pyo3::PyAny;
+            type Output = pyo3::Bound<'py, pyo3::PyAny>;
+            type Error = pyo3::PyErr;
+            fn into_pyobject(self, py: pyo3::Python<'py>) -> pyo3::PyResult<Self::Output> {
+                pyo3::types::PyAnyMethods::call1(Self::python_class(py)?.bind(py).as_any(), (self.as_str(),))
+            }
+        }
+
+        impl<'py> pyo3::IntoPyObject<'py> for &$name {
+            type Target = pyo3::PyAny;
+            type Output = pyo3::Bound<'py, pyo3::PyAny>;
+            type Error = pyo3::PyErr;
+            fn into_pyobject(self, py: pyo3::Python<'py>) -> pyo3::PyResult<Self::Output> {
+                (*self).into_pyobject(py)
+            }
+        }
+
+        impl<'a, 'py> pyo3::FromPyObject<'a, 'py> for $name {
+            type Error = pyo3::PyErr;
+            fn extract(obj: pyo3::Borrowed<'a, 'py, pyo3::PyAny>) -> pyo3::PyResult<Self> {
+                let text: std::borrow::Cow<'_, str> = pyo3::types::PyAnyMethods::extract(&*obj)?;
+                $name::parse(&text).map_err(|e| $crate::python::error(e.into()))
+            }
+        }
+    };
+}
+pub(crate) use str_enum;
+
+/// Adds every closed set's `StrEnum` class to the module.
+pub fn register_enums(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    macro_rules! add {
+        ($($t:ty),* $(,)?) => {$(
+            let class = <$t>::python_class(m.py())?;
+            m.add(class.bind(m.py()).getattr("__name__")?.extract::<String>()?, class.clone_ref(m.py()))?;
+        )*};
+    }
+    add!(
+        crate::integrations::Channel,
+        crate::integrations::IdentityMethod,
+        crate::ids::Sex,
+        crate::appointments::AppointmentStatus,
+        crate::labs::LabFlag,
+        crate::records::Severity,
+        crate::records::CertificatePurpose,
+        crate::records::CorrectionStatus,
+        crate::staff::StaffRole,
+        crate::auth::incidents::IncidentKind,
+        crate::auth::incidents::IncidentStatus,
+        crate::certificates::CertificateKind,
+        crate::certificates::CertificateStatus,
+        crate::requests::RequestStatus,
+        crate::attachment::AttachmentStatus,
+        crate::documents::DocumentKind,
+    );
+    Ok(())
+}
 
 /// `__repr__` from the type's `Debug` (which redacts what must not be shown).
 macro_rules! python_values {
@@ -18,6 +131,9 @@ macro_rules! python_values {
 }
 
 python_values!(
+    crate::integrations::Message,
+    crate::integrations::RegistryRequest,
+    crate::patients::Patient,
     crate::directory::Region,
     crate::directory::Clinic,
     crate::directory::Practitioner,

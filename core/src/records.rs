@@ -6,6 +6,7 @@
 //! scope) reads them and asks for corrections, which staff accept — changing the item and
 //! keeping the old version — or reject, with a comment.
 
+use crate::staff::StaffRole;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use time::{Date, OffsetDateTime};
@@ -19,7 +20,7 @@ use crate::store::Conn;
 use crate::timeutil::{from_micros, to_micros};
 
 /// Roles that add and correct medical records.
-pub const CLINICAL_ROLES: &[&str] = &["doctor", "nurse"];
+pub const CLINICAL_ROLES: &[StaffRole] = &[StaffRole::Doctor, StaffRole::Nurse];
 
 /// A vaccination (FHIR Immunization).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,17 +98,57 @@ pub struct Allergy {
     pub substance: String,
     /// Reaction.
     pub reaction: String,
-    /// `mild`, `moderate` or `severe`, if known.
-    pub severity: Option<String>,
+    /// How severe, if known.
+    pub severity: Option<Severity>,
     /// When noted.
     pub noted_on: Date,
+}
+
+crate::sets::closed_set! {
+    /// How severe an allergic reaction is (FHIR `AllergyIntolerance.reaction.severity`).
+    pub enum Severity in "severity" {
+        /// Mild.
+        Mild = "mild",
+        /// Moderate.
+        Moderate = "moderate",
+        /// Severe.
+        Severe = "severe",
+    }
+}
+
+crate::sets::closed_set! {
+    /// Where a correction request stands (R12).
+    pub enum CorrectionStatus in "status" {
+        /// Waiting for the clinic.
+        Pending = "pending",
+        /// Accepted: the record was corrected.
+        Accepted = "accepted",
+        /// Rejected, with a comment.
+        Rejected = "rejected",
+    }
+}
+
+crate::sets::closed_set! {
+    /// What a health certificate is for.
+    pub enum CertificatePurpose in "purpose" {
+        /// Work.
+        Work = "work",
+        /// Study.
+        Study = "study",
+        /// Travel.
+        Travel = "travel",
+        /// Sport.
+        Sport = "sport",
+        /// Anything else.
+        Other = "other",
+    }
 }
 
 /// A health certificate (for work, study, travel…).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthCertificate {
     /// Purpose (`work`, `study`, `travel`, `sport`, `other`).
-    pub purpose: String,
+    pub purpose: CertificatePurpose,
     /// Issued.
     pub issued_on: Date,
     /// Valid until.
@@ -204,30 +245,18 @@ impl ItemData {
                     prescriber: t("prescriber", &x.prescriber)?,
                 })
             }
-            ItemData::Allergy(x) => {
-                let severity = x.severity.as_deref().map(|s| s.trim().to_lowercase());
-                if severity.as_deref().is_some_and(|s| !["mild", "moderate", "severe"].contains(&s)) {
-                    return Err(ValidationError::new("severity", Reason::UnknownValue).into());
-                }
-                ItemData::Allergy(Allergy {
-                    substance: t("substance", &x.substance)?,
-                    reaction: t("reaction", &x.reaction)?,
-                    severity,
-                    noted_on: past("noted_on", x.noted_on)?,
-                })
-            }
-            ItemData::Certificate(x) => {
-                let purpose = x.purpose.trim().to_lowercase();
-                if !["work", "study", "travel", "sport", "other"].contains(&purpose.as_str()) {
-                    return Err(ValidationError::new("purpose", Reason::UnknownValue).into());
-                }
-                ItemData::Certificate(HealthCertificate {
-                    purpose,
-                    issued_on: past("issued_on", x.issued_on)?,
-                    valid_until: x.valid_until,
-                    conclusion: t("conclusion", &x.conclusion)?,
-                })
-            }
+            ItemData::Allergy(x) => ItemData::Allergy(Allergy {
+                substance: t("substance", &x.substance)?,
+                reaction: t("reaction", &x.reaction)?,
+                severity: x.severity,
+                noted_on: past("noted_on", x.noted_on)?,
+            }),
+            ItemData::Certificate(x) => ItemData::Certificate(HealthCertificate {
+                purpose: x.purpose,
+                issued_on: past("issued_on", x.issued_on)?,
+                valid_until: x.valid_until,
+                conclusion: t("conclusion", &x.conclusion)?,
+            }),
         })
     }
 }
@@ -276,8 +305,8 @@ pub struct CorrectionRequest {
     pub patient_id: String,
     /// What the patient wants changed.
     pub wanted_change: String,
-    /// `pending`, `accepted` or `rejected`.
-    pub status: String,
+    /// Pending, accepted or rejected.
+    pub status: CorrectionStatus,
     /// Staff comment once resolved.
     pub comment: Option<String>,
     /// Created.
@@ -439,7 +468,7 @@ impl Records {
             item_id: item_id.to_owned(),
             patient_id,
             wanted_change,
-            status: "pending".into(),
+            status: CorrectionStatus::Pending,
             comment: None,
             created_at: from_micros(now)?,
             resolved_at: None,
@@ -483,7 +512,7 @@ async fn corrections_where<'v>(
             let resolved: Option<i64> = r.try_get("resolved_at")?;
             Ok(CorrectionRequest {
                 item_id: r.try_get("item_id")?,
-                status: r.try_get("status")?,
+                status: CorrectionStatus::stored(r.try_get("status")?)?,
                 created_at: from_micros(r.try_get("created_at")?)?,
                 resolved_at: resolved.map(from_micros).transpose()?,
                 wanted_change: body.wanted_change,
@@ -558,7 +587,7 @@ impl StaffCorrections {
     pub async fn inbox(&self) -> Result<Vec<CorrectionRequest>> {
         let cab = self.me.cabinet();
         let member = self.me.live_staff().await?.clone();
-        if !CLINICAL_ROLES.contains(&member.role.as_str()) {
+        if !CLINICAL_ROLES.contains(&member.role) {
             return Err(Error::PermissionDenied { code: "role.not_allowed" });
         }
         let ids: Vec<(String, String)> = sqlx::query_as(
@@ -607,7 +636,7 @@ impl StaffCorrections {
                 .await?;
         let (patient_id, item_id, status) = row.ok_or(Error::NotFound { entity: "correction" })?;
         staff_for(&self.me, &patient_id, CLINICAL_ROLES).await?;
-        if status != "pending" {
+        if CorrectionStatus::stored(&status)? != CorrectionStatus::Pending {
             return Err(Error::Conflict { code: "correction.resolved" });
         }
         let comment = crate::directory::text_field("comment", comment, 2000)?;
@@ -638,7 +667,7 @@ impl StaffCorrections {
         let done = sqlx::query(
             "UPDATE corrections SET status = $1, body = $2, resolved_at = $3, resolved_by = $4 WHERE id = $5 AND status = 'pending'",
         )
-        .bind(if accepted { "accepted" } else { "rejected" })
+        .bind(if accepted { CorrectionStatus::Accepted } else { CorrectionStatus::Rejected }.as_str())
         .bind(vault.seal("corrections", correction_id, "body", &body)?)
         .bind(now)
         .bind(self.me.account_id())

@@ -4,6 +4,7 @@
 //! UPDATE names the expected old status, so two writers cannot both move it), notifications
 //! on status changes, and a retention job that purges requests 5 years after completion.
 
+use crate::staff::StaffRole;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use sqlx::Row;
@@ -13,29 +14,38 @@ use crate::audit::{Access, Action, AuditContext, Outcome};
 use crate::auth::sessions::{Me, Principal};
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
-use crate::ids::{Reason, ValidationError};
 use crate::medical::Vault;
 use crate::store::{Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
 
 /// Roles that answer requests.
-pub const REQUEST_ROLES: &[&str] = &["registrar", "administrator", "doctor"];
+pub const REQUEST_ROLES: &[StaffRole] = &[StaffRole::Registrar, StaffRole::Administrator, StaffRole::Doctor];
 /// Requests are kept this long after completion, then purged (R13).
 pub const RETENTION: time::Duration = time::Duration::days(5 * 365 + 1);
 /// Largest document added to a request.
 pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
 
-/// The statuses of a request.
-pub const STATUSES: &[&str] = &["in_processing", "clarification_needed", "completed"];
+crate::sets::closed_set! {
+    /// Where a request stands.
+    pub enum RequestStatus in "status" {
+        /// The clinic is working on it.
+        InProcessing = "in_processing",
+        /// The clinic asked the patient for more.
+        ClarificationNeeded = "clarification_needed",
+        /// Closed.
+        Completed = "completed",
+    }
+}
 
 /// Whether a request may move from `from` to `to`.
-pub fn transition_allowed(from: &str, to: &str) -> bool {
+pub fn transition_allowed(from: RequestStatus, to: RequestStatus) -> bool {
+    use RequestStatus::{ClarificationNeeded, Completed, InProcessing};
     matches!(
         (from, to),
-        ("in_processing", "clarification_needed")
-            | ("in_processing", "completed")
-            | ("clarification_needed", "in_processing")
-            | ("clarification_needed", "completed")
+        (InProcessing, ClarificationNeeded)
+            | (InProcessing, Completed)
+            | (ClarificationNeeded, InProcessing)
+            | (ClarificationNeeded, Completed)
     )
 }
 
@@ -104,7 +114,7 @@ pub struct Request {
     /// Subject.
     pub subject: String,
     /// `in_processing`, `clarification_needed` or `completed`.
-    pub status: String,
+    pub status: RequestStatus,
     /// Created.
     pub created_at: OffsetDateTime,
     /// Last change.
@@ -210,7 +220,7 @@ async fn load(tx: &mut Conn, vault: &Vault, request_id: &str) -> Result<Request>
         patient_id: r.try_get("patient_id")?,
         clinic_id: r.try_get("clinic_id")?,
         subject: vault.open_json("requests", request_id, "subject", &subject)?,
-        status: r.try_get("status")?,
+        status: RequestStatus::stored(r.try_get("status")?)?,
         created_at: from_micros(r.try_get("created_at")?)?,
         updated_at: from_micros(r.try_get("updated_at")?)?,
         completed_at: completed.map(from_micros).transpose()?,
@@ -226,8 +236,8 @@ async fn change_status(
     tx: &mut Conn,
     request_id: &str,
     patient_id: &str,
-    from: &str,
-    to: &str,
+    from: RequestStatus,
+    to: RequestStatus,
     now: i64,
 ) -> Result<Option<String>> {
     if from == to {
@@ -240,10 +250,10 @@ async fn change_status(
         "UPDATE requests SET status = $1, updated_at = $2, completed_at = CASE WHEN $1 = 'completed' THEN $2 ELSE NULL END \
          WHERE id = $3 AND status = $4",
     )
-    .bind(to)
+    .bind(to.as_str())
     .bind(now)
     .bind(request_id)
-    .bind(from)
+    .bind(from.as_str())
     .execute(&mut *tx)
     .await
     ?;
@@ -266,13 +276,13 @@ impl Requests {
         Requests { me }
     }
 
-    async fn own(&self, tx: &mut Conn, request_id: &str, patient_id: &str) -> Result<String> {
+    async fn own(&self, tx: &mut Conn, request_id: &str, patient_id: &str) -> Result<RequestStatus> {
         let row: Option<(String, String)> = sqlx::query_as("SELECT patient_id, status FROM requests WHERE id = $1")
             .bind(request_id)
             .fetch_optional(&mut *tx)
             .await?;
         match row {
-            Some((owner, status)) if owner == patient_id => Ok(status),
+            Some((owner, status)) if owner == patient_id => Ok(RequestStatus::stored(&status)?),
             _ => Err(Error::NotFound { entity: "request" }),
         }
     }
@@ -360,7 +370,7 @@ impl Requests {
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
         let status = self.own(&mut tx, request_id, &patient_id).await?;
-        if status == "completed" {
+        if status == RequestStatus::Completed {
             return Err(Error::Conflict { code: "request.completed" });
         }
         let vault = Vault::open(
@@ -375,8 +385,8 @@ impl Requests {
         )
         .await?;
         add_message(&mut tx, &vault, &self.me, request_id, &text, now).await?;
-        let message = if status == "clarification_needed" {
-            change_status(cab, &mut tx, request_id, &patient_id, &status, "in_processing", now).await?
+        let message = if status == RequestStatus::ClarificationNeeded {
+            change_status(cab, &mut tx, request_id, &patient_id, status, RequestStatus::InProcessing, now).await?
         } else {
             sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
                 .bind(now)
@@ -478,7 +488,7 @@ impl Requests {
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
         let status = self.own(&mut tx, request_id, &patient_id).await?;
-        if status == "completed" {
+        if status == RequestStatus::Completed {
             return Err(Error::Conflict { code: "request.completed" });
         }
         let vault = Vault::open(
@@ -492,7 +502,8 @@ impl Requests {
             now,
         )
         .await?;
-        let message = change_status(cab, &mut tx, request_id, &patient_id, &status, "completed", now).await?;
+        let message =
+            change_status(cab, &mut tx, request_id, &patient_id, status, RequestStatus::Completed, now).await?;
         let out = load(&mut tx, &vault, request_id).await?;
         tx.commit().await?;
         if let Some(m) = message {
@@ -517,7 +528,7 @@ impl StaffRequests {
     pub async fn inbox(&self) -> Result<Vec<Request>> {
         let cab = self.me.cabinet();
         let member = self.me.live_staff().await?.clone();
-        if !REQUEST_ROLES.contains(&member.role.as_str()) {
+        if !REQUEST_ROLES.contains(&member.role) {
             return Err(Error::PermissionDenied { code: "role.not_allowed" });
         }
         let rows: Vec<(String, String)> = sqlx::query_as(
@@ -550,11 +561,8 @@ impl StaffRequests {
 
     /// Answers a request of the clinic and sets its status (only allowed transitions; the
     /// same status just adds the message). The patient is notified of a status change.
-    pub async fn reply(&self, request_id: &str, text: &str, status: &str) -> Result<Request> {
+    pub async fn reply(&self, request_id: &str, text: &str, status: RequestStatus) -> Result<Request> {
         let cab = self.me.cabinet();
-        if !STATUSES.contains(&status) {
-            return Err(ValidationError::new("status", Reason::UnknownValue).into());
-        }
         let text = crate::directory::text_field("text", text, 10_000)?;
         let row: Option<(String, String, String)> =
             sqlx::query_as("SELECT patient_id, clinic_id, status FROM requests WHERE id = $1")
@@ -562,14 +570,15 @@ impl StaffRequests {
                 .fetch_optional(cab.store().pool())
                 .await?;
         let (patient_id, clinic_id, current) = row.ok_or(Error::NotFound { entity: "request" })?;
+        let current = RequestStatus::stored(&current)?;
         let member = self.me.live_staff().await?;
         if member.clinic_id != clinic_id {
             return Err(Error::NotFound { entity: "request" });
         }
-        if !REQUEST_ROLES.contains(&member.role.as_str()) {
+        if !REQUEST_ROLES.contains(&member.role) {
             return Err(Error::PermissionDenied { code: "role.not_allowed" });
         }
-        if current == "completed" {
+        if current == RequestStatus::Completed {
             return Err(Error::Conflict { code: "request.completed" });
         }
         let now = to_micros(cab.now());
@@ -586,7 +595,7 @@ impl StaffRequests {
         )
         .await?;
         add_message(&mut tx, &vault, &self.me, request_id, &text, now).await?;
-        let message = change_status(cab, &mut tx, request_id, &patient_id, &current, status, now).await?;
+        let message = change_status(cab, &mut tx, request_id, &patient_id, current, status, now).await?;
         sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
             .bind(now)
             .bind(request_id)

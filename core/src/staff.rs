@@ -15,8 +15,21 @@ use crate::patients::Patients;
 use crate::store::StorageError;
 use crate::timeutil::to_micros;
 
-/// Roles a staff account can have.
-pub const ROLES: &[&str] = &["doctor", "nurse", "registrar", "laboratory", "administrator"];
+crate::sets::closed_set! {
+    /// The role of a staff account; each area names the roles that may act in it.
+    pub enum StaffRole in "role" {
+        /// Doctor.
+        Doctor = "doctor",
+        /// Nurse.
+        Nurse = "nurse",
+        /// Registrar (front desk).
+        Registrar = "registrar",
+        /// Laboratory.
+        Laboratory = "laboratory",
+        /// Clinic administrator.
+        Administrator = "administrator",
+    }
+}
 
 /// A member of a clinic's staff.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -27,8 +40,8 @@ pub struct StaffMember {
     pub account_id: String,
     /// The clinic they work for.
     pub clinic_id: String,
-    /// One of [`ROLES`].
-    pub role: String,
+    /// Role.
+    pub role: StaffRole,
     /// Full name, shown to patients in their access history.
     pub full_name: String,
 }
@@ -38,8 +51,8 @@ pub struct StaffMember {
 pub struct NewStaff {
     /// The clinic.
     pub clinic_id: String,
-    /// One of [`ROLES`].
-    pub role: String,
+    /// Role.
+    pub role: StaffRole,
     /// Full name.
     pub full_name: String,
     /// Mobile phone (a login identifier).
@@ -85,7 +98,7 @@ pub(crate) async fn member(cab: &Cabinet, account_id: &str) -> Result<Option<Sta
         Ok(StaffMember {
             account_id: account_id.to_owned(),
             clinic_id: r.try_get("clinic_id")?,
-            role: r.try_get("role")?,
+            role: StaffRole::stored(r.try_get("role")?)?,
             full_name: r.try_get("full_name")?,
         })
     })
@@ -107,10 +120,7 @@ impl SystemStaff {
     /// returned once, for the person's authenticator app.
     pub async fn create(&self, new: NewStaff) -> Result<StaffAccount> {
         let cab = &self.cab;
-        let role = new.role.trim().to_lowercase();
-        if !ROLES.contains(&role.as_str()) {
-            return Err(ValidationError::new("role", Reason::UnknownValue).into());
-        }
+        let role = new.role;
         let full_name = crate::directory::text_field("full_name", &new.full_name, 300)?;
         let phone = ids::phone(&new.phone)?;
         let email = ids::email(&new.email)?;
@@ -155,7 +165,7 @@ impl SystemStaff {
         )
         .bind(&id)
         .bind(&new.clinic_id)
-        .bind(&role)
+        .bind(role.as_str())
         .bind(&full_name)
         .bind(now)
         .execute(&mut *tx)
@@ -357,8 +367,13 @@ impl StaffPatients {
         birth_date: time::Date,
     ) -> Result<()> {
         let cab = self.me.cabinet();
-        let member =
-            crate::medical::staff_for(&self.me, patient_id, &["registrar", "administrator", "doctor"]).await?.clone();
+        let member = crate::medical::staff_for(
+            &self.me,
+            patient_id,
+            &[StaffRole::Registrar, StaffRole::Administrator, StaffRole::Doctor],
+        )
+        .await?
+        .clone();
         let card = ClinicCard {
             surname: ids::person_name("surname", surname)?,
             given_name: ids::person_name("given_name", given_name)?,

@@ -420,7 +420,7 @@ async fn staff_session(h: &Harness, clinic_id: &str, role: &str, phone: &str) ->
         .staff()
         .create(kabinet::NewStaff {
             clinic_id: clinic_id.into(),
-            role: role.into(),
+            role: role.parse().expect("a staff role"),
             full_name: "Смирнова Елена Викторовна".into(),
             phone: phone.into(),
             email: format!("staff{}@clinic.example.ru", &phone[phone.len() - 4..]),
@@ -445,22 +445,20 @@ async fn r5_staff_sign_in_with_totp_and_named_in_access_history(db: TestDb) {
     let h = db.harness().await;
     let w = world(&h).await;
     let anna = h.anna_confirmed().await;
-    // Provisioning validates its input.
+    // Provisioning validates its input; a role outside the set is refused when parsed.
+    let janitor = "janitor".parse::<kabinet::StaffRole>().unwrap_err();
+    assert_eq!((janitor.field, janitor.reason.as_str()), ("role", "unknown_value"));
     let bad = kabinet::NewStaff {
         clinic_id: w.clinic.id.clone(),
-        role: "janitor".into(),
+        role: kabinet::StaffRole::Doctor,
         full_name: "Кто-то".into(),
         phone: "+79035550009".into(),
         email: "x@clinic.example.ru".into(),
         password: "Registratura#2026".into(),
     };
-    match h.cab.system().staff().create(bad.clone()).await.unwrap_err() {
-        Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("role", "unknown_value")),
-        other => panic!("{other:?}"),
-    }
-    let weak = kabinet::NewStaff { role: "doctor".into(), password: "password".into(), ..bad.clone() };
+    let weak = kabinet::NewStaff { password: "password".into(), ..bad.clone() };
     assert_eq!(h.cab.system().staff().create(weak).await.unwrap_err().kind(), ErrorKind::Validation);
-    let nowhere = kabinet::NewStaff { role: "doctor".into(), clinic_id: "nope".into(), ..bad };
+    let nowhere = kabinet::NewStaff { clinic_id: "nope".into(), ..bad };
     assert_eq!(h.cab.system().staff().create(nowhere).await.unwrap_err().kind(), ErrorKind::NotFound);
     let doctor = staff_session(&h, &w.clinic.id, "doctor", "+79035550002").await;
     // A staff session is not a patient session, and the other way round.
@@ -484,7 +482,7 @@ async fn r5_staff_sign_in_with_totp_and_named_in_access_history(db: TestDb) {
     assert!(by_staff.iter().all(|e| e.who == "doctor Смирнова Елена Викторовна"), "{:?}", by_staff[0].who);
     assert!(by_staff.iter().any(|e| e.action == "read" && e.resource_type == "patients"));
     assert!(by_staff.iter().any(|e| e.resource_type == "appointment"));
-    assert_eq!(by_staff[0].actor_role.as_deref(), Some("doctor"));
+    assert_eq!(by_staff[0].actor_role, Some(kabinet::StaffRole::Doctor));
     // Who, role, clinic and when — not the staff member's network address or device
     // (issue 11, class 12); the operator's view keeps them.
     assert!(by_staff.iter().all(|e| e.actor_clinic.as_deref() == Some("ГБУЗ «Городская поликлиника № 1»")));

@@ -125,11 +125,15 @@ async fn call(name: &str, me: &Me, w: &World, slot: usize) -> Result<(), kabinet
         "staff.records.add" => staff()?.records().add(anna, immunization()).await.map(drop),
         "staff.records.of_patient" => staff()?.records().of_patient(anna).await.map(drop),
         "staff.labs.publish" => staff()?.labs().publish(anna, lab_report()).await.map(drop),
-        "staff.documents.publish" => {
-            staff()?.documents().publish(anna, "extract", "выписка.pdf", PDF, meta()).await.map(drop)
-        }
+        "staff.documents.publish" => staff()?
+            .documents()
+            .publish(anna, kabinet::DocumentKind::Extract, "выписка.pdf", PDF, meta())
+            .await
+            .map(drop),
         "staff.requests.inbox" => staff()?.requests().inbox().await.map(drop),
-        "staff.requests.reply" => staff()?.requests().reply(&w.request, "Ответ", "in_processing").await.map(drop),
+        "staff.requests.reply" => {
+            staff()?.requests().reply(&w.request, "Ответ", kabinet::RequestStatus::InProcessing).await.map(drop)
+        }
         "staff.corrections.inbox" => staff()?.corrections().inbox().await.map(drop),
         "staff.corrections.versions" => staff()?.corrections().versions(&w.item).await.map(drop),
         "staff.corrections.resolve" => {
@@ -182,7 +186,9 @@ async fn call(name: &str, me: &Me, w: &World, slot: usize) -> Result<(), kabinet
         "directory.required_documents" => me.directory().required_documents("Первичный приём").await.map(drop),
         "records.screenings" => me.records().screenings().await.map(drop),
         "records.certificates" => me.records().certificates().await.map(drop),
-        "certificates.request" => me.certificates().request("vaccination", None, None).await.map(drop),
+        "certificates.request" => {
+            me.certificates().request(kabinet::CertificateKind::Vaccination, None, None).await.map(drop)
+        }
         "certificates.download" => me.certificates().download(&w.ready_certificate).await.map(drop),
         "requests.add_document" => me.requests().add_document(&w.request, "справка.pdf", PDF).await.map(drop),
         "requests.mark_completed" => me.requests().mark_completed(&w.request).await.map(drop),
@@ -270,14 +276,15 @@ async fn every_cell_of_the_authorization_matrix(db: TestDb) {
     let doctor = h.staff(&c1, "doctor", 60).await;
     let ds = doctor.staff().unwrap();
     let item = ds.records().add(&anna_id, immunization()).await.unwrap().id;
-    let document = ds.documents().publish(&anna_id, "extract", "выписка.pdf", PDF, meta()).await.unwrap().id;
+    let document =
+        ds.documents().publish(&anna_id, kabinet::DocumentKind::Extract, "выписка.pdf", PDF, meta()).await.unwrap().id;
     let lab_result = ds.labs().publish(&anna_id, lab_report()).await.unwrap()[0].id.clone();
     let appointment = anna.appointments().book(&slots[0].id).await.unwrap().id;
     let request = anna.requests().create(&c1, "Справка", "Нужна справка").await.unwrap().id;
     let correction = anna.records().request_correction(&item, "другая серия").await.unwrap().id;
-    let certificate = anna.certificates().request("vaccination", None, None).await.unwrap().id;
+    let certificate = anna.certificates().request(kabinet::CertificateKind::Vaccination, None, None).await.unwrap().id;
     let profile_change = anna.profile().request_change("surname", "Петрова").await.unwrap().id;
-    let ready = anna.certificates().request("vaccination", None, None).await.unwrap().id;
+    let ready = anna.certificates().request(kabinet::CertificateKind::Vaccination, None, None).await.unwrap().id;
     let ready_certificate =
         anna.certificates().confirm(&ready, &h.inbox.last_code("certificate_code")).await.unwrap().id;
     let spare = session(&h, &h.signed_in().await).await;

@@ -98,33 +98,50 @@ async fn r7_files_are_judged_by_content_and_refusals_store_nothing(db: TestDb) {
         ("run.exe", b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0".to_vec(), "unknown_value"),
     ];
     for (name, bytes, reason) in refused {
-        match docs.publish(&pid, "other", name, &bytes, meta()).await.unwrap_err() {
+        match docs.publish(&pid, kabinet::DocumentKind::Other, name, &bytes, meta()).await.unwrap_err() {
             Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("content", reason), "{name}"),
             other => panic!("{name}: {other:?}"),
         }
     }
     assert_eq!(anna.documents().list(None, None, None).await.unwrap().len(), before, "nothing stored");
     // Accepted: PDF, PNG, DOCX, JPEG (EXIF with GPS removed), detected from content.
-    let pdf = docs.publish(&pid, "extract", "выписка.pdf", &pdf_bytes("stream"), meta()).await.unwrap();
+    let pdf =
+        docs.publish(&pid, kabinet::DocumentKind::Extract, "выписка.pdf", &pdf_bytes("stream"), meta()).await.unwrap();
     assert_eq!(pdf.content_type, "application/pdf");
-    let png = docs.publish(&pid, "lab_result", "scan", &png_bytes(), meta()).await.unwrap();
+    let png = docs.publish(&pid, kabinet::DocumentKind::LabResult, "scan", &png_bytes(), meta()).await.unwrap();
     assert_eq!(png.content_type, "image/png");
-    let docx = docs.publish(&pid, "conclusion", "заключение.docx", &docx_bytes(2000, false), meta()).await.unwrap();
+    let docx = docs
+        .publish(&pid, kabinet::DocumentKind::Conclusion, "заключение.docx", &docx_bytes(2000, false), meta())
+        .await
+        .unwrap();
     assert!(docx.content_type.contains("wordprocessingml"));
-    let photo = docs.publish(&pid, "other", "photo.jpg", &jpeg_with_gps(), meta()).await.unwrap();
+    let photo = docs.publish(&pid, kabinet::DocumentKind::Other, "photo.jpg", &jpeg_with_gps(), meta()).await.unwrap();
     let stored = anna.documents().download(&photo.id).await.unwrap();
     assert!(!stored.windows(4).any(|w| w == b"Exif") && !stored.windows(3).any(|w| w == b"GPS"), "metadata removed");
     assert_eq!(&stored[..2], &[0xFF, 0xD8]);
     assert_eq!(anna.documents().download(&pdf.id).await.unwrap(), pdf_bytes("stream"));
     // Lists filter by kind and period; metadata reads back.
-    let extracts = anna.documents().list(Some("extract"), None, None).await.unwrap();
+    let extracts = anna.documents().list(Some(kabinet::DocumentKind::Extract), None, None).await.unwrap();
     assert_eq!(extracts.len(), 1);
     assert_eq!((extracts[0].filename.as_str(), extracts[0].institution.as_str()), ("выписка.pdf", "Поликлиника № 1"));
     assert_eq!(extracts[0].study_type.as_deref(), Some("УЗИ"));
-    assert!(anna.documents().list(Some("extract"), Some(date!(2026 - 11 - 21)), None).await.unwrap().is_empty());
-    assert_eq!(anna.documents().list(Some("extract"), None, Some(date!(2026 - 11 - 20))).await.unwrap().len(), 1);
-    assert_eq!(anna.documents().list(Some("lab_result"), None, None).await.unwrap()[0].id, png.id);
-    assert_eq!(code(anna.documents().list(Some("selfie"), None, None).await.unwrap_err()), "validation");
+    assert!(
+        anna.documents()
+            .list(Some(kabinet::DocumentKind::Extract), Some(date!(2026 - 11 - 21)), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        anna.documents()
+            .list(Some(kabinet::DocumentKind::Extract), None, Some(date!(2026 - 11 - 20)))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(anna.documents().list(Some(kabinet::DocumentKind::LabResult), None, None).await.unwrap()[0].id, png.id);
+    assert_eq!(code(kabinet::DocumentKind::parse("selfie").unwrap_err().into()), "validation");
     assert!(h.inbox.count("new_document") >= 4);
     // The size limit is the deployment's.
     let small = db
@@ -137,7 +154,14 @@ async fn r7_files_are_judged_by_content_and_refusals_store_nothing(db: TestDb) {
     let clinic = anna.attachment().current().await.unwrap().unwrap().clinic_id;
     let staff_small = small.session(&h.staff_token(&clinic, "nurse", 41).await, &device()).await.unwrap();
     let big = pdf_bytes(&"x".repeat(200));
-    match staff_small.staff().unwrap().documents().publish(&pid, "other", "big.pdf", &big, meta()).await.unwrap_err() {
+    match staff_small
+        .staff()
+        .unwrap()
+        .documents()
+        .publish(&pid, kabinet::DocumentKind::Other, "big.pdf", &big, meta())
+        .await
+        .unwrap_err()
+    {
         Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("content", "too_long")),
         other => panic!("{other:?}"),
     }
@@ -152,7 +176,7 @@ async fn s3_one_changed_byte_blocks_the_download_and_is_journaled(db: TestDb) {
         .staff()
         .unwrap()
         .documents()
-        .publish(&pid, "extract", "x.pdf", &pdf_bytes("stream"), meta())
+        .publish(&pid, kabinet::DocumentKind::Extract, "x.pdf", &pdf_bytes("stream"), meta())
         .await
         .unwrap();
     assert_eq!(doc.sha256.len(), 64);
@@ -182,7 +206,7 @@ async fn s3_one_changed_byte_blocks_the_download_and_is_journaled(db: TestDb) {
         .staff()
         .unwrap()
         .documents()
-        .publish(&pid, "extract", "y.pdf", &pdf_bytes("other"), meta())
+        .publish(&pid, kabinet::DocumentKind::Extract, "y.pdf", &pdf_bytes("other"), meta())
         .await
         .unwrap();
     sqlx::query("UPDATE documents SET sha256 = $1 WHERE id = $2")
@@ -204,7 +228,7 @@ async fn s2_shared_package_opens_only_with_the_private_key(db: TestDb) {
         .staff()
         .unwrap()
         .documents()
-        .publish(&pid, "extract", "выписка.pdf", &pdf_bytes("stream"), meta())
+        .publish(&pid, kabinet::DocumentKind::Extract, "выписка.pdf", &pdf_bytes("stream"), meta())
         .await
         .unwrap();
     let vectors: serde_json::Value = serde_json::from_str(WYCHEPROOF_OAEP).unwrap();
@@ -307,9 +331,12 @@ async fn r10_certificates_confirmed_by_code_render_cyrillic_pdfs(db: TestDb) {
     let me = ru.session(&h.signed_in().await.access_token, &device()).await.unwrap();
     // Nothing to certify yet: a clear error, no code sent.
     let sent = h.inbox.count("certificate_code");
-    assert_eq!(code(me.certificates().request("vaccination", None, None).await.unwrap_err()), "certificate.no_data");
+    assert_eq!(
+        code(me.certificates().request(kabinet::CertificateKind::Vaccination, None, None).await.unwrap_err()),
+        "certificate.no_data"
+    );
     assert_eq!(h.inbox.count("certificate_code"), sent);
-    assert_eq!(code(me.certificates().request("diploma", None, None).await.unwrap_err()), "validation");
+    assert_eq!(code(kabinet::CertificateKind::parse("diploma").unwrap_err().into()), "validation");
     let imm = ItemData::Immunization(kabinet::Immunization {
         vaccine: "Спутник V".into(),
         date: date!(2025 - 10 - 01),
@@ -319,7 +346,7 @@ async fn r10_certificates_confirmed_by_code_render_cyrillic_pdfs(db: TestDb) {
         next_due: None,
     });
     doctor.staff().unwrap().records().add(&pid, imm).await.unwrap();
-    let pending = me.certificates().request("vaccination", None, None).await.unwrap();
+    let pending = me.certificates().request(kabinet::CertificateKind::Vaccination, None, None).await.unwrap();
     assert_eq!(code(me.certificates().confirm(&pending.id, "000000").await.unwrap_err()), "auth.invalid_code");
     let cert = me.certificates().confirm(&pending.id, &h.inbox.last_code("certificate_code")).await.unwrap();
     assert_eq!(cert.status, "ready");
@@ -330,9 +357,10 @@ async fn r10_certificates_confirmed_by_code_render_cyrillic_pdfs(db: TestDb) {
     assert!(text.contains("Сертификат о профилактических прививках"), "{text}");
     assert!(text.contains("Спутник V"), "{text}");
     // Stored as a document (and checked like one); regenerated with other parameters.
-    assert_eq!(anna.documents().list(Some("certificate"), None, None).await.unwrap().len(), 1);
+    assert_eq!(anna.documents().list(Some(kabinet::DocumentKind::Certificate), None, None).await.unwrap().len(), 1);
     assert_eq!(code(me.certificates().confirm(&pending.id, "123456").await.unwrap_err()), "auth.code_expired");
-    let later = me.certificates().request("vaccination", Some(date!(2026 - 01 - 01)), None).await;
+    let later =
+        me.certificates().request(kabinet::CertificateKind::Vaccination, Some(date!(2026 - 01 - 01)), None).await;
     assert_eq!(code(later.unwrap_err()), "certificate.no_data", "no vaccinations in that period");
     let visit = ItemData::Visit(kabinet::Visit {
         date: date!(2026 - 02 - 10),
@@ -343,7 +371,11 @@ async fn r10_certificates_confirmed_by_code_render_cyrillic_pdfs(db: TestDb) {
     doctor.staff().unwrap().records().add(&pid, visit).await.unwrap();
     let p2 = me
         .certificates()
-        .request("medical_history_extract", Some(date!(2026 - 01 - 01)), Some(date!(2026 - 12 - 31)))
+        .request(
+            kabinet::CertificateKind::MedicalHistoryExtract,
+            Some(date!(2026 - 01 - 01)),
+            Some(date!(2026 - 12 - 31)),
+        )
         .await
         .unwrap();
     let extract = me.certificates().confirm(&p2.id, &h.inbox.last_code("certificate_code")).await.unwrap();

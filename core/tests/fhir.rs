@@ -114,7 +114,7 @@ async fn fhir_export_then_import_reproduces_the_record_and_is_idempotent(db: Tes
         institution: "Поликлиника № 1".into(),
         study_type: Some("УЗИ".into()),
     };
-    staff.documents().publish(&pid, "extract", "выписка.pdf", &pdf, meta).await.unwrap();
+    staff.documents().publish(&pid, kabinet::DocumentKind::Extract, "выписка.pdf", &pdf, meta).await.unwrap();
     let sys = h.cab.system();
     let gp =
         sys.directory().add_practitioner(&c1, "Петров Пётр Петрович", "терапевт", &["first".into()]).await.unwrap();

@@ -357,7 +357,7 @@ fn r17_every_error_code_has_both_languages() {
             }
         }
     }
-    for role in kabinet::staff::ROLES {
+    for role in kabinet::StaffRole::VALUES {
         used.insert(format!("role.{role}"));
     }
     assert!(used.len() > 100, "the scan found only {} codes", used.len());

@@ -16,6 +16,7 @@ and class attributes behave as on the real type. Errors raised inside a host cal
 
 from __future__ import annotations
 
+import enum
 import functools
 import re
 from types import ModuleType
@@ -111,6 +112,8 @@ def guard(module: ModuleType) -> None:
     for name, value in list(vars(module).items()):
         if name.startswith("_"):
             continue
+        if isinstance(value, type) and issubclass(value, enum.Enum):
+            continue  # the closed sets: plain `StrEnum`s, nothing native to guard
         if isinstance(value, type) and not issubclass(value, BaseException):
             _guard_class(value)
             if "__new__" in vars(value):

@@ -2,10 +2,151 @@
 
 import datetime
 import os
+from enum import StrEnum
 from types import TracebackType
-from typing import Protocol, final, overload
+from typing import Literal, Protocol, TypeAlias, final, overload
 
 __version__: str
+
+# BEGIN GENERATED CLOSED SETS (scripts/gen-enum-stubs)
+
+@final
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    PAST = "past"
+
+_AppointmentStatusLike: TypeAlias = AppointmentStatus | Literal["booked", "cancelled", "past"]
+
+@final
+class AttachmentStatus(StrEnum):
+    ATTACHMENT_COMPLETED = "attachment_completed"
+    DETACHED = "detached"
+
+_AttachmentStatusLike: TypeAlias = AttachmentStatus | Literal["attachment_completed", "detached"]
+
+@final
+class CertificateKind(StrEnum):
+    MEDICAL_HISTORY_EXTRACT = "medical_history_extract"
+    HEALTH_STATUS = "health_status"
+    VACCINATION = "vaccination"
+
+_CertificateKindLike: TypeAlias = CertificateKind | Literal["medical_history_extract", "health_status", "vaccination"]
+
+@final
+class CertificatePurpose(StrEnum):
+    WORK = "work"
+    STUDY = "study"
+    TRAVEL = "travel"
+    SPORT = "sport"
+    OTHER = "other"
+
+_CertificatePurposeLike: TypeAlias = CertificatePurpose | Literal["work", "study", "travel", "sport", "other"]
+
+@final
+class CertificateStatus(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+
+_CertificateStatusLike: TypeAlias = CertificateStatus | Literal["pending", "ready"]
+
+@final
+class Channel(StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+    PUSH = "push"
+
+_ChannelLike: TypeAlias = Channel | Literal["sms", "email", "push"]
+
+@final
+class CorrectionStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+_CorrectionStatusLike: TypeAlias = CorrectionStatus | Literal["pending", "accepted", "rejected"]
+
+@final
+class DocumentKind(StrEnum):
+    EXTRACT = "extract"
+    LAB_RESULT = "lab_result"
+    REFERRAL = "referral"
+    CONCLUSION = "conclusion"
+    CERTIFICATE = "certificate"
+    OTHER = "other"
+
+_DocumentKindLike: TypeAlias = DocumentKind | Literal["extract", "lab_result", "referral", "conclusion", "certificate", "other"]
+
+@final
+class IdentityMethod(StrEnum):
+    ESIGNATURE = "esignature"
+    SMS = "sms"
+    VIDEO = "video"
+    SERVICE_CENTRE = "service_centre"
+
+_IdentityMethodLike: TypeAlias = IdentityMethod | Literal["esignature", "sms", "video", "service_centre"]
+
+@final
+class IncidentKind(StrEnum):
+    NEW_DEVICE = "new_device"
+    SUCCESS_AFTER_FAILURES = "success_after_failures"
+    SIMULTANEOUS_SESSIONS = "simultaneous_sessions"
+    UNUSUAL_ACCESS_RATE = "unusual_access_rate"
+    CREDENTIAL_CHANGE = "credential_change"
+
+_IncidentKindLike: TypeAlias = IncidentKind | Literal["new_device", "success_after_failures", "simultaneous_sessions", "unusual_access_rate", "credential_change"]
+
+@final
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    BLOCKED = "blocked"
+
+_IncidentStatusLike: TypeAlias = IncidentStatus | Literal["open", "confirmed", "blocked"]
+
+@final
+class LabFlag(StrEnum):
+    LOW = "low"
+    HIGH = "high"
+    NORMAL = "normal"
+    ABNORMAL = "abnormal"
+
+_LabFlagLike: TypeAlias = LabFlag | Literal["low", "high", "normal", "abnormal"]
+
+@final
+class RequestStatus(StrEnum):
+    IN_PROCESSING = "in_processing"
+    CLARIFICATION_NEEDED = "clarification_needed"
+    COMPLETED = "completed"
+
+_RequestStatusLike: TypeAlias = RequestStatus | Literal["in_processing", "clarification_needed", "completed"]
+
+@final
+class Severity(StrEnum):
+    MILD = "mild"
+    MODERATE = "moderate"
+    SEVERE = "severe"
+
+_SeverityLike: TypeAlias = Severity | Literal["mild", "moderate", "severe"]
+
+@final
+class Sex(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+    UNKNOWN = "unknown"
+
+_SexLike: TypeAlias = Sex | Literal["male", "female", "unknown"]
+
+@final
+class StaffRole(StrEnum):
+    DOCTOR = "doctor"
+    NURSE = "nurse"
+    REGISTRAR = "registrar"
+    LABORATORY = "laboratory"
+    ADMINISTRATOR = "administrator"
+
+_StaffRoleLike: TypeAlias = StaffRole | Literal["doctor", "nurse", "registrar", "laboratory", "administrator"]
+# END GENERATED CLOSED SETS
 
 class KabinetError(Exception):
     code: str
@@ -43,7 +184,7 @@ class IdentityRegistry(Protocol):
 
 @final
 class RegistryRequest:
-    method: str
+    method: IdentityMethod
     surname: str
     given_name: str
     patronymic: str | None
@@ -72,7 +213,7 @@ class Identity:
 @final
 class Message:
     id: str
-    channel: str
+    channel: Channel
     recipient: str
     kind: str
     subject: str
@@ -114,12 +255,12 @@ class Accounts:
 class Incident:
     id: str
     request_number: str
-    kind: str
+    kind: IncidentKind
     ip: str | None
     device: str | None
     created_at: datetime.datetime
     deadline: datetime.datetime
-    status: str
+    status: IncidentStatus
 
 @final
 class TotpSetup:
@@ -281,17 +422,17 @@ class Medication:
 class Allergy:
     substance: str
     reaction: str
-    severity: str | None
+    severity: Severity | None
     noted_on: datetime.date
-    def __init__(self, substance: str, reaction: str, noted_on: datetime.date, severity: str | None = None) -> None: ...
+    def __init__(self, substance: str, reaction: str, noted_on: datetime.date, severity: _SeverityLike | None = None) -> None: ...
 
 class HealthCertificate:
-    purpose: str
+    purpose: CertificatePurpose
     issued_on: datetime.date
     valid_until: datetime.date | None
     conclusion: str
     def __init__(
-        self, purpose: str, issued_on: datetime.date, conclusion: str, valid_until: datetime.date | None = None
+        self, purpose: _CertificatePurposeLike, issued_on: datetime.date, conclusion: str, valid_until: datetime.date | None = None
     ) -> None: ...
 
 RecordData = Immunization | Screening | Visit | Medication | Allergy | HealthCertificate
@@ -312,7 +453,7 @@ class CorrectionRequest:
     item_id: str
     patient_id: str
     wanted_change: str
-    status: str
+    status: CorrectionStatus
     comment: str | None
     created_at: datetime.datetime
     resolved_at: datetime.datetime | None
@@ -342,7 +483,7 @@ class Records:
         end: datetime.date | None = None,
     ) -> MedicalItem: ...
     def add_allergy(
-        self, patient_id: str, substance: str, reaction: str, noted_on: datetime.date, severity: str | None = None
+        self, patient_id: str, substance: str, reaction: str, noted_on: datetime.date, severity: _SeverityLike | None = None
     ) -> MedicalItem: ...
     def of_patient(self, patient_id: str) -> list[MedicalItem]: ...
 
@@ -380,7 +521,7 @@ class LabResult:
     range_high: float | None
     range_text: str | None
     reference_range: str | None
-    flag: str | None
+    flag: LabFlag | None
     sampled_at: datetime.datetime
     issued_at: datetime.datetime
 
@@ -410,7 +551,7 @@ class Request:
     patient_id: str
     clinic_id: str
     subject: str
-    status: str
+    status: RequestStatus
     created_at: datetime.datetime
     updated_at: datetime.datetime
     completed_at: datetime.datetime | None
@@ -421,7 +562,7 @@ class Request:
 class Requests:
     def create(self, clinic_id: str, subject: str, text: str) -> Request: ...
     def get(self, request_id: str) -> Request: ...
-    def reply(self, request_id: str, text: str, status: str | None = None) -> Request: ...
+    def reply(self, request_id: str, text: str, status: _RequestStatusLike | None = None) -> Request: ...
     def add_document(self, request_id: str, filename: str, content: bytes) -> RequestDocument: ...
     def mark_completed(self, request_id: str) -> Request: ...
     def export_pdf(self, request_id: str) -> bytes: ...
@@ -503,7 +644,7 @@ class Appointment:
     visit_type: str
     confirmation_code: str
     required_documents: list[str]
-    status: str
+    status: AppointmentStatus
 
 @final
 class Directory:
@@ -557,7 +698,7 @@ class Attachment:
     clinic_address: str
     attached_at: datetime.datetime
     detached_at: datetime.datetime | None
-    status: str
+    status: AttachmentStatus
     document_id: str | None
 
 @final
@@ -585,14 +726,14 @@ class StaffAccount:
 @final
 class SystemStaff:
     def create(
-        self, clinic_id: str, role: str, full_name: str, phone: str, email: str, password: str
+        self, clinic_id: str, role: _StaffRoleLike, full_name: str, phone: str, email: str, password: str
     ) -> StaffAccount: ...
 
 @final
 class StaffMember:
     account_id: str
     clinic_id: str
-    role: str
+    role: StaffRole
     full_name: str
 
 @final
@@ -676,7 +817,7 @@ class Patient:
     given_name: str
     patronymic: str | None
     birth_date: datetime.date
-    sex: str
+    sex: Sex
     snils: str | None
     inn: str | None
     oms_policy: str | None
@@ -723,7 +864,7 @@ class AccessEntry:
     at: datetime.datetime
     who: str
     actor_kind: str
-    actor_role: str | None
+    actor_role: StaffRole | None
     actor_name: str | None
     actor_clinic: str | None
     actor_id: str | None
@@ -834,7 +975,7 @@ class DocumentMeta:
 class DocumentInfo:
     id: str
     patient_id: str
-    kind: str
+    kind: DocumentKind
     filename: str
     content_type: str
     size: int
@@ -847,19 +988,19 @@ class DocumentInfo:
 @final
 class Documents:
     def list(
-        self, kind: str | None = None, since: datetime.date | None = None, until: datetime.date | None = None
+        self, kind: _DocumentKindLike | None = None, since: datetime.date | None = None, until: datetime.date | None = None
     ) -> list[DocumentInfo]: ...
     def download(self, document_id: str) -> bytes: ...
     def share(self, document_id: str, recipient_public_key_pem: str) -> bytes: ...
     def publish(
-        self, patient_id: str, kind: str, filename: str, content: bytes, metadata: DocumentMeta
+        self, patient_id: str, kind: _DocumentKindLike, filename: str, content: bytes, metadata: DocumentMeta
     ) -> DocumentInfo: ...
 
 @final
 class SharedMeta:
     document_id: str
     filename: str
-    kind: str
+    kind: DocumentKind
     content_type: str
     size: int
     sha256: str
@@ -873,8 +1014,8 @@ def open_shared_package(
 @final
 class Certificate:
     id: str
-    kind: str
-    status: str
+    kind: CertificateKind
+    status: CertificateStatus
     document_id: str | None
     since: datetime.date | None
     until: datetime.date | None
@@ -883,7 +1024,7 @@ class Certificate:
 @final
 class Certificates:
     def request(
-        self, kind: str, since: datetime.date | None = None, until: datetime.date | None = None
+        self, kind: _CertificateKindLike, since: datetime.date | None = None, until: datetime.date | None = None
     ) -> PendingConfirmation: ...
     def confirm(self, pending_id: str, code: str) -> Certificate: ...
     def download(self, certificate_id: str) -> bytes: ...

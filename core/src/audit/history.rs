@@ -21,8 +21,8 @@ pub struct AccessEntry {
     pub who: String,
     /// `patient`, `staff`, `proxy`, `system` or `anonymous`.
     pub actor_kind: String,
-    /// For staff: their role (`doctor`, `registrar`, …).
-    pub actor_role: Option<String>,
+    /// For staff: their role.
+    pub actor_role: Option<crate::staff::StaffRole>,
     /// For staff: their full name.
     pub actor_name: Option<String>,
     /// For staff: the clinic they work for.
@@ -100,7 +100,7 @@ pub(crate) async fn access_history(
                 seq: e.seq,
                 at: e.at(),
                 who: who(locale, &e.actor_kind, e.actor_id.as_deref(), viewer, staff),
-                actor_role: role.clone(),
+                actor_role: role.as_deref().map(crate::staff::StaffRole::stored).transpose()?,
                 actor_name: name.clone(),
                 actor_clinic: clinic,
                 actor_kind: e.actor_kind,

@@ -78,21 +78,11 @@ pub struct IdentityCheck {
     pub reason: Option<String>,
 }
 
-fn method(s: &str) -> Result<IdentityMethod, ValidationError> {
-    Ok(match s {
-        "esignature" | "e_signature" => IdentityMethod::ESignature,
-        "sms" => IdentityMethod::Sms,
-        "video" => IdentityMethod::Video,
-        "service_centre" | "service_center" => IdentityMethod::ServiceCentre,
-        _ => return Err(ValidationError::new("method", Reason::UnknownValue)),
-    })
-}
-
 /// Checks the person's details against the registry.
 pub(crate) async fn confirm(me: &Me, input: IdentityConfirmation) -> Result<IdentityCheck> {
     let cab = me.cabinet();
     let registry = cab.identity_registry().ok_or(IdentityError::NoRegistry)?.clone();
-    let method = method(&input.method)?;
+    let method = IdentityMethod::parse(&input.method)?;
     let parts: Vec<&str> = input.full_name.split_whitespace().collect();
     let (surname, given, patronymic) = match parts.as_slice() {
         [s, g] => (*s, *g, None),

@@ -37,8 +37,8 @@ pub struct Incident {
     pub id: String,
     /// Request number quoted in the notification (e.g. `INC-20261128-4F2A9C`).
     pub request_number: String,
-    /// `new_device`, `success_after_failures` or `simultaneous_sessions`.
-    pub kind: String,
+    /// What looked suspicious.
+    pub kind: IncidentKind,
     /// IP of the login that raised it.
     pub ip: Option<String>,
     /// Device name of that login.
@@ -47,8 +47,36 @@ pub struct Incident {
     pub created_at: OffsetDateTime,
     /// Confirm before this, or every session is blocked.
     pub deadline: OffsetDateTime,
-    /// `open`, `confirmed` or `blocked`.
-    pub status: String,
+    /// Open, confirmed by the patient, or blocked.
+    pub status: IncidentStatus,
+}
+
+crate::sets::closed_set! {
+    /// What made a login or an access look suspicious (R5).
+    pub enum IncidentKind in "kind" {
+        /// A login from a device and address never seen for the account.
+        NewDevice = "new_device",
+        /// A successful login after failed attempts.
+        SuccessAfterFailures = "success_after_failures",
+        /// A login while another device's session is active.
+        SimultaneousSessions = "simultaneous_sessions",
+        /// Records read at an unusual rate.
+        UnusualAccessRate = "unusual_access_rate",
+        /// A password or second factor was changed.
+        CredentialChange = "credential_change",
+    }
+}
+
+crate::sets::closed_set! {
+    /// Where an incident stands.
+    pub enum IncidentStatus in "status" {
+        /// Waiting for the patient's confirmation.
+        Open = "open",
+        /// The patient confirmed it was them.
+        Confirmed = "confirmed",
+        /// Not confirmed in time, or reported: sessions blocked.
+        Blocked = "blocked",
+    }
 }
 
 /// Decides, inside the login transaction, whether this login is suspicious; returns the
@@ -59,14 +87,14 @@ pub(crate) async fn assess(
     device: &Device,
     had_failures: bool,
     now: i64,
-) -> Result<Option<&'static str>> {
+) -> Result<Option<IncidentKind>> {
     let previous: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE account_id = $1")
         .bind(account_id)
         .fetch_one(&mut *tx)
         .await?;
     if previous == 0 {
         // The first login after registration sets the baseline.
-        return Ok(had_failures.then_some("success_after_failures"));
+        return Ok(had_failures.then_some(IncidentKind::SuccessAfterFailures));
     }
     let known: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE account_id = $1 AND (device_id = $2 OR ip = $3)")
@@ -76,10 +104,10 @@ pub(crate) async fn assess(
             .fetch_one(&mut *tx)
             .await?;
     if known == 0 {
-        return Ok(Some("new_device"));
+        return Ok(Some(IncidentKind::NewDevice));
     }
     if had_failures {
-        return Ok(Some("success_after_failures"));
+        return Ok(Some(IncidentKind::SuccessAfterFailures));
     }
     let busy: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM sessions WHERE account_id = $1 AND device_id <> $2 AND revoked_at IS NULL \
@@ -90,7 +118,7 @@ pub(crate) async fn assess(
     .bind(now - SIMULTANEOUS_US)
     .fetch_one(&mut *tx)
     .await?;
-    Ok((busy > 0).then_some("simultaneous_sessions"))
+    Ok((busy > 0).then_some(IncidentKind::SimultaneousSessions))
 }
 
 /// Finds accounts whose reads in the last hour are far above their usual rate (at least
@@ -135,7 +163,8 @@ pub(crate) async fn detect_unusual_access(cab: &Cabinet) -> Result<u64> {
         ?;
         let Some((Some(patient_id), 0)) = row else { continue };
         let device = Device::default();
-        let outbox = raise(cab, &mut tx, &account_id, &patient_id, "unusual_access_rate", &device, now).await?;
+        let outbox =
+            raise(cab, &mut tx, &account_id, &patient_id, IncidentKind::UnusualAccessRate, &device, now).await?;
         tx.commit().await?;
         for id in outbox {
             notify::deliver(cab, &id).await?;
@@ -152,7 +181,7 @@ pub(crate) async fn raise(
     tx: &mut Conn,
     account_id: &str,
     patient_id: &str,
-    kind: &str,
+    kind: IncidentKind,
     device: &Device,
     now: i64,
 ) -> Result<Vec<String>> {
@@ -172,7 +201,7 @@ pub(crate) async fn raise(
     .bind(&id)
     .bind(account_id)
     .bind(&number)
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(&device.ip)
     .bind(&device.id)
     .bind(&device.name)
@@ -226,17 +255,16 @@ pub(crate) async fn list(cab: &Cabinet, account_id: &str) -> Result<Vec<Incident
             Ok(Incident {
                 id: r.try_get("id")?,
                 request_number: r.try_get("request_number")?,
-                kind: r.try_get("kind")?,
+                kind: IncidentKind::stored(r.try_get("kind")?)?,
                 ip: r.try_get("ip")?,
                 device: r.try_get("device_name")?,
                 created_at: from_micros(r.try_get("created_at")?)?,
                 deadline: from_micros(r.try_get("deadline")?)?,
                 status: match (confirmed, blocked) {
-                    (Some(_), _) => "confirmed",
-                    (None, Some(_)) => "blocked",
-                    _ => "open",
-                }
-                .to_owned(),
+                    (Some(_), _) => IncidentStatus::Confirmed,
+                    (None, Some(_)) => IncidentStatus::Blocked,
+                    _ => IncidentStatus::Open,
+                },
             })
         })
         .collect()

@@ -9,7 +9,7 @@ use super::{AuthError, codes, factors, password};
 use crate::audit::{Access, Action, Actor, ActorKind, AuditContext, Outcome};
 use crate::cabinet::Cabinet;
 use crate::error::Result;
-use crate::ids::{Reason, ValidationError};
+use crate::ids::ValidationError;
 use crate::integrations::Channel;
 use crate::notify;
 use crate::timeutil::to_micros;
@@ -19,10 +19,9 @@ pub const MAX_RECOVERIES_PER_HOUR: i64 = 3;
 
 /// Starts a recovery; returns its id whatever the identifier matched.
 pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Result<String> {
-    let channel = match channel {
-        "sms" => Channel::Sms,
-        "email" => Channel::Email,
-        _ => return Err(ValidationError::new("channel", Reason::UnknownValue).into()),
+    let channel = match Channel::parse(channel)? {
+        Channel::Push => return Err(ValidationError::one_of("channel", false, &["sms", "email"]).into()),
+        sent => sent,
     };
     let now = to_micros(cab.now());
     let id = uuid::Uuid::new_v4().to_string();

@@ -1099,7 +1099,7 @@ impl Security {
                 &mut tx,
                 &self.me.account_id,
                 &patient_id,
-                "credential_change",
+                super::incidents::IncidentKind::CredentialChange,
                 &device,
                 now,
             )

@@ -37,7 +37,7 @@ pub struct SharedMeta {
     /// Original file name.
     pub filename: String,
     /// Document kind.
-    pub kind: String,
+    pub kind: crate::documents::DocumentKind,
     /// MIME type.
     pub content_type: String,
     /// Size in bytes.

@@ -1,6 +1,7 @@
 //! Clinical resources to Kabinet's records: Immunization, AllergyIntolerance, Condition and
 //! Encounter and Procedure (visits), MedicationStatement/Request, Observation.
 
+use crate::labs::LabFlag;
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 
@@ -15,7 +16,7 @@ pub(super) enum Clinical {
     Item(ItemData),
     /// Lab results (one, or a panel's components) with the source's own interpretation,
     /// and when their report was issued.
-    Lab(Vec<(LabResultInput, Option<&'static str>)>, Option<OffsetDateTime>),
+    Lab(Vec<(LabResultInput, Option<LabFlag>)>, Option<OffsetDateTime>),
 }
 
 /// The value of an Observation or component: a number (`valueQuantity`, `valueInteger`) or a
@@ -33,13 +34,13 @@ fn value_of(o: &Value) -> Option<(Option<f64>, Option<String>)> {
 }
 
 /// The HL7 v3 ObservationInterpretation of a result as Kabinet's flag names.
-fn interpretation_of(r: &Value) -> Option<&'static str> {
+fn interpretation_of(r: &Value) -> Option<LabFlag> {
     let codes = r["interpretation"].as_array()?.iter().flat_map(|c| c["coding"].as_array().into_iter().flatten());
     codes.filter_map(|c| c["code"].as_str()).find_map(|code| match code {
-        "H" | "HH" | "HU" | ">" => Some("high"),
-        "L" | "LL" | "LU" | "<" => Some("low"),
-        "N" | "NEG" | "ND" => Some("normal"),
-        "A" | "AA" | "POS" | "DET" | "R" | "I" => Some("abnormal"),
+        "H" | "HH" | "HU" | ">" => Some(LabFlag::High),
+        "L" | "LL" | "LU" | "<" => Some(LabFlag::Low),
+        "N" | "NEG" | "ND" => Some(LabFlag::Normal),
+        "A" | "AA" | "POS" | "DET" | "R" | "I" => Some(LabFlag::Abnormal),
         _ => None,
     })
 }
@@ -84,7 +85,12 @@ pub(super) fn clinical(
                 .find(|k| r[**k].is_string())
                 .map(|k| parse_date(&r[*k], &p(k)))
                 .transpose()?;
-            let severity = r["reaction"][0]["severity"].as_str().map(str::to_owned);
+            let severity = r["reaction"][0]["severity"]
+                .as_str()
+                .map(|s| {
+                    crate::records::Severity::parse(s).map_err(|_| bad(&p("reaction[0].severity"), "unknown_value"))
+                })
+                .transpose()?;
             Clinical::Item(ItemData::Allergy(Allergy {
                 reaction: text_of(&reaction).unwrap_or_else(|| "—".into()),
                 substance,

@@ -12,18 +12,22 @@ use time::Date;
 
 use super::import::{Writer, at_path, subject_of};
 use super::read::{Entry, Input, bad, parse_date, text_of};
-use crate::documents::{DocumentMeta, NewDocument, sniff};
+use crate::documents::{DocumentKind, DocumentMeta, NewDocument, sniff};
 use crate::error::Result;
 
 /// LOINC document types with a Kabinet kind of their own; others are `other`.
-const KINDS_BY_LOINC: &[(&str, &str)] =
-    &[("11502-2", "lab_result"), ("18842-5", "extract"), ("57133-1", "referral"), ("11488-4", "conclusion")];
+const KINDS_BY_LOINC: &[(&str, DocumentKind)] = &[
+    ("11502-2", DocumentKind::LabResult),
+    ("18842-5", DocumentKind::Extract),
+    ("57133-1", DocumentKind::Referral),
+    ("11488-4", DocumentKind::Conclusion),
+];
 
 struct DocumentPlan<'a> {
     index: usize,
     binary: Option<usize>,
     subject: &'a str,
-    kind: &'static str,
+    kind: DocumentKind,
     filename: String,
     content: Vec<u8>,
     format: sniff::Format,
@@ -44,13 +48,13 @@ impl DocumentsPlan<'_> {
     }
 }
 
-fn kind_of(r: &Value) -> &'static str {
+fn kind_of(r: &Value) -> DocumentKind {
     let codes: Vec<&str> = [&r["type"], &r["category"][0]]
         .iter()
         .flat_map(|c| c["coding"].as_array().into_iter().flatten())
         .filter_map(|c| c["code"].as_str())
         .collect();
-    KINDS_BY_LOINC.iter().find(|(loinc, _)| codes.contains(loinc)).map_or("other", |(_, kind)| kind)
+    KINDS_BY_LOINC.iter().find(|(loinc, _)| codes.contains(loinc)).map_or(DocumentKind::Other, |(_, kind)| *kind)
 }
 
 fn decode(data: &str, path: &str) -> Result<Vec<u8>> {

@@ -1,5 +1,6 @@
 //! Export: a patient's record as a FHIR R4 `collection` Bundle.
 
+use crate::labs::LabFlag;
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
@@ -106,12 +107,12 @@ pub(crate) async fn export(cab: &Cabinet, ctx: &AuditContext, patient_id: &str) 
     resources.extend(appointment_resources(&visits, &subject));
     let mut reports: BTreeMap<String, (String, String, Vec<Value>, OffsetDateTime)> = BTreeMap::new();
     for r in labs {
-        let interpretation = r.flag.as_deref().map(|f| {
+        let interpretation = r.flag.map(|f| {
             let (code, display) = match f {
-                "low" => ("L", "Low"),
-                "high" => ("H", "High"),
-                "normal" => ("N", "Normal"),
-                _ => ("A", "Abnormal"),
+                LabFlag::Low => ("L", "Low"),
+                LabFlag::High => ("H", "High"),
+                LabFlag::Normal => ("N", "Normal"),
+                LabFlag::Abnormal => ("A", "Abnormal"),
             };
             vec![coding("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", code, display)]
         });
@@ -180,8 +181,8 @@ fn loinc_of(kind: &str) -> Option<(&'static str, &'static str)> {
 
 fn document_reference(d: &crate::documents::DocumentInfo, content: &[u8], subject: &Value) -> Value {
     use base64::Engine;
-    let mut kind = json!({ "text": d.study_type.clone().unwrap_or_else(|| d.kind.clone()) });
-    if let Some((code, display)) = loinc_of(&d.kind) {
+    let mut kind = json!({ "text": d.study_type.clone().unwrap_or_else(|| d.kind.as_str().to_owned()) });
+    if let Some((code, display)) = loinc_of(d.kind.as_str()) {
         kind["coding"] = json!([{ "system": "http://loinc.org", "code": code, "display": display }]);
     }
     json!({

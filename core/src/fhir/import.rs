@@ -604,7 +604,7 @@ type Groups = BTreeMap<
         String,
         String,
         Option<OffsetDateTime>,
-        Vec<(String, LabResultInput, Option<&'static str>, Option<usize>)>,
+        Vec<(String, LabResultInput, Option<crate::labs::LabFlag>, Option<usize>)>,
         String,
     ),
 >;
@@ -669,7 +669,7 @@ async fn write_records(
         let sampled = results.iter().map(|r| r.1.sampled_at).max();
         let issued_at = issued.or(sampled).ok_or_else(|| bad(&path, "missing"))?;
         let lab = LabReport { title, laboratory, issued_at, results: results.iter().map(|r| r.1.clone()).collect() };
-        let flags: Vec<Option<&'static str>> = results.iter().map(|r| r.2).collect();
+        let flags: Vec<Option<crate::labs::LabFlag>> = results.iter().map(|r| r.2).collect();
         let report_id = uuid::Uuid::now_v7().to_string();
         let now = w.now;
         let vault = w.vault(&patient_id).await?;

@@ -2,6 +2,7 @@
 # Every id must exist in both ru.ftl and en.ftl (a test checks it).
 
 validation = Invalid field value
+allowed-values = allowed values
 not_found = Not found
 patient-exists = A patient with these details is already registered
 crypto-integrity = Data is damaged or altered: integrity check failed

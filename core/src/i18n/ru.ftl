@@ -2,6 +2,7 @@
 # Every id must exist in both ru.ftl and en.ftl (a test checks it).
 
 validation = Неверное значение поля
+allowed-values = допустимые значения
 not_found = Не найдено
 patient-exists = Пациент с такими данными уже зарегистрирован
 crypto-integrity = Данные повреждены или изменены: проверка целостности не пройдена

@@ -76,19 +76,31 @@ impl Reason {
 
 /// A field failed validation. Carries the field name and the reason, never the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid {field}: {}", reason.as_str())]
+#[error("invalid {field}: {}{}", reason.as_str(), allowed_suffix(allowed))]
 pub struct ValidationError {
     /// The field, e.g. `"snils"`.
     pub field: &'static str,
     /// Why it was refused.
     pub reason: Reason,
+    /// For a closed set, the values that would have been accepted (otherwise empty).
+    pub allowed: &'static [&'static str],
 }
 
 impl ValidationError {
     /// A validation error for `field`.
     pub fn new(field: &'static str, reason: Reason) -> Self {
-        ValidationError { field, reason }
+        ValidationError { field, reason, allowed: &[] }
     }
+
+    /// A value outside a closed set (or none, when `empty`); the error lists `allowed`.
+    pub fn one_of(field: &'static str, empty: bool, allowed: &'static [&'static str]) -> Self {
+        let reason = if empty { Reason::Empty } else { Reason::UnknownValue };
+        ValidationError { field, reason, allowed }
+    }
+}
+
+fn allowed_suffix(allowed: &[&str]) -> String {
+    if allowed.is_empty() { String::new() } else { format!(" (one of: {})", allowed.join(", ")) }
 }
 
 impl ErrorCode for ValidationError {
@@ -101,6 +113,10 @@ impl ErrorCode for ValidationError {
     fn message(&self, locale: Locale) -> String {
         let field = i18n::text(locale, &format!("field.{}", self.field));
         let reason = i18n::text(locale, &format!("reason.{}", self.reason.as_str()));
-        format!("{}: {field} — {reason}", i18n::text(locale, "validation"))
+        let mut message = format!("{}: {field} — {reason}", i18n::text(locale, "validation"));
+        if !self.allowed.is_empty() {
+            message.push_str(&format!(" ({}: {})", i18n::text(locale, "allowed.values"), self.allowed.join(", ")));
+        }
+        message
     }
 }

@@ -2,41 +2,27 @@
 
 use super::{Reason, ValidationError};
 
-/// Sex as recorded in Russian documents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
-pub enum Sex {
-    /// Male.
-    Male,
-    /// Female.
-    Female,
-    /// Not recorded by the system a record came from (FHIR `unknown`, `other` or absent).
-    /// Only imports produce it: registration (R1) requires male or female.
-    Unknown,
+crate::sets::closed_set! {
+    /// Sex as recorded in Russian documents. Parsing also takes `m`/`f` and `м`/`ж` (and
+    /// `муж`/`жен`, `мужской`/`женский`) — documented aliases, any case.
+    pub enum Sex in "sex" {
+        /// Male.
+        Male = "male" | "m" | "м" | "муж" | "мужской",
+        /// Female.
+        Female = "female" | "f" | "ж" | "жен" | "женский",
+        /// Not recorded by the system a record came from (FHIR `unknown`, `other` or absent).
+        /// Only imports produce it: registration (R1) requires male or female.
+        Unknown = "unknown",
+    }
 }
 
 impl Sex {
-    /// `"male"`, `"female"` or `"unknown"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sex::Male => "male",
-            Sex::Female => "female",
-            Sex::Unknown => "unknown",
-        }
-    }
-
-    /// Parses a stored or imported value: what [`Sex::parse`] takes, and `"unknown"`.
-    pub fn parse_recorded(input: &str) -> Result<Sex, ValidationError> {
-        if input.trim().eq_ignore_ascii_case("unknown") { Ok(Sex::Unknown) } else { Sex::parse(input) }
-    }
-
-    /// Parses `"male"`/`"female"` (also `"m"`/`"f"`, `"м"`/`"ж"`).
-    pub fn parse(input: &str) -> Result<Sex, ValidationError> {
-        match input.trim().to_lowercase().as_str() {
-            "male" | "m" | "м" | "муж" | "мужской" => Ok(Sex::Male),
-            "female" | "f" | "ж" | "жен" | "женский" => Ok(Sex::Female),
-            "" => Err(ValidationError::new("sex", Reason::Empty)),
-            _ => Err(ValidationError::new("sex", Reason::UnknownValue)),
+    /// Parses a value a person gives at registration: what [`Sex::parse`] takes except
+    /// `"unknown"` (R1 requires male or female).
+    pub fn parse_known(input: &str) -> Result<Sex, ValidationError> {
+        match Sex::parse(input) {
+            Ok(Sex::Unknown) => Err(ValidationError::one_of("sex", false, &["male", "female"])),
+            other => other,
         }
     }
 }

@@ -48,8 +48,9 @@ impl std::fmt::Debug for NewPatient {
 }
 
 /// A patient's personal data, decrypted.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct Patient {
     /// Opaque id (UUID).
     pub id: String,
@@ -193,7 +194,7 @@ fn optional(
 
 /// Validates a new patient's fields without storing anything.
 pub(crate) fn check_new(new: &NewPatient, today: Date) -> Result<(), ValidationError> {
-    check(new, today, Sex::parse).map(|_| ())
+    check(new, today, Sex::parse_known).map(|_| ())
 }
 
 /// The blind index of a person by folded surname, given name and birth date (FHIR matching
@@ -314,7 +315,7 @@ fn decode(row: &sqlx::any::AnyRow, patient_id: &str, key: &SecretKey) -> Result<
         given_name: s.open("given_name", &required("given_name")?)?,
         patronymic: s.open_opt("patronymic", blob("patronymic")?)?,
         birth_date,
-        sex: Sex::parse_recorded(&s.open("sex", &required("sex")?)?)?,
+        sex: Sex::parse(&s.open("sex", &required("sex")?)?)?,
         snils: s.open_opt("snils", blob("snils")?)?,
         inn: s.open_opt("inn", blob("inn")?)?,
         oms_policy: s.open_opt("enp", blob("enp")?)?,
@@ -342,7 +343,7 @@ impl Patients {
     /// `Conflict("patient.exists")`: two people are never merged silently.
     pub async fn create(&self, new: NewPatient) -> Result<String> {
         let now = self.cab.now();
-        check(&new, now.date(), Sex::parse)?;
+        check(&new, now.date(), Sex::parse_known)?;
         let mut tx = self.cab.store().begin().await?;
         let id = self.insert(&mut tx, &new, now).await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;
@@ -351,7 +352,7 @@ impl Patients {
 
     /// Inserts a patient inside the caller's transaction (journaled there).
     pub(crate) async fn insert(&self, tx: &mut Conn, new: &NewPatient, now: OffsetDateTime) -> Result<String> {
-        self.insert_checked(tx, new, now, Sex::parse, true).await
+        self.insert_checked(tx, new, now, Sex::parse_known, true).await
     }
 
     /// Inserts the record of a self-registered person: their identifiers are sealed but not
@@ -364,7 +365,7 @@ impl Patients {
         new: &NewPatient,
         now: OffsetDateTime,
     ) -> Result<String> {
-        self.insert_checked(tx, new, now, Sex::parse, false).await
+        self.insert_checked(tx, new, now, Sex::parse_known, false).await
     }
 
     async fn insert_checked(
@@ -458,7 +459,7 @@ impl Patients {
         new: &NewPatient,
         now: OffsetDateTime,
     ) -> Result<PlannedPatient> {
-        let c = check(new, now.date(), Sex::parse_recorded)?;
+        let c = check(new, now.date(), Sex::parse)?;
         let id = uuid::Uuid::new_v4().to_string();
         let _receipt = journal.promise(&id, access(&id, Action::Create));
         let key = SecretKey::generate();

@@ -410,7 +410,7 @@ impl Harness {
             .staff()
             .create(kabinet::NewStaff {
                 clinic_id: clinic_id.into(),
-                role: role.into(),
+                role: role.parse().expect("a staff role"),
                 full_name: format!("Сотрудник {n}"),
                 phone: phone.clone(),
                 email: format!("staff{n}@clinic.example.ru"),

@@ -164,10 +164,10 @@ class IncidentTest {
         cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", laptop).id, inbox.code("login_code"))
         val me = cab.session(first.accessToken, home)
         val incident = me.incidents().single()
-        assertEquals("new_device", incident.kind)
+        assertEquals(IncidentKind.NEW_DEVICE, incident.kind)
         assertTrue(inbox.messages.any { it.kind == "incident" && it.text.contains(incident.requestNumber) })
         me.confirmIncident(incident.id, inbox.code("incident"))
-        assertEquals("confirmed", me.incidents().single().status)
+        assertEquals(IncidentStatus.CONFIRMED, me.incidents().single().status)
     }
 }
 

@@ -108,7 +108,7 @@ class BookingTest {
         assertEquals("slot.taken", taken.code)
         val moved = anna.appointments().reschedule(visit.id, slots[1].id)
         assertEquals(slots[1].id, moved.slotId)
-        assertEquals("booked", boris.appointments().book(slots[0].id).status)
+        assertEquals(AppointmentStatus.BOOKED, boris.appointments().book(slots[0].id).status)
         // One pass of the due jobs queues and sends a reminder for each visit starting within a
         // day (slot 0 always is; slot 1, twenty minutes later, depends on the minute of the run).
         val horizon = Instant.now().plus(1, ChronoUnit.DAYS)
@@ -117,9 +117,9 @@ class BookingTest {
         assertEquals(due, jobs.remindersQueued)
         assertEquals(jobs.remindersQueued, jobs.delivered)
         assertEquals(0UL, jobs.deliveryFailures)
-        assertEquals("cancelled", anna.appointments().cancel(visit.id).status)
+        assertEquals(AppointmentStatus.CANCELLED, anna.appointments().cancel(visit.id).status)
         assertTrue(anna.appointments().list(true).isEmpty())
-        assertEquals(listOf("cancelled"), anna.appointments().list(false).map { it.status })
+        assertEquals(listOf(AppointmentStatus.CANCELLED), anna.appointments().list(false).map { it.status })
         val bad = assertFailsWith<KabinetException.Validation> { cab.system().directory().openSlots(gp.id, slots[0].startsAt, slots[0].endsAt, 0L, "first") }
         assertEquals("minutes", bad.field)
     }
@@ -134,22 +134,22 @@ class BookingTest {
         assertNull(anna.attachment().current())
         val pending = anna.attachment().attach(clinic.code, "45 08 123456", snils, "8451 9991 2289 9990")
         val attached = anna.attachment().confirm(pending.id, inbox.code("attachment_code"))
-        assertEquals("attachment_completed", attached.status)
-        val account = cab.system().staff().create(clinic.id, "doctor", "Смирнова Елена", "+79035550001", "doc@clinic.ru", "Registratura#2026")
+        assertEquals(AttachmentStatus.ATTACHMENT_COMPLETED, attached.status)
+        val account = cab.system().staff().create(clinic.id, StaffRole.DOCTOR, "Смирнова Елена", "+79035550001", "doc@clinic.ru", "Registratura#2026")
         val step = cab.auth().login("+79035550001", "Registratura#2026", device)
         assertEquals("totp", step.secondFactor)
         val staff = cab.session(cab.auth().verifySecondFactor(step.id, totpFor(account.totpSecretBase32, Instant.now())).accessToken, device)
         assertEquals("staff", staff.role())
-        assertEquals("doctor", staff.staffMember().role)
+        assertEquals(StaffRole.DOCTOR, staff.staffMember().role)
         assertEquals(listOf("Иванова Анна Сергеевна"), staff.patients().attached().map { it.fullName })
         assertEquals("1990-03-14", staff.patients().find(snils, null).single().birthDate)
         anna.appointments().book(slots[2].id)
         assertEquals(1, staff.clinicAppointments().list(slots.first().startsAt, slots.last().endsAt).size)
         assertFailsWith<KabinetException.PermissionDenied> { staff.appointments().list(true) }
         assertFailsWith<KabinetException.PermissionDenied> { anna.patients() }
-        assertTrue(anna.accessHistory(null).any { it.actorKind == "staff" && it.who == "doctor Смирнова Елена" && it.actorRole == "doctor" })
+        assertTrue(anna.accessHistory(null).any { it.actorKind == "staff" && it.who == "doctor Смирнова Елена" && it.actorRole == StaffRole.DOCTOR })
         val leave = anna.attachment().detach()
-        assertEquals("detached", anna.attachment().confirm(leave.id, inbox.code("attachment_code")).status)
+        assertEquals(AttachmentStatus.DETACHED, anna.attachment().confirm(leave.id, inbox.code("attachment_code")).status)
         assertEquals(listOf("detached", "attached"), anna.attachment().history().map { it.action })
         assertTrue(staff.patients().attached().isEmpty())
     }

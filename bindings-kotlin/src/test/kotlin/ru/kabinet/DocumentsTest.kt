@@ -22,16 +22,16 @@ class DocumentsTest {
     fun `R7 S2 publish, download, refuse by content and share`(): Unit = runBlocking {
         val (cab, inbox, clinic) = Fixtures.clinicCabinet()
         val anna = Fixtures.attached(cab, inbox, clinic, 41)
-        val doctor = Fixtures.staff(cab, clinic.id, "doctor", 41)
+        val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 41)
         val meta = DocumentMeta("2026-11-20", "Поликлиника", "УЗИ")
-        val doc = doctor.documents().publish(anna.patientId(), "extract", "выписка.pdf", pdf, meta)
+        val doc = doctor.documents().publish(anna.patientId(), DocumentKind.EXTRACT, "выписка.pdf", pdf, meta)
         assertEquals("application/pdf", doc.contentType)
         val html = assertFailsWith<KabinetException.Validation> {
-            doctor.documents().publish(anna.patientId(), "other", "page.pdf", "<html><body/></html>".toByteArray(), meta)
+            doctor.documents().publish(anna.patientId(), DocumentKind.OTHER, "page.pdf", "<html><body/></html>".toByteArray(), meta)
         }
         assertEquals("content", html.field)
         assertContentEquals(pdf, anna.documents().download(doc.id))
-        assertEquals(listOf(doc.id), anna.documents().list("extract", null, null).map { it.id })
+        assertEquals(listOf(doc.id), anna.documents().list(DocumentKind.EXTRACT, null, null).map { it.id })
         val pkg = anna.documents().share(doc.id, File(keys, "recipient_public.pem").readText())
         val opened = openSharedPackage(pkg, File(keys, "recipient_private.pem").readText(), cab.system().audit().publicKey())
         assertContentEquals(pdf, opened.content)
@@ -44,31 +44,31 @@ class DocumentsTest {
     fun `R10 certificate PDF, other PDFs and R14 preferences`(): Unit = runBlocking {
         val (cab, inbox, clinic) = Fixtures.clinicCabinet()
         val anna = Fixtures.attached(cab, inbox, clinic, 42)
-        val doctor = Fixtures.staff(cab, clinic.id, "doctor", 42)
-        val none = assertFailsWith<KabinetException.Conflict> { anna.certificates().request("vaccination", null, null) }
+        val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 42)
+        val none = assertFailsWith<KabinetException.Conflict> { anna.certificates().request(CertificateKind.VACCINATION, null, null) }
         assertEquals("certificate.no_data", none.code)
         doctor.records().add(anna.patientId(), RecordData.Immunization(Immunization("Спутник V", "2025-10-01", null, null, null, null)))
-        val pending = anna.certificates().request("vaccination", null, null)
+        val pending = anna.certificates().request(CertificateKind.VACCINATION, null, null)
         val cert = anna.certificates().confirm(pending.id, inbox.code("certificate_code"))
-        assertEquals("ready", cert.status)
+        assertEquals(CertificateStatus.READY, cert.status)
         val bytes = anna.certificates().download(cert.id)
         assertEquals("%PDF", String(bytes.copyOfRange(0, 4)))
         assertNotNull(anna.attachment().current()?.documentId)
         val results = doctor.labs().publish(anna.patientId(), LabReport("Глюкоза", "ЦКДЛ", Instant.now().minus(Duration.ofMinutes(1)), listOf(
             LabResultInput("Глюкоза", "2345-7", 7.2, null, "ммоль/л", 3.9, 6.1, null, Instant.now().minus(Duration.ofHours(1))),
         )))
-        assertEquals("high", results.single().flag)
+        assertEquals(LabFlag.HIGH, results.single().flag)
         assertEquals("%PDF", String(anna.labs().reportPdf(results.single().id).copyOfRange(0, 4)))
         val req = anna.requests().create(clinic.id, "Вопрос", "Текст")
         assertEquals("%PDF", String(anna.requests().exportPdf(req.id).copyOfRange(0, 4)))
         assertTrue(anna.notifications().preferences().sms)
         anna.notifications().setPreferences(false, false, false)
         val before = inbox.messages.count { it.kind == "new_document" }
-        doctor.documents().publish(anna.patientId(), "other", "a.pdf", pdf, DocumentMeta("2026-11-01", "П", null))
+        doctor.documents().publish(anna.patientId(), DocumentKind.OTHER, "a.pdf", pdf, DocumentMeta("2026-11-01", "П", null))
         assertEquals(before, inbox.messages.count { it.kind == "new_document" })
         anna.notifications().setPreferences(true, true, true)
         anna.profile().setLocale("ru")
-        doctor.documents().publish(anna.patientId(), "other", "b.pdf", pdf, DocumentMeta("2026-11-01", "П", null))
+        doctor.documents().publish(anna.patientId(), DocumentKind.OTHER, "b.pdf", pdf, DocumentMeta("2026-11-01", "П", null))
         assertTrue(inbox.messages.last().text.startsWith("В личном кабинете новый документ"))
     }
 }

@@ -23,7 +23,7 @@ object Fixtures {
     }
 
     /** A staff member of the clinic in `role`, signed in with TOTP; `n` makes contacts unique. */
-    suspend fun staff(cab: Cabinet, clinicId: String, role: String, n: Int): Me {
+    suspend fun staff(cab: Cabinet, clinicId: String, role: StaffRole, n: Int): Me {
         val phone = "+7903%07d".format(n)
         val account = cab.system().staff().create(clinicId, role, "Петров Пётр", phone, "s$n@clinic.ru", "Registratura#2026")
         val step = cab.auth().login(phone, "Registratura#2026", device)

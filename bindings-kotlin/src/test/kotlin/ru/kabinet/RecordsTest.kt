@@ -16,7 +16,7 @@ class RecordsTest {
     fun `R12 records, corrections and R9 lab flags`(): Unit = runBlocking {
         val (cab, inbox, clinic) = Fixtures.clinicCabinet()
         val anna = Fixtures.attached(cab, inbox, clinic, 21)
-        val doctor = Fixtures.staff(cab, clinic.id, "doctor", 21)
+        val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 21)
         val pid = anna.patientId()
         val item = doctor.records().add(pid, RecordData.Immunization(Immunization("Спутник V", "2025-10-01", "1 из 2", null, null, null)))
         doctor.records().add(pid, RecordData.Visit(Visit("2026-02-10", "Поликлиника", listOf(Diagnosis("j06.9", "ОРВИ")), listOf("осмотр"))))
@@ -30,19 +30,19 @@ class RecordsTest {
         val corr = anna.records().requestCorrection(item.id, "Дата 2 октября")
         assertEquals(listOf(corr.id), doctor.records().correctionInbox().map { it.id })
         val fixed = RecordData.Immunization(Immunization("Спутник V", "2025-10-02", "1 из 2", null, null, null))
-        assertEquals("accepted", doctor.records().resolveCorrection(corr.id, true, "Исправлено", fixed).status)
+        assertEquals(CorrectionStatus.ACCEPTED, doctor.records().resolveCorrection(corr.id, true, "Исправлено", fixed).status)
         val now = anna.records().immunizations().single()
         assertEquals(2L, now.version)
         assertEquals("2025-10-02", (now.data as RecordData.Immunization).value.date)
 
-        val lab = Fixtures.staff(cab, clinic.id, "laboratory", 22)
+        val lab = Fixtures.staff(cab, clinic.id, StaffRole.LABORATORY, 22)
         val sampled = Instant.now().minus(Duration.ofHours(2))
         val report = LabReport("Липидный профиль", "ЦКДЛ", Instant.now().minus(Duration.ofMinutes(1)), listOf(
             LabResultInput("Холестерин", "2093-3", 6.3, null, "ммоль/л", null, 5.2, null, sampled),
             LabResultInput("ЛПВП", "2085-9", 0.9, null, "ммоль/л", 1.0, null, null, sampled),
             LabResultInput("ВИЧ", "X", null, "положительно", null, null, null, "отрицательно", sampled),
         ))
-        assertEquals(listOf("high", "low", "abnormal"), lab.labs().publish(pid, report).map { it.flag })
+        assertEquals(listOf(LabFlag.HIGH, LabFlag.LOW, LabFlag.ABNORMAL), lab.labs().publish(pid, report).map { it.flag })
         assertEquals(listOf("≤ 5.2", "≥ 1", "отрицательно"), anna.labs().results(null).map { it.referenceRange })
     }
 
@@ -50,7 +50,7 @@ class RecordsTest {
     fun `FHIR export of a record and idempotent re-import`(): Unit = runBlocking {
         val (cab, inbox, clinic) = Fixtures.clinicCabinet()
         val anna = Fixtures.attached(cab, inbox, clinic, 51)
-        val doctor = Fixtures.staff(cab, clinic.id, "doctor", 51)
+        val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 51)
         doctor.records().add(anna.patientId(), RecordData.Visit(Visit("2026-02-10", "Поликлиника", listOf(Diagnosis("I10", "Гипертензия")), emptyList())))
         val bundle = anna.records().exportFhir()
         assertTrue(bundle.contains("\"Encounter\"") && bundle.contains("Гипертензия"))
@@ -83,13 +83,13 @@ class RecordsTest {
     fun `R13 requests, R20 proxy scopes and R19 completeness`(): Unit = runBlocking {
         val (cab, inbox, clinic) = Fixtures.clinicCabinet()
         val anna = Fixtures.attached(cab, inbox, clinic, 31)
-        val registrar = Fixtures.staff(cab, clinic.id, "registrar", 31)
+        val registrar = Fixtures.staff(cab, clinic.id, StaffRole.REGISTRAR, 31)
         val req = anna.requests().create(clinic.id, "Справка", "Нужна справка")
-        assertEquals("clarification_needed", registrar.requests().answer(req.id, "Уточните", "clarification_needed").status)
+        assertEquals(RequestStatus.CLARIFICATION_NEEDED, registrar.requests().answer(req.id, "Уточните", RequestStatus.CLARIFICATION_NEEDED).status)
         val pdf = "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".toByteArray()
         assertEquals(pdf.size.toULong(), anna.requests().addDocument(req.id, "анализы.pdf", pdf).size)
-        assertEquals("in_processing", anna.requests().reply(req.id, "Прикрепила").status)
-        assertEquals("completed", registrar.requests().answer(req.id, "Готово", "completed").status)
+        assertEquals(RequestStatus.IN_PROCESSING, anna.requests().reply(req.id, "Прикрепила").status)
+        assertEquals(RequestStatus.COMPLETED, registrar.requests().answer(req.id, "Готово", RequestStatus.COMPLETED).status)
         val closed = assertFailsWith<KabinetException.Conflict> { anna.requests().markCompleted(req.id) }
         assertEquals("request.completed", closed.code)
         val parent = Fixtures.attached(cab, inbox, clinic, 32)
