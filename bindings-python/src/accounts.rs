@@ -12,7 +12,7 @@ pub(crate) use kabinet::{
 };
 
 /// What a person enters to register (R1).
-#[pyclass(module = "kabinet", frozen)]
+#[pyclass(module = "kabinet", frozen, subclass)]
 pub(crate) struct Registration {
     phone: String,
     email: String,
@@ -140,7 +140,7 @@ impl Accounts {
 }
 
 /// The client device of a request.
-#[pyclass(module = "kabinet", frozen, get_all)]
+#[pyclass(module = "kabinet", frozen, subclass, get_all)]
 #[derive(Clone)]
 pub(crate) struct Device {
     id: String,
@@ -152,7 +152,7 @@ pub(crate) struct Device {
 #[pymethods]
 impl Device {
     #[new]
-    #[pyo3(signature = (id, name = String::new(), ip = String::new(), user_agent = String::new()))]
+    #[pyo3(signature = (id, name = String::new(), ip = String::new(), user_agent = String::new()), text_signature = "(id, name='', ip='', user_agent='')")]
     fn new(id: String, name: String, ip: String, user_agent: String) -> Self {
         Device { id, name, ip, user_agent }
     }
@@ -504,7 +504,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 /// An account migrated from an existing system.
-#[pyclass(module = "kabinet", frozen)]
+#[pyclass(module = "kabinet", frozen, subclass)]
 pub(crate) struct LegacyAccount {
     phone: String,
     email: Option<String>,

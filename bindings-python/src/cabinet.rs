@@ -46,7 +46,7 @@ impl KeyProvider {
 }
 
 /// Argon2id parameters for password hashes.
-#[pyclass(module = "kabinet", frozen, get_all)]
+#[pyclass(module = "kabinet", frozen, subclass, get_all)]
 #[derive(Clone, Copy)]
 pub(crate) struct Argon2Params {
     memory_kib: u32,
@@ -70,7 +70,7 @@ impl Argon2Params {
 }
 
 /// How to open a cabinet; every argument is optional.
-#[pyclass(module = "kabinet", frozen)]
+#[pyclass(module = "kabinet", frozen, subclass)]
 pub(crate) struct Config {
     key_provider: Option<KeyProvider>,
     clock: Option<Py<PyAny>>,

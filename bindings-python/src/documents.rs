@@ -15,7 +15,7 @@ fn err(e: kabinet::Error, locale: kabinet::Locale) -> PyErr {
 }
 
 /// Descriptive metadata of a document.
-#[pyclass(module = "kabinet", frozen)]
+#[pyclass(module = "kabinet", frozen, subclass)]
 pub(crate) struct DocumentMeta {
     inner: kabinet::DocumentMeta,
 }

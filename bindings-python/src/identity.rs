@@ -11,7 +11,7 @@ pub(crate) use kabinet::IdentityCheck;
 pub(crate) use kabinet::integrations::RegistryRequest;
 
 /// The host registry's answer.
-#[pyclass(module = "kabinet", frozen, get_all)]
+#[pyclass(module = "kabinet", frozen, subclass, get_all)]
 pub(crate) struct RegistryAnswer {
     pub(crate) matched: bool,
     pub(crate) reason: Option<String>,

@@ -7,7 +7,7 @@ use crate::convert::date_from_py;
 use crate::runtime::block_on;
 
 /// Personal data for a new patient.
-#[pyclass(module = "kabinet", frozen, get_all)]
+#[pyclass(module = "kabinet", frozen, subclass, get_all)]
 pub(crate) struct NewPatient {
     surname: String,
     given_name: String,

@@ -22,7 +22,7 @@ fn py_date(py: Python<'_>, d: time::Date) -> PyResult<Py<PyDate>> {
 }
 
 /// A vaccination.
-#[pyclass(module = "kabinet", frozen)]
+#[pyclass(module = "kabinet", frozen, subclass)]
 #[derive(Clone)]
 pub(crate) struct Immunization {
     inner: kabinet::Immunization,
@@ -78,7 +78,7 @@ impl Immunization {
 }
 
 /// A screening or preventive check-up.
-#[pyclass(module = "kabinet", frozen)]
+#[pyclass(module = "kabinet", frozen, subclass)]
 #[derive(Clone)]
 pub(crate) struct Screening {
     inner: kabinet::Screening,
@@ -105,7 +105,7 @@ impl Screening {
 }
 
 /// A visit with ICD-10 diagnoses (as `(code, text)` pairs) and procedures.
-#[pyclass(module = "kabinet", frozen)]
+#[pyclass(module = "kabinet", frozen, subclass)]
 #[derive(Clone)]
 pub(crate) struct Visit {
     inner: kabinet::Visit,
@@ -143,7 +143,7 @@ impl Visit {
 }
 
 /// A medication.
-#[pyclass(module = "kabinet", frozen)]
+#[pyclass(module = "kabinet", frozen, subclass)]
 #[derive(Clone)]
 pub(crate) struct Medication {
     inner: kabinet::Medication,
@@ -199,7 +199,7 @@ impl Medication {
 }
 
 /// An allergy or intolerance.
-#[pyclass(module = "kabinet", frozen)]
+#[pyclass(module = "kabinet", frozen, subclass)]
 #[derive(Clone)]
 pub(crate) struct Allergy {
     inner: kabinet::Allergy,
@@ -236,7 +236,7 @@ impl Allergy {
 }
 
 /// A health certificate.
-#[pyclass(module = "kabinet", frozen)]
+#[pyclass(module = "kabinet", frozen, subclass)]
 #[derive(Clone)]
 pub(crate) struct HealthCertificate {
     inner: kabinet::HealthCertificate,
@@ -307,14 +307,28 @@ fn item_data(obj: &Bound<'_, PyAny>) -> PyResult<kabinet::ItemData> {
 
 fn data_to_py(py: Python<'_>, d: kabinet::ItemData) -> PyResult<Py<PyAny>> {
     use kabinet::ItemData as D;
-    Ok(match d {
+    let native = match d {
         D::Immunization(inner) => Py::new(py, Immunization { inner })?.into_any(),
         D::Screening(inner) => Py::new(py, Screening { inner })?.into_any(),
         D::Visit(inner) => Py::new(py, Visit { inner })?.into_any(),
         D::Medication(inner) => Py::new(py, Medication { inner })?.into_any(),
         D::Allergy(inner) => Py::new(py, Allergy { inner })?.into_any(),
         D::Certificate(inner) => Py::new(py, HealthCertificate { inner })?.into_any(),
-    })
+    };
+    as_exported(native.into_bound(py))
+}
+
+/// A record built here as the class `kabinet` exports: the package exports a guarded
+/// subclass of each input type (`kabinet/_guard.py`), and an item read back must be an
+/// instance of it for `isinstance(item.data, kabinet.Immunization)`. The subclass adds no
+/// fields, so the object is the same; only its class is the exported one.
+fn as_exported(native: Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let class = native.get_type();
+    let exported = native.py().import("kabinet")?.getattr(class.name()?)?;
+    if !exported.is(&class) {
+        native.setattr("__class__", exported)?;
+    }
+    Ok(native.unbind())
 }
 
 /// A medical item: `data` is an `Immunization`, `Visit`, … of its `kind`.
@@ -534,7 +548,7 @@ impl StaffCorrections {
 }
 
 /// One result as the laboratory sends it.
-#[pyclass(module = "kabinet", frozen)]
+#[pyclass(module = "kabinet", frozen, subclass)]
 #[derive(Clone)]
 pub(crate) struct LabResultInput {
     inner: kabinet::LabResultInput,
@@ -573,7 +587,7 @@ impl LabResultInput {
 }
 
 /// A lab report to publish.
-#[pyclass(module = "kabinet", frozen)]
+#[pyclass(module = "kabinet", frozen, subclass)]
 pub(crate) struct LabReport {
     inner: kabinet::LabReport,
 }
@@ -767,7 +781,7 @@ pub(crate) struct Proxies {
 impl Proxies {
     /// Patient: returns a `PendingConfirmation` (an SMS code goes to your phone). Staff
     /// (with `ward_patient_id` and `basis`): returns the `ProxyGrant`.
-    #[pyo3(signature = (scopes, proxy_snils = None, until = None, proxy_patient_id = None, ward_patient_id = None, basis = None, guardianship = false))]
+    #[pyo3(signature = (scopes, proxy_snils = None, until = None, proxy_patient_id = None, *, ward_patient_id = None, basis = None, guardianship = false))]
     #[allow(clippy::too_many_arguments)] // one keyword argument each, as in the Python API
     fn grant<'py>(
         &self,

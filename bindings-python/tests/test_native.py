@@ -2,6 +2,7 @@
 exceptions, and host callbacks that would never be awaited refused at ``Config`` time."""
 
 import datetime
+import inspect
 from typing import Any
 
 import pytest
@@ -174,3 +175,36 @@ def test_value_records_compare_and_hash_by_value() -> None:
     assert hash(first) == hash(first) and len({first, second, first}) == 2
     assert len(set(slots) | set(again)) == 6 and slots[0] in set(slots)
     assert region.code == "77" and hash(region) == hash(region)
+
+
+def test_input_records_are_the_exported_classes_and_refuse_bad_arguments_as_validation_errors() -> None:
+    """Input records are what `kabinet` exports (a guarded subclass of the native type): what
+    a caller builds and what Kabinet returns are instances of the same class, and a wrong
+    argument is a ValidationError naming it, never a bare TypeError (issue 11, issue 12)."""
+    made = kabinet.Immunization("Спутник V", datetime.date(2025, 10, 1), dose="1 из 2")
+    assert type(made) is kabinet.Immunization and isinstance(made, kabinet.Immunization)
+    assert (made.vaccine, made.date, made.dose, made.lot) == ("Спутник V", datetime.date(2025, 10, 1), "1 из 2", None)
+    with pytest.raises(kabinet.ValidationError) as wrong:
+        kabinet.Immunization("Спутник V", "2025-10-01")  # type: ignore[arg-type]
+    assert wrong.value.reason == "type" and not isinstance(wrong.value, TypeError)
+    with pytest.raises(kabinet.ValidationError) as huge:
+        kabinet.Argon2Params(memory_kib=2**40)
+    assert huge.value.reason == "range"
+    assert "Vek-Tor" not in repr(
+        kabinet.Registration("+79161234567", "a@b.ru", "Vek-Tor!58zeb", "Иванова", "Анна", None,
+                             datetime.date(1990, 3, 14), "female", "112-233-445 95", "2026-01")
+    )
+    assert str(inspect.signature(kabinet.Device)) == "(id, name='', ip='', user_agent='')"
+
+
+def test_host_protocols_exist_at_run_time() -> None:
+    class Inbox:
+        def deliver(self, message: kabinet.Message) -> None:
+            pass
+
+    class Registry:
+        def check(self, request: kabinet.RegistryRequest) -> kabinet.RegistryAnswer:
+            return kabinet.RegistryAnswer(matched=True)
+
+    assert isinstance(Inbox(), kabinet.Notifier) and not isinstance(Inbox(), kabinet.Clock)
+    assert isinstance(Registry(), kabinet.IdentityRegistry)

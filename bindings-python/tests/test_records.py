@@ -47,7 +47,7 @@ def test_r12_records_and_corrections(env: tuple[kabinet.Cabinet, Inbox, Clock]) 
         doctor.records.add_visit(me.patient_id, datetime.date(2026, 2, 10), "Поликлиника", [("J6", "x")])
     assert bad.value.field == "icd10"
     [imm] = me.records.immunizations()
-    assert isinstance(imm.data, kabinet.Immunization)
+    assert isinstance(imm.data, kabinet.Immunization) and type(imm.data) is kabinet.Immunization
     assert (imm.kind, imm.data.vaccine, imm.data.date, imm.version) == ("immunization", "Спутник V", datetime.date(2025, 10, 1), 1)
     [visit] = me.records.visits()
     assert isinstance(visit.data, kabinet.Visit) and visit.data.diagnoses == [("J06.9", "ОРВИ")]
@@ -64,7 +64,7 @@ def test_r12_records_and_corrections(env: tuple[kabinet.Cabinet, Inbox, Clock]) 
     done = doctor.corrections.resolve(corr.id, True, "Исправлено", corrected=fixed)
     assert (done.status, done.comment) == ("accepted", "Исправлено")
     [imm] = me.records.immunizations()
-    assert isinstance(imm.data, kabinet.Immunization)
+    assert isinstance(imm.data, kabinet.Immunization) and type(imm.data) is kabinet.Immunization
     assert imm.version == 2 and imm.data.date == datetime.date(2025, 10, 2)
     with pytest.raises(kabinet.Conflict) as again:
         doctor.corrections.resolve(corr.id, False, "нет")

@@ -10,6 +10,7 @@ from . import _guard, _kabinet
 _guard.guard(_kabinet)
 
 from . import audit, ids  # noqa: E402  (after the guard: they re-export guarded functions)
+from .host import Clock, IdentityRegistry, Notifier  # noqa: E402
 from ._kabinet import (  # noqa: E402
     ImportReport,
     ImportedEntry,
@@ -130,6 +131,9 @@ from ._kabinet import (  # noqa: E402  (the closed sets: string-valued enums)
 )
 
 __all__ = [
+    "Clock",
+    "IdentityRegistry",
+    "Notifier",
     "AppointmentStatus",
     "AttachmentStatus",
     "CertificateKind",

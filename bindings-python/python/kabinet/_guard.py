@@ -8,9 +8,8 @@ are — invalid input — so every public call of the extension module is wrappe
 import, to turn them into :class:`kabinet.ValidationError` (``code == "validation"``, the
 argument's name in ``field`` when known, and ``reason`` one of ``type``, ``range`` or
 ``encoding``). The message never repeats the value. Input records (``Config(...)``,
-``Registration(...)``) are constructed through a thin stand-in type whose call is guarded
-the same way (CPython refuses a replaced ``__new__`` on extension types); ``isinstance``
-and class attributes behave as on the real type. Errors raised inside a host callback
+``Registration(...)``) are a thin Python subclass of the native type whose ``__new__`` is
+guarded the same way (CPython refuses a replaced ``__new__`` on the extension type itself). Errors raised inside a host callback
 (a notifier, a registry) are Kabinet's to report and never pass through here.
 """
 
@@ -18,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import inspect
 import re
 from types import ModuleType
 from typing import Any, Callable
@@ -78,31 +78,27 @@ def _guard_class(cls: type) -> None:
             setattr(cls, name, _guarded(attribute))
 
 
-class _GuardedConstruction(type):
-    """The type of the stand-ins for input records: constructing one is a guarded call of
-    the real type; everything else is the real type's."""
-
-    __wrapped__: type
-
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        return _guarded(cls.__wrapped__)(*args, **kwargs)
-
-    def __instancecheck__(cls, instance: Any) -> bool:
-        return isinstance(instance, cls.__wrapped__)
-
-    def __subclasscheck__(cls, subclass: type) -> bool:
-        return issubclass(subclass, cls.__wrapped__)
-
-    def __getattr__(cls, name: str) -> Any:
-        return getattr(cls.__wrapped__, name)
-
-
 def _stand_in(real: type) -> type:
-    return _GuardedConstruction(
-        real.__name__,
-        (),
-        {"__wrapped__": real, "__doc__": real.__doc__, "__module__": real.__module__, "__qualname__": real.__qualname__},
-    )
+    """A subclass of the native input type whose construction is guarded (CPython refuses a
+    replaced ``__new__`` on the extension type itself, not on a subclass). It adds nothing
+    else: ``isinstance`` against it is what callers use, and the binding accepts it wherever
+    the native type is expected."""
+    guarded_new = _guarded(real.__new__)
+
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return guarded_new(cls, *args, **kwargs)
+
+    native = inspect.signature(real)
+    first = inspect.Parameter("cls", inspect.Parameter.POSITIONAL_ONLY)
+    __new__.__signature__ = native.replace(parameters=[first, *native.parameters.values()])  # type: ignore[attr-defined]
+    namespace = {
+        "__new__": __new__,
+        "__slots__": (),
+        "__doc__": real.__doc__,
+        "__module__": real.__module__,
+        "__qualname__": real.__qualname__,
+    }
+    return type(real.__name__, (real,), namespace)
 
 
 def guard(module: ModuleType) -> None:

@@ -4,7 +4,9 @@ import datetime
 import os
 from enum import StrEnum
 from types import TracebackType
-from typing import Literal, Protocol, TypeAlias, final, overload
+from typing import Literal, Self, TypeAlias, final, overload
+
+from kabinet.host import Clock, IdentityRegistry, Notifier
 
 __version__: str
 
@@ -146,6 +148,130 @@ class StaffRole(StrEnum):
     ADMINISTRATOR = "administrator"
 
 _StaffRoleLike: TypeAlias = StaffRole | Literal["doctor", "nurse", "registrar", "laboratory", "administrator"]
+
+__all__ = [
+    "AccessEntry",
+    "Accounts",
+    "Allergy",
+    "Appointment",
+    "AppointmentStatus",
+    "Appointments",
+    "Argon2Params",
+    "Attachment",
+    "AttachmentEvent",
+    "AttachmentStatus",
+    "Audit",
+    "AuditReport",
+    "Auth",
+    "AuthenticationError",
+    "Cabinet",
+    "Certificate",
+    "CertificateKind",
+    "CertificatePurpose",
+    "CertificateStatus",
+    "Certificates",
+    "ChangeRequest",
+    "Channel",
+    "Clinic",
+    "ClinicAppointments",
+    "ClinicAttachment",
+    "Config",
+    "ConfigError",
+    "Conflict",
+    "CorrectionRequest",
+    "CorrectionStatus",
+    "Device",
+    "Directory",
+    "DirectoryAdmin",
+    "DocumentInfo",
+    "DocumentKind",
+    "DocumentMeta",
+    "Documents",
+    "HealthCertificate",
+    "Identity",
+    "IdentityCheck",
+    "IdentityMethod",
+    "Immunization",
+    "ImportReport",
+    "ImportedEntry",
+    "Incident",
+    "IncidentKind",
+    "IncidentStatus",
+    "IntegrityError",
+    "KabinetError",
+    "KeyProvider",
+    "KeyRotationReport",
+    "Keys",
+    "LabFlag",
+    "LabReport",
+    "LabResult",
+    "LabResultInput",
+    "Labs",
+    "LegacyAccount",
+    "LoginStep",
+    "Me",
+    "MedicalItem",
+    "Medication",
+    "Message",
+    "MissingItem",
+    "NewPatient",
+    "NotFound",
+    "Notifications",
+    "Patient",
+    "PatientRef",
+    "Patients",
+    "PendingConfirmation",
+    "PendingRegistration",
+    "PermissionDenied",
+    "Practitioner",
+    "Preferences",
+    "Profile",
+    "ProfileChange",
+    "Proxies",
+    "ProxyGrant",
+    "Records",
+    "Region",
+    "Registration",
+    "RegistryAnswer",
+    "RegistryRequest",
+    "Request",
+    "RequestDocument",
+    "RequestMessage",
+    "RequestStatus",
+    "Requests",
+    "Screening",
+    "Security",
+    "SessionError",
+    "SessionInfo",
+    "Severity",
+    "Sex",
+    "SharedMeta",
+    "SignedTreeHead",
+    "Slot",
+    "StaffAccount",
+    "StaffCorrections",
+    "StaffMember",
+    "StaffPatients",
+    "StaffRole",
+    "StorageError",
+    "SystemAccounts",
+    "SystemContext",
+    "SystemFhir",
+    "SystemStaff",
+    "Tokens",
+    "TotpSetup",
+    "ValidationError",
+    "Visit",
+    "__version__",
+    "audit_verify_consistency_proof",
+    "audit_verify_inclusion_proof",
+    "ids_enp",
+    "ids_inn",
+    "ids_passport",
+    "ids_phone",
+    "ids_snils",
+    "open_shared_package",
+]
 # END GENERATED CLOSED SETS
 
 class KabinetError(Exception):
@@ -173,15 +299,6 @@ def ids_enp(value: str) -> str: ...
 def ids_passport(value: str) -> str: ...
 def ids_phone(value: str) -> str: ...
 
-class Clock(Protocol):
-    def now(self) -> datetime.datetime: ...
-
-class Notifier(Protocol):
-    def deliver(self, message: Message) -> None: ...
-
-class IdentityRegistry(Protocol):
-    def check(self, request: RegistryRequest) -> RegistryAnswer: ...
-
 @final
 class RegistryRequest:
     method: IdentityMethod
@@ -196,7 +313,7 @@ class RegistryRequest:
 class RegistryAnswer:
     matched: bool
     reason: str | None
-    def __init__(self, matched: bool, reason: str | None = None) -> None: ...
+    def __new__(cls, matched: bool, reason: str | None = None) -> Self: ...
 
 @final
 class IdentityCheck:
@@ -222,8 +339,7 @@ class Message:
     patient_id: str | None
 
 class Registration:
-    def __init__(
-        self,
+    def __new__(cls,
         phone: str,
         email: str,
         password: str,
@@ -234,7 +350,7 @@ class Registration:
         sex: str,
         snils: str,
         accepted_terms_version: str,
-    ) -> None: ...
+    ) -> Self: ...
 
 @final
 class PendingRegistration:
@@ -272,7 +388,7 @@ class Device:
     name: str
     ip: str
     user_agent: str
-    def __init__(self, id: str, name: str = "", ip: str = "", user_agent: str = "") -> None: ...
+    def __new__(cls, id: str, name: str = "", ip: str = "", user_agent: str = "") -> Self: ...
 
 @final
 class LoginStep:
@@ -387,25 +503,23 @@ class Immunization:
     lot: str | None
     performer: str | None
     next_due: datetime.date | None
-    def __init__(
-        self, vaccine: str, date: datetime.date, dose: str | None = None, lot: str | None = None,
+    def __new__(cls, vaccine: str, date: datetime.date, dose: str | None = None, lot: str | None = None,
         performer: str | None = None, next_due: datetime.date | None = None,
-    ) -> None: ...
+    ) -> Self: ...
 
 class Screening:
     name: str
     date: datetime.date
     result: str
-    def __init__(self, name: str, date: datetime.date, result: str) -> None: ...
+    def __new__(cls, name: str, date: datetime.date, result: str) -> Self: ...
 
 class Visit:
     date: datetime.date
     institution: str
     diagnoses: list[tuple[str, str]]
     procedures: list[str]
-    def __init__(
-        self, date: datetime.date, institution: str, diagnoses: list[tuple[str, str]], procedures: list[str] = ...
-    ) -> None: ...
+    def __new__(cls, date: datetime.date, institution: str, diagnoses: list[tuple[str, str]], procedures: list[str] = ...
+    ) -> Self: ...
 
 class Medication:
     name: str
@@ -414,28 +528,26 @@ class Medication:
     start: datetime.date
     end: datetime.date | None
     prescriber: str
-    def __init__(
-        self, name: str, dosage: str, schedule: str, start: datetime.date, prescriber: str,
+    def __new__(cls, name: str, dosage: str, schedule: str, start: datetime.date, prescriber: str,
         end: datetime.date | None = None,
-    ) -> None: ...
+    ) -> Self: ...
 
 class Allergy:
     substance: str
     reaction: str
     severity: Severity | None
     noted_on: datetime.date
-    def __init__(self, substance: str, reaction: str, noted_on: datetime.date, severity: _SeverityLike | None = None) -> None: ...
+    def __new__(cls, substance: str, reaction: str, noted_on: datetime.date, severity: _SeverityLike | None = None) -> Self: ...
 
 class HealthCertificate:
     purpose: CertificatePurpose
     issued_on: datetime.date
     valid_until: datetime.date | None
     conclusion: str
-    def __init__(
-        self, purpose: _CertificatePurposeLike, issued_on: datetime.date, conclusion: str, valid_until: datetime.date | None = None
-    ) -> None: ...
+    def __new__(cls, purpose: _CertificatePurposeLike, issued_on: datetime.date, conclusion: str, valid_until: datetime.date | None = None
+    ) -> Self: ...
 
-RecordData = Immunization | Screening | Visit | Medication | Allergy | HealthCertificate
+_RecordData: TypeAlias = Immunization | Screening | Visit | Medication | Allergy | HealthCertificate
 
 @final
 class MedicalItem:
@@ -445,7 +557,7 @@ class MedicalItem:
     clinic_id: str | None
     version: int
     updated_at: datetime.datetime
-    data: RecordData
+    data: _RecordData
 
 @final
 class CorrectionRequest:
@@ -469,7 +581,7 @@ class Records:
     def request_correction(self, item_id: str, wanted_change: str) -> CorrectionRequest: ...
     def corrections(self) -> list[CorrectionRequest]: ...
     def export_fhir(self) -> str: ...
-    def add(self, patient_id: str, record: RecordData) -> MedicalItem: ...
+    def add(self, patient_id: str, record: _RecordData) -> MedicalItem: ...
     def add_immunization(
         self, patient_id: str, vaccine: str, date: datetime.date, dose: str | None = None, lot: str | None = None,
         performer: str | None = None,
@@ -491,20 +603,18 @@ class Records:
 class StaffCorrections:
     def inbox(self) -> list[CorrectionRequest]: ...
     def resolve(
-        self, correction_id: str, accepted: bool, comment: str, corrected: RecordData | None = None
+        self, correction_id: str, accepted: bool, comment: str, corrected: _RecordData | None = None
     ) -> CorrectionRequest: ...
 
 class LabResultInput:
-    def __init__(
-        self, test_name: str, code: str, sampled_at: datetime.datetime, value: float | None = None,
+    def __new__(cls, test_name: str, code: str, sampled_at: datetime.datetime, value: float | None = None,
         value_text: str | None = None, unit: str | None = None, range_low: float | None = None,
         range_high: float | None = None, range_text: str | None = None,
-    ) -> None: ...
+    ) -> Self: ...
 
 class LabReport:
-    def __init__(
-        self, title: str, laboratory: str, issued_at: datetime.datetime, results: list[LabResultInput]
-    ) -> None: ...
+    def __new__(cls, title: str, laboratory: str, issued_at: datetime.datetime, results: list[LabResultInput]
+    ) -> Self: ...
 
 @final
 class LabResult:
@@ -582,11 +692,12 @@ class ProxyGrant:
 @final
 class Proxies:
     @overload
-    def grant(self, scopes: list[str], proxy_snils: str, until: datetime.date | None = None) -> PendingConfirmation: ...
+    def grant(self, scopes: list[str], proxy_snils: str, until: datetime.date | None = None) -> PendingConfirmation: ...  # type: ignore[overload-overlap]  # staff grants pass ward_patient_id
     @overload
     def grant(
         self, scopes: list[str], proxy_snils: str | None = None, until: datetime.date | None = None,
-        proxy_patient_id: str | None = None, *, ward_patient_id: str, basis: str, guardianship: bool = False,
+        proxy_patient_id: str | None = None, *, ward_patient_id: str | None = None, basis: str | None = None,
+        guardianship: bool = False,
     ) -> ProxyGrant: ...
     def confirm(self, pending_id: str, code: str) -> ProxyGrant: ...
     def list(self) -> list[ProxyGrant]: ...
@@ -767,11 +878,10 @@ class Argon2Params:
     memory_kib: int
     iterations: int
     parallelism: int
-    def __init__(self, memory_kib: int = 19456, iterations: int = 2, parallelism: int = 1) -> None: ...
+    def __new__(cls, memory_kib: int = 19456, iterations: int = 2, parallelism: int = 1) -> Self: ...
 
 class Config:
-    def __init__(
-        self,
+    def __new__(cls,
         key_provider: KeyProvider | None = None,
         notifier: Notifier | None = None,
         identity_registry: IdentityRegistry | None = None,
@@ -781,7 +891,7 @@ class Config:
         max_connections: int = 8,
         require_identity_for_booking: bool = True,
         change_deadline_minutes: int = 120,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def locale(self) -> str: ...
 
@@ -796,8 +906,7 @@ class NewPatient:
     oms_policy: str | None
     phone: str | None
     email: str | None
-    def __init__(
-        self,
+    def __new__(cls,
         surname: str,
         given_name: str,
         birth_date: datetime.date,
@@ -808,7 +917,7 @@ class NewPatient:
         oms_policy: str | None = None,
         phone: str | None = None,
         email: str | None = None,
-    ) -> None: ...
+    ) -> Self: ...
 
 @final
 class Patient:
@@ -886,8 +995,7 @@ class Audit:
     def export_fhir(self, from_seq: int = 0, limit: int = 1000) -> str: ...
 
 class LegacyAccount:
-    def __init__(
-        self,
+    def __new__(cls,
         phone: str,
         email: str | None,
         surname: str,
@@ -897,7 +1005,7 @@ class LegacyAccount:
         sex: str,
         snils: str,
         password_hash: str,
-    ) -> None: ...
+    ) -> Self: ...
 
 @final
 class SystemAccounts:
@@ -969,7 +1077,7 @@ class Cabinet:
     ) -> bool: ...
 
 class DocumentMeta:
-    def __init__(self, created_on: datetime.date, institution: str, study_type: str | None = None) -> None: ...
+    def __new__(cls, created_on: datetime.date, institution: str, study_type: str | None = None) -> Self: ...
 
 @final
 class DocumentInfo:
