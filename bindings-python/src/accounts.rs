@@ -1,66 +1,15 @@
 //! `cab.accounts`, `cab.auth`, `cab.session(...)` and `me.security` (R1, R3, R4, R5).
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDate, PyDateTime};
 
-use crate::convert::{date_from_py, datetime_from_py};
+use crate::convert::utc;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::integrations::Message;
 pub(crate) use kabinet::{
+    Device, LegacyAccount, Registration,
     ChangeRequest, Incident, LoginStep, PendingRegistration, ProfileChange, SessionInfo, Tokens, TotpSetup,
 };
-
-/// What a person enters to register (R1).
-#[pyclass(module = "kabinet", frozen, subclass)]
-pub(crate) struct Registration {
-    phone: String,
-    email: String,
-    password: String,
-    surname: String,
-    given_name: String,
-    patronymic: Option<String>,
-    birth_date: Py<PyDate>,
-    sex: String,
-    snils: String,
-    accepted_terms_version: String,
-}
-
-#[pymethods]
-impl Registration {
-    #[new]
-    #[pyo3(signature = (phone, email, password, surname, given_name, patronymic, birth_date, sex, snils, accepted_terms_version))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        phone: String,
-        email: String,
-        password: String,
-        surname: String,
-        given_name: String,
-        patronymic: Option<String>,
-        birth_date: Py<PyDate>,
-        sex: String,
-        snils: String,
-        accepted_terms_version: String,
-    ) -> Self {
-        Registration {
-            phone,
-            email,
-            password,
-            surname,
-            given_name,
-            patronymic,
-            birth_date,
-            sex,
-            snils,
-            accepted_terms_version,
-        }
-    }
-
-    fn __repr__(&self) -> &'static str {
-        "Registration(<personal data>)"
-    }
-}
 
 /// Registration and confirmation.
 #[pyclass(module = "kabinet", frozen)]
@@ -79,19 +28,7 @@ impl Accounts {
 impl Accounts {
     /// Validates everything, creates a pending account and sends an SMS code.
     fn register(&self, py: Python<'_>, registration: &Bound<'_, Registration>) -> PyResult<PendingRegistration> {
-        let r = registration.get();
-        let core = kabinet::Registration {
-            phone: r.phone.clone(),
-            email: r.email.clone(),
-            password: r.password.clone(),
-            surname: r.surname.clone(),
-            given_name: r.given_name.clone(),
-            patronymic: r.patronymic.clone(),
-            birth_date: date_from_py(r.birth_date.bind(py), "birth_date")?,
-            sex: r.sex.clone(),
-            snils: r.snils.clone(),
-            accepted_terms_version: r.accepted_terms_version.clone(),
-        };
+        let core = registration.get().clone();
         let a = self.inner.clone();
         block_on(py, self.locale, async move { a.register(core).await })
     }
@@ -139,36 +76,6 @@ impl Accounts {
     }
 }
 
-/// The client device of a request.
-#[pyclass(module = "kabinet", frozen, subclass, get_all)]
-#[derive(Clone)]
-pub(crate) struct Device {
-    id: String,
-    name: String,
-    ip: String,
-    user_agent: String,
-}
-
-#[pymethods]
-impl Device {
-    #[new]
-    #[pyo3(signature = (id, name = String::new(), ip = String::new(), user_agent = String::new()), text_signature = "(id, name='', ip='', user_agent='')")]
-    fn new(id: String, name: String, ip: String, user_agent: String) -> Self {
-        Device { id, name, ip, user_agent }
-    }
-}
-
-impl Device {
-    pub(crate) fn to_core(&self) -> kabinet::Device {
-        kabinet::Device {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            ip: self.ip.clone(),
-            user_agent: self.user_agent.clone(),
-        }
-    }
-}
-
 /// Login, second factor, refresh, logout.
 #[pyclass(module = "kabinet", frozen)]
 pub(crate) struct Auth {
@@ -192,7 +99,7 @@ impl Auth {
         password: String,
         device: &Bound<'_, Device>,
     ) -> PyResult<LoginStep> {
-        let (a, d) = (self.inner.clone(), device.get().to_core());
+        let (a, d) = (self.inner.clone(), device.get().clone());
         block_on(py, self.locale, async move { a.login(&identifier, &password, &d).await })
     }
 
@@ -204,7 +111,7 @@ impl Auth {
 
     /// Rotates the refresh token; reuse of an old one revokes the session.
     fn refresh(&self, py: Python<'_>, refresh_token: String, device: &Bound<'_, Device>) -> PyResult<Tokens> {
-        let (a, d) = (self.inner.clone(), device.get().to_core());
+        let (a, d) = (self.inner.clone(), device.get().clone());
         block_on(py, self.locale, async move { a.refresh(&refresh_token, &d).await })
     }
 
@@ -324,9 +231,9 @@ impl Security {
     fn access_history(
         &self,
         py: Python<'_>,
-        since: Option<&Bound<'_, PyDateTime>>,
+        since: Option<time::OffsetDateTime>,
     ) -> PyResult<Vec<kabinet::AccessEntry>> {
-        let since = since.map(datetime_from_py).transpose()?;
+        let since = since.map(utc);
         let s = self.inner.clone();
         block_on(py, self.locale, async move { s.access_history(since).await })
     }
@@ -503,44 +410,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// An account migrated from an existing system.
-#[pyclass(module = "kabinet", frozen, subclass)]
-pub(crate) struct LegacyAccount {
-    phone: String,
-    email: Option<String>,
-    surname: String,
-    given_name: String,
-    patronymic: Option<String>,
-    birth_date: Py<PyDate>,
-    sex: String,
-    snils: String,
-    password_hash: String,
-}
-
-#[pymethods]
-impl LegacyAccount {
-    #[new]
-    #[pyo3(signature = (phone, email, surname, given_name, patronymic, birth_date, sex, snils, password_hash))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        phone: String,
-        email: Option<String>,
-        surname: String,
-        given_name: String,
-        patronymic: Option<String>,
-        birth_date: Py<PyDate>,
-        sex: String,
-        snils: String,
-        password_hash: String,
-    ) -> Self {
-        LegacyAccount { phone, email, surname, given_name, patronymic, birth_date, sex, snils, password_hash }
-    }
-
-    fn __repr__(&self) -> &'static str {
-        "LegacyAccount(<personal data>)"
-    }
-}
-
 /// Operator account management.
 #[pyclass(module = "kabinet", frozen)]
 pub(crate) struct SystemAccounts {
@@ -552,18 +421,7 @@ pub(crate) struct SystemAccounts {
 impl SystemAccounts {
     /// Imports an account with its old Argon2id or bcrypt hash; returns the account id.
     fn import_account(&self, py: Python<'_>, account: &Bound<'_, LegacyAccount>) -> PyResult<String> {
-        let a = account.get();
-        let legacy = kabinet::LegacyAccount {
-            phone: a.phone.clone(),
-            email: a.email.clone(),
-            surname: a.surname.clone(),
-            given_name: a.given_name.clone(),
-            patronymic: a.patronymic.clone(),
-            birth_date: date_from_py(a.birth_date.bind(py), "birth_date")?,
-            sex: a.sex.clone(),
-            snils: a.snils.clone(),
-            password_hash: a.password_hash.clone(),
-        };
+        let legacy = account.get().clone();
         let s = self.inner.clone();
         block_on(py, self.locale, async move { s.import_account(legacy).await })
     }

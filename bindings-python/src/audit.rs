@@ -1,9 +1,8 @@
 //! `sys.audit` and `kabinet.audit`: journal verification, proofs, access history (S4, R5).
 
 use pyo3::prelude::*;
-use pyo3::types::PyDateTime;
 
-use crate::convert::{datetime_from_py, datetime_to_py};
+use crate::convert::utc;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::AccessEntry;
@@ -17,18 +16,18 @@ fn audit_err(e: kabinet::audit::AuditError) -> PyErr {
 pub(crate) struct SignedTreeHead {
     size: u64,
     root: String,
-    at: Py<PyDateTime>,
+    at: time::OffsetDateTime,
     signature: String,
 }
 
 impl SignedTreeHead {
-    fn from_core(py: Python<'_>, h: kabinet::SignedTreeHead) -> PyResult<Self> {
+    fn from_core(h: kabinet::SignedTreeHead) -> PyResult<Self> {
         let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(h.at_us) * 1000)
             .map_err(|_| pyo3::exceptions::PyValueError::new_err("timestamp"))?;
         Ok(SignedTreeHead {
             size: h.size,
             root: hex(&h.root),
-            at: datetime_to_py(py, at)?.unbind(),
+            at: at,
             signature: hex(&h.signature),
         })
     }
@@ -78,7 +77,7 @@ impl Audit {
         let a = self.inner.clone();
         let r = block_on(py, self.locale, async move { a.verify().await })?;
         let signed_head =
-            r.signed_head.map(|h| SignedTreeHead::from_core(py, h).and_then(|h| Py::new(py, h))).transpose()?;
+            r.signed_head.map(|h| SignedTreeHead::from_core(h).and_then(|h| Py::new(py, h))).transpose()?;
         Ok(AuditReport {
             ok: r.ok,
             entries: r.entries,
@@ -97,7 +96,7 @@ impl Audit {
     fn latest_head(&self, py: Python<'_>) -> PyResult<Option<SignedTreeHead>> {
         let a = self.inner.clone();
         let h = block_on(py, self.locale, async move { a.latest_head().await })?;
-        h.map(|h| SignedTreeHead::from_core(py, h)).transpose()
+        h.map(|h| SignedTreeHead::from_core(h)).transpose()
     }
 
     /// Inclusion proof of entry `seq` at the latest head, as JSON.
@@ -118,9 +117,9 @@ impl Audit {
         &self,
         py: Python<'_>,
         patient_id: String,
-        since: Option<&Bound<'_, PyDateTime>>,
+        since: Option<time::OffsetDateTime>,
     ) -> PyResult<Vec<AccessEntry>> {
-        let since = since.map(datetime_from_py).transpose()?;
+        let since = since.map(utc);
         let a = self.inner.clone();
         block_on(py, self.locale, async move { a.access_history(&patient_id, since).await })
     }

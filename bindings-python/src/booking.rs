@@ -2,9 +2,8 @@
 //! that convert types; every rule lives in the core.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDate, PyDateTime};
 
-use crate::convert::datetime_from_py;
+use crate::convert::utc;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::{
@@ -124,12 +123,12 @@ impl DirectoryAdmin {
         &self,
         py: Python<'_>,
         practitioner_id: String,
-        start: &Bound<'_, PyDateTime>,
-        end: &Bound<'_, PyDateTime>,
+        start: time::OffsetDateTime,
+        end: time::OffsetDateTime,
         minutes: i64,
         visit_type: String,
     ) -> PyResult<Vec<Slot>> {
-        let (start, end) = (datetime_from_py(start)?, datetime_from_py(end)?);
+        let (start, end) = (utc(start), utc(end));
         let d = self.inner.clone();
         let list = block_on(py, self.locale, async move {
             d.open_slots(&practitioner_id, start, end, minutes, &visit_type).await
@@ -152,10 +151,10 @@ impl Appointments {
         &self,
         py: Python<'_>,
         practitioner_id: String,
-        since: &Bound<'_, PyDateTime>,
-        until: &Bound<'_, PyDateTime>,
+        since: time::OffsetDateTime,
+        until: time::OffsetDateTime,
     ) -> PyResult<Vec<Slot>> {
-        let (since, until) = (datetime_from_py(since)?, datetime_from_py(until)?);
+        let (since, until) = (utc(since), utc(until));
         let a = self.inner.clone();
         let list = block_on(py, self.locale, async move { a.free_slots(&practitioner_id, since, until).await })?;
         Ok(list)
@@ -292,10 +291,10 @@ impl StaffPatients {
         patient_id: String,
         surname: String,
         given_name: String,
-        birth_date: &Bound<'_, PyDate>,
+        birth_date: time::Date,
         patronymic: Option<String>,
     ) -> PyResult<()> {
-        let birth = crate::convert::date_from_py(birth_date, "birth_date")?;
+        let birth = birth_date;
         let s = self.inner.clone();
         block_on(py, self.locale, async move {
             s.record_card(&patient_id, &surname, &given_name, patronymic.as_deref(), birth).await
@@ -322,10 +321,10 @@ impl ClinicAppointments {
     fn list(
         &self,
         py: Python<'_>,
-        since: &Bound<'_, PyDateTime>,
-        until: &Bound<'_, PyDateTime>,
+        since: time::OffsetDateTime,
+        until: time::OffsetDateTime,
     ) -> PyResult<Vec<Appointment>> {
-        let (since, until) = (datetime_from_py(since)?, datetime_from_py(until)?);
+        let (since, until) = (utc(since), utc(until));
         let s = self.inner.clone();
         block_on(py, self.locale, async move { s.list(since, until).await })
     }

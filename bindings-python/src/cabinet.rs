@@ -212,7 +212,7 @@ impl Cabinet {
         access_token: String,
         device: &Bound<'_, crate::accounts::Device>,
     ) -> PyResult<crate::accounts::Me> {
-        let (cab, d) = (self.inner.clone(), device.get().to_core());
+        let (cab, d) = (self.inner.clone(), device.get().clone());
         let me = block_on(py, self.inner.locale(), async move { cab.session(&access_token, &d).await })?;
         Ok(crate::accounts::Me::new(me, self.inner.locale()))
     }

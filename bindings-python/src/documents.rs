@@ -2,37 +2,15 @@
 //! for Python: conversions only.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDate};
+use pyo3::types::PyBytes;
 
-use crate::convert::date_from_py;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::documents::share::SharedMeta;
-pub(crate) use kabinet::{Certificate, DocumentInfo, ImportReport, ImportedEntry, Preferences};
+pub(crate) use kabinet::{Certificate, DocumentInfo, DocumentMeta, ImportReport, ImportedEntry, Preferences};
 
 fn err(e: kabinet::Error, locale: kabinet::Locale) -> PyErr {
     crate::errors::to_py(e, locale)
-}
-
-/// Descriptive metadata of a document.
-#[pyclass(module = "kabinet", frozen, subclass)]
-pub(crate) struct DocumentMeta {
-    inner: kabinet::DocumentMeta,
-}
-
-#[pymethods]
-impl DocumentMeta {
-    #[new]
-    #[pyo3(signature = (created_on, institution, study_type = None))]
-    fn new(created_on: &Bound<'_, PyDate>, institution: String, study_type: Option<String>) -> PyResult<Self> {
-        Ok(DocumentMeta {
-            inner: kabinet::DocumentMeta {
-                created_on: date_from_py(created_on, "created_on")?,
-                institution,
-                study_type,
-            },
-        })
-    }
 }
 
 /// Documents: the patient's list, download and share; the staff's publish.
@@ -50,11 +28,11 @@ impl Documents {
         &self,
         py: Python<'_>,
         kind: Option<kabinet::DocumentKind>,
-        since: Option<&Bound<'_, PyDate>>,
-        until: Option<&Bound<'_, PyDate>>,
+        since: Option<time::Date>,
+        until: Option<time::Date>,
     ) -> PyResult<Vec<DocumentInfo>> {
-        let since = since.map(|d| date_from_py(d, "since")).transpose()?;
-        let until = until.map(|d| date_from_py(d, "until")).transpose()?;
+        let since = since;
+        let until = until;
         let d = self.me.documents();
         block_on(py, self.locale, async move { d.list(kind, since, until).await })
     }
@@ -89,7 +67,7 @@ impl Documents {
         metadata: &Bound<'_, DocumentMeta>,
     ) -> PyResult<DocumentInfo> {
         let staff = self.me.staff().map_err(|e| err(e, self.locale))?.documents();
-        let (content, meta) = (content.as_bytes().to_vec(), metadata.get().inner.clone());
+        let (content, meta) = (content.as_bytes().to_vec(), metadata.get().clone());
         block_on(py, self.locale, async move { staff.publish(&patient_id, kind, &filename, &content, meta).await })
     }
 }
@@ -127,11 +105,11 @@ impl Certificates {
         &self,
         py: Python<'_>,
         kind: kabinet::CertificateKind,
-        since: Option<&Bound<'_, PyDate>>,
-        until: Option<&Bound<'_, PyDate>>,
+        since: Option<time::Date>,
+        until: Option<time::Date>,
     ) -> PyResult<kabinet::PendingConfirmation> {
-        let since = since.map(|d| date_from_py(d, "since")).transpose()?;
-        let until = until.map(|d| date_from_py(d, "until")).transpose()?;
+        let since = since;
+        let until = until;
         let c = self.me.certificates();
         block_on(py, self.locale, async move { c.request(kind, since, until).await })
     }

@@ -1,7 +1,6 @@
 //! Host objects written in Python, adapted to the core's integration traits.
 
 use pyo3::prelude::*;
-use pyo3::types::PyDateTime;
 use time::OffsetDateTime;
 
 /// Refuses a host object whose callback `method` is missing, not callable, or `async`
@@ -65,9 +64,9 @@ impl kabinet::Clock for PyClock {
                     if awaitable(&v) {
                         return Err(pyo3::exceptions::PyTypeError::new_err("clock.now() returned an awaitable"));
                     }
-                    v.cast_into::<PyDateTime>().map_err(PyErr::from)
+                    Ok(v)
                 })
-                .and_then(|dt| crate::convert::datetime_from_py(&dt))
+                .and_then(|dt| dt.extract::<OffsetDateTime>().map(crate::convert::utc))
                 .unwrap_or_else(|e| {
                     e.print(py);
                     OffsetDateTime::now_utc()

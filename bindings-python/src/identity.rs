@@ -1,30 +1,12 @@
 //! Identity confirmation (R2): `me.identity` and the host registry's request/answer types.
 
 use pyo3::prelude::*;
-use pyo3::types::PyDate;
 
-use crate::convert::date_from_py;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::IdentityCheck;
 
-pub(crate) use kabinet::integrations::RegistryRequest;
-
-/// The host registry's answer.
-#[pyclass(module = "kabinet", frozen, subclass, get_all)]
-pub(crate) struct RegistryAnswer {
-    pub(crate) matched: bool,
-    pub(crate) reason: Option<String>,
-}
-
-#[pymethods]
-impl RegistryAnswer {
-    #[new]
-    #[pyo3(signature = (matched, reason = None))]
-    fn new(matched: bool, reason: Option<String>) -> Self {
-        RegistryAnswer { matched, reason }
-    }
-}
+pub(crate) use kabinet::integrations::{RegistryAnswer, RegistryRequest};
 
 /// Identity confirmation of the signed-in person.
 #[pyclass(module = "kabinet", frozen)]
@@ -41,14 +23,14 @@ impl Identity {
         py: Python<'_>,
         method: String,
         full_name: String,
-        birth_date: &Bound<'_, PyDate>,
+        birth_date: time::Date,
         oms_policy: String,
         phone: String,
     ) -> PyResult<IdentityCheck> {
         let input = kabinet::IdentityConfirmation {
             method,
             full_name,
-            birth_date: date_from_py(birth_date, "birth_date")?,
+            birth_date: birth_date,
             oms_policy,
             phone,
         };

@@ -2,303 +2,36 @@
 //! completeness (R19) for Python: each class wraps the core type; no rule lives here.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDate, PyDateTime};
+use pyo3::types::PyBytes;
 
-use crate::convert::{date_from_py, date_to_py, datetime_from_py, datetime_to_py};
+use crate::convert::utc;
 use crate::runtime::block_on;
 
-pub(crate) use kabinet::{CorrectionRequest, MissingItem, ProxyGrant, Request, RequestDocument, RequestMessage};
-
-fn date(d: &Bound<'_, PyDate>, field: &'static str) -> PyResult<time::Date> {
-    date_from_py(d, field)
-}
-
-fn opt_date(d: Option<&Bound<'_, PyDate>>, field: &'static str) -> PyResult<Option<time::Date>> {
-    d.map(|d| date_from_py(d, field)).transpose()
-}
-
-fn py_date(py: Python<'_>, d: time::Date) -> PyResult<Py<PyDate>> {
-    Ok(date_to_py(py, d)?.unbind())
-}
-
-/// A vaccination.
-#[pyclass(module = "kabinet", frozen, subclass)]
-#[derive(Clone)]
-pub(crate) struct Immunization {
-    inner: kabinet::Immunization,
-}
-
-#[pymethods]
-impl Immunization {
-    #[new]
-    #[pyo3(signature = (vaccine, date, dose = None, lot = None, performer = None, next_due = None))]
-    fn new(
-        vaccine: String,
-        date: &Bound<'_, PyDate>,
-        dose: Option<String>,
-        lot: Option<String>,
-        performer: Option<String>,
-        next_due: Option<&Bound<'_, PyDate>>,
-    ) -> PyResult<Self> {
-        Ok(Immunization {
-            inner: kabinet::Immunization {
-                vaccine,
-                date: self::date(date, "date")?,
-                dose,
-                lot,
-                performer,
-                next_due: opt_date(next_due, "next_due")?,
-            },
-        })
-    }
-    #[getter]
-    fn next_due(&self, py: Python<'_>) -> PyResult<Option<Py<PyDate>>> {
-        self.inner.next_due.map(|d| py_date(py, d)).transpose()
-    }
-    #[getter]
-    fn vaccine(&self) -> String {
-        self.inner.vaccine.clone()
-    }
-    #[getter]
-    fn date(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
-        py_date(py, self.inner.date)
-    }
-    #[getter]
-    fn dose(&self) -> Option<String> {
-        self.inner.dose.clone()
-    }
-    #[getter]
-    fn lot(&self) -> Option<String> {
-        self.inner.lot.clone()
-    }
-    #[getter]
-    fn performer(&self) -> Option<String> {
-        self.inner.performer.clone()
-    }
-}
-
-/// A screening or preventive check-up.
-#[pyclass(module = "kabinet", frozen, subclass)]
-#[derive(Clone)]
-pub(crate) struct Screening {
-    inner: kabinet::Screening,
-}
-
-#[pymethods]
-impl Screening {
-    #[new]
-    fn new(name: String, date: &Bound<'_, PyDate>, result: String) -> PyResult<Self> {
-        Ok(Screening { inner: kabinet::Screening { name, date: self::date(date, "date")?, result } })
-    }
-    #[getter]
-    fn name(&self) -> String {
-        self.inner.name.clone()
-    }
-    #[getter]
-    fn date(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
-        py_date(py, self.inner.date)
-    }
-    #[getter]
-    fn result(&self) -> String {
-        self.inner.result.clone()
-    }
-}
-
-/// A visit with ICD-10 diagnoses (as `(code, text)` pairs) and procedures.
-#[pyclass(module = "kabinet", frozen, subclass)]
-#[derive(Clone)]
-pub(crate) struct Visit {
-    inner: kabinet::Visit,
-}
-
-#[pymethods]
-impl Visit {
-    #[new]
-    #[pyo3(signature = (date, institution, diagnoses, procedures = Vec::new()))]
-    fn new(
-        date: &Bound<'_, PyDate>,
-        institution: String,
-        diagnoses: Vec<(String, String)>,
-        procedures: Vec<String>,
-    ) -> PyResult<Self> {
-        let diagnoses = diagnoses.into_iter().map(|(icd10, text)| kabinet::Diagnosis { icd10, text }).collect();
-        Ok(Visit { inner: kabinet::Visit { date: self::date(date, "date")?, institution, diagnoses, procedures } })
-    }
-    #[getter]
-    fn date(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
-        py_date(py, self.inner.date)
-    }
-    #[getter]
-    fn institution(&self) -> String {
-        self.inner.institution.clone()
-    }
-    #[getter]
-    fn diagnoses(&self) -> Vec<(String, String)> {
-        self.inner.diagnoses.iter().map(|d| (d.icd10.clone(), d.text.clone())).collect()
-    }
-    #[getter]
-    fn procedures(&self) -> Vec<String> {
-        self.inner.procedures.clone()
-    }
-}
-
-/// A medication.
-#[pyclass(module = "kabinet", frozen, subclass)]
-#[derive(Clone)]
-pub(crate) struct Medication {
-    inner: kabinet::Medication,
-}
-
-#[pymethods]
-impl Medication {
-    #[new]
-    #[pyo3(signature = (name, dosage, schedule, start, prescriber, end = None))]
-    fn new(
-        name: String,
-        dosage: String,
-        schedule: String,
-        start: &Bound<'_, PyDate>,
-        prescriber: String,
-        end: Option<&Bound<'_, PyDate>>,
-    ) -> PyResult<Self> {
-        Ok(Medication {
-            inner: kabinet::Medication {
-                name,
-                dosage,
-                schedule,
-                start: date(start, "start")?,
-                end: opt_date(end, "end")?,
-                prescriber,
-            },
-        })
-    }
-    #[getter]
-    fn name(&self) -> String {
-        self.inner.name.clone()
-    }
-    #[getter]
-    fn dosage(&self) -> String {
-        self.inner.dosage.clone()
-    }
-    #[getter]
-    fn schedule(&self) -> String {
-        self.inner.schedule.clone()
-    }
-    #[getter]
-    fn start(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
-        py_date(py, self.inner.start)
-    }
-    #[getter]
-    fn end(&self, py: Python<'_>) -> PyResult<Option<Py<PyDate>>> {
-        self.inner.end.map(|d| py_date(py, d)).transpose()
-    }
-    #[getter]
-    fn prescriber(&self) -> String {
-        self.inner.prescriber.clone()
-    }
-}
-
-/// An allergy or intolerance.
-#[pyclass(module = "kabinet", frozen, subclass)]
-#[derive(Clone)]
-pub(crate) struct Allergy {
-    inner: kabinet::Allergy,
-}
-
-#[pymethods]
-impl Allergy {
-    #[new]
-    #[pyo3(signature = (substance, reaction, noted_on, severity = None))]
-    fn new(
-        substance: String,
-        reaction: String,
-        noted_on: &Bound<'_, PyDate>,
-        severity: Option<kabinet::Severity>,
-    ) -> PyResult<Self> {
-        Ok(Allergy { inner: kabinet::Allergy { substance, reaction, severity, noted_on: date(noted_on, "noted_on")? } })
-    }
-    #[getter]
-    fn substance(&self) -> String {
-        self.inner.substance.clone()
-    }
-    #[getter]
-    fn reaction(&self) -> String {
-        self.inner.reaction.clone()
-    }
-    #[getter]
-    fn severity(&self) -> Option<kabinet::Severity> {
-        self.inner.severity
-    }
-    #[getter]
-    fn noted_on(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
-        py_date(py, self.inner.noted_on)
-    }
-}
-
-/// A health certificate.
-#[pyclass(module = "kabinet", frozen, subclass)]
-#[derive(Clone)]
-pub(crate) struct HealthCertificate {
-    inner: kabinet::HealthCertificate,
-}
-
-#[pymethods]
-impl HealthCertificate {
-    #[new]
-    #[pyo3(signature = (purpose, issued_on, conclusion, valid_until = None))]
-    fn new(
-        purpose: kabinet::CertificatePurpose,
-        issued_on: &Bound<'_, PyDate>,
-        conclusion: String,
-        valid_until: Option<&Bound<'_, PyDate>>,
-    ) -> PyResult<Self> {
-        Ok(HealthCertificate {
-            inner: kabinet::HealthCertificate {
-                purpose,
-                issued_on: date(issued_on, "issued_on")?,
-                valid_until: opt_date(valid_until, "valid_until")?,
-                conclusion,
-            },
-        })
-    }
-    #[getter]
-    fn purpose(&self) -> kabinet::CertificatePurpose {
-        self.inner.purpose
-    }
-    #[getter]
-    fn issued_on(&self, py: Python<'_>) -> PyResult<Py<PyDate>> {
-        py_date(py, self.inner.issued_on)
-    }
-    #[getter]
-    fn valid_until(&self, py: Python<'_>) -> PyResult<Option<Py<PyDate>>> {
-        self.inner.valid_until.map(|d| py_date(py, d)).transpose()
-    }
-    #[getter]
-    fn conclusion(&self) -> String {
-        self.inner.conclusion.clone()
-    }
-}
+pub(crate) use kabinet::{
+    Allergy, CorrectionRequest, HealthCertificate, Immunization, LabReport, LabResultInput, Medication, MissingItem,
+    ProxyGrant, Request, RequestDocument, RequestMessage, Screening, Visit,
+};
 
 /// One of the record classes → the core's item.
 fn item_data(obj: &Bound<'_, PyAny>) -> PyResult<kabinet::ItemData> {
     use kabinet::ItemData as D;
     if let Ok(x) = obj.cast::<Immunization>() {
-        return Ok(D::Immunization(x.get().inner.clone()));
+        return Ok(D::Immunization(x.get().clone()));
     }
     if let Ok(x) = obj.cast::<Screening>() {
-        return Ok(D::Screening(x.get().inner.clone()));
+        return Ok(D::Screening(x.get().clone()));
     }
     if let Ok(x) = obj.cast::<Visit>() {
-        return Ok(D::Visit(x.get().inner.clone()));
+        return Ok(D::Visit(x.get().clone()));
     }
     if let Ok(x) = obj.cast::<Medication>() {
-        return Ok(D::Medication(x.get().inner.clone()));
+        return Ok(D::Medication(x.get().clone()));
     }
     if let Ok(x) = obj.cast::<Allergy>() {
-        return Ok(D::Allergy(x.get().inner.clone()));
+        return Ok(D::Allergy(x.get().clone()));
     }
     if let Ok(x) = obj.cast::<HealthCertificate>() {
-        return Ok(D::Certificate(x.get().inner.clone()));
+        return Ok(D::Certificate(x.get().clone()));
     }
     Err(pyo3::exceptions::PyTypeError::new_err(
         "expected Immunization, Screening, Visit, Medication, Allergy or HealthCertificate",
@@ -308,12 +41,12 @@ fn item_data(obj: &Bound<'_, PyAny>) -> PyResult<kabinet::ItemData> {
 fn data_to_py(py: Python<'_>, d: kabinet::ItemData) -> PyResult<Py<PyAny>> {
     use kabinet::ItemData as D;
     let native = match d {
-        D::Immunization(inner) => Py::new(py, Immunization { inner })?.into_any(),
-        D::Screening(inner) => Py::new(py, Screening { inner })?.into_any(),
-        D::Visit(inner) => Py::new(py, Visit { inner })?.into_any(),
-        D::Medication(inner) => Py::new(py, Medication { inner })?.into_any(),
-        D::Allergy(inner) => Py::new(py, Allergy { inner })?.into_any(),
-        D::Certificate(inner) => Py::new(py, HealthCertificate { inner })?.into_any(),
+        D::Immunization(x) => Py::new(py, x)?.into_any(),
+        D::Screening(x) => Py::new(py, x)?.into_any(),
+        D::Visit(x) => Py::new(py, x)?.into_any(),
+        D::Medication(x) => Py::new(py, x)?.into_any(),
+        D::Allergy(x) => Py::new(py, x)?.into_any(),
+        D::Certificate(x) => Py::new(py, x)?.into_any(),
     };
     as_exported(native.into_bound(py))
 }
@@ -339,7 +72,7 @@ pub(crate) struct MedicalItem {
     patient_id: String,
     clinic_id: Option<String>,
     version: i64,
-    updated_at: Py<PyDateTime>,
+    updated_at: time::OffsetDateTime,
     data: Py<PyAny>,
 }
 
@@ -348,7 +81,7 @@ fn items(py: Python<'_>, list: Vec<kabinet::MedicalItem>) -> PyResult<Vec<Medica
         .map(|i| {
             Ok(MedicalItem {
                 kind: i.data.kind().to_owned(),
-                updated_at: datetime_to_py(py, i.updated_at)?.unbind(),
+                updated_at: i.updated_at,
                 data: data_to_py(py, i.data)?,
                 id: i.id,
                 patient_id: i.patient_id,
@@ -452,13 +185,13 @@ impl Records {
         py: Python<'_>,
         patient_id: String,
         vaccine: String,
-        date: &Bound<'_, PyDate>,
+        date: time::Date,
         dose: Option<String>,
         lot: Option<String>,
         performer: Option<String>,
     ) -> PyResult<MedicalItem> {
-        let x = Immunization::new(vaccine, date, dose, lot, performer, None)?;
-        self.add_item(py, patient_id, kabinet::ItemData::Immunization(x.inner))
+        let x = Immunization { vaccine, date, dose, lot, performer, next_due: None };
+        self.add_item(py, patient_id, kabinet::ItemData::Immunization(x))
     }
 
     /// Adds a visit with `(icd10, text)` diagnoses.
@@ -467,13 +200,13 @@ impl Records {
         &self,
         py: Python<'_>,
         patient_id: String,
-        date: &Bound<'_, PyDate>,
+        date: time::Date,
         institution: String,
-        diagnoses: Vec<(String, String)>,
+        diagnoses: Vec<kabinet::Diagnosis>,
         procedures: Vec<String>,
     ) -> PyResult<MedicalItem> {
-        let x = Visit::new(date, institution, diagnoses, procedures)?;
-        self.add_item(py, patient_id, kabinet::ItemData::Visit(x.inner))
+        let x = Visit { date, institution, diagnoses, procedures };
+        self.add_item(py, patient_id, kabinet::ItemData::Visit(x))
     }
 
     /// Adds a medication.
@@ -486,12 +219,12 @@ impl Records {
         name: String,
         dosage: String,
         schedule: String,
-        start: &Bound<'_, PyDate>,
+        start: time::Date,
         prescriber: String,
-        end: Option<&Bound<'_, PyDate>>,
+        end: Option<time::Date>,
     ) -> PyResult<MedicalItem> {
-        let x = Medication::new(name, dosage, schedule, start, prescriber, end)?;
-        self.add_item(py, patient_id, kabinet::ItemData::Medication(x.inner))
+        let x = Medication { name, dosage, schedule, start, end, prescriber };
+        self.add_item(py, patient_id, kabinet::ItemData::Medication(x))
     }
 
     /// Adds an allergy.
@@ -502,11 +235,11 @@ impl Records {
         patient_id: String,
         substance: String,
         reaction: String,
-        noted_on: &Bound<'_, PyDate>,
+        noted_on: time::Date,
         severity: Option<kabinet::Severity>,
     ) -> PyResult<MedicalItem> {
-        let x = Allergy::new(substance, reaction, noted_on, severity)?;
-        self.add_item(py, patient_id, kabinet::ItemData::Allergy(x.inner))
+        let x = Allergy { substance, reaction, severity, noted_on };
+        self.add_item(py, patient_id, kabinet::ItemData::Allergy(x))
     }
 
     /// A patient's items of every kind.
@@ -547,71 +280,6 @@ impl StaffCorrections {
     }
 }
 
-/// One result as the laboratory sends it.
-#[pyclass(module = "kabinet", frozen, subclass)]
-#[derive(Clone)]
-pub(crate) struct LabResultInput {
-    inner: kabinet::LabResultInput,
-}
-
-#[pymethods]
-impl LabResultInput {
-    #[new]
-    #[pyo3(signature = (test_name, code, sampled_at, value = None, value_text = None, unit = None, range_low = None, range_high = None, range_text = None))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        test_name: String,
-        code: String,
-        sampled_at: &Bound<'_, PyDateTime>,
-        value: Option<f64>,
-        value_text: Option<String>,
-        unit: Option<String>,
-        range_low: Option<f64>,
-        range_high: Option<f64>,
-        range_text: Option<String>,
-    ) -> PyResult<Self> {
-        Ok(LabResultInput {
-            inner: kabinet::LabResultInput {
-                test_name,
-                code,
-                value,
-                value_text,
-                unit,
-                range_low,
-                range_high,
-                range_text,
-                sampled_at: datetime_from_py(sampled_at)?,
-            },
-        })
-    }
-}
-
-/// A lab report to publish.
-#[pyclass(module = "kabinet", frozen, subclass)]
-pub(crate) struct LabReport {
-    inner: kabinet::LabReport,
-}
-
-#[pymethods]
-impl LabReport {
-    #[new]
-    fn new(
-        title: String,
-        laboratory: String,
-        issued_at: &Bound<'_, PyDateTime>,
-        results: Vec<Bound<'_, LabResultInput>>,
-    ) -> PyResult<Self> {
-        Ok(LabReport {
-            inner: kabinet::LabReport {
-                title,
-                laboratory,
-                issued_at: datetime_from_py(issued_at)?,
-                results: results.iter().map(|r| r.get().inner.clone()).collect(),
-            },
-        })
-    }
-}
-
 /// A lab result with its computed flag.
 #[pyclass(module = "kabinet", frozen, get_all)]
 pub(crate) struct LabResult {
@@ -629,16 +297,16 @@ pub(crate) struct LabResult {
     range_text: Option<String>,
     reference_range: Option<String>,
     flag: Option<kabinet::LabFlag>,
-    sampled_at: Py<PyDateTime>,
-    issued_at: Py<PyDateTime>,
+    sampled_at: time::OffsetDateTime,
+    issued_at: time::OffsetDateTime,
 }
 
-fn lab_results(py: Python<'_>, list: Vec<kabinet::LabResult>) -> PyResult<Vec<LabResult>> {
+fn lab_results(list: Vec<kabinet::LabResult>) -> PyResult<Vec<LabResult>> {
     list.into_iter()
         .map(|r| {
             Ok(LabResult {
-                sampled_at: datetime_to_py(py, r.input.sampled_at)?.unbind(),
-                issued_at: datetime_to_py(py, r.issued_at)?.unbind(),
+                sampled_at: r.input.sampled_at,
+                issued_at: r.issued_at,
                 id: r.id,
                 report_id: r.report_id,
                 report_title: r.report_title,
@@ -669,10 +337,10 @@ pub(crate) struct Labs {
 impl Labs {
     /// Results sampled at or after `since`, newest first.
     #[pyo3(signature = (since = None))]
-    fn results(&self, py: Python<'_>, since: Option<&Bound<'_, PyDateTime>>) -> PyResult<Vec<LabResult>> {
-        let since = since.map(datetime_from_py).transpose()?;
+    fn results(&self, py: Python<'_>, since: Option<time::OffsetDateTime>) -> PyResult<Vec<LabResult>> {
+        let since = since.map(utc);
         let l = self.me.labs();
-        lab_results(py, block_on(py, self.locale, async move { l.results(since).await })?)
+        lab_results(block_on(py, self.locale, async move { l.results(since).await })?)
     }
 
     /// The report of a result as a PDF, with every result, range and flag.
@@ -684,9 +352,9 @@ impl Labs {
 
     /// Staff: publishes a report for a patient of the clinic; returns the results with flags.
     fn publish(&self, py: Python<'_>, patient_id: String, report: &Bound<'_, LabReport>) -> PyResult<Vec<LabResult>> {
-        let report = report.get().inner.clone();
+        let report = report.get().clone();
         let l = self.me.staff().map(|s| s.labs()).map_err(|e| crate::errors::to_py(e, self.locale))?;
-        lab_results(py, block_on(py, self.locale, async move { l.publish(&patient_id, report).await })?)
+        lab_results(block_on(py, self.locale, async move { l.publish(&patient_id, report).await })?)
     }
 }
 
@@ -788,13 +456,13 @@ impl Proxies {
         py: Python<'py>,
         scopes: Vec<String>,
         proxy_snils: Option<String>,
-        until: Option<Bound<'py, PyDate>>,
+        until: Option<time::Date>,
         proxy_patient_id: Option<String>,
         ward_patient_id: Option<String>,
         basis: Option<String>,
         guardianship: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let until = until.map(|d| date_from_py(&d, "until")).transpose()?;
+        let until = until;
         match ward_patient_id {
             None if proxy_patient_id.is_none() => {
                 let snils =

@@ -107,6 +107,7 @@ impl std::fmt::Debug for RegistryRequest {
 /// The registry's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 pub struct RegistryAnswer {
     /// Whether the person matched.
     pub matched: bool,

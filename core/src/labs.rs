@@ -21,6 +21,7 @@ pub const LAB_ROLES: &[StaffRole] = &[StaffRole::Laboratory, StaffRole::Doctor, 
 /// One result as the laboratory sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass, from_py_object))]
 pub struct LabResultInput {
     /// Test name ("Гемоглобин").
     pub test_name: String,
@@ -45,6 +46,7 @@ pub struct LabResultInput {
 /// A report: several results from one laboratory.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 pub struct LabReport {
     /// Title ("Общий анализ крови").
     pub title: String,

@@ -24,6 +24,7 @@ pub const CLINICAL_ROLES: &[StaffRole] = &[StaffRole::Doctor, StaffRole::Nurse];
 
 /// A vaccination (FHIR Immunization).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 pub struct Immunization {
     /// Vaccine name ("Спутник V").
     pub vaccine: String,
@@ -42,6 +43,7 @@ pub struct Immunization {
 
 /// A screening or preventive check-up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 pub struct Screening {
     /// What ("диспансеризация", "флюорография").
     pub name: String,
@@ -63,6 +65,7 @@ pub struct Diagnosis {
 
 /// A visit (FHIR Encounter with Conditions and Procedures).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 pub struct Visit {
     /// Date.
     pub date: Date,
@@ -76,6 +79,7 @@ pub struct Visit {
 
 /// A prescription or medication taken (FHIR MedicationStatement).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 pub struct Medication {
     /// Drug name.
     pub name: String,
@@ -93,6 +97,7 @@ pub struct Medication {
 
 /// An allergy or intolerance (FHIR AllergyIntolerance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 pub struct Allergy {
     /// Substance.
     pub substance: String,
@@ -146,6 +151,7 @@ crate::sets::closed_set! {
 
 /// A health certificate (for work, study, travel…).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 pub struct HealthCertificate {
     /// Purpose (`work`, `study`, `travel`, `sport`, `other`).
     pub purpose: CertificatePurpose,

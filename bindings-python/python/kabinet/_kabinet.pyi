@@ -339,6 +339,16 @@ class Message:
     patient_id: str | None
 
 class Registration:
+    phone: str
+    email: str
+    password: str
+    surname: str
+    given_name: str
+    patronymic: str | None
+    birth_date: datetime.date
+    sex: str
+    snils: str
+    accepted_terms_version: str
     def __new__(cls,
         phone: str,
         email: str,
@@ -607,12 +617,25 @@ class StaffCorrections:
     ) -> CorrectionRequest: ...
 
 class LabResultInput:
+    test_name: str
+    code: str
+    sampled_at: datetime.datetime
+    value: float | None
+    value_text: str | None
+    unit: str | None
+    range_low: float | None
+    range_high: float | None
+    range_text: str | None
     def __new__(cls, test_name: str, code: str, sampled_at: datetime.datetime, value: float | None = None,
         value_text: str | None = None, unit: str | None = None, range_low: float | None = None,
         range_high: float | None = None, range_text: str | None = None,
     ) -> Self: ...
 
 class LabReport:
+    title: str
+    laboratory: str
+    issued_at: datetime.datetime
+    results: list[LabResultInput]
     def __new__(cls, title: str, laboratory: str, issued_at: datetime.datetime, results: list[LabResultInput]
     ) -> Self: ...
 
@@ -995,6 +1018,15 @@ class Audit:
     def export_fhir(self, from_seq: int = 0, limit: int = 1000) -> str: ...
 
 class LegacyAccount:
+    phone: str
+    email: str | None
+    surname: str
+    given_name: str
+    patronymic: str | None
+    birth_date: datetime.date
+    sex: str
+    snils: str
+    password_hash: str
     def __new__(cls,
         phone: str,
         email: str | None,
@@ -1077,6 +1109,9 @@ class Cabinet:
     ) -> bool: ...
 
 class DocumentMeta:
+    created_on: datetime.date
+    institution: str
+    study_type: str | None
     def __new__(cls, created_on: datetime.date, institution: str, study_type: str | None = None) -> Self: ...
 
 @final

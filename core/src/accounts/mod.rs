@@ -29,7 +29,8 @@ pub(crate) const MAX_CODE_ATTEMPTS: i32 = 5;
 pub const PENDING_TTL_US: i64 = 3600 * 1_000_000;
 
 /// What a person enters to register (R1).
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 pub struct Registration {
     /// Mobile phone (confirmed by SMS).
     pub phone: String,
@@ -476,7 +477,8 @@ pub(crate) async fn check_code(cab: &Cabinet, purpose: &str, owner: &str, code: 
 }
 
 /// An account migrated from an existing hospital system (API: `sys.accounts.import_account`).
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 pub struct LegacyAccount {
     /// Mobile phone (taken as confirmed by the old system).
     pub phone: String,

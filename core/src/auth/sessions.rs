@@ -23,6 +23,7 @@ const STEP_TTL_US: i64 = 5 * 60 * 1_000_000;
 /// The client a request comes from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 pub struct Device {
     /// Stable device id chosen by the app.
     pub id: String,

@@ -18,6 +18,7 @@ const TABLE: &str = "patients";
 
 /// Personal data for a new patient record. Identifiers are validated and normalized.
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 pub struct NewPatient {
     /// Surname.
     pub surname: String,

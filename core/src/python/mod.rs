@@ -6,6 +6,8 @@
 use std::sync::OnceLock;
 
 use pyo3::prelude::*;
+
+mod inputs;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
 
