@@ -7,8 +7,8 @@ use crate::runtime::block_on;
 
 pub(crate) use kabinet::integrations::Message;
 pub(crate) use kabinet::{
-    Device, LegacyAccount, Registration,
-    ChangeRequest, Incident, LoginStep, PendingRegistration, ProfileChange, SessionInfo, Tokens, TotpSetup,
+    ChangeRequest, Device, Incident, LegacyAccount, LoginStep, PendingRegistration, ProfileChange, Registration,
+    SessionInfo, Tokens, TotpSetup,
 };
 
 /// Registration and confirmation.

@@ -24,12 +24,7 @@ impl SignedTreeHead {
     fn from_core(h: kabinet::SignedTreeHead) -> PyResult<Self> {
         let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(h.at_us) * 1000)
             .map_err(|_| pyo3::exceptions::PyValueError::new_err("timestamp"))?;
-        Ok(SignedTreeHead {
-            size: h.size,
-            root: hex(&h.root),
-            at: at,
-            signature: hex(&h.signature),
-        })
+        Ok(SignedTreeHead { size: h.size, root: hex(&h.root), at, signature: hex(&h.signature) })
     }
 }
 
@@ -96,7 +91,7 @@ impl Audit {
     fn latest_head(&self, py: Python<'_>) -> PyResult<Option<SignedTreeHead>> {
         let a = self.inner.clone();
         let h = block_on(py, self.locale, async move { a.latest_head().await })?;
-        h.map(|h| SignedTreeHead::from_core(h)).transpose()
+        h.map(SignedTreeHead::from_core).transpose()
     }
 
     /// Inclusion proof of entry `seq` at the latest head, as JSON.

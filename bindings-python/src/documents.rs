@@ -31,8 +31,6 @@ impl Documents {
         since: Option<time::Date>,
         until: Option<time::Date>,
     ) -> PyResult<Vec<DocumentInfo>> {
-        let since = since;
-        let until = until;
         let d = self.me.documents();
         block_on(py, self.locale, async move { d.list(kind, since, until).await })
     }
@@ -108,8 +106,6 @@ impl Certificates {
         since: Option<time::Date>,
         until: Option<time::Date>,
     ) -> PyResult<kabinet::PendingConfirmation> {
-        let since = since;
-        let until = until;
         let c = self.me.certificates();
         block_on(py, self.locale, async move { c.request(kind, since, until).await })
     }

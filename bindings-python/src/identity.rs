@@ -27,13 +27,7 @@ impl Identity {
         oms_policy: String,
         phone: String,
     ) -> PyResult<IdentityCheck> {
-        let input = kabinet::IdentityConfirmation {
-            method,
-            full_name,
-            birth_date: birth_date,
-            oms_policy,
-            phone,
-        };
+        let input = kabinet::IdentityConfirmation { method, full_name, birth_date, oms_policy, phone };
         let i = self.inner.clone();
         block_on(py, self.locale, async move { i.confirm(input).await })
     }

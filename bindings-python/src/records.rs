@@ -462,7 +462,6 @@ impl Proxies {
         basis: Option<String>,
         guardianship: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let until = until;
         match ward_patient_id {
             None if proxy_patient_id.is_none() => {
                 let snils =

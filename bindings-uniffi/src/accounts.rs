@@ -7,7 +7,10 @@ use std::time::SystemTime;
 use kabinet::Locale;
 
 pub use kabinet::integrations::Message;
-pub use kabinet::{ChangeRequest, Device, Incident, LoginStep, ProfileChange, SessionInfo, Tokens, TotpSetup};
+pub use kabinet::{
+    ChangeRequest, Device, Incident, LegacyAccount, LoginStep, ProfileChange, Registration, SessionInfo, Tokens,
+    TotpSetup,
+};
 
 use crate::KabinetError;
 use crate::error::IntoFfi;
@@ -43,24 +46,6 @@ impl kabinet::integrations::Notifier for ForeignNotifier {
     fn deliver(&self, m: &kabinet::integrations::Message) -> Result<(), kabinet::integrations::DeliveryError> {
         self.0.deliver(m.clone()).map_err(|e| kabinet::integrations::DeliveryError(e.to_string()))
     }
-}
-
-// A mirror: `birth_date` is text parsed in the call, so a malformed date is a `Validation`
-// error naming the field (a core `Date` would fail while lifting, as an internal error).
-/// What a person enters to register. `birth_date` is ISO `YYYY-MM-DD`.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct Registration {
-    pub phone: String,
-    pub email: String,
-    pub password: String,
-    pub surname: String,
-    pub given_name: String,
-    pub patronymic: Option<String>,
-    pub birth_date: String,
-    pub sex: String,
-    pub snils: String,
-    pub accepted_terms_version: String,
 }
 
 /// The signed-in person's personal data (R18).
@@ -111,20 +96,7 @@ pub struct Accounts {
 impl Accounts {
     /// Validates everything, creates a pending account, sends an SMS code; returns its id.
     pub async fn register(&self, registration: Registration) -> Result<String, KabinetError> {
-        let birth_date = crate::patients::parse_date(&registration.birth_date)?;
-        let r = kabinet::Registration {
-            phone: registration.phone,
-            email: registration.email,
-            password: registration.password,
-            surname: registration.surname,
-            given_name: registration.given_name,
-            patronymic: registration.patronymic,
-            birth_date,
-            sex: registration.sex,
-            snils: registration.snils,
-            accepted_terms_version: registration.accepted_terms_version,
-        };
-        Ok(self.inner.register(r).await.ffi(self.locale)?.id)
+        Ok(self.inner.register(registration).await.ffi(self.locale)?.id)
     }
 
     /// Sends a new phone code for a pending registration (the old one stops working).
@@ -352,21 +324,4 @@ impl Me {
         let since = since.map(time::OffsetDateTime::from);
         self.inner.security().access_history(since).await.ffi(self.locale)
     }
-}
-
-// A mirror, for `birth_date` as in `Registration`.
-/// An account migrated from an existing system. `birth_date` is ISO `YYYY-MM-DD`;
-/// `password_hash` is Argon2id PHC or bcrypt `$2a$`/`$2b$`/`$2y$`.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core type
-pub struct LegacyAccount {
-    pub phone: String,
-    pub email: Option<String>,
-    pub surname: String,
-    pub given_name: String,
-    pub patronymic: Option<String>,
-    pub birth_date: String,
-    pub sex: String,
-    pub snils: String,
-    pub password_hash: String,
 }

@@ -245,10 +245,12 @@ impl StaffPatients {
         surname: String,
         given_name: String,
         patronymic: Option<String>,
-        birth_date: String,
+        birth_date: time::Date,
     ) -> Result<(), KabinetError> {
-        let birth = crate::patients::parse_date(&birth_date)?;
-        self.inner.record_card(&patient_id, &surname, &given_name, patronymic.as_deref(), birth).await.ffi(self.locale)
+        self.inner
+            .record_card(&patient_id, &surname, &given_name, patronymic.as_deref(), birth_date)
+            .await
+            .ffi(self.locale)
     }
 
     /// Patients attached to the clinic.

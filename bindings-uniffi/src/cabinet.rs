@@ -288,18 +288,7 @@ impl SystemContext {
 
     /// Imports an account with its old Argon2id or bcrypt hash; returns the account id.
     pub async fn import_account(&self, account: crate::LegacyAccount) -> Result<String, KabinetError> {
-        let birth_date = crate::patients::parse_date(&account.birth_date)?;
-        let legacy = kabinet::LegacyAccount {
-            phone: account.phone,
-            email: account.email,
-            surname: account.surname,
-            given_name: account.given_name,
-            patronymic: account.patronymic,
-            birth_date,
-            sex: account.sex,
-            snils: account.snils,
-            password_hash: account.password_hash,
-        };
+        let legacy = account;
         self.inner.accounts().import_account(legacy).await.ffi(self.locale)
     }
 

@@ -1,30 +1,14 @@
 //! Documents (R7, S3), sharing (S2), certificates (R10) and notification preferences (R14)
-//! for Kotlin and Swift: conversions only. Dates are ISO `YYYY-MM-DD` strings.
+//! for Kotlin and Swift: conversions only.
 
 use kabinet_ffi_guard::guard;
 
 use kabinet::Locale;
 
-pub use kabinet::{Certificate, DocumentInfo, Preferences};
+pub use kabinet::{Certificate, DocumentInfo, DocumentMeta, Preferences};
 
 use crate::KabinetError;
 use crate::error::IntoFfi;
-
-fn date(s: &str, field: &'static str) -> Result<time::Date, KabinetError> {
-    time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| KabinetError::validation(kabinet::ValidationError::new(field, kabinet::Reason::Format)))
-}
-
-// A mirror: `created_on` is text parsed in the call, so a malformed date is a `Validation`
-// error naming the field (a core `Date` would fail while lifting, as an internal error).
-/// Descriptive metadata of a document.
-#[derive(uniffi::Record)]
-#[allow(missing_docs)] // fields mirror the documented core types
-pub struct DocumentMeta {
-    pub created_on: String,
-    pub institution: String,
-    pub study_type: Option<String>,
-}
 
 /// Documents: the patient's list, download and share; the staff's publish.
 #[derive(uniffi::Object)]
@@ -40,11 +24,9 @@ impl Documents {
     pub async fn list(
         &self,
         kind: Option<kabinet::DocumentKind>,
-        since: Option<String>,
-        until: Option<String>,
+        since: Option<time::Date>,
+        until: Option<time::Date>,
     ) -> Result<Vec<DocumentInfo>, KabinetError> {
-        let since = since.map(|d| date(&d, "since")).transpose()?;
-        let until = until.map(|d| date(&d, "until")).transpose()?;
         self.me.documents().list(kind, since, until).await.ffi(self.locale)
     }
 
@@ -67,11 +49,7 @@ impl Documents {
         content: Vec<u8>,
         metadata: DocumentMeta,
     ) -> Result<DocumentInfo, KabinetError> {
-        let meta = kabinet::DocumentMeta {
-            created_on: date(&metadata.created_on, "created_on")?,
-            institution: metadata.institution,
-            study_type: metadata.study_type,
-        };
+        let meta = metadata;
         let staff = crate::booking::staff(&self.me, self.locale)?.documents();
         staff.publish(&patient_id, kind, &filename, &content, meta).await.ffi(self.locale)
     }
@@ -131,11 +109,9 @@ impl Certificates {
     pub async fn request(
         &self,
         kind: kabinet::CertificateKind,
-        since: Option<String>,
-        until: Option<String>,
+        since: Option<time::Date>,
+        until: Option<time::Date>,
     ) -> Result<crate::PendingConfirmation, KabinetError> {
-        let since = since.map(|d| date(&d, "since")).transpose()?;
-        let until = until.map(|d| date(&d, "until")).transpose()?;
         self.me.certificates().request(kind, since, until).await.ffi(self.locale)
     }
 

@@ -52,11 +52,10 @@ impl Me {
         &self,
         method: String,
         full_name: String,
-        birth_date: String,
+        birth_date: time::Date,
         oms_policy: String,
         phone: String,
     ) -> Result<IdentityCheck, KabinetError> {
-        let birth_date = crate::patients::parse_date(&birth_date)?;
         let input = kabinet::IdentityConfirmation { method, full_name, birth_date, oms_policy, phone };
         self.inner.identity().confirm(input).await.ffi(self.locale)
     }

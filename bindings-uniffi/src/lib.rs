@@ -35,9 +35,12 @@ pub use error::KabinetError;
 pub use identity::{IdentityCheck, IdentityRegistry, RegistryAnswer, RegistryFailed, RegistryRequest};
 pub use patients::{NewPatient, Patient, Patients};
 pub use records::{
-    Allergy, CorrectionRequest, Diagnosis, HealthCertificate, Immunization, LabReport, LabResult, LabResultInput, Labs,
-    MedicalItem, Medication, MissingItem, Proxies, ProxyGrant, RecordData, Records, Request, RequestDocument,
+    Allergy, CorrectionRequest, Diagnosis, HealthCertificate, Immunization, ItemData, LabReport, LabResult,
+    LabResultInput, Labs, MedicalItem, Medication, MissingItem, Proxies, ProxyGrant, Records, Request, RequestDocument,
     RequestMessage, Requests, Screening, Visit,
 };
 
 uniffi::setup_scaffolding!();
+
+// Calendar dates as the core maps them (ISO text; `java.time.LocalDate` in Kotlin).
+uniffi::use_remote_type!(kabinet::time::Date);

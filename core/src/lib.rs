@@ -32,7 +32,7 @@ pub mod directory;
 pub mod documents;
 pub mod error;
 #[cfg(feature = "uniffi")]
-mod ffi;
+pub mod ffi;
 pub mod fhir;
 pub mod i18n;
 pub mod ids;

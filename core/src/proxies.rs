@@ -65,6 +65,7 @@ pub struct ProxyGrant {
 
 /// What clinic staff register for a minor or a ward under guardianship.
 #[derive(Clone, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct WardGrant {
     /// The proxy, by SNILS (or give `proxy_patient_id`).
     pub proxy_snils: Option<String>,

@@ -25,6 +25,7 @@ pub const CLINICAL_ROLES: &[StaffRole] = &[StaffRole::Doctor, StaffRole::Nurse];
 /// A vaccination (FHIR Immunization).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Immunization {
     /// Vaccine name ("Спутник V").
     pub vaccine: String,
@@ -44,6 +45,7 @@ pub struct Immunization {
 /// A screening or preventive check-up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Screening {
     /// What ("диспансеризация", "флюорография").
     pub name: String,
@@ -66,6 +68,7 @@ pub struct Diagnosis {
 /// A visit (FHIR Encounter with Conditions and Procedures).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Visit {
     /// Date.
     pub date: Date,
@@ -80,6 +83,7 @@ pub struct Visit {
 /// A prescription or medication taken (FHIR MedicationStatement).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Medication {
     /// Drug name.
     pub name: String,
@@ -98,6 +102,7 @@ pub struct Medication {
 /// An allergy or intolerance (FHIR AllergyIntolerance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Allergy {
     /// Substance.
     pub substance: String,
@@ -152,6 +157,7 @@ crate::sets::closed_set! {
 /// A health certificate (for work, study, travel…).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HealthCertificate {
     /// Purpose (`work`, `study`, `travel`, `sport`, `other`).
     pub purpose: CertificatePurpose,
@@ -166,6 +172,7 @@ pub struct HealthCertificate {
 /// The content of a medical item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ItemData {
     /// Immunization.
     Immunization(Immunization),
@@ -283,6 +290,7 @@ pub fn icd10(code: &str) -> Result<String> {
 
 /// A medical item as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct MedicalItem {
     /// Id (name it in a correction request).
     pub id: String,

@@ -331,9 +331,14 @@ fn r17_every_error_code_has_both_languages() {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap();
-            for (marker, prefix) in
-                [("code: \"", ""), ("entity: \"", "entity."), ("ValidationError::new(\"", "field."), ("=> \"", "")]
-            {
+            for (marker, prefix) in [
+                ("code: \"", ""),
+                ("entity: \"", "entity."),
+                ("ValidationError::new(\"", "field."),
+                ("ValidationError::one_of(\"", "field."),
+                (" in \"", "field."), // closed_set! { pub enum Name in "field" { … } }
+                ("=> \"", ""),
+            ] {
                 for part in text.split(marker).skip(1) {
                     let name: String = part.chars().take_while(|c| *c != '"').collect();
                     let dotted_arm = marker != "=> \"" || name.contains('.');

@@ -31,6 +31,7 @@ pub const PENDING_TTL_US: i64 = 3600 * 1_000_000;
 /// What a person enters to register (R1).
 #[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Registration {
     /// Mobile phone (confirmed by SMS).
     pub phone: String,
@@ -479,6 +480,7 @@ pub(crate) async fn check_code(cab: &Cabinet, purpose: &str, owner: &str, code: 
 /// An account migrated from an existing hospital system (API: `sys.accounts.import_account`).
 #[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LegacyAccount {
     /// Mobile phone (taken as confirmed by the old system).
     pub phone: String,

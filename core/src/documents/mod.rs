@@ -48,6 +48,7 @@ pub const DOCUMENT_ROLES: &[StaffRole] =
 /// Descriptive metadata of a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DocumentMeta {
     /// Date of the document.
     pub created_on: Date,

@@ -3,6 +3,7 @@
 
 validation = Invalid field value
 allowed-values = allowed values
+internal = Internal error in Kabinet
 not_found = Not found
 patient-exists = A patient with these details is already registered
 crypto-integrity = Data is damaged or altered: integrity check failed
@@ -171,6 +172,7 @@ field-prescriber = Prescriber
 field-substance = Substance
 field-reaction = Reaction
 field-severity = Severity
+field-flag = Flag
 field-noted_on = Noted on
 field-purpose = Purpose
 field-issued_on = Issued on

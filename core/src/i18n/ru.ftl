@@ -3,6 +3,7 @@
 
 validation = Неверное значение поля
 allowed-values = допустимые значения
+internal = Внутренняя ошибка Kabinet
 not_found = Не найдено
 patient-exists = Пациент с такими данными уже зарегистрирован
 crypto-integrity = Данные повреждены или изменены: проверка целостности не пройдена
@@ -171,6 +172,7 @@ field-prescriber = Назначивший врач
 field-substance = Вещество
 field-reaction = Реакция
 field-severity = Тяжесть
+field-flag = Отметка
 field-noted_on = Дата выявления
 field-purpose = Назначение справки
 field-issued_on = Дата выдачи

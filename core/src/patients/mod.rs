@@ -19,6 +19,7 @@ const TABLE: &str = "patients";
 /// Personal data for a new patient record. Identifiers are validated and normalized.
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewPatient {
     /// Surname.
     pub surname: String,

@@ -1,6 +1,7 @@
 package ru.kabinet
 
 import ru.kabinet.model.*
+import java.time.LocalDate
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 import java.util.Collections
@@ -31,7 +32,7 @@ class AccountsTest {
         val id = cab.accounts().register(
             Registration(
                 phone = "8 (916) 123-45-67", email = "anna@example.ru", password = password,
-                surname = "Иванова", givenName = "Анна", patronymic = "Сергеевна", birthDate = "1990-03-14",
+                surname = "Иванова", givenName = "Анна", patronymic = "Сергеевна", birthDate = LocalDate.parse("1990-03-14"),
                 sex = "female", snils = "112-233-445 95", acceptedTermsVersion = "2026-01",
             ),
         )
@@ -71,7 +72,7 @@ class AccountsTest {
         val id = cab.accounts().register(
             Registration(
                 phone = "8 (916) 123-45-67", email = "anna@example.ru", password = password,
-                surname = "Иванова", givenName = "Анна", patronymic = "Сергеевна", birthDate = "1990-03-14",
+                surname = "Иванова", givenName = "Анна", patronymic = "Сергеевна", birthDate = LocalDate.parse("1990-03-14"),
                 sex = "female", snils = "112-233-445 95", acceptedTermsVersion = "2026-01",
             ),
         )
@@ -114,7 +115,7 @@ class AccountsTest {
         val cab = cabinet(Inbox())
         val e = assertFailsWith<KabinetException.Validation> {
             cab.accounts().register(
-                Registration("+79161234567", "a@example.ru", "Qwerty123!", "Иванова", "Анна", null, "1990-03-14", "female", "112-233-445 95", "2026-01"),
+                Registration("+79161234567", "a@example.ru", "Qwerty123!", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", "2026-01"),
             )
         }
         assertEquals("password", e.field)
@@ -130,7 +131,7 @@ class RecoveryTest {
         val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u).locale("en").build()
         val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
         val id = cab.accounts().register(
-            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, "1990-03-14", "female", "112-233-445 95", "2026-01"),
+            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", "2026-01"),
         )
         cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
         val step = cab.auth().login("+79161234567", "Vek-Tor!58zeb", device)
@@ -157,7 +158,7 @@ class IncidentTest {
         val home = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
         val laptop = Device(id = "dev-9", name = "Laptop", ip = "198.51.100.23", userAgent = "curl")
         val id = cab.accounts().register(
-            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, "1990-03-14", "female", "112-233-445 95", "2026-01"),
+            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", "2026-01"),
         )
         cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
         val first = cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", home).id, inbox.code("login_code"))
@@ -186,15 +187,15 @@ class IdentityTest {
             .passwordHashing(4096u, 1u, 1u).locale("en").build()
         val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
         val id = cab.accounts().register(
-            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, "1990-03-14", "female", "112-233-445 95", "2026-01"),
+            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", "2026-01"),
         )
         cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
         val tokens = cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", device).id, inbox.code("login_code"))
         val me = cab.session(tokens.accessToken, device)
         assertFalse(me.identityConfirmed())
-        val miss = me.confirmIdentity("sms", "Петрова Анна", "1990-03-14", "8451999122899990", "+79161234567")
+        val miss = me.confirmIdentity("sms", "Петрова Анна", LocalDate.parse("1990-03-14"), "8451999122899990", "+79161234567")
         assertEquals("name_mismatch", miss.reason)
-        val hit = me.confirmIdentity("esignature", "Иванова Анна", "1990-03-14", "8451999122899990", "+79161234567")
+        val hit = me.confirmIdentity("esignature", "Иванова Анна", LocalDate.parse("1990-03-14"), "8451999122899990", "+79161234567")
         assertTrue(hit.confirmed)
         assertTrue(me.identityConfirmed())
     }
@@ -208,7 +209,7 @@ class ProfileTest {
         val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u).locale("en").build()
         val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
         val id = cab.accounts().register(
-            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, "1990-03-14", "female", "112-233-445 95", "2026-01"),
+            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", "2026-01"),
         )
         cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
         val tokens = cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", device).id, inbox.code("login_code"))
@@ -232,9 +233,9 @@ class ImportTest {
         val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u).locale("en").build()
         val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
         val hash = "\$2a\$12\$NYqRktaMVcE9fkTDawJSFeAmlr6ON4kFRpEGeWSJTAkDS8VpZQkFi"
-        cab.system().importAccount(LegacyAccount("+79161234567", null, "Иванова", "Анна", null, "1990-03-14", "female", "112-233-445 95", hash))
+        cab.system().importAccount(LegacyAccount("+79161234567", null, "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", hash))
         val bad = assertFailsWith<KabinetException.Validation> {
-            cab.system().importAccount(LegacyAccount("+79261234567", null, "Петров", "Иван", null, "1980-01-01", "male", "123-456-789 64", "md5"))
+            cab.system().importAccount(LegacyAccount("+79261234567", null, "Петров", "Иван", null, LocalDate.parse("1980-01-01"), "male", "123-456-789 64", "md5"))
         }
         assertEquals("password_hash", bad.field)
         val step = cab.auth().login("+79161234567", "Legacy-Pass1!", device)

@@ -1,6 +1,7 @@
 package ru.kabinet
 
 import ru.kabinet.model.*
+import java.time.LocalDate
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 import kotlin.test.assertEquals
@@ -12,7 +13,7 @@ import kotlin.test.assertTrue
 /** The signed journal through the UniFFI binding (S4, R5). */
 class AuditTest {
     private fun anna() = NewPatient(
-        surname = "Иванова", givenName = "Анна", patronymic = null, birthDate = "1990-03-14",
+        surname = "Иванова", givenName = "Анна", patronymic = null, birthDate = LocalDate.parse("1990-03-14"),
         sex = "female", snils = "112-233-445 95", inn = null, omsPolicy = null, phone = null, email = null,
     )
 

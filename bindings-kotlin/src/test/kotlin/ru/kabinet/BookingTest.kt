@@ -1,6 +1,7 @@
 package ru.kabinet
 
 import ru.kabinet.model.*
+import java.time.LocalDate
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
 import kotlinx.coroutines.runBlocking
@@ -55,7 +56,7 @@ class BookingTest {
         val id = cab.accounts().register(
             Registration(
                 phone = phone, email = "p$n@example.ru", password = password, surname = "Иванова", givenName = "Анна",
-                patronymic = "Сергеевна", birthDate = "1990-03-14", sex = "female", snils = snils,
+                patronymic = "Сергеевна", birthDate = LocalDate.parse("1990-03-14"), sex = "female", snils = snils,
                 acceptedTermsVersion = "2026-01",
             ),
         )
@@ -63,7 +64,7 @@ class BookingTest {
         val step = cab.auth().login(phone, password, device)
         val me = cab.session(cab.auth().verifySecondFactor(step.id, inbox.code("login_code")).accessToken, device)
         // Medical data needs a confirmed identity (R2): the test registry knows everyone.
-        check(me.confirmIdentity("sms", "Иванова Анна Сергеевна", "1990-03-14", "8451999122899990", phone).confirmed)
+        check(me.confirmIdentity("sms", "Иванова Анна Сергеевна", LocalDate.parse("1990-03-14"), "8451999122899990", phone).confirmed)
         return me
     }
 
@@ -142,7 +143,7 @@ class BookingTest {
         assertEquals("staff", staff.role())
         assertEquals(StaffRole.DOCTOR, staff.staffMember().role)
         assertEquals(listOf("Иванова Анна Сергеевна"), staff.patients().attached().map { it.fullName })
-        assertEquals("1990-03-14", staff.patients().find(snils, null).single().birthDate)
+        assertEquals(LocalDate.parse("1990-03-14"), staff.patients().find(snils, null).single().birthDate)
         anna.appointments().book(slots[2].id)
         assertEquals(1, staff.clinicAppointments().list(slots.first().startsAt, slots.last().endsAt).size)
         assertFailsWith<KabinetException.PermissionDenied> { staff.appointments().list(true) }

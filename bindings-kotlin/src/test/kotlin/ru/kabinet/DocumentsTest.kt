@@ -1,6 +1,7 @@
 package ru.kabinet
 
 import ru.kabinet.model.*
+import java.time.LocalDate
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 import java.io.File
@@ -23,7 +24,7 @@ class DocumentsTest {
         val (cab, inbox, clinic) = Fixtures.clinicCabinet()
         val anna = Fixtures.attached(cab, inbox, clinic, 41)
         val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 41)
-        val meta = DocumentMeta("2026-11-20", "Поликлиника", "УЗИ")
+        val meta = DocumentMeta(LocalDate.parse("2026-11-20"), "Поликлиника", "УЗИ")
         val doc = doctor.documents().publish(anna.patientId(), DocumentKind.EXTRACT, "выписка.pdf", pdf, meta)
         assertEquals("application/pdf", doc.contentType)
         val html = assertFailsWith<KabinetException.Validation> {
@@ -47,7 +48,7 @@ class DocumentsTest {
         val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 42)
         val none = assertFailsWith<KabinetException.Conflict> { anna.certificates().request(CertificateKind.VACCINATION, null, null) }
         assertEquals("certificate.no_data", none.code)
-        doctor.records().add(anna.patientId(), RecordData.Immunization(Immunization("Спутник V", "2025-10-01", null, null, null, null)))
+        doctor.records().add(anna.patientId(), ItemData.Immunization(Immunization("Спутник V", LocalDate.parse("2025-10-01"), null, null, null, null)))
         val pending = anna.certificates().request(CertificateKind.VACCINATION, null, null)
         val cert = anna.certificates().confirm(pending.id, inbox.code("certificate_code"))
         assertEquals(CertificateStatus.READY, cert.status)
@@ -64,11 +65,11 @@ class DocumentsTest {
         assertTrue(anna.notifications().preferences().sms)
         anna.notifications().setPreferences(false, false, false)
         val before = inbox.messages.count { it.kind == "new_document" }
-        doctor.documents().publish(anna.patientId(), DocumentKind.OTHER, "a.pdf", pdf, DocumentMeta("2026-11-01", "П", null))
+        doctor.documents().publish(anna.patientId(), DocumentKind.OTHER, "a.pdf", pdf, DocumentMeta(LocalDate.parse("2026-11-01"), "П", null))
         assertEquals(before, inbox.messages.count { it.kind == "new_document" })
         anna.notifications().setPreferences(true, true, true)
         anna.profile().setLocale("ru")
-        doctor.documents().publish(anna.patientId(), DocumentKind.OTHER, "b.pdf", pdf, DocumentMeta("2026-11-01", "П", null))
+        doctor.documents().publish(anna.patientId(), DocumentKind.OTHER, "b.pdf", pdf, DocumentMeta(LocalDate.parse("2026-11-01"), "П", null))
         assertTrue(inbox.messages.last().text.startsWith("В личном кабинете новый документ"))
     }
 }

@@ -1,6 +1,7 @@
 package ru.kabinet
 
 import ru.kabinet.model.*
+import java.time.LocalDate
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assumptions.assumeTrue
 import org.junit.jupiter.api.Test
@@ -19,7 +20,7 @@ import kotlin.test.assertTrue
 class FoundationTest {
     private fun anna() = NewPatient(
         surname = "Иванова", givenName = "Анна", patronymic = "Сергеевна",
-        birthDate = "1990-03-14", sex = "female", snils = "112-233-445 95", inn = null,
+        birthDate = LocalDate.parse("1990-03-14"), sex = "female", snils = "112-233-445 95", inn = null,
         omsPolicy = "8451 9991 2289 9990", phone = "8 (916) 123-45-67", email = "anna@example.ru",
     )
 
@@ -33,7 +34,7 @@ class FoundationTest {
         assertEquals("Иванова", p.surname)
         assertEquals("11223344595", p.snils)
         assertEquals("+79161234567", p.phone)
-        assertEquals("1990-03-14", p.birthDate)
+        assertEquals(LocalDate.parse("1990-03-14"), p.birthDate)
         assertEquals(id, patients.findBySnils("11223344595"))
     }
 

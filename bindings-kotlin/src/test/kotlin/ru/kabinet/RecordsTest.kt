@@ -1,6 +1,7 @@
 package ru.kabinet
 
 import ru.kabinet.model.*
+import java.time.LocalDate
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
 import java.time.Duration
@@ -18,22 +19,22 @@ class RecordsTest {
         val anna = Fixtures.attached(cab, inbox, clinic, 21)
         val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 21)
         val pid = anna.patientId()
-        val item = doctor.records().add(pid, RecordData.Immunization(Immunization("Спутник V", "2025-10-01", "1 из 2", null, null, null)))
-        doctor.records().add(pid, RecordData.Visit(Visit("2026-02-10", "Поликлиника", listOf(Diagnosis("j06.9", "ОРВИ")), listOf("осмотр"))))
+        val item = doctor.records().add(pid, ItemData.Immunization(Immunization("Спутник V", LocalDate.parse("2025-10-01"), "1 из 2", null, null, null)))
+        doctor.records().add(pid, ItemData.Visit(Visit(LocalDate.parse("2026-02-10"), "Поликлиника", listOf(Diagnosis("j06.9", "ОРВИ")), listOf("осмотр"))))
         val bad = assertFailsWith<KabinetException.Validation> {
-            doctor.records().add(pid, RecordData.Visit(Visit("2026-02-10", "Поликлиника", listOf(Diagnosis("J6", "x")), emptyList())))
+            doctor.records().add(pid, ItemData.Visit(Visit(LocalDate.parse("2026-02-10"), "Поликлиника", listOf(Diagnosis("J6", "x")), emptyList())))
         }
         assertEquals("icd10", bad.field)
-        val visit = anna.records().visits().single().data as RecordData.Visit
-        assertEquals("J06.9", visit.value.diagnoses.single().icd10)
+        val visit = anna.records().visits().single().data as ItemData.Visit
+        assertEquals("J06.9", visit.v1.diagnoses.single().icd10)
         assertFailsWith<KabinetException.PermissionDenied> { doctor.records().immunizations() }
         val corr = anna.records().requestCorrection(item.id, "Дата 2 октября")
         assertEquals(listOf(corr.id), doctor.records().correctionInbox().map { it.id })
-        val fixed = RecordData.Immunization(Immunization("Спутник V", "2025-10-02", "1 из 2", null, null, null))
+        val fixed = ItemData.Immunization(Immunization("Спутник V", LocalDate.parse("2025-10-02"), "1 из 2", null, null, null))
         assertEquals(CorrectionStatus.ACCEPTED, doctor.records().resolveCorrection(corr.id, true, "Исправлено", fixed).status)
         val now = anna.records().immunizations().single()
         assertEquals(2L, now.version)
-        assertEquals("2025-10-02", (now.data as RecordData.Immunization).value.date)
+        assertEquals(LocalDate.parse("2025-10-02"), (now.data as ItemData.Immunization).v1.date)
 
         val lab = Fixtures.staff(cab, clinic.id, StaffRole.LABORATORY, 22)
         val sampled = Instant.now().minus(Duration.ofHours(2))
@@ -51,7 +52,7 @@ class RecordsTest {
         val (cab, inbox, clinic) = Fixtures.clinicCabinet()
         val anna = Fixtures.attached(cab, inbox, clinic, 51)
         val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 51)
-        doctor.records().add(anna.patientId(), RecordData.Visit(Visit("2026-02-10", "Поликлиника", listOf(Diagnosis("I10", "Гипертензия")), emptyList())))
+        doctor.records().add(anna.patientId(), ItemData.Visit(Visit(LocalDate.parse("2026-02-10"), "Поликлиника", listOf(Diagnosis("I10", "Гипертензия")), emptyList())))
         val bundle = anna.records().exportFhir()
         assertTrue(bundle.contains("\"Encounter\"") && bundle.contains("Гипертензия"))
         val again = cab.system().fhirImport(bundle)
