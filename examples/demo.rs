@@ -223,9 +223,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for r in me.labs().results(None).await? {
         println!(
             "   {}: {} {} (norm {}) → {}",
-            r.input.test_name,
-            r.input.value.unwrap_or_default(),
-            r.input.unit.unwrap_or_default(),
+            r.test_name,
+            r.value.unwrap_or_default(),
+            r.unit.unwrap_or_default(),
             r.reference_range.unwrap_or_default(),
             r.flag.map_or("—", kabinet::LabFlag::as_str)
         );

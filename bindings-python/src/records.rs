@@ -8,89 +8,9 @@ use crate::convert::utc;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::{
-    Allergy, CorrectionRequest, HealthCertificate, Immunization, LabReport, LabResultInput, Medication, MissingItem,
-    ProxyGrant, Request, RequestDocument, RequestMessage, Screening, Visit,
+    Allergy, CorrectionRequest, HealthCertificate, Immunization, LabReport, LabResult, LabResultInput, MedicalItem,
+    Medication, MissingItem, ProxyGrant, Request, RequestDocument, RequestMessage, Screening, Visit,
 };
-
-/// One of the record classes → the core's item.
-fn item_data(obj: &Bound<'_, PyAny>) -> PyResult<kabinet::ItemData> {
-    use kabinet::ItemData as D;
-    if let Ok(x) = obj.cast::<Immunization>() {
-        return Ok(D::Immunization(x.get().clone()));
-    }
-    if let Ok(x) = obj.cast::<Screening>() {
-        return Ok(D::Screening(x.get().clone()));
-    }
-    if let Ok(x) = obj.cast::<Visit>() {
-        return Ok(D::Visit(x.get().clone()));
-    }
-    if let Ok(x) = obj.cast::<Medication>() {
-        return Ok(D::Medication(x.get().clone()));
-    }
-    if let Ok(x) = obj.cast::<Allergy>() {
-        return Ok(D::Allergy(x.get().clone()));
-    }
-    if let Ok(x) = obj.cast::<HealthCertificate>() {
-        return Ok(D::Certificate(x.get().clone()));
-    }
-    Err(pyo3::exceptions::PyTypeError::new_err(
-        "expected Immunization, Screening, Visit, Medication, Allergy or HealthCertificate",
-    ))
-}
-
-fn data_to_py(py: Python<'_>, d: kabinet::ItemData) -> PyResult<Py<PyAny>> {
-    use kabinet::ItemData as D;
-    let native = match d {
-        D::Immunization(x) => Py::new(py, x)?.into_any(),
-        D::Screening(x) => Py::new(py, x)?.into_any(),
-        D::Visit(x) => Py::new(py, x)?.into_any(),
-        D::Medication(x) => Py::new(py, x)?.into_any(),
-        D::Allergy(x) => Py::new(py, x)?.into_any(),
-        D::Certificate(x) => Py::new(py, x)?.into_any(),
-    };
-    as_exported(native.into_bound(py))
-}
-
-/// A record built here as the class `kabinet` exports: the package exports a guarded
-/// subclass of each input type (`kabinet/_guard.py`), and an item read back must be an
-/// instance of it for `isinstance(item.data, kabinet.Immunization)`. The subclass adds no
-/// fields, so the object is the same; only its class is the exported one.
-fn as_exported(native: Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let class = native.get_type();
-    let exported = native.py().import("kabinet")?.getattr(class.name()?)?;
-    if !exported.is(&class) {
-        native.setattr("__class__", exported)?;
-    }
-    Ok(native.unbind())
-}
-
-/// A medical item: `data` is an `Immunization`, `Visit`, … of its `kind`.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct MedicalItem {
-    id: String,
-    kind: String,
-    patient_id: String,
-    clinic_id: Option<String>,
-    version: i64,
-    updated_at: time::OffsetDateTime,
-    data: Py<PyAny>,
-}
-
-fn items(py: Python<'_>, list: Vec<kabinet::MedicalItem>) -> PyResult<Vec<MedicalItem>> {
-    list.into_iter()
-        .map(|i| {
-            Ok(MedicalItem {
-                kind: i.data.kind().to_owned(),
-                updated_at: i.updated_at,
-                data: data_to_py(py, i.data)?,
-                id: i.id,
-                patient_id: i.patient_id,
-                clinic_id: i.clinic_id,
-                version: i.version,
-            })
-        })
-        .collect()
-}
 
 /// Medical records: the patient's (or ward's) reading and correction requests, and the
 /// staff's `add_*` and `of_patient` (each side refuses the other role in the core).
@@ -107,8 +27,7 @@ impl Records {
 
     fn add_item(&self, py: Python<'_>, patient_id: String, data: kabinet::ItemData) -> PyResult<MedicalItem> {
         let r = self.staff()?;
-        let item = block_on(py, self.locale, async move { r.add(&patient_id, data).await })?;
-        items(py, vec![item])?.pop().ok_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("no item"))
+        block_on(py, self.locale, async move { r.add(&patient_id, data).await })
     }
 }
 
@@ -117,37 +36,37 @@ impl Records {
     /// Immunizations, newest first.
     fn immunizations(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
         let r = self.me.records();
-        items(py, block_on(py, self.locale, async move { r.immunizations().await })?)
+        block_on(py, self.locale, async move { r.immunizations().await })
     }
 
     /// Screenings and check-ups, newest first.
     fn screenings(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
         let r = self.me.records();
-        items(py, block_on(py, self.locale, async move { r.screenings().await })?)
+        block_on(py, self.locale, async move { r.screenings().await })
     }
 
     /// Visits, newest first.
     fn visits(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
         let r = self.me.records();
-        items(py, block_on(py, self.locale, async move { r.visits().await })?)
+        block_on(py, self.locale, async move { r.visits().await })
     }
 
     /// Medications, newest first.
     fn medications(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
         let r = self.me.records();
-        items(py, block_on(py, self.locale, async move { r.medications().await })?)
+        block_on(py, self.locale, async move { r.medications().await })
     }
 
     /// Allergies, newest first.
     fn allergies(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
         let r = self.me.records();
-        items(py, block_on(py, self.locale, async move { r.allergies().await })?)
+        block_on(py, self.locale, async move { r.allergies().await })
     }
 
     /// Health certificates, newest first.
     fn certificates(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
         let r = self.me.records();
-        items(py, block_on(py, self.locale, async move { r.certificates().await })?)
+        block_on(py, self.locale, async move { r.certificates().await })
     }
 
     /// The whole record as a FHIR R4 Bundle (JSON text).
@@ -173,8 +92,8 @@ impl Records {
         block_on(py, self.locale, async move { r.corrections().await })
     }
     /// Staff: adds any record object (`Immunization`, `Visit`, …).
-    fn add(&self, py: Python<'_>, patient_id: String, record: &Bound<'_, PyAny>) -> PyResult<MedicalItem> {
-        self.add_item(py, patient_id, item_data(record)?)
+    fn add(&self, py: Python<'_>, patient_id: String, record: kabinet::ItemData) -> PyResult<MedicalItem> {
+        self.add_item(py, patient_id, record)
     }
 
     /// Adds an immunization.
@@ -245,7 +164,7 @@ impl Records {
     /// A patient's items of every kind.
     fn of_patient(&self, py: Python<'_>, patient_id: String) -> PyResult<Vec<MedicalItem>> {
         let r = self.staff()?;
-        items(py, block_on(py, self.locale, async move { r.of_patient(&patient_id).await })?)
+        block_on(py, self.locale, async move { r.of_patient(&patient_id).await })
     }
 }
 
@@ -272,58 +191,11 @@ impl StaffCorrections {
         correction_id: String,
         accepted: bool,
         comment: String,
-        corrected: Option<&Bound<'_, PyAny>>,
+        corrected: Option<kabinet::ItemData>,
     ) -> PyResult<CorrectionRequest> {
-        let corrected = corrected.map(item_data).transpose()?;
         let c = self.inner.clone();
         block_on(py, self.locale, async move { c.resolve(&correction_id, accepted, &comment, corrected).await })
     }
-}
-
-/// A lab result with its computed flag.
-#[pyclass(module = "kabinet", frozen, get_all)]
-pub(crate) struct LabResult {
-    id: String,
-    report_id: String,
-    report_title: String,
-    laboratory: String,
-    test_name: String,
-    code: String,
-    value: Option<f64>,
-    value_text: Option<String>,
-    unit: Option<String>,
-    range_low: Option<f64>,
-    range_high: Option<f64>,
-    range_text: Option<String>,
-    reference_range: Option<String>,
-    flag: Option<kabinet::LabFlag>,
-    sampled_at: time::OffsetDateTime,
-    issued_at: time::OffsetDateTime,
-}
-
-fn lab_results(list: Vec<kabinet::LabResult>) -> PyResult<Vec<LabResult>> {
-    list.into_iter()
-        .map(|r| {
-            Ok(LabResult {
-                sampled_at: r.input.sampled_at,
-                issued_at: r.issued_at,
-                id: r.id,
-                report_id: r.report_id,
-                report_title: r.report_title,
-                laboratory: r.laboratory,
-                test_name: r.input.test_name,
-                code: r.input.code,
-                value: r.input.value,
-                value_text: r.input.value_text,
-                unit: r.input.unit,
-                range_low: r.input.range_low,
-                range_high: r.input.range_high,
-                range_text: r.input.range_text,
-                reference_range: r.reference_range,
-                flag: r.flag,
-            })
-        })
-        .collect()
 }
 
 /// Lab results: the patient's (or ward's) `results`, and the staff's `publish`.
@@ -340,7 +212,7 @@ impl Labs {
     fn results(&self, py: Python<'_>, since: Option<time::OffsetDateTime>) -> PyResult<Vec<LabResult>> {
         let since = since.map(utc);
         let l = self.me.labs();
-        lab_results(block_on(py, self.locale, async move { l.results(since).await })?)
+        block_on(py, self.locale, async move { l.results(since).await })
     }
 
     /// The report of a result as a PDF, with every result, range and flag.
@@ -354,7 +226,7 @@ impl Labs {
     fn publish(&self, py: Python<'_>, patient_id: String, report: &Bound<'_, LabReport>) -> PyResult<Vec<LabResult>> {
         let report = report.get().clone();
         let l = self.me.staff().map(|s| s.labs()).map_err(|e| crate::errors::to_py(e, self.locale))?;
-        lab_results(block_on(py, self.locale, async move { l.publish(&patient_id, report).await })?)
+        block_on(py, self.locale, async move { l.publish(&patient_id, report).await })
     }
 }
 
@@ -487,6 +359,12 @@ impl Proxies {
             }
         }
     }
+    /// Staff: registers a proxy for a minor or a ward under guardianship of the clinic (the
+    /// same as `grant(..., ward_patient_id=..., basis=...)`).
+    fn grant_for_ward(&self, py: Python<'_>, grant: kabinet::WardGrant) -> PyResult<ProxyGrant> {
+        let p = self.me.staff().map(|s| s.proxies()).map_err(|e| crate::errors::to_py(e, self.locale))?;
+        block_on(py, self.locale, async move { p.grant(grant).await })
+    }
     /// Makes the grant asked for with `grant`, with the code from the SMS.
     fn confirm(&self, py: Python<'_>, pending_id: String, code: String) -> PyResult<ProxyGrant> {
         let p = self.me.proxies();
@@ -524,6 +402,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Request>()?;
     m.add_class::<Requests>()?;
     m.add_class::<ProxyGrant>()?;
+    m.add_class::<kabinet::WardGrant>()?;
     m.add_class::<Proxies>()?;
     m.add_class::<MissingItem>()?;
     Ok(())

@@ -49,6 +49,7 @@ def test_r12_records_and_corrections(env: tuple[kabinet.Cabinet, Inbox, Clock]) 
     [imm] = me.records.immunizations()
     assert isinstance(imm.data, kabinet.Immunization) and type(imm.data) is kabinet.Immunization
     assert (imm.kind, imm.data.vaccine, imm.data.date, imm.version) == ("immunization", "Спутник V", datetime.date(2025, 10, 1), 1)
+    assert "Спутник" not in repr(imm) and imm == me.records.immunizations()[0], "content out of repr; equal by value"
     [visit] = me.records.visits()
     assert isinstance(visit.data, kabinet.Visit) and visit.data.diagnoses == [("J06.9", "ОРВИ")]
     assert len(me.records.medications()) == 1 and len(me.records.allergies()) == 1 and len(me.records.screenings()) == 1
@@ -98,6 +99,7 @@ def test_r9_lab_flags(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
         ("ВИЧ", "abnormal", "отрицательно"),
     ]
     assert results[0].sampled_at == sampled and results[0].unit == "ммоль/л"
+    assert "6.3" not in repr(results[0]) and "Холестерин" not in repr(results[0]), "values stay out of repr"
     assert any(m.kind == "lab_result" for m in inbox.messages)
     with pytest.raises(kabinet.ValidationError) as bad:
         lab.labs.publish(me.patient_id, kabinet.LabReport("x", "y", clock.now_value, [kabinet.LabResultInput("A", "B", sampled)]))
@@ -134,6 +136,11 @@ def test_r13_requests_and_r20_proxy_and_r19(env: tuple[kabinet.Cabinet, Inbox, C
     with pytest.raises(kabinet.PermissionDenied) as adult:
         registrar.proxies.grant(["records"], proxy_patient_id=parent.patient_id, ward_patient_id=me.patient_id, basis="Доверенность")
     assert adult.value.code == "proxy.ward_adult"
+    ward_grant = kabinet.WardGrant(me.patient_id, ["records"], "Доверенность", proxy_patient_id=parent.patient_id)
+    assert "Доверенность" not in repr(ward_grant) and ward_grant.scopes == ["records"]
+    with pytest.raises(kabinet.PermissionDenied) as same:
+        registrar.proxies.grant_for_ward(ward_grant)
+    assert same.value.code == "proxy.ward_adult", "the one rule, whichever spelling"
     parent_snils = parent.profile.get().snils
     assert parent_snils is not None
     pending = me.proxies.grant(["records", "labs"], proxy_snils=parent_snils, until=datetime.date(2026, 12, 28))

@@ -432,12 +432,12 @@ pub(crate) fn lab_report_pdf(locale: Locale, person: &Patient, results: &[crate:
     let rows = results
         .iter()
         .map(|r| {
-            let value = r.input.value.map_or_else(|| r.input.value_text.clone().unwrap_or_default(), |v| v.to_string());
+            let value = r.value.map_or_else(|| r.value_text.clone().unwrap_or_default(), |v| v.to_string());
             let flag = r.flag.map(|f| text(locale, &format!("pdf.flag.{f}")).to_owned()).unwrap_or_default();
             vec![
-                r.input.sampled_at.date().to_string(),
-                r.input.test_name.clone(),
-                format!("{value} {}", r.input.unit.clone().unwrap_or_default()).trim().to_owned(),
+                r.sampled_at.date().to_string(),
+                r.test_name.clone(),
+                format!("{value} {}", r.unit.clone().unwrap_or_default()).trim().to_owned(),
                 r.reference_range.clone().unwrap_or_default(),
                 flag,
             ]

@@ -59,8 +59,9 @@ pub struct LabReport {
 }
 
 /// A result as the patient sees it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct LabResult {
     /// Id.
     pub id: String,
@@ -70,8 +71,24 @@ pub struct LabResult {
     pub report_title: String,
     /// Laboratory.
     pub laboratory: String,
-    /// The result as sent.
-    pub input: LabResultInput,
+    /// Test name.
+    pub test_name: String,
+    /// LOINC or the laboratory's code.
+    pub code: String,
+    /// Numeric value, as sent.
+    pub value: Option<f64>,
+    /// Text value ("отрицательно"), as sent.
+    pub value_text: Option<String>,
+    /// Unit.
+    pub unit: Option<String>,
+    /// Lower bound of the reference range.
+    pub range_low: Option<f64>,
+    /// Upper bound of the reference range.
+    pub range_high: Option<f64>,
+    /// Expected text value.
+    pub range_text: Option<String>,
+    /// When the sample was taken.
+    pub sampled_at: OffsetDateTime,
     /// The reference range for display ("3.5–5.5", "< 5.2", "≥ 1.0", "отрицательно").
     pub reference_range: Option<String>,
     /// Low, high, normal, abnormal (text differs), or `None` without a range.
@@ -99,6 +116,17 @@ crate::sets::closed_set! {
         Normal = "normal",
         /// A text result other than the expected one.
         Abnormal = "abnormal",
+    }
+}
+
+/// Ids and the flag only: values are medical data and stay out of logs.
+impl std::fmt::Debug for LabResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabResult")
+            .field("id", &self.id)
+            .field("report_id", &self.report_id)
+            .field("flag", &self.flag)
+            .finish_non_exhaustive()
     }
 }
 
@@ -308,13 +336,24 @@ pub(crate) async fn load_all(tx: &mut crate::store::Conn, vault: &Vault, patient
 }
 
 fn result_from(id: String, report_id: String, body: Body, issued_at: OffsetDateTime) -> LabResult {
+    let reference_range = reference_range(&body.input);
+    let LabResultInput { test_name, code, value, value_text, unit, range_low, range_high, range_text, sampled_at } =
+        body.input;
     LabResult {
         id,
         report_id,
-        reference_range: reference_range(&body.input),
         report_title: body.report_title,
         laboratory: body.laboratory,
-        input: body.input,
+        test_name,
+        code,
+        value,
+        value_text,
+        unit,
+        range_low,
+        range_high,
+        range_text,
+        sampled_at,
+        reference_range,
         flag: body.flag,
         issued_at,
     }

@@ -64,8 +64,9 @@ pub struct ProxyGrant {
 }
 
 /// What clinic staff register for a minor or a ward under guardianship.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass, from_py_object))]
 pub struct WardGrant {
     /// The proxy, by SNILS (or give `proxy_patient_id`).
     pub proxy_snils: Option<String>,

@@ -289,8 +289,9 @@ pub fn icd10(code: &str) -> Result<String> {
 }
 
 /// A medical item as read back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 pub struct MedicalItem {
     /// Id (name it in a correction request).
     pub id: String,
@@ -304,6 +305,17 @@ pub struct MedicalItem {
     pub updated_at: OffsetDateTime,
     /// Content.
     pub data: ItemData,
+}
+
+/// Id, kind and version only: the content is medical data and stays out of logs.
+impl std::fmt::Debug for MedicalItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MedicalItem")
+            .field("id", &self.id)
+            .field("kind", &self.data.kind())
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A correction request (R12).

@@ -264,7 +264,7 @@ async fn r9_lab_results_with_flags_and_one_sided_ranges(db: TestDb) {
     assert!(sms.text.contains("Липидный профиль"), "{}", sms.text);
     let mine = anna.labs().results(None).await.unwrap();
     assert_eq!(mine.len(), 7);
-    assert_eq!(mine[0].input.test_name, "Холестерин");
+    assert_eq!(mine[0].test_name, "Холестерин");
     assert_eq!(mine[0].flag, Some(kabinet::LabFlag::High));
     assert!(anna.labs().results(Some(datetime!(2026-11-28 00:00 UTC))).await.unwrap().is_empty());
     // Every view is journaled.

@@ -262,6 +262,7 @@ __all__ = [
     "TotpSetup",
     "ValidationError",
     "Visit",
+    "WardGrant",
     "__version__",
     "audit_verify_consistency_proof",
     "audit_verify_inclusion_proof",
@@ -712,6 +713,19 @@ class ProxyGrant:
     granted_at: datetime.datetime
     valid_until: datetime.datetime
 
+class WardGrant:
+    ward_patient_id: str
+    scopes: list[str]
+    basis: str
+    proxy_snils: str | None
+    proxy_patient_id: str | None
+    until: datetime.date | None
+    guardianship: bool
+    def __new__(
+        cls, ward_patient_id: str, scopes: list[str], basis: str, proxy_snils: str | None = None,
+        proxy_patient_id: str | None = None, until: datetime.date | None = None, guardianship: bool = False,
+    ) -> Self: ...
+
 @final
 class Proxies:
     @overload
@@ -722,6 +736,7 @@ class Proxies:
         proxy_patient_id: str | None = None, *, ward_patient_id: str | None = None, basis: str | None = None,
         guardianship: bool = False,
     ) -> ProxyGrant: ...
+    def grant_for_ward(self, grant: WardGrant) -> ProxyGrant: ...
     def confirm(self, pending_id: str, code: str) -> ProxyGrant: ...
     def list(self) -> list[ProxyGrant]: ...
     def revoke(self, grant_id: str) -> None: ...

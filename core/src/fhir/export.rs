@@ -117,26 +117,26 @@ pub(crate) async fn export(cab: &Cabinet, ctx: &AuditContext, patient_id: &str) 
             vec![coding("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", code, display)]
         });
         let mut range = serde_json::Map::new();
-        if let Some(l) = r.input.range_low {
-            range.insert("low".into(), json!({ "value": l, "unit": r.input.unit }));
+        if let Some(l) = r.range_low {
+            range.insert("low".into(), json!({ "value": l, "unit": r.unit }));
         }
-        if let Some(h) = r.input.range_high {
-            range.insert("high".into(), json!({ "value": h, "unit": r.input.unit }));
+        if let Some(h) = r.range_high {
+            range.insert("high".into(), json!({ "value": h, "unit": r.unit }));
         }
-        if let Some(t) = &r.input.range_text {
+        if let Some(t) = &r.range_text {
             range.insert("text".into(), json!(t));
         }
         let mut obs = json!({
             "resourceType": "Observation", "id": r.id, "status": "final", "subject": subject,
             "category": [coding("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory", "Laboratory")],
-            "code": { "coding": [{ "code": r.input.code }], "text": r.input.test_name },
-            "effectiveDateTime": r.input.sampled_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "code": { "coding": [{ "code": r.code }], "text": r.test_name },
+            "effectiveDateTime": r.sampled_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             "issued": r.issued_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
             "interpretation": interpretation,
             "referenceRange": if range.is_empty() { Value::Null } else { json!([range]) },
         });
-        match (r.input.value, &r.input.value_text) {
-            (Some(v), _) => obs["valueQuantity"] = json!({ "value": v, "unit": r.input.unit }),
+        match (r.value, &r.value_text) {
+            (Some(v), _) => obs["valueQuantity"] = json!({ "value": v, "unit": r.unit }),
             (None, Some(t)) => obs["valueString"] = json!(t),
             _ => {}
         }

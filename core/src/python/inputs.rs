@@ -12,8 +12,10 @@ use crate::documents::DocumentMeta;
 use crate::integrations::RegistryAnswer;
 use crate::labs::{LabReport, LabResultInput};
 use crate::patients::NewPatient;
+use crate::proxies::WardGrant;
 use crate::records::{
-    Allergy, CertificatePurpose, Diagnosis, HealthCertificate, Immunization, Medication, Screening, Severity, Visit,
+    Allergy, CertificatePurpose, Diagnosis, HealthCertificate, Immunization, ItemData, MedicalItem, Medication,
+    Screening, Severity, Visit,
 };
 
 #[pymethods]
@@ -181,6 +183,28 @@ impl LabReport {
 }
 
 #[pymethods]
+impl WardGrant {
+    #[new]
+    #[pyo3(signature = (ward_patient_id, scopes, basis, proxy_snils = None, proxy_patient_id = None, until = None, guardianship = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        ward_patient_id: String,
+        scopes: Vec<String>,
+        basis: String,
+        proxy_snils: Option<String>,
+        proxy_patient_id: Option<String>,
+        until: Option<Date>,
+        guardianship: bool,
+    ) -> Self {
+        WardGrant { proxy_snils, proxy_patient_id, ward_patient_id, scopes, basis, until, guardianship }
+    }
+    /// `Debug`, which redacts the basis document.
+    fn __repr__(&self) -> String {
+        format!("{self:?}")
+    }
+}
+
+#[pymethods]
 impl Immunization {
     #[new]
     #[pyo3(signature = (vaccine, date, dose = None, lot = None, performer = None, next_due = None))]
@@ -288,5 +312,65 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Diagnosis {
     fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
         let (icd10, text): (String, String) = obj.extract()?;
         Ok(Diagnosis { icd10, text })
+    }
+}
+
+/// An item's content is its record object (`Immunization`, `Visit`, …) in Python.
+impl<'py> IntoPyObject<'py> for &ItemData {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
+        let native = match self.clone() {
+            ItemData::Immunization(x) => Bound::new(py, x)?.into_any(),
+            ItemData::Screening(x) => Bound::new(py, x)?.into_any(),
+            ItemData::Visit(x) => Bound::new(py, x)?.into_any(),
+            ItemData::Medication(x) => Bound::new(py, x)?.into_any(),
+            ItemData::Allergy(x) => Bound::new(py, x)?.into_any(),
+            ItemData::Certificate(x) => Bound::new(py, x)?.into_any(),
+        };
+        super::exported(native)
+    }
+}
+
+/// One of the record objects → the item content it is.
+impl<'a, 'py> FromPyObject<'a, 'py> for ItemData {
+    type Error = PyErr;
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(x) = obj.cast::<Immunization>() {
+            return Ok(ItemData::Immunization(x.get().clone()));
+        }
+        if let Ok(x) = obj.cast::<Screening>() {
+            return Ok(ItemData::Screening(x.get().clone()));
+        }
+        if let Ok(x) = obj.cast::<Visit>() {
+            return Ok(ItemData::Visit(x.get().clone()));
+        }
+        if let Ok(x) = obj.cast::<Medication>() {
+            return Ok(ItemData::Medication(x.get().clone()));
+        }
+        if let Ok(x) = obj.cast::<Allergy>() {
+            return Ok(ItemData::Allergy(x.get().clone()));
+        }
+        if let Ok(x) = obj.cast::<HealthCertificate>() {
+            return Ok(ItemData::Certificate(x.get().clone()));
+        }
+        Err(pyo3::exceptions::PyTypeError::new_err(
+            "expected Immunization, Screening, Visit, Medication, Allergy or HealthCertificate",
+        ))
+    }
+}
+
+#[pymethods]
+impl MedicalItem {
+    /// `"immunization"`, `"screening"`, `"visit"`, `"medication"`, `"allergy"` or `"certificate"`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.data.kind()
+    }
+
+    /// `Debug`, which leaves the content out.
+    fn __repr__(&self) -> String {
+        format!("{self:?}")
     }
 }

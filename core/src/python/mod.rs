@@ -120,6 +120,19 @@ pub fn register_enums(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
+/// `obj` as the class the `kabinet` package exports under its class name: the package
+/// exports a guarded subclass of each input type (`kabinet/_guard.py`), and a record read back
+/// must be an instance of it for `isinstance(item.data, kabinet.Immunization)`. The subclass
+/// adds no fields, so only the object's class changes.
+pub(crate) fn exported(obj: Bound<'_, PyAny>) -> PyResult<Bound<'_, PyAny>> {
+    let class = obj.get_type();
+    let exported = obj.py().import("kabinet")?.getattr(class.name()?)?;
+    if !exported.is(&class) {
+        obj.setattr("__class__", exported)?;
+    }
+    Ok(obj)
+}
+
 /// `__repr__` from the type's `Debug` (which redacts what must not be shown).
 macro_rules! python_values {
     ($($t:ty),* $(,)?) => {$(
@@ -133,6 +146,7 @@ macro_rules! python_values {
 }
 
 python_values!(
+    crate::labs::LabResult,
     crate::integrations::Message,
     crate::integrations::RegistryRequest,
     crate::patients::Patient,
