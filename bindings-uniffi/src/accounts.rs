@@ -78,9 +78,89 @@ impl Profile {
         self.inner.set_locale(&tag).await.ffi(self.locale)
     }
 
+    /// What key data is missing, with what to do (R19).
+    pub async fn completeness(&self) -> Result<Vec<crate::MissingItem>, KabinetError> {
+        self.inner.completeness().await.ffi(self.locale)
+    }
+
     /// Applied changes, newest first.
     pub async fn history(&self) -> Result<Vec<ProfileChange>, KabinetError> {
         self.inner.history().await.ffi(self.locale)
+    }
+}
+
+/// Sessions, access history, second factors, password and incidents of the signed-in person
+/// (R3, R5, R6).
+#[derive(uniffi::Object)]
+pub struct Security {
+    inner: kabinet::Security,
+    locale: Locale,
+}
+
+#[guard]
+#[uniffi::export(async_runtime = "tokio")]
+impl Security {
+    /// Active sessions, newest first.
+    pub async fn sessions(&self) -> Result<Vec<SessionInfo>, KabinetError> {
+        self.inner.sessions().await.ffi(self.locale)
+    }
+
+    /// Ends one session.
+    pub async fn revoke(&self, session_id: String) -> Result<(), KabinetError> {
+        self.inner.revoke(&session_id).await.ffi(self.locale)
+    }
+
+    /// Ends every session, this one included.
+    pub async fn revoke_all(&self) -> Result<(), KabinetError> {
+        self.inner.revoke_all().await.ffi(self.locale)
+    }
+
+    /// Who accessed the account and data since `since` (everything if absent), newest first (R5).
+    #[uniffi::method(default(since = None))]
+    pub async fn access_history(&self, since: Option<SystemTime>) -> Result<Vec<crate::AccessEntry>, KabinetError> {
+        let since = since.map(time::OffsetDateTime::from);
+        self.inner.access_history(since).await.ffi(self.locale)
+    }
+
+    /// Starts enrolling an authenticator app.
+    pub async fn enable_totp(&self) -> Result<TotpSetup, KabinetError> {
+        self.inner.enable_totp().await.ffi(self.locale)
+    }
+
+    /// Confirms the authenticator with its first code; returns 10 recovery codes.
+    pub async fn confirm_totp(&self, code: String) -> Result<Vec<String>, KabinetError> {
+        self.inner.confirm_totp(&code).await.ffi(self.locale)
+    }
+
+    /// Changes the password; other sessions are signed out.
+    pub async fn change_password(&self, old: String, new: String) -> Result<(), KabinetError> {
+        self.inner.change_password(&old, &new).await.ffi(self.locale)
+    }
+
+    /// Security incidents, newest first (R6).
+    pub async fn incidents(&self) -> Result<Vec<Incident>, KabinetError> {
+        self.inner.incidents().await.ffi(self.locale)
+    }
+
+    /// Confirms an incident with the code from its notification.
+    pub async fn confirm_incident(&self, incident_id: String, code: String) -> Result<(), KabinetError> {
+        self.inner.confirm_incident(&incident_id, &code).await.ffi(self.locale)
+    }
+}
+
+/// Operator migration of accounts from existing systems.
+#[derive(uniffi::Object)]
+pub struct SystemAccounts {
+    pub(crate) inner: kabinet::SystemAccounts,
+    pub(crate) locale: Locale,
+}
+
+#[guard]
+#[uniffi::export(async_runtime = "tokio")]
+impl SystemAccounts {
+    /// Imports an account with its old Argon2id or bcrypt hash; returns the account id.
+    pub async fn import_account(&self, account: LegacyAccount) -> Result<String, KabinetError> {
+        self.inner.import_account(account).await.ffi(self.locale)
     }
 }
 
@@ -186,6 +266,16 @@ impl Me {
         Arc::new(Profile { inner: self.inner.profile(), locale: self.locale })
     }
 
+    /// Sessions, access history, second factors, password and incidents (R3, R5, R6).
+    pub fn security(&self) -> Arc<Security> {
+        Arc::new(Security { inner: self.inner.security(), locale: self.locale })
+    }
+
+    /// Identity confirmation against state registries (R2).
+    pub fn identity(&self) -> Arc<crate::Identity> {
+        Arc::new(crate::Identity { inner: self.inner.identity(), locale: self.locale })
+    }
+
     /// `"patient"`, `"staff"` or `"proxy"` (a context from `asWard`).
     pub fn role(&self) -> String {
         match self.inner.principal() {
@@ -241,11 +331,6 @@ impl Me {
         Ok(Arc::new(Me { inner: ward, locale: self.locale }))
     }
 
-    /// What key data is missing, with what to do (R19).
-    pub async fn completeness(&self) -> Result<Vec<crate::MissingItem>, KabinetError> {
-        self.inner.profile().completeness().await.ffi(self.locale)
-    }
-
     /// The clinic directory (R8, R11).
     pub fn directory(&self) -> Arc<crate::Directory> {
         Arc::new(crate::Directory { inner: self.inner.directory(), locale: self.locale })
@@ -273,55 +358,15 @@ impl Me {
         Ok(Arc::new(crate::StaffPatients { inner: staff.patients(), locale: self.locale }))
     }
 
+    /// Staff: correction requests about the clinic's records.
+    pub fn corrections(&self) -> Result<Arc<crate::StaffCorrections>, KabinetError> {
+        let staff = crate::booking::staff(&self.inner, self.locale)?;
+        Ok(Arc::new(crate::StaffCorrections { inner: staff.corrections(), locale: self.locale }))
+    }
+
     /// Staff: appointments at their clinic.
     pub fn clinic_appointments(&self) -> Result<Arc<crate::ClinicAppointments>, KabinetError> {
         let staff = crate::booking::staff(&self.inner, self.locale)?;
         Ok(Arc::new(crate::ClinicAppointments { inner: staff.appointments(), locale: self.locale }))
-    }
-
-    /// Active sessions, newest first.
-    pub async fn sessions(&self) -> Result<Vec<SessionInfo>, KabinetError> {
-        self.inner.security().sessions().await.ffi(self.locale)
-    }
-
-    /// Security incidents, newest first (R6).
-    pub async fn incidents(&self) -> Result<Vec<Incident>, KabinetError> {
-        self.inner.security().incidents().await.ffi(self.locale)
-    }
-
-    /// Confirms an incident with the code from its notification.
-    pub async fn confirm_incident(&self, incident_id: String, code: String) -> Result<(), KabinetError> {
-        self.inner.security().confirm_incident(&incident_id, &code).await.ffi(self.locale)
-    }
-
-    /// Starts enrolling an authenticator app.
-    pub async fn enable_totp(&self) -> Result<TotpSetup, KabinetError> {
-        self.inner.security().enable_totp().await.ffi(self.locale)
-    }
-
-    /// Confirms the authenticator with its first code; returns 10 recovery codes.
-    pub async fn confirm_totp(&self, code: String) -> Result<Vec<String>, KabinetError> {
-        self.inner.security().confirm_totp(&code).await.ffi(self.locale)
-    }
-
-    /// Changes the password; other sessions are signed out.
-    pub async fn change_password(&self, old: String, new: String) -> Result<(), KabinetError> {
-        self.inner.security().change_password(&old, &new).await.ffi(self.locale)
-    }
-
-    /// Ends one session.
-    pub async fn revoke_session(&self, session_id: String) -> Result<(), KabinetError> {
-        self.inner.security().revoke(&session_id).await.ffi(self.locale)
-    }
-
-    /// Ends every session, this one included.
-    pub async fn revoke_all_sessions(&self) -> Result<(), KabinetError> {
-        self.inner.security().revoke_all().await.ffi(self.locale)
-    }
-
-    /// Who accessed the account and data, newest first (R5).
-    pub async fn access_history(&self, since: Option<SystemTime>) -> Result<Vec<crate::AccessEntry>, KabinetError> {
-        let since = since.map(time::OffsetDateTime::from);
-        self.inner.security().access_history(since).await.ffi(self.locale)
     }
 }

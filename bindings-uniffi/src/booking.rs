@@ -53,6 +53,11 @@ impl Directory {
             .await
             .ffi(self.locale)
     }
+
+    /// The documents to bring to a visit of `visit_type`.
+    pub async fn required_documents(&self, visit_type: String) -> Result<Vec<String>, KabinetError> {
+        self.inner.required_documents(&visit_type).await.ffi(self.locale)
+    }
 }
 
 /// Operator changes to the directory and schedules.
@@ -91,6 +96,11 @@ impl DirectoryAdmin {
         visit_types: Vec<String>,
     ) -> Result<Practitioner, KabinetError> {
         self.inner.add_practitioner(&clinic_id, &full_name, &specialization, &visit_types).await.ffi(self.locale)
+    }
+
+    /// Sets the documents a visit type needs.
+    pub async fn set_required_documents(&self, visit_type: String, documents: Vec<String>) -> Result<(), KabinetError> {
+        self.inner.set_required_documents(&visit_type, &documents).await.ffi(self.locale)
     }
 
     /// Opens slots of `minutes` for a practitioner between `start` and `end`.

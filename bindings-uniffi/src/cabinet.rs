@@ -205,9 +205,9 @@ impl Cabinet {
         self.inner.backend().name().to_owned()
     }
 
-    /// Closes the database pool (named `shutdown`: Kotlin's `AutoCloseable.close` frees the
-    /// native handle).
-    pub async fn shutdown(&self) {
+    /// Closes the database pool. Kotlin sees it as `shutdown()` (`bindings-uniffi/uniffi.toml`):
+    /// there `close()` is `AutoCloseable.close`, which frees the native handle.
+    pub async fn close(&self) {
         self.inner.close().await;
     }
 }
@@ -244,36 +244,28 @@ impl From<kabinet::ImportReport> for FhirImportReport {
     }
 }
 
+// Only getters: no async method, so no `async_runtime`.
 #[guard]
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl SystemContext {
-    /// The clinic directory and schedules.
+    /// Patients' personal data.
+    pub fn patients(&self) -> Arc<Patients> {
+        Arc::new(Patients::new(self.inner.patients(), self.locale))
+    }
+
+    /// The clinic directory (regions, clinics, practitioners) and schedules.
     pub fn directory(&self) -> Arc<crate::DirectoryAdmin> {
         Arc::new(crate::DirectoryAdmin { inner: self.inner.directory(), locale: self.locale })
     }
 
-    /// Imports a FHIR R4 Bundle or resource (JSON text); returns the counts by resource type.
-    pub async fn fhir_import(&self, json: String) -> Result<FhirImportReport, KabinetError> {
-        let r = self.inner.fhir().import_bundle(&json).await.ffi(self.locale)?;
-        Ok(r.into())
+    /// Schedules: `openSlots(...)` (the same object as `directory()`).
+    pub fn schedule(&self) -> Arc<crate::DirectoryAdmin> {
+        self.directory()
     }
 
-    /// Imports a FHIR R4 Bundle from the sending system `source`: its ids are remembered
-    /// under that system only (see the core's FHIR notes).
-    pub async fn fhir_import_from(&self, json: String, source: String) -> Result<FhirImportReport, KabinetError> {
-        let r = self.inner.fhir().import_bundle_from(&json, &source).await.ffi(self.locale)?;
-        Ok(r.into())
-    }
-
-    /// Imports a FHIR R4 Bundle or resource from a JSON file.
-    pub async fn fhir_import_file(&self, path: String) -> Result<FhirImportReport, KabinetError> {
-        let r = self.inner.fhir().import_file(&path).await.ffi(self.locale)?;
-        Ok(r.into())
-    }
-
-    /// A patient's record as a FHIR R4 Bundle (JSON text).
-    pub async fn fhir_export(&self, patient_id: String) -> Result<String, KabinetError> {
-        self.inner.fhir().export_patient(&patient_id).await.ffi(self.locale)
+    /// FHIR R4 import and export.
+    pub fn fhir(&self) -> Arc<SystemFhir> {
+        Arc::new(SystemFhir { inner: self.inner.fhir(), locale: self.locale })
     }
 
     /// Staff accounts (always with TOTP).
@@ -281,15 +273,9 @@ impl SystemContext {
         Arc::new(crate::SystemStaff { inner: self.inner.staff(), locale: self.locale })
     }
 
-    /// Patients' personal data.
-    pub fn patients(&self) -> Arc<Patients> {
-        Arc::new(Patients::new(self.inner.patients(), self.locale))
-    }
-
-    /// Imports an account with its old Argon2id or bcrypt hash; returns the account id.
-    pub async fn import_account(&self, account: crate::LegacyAccount) -> Result<String, KabinetError> {
-        let legacy = account;
-        self.inner.accounts().import_account(legacy).await.ffi(self.locale)
+    /// Account migration from existing systems.
+    pub fn accounts(&self) -> Arc<crate::SystemAccounts> {
+        Arc::new(crate::SystemAccounts { inner: self.inner.accounts(), locale: self.locale })
     }
 
     /// The signed journal.
@@ -297,8 +283,59 @@ impl SystemContext {
         crate::Audit::new(self.inner.audit(), self.locale)
     }
 
-    /// Rotates the key-encryption key, re-wrapping every data key.
-    pub async fn rotate_keys(&self) -> Result<KeyRotationReport, KabinetError> {
-        self.inner.keys().rotate().await.ffi(self.locale)
+    /// Key management.
+    pub fn keys(&self) -> Arc<Keys> {
+        Arc::new(Keys { inner: self.inner.keys(), locale: self.locale })
+    }
+}
+
+/// FHIR R4 import and export for the operator.
+#[derive(uniffi::Object)]
+pub struct SystemFhir {
+    inner: kabinet::SystemFhir,
+    locale: Locale,
+}
+
+#[guard]
+#[uniffi::export(async_runtime = "tokio")]
+impl SystemFhir {
+    /// Imports a Bundle (transaction, batch, collection) or a single resource, as JSON text;
+    /// returns the counts by resource type. `source` names the sending system its ids belong
+    /// to (default: `Bundle.meta.source`; see the core's FHIR notes).
+    #[uniffi::method(default(source = None))]
+    pub async fn import_bundle(&self, json: String, source: Option<String>) -> Result<FhirImportReport, KabinetError> {
+        let r = match source {
+            Some(s) => self.inner.import_bundle_from(&json, &s).await,
+            None => self.inner.import_bundle(&json).await,
+        };
+        Ok(r.ffi(self.locale)?.into())
+    }
+
+    /// Imports a Bundle or resource from a JSON file (`source` as for `importBundle`).
+    #[uniffi::method(default(source = None))]
+    pub async fn import_file(&self, path: String, source: Option<String>) -> Result<FhirImportReport, KabinetError> {
+        let r = self.inner.import_file_from(&path, source.as_deref()).await.ffi(self.locale)?;
+        Ok(r.into())
+    }
+
+    /// A patient's record as a FHIR R4 Bundle (JSON text).
+    pub async fn export_patient(&self, patient_id: String) -> Result<String, KabinetError> {
+        self.inner.export_patient(&patient_id).await.ffi(self.locale)
+    }
+}
+
+/// Key management.
+#[derive(uniffi::Object)]
+pub struct Keys {
+    inner: kabinet::Keys,
+    locale: Locale,
+}
+
+#[guard]
+#[uniffi::export(async_runtime = "tokio")]
+impl Keys {
+    /// Rotates the key-encryption key and re-wraps every data key (data is not re-encrypted).
+    pub async fn rotate(&self) -> Result<KeyRotationReport, KabinetError> {
+        self.inner.rotate().await.ffi(self.locale)
     }
 }

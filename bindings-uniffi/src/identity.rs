@@ -3,11 +3,13 @@
 use kabinet_ffi_guard::guard;
 use std::sync::Arc;
 
+use kabinet::Locale;
+
 pub use kabinet::IdentityCheck;
 pub use kabinet::integrations::{RegistryAnswer, RegistryRequest};
 
+use crate::KabinetError;
 use crate::error::IntoFfi;
-use crate::{KabinetError, Me};
 
 /// The registry could not be reached.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -44,11 +46,18 @@ impl kabinet::integrations::IdentityRegistry for ForeignRegistry {
     }
 }
 
+/// Identity confirmation of the signed-in person (R2).
+#[derive(uniffi::Object)]
+pub struct Identity {
+    pub(crate) inner: kabinet::Identity,
+    pub(crate) locale: Locale,
+}
+
 #[guard]
 #[uniffi::export(async_runtime = "tokio")]
-impl Me {
+impl Identity {
     /// Checks the details against state registries; a mismatch comes back with its reason.
-    pub async fn confirm_identity(
+    pub async fn confirm(
         &self,
         method: String,
         full_name: String,
@@ -57,11 +66,11 @@ impl Me {
         phone: String,
     ) -> Result<IdentityCheck, KabinetError> {
         let input = kabinet::IdentityConfirmation { method, full_name, birth_date, oms_policy, phone };
-        self.inner.identity().confirm(input).await.ffi(self.locale)
+        self.inner.confirm(input).await.ffi(self.locale)
     }
 
     /// Whether the identity is confirmed.
-    pub async fn identity_confirmed(&self) -> Result<bool, KabinetError> {
-        self.inner.identity().confirmed().await.ffi(self.locale)
+    pub async fn confirmed(&self) -> Result<bool, KabinetError> {
+        self.inner.confirmed().await.ffi(self.locale)
     }
 }

@@ -18,7 +18,7 @@ mod records;
 
 pub use accounts::{
     Accounts, Auth, ChangeRequest, DeliveryFailed, Device, Incident, LegacyAccount, LoginStep, Me, Message, Notifier,
-    Profile, ProfileChange, Registration, SessionInfo, Tokens, TotpSetup,
+    Profile, ProfileChange, Registration, Security, SessionInfo, SystemAccounts, Tokens, TotpSetup,
 };
 pub use audit::{AccessEntry, Audit, AuditReport, SignedTreeHead};
 pub use booking::{
@@ -26,18 +26,20 @@ pub use booking::{
     DirectoryAdmin, PatientRef, PendingConfirmation, Practitioner, Region, Slot, StaffAccount, StaffMember,
     StaffPatients, SystemStaff,
 };
-pub use cabinet::{Cabinet, CabinetBuilder, FhirImportReport, KeyRotationReport, SystemContext, open_in_memory};
+pub use cabinet::{
+    Cabinet, CabinetBuilder, FhirImportReport, KeyRotationReport, Keys, SystemContext, SystemFhir, open_in_memory,
+};
 pub use documents::{
     Certificate, Certificates, DocumentInfo, DocumentMeta, Documents, Notifications, OpenedPackage, Preferences,
     open_shared_package,
 };
 pub use error::KabinetError;
-pub use identity::{IdentityCheck, IdentityRegistry, RegistryAnswer, RegistryFailed, RegistryRequest};
+pub use identity::{Identity, IdentityCheck, IdentityRegistry, RegistryAnswer, RegistryFailed, RegistryRequest};
 pub use patients::{NewPatient, Patient, Patients};
 pub use records::{
     Allergy, CorrectionRequest, Diagnosis, HealthCertificate, Immunization, ItemData, LabReport, LabResult,
     LabResultInput, Labs, MedicalItem, Medication, MissingItem, Proxies, ProxyGrant, Records, Request, RequestDocument,
-    RequestMessage, Requests, Screening, Visit,
+    RequestMessage, Requests, Screening, StaffCorrections, Visit,
 };
 
 uniffi::setup_scaffolding!();

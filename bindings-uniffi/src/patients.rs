@@ -42,6 +42,11 @@ impl Patients {
         self.inner.find_by_snils(&snils).await.map_err(|e| self.err(e))
     }
 
+    /// Finds a patient id by OMS policy number (ENP).
+    pub async fn find_by_oms_policy(&self, oms_policy: String) -> Result<Option<String>, KabinetError> {
+        self.inner.find_by_oms_policy(&oms_policy).await.map_err(|e| self.err(e))
+    }
+
     /// Erases a patient by destroying their data key.
     pub async fn erase(&self, patient_id: String) -> Result<(), KabinetError> {
         self.inner.erase(&patient_id).await.map_err(|e| self.err(e))

@@ -1,5 +1,5 @@
-//! Medical records (R12), corrections, lab results (R9), requests (R13), proxies (R20) and
-//! completeness (R19) for Kotlin and Swift. Dates are ISO `YYYY-MM-DD` strings, times
+//! Medical records (R12), corrections, lab results (R9), requests (R13) and proxies (R20)
+//! for Kotlin and Swift. Dates are calendar dates (Kotlin `java.time.LocalDate`), times
 //! `SystemTime`; each object serves the patient side and the staff side, and the core
 //! refuses the wrong role.
 
@@ -21,8 +21,8 @@ fn staff(me: &kabinet::Me, locale: Locale) -> Result<kabinet::StaffContext, Kabi
     crate::booking::staff(me, locale)
 }
 
-/// Medical records: reading and corrections for patients (and proxies), adding and
-/// resolving corrections for staff.
+/// Medical records: reading and asking for corrections for patients (and proxies), adding
+/// for staff (staff resolve corrections with `Me.corrections()`).
 #[derive(uniffi::Object)]
 pub struct Records {
     pub(crate) me: kabinet::Me,
@@ -81,20 +81,60 @@ impl Records {
     pub async fn of_patient(&self, patient_id: String) -> Result<Vec<MedicalItem>, KabinetError> {
         staff(&self.me, self.locale)?.records().of_patient(&patient_id).await.ffi(self.locale)
     }
-    /// Staff: pending correction requests.
-    pub async fn correction_inbox(&self) -> Result<Vec<CorrectionRequest>, KabinetError> {
-        staff(&self.me, self.locale)?.corrections().inbox().await.ffi(self.locale)
+    /// Staff: adds an immunization for a patient of the clinic.
+    pub async fn add_immunization(
+        &self,
+        patient_id: String,
+        immunization: Immunization,
+    ) -> Result<MedicalItem, KabinetError> {
+        let r = staff(&self.me, self.locale)?.records();
+        r.add(&patient_id, ItemData::Immunization(immunization)).await.ffi(self.locale)
     }
-    /// Staff: accepts (with the corrected item) or rejects a correction.
-    pub async fn resolve_correction(
+    /// Staff: adds a visit for a patient of the clinic.
+    pub async fn add_visit(&self, patient_id: String, visit: Visit) -> Result<MedicalItem, KabinetError> {
+        let r = staff(&self.me, self.locale)?.records();
+        r.add(&patient_id, ItemData::Visit(visit)).await.ffi(self.locale)
+    }
+    /// Staff: adds a medication for a patient of the clinic.
+    pub async fn add_medication(
+        &self,
+        patient_id: String,
+        medication: Medication,
+    ) -> Result<MedicalItem, KabinetError> {
+        let r = staff(&self.me, self.locale)?.records();
+        r.add(&patient_id, ItemData::Medication(medication)).await.ffi(self.locale)
+    }
+    /// Staff: adds an allergy for a patient of the clinic.
+    pub async fn add_allergy(&self, patient_id: String, allergy: Allergy) -> Result<MedicalItem, KabinetError> {
+        let r = staff(&self.me, self.locale)?.records();
+        r.add(&patient_id, ItemData::Allergy(allergy)).await.ffi(self.locale)
+    }
+}
+
+/// Staff: correction requests about the clinic's records.
+#[derive(uniffi::Object)]
+pub struct StaffCorrections {
+    pub(crate) inner: kabinet::StaffCorrections,
+    pub(crate) locale: Locale,
+}
+
+#[guard]
+#[uniffi::export(async_runtime = "tokio")]
+impl StaffCorrections {
+    /// Pending requests about the clinic's records.
+    pub async fn inbox(&self) -> Result<Vec<CorrectionRequest>, KabinetError> {
+        self.inner.inbox().await.ffi(self.locale)
+    }
+    /// Accepts (with the `corrected` record) or rejects, with a comment.
+    #[uniffi::method(default(corrected = None))]
+    pub async fn resolve(
         &self,
         correction_id: String,
         accepted: bool,
         comment: String,
         corrected: Option<ItemData>,
     ) -> Result<CorrectionRequest, KabinetError> {
-        let c = staff(&self.me, self.locale)?.corrections();
-        c.resolve(&correction_id, accepted, &comment, corrected).await.ffi(self.locale)
+        self.inner.resolve(&correction_id, accepted, &comment, corrected).await.ffi(self.locale)
     }
 }
 
@@ -145,9 +185,22 @@ impl Requests {
     pub async fn get(&self, request_id: String) -> Result<Request, KabinetError> {
         self.me.requests().get(&request_id).await.ffi(self.locale)
     }
-    /// Patient: writes to the clinic.
-    pub async fn reply(&self, request_id: String, text: String) -> Result<Request, KabinetError> {
-        self.me.requests().reply(&request_id, &text).await.ffi(self.locale)
+    /// Writes to the other side. Patients leave `status` out; staff give the new status
+    /// (`IN_PROCESSING`, `CLARIFICATION_NEEDED`, `COMPLETED`).
+    #[uniffi::method(default(status = None))]
+    pub async fn reply(
+        &self,
+        request_id: String,
+        text: String,
+        status: Option<kabinet::RequestStatus>,
+    ) -> Result<Request, KabinetError> {
+        match status {
+            None => self.me.requests().reply(&request_id, &text).await.ffi(self.locale),
+            Some(status) => {
+                let r = staff(&self.me, self.locale)?.requests();
+                r.reply(&request_id, &text, status).await.ffi(self.locale)
+            }
+        }
     }
     /// Adds a document to an open request.
     pub async fn add_document(
@@ -170,16 +223,6 @@ impl Requests {
     /// Staff: open requests to the clinic.
     pub async fn inbox(&self) -> Result<Vec<Request>, KabinetError> {
         staff(&self.me, self.locale)?.requests().inbox().await.ffi(self.locale)
-    }
-    /// Staff: answers and sets the status.
-    pub async fn answer(
-        &self,
-        request_id: String,
-        text: String,
-        status: kabinet::RequestStatus,
-    ) -> Result<Request, KabinetError> {
-        let r = staff(&self.me, self.locale)?.requests();
-        r.reply(&request_id, &text, status).await.ffi(self.locale)
     }
 }
 

@@ -56,13 +56,23 @@ class AccountsTest {
         val me = cab.session(tokens.accessToken, device)
         assertEquals(account, me.accountId())
         assertEquals("Иванова", me.profile().get().surname)
-        val history = me.accessHistory(null)
+        val history = me.security().accessHistory()
         assertEquals("you", history.first().who)
         assertTrue(history.any { it.action == "login" && it.ip == "203.0.113.7" })
-        assertEquals(1, me.sessions().size)
+        assertEquals(1, me.security().sessions().size)
         cab.auth().logout(tokens.accessToken)
         val gone = assertFailsWith<KabinetException.Session> { cab.session(tokens.accessToken, device) }
         assertEquals("session.revoked", gone.code)
+        // A second device's session ends from the first; then every session ends at once.
+        val laptop = Device(id = "dev-2", name = "Laptop", ip = "203.0.113.7", userAgent = "junit")
+        val one = cab.session(cab.auth().verifySecondFactor(cab.auth().login("+79161234567", password, device).id, inbox.code("login_code")).accessToken, device)
+        val two = cab.auth().verifySecondFactor(cab.auth().login("+79161234567", password, laptop).id, inbox.code("login_code"))
+        val sessions = one.security().sessions()
+        assertEquals(2, sessions.size)
+        one.security().revoke(sessions.single { it.deviceId == "dev-2" }.id)
+        assertFailsWith<KabinetException.Session> { cab.session(two.accessToken, laptop) }
+        one.security().revokeAll()
+        assertFailsWith<KabinetException.Session> { one.security().sessions() }
     }
 
     @Test
@@ -137,8 +147,8 @@ class RecoveryTest {
         val step = cab.auth().login("+79161234567", "Vek-Tor!58zeb", device)
         val tokens = cab.auth().verifySecondFactor(step.id, inbox.code("login_code"))
         val me = cab.session(tokens.accessToken, device)
-        assertTrue(me.enableTotp().otpauthUri.startsWith("otpauth://totp/"))
-        me.changePassword("Vek-Tor!58zeb", "New-Pass!47qz")
+        assertTrue(me.security().enableTotp().otpauthUri.startsWith("otpauth://totp/"))
+        me.security().changePassword("Vek-Tor!58zeb", "New-Pass!47qz")
         val rid = cab.accounts().startRecovery("+79161234567", "sms")
         cab.accounts().completeRecovery(rid, inbox.code("recovery_code"), "Other-Pass!58rw", null)
         val gone = assertFailsWith<KabinetException.Session> { cab.session(tokens.accessToken, device) }
@@ -164,11 +174,11 @@ class IncidentTest {
         val first = cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", home).id, inbox.code("login_code"))
         cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", laptop).id, inbox.code("login_code"))
         val me = cab.session(first.accessToken, home)
-        val incident = me.incidents().single()
+        val incident = me.security().incidents().single()
         assertEquals(IncidentKind.NEW_DEVICE, incident.kind)
         assertTrue(inbox.messages.any { it.kind == "incident" && it.text.contains(incident.requestNumber) })
-        me.confirmIncident(incident.id, inbox.code("incident"))
-        assertEquals(IncidentStatus.CONFIRMED, me.incidents().single().status)
+        me.security().confirmIncident(incident.id, inbox.code("incident"))
+        assertEquals(IncidentStatus.CONFIRMED, me.security().incidents().single().status)
     }
 }
 
@@ -192,12 +202,12 @@ class IdentityTest {
         cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
         val tokens = cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", device).id, inbox.code("login_code"))
         val me = cab.session(tokens.accessToken, device)
-        assertFalse(me.identityConfirmed())
-        val miss = me.confirmIdentity("sms", "Петрова Анна", LocalDate.parse("1990-03-14"), "8451999122899990", "+79161234567")
+        assertFalse(me.identity().confirmed())
+        val miss = me.identity().confirm("sms", "Петрова Анна", LocalDate.parse("1990-03-14"), "8451999122899990", "+79161234567")
         assertEquals("name_mismatch", miss.reason)
-        val hit = me.confirmIdentity("esignature", "Иванова Анна", LocalDate.parse("1990-03-14"), "8451999122899990", "+79161234567")
+        val hit = me.identity().confirm("esignature", "Иванова Анна", LocalDate.parse("1990-03-14"), "8451999122899990", "+79161234567")
         assertTrue(hit.confirmed)
-        assertTrue(me.identityConfirmed())
+        assertTrue(me.identity().confirmed())
     }
 }
 
@@ -233,9 +243,9 @@ class ImportTest {
         val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u).locale("en").build()
         val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
         val hash = "\$2a\$12\$NYqRktaMVcE9fkTDawJSFeAmlr6ON4kFRpEGeWSJTAkDS8VpZQkFi"
-        cab.system().importAccount(LegacyAccount("+79161234567", null, "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", hash))
+        cab.system().accounts().importAccount(LegacyAccount("+79161234567", null, "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", hash))
         val bad = assertFailsWith<KabinetException.Validation> {
-            cab.system().importAccount(LegacyAccount("+79261234567", null, "Петров", "Иван", null, LocalDate.parse("1980-01-01"), "male", "123-456-789 64", "md5"))
+            cab.system().accounts().importAccount(LegacyAccount("+79261234567", null, "Петров", "Иван", null, LocalDate.parse("1980-01-01"), "male", "123-456-789 64", "md5"))
         }
         assertEquals("password_hash", bad.field)
         val step = cab.auth().login("+79161234567", "Legacy-Pass1!", device)

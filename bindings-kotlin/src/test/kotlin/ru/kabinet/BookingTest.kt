@@ -64,7 +64,7 @@ class BookingTest {
         val step = cab.auth().login(phone, password, device)
         val me = cab.session(cab.auth().verifySecondFactor(step.id, inbox.code("login_code")).accessToken, device)
         // Medical data needs a confirmed identity (R2): the test registry knows everyone.
-        check(me.confirmIdentity("sms", "Иванова Анна Сергеевна", LocalDate.parse("1990-03-14"), "8451999122899990", phone).confirmed)
+        check(me.identity().confirm("sms", "Иванова Анна Сергеевна", LocalDate.parse("1990-03-14"), "8451999122899990", phone).confirmed)
         return me
     }
 
@@ -86,7 +86,7 @@ class BookingTest {
         val clinic = dir.addClinic("r$tag", "c$tag", "Семёновская поликлиника $tag", "ул. Семёновская, 2", "пн–пт 8:00–20:00")
         val gp = dir.addPractitioner(clinic.id, "Петров Пётр Петрович", "Терапевт", listOf("first"))
         val start = Instant.now().plus(1, ChronoUnit.DAYS).truncatedTo(ChronoUnit.HOURS)
-        val slots = dir.openSlots(gp.id, start, start.plus(Duration.ofHours(1)), 20L, "first")
+        val slots = cab.system().schedule().openSlots(gp.id, start, start.plus(Duration.ofHours(1)), 20L, "first")
         return Triple(clinic, gp, slots)
     }
 
@@ -103,6 +103,9 @@ class BookingTest {
         val visit = anna.appointments().book(slots[0].id)
         assertEquals("Петров Пётр Петрович", visit.practitionerName)
         assertEquals(listOf("oms_policy", "passport"), visit.requiredDocuments)
+        assertEquals(listOf("oms_policy", "passport"), anna.directory().requiredDocuments("first"))
+        cab.system().directory().setRequiredDocuments("first", listOf("passport", "snils"))
+        assertEquals(listOf("passport", "snils"), anna.directory().requiredDocuments("first"))
         assertEquals(visit.confirmationCode, inbox.code("appointment_booked"))
         val boris = patientFor(cab, inbox, 2)
         val taken = assertFailsWith<KabinetException.Conflict> { boris.appointments().book(slots[0].id) }
@@ -148,7 +151,7 @@ class BookingTest {
         assertEquals(1, staff.clinicAppointments().list(slots.first().startsAt, slots.last().endsAt).size)
         assertFailsWith<KabinetException.PermissionDenied> { staff.appointments().list(true) }
         assertFailsWith<KabinetException.PermissionDenied> { anna.patients() }
-        assertTrue(anna.accessHistory(null).any { it.actorKind == "staff" && it.who == "doctor Смирнова Елена" && it.actorRole == StaffRole.DOCTOR })
+        assertTrue(anna.security().accessHistory(null).any { it.actorKind == "staff" && it.who == "doctor Смирнова Елена" && it.actorRole == StaffRole.DOCTOR })
         val leave = anna.attachment().detach()
         assertEquals(AttachmentStatus.DETACHED, anna.attachment().confirm(leave.id, inbox.code("attachment_code")).status)
         assertEquals(listOf("detached", "attached"), anna.attachment().history().map { it.action })

@@ -36,6 +36,7 @@ class FoundationTest {
         assertEquals("+79161234567", p.phone)
         assertEquals(LocalDate.parse("1990-03-14"), p.birthDate)
         assertEquals(id, patients.findBySnils("11223344595"))
+        assertEquals(id, patients.findByOmsPolicy("8451999122899990"))
     }
 
     @Test
@@ -52,7 +53,7 @@ class FoundationTest {
         assertFalse(bytes.toList().windowed(needle.size).any { it.toByteArray().contentEquals(needle) })
         val again = CabinetBuilder(url).keyFile(keys).build()
         assertEquals("Анна", again.system().patients().get(id).givenName)
-        val report = again.system().rotateKeys()
+        val report = again.system().keys().rotate()
         assertTrue(report.rewrapped >= 2UL, "patient key and system keys re-wrapped")
         assertEquals("Сергеевна", again.system().patients().get(id).patronymic)
         // A different key file cannot open the deployment.

@@ -19,19 +19,25 @@ class RecordsTest {
         val anna = Fixtures.attached(cab, inbox, clinic, 21)
         val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 21)
         val pid = anna.patientId()
-        val item = doctor.records().add(pid, ItemData.Immunization(Immunization("Спутник V", LocalDate.parse("2025-10-01"), "1 из 2", null, null, null)))
-        doctor.records().add(pid, ItemData.Visit(Visit(LocalDate.parse("2026-02-10"), "Поликлиника", listOf(Diagnosis("j06.9", "ОРВИ")), listOf("осмотр"))))
+        val item = doctor.records().addImmunization(pid, Immunization("Спутник V", LocalDate.parse("2025-10-01"), "1 из 2", null, null, null))
+        doctor.records().addVisit(pid, Visit(LocalDate.parse("2026-02-10"), "Поликлиника", listOf(Diagnosis("j06.9", "ОРВИ")), listOf("осмотр")))
         val bad = assertFailsWith<KabinetException.Validation> {
-            doctor.records().add(pid, ItemData.Visit(Visit(LocalDate.parse("2026-02-10"), "Поликлиника", listOf(Diagnosis("J6", "x")), emptyList())))
+            doctor.records().addVisit(pid, Visit(LocalDate.parse("2026-02-10"), "Поликлиника", listOf(Diagnosis("J6", "x")), emptyList()))
         }
         assertEquals("icd10", bad.field)
         val visit = anna.records().visits().single().data as ItemData.Visit
         assertEquals("J06.9", visit.v1.diagnoses.single().icd10)
         assertFailsWith<KabinetException.PermissionDenied> { doctor.records().immunizations() }
+        assertFailsWith<KabinetException.PermissionDenied> { anna.corrections() }
+        doctor.records().addMedication(pid, Medication("Эналаприл", "5 мг", "1 раз в день", LocalDate.parse("2026-02-10"), null, "Петров П. П."))
+        doctor.records().addAllergy(pid, Allergy("Пенициллин", "сыпь", Severity.MODERATE, LocalDate.parse("2020-05-01")))
+        assertEquals(listOf("Эналаприл"), anna.records().medications().map { (it.data as ItemData.Medication).v1.name })
+        assertEquals(listOf("Пенициллин"), anna.records().allergies().map { (it.data as ItemData.Allergy).v1.substance })
         val corr = anna.records().requestCorrection(item.id, "Дата 2 октября")
-        assertEquals(listOf(corr.id), doctor.records().correctionInbox().map { it.id })
+        assertEquals(listOf(corr.id), doctor.corrections().inbox().map { it.id })
         val fixed = ItemData.Immunization(Immunization("Спутник V", LocalDate.parse("2025-10-02"), "1 из 2", null, null, null))
-        assertEquals(CorrectionStatus.ACCEPTED, doctor.records().resolveCorrection(corr.id, true, "Исправлено", fixed).status)
+        assertEquals(CorrectionStatus.ACCEPTED, doctor.corrections().resolve(corr.id, true, "Исправлено", fixed).status)
+        assertTrue(doctor.corrections().inbox().isEmpty())
         val now = anna.records().immunizations().single()
         assertEquals(2L, now.version)
         assertEquals(LocalDate.parse("2025-10-02"), (now.data as ItemData.Immunization).v1.date)
@@ -55,17 +61,19 @@ class RecordsTest {
         doctor.records().add(anna.patientId(), ItemData.Visit(Visit(LocalDate.parse("2026-02-10"), "Поликлиника", listOf(Diagnosis("I10", "Гипертензия")), emptyList())))
         val bundle = anna.records().exportFhir()
         assertTrue(bundle.contains("\"Encounter\"") && bundle.contains("Гипертензия"))
-        val again = cab.system().fhirImport(bundle)
+        val again = cab.system().fhir().importBundle(bundle)
         assertTrue(again.created.isEmpty())
         assertEquals(listOf(anna.patientId()), again.patientIds)
-        val bad = assertFailsWith<KabinetException.Validation> { cab.system().fhirImport("{\"resourceType\": \"Bundle\", \"entry\": [{}]}") }
+        // The person's own export sent back by another system (`source`) binds to the same patient.
+        assertEquals(listOf(anna.patientId()), cab.system().fhir().importBundle(bundle, "urn:example:other").patientIds)
+        val bad = assertFailsWith<KabinetException.Validation> { cab.system().fhir().importBundle("{\"resourceType\": \"Bundle\", \"entry\": [{}]}") }
         assertEquals("fhir.invalid", bad.code)
     }
 
     @Test
     fun `FHIR import from a file - the XDS bundle yields a document`(): Unit = runBlocking {
         val (cab, _, _) = Fixtures.clinicCabinet()
-        val report = cab.system().fhirImportFile("../tests/fhir-r4-examples/Bundle-xds.json")
+        val report = cab.system().fhir().importFile("../tests/fhir-r4-examples/Bundle-xds.json")
         assertEquals(1UL, report.created["DocumentReference"])
         assertEquals(1UL, report.created["Binary"])
         assertEquals(2UL, report.unsupported["Practitioner"], "authors without a clinic are counted, not dropped")
@@ -73,10 +81,10 @@ class RecordsTest {
         assertEquals("created", document.outcome)
         assertEquals("entry[0].resource", document.path)
         assertEquals(listOf("unsupported", "unsupported"), report.entries.filter { it.resourceType == "Practitioner" }.map { it.outcome })
-        val export = cab.system().fhirExport(report.patientIds.single())
+        val export = cab.system().fhir().exportPatient(report.patientIds.single())
         assertTrue(export.contains("\"DocumentReference\"") && export.contains("YXNkYXNkYXNkYXNkYXNk"))
-        assertTrue(cab.system().fhirImportFile("../tests/fhir-r4-examples/Bundle-xds.json").created.isEmpty())
-        val missing = assertFailsWith<KabinetException.Validation> { cab.system().fhirImportFile("no-such-file.json") }
+        assertTrue(cab.system().fhir().importFile("../tests/fhir-r4-examples/Bundle-xds.json").created.isEmpty())
+        val missing = assertFailsWith<KabinetException.Validation> { cab.system().fhir().importFile("no-such-file.json") }
         assertEquals("fhir.invalid", missing.code)
     }
 
@@ -86,11 +94,11 @@ class RecordsTest {
         val anna = Fixtures.attached(cab, inbox, clinic, 31)
         val registrar = Fixtures.staff(cab, clinic.id, StaffRole.REGISTRAR, 31)
         val req = anna.requests().create(clinic.id, "Справка", "Нужна справка")
-        assertEquals(RequestStatus.CLARIFICATION_NEEDED, registrar.requests().answer(req.id, "Уточните", RequestStatus.CLARIFICATION_NEEDED).status)
+        assertEquals(RequestStatus.CLARIFICATION_NEEDED, registrar.requests().reply(req.id, "Уточните", RequestStatus.CLARIFICATION_NEEDED).status)
         val pdf = "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".toByteArray()
         assertEquals(pdf.size.toULong(), anna.requests().addDocument(req.id, "анализы.pdf", pdf).size)
         assertEquals(RequestStatus.IN_PROCESSING, anna.requests().reply(req.id, "Прикрепила").status)
-        assertEquals(RequestStatus.COMPLETED, registrar.requests().answer(req.id, "Готово", RequestStatus.COMPLETED).status)
+        assertEquals(RequestStatus.COMPLETED, registrar.requests().reply(req.id, "Готово", RequestStatus.COMPLETED).status)
         val closed = assertFailsWith<KabinetException.Conflict> { anna.requests().markCompleted(req.id) }
         assertEquals("request.completed", closed.code)
         val parent = Fixtures.attached(cab, inbox, clinic, 32)
@@ -107,7 +115,7 @@ class RecordsTest {
         assertTrue(ward.records().visits().isEmpty())
         val denied = assertFailsWith<KabinetException.PermissionDenied> { ward.requests().list() }
         assertEquals("proxy.scope", denied.code)
-        val missing = anna.completeness().map { it.code }
+        val missing = anna.profile().completeness().map { it.code }
         assertTrue("oms_policy_missing" in missing && "attachment_missing" !in missing)
     }
 }
