@@ -26,7 +26,7 @@ use pyo3::prelude::*;
 fn _kabinet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     kabinet::python::set_error_converter(|e| errors::to_py(e, kabinet::Locale::En));
-    kabinet::python::register_enums(m)?;
+    kabinet::python::register(m)?;
     ids::register(m)?;
     audit::register(m)?;
     accounts::register(m)?;

@@ -3,6 +3,7 @@ exceptions, and host callbacks that would never be awaited refused at ``Config``
 
 import datetime
 import inspect
+import pickle
 from typing import Any
 
 import pytest
@@ -208,3 +209,36 @@ def test_host_protocols_exist_at_run_time() -> None:
 
     assert isinstance(Inbox(), kabinet.Notifier) and not isinstance(Inbox(), kabinet.Clock)
     assert isinstance(Registry(), kabinet.IdentityRegistry)
+
+
+def test_values_turn_into_dicts_and_survive_pickling() -> None:
+    """`to_dict()` on every value (nested values too, closed sets as their members, dates as
+    dates) and pickling that gives back an equal value of the exported class (issue 12, item 7)."""
+    cab = kabinet.Cabinet.open_in_memory()
+    admin = cab.system().directory
+    admin.add_region("77", "Москва")
+    clinic = admin.add_clinic("77", "0101", "Поликлиника № 1", "ул. Ленина, 1", "пн–пт")
+    doctor = admin.add_practitioner(clinic.id, "Петров Пётр Петрович", "Терапевт", ["first"])
+    start = datetime.datetime(2030, 1, 10, 9, tzinfo=datetime.timezone.utc)
+    [slot, *_] = admin.open_slots(doctor.id, start, start + datetime.timedelta(hours=1), 20, "first")
+    pid = cab.system().patients.create(anna())
+    patient = cab.system().patients.get(pid)
+    visit = kabinet.Visit(datetime.date(2026, 2, 10), "Поликлиника", [("J06.9", "ОРВИ")], ["осмотр"])
+    report = kabinet.LabReport("Липиды", "ЦКДЛ", start, [kabinet.LabResultInput("Холестерин", "2093-3", start, value=6.3)])
+    for value in [clinic, doctor, slot, patient, visit, report, kabinet.Severity.MILD]:
+        again = pickle.loads(pickle.dumps(value))
+        assert again == value and type(again) is type(value), value
+    assert clinic.to_dict() == {name: getattr(clinic, name) for name in clinic.to_dict()}
+    assert slot.to_dict()["starts_at"] == start and patient.to_dict()["sex"] is kabinet.Sex.FEMALE
+    assert visit.to_dict() == {
+        "date": datetime.date(2026, 2, 10),
+        "diagnoses": [("J06.9", "ОРВИ")],
+        "institution": "Поликлиника",
+        "procedures": ["осмотр"],
+    }
+    assert report.to_dict()["results"][0]["value"] == 6.3, "nested values become dicts too"
+    # A damaged pickle is a ValueError, and only Kabinet's own value types can come out of one.
+    with pytest.raises(ValueError):
+        kabinet._kabinet._restore("kabinet::directory::Clinic", '{"id": 5}')
+    with pytest.raises(ValueError):
+        kabinet._kabinet._restore("os.system", "{}")

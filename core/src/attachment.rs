@@ -27,6 +27,7 @@ use crate::timeutil::{from_micros, to_micros};
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct PendingConfirmation {
     /// Pass to `confirm` with the code.
     pub id: String,
@@ -49,6 +50,7 @@ crate::sets::closed_set! {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "uniffi", uniffi(name = "Attachment"))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", name = "Attachment", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct AttachmentInfo {
     /// Id.
     pub id: String,
@@ -74,6 +76,7 @@ pub struct AttachmentInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct AttachmentEvent {
     /// `attached` or `detached`.
     pub action: String,

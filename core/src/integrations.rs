@@ -19,6 +19,7 @@ crate::sets::closed_set! {
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct Message {
     /// Outbox id; stable across retries, so hosts can de-duplicate.
     pub id: String,
@@ -78,6 +79,7 @@ crate::sets::closed_set! {
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct RegistryRequest {
     /// Method used.
     pub method: IdentityMethod,
@@ -108,6 +110,7 @@ impl std::fmt::Debug for RegistryRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct RegistryAnswer {
     /// Whether the person matched.
     pub matched: bool,

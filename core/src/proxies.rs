@@ -46,6 +46,7 @@ const DAY_US: i64 = 86_400_000_000;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct ProxyGrant {
     /// Id.
     pub id: String,
@@ -67,6 +68,7 @@ pub struct ProxyGrant {
 #[derive(Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass, from_py_object))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct WardGrant {
     /// The proxy, by SNILS (or give `proxy_patient_id`).
     pub proxy_snils: Option<String>,

@@ -292,6 +292,7 @@ pub fn icd10(code: &str) -> Result<String> {
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct MedicalItem {
     /// Id (name it in a correction request).
     pub id: String,
@@ -322,6 +323,7 @@ impl std::fmt::Debug for MedicalItem {
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct CorrectionRequest {
     /// Id.
     pub id: String,

@@ -4,7 +4,7 @@ import datetime
 import os
 from enum import StrEnum
 from types import TracebackType
-from typing import Literal, Self, TypeAlias, final, overload
+from typing import Any, Literal, Self, TypeAlias, final, overload
 
 from kabinet.host import Clock, IdentityRegistry, Notifier
 
@@ -264,6 +264,7 @@ __all__ = [
     "Visit",
     "WardGrant",
     "__version__",
+    "_restore",
     "audit_verify_consistency_proof",
     "audit_verify_inclusion_proof",
     "ids_enp",
@@ -292,6 +293,7 @@ class IntegrityError(KabinetError): ...
 class StorageError(KabinetError): ...
 class ConfigError(KabinetError): ...
 
+def _restore(type_name: str, json: str) -> Any: ...
 def ids_snils(value: str) -> str: ...
 def audit_verify_inclusion_proof(public_key_pem: str, proof_json: str) -> None: ...
 def audit_verify_consistency_proof(public_key_pem: str, proof_json: str) -> None: ...
@@ -310,16 +312,19 @@ class RegistryRequest:
     snils: str | None
     oms_policy: str | None
     phone: str | None
+    def to_dict(self) -> dict[str, Any]: ...
 
 class RegistryAnswer:
     matched: bool
     reason: str | None
     def __new__(cls, matched: bool, reason: str | None = None) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class IdentityCheck:
     confirmed: bool
     reason: str | None
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Identity:
@@ -338,6 +343,7 @@ class Message:
     text: str
     code: str | None
     patient_id: str | None
+    def to_dict(self) -> dict[str, Any]: ...
 
 class Registration:
     phone: str
@@ -362,10 +368,12 @@ class Registration:
         snils: str,
         accepted_terms_version: str,
     ) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class PendingRegistration:
     id: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Accounts:
@@ -388,11 +396,13 @@ class Incident:
     created_at: datetime.datetime
     deadline: datetime.datetime
     status: IncidentStatus
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class TotpSetup:
     secret_base32: str
     otpauth_uri: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 class Device:
     id: str
@@ -400,17 +410,20 @@ class Device:
     ip: str
     user_agent: str
     def __new__(cls, id: str, name: str = "", ip: str = "", user_agent: str = "") -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class LoginStep:
     id: str
     second_factor: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Tokens:
     access_token: str
     refresh_token: str
     expires_at: datetime.datetime
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Auth:
@@ -428,6 +441,7 @@ class SessionInfo:
     started_at: datetime.datetime
     last_used_at: datetime.datetime
     current: bool
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Security:
@@ -445,6 +459,7 @@ class Security:
 class ChangeRequest:
     id: str
     field: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class ProfileChange:
@@ -453,6 +468,7 @@ class ProfileChange:
     new_value: str
     changed_at: datetime.datetime
     confirmed_by: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Profile:
@@ -517,12 +533,14 @@ class Immunization:
     def __new__(cls, vaccine: str, date: datetime.date, dose: str | None = None, lot: str | None = None,
         performer: str | None = None, next_due: datetime.date | None = None,
     ) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 class Screening:
     name: str
     date: datetime.date
     result: str
     def __new__(cls, name: str, date: datetime.date, result: str) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 class Visit:
     date: datetime.date
@@ -531,6 +549,7 @@ class Visit:
     procedures: list[str]
     def __new__(cls, date: datetime.date, institution: str, diagnoses: list[tuple[str, str]], procedures: list[str] = ...
     ) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 class Medication:
     name: str
@@ -542,6 +561,7 @@ class Medication:
     def __new__(cls, name: str, dosage: str, schedule: str, start: datetime.date, prescriber: str,
         end: datetime.date | None = None,
     ) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 class Allergy:
     substance: str
@@ -549,6 +569,7 @@ class Allergy:
     severity: Severity | None
     noted_on: datetime.date
     def __new__(cls, substance: str, reaction: str, noted_on: datetime.date, severity: _SeverityLike | None = None) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 class HealthCertificate:
     purpose: CertificatePurpose
@@ -557,6 +578,7 @@ class HealthCertificate:
     conclusion: str
     def __new__(cls, purpose: _CertificatePurposeLike, issued_on: datetime.date, conclusion: str, valid_until: datetime.date | None = None
     ) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 _RecordData: TypeAlias = Immunization | Screening | Visit | Medication | Allergy | HealthCertificate
 
@@ -569,6 +591,7 @@ class MedicalItem:
     version: int
     updated_at: datetime.datetime
     data: _RecordData
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class CorrectionRequest:
@@ -580,6 +603,7 @@ class CorrectionRequest:
     comment: str | None
     created_at: datetime.datetime
     resolved_at: datetime.datetime | None
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Records:
@@ -631,6 +655,7 @@ class LabResultInput:
         value_text: str | None = None, unit: str | None = None, range_low: float | None = None,
         range_high: float | None = None, range_text: str | None = None,
     ) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 class LabReport:
     title: str
@@ -639,6 +664,7 @@ class LabReport:
     results: list[LabResultInput]
     def __new__(cls, title: str, laboratory: str, issued_at: datetime.datetime, results: list[LabResultInput]
     ) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class LabResult:
@@ -658,6 +684,7 @@ class LabResult:
     flag: LabFlag | None
     sampled_at: datetime.datetime
     issued_at: datetime.datetime
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Labs:
@@ -671,6 +698,7 @@ class RequestMessage:
     author_name: str | None
     text: str
     at: datetime.datetime
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class RequestDocument:
@@ -678,6 +706,7 @@ class RequestDocument:
     filename: str
     size: int
     sha256: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Request:
@@ -691,6 +720,7 @@ class Request:
     completed_at: datetime.datetime | None
     messages: list[RequestMessage]
     documents: list[RequestDocument]
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Requests:
@@ -712,6 +742,7 @@ class ProxyGrant:
     granted_by: str
     granted_at: datetime.datetime
     valid_until: datetime.datetime
+    def to_dict(self) -> dict[str, Any]: ...
 
 class WardGrant:
     ward_patient_id: str
@@ -725,6 +756,7 @@ class WardGrant:
         cls, ward_patient_id: str, scopes: list[str], basis: str, proxy_snils: str | None = None,
         proxy_patient_id: str | None = None, until: datetime.date | None = None, guardianship: bool = False,
     ) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Proxies:
@@ -745,11 +777,13 @@ class Proxies:
 class MissingItem:
     code: str
     what_to_do: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Region:
     code: str
     name: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Clinic:
@@ -759,6 +793,7 @@ class Clinic:
     name: str
     address: str
     opening_hours: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Practitioner:
@@ -768,6 +803,7 @@ class Practitioner:
     full_name: str
     specialization: str
     visit_types: list[str]
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Slot:
@@ -776,6 +812,7 @@ class Slot:
     starts_at: datetime.datetime
     ends_at: datetime.datetime
     visit_type: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Appointment:
@@ -794,6 +831,7 @@ class Appointment:
     confirmation_code: str
     required_documents: list[str]
     status: AppointmentStatus
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Directory:
@@ -837,6 +875,7 @@ class Appointments:
 class PendingConfirmation:
     id: str
     action: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Attachment:
@@ -849,6 +888,7 @@ class Attachment:
     detached_at: datetime.datetime | None
     status: AttachmentStatus
     document_id: str | None
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class AttachmentEvent:
@@ -857,6 +897,7 @@ class AttachmentEvent:
     clinic_code: str
     clinic_name: str
     at: datetime.datetime
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class ClinicAttachment:
@@ -871,6 +912,7 @@ class StaffAccount:
     id: str
     totp_secret_base32: str
     otpauth_uri: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class SystemStaff:
@@ -884,12 +926,14 @@ class StaffMember:
     clinic_id: str
     role: StaffRole
     full_name: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class PatientRef:
     id: str
     full_name: str
     birth_date: datetime.date
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class StaffPatients:
@@ -956,6 +1000,7 @@ class NewPatient:
         phone: str | None = None,
         email: str | None = None,
     ) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Patient:
@@ -971,6 +1016,7 @@ class Patient:
     phone: str | None
     email: str | None
     created_at: datetime.datetime
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Patients:
@@ -985,6 +1031,7 @@ class KeyRotationReport:
     kek_id: str
     rewrapped: int
     destroyed_skipped: int
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Keys:
@@ -1021,6 +1068,7 @@ class AccessEntry:
     outcome: str
     ip: str | None
     device_id: str | None
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Audit:
@@ -1053,6 +1101,7 @@ class LegacyAccount:
         snils: str,
         password_hash: str,
     ) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class SystemAccounts:
@@ -1065,6 +1114,7 @@ class ImportedEntry:
     source: str | None
     outcome: str
     local_id: str | None
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class ImportReport:
@@ -1073,6 +1123,7 @@ class ImportReport:
     unsupported: dict[str, int]
     patient_ids: list[str]
     entries: list[ImportedEntry]
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class SystemFhir:
@@ -1128,6 +1179,7 @@ class DocumentMeta:
     institution: str
     study_type: str | None
     def __new__(cls, created_on: datetime.date, institution: str, study_type: str | None = None) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class DocumentInfo:
@@ -1142,6 +1194,7 @@ class DocumentInfo:
     institution: str
     study_type: str | None
     created_at: datetime.datetime
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Documents:
@@ -1164,6 +1217,7 @@ class SharedMeta:
     sha256: str
     created_on: str
     institution: str
+    def to_dict(self) -> dict[str, Any]: ...
 
 def open_shared_package(
     package: bytes, private_key_pem: str, expected_signer: str | None = None
@@ -1178,6 +1232,7 @@ class Certificate:
     since: datetime.date | None
     until: datetime.date | None
     created_at: datetime.datetime
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Certificates:
@@ -1193,6 +1248,7 @@ class Preferences:
     sms: bool
     email: bool
     push: bool
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Notifications:

@@ -32,6 +32,7 @@ pub const PENDING_TTL_US: i64 = 3600 * 1_000_000;
 #[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct Registration {
     /// Mobile phone (confirmed by SMS).
     pub phone: String,
@@ -64,6 +65,7 @@ impl std::fmt::Debug for Registration {
 /// A registration waiting for the SMS code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct PendingRegistration {
     /// Pass it to `confirm_phone` with the code.
     pub id: String,
@@ -481,6 +483,7 @@ pub(crate) async fn check_code(cab: &Cabinet, purpose: &str, owner: &str, code: 
 #[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct LegacyAccount {
     /// Mobile phone (taken as confirmed by the old system).
     pub phone: String,

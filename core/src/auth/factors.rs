@@ -20,6 +20,7 @@ fn aad<'a>(account_id: &'a str, field: &'a str) -> Aad<'a> {
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct TotpSetup {
     /// The secret in base32, to type in.
     pub secret_base32: String,

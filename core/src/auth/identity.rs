@@ -71,6 +71,7 @@ impl std::fmt::Debug for IdentityConfirmation {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct IdentityCheck {
     /// The registry matched: the account is now identity confirmed.
     pub confirmed: bool,

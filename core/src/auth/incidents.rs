@@ -32,6 +32,7 @@ const SIMULTANEOUS_US: i64 = 5 * 60 * 1_000_000;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct Incident {
     /// Id.
     pub id: String,

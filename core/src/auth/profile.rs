@@ -26,6 +26,7 @@ fn aad(id: &str) -> Aad<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct MissingItem {
     /// Stable code: `oms_policy_missing`, `attachment_missing`, `results_missing`,
     /// `identity_unconfirmed`, `email_unconfirmed`.
@@ -38,6 +39,7 @@ pub struct MissingItem {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct ChangeRequest {
     /// Pass to `confirm_change` with the code.
     pub id: String,

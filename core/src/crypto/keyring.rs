@@ -16,6 +16,7 @@ use crate::store::{Conn, StorageError, Store};
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct KeyRotationReport {
     /// The KEK now current.
     pub kek_id: String,

@@ -49,6 +49,7 @@ pub const DOCUMENT_ROLES: &[StaffRole] =
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct DocumentMeta {
     /// Date of the document.
     pub created_on: Date,
@@ -62,6 +63,7 @@ pub struct DocumentMeta {
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct DocumentInfo {
     /// Id.
     pub id: String,

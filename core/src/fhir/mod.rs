@@ -76,6 +76,7 @@ impl ErrorCode for FhirError {
 /// What an import did, by resource type.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct ImportReport {
     /// Records created.
     pub created: BTreeMap<String, u64>,
@@ -95,6 +96,7 @@ pub struct ImportReport {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "uniffi", uniffi(name = "FhirImportedEntry"))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct ImportedEntry {
     /// JSON path of the resource (`entry[3].resource`).
     pub path: String,

@@ -20,6 +20,7 @@ const TABLE: &str = "patients";
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct NewPatient {
     /// Surname.
     pub surname: String,
@@ -53,6 +54,7 @@ impl std::fmt::Debug for NewPatient {
 #[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct Patient {
     /// Opaque id (UUID).
     pub id: String,
@@ -148,6 +150,7 @@ impl ProfileField {
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct ProfileChange {
     /// Field name.
     pub field: String,

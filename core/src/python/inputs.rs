@@ -52,6 +52,14 @@ impl Registration {
     fn __repr__(&self) -> String {
         format!("{self:?}")
     }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
+    }
 }
 
 #[pymethods]
@@ -76,6 +84,14 @@ impl LegacyAccount {
     fn __repr__(&self) -> String {
         format!("{self:?}")
     }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
+    }
 }
 
 #[pymethods]
@@ -92,6 +108,14 @@ impl Device {
     fn __repr__(&self) -> String {
         format!("{self:?}")
     }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
+    }
 }
 
 #[pymethods]
@@ -104,6 +128,14 @@ impl RegistryAnswer {
     /// `Debug`, which redacts personal data and secrets.
     fn __repr__(&self) -> String {
         format!("{self:?}")
+    }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
     }
 }
 
@@ -130,6 +162,14 @@ impl NewPatient {
     fn __repr__(&self) -> String {
         format!("{self:?}")
     }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
+    }
 }
 
 #[pymethods]
@@ -142,6 +182,14 @@ impl DocumentMeta {
     /// `Debug`, which redacts personal data and secrets.
     fn __repr__(&self) -> String {
         format!("{self:?}")
+    }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
     }
 }
 
@@ -168,6 +216,14 @@ impl LabResultInput {
     fn __repr__(&self) -> String {
         format!("{self:?}")
     }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
+    }
 }
 
 #[pymethods]
@@ -179,6 +235,14 @@ impl LabReport {
     /// `Debug`, which redacts personal data and secrets.
     fn __repr__(&self) -> String {
         format!("{self:?}")
+    }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
     }
 }
 
@@ -202,6 +266,14 @@ impl WardGrant {
     fn __repr__(&self) -> String {
         format!("{self:?}")
     }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
+    }
 }
 
 #[pymethods]
@@ -222,6 +294,14 @@ impl Immunization {
     fn __repr__(&self) -> String {
         format!("{self:?}")
     }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
+    }
 }
 
 #[pymethods]
@@ -233,6 +313,14 @@ impl Screening {
     /// `Debug`, which redacts personal data and secrets.
     fn __repr__(&self) -> String {
         format!("{self:?}")
+    }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
     }
 }
 
@@ -247,6 +335,14 @@ impl Visit {
     fn __repr__(&self) -> String {
         format!("{self:?}")
     }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
+    }
 }
 
 #[pymethods]
@@ -259,6 +355,14 @@ impl Medication {
     /// `Debug`, which redacts personal data and secrets.
     fn __repr__(&self) -> String {
         format!("{self:?}")
+    }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
     }
 }
 
@@ -273,6 +377,14 @@ impl Allergy {
     fn __repr__(&self) -> String {
         format!("{self:?}")
     }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
+    }
 }
 
 #[pymethods]
@@ -285,6 +397,14 @@ impl HealthCertificate {
     /// `Debug`, which redacts personal data and secrets.
     fn __repr__(&self) -> String {
         format!("{self:?}")
+    }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
     }
 }
 
@@ -372,5 +492,13 @@ impl MedicalItem {
     /// `Debug`, which leaves the content out.
     fn __repr__(&self) -> String {
         format!("{self:?}")
+    }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
     }
 }

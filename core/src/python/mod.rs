@@ -91,8 +91,9 @@ macro_rules! str_enum {
 }
 pub(crate) use str_enum;
 
-/// Adds every closed set's `StrEnum` class to the module.
-pub fn register_enums(m: &Bound<'_, PyModule>) -> PyResult<()> {
+/// Adds every closed set's `StrEnum` class and `_restore` (for pickling) to the module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_restore, m)?)?;
     macro_rules! add {
         ($($t:ty),* $(,)?) => {$(
             let class = <$t>::python_class(m.py())?;
@@ -133,16 +134,92 @@ pub(crate) fn exported(obj: Bound<'_, PyAny>) -> PyResult<Bound<'_, PyAny>> {
     Ok(obj)
 }
 
-/// `__repr__` from the type's `Debug` (which redacts what must not be shown).
+/// The fields of a Kabinet value as a `dict`, keys sorted by name: nested Kabinet values
+/// become dicts too, lists stay lists; closed sets stay their (string-valued) members, dates
+/// and times stay `date`/`datetime`. What `repr` hides (a code, a token) is a field like any
+/// other here: `to_dict` is for the host's own use (JSON, logging it is the host's choice).
+pub(crate) fn to_dict<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    let py = obj.py();
+    let getset = py.import("types")?.getattr("GetSetDescriptorType")?;
+    let mut names = std::collections::BTreeSet::new();
+    for class in obj.get_type().mro().iter() {
+        for item in class.getattr("__dict__")?.call_method0("items")?.try_iter()? {
+            let (name, attribute): (String, Bound<'py, PyAny>) = item?.extract()?;
+            if !name.starts_with('_') && attribute.is_instance(&getset)? {
+                names.insert(name);
+            }
+        }
+    }
+    let out = PyDict::new(py);
+    for name in names {
+        out.set_item(&name, plain(&obj.getattr(&name)?)?)?;
+    }
+    Ok(out)
+}
+
+fn plain<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    if let Ok(list) = value.cast::<pyo3::types::PyList>() {
+        let items = list.iter().map(|v| plain(&v)).collect::<PyResult<Vec<_>>>()?;
+        return Ok(pyo3::types::PyList::new(value.py(), items)?.into_any());
+    }
+    let module: Option<String> = value.get_type().getattr("__module__").ok().and_then(|m| m.extract().ok());
+    if module.as_deref() == Some("kabinet") && value.hasattr("to_dict")? {
+        return Ok(to_dict(value)?.into_any());
+    }
+    Ok(value.clone())
+}
+
+/// `__repr__` from the type's `Debug` (which redacts what must not be shown) and `to_dict`.
 macro_rules! python_values {
-    ($($t:ty),* $(,)?) => {$(
+    ($($t:ty),* ; inputs $($i:ty),* $(,)?) => {$(
         #[pymethods]
         impl $t {
             fn __repr__(&self) -> String {
                 format!("{self:?}")
             }
+            /// The fields as a `dict` (nested values too).
+            fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+                to_dict(slf.as_any())
+            }
+            /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+            fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+                reduce(slf.py(), slf.get())
+            }
         }
-    )*};
+    )*
+    restorable!($($t,)* $($i),*);
+    };
+}
+
+/// What `pickle` needs for a value: `_restore` and its arguments (the Rust type's name and
+/// the value as JSON). Pickles are for caching and passing values between processes of one
+/// Kabinet version, like any pickle: never load one from an untrusted source.
+pub(crate) fn reduce<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    value: &T,
+) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+    let json = serde_json::to_string(value).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    Ok((py.import("kabinet._kabinet")?.getattr("_restore")?, (std::any::type_name::<T>(), json)))
+}
+
+/// `_restore(type_name, json)`: the value `reduce` wrote, as the class `kabinet` exports.
+macro_rules! restorable {
+    ($($t:ty),* $(,)?) => {
+        fn restore_value<'py>(py: Python<'py>, type_name: &str, json: &str) -> PyResult<Bound<'py, PyAny>> {
+            let bad = |e: serde_json::Error| pyo3::exceptions::PyValueError::new_err(e.to_string());
+            $(
+                if type_name == std::any::type_name::<$t>() {
+                    return exported(Bound::new(py, serde_json::from_str::<$t>(json).map_err(bad)?)?.into_any());
+                }
+            )*
+            Err(pyo3::exceptions::PyValueError::new_err("not a Kabinet value"))
+        }
+    };
+}
+
+#[pyfunction]
+fn _restore<'py>(py: Python<'py>, type_name: &str, json: &str) -> PyResult<Bound<'py, PyAny>> {
+    restore_value(py, type_name, json)
 }
 
 python_values!(
@@ -183,5 +260,21 @@ python_values!(
     crate::requests::RequestMessage,
     crate::requests::RequestDocument,
     crate::requests::Request,
-    crate::proxies::ProxyGrant,
+    crate::proxies::ProxyGrant;
+    inputs crate::accounts::Registration,
+    crate::accounts::LegacyAccount,
+    crate::auth::sessions::Device,
+    crate::integrations::RegistryAnswer,
+    crate::patients::NewPatient,
+    crate::documents::DocumentMeta,
+    crate::labs::LabResultInput,
+    crate::labs::LabReport,
+    crate::proxies::WardGrant,
+    crate::records::Immunization,
+    crate::records::Screening,
+    crate::records::Visit,
+    crate::records::Medication,
+    crate::records::Allergy,
+    crate::records::HealthCertificate,
+    crate::records::MedicalItem,
 );
