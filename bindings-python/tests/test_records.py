@@ -2,6 +2,7 @@
 and completeness (R19) through the Python binding, on SQLite and PostgreSQL."""
 
 import datetime
+import decimal
 import uuid
 
 import pytest
@@ -94,11 +95,20 @@ def test_r9_lab_flags(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
     results = me.labs.results()
     assert [(r.test_name, r.flag, r.reference_range) for r in results] == [
         ("Холестерин", "high", "≤ 5.2"),
-        ("ЛПВП", "low", "≥ 1"),
+        ("ЛПВП", "low", "≥ 1.0"),
         ("Глюкоза", "normal", "3.9–6.1"),
         ("ВИЧ", "abnormal", "отрицательно"),
     ]
     assert results[0].sampled_at == sampled and results[0].unit == "ммоль/л"
+    # Values keep the digits they were given (issue 12, item 7): a Decimal in, a Decimal out.
+    assert results[0].value == decimal.Decimal("6.3") and str(results[1].value) == "0.9"
+    exact = lab.labs.publish(
+        me.patient_id,
+        kabinet.LabReport("Калий", "ЦКДЛ", clock.now_value, [
+            kabinet.LabResultInput("Калий", "2823-3", sampled, value=decimal.Decimal("4.10"), range_low="3.50", range_high="5.20"),
+        ]),
+    )
+    assert (str(exact[0].value), exact[0].reference_range, exact[0].flag) == ("4.10", "3.50–5.20", "normal")
     assert "6.3" not in repr(results[0]) and "Холестерин" not in repr(results[0]), "values stay out of repr"
     assert any(m.kind == "lab_result" for m in inbox.messages)
     with pytest.raises(kabinet.ValidationError) as bad:

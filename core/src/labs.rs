@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use time::OffsetDateTime;
 
+pub use rust_decimal::Decimal;
+
 use crate::audit::Action;
 use crate::auth::sessions::Me;
 use crate::error::{Error, Result};
@@ -27,16 +29,16 @@ pub struct LabResultInput {
     pub test_name: String,
     /// Test code (LOINC or the lab's own).
     pub code: String,
-    /// Numeric value.
-    pub value: Option<f64>,
+    /// Numeric value, with the digits it was given (4.10 stays 4.10).
+    pub value: Option<Decimal>,
     /// Text value ("отрицательно"), when not numeric.
     pub value_text: Option<String>,
     /// Unit ("г/л").
     pub unit: Option<String>,
     /// Lower limit of the reference range (one-sided ranges leave one side empty).
-    pub range_low: Option<f64>,
+    pub range_low: Option<Decimal>,
     /// Upper limit.
-    pub range_high: Option<f64>,
+    pub range_high: Option<Decimal>,
     /// Expected text value ("отрицательно"), for text results.
     pub range_text: Option<String>,
     /// When the sample was taken.
@@ -78,15 +80,15 @@ pub struct LabResult {
     /// LOINC or the laboratory's code.
     pub code: String,
     /// Numeric value, as sent.
-    pub value: Option<f64>,
+    pub value: Option<Decimal>,
     /// Text value ("отрицательно"), as sent.
     pub value_text: Option<String>,
     /// Unit.
     pub unit: Option<String>,
     /// Lower bound of the reference range.
-    pub range_low: Option<f64>,
+    pub range_low: Option<Decimal>,
     /// Upper bound of the reference range.
-    pub range_high: Option<f64>,
+    pub range_high: Option<Decimal>,
     /// Expected text value.
     pub range_text: Option<String>,
     /// When the sample was taken.
@@ -175,17 +177,10 @@ fn validate(r: &LabResultInput, issued_at: OffsetDateTime) -> Result<LabResultIn
         ..r.clone()
     };
     match (out.value, &out.value_text) {
-        (Some(v), None) if v.is_finite() => {}
-        (None, Some(_)) => {}
+        (Some(_), None) | (None, Some(_)) => {}
         (Some(_), Some(_)) => return Err(ValidationError::new("value_text", Reason::Format).into()),
         _ => return Err(ValidationError::new("value", Reason::Empty).into()),
     }
-    let finite = |f: &'static str, v: Option<f64>| match v {
-        Some(x) if !x.is_finite() => Err(Error::from(ValidationError::new(f, Reason::Format))),
-        _ => Ok(()),
-    };
-    finite("range_low", out.range_low)?;
-    finite("range_high", out.range_high)?;
     if let (Some(lo), Some(hi)) = (out.range_low, out.range_high)
         && lo > hi
     {

@@ -77,7 +77,7 @@ pub use fhir::{FhirError, ImportReport, ImportedEntry, SystemFhir};
 pub use i18n::Locale;
 pub use ids::{Reason, Sex, ValidationError};
 pub use integrations::{Channel, IdentityMethod};
-pub use labs::{LabFlag, LabReport, LabResult, LabResultInput, Labs, StaffLabs};
+pub use labs::{Decimal, LabFlag, LabReport, LabResult, LabResultInput, Labs, StaffLabs};
 pub use notify::{Notifications, Preferences};
 pub use patients::{NewPatient, Patient, Patients, ProfileChange, ProfileField};
 pub use proxies::{Proxies, ProxyGrant, StaffProxies, WardGrant};

@@ -98,11 +98,11 @@ async fn fhir_export_then_import_reproduces_the_record_and_is_idempotent(db: Tes
         results: vec![kabinet::LabResultInput {
             test_name: "Холестерин".into(),
             code: "2093-3".into(),
-            value: Some(6.3),
+            value: Some("6.3".parse().unwrap()),
             value_text: None,
             unit: Some("ммоль/л".into()),
             range_low: None,
-            range_high: Some(5.2),
+            range_high: Some("5.2".parse().unwrap()),
             range_text: None,
             sampled_at: time::macros::datetime!(2026-11-27 08:00 UTC),
         }],

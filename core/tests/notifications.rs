@@ -37,7 +37,7 @@ async fn r14_preferences_route_messages_but_not_security_notices(db: TestDb) {
         results: vec![kabinet::LabResultInput {
             test_name: "Глюкоза".into(),
             code: "2345-7".into(),
-            value: Some(5.0),
+            value: Some("5.0".parse().unwrap()),
             value_text: None,
             unit: None,
             range_low: None,

@@ -220,14 +220,18 @@ fn result(
     kabinet::LabResultInput {
         test_name: name.into(),
         code: format!("L-{name}"),
-        value,
+        value: value.map(decimal),
         value_text: text.map(str::to_owned),
         unit: value.map(|_| "ммоль/л".to_owned()),
-        range_low: low,
-        range_high: high,
+        range_low: low.map(decimal),
+        range_high: high.map(decimal),
         range_text: range_text.map(str::to_owned),
         sampled_at: datetime!(2026-11-27 08:00 UTC),
     }
+}
+
+fn decimal(x: f64) -> kabinet::Decimal {
+    kabinet::Decimal::try_from(x).unwrap().normalize()
 }
 
 async fn r9_lab_results_with_flags_and_one_sided_ranges(db: TestDb) {
@@ -277,10 +281,21 @@ async fn r9_lab_results_with_flags_and_one_sided_ranges(db: TestDb) {
         Error::Validation(v) => assert_eq!(v.field, "value"),
         other => panic!("{other:?}"),
     }
+    // A value keeps the digits it was given: 4.10 within 3.50–5.20 reads back as written.
+    let mut precise = result("Калий", None, None, None, None, None);
+    precise.value = Some("4.10".parse().unwrap());
+    precise.range_low = Some("3.50".parse().unwrap());
+    precise.range_high = Some("5.20".parse().unwrap());
+    let exact = kabinet::LabReport { results: vec![precise], ..report.clone() };
+    let published = lab.staff().unwrap().labs().publish(&pid, exact).await.unwrap();
+    assert_eq!(published[0].reference_range.as_deref(), Some("3.50–5.20"));
+    let back = anna.labs().results(None).await.unwrap().into_iter().find(|r| r.test_name == "Калий").unwrap();
+    assert_eq!(back.value.map(|v| v.to_string()).as_deref(), Some("4.10"));
+    assert_eq!(back.flag, Some(kabinet::LabFlag::Normal));
     let mut inverted = report.clone();
     inverted.results = vec![result("X", Some(1.0), None, Some(5.0), Some(1.0), None)];
     assert_eq!(lab.staff().unwrap().labs().publish(&pid, inverted).await.unwrap_err().kind(), ErrorKind::Validation);
-    assert_eq!(anna.labs().results(None).await.unwrap().len(), 7);
+    assert_eq!(anna.labs().results(None).await.unwrap().len(), 8);
 }
 
 async fn r13_requests_statuses_messages_documents_and_retention(db: TestDb) {

@@ -2,11 +2,16 @@
 
 import datetime
 import os
+from decimal import Decimal
 from enum import StrEnum
 from types import TracebackType
 from typing import Any, Literal, Self, TypeAlias, final, overload
 
 from kabinet.host import Clock, IdentityRegistry, Notifier
+
+# A lab value as given: a Decimal keeps its digits (4.10 stays 4.10); an int, a float or a
+# numeric string is read through its text.
+_Number: TypeAlias = Decimal | int | float | str
 
 __version__: str
 
@@ -645,15 +650,15 @@ class LabResultInput:
     test_name: str
     code: str
     sampled_at: datetime.datetime
-    value: float | None
+    value: Decimal | None
     value_text: str | None
     unit: str | None
-    range_low: float | None
-    range_high: float | None
+    range_low: Decimal | None
+    range_high: Decimal | None
     range_text: str | None
-    def __new__(cls, test_name: str, code: str, sampled_at: datetime.datetime, value: float | None = None,
-        value_text: str | None = None, unit: str | None = None, range_low: float | None = None,
-        range_high: float | None = None, range_text: str | None = None,
+    def __new__(cls, test_name: str, code: str, sampled_at: datetime.datetime, value: _Number | None = None,
+        value_text: str | None = None, unit: str | None = None, range_low: _Number | None = None,
+        range_high: _Number | None = None, range_text: str | None = None,
     ) -> Self: ...
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -674,11 +679,11 @@ class LabResult:
     laboratory: str
     test_name: str
     code: str
-    value: float | None
+    value: Decimal | None
     value_text: str | None
     unit: str | None
-    range_low: float | None
-    range_high: float | None
+    range_low: Decimal | None
+    range_high: Decimal | None
     range_text: str | None
     reference_range: str | None
     flag: LabFlag | None

@@ -4,7 +4,8 @@
 //! types: an instant is the foreign side's timestamp (`SystemTime`: Kotlin `Instant`, Swift
 //! `Date`), a calendar date is ISO `YYYY-MM-DD` text — `java.time.LocalDate` in Kotlin
 //! (`core/uniffi.toml`), text in Swift, where a malformed one is `KabinetError.Validation`
-//! (field `date`, reason `format`) rather than a fault.
+//! (field `date`, reason `format`) rather than a fault. A lab value is a decimal as text with
+//! its digits (`"4.10"`): `java.math.BigDecimal` in Kotlin, text in Swift.
 
 use std::time::SystemTime;
 
@@ -26,6 +27,16 @@ uniffi::custom_type!(Date, String, {
     try_lift: |s| {
         Date::parse(&s, time::macros::format_description!("[year]-[month]-[day]"))
             .map_err(|_| KabinetError::validation(crate::ValidationError::new("date", crate::Reason::Format)).into())
+    },
+});
+
+uniffi::custom_type!(crate::labs::Decimal, String, {
+    remote,
+    lower: |d| d.to_string(),
+    try_lift: |s| {
+        s.trim()
+            .parse::<crate::labs::Decimal>()
+            .map_err(|_| KabinetError::validation(crate::ValidationError::new("value", crate::Reason::Format)).into())
     },
 });
 
@@ -58,6 +69,20 @@ mod tests {
                 }
                 other => panic!("{bad:?}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn decimals_cross_as_text_with_their_digits() {
+        let lift = |text: &str| {
+            <crate::labs::Decimal as uniffi::FfiConverter<crate::UniFfiTag>>::try_lift(uniffi::RustBuffer::from_vec(
+                text.as_bytes().to_vec(),
+            ))
+        };
+        assert_eq!(lift("4.10").unwrap().to_string(), "4.10");
+        for bad in ["4,10", "", "NaN", "1e400"] {
+            let err = lift(bad).unwrap_err().downcast::<KabinetError>().expect("a KabinetError");
+            assert!(matches!(err, KabinetError::Validation { ref field, .. } if field == "value"), "{bad}");
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Clinical resources to Kabinet's records: Immunization, AllergyIntolerance, Condition and
 //! Encounter and Procedure (visits), MedicationStatement/Request, Observation.
 
-use crate::labs::LabFlag;
+use crate::labs::{Decimal, LabFlag};
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime};
 
@@ -19,10 +19,17 @@ pub(super) enum Clinical {
     Lab(Vec<(LabResultInput, Option<LabFlag>)>, Option<OffsetDateTime>),
 }
 
+/// A JSON number as the decimal it was written as (`4.10` stays `4.10`: the JSON is read with
+/// `arbitrary_precision`); `None` for anything else or a number out of the decimal's range.
+fn decimal(v: &Value) -> Option<Decimal> {
+    let text = v.as_number()?.to_string();
+    text.parse::<Decimal>().ok().or_else(|| Decimal::from_scientific(&text).ok())
+}
+
 /// The value of an Observation or component: a number (`valueQuantity`, `valueInteger`) or a
 /// text (`valueString`, `valueCodeableConcept`, `valueBoolean`).
-fn value_of(o: &Value) -> Option<(Option<f64>, Option<String>)> {
-    if let Some(n) = o["valueQuantity"]["value"].as_f64().or_else(|| o["valueInteger"].as_f64()) {
+fn value_of(o: &Value) -> Option<(Option<Decimal>, Option<String>)> {
+    if let Some(n) = decimal(&o["valueQuantity"]["value"]).or_else(|| decimal(&o["valueInteger"])) {
         return Some((Some(n), None));
     }
     o["valueString"]
@@ -210,8 +217,8 @@ pub(super) fn clinical(
                             .as_str()
                             .or_else(|| c["valueQuantity"]["code"].as_str())
                             .map(str::to_owned),
-                        range_low: range["low"]["value"].as_f64(),
-                        range_high: range["high"]["value"].as_f64(),
+                        range_low: decimal(&range["low"]["value"]),
+                        range_high: decimal(&range["high"]["value"]),
                         range_text: range["text"].as_str().map(str::to_owned),
                         sampled_at: sampled,
                     };

@@ -15,6 +15,11 @@ use crate::patients::Patients;
 use crate::records::ItemData;
 use crate::timeutil::to_micros;
 
+/// A decimal as a JSON number with its digits (FHIR `decimal`: 4.10 stays 4.10).
+fn number(d: crate::labs::Decimal) -> Value {
+    d.to_string().parse::<serde_json::Number>().map_or(Value::Null, Value::Number)
+}
+
 fn coding(system: &str, code: &str, display: &str) -> Value {
     json!({ "coding": [{ "system": system, "code": code, "display": display }], "text": display })
 }
@@ -118,10 +123,10 @@ pub(crate) async fn export(cab: &Cabinet, ctx: &AuditContext, patient_id: &str) 
         });
         let mut range = serde_json::Map::new();
         if let Some(l) = r.range_low {
-            range.insert("low".into(), json!({ "value": l, "unit": r.unit }));
+            range.insert("low".into(), json!({ "value": number(l), "unit": r.unit }));
         }
         if let Some(h) = r.range_high {
-            range.insert("high".into(), json!({ "value": h, "unit": r.unit }));
+            range.insert("high".into(), json!({ "value": number(h), "unit": r.unit }));
         }
         if let Some(t) = &r.range_text {
             range.insert("text".into(), json!(t));
@@ -136,7 +141,7 @@ pub(crate) async fn export(cab: &Cabinet, ctx: &AuditContext, patient_id: &str) 
             "referenceRange": if range.is_empty() { Value::Null } else { json!([range]) },
         });
         match (r.value, &r.value_text) {
-            (Some(v), _) => obs["valueQuantity"] = json!({ "value": v, "unit": r.unit }),
+            (Some(v), _) => obs["valueQuantity"] = json!({ "value": number(v), "unit": r.unit }),
             (None, Some(t)) => obs["valueString"] = json!(t),
             _ => {}
         }

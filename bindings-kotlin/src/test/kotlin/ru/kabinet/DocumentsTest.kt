@@ -1,6 +1,7 @@
 package ru.kabinet
 
 import ru.kabinet.model.*
+import java.math.BigDecimal
 import java.time.LocalDate
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
@@ -56,7 +57,7 @@ class DocumentsTest {
         assertEquals("%PDF", String(bytes.copyOfRange(0, 4)))
         assertNotNull(anna.attachment().current()?.documentId)
         val results = doctor.labs().publish(anna.patientId(), LabReport("Глюкоза", "ЦКДЛ", Instant.now().minus(Duration.ofMinutes(1)), listOf(
-            LabResultInput("Глюкоза", "2345-7", 7.2, null, "ммоль/л", 3.9, 6.1, null, Instant.now().minus(Duration.ofHours(1))),
+            LabResultInput("Глюкоза", "2345-7", BigDecimal("7.2"), null, "ммоль/л", BigDecimal("3.9"), BigDecimal("6.1"), null, Instant.now().minus(Duration.ofHours(1))),
         )))
         assertEquals(LabFlag.HIGH, results.single().flag)
         assertEquals("%PDF", String(anna.labs().reportPdf(results.single().id).copyOfRange(0, 4)))

@@ -1,6 +1,7 @@
 package ru.kabinet
 
 import ru.kabinet.model.*
+import java.math.BigDecimal
 import java.time.LocalDate
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
@@ -45,8 +46,8 @@ class RecordsTest {
         val lab = Fixtures.staff(cab, clinic.id, StaffRole.LABORATORY, 22)
         val sampled = Instant.now().minus(Duration.ofHours(2))
         val report = LabReport("Липидный профиль", "ЦКДЛ", Instant.now().minus(Duration.ofMinutes(1)), listOf(
-            LabResultInput("Холестерин", "2093-3", 6.3, null, "ммоль/л", null, 5.2, null, sampled),
-            LabResultInput("ЛПВП", "2085-9", 0.9, null, "ммоль/л", 1.0, null, null, sampled),
+            LabResultInput("Холестерин", "2093-3", BigDecimal("6.3"), null, "ммоль/л", null, BigDecimal("5.2"), null, sampled),
+            LabResultInput("ЛПВП", "2085-9", BigDecimal("0.9"), null, "ммоль/л", BigDecimal("1.0"), null, null, sampled),
             LabResultInput("ВИЧ", "X", null, "положительно", null, null, null, "отрицательно", sampled),
         ))
         assertEquals(listOf(LabFlag.HIGH, LabFlag.LOW, LabFlag.ABNORMAL), lab.labs().publish(pid, report).map { it.flag })
