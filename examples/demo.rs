@@ -205,11 +205,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cholesterol = kabinet::LabResultInput {
         test_name: "Холестерин общий".into(),
         code: "2093-3".into(),
-        value: Some("6.3".parse().unwrap()),
+        value: Some(kabinet::Decimal::new(63, 1)),
         value_text: None,
         unit: Some("ммоль/л".into()),
         range_low: None,
-        range_high: Some("5.2".parse().unwrap()),
+        range_high: Some(kabinet::Decimal::new(52, 1)),
         range_text: None,
         sampled_at: sampled,
     };

@@ -2,6 +2,7 @@
 exceptions, and host callbacks that would never be awaited refused at ``Config`` time."""
 
 import datetime
+import decimal
 import inspect
 import pickle
 from typing import Any
@@ -236,7 +237,7 @@ def test_values_turn_into_dicts_and_survive_pickling() -> None:
         "institution": "Поликлиника",
         "procedures": ["осмотр"],
     }
-    assert report.to_dict()["results"][0]["value"] == 6.3, "nested values become dicts too"
+    assert report.to_dict()["results"][0]["value"] == decimal.Decimal("6.3"), "nested values become dicts too"
     # A damaged pickle is a ValueError, and only Kabinet's own value types can come out of one.
     with pytest.raises(ValueError):
         kabinet._kabinet._restore("kabinet::directory::Clinic", '{"id": 5}')

@@ -14,7 +14,7 @@ use crate::audit::Action;
 use crate::auth::sessions::Me;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
-use crate::medical::{Vault, staff_for};
+use crate::medical::{PatientWork, Vault, staff_for};
 use crate::timeutil::{from_micros, to_micros};
 
 /// Roles that publish lab results.
@@ -416,29 +416,26 @@ impl Labs {
     pub async fn results(&self, since: Option<OffsetDateTime>) -> Result<Vec<LabResult>> {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("labs").await?;
-        let now = to_micros(cab.now());
-        let mut tx = cab.store().begin().await?;
-        let vault =
-            Vault::open(cab, &mut tx, self.me.audit_context(), &patient_id, Action::Read, "lab_result", None, now)
-                .await?;
+        let mut work =
+            PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "lab_result", None).await?;
         let rows = sqlx::query(
             "SELECT id, report_id, issued_at, body FROM lab_results WHERE patient_id = $1 AND sampled_at >= $2 \
              ORDER BY sampled_at DESC, issued_at DESC, position",
         )
         .bind(&patient_id)
         .bind(since.map_or(i64::MIN, to_micros))
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *work.tx)
         .await?;
         let out = rows
             .iter()
             .map(|r| {
                 let id: String = r.try_get("id")?;
                 let sealed: Vec<u8> = r.try_get("body")?;
-                let body: Body = vault.open_json("lab_results", &id, "body", &sealed)?;
+                let body: Body = work.vault.open_json("lab_results", &id, "body", &sealed)?;
                 Ok(result_from(id, r.try_get("report_id")?, body, from_micros(r.try_get("issued_at")?)?))
             })
             .collect::<Result<Vec<_>>>()?;
-        tx.commit().await?;
+        work.commit().await?;
         Ok(out)
     }
 }

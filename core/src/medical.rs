@@ -81,6 +81,43 @@ impl Vault {
     }
 }
 
+/// One unit of work on a patient's data: a transaction, the journal entry saying who did what
+/// to which record (R5), and the patient's key opened against that entry (S1). What is done
+/// through it commits together with its journal entry or not at all: dropping it without
+/// [`PatientWork::commit`] rolls everything back, the journal entry included.
+pub(crate) struct PatientWork {
+    /// The transaction; queries run on `&mut *work.tx`.
+    pub tx: crate::store::Tx,
+    /// The patient's key, opened against this work's journal entry.
+    pub vault: Vault,
+    /// The moment of the work, in microseconds (the journal entry's time).
+    pub now: i64,
+}
+
+impl PatientWork {
+    /// Begins: a transaction, the journal entry for `action` on `resource_type`/`resource_id`
+    /// of `patient_id` by `ctx`, and the patient's key.
+    pub(crate) async fn begin(
+        cab: &Cabinet,
+        ctx: &AuditContext,
+        patient_id: &str,
+        action: Action,
+        resource_type: &'static str,
+        resource_id: Option<&str>,
+    ) -> Result<PatientWork> {
+        let now = crate::timeutil::to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let vault = Vault::open(cab, &mut tx, ctx, patient_id, action, resource_type, resource_id, now).await?;
+        Ok(PatientWork { tx, vault, now })
+    }
+
+    /// Commits the work and its journal entry together.
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// The staff member of `me`, if they may act on `patient_id` in one of `roles`:
 /// `role.staff_only` for non-staff, `role.not_allowed` for another role, and `NotFound`
 /// (nothing revealed) for patients not connected to their clinic.

@@ -15,7 +15,7 @@ use crate::audit::Action;
 use crate::auth::sessions::Me;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
-use crate::medical::{Vault, date_us, staff_for};
+use crate::medical::{PatientWork, Vault, date_us, staff_for};
 use crate::store::Conn;
 use crate::timeutil::{from_micros, to_micros};
 
@@ -407,10 +407,8 @@ impl Records {
     async fn list(&self, kind: &'static str) -> Result<Vec<MedicalItem>> {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("records").await?;
-        let now = to_micros(cab.now());
-        let mut tx = cab.store().begin().await?;
-        let vault =
-            Vault::open(cab, &mut tx, self.me.audit_context(), &patient_id, Action::Read, kind, None, now).await?;
+        let PatientWork { mut tx, vault, .. } =
+            PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, kind, None).await?;
         let items = load_items(&mut tx, &vault, &patient_id, Some(kind)).await?;
         tx.commit().await?;
         Ok(items)
@@ -465,19 +463,9 @@ impl Records {
             return Err(Error::NotFound { entity: "medical_item" });
         }
         let id = uuid::Uuid::now_v7().to_string();
-        let now = to_micros(cab.now());
-        let mut tx = cab.store().begin().await?;
-        let vault = Vault::open(
-            cab,
-            &mut tx,
-            self.me.audit_context(),
-            &patient_id,
-            Action::Create,
-            "correction",
-            Some(&id),
-            now,
-        )
-        .await?;
+        let PatientWork { mut tx, vault, now } =
+            PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Create, "correction", Some(&id))
+                .await?;
         let body = CorrectionBody { wanted_change: wanted_change.clone(), comment: None };
         sqlx::query(
             "INSERT INTO corrections (id, patient_id, item_id, status, body, created_at) VALUES ($1, $2, $3, 'pending', $4, $5)",
@@ -507,11 +495,8 @@ impl Records {
     pub async fn corrections(&self) -> Result<Vec<CorrectionRequest>> {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("records").await?;
-        let now = to_micros(cab.now());
-        let mut tx = cab.store().begin().await?;
-        let vault =
-            Vault::open(cab, &mut tx, self.me.audit_context(), &patient_id, Action::Read, "correction", None, now)
-                .await?;
+        let PatientWork { mut tx, vault, .. } =
+            PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "correction", None).await?;
         let out = corrections_where(&mut tx, "patient_id = $1", &patient_id, |_| Ok(&vault)).await?;
         tx.commit().await?;
         Ok(out)
@@ -589,11 +574,8 @@ impl StaffRecords {
     pub async fn of_patient(&self, patient_id: &str) -> Result<Vec<MedicalItem>> {
         let cab = self.me.cabinet();
         staff_for(&self.me, patient_id, CLINICAL_ROLES).await?;
-        let now = to_micros(cab.now());
-        let mut tx = cab.store().begin().await?;
-        let vault =
-            Vault::open(cab, &mut tx, self.me.audit_context(), patient_id, Action::Read, "medical_items", None, now)
-                .await?;
+        let PatientWork { mut tx, vault, .. } =
+            PatientWork::begin(cab, self.me.audit_context(), patient_id, Action::Read, "medical_items", None).await?;
         let items = load_items(&mut tx, &vault, patient_id, None).await?;
         tx.commit().await?;
         Ok(items)
@@ -751,19 +733,9 @@ impl StaffCorrections {
             .await?;
         let patient_id = patient_id.ok_or(Error::NotFound { entity: "medical_item" })?;
         staff_for(&self.me, &patient_id, CLINICAL_ROLES).await?;
-        let now = to_micros(cab.now());
-        let mut tx = cab.store().begin().await?;
-        let vault = Vault::open(
-            cab,
-            &mut tx,
-            self.me.audit_context(),
-            &patient_id,
-            Action::Read,
-            "medical_item",
-            Some(item_id),
-            now,
-        )
-        .await?;
+        let PatientWork { mut tx, vault, .. } =
+            PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "medical_item", Some(item_id))
+                .await?;
         let rows: Vec<Vec<u8>> =
             sqlx::query_scalar("SELECT body FROM medical_item_versions WHERE item_id = $1 ORDER BY version")
                 .bind(item_id)

@@ -14,7 +14,7 @@ use crate::audit::{Access, Action, AuditContext, Outcome};
 use crate::auth::sessions::{Me, Principal};
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
-use crate::medical::Vault;
+use crate::medical::{PatientWork, Vault};
 use crate::store::{Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
 
@@ -297,11 +297,8 @@ impl Requests {
         let text = crate::directory::text_field("text", text, 10_000)?;
         let clinic = crate::directory::Directory::new(cab.clone()).clinic(clinic_id).await?;
         let id = uuid::Uuid::now_v7().to_string();
-        let now = to_micros(cab.now());
-        let mut tx = cab.store().begin().await?;
-        let vault =
-            Vault::open(cab, &mut tx, self.me.audit_context(), &patient_id, Action::Create, "request", Some(&id), now)
-                .await?;
+        let PatientWork { mut tx, vault, now } =
+            PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Create, "request", Some(&id)).await?;
         sqlx::query(
             "INSERT INTO requests (id, patient_id, clinic_id, status, subject, created_at, updated_at) \
              VALUES ($1, $2, $3, 'in_processing', $4, $5, $5)",
@@ -323,10 +320,8 @@ impl Requests {
     pub async fn list(&self) -> Result<Vec<Request>> {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("requests").await?;
-        let now = to_micros(cab.now());
-        let mut tx = cab.store().begin().await?;
-        let vault =
-            Vault::open(cab, &mut tx, self.me.audit_context(), &patient_id, Action::Read, "request", None, now).await?;
+        let PatientWork { mut tx, vault, .. } =
+            PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "request", None).await?;
         let ids: Vec<String> =
             sqlx::query_scalar("SELECT id FROM requests WHERE patient_id = $1 ORDER BY created_at DESC, id DESC")
                 .bind(&patient_id)
@@ -583,19 +578,9 @@ impl StaffRequests {
         if current == RequestStatus::Completed {
             return Err(Error::Conflict { code: "request.completed" });
         }
-        let now = to_micros(cab.now());
-        let mut tx = cab.store().begin().await?;
-        let vault = Vault::open(
-            cab,
-            &mut tx,
-            self.me.audit_context(),
-            &patient_id,
-            Action::Update,
-            "request",
-            Some(request_id),
-            now,
-        )
-        .await?;
+        let PatientWork { mut tx, vault, now } =
+            PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Update, "request", Some(request_id))
+                .await?;
         add_message(&mut tx, &vault, &self.me, request_id, &text, now).await?;
         let message = change_status(cab, &mut tx, request_id, &patient_id, current, status, now).await?;
         sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")

@@ -20,7 +20,7 @@ use crate::auth::sessions::Me;
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
-use crate::medical::{Vault, date_us, staff_for};
+use crate::medical::{PatientWork, Vault, date_us, staff_for};
 use crate::store::Conn;
 use crate::timeutil::{from_micros, to_micros};
 
@@ -292,11 +292,8 @@ impl Documents {
     ) -> Result<Vec<DocumentInfo>> {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("records").await?;
-        let now = to_micros(cab.now());
-        let mut tx = cab.store().begin().await?;
-        let vault =
-            Vault::open(cab, &mut tx, self.me.audit_context(), &patient_id, Action::Read, "document", None, now)
-                .await?;
+        let PatientWork { mut tx, vault, .. } =
+            PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "document", None).await?;
         let rows = sqlx::query(crate::store::composed_sql!(
             "SELECT {COLUMNS} FROM documents WHERE patient_id = $1 AND ($2 = '' OR kind = $2) AND created_on >= $3 AND created_on <= $4 \
              ORDER BY created_on DESC, created_at DESC, id DESC"

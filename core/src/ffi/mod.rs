@@ -9,6 +9,7 @@
 
 use std::time::SystemTime;
 
+use rust_decimal::Decimal;
 use time::{Date, OffsetDateTime};
 
 mod error;
@@ -30,12 +31,12 @@ uniffi::custom_type!(Date, String, {
     },
 });
 
-uniffi::custom_type!(crate::labs::Decimal, String, {
+uniffi::custom_type!(Decimal, String, {
     remote,
     lower: |d| d.to_string(),
     try_lift: |s| {
         s.trim()
-            .parse::<crate::labs::Decimal>()
+            .parse::<Decimal>()
             .map_err(|_| KabinetError::validation(crate::ValidationError::new("value", crate::Reason::Format)).into())
     },
 });
@@ -75,7 +76,7 @@ mod tests {
     #[test]
     fn decimals_cross_as_text_with_their_digits() {
         let lift = |text: &str| {
-            <crate::labs::Decimal as uniffi::FfiConverter<crate::UniFfiTag>>::try_lift(uniffi::RustBuffer::from_vec(
+            <Decimal as uniffi::FfiConverter<crate::UniFfiTag>>::try_lift(uniffi::RustBuffer::from_vec(
                 text.as_bytes().to_vec(),
             ))
         };

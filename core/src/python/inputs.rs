@@ -202,11 +202,11 @@ impl LabResultInput {
         test_name: String,
         code: String,
         sampled_at: OffsetDateTime,
-        value: Option<f64>,
+        value: Option<crate::labs::Decimal>,
         value_text: Option<String>,
         unit: Option<String>,
-        range_low: Option<f64>,
-        range_high: Option<f64>,
+        range_low: Option<crate::labs::Decimal>,
+        range_high: Option<crate::labs::Decimal>,
         range_text: Option<String>,
     ) -> Self {
         let sampled_at = sampled_at.to_offset(UtcOffset::UTC);

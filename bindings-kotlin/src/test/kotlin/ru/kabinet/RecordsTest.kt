@@ -51,7 +51,8 @@ class RecordsTest {
             LabResultInput("ВИЧ", "X", null, "положительно", null, null, null, "отрицательно", sampled),
         ))
         assertEquals(listOf(LabFlag.HIGH, LabFlag.LOW, LabFlag.ABNORMAL), lab.labs().publish(pid, report).map { it.flag })
-        assertEquals(listOf("≤ 5.2", "≥ 1", "отрицательно"), anna.labs().results(null).map { it.referenceRange })
+        assertEquals(listOf("≤ 5.2", "≥ 1.0", "отрицательно"), anna.labs().results(null).map { it.referenceRange })
+        assertEquals(BigDecimal("6.3"), anna.labs().results(null).first().value, "a value keeps its digits")
     }
 
     @Test
