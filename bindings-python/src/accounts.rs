@@ -237,6 +237,21 @@ impl Security {
         let s = self.inner.clone();
         block_on(py, self.locale, async move { s.access_history(since).await })
     }
+
+    /// One page of `access_history`: at most `limit` entries after `cursor` (the previous
+    /// page's `next_cursor`).
+    #[pyo3(signature = (since = None, limit = None, cursor = None))]
+    fn access_history_page(
+        &self,
+        py: Python<'_>,
+        since: Option<time::OffsetDateTime>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<kabinet::AccessPage> {
+        let since = since.map(utc);
+        let s = self.inner.clone();
+        block_on(py, self.locale, async move { s.access_history_page(since, limit, cursor.as_deref()).await })
+    }
 }
 
 /// A signed-in person.

@@ -35,6 +35,22 @@ impl Documents {
         block_on(py, self.locale, async move { d.list(kind, since, until).await })
     }
 
+    /// One page of `list`: at most `limit` documents after `cursor` (the previous page's
+    /// `next_cursor`).
+    #[pyo3(signature = (kind = None, since = None, until = None, limit = None, cursor = None))]
+    fn page(
+        &self,
+        py: Python<'_>,
+        kind: Option<kabinet::DocumentKind>,
+        since: Option<time::Date>,
+        until: Option<time::Date>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<kabinet::DocumentPage> {
+        let d = self.me.documents();
+        block_on(py, self.locale, async move { d.page(kind, since, until, limit, cursor.as_deref()).await })
+    }
+
     /// The content, integrity-checked (`IntegrityError` if tampered).
     fn download<'py>(&self, py: Python<'py>, document_id: String) -> PyResult<Bound<'py, PyBytes>> {
         let d = self.me.documents();

@@ -215,6 +215,21 @@ impl Labs {
         block_on(py, self.locale, async move { l.results(since).await })
     }
 
+    /// One page of `results`: at most `limit` results after `cursor` (the previous page's
+    /// `next_cursor`).
+    #[pyo3(signature = (since = None, limit = None, cursor = None))]
+    fn page(
+        &self,
+        py: Python<'_>,
+        since: Option<time::OffsetDateTime>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<kabinet::LabResultPage> {
+        let since = since.map(utc);
+        let l = self.me.labs();
+        block_on(py, self.locale, async move { l.page(since, limit, cursor.as_deref()).await })
+    }
+
     /// The report of a result as a PDF, with every result, range and flag.
     fn report_pdf<'py>(&self, py: Python<'py>, result_id: String) -> PyResult<Bound<'py, PyBytes>> {
         let l = self.me.labs();
@@ -396,6 +411,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<LabResultInput>()?;
     m.add_class::<LabReport>()?;
     m.add_class::<LabResult>()?;
+    m.add_class::<kabinet::LabResultPage>()?;
+    m.add_class::<kabinet::DocumentPage>()?;
+    m.add_class::<kabinet::AccessPage>()?;
     m.add_class::<Labs>()?;
     m.add_class::<RequestMessage>()?;
     m.add_class::<RequestDocument>()?;

@@ -109,6 +109,27 @@ def test_r9_lab_flags(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
         ]),
     )
     assert (str(exact[0].value), exact[0].reference_range, exact[0].flag) == ("4.10", "3.50–5.20", "normal")
+    # Lists that grow come in pages too: limit plus the cursor of the next page.
+    everything = [r.id for r in me.labs.results()]
+    paged: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = me.labs.page(limit=2, cursor=cursor)
+        assert isinstance(page, kabinet.LabResultPage) and len(page.items) <= 2
+        paged += [r.id for r in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert paged == everything and len(everything) == 5
+    with pytest.raises(kabinet.ValidationError) as bad_cursor:
+        me.labs.page(cursor="not-a-cursor")
+    assert bad_cursor.value.field == "cursor"
+    with pytest.raises(kabinet.ValidationError):
+        me.labs.page(limit=0)
+    history = me.security.access_history_page(limit=3)
+    assert len(history.items) == 3 and history.next_cursor is not None
+    older = me.security.access_history_page(limit=3, cursor=history.next_cursor)
+    assert older.items and all(e.seq < history.items[-1].seq for e in older.items), "older entries follow"
     assert "6.3" not in repr(results[0]) and "Холестерин" not in repr(results[0]), "values stay out of repr"
     assert any(m.kind == "lab_result" for m in inbox.messages)
     with pytest.raises(kabinet.ValidationError) as bad:

@@ -122,6 +122,19 @@ impl Security {
         self.inner.access_history(since).await.ffi(self.locale)
     }
 
+    /// One page of `access_history`: at most `limit` entries (default 100) after `cursor`
+    /// (the previous page's `next_cursor`).
+    #[uniffi::method(default(since = None, limit = None, cursor = None))]
+    pub async fn access_history_page(
+        &self,
+        since: Option<SystemTime>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<kabinet::AccessPage, KabinetError> {
+        let since = since.map(time::OffsetDateTime::from);
+        self.inner.access_history_page(since, limit, cursor.as_deref()).await.ffi(self.locale)
+    }
+
     /// Starts enrolling an authenticator app.
     pub async fn enable_totp(&self) -> Result<TotpSetup, KabinetError> {
         self.inner.enable_totp().await.ffi(self.locale)

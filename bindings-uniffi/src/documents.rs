@@ -30,6 +30,20 @@ impl Documents {
         self.me.documents().list(kind, since, until).await.ffi(self.locale)
     }
 
+    /// One page of `list`: at most `limit` documents (default 100) after `cursor` (the
+    /// previous page's `next_cursor`).
+    #[uniffi::method(default(kind = None, since = None, until = None, limit = None, cursor = None))]
+    pub async fn page(
+        &self,
+        kind: Option<kabinet::DocumentKind>,
+        since: Option<time::Date>,
+        until: Option<time::Date>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<kabinet::DocumentPage, KabinetError> {
+        self.me.documents().page(kind, since, until, limit, cursor.as_deref()).await.ffi(self.locale)
+    }
+
     /// The content, integrity-checked.
     pub async fn download(&self, document_id: String) -> Result<Vec<u8>, KabinetError> {
         self.me.documents().download(&document_id).await.ffi(self.locale)

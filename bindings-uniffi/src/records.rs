@@ -152,6 +152,17 @@ impl Labs {
     pub async fn results(&self, since: Option<SystemTime>) -> Result<Vec<LabResult>, KabinetError> {
         self.me.labs().results(since.map(Into::into)).await.ffi(self.locale)
     }
+    /// One page of `results`: at most `limit` results (default 100) after `cursor` (the
+    /// previous page's `next_cursor`).
+    #[uniffi::method(default(since = None, limit = None, cursor = None))]
+    pub async fn page(
+        &self,
+        since: Option<SystemTime>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<kabinet::LabResultPage, KabinetError> {
+        self.me.labs().page(since.map(Into::into), limit, cursor.as_deref()).await.ffi(self.locale)
+    }
     /// The report of a result as a PDF, with every result, range and flag.
     pub async fn report_pdf(&self, result_id: String) -> Result<Vec<u8>, KabinetError> {
         self.me.labs().report_pdf(&result_id).await.ffi(self.locale)

@@ -61,6 +61,11 @@ pub struct LabReport {
     pub results: Vec<LabResultInput>,
 }
 
+crate::paging::page_type! {
+    /// One page of a patient's lab results.
+    LabResultPage of LabResult
+}
+
 /// A result as the patient sees it.
 #[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -414,19 +419,61 @@ impl Labs {
 
     /// Results sampled at or after `since`, newest first (each view journaled).
     pub async fn results(&self, since: Option<OffsetDateTime>) -> Result<Vec<LabResult>> {
+        Ok(self.select(since, None, i64::MAX - 1).await?.items)
+    }
+
+    /// One page of [`Labs::results`]: at most `limit` results (default
+    /// [`crate::paging::DEFAULT_LIMIT`]) after `cursor` (the previous page's `next_cursor`).
+    pub async fn page(
+        &self,
+        since: Option<OffsetDateTime>,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<LabResultPage> {
+        let limit = crate::paging::limit(limit)?;
+        let after = cursor.map(|c| crate::paging::decode(c, 4, 3)).transpose()?;
+        self.select(since, after.as_ref(), limit).await
+    }
+
+    async fn select(
+        &self,
+        since: Option<OffsetDateTime>,
+        after: Option<&crate::paging::Cursor>,
+        limit: i64,
+    ) -> Result<LabResultPage> {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("labs").await?;
         let mut work =
             PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "lab_result", None).await?;
+        // The list's order with the report as the tie-breaker: (sampled, issued, report, position).
         let rows = sqlx::query(
-            "SELECT id, report_id, issued_at, body FROM lab_results WHERE patient_id = $1 AND sampled_at >= $2 \
-             ORDER BY sampled_at DESC, issued_at DESC, position",
+            "SELECT id, report_id, issued_at, sampled_at, CAST(position AS BIGINT) AS position, body FROM lab_results \
+             WHERE patient_id = $1 AND sampled_at >= $2 AND ($3 = 0 OR sampled_at < $4 OR (sampled_at = $4 AND \
+             (issued_at < $5 OR (issued_at = $5 AND (report_id < $7 OR (report_id = $7 AND position > $6)))))) \
+             ORDER BY sampled_at DESC, issued_at DESC, report_id DESC, position LIMIT $8",
         )
         .bind(&patient_id)
         .bind(since.map_or(i64::MIN, to_micros))
+        .bind(i64::from(after.is_some()))
+        .bind(after.map_or(0, |c| c.ints[0]))
+        .bind(after.map_or(0, |c| c.ints[1]))
+        .bind(after.map_or(0, |c| c.ints[2]))
+        .bind(after.map_or("", |c| c.texts[0].as_str()))
+        .bind(limit.saturating_add(1))
         .fetch_all(&mut *work.tx)
         .await?;
-        let out = rows
+        let more = usize::try_from(limit).map_or(false, |l| rows.len() > l);
+        let rows = &rows[..rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX))];
+        let next_cursor = match rows.last() {
+            Some(r) if more => Some(crate::paging::encode(&[
+                r.try_get::<i64, _>("sampled_at")?.to_string(),
+                r.try_get::<i64, _>("issued_at")?.to_string(),
+                r.try_get::<i64, _>("position")?.to_string(),
+                r.try_get::<String, _>("report_id")?,
+            ])),
+            _ => None,
+        };
+        let items = rows
             .iter()
             .map(|r| {
                 let id: String = r.try_get("id")?;
@@ -436,6 +483,6 @@ impl Labs {
             })
             .collect::<Result<Vec<_>>>()?;
         work.commit().await?;
-        Ok(out)
+        Ok(LabResultPage { items, next_cursor })
     }
 }

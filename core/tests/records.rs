@@ -292,10 +292,31 @@ async fn r9_lab_results_with_flags_and_one_sided_ranges(db: TestDb) {
     let back = anna.labs().results(None).await.unwrap().into_iter().find(|r| r.test_name == "Калий").unwrap();
     assert_eq!(back.value.map(|v| v.to_string()).as_deref(), Some("4.10"));
     assert_eq!(back.flag, Some(kabinet::LabFlag::Normal));
+    // Lab results and the access history page the same way (keyset: nothing repeats or is
+    // skipped when results arrive between pages).
+    let all: Vec<String> = anna.labs().results(None).await.unwrap().into_iter().map(|r| r.id).collect();
+    let first = anna.labs().page(None, Some(3), None).await.unwrap();
+    let mut newer = result("Новый", Some(1.0), None, None, None, None);
+    newer.sampled_at = datetime!(2026-11-27 09:00 UTC);
+    let meanwhile = kabinet::LabReport { results: vec![newer], ..report.clone() };
+    lab.staff().unwrap().labs().publish(&pid, meanwhile).await.unwrap();
+    let (mut paged, mut cursor) = (first.items.into_iter().map(|r| r.id).collect::<Vec<_>>(), first.next_cursor);
+    while let Some(c) = cursor {
+        let page = anna.labs().page(None, Some(3), Some(&c)).await.unwrap();
+        paged.extend(page.items.into_iter().map(|r| r.id));
+        cursor = page.next_cursor;
+    }
+    assert_eq!(paged, all, "a result published meanwhile is newer and shows on a new first page");
+    let history = anna.security().access_history(None).await.unwrap();
+    let page = anna.security().access_history_page(None, Some(2), None).await.unwrap();
+    assert_eq!(page.items.len(), 2);
+    let next = anna.security().access_history_page(None, Some(2), page.next_cursor.as_deref()).await.unwrap();
+    assert!(next.items.iter().all(|e| e.seq < page.items[1].seq), "older entries follow");
+    assert!(history.len() > 4);
     let mut inverted = report.clone();
     inverted.results = vec![result("X", Some(1.0), None, Some(5.0), Some(1.0), None)];
     assert_eq!(lab.staff().unwrap().labs().publish(&pid, inverted).await.unwrap_err().kind(), ErrorKind::Validation);
-    assert_eq!(anna.labs().results(None).await.unwrap().len(), 8);
+    assert_eq!(anna.labs().results(None).await.unwrap().len(), 9);
 }
 
 async fn r13_requests_statuses_messages_documents_and_retention(db: TestDb) {

@@ -95,7 +95,8 @@ impl Audit {
 
     /// Who accessed `patient_id`'s data, newest first (R5). Reading it is journaled too.
     pub async fn access_history(&self, patient_id: &str, since: Option<OffsetDateTime>) -> Result<Vec<AccessEntry>> {
-        access_history_as(&self.cab, &AuditContext::system(), patient_id, since, None).await
+        let all = access_history_as(&self.cab, &AuditContext::system(), patient_id, since, None, None, i64::MAX - 1);
+        Ok(all.await?.items)
     }
 
     /// Entries `[from_seq, from_seq + limit)` as a FHIR R4 `Bundle` of `AuditEvent`s (JSON).
@@ -110,6 +111,11 @@ impl Audit {
     }
 }
 
+crate::paging::page_type! {
+    /// One page of an access history.
+    AccessPage of AccessEntry
+}
+
 /// The access history of `patient_id`, read by `ctx` (journaled as a read of the history).
 pub(crate) async fn access_history_as(
     cab: &Cabinet,
@@ -117,7 +123,9 @@ pub(crate) async fn access_history_as(
     patient_id: &str,
     since: Option<OffsetDateTime>,
     viewer: Option<&str>,
-) -> Result<Vec<AccessEntry>> {
+    after: Option<&crate::paging::Cursor>,
+    limit: i64,
+) -> Result<AccessPage> {
     let now = to_micros(cab.now());
     let mut tx = cab.store().begin().await?;
     let access = Access {
@@ -128,7 +136,13 @@ pub(crate) async fn access_history_as(
     };
     cab.journal().record(&mut tx, ctx, access, Outcome::Success, now).await?;
     let since_us = since.map_or(i64::MIN, to_micros);
-    let list = super::history::access_history(&mut tx, patient_id, since_us, 1000, viewer, cab.locale()).await?;
+    let before = after.map(|c| c.ints[0]);
+    let fetch = limit.saturating_add(1);
+    let mut items =
+        super::history::access_history(&mut tx, patient_id, since_us, before, fetch, viewer, cab.locale()).await?;
     tx.commit().await.map_err(StorageError::from_sqlx)?;
-    Ok(list)
+    let more = usize::try_from(limit).is_ok_and(|l| items.len() > l);
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next_cursor = items.last().filter(|_| more).map(|e| crate::paging::encode(&[e.seq.to_string()]));
+    Ok(AccessPage { items, next_cursor })
 }

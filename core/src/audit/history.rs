@@ -66,11 +66,13 @@ fn who(
     crate::i18n::text(locale, key).to_owned()
 }
 
-/// Entries about `patient_id` at or after `since_us`, newest first, at most `limit`.
+/// Entries about `patient_id` at or after `since_us` and before `before_seq` (if given),
+/// newest first, at most `limit`.
 pub(crate) async fn access_history(
     conn: &mut Conn,
     patient_id: &str,
     since_us: i64,
+    before_seq: Option<i64>,
     limit: i64,
     viewer: Option<&str>,
     locale: Locale,
@@ -80,10 +82,11 @@ pub(crate) async fn access_history(
          ip, device_id, leaf_hash, sm.role AS staff_role, sm.full_name AS staff_name, c.name AS staff_clinic FROM audit_entries \
          LEFT JOIN staff_members sm ON sm.account_id = audit_entries.actor_id AND audit_entries.actor_kind = 'staff' \
          LEFT JOIN clinics c ON c.id = sm.clinic_id \
-         WHERE patient_id = $1 AND at >= $2 ORDER BY seq DESC LIMIT $3",
+         WHERE patient_id = $1 AND at >= $2 AND seq < $3 ORDER BY seq DESC LIMIT $4",
     )
     .bind(patient_id)
     .bind(since_us)
+    .bind(before_seq.unwrap_or(i64::MAX))
     .bind(limit)
     .fetch_all(conn)
     .await

@@ -32,6 +32,7 @@ pub(crate) use signing::HeadSigner;
 mod api;
 pub use api::Audit;
 pub(crate) use api::access_history_as;
+pub use api::AccessPage;
 
 /// Proof that a journal entry about one patient was appended in the current transaction.
 /// Only [`Journal::record`] (or a [`PlannedEntries`] promise, appended with the rows it

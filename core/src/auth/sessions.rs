@@ -1161,14 +1161,30 @@ impl Security {
     /// Who accessed the person's account and data: "you", staff, proxies, the system —
     /// when, from which device and IP, what action (R5). Read from the signed journal.
     pub async fn access_history(&self, since: Option<OffsetDateTime>) -> Result<Vec<AccessEntry>> {
+        Ok(self.history(since, None, i64::MAX - 1).await?.items)
+    }
+
+    /// One page of [`Security::access_history`]: at most `limit` entries (default
+    /// [`crate::paging::DEFAULT_LIMIT`]) after `cursor` (the previous page's `next_cursor`).
+    pub async fn access_history_page(
+        &self,
+        since: Option<OffsetDateTime>,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<crate::audit::AccessPage> {
+        let limit = crate::paging::limit(limit)?;
+        let after = cursor.map(|c| crate::paging::decode(c, 1, 1)).transpose()?;
+        self.history(since, after.as_ref(), limit).await
+    }
+
+    async fn history(
+        &self,
+        since: Option<OffsetDateTime>,
+        after: Option<&crate::paging::Cursor>,
+        limit: i64,
+    ) -> Result<crate::audit::AccessPage> {
         self.me.check_session().await?;
-        crate::audit::access_history_as(
-            &self.me.cab,
-            &self.me.ctx,
-            self.me.patient_id()?,
-            since,
-            Some(&self.me.account_id),
-        )
-        .await
+        let (cab, ctx, account) = (&self.me.cab, &self.me.ctx, Some(self.me.account_id.as_str()));
+        crate::audit::access_history_as(cab, ctx, self.me.patient_id()?, since, account, after, limit).await
     }
 }

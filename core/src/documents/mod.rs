@@ -45,6 +45,11 @@ crate::sets::closed_set! {
 pub const DOCUMENT_ROLES: &[StaffRole] =
     &[StaffRole::Doctor, StaffRole::Nurse, StaffRole::Laboratory, StaffRole::Registrar];
 
+crate::paging::page_type! {
+    /// One page of a patient's documents.
+    DocumentPage of DocumentInfo
+}
+
 /// Descriptive metadata of a document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
@@ -290,24 +295,65 @@ impl Documents {
         since: Option<Date>,
         until: Option<Date>,
     ) -> Result<Vec<DocumentInfo>> {
+        Ok(self.select(kind, since, until, None, i64::MAX - 1).await?.items)
+    }
+
+    /// One page of [`Documents::list`]: at most `limit` documents (default
+    /// [`crate::paging::DEFAULT_LIMIT`]) after `cursor` (the previous page's `next_cursor`).
+    pub async fn page(
+        &self,
+        kind: Option<DocumentKind>,
+        since: Option<Date>,
+        until: Option<Date>,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<DocumentPage> {
+        let limit = crate::paging::limit(limit)?;
+        let after = cursor.map(|c| crate::paging::decode(c, 3, 2)).transpose()?;
+        self.select(kind, since, until, after.as_ref(), limit).await
+    }
+
+    async fn select(
+        &self,
+        kind: Option<DocumentKind>,
+        since: Option<Date>,
+        until: Option<Date>,
+        after: Option<&crate::paging::Cursor>,
+        limit: i64,
+    ) -> Result<DocumentPage> {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("records").await?;
-        let PatientWork { mut tx, vault, .. } =
+        let mut work =
             PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "document", None).await?;
         let rows = sqlx::query(crate::store::composed_sql!(
             "SELECT {COLUMNS} FROM documents WHERE patient_id = $1 AND ($2 = '' OR kind = $2) AND created_on >= $3 AND created_on <= $4 \
-             ORDER BY created_on DESC, created_at DESC, id DESC"
+             AND ($5 = 0 OR created_on < $6 OR (created_on = $6 AND (created_at < $7 OR (created_at = $7 AND id < $8)))) \
+             ORDER BY created_on DESC, created_at DESC, id DESC LIMIT $9"
         ))
         .bind(&patient_id)
         .bind(kind.map_or("", DocumentKind::as_str))
         .bind(since.map_or(i64::MIN, date_us))
         .bind(until.map_or(i64::MAX, date_us))
-        .fetch_all(&mut *tx)
-        .await
-        ?;
-        let out = rows.iter().map(|r| info_from(&vault, r)).collect::<Result<Vec<_>>>()?;
-        tx.commit().await?;
-        Ok(out)
+        .bind(i64::from(after.is_some()))
+        .bind(after.map_or(0, |c| c.ints[0]))
+        .bind(after.map_or(0, |c| c.ints[1]))
+        .bind(after.map_or("", |c| c.texts[0].as_str()))
+        .bind(limit.saturating_add(1))
+        .fetch_all(&mut *work.tx)
+        .await?;
+        let more = usize::try_from(limit).map_or(false, |l| rows.len() > l);
+        let rows = &rows[..rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX))];
+        let next_cursor = match rows.last() {
+            Some(r) if more => Some(crate::paging::encode(&[
+                r.try_get::<i64, _>("created_on")?.to_string(),
+                r.try_get::<i64, _>("created_at")?.to_string(),
+                r.try_get::<String, _>("id")?,
+            ])),
+            _ => None,
+        };
+        let items = rows.iter().map(|r| info_from(&work.vault, r)).collect::<Result<Vec<_>>>()?;
+        work.commit().await?;
+        Ok(DocumentPage { items, next_cursor })
     }
 
     /// The document's content, integrity-checked.

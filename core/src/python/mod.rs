@@ -224,6 +224,9 @@ fn _restore<'py>(py: Python<'py>, type_name: &str, json: &str) -> PyResult<Bound
 
 python_values!(
     crate::labs::LabResult,
+    crate::labs::LabResultPage,
+    crate::documents::DocumentPage,
+    crate::audit::AccessPage,
     crate::integrations::Message,
     crate::integrations::RegistryRequest,
     crate::patients::Patient,

@@ -53,6 +53,14 @@ class RecordsTest {
         assertEquals(listOf(LabFlag.HIGH, LabFlag.LOW, LabFlag.ABNORMAL), lab.labs().publish(pid, report).map { it.flag })
         assertEquals(listOf("≤ 5.2", "≥ 1.0", "отрицательно"), anna.labs().results(null).map { it.referenceRange })
         assertEquals(BigDecimal("6.3"), anna.labs().results(null).first().value, "a value keeps its digits")
+        // Lists that grow come in pages: limit plus the next page's cursor.
+        val first = anna.labs().page(limit = 2u)
+        assertEquals(2, first.items.size)
+        val rest = anna.labs().page(limit = 2u, cursor = first.nextCursor)
+        assertEquals(anna.labs().results(null).map { it.id }, (first.items + rest.items).map { it.id })
+        assertEquals(null, rest.nextCursor)
+        val bad = assertFailsWith<KabinetException.Validation> { anna.labs().page(cursor = "not-a-cursor") }
+        assertEquals("cursor", bad.field)
     }
 
     @Test
