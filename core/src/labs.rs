@@ -462,7 +462,7 @@ impl Labs {
         .bind(limit.saturating_add(1))
         .fetch_all(&mut *work.tx)
         .await?;
-        let more = usize::try_from(limit).map_or(false, |l| rows.len() > l);
+        let more = usize::try_from(limit).is_ok_and(|l| rows.len() > l);
         let rows = &rows[..rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX))];
         let next_cursor = match rows.last() {
             Some(r) if more => Some(crate::paging::encode(&[

@@ -40,8 +40,8 @@ pub mod integrations;
 pub mod labs;
 mod medical;
 pub mod notify;
-pub mod patients;
 pub mod paging;
+pub mod patients;
 pub mod proxies;
 #[cfg(feature = "python")]
 pub mod python;

@@ -48,6 +48,7 @@ pub(crate) fn decode(cursor: &str, parts: usize, numbers: usize) -> Result<Curso
 }
 
 /// A decoded cursor: its integer fields, then its text fields.
+#[derive(Debug)]
 pub(crate) struct Cursor {
     pub ints: Vec<i64>,
     pub texts: Vec<String>,

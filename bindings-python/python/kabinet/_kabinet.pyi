@@ -156,6 +156,7 @@ _StaffRoleLike: TypeAlias = StaffRole | Literal["doctor", "nurse", "registrar", 
 
 __all__ = [
     "AccessEntry",
+    "AccessPage",
     "Accounts",
     "Allergy",
     "Appointment",
@@ -191,6 +192,7 @@ __all__ = [
     "DocumentInfo",
     "DocumentKind",
     "DocumentMeta",
+    "DocumentPage",
     "Documents",
     "HealthCertificate",
     "Identity",
@@ -211,6 +213,7 @@ __all__ = [
     "LabReport",
     "LabResult",
     "LabResultInput",
+    "LabResultPage",
     "Labs",
     "LegacyAccount",
     "LoginStep",

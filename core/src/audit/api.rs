@@ -95,8 +95,9 @@ impl Audit {
 
     /// Who accessed `patient_id`'s data, newest first (R5). Reading it is journaled too.
     pub async fn access_history(&self, patient_id: &str, since: Option<OffsetDateTime>) -> Result<Vec<AccessEntry>> {
-        let all = access_history_as(&self.cab, &AuditContext::system(), patient_id, since, None, None, i64::MAX - 1);
-        Ok(all.await?.items)
+        let system = AuditContext::system();
+        let all = access_history_as(&self.cab, &system, patient_id, since, None, None, i64::MAX - 1).await?;
+        Ok(all.items)
     }
 
     /// Entries `[from_seq, from_seq + limit)` as a FHIR R4 `Bundle` of `AuditEvent`s (JSON).

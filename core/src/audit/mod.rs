@@ -30,9 +30,9 @@ pub(crate) use journal::{Access, Journal, PlannedEntries};
 pub(crate) use signing::HeadSigner;
 
 mod api;
+pub use api::AccessPage;
 pub use api::Audit;
 pub(crate) use api::access_history_as;
-pub use api::AccessPage;
 
 /// Proof that a journal entry about one patient was appended in the current transaction.
 /// Only [`Journal::record`] (or a [`PlannedEntries`] promise, appended with the rows it

@@ -59,8 +59,8 @@ class RecordsTest {
         val rest = anna.labs().page(limit = 2u, cursor = first.nextCursor)
         assertEquals(anna.labs().results(null).map { it.id }, (first.items + rest.items).map { it.id })
         assertEquals(null, rest.nextCursor)
-        val bad = assertFailsWith<KabinetException.Validation> { anna.labs().page(cursor = "not-a-cursor") }
-        assertEquals("cursor", bad.field)
+        val badCursor = assertFailsWith<KabinetException.Validation> { anna.labs().page(cursor = "not-a-cursor") }
+        assertEquals("cursor", badCursor.field)
     }
 
     @Test
