@@ -10,7 +10,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
-use crate::auth::sessions::Me;
+use crate::me::Me;
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
 use crate::notify;

@@ -11,7 +11,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::audit::{Access, Action, Outcome};
-use crate::auth::sessions::Me;
+use crate::me::Me;
 use crate::auth::{AuthError, codes};
 use crate::cabinet::Cabinet;
 use crate::crypto::Aad;
@@ -292,7 +292,7 @@ impl Attachment {
             person.phone.as_deref().unwrap_or(""),
             Some(&code),
         );
-        let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
+        let out = cab.outbox().enqueue(&mut tx, &msg, now).await?;
         tx.commit().await?;
         notify::deliver(cab, &out).await?;
         Ok(PendingConfirmation { id, action: action.into() })
@@ -405,7 +405,7 @@ impl Attachment {
         let args = [("clinic", info.clinic_name.clone())];
         let msg =
             cab.message_with(Some(&patient_id), kind, Channel::Sms, person.phone.as_deref().unwrap_or(""), None, &args);
-        let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
+        let out = cab.outbox().enqueue(&mut tx, &msg, now).await?;
         tx.commit().await?;
         notify::deliver(cab, &out).await?;
         Ok(info)

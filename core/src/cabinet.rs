@@ -20,14 +20,14 @@ struct Inner {
     keyring: Keyring,
     blind: BlindIndexer,
     journal: Journal,
-    code_key: crate::crypto::SecretKey,
-    outbox_key: crate::crypto::SecretKey,
-    credentials_key: crate::crypto::SecretKey,
-    token_key: ed25519_dalek::SigningKey,
-    /// The journal's Ed25519 key, also signing shared document packages (domain-separated).
-    package_key: ed25519_dalek::SigningKey,
-    /// A hash made with this cabinet's Argon2 parameters, verified when there is no account.
-    dummy_hash: std::sync::OnceLock<Option<String>>,
+    // The components that hold the deployment's secret keys; no other module sees a key.
+    codes: crate::auth::codes::Codes,
+    outbox: crate::notify::Outbox,
+    credentials: crate::crypto::Sealer,
+    tokens: crate::auth::tokens::TokenSigner,
+    /// Signs shared document packages with the journal's Ed25519 key (domain-separated).
+    packages: crate::documents::share::PackageSigner,
+    passwords: Arc<crate::auth::password::PasswordHasher>,
 }
 
 /// What one pass of [`Cabinet::run_due_jobs`] did.
@@ -93,18 +93,19 @@ impl Cabinet {
         let token_key = ed25519_dalek::SigningKey::from_bytes(
             keyring.system_key(&store, SystemKey::TokenSigning, now).await?.expose(),
         );
+        let passwords = Arc::new(crate::auth::password::PasswordHasher::new(config.password_hashing));
         let inner = Inner {
             store,
             config,
             keyring,
             blind,
             journal,
-            code_key,
-            outbox_key,
-            credentials_key,
-            token_key,
-            package_key,
-            dummy_hash: std::sync::OnceLock::new(),
+            codes: crate::auth::codes::Codes::new(code_key),
+            outbox: crate::notify::Outbox::new(outbox_key),
+            credentials: crate::crypto::Sealer::new(credentials_key),
+            tokens: crate::auth::tokens::TokenSigner::new(token_key),
+            packages: crate::documents::share::PackageSigner::new(package_key),
+            passwords,
         };
         Ok(Cabinet { inner: Arc::new(inner) })
     }
@@ -145,8 +146,8 @@ impl Cabinet {
         &self,
         access_token: &str,
         device: &crate::auth::sessions::Device,
-    ) -> Result<crate::auth::sessions::Me> {
-        crate::auth::sessions::Me::open(self, access_token, device).await
+    ) -> Result<crate::me::Me> {
+        crate::me::Me::open(self, access_token, device).await
     }
 
     /// Background work: expires incidents, queues visit reminders, purges requests past
@@ -211,23 +212,32 @@ impl Cabinet {
     pub(crate) fn journal(&self) -> &Journal {
         &self.inner.journal
     }
-    pub(crate) fn code_key(&self) -> &crate::crypto::SecretKey {
-        &self.inner.code_key
+    /// Digests of one-time codes and tokens.
+    pub(crate) fn codes(&self) -> &crate::auth::codes::Codes {
+        &self.inner.codes
     }
-    pub(crate) fn outbox_key(&self) -> &crate::crypto::SecretKey {
-        &self.inner.outbox_key
+    /// The outbox (messages sealed until delivered).
+    pub(crate) fn outbox(&self) -> &crate::notify::Outbox {
+        &self.inner.outbox
     }
-    pub(crate) fn credentials_key(&self) -> &crate::crypto::SecretKey {
-        &self.inner.credentials_key
+    /// Sealing of credentials (TOTP secrets, pending changes).
+    pub(crate) fn credentials(&self) -> &crate::crypto::Sealer {
+        &self.inner.credentials
     }
-    pub(crate) fn package_key(&self) -> &ed25519_dalek::SigningKey {
-        &self.inner.package_key
+    /// Sealing of shared packages.
+    pub(crate) fn packages(&self) -> &crate::documents::share::PackageSigner {
+        &self.inner.packages
+    }
+    /// Password hashing and verification.
+    pub(crate) fn passwords(&self) -> &Arc<crate::auth::password::PasswordHasher> {
+        &self.inner.passwords
     }
     pub(crate) fn document_max_bytes(&self) -> usize {
         self.inner.config.document_max_bytes
     }
-    pub(crate) fn token_key(&self) -> &ed25519_dalek::SigningKey {
-        &self.inner.token_key
+    /// Signing and checking of access tokens.
+    pub(crate) fn tokens(&self) -> &crate::auth::tokens::TokenSigner {
+        &self.inner.tokens
     }
     pub(crate) fn notifier(&self) -> Option<&Arc<dyn crate::integrations::Notifier>> {
         self.inner.config.notifier.as_ref()
@@ -240,42 +250,6 @@ impl Cabinet {
     }
     pub(crate) fn appointment_policy(&self) -> crate::config::AppointmentPolicy {
         self.inner.config.appointments
-    }
-
-    /// Argon2id hashing off the async executor.
-    pub(crate) async fn hash_password(&self, password: String) -> Result<String> {
-        let params = self.inner.config.password_hashing;
-        let password = zeroize::Zeroizing::new(password);
-        tokio::task::spawn_blocking(move || crate::auth::password::hash(&password, &params))
-            .await
-            .map_err(|_| crate::CryptoError::Internal("hashing task"))?
-    }
-
-    /// Password verification off the async executor.
-    pub(crate) async fn verify_password(
-        &self,
-        password: String,
-        stored: String,
-    ) -> Result<crate::auth::password::Verified> {
-        let params = self.inner.config.password_hashing;
-        let password = zeroize::Zeroizing::new(password);
-        tokio::task::spawn_blocking(move || crate::auth::password::verify(&password, &stored, &params))
-            .await
-            .map_err(|_| crate::CryptoError::Internal("hashing task").into())
-    }
-
-    /// The same work as a verification, for unknown identifiers.
-    pub(crate) async fn dummy_verify(&self, password: String) {
-        let password = zeroize::Zeroizing::new(password);
-        let inner = self.inner.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            let params = &inner.config.password_hashing;
-            let dummy = inner.dummy_hash.get_or_init(|| crate::auth::password::dummy_hash(params));
-            if let Some(dummy) = dummy {
-                crate::auth::password::dummy_verify(&password, dummy, params);
-            }
-        })
-        .await;
     }
 
     /// A message of `kind` in the cabinet's language, with `{code}` filled in.

@@ -11,7 +11,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::attachment::PendingConfirmation;
 use crate::audit::{Action, AuditContext};
-use crate::auth::sessions::Me;
+use crate::me::Me;
 use crate::auth::{AuthError, codes};
 use crate::cabinet::Cabinet;
 use crate::documents::pdf::{Block, render};
@@ -248,7 +248,7 @@ impl Certificates {
             person.phone.as_deref().unwrap_or(""),
             Some(&code),
         );
-        let out = crate::notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
+        let out = cab.outbox().enqueue(&mut tx, &msg, now).await?;
         tx.commit().await?;
         crate::notify::deliver(cab, &out).await?;
         Ok(PendingConfirmation { id, action: "certificate".into() })

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::crypto::KeyProvider;
-use crate::error::{ErrorCode, ErrorKind};
+use crate::error::code::{ErrorCode, ErrorKind};
 use crate::i18n::Locale;
 use crate::integrations::{IdentityRegistry, Notifier};
 

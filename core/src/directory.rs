@@ -147,7 +147,7 @@ pub struct Directory {
     cab: Cabinet,
     /// The session it was reached through, re-checked on every call (`None` for the
     /// operator's own use).
-    me: Option<crate::auth::sessions::Me>,
+    me: Option<crate::me::Me>,
 }
 
 impl Directory {
@@ -156,7 +156,7 @@ impl Directory {
     }
 
     /// The directory as seen through a signed-in session.
-    pub(crate) fn for_session(me: crate::auth::sessions::Me) -> Self {
+    pub(crate) fn for_session(me: crate::me::Me) -> Self {
         Directory { cab: me.cabinet().clone(), me: Some(me) }
     }
 

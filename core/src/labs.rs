@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 pub use rust_decimal::Decimal;
 
 use crate::audit::Action;
-use crate::auth::sessions::Me;
+use crate::me::Me;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
 use crate::medical::{PatientWork, Vault, staff_for};

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
-use crate::auth::sessions::Me;
+use crate::me::Me;
 use crate::cabinet::Cabinet;
 use crate::crypto::{Aad, SecretKey};
 use crate::error::{Error, Result};

@@ -21,7 +21,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
 use crate::auth::codes;
-use crate::auth::sessions::Me;
+use crate::me::Me;
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
@@ -286,7 +286,7 @@ impl Proxies {
         let person = patients.read_in(&mut tx, &ward, now).await?;
         let msg =
             cab.message(Some(&ward), "proxy_code", Channel::Sms, person.phone.as_deref().unwrap_or(""), Some(&code));
-        let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
+        let out = cab.outbox().enqueue(&mut tx, &msg, now).await?;
         tx.commit().await?;
         notify::deliver(cab, &out).await?;
         Ok(crate::attachment::PendingConfirmation { id, action: "proxy_grant".into() })

@@ -12,7 +12,7 @@ use sqlx::Row;
 use time::{Date, OffsetDateTime};
 
 use crate::audit::Action;
-use crate::auth::sessions::Me;
+use crate::me::Me;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
 use crate::medical::{PatientWork, Vault, date_us, staff_for};

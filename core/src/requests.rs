@@ -11,7 +11,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
-use crate::auth::sessions::{Me, Principal};
+use crate::me::{Me, Principal};
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
 use crate::medical::{PatientWork, Vault};

@@ -5,7 +5,7 @@
 use sqlx::Row;
 
 use crate::audit::{Access, Action, Outcome};
-use crate::auth::sessions::Me;
+use crate::me::Me;
 use crate::auth::{password, totp};
 use crate::cabinet::Cabinet;
 use crate::crypto::{Aad, BlindIndexKind};
@@ -132,11 +132,10 @@ impl SystemStaff {
             .fetch_optional(cab.store().pool())
             .await?;
         clinic_exists.ok_or(Error::NotFound { entity: "clinic" })?;
-        let hash = cab.hash_password(new.password.clone()).await?;
+        let hash = cab.passwords().hash(new.password.clone()).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let secret = totp::new_secret();
-        let sealed = crate::crypto::seal(
-            cab.credentials_key(),
+        let sealed = cab.credentials().seal(
             &Aad { table: "accounts", record_id: &id, field: "totp_secret", patient_id: "" },
             &secret,
         )?;

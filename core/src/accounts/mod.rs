@@ -133,7 +133,7 @@ impl Accounts {
             &snils,
         ];
         password::check_policy(&r.password, &personal)?;
-        let hash = self.cab.hash_password(r.password.clone()).await?;
+        let hash = self.cab.passwords().hash(r.password.clone()).await?;
 
         let now = to_micros(now_dt);
         let bidx = self.cab.blind_indexer();
@@ -207,7 +207,7 @@ impl Accounts {
         let code = codes::generate(6);
         store_code(&self.cab, &mut tx, "phone_confirmation", &account_id, &code, now + CODE_TTL_US).await?;
         let msg = self.cab.message(Some(&patient_id), "phone_confirmation", Channel::Sms, &phone, Some(&code));
-        outbox.push(notify::enqueue(&mut tx, self.cab.outbox_key(), &msg, now).await?);
+        outbox.push(self.cab.outbox().enqueue(&mut tx, &msg, now).await?);
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         notify::deliver_all(&self.cab, outbox).await?;
         Ok(PendingRegistration { id: account_id })
@@ -276,7 +276,7 @@ impl Accounts {
         store_code(&self.cab, &mut tx, "phone_confirmation", registration_id, &code, now + CODE_TTL_US).await?;
         let phone = patient.phone.unwrap_or_default();
         let msg = self.cab.message(Some(&patient_id), "phone_confirmation", Channel::Sms, &phone, Some(&code));
-        let out = notify::enqueue(&mut tx, self.cab.outbox_key(), &msg, now).await?;
+        let out = self.cab.outbox().enqueue(&mut tx, &msg, now).await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         notify::deliver(&self.cab, &out).await?;
         Ok(())
@@ -310,7 +310,7 @@ impl Accounts {
         store_code(&self.cab, &mut tx, "email_confirmation", registration_id, &token, now + EMAIL_TOKEN_TTL_US).await?;
         let email = patient.email.unwrap_or_default();
         let msg = self.cab.message(Some(&patient_id), "email_confirmation", Channel::Email, &email, Some(&token));
-        let out = notify::enqueue(&mut tx, self.cab.outbox_key(), &msg, now).await?;
+        let out = self.cab.outbox().enqueue(&mut tx, &msg, now).await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         notify::deliver(&self.cab, &out).await?;
         Ok(registration_id.to_owned())
@@ -338,7 +338,7 @@ impl Accounts {
     /// Confirms the e-mail address with the activation token from the e-mail.
     pub async fn confirm_email(&self, token: &str) -> Result<()> {
         let now = to_micros(self.cab.now());
-        let digest = codes::digest(self.cab.code_key(), "email_confirmation", "token", token);
+        let digest = self.cab.codes().digest("email_confirmation", "token", token);
         let mut tx = self.cab.store().begin().await?;
         let row = sqlx::query("SELECT owner_id, expires_at FROM one_time_codes WHERE digest = $1 AND purpose = 'email_confirmation' AND used_at IS NULL")
             .bind(&digest)
@@ -431,7 +431,7 @@ pub(crate) async fn store_code(
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(purpose)
         .bind(owner)
-        .bind(codes::digest(cab.code_key(), purpose, bound_owner, code))
+        .bind(cab.codes().digest(purpose, bound_owner, code))
         .bind(expires)
         .execute(conn)
         .await
@@ -464,7 +464,7 @@ pub(crate) async fn check_code(cab: &Cabinet, purpose: &str, owner: &str, code: 
     if attempts >= MAX_CODE_ATTEMPTS {
         return Err(AuthError::TooManyAttempts.into());
     }
-    let right = codes::matches(cab.code_key(), purpose, owner, code, &digest);
+    let right = cab.codes().matches(purpose, owner, code, &digest);
     let sql = if right {
         "UPDATE one_time_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL"
     } else {

@@ -1,6 +1,6 @@
 //! Journal errors.
 
-use crate::error::{ErrorCode, ErrorKind};
+use crate::error::code::{ErrorCode, ErrorKind};
 
 /// A journal or proof check failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -47,3 +47,24 @@ pub fn matches(key: &SecretKey, purpose: &str, owner: &str, presented: &str, sto
     let d = digest(key, purpose, owner, presented);
     !d.is_empty() && d.ct_eq(stored).into()
 }
+
+/// Keyed digests of one-time codes and tokens (the code key stays inside).
+pub(crate) struct Codes {
+    key: SecretKey,
+}
+
+impl Codes {
+    pub(crate) fn new(key: SecretKey) -> Self {
+        Codes { key }
+    }
+
+    /// The stored form of `code` for `purpose` and `owner`.
+    pub(crate) fn digest(&self, purpose: &str, owner: &str, code: &str) -> Vec<u8> {
+        digest(&self.key, purpose, owner, code)
+    }
+
+    /// Whether `presented` is the code `stored` was made from (constant time).
+    pub(crate) fn matches(&self, purpose: &str, owner: &str, presented: &str, stored: &[u8]) -> bool {
+        matches(&self.key, purpose, owner, presented, stored)
+    }
+}

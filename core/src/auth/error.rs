@@ -1,6 +1,6 @@
 //! Authentication and session errors. Messages never say whether an account exists.
 
-use crate::error::{ErrorCode, ErrorKind};
+use crate::error::code::{ErrorCode, ErrorKind};
 
 /// Login, code and password failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -51,7 +51,7 @@ fn normalize_recovery(code: &str) -> String {
 /// Starts TOTP enrollment: a fresh secret waits for its first code.
 pub(crate) async fn begin_totp(cab: &Cabinet, account_id: &str, label: &str) -> Result<TotpSetup> {
     let secret = totp::new_secret();
-    let sealed = crate::crypto::seal(cab.credentials_key(), &aad(account_id, "totp_pending"), &secret)?;
+    let sealed = cab.credentials().seal(&aad(account_id, "totp_pending"), &secret)?;
     sqlx::query("UPDATE accounts SET totp_pending = $1 WHERE id = $2")
         .bind(sealed)
         .bind(account_id)
@@ -78,9 +78,9 @@ pub(crate) async fn confirm_totp(
         .fetch_one(&mut *tx)
         .await?;
     let pending = pending.ok_or(AuthError::CodeExpired)?;
-    let secret = crate::crypto::open(cab.credentials_key(), &aad(account_id, "totp_pending"), &pending)?;
+    let secret = cab.credentials().open(&aad(account_id, "totp_pending"), &pending)?;
     let step = totp::verify(&secret, code, unix, None).ok_or(AuthError::InvalidCode)?;
-    let sealed = crate::crypto::seal(cab.credentials_key(), &aad(account_id, "totp_secret"), &secret)?;
+    let sealed = cab.credentials().seal(&aad(account_id, "totp_secret"), &secret)?;
     sqlx::query(
         "UPDATE accounts SET totp_secret = $1, totp_pending = NULL, totp_last_step = $2, second_factor = 'totp' WHERE id = $3",
     )
@@ -95,7 +95,7 @@ pub(crate) async fn confirm_totp(
     for _ in 0..RECOVERY_CODES {
         let code = recovery_code();
         sqlx::query("INSERT INTO recovery_codes (digest, account_id, created_at) VALUES ($1, $2, $3)")
-            .bind(codes::digest(cab.code_key(), "recovery_code", account_id, &code))
+            .bind(cab.codes().digest("recovery_code", account_id, &code))
             .bind(account_id)
             .bind(now)
             .execute(&mut *tx)
@@ -124,7 +124,7 @@ pub(crate) async fn check_totp_or_recovery(
     let trimmed = code.trim();
     if trimmed.len() == 6 {
         let sealed = sealed.ok_or(AuthError::SecondFactor)?;
-        let secret = crate::crypto::open(cab.credentials_key(), &aad(account_id, "totp_secret"), &sealed)?;
+        let secret = cab.credentials().open(&aad(account_id, "totp_secret"), &sealed)?;
         let last = last.and_then(|l| u64::try_from(l).ok());
         let step = totp::verify(&secret, trimmed, unix, last).ok_or(AuthError::SecondFactor)?;
         let step = i64::try_from(step).unwrap_or(i64::MAX);
@@ -141,7 +141,7 @@ pub(crate) async fn check_totp_or_recovery(
             return Err(AuthError::SecondFactor.into());
         }
     } else {
-        let digest = codes::digest(cab.code_key(), "recovery_code", account_id, &normalize_recovery(trimmed));
+        let digest = cab.codes().digest("recovery_code", account_id, &normalize_recovery(trimmed));
         let used = sqlx::query(
             "UPDATE recovery_codes SET used_at = $1 WHERE digest = $2 AND account_id = $3 AND used_at IS NULL",
         )

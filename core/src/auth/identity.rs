@@ -7,7 +7,7 @@
 use time::Date;
 
 use crate::audit::{Access, Action, Outcome};
-use crate::auth::sessions::Me;
+use crate::me::Me;
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::ids::{self, Reason, ValidationError};
 use crate::integrations::{IdentityMethod, RegistryRequest};

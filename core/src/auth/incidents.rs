@@ -234,7 +234,7 @@ pub(crate) async fn raise(
             ("ip", device.ip.clone()),
         ];
         let msg = cab.message_with(Some(patient_id), "incident", channel, &to, Some(&code), &args);
-        out.push(notify::enqueue(tx, cab.outbox_key(), &msg, now).await?);
+        out.push(cab.outbox().enqueue(tx, &msg, now).await?);
     }
     Ok(out)
 }
@@ -313,7 +313,7 @@ pub(crate) async fn confirm(
     let mut out = None;
     if let Some(email) = person.email {
         let msg = cab.message(Some(patient_id), "incident_resolved", Channel::Email, &email, None);
-        out = Some(notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?);
+        out = Some(cab.outbox().enqueue(&mut tx, &msg, now).await?);
     }
     tx.commit().await?;
     if let Some(o) = out {

@@ -220,3 +220,48 @@ pub fn dummy_hash(params: &Argon2Params) -> Option<String> {
 pub fn dummy_verify(password: &str, dummy: &str, params: &Argon2Params) {
     let _ = verify(password, dummy, params);
 }
+
+/// Argon2id hashing and verification off the async executor, with this cabinet's
+/// parameters; an unknown identifier costs the same work as a wrong password.
+pub(crate) struct PasswordHasher {
+    params: Argon2Params,
+    /// A hash made with these parameters, verified when there is no account.
+    dummy: std::sync::OnceLock<Option<String>>,
+}
+
+impl PasswordHasher {
+    pub(crate) fn new(params: Argon2Params) -> Self {
+        PasswordHasher { params, dummy: std::sync::OnceLock::new() }
+    }
+
+    /// Hashes a new password.
+    pub(crate) async fn hash(self: &std::sync::Arc<Self>, password: String) -> Result<String, crate::Error> {
+        let params = self.params;
+        let password = zeroize::Zeroizing::new(password);
+        tokio::task::spawn_blocking(move || hash(&password, &params))
+            .await
+            .map_err(|_| crate::CryptoError::Internal("hashing task"))?
+    }
+
+    /// Verifies a password against its stored hash.
+    pub(crate) async fn verify(self: &std::sync::Arc<Self>, password: String, stored: String) -> Result<Verified, crate::Error> {
+        let params = self.params;
+        let password = zeroize::Zeroizing::new(password);
+        tokio::task::spawn_blocking(move || verify(&password, &stored, &params))
+            .await
+            .map_err(|_| crate::CryptoError::Internal("hashing task").into())
+    }
+
+    /// The same work as a verification, for unknown identifiers.
+    pub(crate) async fn dummy_verify(self: &std::sync::Arc<Self>, password: String) {
+        let password = zeroize::Zeroizing::new(password);
+        let this = self.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let dummy = this.dummy.get_or_init(|| dummy_hash(&this.params));
+            if let Some(dummy) = dummy {
+                dummy_verify(&password, dummy, &this.params);
+            }
+        })
+        .await;
+    }
+}

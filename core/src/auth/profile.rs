@@ -5,7 +5,7 @@
 
 use sqlx::Row;
 
-use super::sessions::Me;
+use crate::me::Me;
 use super::{AuthError, codes};
 use crate::crypto::Aad;
 use crate::error::{Error, Result};
@@ -83,7 +83,7 @@ impl Profile {
             }
         }
         let id = uuid::Uuid::new_v4().to_string();
-        let sealed = crate::crypto::seal(cab.credentials_key(), &aad(&id), value.as_bytes())?;
+        let sealed = cab.credentials().seal(&aad(&id), value.as_bytes())?;
         let mut tx = cab.store().begin().await?;
         sqlx::query("INSERT INTO pending_changes (id, account_id, field, value, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&id)
@@ -107,7 +107,7 @@ impl Profile {
             _ => (Channel::Sms, person.phone.clone().unwrap_or_default()),
         };
         let msg = cab.message(Some(self.me.patient_id()?), "profile_change", channel, &to, Some(&code));
-        let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
+        let out = cab.outbox().enqueue(&mut tx, &msg, now).await?;
         tx.commit().await?;
         notify::deliver(cab, &out).await?;
         Ok(ChangeRequest { id, field: field.column().to_owned() })
@@ -135,7 +135,7 @@ impl Profile {
         }
         crate::accounts::check_code(cab, "profile_change", change_id, code, now).await?;
         let field = ProfileField::parse(&field)?;
-        let value = String::from_utf8(crate::crypto::open(cab.credentials_key(), &aad(change_id), &sealed)?.to_vec())
+        let value = String::from_utf8(cab.credentials().open(&aad(change_id), &sealed)?.to_vec())
             .map_err(|_| StorageError::Corrupt("pending change"))?;
         let mut tx = cab.store().begin().await?;
         let claimed =
@@ -178,7 +178,7 @@ impl Profile {
             // The old contact hears about it: a hijacker cannot change it silently.
             if let Some(old) = old {
                 let msg = cab.message(Some(self.me.patient_id()?), "contact_changed", channel, &old, None);
-                outbox = Some(notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?);
+                outbox = Some(cab.outbox().enqueue(&mut tx, &msg, now).await?);
             }
         }
         tx.commit().await?;

@@ -82,7 +82,7 @@ pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Res
             _ => person.phone.unwrap_or_default(),
         };
         let msg = cab.message(Some(patient_id), "recovery_code", channel, &to, Some(&code));
-        outbox = Some(notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?);
+        outbox = Some(cab.outbox().enqueue(&mut tx, &msg, now).await?);
     }
     tx.commit().await?;
     if let Some(o) = outbox {
@@ -131,7 +131,7 @@ pub(crate) async fn complete(
     };
     let person = crate::patients::Patients::new(cab.clone(), ctx.clone()).get(&patient_id).await?;
     password::check_policy(new_password, &person.personal_data())?;
-    let hash = cab.hash_password(new_password.to_owned()).await?;
+    let hash = cab.passwords().hash(new_password.to_owned()).await?;
     let mut tx = cab.store().begin().await?;
     let claimed = sqlx::query("UPDATE recoveries SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
         .bind(now)
@@ -169,7 +169,7 @@ pub(crate) async fn complete(
     cab.journal().record(&mut tx, &ctx, what, Outcome::Success, now).await?;
     let msg =
         cab.message(Some(&patient_id), "password_changed", Channel::Sms, person.phone.as_deref().unwrap_or(""), None);
-    let out = notify::enqueue(&mut tx, cab.outbox_key(), &msg, now).await?;
+    let out = cab.outbox().enqueue(&mut tx, &msg, now).await?;
     tx.commit().await?;
     notify::deliver(cab, &out).await?;
     Ok(())

@@ -95,3 +95,29 @@ pub fn verify_signature(key: &VerifyingKey, token: &str) -> Result<Claims, Token
     }
     Ok(claims)
 }
+
+/// Signs and checks access tokens (the signing key stays inside).
+pub(crate) struct TokenSigner {
+    key: SigningKey,
+}
+
+impl TokenSigner {
+    pub(crate) fn new(key: SigningKey) -> Self {
+        TokenSigner { key }
+    }
+
+    /// A signed token for `claims`.
+    pub(crate) fn sign(&self, claims: &Claims) -> String {
+        sign(&self.key, claims)
+    }
+
+    /// The claims of a token signed here and valid at `now` (seconds).
+    pub(crate) fn verify(&self, token: &str, now: i64) -> Result<Claims, TokenError> {
+        verify(&self.key.verifying_key(), token, now)
+    }
+
+    /// The claims of a token signed here, whatever its expiry.
+    pub(crate) fn verify_signature(&self, token: &str) -> Result<Claims, TokenError> {
+        verify_signature(&self.key.verifying_key(), token)
+    }
+}

@@ -83,3 +83,25 @@ pub(crate) fn open_raw(key: &SecretKey, aad: &[u8], sealed: &[u8]) -> Result<Zer
         .map(Zeroizing::new)
         .map_err(|_| CryptoError::Integrity)
 }
+
+/// Seals and opens values under one system key (credentials, the outbox): the component
+/// holds the key, callers never see it.
+pub(crate) struct Sealer {
+    key: SecretKey,
+}
+
+impl Sealer {
+    pub(crate) fn new(key: SecretKey) -> Self {
+        Sealer { key }
+    }
+
+    /// Seals `plaintext` bound to `aad`.
+    pub(crate) fn seal(&self, aad: &Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        seal(&self.key, aad, plaintext)
+    }
+
+    /// Opens what [`Sealer::seal`] sealed with the same `aad`.
+    pub(crate) fn open(&self, aad: &Aad<'_>, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        open(&self.key, aad, sealed)
+    }
+}

@@ -1,6 +1,6 @@
 //! Crypto errors. None carries key material or plaintext.
 
-use crate::error::{ErrorCode, ErrorKind};
+use crate::error::code::{ErrorCode, ErrorKind};
 
 /// Encryption, decryption and key-handling failures.
 #[derive(Debug, thiserror::Error)]

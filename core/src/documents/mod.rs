@@ -16,7 +16,7 @@ use sqlx::Row;
 use time::{Date, OffsetDateTime};
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
-use crate::auth::sessions::Me;
+use crate::me::Me;
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
@@ -381,7 +381,7 @@ impl Documents {
             created_on: info.created_on.to_string(),
             institution: info.institution,
         };
-        share::seal(&content, meta, recipient_public_key_pem, cab.package_key())
+        cab.packages().seal(&content, meta, recipient_public_key_pem)
     }
 }
 

@@ -173,3 +173,19 @@ pub fn open_package(
     }
     Ok((p.meta, content))
 }
+
+/// Seals shared packages signed with the deployment's package key (which stays inside).
+pub(crate) struct PackageSigner {
+    key: SigningKey,
+}
+
+impl PackageSigner {
+    pub(crate) fn new(key: SigningKey) -> Self {
+        PackageSigner { key }
+    }
+
+    /// See [`seal`].
+    pub(crate) fn seal(&self, content: &[u8], meta: SharedMeta, recipient_public_key_pem: &str) -> Result<Vec<u8>> {
+        seal(content, meta, recipient_public_key_pem, &self.key)
+    }
+}

@@ -1,6 +1,6 @@
 //! The validation error: which field, and why.
 
-use crate::error::{ErrorCode, ErrorKind};
+use crate::error::code::{ErrorCode, ErrorKind};
 use crate::i18n::{self, Locale};
 
 /// Why a value was refused. Stable codes: `reason.<name>`.

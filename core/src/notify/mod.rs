@@ -62,8 +62,7 @@ fn parse_channel(s: &str) -> Channel {
     }
 }
 
-/// Writes `msg` to the outbox inside the caller's transaction; returns its id.
-pub(crate) async fn enqueue(conn: &mut Conn, key: &SecretKey, msg: &Outgoing, now: i64) -> Result<String> {
+async fn enqueue(conn: &mut Conn, sealer: &crate::crypto::Sealer, msg: &Outgoing, now: i64) -> Result<String> {
     let id = uuid::Uuid::new_v4().to_string();
     let payload = serde_json::to_vec(&Payload {
         recipient: msg.recipient.clone(),
@@ -72,7 +71,7 @@ pub(crate) async fn enqueue(conn: &mut Conn, key: &SecretKey, msg: &Outgoing, no
         code: msg.code.clone(),
     })
     .map_err(|_| crate::CryptoError::Internal("outbox payload"))?;
-    let sealed = crate::crypto::seal(key, &aad(&id), &payload)?;
+    let sealed = sealer.seal(&aad(&id), &payload)?;
     sqlx::query(
         "INSERT INTO outbox (id, patient_id, kind, channel, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
     )
@@ -130,7 +129,7 @@ async fn send(cab: &Cabinet, id: &str) -> Result<bool> {
         .await
         .map_err(StorageError::from_sqlx)?;
     let payload: Vec<u8> = row.try_get("payload").map_err(StorageError::from_sqlx)?;
-    let plain = crate::crypto::open(cab.outbox_key(), &aad(id), &payload)?;
+    let plain = cab.outbox().sealer().open(&aad(id), &payload)?;
     let p: Payload = serde_json::from_slice(&plain).map_err(|_| StorageError::Corrupt("outbox payload"))?;
     let channel: String = row.try_get("channel").map_err(StorageError::from_sqlx)?;
     let attempts: i32 = row.try_get("attempts").map_err(StorageError::from_sqlx)?;
@@ -161,8 +160,7 @@ async fn send(cab: &Cabinet, id: &str) -> Result<bool> {
             // The host's text may quote the message (a phone number, a code): it is kept
             // only sealed under the outbox key, like the message itself.
             let text: String = e.0.chars().take(500).collect();
-            let reason = crate::crypto::seal(
-                cab.outbox_key(),
+            let reason = cab.outbox().sealer().seal(
                 &Aad { table: "outbox", record_id: id, field: "last_error", patient_id: "" },
                 text.as_bytes(),
             )?;
@@ -334,17 +332,17 @@ pub(crate) async fn for_patient(
         .map_err(StorageError::from_sqlx)?;
     let locale = tag.as_deref().and_then(crate::i18n::Locale::parse).unwrap_or_else(|| cab.locale());
     let msg = cab.message_in(locale, Some(patient_id), kind, channel, &to, code, args);
-    Ok(Some(enqueue(tx, cab.outbox_key(), &msg, now).await?))
+    Ok(Some(cab.outbox().enqueue(tx, &msg, now).await?))
 }
 
 /// The signed-in patient's notification preferences (R14).
 #[derive(Debug, Clone)]
 pub struct Notifications {
-    me: crate::auth::sessions::Me,
+    me: crate::me::Me,
 }
 
 impl Notifications {
-    pub(crate) fn new(me: crate::auth::sessions::Me) -> Self {
+    pub(crate) fn new(me: crate::me::Me) -> Self {
         Notifications { me }
     }
 
@@ -373,5 +371,25 @@ impl Notifications {
         cab.journal().record(&mut tx, self.me.audit_context(), what, crate::audit::Outcome::Success, now).await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         Ok(prefs)
+    }
+}
+
+/// The outbox: messages sealed under the outbox key (which stays inside) until delivered.
+pub(crate) struct Outbox {
+    sealer: crate::crypto::Sealer,
+}
+
+impl Outbox {
+    pub(crate) fn new(key: SecretKey) -> Self {
+        Outbox { sealer: crate::crypto::Sealer::new(key) }
+    }
+
+    /// Writes `msg` to the outbox inside the caller's transaction; returns its id.
+    pub(crate) async fn enqueue(&self, conn: &mut Conn, msg: &Outgoing, now: i64) -> Result<String> {
+        enqueue(conn, &self.sealer, msg, now).await
+    }
+
+    pub(crate) fn sealer(&self) -> &crate::crypto::Sealer {
+        &self.sealer
     }
 }

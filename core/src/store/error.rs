@@ -1,7 +1,7 @@
 //! Storage errors: the sqlx error stays a `#[source]` and is never formatted into the
 //! message, so SQL text and values do not reach users.
 
-use crate::error::{ErrorCode, ErrorKind};
+use crate::error::code::{ErrorCode, ErrorKind};
 
 /// The database failed.
 #[derive(Debug, thiserror::Error)]
