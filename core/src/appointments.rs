@@ -10,9 +10,9 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
-use crate::me::Me;
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
+use crate::me::Me;
 use crate::notify;
 use crate::patients::Patients;
 use crate::store::{Backend, Conn, StorageError};

@@ -11,13 +11,13 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::audit::{Access, Action, Outcome};
-use crate::me::Me;
 use crate::auth::{AuthError, codes};
 use crate::cabinet::Cabinet;
 use crate::crypto::Aad;
 use crate::error::{Error, Result};
 use crate::ids::{self, Reason, ValidationError};
 use crate::integrations::Channel;
+use crate::me::Me;
 use crate::notify;
 use crate::patients::Patients;
 use crate::store::{Conn, StorageError};

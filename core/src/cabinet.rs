@@ -142,11 +142,7 @@ impl Cabinet {
 
     /// The signed-in context for an access token; fails for expired, revoked or blocked
     /// sessions.
-    pub async fn session(
-        &self,
-        access_token: &str,
-        device: &crate::auth::sessions::Device,
-    ) -> Result<crate::me::Me> {
+    pub async fn session(&self, access_token: &str, device: &crate::auth::sessions::Device) -> Result<crate::me::Me> {
         crate::me::Me::open(self, access_token, device).await
     }
 

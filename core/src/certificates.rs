@@ -11,7 +11,6 @@ use time::{Date, OffsetDateTime};
 
 use crate::attachment::PendingConfirmation;
 use crate::audit::{Action, AuditContext};
-use crate::me::Me;
 use crate::auth::{AuthError, codes};
 use crate::cabinet::Cabinet;
 use crate::documents::pdf::{Block, render};
@@ -20,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::i18n::{Locale, text};
 use crate::ids::{Reason, ValidationError};
 use crate::integrations::Channel;
+use crate::me::Me;
 use crate::medical::{Vault, date_us};
 use crate::patients::{Patient, Patients};
 use crate::records::{ItemData, MedicalItem};

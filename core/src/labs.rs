@@ -11,9 +11,9 @@ use time::OffsetDateTime;
 pub use rust_decimal::Decimal;
 
 use crate::audit::Action;
-use crate::me::Me;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
+use crate::me::Me;
 use crate::medical::{PatientWork, Vault, staff_for};
 use crate::timeutil::{from_micros, to_micros};
 

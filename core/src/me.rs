@@ -5,15 +5,13 @@
 use sqlx::Row;
 use time::OffsetDateTime;
 
-use crate::auth::{AuthError, SessionError, codes, password, tokens};
-use crate::audit::{Access, AccessEntry, Action, Actor, ActorKind, AuditContext, Outcome};
+use crate::audit::{Access, AccessEntry, Action, ActorKind, AuditContext, Outcome};
+use crate::auth::sessions::{Device, Failure, SessionInfo, count_failure, device_ctx, revoke_sessions, to_us};
+use crate::auth::{AuthError, SessionError, password, tokens};
 use crate::cabinet::Cabinet;
-use crate::crypto::BlindIndexKind;
 use crate::error::{Error, Result};
-use crate::ids;
 use crate::integrations::Channel;
 use crate::notify;
-use crate::store::{Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
 
 /// What a re-validation found out about a live session.
@@ -63,11 +61,10 @@ impl Me {
     /// absolute timeout) and returns the signed-in context.
     pub(crate) async fn open(cab: &Cabinet, access_token: &str, device: &Device) -> Result<Me> {
         let now = to_micros(cab.now());
-        let claims =
-            cab.tokens().verify(access_token, now / 1_000_000).map_err(|e| match e {
-                tokens::TokenError::Expired => SessionError::Expired,
-                _ => SessionError::Invalid,
-            })?;
+        let claims = cab.tokens().verify(access_token, now / 1_000_000).map_err(|e| match e {
+            tokens::TokenError::Expired => SessionError::Expired,
+            _ => SessionError::Invalid,
+        })?;
         let row = sqlx::query(
             "SELECT s.account_id, s.revoked_at, s.blocked_at, s.expires_at, s.last_used_at, a.patient_id, a.kind \
              FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
@@ -202,7 +199,7 @@ impl Me {
         };
         let gated = scope != "appointments" || self.cab.appointment_policy().require_identity;
         if gated && !live.identity_confirmed {
-            return Err(super::identity::IdentityError::NotConfirmed.into());
+            return Err(crate::auth::identity::IdentityError::NotConfirmed.into());
         }
         Ok(patient)
     }
@@ -214,7 +211,7 @@ impl Me {
         let live = self.live().await?;
         let own = self.patient_id()?.to_owned();
         if !live.identity_confirmed {
-            return Err(super::identity::IdentityError::NotConfirmed.into());
+            return Err(crate::auth::identity::IdentityError::NotConfirmed.into());
         }
         Ok(own)
     }
@@ -360,8 +357,8 @@ impl Me {
     }
 
     /// The person's own personal data: read, change (R18), history.
-    pub fn profile(&self) -> super::profile::Profile {
-        super::profile::Profile { me: self.clone() }
+    pub fn profile(&self) -> crate::auth::profile::Profile {
+        crate::auth::profile::Profile { me: self.clone() }
     }
 
     pub(crate) fn session_id(&self) -> &str {
@@ -380,23 +377,23 @@ impl Identity {
     /// `IdentityRegistry`; a mismatch comes back with the registry's reason.
     pub async fn confirm(
         &self,
-        input: super::identity::IdentityConfirmation,
-    ) -> Result<super::identity::IdentityCheck> {
+        input: crate::auth::identity::IdentityConfirmation,
+    ) -> Result<crate::auth::identity::IdentityCheck> {
         self.me.check_session().await?;
-        super::identity::confirm(&self.me, input).await
+        crate::auth::identity::confirm(&self.me, input).await
     }
 
     /// Whether the identity is confirmed (the full feature set is unlocked).
     pub async fn confirmed(&self) -> Result<bool> {
         self.me.check_session().await?;
-        super::identity::is_confirmed(&self.me).await
+        crate::auth::identity::is_confirmed(&self.me).await
     }
 
     /// Fails with `identity.unconfirmed` (PermissionDenied) unless confirmed: the gate
     /// every feature outside the reduced set calls.
     pub async fn require_confirmed(&self) -> Result<()> {
         self.me.check_session().await?;
-        super::identity::require_confirmed(&self.me).await
+        crate::auth::identity::require_confirmed(&self.me).await
     }
 }
 
@@ -437,9 +434,9 @@ impl Security {
     }
 
     /// Starts enrolling an authenticator app (TOTP): returns the secret and `otpauth://` URI.
-    pub async fn enable_totp(&self) -> Result<super::factors::TotpSetup> {
+    pub async fn enable_totp(&self) -> Result<crate::auth::factors::TotpSetup> {
         self.me.check_session().await?;
-        super::factors::begin_totp(&self.me.cab, &self.me.account_id, &self.me.account_id).await
+        crate::auth::factors::begin_totp(&self.me.cab, &self.me.account_id, &self.me.account_id).await
     }
 
     /// Confirms the authenticator with its first code; TOTP becomes the second factor.
@@ -449,7 +446,8 @@ impl Security {
         let now = to_micros(self.me.cab.now());
         let mut tx = self.me.cab.store().begin().await?;
         let unix = u64::try_from(now / 1_000_000).unwrap_or(0);
-        let codes = super::factors::confirm_totp(&self.me.cab, &mut tx, &self.me.account_id, code, unix, now).await?;
+        let codes =
+            crate::auth::factors::confirm_totp(&self.me.cab, &mut tx, &self.me.account_id, code, unix, now).await?;
         let what = Access {
             patient_id: Some(self.me.patient_id()?),
             action: Action::Update,
@@ -513,7 +511,7 @@ impl Security {
             .fetch_one(&mut *tx)
             .await?;
         let mut outbox = Vec::new();
-        if signed_in + super::profile::REAUTH_WINDOW_US < now {
+        if signed_in + crate::auth::profile::REAUTH_WINDOW_US < now {
             let device = Device {
                 id: self.me.ctx.device_id.clone().unwrap_or_default(),
                 name: String::new(),
@@ -521,12 +519,12 @@ impl Security {
                 user_agent: String::new(),
             };
             let patient_id = self.me.patient_id()?.to_owned();
-            outbox = super::incidents::raise(
+            outbox = crate::auth::incidents::raise(
                 cab,
                 &mut tx,
                 &self.me.account_id,
                 &patient_id,
-                super::incidents::IncidentKind::CredentialChange,
+                crate::auth::incidents::IncidentKind::CredentialChange,
                 &device,
                 now,
             )
@@ -549,15 +547,15 @@ impl Security {
     }
 
     /// Security incidents of the account, newest first (R6).
-    pub async fn incidents(&self) -> Result<Vec<super::incidents::Incident>> {
+    pub async fn incidents(&self) -> Result<Vec<crate::auth::incidents::Incident>> {
         self.me.check_session().await?;
-        super::incidents::list(&self.me.cab, &self.me.account_id).await
+        crate::auth::incidents::list(&self.me.cab, &self.me.account_id).await
     }
 
     /// Confirms an incident with the code from its notification ("it was me").
     pub async fn confirm_incident(&self, incident_id: &str, code: &str) -> Result<()> {
         self.me.check_session().await?;
-        super::incidents::confirm(
+        crate::auth::incidents::confirm(
             &self.me.cab,
             &self.me.ctx,
             &self.me.account_id,

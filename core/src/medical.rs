@@ -8,10 +8,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
-use crate::me::Me;
 use crate::cabinet::Cabinet;
 use crate::crypto::{Aad, SecretKey};
 use crate::error::{Error, Result};
+use crate::me::Me;
 use crate::staff::{StaffMember, StaffPatients};
 use crate::store::{Conn, StorageError};
 

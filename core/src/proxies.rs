@@ -21,11 +21,11 @@ use time::{Date, OffsetDateTime};
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
 use crate::auth::codes;
-use crate::me::Me;
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
 use crate::integrations::Channel;
+use crate::me::Me;
 use crate::medical::Vault;
 use crate::notify;
 use crate::patients::Patients;

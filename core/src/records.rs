@@ -12,9 +12,9 @@ use sqlx::Row;
 use time::{Date, OffsetDateTime};
 
 use crate::audit::Action;
-use crate::me::Me;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
+use crate::me::Me;
 use crate::medical::{PatientWork, Vault, date_us, staff_for};
 use crate::store::Conn;
 use crate::timeutil::{from_micros, to_micros};

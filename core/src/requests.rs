@@ -11,9 +11,9 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
-use crate::me::{Me, Principal};
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
+use crate::me::{Me, Principal};
 use crate::medical::{PatientWork, Vault};
 use crate::store::{Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};

@@ -5,12 +5,12 @@
 use sqlx::Row;
 
 use crate::audit::{Access, Action, Outcome};
-use crate::me::Me;
 use crate::auth::{password, totp};
 use crate::cabinet::Cabinet;
 use crate::crypto::{Aad, BlindIndexKind};
 use crate::error::{Error, Result};
 use crate::ids::{self, Reason, ValidationError};
+use crate::me::Me;
 use crate::patients::Patients;
 use crate::store::StorageError;
 use crate::timeutil::to_micros;
@@ -135,10 +135,9 @@ impl SystemStaff {
         let hash = cab.passwords().hash(new.password.clone()).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let secret = totp::new_secret();
-        let sealed = cab.credentials().seal(
-            &Aad { table: "accounts", record_id: &id, field: "totp_secret", patient_id: "" },
-            &secret,
-        )?;
+        let sealed = cab
+            .credentials()
+            .seal(&Aad { table: "accounts", record_id: &id, field: "totp_secret", patient_id: "" }, &secret)?;
         let now = to_micros(cab.now());
         let bidx = cab.blind_indexer();
         let mut tx = cab.store().begin().await?;

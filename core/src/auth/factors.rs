@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::{AuthError, codes, totp};
+use super::{AuthError, totp};
 use crate::cabinet::Cabinet;
 use crate::crypto::Aad;
 use crate::error::Result;

@@ -7,10 +7,10 @@
 use time::Date;
 
 use crate::audit::{Access, Action, Outcome};
-use crate::me::Me;
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::ids::{self, Reason, ValidationError};
 use crate::integrations::{IdentityMethod, RegistryRequest};
+use crate::me::Me;
 use crate::store::StorageError;
 use crate::timeutil::to_micros;
 

@@ -6,7 +6,7 @@
 //! the same way (so those users can still sign in), then re-hashes the *full* password with
 //! Argon2id on that first successful login; from then on every byte counts.
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier, Version};
 use subtle::ConstantTimeEq;
 
 use crate::config::Argon2Params;
@@ -244,7 +244,11 @@ impl PasswordHasher {
     }
 
     /// Verifies a password against its stored hash.
-    pub(crate) async fn verify(self: &std::sync::Arc<Self>, password: String, stored: String) -> Result<Verified, crate::Error> {
+    pub(crate) async fn verify(
+        self: &std::sync::Arc<Self>,
+        password: String,
+        stored: String,
+    ) -> Result<Verified, crate::Error> {
         let params = self.params;
         let password = zeroize::Zeroizing::new(password);
         tokio::task::spawn_blocking(move || verify(&password, &stored, &params))

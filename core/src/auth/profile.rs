@@ -5,11 +5,11 @@
 
 use sqlx::Row;
 
-use crate::me::Me;
 use super::{AuthError, codes};
 use crate::crypto::Aad;
 use crate::error::{Error, Result};
 use crate::integrations::Channel;
+use crate::me::Me;
 use crate::notify;
 use crate::patients::{Patient, Patients, ProfileChange, ProfileField};
 use crate::store::StorageError;

@@ -6,7 +6,7 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::{AuthError, SessionError, codes, password, tokens};
-use crate::audit::{Access, AccessEntry, Action, Actor, ActorKind, AuditContext, Outcome};
+use crate::audit::{Access, Action, Actor, ActorKind, AuditContext, Outcome};
 use crate::cabinet::Cabinet;
 use crate::crypto::BlindIndexKind;
 use crate::error::{Error, Result};
@@ -14,7 +14,7 @@ use crate::ids;
 use crate::integrations::Channel;
 use crate::notify;
 use crate::store::{Conn, StorageError};
-use crate::timeutil::{from_micros, to_micros};
+use crate::timeutil::to_micros;
 
 /// Wrong passwords before the password is blocked (R4).
 pub const MAX_PASSWORD_ATTEMPTS: i32 = 3;
@@ -90,7 +90,7 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
-fn device_ctx(kind: ActorKind, account: Option<&str>, device: &Device) -> AuditContext {
+pub(crate) fn device_ctx(kind: ActorKind, account: Option<&str>, device: &Device) -> AuditContext {
     AuditContext {
         actor: Actor { kind, id: account.map(str::to_owned), on_behalf_of: None },
         ip: Some(device.ip.clone()).filter(|s| !s.is_empty()),
@@ -477,8 +477,7 @@ impl Auth {
     pub async fn logout(&self, access_token: &str) -> Result<()> {
         let now = to_micros(self.cab.now());
         // Logging out with an expired (but genuine) token still ends the session.
-        let claims = self.cab.tokens().verify_signature(access_token)
-            .map_err(|_| SessionError::Invalid)?;
+        let claims = self.cab.tokens().verify_signature(access_token).map_err(|_| SessionError::Invalid)?;
         revoke_sessions(&self.cab, &claims.sub, Some(&claims.sid), now).await
     }
 }
@@ -489,7 +488,7 @@ pub const MAX_FACTOR_FAILURES: i32 = 10;
 
 /// What was wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Failure {
+pub(crate) enum Failure {
     Password,
     SecondFactor,
 }
@@ -498,7 +497,7 @@ enum Failure {
 /// limit holds across processes and login steps), blocks it at the limit — cancelling its
 /// half-finished logins — and journals the attempt. Returns whether the account is now
 /// blocked.
-async fn count_failure(
+pub(crate) async fn count_failure(
     cab: &Cabinet,
     account_id: &str,
     patient: Option<&str>,
@@ -547,7 +546,7 @@ async fn count_failure(
     Ok(blocked.is_some())
 }
 
-fn to_us(d: time::Duration) -> i64 {
+pub(crate) fn to_us(d: time::Duration) -> i64 {
     i64::try_from(d.whole_microseconds()).unwrap_or(i64::MAX)
 }
 

@@ -10,8 +10,8 @@ mod provider;
 mod secret;
 
 pub use blind::{BlindIndexKind, BlindIndexer};
-pub use envelope::{Aad, open, seal};
 pub(crate) use envelope::Sealer;
+pub use envelope::{Aad, open, seal};
 pub use error::CryptoError;
 pub use keyring::KeyRotationReport;
 pub use provider::{EphemeralKeyProvider, KeyProvider, LocalFileKeyProvider, PassphraseKeyProvider};

@@ -16,10 +16,10 @@ use sqlx::Row;
 use time::{Date, OffsetDateTime};
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
-use crate::me::Me;
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
 use crate::ids::{Reason, ValidationError};
+use crate::me::Me;
 use crate::medical::{PatientWork, Vault, date_us, staff_for};
 use crate::store::Conn;
 use crate::timeutil::{from_micros, to_micros};

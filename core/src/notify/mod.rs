@@ -160,10 +160,10 @@ async fn send(cab: &Cabinet, id: &str) -> Result<bool> {
             // The host's text may quote the message (a phone number, a code): it is kept
             // only sealed under the outbox key, like the message itself.
             let text: String = e.0.chars().take(500).collect();
-            let reason = cab.outbox().sealer().seal(
-                &Aad { table: "outbox", record_id: id, field: "last_error", patient_id: "" },
-                text.as_bytes(),
-            )?;
+            let reason = cab
+                .outbox()
+                .sealer()
+                .seal(&Aad { table: "outbox", record_id: id, field: "last_error", patient_id: "" }, text.as_bytes())?;
             sqlx::query(
                 "UPDATE outbox SET next_attempt_at = $1, claimed_until = NULL, error_sealed = $2 WHERE id = $3",
             )
