@@ -119,6 +119,25 @@ impl Audit {
         block_on(py, self.locale, async move { a.access_history(&patient_id, since).await })
     }
 
+    /// One page of `access_history`: at most `limit` entries after `cursor`.
+    #[pyo3(signature = (patient_id, since = None, limit = None, cursor = None))]
+    fn access_history_page(
+        &self,
+        py: Python<'_>,
+        patient_id: String,
+        since: Option<time::OffsetDateTime>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<kabinet::AccessPage> {
+        let since = since.map(utc);
+        let a = self.inner.clone();
+        block_on(
+            py,
+            self.locale,
+            async move { a.access_history_page(&patient_id, since, limit, cursor.as_deref()).await },
+        )
+    }
+
     /// Entries as a FHIR R4 Bundle of AuditEvent resources (JSON).
     #[pyo3(signature = (from_seq = 0, limit = 1000))]
     fn export_fhir(&self, py: Python<'_>, from_seq: u64, limit: u64) -> PyResult<String> {

@@ -306,6 +306,18 @@ impl StaffPatients {
         let s = self.inner.clone();
         block_on(py, self.locale, async move { s.attached().await })
     }
+
+    /// One page of `attached`: at most `limit` patients after `cursor`.
+    #[pyo3(signature = (limit = None, cursor = None))]
+    fn attached_page(
+        &self,
+        py: Python<'_>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<kabinet::PatientRefPage> {
+        let s = self.inner.clone();
+        block_on(py, self.locale, async move { s.attached_page(limit, cursor.as_deref()).await })
+    }
 }
 
 /// Appointments at a staff member's clinic.

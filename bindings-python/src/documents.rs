@@ -38,7 +38,7 @@ impl Documents {
     /// One page of `list`: at most `limit` documents after `cursor` (the previous page's
     /// `next_cursor`).
     #[pyo3(signature = (kind = None, since = None, until = None, limit = None, cursor = None))]
-    fn page(
+    fn list_page(
         &self,
         py: Python<'_>,
         kind: Option<kabinet::DocumentKind>,
@@ -48,7 +48,7 @@ impl Documents {
         cursor: Option<String>,
     ) -> PyResult<kabinet::DocumentPage> {
         let d = self.me.documents();
-        block_on(py, self.locale, async move { d.page(kind, since, until, limit, cursor.as_deref()).await })
+        block_on(py, self.locale, async move { d.list_page(kind, since, until, limit, cursor.as_deref()).await })
     }
 
     /// The content, integrity-checked (`IntegrityError` if tampered).

@@ -183,6 +183,18 @@ impl StaffCorrections {
         block_on(py, self.locale, async move { c.inbox().await })
     }
 
+    /// One page of `inbox`: at most `limit` requests after `cursor`.
+    #[pyo3(signature = (limit = None, cursor = None))]
+    fn inbox_page(
+        &self,
+        py: Python<'_>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> PyResult<kabinet::CorrectionPage> {
+        let c = self.inner.clone();
+        block_on(py, self.locale, async move { c.inbox_page(limit, cursor.as_deref()).await })
+    }
+
     /// Accepts (with the `corrected` record) or rejects, with a comment.
     #[pyo3(signature = (correction_id, accepted, comment, corrected = None))]
     fn resolve(
@@ -218,7 +230,7 @@ impl Labs {
     /// One page of `results`: at most `limit` results after `cursor` (the previous page's
     /// `next_cursor`).
     #[pyo3(signature = (since = None, limit = None, cursor = None))]
-    fn page(
+    fn results_page(
         &self,
         py: Python<'_>,
         since: Option<time::OffsetDateTime>,
@@ -227,7 +239,7 @@ impl Labs {
     ) -> PyResult<kabinet::LabResultPage> {
         let since = since.map(utc);
         let l = self.me.labs();
-        block_on(py, self.locale, async move { l.page(since, limit, cursor.as_deref()).await })
+        block_on(py, self.locale, async move { l.results_page(since, limit, cursor.as_deref()).await })
     }
 
     /// The report of a result as a PDF, with every result, range and flag.
@@ -295,6 +307,12 @@ impl Requests {
     fn inbox(&self, py: Python<'_>) -> PyResult<Vec<Request>> {
         let r = self.me.staff().map(|s| s.requests()).map_err(|e| crate::errors::to_py(e, self.locale))?;
         block_on(py, self.locale, async move { r.inbox().await })
+    }
+    /// Staff: one page of `inbox`: at most `limit` requests after `cursor`.
+    #[pyo3(signature = (limit = None, cursor = None))]
+    fn inbox_page(&self, py: Python<'_>, limit: Option<u32>, cursor: Option<String>) -> PyResult<kabinet::RequestPage> {
+        let r = self.me.staff().map(|s| s.requests()).map_err(|e| crate::errors::to_py(e, self.locale))?;
+        block_on(py, self.locale, async move { r.inbox_page(limit, cursor.as_deref()).await })
     }
     /// Adds a document to an open request.
     fn add_document(
@@ -414,6 +432,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<kabinet::LabResultPage>()?;
     m.add_class::<kabinet::DocumentPage>()?;
     m.add_class::<kabinet::AccessPage>()?;
+    m.add_class::<kabinet::RequestPage>()?;
+    m.add_class::<kabinet::CorrectionPage>()?;
+    m.add_class::<kabinet::PatientRefPage>()?;
     m.add_class::<Labs>()?;
     m.add_class::<RequestMessage>()?;
     m.add_class::<RequestDocument>()?;

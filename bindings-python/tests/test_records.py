@@ -114,7 +114,7 @@ def test_r9_lab_flags(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
     paged: list[str] = []
     cursor: str | None = None
     while True:
-        page = me.labs.page(limit=2, cursor=cursor)
+        page = me.labs.results_page(limit=2, cursor=cursor)
         assert isinstance(page, kabinet.LabResultPage) and len(page.items) <= 2
         paged += [r.id for r in page.items]
         if page.next_cursor is None:
@@ -122,10 +122,10 @@ def test_r9_lab_flags(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
         cursor = page.next_cursor
     assert paged == everything and len(everything) == 5
     with pytest.raises(kabinet.ValidationError) as bad_cursor:
-        me.labs.page(cursor="not-a-cursor")
+        me.labs.results_page(cursor="not-a-cursor")
     assert bad_cursor.value.field == "cursor"
     with pytest.raises(kabinet.ValidationError):
-        me.labs.page(limit=0)
+        me.labs.results_page(limit=0)
     history = me.security.access_history_page(limit=3)
     assert len(history.items) == 3 and history.next_cursor is not None
     older = me.security.access_history_page(limit=3, cursor=history.next_cursor)
@@ -147,6 +147,9 @@ def test_r13_requests_and_r20_proxy_and_r19(env: tuple[kabinet.Cabinet, Inbox, C
     req = me.requests.create(clinic.id, "Справка", "Нужна справка для бассейна")
     assert req.status == "in_processing" and req.messages[0].author_kind == "patient"
     assert req.id in [r.id for r in registrar.requests.inbox()]
+    open_page = registrar.requests.inbox_page(limit=1)
+    assert isinstance(open_page, kabinet.RequestPage) and [r.id for r in open_page.items] == [req.id]
+    assert open_page.next_cursor is None
     asked = registrar.requests.reply(req.id, "Пришлите анализы", status="clarification_needed")
     assert asked.status == "clarification_needed"
     pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

@@ -113,6 +113,19 @@ impl Audit {
         self.inner.access_history(&patient_id, since).await.map_err(|e| self.err(e))
     }
 
+    /// One page of `access_history`: at most `limit` entries (default 100) after `cursor`.
+    #[uniffi::method(default(since = None, limit = None, cursor = None))]
+    pub async fn access_history_page(
+        &self,
+        patient_id: String,
+        since: Option<SystemTime>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<kabinet::AccessPage, KabinetError> {
+        let since = since.map(time::OffsetDateTime::from);
+        self.inner.access_history_page(&patient_id, since, limit, cursor.as_deref()).await.map_err(|e| self.err(e))
+    }
+
     /// Entries as a FHIR R4 Bundle of AuditEvent resources (JSON).
     pub async fn export_fhir(&self, from_seq: u64, limit: u64) -> Result<String, KabinetError> {
         self.inner.export_fhir(from_seq, limit).await.map_err(|e| self.err(e))

@@ -267,6 +267,16 @@ impl StaffPatients {
     pub async fn attached(&self) -> Result<Vec<PatientRef>, KabinetError> {
         self.inner.attached().await.ffi(self.locale)
     }
+
+    /// One page of `attached`: at most `limit` patients (default 100) after `cursor`.
+    #[uniffi::method(default(limit = None, cursor = None))]
+    pub async fn attached_page(
+        &self,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<kabinet::PatientRefPage, KabinetError> {
+        self.inner.attached_page(limit, cursor.as_deref()).await.ffi(self.locale)
+    }
 }
 
 /// Appointments at a staff member's clinic.

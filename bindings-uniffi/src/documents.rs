@@ -33,7 +33,7 @@ impl Documents {
     /// One page of `list`: at most `limit` documents (default 100) after `cursor` (the
     /// previous page's `next_cursor`).
     #[uniffi::method(default(kind = None, since = None, until = None, limit = None, cursor = None))]
-    pub async fn page(
+    pub async fn list_page(
         &self,
         kind: Option<kabinet::DocumentKind>,
         since: Option<time::Date>,
@@ -41,7 +41,7 @@ impl Documents {
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> Result<kabinet::DocumentPage, KabinetError> {
-        self.me.documents().page(kind, since, until, limit, cursor.as_deref()).await.ffi(self.locale)
+        self.me.documents().list_page(kind, since, until, limit, cursor.as_deref()).await.ffi(self.locale)
     }
 
     /// The content, integrity-checked.

@@ -125,6 +125,15 @@ impl StaffCorrections {
     pub async fn inbox(&self) -> Result<Vec<CorrectionRequest>, KabinetError> {
         self.inner.inbox().await.ffi(self.locale)
     }
+    /// One page of `inbox`: at most `limit` requests (default 100) after `cursor`.
+    #[uniffi::method(default(limit = None, cursor = None))]
+    pub async fn inbox_page(
+        &self,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<kabinet::CorrectionPage, KabinetError> {
+        self.inner.inbox_page(limit, cursor.as_deref()).await.ffi(self.locale)
+    }
     /// Accepts (with the `corrected` record) or rejects, with a comment.
     #[uniffi::method(default(corrected = None))]
     pub async fn resolve(
@@ -155,13 +164,13 @@ impl Labs {
     /// One page of `results`: at most `limit` results (default 100) after `cursor` (the
     /// previous page's `next_cursor`).
     #[uniffi::method(default(since = None, limit = None, cursor = None))]
-    pub async fn page(
+    pub async fn results_page(
         &self,
         since: Option<SystemTime>,
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> Result<kabinet::LabResultPage, KabinetError> {
-        self.me.labs().page(since.map(Into::into), limit, cursor.as_deref()).await.ffi(self.locale)
+        self.me.labs().results_page(since.map(Into::into), limit, cursor.as_deref()).await.ffi(self.locale)
     }
     /// The report of a result as a PDF, with every result, range and flag.
     pub async fn report_pdf(&self, result_id: String) -> Result<Vec<u8>, KabinetError> {
@@ -234,6 +243,15 @@ impl Requests {
     /// Staff: open requests to the clinic.
     pub async fn inbox(&self) -> Result<Vec<Request>, KabinetError> {
         staff(&self.me, self.locale)?.requests().inbox().await.ffi(self.locale)
+    }
+    /// Staff: one page of `inbox`: at most `limit` requests (default 100) after `cursor`.
+    #[uniffi::method(default(limit = None, cursor = None))]
+    pub async fn inbox_page(
+        &self,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<kabinet::RequestPage, KabinetError> {
+        staff(&self.me, self.locale)?.requests().inbox_page(limit, cursor.as_deref()).await.ffi(self.locale)
     }
 }
 

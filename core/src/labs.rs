@@ -424,7 +424,7 @@ impl Labs {
 
     /// One page of [`Labs::results`]: at most `limit` results (default
     /// [`crate::paging::DEFAULT_LIMIT`]) after `cursor` (the previous page's `next_cursor`).
-    pub async fn page(
+    pub async fn results_page(
         &self,
         since: Option<OffsetDateTime>,
         limit: Option<u32>,
@@ -462,17 +462,11 @@ impl Labs {
         .bind(limit.saturating_add(1))
         .fetch_all(&mut *work.tx)
         .await?;
-        let more = usize::try_from(limit).is_ok_and(|l| rows.len() > l);
-        let rows = &rows[..rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX))];
-        let next_cursor = match rows.last() {
-            Some(r) if more => Some(crate::paging::encode(&[
-                r.try_get::<i64, _>("sampled_at")?.to_string(),
-                r.try_get::<i64, _>("issued_at")?.to_string(),
-                r.try_get::<i64, _>("position")?.to_string(),
-                r.try_get::<String, _>("report_id")?,
-            ])),
-            _ => None,
-        };
+        let (rows, next_cursor) = crate::paging::split(rows, limit, |r| {
+            let (sampled, issued, position): (i64, i64, i64) =
+                (r.try_get("sampled_at")?, r.try_get("issued_at")?, r.try_get("position")?);
+            Ok::<_, Error>(vec![sampled.to_string(), issued.to_string(), position.to_string(), r.try_get("report_id")?])
+        })?;
         let items = rows
             .iter()
             .map(|r| {

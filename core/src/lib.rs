@@ -85,10 +85,14 @@ pub use notify::{Notifications, Preferences};
 pub use patients::{NewPatient, Patient, Patients, ProfileChange, ProfileField};
 pub use proxies::{Proxies, ProxyGrant, StaffProxies, WardGrant};
 pub use records::{
-    Allergy, CertificatePurpose, CorrectionRequest, CorrectionStatus, Diagnosis, HealthCertificate, Immunization,
-    ItemData, MedicalItem, Medication, Records, Screening, Severity, StaffCorrections, StaffRecords, Visit,
+    Allergy, CertificatePurpose, CorrectionPage, CorrectionRequest, CorrectionStatus, Diagnosis, HealthCertificate,
+    Immunization, ItemData, MedicalItem, Medication, Records, Screening, Severity, StaffCorrections, StaffRecords,
+    Visit,
 };
-pub use requests::{Request, RequestDocument, RequestMessage, RequestStatus, Requests, StaffRequests};
-pub use staff::{NewStaff, PatientRef, StaffAccount, StaffContext, StaffMember, StaffPatients, StaffRole, SystemStaff};
+pub use requests::{Request, RequestDocument, RequestMessage, RequestPage, RequestStatus, Requests, StaffRequests};
+pub use staff::{
+    NewStaff, PatientRef, PatientRefPage, StaffAccount, StaffContext, StaffMember, StaffPatients, StaffRole,
+    SystemStaff,
+};
 pub use stats::Stats;
 pub use store::{Backend, StorageError};

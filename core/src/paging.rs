@@ -47,6 +47,23 @@ pub(crate) fn decode(cursor: &str, parts: usize, numbers: usize) -> Result<Curso
     Ok(Cursor { ints, texts: fields[numbers..].to_vec() })
 }
 
+/// The rows of one page, out of the `limit + 1` fetched, and the cursor of the next page
+/// (from the sort key `key` gives for the page's last row) if the extra row showed there is one.
+pub(crate) fn split<R, E>(
+    mut rows: Vec<R>,
+    limit: i64,
+    key: impl Fn(&R) -> Result<Vec<String>, E>,
+) -> Result<(Vec<R>, Option<String>), E> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = match rows.last() {
+        Some(last) if more => Some(encode(&key(last)?)),
+        _ => None,
+    };
+    Ok((rows, next))
+}
+
 /// A decoded cursor: its integer fields, then its text fields.
 #[derive(Debug)]
 pub(crate) struct Cursor {

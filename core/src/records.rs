@@ -126,6 +126,11 @@ crate::sets::closed_set! {
     }
 }
 
+crate::paging::page_type! {
+    /// One page of a clinic's pending correction requests.
+    CorrectionPage of CorrectionRequest
+}
+
 crate::sets::closed_set! {
     /// Where a correction request stands (R12).
     pub enum CorrectionStatus in "status" {
@@ -593,40 +598,50 @@ impl StaffCorrections {
         StaffCorrections { me }
     }
 
-    /// Pending correction requests of the clinic's patients, oldest first.
+    /// Pending correction requests about the clinic's records, oldest first.
     pub async fn inbox(&self) -> Result<Vec<CorrectionRequest>> {
+        Ok(self.select_inbox(None, i64::MAX - 1).await?.items)
+    }
+
+    /// One page of [`StaffCorrections::inbox`]: at most `limit` requests (default
+    /// [`crate::paging::DEFAULT_LIMIT`]) after `cursor` (the previous page's `next_cursor`).
+    pub async fn inbox_page(&self, limit: Option<u32>, cursor: Option<&str>) -> Result<CorrectionPage> {
+        let limit = crate::paging::limit(limit)?;
+        let after = cursor.map(|c| crate::paging::decode(c, 2, 1)).transpose()?;
+        self.select_inbox(after.as_ref(), limit).await
+    }
+
+    async fn select_inbox(&self, after: Option<&crate::paging::Cursor>, limit: i64) -> Result<CorrectionPage> {
         let cab = self.me.cabinet();
         let member = self.me.live_staff().await?.clone();
         if !CLINICAL_ROLES.contains(&member.role) {
             return Err(Error::PermissionDenied { code: "role.not_allowed" });
         }
-        let ids: Vec<(String, String)> = sqlx::query_as(
-            "SELECT c.id, c.patient_id FROM corrections c JOIN medical_items m ON m.id = c.item_id \
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT c.id, c.patient_id, c.created_at FROM corrections c JOIN medical_items m ON m.id = c.item_id \
              WHERE c.status = 'pending' AND m.clinic_id = $1 \
-             AND c.patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) ORDER BY c.created_at, c.id",
+             AND c.patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) \
+             AND ($2 = 0 OR c.created_at > $3 OR (c.created_at = $3 AND c.id > $4)) ORDER BY c.created_at, c.id LIMIT $5",
         )
         .bind(&member.clinic_id)
+        .bind(i64::from(after.is_some()))
+        .bind(after.map_or(0, |c| c.ints[0]))
+        .bind(after.map_or("", |c| c.texts[0].as_str()))
+        .bind(limit.saturating_add(1))
         .fetch_all(cab.store().pool())
         .await?;
-        let now = to_micros(cab.now());
-        let mut out = Vec::new();
-        for (id, patient_id) in ids {
-            let mut tx = cab.store().begin().await?;
-            let vault = Vault::open(
-                cab,
-                &mut tx,
-                self.me.audit_context(),
-                &patient_id,
-                Action::Read,
-                "correction",
-                Some(&id),
-                now,
-            )
-            .await?;
-            out.extend(corrections_where(&mut tx, "id = $1", &id, |_| Ok(&vault)).await?);
-            tx.commit().await?;
+        let (rows, next_cursor) =
+            crate::paging::split(rows, limit, |(id, _, at)| Ok::<_, Error>(vec![at.to_string(), id.clone()]))?;
+        let mut items = Vec::with_capacity(rows.len());
+        for (id, patient_id, _) in rows {
+            let mut work =
+                PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "correction", Some(&id))
+                    .await?;
+            let vault = &work.vault;
+            items.extend(corrections_where(&mut work.tx, "id = $1", &id, |_| Ok(vault)).await?);
+            work.commit().await?;
         }
-        Ok(out)
+        Ok(CorrectionPage { items, next_cursor })
     }
 
     /// Accepts or rejects a correction with a comment. Accepting with `corrected` replaces

@@ -37,6 +37,11 @@ crate::sets::closed_set! {
     }
 }
 
+crate::paging::page_type! {
+    /// One page of a clinic's open requests.
+    RequestPage of Request
+}
+
 /// Whether a request may move from `from` to `to`.
 pub fn transition_allowed(from: RequestStatus, to: RequestStatus) -> bool {
     use RequestStatus::{ClarificationNeeded, Completed, InProcessing};
@@ -521,39 +526,48 @@ impl StaffRequests {
         StaffRequests { me }
     }
 
-    /// Open requests to the staff member's clinic, oldest change first.
+    /// Open requests to the staff member's clinic, oldest first (each read journaled).
     pub async fn inbox(&self) -> Result<Vec<Request>> {
+        Ok(self.select_inbox(None, i64::MAX - 1).await?.items)
+    }
+
+    /// One page of [`StaffRequests::inbox`]: at most `limit` requests (default
+    /// [`crate::paging::DEFAULT_LIMIT`]) after `cursor` (the previous page's `next_cursor`).
+    pub async fn inbox_page(&self, limit: Option<u32>, cursor: Option<&str>) -> Result<RequestPage> {
+        let limit = crate::paging::limit(limit)?;
+        let after = cursor.map(|c| crate::paging::decode(c, 2, 1)).transpose()?;
+        self.select_inbox(after.as_ref(), limit).await
+    }
+
+    async fn select_inbox(&self, after: Option<&crate::paging::Cursor>, limit: i64) -> Result<RequestPage> {
         let cab = self.me.cabinet();
         let member = self.me.live_staff().await?.clone();
         if !REQUEST_ROLES.contains(&member.role) {
             return Err(Error::PermissionDenied { code: "role.not_allowed" });
         }
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, patient_id FROM requests WHERE clinic_id = $1 AND status <> 'completed' \
-             AND patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) ORDER BY updated_at, id",
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT id, patient_id, updated_at FROM requests WHERE clinic_id = $1 AND status <> 'completed' \
+             AND patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) \
+             AND ($2 = 0 OR updated_at > $3 OR (updated_at = $3 AND id > $4)) ORDER BY updated_at, id LIMIT $5",
         )
         .bind(&member.clinic_id)
+        .bind(i64::from(after.is_some()))
+        .bind(after.map_or(0, |c| c.ints[0]))
+        .bind(after.map_or("", |c| c.texts[0].as_str()))
+        .bind(limit.saturating_add(1))
         .fetch_all(cab.store().pool())
         .await?;
-        let now = to_micros(cab.now());
-        let mut out = Vec::with_capacity(rows.len());
-        for (id, patient_id) in rows {
-            let mut tx = cab.store().begin().await?;
-            let vault = Vault::open(
-                cab,
-                &mut tx,
-                self.me.audit_context(),
-                &patient_id,
-                Action::Read,
-                "request",
-                Some(&id),
-                now,
-            )
-            .await?;
-            out.push(load(&mut tx, &vault, &id).await?);
-            tx.commit().await?;
+        let (rows, next_cursor) =
+            crate::paging::split(rows, limit, |(id, _, at)| Ok::<_, Error>(vec![at.to_string(), id.clone()]))?;
+        let mut items = Vec::with_capacity(rows.len());
+        for (id, patient_id, _) in rows {
+            let mut work =
+                PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "request", Some(&id))
+                    .await?;
+            items.push(load(&mut work.tx, &work.vault, &id).await?);
+            work.commit().await?;
         }
-        Ok(out)
+        Ok(RequestPage { items, next_cursor })
     }
 
     /// Answers a request of the clinic and sets its status (only allowed transitions; the

@@ -31,6 +31,11 @@ crate::sets::closed_set! {
     }
 }
 
+crate::paging::page_type! {
+    /// One page of the patients attached to a clinic.
+    PatientRefPage of PatientRef
+}
+
 /// A member of a clinic's staff.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -411,20 +416,38 @@ impl StaffPatients {
         Ok(())
     }
 
-    /// Patients currently attached to the clinic, by attachment date (newest first).
+    /// Patients attached to the clinic, most recent attachment first.
     pub async fn attached(&self) -> Result<Vec<PatientRef>> {
+        Ok(self.select_attached(None, i64::MAX - 1).await?.items)
+    }
+
+    /// One page of [`StaffPatients::attached`]: at most `limit` patients (default
+    /// [`crate::paging::DEFAULT_LIMIT`]) after `cursor` (the previous page's `next_cursor`).
+    pub async fn attached_page(&self, limit: Option<u32>, cursor: Option<&str>) -> Result<PatientRefPage> {
+        let limit = crate::paging::limit(limit)?;
+        let after = cursor.map(|c| crate::paging::decode(c, 2, 1)).transpose()?;
+        self.select_attached(after.as_ref(), limit).await
+    }
+
+    async fn select_attached(&self, after: Option<&crate::paging::Cursor>, limit: i64) -> Result<PatientRefPage> {
         let clinic = self.me.live_staff().await?.clinic_id.clone();
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT patient_id FROM attachments WHERE clinic_id = $1 AND detached_at IS NULL ORDER BY attached_at DESC, id",
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT id, patient_id, attached_at FROM attachments WHERE clinic_id = $1 AND detached_at IS NULL \
+             AND ($2 = 0 OR attached_at < $3 OR (attached_at = $3 AND id > $4)) ORDER BY attached_at DESC, id LIMIT $5",
         )
         .bind(&clinic)
+        .bind(i64::from(after.is_some()))
+        .bind(after.map_or(0, |c| c.ints[0]))
+        .bind(after.map_or("", |c| c.texts[0].as_str()))
+        .bind(limit.saturating_add(1))
         .fetch_all(self.me.cabinet().store().pool())
-        .await
-        ?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            out.push(self.reference(&id).await?);
+        .await?;
+        let (rows, next_cursor) =
+            crate::paging::split(rows, limit, |(id, _, at)| Ok::<_, Error>(vec![at.to_string(), id.clone()]))?;
+        let mut items = Vec::with_capacity(rows.len());
+        for (_, patient_id, _) in rows {
+            items.push(self.reference(&patient_id).await?);
         }
-        Ok(out)
+        Ok(PatientRefPage { items, next_cursor })
     }
 }

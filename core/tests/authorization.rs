@@ -82,6 +82,7 @@ async fn call(name: &str, me: &Me, w: &World, slot: usize) -> Result<(), kabinet
         "profile.request_change" => me.profile().request_change("surname", "Петрова").await.map(drop),
         "security.sessions" => me.security().sessions().await.map(drop),
         "security.access_history" => me.security().access_history(None).await.map(drop),
+        "security.access_history_page" => me.security().access_history_page(None, Some(5), None).await.map(drop),
         "security.incidents" => me.security().incidents().await.map(drop),
         "identity.confirmed" => me.identity().confirmed().await.map(drop),
         "notifications.preferences" => me.notifications().preferences().await.map(drop),
@@ -96,9 +97,11 @@ async fn call(name: &str, me: &Me, w: &World, slot: usize) -> Result<(), kabinet
         "records.request_correction" => me.records().request_correction(&w.item, "дата другая").await.map(drop),
         "records.corrections" => me.records().corrections().await.map(drop),
         "documents.list" => me.documents().list(None, None, None).await.map(drop),
+        "documents.list_page" => me.documents().list_page(None, None, None, Some(5), None).await.map(drop),
         "documents.download" => me.documents().download(&w.document).await.map(drop),
         "documents.share" => me.documents().share(&w.document, &w.public_pem).await.map(drop),
         "labs.results" => me.labs().results(None).await.map(drop),
+        "labs.results_page" => me.labs().results_page(None, Some(5), None).await.map(drop),
         "labs.report_pdf" => me.labs().report_pdf(&w.lab_result).await.map(drop),
         "appointments.list" => me.appointments().list(true).await.map(drop),
         "appointments.free_slots" => {
@@ -122,6 +125,7 @@ async fn call(name: &str, me: &Me, w: &World, slot: usize) -> Result<(), kabinet
         "proxies.list" => me.proxies().list().await.map(drop),
         "staff.patients.find" => staff()?.patients().find(Some("112-233-445 95"), None).await.map(drop),
         "staff.patients.attached" => staff()?.patients().attached().await.map(drop),
+        "staff.patients.attached_page" => staff()?.patients().attached_page(Some(5), None).await.map(drop),
         "staff.records.add" => staff()?.records().add(anna, immunization()).await.map(drop),
         "staff.records.of_patient" => staff()?.records().of_patient(anna).await.map(drop),
         "staff.labs.publish" => staff()?.labs().publish(anna, lab_report()).await.map(drop),
@@ -131,10 +135,12 @@ async fn call(name: &str, me: &Me, w: &World, slot: usize) -> Result<(), kabinet
             .await
             .map(drop),
         "staff.requests.inbox" => staff()?.requests().inbox().await.map(drop),
+        "staff.requests.inbox_page" => staff()?.requests().inbox_page(Some(5), None).await.map(drop),
         "staff.requests.reply" => {
             staff()?.requests().reply(&w.request, "Ответ", kabinet::RequestStatus::InProcessing).await.map(drop)
         }
         "staff.corrections.inbox" => staff()?.corrections().inbox().await.map(drop),
+        "staff.corrections.inbox_page" => staff()?.corrections().inbox_page(Some(5), None).await.map(drop),
         "staff.corrections.versions" => staff()?.corrections().versions(&w.item).await.map(drop),
         "staff.corrections.resolve" => {
             staff()?.corrections().resolve(&w.correction, false, "Данные верны", None).await.map(drop)
@@ -262,7 +268,7 @@ async fn proxy_for(h: &Harness, anna: &Me, proxy: u32, scopes: &[&str]) -> (Me, 
 }
 
 /// Rows of the matrix (context calls).
-const ROWS: usize = 80;
+const ROWS: usize = 86;
 
 async fn every_cell_of_the_authorization_matrix(db: TestDb) {
     use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};

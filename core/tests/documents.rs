@@ -125,7 +125,7 @@ async fn r7_files_are_judged_by_content_and_refusals_store_nothing(db: TestDb) {
     let all: Vec<String> = anna.documents().list(None, None, None).await.unwrap().into_iter().map(|d| d.id).collect();
     let (mut paged, mut cursor) = (Vec::new(), None::<String>);
     loop {
-        let page = anna.documents().page(None, None, None, Some(1), cursor.as_deref()).await.unwrap();
+        let page = anna.documents().list_page(None, None, None, Some(1), cursor.as_deref()).await.unwrap();
         assert!(page.items.len() <= 1);
         paged.extend(page.items.into_iter().map(|d| d.id));
         match page.next_cursor {
@@ -135,14 +135,14 @@ async fn r7_files_are_judged_by_content_and_refusals_store_nothing(db: TestDb) {
     }
     assert_eq!(paged, all);
     assert!(all.len() >= 4);
-    let whole = anna.documents().page(None, None, None, None, None).await.unwrap();
+    let whole = anna.documents().list_page(None, None, None, None, None).await.unwrap();
     assert_eq!((whole.items.len(), whole.next_cursor), (all.len(), None));
     for cursor in ["", "x", "!!", "AAAAAAAA"] {
-        let e = anna.documents().page(None, None, None, Some(2), Some(cursor)).await.unwrap_err();
+        let e = anna.documents().list_page(None, None, None, Some(2), Some(cursor)).await.unwrap_err();
         assert_eq!(code(e), "validation", "{cursor:?}");
     }
     for limit in [0, kabinet::paging::MAX_LIMIT + 1] {
-        let e = anna.documents().page(None, None, None, Some(limit), None).await.unwrap_err();
+        let e = anna.documents().list_page(None, None, None, Some(limit), None).await.unwrap_err();
         assert_eq!(code(e), "validation");
     }
     // Lists filter by kind and period; metadata reads back.

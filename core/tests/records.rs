@@ -295,14 +295,14 @@ async fn r9_lab_results_with_flags_and_one_sided_ranges(db: TestDb) {
     // Lab results and the access history page the same way (keyset: nothing repeats or is
     // skipped when results arrive between pages).
     let all: Vec<String> = anna.labs().results(None).await.unwrap().into_iter().map(|r| r.id).collect();
-    let first = anna.labs().page(None, Some(3), None).await.unwrap();
+    let first = anna.labs().results_page(None, Some(3), None).await.unwrap();
     let mut newer = result("Новый", Some(1.0), None, None, None, None);
     newer.sampled_at = datetime!(2026-11-27 09:00 UTC);
     let meanwhile = kabinet::LabReport { results: vec![newer], ..report.clone() };
     lab.staff().unwrap().labs().publish(&pid, meanwhile).await.unwrap();
     let (mut paged, mut cursor) = (first.items.into_iter().map(|r| r.id).collect::<Vec<_>>(), first.next_cursor);
     while let Some(c) = cursor {
-        let page = anna.labs().page(None, Some(3), Some(&c)).await.unwrap();
+        let page = anna.labs().results_page(None, Some(3), Some(&c)).await.unwrap();
         paged.extend(page.items.into_iter().map(|r| r.id));
         cursor = page.next_cursor;
     }
@@ -355,9 +355,30 @@ async fn r13_requests_statuses_messages_documents_and_retention(db: TestDb) {
         "request.completed"
     );
     assert!(staff.inbox().await.unwrap().is_empty());
+    // The inbox pages oldest first, by (last change, id); a bad cursor is a validation error.
+    let mut open = Vec::new();
+    for n in 0..5 {
+        open.push(anna.requests().create(&c1, &format!("Вопрос {n}"), "Текст").await.unwrap().id);
+        h.clock.advance(Duration::seconds(1));
+    }
+    let first = staff.inbox_page(Some(2), None).await.unwrap();
+    let second_page = staff.inbox_page(Some(2), first.next_cursor.as_deref()).await.unwrap();
+    let third = staff.inbox_page(Some(2), second_page.next_cursor.as_deref()).await.unwrap();
+    let paged: Vec<String> = [first.items, second_page.items, third.items].concat().into_iter().map(|r| r.id).collect();
+    assert_eq!((paged, third.next_cursor), (open.clone(), None));
+    assert_eq!(code(staff.inbox_page(Some(2), Some("x")).await.unwrap_err()), "validation");
+    // The operator's view of a patient's access history pages the same way.
+    let audit = h.cab.system().audit();
+    let entries = audit.access_history(anna.patient_id().unwrap(), None).await.unwrap();
+    let page = audit.access_history_page(anna.patient_id().unwrap(), None, Some(3), None).await.unwrap();
+    assert_eq!(page.items.len(), 3);
+    assert!(page.items[0].seq > entries[0].seq, "the page read is itself journaled first");
+    for id in open {
+        anna.requests().mark_completed(&id).await.unwrap();
+    }
     let second = anna.requests().create(&c1, "Вопрос", "Текст").await.unwrap();
     assert_eq!(anna.requests().mark_completed(&second.id).await.unwrap().status, "completed");
-    assert_eq!(anna.requests().list().await.unwrap().len(), 2);
+    assert_eq!(anna.requests().list().await.unwrap().len(), 7);
     // Subjects and messages are sealed.
     let raw = db.raw().await;
     let subjects: Vec<Vec<u8>> = sqlx::query_scalar("SELECT subject FROM requests").fetch_all(&raw).await.unwrap();
@@ -366,7 +387,7 @@ async fn r13_requests_statuses_messages_documents_and_retention(db: TestDb) {
     h.clock.advance(Duration::days(5 * 365));
     assert_eq!(h.cab.run_due_jobs().await.unwrap().requests_purged, 0, "not yet");
     h.clock.advance(Duration::days(3));
-    assert_eq!(h.cab.run_due_jobs().await.unwrap().requests_purged, 2);
+    assert_eq!(h.cab.run_due_jobs().await.unwrap().requests_purged, 7);
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM request_messages").fetch_one(&raw).await.unwrap();
     assert_eq!(left, 0);
     let purged: i64 = sqlx::query_scalar(
@@ -375,7 +396,7 @@ async fn r13_requests_statuses_messages_documents_and_retention(db: TestDb) {
     .fetch_one(&raw)
     .await
     .unwrap();
-    assert_eq!(purged, 2);
+    assert_eq!(purged, 7);
     assert!(h.cab.system().audit().verify().await.unwrap().ok);
 }
 

@@ -184,6 +184,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Conflict",
+    "CorrectionPage",
     "CorrectionRequest",
     "CorrectionStatus",
     "Device",
@@ -227,6 +228,7 @@ __all__ = [
     "Notifications",
     "Patient",
     "PatientRef",
+    "PatientRefPage",
     "Patients",
     "PendingConfirmation",
     "PendingRegistration",
@@ -245,6 +247,7 @@ __all__ = [
     "Request",
     "RequestDocument",
     "RequestMessage",
+    "RequestPage",
     "RequestStatus",
     "Requests",
     "Screening",
@@ -648,6 +651,7 @@ class Records:
 @final
 class StaffCorrections:
     def inbox(self) -> list[CorrectionRequest]: ...
+    def inbox_page(self, limit: int | None = None, cursor: str | None = None) -> CorrectionPage: ...
     def resolve(
         self, correction_id: str, accepted: bool, comment: str, corrected: _RecordData | None = None
     ) -> CorrectionRequest: ...
@@ -710,6 +714,24 @@ class DocumentPage:
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class RequestPage:
+    items: list[Request]
+    next_cursor: str | None
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class CorrectionPage:
+    items: list[CorrectionRequest]
+    next_cursor: str | None
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class PatientRefPage:
+    items: list[PatientRef]
+    next_cursor: str | None
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
 class AccessPage:
     items: list[AccessEntry]
     next_cursor: str | None
@@ -718,7 +740,7 @@ class AccessPage:
 @final
 class Labs:
     def results(self, since: datetime.datetime | None = None) -> list[LabResult]: ...
-    def page(
+    def results_page(
         self, since: datetime.datetime | None = None, limit: int | None = None, cursor: str | None = None
     ) -> LabResultPage: ...
     def publish(self, patient_id: str, report: LabReport) -> list[LabResult]: ...
@@ -763,6 +785,7 @@ class Requests:
     def mark_completed(self, request_id: str) -> Request: ...
     def export_pdf(self, request_id: str) -> bytes: ...
     def inbox(self) -> list[Request]: ...
+    def inbox_page(self, limit: int | None = None, cursor: str | None = None) -> RequestPage: ...
     def list(self) -> list[Request]: ...
 
 @final
@@ -971,6 +994,7 @@ class PatientRef:
 class StaffPatients:
     def find(self, snils: str | None = None, oms_policy: str | None = None) -> list[PatientRef]: ...
     def attached(self) -> list[PatientRef]: ...
+    def attached_page(self, limit: int | None = None, cursor: str | None = None) -> PatientRefPage: ...
     def record_card(
         self, patient_id: str, surname: str, given_name: str, birth_date: datetime.date, patronymic: str | None = None
     ) -> None: ...
@@ -1110,6 +1134,10 @@ class Audit:
     def inclusion_proof(self, seq: int) -> str: ...
     def consistency_proof(self, old_size: int) -> str: ...
     def access_history(self, patient_id: str, since: datetime.datetime | None = None) -> list[AccessEntry]: ...
+    def access_history_page(
+        self, patient_id: str, since: datetime.datetime | None = None, limit: int | None = None,
+        cursor: str | None = None,
+    ) -> AccessPage: ...
     def export_fhir(self, from_seq: int = 0, limit: int = 1000) -> str: ...
 
 class LegacyAccount:
@@ -1233,7 +1261,7 @@ class Documents:
     def list(
         self, kind: _DocumentKindLike | None = None, since: datetime.date | None = None, until: datetime.date | None = None
     ) -> list[DocumentInfo]: ...
-    def page(
+    def list_page(
         self, kind: _DocumentKindLike | None = None, since: datetime.date | None = None,
         until: datetime.date | None = None, limit: int | None = None, cursor: str | None = None,
     ) -> DocumentPage: ...

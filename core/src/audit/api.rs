@@ -9,7 +9,7 @@ use super::{
     AccessEntry, Action, AuditContext, AuditError, AuditReport, ConsistencyProof, InclusionProof, Outcome, merkle,
 };
 use crate::cabinet::Cabinet;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::StorageError;
 use crate::timeutil::to_micros;
 
@@ -100,6 +100,21 @@ impl Audit {
         Ok(all.items)
     }
 
+    /// One page of [`Audit::access_history`]: at most `limit` entries (default
+    /// [`crate::paging::DEFAULT_LIMIT`]) after `cursor` (the previous page's `next_cursor`).
+    pub async fn access_history_page(
+        &self,
+        patient_id: &str,
+        since: Option<OffsetDateTime>,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<AccessPage> {
+        let limit = crate::paging::limit(limit)?;
+        let after = cursor.map(|c| crate::paging::decode(c, 1, 1)).transpose()?;
+        let system = AuditContext::system();
+        access_history_as(&self.cab, &system, patient_id, since, None, after.as_ref(), limit).await
+    }
+
     /// Entries `[from_seq, from_seq + limit)` as a FHIR R4 `Bundle` of `AuditEvent`s (JSON).
     pub async fn export_fhir(&self, from_seq: u64, limit: u64) -> Result<String> {
         let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
@@ -139,11 +154,9 @@ pub(crate) async fn access_history_as(
     let since_us = since.map_or(i64::MIN, to_micros);
     let before = after.map(|c| c.ints[0]);
     let fetch = limit.saturating_add(1);
-    let mut items =
+    let items =
         super::history::access_history(&mut tx, patient_id, since_us, before, fetch, viewer, cab.locale()).await?;
     tx.commit().await.map_err(StorageError::from_sqlx)?;
-    let more = usize::try_from(limit).is_ok_and(|l| items.len() > l);
-    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = items.last().filter(|_| more).map(|e| crate::paging::encode(&[e.seq.to_string()]));
+    let (items, next_cursor) = crate::paging::split(items, limit, |e| Ok::<_, Error>(vec![e.seq.to_string()]))?;
     Ok(AccessPage { items, next_cursor })
 }

@@ -300,7 +300,7 @@ impl Documents {
 
     /// One page of [`Documents::list`]: at most `limit` documents (default
     /// [`crate::paging::DEFAULT_LIMIT`]) after `cursor` (the previous page's `next_cursor`).
-    pub async fn page(
+    pub async fn list_page(
         &self,
         kind: Option<DocumentKind>,
         since: Option<Date>,
@@ -341,16 +341,11 @@ impl Documents {
         .bind(limit.saturating_add(1))
         .fetch_all(&mut *work.tx)
         .await?;
-        let more = usize::try_from(limit).is_ok_and(|l| rows.len() > l);
-        let rows = &rows[..rows.len().min(usize::try_from(limit).unwrap_or(usize::MAX))];
-        let next_cursor = match rows.last() {
-            Some(r) if more => Some(crate::paging::encode(&[
-                r.try_get::<i64, _>("created_on")?.to_string(),
-                r.try_get::<i64, _>("created_at")?.to_string(),
-                r.try_get::<String, _>("id")?,
-            ])),
-            _ => None,
-        };
+        let (rows, next_cursor) = crate::paging::split(rows, limit, |r| {
+            let (on, at, id): (i64, i64, String) =
+                (r.try_get("created_on")?, r.try_get("created_at")?, r.try_get("id")?);
+            Ok::<_, Error>(vec![on.to_string(), at.to_string(), id])
+        })?;
         let items = rows.iter().map(|r| info_from(&work.vault, r)).collect::<Result<Vec<_>>>()?;
         work.commit().await?;
         Ok(DocumentPage { items, next_cursor })

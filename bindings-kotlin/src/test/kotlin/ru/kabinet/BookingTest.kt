@@ -146,6 +146,8 @@ class BookingTest {
         assertEquals("staff", staff.role())
         assertEquals(StaffRole.DOCTOR, staff.staffMember().role)
         assertEquals(listOf("Иванова Анна Сергеевна"), staff.patients().attached().map { it.fullName })
+        val onePage = staff.patients().attachedPage(limit = 1u)
+        assertEquals(listOf("Иванова Анна Сергеевна") to null, onePage.items.map { it.fullName } to onePage.nextCursor)
         assertEquals(LocalDate.parse("1990-03-14"), staff.patients().find(snils, null).single().birthDate)
         anna.appointments().book(slots[2].id)
         assertEquals(1, staff.clinicAppointments().list(slots.first().startsAt, slots.last().endsAt).size)

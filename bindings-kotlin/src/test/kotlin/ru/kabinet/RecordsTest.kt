@@ -54,12 +54,12 @@ class RecordsTest {
         assertEquals(listOf("≤ 5.2", "≥ 1.0", "отрицательно"), anna.labs().results(null).map { it.referenceRange })
         assertEquals(BigDecimal("6.3"), anna.labs().results(null).first().value, "a value keeps its digits")
         // Lists that grow come in pages: limit plus the next page's cursor.
-        val first = anna.labs().page(limit = 2u)
+        val first = anna.labs().resultsPage(limit = 2u)
         assertEquals(2, first.items.size)
-        val rest = anna.labs().page(limit = 2u, cursor = first.nextCursor)
+        val rest = anna.labs().resultsPage(limit = 2u, cursor = first.nextCursor)
         assertEquals(anna.labs().results(null).map { it.id }, (first.items + rest.items).map { it.id })
         assertEquals(null, rest.nextCursor)
-        val badCursor = assertFailsWith<KabinetException.Validation> { anna.labs().page(cursor = "not-a-cursor") }
+        val badCursor = assertFailsWith<KabinetException.Validation> { anna.labs().resultsPage(cursor = "not-a-cursor") }
         assertEquals("cursor", badCursor.field)
     }
 
