@@ -7,7 +7,6 @@
 use crate::staff::StaffRole;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
-use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
@@ -17,6 +16,8 @@ use crate::me::{Me, Principal};
 use crate::medical::{PatientWork, Vault};
 use crate::store::{Conn, StorageError};
 use crate::timeutil::{from_micros, to_micros};
+
+mod store;
 
 /// Roles that answer requests.
 pub const REQUEST_ROLES: &[StaffRole] = &[StaffRole::Registrar, StaffRole::Administrator, StaffRole::Doctor];
@@ -164,73 +165,39 @@ async fn add_message(tx: &mut Conn, vault: &Vault, me: &Me, request_id: &str, te
     let id = uuid::Uuid::now_v7().to_string();
     let msg =
         RequestMessage { author_kind: kind.clone(), author_name: name, text: text.to_owned(), at: from_micros(now)? };
-    sqlx::query(
-        "INSERT INTO request_messages (id, request_id, author_kind, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&id)
-    .bind(request_id)
-    .bind(&kind)
-    .bind(me.account_id())
-    .bind(vault.seal("request_messages", &id, "body", &msg)?)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    ?;
-    Ok(())
+    let body = vault.seal("request_messages", &id, "body", &msg)?;
+    store::insert_message(&mut *tx, &id, request_id, &kind, me.account_id(), body, now).await
 }
 
 async fn load(tx: &mut Conn, vault: &Vault, request_id: &str) -> Result<Request> {
-    let r = sqlx::query(
-        "SELECT id, patient_id, clinic_id, subject, status, created_at, updated_at, completed_at FROM requests WHERE id = $1",
-    )
-    .bind(request_id)
-    .fetch_optional(&mut *tx)
-    .await
-    ?
-    .ok_or(Error::NotFound { entity: "request" })?;
-    let subject: Vec<u8> = r.try_get("subject")?;
-    let completed: Option<i64> = r.try_get("completed_at")?;
-    let messages = sqlx::query("SELECT id, body FROM request_messages WHERE request_id = $1 ORDER BY created_at, id")
-        .bind(request_id)
-        .fetch_all(&mut *tx)
+    let r = store::find(&mut *tx, request_id).await?.ok_or(Error::NotFound { entity: "request" })?;
+    let messages = store::messages(&mut *tx, request_id)
         .await?
         .iter()
-        .map(|m| {
-            let id: String = m.try_get("id")?;
-            let body: Vec<u8> = m.try_get("body")?;
-            vault.open_json("request_messages", &id, "body", &body)
-        })
+        .map(|m| vault.open_json("request_messages", &m.id, "body", &m.body))
         .collect::<Result<Vec<RequestMessage>>>()?;
-    let documents = sqlx::query(
-        "SELECT id, filename, size, sha256 FROM request_documents WHERE request_id = $1 ORDER BY created_at, id",
-    )
-    .bind(request_id)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|d| {
-        let id: String = d.try_get("id")?;
-        let name: Vec<u8> = d.try_get("filename")?;
-        let size: i64 = d.try_get("size")?;
-        let sha: Vec<u8> = d.try_get("sha256")?;
-        Ok(RequestDocument {
-            filename: String::from_utf8(vault.open_bytes("request_documents", &id, "filename", &name)?)
-                .map_err(|_| StorageError::Corrupt("file name"))?,
-            id,
-            size: u64::try_from(size).unwrap_or(0),
-            sha256: hex::encode(&sha),
+    let documents = store::documents(&mut *tx, request_id)
+        .await?
+        .into_iter()
+        .map(|d| {
+            Ok(RequestDocument {
+                filename: String::from_utf8(vault.open_bytes("request_documents", &d.id, "filename", &d.filename)?)
+                    .map_err(|_| StorageError::Corrupt("file name"))?,
+                id: d.id,
+                size: u64::try_from(d.size).unwrap_or(0),
+                sha256: hex::encode(&d.sha256),
+            })
         })
-    })
-    .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>>>()?;
     Ok(Request {
-        id: r.try_get("id")?,
-        patient_id: r.try_get("patient_id")?,
-        clinic_id: r.try_get("clinic_id")?,
-        subject: vault.open_json("requests", request_id, "subject", &subject)?,
-        status: RequestStatus::stored(r.try_get("status")?)?,
-        created_at: from_micros(r.try_get("created_at")?)?,
-        updated_at: from_micros(r.try_get("updated_at")?)?,
-        completed_at: completed.map(from_micros).transpose()?,
+        subject: vault.open_json("requests", request_id, "subject", &r.subject)?,
+        status: RequestStatus::stored(&r.status)?,
+        created_at: from_micros(r.created_at)?,
+        updated_at: from_micros(r.updated_at)?,
+        completed_at: r.completed_at.map(from_micros).transpose()?,
+        id: r.id,
+        patient_id: r.patient_id,
+        clinic_id: r.clinic_id,
         messages,
         documents,
     })
@@ -253,18 +220,7 @@ async fn change_status(
     if !transition_allowed(from, to) {
         return Err(Error::Conflict { code: "request.transition" });
     }
-    let done = sqlx::query(
-        "UPDATE requests SET status = $1, updated_at = $2, completed_at = CASE WHEN $1 = 'completed' THEN $2 ELSE NULL END \
-         WHERE id = $3 AND status = $4",
-    )
-    .bind(to.as_str())
-    .bind(now)
-    .bind(request_id)
-    .bind(from.as_str())
-    .execute(&mut *tx)
-    .await
-    ?;
-    if done.rows_affected() != 1 {
+    if !store::move_status(&mut *tx, request_id, from.as_str(), to.as_str(), now).await? {
         return Err(Error::Conflict { code: "request.transition" });
     }
     let status_text = crate::i18n::text(cab.locale(), &format!("request.status.{to}")).to_owned();
@@ -284,12 +240,8 @@ impl Requests {
     }
 
     async fn own(&self, tx: &mut Conn, request_id: &str, patient_id: &str) -> Result<RequestStatus> {
-        let row: Option<(String, String)> = sqlx::query_as("SELECT patient_id, status FROM requests WHERE id = $1")
-            .bind(request_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        match row {
-            Some((owner, status)) if owner == patient_id => Ok(RequestStatus::stored(&status)?),
+        match store::find(&mut *tx, request_id).await? {
+            Some(r) if r.patient_id == patient_id => Ok(RequestStatus::stored(&r.status)?),
             _ => Err(Error::NotFound { entity: "request" }),
         }
     }
@@ -304,17 +256,8 @@ impl Requests {
         let id = uuid::Uuid::now_v7().to_string();
         let PatientWork { mut tx, vault, now } =
             PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Create, "request", Some(&id)).await?;
-        sqlx::query(
-            "INSERT INTO requests (id, patient_id, clinic_id, status, subject, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'in_processing', $4, $5, $5)",
-        )
-        .bind(&id)
-        .bind(&patient_id)
-        .bind(&clinic.id)
-        .bind(vault.seal("requests", &id, "subject", &subject)?)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        let sealed = vault.seal("requests", &id, "subject", &subject)?;
+        store::insert(&mut *tx, &id, &patient_id, &clinic.id, sealed, now).await?;
         add_message(&mut tx, &vault, &self.me, &id, &text, now).await?;
         let out = load(&mut tx, &vault, &id).await?;
         tx.commit().await?;
@@ -327,11 +270,7 @@ impl Requests {
         let patient_id = self.me.patient_for("requests").await?;
         let PatientWork { mut tx, vault, .. } =
             PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "request", None).await?;
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM requests WHERE patient_id = $1 ORDER BY created_at DESC, id DESC")
-                .bind(&patient_id)
-                .fetch_all(&mut *tx)
-                .await?;
+        let ids = store::ids_of_patient(&mut *tx, &patient_id).await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(load(&mut tx, &vault, &id).await?);
@@ -390,11 +329,7 @@ impl Requests {
         let message = if status == RequestStatus::ClarificationNeeded {
             change_status(cab, &mut tx, request_id, &patient_id, status, RequestStatus::InProcessing, now).await?
         } else {
-            sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(request_id)
-                .execute(&mut *tx)
-                .await?;
+            store::touch(&mut *tx, request_id, now).await?;
             None
         };
         let out = load(&mut tx, &vault, request_id).await?;
@@ -435,24 +370,17 @@ impl Requests {
         )
         .await?;
         let sha = sha2::Sha256::digest(content).to_vec();
-        sqlx::query(
-            "INSERT INTO request_documents (id, request_id, filename, content, sha256, size, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(request_id)
-        .bind(vault.seal_bytes("request_documents", &id, "filename", filename.as_bytes())?)
-        .bind(vault.seal_bytes("request_documents", &id, "content", content)?)
-        .bind(&sha)
-        .bind(i64::try_from(content.len()).unwrap_or(i64::MAX))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        ?;
-        sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(request_id)
-            .execute(&mut *tx)
-            .await?;
+        let document = store::NewDocumentRow {
+            id: &id,
+            request_id,
+            filename: vault.seal_bytes("request_documents", &id, "filename", filename.as_bytes())?,
+            content: vault.seal_bytes("request_documents", &id, "content", content)?,
+            sha256: &sha,
+            size: i64::try_from(content.len()).unwrap_or(i64::MAX),
+            now,
+        };
+        store::insert_document(&mut *tx, document).await?;
+        store::touch(&mut *tx, request_id, now).await?;
         tx.commit().await?;
         Ok(RequestDocument { id, filename, size: content.len() as u64, sha256: hex::encode(&sha) })
     }
@@ -545,18 +473,8 @@ impl StaffRequests {
         if !REQUEST_ROLES.contains(&member.role) {
             return Err(Error::PermissionDenied { code: "role.not_allowed" });
         }
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT id, patient_id, updated_at FROM requests WHERE clinic_id = $1 AND status <> 'completed' \
-             AND patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) \
-             AND ($2 = 0 OR updated_at > $3 OR (updated_at = $3 AND id > $4)) ORDER BY updated_at, id LIMIT $5",
-        )
-        .bind(&member.clinic_id)
-        .bind(i64::from(after.is_some()))
-        .bind(after.map_or(0, |c| c.ints[0]))
-        .bind(after.map_or("", |c| c.texts[0].as_str()))
-        .bind(limit.saturating_add(1))
-        .fetch_all(cab.store().pool())
-        .await?;
+        let after = after.map(|c| (c.ints[0], c.texts[0].as_str()));
+        let rows = store::open_in_clinic(cab.store().pool(), &member.clinic_id, after, limit.saturating_add(1)).await?;
         let (rows, next_cursor) =
             crate::paging::split(rows, limit, |(id, _, at)| Ok::<_, Error>(vec![at.to_string(), id.clone()]))?;
         let mut items = Vec::with_capacity(rows.len());
@@ -575,13 +493,9 @@ impl StaffRequests {
     pub async fn reply(&self, request_id: &str, text: &str, status: RequestStatus) -> Result<Request> {
         let cab = self.me.cabinet();
         let text = crate::directory::text_field("text", text, 10_000)?;
-        let row: Option<(String, String, String)> =
-            sqlx::query_as("SELECT patient_id, clinic_id, status FROM requests WHERE id = $1")
-                .bind(request_id)
-                .fetch_optional(cab.store().pool())
-                .await?;
-        let (patient_id, clinic_id, current) = row.ok_or(Error::NotFound { entity: "request" })?;
-        let current = RequestStatus::stored(&current)?;
+        let row = store::find(cab.store().pool(), request_id).await?.ok_or(Error::NotFound { entity: "request" })?;
+        let (patient_id, clinic_id) = (row.patient_id, row.clinic_id);
+        let current = RequestStatus::stored(&row.status)?;
         let member = self.me.live_staff().await?;
         if member.clinic_id != clinic_id {
             return Err(Error::NotFound { entity: "request" });
@@ -597,11 +511,7 @@ impl StaffRequests {
                 .await?;
         add_message(&mut tx, &vault, &self.me, request_id, &text, now).await?;
         let message = change_status(cab, &mut tx, request_id, &patient_id, current, status, now).await?;
-        sqlx::query("UPDATE requests SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(request_id)
-            .execute(&mut *tx)
-            .await?;
+        store::touch(&mut *tx, request_id, now).await?;
         let out = load(&mut tx, &vault, request_id).await?;
         tx.commit().await?;
         if let Some(m) = message {
@@ -616,29 +526,11 @@ impl StaffRequests {
 pub(crate) async fn purge_expired(cab: &Cabinet) -> Result<u64> {
     let now = to_micros(cab.now());
     let cutoff = now - i64::try_from(RETENTION.whole_microseconds()).unwrap_or(i64::MAX);
-    let due: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, patient_id FROM requests WHERE completed_at IS NOT NULL AND completed_at < $1 ORDER BY completed_at LIMIT 500",
-    )
-    .bind(cutoff)
-    .fetch_all(cab.store().pool())
-    .await
-    ?;
+    let due = store::completed_before(cab.store().pool(), cutoff, 500).await?;
     let mut purged = 0;
     for (id, patient_id) in due {
         let mut tx = cab.store().begin().await?;
-        // Children first (foreign keys), then the request itself, all in one transaction.
-        for table in [
-            "DELETE FROM request_messages WHERE request_id = $1",
-            "DELETE FROM request_documents WHERE request_id = $1",
-        ] {
-            sqlx::query(table).bind(&id).execute(&mut *tx).await?;
-        }
-        let deleted = sqlx::query("DELETE FROM requests WHERE id = $1 AND completed_at < $2")
-            .bind(&id)
-            .bind(cutoff)
-            .execute(&mut *tx)
-            .await?;
-        if deleted.rows_affected() != 1 {
+        if !store::purge(&mut tx, &id, cutoff).await? {
             continue;
         }
         let what = Access {
