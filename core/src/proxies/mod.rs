@@ -16,8 +16,9 @@
 //! expired grant stops them at once.
 
 use crate::staff::StaffRole;
-use sqlx::Row;
 use time::{Date, OffsetDateTime};
+
+mod store;
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
 use crate::auth::codes;
@@ -29,7 +30,7 @@ use crate::me::Me;
 use crate::medical::Vault;
 use crate::notify;
 use crate::patients::Patients;
-use crate::store::{Conn, StorageError};
+use crate::store::Conn;
 use crate::timeutil::{ADULT_AGE, age_on, from_micros, to_micros};
 
 /// What a proxy can be given. Security settings, profile and identity are never delegated.
@@ -131,17 +132,9 @@ fn end_of(until: Option<Date>, today: Date, latest: Option<Date>) -> Result<i64>
 
 /// The scopes of a live grant from `ward` to `proxy`; `NotFound` without one.
 pub(crate) async fn live_scopes(cab: &Cabinet, proxy: &str, ward: &str) -> Result<Vec<String>> {
-    let list: Option<String> = sqlx::query_scalar(
-        "SELECT scopes FROM proxies WHERE proxy_patient_id = $1 AND ward_patient_id = $2 AND revoked_at IS NULL \
-         AND valid_until > $3",
-    )
-    .bind(proxy)
-    .bind(ward)
-    .bind(to_micros(cab.now()))
-    .fetch_optional(cab.store().pool())
-    .await?;
-    let list = list.ok_or(Error::NotFound { entity: "proxy" })?;
-    Ok(list.split(',').map(str::to_owned).collect())
+    store::live_scopes(cab.store().pool(), proxy, ward, to_micros(cab.now()))
+        .await?
+        .ok_or(Error::NotFound { entity: "proxy" })
 }
 
 /// Stores a grant in `tx`, journals it for the ward, and queues the notices to ward and
@@ -163,34 +156,20 @@ async fn insert(
         return Err(ValidationError::new("proxy", Reason::Format).into());
     }
     // A grant past its end no longer holds the pair: it is closed, so a new one can follow.
-    sqlx::query(
-        "UPDATE proxies SET revoked_at = valid_until WHERE proxy_patient_id = $1 AND ward_patient_id = $2 \
-         AND revoked_at IS NULL AND valid_until <= $3",
-    )
-    .bind(proxy)
-    .bind(ward)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    store::close_ended(&mut *tx, proxy, ward, now).await?;
     let id = uuid::Uuid::now_v7().to_string();
     let vault = Vault::open(cab, tx, ctx, ward, Action::Create, "proxy", Some(&id), now).await?;
     let sealed = basis.map(|b| vault.seal("proxies", &id, "basis", &b)).transpose()?;
-    let inserted = sqlx::query(
-        "INSERT INTO proxies (id, proxy_patient_id, ward_patient_id, scopes, granted_by, granted_at, valid_until, basis) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&id)
-    .bind(proxy)
-    .bind(ward)
-    .bind(scopes.join(","))
-    .bind(granted_by)
-    .bind(now)
-    .bind(until_us)
-    .bind(sealed)
-    .execute(&mut *tx)
-    .await
-    .map_err(StorageError::from_sqlx);
-    match inserted {
+    let row = store::GrantRow {
+        id: id.clone(),
+        proxy_patient_id: proxy.to_owned(),
+        ward_patient_id: ward.to_owned(),
+        scopes: scopes.clone(),
+        granted_by: granted_by.to_owned(),
+        granted_at: now,
+        valid_until: until_us,
+    };
+    match store::insert(&mut *tx, &row, sealed).await {
         Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "proxy.exists" }),
         Err(e) if e.foreign_key_violation() => return Err(Error::NotFound { entity: "patient" }),
         other => other?,
@@ -213,16 +192,15 @@ async fn insert(
     Ok((grant, outbox))
 }
 
-fn grant_from(r: &sqlx::any::AnyRow) -> Result<ProxyGrant> {
-    let scopes: String = r.try_get("scopes")?;
+fn grant_from(r: store::GrantRow) -> Result<ProxyGrant> {
     Ok(ProxyGrant {
-        id: r.try_get("id")?,
-        proxy_patient_id: r.try_get("proxy_patient_id")?,
-        ward_patient_id: r.try_get("ward_patient_id")?,
-        scopes: scopes.split(',').map(str::to_owned).collect(),
-        granted_by: r.try_get("granted_by")?,
-        granted_at: from_micros(r.try_get("granted_at")?)?,
-        valid_until: from_micros(r.try_get("valid_until")?)?,
+        id: r.id,
+        proxy_patient_id: r.proxy_patient_id,
+        ward_patient_id: r.ward_patient_id,
+        scopes: r.scopes,
+        granted_by: r.granted_by,
+        granted_at: from_micros(r.granted_at)?,
+        valid_until: from_micros(r.valid_until)?,
     })
 }
 
@@ -267,20 +245,8 @@ impl Proxies {
         let now = to_micros(cab.now());
         let id = uuid::Uuid::now_v7().to_string();
         let mut tx = cab.store().begin().await?;
-        sqlx::query(
-            "INSERT INTO proxy_requests (id, ward_patient_id, proxy_patient_id, scopes, valid_until, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(&ward)
-        .bind(&proxy)
-        .bind(scopes.join(","))
-        .bind(until_us)
-        .bind(now)
-        .bind(now + crate::accounts::CODE_TTL_US)
-        .execute(&mut *tx)
-        .await
-        ?;
+        let expires = now + crate::accounts::CODE_TTL_US;
+        store::insert_request(&mut *tx, &id, &ward, &proxy, &scopes, until_us, now, expires).await?;
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "proxy_code", &id, &code, now + crate::accounts::CODE_TTL_US).await?;
         let person = patients.read_in(&mut tx, &ward, now).await?;
@@ -298,34 +264,18 @@ impl Proxies {
         let cab = self.me.cabinet();
         let ward = self.me.own_medical().await?;
         let now = to_micros(cab.now());
-        let row = sqlx::query(
-            "SELECT proxy_patient_id, scopes, valid_until, expires_at, confirmed_at FROM proxy_requests \
-             WHERE id = $1 AND ward_patient_id = $2",
-        )
-        .bind(pending_id)
-        .bind(&ward)
-        .fetch_optional(cab.store().pool())
-        .await?
-        .ok_or(Error::NotFound { entity: "proxy_request" })?;
-        let confirmed: Option<i64> = row.try_get("confirmed_at")?;
-        let expires: i64 = row.try_get("expires_at")?;
-        if confirmed.is_some() || expires <= now {
+        let row = store::request(cab.store().pool(), pending_id, &ward)
+            .await?
+            .ok_or(Error::NotFound { entity: "proxy_request" })?;
+        if row.confirmed_at.is_some() || row.expires_at <= now {
             return Err(crate::auth::AuthError::CodeExpired.into());
         }
         crate::accounts::check_code(cab, "proxy_code", pending_id, code, now).await?;
-        let proxy: String = row.try_get("proxy_patient_id")?;
-        let listed: String = row.try_get("scopes")?;
-        let until_us: i64 = row.try_get("valid_until")?;
+        let (proxy, scopes, until_us) = (row.proxy_patient_id, row.scopes, row.valid_until);
         let mut tx = cab.store().begin().await?;
-        let claimed = sqlx::query("UPDATE proxy_requests SET confirmed_at = $1 WHERE id = $2 AND confirmed_at IS NULL")
-            .bind(now)
-            .bind(pending_id)
-            .execute(&mut *tx)
-            .await?;
-        if claimed.rows_affected() != 1 {
+        if !store::claim_request(&mut *tx, pending_id, now).await? {
             return Err(crate::auth::AuthError::CodeExpired.into());
         }
-        let scopes: Vec<String> = listed.split(',').map(str::to_owned).collect();
         let ctx = self.me.audit_context();
         let (grant, outbox) =
             insert(cab, &mut tx, ctx, self.me.account_id(), &proxy, &ward, scopes, until_us, None, now).await?;
@@ -337,16 +287,8 @@ impl Proxies {
     /// Live grants where the signed-in patient is the ward or the proxy, newest first.
     pub async fn list(&self) -> Result<Vec<ProxyGrant>> {
         let own = self.me.own_medical().await?;
-        let rows = sqlx::query(
-            "SELECT id, proxy_patient_id, ward_patient_id, scopes, granted_by, granted_at, valid_until FROM proxies \
-             WHERE (proxy_patient_id = $1 OR ward_patient_id = $1) AND revoked_at IS NULL AND valid_until > $2 \
-             ORDER BY granted_at DESC, id DESC",
-        )
-        .bind(&own)
-        .bind(to_micros(self.me.cabinet().now()))
-        .fetch_all(self.me.cabinet().store().pool())
-        .await?;
-        rows.iter().map(grant_from).collect()
+        let now = to_micros(self.me.cabinet().now());
+        store::live_of(self.me.cabinet().store().pool(), &own, now).await?.into_iter().map(grant_from).collect()
     }
 
     /// The ward (or the proxy) ends a grant; both are told.
@@ -355,20 +297,9 @@ impl Proxies {
         let own = self.me.own_medical().await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
-        let found: Option<(String, String)> = sqlx::query_as(
-            "SELECT ward_patient_id, proxy_patient_id FROM proxies WHERE id = $1 \
-             AND (ward_patient_id = $2 OR proxy_patient_id = $2) AND revoked_at IS NULL",
-        )
-        .bind(grant_id)
-        .bind(&own)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (ward, proxy) = found.ok_or(Error::NotFound { entity: "proxy" })?;
-        sqlx::query("UPDATE proxies SET revoked_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(grant_id)
-            .execute(&mut *tx)
-            .await?;
+        let (ward, proxy) =
+            store::parties(&mut *tx, grant_id, &own).await?.ok_or(Error::NotFound { entity: "proxy" })?;
+        store::revoke(&mut *tx, grant_id, now).await?;
         let what = Access {
             patient_id: Some(&ward),
             action: Action::Delete,
@@ -442,14 +373,7 @@ impl StaffProxies {
         if latest.is_none() {
             // Guardianship of an adult is the clinic's word: only for a patient attached to
             // it (a booking is not enough), and the ward is told like any grant.
-            let attached: Option<i64> = sqlx::query_scalar(
-                "SELECT 1 FROM attachments WHERE clinic_id = $1 AND patient_id = $2 AND detached_at IS NULL",
-            )
-            .bind(&member.clinic_id)
-            .bind(&ward.id)
-            .fetch_optional(cab.store().pool())
-            .await?;
-            if attached.is_none() {
+            if !store::attached(cab.store().pool(), &member.clinic_id, &ward.id).await? {
                 return Err(Error::NotFound { entity: "patient" });
             }
         }
@@ -470,29 +394,12 @@ impl StaffProxies {
 /// summary of how many actions that was (R20). Run by `run_due_jobs`; returns how many.
 pub(crate) async fn send_use_summaries(cab: &Cabinet) -> Result<u64> {
     let now = to_micros(cab.now());
-    let wards: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT ward_patient_id, MIN(COALESCE(summary_at, granted_at)) FROM proxies \
-         WHERE revoked_at IS NULL AND COALESCE(summary_at, 0) < $1 \
-         AND ward_patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) GROUP BY ward_patient_id LIMIT 500",
-    )
-    .bind(now.saturating_sub(DAY_US))
-    .fetch_all(cab.store().pool())
-    .await?;
+    let wards = store::wards_due_summary(cab.store().pool(), now.saturating_sub(DAY_US), 500).await?;
     let mut sent = 0;
     for (ward, since) in wards {
-        let actions: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM audit_entries WHERE actor_kind = 'proxy' AND on_behalf_of = $1 AND at >= $2",
-        )
-        .bind(&ward)
-        .bind(since)
-        .fetch_one(cab.store().pool())
-        .await?;
+        let actions = store::proxy_actions(cab.store().pool(), &ward, since).await?;
         let mut tx = cab.store().begin().await?;
-        sqlx::query("UPDATE proxies SET summary_at = $1 WHERE ward_patient_id = $2 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(&ward)
-            .execute(&mut *tx)
-            .await?;
+        store::mark_summarized(&mut *tx, &ward, now).await?;
         let mut outbox = Vec::new();
         if actions > 0 {
             let args = [("count", actions.to_string())];
