@@ -8,8 +8,9 @@
 
 use crate::staff::StaffRole;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use time::{Date, OffsetDateTime};
+
+mod store;
 
 use crate::audit::Action;
 use crate::error::{Error, Result};
@@ -374,25 +375,17 @@ pub(crate) async fn load_items(
     patient_id: &str,
     kind: Option<&str>,
 ) -> Result<Vec<MedicalItem>> {
-    let rows = sqlx::query(
-        "SELECT id, clinic_id, version, updated_at, body FROM medical_items WHERE patient_id = $1 \
-         AND ($2 = '' OR kind = $2) ORDER BY occurred_on DESC, created_at DESC, id DESC",
-    )
-    .bind(patient_id)
-    .bind(kind.unwrap_or(""))
-    .fetch_all(&mut *tx)
-    .await?;
-    rows.iter()
+    store::items(&mut *tx, patient_id, kind)
+        .await?
+        .into_iter()
         .map(|r| {
-            let id: String = r.try_get("id")?;
-            let body: Vec<u8> = r.try_get("body")?;
             Ok(MedicalItem {
-                data: vault.open_json("medical_items", &id, "body", &body)?,
-                id,
+                data: vault.open_json("medical_items", &r.id, "body", &r.body)?,
+                id: r.id,
                 patient_id: patient_id.to_owned(),
-                clinic_id: r.try_get("clinic_id")?,
-                version: r.try_get("version")?,
-                updated_at: from_micros(r.try_get("updated_at")?)?,
+                clinic_id: r.clinic_id,
+                version: r.version,
+                updated_at: from_micros(r.updated_at)?,
             })
         })
         .collect()
@@ -460,10 +453,7 @@ impl Records {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("records").await?;
         let wanted_change = crate::directory::text_field("wanted_change", wanted_change, 2000)?;
-        let owner: Option<String> = sqlx::query_scalar("SELECT patient_id FROM medical_items WHERE id = $1")
-            .bind(item_id)
-            .fetch_optional(cab.store().pool())
-            .await?;
+        let owner = store::item_owner(cab.store().pool(), item_id).await?;
         if owner.as_deref() != Some(patient_id.as_str()) {
             return Err(Error::NotFound { entity: "medical_item" });
         }
@@ -472,17 +462,8 @@ impl Records {
             PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Create, "correction", Some(&id))
                 .await?;
         let body = CorrectionBody { wanted_change: wanted_change.clone(), comment: None };
-        sqlx::query(
-            "INSERT INTO corrections (id, patient_id, item_id, status, body, created_at) VALUES ($1, $2, $3, 'pending', $4, $5)",
-        )
-        .bind(&id)
-        .bind(&patient_id)
-        .bind(item_id)
-        .bind(vault.seal("corrections", &id, "body", &body)?)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        ?;
+        let sealed = vault.seal("corrections", &id, "body", &body)?;
+        store::insert_correction(&mut *tx, &id, &patient_id, item_id, sealed, now).await?;
         tx.commit().await?;
         Ok(CorrectionRequest {
             id,
@@ -502,7 +483,7 @@ impl Records {
         let patient_id = self.me.patient_for("records").await?;
         let PatientWork { mut tx, vault, .. } =
             PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "correction", None).await?;
-        let out = corrections_where(&mut tx, "patient_id = $1", &patient_id, |_| Ok(&vault)).await?;
+        let out = corrections_where(&mut tx, store::Corrections::Patient(&patient_id), |_| Ok(&vault)).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -510,33 +491,23 @@ impl Records {
 
 async fn corrections_where<'v>(
     tx: &mut Conn,
-    filter: &str,
-    value: &str,
+    which: store::Corrections<'_>,
     vault_for: impl Fn(&str) -> Result<&'v Vault>,
 ) -> Result<Vec<CorrectionRequest>> {
-    let rows = sqlx::query(crate::store::composed_sql!(
-        "SELECT id, item_id, patient_id, status, body, created_at, resolved_at FROM corrections WHERE {filter} ORDER BY created_at DESC, id DESC"
-    ))
-    .bind(value)
-    .fetch_all(&mut *tx)
-    .await
-    ?;
-    rows.iter()
+    store::corrections(&mut *tx, which)
+        .await?
+        .into_iter()
         .map(|r| {
-            let id: String = r.try_get("id")?;
-            let patient_id: String = r.try_get("patient_id")?;
-            let body: Vec<u8> = r.try_get("body")?;
-            let body: CorrectionBody = vault_for(&patient_id)?.open_json("corrections", &id, "body", &body)?;
-            let resolved: Option<i64> = r.try_get("resolved_at")?;
+            let body: CorrectionBody = vault_for(&r.patient_id)?.open_json("corrections", &r.id, "body", &r.body)?;
             Ok(CorrectionRequest {
-                item_id: r.try_get("item_id")?,
-                status: CorrectionStatus::stored(r.try_get("status")?)?,
-                created_at: from_micros(r.try_get("created_at")?)?,
-                resolved_at: resolved.map(from_micros).transpose()?,
+                item_id: r.item_id,
+                status: CorrectionStatus::stored(&r.status)?,
+                created_at: from_micros(r.created_at)?,
+                resolved_at: r.resolved_at.map(from_micros).transpose()?,
                 wanted_change: body.wanted_change,
                 comment: body.comment,
-                patient_id,
-                id,
+                patient_id: r.patient_id,
+                id: r.id,
             })
         })
         .collect()
@@ -617,19 +588,9 @@ impl StaffCorrections {
         if !CLINICAL_ROLES.contains(&member.role) {
             return Err(Error::PermissionDenied { code: "role.not_allowed" });
         }
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT c.id, c.patient_id, c.created_at FROM corrections c JOIN medical_items m ON m.id = c.item_id \
-             WHERE c.status = 'pending' AND m.clinic_id = $1 \
-             AND c.patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) \
-             AND ($2 = 0 OR c.created_at > $3 OR (c.created_at = $3 AND c.id > $4)) ORDER BY c.created_at, c.id LIMIT $5",
-        )
-        .bind(&member.clinic_id)
-        .bind(i64::from(after.is_some()))
-        .bind(after.map_or(0, |c| c.ints[0]))
-        .bind(after.map_or("", |c| c.texts[0].as_str()))
-        .bind(limit.saturating_add(1))
-        .fetch_all(cab.store().pool())
-        .await?;
+        let after = after.map(|c| (c.ints[0], c.texts[0].as_str()));
+        let rows =
+            store::pending_in_clinic(cab.store().pool(), &member.clinic_id, after, limit.saturating_add(1)).await?;
         let (rows, next_cursor) =
             crate::paging::split(rows, limit, |(id, _, at)| Ok::<_, Error>(vec![at.to_string(), id.clone()]))?;
         let mut items = Vec::with_capacity(rows.len());
@@ -638,7 +599,7 @@ impl StaffCorrections {
                 PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "correction", Some(&id))
                     .await?;
             let vault = &work.vault;
-            items.extend(corrections_where(&mut work.tx, "id = $1", &id, |_| Ok(vault)).await?);
+            items.extend(corrections_where(&mut work.tx, store::Corrections::Id(&id), |_| Ok(vault)).await?);
             work.commit().await?;
         }
         Ok(CorrectionPage { items, next_cursor })
@@ -654,11 +615,7 @@ impl StaffCorrections {
         corrected: Option<ItemData>,
     ) -> Result<CorrectionRequest> {
         let cab = self.me.cabinet();
-        let row: Option<(String, String, String)> =
-            sqlx::query_as("SELECT patient_id, item_id, status FROM corrections WHERE id = $1")
-                .bind(correction_id)
-                .fetch_optional(cab.store().pool())
-                .await?;
+        let row = store::correction_head(cab.store().pool(), correction_id).await?;
         let (patient_id, item_id, status) = row.ok_or(Error::NotFound { entity: "correction" })?;
         staff_for(&self.me, &patient_id, CLINICAL_ROLES).await?;
         if CorrectionStatus::stored(&status)? != CorrectionStatus::Pending {
@@ -683,56 +640,24 @@ impl StaffCorrections {
             now,
         )
         .await?;
-        let sealed: Vec<u8> = sqlx::query_scalar("SELECT body FROM corrections WHERE id = $1")
-            .bind(correction_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let sealed = store::correction_body(&mut *tx, correction_id).await?;
         let mut body: CorrectionBody = vault.open_json("corrections", correction_id, "body", &sealed)?;
         body.comment = Some(comment);
-        let done = sqlx::query(
-            "UPDATE corrections SET status = $1, body = $2, resolved_at = $3, resolved_by = $4 WHERE id = $5 AND status = 'pending'",
-        )
-        .bind(if accepted { CorrectionStatus::Accepted } else { CorrectionStatus::Rejected }.as_str())
-        .bind(vault.seal("corrections", correction_id, "body", &body)?)
-        .bind(now)
-        .bind(self.me.account_id())
-        .bind(correction_id)
-        .execute(&mut *tx)
-        .await
-        ?;
-        if done.rows_affected() != 1 {
+        let status = if accepted { CorrectionStatus::Accepted } else { CorrectionStatus::Rejected };
+        let sealed = vault.seal("corrections", correction_id, "body", &body)?;
+        if !store::resolve(&mut *tx, correction_id, status.as_str(), sealed, now, self.me.account_id()).await? {
             return Err(Error::Conflict { code: "correction.resolved" });
         }
         if let Some(new) = corrected {
-            let (kind, version, old): (String, i64, Vec<u8>) =
-                sqlx::query_as("SELECT kind, version, body FROM medical_items WHERE id = $1")
-                    .bind(&item_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            let (kind, version, old) = store::item_for_update(&mut *tx, &item_id).await?;
             if kind != new.kind() {
                 return Err(ValidationError::new("corrected", Reason::UnknownValue).into());
             }
-            sqlx::query(
-                "INSERT INTO medical_item_versions (item_id, version, body, replaced_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&item_id)
-            .bind(version)
-            .bind(old)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "UPDATE medical_items SET body = $1, version = $2, occurred_on = $3, updated_at = $4 WHERE id = $5",
-            )
-            .bind(vault.seal("medical_items", &item_id, "body", &new)?)
-            .bind(version + 1)
-            .bind(date_us(new.date()))
-            .bind(now)
-            .bind(&item_id)
-            .execute(&mut *tx)
-            .await?;
+            store::archive_version(&mut *tx, &item_id, version, old, now).await?;
+            let sealed = vault.seal("medical_items", &item_id, "body", &new)?;
+            store::replace_item(&mut *tx, &item_id, sealed, version + 1, date_us(new.date()), now).await?;
         }
-        let out = corrections_where(&mut tx, "id = $1", correction_id, |_| Ok(&vault)).await?;
+        let out = corrections_where(&mut tx, store::Corrections::Id(correction_id), |_| Ok(&vault)).await?;
         let message = crate::notify::patient_event(cab, &mut tx, &patient_id, "correction_resolved", &[], now).await?;
         tx.commit().await?;
         crate::notify::deliver_all(cab, message).await?;
@@ -742,20 +667,13 @@ impl StaffCorrections {
     /// Earlier versions of an item (oldest first), for the history of changes.
     pub async fn versions(&self, item_id: &str) -> Result<Vec<ItemData>> {
         let cab = self.me.cabinet();
-        let patient_id: Option<String> = sqlx::query_scalar("SELECT patient_id FROM medical_items WHERE id = $1")
-            .bind(item_id)
-            .fetch_optional(cab.store().pool())
-            .await?;
-        let patient_id = patient_id.ok_or(Error::NotFound { entity: "medical_item" })?;
+        let patient_id =
+            store::item_owner(cab.store().pool(), item_id).await?.ok_or(Error::NotFound { entity: "medical_item" })?;
         staff_for(&self.me, &patient_id, CLINICAL_ROLES).await?;
         let PatientWork { mut tx, vault, .. } =
             PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "medical_item", Some(item_id))
                 .await?;
-        let rows: Vec<Vec<u8>> =
-            sqlx::query_scalar("SELECT body FROM medical_item_versions WHERE item_id = $1 ORDER BY version")
-                .bind(item_id)
-                .fetch_all(&mut *tx)
-                .await?;
+        let rows = store::versions(&mut *tx, item_id).await?;
         let out = rows.iter().map(|b| vault.open_json("medical_items", item_id, "body", b)).collect::<Result<_>>()?;
         tx.commit().await?;
         Ok(out)
@@ -768,14 +686,7 @@ pub(crate) async fn queue_vaccination_reminders(cab: &crate::cabinet::Cabinet) -
     let now_t = cab.now();
     let now = to_micros(now_t);
     let horizon = date_us(now_t.date() + time::Duration::days(7));
-    let due: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT id, patient_id, due_on FROM medical_items WHERE kind = 'immunization' AND due_on IS NOT NULL \
-         AND reminded_at IS NULL AND due_on <= $1 AND patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) \
-         ORDER BY due_on LIMIT 500",
-    )
-    .bind(horizon)
-    .fetch_all(cab.store().pool())
-    .await?;
+    let due = store::vaccinations_due(cab.store().pool(), horizon, 500).await?;
     let mut queued = 0;
     for (id, patient_id, due_on) in due {
         let done = remind_vaccination(cab, &id, &patient_id, due_on, now).await;
@@ -794,12 +705,7 @@ async fn remind_vaccination(
     now: i64,
 ) -> Result<bool> {
     let mut tx = cab.store().begin().await?;
-    let claimed = sqlx::query("UPDATE medical_items SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    if claimed.rows_affected() != 1 {
+    if !store::claim_reminder(&mut *tx, id, now).await? {
         return Ok(false);
     }
     let args = [("date", from_micros(due_on)?.date().to_string())];
