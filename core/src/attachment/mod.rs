@@ -7,8 +7,9 @@
 //! it by the documents issue. At most one current attachment per patient is a unique index.
 
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use time::OffsetDateTime;
+
+mod store;
 
 use crate::audit::{Access, Action, Outcome};
 use crate::auth::{AuthError, codes};
@@ -99,22 +100,21 @@ struct Confirmation {
     oms_policy: String,
 }
 
-const ATTACHMENT_SELECT: &str = "SELECT t.id, c.id AS clinic_id, c.code AS clinic_code, c.name AS clinic_name, \
-    c.address AS clinic_address, t.attached_at, t.detached_at, t.document_id \
-    FROM attachments t JOIN clinics c ON c.id = t.clinic_id";
-
-fn info_from(r: &sqlx::any::AnyRow) -> Result<AttachmentInfo> {
-    let detached: Option<i64> = r.try_get("detached_at")?;
+fn info_from(r: &store::AttachmentRow) -> Result<AttachmentInfo> {
     Ok(AttachmentInfo {
-        id: r.try_get("id")?,
-        clinic_id: r.try_get("clinic_id")?,
-        clinic_code: r.try_get("clinic_code")?,
-        clinic_name: r.try_get("clinic_name")?,
-        clinic_address: r.try_get("clinic_address")?,
-        attached_at: from_micros(r.try_get("attached_at")?)?,
-        detached_at: detached.map(from_micros).transpose()?,
-        status: if detached.is_some() { AttachmentStatus::Detached } else { AttachmentStatus::AttachmentCompleted },
-        document_id: r.try_get("document_id")?,
+        id: r.id.clone(),
+        clinic_id: r.clinic_id.clone(),
+        clinic_code: r.clinic_code.clone(),
+        clinic_name: r.clinic_name.clone(),
+        clinic_address: r.clinic_address.clone(),
+        attached_at: from_micros(r.attached_at)?,
+        detached_at: r.detached_at.map(from_micros).transpose()?,
+        status: if r.detached_at.is_some() {
+            AttachmentStatus::Detached
+        } else {
+            AttachmentStatus::AttachmentCompleted
+        },
+        document_id: r.document_id.clone(),
     })
 }
 
@@ -153,13 +153,8 @@ impl Attachment {
     }
 
     async fn current_in(&self, tx: &mut Conn, patient_id: &str) -> Result<Option<AttachmentInfo>> {
-        let row = sqlx::query(crate::store::composed_sql!(
-            "{ATTACHMENT_SELECT} WHERE t.patient_id = $1 AND t.detached_at IS NULL"
-        ))
-        .bind(patient_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        row.as_ref().map(info_from).transpose()
+        let rows = store::attachments(&mut *tx, store::Which::Current(patient_id)).await?;
+        rows.first().map(info_from).transpose()
     }
 
     /// The current attachment, if any.
@@ -178,10 +173,7 @@ impl Attachment {
         let patient_id = self.me.own_medical().await?;
         let now = to_micros(self.cab().now());
         let mut tx = self.cab().store().begin().await?;
-        let rows = sqlx::query(crate::store::composed_sql!("{ATTACHMENT_SELECT} WHERE t.patient_id = $1"))
-            .bind(&patient_id)
-            .fetch_all(&mut *tx)
-            .await?;
+        let rows = store::attachments(&mut *tx, store::Which::All(&patient_id)).await?;
         let mut events = Vec::new();
         for r in &rows {
             let a = info_from(r)?;
@@ -269,19 +261,8 @@ impl Attachment {
             }
             None => None,
         };
-        sqlx::query(
-            "INSERT INTO attachment_requests (id, patient_id, action, clinic_id, details, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&id)
-        .bind(&patient_id)
-        .bind(action)
-        .bind(clinic_id)
-        .bind(sealed)
-        .bind(now)
-        .bind(now + crate::accounts::CODE_TTL_US)
-        .execute(&mut *tx)
-        .await?;
+        let expires = now + crate::accounts::CODE_TTL_US;
+        store::insert_request(&mut *tx, &id, &patient_id, action, clinic_id, sealed, now, expires).await?;
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "attachment", &id, &code, now + crate::accounts::CODE_TTL_US).await?;
         let person = self.patients().read_in(&mut tx, &patient_id, now).await?;
@@ -304,41 +285,19 @@ impl Attachment {
         let cab = self.cab();
         let patient_id = self.me.own_medical().await?;
         let now = to_micros(cab.now());
-        let row = sqlx::query(
-            "SELECT action, clinic_id, details, expires_at, completed_at FROM attachment_requests WHERE id = $1 AND patient_id = $2",
-        )
-        .bind(pending_id)
-        .bind(&patient_id)
-        .fetch_optional(cab.store().pool())
-        .await
-        ?
-        .ok_or(Error::NotFound { entity: "attachment_request" })?;
-        let action: String = row.try_get("action")?;
-        let clinic_id: Option<String> = row.try_get("clinic_id")?;
-        let sealed: Option<Vec<u8>> = row.try_get("details")?;
-        let expires: i64 = row.try_get("expires_at")?;
-        let completed: Option<i64> = row.try_get("completed_at")?;
-        if completed.is_some() || expires <= now {
+        let row = store::request(cab.store().pool(), pending_id, &patient_id)
+            .await?
+            .ok_or(Error::NotFound { entity: "attachment_request" })?;
+        let (action, clinic_id, sealed) = (row.action, row.clinic_id, row.details);
+        if row.completed_at.is_some() || row.expires_at <= now {
             return Err(AuthError::CodeExpired.into());
         }
         crate::accounts::check_code(cab, "attachment", pending_id, code, now).await?;
         let mut tx = cab.store().begin().await?;
-        let claimed = sqlx::query(
-            "UPDATE attachment_requests SET completed_at = $1, details = NULL WHERE id = $2 AND completed_at IS NULL",
-        )
-        .bind(now)
-        .bind(pending_id)
-        .execute(&mut *tx)
-        .await?;
-        if claimed.rows_affected() != 1 {
+        if !store::claim_request(&mut *tx, pending_id, now).await? {
             return Err(AuthError::CodeExpired.into());
         }
-        let ended =
-            sqlx::query("UPDATE attachments SET detached_at = $1 WHERE patient_id = $2 AND detached_at IS NULL")
-                .bind(now)
-                .bind(&patient_id)
-                .execute(&mut *tx)
-                .await?;
+        let ended = store::end_current(&mut *tx, &patient_id, now).await?;
         let (result_id, kind) = if action == "attach" {
             let clinic_id = clinic_id.ok_or(StorageError::Corrupt("attachment request"))?;
             let sealed = sealed.ok_or(StorageError::Corrupt("attachment request"))?;
@@ -349,40 +308,23 @@ impl Attachment {
                 Aad { table: "attachment_requests", record_id: pending_id, field: "details", patient_id: &patient_id };
             let plain = crate::crypto::open(&key, &old_aad, &sealed)?;
             let new_aad = Aad { table: "attachments", record_id: &id, field: "details", patient_id: &patient_id };
-            sqlx::query(
-                "INSERT INTO attachments (id, patient_id, clinic_id, attached_at, details) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&id)
-            .bind(&patient_id)
-            .bind(&clinic_id)
-            .bind(now)
-            .bind(crate::crypto::seal(&key, &new_aad, &plain)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                let e = StorageError::from_sqlx(e);
+            let details = crate::crypto::seal(&key, &new_aad, &plain)?;
+            store::insert(&mut *tx, &id, &patient_id, &clinic_id, details, now).await.map_err(|e| {
                 if e.unique_violation() { Error::Conflict { code: "attachment.changed" } } else { e.into() }
             })?;
             (id, "attachment_completed")
         } else {
-            if ended.rows_affected() != 1 {
+            if ended != 1 {
                 return Err(Error::Conflict { code: "attachment.none" });
             }
-            let id: String = sqlx::query_scalar(
-                "SELECT id FROM attachments WHERE patient_id = $1 AND detached_at = $2 ORDER BY attached_at DESC LIMIT 1",
-            )
-            .bind(&patient_id)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            ?;
+            let id = store::ended_at(&mut *tx, &patient_id, now).await?;
             self.journal(&mut tx, Action::Delete, "attachment", Some(&id), now).await?;
             (id, "detachment_completed")
         };
-        let row = sqlx::query(crate::store::composed_sql!("{ATTACHMENT_SELECT} WHERE t.id = $1"))
-            .bind(&result_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = store::attachments(&mut *tx, store::Which::Id(&result_id))
+            .await?
+            .pop()
+            .ok_or(StorageError::Corrupt("attachment"))?;
         let clinic = crate::directory::Directory::clinic_in(&mut tx, &info_from(&row)?.clinic_id).await?;
         let action_name = if kind == "attachment_completed" { "attached" } else { "detached" };
         let document = crate::certificates::attachment_confirmation(
@@ -395,11 +337,7 @@ impl Attachment {
             now,
         )
         .await?;
-        sqlx::query("UPDATE attachments SET document_id = $1 WHERE id = $2")
-            .bind(&document)
-            .bind(&result_id)
-            .execute(&mut *tx)
-            .await?;
+        store::set_document(&mut *tx, &result_id, &document).await?;
         let info = AttachmentInfo { document_id: Some(document), ..info_from(&row)? };
         let person = self.patients().read_in(&mut tx, &patient_id, now).await?;
         let args = [("clinic", info.clinic_name.clone())];
