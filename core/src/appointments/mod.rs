@@ -6,8 +6,9 @@
 //! serialized by locking their patient row (PostgreSQL) or by SQLite's single writer, so two
 //! overlapping visits of one patient cannot slip in side by side either.
 
-use sqlx::Row;
 use time::OffsetDateTime;
+
+mod store;
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
 use crate::cabinet::Cabinet;
@@ -90,32 +91,33 @@ impl std::fmt::Debug for Appointment {
     }
 }
 
-const SELECT: &str = "SELECT a.id, a.patient_id, a.slot_id, p.id AS practitioner_id, p.full_name AS practitioner_name, p.specialization, \
-    c.id AS clinic_id, c.name AS clinic_name, c.address AS clinic_address, \
-    a.starts_at, a.ends_at, s.visit_type, a.confirmation_code, a.status FROM appointments a \
-    JOIN slots s ON s.id = a.slot_id JOIN practitioners p ON p.id = s.practitioner_id JOIN clinics c ON c.id = p.clinic_id";
-
-async fn from_row(conn: &mut Conn, r: &sqlx::any::AnyRow, now: i64) -> Result<Appointment> {
-    let status = AppointmentStatus::stored(r.try_get("status")?)?;
-    let ends: i64 = r.try_get("ends_at")?;
-    let visit_type: String = r.try_get("visit_type")?;
+async fn from_row(conn: &mut Conn, r: store::AppointmentRow, now: i64) -> Result<Appointment> {
+    let status = AppointmentStatus::stored(&r.status)?;
     Ok(Appointment {
-        id: r.try_get("id")?,
-        patient_id: r.try_get("patient_id")?,
-        slot_id: r.try_get("slot_id")?,
-        practitioner_id: r.try_get("practitioner_id")?,
-        practitioner_name: r.try_get("practitioner_name")?,
-        specialization: r.try_get("specialization")?,
-        clinic_id: r.try_get("clinic_id")?,
-        clinic_name: r.try_get("clinic_name")?,
-        clinic_address: r.try_get("clinic_address")?,
-        starts_at: from_micros(r.try_get("starts_at")?)?,
-        ends_at: from_micros(ends)?,
-        required_documents: crate::directory::required_documents(&mut *conn, &visit_type).await?,
-        visit_type,
-        confirmation_code: r.try_get("confirmation_code")?,
-        status: if status == AppointmentStatus::Booked && ends <= now { AppointmentStatus::Past } else { status },
+        required_documents: crate::directory::required_documents(&mut *conn, &r.visit_type).await?,
+        starts_at: from_micros(r.starts_at)?,
+        ends_at: from_micros(r.ends_at)?,
+        status: if status == AppointmentStatus::Booked && r.ends_at <= now { AppointmentStatus::Past } else { status },
+        id: r.id,
+        patient_id: r.patient_id,
+        slot_id: r.slot_id,
+        practitioner_id: r.practitioner_id,
+        practitioner_name: r.practitioner_name,
+        specialization: r.specialization,
+        clinic_id: r.clinic_id,
+        clinic_name: r.clinic_name,
+        clinic_address: r.clinic_address,
+        visit_type: r.visit_type,
+        confirmation_code: r.confirmation_code,
     })
+}
+
+async fn from_rows(conn: &mut Conn, rows: Vec<store::AppointmentRow>, now: i64) -> Result<Vec<Appointment>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(from_row(conn, r, now).await?);
+    }
+    Ok(out)
 }
 
 /// A confirmation code: 8 characters of Crockford base32 (no I, L, O, U), e.g. `K7M2-9QXD`.
@@ -138,35 +140,16 @@ async fn insert(
     now: i64,
 ) -> Result<String> {
     let id = uuid::Uuid::new_v4().to_string();
-    sqlx::query(
-        "INSERT INTO appointments (id, slot_id, patient_id, status, confirmation_code, starts_at, ends_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-    )
-    .bind(&id)
-    .bind(slot_id)
-    .bind(patient_id)
-    .bind(status.as_str())
-    .bind(confirmation_code())
-    .bind(s.starts)
-    .bind(s.ends)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .map_err(|e| slot_taken(StorageError::from_sqlx(e)))?;
+    store::insert(&mut *tx, &id, slot_id, patient_id, status.as_str(), &confirmation_code(), s, now)
+        .await
+        .map_err(slot_taken)?;
     Ok(id)
 }
 
 /// Every visit of a patient, booked or cancelled, oldest first (for export).
 pub(crate) async fn load_all(tx: &mut Conn, patient_id: &str, now: i64) -> Result<Vec<Appointment>> {
-    let rows = sqlx::query(crate::store::composed_sql!("{SELECT} WHERE a.patient_id = $1 ORDER BY a.starts_at, a.id"))
-        .bind(patient_id)
-        .fetch_all(&mut *tx)
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        out.push(from_row(tx, r, now).await?);
-    }
-    Ok(out)
+    let rows = store::appointments(&mut *tx, store::Which::AllOf(patient_id)).await?;
+    from_rows(tx, rows, now).await
 }
 
 /// Stores a visit taken from another system (FHIR import) on a slot, booked or cancelled,
@@ -223,39 +206,19 @@ async fn enqueue_message(
 /// transaction already excludes every other writer).
 async fn lock_patient(cab: &Cabinet, tx: &mut Conn, patient_id: &str) -> Result<()> {
     if cab.backend() == Backend::Postgres {
-        sqlx::query("SELECT id FROM patients WHERE id = $1 FOR UPDATE")
-            .bind(patient_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        store::lock_patient(&mut *tx, patient_id).await?;
     }
     Ok(())
 }
 
-struct SlotRow {
-    starts: i64,
-    ends: i64,
-}
+use store::SlotTimes as SlotRow;
 
 async fn slot(tx: &mut Conn, slot_id: &str) -> Result<SlotRow> {
-    let row = sqlx::query("SELECT starts_at, ends_at FROM slots WHERE id = $1")
-        .bind(slot_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound { entity: "slot" })?;
-    Ok(SlotRow { starts: row.try_get("starts_at")?, ends: row.try_get("ends_at")? })
+    store::slot(&mut *tx, slot_id).await?.ok_or(Error::NotFound { entity: "slot" })
 }
 
 async fn check_no_overlap(tx: &mut Conn, patient_id: &str, s: &SlotRow, except: &str) -> Result<()> {
-    let clash: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM appointments WHERE patient_id = $1 AND status = 'booked' AND starts_at < $2 AND ends_at > $3 AND id <> $4",
-    )
-    .bind(patient_id)
-    .bind(s.ends)
-    .bind(s.starts)
-    .bind(except)
-    .fetch_optional(&mut *tx)
-    .await
-    ?;
+    let clash = store::overlapping(&mut *tx, patient_id, s, except).await?;
     if clash.is_some() { Err(Error::Conflict { code: "appointment.overlap" }) } else { Ok(()) }
 }
 
@@ -290,13 +253,9 @@ impl Appointments {
     }
 
     async fn load(&self, tx: &mut Conn, appointment_id: &str, patient_id: &str, now: i64) -> Result<Appointment> {
-        let row = sqlx::query(crate::store::composed_sql!("{SELECT} WHERE a.id = $1 AND a.patient_id = $2"))
-            .bind(appointment_id)
-            .bind(patient_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(Error::NotFound { entity: "appointment" })?;
-        from_row(tx, &row, now).await
+        let which = store::Which::OfPatient { id: appointment_id, patient_id };
+        let row = store::appointments(&mut *tx, which).await?.pop().ok_or(Error::NotFound { entity: "appointment" })?;
+        from_row(tx, row, now).await
     }
 
     async fn finish(
@@ -365,18 +324,7 @@ impl Appointments {
             return Err(Error::Conflict { code: "slot.past" });
         }
         check_no_overlap(&mut tx, &patient_id, &s, appointment_id).await?;
-        sqlx::query(
-            "UPDATE appointments SET slot_id = $1, starts_at = $2, ends_at = $3, updated_at = $4, reminder_at = NULL \
-             WHERE id = $5 AND status = 'booked'",
-        )
-        .bind(new_slot_id)
-        .bind(s.starts)
-        .bind(s.ends)
-        .bind(now)
-        .bind(appointment_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| slot_taken(StorageError::from_sqlx(e)))?;
+        store::move_to(&mut *tx, appointment_id, new_slot_id, &s, now).await.map_err(slot_taken)?;
         let a = self.load(&mut tx, appointment_id, &patient_id, now).await?;
         self.finish(tx, &a, Action::Update, "appointment_changed").await?;
         Ok(a)
@@ -391,13 +339,7 @@ impl Appointments {
         let mut tx = cab.store().begin().await?;
         let old = self.load(&mut tx, appointment_id, &patient_id, now).await?;
         self.check_deadline(&old, now_t)?;
-        sqlx::query(
-            "UPDATE appointments SET status = 'cancelled', updated_at = $1 WHERE id = $2 AND status = 'booked'",
-        )
-        .bind(now)
-        .bind(appointment_id)
-        .execute(&mut *tx)
-        .await?;
+        store::cancel(&mut *tx, appointment_id, now).await?;
         let a = self.load(&mut tx, appointment_id, &patient_id, now).await?;
         self.finish(tx, &a, Action::Update, "appointment_cancelled").await?;
         Ok(a)
@@ -429,21 +371,14 @@ impl Appointments {
         let patient_id = self.me.patient_for("appointments").await?;
         let cab = self.cab();
         let now = to_micros(cab.now());
-        let filter = if upcoming {
-            "WHERE a.patient_id = $1 AND a.status = 'booked' AND a.ends_at > $2 ORDER BY a.starts_at, a.id"
+        let which = if upcoming {
+            store::Which::Upcoming { patient_id: &patient_id, now }
         } else {
-            "WHERE a.patient_id = $1 AND (a.status <> 'booked' OR a.ends_at <= $2) ORDER BY a.starts_at DESC, a.id"
+            store::Which::History { patient_id: &patient_id, now }
         };
         let mut tx = cab.store().begin().await?;
-        let rows = sqlx::query(crate::store::composed_sql!("{SELECT} {filter}"))
-            .bind(&patient_id)
-            .bind(now)
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            out.push(from_row(&mut tx, r, now).await?);
-        }
+        let rows = store::appointments(&mut *tx, which).await?;
+        let out = from_rows(&mut tx, rows, now).await?;
         let what = Access {
             patient_id: Some(&patient_id),
             action: Action::Read,
@@ -474,17 +409,10 @@ impl ClinicAppointments {
         let cab = self.me.cabinet();
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
-        let rows = sqlx::query(crate::store::composed_sql!(
-            "{SELECT} WHERE c.id = $1 AND a.status = 'booked' AND a.starts_at >= $2 AND a.starts_at < $3 ORDER BY a.starts_at, a.id"
-        ))
-        .bind(&clinic)
-        .bind(to_micros(since))
-        .bind(to_micros(until))
-        .fetch_all(&mut *tx)
-        .await
-        ?;
+        let which = store::Which::Clinic { clinic_id: &clinic, since: to_micros(since), until: to_micros(until) };
+        let rows = store::appointments(&mut *tx, which).await?;
         let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
+        for r in rows {
             let a = from_row(&mut tx, r, now).await?;
             let what = Access {
                 patient_id: Some(&a.patient_id),
@@ -506,15 +434,7 @@ impl ClinicAppointments {
 pub(crate) async fn queue_reminders(cab: &Cabinet) -> Result<u64> {
     let now = to_micros(cab.now());
     let horizon = now.saturating_add(to_micros_duration(cab.appointment_policy().reminder_before));
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM appointments WHERE status = 'booked' AND reminder_at IS NULL AND starts_at > $1 AND starts_at <= $2 \
-         AND patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) ORDER BY starts_at LIMIT 500",
-    )
-    .bind(now)
-    .bind(horizon)
-    .fetch_all(cab.store().pool())
-    .await
-    ?;
+    let ids = store::due_reminders(cab.store().pool(), now, horizon, 500).await?;
     let ctx = AuditContext::system();
     let mut queued = 0;
     for id in ids {
@@ -528,18 +448,12 @@ pub(crate) async fn queue_reminders(cab: &Cabinet) -> Result<u64> {
 /// Queues the reminder of one visit; `false` if another process claimed it first.
 async fn remind(cab: &Cabinet, ctx: &AuditContext, id: &str, now: i64) -> Result<bool> {
     let mut tx = cab.store().begin().await?;
-    let claimed = sqlx::query(
-        "UPDATE appointments SET reminder_at = $1 WHERE id = $2 AND reminder_at IS NULL AND status = 'booked'",
-    )
-    .bind(now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    if claimed.rows_affected() != 1 {
+    if !store::claim_reminder(&mut *tx, id, now).await? {
         return Ok(false);
     }
-    let row = sqlx::query(crate::store::composed_sql!("{SELECT} WHERE a.id = $1")).bind(id).fetch_one(&mut *tx).await?;
-    let a = from_row(&mut tx, &row, now).await?;
+    let row =
+        store::appointments(&mut *tx, store::Which::Id(id)).await?.pop().ok_or(StorageError::Corrupt("appointment"))?;
+    let a = from_row(&mut tx, row, now).await?;
     enqueue_message(cab, &mut tx, ctx, "reminder", &a, now).await?;
     tx.commit().await?;
     Ok(true)
