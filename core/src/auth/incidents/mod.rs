@@ -5,8 +5,9 @@
 //! `run_due_jobs` blocks every active session (driven by the `Clock`). Incidents stay in the
 //! journal; confirming one sends an e-mail.
 
-use sqlx::Row;
 use time::OffsetDateTime;
+
+mod store;
 
 use super::sessions::Device;
 use super::{AuthError, codes};
@@ -89,36 +90,19 @@ pub(crate) async fn assess(
     had_failures: bool,
     now: i64,
 ) -> Result<Option<IncidentKind>> {
-    let previous: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE account_id = $1")
-        .bind(account_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let previous = store::sessions_ever(&mut *tx, account_id).await?;
     if previous == 0 {
         // The first login after registration sets the baseline.
         return Ok(had_failures.then_some(IncidentKind::SuccessAfterFailures));
     }
-    let known: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE account_id = $1 AND (device_id = $2 OR ip = $3)")
-            .bind(account_id)
-            .bind(&device.id)
-            .bind(&device.ip)
-            .fetch_one(&mut *tx)
-            .await?;
+    let known = store::sessions_from(&mut *tx, account_id, &device.id, &device.ip).await?;
     if known == 0 {
         return Ok(Some(IncidentKind::NewDevice));
     }
     if had_failures {
         return Ok(Some(IncidentKind::SuccessAfterFailures));
     }
-    let busy: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sessions WHERE account_id = $1 AND device_id <> $2 AND revoked_at IS NULL \
-         AND blocked_at IS NULL AND last_used_at > $3",
-    )
-    .bind(account_id)
-    .bind(&device.id)
-    .bind(now - SIMULTANEOUS_US)
-    .fetch_one(&mut *tx)
-    .await?;
+    let busy = store::busy_elsewhere(&mut *tx, account_id, &device.id, now - SIMULTANEOUS_US).await?;
     Ok((busy > 0).then_some(IncidentKind::SimultaneousSessions))
 }
 
@@ -129,39 +113,17 @@ pub(crate) async fn assess(
 pub(crate) async fn detect_unusual_access(cab: &Cabinet) -> Result<u64> {
     const HOUR_US: i64 = 3600 * 1_000_000;
     let now = to_micros(cab.now());
-    let busy: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT actor_id, COUNT(*) FROM audit_entries WHERE at >= $1 AND action IN ('read', 'export', 'share') \
-         AND actor_kind IN ('patient', 'proxy') AND actor_id IS NOT NULL GROUP BY actor_id HAVING COUNT(*) >= $2",
-    )
-    .bind(now - HOUR_US)
-    .bind(UNUSUAL_READS_PER_HOUR)
-    .fetch_all(cab.store().pool())
-    .await?;
+    let busy = store::heavy_readers(cab.store().pool(), now - HOUR_US, UNUSUAL_READS_PER_HOUR).await?;
     let mut raised = 0;
     for (account_id, recent) in busy {
-        let before: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM audit_entries WHERE actor_id = $1 AND at >= $2 AND at < $3 \
-             AND action IN ('read', 'export', 'share')",
-        )
-        .bind(&account_id)
-        .bind(now - 30 * 24 * HOUR_US)
-        .bind(now - HOUR_US)
-        .fetch_one(cab.store().pool())
-        .await?;
+        let before =
+            store::reads_between(cab.store().pool(), &account_id, now - 30 * 24 * HOUR_US, now - HOUR_US).await?;
         let usual_per_hour = (before / (30 * 24 - 1)).max(1);
         if recent < usual_per_hour * UNUSUAL_FACTOR {
             continue;
         }
         let mut tx = cab.store().begin().await?;
-        let row: Option<(Option<String>, i64)> = sqlx::query_as(
-            "SELECT a.patient_id, (SELECT COUNT(*) FROM incidents i WHERE i.account_id = a.id AND i.kind = 'unusual_access_rate' \
-             AND i.created_at >= $2) FROM accounts a WHERE a.id = $1",
-        )
-        .bind(&account_id)
-        .bind(now - HOUR_US)
-        .fetch_optional(&mut *tx)
-        .await
-        ?;
+        let row = store::patient_and_rate_incidents(&mut *tx, &account_id, now - HOUR_US).await?;
         let Some((Some(patient_id), 0)) = row else { continue };
         let device = Device::default();
         let outbox =
@@ -195,22 +157,18 @@ pub(crate) async fn raise(
         stamp.day(),
         &codes::token()[..6].to_uppercase()
     );
-    sqlx::query(
-        "INSERT INTO incidents (id, account_id, request_number, kind, ip, device_id, device_name, created_at, deadline) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&id)
-    .bind(account_id)
-    .bind(&number)
-    .bind(kind.as_str())
-    .bind(&device.ip)
-    .bind(&device.id)
-    .bind(&device.name)
-    .bind(now)
-    .bind(now + CONFIRM_WITHIN_US)
-    .execute(&mut *tx)
-    .await
-    ?;
+    let incident = store::NewIncident {
+        id: &id,
+        account_id,
+        request_number: &number,
+        kind: kind.as_str(),
+        ip: &device.ip,
+        device_id: &device.id,
+        device_name: &device.name,
+        now,
+        deadline: now + CONFIRM_WITHIN_US,
+    };
+    store::insert(&mut *tx, incident).await?;
     let code = codes::generate(6);
     crate::accounts::store_code(cab, tx, "incident", &id, &code, now + CONFIRM_WITHIN_US).await?;
     let ctx = AuditContext { actor: Actor::system(), ip: Some(device.ip.clone()), device_id: Some(device.id.clone()) };
@@ -241,31 +199,23 @@ pub(crate) async fn raise(
 
 /// The account's incidents, newest first.
 pub(crate) async fn list(cab: &Cabinet, account_id: &str) -> Result<Vec<Incident>> {
-    let rows = sqlx::query(
-        "SELECT id, request_number, kind, ip, device_name, created_at, deadline, confirmed_at, blocked_at FROM incidents \
-         WHERE account_id = $1 ORDER BY created_at DESC",
-    )
-    .bind(account_id)
-    .fetch_all(cab.store().pool())
-    .await
-    ?;
-    rows.iter()
+    store::of_account(cab.store().pool(), account_id)
+        .await?
+        .into_iter()
         .map(|r| {
-            let confirmed: Option<i64> = r.try_get("confirmed_at")?;
-            let blocked: Option<i64> = r.try_get("blocked_at")?;
             Ok(Incident {
-                id: r.try_get("id")?,
-                request_number: r.try_get("request_number")?,
-                kind: IncidentKind::stored(r.try_get("kind")?)?,
-                ip: r.try_get("ip")?,
-                device: r.try_get("device_name")?,
-                created_at: from_micros(r.try_get("created_at")?)?,
-                deadline: from_micros(r.try_get("deadline")?)?,
-                status: match (confirmed, blocked) {
+                kind: IncidentKind::stored(&r.kind)?,
+                created_at: from_micros(r.created_at)?,
+                deadline: from_micros(r.deadline)?,
+                status: match (r.confirmed_at, r.blocked_at) {
                     (Some(_), _) => IncidentStatus::Confirmed,
                     (None, Some(_)) => IncidentStatus::Blocked,
                     _ => IncidentStatus::Open,
                 },
+                id: r.id,
+                request_number: r.request_number,
+                ip: r.ip,
+                device: r.device_name,
             })
         })
         .collect()
@@ -281,25 +231,13 @@ pub(crate) async fn confirm(
     code: &str,
 ) -> Result<()> {
     let now = to_micros(cab.now());
-    let owner: Option<String> = sqlx::query_scalar(
-        "SELECT account_id FROM incidents WHERE id = $1 AND confirmed_at IS NULL AND blocked_at IS NULL",
-    )
-    .bind(incident_id)
-    .fetch_optional(cab.store().pool())
-    .await?;
+    let owner = store::open_owner(cab.store().pool(), incident_id).await?;
     if owner.as_deref() != Some(account_id) {
         return Err(Error::NotFound { entity: "incident" });
     }
     crate::accounts::check_code(cab, "incident", incident_id, code, now).await?;
     let mut tx = cab.store().begin().await?;
-    let done = sqlx::query(
-        "UPDATE incidents SET confirmed_at = $1 WHERE id = $2 AND confirmed_at IS NULL AND blocked_at IS NULL",
-    )
-    .bind(now)
-    .bind(incident_id)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() != 1 {
+    if !store::confirm(&mut *tx, incident_id, now).await? {
         return Err(AuthError::CodeExpired.into());
     }
     let what = Access {
@@ -326,37 +264,15 @@ pub(crate) async fn confirm(
 /// unconfirmed. Returns how many incidents expired.
 pub(crate) async fn expire(cab: &Cabinet) -> Result<u64> {
     let now = to_micros(cab.now());
-    let due = sqlx::query(
-        "SELECT i.id, i.account_id, a.patient_id FROM incidents i JOIN accounts a ON a.id = i.account_id \
-                           WHERE i.confirmed_at IS NULL AND i.blocked_at IS NULL AND i.deadline <= $1",
-    )
-    .bind(now)
-    .fetch_all(cab.store().pool())
-    .await?;
+    let due = store::overdue(cab.store().pool(), now).await?;
     let mut expired = 0;
-    for row in due {
-        let id: String = row.try_get("id")?;
-        let account: String = row.try_get("account_id")?;
-        let patient: Option<String> = row.try_get("patient_id")?;
+    for (id, account, patient) in due {
         let mut tx = cab.store().begin().await?;
         // Claimed by the conditional update: one process blocks, the others skip.
-        let claimed = sqlx::query(
-            "UPDATE incidents SET blocked_at = $1 WHERE id = $2 AND confirmed_at IS NULL AND blocked_at IS NULL",
-        )
-        .bind(now)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
-        if claimed.rows_affected() != 1 {
+        if !store::block(&mut *tx, &id, now).await? {
             continue;
         }
-        sqlx::query(
-            "UPDATE sessions SET blocked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL AND blocked_at IS NULL",
-        )
-        .bind(now)
-        .bind(&account)
-        .execute(&mut *tx)
-        .await?;
+        store::block_sessions(&mut *tx, &account, now).await?;
         let what = Access {
             patient_id: patient.as_deref(),
             action: Action::Update,
