@@ -4,7 +4,7 @@
 //! process wins it), delivered, then marked; a failure or a crash after the claim leaves it
 //! to be retried after the claim expires, with exponential back-off.
 
-use sqlx::Row;
+mod store;
 
 use crate::cabinet::Cabinet;
 use crate::crypto::{Aad, SecretKey};
@@ -72,18 +72,7 @@ async fn enqueue(conn: &mut Conn, sealer: &crate::crypto::Sealer, msg: &Outgoing
     })
     .map_err(|_| crate::CryptoError::Internal("outbox payload"))?;
     let sealed = sealer.seal(&aad(&id), &payload)?;
-    sqlx::query(
-        "INSERT INTO outbox (id, patient_id, kind, channel, payload, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
-    )
-    .bind(&id)
-    .bind(&msg.patient_id)
-    .bind(msg.kind)
-    .bind(channel_name(msg.channel))
-    .bind(sealed)
-    .bind(now)
-    .execute(conn)
-    .await
-    .map_err(StorageError::from_sqlx)?;
+    store::insert(conn, &id, msg.patient_id.as_deref(), msg.kind, channel_name(msg.channel), sealed, now).await?;
     Ok(id)
 }
 
@@ -94,17 +83,7 @@ pub(crate) async fn deliver(cab: &Cabinet, id: &str) -> Result<bool> {
         return Ok(false);
     }
     let now = to_micros(cab.now());
-    let claimed = sqlx::query(
-        "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 \
-         WHERE id = $2 AND delivered_at IS NULL AND next_attempt_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3)",
-    )
-    .bind(now + CLAIM_US)
-    .bind(id)
-    .bind(now)
-    .execute(cab.store().pool())
-    .await
-    .map_err(StorageError::from_sqlx)?;
-    if claimed.rows_affected() != 1 {
+    if !store::claim(cab.store().pool(), id, now, now + CLAIM_US).await? {
         return Ok(false);
     }
     send(cab, id).await
@@ -123,36 +102,25 @@ pub(crate) async fn deliver_all(cab: &Cabinet, ids: impl IntoIterator<Item = Str
 /// so hosts can drop a duplicate the gateway already accepted).
 async fn send(cab: &Cabinet, id: &str) -> Result<bool> {
     let Some(notifier) = cab.notifier() else { return Ok(false) };
-    let row = sqlx::query("SELECT patient_id, kind, channel, payload, attempts FROM outbox WHERE id = $1")
-        .bind(id)
-        .fetch_one(cab.store().pool())
-        .await
-        .map_err(StorageError::from_sqlx)?;
-    let payload: Vec<u8> = row.try_get("payload").map_err(StorageError::from_sqlx)?;
-    let plain = cab.outbox().sealer().open(&aad(id), &payload)?;
+    let row = store::message(cab.store().pool(), id).await?;
+    let plain = cab.outbox().sealer().open(&aad(id), &row.payload)?;
     let p: Payload = serde_json::from_slice(&plain).map_err(|_| StorageError::Corrupt("outbox payload"))?;
-    let channel: String = row.try_get("channel").map_err(StorageError::from_sqlx)?;
-    let attempts: i32 = row.try_get("attempts").map_err(StorageError::from_sqlx)?;
+    let (channel, attempts) = (row.channel, row.attempts);
     let message = Message {
         id: id.to_owned(),
         channel: parse_channel(&channel),
         recipient: p.recipient,
-        kind: row.try_get("kind").map_err(StorageError::from_sqlx)?,
+        kind: row.kind,
         subject: p.subject,
         text: p.text,
         code: p.code,
-        patient_id: row.try_get("patient_id").map_err(StorageError::from_sqlx)?,
+        patient_id: row.patient_id,
     };
     let result = notifier.deliver(&message);
     let now = to_micros(cab.now());
     match result {
         Ok(()) => {
-            sqlx::query("UPDATE outbox SET delivered_at = $1, claimed_until = NULL, error_sealed = NULL WHERE id = $2")
-                .bind(now)
-                .bind(id)
-                .execute(cab.store().pool())
-                .await
-                .map_err(StorageError::from_sqlx)?;
+            store::delivered(cab.store().pool(), id, now).await?;
             Ok(true)
         }
         Err(e) => {
@@ -164,15 +132,7 @@ async fn send(cab: &Cabinet, id: &str) -> Result<bool> {
                 .outbox()
                 .sealer()
                 .seal(&Aad { table: "outbox", record_id: id, field: "last_error", patient_id: "" }, text.as_bytes())?;
-            sqlx::query(
-                "UPDATE outbox SET next_attempt_at = $1, claimed_until = NULL, error_sealed = $2 WHERE id = $3",
-            )
-            .bind(now + backoff)
-            .bind(reason)
-            .bind(id)
-            .execute(cab.store().pool())
-            .await
-            .map_err(StorageError::from_sqlx)?;
+            store::failed(cab.store().pool(), id, now + backoff, reason).await?;
             Ok(false)
         }
     }
@@ -188,17 +148,7 @@ pub(crate) async fn deliver_due(cab: &Cabinet, limit: i64) -> Result<DeliveryRep
     }
     let now = to_micros(cab.now());
     let lock = if cab.backend() == crate::store::Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
-    let ids: Vec<String> = sqlx::query_scalar(crate::store::composed_sql!(
-        "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 WHERE id IN (\
-         SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $2 \
-         AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY created_at LIMIT $3 {lock}) RETURNING id"
-    ))
-    .bind(now + CLAIM_US)
-    .bind(now)
-    .bind(limit)
-    .fetch_all(cab.store().pool())
-    .await
-    .map_err(StorageError::from_sqlx)?;
+    let ids = store::claim_due(cab.store().pool(), now, now + CLAIM_US, limit, lock).await?;
     for id in ids {
         match send(cab, &id).await {
             Ok(true) => report.delivered += 1,
@@ -256,36 +206,12 @@ impl Default for Preferences {
 }
 
 pub(crate) async fn preferences(conn: &mut Conn, patient_id: &str) -> Result<Preferences> {
-    let row: Option<(i32, i32, i32)> =
-        sqlx::query_as("SELECT sms, email, push FROM notification_preferences WHERE patient_id = $1")
-            .bind(patient_id)
-            .fetch_optional(conn)
-            .await
-            .map_err(StorageError::from_sqlx)?;
-    Ok(row.map_or_else(Preferences::default, |(sms, email, push)| Preferences {
-        sms: sms != 0,
-        email: email != 0,
-        push: push != 0,
-    }))
+    let row = store::preferences(conn, patient_id).await?;
+    Ok(row.map_or_else(Preferences::default, |(sms, email, push)| Preferences { sms, email, push }))
 }
 
 pub(crate) async fn set_preferences(conn: &mut Conn, patient_id: &str, p: Preferences, now: i64) -> Result<()> {
-    sqlx::query("DELETE FROM notification_preferences WHERE patient_id = $1")
-        .bind(patient_id)
-        .execute(&mut *conn)
-        .await
-        .map_err(StorageError::from_sqlx)?;
-    sqlx::query(
-        "INSERT INTO notification_preferences (patient_id, sms, email, push, updated_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(patient_id)
-    .bind(i32::from(p.sms))
-    .bind(i32::from(p.email))
-    .bind(i32::from(p.push))
-    .bind(now)
-    .execute(&mut *conn)
-    .await
-    .map_err(StorageError::from_sqlx)?;
+    store::set_preferences(conn, patient_id, (p.sms, p.email, p.push), now).await?;
     Ok(())
 }
 
@@ -325,11 +251,7 @@ pub(crate) async fn for_patient(
         .find_map(|(allowed, channel, to)| to.filter(|_| allowed).map(|to| (channel, to)));
     let Some((channel, to)) = route else { return Ok(None) };
     // The patient's own language if their account chose one, else the cabinet's.
-    let tag: Option<String> = sqlx::query_scalar("SELECT locale FROM accounts WHERE patient_id = $1")
-        .bind(patient_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx)?;
+    let tag = store::account_locale(&mut *tx, patient_id).await?;
     let locale = tag.as_deref().and_then(crate::i18n::Locale::parse).unwrap_or_else(|| cab.locale());
     let msg = cab.message_in(locale, Some(patient_id), kind, channel, &to, code, args);
     Ok(Some(cab.outbox().enqueue(tx, &msg, now).await?))
