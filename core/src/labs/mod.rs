@@ -5,8 +5,9 @@
 
 use crate::staff::StaffRole;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use time::OffsetDateTime;
+
+mod store;
 
 pub use rust_decimal::Decimal;
 
@@ -320,21 +321,14 @@ pub(crate) fn report_rows(
 
 /// Every result of a patient (oldest report first), read with `vault`.
 pub(crate) async fn load_all(tx: &mut crate::store::Conn, vault: &Vault, patient_id: &str) -> Result<Vec<LabResult>> {
-    let rows = sqlx::query(
-        "SELECT id, report_id, issued_at, body FROM lab_results WHERE patient_id = $1 ORDER BY issued_at, report_id, position",
-    )
-    .bind(patient_id)
-    .fetch_all(&mut *tx)
-    .await
-    ?;
-    rows.iter()
-        .map(|r| {
-            let id: String = r.try_get("id")?;
-            let sealed: Vec<u8> = r.try_get("body")?;
-            let body: Body = vault.open_json("lab_results", &id, "body", &sealed)?;
-            Ok(result_from(id, r.try_get("report_id")?, body, from_micros(r.try_get("issued_at")?)?))
-        })
-        .collect()
+    let rows = store::results(&mut *tx, store::Which::AllOf(patient_id)).await?;
+    rows.into_iter().map(|r| open_result(vault, r)).collect()
+}
+
+/// A stored result opened with the patient's `vault`.
+fn open_result(vault: &Vault, r: store::ResultRow) -> Result<LabResult> {
+    let body: Body = vault.open_json("lab_results", &r.id, "body", &r.body)?;
+    Ok(result_from(r.id, r.report_id, body, from_micros(r.issued_at)?))
 }
 
 fn result_from(id: String, report_id: String, body: Body, issued_at: OffsetDateTime) -> LabResult {
@@ -378,12 +372,7 @@ impl Labs {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("labs").await?;
         let now = to_micros(cab.now());
-        let report_id: Option<String> =
-            sqlx::query_scalar("SELECT report_id FROM lab_results WHERE id = $1 AND patient_id = $2")
-                .bind(result_id)
-                .bind(&patient_id)
-                .fetch_optional(cab.store().pool())
-                .await?;
+        let report_id = store::report_of(cab.store().pool(), result_id, &patient_id).await?;
         let report_id = report_id.ok_or(Error::NotFound { entity: "lab_result" })?;
         let mut tx = cab.store().begin().await?;
         let vault = Vault::open(
@@ -397,19 +386,8 @@ impl Labs {
             now,
         )
         .await?;
-        let rows = sqlx::query("SELECT id, issued_at, body FROM lab_results WHERE report_id = $1 ORDER BY position")
-            .bind(&report_id)
-            .fetch_all(&mut *tx)
-            .await?;
-        let results = rows
-            .iter()
-            .map(|r| {
-                let id: String = r.try_get("id")?;
-                let sealed: Vec<u8> = r.try_get("body")?;
-                let body: Body = vault.open_json("lab_results", &id, "body", &sealed)?;
-                Ok(result_from(id, report_id.clone(), body, from_micros(r.try_get("issued_at")?)?))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let rows = store::results(&mut *tx, store::Which::Report(&report_id)).await?;
+        let results = rows.into_iter().map(|r| open_result(&vault, r)).collect::<Result<Vec<_>>>()?;
         let person = crate::patients::Patients::new(cab.clone(), self.me.audit_context().clone())
             .read_in(&mut tx, &patient_id, now)
             .await?;
@@ -446,36 +424,19 @@ impl Labs {
         let mut work =
             PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "lab_result", None).await?;
         // The list's order with the report as the tie-breaker: (sampled, issued, report, position).
-        let rows = sqlx::query(
-            "SELECT id, report_id, issued_at, sampled_at, CAST(position AS BIGINT) AS position, body FROM lab_results \
-             WHERE patient_id = $1 AND sampled_at >= $2 AND ($3 = 0 OR sampled_at < $4 OR (sampled_at = $4 AND \
-             (issued_at < $5 OR (issued_at = $5 AND (report_id < $7 OR (report_id = $7 AND position > $6)))))) \
-             ORDER BY sampled_at DESC, issued_at DESC, report_id DESC, position LIMIT $8",
-        )
-        .bind(&patient_id)
-        .bind(since.map_or(i64::MIN, to_micros))
-        .bind(i64::from(after.is_some()))
-        .bind(after.map_or(0, |c| c.ints[0]))
-        .bind(after.map_or(0, |c| c.ints[1]))
-        .bind(after.map_or(0, |c| c.ints[2]))
-        .bind(after.map_or("", |c| c.texts[0].as_str()))
-        .bind(limit.saturating_add(1))
-        .fetch_all(&mut *work.tx)
-        .await?;
+        let after = after.map(|c| (c.ints[0], c.ints[1], c.ints[2], c.texts[0].as_str()));
+        let since = since.map_or(i64::MIN, to_micros);
+        let which = store::Which::Page { patient_id: &patient_id, since, after, limit: limit.saturating_add(1) };
+        let rows = store::results(&mut *work.tx, which).await?;
         let (rows, next_cursor) = crate::paging::split(rows, limit, |r| {
-            let (sampled, issued, position): (i64, i64, i64) =
-                (r.try_get("sampled_at")?, r.try_get("issued_at")?, r.try_get("position")?);
-            Ok::<_, Error>(vec![sampled.to_string(), issued.to_string(), position.to_string(), r.try_get("report_id")?])
+            Ok::<_, Error>(vec![
+                r.sampled_at.to_string(),
+                r.issued_at.to_string(),
+                r.position.to_string(),
+                r.report_id.clone(),
+            ])
         })?;
-        let items = rows
-            .iter()
-            .map(|r| {
-                let id: String = r.try_get("id")?;
-                let sealed: Vec<u8> = r.try_get("body")?;
-                let body: Body = work.vault.open_json("lab_results", &id, "body", &sealed)?;
-                Ok(result_from(id, r.try_get("report_id")?, body, from_micros(r.try_get("issued_at")?)?))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let items = rows.into_iter().map(|r| open_result(&work.vault, r)).collect::<Result<Vec<_>>>()?;
         work.commit().await?;
         Ok(LabResultPage { items, next_cursor })
     }
