@@ -6,8 +6,9 @@
 //! Also the other PDFs of the cabinet: lab report, request correspondence, visit card and
 //! attachment confirmation.
 
-use sqlx::Row;
 use time::{Date, OffsetDateTime};
+
+mod store;
 
 use crate::attachment::PendingConfirmation;
 use crate::audit::{Action, AuditContext};
@@ -224,20 +225,9 @@ impl Certificates {
         let mut tx = cab.store().begin().await?;
         let (person, items) = self.gather(&mut tx, &patient_id, now).await?;
         certificate_blocks(cab.locale(), kind, &items, since, until)?;
-        sqlx::query(
-            "INSERT INTO certificates (id, patient_id, kind, period_from, period_until, status, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)",
-        )
-        .bind(&id)
-        .bind(&patient_id)
-        .bind(kind.as_str())
-        .bind(since.map(date_us))
-        .bind(until.map(date_us))
-        .bind(now)
-        .bind(now + crate::accounts::CODE_TTL_US)
-        .execute(&mut *tx)
-        .await
-        ?;
+        let expires = now + crate::accounts::CODE_TTL_US;
+        let (from, to) = (since.map(date_us), until.map(date_us));
+        store::insert(&mut *tx, &id, &patient_id, kind.as_str(), from, to, now, expires).await?;
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "certificate", &id, &code, now + crate::accounts::CODE_TTL_US)
             .await?;
@@ -260,20 +250,13 @@ impl Certificates {
         let patient_id = self.me.own_medical().await?;
         let now_t = cab.now();
         let now = to_micros(now_t);
-        let row = sqlx::query(
-            "SELECT kind, period_from, period_until, status, expires_at FROM certificates WHERE id = $1 AND patient_id = $2",
-        )
-        .bind(pending_id)
-        .bind(&patient_id)
-        .fetch_optional(cab.store().pool())
-        .await
-        ?
-        .ok_or(Error::NotFound { entity: "certificate" })?;
-        let kind = CertificateKind::stored(row.try_get("kind")?)?;
-        let since: Option<i64> = row.try_get("period_from")?;
-        let until: Option<i64> = row.try_get("period_until")?;
-        let status = CertificateStatus::stored(row.try_get("status")?)?;
-        let expires: i64 = row.try_get("expires_at")?;
+        let row = store::find(cab.store().pool(), pending_id, &patient_id)
+            .await?
+            .ok_or(Error::NotFound { entity: "certificate" })?;
+        let kind = CertificateKind::stored(&row.kind)?;
+        let (since, until) = (row.period_from, row.period_until);
+        let status = CertificateStatus::stored(&row.status)?;
+        let expires = row.expires_at;
         if status != CertificateStatus::Pending || expires <= now {
             return Err(AuthError::CodeExpired.into());
         }
@@ -313,16 +296,7 @@ impl Certificates {
             author_id: self.me.account_id(),
         };
         let info = crate::documents::store(cab, &mut tx, self.me.audit_context(), doc, now).await?;
-        let done = sqlx::query(
-            "UPDATE certificates SET status = 'ready', document_id = $1, ready_at = $2 WHERE id = $3 AND status = 'pending'",
-        )
-        .bind(&info.id)
-        .bind(now)
-        .bind(pending_id)
-        .execute(&mut *tx)
-        .await
-        ?;
-        if done.rows_affected() != 1 {
+        if !store::ready(&mut *tx, pending_id, &info.id, now).await? {
             return Err(AuthError::CodeExpired.into());
         }
         tx.commit().await?;
@@ -340,25 +314,17 @@ impl Certificates {
     /// Certificates, newest first.
     pub async fn list(&self) -> Result<Vec<Certificate>> {
         let patient_id = self.me.own_medical().await?;
-        let rows = sqlx::query(
-            "SELECT id, kind, status, document_id, period_from, period_until, created_at FROM certificates \
-             WHERE patient_id = $1 ORDER BY created_at DESC, id DESC",
-        )
-        .bind(&patient_id)
-        .fetch_all(self.me.cabinet().store().pool())
-        .await?;
-        rows.iter()
+        let rows = store::of_patient(self.me.cabinet().store().pool(), &patient_id).await?;
+        rows.into_iter()
             .map(|r| {
-                let since: Option<i64> = r.try_get("period_from")?;
-                let until: Option<i64> = r.try_get("period_until")?;
                 Ok(Certificate {
-                    id: r.try_get("id")?,
-                    kind: CertificateKind::stored(r.try_get("kind")?)?,
-                    status: CertificateStatus::stored(r.try_get("status")?)?,
-                    document_id: r.try_get("document_id")?,
-                    since: since.map(from_micros).transpose()?.map(|t| t.date()),
-                    until: until.map(from_micros).transpose()?.map(|t| t.date()),
-                    created_at: from_micros(r.try_get("created_at")?)?,
+                    kind: CertificateKind::stored(&r.kind)?,
+                    status: CertificateStatus::stored(&r.status)?,
+                    since: r.period_from.map(from_micros).transpose()?.map(|t| t.date()),
+                    until: r.period_until.map(from_micros).transpose()?.map(|t| t.date()),
+                    created_at: from_micros(r.created_at)?,
+                    id: r.id,
+                    document_id: r.document_id,
                 })
             })
             .collect()
@@ -367,12 +333,8 @@ impl Certificates {
     /// The PDF of a ready certificate (integrity-checked).
     pub async fn download(&self, certificate_id: &str) -> Result<Vec<u8>> {
         let patient_id = self.me.own_medical().await?;
-        let doc: Option<Option<String>> =
-            sqlx::query_scalar("SELECT document_id FROM certificates WHERE id = $1 AND patient_id = $2")
-                .bind(certificate_id)
-                .bind(&patient_id)
-                .fetch_optional(self.me.cabinet().store().pool())
-                .await?;
+        let doc =
+            store::find(self.me.cabinet().store().pool(), certificate_id, &patient_id).await?.map(|r| r.document_id);
         let doc = doc
             .ok_or(Error::NotFound { entity: "certificate" })?
             .ok_or(Error::Conflict { code: "certificate.pending" })?;
