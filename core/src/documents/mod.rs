@@ -12,8 +12,9 @@ pub mod sniff;
 use crate::staff::StaffRole;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
-use sqlx::Row;
 use time::{Date, OffsetDateTime};
+
+mod store;
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
 use crate::cabinet::Cabinet;
@@ -145,25 +146,21 @@ pub(crate) async fn store(
     let sha = sha2::Sha256::digest(d.content).to_vec();
     let meta =
         SealedMeta { filename: filename.clone(), institution: institution.clone(), study_type: study_type.clone() };
-    sqlx::query(
-        "INSERT INTO documents (id, patient_id, kind, created_on, content_type, size, sha256, meta, content, clinic_id, author_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(&id)
-    .bind(d.patient_id)
-    .bind(d.kind.as_str())
-    .bind(date_us(d.meta.created_on))
-    .bind(d.content_type)
-    .bind(i64::try_from(d.content.len()).unwrap_or(i64::MAX))
-    .bind(&sha)
-    .bind(vault.seal("documents", &id, "meta", &meta)?)
-    .bind(vault.seal_bytes("documents", &id, "content", d.content)?)
-    .bind(d.clinic_id)
-    .bind(d.author_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    ?;
+    let row = store::NewDocumentRow {
+        id: &id,
+        patient_id: d.patient_id,
+        kind: d.kind.as_str(),
+        created_on: date_us(d.meta.created_on),
+        content_type: d.content_type,
+        size: i64::try_from(d.content.len()).unwrap_or(i64::MAX),
+        sha256: &sha,
+        meta: vault.seal("documents", &id, "meta", &meta)?,
+        content: vault.seal_bytes("documents", &id, "content", d.content)?,
+        clinic_id: d.clinic_id,
+        author_id: d.author_id,
+        now,
+    };
+    store::insert(&mut *tx, row).await?;
     Ok(DocumentInfo {
         id,
         patient_id: d.patient_id.to_owned(),
@@ -179,47 +176,41 @@ pub(crate) async fn store(
     })
 }
 
-const COLUMNS: &str = "id, patient_id, kind, created_on, content_type, size, sha256, meta, created_at";
-
-fn info_from(vault: &Vault, r: &sqlx::any::AnyRow) -> Result<DocumentInfo> {
-    let id: String = r.try_get("id")?;
-    let meta: Vec<u8> = r.try_get("meta")?;
-    let meta: SealedMeta = vault.open_json("documents", &id, "meta", &meta)?;
-    let created_on: i64 = r.try_get("created_on")?;
-    let size: i64 = r.try_get("size")?;
-    let sha: Vec<u8> = r.try_get("sha256")?;
+fn info_from(vault: &Vault, r: &store::DocumentRow) -> Result<DocumentInfo> {
+    let meta: SealedMeta = vault.open_json("documents", &r.id, "meta", &r.meta)?;
     Ok(DocumentInfo {
-        patient_id: r.try_get("patient_id")?,
-        kind: DocumentKind::stored(r.try_get("kind")?)?,
-        created_on: from_micros(created_on)?.date(),
-        content_type: r.try_get("content_type")?,
-        size: u64::try_from(size).unwrap_or(0),
-        sha256: hex::encode(sha),
-        created_at: from_micros(r.try_get("created_at")?)?,
+        patient_id: r.patient_id.clone(),
+        kind: DocumentKind::stored(&r.kind)?,
+        created_on: from_micros(r.created_on)?.date(),
+        content_type: r.content_type.clone(),
+        size: u64::try_from(r.size).unwrap_or(0),
+        sha256: hex::encode(&r.sha256),
+        created_at: from_micros(r.created_at)?,
         filename: meta.filename,
         institution: meta.institution,
         study_type: meta.study_type,
-        id,
+        id: r.id.clone(),
     })
+}
+
+/// The content of a document read with its content, opened and checked against its SHA-256.
+fn checked_content(vault: &Vault, info: &DocumentInfo, r: &store::DocumentRow) -> Result<Vec<u8>> {
+    let sealed = r.content.as_deref().ok_or(crate::store::StorageError::Corrupt("document content"))?;
+    let content = vault.open_bytes("documents", &info.id, "content", sealed)?;
+    if hex::encode(sha2::Sha256::digest(&content)) != info.sha256 {
+        return Err(Error::Crypto(crate::CryptoError::Integrity));
+    }
+    Ok(content)
 }
 
 /// Every document of a patient with its content, in the caller's transaction (for export);
 /// a document whose content fails its check stops the export with `crypto.integrity`.
 pub(crate) async fn load_all(tx: &mut Conn, vault: &Vault, patient_id: &str) -> Result<Vec<(DocumentInfo, Vec<u8>)>> {
-    let rows = sqlx::query(crate::store::composed_sql!(
-        "SELECT {COLUMNS}, content FROM documents WHERE patient_id = $1 ORDER BY created_at, id"
-    ))
-    .bind(patient_id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = store::documents(&mut *tx, store::Which::AllOf(patient_id)).await?;
     rows.iter()
         .map(|row| {
             let info = info_from(vault, row)?;
-            let sealed: Vec<u8> = row.try_get("content")?;
-            let content = vault.open_bytes("documents", &info.id, "content", &sealed)?;
-            if hex::encode(sha2::Sha256::digest(&content)) != info.sha256 {
-                return Err(Error::Crypto(crate::CryptoError::Integrity));
-            }
+            let content = checked_content(vault, &info, row)?;
             Ok((info, content))
         })
         .collect()
@@ -237,22 +228,14 @@ pub(crate) async fn read_checked(
 ) -> Result<(DocumentInfo, Vec<u8>)> {
     let now = to_micros(cab.now());
     let mut tx = cab.store().begin().await?;
-    let row = sqlx::query(crate::store::composed_sql!(
-        "SELECT {COLUMNS}, content FROM documents WHERE id = $1 AND patient_id = $2"
-    ))
-    .bind(document_id)
-    .bind(patient_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound { entity: "document" })?;
+    let row = store::documents(&mut *tx, store::Which::One { id: document_id, patient_id })
+        .await?
+        .pop()
+        .ok_or(Error::NotFound { entity: "document" })?;
     let vault = Vault::open(cab, &mut tx, ctx, patient_id, action, "document", Some(document_id), now).await?;
     let checked = (|| {
         let info = info_from(&vault, &row)?;
-        let sealed: Vec<u8> = row.try_get("content")?;
-        let content = vault.open_bytes("documents", document_id, "content", &sealed)?;
-        if hex::encode(sha2::Sha256::digest(&content)) != info.sha256 {
-            return Err(Error::Crypto(crate::CryptoError::Integrity));
-        }
+        let content = checked_content(&vault, &info, &row)?;
         Ok((info, content))
     })();
     match checked {
@@ -325,26 +308,17 @@ impl Documents {
         let patient_id = self.me.patient_for("records").await?;
         let mut work =
             PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "document", None).await?;
-        let rows = sqlx::query(crate::store::composed_sql!(
-            "SELECT {COLUMNS} FROM documents WHERE patient_id = $1 AND ($2 = '' OR kind = $2) AND created_on >= $3 AND created_on <= $4 \
-             AND ($5 = 0 OR created_on < $6 OR (created_on = $6 AND (created_at < $7 OR (created_at = $7 AND id < $8)))) \
-             ORDER BY created_on DESC, created_at DESC, id DESC LIMIT $9"
-        ))
-        .bind(&patient_id)
-        .bind(kind.map_or("", DocumentKind::as_str))
-        .bind(since.map_or(i64::MIN, date_us))
-        .bind(until.map_or(i64::MAX, date_us))
-        .bind(i64::from(after.is_some()))
-        .bind(after.map_or(0, |c| c.ints[0]))
-        .bind(after.map_or(0, |c| c.ints[1]))
-        .bind(after.map_or("", |c| c.texts[0].as_str()))
-        .bind(limit.saturating_add(1))
-        .fetch_all(&mut *work.tx)
-        .await?;
+        let which = store::Which::Page {
+            patient_id: &patient_id,
+            kind: kind.map_or("", DocumentKind::as_str),
+            since: since.map_or(i64::MIN, date_us),
+            until: until.map_or(i64::MAX, date_us),
+            after: after.map(|c| (c.ints[0], c.ints[1], c.texts[0].as_str())),
+            limit: limit.saturating_add(1),
+        };
+        let rows = store::documents(&mut *work.tx, which).await?;
         let (rows, next_cursor) = crate::paging::split(rows, limit, |r| {
-            let (on, at, id): (i64, i64, String) =
-                (r.try_get("created_on")?, r.try_get("created_at")?, r.try_get("id")?);
-            Ok::<_, Error>(vec![on.to_string(), at.to_string(), id])
+            Ok::<_, Error>(vec![r.created_on.to_string(), r.created_at.to_string(), r.id.clone()])
         })?;
         let items = rows.iter().map(|r| info_from(&work.vault, r)).collect::<Result<Vec<_>>>()?;
         work.commit().await?;
