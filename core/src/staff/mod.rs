@@ -2,7 +2,7 @@
 //! a staff session opens. Staff see only patients connected to their clinic (attached to it
 //! or booked with it); every look-up and read is journaled under their name and role.
 
-use sqlx::Row;
+mod store;
 
 use crate::audit::{Access, Action, Outcome};
 use crate::auth::{password, totp};
@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::ids::{self, Reason, ValidationError};
 use crate::me::Me;
 use crate::patients::Patients;
-use crate::store::StorageError;
 use crate::timeutil::to_micros;
 
 crate::sets::closed_set! {
@@ -97,16 +96,13 @@ impl std::fmt::Debug for StaffAccount {
 
 /// Loads the staff record of an account.
 pub(crate) async fn member(cab: &Cabinet, account_id: &str) -> Result<Option<StaffMember>> {
-    let row = sqlx::query("SELECT clinic_id, role, full_name FROM staff_members WHERE account_id = $1")
-        .bind(account_id)
-        .fetch_optional(cab.store().pool())
-        .await?;
+    let row = store::member(cab.store().pool(), account_id).await?;
     row.map(|r| {
         Ok(StaffMember {
             account_id: account_id.to_owned(),
-            clinic_id: r.try_get("clinic_id")?,
-            role: StaffRole::stored(r.try_get("role")?)?,
-            full_name: r.try_get("full_name")?,
+            clinic_id: r.clinic_id,
+            role: StaffRole::stored(&r.role)?,
+            full_name: r.full_name,
         })
     })
     .transpose()
@@ -132,11 +128,9 @@ impl SystemStaff {
         let phone = ids::phone(&new.phone)?;
         let email = ids::email(&new.email)?;
         password::check_policy(&new.password, &[full_name.as_str(), phone.as_str(), email.as_str()])?;
-        let clinic_exists: Option<String> = sqlx::query_scalar("SELECT id FROM clinics WHERE id = $1")
-            .bind(&new.clinic_id)
-            .fetch_optional(cab.store().pool())
-            .await?;
-        clinic_exists.ok_or(Error::NotFound { entity: "clinic" })?;
+        if !store::clinic_exists(cab.store().pool(), &new.clinic_id).await? {
+            return Err(Error::NotFound { entity: "clinic" });
+        }
         let hash = cab.passwords().hash(new.password.clone()).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let secret = totp::new_secret();
@@ -146,36 +140,21 @@ impl SystemStaff {
         let now = to_micros(cab.now());
         let bidx = cab.blind_indexer();
         let mut tx = cab.store().begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO accounts (id, kind, patient_id, status, phone_bidx, email_bidx, password_hash, second_factor, \
-             totp_secret, terms_version, terms_accepted_at, password_changed_at, locale, created_at, phone_confirmed_at, \
-             email_confirmed_at) VALUES ($1, 'staff', NULL, 'active', $2, $3, $4, 'totp', $5, 'staff', $6, $6, $7, $6, $6, $6)",
-        )
-        .bind(&id)
-        .bind(bidx.index(BlindIndexKind::Phone, &phone))
-        .bind(bidx.index(BlindIndexKind::Email, &email))
-        .bind(&hash)
-        .bind(sealed)
-        .bind(now)
-        .bind(cab.locale().tag())
-        .execute(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx);
+        let account = store::NewStaffAccount {
+            id: &id,
+            phone_bidx: bidx.index(BlindIndexKind::Phone, &phone),
+            email_bidx: bidx.index(BlindIndexKind::Email, &email),
+            password_hash: &hash,
+            totp_secret: sealed,
+            locale: cab.locale().tag(),
+            now,
+        };
+        let inserted = store::insert_account(&mut *tx, account).await;
         match inserted {
             Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "account.exists" }),
             other => other?,
         };
-        sqlx::query(
-            "INSERT INTO staff_members (account_id, clinic_id, role, full_name, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&id)
-        .bind(&new.clinic_id)
-        .bind(role.as_str())
-        .bind(&full_name)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        ?;
+        store::insert_member(&mut *tx, &id, &new.clinic_id, role.as_str(), &full_name, now).await?;
         let what = Access { patient_id: None, action: Action::Create, resource_type: "staff", resource_id: Some(&id) };
         cab.journal().record(&mut tx, &crate::audit::AuditContext::system(), what, Outcome::Success, now).await?;
         tx.commit().await?;
@@ -202,10 +181,7 @@ pub(crate) async fn cards_differ(me: &Me, patient: &crate::patients::Patient) ->
     let cab = me.cabinet();
     let now = to_micros(cab.now());
     let mut tx = cab.store().begin().await?;
-    let rows: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT clinic_id, body FROM clinic_cards WHERE patient_id = $1")
-        .bind(&patient.id)
-        .fetch_all(&mut *tx)
-        .await?;
+    let rows = store::cards(&mut *tx, &patient.id).await?;
     if rows.is_empty() {
         return Ok(false);
     }
@@ -324,17 +300,7 @@ impl StaffPatients {
 
     /// Whether a patient is attached to, or has a visit booked with, the staff member's clinic.
     pub(crate) async fn is_clinic_patient(cab: &Cabinet, clinic_id: &str, patient_id: &str) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM attachments WHERE patient_id = $1 AND clinic_id = $2 AND detached_at IS NULL \
-             UNION SELECT 1 FROM appointments a JOIN slots s ON s.id = a.slot_id JOIN practitioners p ON p.id = s.practitioner_id \
-             WHERE a.patient_id = $1 AND p.clinic_id = $2 AND a.status = 'booked'",
-        )
-        .bind(patient_id)
-        .bind(clinic_id)
-        .fetch_optional(cab.store().pool())
-        .await
-        ?;
-        Ok(found.is_some())
+        store::is_clinic_patient(cab.store().pool(), clinic_id, patient_id).await
     }
 
     async fn reference(&self, patient_id: &str) -> Result<PatientRef> {
@@ -400,18 +366,8 @@ impl StaffPatients {
         )
         .await?;
         let aad_id = format!("{patient_id}/{}", member.clinic_id);
-        sqlx::query("DELETE FROM clinic_cards WHERE patient_id = $1 AND clinic_id = $2")
-            .bind(patient_id)
-            .bind(&member.clinic_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO clinic_cards (patient_id, clinic_id, body, updated_at) VALUES ($1, $2, $3, $4)")
-            .bind(patient_id)
-            .bind(&member.clinic_id)
-            .bind(vault.seal("clinic_cards", &aad_id, "body", &card)?)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let sealed = vault.seal("clinic_cards", &aad_id, "body", &card)?;
+        store::put_card(&mut tx, patient_id, &member.clinic_id, sealed, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -431,17 +387,8 @@ impl StaffPatients {
 
     async fn select_attached(&self, after: Option<&crate::paging::Cursor>, limit: i64) -> Result<PatientRefPage> {
         let clinic = self.me.live_staff().await?.clinic_id.clone();
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT id, patient_id, attached_at FROM attachments WHERE clinic_id = $1 AND detached_at IS NULL \
-             AND ($2 = 0 OR attached_at < $3 OR (attached_at = $3 AND id > $4)) ORDER BY attached_at DESC, id LIMIT $5",
-        )
-        .bind(&clinic)
-        .bind(i64::from(after.is_some()))
-        .bind(after.map_or(0, |c| c.ints[0]))
-        .bind(after.map_or("", |c| c.texts[0].as_str()))
-        .bind(limit.saturating_add(1))
-        .fetch_all(self.me.cabinet().store().pool())
-        .await?;
+        let after = after.map(|c| (c.ints[0], c.texts[0].as_str()));
+        let rows = store::attached(self.me.cabinet().store().pool(), &clinic, after, limit.saturating_add(1)).await?;
         let (rows, next_cursor) =
             crate::paging::split(rows, limit, |(id, _, at)| Ok::<_, Error>(vec![at.to_string(), id.clone()]))?;
         let mut items = Vec::with_capacity(rows.len());
