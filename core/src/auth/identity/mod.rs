@@ -6,6 +6,8 @@
 
 use time::Date;
 
+mod store;
+
 use crate::audit::{Access, Action, Outcome};
 use crate::error::{Error, ErrorCode, ErrorKind, Result};
 use crate::ids::{self, Reason, ValidationError};
@@ -109,12 +111,7 @@ pub(crate) async fn confirm(me: &Me, input: IdentityConfirmation) -> Result<Iden
     let mut tx = cab.store().begin().await?;
     let mut linked = None;
     if answer.matched {
-        sqlx::query("UPDATE accounts SET identity_confirmed_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(me.account_id())
-            .execute(&mut *tx)
-            .await
-            .map_err(StorageError::from_sqlx)?;
+        store::confirm(&mut *tx, me.account_id(), now).await?;
         linked = join_record(me, &mut tx, now).await?;
     }
     let outcome = if answer.matched { Outcome::Success } else { Outcome::Failure };
@@ -150,47 +147,21 @@ async fn join_record(me: &Me, tx: &mut crate::store::Conn, now: i64) -> Result<O
     let person = people.read_in(&mut *tx, &own, now).await?;
     let Some(snils) = person.snils.as_deref() else { return Ok(None) };
     let index = cab.blind_indexer().index(crate::crypto::BlindIndexKind::Snils, snils);
-    let claimed = sqlx::query("UPDATE accounts SET snils_bidx = $1 WHERE id = $2")
-        .bind(&index)
-        .bind(me.account_id())
-        .execute(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx);
+    let claimed = store::claim_snils(&mut *tx, me.account_id(), &index).await;
     match claimed {
         Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "identity.claimed" }),
         other => other?,
     };
-    let indexed: Option<Vec<u8>> = sqlx::query_scalar("SELECT snils_bidx FROM patients WHERE id = $1")
-        .bind(&own)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx)?;
+    let indexed = store::record_snils(&mut *tx, &own).await?;
     if indexed.is_some() {
         return Ok(None); // already the person's record
     }
-    let held: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM patients WHERE snils_bidx = $1 AND erased_at IS NULL \
-         AND id NOT IN (SELECT patient_id FROM accounts WHERE patient_id IS NOT NULL)",
-    )
-    .bind(&index)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(StorageError::from_sqlx)?;
+    let held = store::unclaimed_record(&mut *tx, &index).await?;
     let Some(record) = held else {
-        sqlx::query("UPDATE patients SET snils_bidx = $1 WHERE id = $2")
-            .bind(&index)
-            .bind(&own)
-            .execute(&mut *tx)
-            .await
-            .map_err(StorageError::from_sqlx)?;
+        store::set_record_snils(&mut *tx, &own, &index).await?;
         return Ok(None);
     };
-    sqlx::query("UPDATE accounts SET patient_id = $1 WHERE id = $2")
-        .bind(&record)
-        .bind(me.account_id())
-        .execute(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx)?;
+    store::relink(&mut *tx, me.account_id(), &record).await?;
     // The confirmed contacts go to the record they now sign in with.
     let on_file = people.read_in(&mut *tx, &record, now).await?;
     let contacts = [
@@ -208,11 +179,7 @@ async fn join_record(me: &Me, tx: &mut crate::store::Conn, now: i64) -> Result<O
 
 /// Whether the account's identity is confirmed.
 pub(crate) async fn is_confirmed(me: &Me) -> Result<bool> {
-    let at: Option<i64> = sqlx::query_scalar("SELECT identity_confirmed_at FROM accounts WHERE id = $1")
-        .bind(me.account_id())
-        .fetch_one(me.cabinet().store().pool())
-        .await
-        .map_err(StorageError::from_sqlx)?;
+    let at = store::confirmed_at(me.cabinet().store().pool(), me.account_id()).await?;
     Ok(at.is_some())
 }
 
