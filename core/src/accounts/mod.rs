@@ -1,7 +1,6 @@
 //! Accounts (R1): registration with every field validated, phone confirmed by a 6-digit SMS
 //! code, e-mail by an activation token, terms version and time recorded.
 
-use sqlx::Row;
 use time::Date;
 
 use crate::audit::{Actor, ActorKind, AuditContext};
@@ -15,6 +14,8 @@ use crate::notify;
 use crate::patients::NewPatient;
 use crate::store::StorageError;
 use crate::timeutil::to_micros;
+
+mod store;
 
 /// Lifetime of SMS and e-mail codes (≤ 10 minutes).
 pub(crate) const CODE_TTL_US: i64 = 10 * 60 * 1_000_000;
@@ -141,22 +142,12 @@ impl Accounts {
             (bidx.index(BlindIndexKind::Phone, &phone), bidx.index(BlindIndexKind::Email, &email));
         let mut tx = self.cab.store().begin().await?;
         purge_stale_pending(&self.cab, &mut tx, now).await?;
-        let phone_holder: Option<(Option<String>, String)> =
-            sqlx::query_as("SELECT patient_id, status FROM accounts WHERE phone_bidx = $1")
-                .bind(&phone_idx)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(StorageError::from_sqlx)?;
-        let email_holder: Option<(Option<String>, String)> =
-            sqlx::query_as("SELECT patient_id, status FROM accounts WHERE email_bidx = $1")
-                .bind(&email_idx)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(StorageError::from_sqlx)?;
+        let phone_holder = store::holder_of_phone(&mut *tx, &phone_idx).await?;
+        let email_holder = store::holder_of_email(&mut *tx, &email_idx).await?;
         // The owners of a taken phone or e-mail hear of the attempt; the answer never says.
         let mut outbox = Vec::new();
-        for (patient, status) in [&phone_holder, &email_holder].into_iter().flatten() {
-            if let (Some(patient), "active") = (patient, status.as_str()) {
+        for holder in [&phone_holder, &email_holder].into_iter().flatten() {
+            if let (Some(patient), "active") = (&holder.patient_id, holder.status.as_str()) {
                 outbox.extend(
                     notify::patient_event(&self.cab, &mut tx, patient, "registration_attempt", &[], now).await?,
                 );
@@ -181,22 +172,18 @@ impl Accounts {
             .insert_provisional(&mut tx, &new, now_dt)
             .await?;
         let account_id = uuid::Uuid::new_v4().to_string();
-        let inserted = sqlx::query(
-            "INSERT INTO accounts (id, kind, patient_id, status, phone_bidx, email_bidx, snils_bidx, password_hash, \
-             terms_version, terms_accepted_at, password_changed_at, locale, created_at) \
-             VALUES ($1, 'patient', $2, 'pending', $3, $4, NULL, $5, $6, $7, $7, $8, $7)",
-        )
-        .bind(&account_id)
-        .bind(&patient_id)
-        .bind(phone_idx)
-        .bind(email_idx)
-        .bind(&hash)
-        .bind(&terms)
-        .bind(now)
-        .bind(self.cab.locale().tag())
-        .execute(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx);
+        let account = store::NewAccount {
+            id: &account_id,
+            patient_id: &patient_id,
+            phone_bidx: phone_idx,
+            email_bidx: email_idx,
+            snils_bidx: None,
+            password_hash: &hash,
+            terms_version: &terms,
+            locale: self.cab.locale().tag(),
+            now,
+        };
+        let inserted = store::insert_pending(&mut *tx, account).await;
         if let Err(e) = &inserted
             && e.unique_violation()
         {
@@ -219,24 +206,13 @@ impl Accounts {
     pub async fn resend_phone_code(&self, registration_id: &str) -> Result<()> {
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
-        let account: Option<(Option<String>, String)> =
-            sqlx::query_as("SELECT patient_id, status FROM accounts WHERE id = $1")
-                .bind(registration_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(StorageError::from_sqlx)?;
-        let patient_id = match &account {
-            Some((patient, status)) if status == "pending" => Some(patient.clone()),
+        let account = store::account(&mut *tx, registration_id).await?;
+        let patient_id = match account {
+            Some(a) if a.status == "pending" => Some(a.patient_id),
             Some(_) => return Err(Error::NotFound { entity: "registration" }),
             None => None,
         };
-        let sent: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM one_time_codes WHERE owner_id = $1 AND purpose = 'phone_confirmation'",
-        )
-        .bind(registration_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx)?;
+        let sent = store::codes_issued(&mut *tx, registration_id, "phone_confirmation").await?;
         let patient_id = match patient_id.flatten() {
             Some(p) => p,
             // A decoy registration (the phone was taken) resends like a real one.
@@ -259,14 +235,7 @@ impl Accounts {
         if sent >= MAX_CODES_PER_REGISTRATION {
             return Err(Error::Conflict { code: "code.limit" });
         }
-        sqlx::query(
-            "UPDATE one_time_codes SET used_at = $1 WHERE owner_id = $2 AND purpose = 'phone_confirmation' AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(registration_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx)?;
+        store::retire_codes(&mut *tx, registration_id, "phone_confirmation", now).await?;
         let ctx = AuditContext {
             actor: Actor { kind: ActorKind::Patient, id: Some(registration_id.to_owned()), on_behalf_of: None },
             ..anonymous()
@@ -288,19 +257,8 @@ impl Accounts {
         let now = to_micros(self.cab.now());
         check_code(&self.cab, "phone_confirmation", registration_id, code, now).await?;
         let mut tx = self.cab.store().begin().await?;
-        let row = sqlx::query("SELECT patient_id FROM accounts WHERE id = $1 AND status = 'pending'")
-            .bind(registration_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StorageError::from_sqlx)?
-            .ok_or(AuthError::CodeExpired)?;
-        let patient_id: String = row.try_get("patient_id").map_err(StorageError::from_sqlx)?;
-        sqlx::query("UPDATE accounts SET status = 'active', phone_confirmed_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(registration_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StorageError::from_sqlx)?;
+        let patient_id = store::pending_patient(&mut *tx, registration_id).await?.ok_or(AuthError::CodeExpired)?;
+        store::activate(&mut *tx, registration_id, now).await?;
         let ctx = AuditContext {
             actor: Actor { kind: ActorKind::Patient, id: Some(registration_id.to_owned()), on_behalf_of: None },
             ..anonymous()
@@ -340,32 +298,14 @@ impl Accounts {
         let now = to_micros(self.cab.now());
         let digest = self.cab.codes().digest("email_confirmation", "token", token);
         let mut tx = self.cab.store().begin().await?;
-        let row = sqlx::query("SELECT owner_id, expires_at FROM one_time_codes WHERE digest = $1 AND purpose = 'email_confirmation' AND used_at IS NULL")
-            .bind(&digest)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StorageError::from_sqlx)?
-            .ok_or(AuthError::InvalidCode)?;
-        let owner: String = row.try_get("owner_id").map_err(StorageError::from_sqlx)?;
-        let expires: i64 = row.try_get("expires_at").map_err(StorageError::from_sqlx)?;
-        if expires <= now {
+        let token = store::email_token(&mut *tx, &digest).await?.ok_or(AuthError::InvalidCode)?;
+        if token.expires_at <= now {
             return Err(AuthError::CodeExpired.into());
         }
-        let used = sqlx::query("UPDATE one_time_codes SET used_at = $1 WHERE digest = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(&digest)
-            .execute(&mut *tx)
-            .await
-            .map_err(StorageError::from_sqlx)?;
-        if used.rows_affected() != 1 {
+        if !store::use_code_by_digest(&mut *tx, &digest, now).await? {
             return Err(AuthError::CodeExpired.into());
         }
-        sqlx::query("UPDATE accounts SET email_confirmed_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(owner)
-            .execute(&mut *tx)
-            .await
-            .map_err(StorageError::from_sqlx)?;
+        store::confirm_email(&mut *tx, &token.owner_id, now).await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         Ok(())
     }
@@ -375,25 +315,12 @@ impl Accounts {
 /// erased), in the caller's transaction: nobody can squat a phone or e-mail by starting a
 /// registration they cannot finish. Also run by `run_due_jobs`. Returns how many.
 pub(crate) async fn purge_stale_pending(cab: &Cabinet, tx: &mut crate::store::Conn, now: i64) -> Result<u64> {
-    let stale: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT id, patient_id FROM accounts WHERE status = 'pending' AND created_at < $1 LIMIT 100")
-            .bind(now.saturating_sub(PENDING_TTL_US))
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(StorageError::from_sqlx)?;
+    let stale = store::stale_pending(&mut *tx, now.saturating_sub(PENDING_TTL_US)).await?;
     let people = crate::patients::Patients::new(cab.clone(), AuditContext::system());
-    for (account_id, patient_id) in &stale {
-        sqlx::query("DELETE FROM one_time_codes WHERE owner_id = $1")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StorageError::from_sqlx)?;
-        sqlx::query("DELETE FROM accounts WHERE id = $1 AND status = 'pending'")
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StorageError::from_sqlx)?;
-        if let Some(patient_id) = patient_id {
+    for account in &stale {
+        store::delete_codes_of(&mut *tx, &account.id).await?;
+        store::delete_pending(&mut *tx, &account.id).await?;
+        if let Some(patient_id) = &account.patient_id {
             people.erase_in(tx, patient_id, now).await?;
         }
     }
@@ -420,22 +347,8 @@ pub(crate) async fn store_code(
 ) -> Result<()> {
     let bound_owner = if code.len() > 12 { "token" } else { owner };
     // A new code replaces older unused ones for the same purpose.
-    sqlx::query("UPDATE one_time_codes SET used_at = $1 WHERE owner_id = $2 AND purpose = $3 AND used_at IS NULL")
-        .bind(expires - CODE_TTL_US)
-        .bind(owner)
-        .bind(purpose)
-        .execute(&mut *conn)
-        .await
-        .map_err(StorageError::from_sqlx)?;
-    sqlx::query("INSERT INTO one_time_codes (id, purpose, owner_id, digest, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(purpose)
-        .bind(owner)
-        .bind(cab.codes().digest(purpose, bound_owner, code))
-        .bind(expires)
-        .execute(conn)
-        .await
-        .map_err(StorageError::from_sqlx)?;
+    store::retire_codes(&mut *conn, owner, purpose, expires - CODE_TTL_US).await?;
+    store::insert_code(conn, purpose, owner, cab.codes().digest(purpose, bound_owner, code), expires).await?;
     Ok(())
 }
 
@@ -444,37 +357,24 @@ pub(crate) async fn store_code(
 /// 5 tries, single use.
 pub(crate) async fn check_code(cab: &Cabinet, purpose: &str, owner: &str, code: &str, now: i64) -> Result<()> {
     let mut tx = cab.store().begin().await?;
-    let row = sqlx::query(
-        "SELECT id, digest, expires_at, attempts FROM one_time_codes WHERE owner_id = $1 AND purpose = $2 AND used_at IS NULL \
-         ORDER BY expires_at DESC LIMIT 1",
-    )
-    .bind(owner)
-    .bind(purpose)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(StorageError::from_sqlx)?
-    .ok_or(AuthError::CodeExpired)?;
-    let id: String = row.try_get("id").map_err(StorageError::from_sqlx)?;
-    let digest: Vec<u8> = row.try_get("digest").map_err(StorageError::from_sqlx)?;
-    let expires: i64 = row.try_get("expires_at").map_err(StorageError::from_sqlx)?;
-    let attempts: i32 = row.try_get("attempts").map_err(StorageError::from_sqlx)?;
-    if expires <= now {
+    let row = store::latest_code(&mut *tx, owner, purpose).await?.ok_or(AuthError::CodeExpired)?;
+    if row.expires_at <= now {
         return Err(AuthError::CodeExpired.into());
     }
-    if attempts >= MAX_CODE_ATTEMPTS {
+    if row.attempts >= MAX_CODE_ATTEMPTS {
         return Err(AuthError::TooManyAttempts.into());
     }
-    let right = cab.codes().matches(purpose, owner, code, &digest);
-    let sql = if right {
-        "UPDATE one_time_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL"
+    let right = cab.codes().matches(purpose, owner, code, &row.digest);
+    let used = if right {
+        store::use_code(&mut *tx, &row.id, now).await?
     } else {
-        "UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = $2 AND $1 = $1"
+        store::count_code_try(&mut *tx, &row.id).await?;
+        false
     };
-    let changed = sqlx::query(sql).bind(now).bind(&id).execute(&mut *tx).await.map_err(StorageError::from_sqlx)?;
     tx.commit().await.map_err(StorageError::from_sqlx)?;
-    match (right, changed.rows_affected()) {
-        (true, 1) => Ok(()),
-        (true, _) => Err(AuthError::CodeExpired.into()),
+    match (right, used) {
+        (true, true) => Ok(()),
+        (true, false) => Err(AuthError::CodeExpired.into()),
         (false, _) => Err(AuthError::InvalidCode.into()),
     }
 }
@@ -557,22 +457,18 @@ impl Accounts {
             .insert(&mut tx, &new, now_dt)
             .await?;
         let account_id = uuid::Uuid::new_v4().to_string();
-        let inserted = sqlx::query(
-            "INSERT INTO accounts (id, kind, patient_id, status, phone_bidx, email_bidx, snils_bidx, password_hash, \
-             terms_version, terms_accepted_at, password_changed_at, locale, created_at, phone_confirmed_at) \
-             VALUES ($1, 'patient', $2, 'active', $3, $4, $5, $6, 'imported', $7, $7, $8, $7, $7)",
-        )
-        .bind(&account_id)
-        .bind(&patient_id)
-        .bind(bidx.index(BlindIndexKind::Phone, &phone))
-        .bind(email.as_deref().map(|e| bidx.index(BlindIndexKind::Email, e)))
-        .bind(bidx.index(BlindIndexKind::Snils, &snils))
-        .bind(&legacy.password_hash)
-        .bind(now)
-        .bind(self.cab.locale().tag())
-        .execute(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx);
+        let account = store::NewAccount {
+            id: &account_id,
+            patient_id: &patient_id,
+            phone_bidx: bidx.index(BlindIndexKind::Phone, &phone),
+            email_bidx: email.as_deref().map(|e| bidx.index(BlindIndexKind::Email, e)),
+            snils_bidx: Some(bidx.index(BlindIndexKind::Snils, &snils)),
+            password_hash: &legacy.password_hash,
+            terms_version: "imported",
+            locale: self.cab.locale().tag(),
+            now,
+        };
+        let inserted = store::insert_imported(&mut *tx, account).await;
         match inserted {
             Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "account.exists" }),
             other => other?,

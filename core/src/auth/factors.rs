@@ -1,8 +1,7 @@
 //! TOTP enrollment with recovery codes (R3), and checking a TOTP or recovery code at login
 //! or recovery. The TOTP secret is sealed under a system key, bound to its account row.
 
-use sqlx::Row;
-
+use super::store;
 use super::{AuthError, totp};
 use crate::cabinet::Cabinet;
 use crate::crypto::Aad;
@@ -52,11 +51,7 @@ fn normalize_recovery(code: &str) -> String {
 pub(crate) async fn begin_totp(cab: &Cabinet, account_id: &str, label: &str) -> Result<TotpSetup> {
     let secret = totp::new_secret();
     let sealed = cab.credentials().seal(&aad(account_id, "totp_pending"), &secret)?;
-    sqlx::query("UPDATE accounts SET totp_pending = $1 WHERE id = $2")
-        .bind(sealed)
-        .bind(account_id)
-        .execute(cab.store().pool())
-        .await?;
+    store::set_totp_pending(cab.store().pool(), account_id, sealed).await?;
     Ok(TotpSetup {
         secret_base32: totp::secret_base32(&secret),
         otpauth_uri: totp::otpauth_uri(&secret, "Kabinet", label),
@@ -73,33 +68,18 @@ pub(crate) async fn confirm_totp(
     unix: u64,
     now: i64,
 ) -> Result<Vec<String>> {
-    let pending: Option<Vec<u8>> = sqlx::query_scalar("SELECT totp_pending FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let pending = store::totp_pending(&mut *tx, account_id).await?;
     let pending = pending.ok_or(AuthError::CodeExpired)?;
     let secret = cab.credentials().open(&aad(account_id, "totp_pending"), &pending)?;
     let step = totp::verify(&secret, code, unix, None).ok_or(AuthError::InvalidCode)?;
     let sealed = cab.credentials().seal(&aad(account_id, "totp_secret"), &secret)?;
-    sqlx::query(
-        "UPDATE accounts SET totp_secret = $1, totp_pending = NULL, totp_last_step = $2, second_factor = 'totp' WHERE id = $3",
-    )
-    .bind(sealed)
-    .bind(i64::try_from(step).unwrap_or(i64::MAX))
-    .bind(account_id)
-    .execute(&mut *tx)
-    .await
-    ?;
-    sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account_id).execute(&mut *tx).await?;
+    store::enable_totp(&mut *tx, account_id, sealed, i64::try_from(step).unwrap_or(i64::MAX)).await?;
+    store::delete_recovery_codes(&mut *tx, account_id).await?;
     let mut out = Vec::with_capacity(RECOVERY_CODES);
     for _ in 0..RECOVERY_CODES {
         let code = recovery_code();
-        sqlx::query("INSERT INTO recovery_codes (digest, account_id, created_at) VALUES ($1, $2, $3)")
-            .bind(cab.codes().digest("recovery_code", account_id, &code))
-            .bind(account_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let digest = cab.codes().digest("recovery_code", account_id, &code);
+        store::insert_recovery_code(&mut *tx, digest, account_id, now).await?;
         out.push(code);
     }
     Ok(out)
@@ -115,12 +95,7 @@ pub(crate) async fn check_totp_or_recovery(
     now: i64,
 ) -> Result<()> {
     let mut tx = cab.store().begin().await?;
-    let row = sqlx::query("SELECT totp_secret, totp_last_step FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let sealed: Option<Vec<u8>> = row.try_get("totp_secret")?;
-    let last: Option<i64> = row.try_get("totp_last_step")?;
+    let store::TotpRow { secret: sealed, last_step: last } = store::totp(&mut *tx, account_id).await?;
     let trimmed = code.trim();
     if trimmed.len() == 6 {
         let sealed = sealed.ok_or(AuthError::SecondFactor)?;
@@ -130,27 +105,12 @@ pub(crate) async fn check_totp_or_recovery(
         let step = i64::try_from(step).unwrap_or(i64::MAX);
         // The database decides: a step not after the stored one is a replay, also when two
         // processes see the same code at once.
-        let moved = sqlx::query(
-            "UPDATE accounts SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
-        )
-        .bind(step)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-        if moved.rows_affected() != 1 {
+        if !store::advance_totp_step(&mut *tx, account_id, step).await? {
             return Err(AuthError::SecondFactor.into());
         }
     } else {
         let digest = cab.codes().digest("recovery_code", account_id, &normalize_recovery(trimmed));
-        let used = sqlx::query(
-            "UPDATE recovery_codes SET used_at = $1 WHERE digest = $2 AND account_id = $3 AND used_at IS NULL",
-        )
-        .bind(now)
-        .bind(digest)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-        if used.rows_affected() != 1 {
+        if !store::use_recovery_code(&mut *tx, digest, account_id, now).await? {
             return Err(AuthError::SecondFactor.into());
         }
     }
@@ -160,9 +120,6 @@ pub(crate) async fn check_totp_or_recovery(
 
 /// Whether the account has TOTP enrolled.
 pub(crate) async fn has_totp(cab: &Cabinet, account_id: &str) -> Result<bool> {
-    let secret: Option<Vec<u8>> = sqlx::query_scalar("SELECT totp_secret FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(cab.store().pool())
-        .await?;
+    let secret = store::totp(cab.store().pool(), account_id).await?.secret;
     Ok(secret.is_some())
 }

@@ -3,8 +3,7 @@
 //! identifiers) needs a recent sign-in (ASVS 7.5.1: re-authentication) and notifies the old
 //! contact.
 
-use sqlx::Row;
-
+use super::store::{self, LoginContact};
 use super::{AuthError, codes};
 use crate::crypto::Aad;
 use crate::error::{Error, Result};
@@ -74,10 +73,7 @@ impl Profile {
         let value = field.normalize(value)?;
         let now = to_micros(cab.now());
         if matches!(field, ProfileField::Phone | ProfileField::Email) {
-            let started: i64 = sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1")
-                .bind(self.me.session_id())
-                .fetch_one(cab.store().pool())
-                .await?;
+            let started = store::session_started(cab.store().pool(), self.me.session_id()).await?;
             if started + REAUTH_WINDOW_US < now {
                 return Err(AuthError::ReauthenticationRequired.into());
             }
@@ -85,16 +81,15 @@ impl Profile {
         let id = uuid::Uuid::new_v4().to_string();
         let sealed = cab.credentials().seal(&aad(&id), value.as_bytes())?;
         let mut tx = cab.store().begin().await?;
-        sqlx::query("INSERT INTO pending_changes (id, account_id, field, value, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&id)
-            .bind(self.me.account_id())
-            .bind(field.column())
-            .bind(sealed)
-            .bind(now)
-            .bind(now + crate::accounts::CODE_TTL_US)
-            .execute(&mut *tx)
-            .await
-            ?;
+        let change = store::NewPendingChange {
+            id: &id,
+            account_id: self.me.account_id(),
+            field: field.column(),
+            value: sealed,
+            now,
+            expires_at: now + crate::accounts::CODE_TTL_US,
+        };
+        store::insert_pending_change(&mut *tx, change).await?;
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "profile_change", &id, &code, now + crate::accounts::CODE_TTL_US)
             .await?;
@@ -118,18 +113,10 @@ impl Profile {
         self.me.check_session().await?;
         let cab = self.me.cabinet();
         let now = to_micros(cab.now());
-        let row = sqlx::query(
-            "SELECT field, value, expires_at, applied_at FROM pending_changes WHERE id = $1 AND account_id = $2",
-        )
-        .bind(change_id)
-        .bind(self.me.account_id())
-        .fetch_optional(cab.store().pool())
-        .await?
-        .ok_or(Error::NotFound { entity: "change_request" })?;
-        let field: String = row.try_get("field")?;
-        let sealed: Vec<u8> = row.try_get("value")?;
-        let expires: i64 = row.try_get("expires_at")?;
-        let applied: Option<i64> = row.try_get("applied_at")?;
+        let row = store::pending_change(cab.store().pool(), change_id, self.me.account_id())
+            .await?
+            .ok_or(Error::NotFound { entity: "change_request" })?;
+        let (field, sealed, expires, applied) = (row.field, row.value, row.expires_at, row.applied_at);
         if applied.is_some() || expires <= now {
             return Err(AuthError::CodeExpired.into());
         }
@@ -138,39 +125,23 @@ impl Profile {
         let value = String::from_utf8(cab.credentials().open(&aad(change_id), &sealed)?.to_vec())
             .map_err(|_| StorageError::Corrupt("pending change"))?;
         let mut tx = cab.store().begin().await?;
-        let claimed =
-            sqlx::query("UPDATE pending_changes SET applied_at = $1, value = $2 WHERE id = $3 AND applied_at IS NULL")
-                .bind(now)
-                .bind(Vec::<u8>::new())
-                .bind(change_id)
-                .execute(&mut *tx)
-                .await?;
-        if claimed.rows_affected() != 1 {
+        if !store::claim_pending_change(&mut *tx, change_id, now).await? {
             return Err(AuthError::CodeExpired.into());
         }
         let old = self.patients().update_field(&mut tx, self.me.patient_id()?, field, &value, "sms", now).await?;
         let bidx = cab.blind_indexer();
         let login_update = match field {
-            ProfileField::Phone => Some((
-                "UPDATE accounts SET phone_bidx = $1 WHERE id = $2",
-                bidx.index(crate::crypto::BlindIndexKind::Phone, &value),
-                Channel::Sms,
-            )),
-            ProfileField::Email => Some((
-                "UPDATE accounts SET email_bidx = $1 WHERE id = $2",
-                bidx.index(crate::crypto::BlindIndexKind::Email, &value),
-                Channel::Email,
-            )),
+            ProfileField::Phone => {
+                Some((LoginContact::Phone, bidx.index(crate::crypto::BlindIndexKind::Phone, &value), Channel::Sms))
+            }
+            ProfileField::Email => {
+                Some((LoginContact::Email, bidx.index(crate::crypto::BlindIndexKind::Email, &value), Channel::Email))
+            }
             _ => None,
         };
         let mut outbox = None;
-        if let Some((sql, index, channel)) = login_update {
-            let done = sqlx::query(sql)
-                .bind(index)
-                .bind(self.me.account_id())
-                .execute(&mut *tx)
-                .await
-                .map_err(StorageError::from_sqlx);
+        if let Some((contact, index, channel)) = login_update {
+            let done = store::set_login_contact(&mut *tx, self.me.account_id(), contact, index).await;
             match done {
                 Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "account.exists" }),
                 other => other?,
@@ -197,25 +168,10 @@ impl Profile {
         let person = self.get().await?;
         let patient_id = person.id.clone();
         let pool = cab.store().pool();
-        let count = |sql: &'static str| {
-            let patient_id = patient_id.clone();
-            async move {
-                let n: i64 = sqlx::query_scalar(sql).bind(patient_id).fetch_one(pool).await?;
-                Ok::<bool, Error>(n > 0)
-            }
-        };
-        let attached = count("SELECT COUNT(*) FROM attachments WHERE patient_id = $1 AND detached_at IS NULL").await?;
-        let results = count(
-            "SELECT (SELECT COUNT(*) FROM lab_results WHERE patient_id = $1) + \
-             (SELECT COUNT(*) FROM medical_items WHERE patient_id = $1 AND kind = 'visit')",
-        )
-        .await?;
-        let row = sqlx::query("SELECT identity_confirmed_at, email_confirmed_at FROM accounts WHERE id = $1")
-            .bind(self.me.account_id())
-            .fetch_one(pool)
-            .await?;
-        let identity: Option<i64> = row.try_get("identity_confirmed_at")?;
-        let email: Option<i64> = row.try_get("email_confirmed_at")?;
+        let attached = store::is_attached(pool, &patient_id).await?;
+        let results = store::has_results(pool, &patient_id).await?;
+        let confirmed = store::confirmations(pool, self.me.account_id()).await?;
+        let (identity, email) = (confirmed.identity_confirmed_at, confirmed.email_confirmed_at);
         let mut out = Vec::new();
         let card_differs = crate::staff::cards_differ(&self.me, &person).await?;
         let checks = [
@@ -245,11 +201,7 @@ impl Profile {
         let locale = crate::i18n::Locale::parse(tag).ok_or(crate::config::ConfigError::Locale)?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
-        sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
-            .bind(locale.tag())
-            .bind(self.me.account_id())
-            .execute(&mut *tx)
-            .await?;
+        store::set_locale(&mut *tx, self.me.account_id(), locale.tag()).await?;
         let what = crate::audit::Access {
             patient_id: Some(&patient_id),
             action: crate::audit::Action::Update,

@@ -3,9 +3,7 @@
 //! TOTP or a recovery code is required as well. Starting a recovery answers the same whether
 //! or not the identifier matches an account.
 
-use sqlx::Row;
-
-use super::{AuthError, codes, factors, password};
+use super::{AuthError, codes, factors, password, store};
 use crate::audit::{Access, Action, Actor, ActorKind, AuditContext, Outcome};
 use crate::cabinet::Cabinet;
 use crate::error::Result;
@@ -33,28 +31,16 @@ pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Res
         // transaction lock on the account's id (not its row: erasure locks the journal, then
         // the account, and a row lock here would be the other order). SQLite's
         // `BEGIN IMMEDIATE` already orders them.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(format!("recovery:{account_id}"))
-            .execute(&mut *tx)
-            .await?;
+        store::lock_recoveries_of(&mut *tx, account_id).await?;
     }
-    sqlx::query("INSERT INTO recoveries (id, account_id, channel, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&id)
-        .bind(account.as_ref().map(|a| a.0.clone()))
-        .bind(channel.as_str())
-        .bind(now)
-        .bind(now + crate::accounts::CODE_TTL_US)
-        .execute(&mut *tx)
+    let account_id = account.as_ref().map(|a| a.0.as_str());
+    store::insert_recovery(&mut *tx, &id, account_id, channel.as_str(), now, now + crate::accounts::CODE_TTL_US)
         .await?;
     // At most a few codes an hour per account, whoever asks: a flood of recovery requests
     // never becomes a flood of SMS. The answer stays the same (no code is sent).
     let recent: i64 = match &account {
         Some((account_id, _)) => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM recoveries WHERE account_id = $1 AND created_at > $2")
-                .bind(account_id)
-                .bind(now.saturating_sub(3_600_000_000))
-                .fetch_one(&mut *tx)
-                .await?
+            store::recoveries_since(&mut *tx, account_id, now.saturating_sub(3_600_000_000)).await?
         }
         None => 0,
     };
@@ -101,16 +87,8 @@ pub(crate) async fn complete(
     second_factor: Option<&str>,
 ) -> Result<()> {
     let now = to_micros(cab.now());
-    let row = sqlx::query("SELECT r.account_id, r.expires_at, r.used_at, a.patient_id FROM recoveries r LEFT JOIN accounts a ON a.id = r.account_id WHERE r.id = $1")
-        .bind(recovery_id)
-        .fetch_optional(cab.store().pool())
-        .await
-        ?
-        .ok_or(AuthError::InvalidCode)?;
-    let account_id: Option<String> = row.try_get("account_id")?;
-    let expires: i64 = row.try_get("expires_at")?;
-    let used: Option<i64> = row.try_get("used_at")?;
-    let patient_id: Option<String> = row.try_get("patient_id")?;
+    let row = store::recovery(cab.store().pool(), recovery_id).await?.ok_or(AuthError::InvalidCode)?;
+    let (account_id, expires, used, patient_id) = (row.account_id, row.expires_at, row.used_at, row.patient_id);
     if used.is_some() || expires <= now {
         return Err(AuthError::CodeExpired.into());
     }
@@ -133,33 +111,12 @@ pub(crate) async fn complete(
     password::check_policy(new_password, &person.personal_data())?;
     let hash = cab.passwords().hash(new_password.to_owned()).await?;
     let mut tx = cab.store().begin().await?;
-    let claimed = sqlx::query("UPDATE recoveries SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
-        .bind(now)
-        .bind(recovery_id)
-        .execute(&mut *tx)
-        .await?;
-    if claimed.rows_affected() != 1 {
+    if !store::claim_recovery(&mut *tx, recovery_id, now).await? {
         return Err(AuthError::CodeExpired.into());
     }
-    sqlx::query("UPDATE accounts SET password_hash = $1, failed_attempts = 0, factor_failures = 0, blocked_at = NULL, password_changed_at = $2 WHERE id = $3")
-        .bind(hash)
-        .bind(now)
-        .bind(&account_id)
-        .execute(&mut *tx)
-        .await
-        ?;
-    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(&account_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "UPDATE login_steps SET cancelled_at = $1 WHERE account_id = $2 AND used_at IS NULL AND cancelled_at IS NULL",
-    )
-    .bind(now)
-    .bind(&account_id)
-    .execute(&mut *tx)
-    .await?;
+    store::set_recovered_password(&mut *tx, &account_id, hash, now).await?;
+    store::revoke_all_sessions(&mut *tx, &account_id, now).await?;
+    store::cancel_login_steps(&mut *tx, &account_id, now).await?;
     let what = Access {
         patient_id: Some(&patient_id),
         action: Action::Update,

@@ -2,9 +2,9 @@
 //! short-lived signed access tokens and rotating refresh tokens (R5), and the signed-in
 //! context.
 
-use sqlx::Row;
 use time::OffsetDateTime;
 
+use super::store::{self, LoginIndex};
 use super::{AuthError, SessionError, codes, password, tokens};
 use crate::audit::{Access, Action, Actor, ActorKind, AuditContext, Outcome};
 use crate::cabinet::Cabinet;
@@ -123,29 +123,27 @@ impl Auth {
         let mut candidates = Vec::new();
         if identifier.contains('@') {
             if let Ok(e) = ids::email(identifier) {
-                candidates.push(("SELECT id, patient_id, password_hash, blocked_at, second_factor FROM accounts WHERE email_bidx = $1 AND status = 'active'", bidx.index(BlindIndexKind::Email, &e)));
+                candidates.push((LoginIndex::Email, bidx.index(BlindIndexKind::Email, &e)));
             }
         } else {
             if let Ok(p) = ids::phone(identifier) {
-                candidates.push(("SELECT id, patient_id, password_hash, blocked_at, second_factor FROM accounts WHERE phone_bidx = $1 AND status = 'active'", bidx.index(BlindIndexKind::Phone, &p)));
+                candidates.push((LoginIndex::Phone, bidx.index(BlindIndexKind::Phone, &p)));
             }
             if let Ok(s) = ids::snils(identifier) {
-                candidates.push(("SELECT id, patient_id, password_hash, blocked_at, second_factor FROM accounts WHERE snils_bidx = $1 AND status = 'active'", bidx.index(BlindIndexKind::Snils, &s)));
+                candidates.push((LoginIndex::Snils, bidx.index(BlindIndexKind::Snils, &s)));
             }
             if let Ok(i) = ids::inn(identifier) {
-                candidates.push(("SELECT id, patient_id, password_hash, blocked_at, second_factor FROM accounts WHERE inn_bidx = $1 AND status = 'active'", bidx.index(BlindIndexKind::Inn, &i)));
+                candidates.push((LoginIndex::Inn, bidx.index(BlindIndexKind::Inn, &i)));
             }
         }
-        for (sql, idx) in candidates {
-            let row = sqlx::query(sql).bind(idx).fetch_optional(self.cab.store().pool()).await?;
-            if let Some(row) = row {
-                let blocked: Option<i64> = row.try_get("blocked_at")?;
+        for (index, value) in candidates {
+            if let Some(row) = store::active_account_by(self.cab.store().pool(), index, value).await? {
                 return Ok(Some(AccountRow {
-                    id: row.try_get("id")?,
-                    patient_id: row.try_get("patient_id")?,
-                    password_hash: row.try_get("password_hash")?,
-                    blocked: blocked.is_some(),
-                    second_factor: row.try_get("second_factor")?,
+                    id: row.id,
+                    patient_id: row.patient_id,
+                    password_hash: row.password_hash,
+                    blocked: row.blocked_at.is_some(),
+                    second_factor: row.second_factor,
                 }));
             }
         }
@@ -181,43 +179,25 @@ impl Auth {
             return Err(AuthError::InvalidCredentials.into());
         }
         let mut tx = self.cab.store().begin().await?;
-        let prior_failures: i32 = sqlx::query_scalar("SELECT failed_attempts FROM accounts WHERE id = $1")
-            .bind(&account.id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let reset = sqlx::query("UPDATE accounts SET failed_attempts = 0 WHERE id = $1 AND blocked_at IS NULL")
-            .bind(&account.id)
-            .execute(&mut *tx)
-            .await?;
-        if reset.rows_affected() != 1 {
+        let prior_failures = store::failed_attempts(&mut *tx, &account.id).await?;
+        if !store::reset_failed_attempts(&mut *tx, &account.id).await? {
             return Err(AuthError::Locked.into());
         }
         if verdict == password::Verified::YesRehash {
             let fresh = self.cab.passwords().hash(password_text.to_owned()).await?;
-            sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
-                .bind(fresh)
-                .bind(&account.id)
-                .execute(&mut *tx)
-                .await?;
+            store::set_password_hash(&mut *tx, &account.id, fresh).await?;
         }
         let step_id = uuid::Uuid::new_v4().to_string();
-        sqlx::query(
-            "INSERT INTO login_steps (id, account_id, factor, device_id, device_name, ip, user_agent, created_at, expires_at, after_failures) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&step_id)
-        .bind(&account.id)
-        .bind(&account.second_factor)
-        .bind(&device.id)
-        .bind(&device.name)
-        .bind(&device.ip)
-        .bind(&device.user_agent)
-        .bind(now)
-                .bind(now.saturating_add(STEP_TTL_US))
-        .bind(i32::from(prior_failures > 0))
-        .execute(&mut *tx)
-        .await
-        ?;
+        let step = store::NewLoginStep {
+            id: &step_id,
+            account_id: &account.id,
+            factor: &account.second_factor,
+            device,
+            now,
+            expires_at: now.saturating_add(STEP_TTL_US),
+            after_failures: prior_failures > 0,
+        };
+        store::insert_login_step(&mut *tx, &step).await?;
         let mut outbox_id = None;
         if account.second_factor == "sms" {
             let Some(pid) = patient else { return Err(AuthError::InvalidCredentials.into()) };
@@ -248,37 +228,15 @@ impl Auth {
     /// tokens; the step is single-use, expires after 5 minutes and allows 5 tries.
     pub async fn verify_second_factor(&self, step_id: &str, code: &str) -> Result<Tokens> {
         let now = to_micros(self.cab.now());
-        let row = sqlx::query(
-            "SELECT s.account_id, s.factor, s.expires_at, s.used_at, s.cancelled_at, s.device_id, s.device_name, s.ip, s.user_agent, \
-             a.blocked_at, a.patient_id, s.after_failures, a.kind FROM login_steps s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
-        )
-        .bind(step_id)
-        .fetch_optional(self.cab.store().pool())
-        .await
-        ?
-        .ok_or(AuthError::CodeExpired)?;
-        let account_id: String = row.try_get("account_id")?;
-        let factor: String = row.try_get("factor")?;
-        let expires: i64 = row.try_get("expires_at")?;
-        let used: Option<i64> = row.try_get("used_at")?;
-        let cancelled: Option<i64> = row.try_get("cancelled_at")?;
-        let blocked: Option<i64> = row.try_get("blocked_at")?;
-        let patient_id: Option<String> = row.try_get("patient_id")?;
-        let after_failures: i32 = row.try_get("after_failures")?;
-        let actor_kind =
-            if row.try_get::<String, _>("kind")? == "staff" { ActorKind::Staff } else { ActorKind::Patient };
-        if blocked.is_some() {
+        let step = store::login_step(self.cab.store().pool(), step_id).await?.ok_or(AuthError::CodeExpired)?;
+        let (account_id, factor, patient_id, device) = (step.account_id, step.factor, step.patient_id, step.device);
+        let actor_kind = if step.account_kind == "staff" { ActorKind::Staff } else { ActorKind::Patient };
+        if step.blocked_at.is_some() {
             return Err(AuthError::Locked.into());
         }
-        if used.is_some() || cancelled.is_some() || expires <= now {
+        if step.used_at.is_some() || step.cancelled_at.is_some() || step.expires_at <= now {
             return Err(AuthError::CodeExpired.into());
         }
-        let device = Device {
-            id: row.try_get::<Option<String>, _>("device_id")?.unwrap_or_default(),
-            name: row.try_get::<Option<String>, _>("device_name")?.unwrap_or_default(),
-            ip: row.try_get::<Option<String>, _>("ip")?.unwrap_or_default(),
-            user_agent: row.try_get::<Option<String>, _>("user_agent")?.unwrap_or_default(),
-        };
         let checked = self.check_factor(&factor, step_id, &account_id, code, now).await;
         if let Err(Error::Auth(AuthError::SecondFactor)) = &checked {
             // Counted per account, across login steps: a fresh step does not reset it.
@@ -290,21 +248,11 @@ impl Auth {
         checked?;
 
         let mut tx = self.cab.store().begin().await?;
-        let claimed = sqlx::query(
-            "UPDATE login_steps SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND cancelled_at IS NULL",
-        )
-        .bind(now)
-        .bind(step_id)
-        .execute(&mut *tx)
-        .await?;
-        if claimed.rows_affected() != 1 {
+        if !store::claim_login_step(&mut *tx, step_id, now).await? {
             return Err(AuthError::CodeExpired.into());
         }
-        sqlx::query("UPDATE accounts SET factor_failures = 0 WHERE id = $1")
-            .bind(&account_id)
-            .execute(&mut *tx)
-            .await?;
-        let suspicious = super::incidents::assess(&mut tx, &account_id, &device, after_failures > 0, now).await?;
+        store::reset_factor_failures(&mut *tx, &account_id).await?;
+        let suspicious = super::incidents::assess(&mut tx, &account_id, &device, step.after_failures, now).await?;
         let tokens = self.open_session(&mut tx, &account_id, &device, now).await?;
         let ctx = device_ctx(actor_kind, Some(&account_id), &device);
         let what = Access {
@@ -337,12 +285,8 @@ impl Auth {
             "totp" => {
                 // Count the try first (outside any transaction), then check.
                 let counted =
-                    sqlx::query("UPDATE login_steps SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2")
-                        .bind(step_id)
-                        .bind(crate::accounts::MAX_CODE_ATTEMPTS)
-                        .execute(self.cab.store().pool())
-                        .await?;
-                if counted.rows_affected() != 1 {
+                    store::count_step_try(self.cab.store().pool(), step_id, crate::accounts::MAX_CODE_ATTEMPTS).await?;
+                if !counted {
                     return Err(AuthError::TooManyAttempts.into());
                 }
                 let unix = u64::try_from(now / 1_000_000).unwrap_or(0);
@@ -355,21 +299,8 @@ impl Auth {
     async fn open_session(&self, tx: &mut Conn, account_id: &str, device: &Device, now: i64) -> Result<Tokens> {
         let policy = self.cab.session_policy();
         let session_id = uuid::Uuid::new_v4().to_string();
-        sqlx::query(
-            "INSERT INTO sessions (id, account_id, device_id, device_name, ip, user_agent, created_at, last_used_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
-        )
-        .bind(&session_id)
-        .bind(account_id)
-        .bind(&device.id)
-        .bind(&device.name)
-        .bind(&device.ip)
-        .bind(&device.user_agent)
-        .bind(now)
-        .bind(now.saturating_add(to_us(policy.absolute_timeout)))
-        .execute(&mut *tx)
-        .await
-        ?;
+        let expires_at = now.saturating_add(to_us(policy.absolute_timeout));
+        store::insert_session(&mut *tx, &session_id, account_id, device, now, expires_at).await?;
         self.issue(tx, account_id, &session_id, now).await
     }
 
@@ -377,13 +308,15 @@ impl Auth {
     async fn issue(&self, tx: &mut Conn, account_id: &str, session_id: &str, now: i64) -> Result<Tokens> {
         let policy = self.cab.session_policy();
         let refresh = codes::token();
-        sqlx::query("INSERT INTO refresh_tokens (digest, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(self.cab.codes().digest("refresh", "token", &refresh))
-            .bind(session_id)
-            .bind(now)
-            .bind(now.saturating_add(to_us(policy.absolute_timeout)))
-            .execute(&mut *tx)
-            .await?;
+        let digest = self.cab.codes().digest("refresh", "token", &refresh);
+        store::insert_refresh_token(
+            &mut *tx,
+            digest,
+            session_id,
+            now,
+            now.saturating_add(to_us(policy.absolute_timeout)),
+        )
+        .await?;
         let secs = now / 1_000_000;
         let exp = secs.saturating_add(policy.access_token_ttl.whole_seconds());
         let claims = tokens::Claims {
@@ -409,24 +342,10 @@ impl Auth {
         let now = to_micros(self.cab.now());
         let digest = self.cab.codes().digest("refresh", "token", refresh_token);
         let mut tx = self.cab.store().begin().await?;
-        let row = sqlx::query(
-            "SELECT r.session_id, r.used_at, r.expires_at, s.account_id, s.revoked_at, s.blocked_at, a.patient_id, \
-             s.last_used_at, s.expires_at AS session_expires_at FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id JOIN accounts a ON a.id = s.account_id WHERE r.digest = $1",
-        )
-        .bind(&digest)
-        .fetch_optional(&mut *tx)
-        .await
-        ?
-        .ok_or(SessionError::Invalid)?;
-        let session_id: String = row.try_get("session_id")?;
-        let used: Option<i64> = row.try_get("used_at")?;
-        let expires: i64 = row.try_get("expires_at")?;
-        let account_id: String = row.try_get("account_id")?;
-        let revoked: Option<i64> = row.try_get("revoked_at")?;
-        let blocked: Option<i64> = row.try_get("blocked_at")?;
-        let patient_id: Option<String> = row.try_get("patient_id")?;
-        let last_used: i64 = row.try_get("last_used_at")?;
-        let session_end: i64 = row.try_get("session_expires_at")?;
+        let row = store::refresh_token(&mut *tx, &digest).await?.ok_or(SessionError::Invalid)?;
+        let (session_id, account_id, patient_id) = (row.session_id, row.account_id, row.patient_id);
+        let (used, expires, revoked, blocked) = (row.used_at, row.expires_at, row.revoked_at, row.blocked_at);
+        let (last_used, session_end) = (row.last_used_at, row.session_expires_at);
         if blocked.is_some() {
             return Err(SessionError::Blocked.into());
         }
@@ -437,18 +356,10 @@ impl Auth {
         if session_end <= now || last_used.saturating_add(to_us(self.cab.session_policy().idle_timeout)) <= now {
             return Err(SessionError::Expired.into());
         }
-        let claimed = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE digest = $2 AND used_at IS NULL")
-            .bind(now)
-            .bind(&digest)
-            .execute(&mut *tx)
-            .await?;
-        if used.is_some() || claimed.rows_affected() != 1 {
+        let claimed = store::claim_refresh_token(&mut *tx, &digest, now).await?;
+        if used.is_some() || !claimed {
             // Reuse: someone holds an old copy. End the session for everyone.
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(&session_id)
-                .execute(&mut *tx)
-                .await?;
+            store::revoke_session(&mut *tx, &session_id, now).await?;
             let ctx = device_ctx(ActorKind::Anonymous, None, device);
             let what = Access {
                 patient_id: patient_id.as_deref(),
@@ -463,11 +374,7 @@ impl Auth {
         if expires <= now {
             return Err(SessionError::Expired.into());
         }
-        sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(&session_id)
-            .execute(&mut *tx)
-            .await?;
+        store::touch_session(&mut *tx, &session_id, now).await?;
         let tokens = self.issue(&mut tx, &account_id, &session_id, now).await?;
         tx.commit().await?;
         Ok(tokens)
@@ -505,35 +412,15 @@ pub(crate) async fn count_failure(
     what: Failure,
     now: i64,
 ) -> Result<bool> {
-    let (sql, limit) = match what {
-        Failure::Password => (
-            "UPDATE accounts SET failed_attempts = failed_attempts + 1, \
-             blocked_at = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE blocked_at END \
-             WHERE id = $3 AND blocked_at IS NULL",
-            MAX_PASSWORD_ATTEMPTS,
-        ),
-        Failure::SecondFactor => (
-            "UPDATE accounts SET factor_failures = factor_failures + 1, \
-             blocked_at = CASE WHEN factor_failures + 1 >= $1 THEN $2 ELSE blocked_at END \
-             WHERE id = $3 AND blocked_at IS NULL",
-            MAX_FACTOR_FAILURES,
-        ),
+    let limit = match what {
+        Failure::Password => MAX_PASSWORD_ATTEMPTS,
+        Failure::SecondFactor => MAX_FACTOR_FAILURES,
     };
     let mut tx = cab.store().begin().await?;
-    sqlx::query(sql).bind(limit).bind(now).bind(account_id).execute(&mut *tx).await?;
-    let blocked: Option<i64> = sqlx::query_scalar("SELECT blocked_at FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    store::count_failure(&mut *tx, account_id, what, limit, now).await?;
+    let blocked = store::blocked_at(&mut *tx, account_id).await?;
     if blocked.is_some() {
-        sqlx::query(
-            "UPDATE login_steps SET cancelled_at = $1 WHERE account_id = $2 AND used_at IS NULL AND cancelled_at IS NULL",
-        )
-        .bind(now)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await
-        ?;
+        store::cancel_login_steps(&mut *tx, account_id, now).await?;
     }
     let resource_type = match what {
         Failure::Password => "account",
@@ -554,29 +441,13 @@ pub(crate) fn to_us(d: time::Duration) -> i64 {
 pub(crate) async fn revoke_sessions(cab: &Cabinet, account_id: &str, session_id: Option<&str>, now: i64) -> Result<()> {
     let mut tx = cab.store().begin().await?;
     let done = match session_id {
-        Some(sid) => {
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(sid)
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await
-        }
-        None => {
-            sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(account_id)
-                .execute(&mut *tx)
-                .await
-        }
-    }?;
-    if session_id.is_some() && done.rows_affected() == 0 {
+        Some(sid) => store::revoke_account_session(&mut *tx, account_id, sid, now).await?,
+        None => store::revoke_all_sessions(&mut *tx, account_id, now).await?,
+    };
+    if session_id.is_some() && done == 0 {
         return Err(Error::NotFound { entity: "session" });
     }
-    let patient: Option<String> = sqlx::query_scalar("SELECT patient_id FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let patient = store::patient_of(&mut *tx, account_id).await?;
     let ctx = AuditContext {
         actor: Actor { kind: ActorKind::Patient, id: Some(account_id.to_owned()), on_behalf_of: None },
         ip: None,

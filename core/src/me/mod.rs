@@ -2,7 +2,6 @@
 //! entry point to every area they may use — each area checks its own rules. Kept apart from
 //! the login code (`auth`), which knows nothing of the areas.
 
-use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::audit::{Access, AccessEntry, Action, ActorKind, AuditContext, Outcome};
@@ -13,6 +12,8 @@ use crate::error::{Error, Result};
 use crate::integrations::Channel;
 use crate::notify;
 use crate::timeutil::{from_micros, to_micros};
+
+mod store;
 
 /// What a re-validation found out about a live session.
 struct Live {
@@ -65,21 +66,9 @@ impl Me {
             tokens::TokenError::Expired => SessionError::Expired,
             _ => SessionError::Invalid,
         })?;
-        let row = sqlx::query(
-            "SELECT s.account_id, s.revoked_at, s.blocked_at, s.expires_at, s.last_used_at, a.patient_id, a.kind \
-             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
-        )
-        .bind(&claims.sid)
-        .fetch_optional(cab.store().pool())
-        .await?
-        .ok_or(SessionError::Invalid)?;
-        let account_id: String = row.try_get("account_id")?;
-        let revoked: Option<i64> = row.try_get("revoked_at")?;
-        let blocked: Option<i64> = row.try_get("blocked_at")?;
-        let expires: i64 = row.try_get("expires_at")?;
-        let last_used: i64 = row.try_get("last_used_at")?;
-        let patient_id: Option<String> = row.try_get("patient_id")?;
-        let kind: String = row.try_get("kind")?;
+        let row = store::session(cab.store().pool(), &claims.sid).await?.ok_or(SessionError::Invalid)?;
+        let (account_id, patient_id, kind) = (row.account_id, row.patient_id, row.account_kind);
+        let (revoked, blocked, expires, last_used) = (row.revoked_at, row.blocked_at, row.expires_at, row.last_used_at);
         if account_id != claims.sub {
             return Err(SessionError::Invalid.into());
         }
@@ -92,11 +81,7 @@ impl Me {
         if expires <= now || last_used.saturating_add(to_us(cab.session_policy().idle_timeout)) <= now {
             return Err(SessionError::Expired.into());
         }
-        sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(&claims.sid)
-            .execute(cab.store().pool())
-            .await?;
+        store::touch(cab.store().pool(), &claims.sid, now).await?;
         let (principal, actor_kind) = if kind == "staff" {
             let member = crate::staff::member(cab, &account_id).await?.ok_or(SessionError::Invalid)?;
             (Principal::Staff(member), ActorKind::Staff)
@@ -132,53 +117,34 @@ impl Me {
             }
             _ => (None, None),
         };
-        let row = sqlx::query(
-            "SELECT s.revoked_at, s.blocked_at, s.expires_at, s.last_used_at, a.identity_confirmed_at, a.erased_at, a.patient_id, \
-             (SELECT p.scopes FROM proxies p WHERE p.proxy_patient_id = $2 AND p.ward_patient_id = $3 AND p.revoked_at IS NULL \
-             AND p.valid_until > $5) AS proxy_scopes \
-             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1 AND s.account_id = $4",
-        )
-        .bind(&self.session_id)
-        .bind(proxy)
-        .bind(ward)
-        .bind(&self.account_id)
-        .bind(now)
-        .fetch_optional(cab.store().pool())
-        .await
-        ?
-        .ok_or(SessionError::Invalid)?;
-        let get_opt = |name: &str| -> Result<Option<i64>> { row.try_get::<Option<i64>, _>(name).map_err(Error::from) };
-        if get_opt("blocked_at")?.is_some() {
+        let row = store::live(cab.store().pool(), &self.session_id, &self.account_id, proxy, ward, now)
+            .await?
+            .ok_or(SessionError::Invalid)?;
+        if row.blocked_at.is_some() {
             return Err(SessionError::Blocked.into());
         }
-        if get_opt("revoked_at")?.is_some() || get_opt("erased_at")?.is_some() {
+        if row.revoked_at.is_some() || row.erased_at.is_some() {
             return Err(SessionError::Revoked.into());
         }
-        let expires: i64 = row.try_get("expires_at")?;
-        let last_used: i64 = row.try_get("last_used_at")?;
+        let (expires, last_used) = (row.expires_at, row.last_used_at);
         if expires <= now || last_used.saturating_add(to_us(cab.session_policy().idle_timeout)) <= now {
             return Err(SessionError::Expired.into());
         }
         if last_used.saturating_add(60_000_000) < now {
-            sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1")
-                .bind(now)
-                .bind(&self.session_id)
-                .execute(cab.store().pool())
-                .await?;
+            store::touch_if_older(cab.store().pool(), &self.session_id, now).await?;
         }
         // Joined to the clinics' record by an identity confirmation elsewhere: follow it.
-        let current: Option<String> = row.try_get("patient_id")?;
-        if let (Principal::Patient { .. }, Some(current)) = (&self.principal, current)
+        if let (Principal::Patient { .. }, Some(current)) = (&self.principal, row.patient_id)
             && self.patient_id().ok() != Some(current.as_str())
         {
             self.relink(current);
         }
-        let proxy_scopes: Option<String> = row.try_get("proxy_scopes")?;
+        let proxy_scopes = row.proxy_scopes;
         if proxy.is_some() && proxy_scopes.is_none() {
             return Err(Error::PermissionDenied { code: "proxy.revoked" });
         }
         Ok(Live {
-            identity_confirmed: get_opt("identity_confirmed_at")?.is_some(),
+            identity_confirmed: row.identity_confirmed_at.is_some(),
             proxy_scopes: proxy_scopes.map(|s| s.split(',').map(str::to_owned).collect()),
         })
     }
@@ -408,26 +374,17 @@ impl Security {
     pub async fn sessions(&self) -> Result<Vec<SessionInfo>> {
         self.me.check_session().await?;
         let now = to_micros(self.me.cab.now());
-        let rows = sqlx::query(
-            "SELECT id, device_name, device_id, ip, created_at, last_used_at FROM sessions \
-             WHERE account_id = $1 AND revoked_at IS NULL AND blocked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC",
-        )
-        .bind(&self.me.account_id)
-        .bind(now)
-        .fetch_all(self.me.cab.store().pool())
-        .await
-        ?;
-        rows.iter()
+        let rows = store::active_sessions(self.me.cab.store().pool(), &self.me.account_id, now).await?;
+        rows.into_iter()
             .map(|r| {
-                let id: String = r.try_get("id")?;
                 Ok(SessionInfo {
-                    current: id == self.me.session_id,
-                    id,
-                    device: r.try_get::<Option<String>, _>("device_name")?.unwrap_or_default(),
-                    device_id: r.try_get::<Option<String>, _>("device_id")?.unwrap_or_default(),
-                    ip: r.try_get::<Option<String>, _>("ip")?.unwrap_or_default(),
-                    started_at: from_micros(r.try_get("created_at")?)?,
-                    last_used_at: from_micros(r.try_get("last_used_at")?)?,
+                    current: r.id == self.me.session_id,
+                    id: r.id,
+                    device: r.device_name.unwrap_or_default(),
+                    device_id: r.device_id.unwrap_or_default(),
+                    ip: r.ip.unwrap_or_default(),
+                    started_at: from_micros(r.created_at)?,
+                    last_used_at: from_micros(r.last_used_at)?,
                 })
             })
             .collect()
@@ -464,10 +421,7 @@ impl Security {
     pub async fn change_password(&self, old: &str, new: &str) -> Result<()> {
         self.me.check_session().await?;
         let cab = &self.me.cab;
-        let stored: String = sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
-            .bind(&self.me.account_id)
-            .fetch_one(cab.store().pool())
-            .await?;
+        let stored = store::password_hash(cab.store().pool(), &self.me.account_id).await?;
         if cab.passwords().verify(old.to_owned(), stored).await? == password::Verified::No {
             // The same counter as at sign-in (R4): three wrong passwords block it, whoever
             // holds the session; journaled.
@@ -485,18 +439,8 @@ impl Security {
         let hash = cab.passwords().hash(new.to_owned()).await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
-        sqlx::query("UPDATE accounts SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
-            .bind(hash)
-            .bind(now)
-            .bind(&self.me.account_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND id <> $3 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(&self.me.account_id)
-            .bind(&self.me.session_id)
-            .execute(&mut *tx)
-            .await?;
+        store::set_password(&mut *tx, &self.me.account_id, hash, now).await?;
+        store::revoke_others(&mut *tx, &self.me.account_id, &self.me.session_id, now).await?;
         let what = Access {
             patient_id: Some(self.me.patient_id()?),
             action: Action::Update,
@@ -506,10 +450,7 @@ impl Security {
         cab.journal().record(&mut tx, &self.me.ctx, what, Outcome::Success, now).await?;
         // A password change long after the session's SMS-confirmed sign-in is suspicious (R6):
         // the patient must confirm it within 30 minutes or every session is blocked.
-        let signed_in: i64 = sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1")
-            .bind(&self.me.session_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let signed_in = store::session_started(&mut *tx, &self.me.session_id).await?;
         let mut outbox = Vec::new();
         if signed_in + crate::auth::profile::REAUTH_WINDOW_US < now {
             let device = Device {
