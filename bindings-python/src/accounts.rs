@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 
-use crate::convert::utc;
+use crate::delegate::delegate;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::integrations::Message;
@@ -11,247 +11,91 @@ pub(crate) use kabinet::{
     SessionInfo, Tokens, TotpSetup,
 };
 
-/// Registration and confirmation.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Accounts {
-    inner: kabinet::Accounts,
-    locale: kabinet::Locale,
-}
-
-impl Accounts {
-    pub(crate) fn new(inner: kabinet::Accounts, locale: kabinet::Locale) -> Self {
-        Accounts { inner, locale }
-    }
-}
-
-#[pymethods]
-impl Accounts {
+delegate! {
+    /// Registration and confirmation.
+    class Accounts(kabinet::Accounts) via |a, _l| a.clone();
     /// Validates everything, creates a pending account and sends an SMS code.
-    fn register(&self, py: Python<'_>, registration: &Bound<'_, Registration>) -> PyResult<PendingRegistration> {
-        let core = registration.get().clone();
-        let a = self.inner.clone();
-        block_on(py, self.locale, async move { a.register(core).await })
-    }
-
+    fn register(registration: &Bound<'_, Registration>) -> PendingRegistration;
     /// Sends a new phone code for a pending registration (the old one stops working).
-    fn resend_phone_code(&self, py: Python<'_>, registration_id: String) -> PyResult<()> {
-        let a = self.inner.clone();
-        block_on(py, self.locale, async move { a.resend_phone_code(&registration_id).await })
-    }
-
+    fn resend_phone_code(registration_id: String) -> ();
     /// Confirms the phone with the SMS code; returns the account id.
-    fn confirm_phone(&self, py: Python<'_>, registration_id: String, code: String) -> PyResult<String> {
-        let a = self.inner.clone();
-        block_on(py, self.locale, async move { a.confirm_phone(&registration_id, &code).await })
-    }
-
+    fn confirm_phone(registration_id: String, code: String) -> String;
     /// Starts password recovery; a code goes by "sms" or "email". Returns a recovery id
     /// whether or not the identifier matched an account.
-    fn start_recovery(&self, py: Python<'_>, identifier: String, channel: String) -> PyResult<String> {
-        let a = self.inner.clone();
-        block_on(py, self.locale, async move { a.start_recovery(&identifier, &channel).await })
-    }
-
+    fn start_recovery(identifier: String, channel: String) -> String;
     /// Sets a new password with the recovery code; signs out every session. With TOTP
     /// enrolled, a TOTP or recovery code is required as `second_factor_code`.
     #[pyo3(signature = (recovery_id, code, new_password, second_factor_code = None))]
     fn complete_recovery(
-        &self,
-        py: Python<'_>,
         recovery_id: String,
         code: String,
         new_password: String,
         second_factor_code: Option<String>,
-    ) -> PyResult<()> {
-        let a = self.inner.clone();
-        block_on(py, self.locale, async move {
-            a.complete_recovery(&recovery_id, &code, &new_password, second_factor_code.as_deref()).await
-        })
-    }
-
+    ) -> ();
     /// Confirms the e-mail address with the activation token.
-    fn confirm_email(&self, py: Python<'_>, token: String) -> PyResult<()> {
-        let a = self.inner.clone();
-        block_on(py, self.locale, async move { a.confirm_email(&token).await })
-    }
+    fn confirm_email(token: String) -> ();
 }
 
-/// Login, second factor, refresh, logout.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Auth {
-    inner: kabinet::Auth,
-    locale: kabinet::Locale,
-}
-
-impl Auth {
-    pub(crate) fn new(inner: kabinet::Auth, locale: kabinet::Locale) -> Self {
-        Auth { inner, locale }
-    }
-}
-
-#[pymethods]
-impl Auth {
+delegate! {
+    /// Login, second factor, refresh, logout.
+    class Auth(kabinet::Auth) via |a, _l| a.clone();
     /// Identifier (phone, e-mail, SNILS, INN) and password; returns the second-factor step.
-    fn login(
-        &self,
-        py: Python<'_>,
-        identifier: String,
-        password: String,
-        device: &Bound<'_, Device>,
-    ) -> PyResult<LoginStep> {
-        let (a, d) = (self.inner.clone(), device.get().clone());
-        block_on(py, self.locale, async move { a.login(&identifier, &password, &d).await })
-    }
-
+    fn login(identifier: String, password: String, device: &Bound<'_, Device>) -> LoginStep;
     /// The SMS or TOTP code; returns the session tokens.
-    fn verify_second_factor(&self, py: Python<'_>, step_id: String, code: String) -> PyResult<Tokens> {
-        let a = self.inner.clone();
-        block_on(py, self.locale, async move { a.verify_second_factor(&step_id, &code).await })
-    }
-
+    fn verify_second_factor(step_id: String, code: String) -> Tokens;
     /// Rotates the refresh token; reuse of an old one revokes the session.
-    fn refresh(&self, py: Python<'_>, refresh_token: String, device: &Bound<'_, Device>) -> PyResult<Tokens> {
-        let (a, d) = (self.inner.clone(), device.get().clone());
-        block_on(py, self.locale, async move { a.refresh(&refresh_token, &d).await })
-    }
-
+    fn refresh(refresh_token: String, device: &Bound<'_, Device>) -> Tokens;
     /// Ends the session.
-    fn logout(&self, py: Python<'_>, access_token: String) -> PyResult<()> {
-        let a = self.inner.clone();
-        block_on(py, self.locale, async move { a.logout(&access_token).await })
-    }
+    fn logout(access_token: String) -> ();
 }
 
-/// The signed-in person's personal data (R18).
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Profile {
-    inner: kabinet::Profile,
-    locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl Profile {
+delegate! {
+    /// The signed-in person's personal data (R18).
+    class Profile(kabinet::Profile) via |p, _l| p.clone();
     /// The person's own details.
-    fn get(&self, py: Python<'_>) -> PyResult<kabinet::Patient> {
-        let p = self.inner.clone();
-        block_on(py, self.locale, async move { p.get().await })
-    }
-
+    fn get() -> kabinet::Patient;
     /// Asks to change a detail; an SMS code goes to the current phone.
-    fn request_change(&self, py: Python<'_>, field: String, value: String) -> PyResult<ChangeRequest> {
-        let p = self.inner.clone();
-        block_on(py, self.locale, async move { p.request_change(&field, &value).await })
-    }
-
+    fn request_change(field: String, value: String) -> ChangeRequest;
     /// Applies a requested change with its SMS code.
-    fn confirm_change(&self, py: Python<'_>, change_id: String, code: String) -> PyResult<()> {
-        let p = self.inner.clone();
-        block_on(py, self.locale, async move { p.confirm_change(&change_id, &code).await })
-    }
-
-    /// Applied changes, newest first.
+    fn confirm_change(change_id: String, code: String) -> ();
     /// Sets the language of the person's notifications (`"ru"` or `"en"`).
-    fn set_locale(&self, py: Python<'_>, tag: String) -> PyResult<()> {
-        let p = self.inner.clone();
-        block_on(py, self.locale, async move { p.set_locale(&tag).await })
-    }
-
+    fn set_locale(tag: String) -> ();
     /// What key data is missing, with what to do (R19).
-    fn completeness(&self, py: Python<'_>) -> PyResult<Vec<kabinet::MissingItem>> {
-        let p = self.inner.clone();
-        block_on(py, self.locale, async move { p.completeness().await })
-    }
-
+    fn completeness() -> Vec<kabinet::MissingItem>;
     /// Applied changes, newest first.
-    fn history(&self, py: Python<'_>) -> PyResult<Vec<ProfileChange>> {
-        let p = self.inner.clone();
-        block_on(py, self.locale, async move { p.history().await })
-    }
+    fn history() -> Vec<ProfileChange>;
 }
 
-/// Sessions and access history of the signed-in person.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Security {
-    inner: kabinet::Security,
-    locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl Security {
+delegate! {
+    /// Sessions and access history of the signed-in person.
+    class Security(kabinet::Security) via |s, _l| s.clone();
     /// Active sessions, newest first.
-    fn sessions(&self, py: Python<'_>) -> PyResult<Vec<SessionInfo>> {
-        let s = self.inner.clone();
-        block_on(py, self.locale, async move { s.sessions().await })
-    }
-
+    fn sessions() -> Vec<SessionInfo>;
     /// Security incidents, newest first (R6).
-    fn incidents(&self, py: Python<'_>) -> PyResult<Vec<Incident>> {
-        let s = self.inner.clone();
-        block_on(py, self.locale, async move { s.incidents().await })
-    }
-
+    fn incidents() -> Vec<Incident>;
     /// Confirms an incident with the code from its notification.
-    fn confirm_incident(&self, py: Python<'_>, incident_id: String, code: String) -> PyResult<()> {
-        let s = self.inner.clone();
-        block_on(py, self.locale, async move { s.confirm_incident(&incident_id, &code).await })
-    }
-
+    fn confirm_incident(incident_id: String, code: String) -> ();
     /// Starts enrolling an authenticator app.
-    fn enable_totp(&self, py: Python<'_>) -> PyResult<TotpSetup> {
-        let s = self.inner.clone();
-        block_on(py, self.locale, async move { s.enable_totp().await })
-    }
-
+    fn enable_totp() -> TotpSetup;
     /// Confirms the authenticator with its first code; returns 10 recovery codes.
-    fn confirm_totp(&self, py: Python<'_>, code: String) -> PyResult<Vec<String>> {
-        let s = self.inner.clone();
-        block_on(py, self.locale, async move { s.confirm_totp(&code).await })
-    }
-
+    fn confirm_totp(code: String) -> Vec<String>;
     /// Changes the password; other sessions are signed out.
-    fn change_password(&self, py: Python<'_>, old: String, new: String) -> PyResult<()> {
-        let s = self.inner.clone();
-        block_on(py, self.locale, async move { s.change_password(&old, &new).await })
-    }
-
+    fn change_password(old: String, new: String) -> ();
     /// Ends one session.
-    fn revoke(&self, py: Python<'_>, session_id: String) -> PyResult<()> {
-        let s = self.inner.clone();
-        block_on(py, self.locale, async move { s.revoke(&session_id).await })
-    }
-
+    fn revoke(session_id: String) -> ();
     /// Ends every session, this one included.
-    fn revoke_all(&self, py: Python<'_>) -> PyResult<()> {
-        let s = self.inner.clone();
-        block_on(py, self.locale, async move { s.revoke_all().await })
-    }
-
+    fn revoke_all() -> ();
     /// Who accessed the account and data, newest first (R5).
     #[pyo3(signature = (since = None))]
-    fn access_history(
-        &self,
-        py: Python<'_>,
-        since: Option<time::OffsetDateTime>,
-    ) -> PyResult<Vec<kabinet::AccessEntry>> {
-        let since = since.map(utc);
-        let s = self.inner.clone();
-        block_on(py, self.locale, async move { s.access_history(since).await })
-    }
-
+    fn access_history(since: Option<time::OffsetDateTime>) -> Vec<kabinet::AccessEntry>;
     /// One page of `access_history`: at most `limit` entries after `cursor` (the previous
     /// page's `next_cursor`).
     #[pyo3(signature = (since = None, limit = None, cursor = None))]
     fn access_history_page(
-        &self,
-        py: Python<'_>,
         since: Option<time::OffsetDateTime>,
         limit: Option<u32>,
         cursor: Option<String>,
-    ) -> PyResult<kabinet::AccessPage> {
-        let since = since.map(utc);
-        let s = self.inner.clone();
-        block_on(py, self.locale, async move { s.access_history_page(since, limit, cursor.as_deref()).await })
-    }
+    ) -> kabinet::AccessPage;
 }
 
 /// A signed-in person.
@@ -272,7 +116,7 @@ impl Me {
     /// Sessions and access history.
     #[getter]
     fn security(&self) -> Security {
-        Security { inner: self.inner.security(), locale: self.locale }
+        Security::new(self.inner.security(), self.locale)
     }
 
     /// Identity confirmation (R2).
@@ -290,7 +134,7 @@ impl Me {
     /// The person's own personal data: `get()`, `request_change()`, `confirm_change()`, `history()`.
     #[getter]
     fn profile(&self) -> Profile {
-        Profile { inner: self.inner.profile(), locale: self.locale }
+        Profile::new(self.inner.profile(), self.locale)
     }
 
     /// `"patient"`, `"staff"` or `"proxy"` (a context from `as_ward`).
@@ -306,43 +150,43 @@ impl Me {
     /// Medical records (R12).
     #[getter]
     fn records(&self) -> crate::records::Records {
-        crate::records::Records { me: self.inner.clone(), locale: self.locale }
+        crate::records::Records::new(self.inner.clone(), self.locale)
     }
 
     /// Lab results (R9).
     #[getter]
     fn labs(&self) -> crate::records::Labs {
-        crate::records::Labs { me: self.inner.clone(), locale: self.locale }
+        crate::records::Labs::new(self.inner.clone(), self.locale)
     }
 
     /// Requests to clinics (R13).
     #[getter]
     fn requests(&self) -> crate::records::Requests {
-        crate::records::Requests { me: self.inner.clone(), locale: self.locale }
+        crate::records::Requests::new(self.inner.clone(), self.locale)
     }
 
     /// Documents (R7): list, download, share; staff: publish.
     #[getter]
     fn documents(&self) -> crate::documents::Documents {
-        crate::documents::Documents { me: self.inner.clone(), locale: self.locale }
+        crate::documents::Documents::new(self.inner.clone(), self.locale)
     }
 
     /// Certificates and extracts (R10).
     #[getter]
     fn certificates(&self) -> crate::documents::Certificates {
-        crate::documents::Certificates { me: self.inner.clone(), locale: self.locale }
+        crate::documents::Certificates::new(self.inner.clone(), self.locale)
     }
 
     /// Notification preferences (R14).
     #[getter]
     fn notifications(&self) -> crate::documents::Notifications {
-        crate::documents::Notifications { me: self.inner.clone(), locale: self.locale }
+        crate::documents::Notifications::new(self.inner.clone(), self.locale)
     }
 
     /// Proxy grants (R20).
     #[getter]
     fn proxies(&self) -> crate::records::Proxies {
-        crate::records::Proxies { me: self.inner.clone(), locale: self.locale }
+        crate::records::Proxies::new(self.inner.clone(), self.locale)
     }
 
     /// Acts for a ward within the granted scopes (R20).
@@ -425,21 +269,11 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Operator account management.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct SystemAccounts {
-    pub(crate) inner: kabinet::SystemAccounts,
-    pub(crate) locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl SystemAccounts {
+delegate! {
+    /// Operator account management.
+    class SystemAccounts(kabinet::SystemAccounts) via |s, _l| s.clone();
     /// Imports an account with its old Argon2id or bcrypt hash; returns the account id.
-    fn import_account(&self, py: Python<'_>, account: &Bound<'_, LegacyAccount>) -> PyResult<String> {
-        let legacy = account.get().clone();
-        let s = self.inner.clone();
-        block_on(py, self.locale, async move { s.import_account(legacy).await })
-    }
+    fn import_account(account: &Bound<'_, LegacyAccount>) -> String;
 }
 
 pub(crate) fn register_system(m: &Bound<'_, PyModule>) -> PyResult<()> {

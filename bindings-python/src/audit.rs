@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 
-use crate::convert::utc;
+use crate::delegate::delegate;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::AccessEntry;
@@ -52,21 +52,24 @@ impl AuditReport {
     }
 }
 
-/// The signed journal, for operator code.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Audit {
-    inner: kabinet::Audit,
-    locale: kabinet::Locale,
-}
-
-impl Audit {
-    pub(crate) fn new(inner: kabinet::Audit, locale: kabinet::Locale) -> Self {
-        Audit { inner, locale }
-    }
-}
-
-#[pymethods]
-impl Audit {
+delegate! {
+    /// The signed journal, for operator code.
+    class Audit(kabinet::Audit) via |a, _l| a.clone();
+    /// Who accessed the patient's data, newest first.
+    #[pyo3(signature = (patient_id, since = None))]
+    fn access_history(patient_id: String, since: Option<time::OffsetDateTime>) -> Vec<AccessEntry>;
+    /// One page of `access_history`: at most `limit` entries after `cursor`.
+    #[pyo3(signature = (patient_id, since = None, limit = None, cursor = None))]
+    fn access_history_page(
+        patient_id: String,
+        since: Option<time::OffsetDateTime>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> kabinet::AccessPage;
+    /// Entries as a FHIR R4 Bundle of AuditEvent resources (JSON).
+    #[pyo3(signature = (from_seq = 0, limit = 1000))]
+    fn export_fhir(from_seq: u64, limit: u64) -> String;
+    extra {
     /// Recomputes the tree and checks every signed head; names the first bad entry.
     fn verify(&self, py: Python<'_>) -> PyResult<AuditReport> {
         let a = self.inner.clone();
@@ -106,43 +109,6 @@ impl Audit {
         Ok(block_on(py, self.locale, async move { a.consistency_proof(old_size).await })?.to_json())
     }
 
-    /// Who accessed the patient's data, newest first.
-    #[pyo3(signature = (patient_id, since = None))]
-    fn access_history(
-        &self,
-        py: Python<'_>,
-        patient_id: String,
-        since: Option<time::OffsetDateTime>,
-    ) -> PyResult<Vec<AccessEntry>> {
-        let since = since.map(utc);
-        let a = self.inner.clone();
-        block_on(py, self.locale, async move { a.access_history(&patient_id, since).await })
-    }
-
-    /// One page of `access_history`: at most `limit` entries after `cursor`.
-    #[pyo3(signature = (patient_id, since = None, limit = None, cursor = None))]
-    fn access_history_page(
-        &self,
-        py: Python<'_>,
-        patient_id: String,
-        since: Option<time::OffsetDateTime>,
-        limit: Option<u32>,
-        cursor: Option<String>,
-    ) -> PyResult<kabinet::AccessPage> {
-        let since = since.map(utc);
-        let a = self.inner.clone();
-        block_on(
-            py,
-            self.locale,
-            async move { a.access_history_page(&patient_id, since, limit, cursor.as_deref()).await },
-        )
-    }
-
-    /// Entries as a FHIR R4 Bundle of AuditEvent resources (JSON).
-    #[pyo3(signature = (from_seq = 0, limit = 1000))]
-    fn export_fhir(&self, py: Python<'_>, from_seq: u64, limit: u64) -> PyResult<String> {
-        let a = self.inner.clone();
-        block_on(py, self.locale, async move { a.export_fhir(from_seq, limit).await })
     }
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 
+use crate::delegate::delegate;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::KeyRotationReport;
@@ -235,7 +236,7 @@ impl Cabinet {
 
     /// The operator context for trusted host code.
     fn system(&self) -> SystemContext {
-        SystemContext { inner: self.inner.system(), locale: self.inner.locale() }
+        SystemContext::new(self.inner.system(), self.inner.locale())
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -267,15 +268,10 @@ impl Cabinet {
     }
 }
 
-/// Operator access: `patients`, `keys`.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct SystemContext {
-    inner: kabinet::SystemContext,
-    locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl SystemContext {
+delegate! {
+    /// Operator access: `patients`, `keys`.
+    class SystemContext(kabinet::SystemContext) via |s, _l| s.clone();
+    extra {
     /// Patients' personal data.
     #[getter]
     fn patients(&self) -> crate::patients::Patients {
@@ -285,7 +281,7 @@ impl SystemContext {
     /// The clinic directory (regions, clinics, practitioners).
     #[getter]
     fn directory(&self) -> crate::booking::DirectoryAdmin {
-        crate::booking::DirectoryAdmin { inner: self.inner.directory(), locale: self.locale }
+        crate::booking::DirectoryAdmin::new(self.inner.directory(), self.locale)
     }
 
     /// Schedules: `open_slots(...)`.
@@ -297,19 +293,19 @@ impl SystemContext {
     /// FHIR R4 import and export.
     #[getter]
     fn fhir(&self) -> crate::documents::SystemFhir {
-        crate::documents::SystemFhir { inner: self.inner.fhir(), locale: self.locale }
+        crate::documents::SystemFhir::new(self.inner.fhir(), self.locale)
     }
 
     /// Staff accounts: `create(...)`.
     #[getter]
     fn staff(&self) -> crate::booking::SystemStaff {
-        crate::booking::SystemStaff { inner: self.inner.staff(), locale: self.locale }
+        crate::booking::SystemStaff::new(self.inner.staff(), self.locale)
     }
 
     /// Account migration from existing systems.
     #[getter]
     fn accounts(&self) -> crate::accounts::SystemAccounts {
-        crate::accounts::SystemAccounts { inner: self.inner.accounts(), locale: self.locale }
+        crate::accounts::SystemAccounts::new(self.inner.accounts(), self.locale)
     }
 
     /// The signed journal.
@@ -321,22 +317,14 @@ impl SystemContext {
     /// Key management.
     #[getter]
     fn keys(&self) -> Keys {
-        Keys { inner: self.inner.keys(), locale: self.locale }
+        Keys::new(self.inner.keys(), self.locale)
+    }
     }
 }
 
-/// Key management.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Keys {
-    inner: kabinet::Keys,
-    locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl Keys {
+delegate! {
+    /// Key management.
+    class Keys(kabinet::Keys) via |k, _l| k.clone();
     /// Rotates the key-encryption key and re-wraps every data key (data is not re-encrypted).
-    fn rotate(&self, py: Python<'_>) -> PyResult<KeyRotationReport> {
-        let keys = self.inner.clone();
-        block_on(py, self.locale, async move { keys.rotate().await })
-    }
+    fn rotate() -> KeyRotationReport;
 }

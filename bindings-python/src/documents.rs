@@ -4,6 +4,7 @@
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use crate::delegate::delegate;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::documents::share::SharedMeta;
@@ -13,47 +14,30 @@ fn err(e: kabinet::Error, locale: kabinet::Locale) -> PyErr {
     crate::errors::to_py(e, locale)
 }
 
-/// Documents: the patient's list, download and share; the staff's publish.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Documents {
-    pub(crate) me: kabinet::Me,
-    pub(crate) locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl Documents {
+delegate! {
+    /// Documents: the patient's list, download and share; the staff's publish.
+    class Documents(kabinet::Me) via |me, _l| me.documents();
     /// Documents by kind and period (document date), newest first.
     #[pyo3(signature = (kind = None, since = None, until = None))]
     fn list(
-        &self,
-        py: Python<'_>,
         kind: Option<kabinet::DocumentKind>,
         since: Option<time::Date>,
         until: Option<time::Date>,
-    ) -> PyResult<Vec<DocumentInfo>> {
-        let d = self.me.documents();
-        block_on(py, self.locale, async move { d.list(kind, since, until).await })
-    }
-
+    ) -> Vec<DocumentInfo>;
     /// One page of `list`: at most `limit` documents after `cursor` (the previous page's
     /// `next_cursor`).
     #[pyo3(signature = (kind = None, since = None, until = None, limit = None, cursor = None))]
     fn list_page(
-        &self,
-        py: Python<'_>,
         kind: Option<kabinet::DocumentKind>,
         since: Option<time::Date>,
         until: Option<time::Date>,
         limit: Option<u32>,
         cursor: Option<String>,
-    ) -> PyResult<kabinet::DocumentPage> {
-        let d = self.me.documents();
-        block_on(py, self.locale, async move { d.list_page(kind, since, until, limit, cursor.as_deref()).await })
-    }
-
+    ) -> kabinet::DocumentPage;
+    extra {
     /// The content, integrity-checked (`IntegrityError` if tampered).
     fn download<'py>(&self, py: Python<'py>, document_id: String) -> PyResult<Bound<'py, PyBytes>> {
-        let d = self.me.documents();
+        let d = self.inner.documents();
         let bytes = block_on(py, self.locale, async move { d.download(&document_id).await })?;
         Ok(PyBytes::new(py, &bytes))
     }
@@ -65,7 +49,7 @@ impl Documents {
         document_id: String,
         recipient_public_key_pem: String,
     ) -> PyResult<Bound<'py, PyBytes>> {
-        let d = self.me.documents();
+        let d = self.inner.documents();
         let bytes = block_on(py, self.locale, async move { d.share(&document_id, &recipient_public_key_pem).await })?;
         Ok(PyBytes::new(py, &bytes))
     }
@@ -80,9 +64,10 @@ impl Documents {
         content: &Bound<'_, PyBytes>,
         metadata: &Bound<'_, DocumentMeta>,
     ) -> PyResult<DocumentInfo> {
-        let staff = self.me.staff().map_err(|e| err(e, self.locale))?.documents();
+        let staff = self.inner.staff().map_err(|e| err(e, self.locale))?.documents();
         let (content, meta) = (content.as_bytes().to_vec(), metadata.get().clone());
         block_on(py, self.locale, async move { staff.publish(&patient_id, kind, &filename, &content, meta).await })
+    }
     }
 }
 
@@ -103,81 +88,48 @@ fn open_shared_package<'py>(
     Ok((meta, PyBytes::new(py, &content)))
 }
 
-/// Certificates and extracts (R10).
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Certificates {
-    pub(crate) me: kabinet::Me,
-    pub(crate) locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl Certificates {
+delegate! {
+    /// Certificates and extracts (R10).
+    class Certificates(kabinet::Me) via |me, _l| me.certificates();
     /// Asks for `medical_history_extract`, `health_status` or `vaccination`; an SMS code
     /// is sent (`Conflict` `certificate.no_data` when the records hold nothing to state).
     #[pyo3(signature = (kind, since = None, until = None))]
     fn request(
-        &self,
-        py: Python<'_>,
         kind: kabinet::CertificateKind,
         since: Option<time::Date>,
         until: Option<time::Date>,
-    ) -> PyResult<kabinet::PendingConfirmation> {
-        let c = self.me.certificates();
-        block_on(py, self.locale, async move { c.request(kind, since, until).await })
-    }
-
+    ) -> kabinet::PendingConfirmation;
     /// Confirms with the SMS code; the certificate is ready.
-    fn confirm(&self, py: Python<'_>, pending_id: String, code: String) -> PyResult<Certificate> {
-        let c = self.me.certificates();
-        block_on(py, self.locale, async move { c.confirm(&pending_id, &code).await })
-    }
-
+    fn confirm(pending_id: String, code: String) -> Certificate;
+    /// Certificates, newest first.
+    fn list() -> Vec<Certificate>;
+    extra {
     /// The certificate's PDF.
     fn download<'py>(&self, py: Python<'py>, certificate_id: String) -> PyResult<Bound<'py, PyBytes>> {
-        let c = self.me.certificates();
+        let c = self.inner.certificates();
         let bytes = block_on(py, self.locale, async move { c.download(&certificate_id).await })?;
         Ok(PyBytes::new(py, &bytes))
     }
 
-    /// Certificates, newest first.
-    fn list(&self, py: Python<'_>) -> PyResult<Vec<Certificate>> {
-        let c = self.me.certificates();
-        block_on(py, self.locale, async move { c.list().await })
     }
 }
 
-/// Notification preferences (R14).
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Notifications {
-    pub(crate) me: kabinet::Me,
-    pub(crate) locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl Notifications {
+delegate! {
+    /// Notification preferences (R14).
+    class Notifications(kabinet::Me) via |me, _l| me.notifications();
     /// Current channel choices.
-    fn preferences(&self, py: Python<'_>) -> PyResult<Preferences> {
-        let n = self.me.notifications();
-        block_on(py, self.locale, async move { n.preferences().await })
-    }
-
+    fn preferences() -> Preferences;
     /// Chooses channels for informational messages (security notices always go out).
     #[pyo3(signature = (sms = true, email = true, push = true))]
-    fn set_preferences(&self, py: Python<'_>, sms: bool, email: bool, push: bool) -> PyResult<Preferences> {
-        let n = self.me.notifications();
-        block_on(py, self.locale, async move { n.set_preferences(sms, email, push).await })
-    }
+    fn set_preferences(sms: bool, email: bool, push: bool) -> Preferences;
 }
 
-/// FHIR R4 import and export for the operator.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct SystemFhir {
-    pub(crate) inner: kabinet::SystemFhir,
-    pub(crate) locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl SystemFhir {
+delegate! {
+    /// FHIR R4 import and export for the operator.
+    class SystemFhir(kabinet::SystemFhir) via |f, _l| f.clone();
+    /// A patient's record as a FHIR R4 Bundle (JSON text).
+    fn export_patient(patient_id: String) -> String;
+    extra {
     /// Imports a Bundle (transaction, batch, collection) or a single resource, as JSON text.
     /// `source` names the sending system its ids belong to (default: `Bundle.meta.source`).
     #[pyo3(signature = (json, source = None))]
@@ -198,10 +150,6 @@ impl SystemFhir {
         block_on(py, self.locale, async move { f.import_file_from(&path, source.as_deref()).await })
     }
 
-    /// A patient's record as a FHIR R4 Bundle (JSON text).
-    fn export_patient(&self, py: Python<'_>, patient_id: String) -> PyResult<String> {
-        let f = self.inner.clone();
-        block_on(py, self.locale, async move { f.export_patient(&patient_id).await })
     }
 }
 

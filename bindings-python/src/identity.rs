@@ -2,21 +2,19 @@
 
 use pyo3::prelude::*;
 
+use crate::delegate::delegate;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::IdentityCheck;
 
 pub(crate) use kabinet::integrations::{RegistryAnswer, RegistryRequest};
 
-/// Identity confirmation of the signed-in person.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Identity {
-    pub(crate) inner: kabinet::Identity,
-    pub(crate) locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl Identity {
+delegate! {
+    /// Identity confirmation of the signed-in person.
+    class Identity(kabinet::Identity) via |i, _l| i.clone();
+    /// Whether the identity is confirmed.
+    fn confirmed() -> bool;
+    extra {
     /// Checks the details against state registries; a mismatch comes back with its reason.
     fn confirm(
         &self,
@@ -32,10 +30,6 @@ impl Identity {
         block_on(py, self.locale, async move { i.confirm(input).await })
     }
 
-    /// Whether the identity is confirmed.
-    fn confirmed(&self, py: Python<'_>) -> PyResult<bool> {
-        let i = self.inner.clone();
-        block_on(py, self.locale, async move { i.confirmed().await })
     }
 }
 

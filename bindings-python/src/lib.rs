@@ -10,6 +10,7 @@ mod audit;
 mod booking;
 mod cabinet;
 mod convert;
+mod delegate;
 mod documents;
 mod errors;
 mod host;

@@ -2,54 +2,21 @@
 
 use pyo3::prelude::*;
 
-use crate::runtime::block_on;
+use crate::delegate::delegate;
 
 pub(crate) use kabinet::{NewPatient, Patient};
 
-/// Operator access to patients.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Patients {
-    inner: kabinet::Patients,
-    locale: kabinet::Locale,
-}
-
-impl Patients {
-    pub(crate) fn new(inner: kabinet::Patients, locale: kabinet::Locale) -> Self {
-        Patients { inner, locale }
-    }
-}
-
-#[pymethods]
-impl Patients {
+delegate! {
+    /// Operator access to patients.
+    class Patients(kabinet::Patients) via |p, _l| p.clone();
     /// Creates a patient with a fresh data key; returns the id.
-    fn create(&self, py: Python<'_>, patient: &Bound<'_, NewPatient>) -> PyResult<String> {
-        let new = patient.get().clone();
-        let pats = self.inner.clone();
-        block_on(py, self.locale, async move { pats.create(new).await })
-    }
-
+    fn create(patient: &Bound<'_, NewPatient>) -> String;
     /// Reads and decrypts a patient.
-    fn get(&self, py: Python<'_>, patient_id: String) -> PyResult<Patient> {
-        let pats = self.inner.clone();
-        let p = block_on(py, self.locale, async move { pats.get(&patient_id).await })?;
-        Ok(p)
-    }
-
+    fn get(patient_id: String) -> Patient;
     /// The id of the patient with this SNILS, or None.
-    fn find_by_snils(&self, py: Python<'_>, snils: String) -> PyResult<Option<String>> {
-        let pats = self.inner.clone();
-        block_on(py, self.locale, async move { pats.find_by_snils(&snils).await })
-    }
-
+    fn find_by_snils(snils: String) -> Option<String>;
     /// The id of the patient with this OMS policy (ENP), or None.
-    fn find_by_oms_policy(&self, py: Python<'_>, oms_policy: String) -> PyResult<Option<String>> {
-        let pats = self.inner.clone();
-        block_on(py, self.locale, async move { pats.find_by_oms_policy(&oms_policy).await })
-    }
-
+    fn find_by_oms_policy(oms_policy: String) -> Option<String>;
     /// Erases a patient by destroying their data key (crypto-shredding).
-    fn erase(&self, py: Python<'_>, patient_id: String) -> PyResult<()> {
-        let pats = self.inner.clone();
-        block_on(py, self.locale, async move { pats.erase(&patient_id).await })
-    }
+    fn erase(patient_id: String) -> ();
 }

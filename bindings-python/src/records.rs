@@ -4,7 +4,7 @@
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::convert::utc;
+use crate::delegate::delegate;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::{
@@ -12,85 +12,29 @@ pub(crate) use kabinet::{
     Medication, MissingItem, ProxyGrant, Request, RequestDocument, RequestMessage, Screening, Visit,
 };
 
-/// Medical records: the patient's (or ward's) reading and correction requests, and the
-/// staff's `add_*` and `of_patient` (each side refuses the other role in the core).
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Records {
-    pub(crate) me: kabinet::Me,
-    pub(crate) locale: kabinet::Locale,
-}
-
-impl Records {
-    fn staff(&self) -> PyResult<kabinet::StaffRecords> {
-        self.me.staff().map(|s| s.records()).map_err(|e| crate::errors::to_py(e, self.locale))
-    }
-
-    fn add_item(&self, py: Python<'_>, patient_id: String, data: kabinet::ItemData) -> PyResult<MedicalItem> {
-        let r = self.staff()?;
-        block_on(py, self.locale, async move { r.add(&patient_id, data).await })
-    }
-}
-
-#[pymethods]
-impl Records {
+delegate! {
+    /// Medical records: the patient's (or ward's) reading and correction requests, and the
+    /// staff's `add_*` and `of_patient` (each side refuses the other role in the core).
+    class Records(kabinet::Me) via |me, _l| me.records();
     /// Immunizations, newest first.
-    fn immunizations(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
-        let r = self.me.records();
-        block_on(py, self.locale, async move { r.immunizations().await })
-    }
-
+    fn immunizations() -> Vec<MedicalItem>;
     /// Screenings and check-ups, newest first.
-    fn screenings(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
-        let r = self.me.records();
-        block_on(py, self.locale, async move { r.screenings().await })
-    }
-
+    fn screenings() -> Vec<MedicalItem>;
     /// Visits, newest first.
-    fn visits(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
-        let r = self.me.records();
-        block_on(py, self.locale, async move { r.visits().await })
-    }
-
+    fn visits() -> Vec<MedicalItem>;
     /// Medications, newest first.
-    fn medications(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
-        let r = self.me.records();
-        block_on(py, self.locale, async move { r.medications().await })
-    }
-
+    fn medications() -> Vec<MedicalItem>;
     /// Allergies, newest first.
-    fn allergies(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
-        let r = self.me.records();
-        block_on(py, self.locale, async move { r.allergies().await })
-    }
-
+    fn allergies() -> Vec<MedicalItem>;
     /// Health certificates, newest first.
-    fn certificates(&self, py: Python<'_>) -> PyResult<Vec<MedicalItem>> {
-        let r = self.me.records();
-        block_on(py, self.locale, async move { r.certificates().await })
-    }
-
+    fn certificates() -> Vec<MedicalItem>;
     /// The whole record as a FHIR R4 Bundle (JSON text).
-    fn export_fhir(&self, py: Python<'_>) -> PyResult<String> {
-        let r = self.me.records();
-        block_on(py, self.locale, async move { r.export_fhir().await })
-    }
-
+    fn export_fhir() -> String;
     /// Asks for a correction of an item.
-    fn request_correction(
-        &self,
-        py: Python<'_>,
-        item_id: String,
-        wanted_change: String,
-    ) -> PyResult<CorrectionRequest> {
-        let r = self.me.records();
-        block_on(py, self.locale, async move { r.request_correction(&item_id, &wanted_change).await })
-    }
-
+    fn request_correction(item_id: String, wanted_change: String) -> CorrectionRequest;
     /// Correction requests with their status, newest first.
-    fn corrections(&self, py: Python<'_>) -> PyResult<Vec<CorrectionRequest>> {
-        let r = self.me.records();
-        block_on(py, self.locale, async move { r.corrections().await })
-    }
+    fn corrections() -> Vec<CorrectionRequest>;
+    extra {
     /// Staff: adds any record object (`Immunization`, `Visit`, …).
     fn add(&self, py: Python<'_>, patient_id: String, record: kabinet::ItemData) -> PyResult<MedicalItem> {
         self.add_item(py, patient_id, record)
@@ -166,85 +110,56 @@ impl Records {
         let r = self.staff()?;
         block_on(py, self.locale, async move { r.of_patient(&patient_id).await })
     }
+    }
 }
 
-/// Staff: correction requests.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct StaffCorrections {
-    pub(crate) inner: kabinet::StaffCorrections,
-    pub(crate) locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl StaffCorrections {
-    /// Pending requests about the clinic's records.
-    fn inbox(&self, py: Python<'_>) -> PyResult<Vec<CorrectionRequest>> {
-        let c = self.inner.clone();
-        block_on(py, self.locale, async move { c.inbox().await })
+impl Records {
+    fn staff(&self) -> PyResult<kabinet::StaffRecords> {
+        self.inner.staff().map(|s| s.records()).map_err(|e| crate::errors::to_py(e, self.locale))
     }
 
+    fn add_item(&self, py: Python<'_>, patient_id: String, data: kabinet::ItemData) -> PyResult<MedicalItem> {
+        let r = self.staff()?;
+        block_on(py, self.locale, async move { r.add(&patient_id, data).await })
+    }
+}
+
+delegate! {
+    /// Staff: correction requests.
+    class StaffCorrections(kabinet::StaffCorrections) via |c, _l| c.clone();
+    /// Pending requests about the clinic's records.
+    fn inbox() -> Vec<CorrectionRequest>;
     /// One page of `inbox`: at most `limit` requests after `cursor`.
     #[pyo3(signature = (limit = None, cursor = None))]
-    fn inbox_page(
-        &self,
-        py: Python<'_>,
-        limit: Option<u32>,
-        cursor: Option<String>,
-    ) -> PyResult<kabinet::CorrectionPage> {
-        let c = self.inner.clone();
-        block_on(py, self.locale, async move { c.inbox_page(limit, cursor.as_deref()).await })
-    }
-
+    fn inbox_page(limit: Option<u32>, cursor: Option<String>) -> kabinet::CorrectionPage;
     /// Accepts (with the `corrected` record) or rejects, with a comment.
     #[pyo3(signature = (correction_id, accepted, comment, corrected = None))]
     fn resolve(
-        &self,
-        py: Python<'_>,
         correction_id: String,
         accepted: bool,
         comment: String,
         corrected: Option<kabinet::ItemData>,
-    ) -> PyResult<CorrectionRequest> {
-        let c = self.inner.clone();
-        block_on(py, self.locale, async move { c.resolve(&correction_id, accepted, &comment, corrected).await })
-    }
+    ) -> CorrectionRequest;
 }
 
-/// Lab results: the patient's (or ward's) `results`, and the staff's `publish`.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Labs {
-    pub(crate) me: kabinet::Me,
-    pub(crate) locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl Labs {
+delegate! {
+    /// Lab results: the patient's (or ward's) `results`, and the staff's `publish`.
+    class Labs(kabinet::Me) via |me, _l| me.labs();
     /// Results sampled at or after `since`, newest first.
     #[pyo3(signature = (since = None))]
-    fn results(&self, py: Python<'_>, since: Option<time::OffsetDateTime>) -> PyResult<Vec<LabResult>> {
-        let since = since.map(utc);
-        let l = self.me.labs();
-        block_on(py, self.locale, async move { l.results(since).await })
-    }
-
+    fn results(since: Option<time::OffsetDateTime>) -> Vec<LabResult>;
     /// One page of `results`: at most `limit` results after `cursor` (the previous page's
     /// `next_cursor`).
     #[pyo3(signature = (since = None, limit = None, cursor = None))]
     fn results_page(
-        &self,
-        py: Python<'_>,
         since: Option<time::OffsetDateTime>,
         limit: Option<u32>,
         cursor: Option<String>,
-    ) -> PyResult<kabinet::LabResultPage> {
-        let since = since.map(utc);
-        let l = self.me.labs();
-        block_on(py, self.locale, async move { l.results_page(since, limit, cursor.as_deref()).await })
-    }
-
+    ) -> kabinet::LabResultPage;
+    extra {
     /// The report of a result as a PDF, with every result, range and flag.
     fn report_pdf<'py>(&self, py: Python<'py>, result_id: String) -> PyResult<Bound<'py, PyBytes>> {
-        let l = self.me.labs();
+        let l = self.inner.labs();
         let bytes = block_on(py, self.locale, async move { l.report_pdf(&result_id).await })?;
         Ok(PyBytes::new(py, &bytes))
     }
@@ -252,35 +167,24 @@ impl Labs {
     /// Staff: publishes a report for a patient of the clinic; returns the results with flags.
     fn publish(&self, py: Python<'_>, patient_id: String, report: &Bound<'_, LabReport>) -> PyResult<Vec<LabResult>> {
         let report = report.get().clone();
-        let l = self.me.staff().map(|s| s.labs()).map_err(|e| crate::errors::to_py(e, self.locale))?;
+        let l = self.inner.staff().map(|s| s.labs()).map_err(|e| crate::errors::to_py(e, self.locale))?;
         block_on(py, self.locale, async move { l.publish(&patient_id, report).await })
     }
+    }
 }
 
-/// Requests: the patient's (or ward's) side, and the staff's `inbox` and `reply(…, status)`.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Requests {
-    pub(crate) me: kabinet::Me,
-    pub(crate) locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl Requests {
+delegate! {
+    /// Requests: the patient's (or ward's) side, and the staff's `inbox` and `reply(…, status)`.
+    class Requests(kabinet::Me) via |me, _l| me.requests();
     /// Opens a request to a clinic.
-    fn create(&self, py: Python<'_>, clinic_id: String, subject: String, text: String) -> PyResult<Request> {
-        let r = self.me.requests();
-        block_on(py, self.locale, async move { r.create(&clinic_id, &subject, &text).await })
-    }
+    fn create(clinic_id: String, subject: String, text: String) -> Request;
     /// Every request, newest first.
-    fn list(&self, py: Python<'_>) -> PyResult<Vec<Request>> {
-        let r = self.me.requests();
-        block_on(py, self.locale, async move { r.list().await })
-    }
+    fn list() -> Vec<Request>;
     /// One request.
-    fn get(&self, py: Python<'_>, request_id: String) -> PyResult<Request> {
-        let r = self.me.requests();
-        block_on(py, self.locale, async move { r.get(&request_id).await })
-    }
+    fn get(request_id: String) -> Request;
+    /// Closes the request.
+    fn mark_completed(request_id: String) -> Request;
+    extra {
     /// Writes to the other side. Patients leave `status` out; staff give the new status
     /// (`in_processing`, `clarification_needed`, `completed`).
     #[pyo3(signature = (request_id, text, status = None))]
@@ -293,11 +197,11 @@ impl Requests {
     ) -> PyResult<Request> {
         match status {
             None => {
-                let r = self.me.requests();
+                let r = self.inner.requests();
                 block_on(py, self.locale, async move { r.reply(&request_id, &text).await })
             }
             Some(status) => {
-                let r = self.me.staff().map(|s| s.requests()).map_err(|e| crate::errors::to_py(e, self.locale))?;
+                let r = self.inner.staff().map(|s| s.requests()).map_err(|e| crate::errors::to_py(e, self.locale))?;
                 block_on(py, self.locale, async move { r.reply(&request_id, &text, status).await })
             }
         }
@@ -305,13 +209,13 @@ impl Requests {
 
     /// Staff: open requests to the clinic.
     fn inbox(&self, py: Python<'_>) -> PyResult<Vec<Request>> {
-        let r = self.me.staff().map(|s| s.requests()).map_err(|e| crate::errors::to_py(e, self.locale))?;
+        let r = self.inner.staff().map(|s| s.requests()).map_err(|e| crate::errors::to_py(e, self.locale))?;
         block_on(py, self.locale, async move { r.inbox().await })
     }
     /// Staff: one page of `inbox`: at most `limit` requests after `cursor`.
     #[pyo3(signature = (limit = None, cursor = None))]
     fn inbox_page(&self, py: Python<'_>, limit: Option<u32>, cursor: Option<String>) -> PyResult<kabinet::RequestPage> {
-        let r = self.me.staff().map(|s| s.requests()).map_err(|e| crate::errors::to_py(e, self.locale))?;
+        let r = self.inner.staff().map(|s| s.requests()).map_err(|e| crate::errors::to_py(e, self.locale))?;
         block_on(py, self.locale, async move { r.inbox_page(limit, cursor.as_deref()).await })
     }
     /// Adds a document to an open request.
@@ -323,35 +227,32 @@ impl Requests {
         content: &Bound<'_, PyBytes>,
     ) -> PyResult<RequestDocument> {
         let bytes = content.as_bytes().to_vec();
-        let r = self.me.requests();
+        let r = self.inner.requests();
         block_on(py, self.locale, async move { r.add_document(&request_id, &filename, &bytes).await })
     }
     /// The correspondence as a PDF.
     fn export_pdf<'py>(&self, py: Python<'py>, request_id: String) -> PyResult<Bound<'py, PyBytes>> {
-        let r = self.me.requests();
+        let r = self.inner.requests();
         let bytes = block_on(py, self.locale, async move { r.export_pdf(&request_id).await })?;
         Ok(PyBytes::new(py, &bytes))
     }
 
-    /// Closes the request.
-    fn mark_completed(&self, py: Python<'_>, request_id: String) -> PyResult<Request> {
-        let r = self.me.requests();
-        block_on(py, self.locale, async move { r.mark_completed(&request_id).await })
     }
 }
 
-/// Proxy grants (R20). A patient (adult) asks with `grant(scopes, proxy_snils=…, until=…)`
-/// and confirms with the SMS code (`confirm`); staff register a proxy for a minor or a ward
-/// under guardianship with `grant(scopes, proxy_snils=… or proxy_patient_id=…,
-/// ward_patient_id=…, basis=…, guardianship=False, until=…)`.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Proxies {
-    pub(crate) me: kabinet::Me,
-    pub(crate) locale: kabinet::Locale,
-}
-
-#[pymethods]
-impl Proxies {
+delegate! {
+    /// Proxy grants (R20). A patient (adult) asks with `grant(scopes, proxy_snils=…, until=…)`
+    /// and confirms with the SMS code (`confirm`); staff register a proxy for a minor or a ward
+    /// under guardianship with `grant(scopes, proxy_snils=… or proxy_patient_id=…,
+    /// ward_patient_id=…, basis=…, guardianship=False, until=…)`.
+    class Proxies(kabinet::Me) via |me, _l| me.proxies();
+    /// Makes the grant asked for with `grant`, with the code from the SMS.
+    fn confirm(pending_id: String, code: String) -> ProxyGrant;
+    /// Live grants where I am the ward or the proxy.
+    fn list() -> Vec<ProxyGrant>;
+    /// Ends a grant.
+    fn revoke(grant_id: String) -> ();
+    extra {
     /// Patient: returns a `PendingConfirmation` (an SMS code goes to your phone). Staff
     /// (with `ward_patient_id` and `basis`): returns the `ProxyGrant`.
     #[pyo3(signature = (scopes, proxy_snils = None, until = None, proxy_patient_id = None, *, ward_patient_id = None, basis = None, guardianship = false))]
@@ -371,13 +272,13 @@ impl Proxies {
             None if proxy_patient_id.is_none() => {
                 let snils =
                     proxy_snils.ok_or_else(|| crate::errors::validation("proxy_snils", kabinet::Reason::Empty))?;
-                let p = self.me.proxies();
+                let p = self.inner.proxies();
                 let pending = block_on(py, self.locale, async move { p.grant(&snils, &scopes, until).await })?;
                 Ok(Bound::new(py, pending)?.into_any())
             }
             None => Err(crate::errors::validation("ward_patient_id", kabinet::Reason::Empty)),
             Some(ward) => {
-                let p = self.me.staff().map(|s| s.proxies()).map_err(|e| crate::errors::to_py(e, self.locale))?;
+                let p = self.inner.staff().map(|s| s.proxies()).map_err(|e| crate::errors::to_py(e, self.locale))?;
                 let g = kabinet::WardGrant {
                     proxy_snils,
                     proxy_patient_id,
@@ -395,23 +296,9 @@ impl Proxies {
     /// Staff: registers a proxy for a minor or a ward under guardianship of the clinic (the
     /// same as `grant(..., ward_patient_id=..., basis=...)`).
     fn grant_for_ward(&self, py: Python<'_>, grant: kabinet::WardGrant) -> PyResult<ProxyGrant> {
-        let p = self.me.staff().map(|s| s.proxies()).map_err(|e| crate::errors::to_py(e, self.locale))?;
+        let p = self.inner.staff().map(|s| s.proxies()).map_err(|e| crate::errors::to_py(e, self.locale))?;
         block_on(py, self.locale, async move { p.grant(grant).await })
     }
-    /// Makes the grant asked for with `grant`, with the code from the SMS.
-    fn confirm(&self, py: Python<'_>, pending_id: String, code: String) -> PyResult<ProxyGrant> {
-        let p = self.me.proxies();
-        block_on(py, self.locale, async move { p.confirm(&pending_id, &code).await })
-    }
-    /// Live grants where I am the ward or the proxy.
-    fn list(&self, py: Python<'_>) -> PyResult<Vec<ProxyGrant>> {
-        let p = self.me.proxies();
-        block_on(py, self.locale, async move { p.list().await })
-    }
-    /// Ends a grant.
-    fn revoke(&self, py: Python<'_>, grant_id: String) -> PyResult<()> {
-        let p = self.me.proxies();
-        block_on(py, self.locale, async move { p.revoke(&grant_id).await })
     }
 }
 
