@@ -250,22 +250,10 @@ impl Me {
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Message>()?;
-    m.add_class::<Registration>()?;
-    m.add_class::<PendingRegistration>()?;
-    m.add_class::<Accounts>()?;
-    m.add_class::<Device>()?;
-    m.add_class::<LoginStep>()?;
-    m.add_class::<Tokens>()?;
-    m.add_class::<Auth>()?;
-    m.add_class::<SessionInfo>()?;
-    m.add_class::<Security>()?;
-    m.add_class::<TotpSetup>()?;
-    m.add_class::<Incident>()?;
-    m.add_class::<Profile>()?;
-    m.add_class::<ProfileChange>()?;
-    m.add_class::<ChangeRequest>()?;
-    m.add_class::<Me>()?;
+    crate::classes! { m:
+        Message, Registration, PendingRegistration, Accounts, Device, LoginStep, Tokens, Auth, SessionInfo, Security,
+        TotpSetup, Incident, Profile, ProfileChange, ChangeRequest, Me,
+    }
     Ok(())
 }
 

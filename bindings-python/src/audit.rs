@@ -128,10 +128,9 @@ fn audit_verify_consistency_proof(public_key_pem: &str, proof_json: &str) -> PyR
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Audit>()?;
-    m.add_class::<AuditReport>()?;
-    m.add_class::<SignedTreeHead>()?;
-    m.add_class::<AccessEntry>()?;
+    crate::classes! { m:
+        Audit, AuditReport, SignedTreeHead, AccessEntry,
+    }
     m.add_function(wrap_pyfunction!(audit_verify_inclusion_proof, m)?)?;
     m.add_function(wrap_pyfunction!(audit_verify_consistency_proof, m)?)?;
     Ok(())

@@ -158,23 +158,10 @@ delegate! {
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Region>()?;
-    m.add_class::<Clinic>()?;
-    m.add_class::<Practitioner>()?;
-    m.add_class::<Slot>()?;
-    m.add_class::<Appointment>()?;
-    m.add_class::<Directory>()?;
-    m.add_class::<DirectoryAdmin>()?;
-    m.add_class::<Appointments>()?;
-    m.add_class::<PendingConfirmation>()?;
-    m.add_class::<AttachmentInfo>()?;
-    m.add_class::<AttachmentEvent>()?;
-    m.add_class::<ClinicAttachment>()?;
-    m.add_class::<StaffAccount>()?;
-    m.add_class::<SystemStaff>()?;
-    m.add_class::<StaffMember>()?;
-    m.add_class::<PatientRef>()?;
-    m.add_class::<StaffPatients>()?;
-    m.add_class::<ClinicAppointments>()?;
+    crate::classes! { m:
+        Region, Clinic, Practitioner, Slot, Appointment, Directory, DirectoryAdmin, Appointments,
+        PendingConfirmation, AttachmentInfo, AttachmentEvent, ClinicAttachment, StaffAccount, SystemStaff,
+        StaffMember, PatientRef, StaffPatients, ClinicAppointments,
+    }
     Ok(())
 }

@@ -154,17 +154,10 @@ delegate! {
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<ImportReport>()?;
-    m.add_class::<ImportedEntry>()?;
-    m.add_class::<SystemFhir>()?;
-    m.add_class::<DocumentMeta>()?;
-    m.add_class::<DocumentInfo>()?;
-    m.add_class::<Documents>()?;
-    m.add_class::<SharedMeta>()?;
-    m.add_class::<Certificate>()?;
-    m.add_class::<Certificates>()?;
-    m.add_class::<Preferences>()?;
-    m.add_class::<Notifications>()?;
+    crate::classes! { m:
+        ImportReport, ImportedEntry, SystemFhir, DocumentMeta, DocumentInfo, Documents, SharedMeta, Certificate,
+        Certificates, Preferences, Notifications,
+    }
     m.add_function(wrap_pyfunction!(open_shared_package, m)?)?;
     Ok(())
 }

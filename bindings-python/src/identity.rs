@@ -34,9 +34,8 @@ delegate! {
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<RegistryRequest>()?;
-    m.add_class::<RegistryAnswer>()?;
-    m.add_class::<IdentityCheck>()?;
-    m.add_class::<Identity>()?;
+    crate::classes! { m:
+        RegistryRequest, RegistryAnswer, IdentityCheck, Identity,
+    }
     Ok(())
 }

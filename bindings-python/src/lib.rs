@@ -36,16 +36,18 @@ fn _kabinet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     booking::register(m)?;
     records::register(m)?;
     documents::register(m)?;
-    m.add_class::<cabinet::Cabinet>()?;
-    m.add_class::<cabinet::Config>()?;
-    m.add_class::<cabinet::KeyProvider>()?;
-    m.add_class::<cabinet::Argon2Params>()?;
-    m.add_class::<cabinet::SystemContext>()?;
-    m.add_class::<cabinet::Keys>()?;
-    m.add_class::<cabinet::KeyRotationReport>()?;
-    m.add_class::<patients::Patients>()?;
-    m.add_class::<patients::NewPatient>()?;
-    m.add_class::<patients::Patient>()?;
+    crate::classes! { m:
+        cabinet::Cabinet, cabinet::Config, cabinet::KeyProvider, cabinet::Argon2Params, cabinet::SystemContext,
+        cabinet::Keys, cabinet::KeyRotationReport, patients::Patients, patients::NewPatient, patients::Patient,
+    }
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
+}
+
+/// Adds each listed class to the module.
+#[macro_export]
+macro_rules! classes {
+    ($m:ident: $($class:ty),* $(,)?) => {
+        $($m.add_class::<$class>()?;)*
+    };
 }

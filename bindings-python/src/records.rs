@@ -303,33 +303,12 @@ delegate! {
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Immunization>()?;
-    m.add_class::<Screening>()?;
-    m.add_class::<Visit>()?;
-    m.add_class::<Medication>()?;
-    m.add_class::<Allergy>()?;
-    m.add_class::<HealthCertificate>()?;
-    m.add_class::<MedicalItem>()?;
-    m.add_class::<CorrectionRequest>()?;
-    m.add_class::<Records>()?;
-    m.add_class::<StaffCorrections>()?;
-    m.add_class::<LabResultInput>()?;
-    m.add_class::<LabReport>()?;
-    m.add_class::<LabResult>()?;
-    m.add_class::<kabinet::LabResultPage>()?;
-    m.add_class::<kabinet::DocumentPage>()?;
-    m.add_class::<kabinet::AccessPage>()?;
-    m.add_class::<kabinet::RequestPage>()?;
-    m.add_class::<kabinet::CorrectionPage>()?;
-    m.add_class::<kabinet::PatientRefPage>()?;
-    m.add_class::<Labs>()?;
-    m.add_class::<RequestMessage>()?;
-    m.add_class::<RequestDocument>()?;
-    m.add_class::<Request>()?;
-    m.add_class::<Requests>()?;
-    m.add_class::<ProxyGrant>()?;
-    m.add_class::<kabinet::WardGrant>()?;
-    m.add_class::<Proxies>()?;
-    m.add_class::<MissingItem>()?;
+    crate::classes! { m:
+        Immunization, Screening, Visit, Medication, Allergy, HealthCertificate, MedicalItem, CorrectionRequest,
+        Records, StaffCorrections, LabResultInput, LabReport, LabResult, kabinet::LabResultPage,
+        kabinet::DocumentPage, kabinet::AccessPage, kabinet::RequestPage, kabinet::CorrectionPage,
+        kabinet::PatientRefPage, Labs, RequestMessage, RequestDocument, Request, Requests, ProxyGrant,
+        kabinet::WardGrant, Proxies, MissingItem,
+    }
     Ok(())
 }

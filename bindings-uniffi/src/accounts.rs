@@ -13,6 +13,7 @@ pub use kabinet::{
 };
 
 use crate::KabinetError;
+use crate::delegate::delegate;
 use crate::error::IntoFfi;
 
 /// Delivery failed; Kabinet retries with back-off.
@@ -161,102 +162,51 @@ impl Security {
     }
 }
 
-/// Operator migration of accounts from existing systems.
-#[derive(uniffi::Object)]
-pub struct SystemAccounts {
-    pub(crate) inner: kabinet::SystemAccounts,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl SystemAccounts {
+delegate! {
+    /// Operator migration of accounts from existing systems.
+    class SystemAccounts(inner: kabinet::SystemAccounts) via |h| h;
     /// Imports an account with its old Argon2id or bcrypt hash; returns the account id.
-    pub async fn import_account(&self, account: LegacyAccount) -> Result<String, KabinetError> {
-        self.inner.import_account(account).await.ffi(self.locale)
-    }
+    fn import_account(account: LegacyAccount) -> String;
 }
 
-/// Registration and confirmation.
-#[derive(uniffi::Object)]
-pub struct Accounts {
-    pub(crate) inner: kabinet::Accounts,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl Accounts {
-    /// Validates everything, creates a pending account, sends an SMS code; returns its id.
-    pub async fn register(&self, registration: Registration) -> Result<String, KabinetError> {
-        Ok(self.inner.register(registration).await.ffi(self.locale)?.id)
-    }
-
+delegate! {
+    /// Registration and confirmation.
+    class Accounts(inner: kabinet::Accounts) via |h| h;
     /// Sends a new phone code for a pending registration (the old one stops working).
-    pub async fn resend_phone_code(&self, registration_id: String) -> Result<(), KabinetError> {
-        self.inner.resend_phone_code(&registration_id).await.ffi(self.locale)
-    }
-
+    fn resend_phone_code(registration_id: String) -> ();
     /// Confirms the phone with the SMS code; returns the account id.
-    pub async fn confirm_phone(&self, registration_id: String, code: String) -> Result<String, KabinetError> {
-        self.inner.confirm_phone(&registration_id, &code).await.ffi(self.locale)
-    }
-
+    fn confirm_phone(registration_id: String, code: String) -> String;
     /// Starts password recovery by "sms" or "email"; returns a recovery id either way.
-    pub async fn start_recovery(&self, identifier: String, channel: String) -> Result<String, KabinetError> {
-        self.inner.start_recovery(&identifier, &channel).await.ffi(self.locale)
-    }
-
+    fn start_recovery(identifier: String, channel: String) -> String;
     /// Sets a new password with the recovery code; signs out every session. With TOTP
     /// enrolled, a TOTP or recovery code is required.
-    pub async fn complete_recovery(
-        &self,
+    fn complete_recovery(
         recovery_id: String,
         code: String,
         new_password: String,
         second_factor_code: Option<String>,
-    ) -> Result<(), KabinetError> {
-        self.inner
-            .complete_recovery(&recovery_id, &code, &new_password, second_factor_code.as_deref())
-            .await
-            .ffi(self.locale)
-    }
-
+    ) -> ();
     /// Confirms the e-mail address with the activation token.
-    pub async fn confirm_email(&self, token: String) -> Result<(), KabinetError> {
-        self.inner.confirm_email(&token).await.ffi(self.locale)
+    fn confirm_email(token: String) -> ();
+    extra {
+    /// Validates everything, creates a pending account, sends an SMS code; returns its id.
+    pub async fn register(&self, registration: Registration) -> Result<String, KabinetError> {
+        Ok(self.inner.register(registration).await.ffi(self.locale)?.id)
+    }
     }
 }
 
-/// Login, second factor, refresh, logout.
-#[derive(uniffi::Object)]
-pub struct Auth {
-    pub(crate) inner: kabinet::Auth,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl Auth {
+delegate! {
+    /// Login, second factor, refresh, logout.
+    class Auth(inner: kabinet::Auth) via |h| h;
     /// Identifier (phone, e-mail, SNILS, INN) and password.
-    pub async fn login(&self, identifier: String, password: String, device: Device) -> Result<LoginStep, KabinetError> {
-        self.inner.login(&identifier, &password, &device).await.ffi(self.locale)
-    }
-
+    fn login(identifier: String, password: String, device: Device) -> LoginStep;
     /// The SMS or TOTP code; returns the session tokens.
-    pub async fn verify_second_factor(&self, step_id: String, code: String) -> Result<Tokens, KabinetError> {
-        self.inner.verify_second_factor(&step_id, &code).await.ffi(self.locale)
-    }
-
+    fn verify_second_factor(step_id: String, code: String) -> Tokens;
     /// Rotates the refresh token; reuse of an old one revokes the session.
-    pub async fn refresh(&self, refresh_token: String, device: Device) -> Result<Tokens, KabinetError> {
-        self.inner.refresh(&refresh_token, &device).await.ffi(self.locale)
-    }
-
+    fn refresh(refresh_token: String, device: Device) -> Tokens;
     /// Ends the session.
-    pub async fn logout(&self, access_token: String) -> Result<(), KabinetError> {
-        self.inner.logout(&access_token).await.ffi(self.locale)
-    }
+    fn logout(access_token: String) -> ();
 }
 
 /// A signed-in person.

@@ -9,6 +9,8 @@ use kabinet::Locale;
 pub use kabinet::AccessEntry;
 
 use crate::KabinetError;
+use crate::delegate::delegate;
+use crate::error::IntoFfi;
 
 fn at(us: i64) -> SystemTime {
     if us >= 0 {
@@ -52,28 +54,15 @@ pub struct AuditReport {
     pub signed_head: Option<SignedTreeHead>,
 }
 
-/// The signed journal, for operator code.
-#[derive(uniffi::Object)]
-pub struct Audit {
-    inner: kabinet::Audit,
-    locale: Locale,
-}
-
-impl Audit {
-    pub(crate) fn new(inner: kabinet::Audit, locale: Locale) -> Arc<Self> {
-        Arc::new(Audit { inner, locale })
-    }
-    fn err(&self, e: kabinet::Error) -> KabinetError {
-        KabinetError::from_core(e, self.locale)
-    }
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl Audit {
+delegate! {
+    /// The signed journal, for operator code.
+    class Audit(inner: kabinet::Audit) via |h| h;
+    /// Entries as a FHIR R4 Bundle of AuditEvent resources (JSON).
+    fn export_fhir(from_seq: u64, limit: u64) -> String;
+    extra {
     /// Recomputes the tree and checks every signed head; names the first bad entry.
     pub async fn verify(&self) -> Result<AuditReport, KabinetError> {
-        let r = self.inner.verify().await.map_err(|e| self.err(e))?;
+        let r = self.inner.verify().await.ffi(self.locale)?;
         Ok(AuditReport {
             ok: r.ok,
             entries: r.entries,
@@ -90,17 +79,17 @@ impl Audit {
 
     /// The latest signed tree head.
     pub async fn latest_head(&self) -> Result<Option<SignedTreeHead>, KabinetError> {
-        Ok(self.inner.latest_head().await.map_err(|e| self.err(e))?.map(Into::into))
+        Ok(self.inner.latest_head().await.ffi(self.locale)?.map(Into::into))
     }
 
     /// Inclusion proof of entry `seq` at the latest head (JSON).
     pub async fn inclusion_proof(&self, seq: u64) -> Result<String, KabinetError> {
-        Ok(self.inner.inclusion_proof(seq).await.map_err(|e| self.err(e))?.to_json())
+        Ok(self.inner.inclusion_proof(seq).await.ffi(self.locale)?.to_json())
     }
 
     /// Consistency proof from `old_size` to the latest head (JSON).
     pub async fn consistency_proof(&self, old_size: u64) -> Result<String, KabinetError> {
-        Ok(self.inner.consistency_proof(old_size).await.map_err(|e| self.err(e))?.to_json())
+        Ok(self.inner.consistency_proof(old_size).await.ffi(self.locale)?.to_json())
     }
 
     /// Who accessed the patient's data, newest first.
@@ -110,7 +99,7 @@ impl Audit {
         since: Option<SystemTime>,
     ) -> Result<Vec<AccessEntry>, KabinetError> {
         let since = since.map(time::OffsetDateTime::from);
-        self.inner.access_history(&patient_id, since).await.map_err(|e| self.err(e))
+        self.inner.access_history(&patient_id, since).await.ffi(self.locale)
     }
 
     /// One page of `access_history`: at most `limit` entries (default 100) after `cursor`.
@@ -123,12 +112,14 @@ impl Audit {
         cursor: Option<String>,
     ) -> Result<kabinet::AccessPage, KabinetError> {
         let since = since.map(time::OffsetDateTime::from);
-        self.inner.access_history_page(&patient_id, since, limit, cursor.as_deref()).await.map_err(|e| self.err(e))
+        self.inner.access_history_page(&patient_id, since, limit, cursor.as_deref()).await.ffi(self.locale)
     }
+    }
+}
 
-    /// Entries as a FHIR R4 Bundle of AuditEvent resources (JSON).
-    pub async fn export_fhir(&self, from_seq: u64, limit: u64) -> Result<String, KabinetError> {
-        self.inner.export_fhir(from_seq, limit).await.map_err(|e| self.err(e))
+impl Audit {
+    pub(crate) fn new(inner: kabinet::Audit, locale: Locale) -> Arc<Self> {
+        Arc::new(Audit { inner, locale })
     }
 }
 

@@ -14,194 +14,84 @@ pub use kabinet::{
 };
 
 use crate::KabinetError;
+use crate::delegate::delegate;
 use crate::error::IntoFfi;
 
-/// Reading the directory.
-#[derive(uniffi::Object)]
-pub struct Directory {
-    pub(crate) inner: kabinet::Directory,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl Directory {
+delegate! {
+    /// Reading the directory.
+    class Directory(inner: kabinet::Directory) via |h| h;
     /// Every region, by code.
-    pub async fn regions(&self) -> Result<Vec<Region>, KabinetError> {
-        self.inner.regions().await.ffi(self.locale)
-    }
-
+    fn regions() -> Vec<Region>;
     /// Clinics of a region, by name.
-    pub async fn clinics(&self, region_code: String) -> Result<Vec<Clinic>, KabinetError> {
-        self.inner.clinics(&region_code).await.ffi(self.locale)
-    }
-
+    fn clinics(region_code: String) -> Vec<Clinic>;
     /// A clinic by code, or by name (case-, ё/е- and quote-insensitive).
-    pub async fn find_clinic(&self, code_or_name: String) -> Result<Clinic, KabinetError> {
-        self.inner.find_clinic(&code_or_name).await.ffi(self.locale)
-    }
-
+    fn find_clinic(code_or_name: String) -> Clinic;
     /// Practitioners by specialization, clinic and visit type.
-    pub async fn practitioners(
-        &self,
+    fn practitioners(
         specialization: Option<String>,
         clinic_id: Option<String>,
         visit_type: Option<String>,
-    ) -> Result<Vec<Practitioner>, KabinetError> {
-        self.inner
-            .practitioners(specialization.as_deref(), clinic_id.as_deref(), visit_type.as_deref())
-            .await
-            .ffi(self.locale)
-    }
-
+    ) -> Vec<Practitioner>;
     /// The documents to bring to a visit of `visit_type`.
-    pub async fn required_documents(&self, visit_type: String) -> Result<Vec<String>, KabinetError> {
-        self.inner.required_documents(&visit_type).await.ffi(self.locale)
-    }
+    fn required_documents(visit_type: String) -> Vec<String>;
 }
 
-/// Operator changes to the directory and schedules.
-#[derive(uniffi::Object)]
-pub struct DirectoryAdmin {
-    pub(crate) inner: kabinet::DirectoryAdmin,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl DirectoryAdmin {
+delegate! {
+    /// Operator changes to the directory and schedules.
+    class DirectoryAdmin(inner: kabinet::DirectoryAdmin) via |h| h;
     /// Adds a region.
-    pub async fn add_region(&self, code: String, name: String) -> Result<Region, KabinetError> {
-        self.inner.add_region(&code, &name).await.ffi(self.locale)
-    }
-
+    fn add_region(code: String, name: String) -> Region;
     /// Adds a clinic.
-    pub async fn add_clinic(
-        &self,
-        region_code: String,
-        code: String,
-        name: String,
-        address: String,
-        opening_hours: String,
-    ) -> Result<Clinic, KabinetError> {
-        self.inner.add_clinic(&region_code, &code, &name, &address, &opening_hours).await.ffi(self.locale)
-    }
-
+    fn add_clinic(region_code: String, code: String, name: String, address: String, opening_hours: String) -> Clinic;
     /// Adds a practitioner with the visit types they take.
-    pub async fn add_practitioner(
-        &self,
+    fn add_practitioner(
         clinic_id: String,
         full_name: String,
         specialization: String,
         visit_types: Vec<String>,
-    ) -> Result<Practitioner, KabinetError> {
-        self.inner.add_practitioner(&clinic_id, &full_name, &specialization, &visit_types).await.ffi(self.locale)
-    }
-
+    ) -> Practitioner;
     /// Sets the documents a visit type needs.
-    pub async fn set_required_documents(&self, visit_type: String, documents: Vec<String>) -> Result<(), KabinetError> {
-        self.inner.set_required_documents(&visit_type, &documents).await.ffi(self.locale)
-    }
-
+    fn set_required_documents(visit_type: String, documents: Vec<String>) -> ();
     /// Opens slots of `minutes` for a practitioner between `start` and `end`.
-    pub async fn open_slots(
-        &self,
+    fn open_slots(
         practitioner_id: String,
         start: SystemTime,
         end: SystemTime,
         minutes: i64,
         visit_type: String,
-    ) -> Result<Vec<Slot>, KabinetError> {
-        self.inner.open_slots(&practitioner_id, start.into(), end.into(), minutes, &visit_type).await.ffi(self.locale)
-    }
+    ) -> Vec<Slot>;
 }
 
-/// The signed-in patient's appointments.
-#[derive(uniffi::Object)]
-pub struct Appointments {
-    pub(crate) inner: kabinet::Appointments,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl Appointments {
+delegate! {
+    /// The signed-in patient's appointments.
+    class Appointments(inner: kabinet::Appointments) via |h| h;
     /// Free slots of a practitioner starting in `[since, until)`.
-    pub async fn free_slots(
-        &self,
-        practitioner_id: String,
-        since: SystemTime,
-        until: SystemTime,
-    ) -> Result<Vec<Slot>, KabinetError> {
-        self.inner.free_slots(&practitioner_id, since.into(), until.into()).await.ffi(self.locale)
-    }
-
+    fn free_slots(practitioner_id: String, since: SystemTime, until: SystemTime) -> Vec<Slot>;
     /// Books a slot (one patient per slot: `Conflict` `slot.taken` if someone was faster).
-    pub async fn book(&self, slot_id: String) -> Result<Appointment, KabinetError> {
-        self.inner.book(&slot_id).await.ffi(self.locale)
-    }
-
+    fn book(slot_id: String) -> Appointment;
     /// Moves a visit to another slot, until the deadline.
-    pub async fn reschedule(&self, appointment_id: String, new_slot_id: String) -> Result<Appointment, KabinetError> {
-        self.inner.reschedule(&appointment_id, &new_slot_id).await.ffi(self.locale)
-    }
-
+    fn reschedule(appointment_id: String, new_slot_id: String) -> Appointment;
     /// Cancels a visit, until the deadline.
-    pub async fn cancel(&self, appointment_id: String) -> Result<Appointment, KabinetError> {
-        self.inner.cancel(&appointment_id).await.ffi(self.locale)
-    }
-
+    fn cancel(appointment_id: String) -> Appointment;
     /// The visit card as a PDF.
-    pub async fn card_pdf(&self, appointment_id: String) -> Result<Vec<u8>, KabinetError> {
-        self.inner.card_pdf(&appointment_id).await.ffi(self.locale)
-    }
-
+    fn card_pdf(appointment_id: String) -> Vec<u8>;
     /// Planned visits (`upcoming`) or past and cancelled ones.
-    pub async fn list(&self, upcoming: bool) -> Result<Vec<Appointment>, KabinetError> {
-        self.inner.list(upcoming).await.ffi(self.locale)
-    }
+    fn list(upcoming: bool) -> Vec<Appointment>;
 }
 
-/// The signed-in patient's clinic attachment.
-#[derive(uniffi::Object)]
-pub struct ClinicAttachment {
-    pub(crate) inner: kabinet::Attachment,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl ClinicAttachment {
+delegate! {
+    /// The signed-in patient's clinic attachment.
+    class ClinicAttachment(inner: kabinet::Attachment) via |h| h;
     /// The current attachment, if any.
-    pub async fn current(&self) -> Result<Option<Attachment>, KabinetError> {
-        self.inner.current().await.ffi(self.locale)
-    }
-
+    fn current() -> Option<Attachment>;
     /// Attachments and detachments with their times, newest first.
-    pub async fn history(&self) -> Result<Vec<AttachmentEvent>, KabinetError> {
-        self.inner.history().await.ffi(self.locale)
-    }
-
+    fn history() -> Vec<AttachmentEvent>;
     /// Asks to attach (by clinic code or name) with passport, SNILS and OMS policy.
-    pub async fn attach(
-        &self,
-        clinic_code: String,
-        passport: String,
-        snils: String,
-        oms_policy: String,
-    ) -> Result<PendingConfirmation, KabinetError> {
-        self.inner.attach(&clinic_code, &passport, &snils, &oms_policy).await.ffi(self.locale)
-    }
-
+    fn attach(clinic_code: String, passport: String, snils: String, oms_policy: String) -> PendingConfirmation;
     /// Asks to end the current attachment.
-    pub async fn detach(&self) -> Result<PendingConfirmation, KabinetError> {
-        self.inner.detach().await.ffi(self.locale)
-    }
-
+    fn detach() -> PendingConfirmation;
     /// Confirms an attach or detach with its SMS code.
-    pub async fn confirm(&self, pending_id: String, code: String) -> Result<Attachment, KabinetError> {
-        self.inner.confirm(&pending_id, &code).await.ffi(self.locale)
-    }
+    fn confirm(pending_id: String, code: String) -> Attachment;
 }
 
 /// Operator management of staff accounts.
@@ -229,70 +119,31 @@ impl SystemStaff {
     }
 }
 
-/// Patients of a staff member's clinic.
-#[derive(uniffi::Object)]
-pub struct StaffPatients {
-    pub(crate) inner: kabinet::StaffPatients,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl StaffPatients {
+delegate! {
+    /// Patients of a staff member's clinic.
+    class StaffPatients(inner: kabinet::StaffPatients) via |h| h;
     /// Finds a patient of the clinic by SNILS or OMS policy.
-    pub async fn find(
-        &self,
-        snils: Option<String>,
-        oms_policy: Option<String>,
-    ) -> Result<Vec<PatientRef>, KabinetError> {
-        self.inner.find(snils.as_deref(), oms_policy.as_deref()).await.ffi(self.locale)
-    }
-
+    fn find(snils: Option<String>, oms_policy: Option<String>) -> Vec<PatientRef>;
     /// Records the clinic's card (name, ISO birth date) of a patient; completeness flags differences.
-    pub async fn record_card(
-        &self,
+    fn record_card(
         patient_id: String,
         surname: String,
         given_name: String,
         patronymic: Option<String>,
         birth_date: time::Date,
-    ) -> Result<(), KabinetError> {
-        self.inner
-            .record_card(&patient_id, &surname, &given_name, patronymic.as_deref(), birth_date)
-            .await
-            .ffi(self.locale)
-    }
-
+    ) -> ();
     /// Patients attached to the clinic.
-    pub async fn attached(&self) -> Result<Vec<PatientRef>, KabinetError> {
-        self.inner.attached().await.ffi(self.locale)
-    }
-
+    fn attached() -> Vec<PatientRef>;
     /// One page of `attached`: at most `limit` patients (default 100) after `cursor`.
     #[uniffi::method(default(limit = None, cursor = None))]
-    pub async fn attached_page(
-        &self,
-        limit: Option<u32>,
-        cursor: Option<String>,
-    ) -> Result<kabinet::PatientRefPage, KabinetError> {
-        self.inner.attached_page(limit, cursor.as_deref()).await.ffi(self.locale)
-    }
+    fn attached_page(limit: Option<u32>, cursor: Option<String>) -> kabinet::PatientRefPage;
 }
 
-/// Appointments at a staff member's clinic.
-#[derive(uniffi::Object)]
-pub struct ClinicAppointments {
-    pub(crate) inner: kabinet::ClinicAppointments,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl ClinicAppointments {
+delegate! {
+    /// Appointments at a staff member's clinic.
+    class ClinicAppointments(inner: kabinet::ClinicAppointments) via |h| h;
     /// Booked visits starting in `[since, until)`.
-    pub async fn list(&self, since: SystemTime, until: SystemTime) -> Result<Vec<Appointment>, KabinetError> {
-        self.inner.list(since.into(), until.into()).await.ffi(self.locale)
-    }
+    fn list(since: SystemTime, until: SystemTime) -> Vec<Appointment>;
 }
 
 /// Staff features of a session; `PermissionDenied` (`role.staff_only`) for patients.

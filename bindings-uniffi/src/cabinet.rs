@@ -7,6 +7,7 @@ use kabinet::Locale;
 
 pub use kabinet::{JobsReport, KeyRotationReport};
 
+use crate::delegate::delegate;
 use crate::error::IntoFfi;
 use crate::{KabinetError, Patients};
 
@@ -228,8 +229,8 @@ pub struct FhirImportReport {
 /// Operator access.
 #[derive(uniffi::Object)]
 pub struct SystemContext {
-    inner: kabinet::SystemContext,
-    locale: Locale,
+    pub(crate) inner: kabinet::SystemContext,
+    pub(crate) locale: Locale,
 }
 
 impl From<kabinet::ImportReport> for FhirImportReport {
@@ -289,16 +290,12 @@ impl SystemContext {
     }
 }
 
-/// FHIR R4 import and export for the operator.
-#[derive(uniffi::Object)]
-pub struct SystemFhir {
-    inner: kabinet::SystemFhir,
-    locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl SystemFhir {
+delegate! {
+    /// FHIR R4 import and export for the operator.
+    class SystemFhir(inner: kabinet::SystemFhir) via |h| h;
+    /// A patient's record as a FHIR R4 Bundle (JSON text).
+    fn export_patient(patient_id: String) -> String;
+    extra {
     /// Imports a Bundle (transaction, batch, collection) or a single resource, as JSON text;
     /// returns the counts by resource type. `source` names the sending system its ids belong
     /// to (default: `Bundle.meta.source`; see the core's FHIR notes).
@@ -317,25 +314,12 @@ impl SystemFhir {
         let r = self.inner.import_file_from(&path, source.as_deref()).await.ffi(self.locale)?;
         Ok(r.into())
     }
-
-    /// A patient's record as a FHIR R4 Bundle (JSON text).
-    pub async fn export_patient(&self, patient_id: String) -> Result<String, KabinetError> {
-        self.inner.export_patient(&patient_id).await.ffi(self.locale)
     }
 }
 
-/// Key management.
-#[derive(uniffi::Object)]
-pub struct Keys {
-    inner: kabinet::Keys,
-    locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl Keys {
+delegate! {
+    /// Key management.
+    class Keys(inner: kabinet::Keys) via |h| h;
     /// Rotates the key-encryption key and re-wraps every data key (data is not re-encrypted).
-    pub async fn rotate(&self) -> Result<KeyRotationReport, KabinetError> {
-        self.inner.rotate().await.ffi(self.locale)
-    }
+    fn rotate() -> KeyRotationReport;
 }

@@ -8,52 +8,33 @@ use kabinet::Locale;
 pub use kabinet::{Certificate, DocumentInfo, DocumentMeta, Preferences};
 
 use crate::KabinetError;
+use crate::delegate::delegate;
 use crate::error::IntoFfi;
 
-/// Documents: the patient's list, download and share; the staff's publish.
-#[derive(uniffi::Object)]
-pub struct Documents {
-    pub(crate) me: kabinet::Me,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl Documents {
+delegate! {
+    /// Documents: the patient's list, download and share; the staff's publish.
+    class Documents(me: kabinet::Me) via |h| h.documents();
     /// Documents by kind and period (ISO dates), newest first.
-    pub async fn list(
-        &self,
+    fn list(
         kind: Option<kabinet::DocumentKind>,
         since: Option<time::Date>,
         until: Option<time::Date>,
-    ) -> Result<Vec<DocumentInfo>, KabinetError> {
-        self.me.documents().list(kind, since, until).await.ffi(self.locale)
-    }
-
+    ) -> Vec<DocumentInfo>;
     /// One page of `list`: at most `limit` documents (default 100) after `cursor` (the
     /// previous page's `next_cursor`).
     #[uniffi::method(default(kind = None, since = None, until = None, limit = None, cursor = None))]
-    pub async fn list_page(
-        &self,
+    fn list_page(
         kind: Option<kabinet::DocumentKind>,
         since: Option<time::Date>,
         until: Option<time::Date>,
         limit: Option<u32>,
         cursor: Option<String>,
-    ) -> Result<kabinet::DocumentPage, KabinetError> {
-        self.me.documents().list_page(kind, since, until, limit, cursor.as_deref()).await.ffi(self.locale)
-    }
-
+    ) -> kabinet::DocumentPage;
     /// The content, integrity-checked.
-    pub async fn download(&self, document_id: String) -> Result<Vec<u8>, KabinetError> {
-        self.me.documents().download(&document_id).await.ffi(self.locale)
-    }
-
+    fn download(document_id: String) -> Vec<u8>;
     /// A sealed package for the holder of an RSA-4096 key (SPKI PEM).
-    pub async fn share(&self, document_id: String, recipient_public_key_pem: String) -> Result<Vec<u8>, KabinetError> {
-        self.me.documents().share(&document_id, &recipient_public_key_pem).await.ffi(self.locale)
-    }
-
+    fn share(document_id: String, recipient_public_key_pem: String) -> Vec<u8>;
+    extra {
     /// Staff: puts a document into a patient's cabinet (type detected from the content).
     pub async fn publish(
         &self,
@@ -66,6 +47,7 @@ impl Documents {
         let meta = metadata;
         let staff = crate::booking::staff(&self.me, self.locale)?.documents();
         staff.publish(&patient_id, kind, &filename, &content, meta).await.ffi(self.locale)
+    }
     }
 }
 
@@ -109,59 +91,28 @@ pub fn open_shared_package(
     })
 }
 
-/// Certificates and extracts (R10).
-#[derive(uniffi::Object)]
-pub struct Certificates {
-    pub(crate) me: kabinet::Me,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl Certificates {
+delegate! {
+    /// Certificates and extracts (R10).
+    class Certificates(me: kabinet::Me) via |h| h.certificates();
     /// Asks for `medical_history_extract`, `health_status` or `vaccination`; an SMS code is sent.
-    pub async fn request(
-        &self,
+    fn request(
         kind: kabinet::CertificateKind,
         since: Option<time::Date>,
         until: Option<time::Date>,
-    ) -> Result<crate::PendingConfirmation, KabinetError> {
-        self.me.certificates().request(kind, since, until).await.ffi(self.locale)
-    }
-
+    ) -> crate::PendingConfirmation;
     /// Confirms with the SMS code; the certificate is ready.
-    pub async fn confirm(&self, pending_id: String, code: String) -> Result<Certificate, KabinetError> {
-        self.me.certificates().confirm(&pending_id, &code).await.ffi(self.locale)
-    }
-
+    fn confirm(pending_id: String, code: String) -> Certificate;
     /// The certificate's PDF.
-    pub async fn download(&self, certificate_id: String) -> Result<Vec<u8>, KabinetError> {
-        self.me.certificates().download(&certificate_id).await.ffi(self.locale)
-    }
-
+    fn download(certificate_id: String) -> Vec<u8>;
     /// Certificates, newest first.
-    pub async fn list(&self) -> Result<Vec<Certificate>, KabinetError> {
-        self.me.certificates().list().await.ffi(self.locale)
-    }
+    fn list() -> Vec<Certificate>;
 }
 
-/// Notification preferences (R14).
-#[derive(uniffi::Object)]
-pub struct Notifications {
-    pub(crate) me: kabinet::Me,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl Notifications {
+delegate! {
+    /// Notification preferences (R14).
+    class Notifications(me: kabinet::Me) via |h| h.notifications();
     /// Current channel choices.
-    pub async fn preferences(&self) -> Result<Preferences, KabinetError> {
-        self.me.notifications().preferences().await.ffi(self.locale)
-    }
-
+    fn preferences() -> Preferences;
     /// Chooses channels for informational messages (security notices always go out).
-    pub async fn set_preferences(&self, sms: bool, email: bool, push: bool) -> Result<Preferences, KabinetError> {
-        self.me.notifications().set_preferences(sms, email, push).await.ffi(self.locale)
-    }
+    fn set_preferences(sms: bool, email: bool, push: bool) -> Preferences;
 }

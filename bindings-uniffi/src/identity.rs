@@ -1,14 +1,12 @@
 //! Identity confirmation (R2) for Kotlin and Swift, with the registry implemented by the app.
 
-use kabinet_ffi_guard::guard;
 use std::sync::Arc;
-
-use kabinet::Locale;
 
 pub use kabinet::IdentityCheck;
 pub use kabinet::integrations::{RegistryAnswer, RegistryRequest};
 
 use crate::KabinetError;
+use crate::delegate::delegate;
 use crate::error::IntoFfi;
 
 /// The registry could not be reached.
@@ -46,16 +44,12 @@ impl kabinet::integrations::IdentityRegistry for ForeignRegistry {
     }
 }
 
-/// Identity confirmation of the signed-in person (R2).
-#[derive(uniffi::Object)]
-pub struct Identity {
-    pub(crate) inner: kabinet::Identity,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl Identity {
+delegate! {
+    /// Identity confirmation of the signed-in person (R2).
+    class Identity(inner: kabinet::Identity) via |h| h;
+    /// Whether the identity is confirmed.
+    fn confirmed() -> bool;
+    extra {
     /// Checks the details against state registries; a mismatch comes back with its reason.
     pub async fn confirm(
         &self,
@@ -68,9 +62,5 @@ impl Identity {
         let input = kabinet::IdentityConfirmation { method, full_name, birth_date, oms_policy, phone };
         self.inner.confirm(input).await.ffi(self.locale)
     }
-
-    /// Whether the identity is confirmed.
-    pub async fn confirmed(&self) -> Result<bool, KabinetError> {
-        self.inner.confirmed().await.ffi(self.locale)
     }
 }

@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod booking;
 mod cabinet;
+mod delegate;
 mod documents;
 mod error;
 mod guard;

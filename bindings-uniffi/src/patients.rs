@@ -1,54 +1,28 @@
 //! Patients' personal data for the operator.
 
-use kabinet_ffi_guard::guard;
-
 use kabinet::Locale;
 
 pub use kabinet::{NewPatient, Patient};
 
-use crate::KabinetError;
+use crate::delegate::delegate;
 
-/// Operator access to patients.
-#[derive(uniffi::Object)]
-pub struct Patients {
-    inner: kabinet::Patients,
-    locale: Locale,
+delegate! {
+    /// Operator access to patients.
+    class Patients(inner: kabinet::Patients) via |h| h;
+    /// Creates a patient; returns the new id.
+    fn create(patient: NewPatient) -> String;
+    /// Reads a patient.
+    fn get(patient_id: String) -> Patient;
+    /// Finds a patient id by SNILS.
+    fn find_by_snils(snils: String) -> Option<String>;
+    /// Finds a patient id by OMS policy number (ENP).
+    fn find_by_oms_policy(oms_policy: String) -> Option<String>;
+    /// Erases a patient by destroying their data key.
+    fn erase(patient_id: String) -> ();
 }
 
 impl Patients {
     pub(crate) fn new(inner: kabinet::Patients, locale: Locale) -> Self {
         Patients { inner, locale }
-    }
-    fn err(&self, e: kabinet::Error) -> KabinetError {
-        KabinetError::from_core(e, self.locale)
-    }
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl Patients {
-    /// Creates a patient; returns the new id.
-    pub async fn create(&self, patient: NewPatient) -> Result<String, KabinetError> {
-        self.inner.create(patient).await.map_err(|e| self.err(e))
-    }
-
-    /// Reads a patient.
-    pub async fn get(&self, patient_id: String) -> Result<Patient, KabinetError> {
-        self.inner.get(&patient_id).await.map_err(|e| self.err(e))
-    }
-
-    /// Finds a patient id by SNILS.
-    pub async fn find_by_snils(&self, snils: String) -> Result<Option<String>, KabinetError> {
-        self.inner.find_by_snils(&snils).await.map_err(|e| self.err(e))
-    }
-
-    /// Finds a patient id by OMS policy number (ENP).
-    pub async fn find_by_oms_policy(&self, oms_policy: String) -> Result<Option<String>, KabinetError> {
-        self.inner.find_by_oms_policy(&oms_policy).await.map_err(|e| self.err(e))
-    }
-
-    /// Erases a patient by destroying their data key.
-    pub async fn erase(&self, patient_id: String) -> Result<(), KabinetError> {
-        self.inner.erase(&patient_id).await.map_err(|e| self.err(e))
     }
 }
