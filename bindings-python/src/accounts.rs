@@ -98,43 +98,42 @@ delegate! {
     ) -> kabinet::AccessPage;
 }
 
-/// A signed-in person.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Me {
-    inner: kabinet::Me,
-    locale: kabinet::Locale,
-}
-
-impl Me {
-    pub(crate) fn new(inner: kabinet::Me, locale: kabinet::Locale) -> Self {
-        Me { inner, locale }
+delegate! {
+    /// A signed-in person.
+    class Me(kabinet::Me) via |me, _l| me.clone();
+    handles {
+        /// Sessions and access history.
+        security -> Security = me.security();
+        /// Identity confirmation (R2).
+        identity -> crate::identity::Identity = me.identity();
+        /// The person's own personal data: `get()`, `request_change()`, `confirm_change()`, `history()`.
+        profile -> Profile = me.profile();
+        /// Medical records (R12).
+        records -> crate::records::Records = me.clone();
+        /// Lab results (R9).
+        labs -> crate::records::Labs = me.clone();
+        /// Requests to clinics (R13).
+        requests -> crate::records::Requests = me.clone();
+        /// Documents (R7): list, download, share; staff: publish.
+        documents -> crate::documents::Documents = me.clone();
+        /// Certificates and extracts (R10).
+        certificates -> crate::documents::Certificates = me.clone();
+        /// Notification preferences (R14).
+        notifications -> crate::documents::Notifications = me.clone();
+        /// Proxy grants (R20).
+        proxies -> crate::records::Proxies = me.clone();
+        /// The clinic directory (R8, R11).
+        directory -> crate::booking::Directory = me.directory();
+        /// Appointments (R8).
+        appointments -> crate::booking::Appointments = me.appointments();
+        /// Clinic attachment (R11).
+        attachment -> crate::booking::ClinicAttachment = me.attachment();
     }
-}
-
-#[pymethods]
-impl Me {
-    /// Sessions and access history.
-    #[getter]
-    fn security(&self) -> Security {
-        Security::new(self.inner.security(), self.locale)
-    }
-
-    /// Identity confirmation (R2).
-    #[getter]
-    fn identity(&self) -> crate::identity::Identity {
-        crate::identity::Identity { inner: self.inner.identity(), locale: self.locale }
-    }
-
+    extra {
     /// The account id.
     #[getter]
     fn account_id(&self) -> String {
         self.inner.account_id().to_owned()
-    }
-
-    /// The person's own personal data: `get()`, `request_change()`, `confirm_change()`, `history()`.
-    #[getter]
-    fn profile(&self) -> Profile {
-        Profile::new(self.inner.profile(), self.locale)
     }
 
     /// `"patient"`, `"staff"` or `"proxy"` (a context from `as_ward`).
@@ -145,48 +144,6 @@ impl Me {
             kabinet::Principal::Proxy { .. } => "proxy",
             _ => "patient",
         }
-    }
-
-    /// Medical records (R12).
-    #[getter]
-    fn records(&self) -> crate::records::Records {
-        crate::records::Records::new(self.inner.clone(), self.locale)
-    }
-
-    /// Lab results (R9).
-    #[getter]
-    fn labs(&self) -> crate::records::Labs {
-        crate::records::Labs::new(self.inner.clone(), self.locale)
-    }
-
-    /// Requests to clinics (R13).
-    #[getter]
-    fn requests(&self) -> crate::records::Requests {
-        crate::records::Requests::new(self.inner.clone(), self.locale)
-    }
-
-    /// Documents (R7): list, download, share; staff: publish.
-    #[getter]
-    fn documents(&self) -> crate::documents::Documents {
-        crate::documents::Documents::new(self.inner.clone(), self.locale)
-    }
-
-    /// Certificates and extracts (R10).
-    #[getter]
-    fn certificates(&self) -> crate::documents::Certificates {
-        crate::documents::Certificates::new(self.inner.clone(), self.locale)
-    }
-
-    /// Notification preferences (R14).
-    #[getter]
-    fn notifications(&self) -> crate::documents::Notifications {
-        crate::documents::Notifications::new(self.inner.clone(), self.locale)
-    }
-
-    /// Proxy grants (R20).
-    #[getter]
-    fn proxies(&self) -> crate::records::Proxies {
-        crate::records::Proxies::new(self.inner.clone(), self.locale)
     }
 
     /// Acts for a ward within the granted scopes (R20).
@@ -206,25 +163,7 @@ impl Me {
     #[getter]
     fn corrections(&self) -> PyResult<crate::records::StaffCorrections> {
         let staff = self.inner.staff().map_err(|e| crate::errors::to_py(e, self.locale))?;
-        Ok(crate::records::StaffCorrections { inner: staff.corrections(), locale: self.locale })
-    }
-
-    /// The clinic directory (R8, R11).
-    #[getter]
-    fn directory(&self) -> crate::booking::Directory {
-        crate::booking::Directory { inner: self.inner.directory(), locale: self.locale }
-    }
-
-    /// Appointments (R8).
-    #[getter]
-    fn appointments(&self) -> crate::booking::Appointments {
-        crate::booking::Appointments { inner: self.inner.appointments(), locale: self.locale }
-    }
-
-    /// Clinic attachment (R11).
-    #[getter]
-    fn attachment(&self) -> crate::booking::ClinicAttachment {
-        crate::booking::ClinicAttachment { inner: self.inner.attachment(), locale: self.locale }
+        Ok(crate::records::StaffCorrections::new(staff.corrections(), self.locale))
     }
 
     /// Staff: the staff member signed in (PermissionDenied for patients).
@@ -238,14 +177,15 @@ impl Me {
     #[getter]
     fn patients(&self) -> PyResult<crate::booking::StaffPatients> {
         let staff = self.inner.staff().map_err(|e| crate::errors::to_py(e, self.locale))?;
-        Ok(crate::booking::StaffPatients { inner: staff.patients(), locale: self.locale })
+        Ok(crate::booking::StaffPatients::new(staff.patients(), self.locale))
     }
 
     /// Staff: appointments at their clinic (PermissionDenied for patients).
     #[getter]
     fn clinic_appointments(&self) -> PyResult<crate::booking::ClinicAppointments> {
         let staff = self.inner.staff().map_err(|e| crate::errors::to_py(e, self.locale))?;
-        Ok(crate::booking::ClinicAppointments { inner: staff.appointments(), locale: self.locale })
+        Ok(crate::booking::ClinicAppointments::new(staff.appointments(), self.locale))
+    }
     }
 }
 

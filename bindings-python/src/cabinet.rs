@@ -1,4 +1,4 @@
-//! `kabinet.Cabinet`, `Config`, `KeyProvider`, `Argon2Params` and the operator context.
+//! `kabinet.Cabinet`, `Config`, `KeyProvider` and the operator context.
 
 use std::sync::Arc;
 
@@ -46,30 +46,6 @@ impl KeyProvider {
     }
 }
 
-/// Argon2id parameters for password hashes.
-#[pyclass(module = "kabinet", frozen, subclass, get_all)]
-#[derive(Clone, Copy)]
-pub(crate) struct Argon2Params {
-    memory_kib: u32,
-    iterations: u32,
-    parallelism: u32,
-}
-
-#[pymethods]
-impl Argon2Params {
-    #[new]
-    #[pyo3(signature = (memory_kib = 19456, iterations = 2, parallelism = 1))]
-    fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Self {
-        Argon2Params { memory_kib, iterations, parallelism }
-    }
-    fn __repr__(&self) -> String {
-        format!(
-            "Argon2Params(memory_kib={}, iterations={}, parallelism={})",
-            self.memory_kib, self.iterations, self.parallelism
-        )
-    }
-}
-
 /// How to open a cabinet; every argument is optional.
 #[pyclass(module = "kabinet", frozen, subclass)]
 pub(crate) struct Config {
@@ -78,7 +54,7 @@ pub(crate) struct Config {
     notifier: Option<Py<PyAny>>,
     identity_registry: Option<Py<PyAny>>,
     locale: kabinet::Locale,
-    password_hashing: Argon2Params,
+    password_hashing: kabinet::Argon2Params,
     max_connections: u32,
     require_identity_for_booking: bool,
     change_deadline_minutes: i64,
@@ -95,7 +71,7 @@ impl Config {
         identity_registry: Option<Py<PyAny>>,
         clock: Option<Py<PyAny>>,
         locale: &str,
-        password_hashing: Option<&Bound<'_, Argon2Params>>,
+        password_hashing: Option<&Bound<'_, kabinet::Argon2Params>>,
         max_connections: u32,
         require_identity_for_booking: bool,
         change_deadline_minutes: i64,
@@ -117,11 +93,7 @@ impl Config {
             notifier,
             identity_registry,
             locale,
-            password_hashing: password_hashing.map(|p| *p.get()).unwrap_or(Argon2Params {
-                memory_kib: 19456,
-                iterations: 2,
-                parallelism: 1,
-            }),
+            password_hashing: password_hashing.map(|p| *p.get()).unwrap_or_default(),
             max_connections,
             require_identity_for_booking,
             change_deadline_minutes,
@@ -140,11 +112,7 @@ impl Config {
         let mut c = kabinet::Config {
             key_provider: self.key_provider.as_ref().map(|k| k.inner.clone()),
             locale: self.locale,
-            password_hashing: kabinet::Argon2Params {
-                memory_kib: self.password_hashing.memory_kib,
-                iterations: self.password_hashing.iterations,
-                parallelism: self.password_hashing.parallelism,
-            },
+            password_hashing: self.password_hashing,
             max_connections: self.max_connections,
             appointments: kabinet::AppointmentPolicy {
                 require_identity: self.require_identity_for_booking,
@@ -270,55 +238,24 @@ impl Cabinet {
 
 delegate! {
     /// Operator access: `patients`, `keys`.
-    class SystemContext(kabinet::SystemContext) via |s, _l| s.clone();
-    extra {
-    /// Patients' personal data.
-    #[getter]
-    fn patients(&self) -> crate::patients::Patients {
-        crate::patients::Patients::new(self.inner.patients(), self.locale)
-    }
-
-    /// The clinic directory (regions, clinics, practitioners).
-    #[getter]
-    fn directory(&self) -> crate::booking::DirectoryAdmin {
-        crate::booking::DirectoryAdmin::new(self.inner.directory(), self.locale)
-    }
-
-    /// Schedules: `open_slots(...)`.
-    #[getter]
-    fn schedule(&self) -> crate::booking::DirectoryAdmin {
-        self.directory()
-    }
-
-    /// FHIR R4 import and export.
-    #[getter]
-    fn fhir(&self) -> crate::documents::SystemFhir {
-        crate::documents::SystemFhir::new(self.inner.fhir(), self.locale)
-    }
-
-    /// Staff accounts: `create(...)`.
-    #[getter]
-    fn staff(&self) -> crate::booking::SystemStaff {
-        crate::booking::SystemStaff::new(self.inner.staff(), self.locale)
-    }
-
-    /// Account migration from existing systems.
-    #[getter]
-    fn accounts(&self) -> crate::accounts::SystemAccounts {
-        crate::accounts::SystemAccounts::new(self.inner.accounts(), self.locale)
-    }
-
-    /// The signed journal.
-    #[getter]
-    fn audit(&self) -> crate::audit::Audit {
-        crate::audit::Audit::new(self.inner.audit(), self.locale)
-    }
-
-    /// Key management.
-    #[getter]
-    fn keys(&self) -> Keys {
-        Keys::new(self.inner.keys(), self.locale)
-    }
+    class SystemContext(kabinet::SystemContext) via |sys, _l| sys.clone();
+    handles {
+        /// Patients' personal data.
+        patients -> crate::patients::Patients = sys.patients();
+        /// The clinic directory (regions, clinics, practitioners).
+        directory -> crate::booking::DirectoryAdmin = sys.directory();
+        /// Schedules: `open_slots(...)`.
+        schedule -> crate::booking::DirectoryAdmin = sys.directory();
+        /// FHIR R4 import and export.
+        fhir -> crate::documents::SystemFhir = sys.fhir();
+        /// Staff accounts: `create(...)`.
+        staff -> crate::booking::SystemStaff = sys.staff();
+        /// Account migration from existing systems.
+        accounts -> crate::accounts::SystemAccounts = sys.accounts();
+        /// The signed journal.
+        audit -> crate::audit::Audit = sys.audit();
+        /// Key management.
+        keys -> Keys = sys.keys();
     }
 }
 

@@ -117,8 +117,9 @@ impl Pass for Option<String> {
     }
 }
 
-/// Writes a handle class and its delegating methods; see the module docs. `extra { … }`
-/// holds hand-written methods of the same class (getters, calls that take a different shape).
+/// Writes a handle class and its delegating methods; see the module docs. `handles { … }`
+/// lists sub-handle getters (`name -> Class = core handle;`, each with this class's locale);
+/// `extra { … }` holds hand-written methods of the same class (calls of a different shape).
 macro_rules! delegate {
     (
         $(#[$class_meta:meta])*
@@ -127,6 +128,7 @@ macro_rules! delegate {
             $(#[$meta:meta])*
             fn $name:ident($($arg:ident: $aty:ty),* $(,)?) -> $ret:ty;
         )*
+        $(handles { $( $(#[$hmeta:meta])* $hname:ident -> $hty:ty = $hexpr:expr; )* })?
         $(extra { $($extra:tt)* })?
     ) => {
         $(#[$class_meta])*
@@ -157,6 +159,14 @@ macro_rules! delegate {
                     })
                 }
             )*
+            $($(
+                $(#[$hmeta])*
+                #[getter]
+                fn $hname(&self) -> $hty {
+                    let $h = &self.inner;
+                    <$hty>::new($hexpr, self.locale)
+                }
+            )*)?
             $($($extra)*)?
         }
     };

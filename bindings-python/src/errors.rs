@@ -12,16 +12,41 @@ use pyo3::types::{PyDict, PyTuple, PyType};
 /// `except ValueError` catches a bad value from Kabinet too.
 struct Classes {
     kabinet: Py<PyType>,
-    validation: Py<PyType>,
-    authentication: Py<PyType>,
-    session: Py<PyType>,
-    permission: Py<PyType>,
-    not_found: Py<PyType>,
-    conflict: Py<PyType>,
-    integrity: Py<PyType>,
-    storage: Py<PyType>,
-    config: Py<PyType>,
+    /// One subclass per [`SUBCLASSES`] row, in its order.
+    subclasses: Vec<Py<PyType>>,
 }
+
+/// A built-in exception a subclass also derives from.
+type Builtin = fn(Python<'_>) -> Bound<'_, PyType>;
+
+/// The subclasses of `KabinetError`: name, the error kind it stands for, a built-in base,
+/// and its doc. A kind with no row (storage, internal) raises `StorageError`.
+const SUBCLASSES: [(&str, ErrorKind, Option<Builtin>, &str); 9] = [
+    (
+        "ValidationError",
+        ErrorKind::Validation,
+        Some(|py| py.get_type::<PyValueError>()),
+        "A field failed validation; has `.field` and `.reason`. Also a `ValueError`.",
+    ),
+    ("AuthenticationError", ErrorKind::Authentication, None, "Wrong credentials or codes, or a locked account."),
+    ("SessionError", ErrorKind::Session, None, "Expired, revoked or blocked session."),
+    (
+        "PermissionDenied",
+        ErrorKind::PermissionDenied,
+        Some(|py| py.get_type::<PyPermissionError>()),
+        "The caller may not do this. Also a `PermissionError`.",
+    ),
+    (
+        "NotFound",
+        ErrorKind::NotFound,
+        Some(|py| py.get_type::<PyLookupError>()),
+        "The record does not exist or is not visible. Also a `LookupError`.",
+    ),
+    ("Conflict", ErrorKind::Conflict, None, "The operation clashes with the current state."),
+    ("IntegrityError", ErrorKind::Integrity, None, "Stored data was tampered with or is damaged."),
+    ("StorageError", ErrorKind::Storage, None, "The database or key store failed; see `.retryable`."),
+    ("ConfigError", ErrorKind::Config, None, "The configuration is wrong."),
+];
 
 static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
 
@@ -43,56 +68,32 @@ fn classes(py: Python<'_>) -> PyResult<&'static Classes> {
             "Base of every Kabinet error: `.code` (stable), `.message` (localized), `.field` and \
              `.reason` (validation), `.retryable` (the same call may simply be tried again).",
         )?;
-        let b = base.bind(py).clone();
-        let sub = |name: &str, also: Option<Bound<'_, PyType>>, doc: &str| {
-            let mut bases = vec![b.clone()];
-            bases.extend(also);
-            class(py, name, &bases, doc)
-        };
-        Ok::<_, PyErr>(Classes {
-            validation: sub(
-                "ValidationError",
-                Some(py.get_type::<PyValueError>()),
-                "A field failed validation; has `.field` and `.reason`. Also a `ValueError`.",
-            )?,
-            authentication: sub("AuthenticationError", None, "Wrong credentials or codes, or a locked account.")?,
-            session: sub("SessionError", None, "Expired, revoked or blocked session.")?,
-            permission: sub(
-                "PermissionDenied",
-                Some(py.get_type::<PyPermissionError>()),
-                "The caller may not do this. Also a `PermissionError`.",
-            )?,
-            not_found: sub(
-                "NotFound",
-                Some(py.get_type::<PyLookupError>()),
-                "The record does not exist or is not visible. Also a `LookupError`.",
-            )?,
-            conflict: sub("Conflict", None, "The operation clashes with the current state.")?,
-            integrity: sub("IntegrityError", None, "Stored data was tampered with or is damaged.")?,
-            storage: sub("StorageError", None, "The database or key store failed; see `.retryable`.")?,
-            config: sub("ConfigError", None, "The configuration is wrong.")?,
-            kabinet: base,
-        })
+        let subclasses = SUBCLASSES
+            .iter()
+            .map(|(name, _, also, doc)| {
+                let mut bases = vec![base.bind(py).clone()];
+                bases.extend(also.map(|builtin| builtin(py)));
+                class(py, name, &bases, doc)
+            })
+            .collect::<PyResult<_>>()?;
+        Ok::<_, PyErr>(Classes { kabinet: base, subclasses })
     })
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let c = classes(m.py())?;
-    for (name, ty) in [
-        ("KabinetError", &c.kabinet),
-        ("ValidationError", &c.validation),
-        ("AuthenticationError", &c.authentication),
-        ("SessionError", &c.session),
-        ("PermissionDenied", &c.permission),
-        ("NotFound", &c.not_found),
-        ("Conflict", &c.conflict),
-        ("IntegrityError", &c.integrity),
-        ("StorageError", &c.storage),
-        ("ConfigError", &c.config),
-    ] {
-        m.add(name, ty.clone_ref(m.py()))?;
+    m.add("KabinetError", c.kabinet.clone_ref(m.py()))?;
+    for ((name, ..), ty) in SUBCLASSES.iter().zip(&c.subclasses) {
+        m.add(*name, ty.clone_ref(m.py()))?;
     }
     Ok(())
+}
+
+/// The class raised for errors of `kind`.
+fn class_of(c: &Classes, kind: ErrorKind) -> &Py<PyType> {
+    let row = SUBCLASSES.iter().position(|(_, k, ..)| *k == kind);
+    let storage = SUBCLASSES.iter().position(|(_, k, ..)| *k == ErrorKind::Storage);
+    row.or(storage).and_then(|i| c.subclasses.get(i)).unwrap_or(&c.kabinet)
 }
 
 /// An exception of class `ty` with `message` and Kabinet's attributes.
@@ -122,17 +123,7 @@ pub(crate) fn to_py(e: kabinet::Error, locale: Locale) -> PyErr {
             Ok(c) => c,
             Err(made) => return made,
         };
-        let ty = match e.kind() {
-            ErrorKind::Validation => &c.validation,
-            ErrorKind::Authentication => &c.authentication,
-            ErrorKind::Session => &c.session,
-            ErrorKind::PermissionDenied => &c.permission,
-            ErrorKind::NotFound => &c.not_found,
-            ErrorKind::Conflict => &c.conflict,
-            ErrorKind::Integrity => &c.integrity,
-            ErrorKind::Config => &c.config,
-            _ => &c.storage,
-        };
+        let ty = class_of(c, e.kind());
         let detail = match &e {
             kabinet::Error::Validation(v) => (Some(v.field), Some(v.reason.as_str())),
             _ => (None, None),

@@ -1,7 +1,6 @@
 //! The signed journal for Kotlin and Swift (S4, R5).
 
 use kabinet_ffi_guard::guard;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kabinet::Locale;
@@ -59,6 +58,16 @@ delegate! {
     class Audit(inner: kabinet::Audit) via |h| h;
     /// Entries as a FHIR R4 Bundle of AuditEvent resources (JSON).
     fn export_fhir(from_seq: u64, limit: u64) -> String;
+    /// Who accessed the patient's data, newest first.
+    fn access_history(patient_id: String, since: Option<SystemTime>) -> Vec<AccessEntry>;
+    /// One page of `access_history`: at most `limit` entries (default 100) after `cursor`.
+    #[uniffi::method(default(since = None, limit = None, cursor = None))]
+    fn access_history_page(
+        patient_id: String,
+        since: Option<SystemTime>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> kabinet::AccessPage;
     extra {
     /// Recomputes the tree and checks every signed head; names the first bad entry.
     pub async fn verify(&self) -> Result<AuditReport, KabinetError> {
@@ -92,34 +101,6 @@ delegate! {
         Ok(self.inner.consistency_proof(old_size).await.ffi(self.locale)?.to_json())
     }
 
-    /// Who accessed the patient's data, newest first.
-    pub async fn access_history(
-        &self,
-        patient_id: String,
-        since: Option<SystemTime>,
-    ) -> Result<Vec<AccessEntry>, KabinetError> {
-        let since = since.map(time::OffsetDateTime::from);
-        self.inner.access_history(&patient_id, since).await.ffi(self.locale)
-    }
-
-    /// One page of `access_history`: at most `limit` entries (default 100) after `cursor`.
-    #[uniffi::method(default(since = None, limit = None, cursor = None))]
-    pub async fn access_history_page(
-        &self,
-        patient_id: String,
-        since: Option<SystemTime>,
-        limit: Option<u32>,
-        cursor: Option<String>,
-    ) -> Result<kabinet::AccessPage, KabinetError> {
-        let since = since.map(time::OffsetDateTime::from);
-        self.inner.access_history_page(&patient_id, since, limit, cursor.as_deref()).await.ffi(self.locale)
-    }
-    }
-}
-
-impl Audit {
-    pub(crate) fn new(inner: kabinet::Audit, locale: Locale) -> Arc<Self> {
-        Arc::new(Audit { inner, locale })
     }
 }
 

@@ -1,7 +1,6 @@
 //! Directory, schedules, appointments (R8), clinic attachment (R11) and staff for Kotlin and
 //! Swift: type conversions only.
 
-use kabinet_ffi_guard::guard;
 use std::time::SystemTime;
 
 use kabinet::Locale;
@@ -94,16 +93,10 @@ delegate! {
     fn confirm(pending_id: String, code: String) -> Attachment;
 }
 
-/// Operator management of staff accounts.
-#[derive(uniffi::Object)]
-pub struct SystemStaff {
-    pub(crate) inner: kabinet::SystemStaff,
-    pub(crate) locale: Locale,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl SystemStaff {
+delegate! {
+    /// Operator management of staff accounts.
+    class SystemStaff(inner: kabinet::SystemStaff) via |h| h;
+    extra {
     /// Creates a staff account (always with TOTP).
     pub async fn create(
         &self,
@@ -116,6 +109,7 @@ impl SystemStaff {
     ) -> Result<StaffAccount, KabinetError> {
         let new = kabinet::NewStaff { clinic_id, role, full_name, phone, email, password };
         self.inner.create(new).await.ffi(self.locale)
+    }
     }
 }
 

@@ -226,11 +226,27 @@ pub struct FhirImportReport {
     pub entries: Vec<kabinet::ImportedEntry>,
 }
 
-/// Operator access.
-#[derive(uniffi::Object)]
-pub struct SystemContext {
-    pub(crate) inner: kabinet::SystemContext,
-    pub(crate) locale: Locale,
+delegate! {
+    /// Operator access.
+    class SystemContext(inner: kabinet::SystemContext) via |h| h;
+    handles {
+        /// Patients' personal data.
+        patients -> Patients = h.patients();
+        /// The clinic directory (regions, clinics, practitioners) and schedules.
+        directory -> crate::DirectoryAdmin = h.directory();
+        /// Schedules: `openSlots(...)` (the same object as `directory()`).
+        schedule -> crate::DirectoryAdmin = h.directory();
+        /// FHIR R4 import and export.
+        fhir -> SystemFhir = h.fhir();
+        /// Staff accounts (always with TOTP).
+        staff -> crate::SystemStaff = h.staff();
+        /// Account migration from existing systems.
+        accounts -> crate::SystemAccounts = h.accounts();
+        /// The signed journal.
+        audit -> crate::Audit = h.audit();
+        /// Key management.
+        keys -> Keys = h.keys();
+    }
 }
 
 impl From<kabinet::ImportReport> for FhirImportReport {
@@ -246,49 +262,6 @@ impl From<kabinet::ImportReport> for FhirImportReport {
 }
 
 // Only getters: no async method, so no `async_runtime`.
-#[guard]
-#[uniffi::export]
-impl SystemContext {
-    /// Patients' personal data.
-    pub fn patients(&self) -> Arc<Patients> {
-        Arc::new(Patients::new(self.inner.patients(), self.locale))
-    }
-
-    /// The clinic directory (regions, clinics, practitioners) and schedules.
-    pub fn directory(&self) -> Arc<crate::DirectoryAdmin> {
-        Arc::new(crate::DirectoryAdmin { inner: self.inner.directory(), locale: self.locale })
-    }
-
-    /// Schedules: `openSlots(...)` (the same object as `directory()`).
-    pub fn schedule(&self) -> Arc<crate::DirectoryAdmin> {
-        self.directory()
-    }
-
-    /// FHIR R4 import and export.
-    pub fn fhir(&self) -> Arc<SystemFhir> {
-        Arc::new(SystemFhir { inner: self.inner.fhir(), locale: self.locale })
-    }
-
-    /// Staff accounts (always with TOTP).
-    pub fn staff(&self) -> Arc<crate::SystemStaff> {
-        Arc::new(crate::SystemStaff { inner: self.inner.staff(), locale: self.locale })
-    }
-
-    /// Account migration from existing systems.
-    pub fn accounts(&self) -> Arc<crate::SystemAccounts> {
-        Arc::new(crate::SystemAccounts { inner: self.inner.accounts(), locale: self.locale })
-    }
-
-    /// The signed journal.
-    pub fn audit(&self) -> Arc<crate::Audit> {
-        crate::Audit::new(self.inner.audit(), self.locale)
-    }
-
-    /// Key management.
-    pub fn keys(&self) -> Arc<Keys> {
-        Arc::new(Keys { inner: self.inner.keys(), locale: self.locale })
-    }
-}
 
 delegate! {
     /// FHIR R4 import and export for the operator.

@@ -78,9 +78,41 @@ by_value!(kabinet::Registration, kabinet::LegacyAccount, kabinet::NewPatient, ka
 by_value!(kabinet::WardGrant, kabinet::DocumentMeta, kabinet::IdentityConfirmation, kabinet::NewStaff);
 by_ref!(kabinet::Device, Vec<String>, Vec<u8>);
 
-/// Writes a handle object and its delegating methods; see the module docs. `extra { … }`
-/// holds hand-written methods of the same object (getters, calls of a different shape).
+/// Writes a handle object and its delegating methods; see the module docs. `handles { … }`
+/// lists sub-handles (`name -> Object = |h| core handle;`, each with this object's locale);
+/// `extra { … }` holds hand-written methods of the same object (calls of a different shape).
 macro_rules! delegate {
+    (
+        $(#[$class_meta:meta])*
+        class $ty:ident($field:ident: $inner:ty) via |$h:ident| $handle:expr;
+        handles { $( $(#[$hmeta:meta])* $hname:ident -> $hty:ty = $hexpr:expr; )* }
+    ) => {
+        $(#[$class_meta])*
+        #[derive(uniffi::Object)]
+        pub struct $ty {
+            pub(crate) $field: $inner,
+            pub(crate) locale: kabinet::Locale,
+        }
+
+        impl $ty {
+            #[allow(dead_code)]
+            pub(crate) fn new($field: $inner, locale: kabinet::Locale) -> Self {
+                Self { $field, locale }
+            }
+        }
+
+        #[kabinet_ffi_guard::guard]
+        #[uniffi::export]
+        impl $ty {
+            $(
+                $(#[$hmeta])*
+                pub fn $hname(&self) -> std::sync::Arc<$hty> {
+                    let $h = &self.$field;
+                    std::sync::Arc::new(<$hty>::new($hexpr, self.locale))
+                }
+            )*
+        }
+    };
     (
         $(#[$class_meta:meta])*
         class $ty:ident($field:ident: $inner:ty) via |$h:ident| $handle:expr;
@@ -88,13 +120,13 @@ macro_rules! delegate {
             $(#[$meta:meta])*
             fn $name:ident($($arg:ident: $aty:ty),* $(,)?) -> $ret:ty;
         )*
+        $(handles { $($handles:tt)* })?
         $(extra { $($extra:tt)* })?
     ) => {
-        $(#[$class_meta])*
-        #[derive(uniffi::Object)]
-        pub struct $ty {
-            pub(crate) $field: $inner,
-            pub(crate) locale: kabinet::Locale,
+        crate::delegate::delegate! {
+            $(#[$class_meta])*
+            class $ty($field: $inner) via |$h| $handle;
+            handles { $($($handles)*)? }
         }
 
         #[kabinet_ffi_guard::guard]

@@ -1,7 +1,5 @@
 //! Patients' personal data for the operator.
 
-use kabinet::Locale;
-
 pub use kabinet::{NewPatient, Patient};
 
 use crate::delegate::delegate;
@@ -19,10 +17,4 @@ delegate! {
     fn find_by_oms_policy(oms_policy: String) -> Option<String>;
     /// Erases a patient by destroying their data key.
     fn erase(patient_id: String) -> ();
-}
-
-impl Patients {
-    pub(crate) fn new(inner: kabinet::Patients, locale: Locale) -> Self {
-        Patients { inner, locale }
-    }
 }

@@ -27,7 +27,9 @@ impl Clock for SystemClock {
 }
 
 /// Argon2id parameters for password hashes (default: OWASP m = 19456 KiB, t = 2, p = 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash, subclass))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct Argon2Params {
     /// Memory in KiB.
     pub memory_kib: u32,

@@ -119,6 +119,27 @@ impl Device {
 }
 
 #[pymethods]
+impl crate::config::Argon2Params {
+    #[new]
+    #[pyo3(signature = (memory_kib = 19456, iterations = 2, parallelism = 1))]
+    fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Self {
+        crate::config::Argon2Params { memory_kib, iterations, parallelism }
+    }
+    fn __repr__(&self) -> String {
+        let Self { memory_kib, iterations, parallelism } = self;
+        format!("Argon2Params(memory_kib={memory_kib}, iterations={iterations}, parallelism={parallelism})")
+    }
+    /// The fields as a `dict`.
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
+    }
+}
+
+#[pymethods]
 impl RegistryAnswer {
     #[new]
     #[pyo3(signature = (matched, reason = None))]

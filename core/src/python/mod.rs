@@ -268,6 +268,7 @@ python_values!(
     crate::requests::Request,
     crate::proxies::ProxyGrant;
     inputs crate::accounts::Registration,
+    crate::config::Argon2Params,
     crate::accounts::LegacyAccount,
     crate::auth::sessions::Device,
     crate::integrations::RegistryAnswer,
