@@ -2,7 +2,8 @@
 //! practitioners with specialization and visit types, and the slots of their schedules.
 //! Directory data is public reference data, stored in clear; operator changes are journaled.
 
-use sqlx::Row;
+mod store;
+
 use time::OffsetDateTime;
 
 use crate::audit::{Access, Action, AuditContext, Outcome};
@@ -118,26 +119,24 @@ pub struct Slot {
     pub visit_type: String,
 }
 
-fn clinic_from(r: &sqlx::any::AnyRow) -> Result<Clinic> {
-    Ok(Clinic {
-        id: r.try_get("id")?,
-        region_code: r.try_get("region_code")?,
-        code: r.try_get("code")?,
-        name: r.try_get("name")?,
-        address: r.try_get("address")?,
-        opening_hours: r.try_get("opening_hours")?,
-    })
+fn clinic_from(r: store::ClinicRow) -> Clinic {
+    Clinic {
+        id: r.id,
+        region_code: r.region_code,
+        code: r.code,
+        name: r.name,
+        address: r.address,
+        opening_hours: r.opening_hours,
+    }
 }
 
-const CLINIC_COLUMNS: &str = "id, region_code, code, name, address, opening_hours";
-
-pub(crate) fn slot_from(r: &sqlx::any::AnyRow) -> Result<Slot> {
+fn slot_from(r: store::SlotRow) -> Result<Slot> {
     Ok(Slot {
-        id: r.try_get("id")?,
-        practitioner_id: r.try_get("practitioner_id")?,
-        starts_at: from_micros(r.try_get("starts_at")?)?,
-        ends_at: from_micros(r.try_get("ends_at")?)?,
-        visit_type: r.try_get("visit_type")?,
+        id: r.id,
+        practitioner_id: r.practitioner_id,
+        starts_at: from_micros(r.starts_at)?,
+        ends_at: from_micros(r.ends_at)?,
+        visit_type: r.visit_type,
     })
 }
 
@@ -170,42 +169,30 @@ impl Directory {
     /// Every region, by code.
     pub async fn regions(&self) -> Result<Vec<Region>> {
         self.check().await?;
-        let rows =
-            sqlx::query("SELECT code, name FROM regions ORDER BY code").fetch_all(self.cab.store().pool()).await?;
-        rows.iter().map(|r| Ok(Region { code: r.try_get("code")?, name: r.try_get("name")? })).collect()
+        let rows = store::regions(self.cab.store().pool()).await?;
+        Ok(rows.into_iter().map(|r| Region { code: r.code, name: r.name }).collect())
     }
 
     /// Clinics of a region, by name.
     pub async fn clinics(&self, region_code: &str) -> Result<Vec<Clinic>> {
         self.check().await?;
-        let rows = sqlx::query(crate::store::composed_sql!(
-            "SELECT {CLINIC_COLUMNS} FROM clinics WHERE region_code = $1 ORDER BY name_key"
-        ))
-        .bind(region_code.trim())
-        .fetch_all(self.cab.store().pool())
-        .await?;
-        rows.iter().map(clinic_from).collect()
+        let rows = store::clinics_of_region(self.cab.store().pool(), region_code.trim()).await?;
+        Ok(rows.into_iter().map(clinic_from).collect())
     }
 
     /// A clinic by id.
     pub async fn clinic(&self, clinic_id: &str) -> Result<Clinic> {
         self.check().await?;
-        let row = sqlx::query(crate::store::composed_sql!("SELECT {CLINIC_COLUMNS} FROM clinics WHERE id = $1"))
-            .bind(clinic_id)
-            .fetch_optional(self.cab.store().pool())
+        let row = store::clinic_by_id(self.cab.store().pool(), clinic_id)
             .await?
             .ok_or(Error::NotFound { entity: "clinic" })?;
-        clinic_from(&row)
+        Ok(clinic_from(row))
     }
 
     /// A clinic by id, read on the caller's connection (inside its transaction).
     pub(crate) async fn clinic_in(conn: &mut Conn, clinic_id: &str) -> Result<Clinic> {
-        let row = sqlx::query(crate::store::composed_sql!("SELECT {CLINIC_COLUMNS} FROM clinics WHERE id = $1"))
-            .bind(clinic_id)
-            .fetch_optional(conn)
-            .await?
-            .ok_or(Error::NotFound { entity: "clinic" })?;
-        clinic_from(&row)
+        let row = store::clinic_by_id(conn, clinic_id).await?.ok_or(Error::NotFound { entity: "clinic" })?;
+        Ok(clinic_from(row))
     }
 
     /// A clinic by its code, or by its name matched without regard to case, `ё`/`е` and
@@ -213,22 +200,13 @@ impl Directory {
     pub async fn find_clinic(&self, code_or_name: &str) -> Result<Clinic> {
         self.check().await?;
         let pool = self.cab.store().pool();
-        let by_code = sqlx::query(crate::store::composed_sql!("SELECT {CLINIC_COLUMNS} FROM clinics WHERE code = $1"))
-            .bind(code_or_name.trim())
-            .fetch_optional(pool)
-            .await?;
-        if let Some(row) = by_code {
-            return clinic_from(&row);
+        if let Some(row) = store::clinic_by_code(pool, code_or_name.trim()).await? {
+            return Ok(clinic_from(row));
         }
-        let rows = sqlx::query(crate::store::composed_sql!(
-            "SELECT {CLINIC_COLUMNS} FROM clinics WHERE name_key = $1 ORDER BY code"
-        ))
-        .bind(fold(code_or_name))
-        .fetch_all(pool)
-        .await?;
-        match rows.as_slice() {
-            [] => Err(Error::NotFound { entity: "clinic" }),
-            [one] => clinic_from(one),
+        let mut rows = store::clinics_named(pool, &fold(code_or_name)).await?;
+        match rows.len() {
+            0 => Err(Error::NotFound { entity: "clinic" }),
+            1 => Ok(clinic_from(rows.remove(0))),
             _ => Err(Error::Conflict { code: "clinic.ambiguous" }),
         }
     }
@@ -242,55 +220,26 @@ impl Directory {
         visit_type: Option<&str>,
     ) -> Result<Vec<Practitioner>> {
         self.check().await?;
-        let mut sql = String::from(
-            "SELECT p.id, p.clinic_id, c.name AS clinic_name, p.full_name, p.specialization FROM practitioners p \
-             JOIN clinics c ON c.id = p.clinic_id WHERE 1 = 1",
-        );
-        let mut binds = Vec::new();
-        if let Some(s) = specialization {
-            binds.push(fold(s));
-            sql.push_str(&format!(" AND p.specialization_key = ${}", binds.len()));
-        }
-        if let Some(c) = clinic_id {
-            binds.push(c.to_owned());
-            sql.push_str(&format!(" AND p.clinic_id = ${}", binds.len()));
-        }
-        if let Some(v) = visit_type {
-            binds.push(v.trim().to_owned());
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM practitioner_visit_types t WHERE t.practitioner_id = p.id AND t.visit_type = ${})",
-                binds.len()
-            ));
-        }
-        sql.push_str(" ORDER BY p.full_name, p.id");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for b in &binds {
-            q = q.bind(b);
-        }
-        let rows = q.fetch_all(self.cab.store().pool()).await?;
+        let pool = self.cab.store().pool();
+        let specialization_key = specialization.map(fold);
+        let filter = store::PractitionerFilter {
+            specialization_key: specialization_key.as_deref(),
+            clinic_id,
+            visit_type: visit_type.map(str::trim),
+        };
+        let rows = store::practitioners(pool, filter).await?;
         let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let id: String = r.try_get("id")?;
+        for r in rows {
             out.push(Practitioner {
-                visit_types: self.visit_types(&id).await?,
-                id,
-                clinic_id: r.try_get("clinic_id")?,
-                clinic_name: r.try_get("clinic_name")?,
-                full_name: r.try_get("full_name")?,
-                specialization: r.try_get("specialization")?,
+                visit_types: store::visit_types(pool, &r.id).await?,
+                id: r.id,
+                clinic_id: r.clinic_id,
+                clinic_name: r.clinic_name,
+                full_name: r.full_name,
+                specialization: r.specialization,
             });
         }
         Ok(out)
-    }
-
-    async fn visit_types(&self, practitioner_id: &str) -> Result<Vec<String>> {
-        sqlx::query_scalar(
-            "SELECT visit_type FROM practitioner_visit_types WHERE practitioner_id = $1 ORDER BY visit_type",
-        )
-        .bind(practitioner_id)
-        .fetch_all(self.cab.store().pool())
-        .await
-        .map_err(Error::from)
     }
 
     /// Free slots of a practitioner starting in `[since, until)`, earliest first.
@@ -301,18 +250,9 @@ impl Directory {
         until: OffsetDateTime,
     ) -> Result<Vec<Slot>> {
         self.check().await?;
-        let rows = sqlx::query(
-            "SELECT s.id, s.practitioner_id, s.starts_at, s.ends_at, s.visit_type FROM slots s \
-             WHERE s.practitioner_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 \
-             AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.slot_id = s.id AND a.status = 'booked') \
-             ORDER BY s.starts_at",
-        )
-        .bind(practitioner_id)
-        .bind(to_micros(since))
-        .bind(to_micros(until))
-        .fetch_all(self.cab.store().pool())
-        .await?;
-        rows.iter().map(slot_from).collect()
+        let rows =
+            store::free_slots(self.cab.store().pool(), practitioner_id, to_micros(since), to_micros(until)).await?;
+        rows.into_iter().map(slot_from).collect()
     }
 
     /// Documents a visit of `visit_type` needs.
@@ -327,11 +267,7 @@ pub(crate) async fn required_documents<'c, E>(conn: E, visit_type: &str) -> Resu
 where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
-    let configured: Option<String> = sqlx::query_scalar("SELECT required_documents FROM visit_types WHERE code = $1")
-        .bind(visit_type)
-        .fetch_optional(conn)
-        .await?;
-    Ok(match configured {
+    Ok(match store::required_documents(conn, visit_type).await? {
         Some(list) => list.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
         None => DEFAULT_REQUIRED_DOCUMENTS.iter().map(|s| (*s).to_owned()).collect(),
     })
@@ -355,58 +291,41 @@ fn unique_to(code: &'static str) -> impl Fn(StorageError) -> Error {
 
 /// Inserts a region unless one with the code exists (used by imports).
 pub(crate) async fn ensure_region_in(tx: &mut Conn, code: &str, name: &str) -> Result<()> {
-    sqlx::query("INSERT INTO regions (code, name) VALUES ($1, $2) ON CONFLICT (code) DO NOTHING")
-        .bind(code)
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
+    store::ensure_region(&mut *tx, code, name).await
 }
 
 /// The clinic with a registry code, if any.
 pub(crate) async fn clinic_by_code_in(tx: &mut Conn, code: &str) -> Result<Option<String>> {
-    sqlx::query_scalar("SELECT id FROM clinics WHERE code = $1")
-        .bind(code)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(Error::from)
+    store::clinic_id_by_code(&mut *tx, code).await
 }
 
 /// Inserts a checked clinic (its region must exist) and journals it.
 pub(crate) async fn insert_clinic_in(cab: &Cabinet, tx: &mut Conn, clinic: &Clinic, now: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO clinics (id, region_code, code, name, name_key, address, opening_hours, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&clinic.id)
-    .bind(&clinic.region_code)
-    .bind(&clinic.code)
-    .bind(&clinic.name)
-    .bind(fold(&clinic.name))
-    .bind(&clinic.address)
-    .bind(&clinic.opening_hours)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .map_err(StorageError::from_sqlx)
-    .map_err(unique_to("clinic.exists"))?;
+    let row = store::NewClinicRow {
+        id: &clinic.id,
+        region_code: &clinic.region_code,
+        code: &clinic.code,
+        name: &clinic.name,
+        name_key: &fold(&clinic.name),
+        address: &clinic.address,
+        opening_hours: &clinic.opening_hours,
+        now,
+    };
+    store::insert_clinic(&mut *tx, row).await.map_err(unique_to("clinic.exists"))?;
     journal(cab, tx, "clinic", &clinic.id, now).await
 }
 
 /// Inserts a checked practitioner with their visit types and journals it.
 pub(crate) async fn insert_practitioner_in(cab: &Cabinet, tx: &mut Conn, p: &Practitioner, now: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO practitioners (id, clinic_id, full_name, specialization, specialization_key, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&p.id)
-    .bind(&p.clinic_id)
-    .bind(&p.full_name)
-    .bind(&p.specialization)
-    .bind(fold(&p.specialization))
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let row = store::NewPractitionerRow {
+        id: &p.id,
+        clinic_id: &p.clinic_id,
+        full_name: &p.full_name,
+        specialization: &p.specialization,
+        specialization_key: &fold(&p.specialization),
+        now,
+    };
+    store::insert_practitioner(&mut *tx, row).await?;
     for t in &p.visit_types {
         add_visit_type_in(tx, &p.id, t).await?;
     }
@@ -415,33 +334,20 @@ pub(crate) async fn insert_practitioner_in(cab: &Cabinet, tx: &mut Conn, p: &Pra
 
 /// Lets a practitioner take one more visit type (no change if they already do).
 pub(crate) async fn add_visit_type_in(tx: &mut Conn, practitioner_id: &str, visit_type: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO practitioner_visit_types (practitioner_id, visit_type) VALUES ($1, $2) \
-         ON CONFLICT (practitioner_id, visit_type) DO NOTHING",
-    )
-    .bind(practitioner_id)
-    .bind(visit_type)
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    store::add_visit_type(&mut *tx, practitioner_id, visit_type).await
 }
 
 /// Inserts one slot; the same practitioner and start twice is a `slot.exists` conflict.
 pub(crate) async fn insert_slot_in(tx: &mut Conn, s: &Slot, now: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO slots (id, practitioner_id, starts_at, ends_at, visit_type, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&s.id)
-    .bind(&s.practitioner_id)
-    .bind(to_micros(s.starts_at))
-    .bind(to_micros(s.ends_at))
-    .bind(&s.visit_type)
-    .bind(now)
-    .execute(&mut *tx)
-    .await
-    .map_err(StorageError::from_sqlx)
-    .map_err(unique_to("slot.exists"))?;
-    Ok(())
+    let row = store::NewSlotRow {
+        id: &s.id,
+        practitioner_id: &s.practitioner_id,
+        starts_at: to_micros(s.starts_at),
+        ends_at: to_micros(s.ends_at),
+        visit_type: &s.visit_type,
+        now,
+    };
+    store::insert_slot(&mut *tx, row).await.map_err(unique_to("slot.exists"))
 }
 
 /// Journals an operator change to the directory.
@@ -466,13 +372,7 @@ impl DirectoryAdmin {
         let name = text_field("name", name, 300)?;
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
-        sqlx::query("INSERT INTO regions (code, name) VALUES ($1, $2)")
-            .bind(&code)
-            .bind(&name)
-            .execute(&mut *tx)
-            .await
-            .map_err(StorageError::from_sqlx)
-            .map_err(unique_to("region.exists"))?;
+        store::insert_region(&mut *tx, &code, &name).await.map_err(unique_to("region.exists"))?;
         journal(&self.cab, &mut tx, "region", &code, now).await?;
         tx.commit().await?;
         Ok(Region { code, name })
@@ -497,11 +397,9 @@ impl DirectoryAdmin {
         };
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
-        let region: Option<String> = sqlx::query_scalar("SELECT code FROM regions WHERE code = $1")
-            .bind(&clinic.region_code)
-            .fetch_optional(&mut *tx)
-            .await?;
-        region.ok_or(Error::NotFound { entity: "region" })?;
+        if !store::region_exists(&mut *tx, &clinic.region_code).await? {
+            return Err(Error::NotFound { entity: "region" });
+        }
         insert_clinic_in(&self.cab, &mut tx, &clinic, now).await?;
         tx.commit().await?;
         Ok(clinic)
@@ -558,12 +456,7 @@ impl DirectoryAdmin {
         }
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
-        sqlx::query("DELETE FROM visit_types WHERE code = $1").bind(&visit_type).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO visit_types (code, required_documents) VALUES ($1, $2)")
-            .bind(&visit_type)
-            .bind(docs.join(","))
-            .execute(&mut *tx)
-            .await?;
+        store::set_required_documents(&mut tx, &visit_type, &docs.join(",")).await?;
         journal(&self.cab, &mut tx, "visit_type", &visit_type, now).await?;
         tx.commit().await?;
         Ok(())
@@ -587,19 +480,11 @@ impl DirectoryAdmin {
             return Err(ValidationError::new("end", Reason::Format).into());
         }
         let visit_type = text_field("visit_type", visit_type, 64)?;
-        let takes: Option<String> = sqlx::query_scalar(
-            "SELECT visit_type FROM practitioner_visit_types WHERE practitioner_id = $1 AND visit_type = $2",
-        )
-        .bind(practitioner_id)
-        .bind(&visit_type)
-        .fetch_optional(self.cab.store().pool())
-        .await?;
-        if takes.is_none() {
-            let known: Option<String> = sqlx::query_scalar("SELECT id FROM practitioners WHERE id = $1")
-                .bind(practitioner_id)
-                .fetch_optional(self.cab.store().pool())
-                .await?;
-            known.ok_or(Error::NotFound { entity: "practitioner" })?;
+        let pool = self.cab.store().pool();
+        if !store::takes_visit_type(pool, practitioner_id, &visit_type).await? {
+            if !store::practitioner_exists(pool, practitioner_id).await? {
+                return Err(Error::NotFound { entity: "practitioner" });
+            }
             return Err(ValidationError::new("visit_type", Reason::UnknownValue).into());
         }
         let step = time::Duration::minutes(minutes);
