@@ -20,6 +20,7 @@ use time::{Date, OffsetDateTime};
 use super::ImportReport;
 use super::clinical::{Clinical, clinical, encounter_visit, procedures_by_encounter};
 use super::read::{Entry, Input, bad, bump, mismatch, new_patient, parse_time, text_of};
+use super::store::{self, PatientIndex};
 use crate::audit::{Access, Action, AuditContext, PlannedEntries};
 use crate::cabinet::Cabinet;
 use crate::error::{Error, Result};
@@ -205,15 +206,11 @@ impl<'c> Writer<'c> {
     /// PostgreSQL the rows are share-locked until the publish commits, so an erasure cannot
     /// slip in between this check and the commit (SQLite's write lock already excludes it).
     async fn matched_patient_erased(&mut self) -> Result<bool> {
-        let sql = match self.cab.store().backend() {
-            crate::store::Backend::Postgres => "SELECT erased_at FROM patients WHERE id = $1 FOR SHARE",
-            crate::store::Backend::Sqlite => "SELECT erased_at FROM patients WHERE id = $1",
-        };
+        let for_share = self.cab.store().backend() == crate::store::Backend::Postgres;
         let mut matched: Vec<String> = self.vaults.keys().filter(|id| !self.made.ids.contains(*id)).cloned().collect();
         matched.sort(); // one lock order for every import
         for id in matched {
-            let erased: Option<Option<i64>> = sqlx::query_scalar(sql).bind(&id).fetch_optional(&mut *self.tx).await?;
-            if erased.flatten().is_some() {
+            if store::patient_erased(&mut *self.tx, &id, for_share).await? {
                 return Ok(true);
             }
         }
@@ -232,16 +229,9 @@ impl<'c> Writer<'c> {
             if self.cab.store().backend() == crate::store::Backend::Postgres {
                 let mut key = [0u8; 8];
                 key.copy_from_slice(index.get(..8).unwrap_or(&[0; 8]));
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(i64::from_be_bytes(key))
-                    .execute(&mut *self.tx)
-                    .await?;
+                store::advisory_xact_lock(&mut *self.tx, i64::from_be_bytes(key)).await?;
             }
-            let n: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) AS n FROM patients WHERE person_bidx = $1 AND erased_at IS NULL")
-                    .bind(&index)
-                    .fetch_one(&mut *self.tx)
-                    .await?;
+            let n = store::count_live_by_person(&mut *self.tx, &index).await?;
             if n != 1 {
                 return Ok(false);
             }
@@ -716,10 +706,7 @@ async fn match_patient(
     if by_id.is_none()
         && let Some(id) = e.resource["id"].as_str()
     {
-        by_id = sqlx::query_scalar("SELECT id FROM patients WHERE id = $1 AND erased_at IS NULL")
-            .bind(id)
-            .fetch_optional(&mut *w.tx)
-            .await?;
+        by_id = store::live_patient(&mut *w.tx, id).await?;
     }
     if let Some(id) = by_id {
         if !w.made.ids.contains(&id) {
@@ -733,7 +720,7 @@ async fn match_patient(
     let bidx = w.cab.blind_indexer();
     let by_identifier = match (&new.snils, &new.oms_policy) {
         (Some(s), _) => Some((
-            "SELECT id FROM patients WHERE snils_bidx = $1",
+            PatientIndex::Snils,
             bidx.index(
                 crate::crypto::BlindIndexKind::Snils,
                 &crate::ids::snils(s).map_err(|v| bad(&e.at("identifier"), v.reason.as_str()))?,
@@ -741,7 +728,7 @@ async fn match_patient(
             &w.made.snils,
         )),
         (None, Some(o)) => Some((
-            "SELECT id FROM patients WHERE enp_bidx = $1",
+            PatientIndex::Enp,
             bidx.index(
                 crate::crypto::BlindIndexKind::Enp,
                 &crate::ids::enp(o).map_err(|v| bad(&e.at("identifier"), v.reason.as_str()))?,
@@ -751,12 +738,12 @@ async fn match_patient(
         _ => None,
     };
     let has_identifier = by_identifier.is_some();
-    if let Some((sql, index, made)) = by_identifier {
+    if let Some((kind, index, made)) = by_identifier {
         if let Some(id) = made.get(&index) {
             // Made earlier in this input: the same identifier is the same person.
             return Ok((id.clone(), false));
         }
-        let found: Option<String> = sqlx::query_scalar(sql).bind(index).fetch_optional(&mut *w.tx).await?;
+        let found = store::patient_by_index(&mut *w.tx, kind, &index).await?;
         if let Some(id) = found {
             let existing = people.read_planned(&mut w.tx, &mut w.journal, &id).await?;
             let fold = crate::directory::fold;
@@ -769,11 +756,7 @@ async fn match_patient(
         // No SNILS or policy: the same folded name and birth date is the same person when
         // exactly one patient has them; several are refused rather than guessed between.
         let index = crate::patients::person_index(bidx, &new.surname, &new.given_name, new.birth_date);
-        let mut found: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM patients WHERE person_bidx = $1 AND erased_at IS NULL LIMIT 2")
-                .bind(&index)
-                .fetch_all(&mut *w.tx)
-                .await?;
+        let mut found = store::live_patients_by_person(&mut *w.tx, &index).await?;
         found.extend(w.made.person.get(&index).into_iter().flatten().cloned());
         match found.as_slice() {
             [] => {}
@@ -788,12 +771,9 @@ async fn match_patient(
     // A policy number (or INN) is one person's: held by someone else — on file or earlier in
     // this input — it refuses the input at once (a new person is made only when the SNILS,
     // if any, matched no one).
-    for (sql, index) in [
-        ("SELECT id FROM patients WHERE enp_bidx = $1", &made.enp_bidx),
-        ("SELECT id FROM patients WHERE inn_bidx = $1", &made.inn_bidx),
-    ] {
+    for (kind, index) in [(PatientIndex::Enp, &made.enp_bidx), (PatientIndex::Inn, &made.inn_bidx)] {
         let Some(index) = index else { continue };
-        let on_file: Option<String> = sqlx::query_scalar(sql).bind(index).fetch_optional(&mut *w.tx).await?;
+        let on_file = store::patient_by_index(&mut *w.tx, kind, index).await?;
         if on_file.is_some() || !w.made.unique.insert(index.clone()) {
             return Err(Error::Conflict { code: "patient.exists" });
         }
@@ -851,24 +831,13 @@ fn same_person(existing: &crate::patients::Patient, new: &NewPatient) -> bool {
 
 /// The local id (and its patient) remembered for a scoped source name.
 pub(super) async fn known(tx: &mut Conn, source: &str) -> Result<Option<(String, Option<String>)>> {
-    sqlx::query_as("SELECT local_id, patient_id FROM fhir_sources WHERE source = $1")
-        .bind(source)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(Error::from)
+    Ok(store::source(tx, source).await?.map(|r| (r.id, r.patient_id)))
 }
 
 /// Kabinet's own record with this id (an export coming back), if any, with its patient.
 async fn own_record(tx: &mut Conn, id: Option<&str>) -> Result<Option<(String, Option<String>)>> {
     let Some(id) = id else { return Ok(None) };
-    sqlx::query_as(
-        "SELECT id, patient_id FROM medical_items WHERE id = $1 UNION SELECT id, patient_id FROM lab_results WHERE id = $1 \
-         UNION SELECT id, patient_id FROM documents WHERE id = $1 UNION SELECT id, patient_id FROM appointments WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(Error::from)
+    Ok(store::own_record(tx, id).await?.map(|r| (r.id, r.patient_id)))
 }
 
 /// The `fhir_sources` row remembering that `source` is the local record `local_id`.

@@ -29,6 +29,7 @@ mod documents;
 mod export;
 mod import;
 mod read;
+mod store;
 mod synthetic;
 
 use std::collections::BTreeMap;
