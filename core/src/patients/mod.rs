@@ -2,7 +2,8 @@
 //! key (S2), with blind indexes for lookups by SNILS, INN, ENP, phone and e-mail, and
 //! erasure by destroying the data key (crypto-shredding).
 
-use sqlx::Row as _;
+mod store;
+
 use time::{Date, OffsetDateTime};
 
 use crate::audit::{Access, Action, AuditContext, Outcome, PlannedEntries};
@@ -293,40 +294,32 @@ pub(crate) struct PlannedPatient {
 }
 
 /// A patient's sealed row (`NotFound` if there is none).
-async fn sealed_row(tx: &mut Conn, patient_id: &str) -> Result<sqlx::any::AnyRow> {
-    sqlx::query(
-        "SELECT surname, given_name, patronymic, birth_date, sex, snils, inn, enp, phone, email, created_at \
-         FROM patients WHERE id = $1",
-    )
-    .bind(patient_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound { entity: "patient" })
+async fn sealed_row(tx: &mut Conn, patient_id: &str) -> Result<store::SealedPatientRow> {
+    store::sealed(tx, patient_id).await?.ok_or(Error::NotFound { entity: "patient" })
 }
 
 /// Opens a row read by [`sealed_row`] with the patient's key.
-fn decode(row: &sqlx::any::AnyRow, patient_id: &str, key: &SecretKey) -> Result<Patient> {
+fn decode(row: store::SealedPatientRow, patient_id: &str, key: &SecretKey) -> Result<Patient> {
     let s = RowSealer { key, id: patient_id };
-    let blob = |c: &str| -> Result<Option<Vec<u8>>> { Ok(row.try_get(c).map_err(StorageError::from_sqlx)?) };
-    let required =
-        |c: &str| -> Result<Vec<u8>> { blob(c)?.ok_or(Error::Storage(StorageError::Corrupt("missing field"))) };
-    let birth = s.open("birth_date", &required("birth_date")?)?;
+    let required = |blob: Option<Vec<u8>>| -> Result<Vec<u8>> {
+        blob.ok_or(Error::Storage(StorageError::Corrupt("missing field")))
+    };
+    let birth = s.open("birth_date", &required(row.birth_date)?)?;
     let birth_date = Date::parse(&birth, time::macros::format_description!("[year]-[month]-[day]"))
         .map_err(|_| StorageError::Corrupt("birth date"))?;
-    let created: i64 = row.try_get("created_at").map_err(StorageError::from_sqlx)?;
     Ok(Patient {
         id: patient_id.to_owned(),
-        surname: s.open("surname", &required("surname")?)?,
-        given_name: s.open("given_name", &required("given_name")?)?,
-        patronymic: s.open_opt("patronymic", blob("patronymic")?)?,
+        surname: s.open("surname", &required(row.surname)?)?,
+        given_name: s.open("given_name", &required(row.given_name)?)?,
+        patronymic: s.open_opt("patronymic", row.patronymic)?,
         birth_date,
-        sex: Sex::parse(&s.open("sex", &required("sex")?)?)?,
-        snils: s.open_opt("snils", blob("snils")?)?,
-        inn: s.open_opt("inn", blob("inn")?)?,
-        oms_policy: s.open_opt("enp", blob("enp")?)?,
-        phone: s.open_opt("phone", blob("phone")?)?,
-        email: s.open_opt("email", blob("email")?)?,
-        created_at: from_micros(created)?,
+        sex: Sex::parse(&s.open("sex", &required(row.sex)?)?)?,
+        snils: s.open_opt("snils", row.snils)?,
+        inn: s.open_opt("inn", row.inn)?,
+        oms_policy: s.open_opt("enp", row.enp)?,
+        phone: s.open_opt("phone", row.phone)?,
+        email: s.open_opt("email", row.email)?,
+        created_at: from_micros(row.created_at)?,
     })
 }
 
@@ -532,17 +525,6 @@ impl Patients {
         let s = RowSealer { key: &key, id: patient_id };
         let sealed = s.seal(field.column(), value)?;
         let bidx = self.cab.blind_indexer();
-        let sql = match field {
-            ProfileField::Surname => {
-                "UPDATE patients SET surname = $1, updated_at = $2, person_bidx = $4 WHERE id = $3"
-            }
-            ProfileField::GivenName => {
-                "UPDATE patients SET given_name = $1, updated_at = $2, person_bidx = $4 WHERE id = $3"
-            }
-            ProfileField::Patronymic => "UPDATE patients SET patronymic = $1, updated_at = $2 WHERE id = $3",
-            ProfileField::Phone => "UPDATE patients SET phone = $1, updated_at = $2, phone_bidx = $4 WHERE id = $3",
-            ProfileField::Email => "UPDATE patients SET email = $1, updated_at = $2, email_bidx = $4 WHERE id = $3",
-        };
         let index = match field {
             ProfileField::Phone => Some(bidx.index(BlindIndexKind::Phone, value)),
             ProfileField::Email => Some(bidx.index(BlindIndexKind::Email, value)),
@@ -550,11 +532,7 @@ impl Patients {
             ProfileField::GivenName => Some(person_index(bidx, &current.surname, value, current.birth_date)),
             ProfileField::Patronymic => None,
         };
-        let mut q = sqlx::query(sql).bind(sealed).bind(now).bind(patient_id);
-        if let Some(index) = index {
-            q = q.bind(index);
-        }
-        q.execute(&mut *tx).await.map_err(StorageError::from_sqlx)?;
+        store::update_field(&mut *tx, patient_id, field, sealed, index, now).await?;
         let change_id = uuid::Uuid::new_v4().to_string();
         let h = |which: &'static str, v: &str| {
             crate::crypto::seal(
@@ -563,20 +541,16 @@ impl Patients {
                 v.as_bytes(),
             )
         };
-        let old_sealed = old.as_deref().map(|o| h("old_value", o)).transpose()?;
-        sqlx::query(
-            "INSERT INTO profile_changes (id, patient_id, field, old_value, new_value, changed_at, confirmed_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&change_id)
-        .bind(patient_id)
-        .bind(field.column())
-        .bind(old_sealed)
-        .bind(h("new_value", value)?)
-        .bind(now)
-        .bind(confirmed_by)
-        .execute(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx)?;
+        let change = store::NewChangeRow {
+            id: &change_id,
+            patient_id,
+            field: field.column(),
+            old_value: old.as_deref().map(|o| h("old_value", o)).transpose()?,
+            new_value: h("new_value", value)?,
+            now,
+            confirmed_by,
+        };
+        store::insert_change(&mut *tx, change).await?;
         Ok(old)
     }
 
@@ -592,30 +566,23 @@ impl Patients {
         };
         let receipt = self.cab.journal().record(&mut tx, &self.ctx, what, Outcome::Success, now).await?;
         let key = self.cab.keyring().patient_key(&mut tx, &receipt).await?;
-        let rows = sqlx::query("SELECT id, field, old_value, new_value, changed_at, confirmed_by FROM profile_changes WHERE patient_id = $1 ORDER BY changed_at DESC, id")
-            .bind(patient_id)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(StorageError::from_sqlx)?;
+        let rows = store::changes(&mut *tx, patient_id).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let id: String = r.try_get("id").map_err(StorageError::from_sqlx)?;
             let open = |which: &str, blob: &[u8]| -> Result<String> {
                 let plain = crate::crypto::open(
                     &key,
-                    &Aad { table: "profile_changes", record_id: &id, field: which, patient_id },
+                    &Aad { table: "profile_changes", record_id: &r.id, field: which, patient_id },
                     blob,
                 )?;
                 String::from_utf8(plain.to_vec()).map_err(|_| Error::Crypto(CryptoError::Integrity))
             };
-            let old: Option<Vec<u8>> = r.try_get("old_value").map_err(StorageError::from_sqlx)?;
-            let new: Vec<u8> = r.try_get("new_value").map_err(StorageError::from_sqlx)?;
             out.push(ProfileChange {
-                field: r.try_get("field").map_err(StorageError::from_sqlx)?,
-                old_value: old.map(|o| open("old_value", &o)).transpose()?,
-                new_value: open("new_value", &new)?,
-                changed_at: from_micros(r.try_get("changed_at").map_err(StorageError::from_sqlx)?)?,
-                confirmed_by: r.try_get("confirmed_by").map_err(StorageError::from_sqlx)?,
+                old_value: r.old_value.as_deref().map(|o| open("old_value", o)).transpose()?,
+                new_value: open("new_value", &r.new_value)?,
+                field: r.field,
+                changed_at: from_micros(r.changed_at)?,
+                confirmed_by: r.confirmed_by,
             });
         }
         tx.commit().await.map_err(StorageError::from_sqlx)?;
@@ -631,7 +598,7 @@ impl Patients {
             .record(&mut *tx, &self.ctx, access(patient_id, Action::Read), Outcome::Success, now)
             .await?;
         let key = self.cab.keyring().patient_key(&mut *tx, &receipt).await?;
-        decode(&row, patient_id, &key)
+        decode(row, patient_id, &key)
     }
 
     /// Reads a patient as [`Patients::read_in`] does, its journal entry promised in
@@ -645,7 +612,7 @@ impl Patients {
         let row = sealed_row(tx, patient_id).await?;
         let receipt = journal.promise(patient_id, access(patient_id, Action::Read));
         let key = self.cab.keyring().patient_key(&mut *tx, &receipt).await?;
-        decode(&row, patient_id, &key)
+        decode(row, patient_id, &key)
     }
 
     /// Finds a patient by SNILS through its blind index.
@@ -661,17 +628,14 @@ impl Patients {
     /// Looks up by blind index; the lookup reveals whether someone is on file, so it is
     /// journaled as a search concerning the patient found.
     async fn find(&self, kind: BlindIndexKind, normalized: &str) -> Result<Option<String>> {
-        let column = match kind {
-            BlindIndexKind::Snils => "SELECT id FROM patients WHERE snils_bidx = $1",
-            BlindIndexKind::Enp => "SELECT id FROM patients WHERE enp_bidx = $1",
-            BlindIndexKind::Inn => "SELECT id FROM patients WHERE inn_bidx = $1",
+        let which = match kind {
+            BlindIndexKind::Snils => store::Identifier::Snils,
+            BlindIndexKind::Enp => store::Identifier::Enp,
+            BlindIndexKind::Inn => store::Identifier::Inn,
             _ => return Ok(None),
         };
-        let found: Option<String> = sqlx::query_scalar(column)
-            .bind(self.cab.blind_indexer().index(kind, normalized))
-            .fetch_optional(self.cab.store().pool())
-            .await
-            .map_err(StorageError::from_sqlx)?;
+        let index = self.cab.blind_indexer().index(kind, normalized);
+        let found = store::by_identifier(self.cab.store().pool(), which, &index).await?;
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
         let what = Access {
@@ -687,21 +651,12 @@ impl Patients {
 
     /// Erases a patient by destroying their data key (crypto-shredding) and clearing the
     /// blind indexes; the ciphertexts that remain can never be decrypted again. In the same
-    /// transaction every live reference to them ends (see `forget_everywhere`): sessions,
+    /// transaction every live reference to them ends (see `store::forget_everywhere`): sessions,
     /// tokens, queued messages and jobs, visits, attachments, proxy grants, login identifiers.
     pub async fn erase(&self, patient_id: &str) -> Result<()> {
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
-        let cleared = sqlx::query(
-            "UPDATE patients SET snils_bidx = NULL, inn_bidx = NULL, enp_bidx = NULL, phone_bidx = NULL, \
-             email_bidx = NULL, person_bidx = NULL, erased_at = $1, updated_at = $1 WHERE id = $2",
-        )
-        .bind(now)
-        .bind(patient_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx)?;
-        if cleared.rows_affected() == 0 {
+        if !store::mark_erased(&mut *tx, patient_id, now).await? {
             return Err(Error::NotFound { entity: "patient" });
         }
         let receipt = self
@@ -710,63 +665,20 @@ impl Patients {
             .record(&mut tx, &self.ctx, access(patient_id, Action::Delete), Outcome::Success, now)
             .await?;
         self.cab.keyring().destroy_patient_key(&mut tx, &receipt, now).await?;
-        forget_everywhere(&mut tx, patient_id, now).await?;
+        store::forget_everywhere(&mut tx, patient_id, now).await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         Ok(())
     }
 
     /// Erases a patient inside the caller's transaction (as [`Patients::erase`]).
     pub(crate) async fn erase_in(&self, tx: &mut Conn, patient_id: &str, now: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE patients SET snils_bidx = NULL, inn_bidx = NULL, enp_bidx = NULL, phone_bidx = NULL, \
-             email_bidx = NULL, person_bidx = NULL, erased_at = $1, updated_at = $1 WHERE id = $2",
-        )
-        .bind(now)
-        .bind(patient_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(StorageError::from_sqlx)?;
+        store::mark_erased(&mut *tx, patient_id, now).await?;
         let receipt = self
             .cab
             .journal()
             .record(&mut *tx, &self.ctx, access(patient_id, Action::Delete), Outcome::Success, now)
             .await?;
         self.cab.keyring().destroy_patient_key(&mut *tx, &receipt, now).await?;
-        forget_everywhere(tx, patient_id, now).await
+        store::forget_everywhere(tx, patient_id, now).await
     }
-}
-
-/// Everything outside the sealed records that still points at an erased patient, removed
-/// or ended in the erasure's transaction: nothing left can reach the destroyed key from a
-/// background job, and the person can register afresh. Their account keeps no login
-/// identifiers, sessions, tokens, codes or pending changes; queued messages are dropped;
-/// booked visits are cancelled (their slots free again); current attachments and proxy
-/// grants end; pending vaccination reminders are settled.
-async fn forget_everywhere(tx: &mut Conn, patient_id: &str, now: i64) -> Result<()> {
-    const STATEMENTS: &[&str] = &[
-        "DELETE FROM outbox WHERE patient_id = $1 AND delivered_at IS NULL AND $2 = $2",
-        "UPDATE appointments SET status = 'cancelled', updated_at = $2 WHERE patient_id = $1 AND status = 'booked'",
-        "UPDATE attachments SET detached_at = $2 WHERE patient_id = $1 AND detached_at IS NULL",
-        "UPDATE proxies SET revoked_at = $2 WHERE (ward_patient_id = $1 OR proxy_patient_id = $1) AND revoked_at IS NULL",
-        "UPDATE medical_items SET reminded_at = $2 WHERE patient_id = $1 AND reminded_at IS NULL AND due_on IS NOT NULL",
-        "UPDATE sessions SET revoked_at = $2 WHERE revoked_at IS NULL AND account_id IN (SELECT id FROM accounts WHERE patient_id = $1)",
-        "UPDATE login_steps SET cancelled_at = $2 WHERE used_at IS NULL AND cancelled_at IS NULL \
-         AND account_id IN (SELECT id FROM accounts WHERE patient_id = $1)",
-        "UPDATE one_time_codes SET used_at = $2 WHERE used_at IS NULL AND owner_id IN (SELECT id FROM accounts WHERE patient_id = $1)",
-        "DELETE FROM pending_changes WHERE account_id IN (SELECT id FROM accounts WHERE patient_id = $1) AND $2 = $2",
-        "UPDATE recoveries SET used_at = $2 WHERE used_at IS NULL AND account_id IN (SELECT id FROM accounts WHERE patient_id = $1)",
-        "UPDATE accounts SET phone_bidx = NULL, email_bidx = NULL, snils_bidx = NULL, inn_bidx = NULL, \
-         password_hash = '!erased', totp_secret = NULL, totp_pending = NULL, blocked_at = COALESCE(blocked_at, $2), \
-         erased_at = $2 WHERE patient_id = $1",
-        // Rows an unfinished import staged for the person (sealed under the key erasure
-        // destroys; deleted all the same).
-        "DELETE FROM staged_patients WHERE id = $1 AND $2 = $2",
-        "DELETE FROM staged_medical_items WHERE patient_id = $1 AND $2 = $2",
-        "DELETE FROM staged_lab_results WHERE patient_id = $1 AND $2 = $2",
-        "DELETE FROM staged_fhir_sources WHERE patient_id = $1 AND $2 = $2",
-    ];
-    for sql in STATEMENTS {
-        sqlx::query(*sql).bind(patient_id).bind(now).execute(&mut *tx).await.map_err(StorageError::from_sqlx)?;
-    }
-    Ok(())
 }
