@@ -183,7 +183,7 @@ impl Accounts {
             locale: self.cab.locale().tag(),
             now,
         };
-        let inserted = store::insert_pending(&mut *tx, account).await;
+        let inserted = store::insert(&mut *tx, account, false).await;
         if let Err(e) = &inserted
             && e.unique_violation()
         {
@@ -468,7 +468,7 @@ impl Accounts {
             locale: self.cab.locale().tag(),
             now,
         };
-        let inserted = store::insert_imported(&mut *tx, account).await;
+        let inserted = store::insert(&mut *tx, account, true).await;
         match inserted {
             Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "account.exists" }),
             other => other?,

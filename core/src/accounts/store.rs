@@ -62,44 +62,22 @@ pub(super) struct NewAccount<'a> {
     pub now: i64,
 }
 
-/// Stores a registration waiting for its phone code. The storage error is returned as is,
-/// so the caller can tell a unique violation (a phone or e-mail taken a moment ago).
-pub(super) async fn insert_pending<'e>(
+/// Stores an account: a registration waiting for its phone code, or (`imported`) an active
+/// account migrated from another system, its phone taken as confirmed. The storage error is
+/// returned as is, so the caller can tell a unique violation (a phone or e-mail taken).
+pub(super) async fn insert<'e>(
     ex: impl Executor<'e, Database = Any>,
     a: NewAccount<'_>,
-) -> std::result::Result<(), StorageError> {
-    sqlx::query(
-        "INSERT INTO accounts (id, kind, patient_id, status, phone_bidx, email_bidx, snils_bidx, password_hash, \
-         terms_version, terms_accepted_at, password_changed_at, locale, created_at) \
-         VALUES ($1, 'patient', $2, 'pending', $3, $4, $5, $6, $7, $8, $8, $9, $8)",
-    )
-    .bind(a.id)
-    .bind(a.patient_id)
-    .bind(a.phone_bidx)
-    .bind(a.email_bidx)
-    .bind(a.snils_bidx)
-    .bind(a.password_hash)
-    .bind(a.terms_version)
-    .bind(a.now)
-    .bind(a.locale)
-    .execute(ex)
-    .await?;
-    Ok(())
-}
-
-/// Stores an active account migrated from another system, its phone taken as confirmed.
-/// The storage error is returned as is (a unique violation: the account exists).
-pub(super) async fn insert_imported<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    a: NewAccount<'_>,
+    imported: bool,
 ) -> std::result::Result<(), StorageError> {
     sqlx::query(
         "INSERT INTO accounts (id, kind, patient_id, status, phone_bidx, email_bidx, snils_bidx, password_hash, \
          terms_version, terms_accepted_at, password_changed_at, locale, created_at, phone_confirmed_at) \
-         VALUES ($1, 'patient', $2, 'active', $3, $4, $5, $6, $7, $8, $8, $9, $8, $8)",
+         VALUES ($1, 'patient', $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $9, $11)",
     )
     .bind(a.id)
     .bind(a.patient_id)
+    .bind(if imported { "active" } else { "pending" })
     .bind(a.phone_bidx)
     .bind(a.email_bidx)
     .bind(a.snils_bidx)
@@ -107,6 +85,7 @@ pub(super) async fn insert_imported<'e>(
     .bind(a.terms_version)
     .bind(a.now)
     .bind(a.locale)
+    .bind(imported.then_some(a.now))
     .execute(ex)
     .await?;
     Ok(())

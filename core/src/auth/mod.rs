@@ -12,7 +12,7 @@ pub mod recovery;
 pub use error::{AuthError, SessionError};
 pub mod password;
 pub mod sessions;
-mod store;
+pub(crate) mod store;
 pub mod tokens;
 pub mod totp;
 

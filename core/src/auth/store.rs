@@ -1,5 +1,6 @@
-//! The storage of authentication (R3–R5, R18): accounts' login state, login steps, sessions,
-//! refresh tokens, TOTP and recovery codes, password recoveries and pending profile changes.
+//! The storage of authentication (R3–R5, R18): accounts' login state, login steps, sessions
+//! (also as the signed-in context `me` checks them), refresh tokens, TOTP and recovery codes,
+//! password recoveries and pending profile changes.
 //! Every SQL statement of the area, rows read by column name. Sealed values come in and go
 //! out sealed; the rules, the authorization and the sealing stay in the area's modules. Each
 //! function takes any executor: a transaction or the pool.
@@ -14,7 +15,7 @@ use crate::store::StorageError;
 
 /// The identifier an account is looked up by (each has its own blind index column).
 #[derive(Debug, Clone, Copy)]
-pub(super) enum LoginIndex {
+pub(crate) enum LoginIndex {
     Phone,
     Email,
     Snils,
@@ -22,7 +23,7 @@ pub(super) enum LoginIndex {
 }
 
 /// An active account as login sees it.
-pub(super) struct LoginAccountRow {
+pub(crate) struct LoginAccountRow {
     pub id: String,
     pub patient_id: Option<String>,
     pub password_hash: String,
@@ -31,7 +32,7 @@ pub(super) struct LoginAccountRow {
 }
 
 /// The active account whose blind index of `index` is `value`.
-pub(super) async fn active_account_by<'e>(
+pub(crate) async fn active_account_by<'e>(
     ex: impl Executor<'e, Database = Any>,
     index: LoginIndex,
     value: Vec<u8>,
@@ -61,12 +62,12 @@ pub(super) async fn active_account_by<'e>(
 }
 
 /// Wrong passwords in a row so far.
-pub(super) async fn failed_attempts<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<i32> {
+pub(crate) async fn failed_attempts<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<i32> {
     Ok(sqlx::query_scalar("SELECT failed_attempts FROM accounts WHERE id = $1").bind(account_id).fetch_one(ex).await?)
 }
 
 /// Clears the wrong-password counter of an account that is not blocked; false when it is.
-pub(super) async fn reset_failed_attempts<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<bool> {
+pub(crate) async fn reset_failed_attempts<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<bool> {
     let done = sqlx::query("UPDATE accounts SET failed_attempts = 0 WHERE id = $1 AND blocked_at IS NULL")
         .bind(account_id)
         .execute(ex)
@@ -75,7 +76,7 @@ pub(super) async fn reset_failed_attempts<'e>(ex: impl Executor<'e, Database = A
 }
 
 /// Replaces the password hash (a rehash with current parameters).
-pub(super) async fn set_password_hash<'e>(
+pub(crate) async fn set_password_hash<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
     hash: String,
@@ -86,7 +87,7 @@ pub(super) async fn set_password_hash<'e>(
 
 /// Counts one wrong password or second factor and blocks the account when the count reaches
 /// `limit` — one statement, so the limit holds across processes.
-pub(super) async fn count_failure<'e>(
+pub(crate) async fn count_failure<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
     what: Failure,
@@ -110,25 +111,25 @@ pub(super) async fn count_failure<'e>(
 }
 
 /// When the account was blocked, if it is.
-pub(super) async fn blocked_at<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<Option<i64>> {
+pub(crate) async fn blocked_at<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar("SELECT blocked_at FROM accounts WHERE id = $1").bind(account_id).fetch_one(ex).await?)
 }
 
 /// Clears the wrong-second-factor counter after a successful login.
-pub(super) async fn reset_factor_failures<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<()> {
+pub(crate) async fn reset_factor_failures<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<()> {
     sqlx::query("UPDATE accounts SET factor_failures = 0 WHERE id = $1").bind(account_id).execute(ex).await?;
     Ok(())
 }
 
 /// The patient behind an account (none for staff).
-pub(super) async fn patient_of<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<Option<String>> {
+pub(crate) async fn patient_of<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<Option<String>> {
     Ok(sqlx::query_scalar("SELECT patient_id FROM accounts WHERE id = $1").bind(account_id).fetch_one(ex).await?)
 }
 
 // ---------------------------------------------------------------- login steps
 
 /// A new login step waiting for its second factor.
-pub(super) struct NewLoginStep<'a> {
+pub(crate) struct NewLoginStep<'a> {
     pub id: &'a str,
     pub account_id: &'a str,
     pub factor: &'a str,
@@ -139,7 +140,7 @@ pub(super) struct NewLoginStep<'a> {
 }
 
 /// Stores a login step.
-pub(super) async fn insert_login_step<'e>(ex: impl Executor<'e, Database = Any>, s: &NewLoginStep<'_>) -> Result<()> {
+pub(crate) async fn insert_login_step<'e>(ex: impl Executor<'e, Database = Any>, s: &NewLoginStep<'_>) -> Result<()> {
     sqlx::query(
         "INSERT INTO login_steps (id, account_id, factor, device_id, device_name, ip, user_agent, created_at, expires_at, after_failures) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -160,7 +161,7 @@ pub(super) async fn insert_login_step<'e>(ex: impl Executor<'e, Database = Any>,
 }
 
 /// A login step with its account's state.
-pub(super) struct LoginStepRow {
+pub(crate) struct LoginStepRow {
     pub account_id: String,
     pub factor: String,
     pub expires_at: i64,
@@ -175,7 +176,7 @@ pub(super) struct LoginStepRow {
 }
 
 /// The login step `step_id`, if it exists.
-pub(super) async fn login_step<'e>(
+pub(crate) async fn login_step<'e>(
     ex: impl Executor<'e, Database = Any>,
     step_id: &str,
 ) -> Result<Option<LoginStepRow>> {
@@ -207,7 +208,7 @@ pub(super) async fn login_step<'e>(
 }
 
 /// Marks a step used; false when it was already used or cancelled.
-pub(super) async fn claim_login_step<'e>(
+pub(crate) async fn claim_login_step<'e>(
     ex: impl Executor<'e, Database = Any>,
     step_id: &str,
     now: i64,
@@ -222,7 +223,7 @@ pub(super) async fn claim_login_step<'e>(
 }
 
 /// Counts one try of a step's code; false when `max` tries were already made.
-pub(super) async fn count_step_try<'e>(ex: impl Executor<'e, Database = Any>, step_id: &str, max: i32) -> Result<bool> {
+pub(crate) async fn count_step_try<'e>(ex: impl Executor<'e, Database = Any>, step_id: &str, max: i32) -> Result<bool> {
     let done = sqlx::query("UPDATE login_steps SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2")
         .bind(step_id)
         .bind(max)
@@ -232,7 +233,7 @@ pub(super) async fn count_step_try<'e>(ex: impl Executor<'e, Database = Any>, st
 }
 
 /// Cancels the account's half-finished logins.
-pub(super) async fn cancel_login_steps<'e>(
+pub(crate) async fn cancel_login_steps<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
     now: i64,
@@ -250,7 +251,7 @@ pub(super) async fn cancel_login_steps<'e>(
 // ---------------------------------------------------------------- sessions and refresh tokens
 
 /// Opens a session.
-pub(super) async fn insert_session<'e>(
+pub(crate) async fn insert_session<'e>(
     ex: impl Executor<'e, Database = Any>,
     session_id: &str,
     account_id: &str,
@@ -276,18 +277,18 @@ pub(super) async fn insert_session<'e>(
 }
 
 /// When the session began.
-pub(super) async fn session_started<'e>(ex: impl Executor<'e, Database = Any>, session_id: &str) -> Result<i64> {
+pub(crate) async fn session_started<'e>(ex: impl Executor<'e, Database = Any>, session_id: &str) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1").bind(session_id).fetch_one(ex).await?)
 }
 
 /// Records a session's use.
-pub(super) async fn touch_session<'e>(ex: impl Executor<'e, Database = Any>, session_id: &str, now: i64) -> Result<()> {
+pub(crate) async fn touch_session<'e>(ex: impl Executor<'e, Database = Any>, session_id: &str, now: i64) -> Result<()> {
     sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2").bind(now).bind(session_id).execute(ex).await?;
     Ok(())
 }
 
 /// Revokes one session whoever owns it (a reused refresh token).
-pub(super) async fn revoke_session<'e>(
+pub(crate) async fn revoke_session<'e>(
     ex: impl Executor<'e, Database = Any>,
     session_id: &str,
     now: i64,
@@ -301,7 +302,7 @@ pub(super) async fn revoke_session<'e>(
 }
 
 /// Revokes one of the account's sessions; the number revoked (0 or 1).
-pub(super) async fn revoke_account_session<'e>(
+pub(crate) async fn revoke_account_session<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
     session_id: &str,
@@ -318,7 +319,7 @@ pub(super) async fn revoke_account_session<'e>(
 }
 
 /// Revokes every session of the account; the number revoked.
-pub(super) async fn revoke_all_sessions<'e>(
+pub(crate) async fn revoke_all_sessions<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
     now: i64,
@@ -332,7 +333,7 @@ pub(super) async fn revoke_all_sessions<'e>(
 }
 
 /// Stores a refresh token's digest.
-pub(super) async fn insert_refresh_token<'e>(
+pub(crate) async fn insert_refresh_token<'e>(
     ex: impl Executor<'e, Database = Any>,
     digest: Vec<u8>,
     session_id: &str,
@@ -350,7 +351,7 @@ pub(super) async fn insert_refresh_token<'e>(
 }
 
 /// A refresh token with its session's and account's state.
-pub(super) struct RefreshRow {
+pub(crate) struct RefreshRow {
     pub session_id: String,
     pub used_at: Option<i64>,
     pub expires_at: i64,
@@ -363,7 +364,7 @@ pub(super) struct RefreshRow {
 }
 
 /// The refresh token with this digest, if any.
-pub(super) async fn refresh_token<'e>(
+pub(crate) async fn refresh_token<'e>(
     ex: impl Executor<'e, Database = Any>,
     digest: &[u8],
 ) -> Result<Option<RefreshRow>> {
@@ -390,7 +391,7 @@ pub(super) async fn refresh_token<'e>(
 }
 
 /// Marks a refresh token used; false when it already was.
-pub(super) async fn claim_refresh_token<'e>(
+pub(crate) async fn claim_refresh_token<'e>(
     ex: impl Executor<'e, Database = Any>,
     digest: &[u8],
     now: i64,
@@ -406,7 +407,7 @@ pub(super) async fn claim_refresh_token<'e>(
 // ---------------------------------------------------------------- TOTP and recovery codes
 
 /// Keeps a sealed TOTP secret waiting for its first code.
-pub(super) async fn set_totp_pending<'e>(
+pub(crate) async fn set_totp_pending<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
     sealed: Vec<u8>,
@@ -420,7 +421,7 @@ pub(super) async fn set_totp_pending<'e>(
 }
 
 /// The sealed TOTP secret waiting for its first code.
-pub(super) async fn totp_pending<'e>(
+pub(crate) async fn totp_pending<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
 ) -> Result<Option<Vec<u8>>> {
@@ -428,7 +429,7 @@ pub(super) async fn totp_pending<'e>(
 }
 
 /// Makes TOTP the second factor with this sealed secret, `step` already used.
-pub(super) async fn enable_totp<'e>(
+pub(crate) async fn enable_totp<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
     sealed: Vec<u8>,
@@ -446,13 +447,13 @@ pub(super) async fn enable_totp<'e>(
 }
 
 /// The sealed TOTP secret and the last time step used.
-pub(super) struct TotpRow {
+pub(crate) struct TotpRow {
     pub secret: Option<Vec<u8>>,
     pub last_step: Option<i64>,
 }
 
 /// The account's TOTP state.
-pub(super) async fn totp<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<TotpRow> {
+pub(crate) async fn totp<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<TotpRow> {
     let row = sqlx::query("SELECT totp_secret, totp_last_step FROM accounts WHERE id = $1")
         .bind(account_id)
         .fetch_one(ex)
@@ -462,7 +463,7 @@ pub(super) async fn totp<'e>(ex: impl Executor<'e, Database = Any>, account_id: 
 
 /// Moves the last used time step forward to `step`; false when `step` is not after it (a
 /// replay), decided by the database.
-pub(super) async fn advance_totp_step<'e>(
+pub(crate) async fn advance_totp_step<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
     step: i64,
@@ -478,13 +479,13 @@ pub(super) async fn advance_totp_step<'e>(
 }
 
 /// Forgets the account's recovery codes.
-pub(super) async fn delete_recovery_codes<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<()> {
+pub(crate) async fn delete_recovery_codes<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<()> {
     sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1").bind(account_id).execute(ex).await?;
     Ok(())
 }
 
 /// Stores one recovery code's digest.
-pub(super) async fn insert_recovery_code<'e>(
+pub(crate) async fn insert_recovery_code<'e>(
     ex: impl Executor<'e, Database = Any>,
     digest: Vec<u8>,
     account_id: &str,
@@ -500,7 +501,7 @@ pub(super) async fn insert_recovery_code<'e>(
 }
 
 /// Uses a recovery code; false when it does not exist or was used.
-pub(super) async fn use_recovery_code<'e>(
+pub(crate) async fn use_recovery_code<'e>(
     ex: impl Executor<'e, Database = Any>,
     digest: Vec<u8>,
     account_id: &str,
@@ -519,7 +520,7 @@ pub(super) async fn use_recovery_code<'e>(
 // ---------------------------------------------------------------- password recovery
 
 /// Serialises recovery requests for one account until the transaction ends (PostgreSQL).
-pub(super) async fn lock_recoveries_of<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<()> {
+pub(crate) async fn lock_recoveries_of<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<()> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
         .bind(format!("recovery:{account_id}"))
         .execute(ex)
@@ -528,7 +529,7 @@ pub(super) async fn lock_recoveries_of<'e>(ex: impl Executor<'e, Database = Any>
 }
 
 /// Stores a recovery request (with no account when the identifier matched none).
-pub(super) async fn insert_recovery<'e>(
+pub(crate) async fn insert_recovery<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: &str,
     account_id: Option<&str>,
@@ -548,7 +549,7 @@ pub(super) async fn insert_recovery<'e>(
 }
 
 /// Recovery requests for the account since `since`.
-pub(super) async fn recoveries_since<'e>(
+pub(crate) async fn recoveries_since<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
     since: i64,
@@ -561,7 +562,7 @@ pub(super) async fn recoveries_since<'e>(
 }
 
 /// A recovery request with its account's patient.
-pub(super) struct RecoveryRow {
+pub(crate) struct RecoveryRow {
     pub account_id: Option<String>,
     pub expires_at: i64,
     pub used_at: Option<i64>,
@@ -569,7 +570,7 @@ pub(super) struct RecoveryRow {
 }
 
 /// The recovery request `id`, if it exists.
-pub(super) async fn recovery<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> Result<Option<RecoveryRow>> {
+pub(crate) async fn recovery<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> Result<Option<RecoveryRow>> {
     let row = sqlx::query(
         "SELECT r.account_id, r.expires_at, r.used_at, a.patient_id FROM recoveries r \
          LEFT JOIN accounts a ON a.id = r.account_id WHERE r.id = $1",
@@ -587,7 +588,7 @@ pub(super) async fn recovery<'e>(ex: impl Executor<'e, Database = Any>, id: &str
 }
 
 /// Marks a recovery used; false when it already was.
-pub(super) async fn claim_recovery<'e>(ex: impl Executor<'e, Database = Any>, id: &str, now: i64) -> Result<bool> {
+pub(crate) async fn claim_recovery<'e>(ex: impl Executor<'e, Database = Any>, id: &str, now: i64) -> Result<bool> {
     let done = sqlx::query("UPDATE recoveries SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
         .bind(now)
         .bind(id)
@@ -597,7 +598,7 @@ pub(super) async fn claim_recovery<'e>(ex: impl Executor<'e, Database = Any>, id
 }
 
 /// Sets a recovered password and lifts the lock and both failure counters.
-pub(super) async fn set_recovered_password<'e>(
+pub(crate) async fn set_recovered_password<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
     hash: String,
@@ -618,7 +619,7 @@ pub(super) async fn set_recovered_password<'e>(
 // ---------------------------------------------------------------- profile changes
 
 /// A new pending change of a personal detail (value sealed).
-pub(super) struct NewPendingChange<'a> {
+pub(crate) struct NewPendingChange<'a> {
     pub id: &'a str,
     pub account_id: &'a str,
     pub field: &'a str,
@@ -628,7 +629,7 @@ pub(super) struct NewPendingChange<'a> {
 }
 
 /// Stores a pending change.
-pub(super) async fn insert_pending_change<'e>(
+pub(crate) async fn insert_pending_change<'e>(
     ex: impl Executor<'e, Database = Any>,
     c: NewPendingChange<'_>,
 ) -> Result<()> {
@@ -647,7 +648,7 @@ pub(super) async fn insert_pending_change<'e>(
 }
 
 /// A pending change as stored (value sealed).
-pub(super) struct PendingChangeRow {
+pub(crate) struct PendingChangeRow {
     pub field: String,
     pub value: Vec<u8>,
     pub expires_at: i64,
@@ -655,7 +656,7 @@ pub(super) struct PendingChangeRow {
 }
 
 /// The account's pending change `id`, if it exists.
-pub(super) async fn pending_change<'e>(
+pub(crate) async fn pending_change<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: &str,
     account_id: &str,
@@ -677,7 +678,7 @@ pub(super) async fn pending_change<'e>(
 }
 
 /// Marks a pending change applied and forgets its value; false when it already was.
-pub(super) async fn claim_pending_change<'e>(
+pub(crate) async fn claim_pending_change<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: &str,
     now: i64,
@@ -694,14 +695,14 @@ pub(super) async fn claim_pending_change<'e>(
 
 /// A contact a person logs in with.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum LoginContact {
+pub(crate) enum LoginContact {
     Phone,
     Email,
 }
 
 /// Points the account's login by phone or e-mail at a new blind index. The storage error is
 /// returned as is, so the caller can tell a unique violation (someone else's contact).
-pub(super) async fn set_login_contact<'e>(
+pub(crate) async fn set_login_contact<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
     contact: LoginContact,
@@ -716,7 +717,7 @@ pub(super) async fn set_login_contact<'e>(
 }
 
 /// Whether the patient is attached to a clinic now.
-pub(super) async fn is_attached<'e>(ex: impl Executor<'e, Database = Any>, patient_id: &str) -> Result<bool> {
+pub(crate) async fn is_attached<'e>(ex: impl Executor<'e, Database = Any>, patient_id: &str) -> Result<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM attachments WHERE patient_id = $1 AND detached_at IS NULL")
         .bind(patient_id)
         .fetch_one(ex)
@@ -725,7 +726,7 @@ pub(super) async fn is_attached<'e>(ex: impl Executor<'e, Database = Any>, patie
 }
 
 /// Whether the patient has any lab result or visit loaded.
-pub(super) async fn has_results<'e>(ex: impl Executor<'e, Database = Any>, patient_id: &str) -> Result<bool> {
+pub(crate) async fn has_results<'e>(ex: impl Executor<'e, Database = Any>, patient_id: &str) -> Result<bool> {
     let n: i64 = sqlx::query_scalar(
         "SELECT (SELECT COUNT(*) FROM lab_results WHERE patient_id = $1) + \
          (SELECT COUNT(*) FROM medical_items WHERE patient_id = $1 AND kind = 'visit')",
@@ -737,13 +738,13 @@ pub(super) async fn has_results<'e>(ex: impl Executor<'e, Database = Any>, patie
 }
 
 /// When the account's identity and e-mail were confirmed.
-pub(super) struct ConfirmationsRow {
+pub(crate) struct ConfirmationsRow {
     pub identity_confirmed_at: Option<i64>,
     pub email_confirmed_at: Option<i64>,
 }
 
 /// The account's confirmations.
-pub(super) async fn confirmations<'e>(
+pub(crate) async fn confirmations<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
 ) -> Result<ConfirmationsRow> {
@@ -758,7 +759,183 @@ pub(super) async fn confirmations<'e>(
 }
 
 /// Sets the language of the account's notifications.
-pub(super) async fn set_locale<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str, tag: &str) -> Result<()> {
+pub(crate) async fn set_locale<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str, tag: &str) -> Result<()> {
     sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2").bind(tag).bind(account_id).execute(ex).await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- the signed-in context (`me`)
+
+/// A session with its account, as checked when a context opens.
+pub(crate) struct SessionRow {
+    pub account_id: String,
+    pub revoked_at: Option<i64>,
+    pub blocked_at: Option<i64>,
+    pub expires_at: i64,
+    pub last_used_at: i64,
+    pub patient_id: Option<String>,
+    /// `"patient"` or `"staff"`.
+    pub account_kind: String,
+}
+
+/// The session `session_id` and its account, if it exists.
+pub(crate) async fn session_of_token<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    session_id: &str,
+) -> Result<Option<SessionRow>> {
+    let row = sqlx::query(
+        "SELECT s.account_id, s.revoked_at, s.blocked_at, s.expires_at, s.last_used_at, a.patient_id, a.kind \
+         FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1",
+    )
+    .bind(session_id)
+    .fetch_optional(ex)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(SessionRow {
+        account_id: row.try_get("account_id")?,
+        revoked_at: row.try_get("revoked_at")?,
+        blocked_at: row.try_get("blocked_at")?,
+        expires_at: row.try_get("expires_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        patient_id: row.try_get("patient_id")?,
+        account_kind: row.try_get("kind")?,
+    }))
+}
+
+/// A live session's state, its account's and (for a proxy) its grant's.
+pub(crate) struct LiveRow {
+    pub revoked_at: Option<i64>,
+    pub blocked_at: Option<i64>,
+    pub expires_at: i64,
+    pub last_used_at: i64,
+    pub identity_confirmed_at: Option<i64>,
+    pub erased_at: Option<i64>,
+    pub patient_id: Option<String>,
+    /// The proxy grant's scopes (comma-separated) when it is valid now.
+    pub proxy_scopes: Option<String>,
+}
+
+/// The state of `account_id`'s session `session_id`; for a proxy (`proxy` acting for
+/// `ward`), the scopes of the grant valid at `now`.
+pub(crate) async fn live_session<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    session_id: &str,
+    account_id: &str,
+    proxy: Option<&str>,
+    ward: Option<&str>,
+    now: i64,
+) -> Result<Option<LiveRow>> {
+    let row = sqlx::query(
+        "SELECT s.revoked_at, s.blocked_at, s.expires_at, s.last_used_at, a.identity_confirmed_at, a.erased_at, a.patient_id, \
+         (SELECT p.scopes FROM proxies p WHERE p.proxy_patient_id = $2 AND p.ward_patient_id = $3 AND p.revoked_at IS NULL \
+         AND p.valid_until > $5) AS proxy_scopes \
+         FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id = $1 AND s.account_id = $4",
+    )
+    .bind(session_id)
+    .bind(proxy)
+    .bind(ward)
+    .bind(account_id)
+    .bind(now)
+    .fetch_optional(ex)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(LiveRow {
+        revoked_at: row.try_get("revoked_at")?,
+        blocked_at: row.try_get("blocked_at")?,
+        expires_at: row.try_get("expires_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        identity_confirmed_at: row.try_get("identity_confirmed_at")?,
+        erased_at: row.try_get("erased_at")?,
+        patient_id: row.try_get("patient_id")?,
+        proxy_scopes: row.try_get("proxy_scopes")?,
+    }))
+}
+
+/// Records the session's use unless a later use already was.
+pub(crate) async fn touch_session_if_older<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    session_id: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1")
+        .bind(now)
+        .bind(session_id)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// One of the account's sessions.
+pub(crate) struct SessionListRow {
+    pub id: String,
+    pub device_name: Option<String>,
+    pub device_id: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: i64,
+    pub last_used_at: i64,
+}
+
+/// The account's sessions still usable at `now`, newest first.
+pub(crate) async fn active_sessions<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    account_id: &str,
+    now: i64,
+) -> Result<Vec<SessionListRow>> {
+    let rows = sqlx::query(
+        "SELECT id, device_name, device_id, ip, created_at, last_used_at FROM sessions \
+         WHERE account_id = $1 AND revoked_at IS NULL AND blocked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC",
+    )
+    .bind(account_id)
+    .bind(now)
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(SessionListRow {
+                id: r.try_get("id")?,
+                device_name: r.try_get("device_name")?,
+                device_id: r.try_get("device_id")?,
+                ip: r.try_get("ip")?,
+                created_at: r.try_get("created_at")?,
+                last_used_at: r.try_get("last_used_at")?,
+            })
+        })
+        .collect()
+}
+
+/// The account's password hash.
+pub(crate) async fn password_hash<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<String> {
+    Ok(sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1").bind(account_id).fetch_one(ex).await?)
+}
+
+/// Sets a changed password.
+pub(crate) async fn set_changed_password<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    account_id: &str,
+    hash: String,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE accounts SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(account_id)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every session of the account but `keep`.
+pub(crate) async fn revoke_other_sessions<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    account_id: &str,
+    keep: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE account_id = $2 AND id <> $3 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(account_id)
+        .bind(keep)
+        .execute(ex)
+        .await?;
     Ok(())
 }

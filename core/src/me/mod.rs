@@ -13,7 +13,7 @@ use crate::integrations::Channel;
 use crate::notify;
 use crate::timeutil::{from_micros, to_micros};
 
-mod store;
+use crate::auth::store;
 
 /// What a re-validation found out about a live session.
 struct Live {
@@ -66,7 +66,7 @@ impl Me {
             tokens::TokenError::Expired => SessionError::Expired,
             _ => SessionError::Invalid,
         })?;
-        let row = store::session(cab.store().pool(), &claims.sid).await?.ok_or(SessionError::Invalid)?;
+        let row = store::session_of_token(cab.store().pool(), &claims.sid).await?.ok_or(SessionError::Invalid)?;
         let (account_id, patient_id, kind) = (row.account_id, row.patient_id, row.account_kind);
         let (revoked, blocked, expires, last_used) = (row.revoked_at, row.blocked_at, row.expires_at, row.last_used_at);
         if account_id != claims.sub {
@@ -81,7 +81,7 @@ impl Me {
         if expires <= now || last_used.saturating_add(to_us(cab.session_policy().idle_timeout)) <= now {
             return Err(SessionError::Expired.into());
         }
-        store::touch(cab.store().pool(), &claims.sid, now).await?;
+        store::touch_session(cab.store().pool(), &claims.sid, now).await?;
         let (principal, actor_kind) = if kind == "staff" {
             let member = crate::staff::member(cab, &account_id).await?.ok_or(SessionError::Invalid)?;
             (Principal::Staff(member), ActorKind::Staff)
@@ -117,7 +117,7 @@ impl Me {
             }
             _ => (None, None),
         };
-        let row = store::live(cab.store().pool(), &self.session_id, &self.account_id, proxy, ward, now)
+        let row = store::live_session(cab.store().pool(), &self.session_id, &self.account_id, proxy, ward, now)
             .await?
             .ok_or(SessionError::Invalid)?;
         if row.blocked_at.is_some() {
@@ -131,7 +131,7 @@ impl Me {
             return Err(SessionError::Expired.into());
         }
         if last_used.saturating_add(60_000_000) < now {
-            store::touch_if_older(cab.store().pool(), &self.session_id, now).await?;
+            store::touch_session_if_older(cab.store().pool(), &self.session_id, now).await?;
         }
         // Joined to the clinics' record by an identity confirmation elsewhere: follow it.
         if let (Principal::Patient { .. }, Some(current)) = (&self.principal, row.patient_id)
@@ -439,8 +439,8 @@ impl Security {
         let hash = cab.passwords().hash(new.to_owned()).await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
-        store::set_password(&mut *tx, &self.me.account_id, hash, now).await?;
-        store::revoke_others(&mut *tx, &self.me.account_id, &self.me.session_id, now).await?;
+        store::set_changed_password(&mut *tx, &self.me.account_id, hash, now).await?;
+        store::revoke_other_sessions(&mut *tx, &self.me.account_id, &self.me.session_id, now).await?;
         let what = Access {
             patient_id: Some(self.me.patient_id()?),
             action: Action::Update,
