@@ -58,13 +58,14 @@ pub(crate) struct Config {
     max_connections: u32,
     require_identity_for_booking: bool,
     change_deadline_minutes: i64,
+    migrate: kabinet::MigrationMode,
 }
 
 #[pymethods]
 impl Config {
     #[new]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, all optional
-    #[pyo3(signature = (key_provider = None, notifier = None, identity_registry = None, clock = None, locale = "ru", password_hashing = None, max_connections = 8, require_identity_for_booking = true, change_deadline_minutes = 120))]
+    #[pyo3(signature = (key_provider = None, notifier = None, identity_registry = None, clock = None, locale = "ru", password_hashing = None, max_connections = 8, require_identity_for_booking = true, change_deadline_minutes = 120, migrate = kabinet::MigrationMode::Auto))]
     fn new(
         key_provider: Option<&Bound<'_, KeyProvider>>,
         notifier: Option<Py<PyAny>>,
@@ -75,6 +76,7 @@ impl Config {
         max_connections: u32,
         require_identity_for_booking: bool,
         change_deadline_minutes: i64,
+        migrate: kabinet::MigrationMode,
     ) -> PyResult<Self> {
         let locale = kabinet::Locale::parse(locale)
             .ok_or_else(|| crate::errors::to_py(kabinet::ConfigError::Locale.into(), kabinet::Locale::En))?;
@@ -97,6 +99,7 @@ impl Config {
             max_connections,
             require_identity_for_booking,
             change_deadline_minutes,
+            migrate,
         })
     }
 
@@ -114,6 +117,7 @@ impl Config {
             locale: self.locale,
             password_hashing: self.password_hashing,
             max_connections: self.max_connections,
+            migrate: self.migrate,
             appointments: kabinet::AppointmentPolicy {
                 require_identity: self.require_identity_for_booking,
                 // Saturating: an absurd value reaches `Config::validate` as out of range, never a panic.
@@ -205,6 +209,12 @@ impl Cabinet {
     /// The operator context for trusted host code.
     fn system(&self) -> SystemContext {
         SystemContext::new(self.inner.system(), self.inner.locale())
+    }
+
+    /// The schema versions of the database and of this SDK.
+    fn schema(&self, py: Python<'_>) -> PyResult<kabinet::SchemaStatus> {
+        let cab = self.inner.clone();
+        block_on(py, self.inner.locale(), async move { cab.schema().await })
     }
 
     /// `"sqlite"` or `"postgres"`.

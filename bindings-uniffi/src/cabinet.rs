@@ -30,6 +30,7 @@ struct Settings {
     registry: Option<Arc<dyn crate::IdentityRegistry>>,
     argon2: kabinet::Argon2Params,
     appointments: kabinet::AppointmentPolicy,
+    migrate: kabinet::MigrationMode,
 }
 
 /// Builds a [`Cabinet`]: set the key provider and language, then `build()` (async).
@@ -61,6 +62,7 @@ impl CabinetBuilder {
                 registry: None,
                 argon2: kabinet::Argon2Params::default(),
                 appointments: kabinet::AppointmentPolicy::default(),
+                migrate: kabinet::MigrationMode::Auto,
             }),
         })
     }
@@ -115,6 +117,12 @@ impl CabinetBuilder {
         })
     }
 
+    /// Whether opening may migrate the schema: `AUTO` (default) or `CHECK`, which refuses an
+    /// outdated schema with `schema.outdated`. A newer schema is refused in both.
+    pub fn migrate(self: Arc<Self>, mode: kabinet::MigrationMode) -> Arc<Self> {
+        self.update(|s| s.migrate = mode)
+    }
+
     /// Maximum pooled connections.
     pub fn max_connections(self: Arc<Self>, n: u32) -> Arc<Self> {
         self.update(|s| s.max_connections = n)
@@ -150,6 +158,7 @@ impl CabinetBuilder {
             max_connections: s.max_connections,
             password_hashing: s.argon2,
             appointments: s.appointments,
+            migrate: s.migrate,
             ..Default::default()
         };
         let inner = kabinet::Cabinet::open(&s.url, config).await.map_err(err)?;
@@ -174,6 +183,11 @@ pub struct Cabinet {
 #[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Cabinet {
+    /// The schema versions of the database and of this SDK.
+    pub async fn schema(&self) -> Result<kabinet::SchemaStatus, KabinetError> {
+        self.inner.schema().await.ffi(self.inner.locale())
+    }
+
     /// The operator context for trusted host code.
     pub fn system(&self) -> Arc<SystemContext> {
         Arc::new(SystemContext { inner: self.inner.system(), locale: self.inner.locale() })

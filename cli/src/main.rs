@@ -90,6 +90,17 @@ enum Command {
     },
     /// Counts of what the deployment holds (no personal data).
     Stats,
+    /// Brings the schema up to date, or with `--check` only reports whether it is (exit code
+    /// 1 with `schema.outdated` when migrations are pending; `schema.newer` when the
+    /// database is ahead of this tool).
+    #[command(
+        after_help = "Examples:\n  kabinet --db sqlite:///srv/kabinet.db migrate --check\n  kabinet --db postgres://kabinet@db/kabinet --passphrase-env KABINET_PASSPHRASE migrate"
+    )]
+    Migrate {
+        /// Change nothing: fail if the schema is not current.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -139,6 +150,10 @@ impl Notifier for StdoutNotifier {
 }
 
 fn config(cli: &Cli) -> Result<Config, kabinet::Error> {
+    let migrate = match cli.command {
+        Command::Migrate { check: true } => kabinet::MigrationMode::Check,
+        _ => kabinet::MigrationMode::Auto,
+    };
     let locale = kabinet::Locale::parse(&cli.locale).ok_or(kabinet::ConfigError::Locale)?;
     let key_provider: Option<Arc<dyn KeyProvider>> = match (&cli.key_file, &cli.passphrase_env) {
         (Some(path), _) => Some(Arc::new(kabinet::crypto::LocalFileKeyProvider::open(path.clone())?)),
@@ -148,7 +163,7 @@ fn config(cli: &Cli) -> Result<Config, kabinet::Error> {
         }
         (None, None) => None,
     };
-    Ok(Config { key_provider, locale, notifier: Some(Arc::new(StdoutNotifier)), ..Config::default() })
+    Ok(Config { key_provider, locale, migrate, notifier: Some(Arc::new(StdoutNotifier)), ..Config::default() })
 }
 
 fn add(total: &mut ImportReport, r: ImportReport) {
@@ -279,6 +294,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 r.incidents_blocked,
                 r.requests_purged
             );
+        }
+        Command::Migrate { check } => {
+            let schema = cab.schema().await?;
+            let verb = if *check { "schema is current" } else { "schema is up to date" };
+            println!("ok: {verb} (database {}, SDK {})", schema.database, schema.sdk);
         }
         Command::Stats => {
             let s = sys.stats().await?;

@@ -168,3 +168,17 @@ fn operator_commands_work_on_postgresql() {
     assert!(code == 3 && out.contains("FAILED at entry 2"), "{out}");
     tamper(&admin, &format!("DROP DATABASE IF EXISTS {name}"));
 }
+
+#[test]
+fn migrate_check_reports_an_outdated_schema_and_migrate_fixes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    let (code, _, err) = kabinet_code(&db, &["migrate", "--check"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("[schema.outdated]") && err.contains("database 0"), "{err}");
+    assert!(!dir.path().join("m.db.keys").exists(), "a refused check leaves no key file behind");
+    let (ok, out, err) = kabinet(&db, &["migrate"]);
+    assert!(ok && out.contains("ok: schema is up to date"), "{out}{err}");
+    let (ok, out, err) = kabinet(&db, &["migrate", "--check"]);
+    assert!(ok && out.contains("ok: schema is current"), "{out}{err}");
+}

@@ -69,6 +69,12 @@ impl Cabinet {
     pub async fn open(url: &str, config: Config) -> Result<Cabinet> {
         let url = crate::store::parse_url(url)?;
         config.validate()?;
+        if config.key_provider.is_none() && url.sqlite_path().is_none() && !url.is_memory() {
+            return Err(crate::config::ConfigError::KeyProviderRequired.into());
+        }
+        // The schema first: a refused schema (check mode, or newer than this SDK) leaves
+        // nothing behind, not even a new key file.
+        let store = Store::open(&url, config.max_connections, config.migrate).await?;
         let provider: Arc<dyn KeyProvider> = match (&config.key_provider, url.sqlite_path()) {
             (Some(p), _) => p.clone(),
             (None, Some(path)) => {
@@ -76,10 +82,8 @@ impl Cabinet {
                 keys.push(".keys");
                 Arc::new(LocalFileKeyProvider::open(std::path::PathBuf::from(keys))?)
             }
-            (None, None) if url.is_memory() => Arc::new(EphemeralKeyProvider::new()),
-            (None, None) => return Err(crate::config::ConfigError::KeyProviderRequired.into()),
+            (None, None) => Arc::new(EphemeralKeyProvider::new()),
         };
-        let store = Store::open(&url, config.max_connections).await?;
         let keyring = Keyring::new(provider);
         let now = to_micros(config.clock.now());
         let blind = BlindIndexer::new(keyring.system_key(&store, SystemKey::BlindIndex, now).await?);
@@ -108,6 +112,12 @@ impl Cabinet {
             passwords,
         };
         Ok(Cabinet { inner: Arc::new(inner) })
+    }
+
+    /// The schema versions of the database and of this SDK (after `open`, current unless
+    /// another process has since migrated the database further).
+    pub async fn schema(&self) -> Result<crate::store::SchemaStatus> {
+        self.inner.store.schema().await
     }
 
     /// A fresh in-memory SQLite cabinet with an ephemeral key: for tests and demos.

@@ -80,6 +80,19 @@ pub struct Config {
     pub appointments: AppointmentPolicy,
     /// Largest document accepted (default 20 MiB, S3).
     pub document_max_bytes: usize,
+    /// Whether opening may migrate the schema (default `Auto`); `Check` refuses an outdated
+    /// schema with `schema.outdated`. A schema newer than the SDK is refused in both modes.
+    pub migrate: MigrationMode,
+}
+
+crate::sets::closed_set! {
+    /// Whether [`crate::Cabinet::open`] may migrate the database schema.
+    pub enum MigrationMode in "migrate" {
+        /// Apply pending migrations (processes opening at once take turns).
+        Auto = "auto",
+        /// Never change the schema: an outdated one is `ConfigError` `schema.outdated`.
+        Check = "check",
+    }
 }
 
 /// Booking rules of a deployment (R8).
@@ -137,6 +150,7 @@ impl Default for Config {
             sessions: SessionPolicy::default(),
             appointments: AppointmentPolicy::default(),
             document_max_bytes: 20 * 1024 * 1024,
+            migrate: MigrationMode::Auto,
         }
     }
 }
@@ -174,6 +188,7 @@ impl std::fmt::Debug for Config {
             .field("locale", &self.locale)
             .field("password_hashing", &self.password_hashing)
             .field("max_connections", &self.max_connections)
+            .field("migrate", &self.migrate)
             .finish_non_exhaustive()
     }
 }
@@ -214,6 +229,24 @@ pub enum ConfigError {
     /// threads and connections stayed with the parent). Open Kabinet after `fork()`.
     #[error("Kabinet was started before this process forked")]
     Forked,
+    /// The database's schema is older than this SDK and migrating was not allowed
+    /// ([`MigrationMode::Check`]): run `kabinet migrate` (or open with `Auto`).
+    #[error("the database schema is outdated (database {database}, SDK {sdk})")]
+    SchemaOutdated {
+        /// The newest migration the database has applied.
+        database: i64,
+        /// The newest migration this SDK knows.
+        sdk: i64,
+    },
+    /// The database's schema is newer than this SDK (another deployment upgraded it): this
+    /// SDK refuses to use it in any mode rather than misread it.
+    #[error("the database schema is newer than this SDK (database {database}, SDK {sdk})")]
+    SchemaNewer {
+        /// The newest migration the database has applied.
+        database: i64,
+        /// The newest migration this SDK knows.
+        sdk: i64,
+    },
 }
 
 impl ErrorCode for ConfigError {
@@ -226,6 +259,8 @@ impl ErrorCode for ConfigError {
             ConfigError::OutOfRange { .. } => "config.out_of_range",
             ConfigError::HostCallback { .. } => "config.host_callback",
             ConfigError::Forked => "config.forked",
+            ConfigError::SchemaOutdated { .. } => "schema.outdated",
+            ConfigError::SchemaNewer { .. } => "schema.newer",
         }
     }
     fn kind(&self) -> ErrorKind {

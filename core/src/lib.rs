@@ -70,7 +70,9 @@ pub use auth::sessions::{Auth, Device, LoginStep, SessionInfo, Tokens};
 pub use cabinet::JobsReport;
 pub use cabinet::{Cabinet, Keys, SystemAccounts, SystemContext};
 pub use certificates::{Certificate, CertificateKind, CertificateStatus, Certificates};
-pub use config::{AppointmentPolicy, Argon2Params, Clock, Config, ConfigError, SessionPolicy, SystemClock};
+pub use config::{
+    AppointmentPolicy, Argon2Params, Clock, Config, ConfigError, MigrationMode, SessionPolicy, SystemClock,
+};
 pub use crypto::{CryptoError, KeyProvider, KeyRotationReport};
 pub use directory::{Clinic, Directory, DirectoryAdmin, Practitioner, Region, Slot};
 pub use documents::{DocumentInfo, DocumentKind, DocumentMeta, DocumentPage, Documents, StaffDocuments};
@@ -95,4 +97,4 @@ pub use staff::{
     SystemStaff,
 };
 pub use stats::Stats;
-pub use store::{Backend, StorageError};
+pub use store::{Backend, SchemaStatus, StorageError};

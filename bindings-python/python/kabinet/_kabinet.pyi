@@ -121,6 +121,13 @@ class LabFlag(StrEnum):
 _LabFlagLike: TypeAlias = LabFlag | Literal["low", "high", "normal", "abnormal"]
 
 @final
+class MigrationMode(StrEnum):
+    AUTO = "auto"
+    CHECK = "check"
+
+_MigrationModeLike: TypeAlias = MigrationMode | Literal["auto", "check"]
+
+@final
 class RequestStatus(StrEnum):
     IN_PROCESSING = "in_processing"
     CLARIFICATION_NEEDED = "clarification_needed"
@@ -222,6 +229,7 @@ __all__ = [
     "MedicalItem",
     "Medication",
     "Message",
+    "MigrationMode",
     "MissingItem",
     "NewPatient",
     "NotFound",
@@ -250,6 +258,7 @@ __all__ = [
     "RequestPage",
     "RequestStatus",
     "Requests",
+    "SchemaStatus",
     "Screening",
     "Security",
     "SessionError",
@@ -1017,6 +1026,16 @@ class Argon2Params:
     iterations: int
     parallelism: int
     def __new__(cls, memory_kib: int = 19456, iterations: int = 2, parallelism: int = 1) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class SchemaStatus:
+    """The schema versions of the database and of this SDK (`Cabinet.schema()`)."""
+    database: int
+    sdk: int
+    pending: int
+    current: bool
+    def to_dict(self) -> dict[str, Any]: ...
 
 class Config:
     def __new__(cls,
@@ -1029,6 +1048,7 @@ class Config:
         max_connections: int = 8,
         require_identity_for_booking: bool = True,
         change_deadline_minutes: int = 120,
+        migrate: _MigrationModeLike = MigrationMode.AUTO,
     ) -> Self: ...
     @property
     def locale(self) -> str: ...
@@ -1223,6 +1243,7 @@ class Cabinet:
     def auth(self) -> Auth: ...
     def session(self, access_token: str, device: Device) -> Me: ...
     def run_due_jobs(self) -> dict[str, int]: ...
+    def schema(self) -> SchemaStatus: ...
     @property
     def backend(self) -> str: ...
     def close(self) -> None: ...

@@ -118,6 +118,15 @@ impl ErrorCode for Error {
             Error::NotFound { entity } => {
                 format!("{}: {}", crate::i18n::text(locale, "not_found"), crate::i18n::entity(locale, entity))
             }
+            Error::Config(
+                c @ (ConfigError::SchemaOutdated { database, sdk } | ConfigError::SchemaNewer { database, sdk }),
+            ) => {
+                let (db_word, sdk_word) = match locale {
+                    Locale::En => ("database", "SDK"),
+                    _ => ("база", "SDK"),
+                };
+                format!("{} ({db_word} {database}, {sdk_word} {sdk})", crate::i18n::text(locale, c.code()))
+            }
             other => crate::i18n::text(locale, other.code()).to_owned(),
         }
     }

@@ -117,6 +117,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         crate::requests::RequestStatus,
         crate::attachment::AttachmentStatus,
         crate::documents::DocumentKind,
+        crate::config::MigrationMode,
     );
     Ok(())
 }
@@ -266,7 +267,8 @@ python_values!(
     crate::requests::RequestMessage,
     crate::requests::RequestDocument,
     crate::requests::Request,
-    crate::proxies::ProxyGrant;
+    crate::proxies::ProxyGrant,
+    crate::store::SchemaStatus;
     inputs crate::accounts::Registration,
     crate::config::Argon2Params,
     crate::accounts::LegacyAccount,

@@ -10,6 +10,7 @@
 mod error;
 pub(crate) mod lease;
 pub(crate) mod rows;
+mod schema;
 mod url;
 
 use std::time::Duration;
@@ -18,6 +19,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor};
 
 pub use error::StorageError;
+pub use schema::SchemaStatus;
 pub(crate) use url::{DatabaseUrl, parse as parse_url};
 
 /// A write transaction.
@@ -55,8 +57,14 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Store {
-    /// Connects, applies the engine's pragmas and runs pending migrations.
-    pub(crate) async fn open(url: &DatabaseUrl, max_connections: u32) -> Result<Store, StorageError> {
+    /// Connects, applies the engine's pragmas and, when `mode` allows, runs pending
+    /// migrations. A schema newer than this SDK is refused in every mode, an outdated one in
+    /// `Check` mode (`ConfigError` `schema.newer` / `schema.outdated`, naming both versions).
+    pub(crate) async fn open(
+        url: &DatabaseUrl,
+        max_connections: u32,
+        mode: crate::config::MigrationMode,
+    ) -> crate::error::Result<Store> {
         sqlx::any::install_default_drivers();
         let options: AnyConnectOptions = url.connect_url().parse().map_err(StorageError::Unavailable)?;
         let backend = url.backend();
@@ -91,9 +99,17 @@ impl Store {
         // processes opening one file at once queue on a lock file beside it; the second one
         // then finds the schema current and has nothing to do.
         let _guard = match url.sqlite_path() {
-            Some(path) => Some(lock_beside(path, "migrate.lock").await?),
-            None => None,
+            Some(path) if mode == crate::config::MigrationMode::Auto => Some(lock_beside(path, "migrate.lock").await?),
+            _ => None,
         };
+        let status = schema::status(&pool, backend, migrator).await?;
+        if let Some(refused) = status.refusal(mode == crate::config::MigrationMode::Auto) {
+            pool.close().await;
+            return Err(refused.into());
+        }
+        if status.pending == 0 && mode == crate::config::MigrationMode::Check {
+            return Ok(Store { pool, backend });
+        }
         migrator.run(&pool).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(inner) | sqlx::migrate::MigrateError::ExecuteMigration(inner, _)
                 if StorageError::from_sqlx_ref_busy(&inner) =>
@@ -124,6 +140,15 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// The schema versions of the database and of this SDK.
+    pub(crate) async fn schema(&self) -> crate::error::Result<SchemaStatus> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        schema::status(&self.pool, self.backend, migrator).await
     }
 
     /// The engine.

@@ -114,4 +114,20 @@ class FoundationTest {
         assertEquals("Иванова", cab.system().patients().get(id).surname)
         cab.system().patients().erase(id)
     }
+
+    @Test
+    fun `migrate CHECK refuses an outdated schema and opens a current one`(@TempDir dir: Path): Unit = runBlocking {
+        val url = "sqlite://${dir.resolve("m.db")}"
+        val keys = dir.resolve("m.keys").toString()
+        val refused = assertFailsWith<KabinetException.Config> {
+            CabinetBuilder(url).keyFile(keys).locale("en").migrate(MigrationMode.CHECK).build()
+        }
+        assertEquals("schema.outdated", refused.code)
+        CabinetBuilder(url).keyFile(keys).build().shutdown()
+        val cab = CabinetBuilder(url).keyFile(keys).migrate(MigrationMode.CHECK).build()
+        val schema = cab.schema()
+        assertTrue(schema.current)
+        assertEquals(0u, schema.pending)
+        assertEquals(schema.sdk, schema.database)
+    }
 }
