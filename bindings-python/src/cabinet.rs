@@ -197,6 +197,8 @@ impl Cabinet {
         Ok([
             ("delivered", r.delivered),
             ("delivery_failures", r.delivery_failures),
+            ("retries_scheduled", r.retries_scheduled),
+            ("first_attempt_failures", r.first_attempt_failures),
             ("incidents_raised", r.incidents_raised),
             ("incidents_blocked", r.incidents_blocked),
             ("reminders_queued", r.reminders_queued),

@@ -36,8 +36,14 @@ struct Inner {
 pub struct JobsReport {
     /// Messages delivered.
     pub delivered: u64,
-    /// Deliveries that failed and will be retried.
+    /// Deliveries tried in this pass that failed and will be retried.
     pub delivery_failures: u64,
+    /// Undelivered messages whose last attempt failed and that wait for a retry, counted
+    /// after this pass — including those that failed when first sent inside the call that
+    /// queued them (a notifier that raised), which this pass did not retry yet.
+    pub retries_scheduled: u64,
+    /// Of `retries_scheduled`, those whose first and only attempt so far failed.
+    pub first_attempt_failures: u64,
     /// Incidents raised for an unusual rate of data access (R6).
     pub incidents_raised: u64,
     /// Incidents left unconfirmed past 30 minutes: their accounts' sessions were blocked.
@@ -191,6 +197,8 @@ impl Cabinet {
         Ok(JobsReport {
             delivered: d.delivered,
             delivery_failures: d.failed,
+            retries_scheduled: d.retries_scheduled,
+            first_attempt_failures: d.first_attempt_failures,
             incidents_raised,
             incidents_blocked,
             reminders_queued,

@@ -64,11 +64,15 @@ pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Res
         };
         let person = crate::patients::Patients::new(cab.clone(), ctx).read_in(&mut tx, patient_id, now).await?;
         let to = match channel {
-            Channel::Email => person.email.unwrap_or_default(),
-            _ => person.phone.unwrap_or_default(),
+            Channel::Email => person.email,
+            _ => person.phone,
         };
-        let msg = cab.message(Some(patient_id), "recovery_code", channel, &to, Some(&code));
-        outbox = Some(cab.outbox().enqueue(&mut tx, &msg, now).await?);
+        // No address on that channel (an imported account without e-mail): nothing is sent
+        // and the answer stays the same, so the reply says nothing about the account.
+        if let Some(to) = to.filter(|t| !t.trim().is_empty()) {
+            let msg = cab.message(Some(patient_id), "recovery_code", channel, &to, Some(&code));
+            outbox = Some(cab.outbox().enqueue(&mut tx, &msg, now).await?);
+        }
     }
     tx.commit().await?;
     if let Some(o) = outbox {

@@ -335,3 +335,4 @@ field-proxy_snils = SNILS of the representative
 field-until = End date
 field-basis = Basis document
 field-source = Sending system
+notify-no_recipient = There is no address to send this message to: add a phone or e-mail to the profile

@@ -335,3 +335,4 @@ field-proxy_snils = СНИЛС представителя
 field-until = Дата окончания
 field-basis = Документ-основание
 field-source = Система-отправитель
+notify-no_recipient = Некуда отправить сообщение: добавьте телефон или e-mail в профиль

@@ -40,6 +40,11 @@ pub struct DeliveryReport {
     pub delivered: u64,
     /// Failed now; will be retried.
     pub failed: u64,
+    /// Undelivered messages whose last attempt failed, waiting for their retry (after this
+    /// pass; the ones that failed when first sent inside the call that queued them too).
+    pub retries_scheduled: u64,
+    /// Of those, the ones whose first and only attempt so far failed.
+    pub first_attempt_failures: u64,
 }
 
 const CLAIM_US: i64 = 60_000_000;
@@ -63,6 +68,11 @@ fn parse_channel(s: &str) -> Channel {
 }
 
 async fn enqueue(conn: &mut Conn, sealer: &crate::crypto::Sealer, msg: &Outgoing, now: i64) -> Result<String> {
+    // A message with nowhere to go is the caller's error now, not a silent entry the host
+    // would be asked to send to nobody.
+    if msg.recipient.trim().is_empty() {
+        return Err(crate::Error::Conflict { code: "notify.no_recipient" });
+    }
     let id = uuid::Uuid::new_v4().to_string();
     let payload = serde_json::to_vec(&Payload {
         recipient: msg.recipient.clone(),
@@ -163,6 +173,7 @@ pub(crate) async fn deliver_due(cab: &Cabinet, limit: i64) -> Result<DeliveryRep
             Err(e) => return Err(e),
         }
     }
+    (report.retries_scheduled, report.first_attempt_failures) = store::failures_waiting(cab.store().pool()).await?;
     Ok(report)
 }
 

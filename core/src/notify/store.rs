@@ -166,3 +166,17 @@ pub(super) async fn account_locale<'e>(
         .fetch_optional(ex)
         .await?)
 }
+
+/// Undelivered messages whose last attempt failed: how many, and how many of those failed on
+/// their first and only attempt so far.
+pub(super) async fn failures_waiting<'e>(ex: impl Executor<'e, Database = Any>) -> Result<(u64, u64)> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS waiting, COALESCE(SUM(CASE WHEN attempts = 1 THEN 1 ELSE 0 END), 0) AS first \
+         FROM outbox WHERE delivered_at IS NULL AND attempts > 0",
+    )
+    .fetch_one(ex)
+    .await?;
+    let waiting: i64 = row.try_get("waiting")?;
+    let first: i64 = row.try_get("first")?;
+    Ok((u64::try_from(waiting).unwrap_or(0), u64::try_from(first).unwrap_or(0)))
+}
