@@ -1,12 +1,12 @@
 //! The patient's access history (R5), read from the journal.
 
-use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::journal::entry_from_row;
+use super::store;
 use crate::error::Result;
 use crate::i18n::Locale;
-use crate::store::{Conn, StorageError};
+use crate::store::Conn;
 
 /// One line of a patient's access history: who, when, from where, what on which data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -77,26 +77,11 @@ pub(crate) async fn access_history(
     viewer: Option<&str>,
     locale: Locale,
 ) -> Result<Vec<AccessEntry>> {
-    let rows = sqlx::query(
-        "SELECT seq, at, actor_kind, actor_id, on_behalf_of, patient_id, action, resource_type, resource_id, outcome, \
-         ip, device_id, leaf_hash, sm.role AS staff_role, sm.full_name AS staff_name, c.name AS staff_clinic FROM audit_entries \
-         LEFT JOIN staff_members sm ON sm.account_id = audit_entries.actor_id AND audit_entries.actor_kind = 'staff' \
-         LEFT JOIN clinics c ON c.id = sm.clinic_id \
-         WHERE patient_id = $1 AND at >= $2 AND seq < $3 ORDER BY seq DESC LIMIT $4",
-    )
-    .bind(patient_id)
-    .bind(since_us)
-    .bind(before_seq.unwrap_or(i64::MAX))
-    .bind(limit)
-    .fetch_all(conn)
-    .await
-    .map_err(StorageError::from_sqlx)?;
-    rows.iter()
+    let rows = store::patient_entries(conn, patient_id, since_us, before_seq, limit).await?;
+    rows.into_iter()
         .map(|row| {
-            let (e, _) = entry_from_row(row)?;
-            let role: Option<String> = row.try_get("staff_role").map_err(StorageError::from_sqlx)?;
-            let name: Option<String> = row.try_get("staff_name").map_err(StorageError::from_sqlx)?;
-            let clinic: Option<String> = row.try_get("staff_clinic").map_err(StorageError::from_sqlx)?;
+            let (e, _) = entry_from_row(row.entry)?;
+            let (role, name, clinic) = (row.staff_role, row.staff_name, row.staff_clinic);
             // A patient reading their own history sees who and when, not staff addresses.
             let hide_address = viewer.is_some() && !matches!(e.actor_kind.as_str(), "patient" | "proxy" | "anonymous");
             let staff = role.as_deref().zip(name.as_deref());

@@ -1,10 +1,9 @@
 //! Appending entries: ordered and gap-free across processes, in the caller's transaction.
 
-use sqlx::Row as _;
-
 use super::entry::{Action, AuditEntry, Outcome};
 use super::merkle::{Frontier, Hash};
 use super::signing::{HeadSigner, SignedTreeHead};
+use super::store::{self, EntryRow};
 use super::{AuditContext, Receipt};
 use crate::error::Result;
 use crate::store::rows::{Row, Rows};
@@ -69,13 +68,9 @@ impl Journal {
         at_us: i64,
     ) -> Result<u64> {
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT id FROM audit_state WHERE id = 1 FOR UPDATE").execute(&mut *conn).await?;
+            store::lock_state(&mut *conn).await?;
         }
-        let row = sqlx::query("SELECT size, frontier FROM audit_frontiers ORDER BY size DESC LIMIT 1")
-            .fetch_one(&mut *conn)
-            .await?;
-        let size: i64 = row.try_get("size")?;
-        let bytes: Vec<u8> = row.try_get("frontier")?;
+        let store::FrontierRow { size, frontier: bytes } = store::latest_frontier(&mut *conn).await?;
         let mut frontier = Frontier::from_bytes(&bytes).ok_or(StorageError::Corrupt("audit frontier"))?;
         let first = u64::try_from(size).map_err(|_| StorageError::Corrupt("audit size"))?;
         if frontier.size() != first {
@@ -143,7 +138,7 @@ impl Journal {
             vec![(size + accesses.len() as i64).into(), frontier.to_bytes().into()],
         ));
         rows.write(conn).await?;
-        sqlx::query("DELETE FROM audit_frontiers WHERE size = $1").bind(size).execute(&mut *conn).await?;
+        store::delete_frontier(&mut *conn, size).await?;
         Ok(first)
     }
 }
@@ -207,56 +202,44 @@ fn head_row(head: &SignedTreeHead) -> Row {
 
 /// Reads entries `[from, to)` ordered by `seq`, with their stored leaf hashes.
 pub(crate) async fn load_entries(conn: &mut Conn, from: u64, to: u64) -> Result<Vec<(AuditEntry, Vec<u8>)>> {
-    let rows = sqlx::query(
-        "SELECT seq, at, actor_kind, actor_id, on_behalf_of, patient_id, action, resource_type, resource_id, outcome, \
-         ip, device_id, leaf_hash FROM audit_entries WHERE seq >= $1 AND seq < $2 ORDER BY seq",
-    )
-    .bind(i64::try_from(from).unwrap_or(i64::MAX))
-    .bind(i64::try_from(to).unwrap_or(i64::MAX))
-    .fetch_all(conn)
-    .await?;
-    rows.iter().map(entry_from_row).collect()
+    let rows =
+        store::entries(conn, i64::try_from(from).unwrap_or(i64::MAX), i64::try_from(to).unwrap_or(i64::MAX)).await?;
+    rows.into_iter().map(entry_from_row).collect()
 }
 
-pub(crate) fn entry_from_row(row: &sqlx::any::AnyRow) -> Result<(AuditEntry, Vec<u8>)> {
-    let seq: i64 = row.try_get("seq")?;
+/// The entry of a stored row, with its stored leaf hash.
+pub(super) fn entry_from_row(row: EntryRow) -> Result<(AuditEntry, Vec<u8>)> {
     Ok((
         AuditEntry {
-            seq: u64::try_from(seq).map_err(|_| StorageError::Corrupt("audit seq"))?,
-            at_us: row.try_get("at")?,
-            actor_kind: row.try_get("actor_kind")?,
-            actor_id: row.try_get("actor_id")?,
-            on_behalf_of: row.try_get("on_behalf_of")?,
-            patient_id: row.try_get("patient_id")?,
-            action: row.try_get("action")?,
-            resource_type: row.try_get("resource_type")?,
-            resource_id: row.try_get("resource_id")?,
-            outcome: row.try_get("outcome")?,
-            ip: row.try_get("ip")?,
-            device_id: row.try_get("device_id")?,
+            seq: u64::try_from(row.seq).map_err(|_| StorageError::Corrupt("audit seq"))?,
+            at_us: row.at,
+            actor_kind: row.actor_kind,
+            actor_id: row.actor_id,
+            on_behalf_of: row.on_behalf_of,
+            patient_id: row.patient_id,
+            action: row.action,
+            resource_type: row.resource_type,
+            resource_id: row.resource_id,
+            outcome: row.outcome,
+            ip: row.ip,
+            device_id: row.device_id,
         },
-        row.try_get("leaf_hash")?,
+        row.leaf_hash,
     ))
 }
 
 /// Reads signed heads with `from <= size < to`, ordered by size.
 pub(crate) async fn load_heads(conn: &mut Conn, from: u64, to: u64) -> Result<Vec<SignedTreeHead>> {
     let rows =
-        sqlx::query("SELECT size, root, at, signature FROM audit_heads WHERE size >= $1 AND size < $2 ORDER BY size")
-            .bind(i64::try_from(from).unwrap_or(i64::MAX))
-            .bind(i64::try_from(to).unwrap_or(i64::MAX))
-            .fetch_all(conn)
-            .await?;
-    rows.iter()
+        store::heads(conn, i64::try_from(from).unwrap_or(i64::MAX), i64::try_from(to).unwrap_or(i64::MAX)).await?;
+    rows.into_iter()
         .map(|row| {
-            let size: i64 = row.try_get("size")?;
-            let root: Vec<u8> = row.try_get("root")?;
-            let sig: Vec<u8> = row.try_get("signature")?;
             Ok(SignedTreeHead {
-                size: u64::try_from(size).map_err(|_| StorageError::Corrupt("head size"))?,
-                root: Hash::try_from(root.as_slice()).map_err(|_| StorageError::Corrupt("head root"))?,
-                at_us: row.try_get("at")?,
-                signature: <[u8; 64]>::try_from(sig.as_slice()).map_err(|_| StorageError::Corrupt("head signature"))?,
+                size: u64::try_from(row.size).map_err(|_| StorageError::Corrupt("head size"))?,
+                root: Hash::try_from(row.root.as_slice()).map_err(|_| StorageError::Corrupt("head root"))?,
+                at_us: row.at,
+                signature: <[u8; 64]>::try_from(row.signature.as_slice())
+                    .map_err(|_| StorageError::Corrupt("head signature"))?,
             })
         })
         .collect()
@@ -264,7 +247,6 @@ pub(crate) async fn load_heads(conn: &mut Conn, from: u64, to: u64) -> Result<Ve
 
 /// The journal's current size according to its frontier.
 pub(crate) async fn current_size(conn: &mut Conn) -> Result<u64> {
-    let size: i64 =
-        sqlx::query_scalar("SELECT size FROM audit_frontiers ORDER BY size DESC LIMIT 1").fetch_one(conn).await?;
+    let size = store::size(conn).await?;
     u64::try_from(size).map_err(|_| StorageError::Corrupt("audit size").into())
 }

@@ -17,6 +17,7 @@ mod journal;
 pub mod merkle;
 mod proofs;
 mod signing;
+mod store;
 mod verify;
 
 pub use entry::{Action, Actor, ActorKind, AuditEntry, Outcome};

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::journal::{current_size, load_entries, load_heads};
 use super::merkle::Frontier;
 use super::signing::SignedTreeHead;
+use super::store;
 use crate::error::Result;
 use crate::store::Conn;
 
@@ -43,14 +44,8 @@ const BATCH: u64 = 10_000;
 /// Verifies the whole journal with `key`.
 pub(crate) async fn verify(conn: &mut Conn, key: &ed25519_dalek::VerifyingKey) -> Result<AuditReport> {
     let state_size = current_size(conn).await?;
-    let max_seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM audit_entries")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(crate::store::StorageError::from_sqlx)?;
-    let max_head: Option<i64> = sqlx::query_scalar("SELECT MAX(size) FROM audit_heads")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(crate::store::StorageError::from_sqlx)?;
+    let max_seq = store::max_seq(&mut *conn).await?;
+    let max_head = store::max_head_size(&mut *conn).await?;
     let upper = [state_size, max_seq.map_or(0, |s| s.max(0) as u64 + 1), max_head.map_or(0, |s| s.max(0) as u64)]
         .into_iter()
         .max()
