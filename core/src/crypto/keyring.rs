@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use sqlx::Row as _;
-
+use super::store;
 use super::{CryptoError, KeyProvider, SecretKey};
 use crate::audit::Receipt;
 use crate::error::Result;
@@ -101,16 +100,9 @@ impl Keyring {
     }
 
     async fn load(&self, conn: &mut Conn, id: &str) -> Result<Option<SecretKey>> {
-        let row = sqlx::query("SELECT kek_id, wrapped FROM wrapped_keys WHERE id = $1")
-            .bind(id)
-            .fetch_optional(conn)
-            .await
-            .map_err(StorageError::from_sqlx)?;
-        let Some(row) = row else { return Ok(None) };
-        let kek_id: String = row.try_get("kek_id").map_err(StorageError::from_sqlx)?;
-        let wrapped: Option<Vec<u8>> = row.try_get("wrapped").map_err(StorageError::from_sqlx)?;
-        let wrapped = wrapped.ok_or(CryptoError::KeyDestroyed)?;
-        Ok(Some(self.provider.unwrap(&kek_id, &wrapped, &context(id))?))
+        let Some(row) = store::wrapped(conn, id).await? else { return Ok(None) };
+        let wrapped = row.wrapped.ok_or(CryptoError::KeyDestroyed)?;
+        Ok(Some(self.provider.unwrap(&row.kek_id, &wrapped, &context(id))?))
     }
 
     /// Loads a system key, creating it on first use. Safe when several processes open a
@@ -166,16 +158,7 @@ impl Keyring {
     /// Destroys a patient's data key: the wrapped bytes are deleted, so every ciphertext
     /// under it becomes unreadable (crypto-shredding).
     pub(crate) async fn destroy_patient_key(&self, conn: &mut Conn, receipt: &Receipt, now: i64) -> Result<bool> {
-        let patient_id = receipt.patient_id();
-        let done = sqlx::query(
-            "UPDATE wrapped_keys SET wrapped = NULL, destroyed_at = $1 WHERE id = $2 AND wrapped IS NOT NULL",
-        )
-        .bind(now)
-        .bind(patient_key_id(patient_id))
-        .execute(conn)
-        .await
-        .map_err(StorageError::from_sqlx)?;
-        Ok(done.rows_affected() == 1)
+        store::destroy(conn, &patient_key_id(receipt.patient_id()), now).await
     }
 
     /// Rotates the KEK and re-wraps every live key under the new one. Ciphertexts of data
@@ -222,40 +205,20 @@ impl Keyring {
                 return Err(crate::Error::Conflict { code: "keys.rotation_in_progress" });
             }
             let mut tx = store.begin().await?;
-            let rows = sqlx::query("SELECT id, kek_id, wrapped FROM wrapped_keys WHERE kek_id <> $1 AND wrapped IS NOT NULL ORDER BY id LIMIT 500")
-                .bind(&kek_id)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(StorageError::from_sqlx)?;
+            let rows = store::stale(&mut *tx, &kek_id).await?;
             if rows.is_empty() {
                 break;
             }
             for row in rows {
-                let id: String = row.try_get("id").map_err(StorageError::from_sqlx)?;
-                let old_kek: String = row.try_get("kek_id").map_err(StorageError::from_sqlx)?;
-                let wrapped: Vec<u8> = row.try_get("wrapped").map_err(StorageError::from_sqlx)?;
-                let ctx = context(&id);
-                let key = self.provider.unwrap(&old_kek, &wrapped, &ctx)?;
+                let ctx = context(&row.id);
+                let key = self.provider.unwrap(&row.kek_id, &row.wrapped, &ctx)?;
                 let rewrapped_bytes = self.provider.wrap(&kek_id, &key, &ctx)?;
-                sqlx::query(
-                    "UPDATE wrapped_keys SET kek_id = $1, wrapped = $2, rotated_at = $3 WHERE id = $4 AND kek_id = $5",
-                )
-                .bind(&kek_id)
-                .bind(rewrapped_bytes)
-                .bind(at)
-                .bind(&id)
-                .bind(&old_kek)
-                .execute(&mut *tx)
-                .await
-                .map_err(StorageError::from_sqlx)?;
+                store::rewrap(&mut *tx, &row.id, &row.kek_id, &kek_id, rewrapped_bytes, at).await?;
                 rewrapped += 1;
             }
             tx.commit().await.map_err(StorageError::from_sqlx)?;
         }
-        let destroyed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM wrapped_keys WHERE wrapped IS NULL")
-            .fetch_one(store.pool())
-            .await
-            .map_err(StorageError::from_sqlx)?;
+        let destroyed = store::count_destroyed(store.pool()).await?;
         Ok(KeyRotationReport { kek_id, rewrapped, destroyed_skipped: u64::try_from(destroyed).unwrap_or(0) })
     }
 }

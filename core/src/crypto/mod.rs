@@ -8,6 +8,7 @@ mod error;
 pub(crate) mod keyring;
 mod provider;
 mod secret;
+mod store;
 
 pub use blind::{BlindIndexKind, BlindIndexer};
 pub(crate) use envelope::Sealer;
