@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 
 use super::import::Writer;
 use super::read::{Entry, Input, bad, parse_time, text_of};
+use super::store::{self, DirectoryRecord};
 use crate::directory::{Clinic, Practitioner, Slot, fold, text_field};
 use crate::error::Result;
 
@@ -389,7 +390,7 @@ impl DirectoryPlan {
             if w.imported_before(e).await? {
                 continue;
             }
-            let own = own_record(w, "SELECT id FROM clinics WHERE id = $1", e).await?;
+            let own = own_record(w, DirectoryRecord::Clinic, e).await?;
             let by_code = match own {
                 Some(id) => Some(id),
                 None => crate::directory::clinic_by_code_in(&mut w.tx, &c.clinic.code).await?,
@@ -418,7 +419,7 @@ impl DirectoryPlan {
             if w.imported_before(e).await? {
                 continue;
             }
-            if let Some(id) = own_record(w, "SELECT id FROM practitioners WHERE id = $1", e).await? {
+            if let Some(id) = own_record(w, DirectoryRecord::Practitioner, e).await? {
                 w.remember(e.key.as_deref(), "practitioner", &id, None).await?;
                 w.count(e, false);
                 continue;
@@ -515,9 +516,9 @@ impl DirectoryPlan {
 }
 
 /// Kabinet's own record with the resource's id (an export coming back), if any.
-async fn own_record(w: &mut Writer<'_>, sql: &'static str, e: &Entry<'_>) -> Result<Option<String>> {
+async fn own_record(w: &mut Writer<'_>, kind: DirectoryRecord, e: &Entry<'_>) -> Result<Option<String>> {
     let Some(id) = e.resource["id"].as_str() else { return Ok(None) };
-    sqlx::query_scalar(sql).bind(id).fetch_optional(&mut *w.tx).await.map_err(crate::Error::from)
+    store::own_directory_record(&mut *w.tx, kind, id).await
 }
 
 async fn insert_slot(

@@ -1,7 +1,8 @@
 //! The storage of FHIR import: every SQL statement the import runs itself, rows read by
 //! column name (the rows it writes go through `store::rows`, the directory's through
-//! `directory`). Identifiers arrive as blind indexes; the matching rules, the lock order and
-//! the sealing stay in `import`. Each function takes any executor: a transaction or the pool.
+//! `crate::directory`). Identifiers arrive as blind indexes; the matching rules, the lock
+//! order and the sealing stay in `import` and `directory`. Each function takes any executor:
+//! a transaction or the pool.
 
 use sqlx::{Any, Executor, Row};
 
@@ -44,6 +45,28 @@ pub(super) async fn own_record<'e>(ex: impl Executor<'e, Database = Any>, id: &s
     .fetch_optional(ex)
     .await?;
     row.map(|r| Ok(LocalRow { id: r.try_get("id")?, patient_id: r.try_get("patient_id")? })).transpose()
+}
+
+/// A kind of directory record an import can find again by id.
+#[derive(Clone, Copy)]
+pub(super) enum DirectoryRecord {
+    /// A clinic.
+    Clinic,
+    /// A practitioner.
+    Practitioner,
+}
+
+/// Kabinet's own directory record of this kind with this id — an export coming back — if any.
+pub(super) async fn own_directory_record<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    kind: DirectoryRecord,
+    id: &str,
+) -> Result<Option<String>> {
+    let sql = match kind {
+        DirectoryRecord::Clinic => "SELECT id FROM clinics WHERE id = $1",
+        DirectoryRecord::Practitioner => "SELECT id FROM practitioners WHERE id = $1",
+    };
+    Ok(sqlx::query_scalar(sql).bind(id).fetch_optional(ex).await?)
 }
 
 /// The patient `id` if it is on file and not erased.
