@@ -11,7 +11,7 @@ use crate::crypto::{BlindIndexer, EphemeralKeyProvider, KeyProvider, KeyRotation
 use crate::error::Result;
 use crate::i18n::Locale;
 use crate::patients::Patients;
-use crate::store::{Backend, Store};
+use crate::store::{Backend, Conn, Store};
 use crate::timeutil::to_micros;
 
 struct Inner {
@@ -333,7 +333,7 @@ pub(crate) async fn tally(
     done: Result<bool>,
     job: &'static str,
     item_id: &str,
-    settle: &'static str,
+    settle: impl AsyncFnOnce(&mut Conn) -> Result<()>,
     now: i64,
 ) -> Result<u64> {
     match done {
@@ -343,22 +343,17 @@ pub(crate) async fn tally(
     }
 }
 
-/// Journals a skipped job item (outcome `failure`) and settles it with `settle` (`$1` the
-/// time, `$2` the item id) so that it is not tried again on every run.
+/// Journals a skipped job item (outcome `failure`) and settles it with `settle` (the owning
+/// area's storage call, run in the same transaction) so that it is not tried again on every run.
 pub(crate) async fn skip_item(
     cab: &Cabinet,
     job: &'static str,
     item_id: &str,
-    settle: &'static str,
+    settle: impl AsyncFnOnce(&mut Conn) -> Result<()>,
     now: i64,
 ) -> Result<()> {
     let mut tx = cab.store().begin().await?;
-    sqlx::query(settle)
-        .bind(now)
-        .bind(item_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(crate::store::StorageError::from_sqlx)?;
+    settle(&mut tx).await?;
     let access = crate::audit::Access {
         patient_id: None,
         action: crate::audit::Action::Update,

@@ -439,7 +439,7 @@ pub(crate) async fn queue_reminders(cab: &Cabinet) -> Result<u64> {
     let mut queued = 0;
     for id in ids {
         let done = remind(cab, &ctx, &id, now).await;
-        let settle = "UPDATE appointments SET reminder_at = $1 WHERE id = $2";
+        let settle = async |tx: &mut Conn| store::settle_reminder(tx, &id, now).await;
         queued += crate::cabinet::tally(cab, done, "appointment_reminder", &id, settle, now).await?;
     }
     Ok(queued)

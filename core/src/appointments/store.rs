@@ -231,6 +231,13 @@ pub(super) async fn due_reminders<'e>(
     .await?)
 }
 
+/// Marks a visit's reminder settled at `now` without sending it (a skipped job item), so
+/// that it is not tried again.
+pub(super) async fn settle_reminder<'e>(ex: impl Executor<'e, Database = Any>, id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE appointments SET reminder_at = $1 WHERE id = $2").bind(now).bind(id).execute(ex).await?;
+    Ok(())
+}
+
 /// Claims a visit's reminder; whether this call claimed it.
 pub(super) async fn claim_reminder<'e>(ex: impl Executor<'e, Database = Any>, id: &str, now: i64) -> Result<bool> {
     let claimed = sqlx::query(

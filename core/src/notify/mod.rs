@@ -167,7 +167,7 @@ pub(crate) async fn deliver_due(cab: &Cabinet, limit: i64) -> Result<DeliveryRep
             // and tried again in a day.
             Err(e) if crate::cabinet::skippable(&e) => {
                 report.failed += 1;
-                let settle = "UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1 + 86400000000 WHERE id = $2";
+                let settle = async |tx: &mut Conn| store::postpone_a_day(tx, &id, now).await;
                 crate::cabinet::skip_item(cab, "outbox_delivery", &id, settle, now).await?;
             }
             Err(e) => return Err(e),

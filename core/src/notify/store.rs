@@ -116,6 +116,17 @@ pub(super) async fn failed<'e>(
     Ok(())
 }
 
+/// Releases a message that cannot be sent (a skipped job item) and puts its next attempt a
+/// day after `now`.
+pub(super) async fn postpone_a_day<'e>(ex: impl Executor<'e, Database = Any>, id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE outbox SET claimed_until = NULL, next_attempt_at = $1 + 86400000000 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
 /// A patient's channel choices (sms, email, push), if they made any.
 pub(super) async fn preferences<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -690,7 +690,7 @@ pub(crate) async fn queue_vaccination_reminders(cab: &crate::cabinet::Cabinet) -
     let mut queued = 0;
     for (id, patient_id, due_on) in due {
         let done = remind_vaccination(cab, &id, &patient_id, due_on, now).await;
-        let settle = "UPDATE medical_items SET reminded_at = $1 WHERE id = $2";
+        let settle = async |tx: &mut Conn| store::settle_reminder(tx, &id, now).await;
         queued += crate::cabinet::tally(cab, done, "vaccination_reminder", &id, settle, now).await?;
     }
     Ok(queued)

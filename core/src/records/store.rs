@@ -259,6 +259,13 @@ pub(super) async fn vaccinations_due<'e>(
     .await?)
 }
 
+/// Marks an item's vaccination reminder settled at `now` without sending it (a skipped job
+/// item), so that it is not tried again.
+pub(super) async fn settle_reminder<'e>(ex: impl Executor<'e, Database = Any>, id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE medical_items SET reminded_at = $1 WHERE id = $2").bind(now).bind(id).execute(ex).await?;
+    Ok(())
+}
+
 /// Claims an item's vaccination reminder; whether this call claimed it.
 pub(super) async fn claim_reminder<'e>(ex: impl Executor<'e, Database = Any>, id: &str, now: i64) -> Result<bool> {
     let claimed = sqlx::query("UPDATE medical_items SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL")
