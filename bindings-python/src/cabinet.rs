@@ -213,6 +213,18 @@ impl Cabinet {
         SystemContext::new(self.inner.system(), self.inner.locale())
     }
 
+    /// Whether this deployment can serve: database, schema, keys, journal head, outbox.
+    fn health(&self, py: Python<'_>) -> PyResult<kabinet::Health> {
+        let cab = self.inner.clone();
+        block_on(py, self.inner.locale(), async move { cab.health().await })
+    }
+
+    /// Counts of what the deployment holds (no personal data).
+    fn stats(&self, py: Python<'_>) -> PyResult<kabinet::Stats> {
+        let cab = self.inner.clone();
+        block_on(py, self.inner.locale(), async move { cab.stats().await })
+    }
+
     /// The schema versions of the database and of this SDK.
     fn schema(&self, py: Python<'_>) -> PyResult<kabinet::SchemaStatus> {
         let cab = self.inner.clone();

@@ -216,9 +216,14 @@ def test_r1_validation_and_notifier_failure_is_retried(tmp_path: Path) -> None:
     )
     assert flaky.messages == []
     flaky.fail = False
-    assert cab.run_due_jobs()["delivered"] == 0, "back-off: not due yet"
+    first = cab.run_due_jobs()
+    assert first["delivered"] == 0, "back-off: not due yet"
+    assert (first["retries_scheduled"], first["first_attempt_failures"]) == (1, 1), "the failed first send is visible"
     clock.now_value += datetime.timedelta(minutes=2)
-    assert cab.run_due_jobs() == {"delivered": 1, "delivery_failures": 0, "incidents_raised": 0, "incidents_blocked": 0, "reminders_queued": 0, "requests_purged": 0}
+    assert cab.run_due_jobs() == {
+        "delivered": 1, "delivery_failures": 0, "retries_scheduled": 0, "first_attempt_failures": 0,
+        "incidents_raised": 0, "incidents_blocked": 0, "reminders_queued": 0, "requests_purged": 0,
+    }
     cab.accounts.confirm_phone(reg.id, flaky.code("phone_confirmation"))
 
 

@@ -42,3 +42,40 @@ def test_check_mode_opens_the_migrated_postgres_database() -> None:
     config = kabinet.Config(key_provider=kabinet.KeyProvider.local_file(shared), migrate="check")
     with kabinet.Cabinet.open(os.environ["KABINET_PY_POSTGRES_URL"], config) as cab:
         assert cab.schema().current
+
+
+def test_health_and_stats_of_a_fresh_deployment(cabinet: kabinet.Cabinet) -> None:
+    health = cabinet.health()
+    assert health.healthy and health.problems == []
+    assert health.database_reachable and health.keys_available
+    assert health.schema_database == health.schema_sdk
+    assert health.journal_signed_size == health.journal_entries
+    assert health.checked_at.tzinfo is not None
+    stats = cabinet.stats()
+    assert stats.patients >= 0 and stats.outbox_pending == health.outbox_pending
+    assert set(health.to_dict()) >= {"healthy", "problems", "outbox_pending", "journal_entries"}
+
+
+def test_a_stale_outbox_makes_the_deployment_unhealthy(tmp_path: Path) -> None:
+    import datetime
+
+    class Clock:
+        def __init__(self) -> None:
+            self.now_value = datetime.datetime(2026, 11, 28, 9, 0, tzinfo=datetime.timezone.utc)
+
+        def now(self) -> datetime.datetime:
+            return self.now_value
+
+    clock = Clock()
+    keys = kabinet.KeyProvider.local_file(tmp_path / "kek.json")
+    config = kabinet.Config(key_provider=keys, clock=clock, locale="en")
+    with kabinet.Cabinet.open(f"sqlite://{tmp_path / 'h.db'}", config) as cab:
+        cab.accounts.register(
+            kabinet.Registration("+79161234567", "a@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", None,
+                                 datetime.date(1990, 3, 14), "female", "112-233-445 95", "2026-01")
+        )
+        assert cab.health().healthy and cab.health().outbox_pending == 1
+        clock.now_value += datetime.timedelta(hours=2)
+        health = cab.health()
+        assert not health.healthy and health.problems == ["outbox.stale"]
+        assert health.outbox_oldest_pending_at == datetime.datetime(2026, 11, 28, 9, 0, tzinfo=datetime.timezone.utc)

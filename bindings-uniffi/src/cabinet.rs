@@ -183,6 +183,16 @@ pub struct Cabinet {
 #[guard]
 #[uniffi::export(async_runtime = "tokio")]
 impl Cabinet {
+    /// Whether this deployment can serve: database, schema, keys, journal head, outbox.
+    pub async fn health(&self) -> Result<kabinet::Health, KabinetError> {
+        self.inner.health().await.ffi(self.inner.locale())
+    }
+
+    /// Counts of what the deployment holds (no personal data).
+    pub async fn stats(&self) -> Result<kabinet::Stats, KabinetError> {
+        self.inner.stats().await.ffi(self.inner.locale())
+    }
+
     /// The schema versions of the database and of this SDK.
     pub async fn schema(&self) -> Result<kabinet::SchemaStatus, KabinetError> {
         self.inner.schema().await.ffi(self.inner.locale())

@@ -8,7 +8,7 @@
 //!
 //! Exit codes: 0 success; 1 an error from Kabinet (its stable code and message on stderr);
 //! 2 bad usage (unknown command or option); 3 the journal failed verification; 4 an input
-//! or output file could not be read or written.
+//! or output file could not be read or written; 5 `health` found a failed check.
 
 mod demo;
 
@@ -27,7 +27,7 @@ use kabinet::{Cabinet, Config, ErrorCode, ImportReport, KeyProvider};
     version,
     about = "Operate a Kabinet deployment",
     after_help = "Exit codes: 0 success, 1 Kabinet error, 2 bad usage, 3 journal verification failed, \
-                  4 file not readable/writable."
+                  4 file not readable/writable, 5 unhealthy."
 )]
 struct Cli {
     /// Database URL (`sqlite:///path.db`, `postgres://…`).
@@ -90,6 +90,12 @@ enum Command {
     },
     /// Counts of what the deployment holds (no personal data).
     Stats,
+    /// Checks the deployment: database, schema, keys, journal head, outbox backlog; exit
+    /// code 5 when any check fails (each failed check named by its code).
+    #[command(
+        after_help = "Examples:\n  kabinet --db sqlite:///srv/kabinet.db health\n  kabinet --db sqlite:///srv/kabinet.db health || alert \"kabinet unhealthy\""
+    )]
+    Health,
     /// Brings the schema up to date, or with `--check` only reports whether it is (exit code
     /// 1 with `schema.outdated` when migrations are pending; `schema.newer` when the
     /// database is ahead of this tool).
@@ -129,6 +135,7 @@ enum JobsCommand {
 enum Failure {
     Kabinet(kabinet::Error),
     Tampered,
+    Unhealthy,
     File(PathBuf, std::io::Error),
 }
 
@@ -231,11 +238,13 @@ async fn import_files(cab: &Cabinet, files: &[PathBuf], ids: bool, source: Optio
     Ok(())
 }
 
-fn rfc3339(at_us: i64) -> String {
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+fn rfc3339_us(at_us: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_us) * 1000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| at_us.to_string())
+        .map_or_else(|_| at_us.to_string(), rfc3339)
 }
 
 #[allow(clippy::print_stdout)]
@@ -263,7 +272,12 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let report = sys.audit().verify().await?;
             println!("entries: {}", report.entries);
             if let Some(head) = &report.signed_head {
-                println!("signed head: size {} root {} at {}", head.size, hex::encode(head.root), rfc3339(head.at_us));
+                println!(
+                    "signed head: size {} root {} at {}",
+                    head.size,
+                    hex::encode(head.root),
+                    rfc3339_us(head.at_us)
+                );
             }
             if !report.ok {
                 println!(
@@ -300,8 +314,28 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let verb = if *check { "schema is current" } else { "schema is up to date" };
             println!("ok: {verb} (database {}, SDK {})", schema.database, schema.sdk);
         }
+        Command::Health => {
+            let h = cab.health().await?;
+            let at = |t: Option<time::OffsetDateTime>| t.map_or_else(|| "-".to_owned(), |t| rfc3339(t));
+            println!("database reachable: {}", h.database_reachable);
+            println!("schema: database {}, SDK {}", h.schema_database, h.schema_sdk);
+            println!("keys available: {}", h.keys_available);
+            println!(
+                "journal: {} entries, signed head covers {} (at {})",
+                h.journal_entries,
+                h.journal_signed_size,
+                at(h.journal_signed_at)
+            );
+            println!("outbox: {} pending, oldest queued at {}", h.outbox_pending, at(h.outbox_oldest_pending_at));
+            if !h.healthy {
+                println!("problems: {}", h.problems.join(" "));
+                cab.close().await;
+                return Err(Failure::Unhealthy);
+            }
+            println!("ok: healthy");
+        }
         Command::Stats => {
-            let s = sys.stats().await?;
+            let s = cab.stats().await?;
             for (name, n) in [
                 ("patients", s.patients),
                 ("accounts", s.accounts),
@@ -343,6 +377,10 @@ fn main() -> ExitCode {
         Err(Failure::Tampered) => {
             eprintln!("error [audit.tampered]: the journal failed verification");
             ExitCode::from(3)
+        }
+        Err(Failure::Unhealthy) => {
+            eprintln!("error [health]: the deployment is not healthy");
+            ExitCode::from(5)
         }
         Err(Failure::File(path, e)) => {
             eprintln!("error [file]: {}: {}", path.display(), e.kind());

@@ -182,3 +182,32 @@ fn migrate_check_reports_an_outdated_schema_and_migrate_fixes_it() {
     let (ok, out, err) = kabinet(&db, &["migrate", "--check"]);
     assert!(ok && out.contains("ok: schema is current"), "{out}{err}");
 }
+
+#[test]
+fn health_passes_on_a_fresh_deployment_and_fails_with_code_5_when_the_journal_is_unsigned() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.db");
+    let db = format!("sqlite://{}", path.display());
+    let (ok, out, err) = kabinet(&db, &["init"]);
+    assert!(ok, "{err}");
+    let (ok, out2, err) = kabinet(&db, &["health"]);
+    assert!(ok && out2.contains("ok: healthy") && out2.contains("keys available: true"), "{out}{out2}{err}");
+    // Journaled work, then lose the signed heads: entries no head covers.
+    let (ok, _, err) = kabinet(&db, &["demo"]);
+    assert!(ok, "{err}");
+    delete_signed_heads(&path);
+    let (code, out, err) = kabinet_code(&db, &["health"]);
+    assert_eq!(code, 5, "{out}{err}");
+    assert!(out.contains("problems: journal.unsigned"), "{out}");
+}
+
+/// Deletes the journal's signed heads behind Kabinet's back.
+fn delete_signed_heads(path: &std::path::Path) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+        sqlx::query("DELETE FROM audit_heads").execute(&mut c).await.unwrap();
+        c.close().await.unwrap();
+    });
+}

@@ -120,6 +120,18 @@ impl Cabinet {
         Ok(Cabinet { inner: Arc::new(inner) })
     }
 
+    /// Whether this deployment can serve (issue 13): database, schema, keys, journal head,
+    /// outbox backlog. Never fails because a check did: failed checks are in `problems`.
+    pub async fn health(&self) -> Result<crate::health::Health> {
+        crate::health::check(self).await
+    }
+
+    /// Counts of what the deployment holds (no personal data); the same as the operator's
+    /// `system().stats()`.
+    pub async fn stats(&self) -> Result<crate::stats::Stats> {
+        crate::stats::collect(self).await
+    }
+
     /// The schema versions of the database and of this SDK (after `open`, current unless
     /// another process has since migrated the database further).
     pub async fn schema(&self) -> Result<crate::store::SchemaStatus> {

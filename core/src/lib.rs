@@ -34,6 +34,7 @@ pub mod error;
 #[cfg(feature = "uniffi")]
 pub mod ffi;
 pub mod fhir;
+pub mod health;
 pub mod i18n;
 pub mod ids;
 pub mod integrations;
@@ -78,6 +79,7 @@ pub use directory::{Clinic, Directory, DirectoryAdmin, Practitioner, Region, Slo
 pub use documents::{DocumentInfo, DocumentKind, DocumentMeta, DocumentPage, Documents, StaffDocuments};
 pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use fhir::{FhirError, ImportReport, ImportedEntry, SystemFhir};
+pub use health::Health;
 pub use i18n::Locale;
 pub use ids::{Reason, Sex, ValidationError};
 pub use integrations::{Channel, IdentityMethod};

@@ -26,6 +26,7 @@ on_both!(
     concurrent_opens_migrate_once,
     a_raising_notifier_is_visible_in_the_jobs_report,
     recovery_by_a_missing_channel_sends_nothing_and_answers_the_same,
+    health_reports_each_failed_check,
 );
 
 fn check(db: &TestDb) -> Config {
@@ -155,4 +156,39 @@ async fn recovery_by_a_missing_channel_sends_nothing_and_answers_the_same(db: Te
     // By SMS the same account gets its code.
     h.cab.accounts().start_recovery("+79161234567", "sms").await.unwrap();
     assert_eq!(h.inbox.count("recovery_code"), before + 1);
+}
+
+/// Issue 13, item 5: a fresh deployment is healthy; an outbox nobody empties for over an
+/// hour and a journal with entries no signed head covers are named problems; stats count.
+async fn health_reports_each_failed_check(db: TestDb) {
+    let clock = support::TestClock::new();
+    let config = Config { clock: Arc::new(clock.clone()), notifier: None, ..db.config() };
+    let cab = db.open_with(config).await;
+    let health = cab.health().await.unwrap();
+    assert!(health.healthy && health.problems.is_empty(), "{health:?}");
+    assert!(health.database_reachable && health.keys_available);
+    assert_eq!(health.schema_database, health.schema_sdk);
+    assert_eq!(health.journal_signed_size, health.journal_entries);
+    cab.accounts().register(support::registration()).await.unwrap();
+    let health = cab.health().await.unwrap();
+    assert!(health.healthy, "a fresh message is not a problem: {health:?}");
+    assert_eq!(health.outbox_pending, 1);
+    assert_eq!(health.outbox_oldest_pending_at, Some(time::macros::datetime!(2026-11-28 09:00 UTC)));
+    assert_eq!(cab.stats().await.unwrap().outbox_pending, 1);
+    assert_eq!(cab.stats().await.unwrap().patients, 1);
+    clock.advance(time::Duration::minutes(61));
+    let health = cab.health().await.unwrap();
+    assert!(!health.healthy);
+    assert_eq!(health.problems, vec!["outbox.stale".to_owned()]);
+    // Entries no signed head covers (heads lost or never written): journal.unsigned.
+    let pool = db.raw().await;
+    sqlx::query("DELETE FROM audit_heads").execute(&pool).await.unwrap();
+    pool.close().await;
+    let health = cab.health().await.unwrap();
+    assert_eq!(health.problems, vec!["journal.unsigned".to_owned(), "outbox.stale".to_owned()], "{health:?}");
+    assert_eq!(health.journal_signed_size, 0);
+    assert!(health.journal_entries > 0);
+    // Health never reads personal data: nothing in it names the patient.
+    let text = format!("{health:?}");
+    assert!(!text.contains("Иванова") && !text.contains("+7916"), "{text}");
 }

@@ -202,6 +202,7 @@ __all__ = [
     "DocumentMeta",
     "DocumentPage",
     "Documents",
+    "Health",
     "HealthCertificate",
     "Identity",
     "IdentityCheck",
@@ -273,6 +274,7 @@ __all__ = [
     "StaffMember",
     "StaffPatients",
     "StaffRole",
+    "Stats",
     "StorageError",
     "SystemAccounts",
     "SystemContext",
@@ -1029,6 +1031,39 @@ class Argon2Params:
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class Health:
+    """What `Cabinet.health()` found; `problems` names each failed check by a stable code."""
+    healthy: bool
+    problems: list[str]
+    database_reachable: bool
+    schema_database: int
+    schema_sdk: int
+    keys_available: bool
+    journal_entries: int
+    journal_signed_size: int
+    journal_signed_at: datetime.datetime | None
+    outbox_pending: int
+    outbox_oldest_pending_at: datetime.datetime | None
+    checked_at: datetime.datetime
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Stats:
+    """Counts of what the deployment holds (`Cabinet.stats()`), no personal data."""
+    patients: int
+    accounts: int
+    clinics: int
+    practitioners: int
+    free_slots: int
+    upcoming_appointments: int
+    record_items: int
+    lab_results: int
+    documents: int
+    journal_entries: int
+    outbox_pending: int
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
 class SchemaStatus:
     """The schema versions of the database and of this SDK (`Cabinet.schema()`)."""
     database: int
@@ -1243,6 +1278,8 @@ class Cabinet:
     def auth(self) -> Auth: ...
     def session(self, access_token: str, device: Device) -> Me: ...
     def run_due_jobs(self) -> dict[str, int]: ...
+    def health(self) -> Health: ...
+    def stats(self) -> Stats: ...
     def schema(self) -> SchemaStatus: ...
     @property
     def backend(self) -> str: ...

@@ -107,6 +107,16 @@ impl Keyring {
 
     /// Loads a system key, creating it on first use. Safe when several processes open a
     /// new database at once: the first insert wins and everyone reads it back.
+    /// Whether the provider still opens the deployment's keys (a health check): unwraps an
+    /// existing system key, creating nothing.
+    pub(crate) async fn check_available(&self, store: &Store) -> Result<()> {
+        let mut conn = store.pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        self.load(&mut conn, SystemKey::Codes.id())
+            .await?
+            .map(drop)
+            .ok_or(crate::Error::NotFound { entity: "data_key" })
+    }
+
     pub(crate) async fn system_key(&self, store: &Store, which: SystemKey, now: i64) -> Result<SecretKey> {
         let mut conn = store.pool().acquire().await.map_err(StorageError::from_sqlx)?;
         if let Some(k) = self.load(&mut conn, which.id()).await? {

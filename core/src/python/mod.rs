@@ -268,7 +268,9 @@ python_values!(
     crate::requests::RequestDocument,
     crate::requests::Request,
     crate::proxies::ProxyGrant,
-    crate::store::SchemaStatus;
+    crate::store::SchemaStatus,
+    crate::health::Health,
+    crate::stats::Stats;
     inputs crate::accounts::Registration,
     crate::config::Argon2Params,
     crate::accounts::LegacyAccount,

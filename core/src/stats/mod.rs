@@ -9,7 +9,10 @@ use crate::timeutil::to_micros;
 mod store;
 
 /// What a deployment holds, by kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct Stats {
     /// Patients.
     pub patients: u64,

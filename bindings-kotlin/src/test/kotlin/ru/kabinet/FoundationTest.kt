@@ -130,4 +130,17 @@ class FoundationTest {
         assertEquals(0u, schema.pending)
         assertEquals(schema.sdk, schema.database)
     }
+
+    @Test
+    fun `health and stats of a fresh deployment`(): Unit = runBlocking {
+        val cab = openInMemory()
+        val health = cab.health()
+        assertTrue(health.healthy, health.problems.toString())
+        assertTrue(health.problems.isEmpty())
+        assertEquals(health.schemaSdk, health.schemaDatabase)
+        assertEquals(health.journalEntries, health.journalSignedSize)
+        val id = cab.system().patients().create(anna())
+        assertEquals(1UL, cab.stats().patients)
+        assertTrue(cab.health().journalEntries > health.journalEntries, "creating $id was journaled")
+    }
 }
