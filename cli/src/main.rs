@@ -316,7 +316,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Health => {
             let h = cab.health().await?;
-            let at = |t: Option<time::OffsetDateTime>| t.map_or_else(|| "-".to_owned(), |t| rfc3339(t));
+            let at = |t: Option<time::OffsetDateTime>| t.map_or_else(|| "-".to_owned(), rfc3339);
             println!("database reachable: {}", h.database_reachable);
             println!("schema: database {}, SDK {}", h.schema_database, h.schema_sdk);
             println!("keys available: {}", h.keys_available);
