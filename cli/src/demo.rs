@@ -13,27 +13,27 @@ const DOCTORS: [(&str, &str, &str); 3] = [
     ("Ёлкина Анна Сергеевна", "педиатр", "first"),
 ];
 
-/// Seeds the demo data and prints what it made.
-#[allow(clippy::print_stdout)]
-pub async fn seed(cab: &Cabinet) -> Result<(), Error> {
+/// Seeds the demo data; returns what it made, a line each.
+pub async fn seed(cab: &Cabinet) -> Result<Vec<String>, Error> {
+    let mut lines = Vec::new();
     let admin = cab.system().directory();
     match admin.add_region(REGION.0, REGION.1).await {
         Ok(_) => {}
         Err(Error::Conflict { code: "region.exists" }) => {
-            println!("ok: demo data already present (region {})", REGION.0);
-            return Ok(());
+            lines.push(format!("ok: demo data already present (region {})", REGION.0));
+            return Ok(lines);
         }
         Err(e) => return Err(e),
     }
     let clinic = admin.add_clinic(REGION.0, CLINIC[0], CLINIC[1], CLINIC[2], CLINIC[3]).await?;
-    println!("clinic {} {} ({})", clinic.id, clinic.name, clinic.code);
+    lines.push(format!("clinic {} {} ({})", clinic.id, clinic.name, clinic.code));
     // Working days of the coming week, 09:00–13:00 Moscow time, 20-minute slots.
     let msk = time::macros::offset!(+3);
     let today = OffsetDateTime::now_utc().to_offset(msk).date();
     let mut opened = 0;
     for (name, specialization, visit_type) in DOCTORS {
         let doctor = admin.add_practitioner(&clinic.id, name, specialization, &[visit_type.to_owned()]).await?;
-        println!("practitioner {} {} ({})", doctor.id, doctor.full_name, doctor.specialization);
+        lines.push(format!("practitioner {} {} ({})", doctor.id, doctor.full_name, doctor.specialization));
         for day in 1..=7 {
             let date = today + Duration::days(day);
             if matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) {
@@ -43,6 +43,6 @@ pub async fn seed(cab: &Cabinet) -> Result<(), Error> {
             opened += admin.open_slots(&doctor.id, start, start + Duration::hours(4), 20, visit_type).await?.len();
         }
     }
-    println!("ok: {opened} free slots opened");
-    Ok(())
+    lines.push(format!("ok: {opened} free slots opened"));
+    Ok(lines)
 }

@@ -27,8 +27,13 @@ fn kabinet_code(db: &str, args: &[&str]) -> (i32, String, String) {
 fn operator_runs_a_deployment_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("k.db").display());
-    let (ok, out, _) = kabinet(&db, &["init"]);
-    assert!(ok && out.contains("ok: sqlite") && out.contains("BEGIN PUBLIC KEY"), "{out}");
+    let pem_file = dir.path().join("journal.pem");
+    let (ok, out, _) = kabinet(&db, &["init", "--public-key-out", pem_file.to_str().unwrap()]);
+    assert!(ok && out.contains("ok: sqlite") && !out.contains("BEGIN PUBLIC KEY"), "status only: {out}");
+    assert!(std::fs::read_to_string(&pem_file).unwrap().contains("BEGIN PUBLIC KEY"));
+    let (ok, out, _) = kabinet(&db, &["--json", "init"]);
+    let init: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(ok && init["public_key"].as_str().unwrap().contains("BEGIN PUBLIC KEY") && init["schema"]["current"] == true);
     assert!(dir.path().join("k.db.keys").exists(), "a key file beside the database");
     let (ok, out, _) = kabinet(&db, &["demo"]);
     assert!(ok && out.contains("Петров Пётр Петрович") && out.contains("free slots opened"), "{out}");
@@ -71,8 +76,15 @@ fn operator_runs_a_deployment_from_the_command_line() {
     assert!(ok && pem.contains("BEGIN PUBLIC KEY"));
     let (ok, out, _) = kabinet(&db, &["keys", "rotate"]);
     assert!(ok && out.contains("keys re-wrapped"), "{out}");
-    let (ok, out, _) = kabinet(&db, &["jobs", "run"]);
-    assert!(ok && out.contains("delivered"), "{out}");
+    // Jobs never pretend to deliver: a hook is required, or a dry run that changes nothing.
+    let (code, _, err) = kabinet_code(&db, &["jobs", "run"]);
+    assert!(code == 2 && err.contains("--deliver-command"), "{err}");
+    let (ok, out, _) = kabinet(&db, &["jobs", "run", "--dry-run"]);
+    assert!(ok && out.contains("dry run:") && out.contains("nothing delivered"), "{out}");
+    let sent = dir.path().join("sent.jsonl");
+    let hook = format!("cat >> {}; echo >> {}", sent.display(), sent.display());
+    let (ok, out, err) = kabinet(&db, &["jobs", "run", "--deliver-command", &hook]);
+    assert!(ok && out.contains("delivered"), "{out}{err}");
     let (ok, out, _) = kabinet(&db, &["stats"]);
     // One person; the observation once from each of the two systems.
     assert!(ok && out.contains("patients: 1\n") && out.contains("lab results: 2\n"), "{out}");
@@ -102,11 +114,16 @@ fn operator_runs_a_deployment_from_the_command_line() {
         &["keys", "rotate"],
         &["jobs", "run"],
         &["stats"],
+        &["health"],
+        &["migrate"],
+        &["backup"],
+        &["restore"],
+        &["journal", "public-key"],
     ] {
         let mut args = cmd.to_vec();
         args.push("--help");
         let (ok, out, _) = kabinet(&db, &args);
-        assert!(ok && out.contains("Usage: kabinet"), "{cmd:?}: {out}");
+        assert!(ok && out.contains("Usage: kabinet") && out.contains("Example"), "{cmd:?}: {out}");
     }
 }
 
@@ -163,6 +180,26 @@ fn operator_commands_work_on_postgresql() {
     assert!(code == 0 && out.contains("\"Patient\": 1"), "{out} {err}");
     let (code, out, _) = with_key(&["journal", "verify"]);
     assert!(code == 0 && out.contains("ok: journal verified"), "{out}");
+    let (code, out, _) = with_key(&["--json", "stats"]);
+    assert!(code == 0 && serde_json::from_str::<serde_json::Value>(&out).unwrap()["practitioners"] == 3, "{out}");
+    let (code, out, _) = with_key(&["--json", "health"]);
+    assert!(code == 0 && serde_json::from_str::<serde_json::Value>(&out).unwrap()["healthy"] == true, "{out}");
+    let (code, out, _) = with_key(&["migrate", "--check"]);
+    assert!(code == 0 && out.contains("schema is current"), "{out}");
+    // Backup with pg_dump, restore into a second database with pg_restore.
+    let dump = dir.path().join("k.dump");
+    let (code, out, err) = with_key(&["backup", "--out", dump.to_str().unwrap()]);
+    assert!(code == 0 && out.contains("backup written"), "{out} {err}");
+    let copy_name = format!("{name}_copy");
+    tamper(&admin, &format!("DROP DATABASE IF EXISTS {copy_name}"));
+    tamper(&admin, &format!("CREATE DATABASE {copy_name}"));
+    let copy_db = format!("{}/{copy_name}", admin.rsplit_once('/').unwrap().0);
+    let (code, out, err) = kabinet_code(
+        &copy_db,
+        &["--key-file", keys.to_str().unwrap(), "restore", "--from", dump.to_str().unwrap()],
+    );
+    assert!(code == 0 && out.contains("journal holds the kept head"), "{out} {err}");
+    tamper(&admin, &format!("DROP DATABASE IF EXISTS {copy_name}"));
     tamper(&db, "UPDATE audit_entries SET action = 'delete' WHERE seq = 2");
     let (code, out, _) = with_key(&["journal", "verify"]);
     assert!(code == 3 && out.contains("FAILED at entry 2"), "{out}");
@@ -210,4 +247,61 @@ fn delete_signed_heads(path: &std::path::Path) {
         sqlx::query("DELETE FROM audit_heads").execute(&mut c).await.unwrap();
         c.close().await.unwrap();
     });
+}
+
+/// Options from the environment, before or after the subcommand; `--json` gives one JSON
+/// document on stdout and the error in it too.
+#[test]
+fn options_come_from_the_environment_and_json_is_one_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("e.db").display());
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kabinet")).args(args).envs(env.iter().copied()).output().unwrap();
+        (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (code, out, err) = run(&["stats", "--json"], &[("KABINET_DB", &db), ("KABINET_LOCALE", "en")]);
+    assert_eq!(code, 0, "{err}");
+    let stats: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(stats["patients"], 0);
+    let (code, out, _) = run(&["health", "--db", &db], &[("KABINET_JSON", "true")]);
+    let health: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(code == 0 && health["healthy"] == true && health["problems"] == serde_json::json!([]), "{out}");
+    let (code, out, _) = run(&["migrate", "--check", "--json", "--db", &db], &[]);
+    let migrate: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(code == 0 && migrate["schema"]["current"] == true, "{out}");
+    let (code, out, err) = run(&["export-fhir", "nobody", "--json", "--locale", "en", "--db", &db], &[]);
+    let failed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(code == 1 && failed["error"]["code"] == "not_found" && err.contains("[not_found]"), "{out}{err}");
+    let (code, _, err) = run(&["stats"], &[]);
+    assert!(code == 2 && err.contains("KABINET_DB"), "no database: {err}");
+}
+
+/// Issue 13, item 7 on SQLite: a backup of a live database, the head beside it, a restore
+/// into a new file that verifies its journal against that head; an existing target is kept.
+#[test]
+fn backup_and_restore_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = dir.path().join("live.db");
+    let db = format!("sqlite://{}", live.display());
+    assert!(kabinet(&db, &["demo"]).0);
+    let copy = dir.path().join("copy.db");
+    let (ok, out, err) = kabinet(&db, &["--json", "backup", "--out", copy.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let made: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(made["bytes"].as_u64().unwrap() > 0 && made["head"]["size"].as_u64().unwrap() > 0, "{out}");
+    let head = dir.path().join("copy.db.head.json");
+    assert!(head.exists());
+    let (code, _, err) = kabinet_code(&db, &["backup", "--out", copy.to_str().unwrap()]);
+    assert!(code == 1 && err.contains("[backup.exists]"), "{err}");
+    // Restore beside it, with the live key file (the keys are backed up separately).
+    let restored = format!("sqlite://{}", dir.path().join("restored.db").display());
+    let keys = format!("{}.keys", live.display());
+    let (ok, out, err) = kabinet(&restored, &["--key-file", &keys, "restore", "--from", copy.to_str().unwrap()]);
+    assert!(ok && out.contains("journal verified") && out.contains("journal holds the kept head"), "{out}{err}");
+    let (ok, out, _) = kabinet(&restored, &["--key-file", &keys, "stats"]);
+    assert!(ok && out.contains("practitioners: 3\n"), "{out}");
+    let (ok, out, _) = kabinet(&restored, &["--key-file", &keys, "journal", "verify", "--against", head.to_str().unwrap()]);
+    assert!(ok && out.contains("holds the kept head"), "{out}");
+    let (code, _, err) = kabinet_code(&restored, &["--key-file", &keys, "restore", "--from", copy.to_str().unwrap()]);
+    assert!(code == 1 && err.contains("[restore.target_exists]"), "never overwrites by default: {err}");
 }

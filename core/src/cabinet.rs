@@ -30,6 +30,16 @@ struct Inner {
     passwords: Arc<crate::auth::password::PasswordHasher>,
 }
 
+/// What [`Cabinet::backup`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backup {
+    /// Size of the copy.
+    pub bytes: u64,
+    /// The journal head signed before the copy began (none for an empty journal): keep it
+    /// apart from the copy, to check the restored journal against.
+    pub head: Option<crate::audit::SignedTreeHead>,
+}
+
 /// What one pass of [`Cabinet::run_due_jobs`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -118,6 +128,18 @@ impl Cabinet {
             passwords,
         };
         Ok(Cabinet { inner: Arc::new(inner) })
+    }
+
+    /// Writes a consistent copy of a SQLite database to `out` (which must not exist; created
+    /// readable by its owner only) while the cabinet stays in use, and returns the journal
+    /// head signed before the copy began: keep it somewhere else, and check a restored copy
+    /// with `system().audit().verify_against(&head)`. The keys are not in the copy: back up
+    /// the key file or provider separately. PostgreSQL: `backup.use_pg_dump`.
+    pub async fn backup(&self, out: &std::path::Path) -> Result<crate::Backup> {
+        // The head first: the copy then holds at least the entries it covers.
+        let head = self.system().audit().latest_head().await?;
+        let bytes = self.inner.store.backup_into(out).await?;
+        Ok(crate::Backup { bytes, head })
     }
 
     /// Whether this deployment can serve (issue 13): database, schema, keys, journal head,

@@ -68,7 +68,7 @@ pub use auth::identity::{IdentityCheck, IdentityConfirmation, IdentityError};
 pub use auth::incidents::{Incident, IncidentKind, IncidentStatus};
 pub use auth::profile::{ChangeRequest, MissingItem, Profile};
 pub use auth::sessions::{Auth, Device, LoginStep, SessionInfo, Tokens};
-pub use cabinet::JobsReport;
+pub use cabinet::{Backup, JobsReport};
 pub use cabinet::{Cabinet, Keys, SystemAccounts, SystemContext};
 pub use certificates::{Certificate, CertificateKind, CertificateStatus, Certificates};
 pub use config::{

@@ -34,6 +34,27 @@ impl Audit {
         Ok(report)
     }
 
+    /// Checks this journal against a signed head kept elsewhere (say, with a backup): the head
+    /// must carry this deployment's signature, and the journal must still hold exactly the
+    /// entries that head covered, extended only by appends (an RFC 9162 consistency proof
+    /// from the kept head to the latest). A journal restored from an older backup, or
+    /// rewritten, fails with `audit.bad_proof`; one shorter than the head with
+    /// `audit.out_of_range`. Run [`Audit::verify`] too: it checks every entry.
+    pub async fn verify_against(&self, kept: &SignedTreeHead) -> Result<()> {
+        kept.verify(&self.cab.journal().signer().verifying_key())?;
+        let latest = self.latest_head().await?.ok_or(AuditError::OutOfRange)?;
+        if kept.size == 0 || kept.size > latest.size {
+            return Err(AuditError::OutOfRange.into());
+        }
+        if kept.size == latest.size {
+            return if kept.root == latest.root { Ok(()) } else { Err(AuditError::BadProof.into()) };
+        }
+        let mut proof = self.consistency_proof(kept.size).await?;
+        proof.old = kept.clone();
+        super::proofs::verify_consistency_proof(&self.public_key(), &proof)?;
+        Ok(())
+    }
+
     /// The journal's Ed25519 public key (PEM, SubjectPublicKeyInfo), to verify it elsewhere.
     pub fn public_key(&self) -> String {
         self.cab.journal().signer().public_key_pem()

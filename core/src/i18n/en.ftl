@@ -336,3 +336,6 @@ field-until = End date
 field-basis = Basis document
 field-source = Sending system
 notify-no_recipient = There is no address to send this message to: add a phone or e-mail to the profile
+backup-use_pg_dump = This database is backed up with pg_dump or point-in-time recovery (see docs/operations.md)
+backup-exists = The backup file already exists: choose a new name
+backup-path = The backup path is not valid text

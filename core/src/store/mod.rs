@@ -7,6 +7,7 @@
 //! process memory. SQLite write transactions start with `BEGIN IMMEDIATE` so that writers
 //! queue on the database lock (with a busy timeout) instead of failing on upgrade.
 
+mod backup;
 mod error;
 pub(crate) mod lease;
 pub(crate) mod rows;
