@@ -33,7 +33,9 @@ fn operator_runs_a_deployment_from_the_command_line() {
     assert!(std::fs::read_to_string(&pem_file).unwrap().contains("BEGIN PUBLIC KEY"));
     let (ok, out, _) = kabinet(&db, &["--json", "init"]);
     let init: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert!(ok && init["public_key"].as_str().unwrap().contains("BEGIN PUBLIC KEY") && init["schema"]["current"] == true);
+    assert!(
+        ok && init["public_key"].as_str().unwrap().contains("BEGIN PUBLIC KEY") && init["schema"]["current"] == true
+    );
     assert!(dir.path().join("k.db.keys").exists(), "a key file beside the database");
     let (ok, out, _) = kabinet(&db, &["demo"]);
     assert!(ok && out.contains("Петров Пётр Петрович") && out.contains("free slots opened"), "{out}");
@@ -194,10 +196,8 @@ fn operator_commands_work_on_postgresql() {
     tamper(&admin, &format!("DROP DATABASE IF EXISTS {copy_name}"));
     tamper(&admin, &format!("CREATE DATABASE {copy_name}"));
     let copy_db = format!("{}/{copy_name}", admin.rsplit_once('/').unwrap().0);
-    let (code, out, err) = kabinet_code(
-        &copy_db,
-        &["--key-file", keys.to_str().unwrap(), "restore", "--from", dump.to_str().unwrap()],
-    );
+    let (code, out, err) =
+        kabinet_code(&copy_db, &["--key-file", keys.to_str().unwrap(), "restore", "--from", dump.to_str().unwrap()]);
     assert!(code == 0 && out.contains("journal holds the kept head"), "{out} {err}");
     tamper(&admin, &format!("DROP DATABASE IF EXISTS {copy_name}"));
     tamper(&db, "UPDATE audit_entries SET action = 'delete' WHERE seq = 2");
@@ -300,7 +300,8 @@ fn backup_and_restore_on_sqlite() {
     assert!(ok && out.contains("journal verified") && out.contains("journal holds the kept head"), "{out}{err}");
     let (ok, out, _) = kabinet(&restored, &["--key-file", &keys, "stats"]);
     assert!(ok && out.contains("practitioners: 3\n"), "{out}");
-    let (ok, out, _) = kabinet(&restored, &["--key-file", &keys, "journal", "verify", "--against", head.to_str().unwrap()]);
+    let (ok, out, _) =
+        kabinet(&restored, &["--key-file", &keys, "journal", "verify", "--against", head.to_str().unwrap()]);
     assert!(ok && out.contains("holds the kept head"), "{out}");
     let (code, _, err) = kabinet_code(&restored, &["--key-file", &keys, "restore", "--from", copy.to_str().unwrap()]);
     assert!(code == 1 && err.contains("[restore.target_exists]"), "never overwrites by default: {err}");
