@@ -139,14 +139,22 @@ impl Config {
     }
 }
 
-/// An open patient cabinet.
-#[pyclass(module = "kabinet", frozen)]
-pub(crate) struct Cabinet {
-    inner: kabinet::Cabinet,
-}
-
-#[pymethods]
-impl Cabinet {
+delegate! {
+    /// An open patient cabinet.
+    class Cabinet(kabinet::Cabinet) via |cab, _l| cab.clone();
+    /// Whether this deployment can serve: database, schema, keys, journal head, outbox.
+    fn health() -> kabinet::Health;
+    /// Counts of what the deployment holds (no personal data).
+    fn stats() -> kabinet::Stats;
+    /// The schema versions of the database and of this SDK.
+    fn schema() -> kabinet::SchemaStatus;
+    handles {
+        /// Registration and confirmation (R1).
+        accounts -> crate::accounts::Accounts = cab.accounts();
+        /// Login, second factor, refresh, logout (R3, R5).
+        auth -> crate::accounts::Auth = cab.auth();
+    }
+    extra {
     /// Opens the cabinet at `url` (`sqlite:///path.db` or `postgres://…`).
     #[staticmethod]
     #[pyo3(signature = (url, config = None))]
@@ -154,7 +162,7 @@ impl Cabinet {
         let cfg = config.map(|c| c.get().to_core(py)).unwrap_or_default();
         let locale = cfg.locale;
         let inner = block_on(py, locale, async move { kabinet::Cabinet::open(&url, cfg).await })?;
-        Ok(Cabinet { inner })
+        Ok(Cabinet::new(inner, locale))
     }
 
     /// A fresh in-memory SQLite cabinet with an ephemeral key, for tests and demos.
@@ -162,20 +170,9 @@ impl Cabinet {
     #[pyo3(signature = (config = None))]
     fn open_in_memory(py: Python<'_>, config: Option<&Bound<'_, Config>>) -> PyResult<Self> {
         let cfg = config.map(|c| c.get().to_core(py)).unwrap_or_default();
-        let inner = block_on(py, cfg.locale, async move { kabinet::Cabinet::open("sqlite::memory:", cfg).await })?;
-        Ok(Cabinet { inner })
-    }
-
-    /// Registration and confirmation (R1).
-    #[getter]
-    fn accounts(&self) -> crate::accounts::Accounts {
-        crate::accounts::Accounts::new(self.inner.accounts(), self.inner.locale())
-    }
-
-    /// Login, second factor, refresh, logout (R3, R5).
-    #[getter]
-    fn auth(&self) -> crate::accounts::Auth {
-        crate::accounts::Auth::new(self.inner.auth(), self.inner.locale())
+        let locale = cfg.locale;
+        let inner = block_on(py, locale, async move { kabinet::Cabinet::open("sqlite::memory:", cfg).await })?;
+        Ok(Cabinet::new(inner, locale))
     }
 
     /// The signed-in context of an access token.
@@ -186,14 +183,14 @@ impl Cabinet {
         device: &Bound<'_, crate::accounts::Device>,
     ) -> PyResult<crate::accounts::Me> {
         let (cab, d) = (self.inner.clone(), device.get().clone());
-        let me = block_on(py, self.inner.locale(), async move { cab.session(&access_token, &d).await })?;
-        Ok(crate::accounts::Me::new(me, self.inner.locale()))
+        let me = block_on(py, self.locale, async move { cab.session(&access_token, &d).await })?;
+        Ok(crate::accounts::Me::new(me, self.locale))
     }
 
-    /// Delivers the outbox (and later: reminders, incident expiry, retention); returns counts.
+    /// Runs the due jobs once; returns their counts (see `JobsReport` in the docs).
     fn run_due_jobs(&self, py: Python<'_>) -> PyResult<std::collections::HashMap<&'static str, u64>> {
         let cab = self.inner.clone();
-        let r = block_on(py, self.inner.locale(), async move { cab.run_due_jobs().await })?;
+        let r = block_on(py, self.locale, async move { cab.run_due_jobs().await })?;
         Ok([
             ("delivered", r.delivered),
             ("delivery_failures", r.delivery_failures),
@@ -210,25 +207,7 @@ impl Cabinet {
 
     /// The operator context for trusted host code.
     fn system(&self) -> SystemContext {
-        SystemContext::new(self.inner.system(), self.inner.locale())
-    }
-
-    /// Whether this deployment can serve: database, schema, keys, journal head, outbox.
-    fn health(&self, py: Python<'_>) -> PyResult<kabinet::Health> {
-        let cab = self.inner.clone();
-        block_on(py, self.inner.locale(), async move { cab.health().await })
-    }
-
-    /// Counts of what the deployment holds (no personal data).
-    fn stats(&self, py: Python<'_>) -> PyResult<kabinet::Stats> {
-        let cab = self.inner.clone();
-        block_on(py, self.inner.locale(), async move { cab.stats().await })
-    }
-
-    /// The schema versions of the database and of this SDK.
-    fn schema(&self, py: Python<'_>) -> PyResult<kabinet::SchemaStatus> {
-        let cab = self.inner.clone();
-        block_on(py, self.inner.locale(), async move { cab.schema().await })
+        SystemContext::new(self.inner.system(), self.locale)
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -240,7 +219,7 @@ impl Cabinet {
     /// Closes the database pool.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let inner = self.inner.clone();
-        block_on(py, self.inner.locale(), async move {
+        block_on(py, self.locale, async move {
             inner.close().await;
             Ok(())
         })
@@ -257,6 +236,7 @@ impl Cabinet {
 
     fn __repr__(&self) -> String {
         format!("Cabinet(backend={:?})", self.inner.backend().name())
+    }
     }
 }
 

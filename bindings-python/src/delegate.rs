@@ -79,17 +79,23 @@ by_value!(time::OffsetDateTime, Option<time::OffsetDateTime>);
 by_value!(kabinet::Registration, kabinet::LegacyAccount, kabinet::NewPatient);
 by_ref!(kabinet::Device, Vec<String>, Vec<u8>);
 
+/// The same instant in UTC: PyO3's conversion (feature `time`) reads an aware `datetime`
+/// (a naive one is refused) with its offset; Kabinet works in UTC.
+pub(crate) fn utc(t: time::OffsetDateTime) -> time::OffsetDateTime {
+    t.to_offset(time::UtcOffset::UTC)
+}
+
 impl Arg for time::OffsetDateTime {
     type Owned = time::OffsetDateTime;
     fn own(self) -> Self::Owned {
-        crate::convert::utc(self)
+        utc(self)
     }
 }
 
 impl Arg for Option<time::OffsetDateTime> {
     type Owned = Option<time::OffsetDateTime>;
     fn own(self) -> Self::Owned {
-        self.map(crate::convert::utc)
+        self.map(utc)
     }
 }
 

@@ -66,7 +66,7 @@ impl kabinet::Clock for PyClock {
                     }
                     Ok(v)
                 })
-                .and_then(|dt| dt.extract::<OffsetDateTime>().map(crate::convert::utc))
+                .and_then(|dt| dt.extract::<OffsetDateTime>().map(crate::delegate::utc))
                 .unwrap_or_else(|e| {
                     e.print(py);
                     OffsetDateTime::now_utc()

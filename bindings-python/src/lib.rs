@@ -9,7 +9,6 @@ mod accounts;
 mod audit;
 mod booking;
 mod cabinet;
-mod convert;
 mod delegate;
 mod documents;
 mod errors;
@@ -37,8 +36,9 @@ fn _kabinet(m: &Bound<'_, PyModule>) -> PyResult<()> {
     records::register(m)?;
     documents::register(m)?;
     crate::classes! { m:
-        cabinet::Cabinet, cabinet::Config, cabinet::KeyProvider, kabinet::Argon2Params, kabinet::SchemaStatus, kabinet::Health, kabinet::Stats, cabinet::SystemContext,
-        cabinet::Keys, cabinet::KeyRotationReport, patients::Patients, patients::NewPatient, patients::Patient,
+        cabinet::Cabinet, cabinet::Config, cabinet::KeyProvider, kabinet::Argon2Params, kabinet::SchemaStatus,
+        kabinet::Health, kabinet::Stats, cabinet::SystemContext, cabinet::Keys, cabinet::KeyRotationReport,
+        patients::Patients, patients::NewPatient, patients::Patient,
     }
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -89,11 +89,7 @@ delegate! {
     /// One page of `access_history`: at most `limit` entries (default 100) after `cursor`
     /// (the previous page's `next_cursor`).
     #[uniffi::method(default(since = None, limit = None, cursor = None))]
-    fn access_history_page(
-        since: Option<SystemTime>,
-        limit: Option<u32>,
-        cursor: Option<String>,
-    ) -> kabinet::AccessPage;
+    fn access_history_page(since: Option<SystemTime>, limit: Option<u32>, cursor: Option<String>) -> kabinet::AccessPage;
 }
 
 delegate! {

@@ -162,7 +162,7 @@ impl CabinetBuilder {
             ..Default::default()
         };
         let inner = kabinet::Cabinet::open(&s.url, config).await.map_err(err)?;
-        Ok(Arc::new(Cabinet { inner }))
+        Ok(Arc::new(Cabinet::new(inner, s.locale)))
     }
 }
 
@@ -171,58 +171,38 @@ impl CabinetBuilder {
 #[uniffi::export(async_runtime = "tokio")]
 pub async fn open_in_memory() -> Result<Arc<Cabinet>, KabinetError> {
     let inner = kabinet::Cabinet::open_in_memory().await.ffi(Locale::Ru)?;
-    Ok(Arc::new(Cabinet { inner }))
+    Ok(Arc::new(Cabinet::new(inner, Locale::Ru)))
 }
 
-/// An open cabinet.
-#[derive(uniffi::Object)]
-pub struct Cabinet {
-    inner: kabinet::Cabinet,
-}
-
-#[guard]
-#[uniffi::export(async_runtime = "tokio")]
-impl Cabinet {
+delegate! {
+    /// An open cabinet.
+    class Cabinet(inner: kabinet::Cabinet) via |h| h;
     /// Whether this deployment can serve: database, schema, keys, journal head, outbox.
-    pub async fn health(&self) -> Result<kabinet::Health, KabinetError> {
-        self.inner.health().await.ffi(self.inner.locale())
-    }
-
+    fn health() -> kabinet::Health;
     /// Counts of what the deployment holds (no personal data).
-    pub async fn stats(&self) -> Result<kabinet::Stats, KabinetError> {
-        self.inner.stats().await.ffi(self.inner.locale())
-    }
-
+    fn stats() -> kabinet::Stats;
     /// The schema versions of the database and of this SDK.
-    pub async fn schema(&self) -> Result<kabinet::SchemaStatus, KabinetError> {
-        self.inner.schema().await.ffi(self.inner.locale())
-    }
-
-    /// The operator context for trusted host code.
-    pub fn system(&self) -> Arc<SystemContext> {
-        Arc::new(SystemContext { inner: self.inner.system(), locale: self.inner.locale() })
-    }
-
-    /// Registration and confirmation (R1).
-    pub fn accounts(&self) -> Arc<crate::Accounts> {
-        Arc::new(crate::Accounts { inner: self.inner.accounts(), locale: self.inner.locale() })
-    }
-
-    /// Login, second factor, refresh, logout (R3, R5).
-    pub fn auth(&self) -> Arc<crate::Auth> {
-        Arc::new(crate::Auth { inner: self.inner.auth(), locale: self.inner.locale() })
-    }
-
-    /// The signed-in context of an access token.
-    pub async fn session(&self, access_token: String, device: crate::Device) -> Result<Arc<crate::Me>, KabinetError> {
-        let me = self.inner.session(&access_token, &device).await.ffi(self.inner.locale())?;
-        Ok(Arc::new(crate::Me { inner: me, locale: self.inner.locale() }))
-    }
-
+    fn schema() -> kabinet::SchemaStatus;
     /// One pass of the due jobs: outbox delivery, visit and vaccination reminders, incident
     /// checks, retention; returns what each did.
-    pub async fn run_due_jobs(&self) -> Result<JobsReport, KabinetError> {
-        self.inner.run_due_jobs().await.ffi(self.inner.locale())
+    fn run_due_jobs() -> JobsReport;
+    handles {
+        /// The operator context for trusted host code.
+        system -> SystemContext = h.system();
+        /// Registration and confirmation (R1).
+        accounts -> crate::Accounts = h.accounts();
+        /// Login, second factor, refresh, logout (R3, R5).
+        auth -> crate::Auth = h.auth();
+    }
+    extra {
+    /// The signed-in context of an access token.
+    pub async fn session(
+        &self,
+        access_token: String,
+        device: crate::Device,
+    ) -> Result<Arc<crate::Me>, KabinetError> {
+        let me = self.inner.session(&access_token, &device).await.ffi(self.locale)?;
+        Ok(Arc::new(crate::Me::new(me, self.locale)))
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -234,6 +214,7 @@ impl Cabinet {
     /// there `close()` is `AutoCloseable.close`, which frees the native handle.
     pub async fn close(&self) {
         self.inner.close().await;
+    }
     }
 }
 

@@ -98,12 +98,7 @@ delegate! {
     fn inbox_page(limit: Option<u32>, cursor: Option<String>) -> kabinet::CorrectionPage;
     /// Accepts (with the `corrected` record) or rejects, with a comment.
     #[uniffi::method(default(corrected = None))]
-    fn resolve(
-        correction_id: String,
-        accepted: bool,
-        comment: String,
-        corrected: Option<ItemData>,
-    ) -> CorrectionRequest;
+    fn resolve(correction_id: String, accepted: bool, comment: String, corrected: Option<ItemData>) -> CorrectionRequest;
 }
 
 delegate! {
@@ -182,11 +177,7 @@ delegate! {
     /// Patient (adult): asks to let the person with `proxy_snils` act for me within
     /// `scopes` until the end of `until` (`YYYY-MM-DD`, default a year); an SMS code goes to
     /// my phone and `confirm` makes the grant.
-    fn grant(
-        proxy_snils: String,
-        scopes: Vec<String>,
-        until: Option<time::Date>,
-    ) -> crate::booking::PendingConfirmation;
+    fn grant(proxy_snils: String, scopes: Vec<String>, until: Option<time::Date>) -> crate::booking::PendingConfirmation;
     /// Patient: makes the grant asked for with `grant`, with the code from the SMS.
     fn confirm(pending_id: String, code: String) -> ProxyGrant;
     /// Live grants where I am the ward or the proxy.
