@@ -15,6 +15,7 @@ mod errors;
 mod host;
 mod identity;
 mod ids;
+mod logging;
 mod patients;
 mod records;
 mod runtime;
@@ -24,6 +25,7 @@ use pyo3::prelude::*;
 /// The native module behind the `kabinet` package.
 #[pymodule]
 fn _kabinet(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    logging::install();
     errors::register(m)?;
     kabinet::python::set_error_converter(|e| errors::to_py(e, kabinet::Locale::En));
     kabinet::python::register(m)?;

@@ -5,6 +5,7 @@ import base64
 import datetime
 import hashlib
 import hmac
+import logging
 import struct
 import uuid
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import kabinet
-from test_accounts import DEVICE, Clock, Inbox, open_cabinet, register, sign_in
+from test_accounts import DEVICE, PASSWORD, Clock, Inbox, open_cabinet, register, sign_in
 
 UTC = datetime.timezone.utc
 
@@ -164,3 +165,33 @@ def test_r11_attach_detach_and_staff(env: tuple[kabinet.Cabinet, Inbox, Clock]) 
         ("attached", clock.now_value - datetime.timedelta(minutes=5)),
     ]
     assert staff.patients.attached() == []
+
+
+def test_logging_captures_login_and_booking_without_personal_data(
+    env: tuple[kabinet.Cabinet, Inbox, Clock], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 13, item 3: Kabinet's events reach the standard `logging` module under the
+    `kabinet` logger; none of them carries the person's data, codes or tokens."""
+    cab, inbox, clock = env
+    _, _, slots = world(cab, clock)
+    with caplog.at_level(logging.DEBUG, logger="kabinet"):
+        _, phone = register(cab, inbox)
+        tokens = sign_in(cab, inbox, phone)
+        me = cab.session(tokens.access_token, DEVICE)
+        me.appointments.book(slots[0].id)
+        cab.run_due_jobs()
+    records = [r for r in caplog.records if r.name.startswith("kabinet")]
+    assert records, "no kabinet log records"
+    names = {r.name for r in records}
+    assert {"kabinet.journal", "kabinet.outbox", "kabinet.jobs"} <= names, names
+    texts = [r.getMessage() for r in records]
+    assert any("action=login" in t for t in texts), texts[:5]
+    assert any("action=create" in t and "resource=appointment" in t for t in texts), [t for t in texts if "appoint" in t]
+    assert all(isinstance(getattr(r, "kabinet"), dict) for r in records)
+    whole = "\n".join(texts) + repr([r.__dict__.get("kabinet") for r in records])
+    secrets = ["Иванова", "Анна", phone, phone.lstrip("+"), "8451999122899990", "203.0.113.7", "Pixel 8",
+               tokens.access_token, tokens.refresh_token, PASSWORD]
+    secrets += [m.code for m in inbox.messages if m.code]
+    secrets += [m.recipient for m in inbox.messages]
+    for secret in secrets:
+        assert secret not in whole, "a log record holds personal data or a secret"

@@ -14,6 +14,7 @@ mod error;
 mod guard;
 mod identity;
 mod ids;
+mod logging;
 mod patients;
 mod records;
 
@@ -36,6 +37,7 @@ pub use documents::{
 };
 pub use error::KabinetError;
 pub use identity::{Identity, IdentityCheck, IdentityRegistry, RegistryAnswer, RegistryFailed, RegistryRequest};
+pub use logging::{LogRecord, LogSink, LogSinkFailed, set_log_sink};
 pub use patients::{NewPatient, Patient, Patients};
 pub use records::{
     Allergy, CorrectionRequest, Diagnosis, HealthCertificate, Immunization, ItemData, LabReport, LabResult,

@@ -26,6 +26,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use kabinet::{Cabinet, Config, ErrorCode, ImportReport, KeyProvider};
 use report::{Report, head_json, rfc3339, rfc3339_us};
+use tracing_subscriber::Layer;
 
 const EXAMPLES: &str = "Examples:
   kabinet --db sqlite:///srv/kabinet/k.db init --public-key-out journal.pem
@@ -58,6 +59,13 @@ struct Cli {
     /// delivered). Without it messages stay in the outbox.
     #[arg(long, env = "KABINET_DELIVER_COMMAND", global = true)]
     deliver_command: Option<String>,
+    /// More log events on stderr: `-v` what Kabinet does (journal, outbox, jobs), `-vv`
+    /// debug. Events carry kinds, ids, counts and timings, never personal data.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only errors on stderr (no warnings).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -554,6 +562,18 @@ fn describe(failure: &Failure, locale: kabinet::Locale) -> (String, String, u8) 
 #[allow(clippy::print_stderr, clippy::print_stdout)]
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => tracing::Level::ERROR,
+        (false, 0) => tracing::Level::WARN,
+        (false, 1) => tracing::Level::INFO,
+        (false, _) => tracing::Level::DEBUG,
+    };
+    let filter = tracing_subscriber::filter::Targets::new().with_target("kabinet", level);
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(true);
+    let _ = tracing::subscriber::set_global_default(tracing_subscriber::layer::SubscriberExt::with(
+        tracing_subscriber::registry(),
+        logs.with_filter(filter),
+    ));
     let locale = kabinet::Locale::parse(&cli.locale).unwrap_or_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,

@@ -306,3 +306,16 @@ fn backup_and_restore_on_sqlite() {
     let (code, _, err) = kabinet_code(&restored, &["--key-file", &keys, "restore", "--from", copy.to_str().unwrap()]);
     assert!(code == 1 && err.contains("[restore.target_exists]"), "never overwrites by default: {err}");
 }
+
+/// `-v` shows what Kabinet does on stderr (stdout stays the command's output); `-q` only errors.
+#[test]
+fn verbose_logs_go_to_stderr_without_personal_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("v.db").display());
+    let (ok, out, err) = kabinet(&db, &["-v", "demo"]);
+    assert!(ok && out.contains("free slots opened"), "{out}");
+    assert!(err.contains("cabinet opened") && err.contains("journal entry"), "{err}");
+    assert!(!out.contains("journal entry"), "logs never mix into stdout");
+    let (ok, _, err) = kabinet(&db, &["-q", "stats"]);
+    assert!(ok && err.is_empty(), "{err}");
+}

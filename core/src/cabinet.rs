@@ -83,6 +83,21 @@ impl Cabinet {
     /// the key provider opens the deployment's keys: a wrong key is a typed error, not a
     /// panic or garbage.
     pub async fn open(url: &str, config: Config) -> Result<Cabinet> {
+        let started = std::time::Instant::now();
+        let opened = Self::open_inner(url, config).await;
+        match &opened {
+            Ok(cab) => tracing::info!(
+                target: "kabinet",
+                backend = cab.backend().name(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "cabinet opened"
+            ),
+            Err(e) => tracing::warn!(target: "kabinet", code = crate::error::ErrorCode::code(e), "cabinet not opened"),
+        }
+        opened
+    }
+
+    async fn open_inner(url: &str, config: Config) -> Result<Cabinet> {
         let url = crate::store::parse_url(url)?;
         config.validate()?;
         if config.key_provider.is_none() && url.sqlite_path().is_none() && !url.is_memory() {
@@ -200,6 +215,31 @@ impl Cabinet {
     /// retention, delivers the outbox (with back-off). Safe to call from many
     /// processes at once: each message is claimed by exactly one.
     pub async fn run_due_jobs(&self) -> Result<JobsReport> {
+        let started = std::time::Instant::now();
+        let report = self.run_due_jobs_inner().await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match &report {
+            Ok(r) => tracing::info!(
+                target: "kabinet::jobs",
+                delivered = r.delivered,
+                delivery_failures = r.delivery_failures,
+                retries_scheduled = r.retries_scheduled,
+                first_attempt_failures = r.first_attempt_failures,
+                reminders_queued = r.reminders_queued,
+                incidents_raised = r.incidents_raised,
+                incidents_blocked = r.incidents_blocked,
+                requests_purged = r.requests_purged,
+                elapsed_ms,
+                "due jobs ran"
+            ),
+            Err(e) => {
+                tracing::warn!(target: "kabinet::jobs", code = crate::error::ErrorCode::code(e), elapsed_ms, "due jobs failed")
+            }
+        }
+        report
+    }
+
+    async fn run_due_jobs_inner(&self) -> Result<JobsReport> {
         // Every stage runs even when an earlier one failed (one stage's trouble must not
         // stop, say, other people's codes from being delivered); the first error is returned
         // after all of them ran.

@@ -250,3 +250,76 @@ async fn backup_of_a_live_database_restores_and_verifies(db: TestDb) {
     forged.root[0] ^= 1;
     assert!(restored.system().audit().verify_against(&forged).await.is_err());
 }
+
+/// Collects what the subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Issue 13, item 3: a registration, login, identity confirmation, booking and a jobs pass
+/// leave log events — the journal's kinds of access, the outbox's deliveries, the jobs'
+/// counts — and nothing that names the person, their contacts, codes, tokens or password.
+#[tokio::test]
+async fn logs_carry_kinds_ids_and_timings_never_personal_data() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let db = TestDb::sqlite().await;
+    let h = db.harness().await;
+    let me = h.anna_confirmed().await;
+    let (clinic, _) = h.two_clinics().await;
+    let start = time::macros::datetime!(2026-12-02 09:00 UTC);
+    let (_, slots) = h.gp_with_slots(&clinic, start, time::Duration::hours(1)).await;
+    me.appointments().book(&slots[0].id).await.unwrap();
+    h.cab.run_due_jobs().await.unwrap();
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    for expected in ["cabinet opened", "journal entry", "action=\"login\"", "message delivered", "due jobs ran"] {
+        assert!(text.contains(expected), "no {expected:?} in the log");
+    }
+    let codes: Vec<String> = h.inbox.0.lock().unwrap().iter().filter_map(|m| m.code.clone()).collect();
+    assert!(!codes.is_empty());
+    let mut secrets: Vec<String> = [
+        "Иванова",
+        "Анна",
+        "Сергеевна",
+        "+79161234567",
+        "9161234567",
+        "11223344595",
+        "112-233-445 95",
+        "anna.ivanova@example.ru",
+        support::PASSWORD,
+        "203.0.113.7",
+        "Pixel 8",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    for secret in &secrets {
+        assert!(!text.contains(secret.as_str()), "the log holds {secret:?}");
+    }
+    // A 6-digit code may occur by chance inside a UUID or a timing: look for it standing alone.
+    let alone = |code: &str| {
+        text.match_indices(code).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + code.len()..].chars().next();
+            !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+        })
+    };
+    for code in &codes {
+        assert!(!alone(code), "the log holds a one-time code");
+    }
+}

@@ -93,6 +93,16 @@ impl Journal {
                 ip: ctx.ip.clone(),
                 device_id: ctx.device_id.clone(),
             };
+            // Logged without ids of people, addresses or devices: the kind of access only.
+            tracing::info!(
+                target: "kabinet::journal",
+                seq,
+                actor = entry.actor_kind,
+                action = entry.action,
+                resource = entry.resource_type,
+                outcome = entry.outcome,
+                "journal entry"
+            );
             let leaf = entry.leaf_hash();
             frontier.push(leaf);
             let head = self.signer.sign(seq + 1, frontier.root(), at_us);

@@ -128,12 +128,23 @@ async fn send(cab: &Cabinet, id: &str) -> Result<bool> {
     };
     let result = notifier.deliver(&message);
     let now = to_micros(cab.now());
+    let (kind, channel) = (message.kind.as_str(), message.channel.as_str());
     match result {
         Ok(()) => {
             store::delivered(cab.store().pool(), id, now).await?;
+            tracing::info!(target: "kabinet::outbox", message_id = id, kind, channel, "message delivered");
             Ok(true)
         }
         Err(e) => {
+            // The host's error text may quote the message: it is not logged, only kept sealed.
+            tracing::warn!(
+                target: "kabinet::outbox",
+                message_id = id,
+                kind,
+                channel,
+                attempt = attempts + 1,
+                "delivery failed; retry scheduled"
+            );
             let backoff = (BASE_BACKOFF_US << attempts.clamp(0, 16)).min(MAX_BACKOFF_US);
             // The host's text may quote the message (a phone number, a code): it is kept
             // only sealed under the outbox key, like the message itself.

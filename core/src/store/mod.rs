@@ -111,6 +111,15 @@ impl Store {
         if status.pending == 0 && mode == crate::config::MigrationMode::Check {
             return Ok(Store { pool, backend });
         }
+        if status.pending > 0 {
+            tracing::info!(
+                target: "kabinet::schema",
+                from = status.database,
+                to = status.sdk,
+                pending = status.pending,
+                "applying migrations"
+            );
+        }
         migrator.run(&pool).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(inner) | sqlx::migrate::MigrateError::ExecuteMigration(inner, _)
                 if StorageError::from_sqlx_ref_busy(&inner) =>

@@ -143,4 +143,28 @@ class FoundationTest {
         assertEquals(1UL, cab.stats().patients)
         assertTrue(cab.health().journalEntries > health.journalEntries, "creating $id was journaled")
     }
+
+    @Test
+    fun `a LogSink receives events without personal data`(): Unit = runBlocking {
+        val seen = java.util.Collections.synchronizedList(mutableListOf<LogRecord>())
+        setLogSink(object : LogSink {
+            override fun log(record: LogRecord) { seen.add(record) }
+        }, "info")
+        try {
+            val cab = openInMemory()
+            val id = cab.system().patients().create(anna())
+            cab.system().patients().get(id)
+            val journal = seen.filter { it.target == "kabinet::journal" }
+            assertTrue(journal.isNotEmpty(), seen.toString())
+            assertTrue(journal.any { it.fields["action"] == "read" && it.fields["resource"] == "patients" }, journal.toString())
+            val everything = seen.joinToString("\n") { "${it.message} ${it.fields}" }
+            for (secret in listOf("Иванова", "Анна", "11223344595", "+79161234567", "anna@example.ru")) {
+                assertFalse(everything.contains(secret), "a log event holds $secret")
+            }
+            val bad = assertFailsWith<KabinetException.Validation> { setLogSink(null, "loud") }
+            assertEquals("level", bad.field)
+        } finally {
+            setLogSink(null, "info")
+        }
+    }
 }
