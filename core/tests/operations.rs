@@ -292,7 +292,7 @@ async fn logs_carry_kinds_ids_and_timings_never_personal_data() {
     }
     let codes: Vec<String> = h.inbox.0.lock().unwrap().iter().filter_map(|m| m.code.clone()).collect();
     assert!(!codes.is_empty());
-    let mut secrets: Vec<String> = [
+    let secrets: Vec<String> = [
         "Иванова",
         "Анна",
         "Сергеевна",
