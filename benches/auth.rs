@@ -40,7 +40,7 @@ async fn register(cab: &Cabinet, inbox: &Inbox) {
             given_name: "Анна".into(),
             patronymic: None,
             birth_date: time::macros::date!(1990 - 03 - 14),
-            sex: "female".into(),
+            sex: kabinet::Sex::Female,
             snils: "112-233-445 95".into(),
             accepted_terms_version: "2026-01".into(),
         })

@@ -60,7 +60,7 @@ async fn patient(cab: &Cabinet, inbox: &Inbox, n: u32) -> Result<Me, kabinet::Er
             given_name: "Анна".into(),
             patronymic: None,
             birth_date: time::macros::date!(1990 - 03 - 14),
-            sex: "female".into(),
+            sex: kabinet::Sex::Female,
             snils: snils(n),
             accepted_terms_version: "bench".into(),
         })

@@ -64,7 +64,7 @@ async fn people(cab: &Cabinet, inbox: &Inbox) -> Result<(Me, Me), kabinet::Error
             given_name: "Анна".into(),
             patronymic: None,
             birth_date: time::macros::date!(1990 - 03 - 14),
-            sex: "female".into(),
+            sex: kabinet::Sex::Female,
             snils: "112-233-445 95".into(),
             accepted_terms_version: "bench".into(),
         })

@@ -35,7 +35,7 @@ async fn run(
             given_name: "Анна".into(),
             patronymic: None,
             birth_date: time::macros::date!(1990 - 03 - 14),
-            sex: "female".into(),
+            sex: kabinet::Sex::Female,
             snils: None,
             inn: None,
             oms_policy: None,

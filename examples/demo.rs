@@ -78,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             given_name: "Анна".into(),
             patronymic: Some("Сергеевна".into()),
             birth_date: time::macros::date!(1990 - 03 - 14),
-            sex: "female".into(),
+            sex: kabinet::Sex::Female,
             snils: "112-233-445 95".into(),
             accepted_terms_version: "2026-01".into(),
         })

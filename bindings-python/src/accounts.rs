@@ -22,7 +22,7 @@ delegate! {
     fn confirm_phone(registration_id: String, code: String) -> String;
     /// Starts password recovery; a code goes by "sms" or "email". Returns a recovery id
     /// whether or not the identifier matched an account.
-    fn start_recovery(identifier: String, channel: String) -> String;
+    fn start_recovery(identifier: String, channel: kabinet::integrations::Channel) -> String;
     /// Sets a new password with the recovery code; signs out every session. With TOTP
     /// enrolled, a TOTP or recovery code is required as `second_factor_code`.
     #[pyo3(signature = (recovery_id, code, new_password, second_factor_code = None))]
@@ -136,14 +136,10 @@ delegate! {
         self.inner.account_id().to_owned()
     }
 
-    /// `"patient"`, `"staff"` or `"proxy"` (a context from `as_ward`).
+    /// `ContextRole.PATIENT`, `STAFF` or `PROXY` (a context from `as_ward`); equal to its string.
     #[getter]
-    fn role(&self) -> &'static str {
-        match self.inner.principal() {
-            kabinet::Principal::Staff(_) => "staff",
-            kabinet::Principal::Proxy { .. } => "proxy",
-            _ => "patient",
-        }
+    fn role(&self) -> kabinet::ContextRole {
+        self.inner.role()
     }
 
     /// Acts for a ward within the granted scopes (R20).

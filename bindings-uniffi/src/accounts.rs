@@ -107,7 +107,7 @@ delegate! {
     /// Confirms the phone with the SMS code; returns the account id.
     fn confirm_phone(registration_id: String, code: String) -> String;
     /// Starts password recovery by "sms" or "email"; returns a recovery id either way.
-    fn start_recovery(identifier: String, channel: String) -> String;
+    fn start_recovery(identifier: String, channel: kabinet::integrations::Channel) -> String;
     /// Sets a new password with the recovery code; signs out every session. With TOTP
     /// enrolled, a TOTP or recovery code is required.
     fn complete_recovery(
@@ -176,13 +176,9 @@ delegate! {
         self.inner.account_id().to_owned()
     }
 
-    /// `"patient"`, `"staff"` or `"proxy"` (a context from `asWard`).
-    pub fn role(&self) -> String {
-        match self.inner.principal() {
-            kabinet::Principal::Staff(_) => "staff".into(),
-            kabinet::Principal::Proxy { .. } => "proxy".into(),
-            _ => "patient".into(),
-        }
+    /// `PATIENT`, `STAFF` or `PROXY` (a context from `asWard`).
+    pub fn role(&self) -> kabinet::ContextRole {
+        self.inner.role()
     }
 
     /// The signed-in patient's id (PermissionDenied for staff and proxy contexts).

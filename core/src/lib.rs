@@ -12,7 +12,7 @@
 //! let cab = kabinet::Cabinet::open("sqlite://kabinet.db", kabinet::Config::default()).await?;
 //! let id = cab.system().patients().create(kabinet::NewPatient {
 //!     surname: "Иванова".into(), given_name: "Анна".into(), patronymic: Some("Сергеевна".into()),
-//!     birth_date: time::macros::date!(1990 - 03 - 14), sex: "female".into(),
+//!     birth_date: time::macros::date!(1990 - 03 - 14), sex: kabinet::Sex::Female,
 //!     snils: Some("112-233-445 95".into()), inn: None, oms_policy: None,
 //!     phone: Some("8 916 123-45-67".into()), email: None,
 //! }).await?;
@@ -84,7 +84,7 @@ pub use i18n::Locale;
 pub use ids::{Reason, Sex, ValidationError};
 pub use integrations::{Channel, IdentityMethod};
 pub use labs::{Decimal, LabFlag, LabReport, LabResult, LabResultInput, LabResultPage, Labs, StaffLabs};
-pub use me::{Identity, Me, Principal, Security};
+pub use me::{ContextRole, Identity, Me, Principal, Security};
 pub use notify::{Notifications, Preferences};
 pub use patients::{NewPatient, Patient, Patients, ProfileChange, ProfileField};
 pub use proxies::{Proxies, ProxyGrant, StaffProxies, WardGrant};

@@ -409,12 +409,17 @@ async fn r4_recovery_lifts_the_lock_and_signs_out_everything(db: TestDb) {
     }
     assert_eq!(code(h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap_err()), "auth.locked");
     // An unknown identifier gets a recovery id too, and the same refusal later.
-    let ghost = h.cab.accounts().start_recovery("+79260000000", "sms").await.unwrap();
+    let ghost = h.cab.accounts().start_recovery("+79260000000", kabinet::integrations::Channel::Sms).await.unwrap();
     assert_eq!(
         code(h.cab.accounts().complete_recovery(&ghost, "123456", "New-Pass!47qz", None).await.unwrap_err()),
         "auth.invalid_code"
     );
-    let rid = h.cab.accounts().start_recovery("anna.ivanova@example.ru", "email").await.unwrap();
+    let rid = h
+        .cab
+        .accounts()
+        .start_recovery("anna.ivanova@example.ru", kabinet::integrations::Channel::Email)
+        .await
+        .unwrap();
     let mail = h.inbox.0.lock().unwrap().last().cloned().unwrap();
     assert_eq!((mail.kind.as_str(), mail.recipient.as_str()), ("recovery_code", "anna.ivanova@example.ru"));
     let c = mail.code.unwrap();
@@ -423,7 +428,7 @@ async fn r4_recovery_lifts_the_lock_and_signs_out_everything(db: TestDb) {
         Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("password", "personal_data")),
         other => panic!("{other:?}"),
     }
-    let rid = h.cab.accounts().start_recovery("+79161234567", "sms").await.unwrap();
+    let rid = h.cab.accounts().start_recovery("+79161234567", kabinet::integrations::Channel::Sms).await.unwrap();
     let c = h.inbox.last_code("recovery_code");
     h.cab.accounts().complete_recovery(&rid, &c, "New-Pass!47qz", None).await.unwrap();
     // Every session is signed out; the recovery is single-use; the new password works.
@@ -450,13 +455,13 @@ async fn r4_recovery_never_bypasses_an_enrolled_totp(db: TestDb) {
     let me = h.cab.session(&t.access_token, &device()).await.unwrap();
     let setup = me.security().enable_totp().await.unwrap();
     let recovery = me.security().confirm_totp(&totp_now(&h, &setup.secret_base32)).await.unwrap();
-    let rid = h.cab.accounts().start_recovery("+79161234567", "sms").await.unwrap();
+    let rid = h.cab.accounts().start_recovery("+79161234567", kabinet::integrations::Channel::Sms).await.unwrap();
     let c = h.inbox.last_code("recovery_code");
     assert_eq!(
         code(h.cab.accounts().complete_recovery(&rid, &c, "New-Pass!47qz", None).await.unwrap_err()),
         "auth.second_factor"
     );
-    let rid = h.cab.accounts().start_recovery("+79161234567", "sms").await.unwrap();
+    let rid = h.cab.accounts().start_recovery("+79161234567", kabinet::integrations::Channel::Sms).await.unwrap();
     let c = h.inbox.last_code("recovery_code");
     h.cab.accounts().complete_recovery(&rid, &c, "New-Pass!47qz", Some(&recovery[3])).await.unwrap();
 }
@@ -691,7 +696,7 @@ async fn r4_imported_bcrypt_account_is_upgraded_to_argon2id_on_login(db: TestDb)
         given_name: "Анна".into(),
         patronymic: None,
         birth_date: time::macros::date!(1990 - 03 - 14),
-        sex: "female".into(),
+        sex: kabinet::Sex::Female,
         snils: "112-233-445 95".into(),
         password_hash: hash,
     };

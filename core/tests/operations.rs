@@ -139,15 +139,15 @@ async fn recovery_by_a_missing_channel_sends_nothing_and_answers_the_same(db: Te
         given_name: "Анна".into(),
         patronymic: None,
         birth_date: time::macros::date!(1990 - 03 - 14),
-        sex: "female".into(),
+        sex: kabinet::Sex::Female,
         snils: "112-233-445 95".into(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$7N8vQq4d0bKQ0Zf7aG1Q8m4Qh2xk8s9n1rG3w5y7z0A"
             .into(),
     };
     h.cab.system().accounts().import_account(legacy).await.unwrap();
     let before = h.inbox.count("recovery_code");
-    let known = h.cab.accounts().start_recovery("+79161234567", "email").await.unwrap();
-    let unknown = h.cab.accounts().start_recovery("+79160000000", "email").await.unwrap();
+    let known = h.cab.accounts().start_recovery("+79161234567", kabinet::integrations::Channel::Email).await.unwrap();
+    let unknown = h.cab.accounts().start_recovery("+79160000000", kabinet::integrations::Channel::Email).await.unwrap();
     assert_eq!(known.len(), unknown.len(), "the same shape of answer");
     assert_eq!(h.inbox.count("recovery_code"), before, "nothing sent to nobody");
     let pool = db.raw().await;
@@ -155,7 +155,7 @@ async fn recovery_by_a_missing_channel_sends_nothing_and_answers_the_same(db: Te
         sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'recovery_code'").fetch_one(&pool).await.unwrap();
     assert_eq!(queued, 0);
     // By SMS the same account gets its code.
-    h.cab.accounts().start_recovery("+79161234567", "sms").await.unwrap();
+    h.cab.accounts().start_recovery("+79161234567", kabinet::integrations::Channel::Sms).await.unwrap();
     assert_eq!(h.inbox.count("recovery_code"), before + 1);
 }
 

@@ -153,7 +153,7 @@ async fn r1_invalid_input_is_typed_and_stores_nothing(db: TestDb) {
         (kabinet::NewPatient { inn: Some("7709442668".into()), ..anna() }, "inn", kabinet::Reason::Length),
         (kabinet::NewPatient { email: Some("anna@".into()), ..anna() }, "email", kabinet::Reason::Format),
         (kabinet::NewPatient { surname: " ".into(), ..anna() }, "surname", kabinet::Reason::Empty),
-        (kabinet::NewPatient { sex: "x".into(), ..anna() }, "sex", kabinet::Reason::UnknownValue),
+        (kabinet::NewPatient { sex: kabinet::Sex::Unknown, ..anna() }, "sex", kabinet::Reason::UnknownValue),
         (
             kabinet::NewPatient { birth_date: time::macros::date!(2999 - 01 - 01), ..anna() },
             "birth_date",

@@ -80,7 +80,7 @@ async fn s5_someone_elses_snils_reaches_nothing_and_the_owner_joins_their_record
         surname: "Сидоров".into(),
         given_name: "Олег".into(),
         patronymic: None,
-        sex: "male".into(),
+        sex: kabinet::Sex::Male,
         birth_date: date!(1985 - 05 - 05),
         snils: "112-233-445 95".into(),
         ..registration_n(41)
@@ -530,14 +530,19 @@ async fn r4_guessing_limits_hold_per_account(db: TestDb) {
     assert_eq!(journaled, kabinet::auth::sessions::MAX_FACTOR_FAILURES as i64);
     // Recovery lifts the lock; codes asked for again and again are not all sent.
     for _ in 0..8 {
-        h.cab.accounts().start_recovery("+79161234567", "sms").await.unwrap();
+        h.cab.accounts().start_recovery("+79161234567", kabinet::integrations::Channel::Sms).await.unwrap();
     }
     assert_eq!(h.inbox.count("recovery_code") as i64, kabinet::auth::recovery::MAX_RECOVERIES_PER_HOUR);
-    let recovery = h.cab.accounts().start_recovery("anna.ivanova@example.ru", "email").await.unwrap();
+    let recovery = h
+        .cab
+        .accounts()
+        .start_recovery("anna.ivanova@example.ru", kabinet::integrations::Channel::Email)
+        .await
+        .unwrap();
     assert_eq!(h.inbox.count("recovery_code") as i64, kabinet::auth::recovery::MAX_RECOVERIES_PER_HOUR, "per account");
     let _ = recovery;
     h.clock.advance(Duration::hours(2));
-    let recovery = h.cab.accounts().start_recovery("+79161234567", "sms").await.unwrap();
+    let recovery = h.cab.accounts().start_recovery("+79161234567", kabinet::integrations::Channel::Sms).await.unwrap();
     h.cab
         .accounts()
         .complete_recovery(&recovery, &h.inbox.last_code("recovery_code"), "Nov-Yj!Parol42x", None)
@@ -617,7 +622,7 @@ async fn r4_simultaneous_recoveries_respect_the_hourly_limit(db: TestDb) {
             let cab = h.cab.clone();
             tokio::spawn(async move {
                 loop {
-                    match cab.accounts().start_recovery("+79161234567", "sms").await {
+                    match cab.accounts().start_recovery("+79161234567", kabinet::integrations::Channel::Sms).await {
                         Err(e) if e.retryable() => continue,
                         other => break other,
                     }

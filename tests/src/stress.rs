@@ -34,7 +34,7 @@ fn person(n: u32) -> NewPatient {
         given_name: "Ольга".into(),
         patronymic: None,
         birth_date: time::macros::date!(1980 - 01 - 01),
-        sex: "female".into(),
+        sex: kabinet::Sex::Female,
         snils: Some(snils_for(n)),
         inn: None,
         oms_policy: None,

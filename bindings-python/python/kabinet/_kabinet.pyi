@@ -18,6 +18,32 @@ __version__: str
 # BEGIN GENERATED CLOSED SETS (scripts/gen-enum-stubs)
 
 @final
+class Action(StrEnum):
+    READ = "read"
+    SEARCH = "search"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    EXPORT = "export"
+    SHARE = "share"
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGOUT = "logout"
+    KEY_ROTATION = "key_rotation"
+
+_ActionLike: TypeAlias = Action | Literal["read", "search", "create", "update", "delete", "export", "share", "login", "login_failed", "logout", "key_rotation"]
+
+@final
+class ActorKind(StrEnum):
+    PATIENT = "patient"
+    STAFF = "staff"
+    PROXY = "proxy"
+    SYSTEM = "system"
+    ANONYMOUS = "anonymous"
+
+_ActorKindLike: TypeAlias = ActorKind | Literal["patient", "staff", "proxy", "system", "anonymous"]
+
+@final
 class AppointmentStatus(StrEnum):
     BOOKED = "booked"
     CANCELLED = "cancelled"
@@ -64,6 +90,14 @@ class Channel(StrEnum):
     PUSH = "push"
 
 _ChannelLike: TypeAlias = Channel | Literal["sms", "email", "push"]
+
+@final
+class ContextRole(StrEnum):
+    PATIENT = "patient"
+    STAFF = "staff"
+    PROXY = "proxy"
+
+_ContextRoleLike: TypeAlias = ContextRole | Literal["patient", "staff", "proxy"]
 
 @final
 class CorrectionStatus(StrEnum):
@@ -128,6 +162,14 @@ class MigrationMode(StrEnum):
 _MigrationModeLike: TypeAlias = MigrationMode | Literal["auto", "check"]
 
 @final
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    DENIED = "denied"
+    FAILURE = "failure"
+
+_OutcomeLike: TypeAlias = Outcome | Literal["success", "denied", "failure"]
+
+@final
 class RequestStatus(StrEnum):
     IN_PROCESSING = "in_processing"
     CLARIFICATION_NEEDED = "clarification_needed"
@@ -165,6 +207,8 @@ __all__ = [
     "AccessEntry",
     "AccessPage",
     "Accounts",
+    "Action",
+    "ActorKind",
     "Allergy",
     "Appointment",
     "AppointmentStatus",
@@ -191,6 +235,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Conflict",
+    "ContextRole",
     "CorrectionPage",
     "CorrectionRequest",
     "CorrectionStatus",
@@ -235,6 +280,7 @@ __all__ = [
     "NewPatient",
     "NotFound",
     "Notifications",
+    "Outcome",
     "Patient",
     "PatientRef",
     "PatientRefPage",
@@ -375,7 +421,7 @@ class Registration:
     given_name: str
     patronymic: str | None
     birth_date: datetime.date
-    sex: str
+    sex: Sex
     snils: str
     accepted_terms_version: str
     def __new__(cls,
@@ -386,7 +432,7 @@ class Registration:
         given_name: str,
         patronymic: str | None,
         birth_date: datetime.date,
-        sex: str,
+        sex: _SexLike,
         snils: str,
         accepted_terms_version: str,
     ) -> Self: ...
@@ -403,7 +449,7 @@ class Accounts:
     def register(self, registration: Registration) -> PendingRegistration: ...
     def confirm_phone(self, registration_id: str, code: str) -> str: ...
     def confirm_email(self, token: str) -> None: ...
-    def start_recovery(self, identifier: str, channel: str) -> str: ...
+    def start_recovery(self, identifier: str, channel: _ChannelLike) -> str: ...
     def complete_recovery(
         self, recovery_id: str, code: str, new_password: str, second_factor_code: str | None = None
     ) -> None: ...
@@ -515,7 +561,7 @@ class Me:
     @property
     def profile(self) -> Profile: ...
     @property
-    def role(self) -> str: ...
+    def role(self) -> ContextRole: ...
     @property
     def directory(self) -> Directory: ...
     @property
@@ -1093,7 +1139,7 @@ class NewPatient:
     given_name: str
     patronymic: str | None
     birth_date: datetime.date
-    sex: str
+    sex: Sex
     snils: str | None
     inn: str | None
     oms_policy: str | None
@@ -1103,7 +1149,7 @@ class NewPatient:
         surname: str,
         given_name: str,
         birth_date: datetime.date,
-        sex: str,
+        sex: _SexLike,
         patronymic: str | None = None,
         snils: str | None = None,
         inn: str | None = None,
@@ -1168,15 +1214,15 @@ class AccessEntry:
     seq: int
     at: datetime.datetime
     who: str
-    actor_kind: str
+    actor_kind: ActorKind
     actor_role: StaffRole | None
     actor_name: str | None
     actor_clinic: str | None
     actor_id: str | None
-    action: str
+    action: Action
     resource_type: str
     resource_id: str | None
-    outcome: str
+    outcome: Outcome
     ip: str | None
     device_id: str | None
     def to_dict(self) -> dict[str, Any]: ...
@@ -1202,7 +1248,7 @@ class LegacyAccount:
     given_name: str
     patronymic: str | None
     birth_date: datetime.date
-    sex: str
+    sex: Sex
     snils: str
     password_hash: str
     def __new__(cls,
@@ -1212,7 +1258,7 @@ class LegacyAccount:
         given_name: str,
         patronymic: str | None,
         birth_date: datetime.date,
-        sex: str,
+        sex: _SexLike,
         snils: str,
         password_hash: str,
     ) -> Self: ...

@@ -50,7 +50,7 @@ pub struct Registration {
     /// Birth date.
     pub birth_date: Date,
     /// `"male"` or `"female"`.
-    pub sex: String,
+    pub sex: crate::ids::Sex,
     /// SNILS.
     pub snils: String,
     /// Version of the terms of use the person accepted.
@@ -114,7 +114,7 @@ impl Accounts {
             given_name: r.given_name.clone(),
             patronymic: r.patronymic.clone(),
             birth_date: r.birth_date,
-            sex: r.sex.clone(),
+            sex: r.sex,
             snils: Some(snils.clone()),
             inn: None,
             oms_policy: None,
@@ -276,7 +276,7 @@ impl Accounts {
 
     /// Starts password recovery (R4): a code goes by `"sms"` or `"email"`. Returns a
     /// recovery id whether or not the identifier matched an account.
-    pub async fn start_recovery(&self, identifier: &str, channel: &str) -> Result<String> {
+    pub async fn start_recovery(&self, identifier: &str, channel: Channel) -> Result<String> {
         crate::auth::recovery::start(&self.cab, identifier, channel).await
     }
 
@@ -398,7 +398,7 @@ pub struct LegacyAccount {
     /// Birth date.
     pub birth_date: Date,
     /// `"male"` or `"female"`.
-    pub sex: String,
+    pub sex: crate::ids::Sex,
     /// SNILS.
     pub snils: String,
     /// The old system's hash: Argon2id PHC (`$argon2id$…`) or bcrypt `$2a$`/`$2b$`/`$2y$`
@@ -441,7 +441,7 @@ impl Accounts {
             given_name: legacy.given_name.clone(),
             patronymic: legacy.patronymic.clone(),
             birth_date: legacy.birth_date,
-            sex: legacy.sex.clone(),
+            sex: legacy.sex,
             snils: Some(snils.clone()),
             inn: None,
             oms_policy: None,

@@ -2,31 +2,19 @@
 
 use time::OffsetDateTime;
 
-/// Kind of actor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ActorKind {
-    /// The patient themself.
-    Patient,
-    /// Clinic staff.
-    Staff,
-    /// A parent or legal representative acting for a ward (R20).
-    Proxy,
-    /// The operator or a background job.
-    System,
-    /// Someone not (yet) authenticated, e.g. a failed login.
-    Anonymous,
-}
-
-impl ActorKind {
-    /// Stable name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActorKind::Patient => "patient",
-            ActorKind::Staff => "staff",
-            ActorKind::Proxy => "proxy",
-            ActorKind::System => "system",
-            ActorKind::Anonymous => "anonymous",
-        }
+crate::sets::closed_set! {
+    /// Kind of actor.
+    pub enum ActorKind in "actor_kind" {
+        /// The patient themself.
+        Patient = "patient",
+        /// Clinic staff.
+        Staff = "staff",
+        /// A parent or legal representative acting for a ward (R20).
+        Proxy = "proxy",
+        /// The operator or a background job.
+        System = "system",
+        /// Someone not (yet) authenticated, e.g. a failed login.
+        Anonymous = "anonymous",
     }
 }
 
@@ -48,72 +36,43 @@ impl Actor {
     }
 }
 
-/// What was done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Action {
-    /// Read personal or medical data.
-    Read,
-    /// Search (a lookup that reveals whether a record exists).
-    Search,
-    /// Create.
-    Create,
-    /// Update.
-    Update,
-    /// Delete or erase.
-    Delete,
-    /// Export (PDF, FHIR).
-    Export,
-    /// Share with a third party.
-    Share,
-    /// Successful login.
-    Login,
-    /// Failed login.
-    LoginFailed,
-    /// Logout.
-    Logout,
-    /// Key management.
-    KeyRotation,
-}
-
-impl Action {
-    /// Stable name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Read => "read",
-            Action::Search => "search",
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Delete => "delete",
-            Action::Export => "export",
-            Action::Share => "share",
-            Action::Login => "login",
-            Action::LoginFailed => "login_failed",
-            Action::Logout => "logout",
-            Action::KeyRotation => "key_rotation",
-        }
+crate::sets::closed_set! {
+    /// What was done.
+    pub enum Action in "action" {
+        /// Read personal or medical data.
+        Read = "read",
+        /// Search (a lookup that reveals whether a record exists).
+        Search = "search",
+        /// Create.
+        Create = "create",
+        /// Update.
+        Update = "update",
+        /// Delete or erase.
+        Delete = "delete",
+        /// Export (PDF, FHIR).
+        Export = "export",
+        /// Share with a third party.
+        Share = "share",
+        /// Successful login.
+        Login = "login",
+        /// Failed login.
+        LoginFailed = "login_failed",
+        /// Logout.
+        Logout = "logout",
+        /// Key management.
+        KeyRotation = "key_rotation",
     }
 }
 
-/// How it ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    /// Done.
-    Success,
-    /// Refused by authorization.
-    Denied,
-    /// Failed (e.g. an integrity error).
-    Failure,
-}
-
-impl Outcome {
-    /// Stable name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::Denied => "denied",
-            Outcome::Failure => "failure",
-        }
+crate::sets::closed_set! {
+    /// How it ended.
+    pub enum Outcome in "outcome" {
+        /// Done.
+        Success = "success",
+        /// Refused by authorization.
+        Denied = "denied",
+        /// Failed (e.g. an integrity error).
+        Failure = "failure",
     }
 }
 

@@ -20,8 +20,8 @@ pub struct AccessEntry {
     pub at: OffsetDateTime,
     /// Who, for people: "you", "proxy", "clinic staff", "system" (localized).
     pub who: String,
-    /// `patient`, `staff`, `proxy`, `system` or `anonymous`.
-    pub actor_kind: String,
+    /// Patient, staff, proxy, system or anonymous.
+    pub actor_kind: crate::audit::ActorKind,
     /// For staff: their role.
     pub actor_role: Option<crate::staff::StaffRole>,
     /// For staff: their full name.
@@ -30,14 +30,14 @@ pub struct AccessEntry {
     pub actor_clinic: Option<String>,
     /// The actor's account id.
     pub actor_id: Option<String>,
-    /// Action (`read`, `create`, `login`, …).
-    pub action: String,
+    /// Action (read, create, login, …).
+    pub action: crate::audit::Action,
     /// Kind of data.
     pub resource_type: String,
     /// Record id.
     pub resource_id: Option<String>,
-    /// `success`, `denied` or `failure`.
-    pub outcome: String,
+    /// Success, denied or failure.
+    pub outcome: crate::audit::Outcome,
     /// Client IP. In a patient's own history only their own and their proxies' addresses
     /// are shown: a staff member's network address is the clinic's business, not the patient's.
     pub ip: Option<String>,
@@ -92,12 +92,12 @@ pub(crate) async fn access_history(
                 actor_role: role.as_deref().map(crate::staff::StaffRole::stored).transpose()?,
                 actor_name: name.clone(),
                 actor_clinic: clinic,
-                actor_kind: e.actor_kind,
+                actor_kind: crate::audit::ActorKind::stored(&e.actor_kind)?,
                 actor_id: e.actor_id,
-                action: e.action,
+                action: crate::audit::Action::stored(&e.action)?,
                 resource_type: e.resource_type,
                 resource_id: e.resource_id,
-                outcome: e.outcome,
+                outcome: crate::audit::Outcome::stored(&e.outcome)?,
                 ip: if hide_address { None } else { e.ip },
                 device_id: if hide_address { None } else { e.device_id },
             })

@@ -16,8 +16,8 @@ use crate::timeutil::to_micros;
 pub const MAX_RECOVERIES_PER_HOUR: i64 = 3;
 
 /// Starts a recovery; returns its id whatever the identifier matched.
-pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: &str) -> Result<String> {
-    let channel = match Channel::parse(channel)? {
+pub(crate) async fn start(cab: &Cabinet, identifier: &str, channel: Channel) -> Result<String> {
+    let channel = match channel {
         Channel::Push => return Err(ValidationError::one_of("channel", false, &["sms", "email"]).into()),
         sent => sent,
     };

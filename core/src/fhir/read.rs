@@ -186,8 +186,9 @@ pub(super) fn new_patient(r: &Value, path: &str) -> Result<NewPatient> {
         patronymic: given.get(1).map(|s| (*s).to_owned()),
         birth_date: parse_date(&r["birthDate"], &format!("{path}.birthDate"))?,
         sex: match r["gender"].as_str() {
-            Some(g @ ("male" | "female")) => g.to_owned(),
-            _ => "unknown".to_owned(),
+            Some("male") => crate::ids::Sex::Male,
+            Some("female") => crate::ids::Sex::Female,
+            _ => crate::ids::Sex::Unknown,
         },
         snils: identifier(SNILS_SYSTEM),
         inn: None,

@@ -339,3 +339,6 @@ notify-no_recipient = There is no address to send this message to: add a phone o
 backup-use_pg_dump = This database is backed up with pg_dump or point-in-time recovery (see docs/operations.md)
 backup-exists = The backup file already exists: choose a new name
 backup-path = The backup path is not valid text
+field-actor_kind = Kind of actor
+field-action = Action
+field-outcome = Outcome

@@ -339,3 +339,6 @@ notify-no_recipient = Некуда отправить сообщение: доб
 backup-use_pg_dump = Эта база копируется через pg_dump или восстановление на момент времени (docs/operations.md)
 backup-exists = Файл копии уже существует: выберите другое имя
 backup-path = Путь к копии должен быть текстом
+field-actor_kind = Тип участника
+field-action = Действие
+field-outcome = Результат

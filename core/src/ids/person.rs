@@ -20,9 +20,15 @@ impl Sex {
     /// Parses a value a person gives at registration: what [`Sex::parse`] takes except
     /// `"unknown"` (R1 requires male or female).
     pub fn parse_known(input: &str) -> Result<Sex, ValidationError> {
-        match Sex::parse(input) {
-            Ok(Sex::Unknown) => Err(ValidationError::one_of("sex", false, &["male", "female"])),
-            other => other,
+        Sex::parse(input)?.known()
+    }
+
+    /// This value, unless it is `Unknown`, which a person cannot register with (R1 requires
+    /// male or female); the error lists the two.
+    pub fn known(self) -> Result<Sex, ValidationError> {
+        match self {
+            Sex::Unknown => Err(ValidationError::one_of("sex", false, &["male", "female"])),
+            other => Ok(other),
         }
     }
 }

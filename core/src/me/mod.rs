@@ -22,6 +22,18 @@ struct Live {
     proxy_scopes: Option<Vec<String>>,
 }
 
+crate::sets::closed_set! {
+    /// What a signed-in context acts as (`Me.role`).
+    pub enum ContextRole in "role" {
+        /// A patient acting on their own cabinet.
+        Patient = "patient",
+        /// A member of a clinic's staff.
+        Staff = "staff",
+        /// A proxy acting for a ward (a context from `as_ward`).
+        Proxy = "proxy",
+    }
+}
+
 /// Who is signed in: a patient, or a member of a clinic's staff.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -101,6 +113,15 @@ impl Me {
     /// Who is signed in.
     pub fn principal(&self) -> &Principal {
         &self.principal
+    }
+
+    /// What this context acts as: a patient, staff, or a proxy for a ward.
+    pub fn role(&self) -> ContextRole {
+        match self.principal {
+            Principal::Patient { .. } => ContextRole::Patient,
+            Principal::Staff(_) => ContextRole::Staff,
+            Principal::Proxy { .. } => ContextRole::Proxy,
+        }
     }
 
     /// Re-validates the session behind this context (issue 11, class 7): one indexed read

@@ -31,8 +31,8 @@ pub struct NewPatient {
     pub patronymic: Option<String>,
     /// Birth date (not in the future).
     pub birth_date: Date,
-    /// Sex: `"male"` or `"female"`.
-    pub sex: String,
+    /// Sex: male or female (`Unknown` only for records imported without it).
+    pub sex: Sex,
     /// SNILS in any common format.
     pub snils: Option<String>,
     /// INN (12 digits for people).
@@ -200,7 +200,7 @@ fn optional(
 
 /// Validates a new patient's fields without storing anything.
 pub(crate) fn check_new(new: &NewPatient, today: Date) -> Result<(), ValidationError> {
-    check(new, today, Sex::parse_known).map(|_| ())
+    check(new, today, Sex::known).map(|_| ())
 }
 
 /// The blind index of a person by folded surname, given name and birth date (FHIR matching
@@ -218,7 +218,7 @@ pub(crate) fn person_index(
 fn check(
     new: &NewPatient,
     today: Date,
-    sex: fn(&str) -> Result<Sex, ValidationError>,
+    sex: fn(Sex) -> Result<Sex, ValidationError>,
 ) -> Result<Checked, ValidationError> {
     if new.birth_date > today {
         return Err(ValidationError::new("birth_date", Reason::Future));
@@ -235,7 +235,7 @@ fn check(
         given_name: ids::person_name("given_name", &new.given_name)?,
         patronymic: optional(&new.patronymic, |p| ids::person_name("patronymic", p))?,
         birth_date: new.birth_date,
-        sex: sex(&new.sex)?,
+        sex: sex(new.sex)?,
         snils: optional(&new.snils, ids::snils)?,
         inn,
         enp: optional(&new.oms_policy, ids::enp)?,
@@ -341,7 +341,7 @@ impl Patients {
     /// `Conflict("patient.exists")`: two people are never merged silently.
     pub async fn create(&self, new: NewPatient) -> Result<String> {
         let now = self.cab.now();
-        check(&new, now.date(), Sex::parse_known)?;
+        check(&new, now.date(), Sex::known)?;
         let mut tx = self.cab.store().begin().await?;
         let id = self.insert(&mut tx, &new, now).await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;
@@ -350,7 +350,7 @@ impl Patients {
 
     /// Inserts a patient inside the caller's transaction (journaled there).
     pub(crate) async fn insert(&self, tx: &mut Conn, new: &NewPatient, now: OffsetDateTime) -> Result<String> {
-        self.insert_checked(tx, new, now, Sex::parse_known, true).await
+        self.insert_checked(tx, new, now, Sex::known, true).await
     }
 
     /// Inserts the record of a self-registered person: their identifiers are sealed but not
@@ -363,7 +363,7 @@ impl Patients {
         new: &NewPatient,
         now: OffsetDateTime,
     ) -> Result<String> {
-        self.insert_checked(tx, new, now, Sex::parse_known, false).await
+        self.insert_checked(tx, new, now, Sex::known, false).await
     }
 
     async fn insert_checked(
@@ -371,7 +371,7 @@ impl Patients {
         tx: &mut Conn,
         new: &NewPatient,
         now: OffsetDateTime,
-        sex: fn(&str) -> Result<Sex, ValidationError>,
+        sex: fn(Sex) -> Result<Sex, ValidationError>,
         index_identifiers: bool,
     ) -> Result<String> {
         let c = check(new, now.date(), sex)?;
@@ -457,7 +457,7 @@ impl Patients {
         new: &NewPatient,
         now: OffsetDateTime,
     ) -> Result<PlannedPatient> {
-        let c = check(new, now.date(), Sex::parse)?;
+        let c = check(new, now.date(), Ok)?;
         let id = uuid::Uuid::new_v4().to_string();
         let _receipt = journal.promise(&id, access(&id, Action::Create));
         let key = SecretKey::generate();

@@ -31,7 +31,7 @@ impl Registration {
         given_name: String,
         patronymic: Option<String>,
         birth_date: Date,
-        sex: String,
+        sex: crate::ids::Sex,
         snils: String,
         accepted_terms_version: String,
     ) -> Self {
@@ -74,7 +74,7 @@ impl LegacyAccount {
         given_name: String,
         patronymic: Option<String>,
         birth_date: Date,
-        sex: String,
+        sex: crate::ids::Sex,
         snils: String,
         password_hash: String,
     ) -> Self {
@@ -169,7 +169,7 @@ impl NewPatient {
         surname: String,
         given_name: String,
         birth_date: Date,
-        sex: String,
+        sex: crate::ids::Sex,
         patronymic: Option<String>,
         snils: Option<String>,
         inn: Option<String>,

@@ -118,6 +118,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         crate::attachment::AttachmentStatus,
         crate::documents::DocumentKind,
         crate::config::MigrationMode,
+        crate::me::ContextRole,
+        crate::audit::ActorKind,
+        crate::audit::Action,
+        crate::audit::Outcome,
     );
     Ok(())
 }

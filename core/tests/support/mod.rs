@@ -113,7 +113,7 @@ pub fn anna() -> kabinet::NewPatient {
         given_name: "Анна".into(),
         patronymic: Some("Сергеевна".into()),
         birth_date: time::macros::date!(1990 - 03 - 14),
-        sex: "female".into(),
+        sex: kabinet::Sex::Female,
         snils: Some("112-233-445 95".into()),
         inn: Some("500100732259".into()),
         oms_policy: Some("8451 9991 2289 9990".into()),
@@ -129,7 +129,7 @@ pub fn boris() -> kabinet::NewPatient {
         given_name: "Борис".into(),
         patronymic: None,
         birth_date: time::macros::date!(1975 - 11 - 02),
-        sex: "male".into(),
+        sex: kabinet::Sex::Male,
         snils: Some("123-456-789 64".into()),
         inn: None,
         oms_policy: None,
@@ -252,7 +252,7 @@ pub fn registration() -> kabinet::Registration {
         given_name: "Анна".into(),
         patronymic: Some("Сергеевна".into()),
         birth_date: time::macros::date!(1990 - 03 - 14),
-        sex: "female".into(),
+        sex: kabinet::Sex::Female,
         snils: "112-233-445 95".into(),
         accepted_terms_version: "2026-01".into(),
     }
@@ -333,7 +333,7 @@ pub fn registration_n(n: u32) -> kabinet::Registration {
         given_name: "Пётр".into(),
         patronymic: None,
         birth_date: time::macros::date!(1980 - 01 - 01),
-        sex: "male".into(),
+        sex: kabinet::Sex::Male,
         snils: snils_for(n),
         ..registration()
     }

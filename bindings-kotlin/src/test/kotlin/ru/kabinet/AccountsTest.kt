@@ -33,7 +33,7 @@ class AccountsTest {
             Registration(
                 phone = "8 (916) 123-45-67", email = "anna@example.ru", password = password,
                 surname = "Иванова", givenName = "Анна", patronymic = "Сергеевна", birthDate = LocalDate.parse("1990-03-14"),
-                sex = "female", snils = "112-233-445 95", acceptedTermsVersion = "2026-01",
+                sex = Sex.FEMALE, snils = "112-233-445 95", acceptedTermsVersion = "2026-01",
             ),
         )
         val sms = inbox.messages.last()
@@ -58,7 +58,7 @@ class AccountsTest {
         assertEquals("Иванова", me.profile().get().surname)
         val history = me.security().accessHistory()
         assertEquals("you", history.first().who)
-        assertTrue(history.any { it.action == "login" && it.ip == "203.0.113.7" })
+        assertTrue(history.any { it.action == Action.LOGIN && it.ip == "203.0.113.7" })
         assertEquals(1, me.security().sessions().size)
         cab.auth().logout(tokens.accessToken)
         val gone = assertFailsWith<KabinetException.Session> { cab.session(tokens.accessToken, device) }
@@ -83,7 +83,7 @@ class AccountsTest {
             Registration(
                 phone = "8 (916) 123-45-67", email = "anna@example.ru", password = password,
                 surname = "Иванова", givenName = "Анна", patronymic = "Сергеевна", birthDate = LocalDate.parse("1990-03-14"),
-                sex = "female", snils = "112-233-445 95", acceptedTermsVersion = "2026-01",
+                sex = Sex.FEMALE, snils = "112-233-445 95", acceptedTermsVersion = "2026-01",
             ),
         )
         val first = inbox.code("phone_confirmation")
@@ -125,7 +125,7 @@ class AccountsTest {
         val cab = cabinet(Inbox())
         val e = assertFailsWith<KabinetException.Validation> {
             cab.accounts().register(
-                Registration("+79161234567", "a@example.ru", "Qwerty123!", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", "2026-01"),
+                Registration("+79161234567", "a@example.ru", "Qwerty123!", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), Sex.FEMALE, "112-233-445 95", "2026-01"),
             )
         }
         assertEquals("password", e.field)
@@ -141,7 +141,7 @@ class RecoveryTest {
         val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u).locale("en").build()
         val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
         val id = cab.accounts().register(
-            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", "2026-01"),
+            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), Sex.FEMALE, "112-233-445 95", "2026-01"),
         )
         cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
         val step = cab.auth().login("+79161234567", "Vek-Tor!58zeb", device)
@@ -149,11 +149,11 @@ class RecoveryTest {
         val me = cab.session(tokens.accessToken, device)
         assertTrue(me.security().enableTotp().otpauthUri.startsWith("otpauth://totp/"))
         me.security().changePassword("Vek-Tor!58zeb", "New-Pass!47qz")
-        val rid = cab.accounts().startRecovery("+79161234567", "sms")
+        val rid = cab.accounts().startRecovery("+79161234567", Channel.SMS)
         cab.accounts().completeRecovery(rid, inbox.code("recovery_code"), "Other-Pass!58rw", null)
         val gone = assertFailsWith<KabinetException.Session> { cab.session(tokens.accessToken, device) }
         assertEquals("session.revoked", gone.code)
-        val ghost = cab.accounts().startRecovery("+79990000002", "sms")
+        val ghost = cab.accounts().startRecovery("+79990000002", Channel.SMS)
         val refused = assertFailsWith<KabinetException.Authentication> { cab.accounts().completeRecovery(ghost, "123456", "Other-Pass!58rw", null) }
         assertEquals("auth.invalid_code", refused.code)
     }
@@ -168,7 +168,7 @@ class IncidentTest {
         val home = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
         val laptop = Device(id = "dev-9", name = "Laptop", ip = "198.51.100.23", userAgent = "curl")
         val id = cab.accounts().register(
-            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", "2026-01"),
+            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), Sex.FEMALE, "112-233-445 95", "2026-01"),
         )
         cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
         val first = cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", home).id, inbox.code("login_code"))
@@ -197,7 +197,7 @@ class IdentityTest {
             .passwordHashing(4096u, 1u, 1u).locale("en").build()
         val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
         val id = cab.accounts().register(
-            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", "2026-01"),
+            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), Sex.FEMALE, "112-233-445 95", "2026-01"),
         )
         cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
         val tokens = cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", device).id, inbox.code("login_code"))
@@ -219,7 +219,7 @@ class ProfileTest {
         val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u).locale("en").build()
         val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
         val id = cab.accounts().register(
-            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", "2026-01"),
+            Registration("+79161234567", "anna@example.ru", "Vek-Tor!58zeb", "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), Sex.FEMALE, "112-233-445 95", "2026-01"),
         )
         cab.accounts().confirmPhone(id, inbox.code("phone_confirmation"))
         val tokens = cab.auth().verifySecondFactor(cab.auth().login("+79161234567", "Vek-Tor!58zeb", device).id, inbox.code("login_code"))
@@ -243,9 +243,9 @@ class ImportTest {
         val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).passwordHashing(4096u, 1u, 1u).locale("en").build()
         val device = Device(id = "dev-1", name = "Pixel 8", ip = "203.0.113.7", userAgent = "junit")
         val hash = "\$2a\$12\$NYqRktaMVcE9fkTDawJSFeAmlr6ON4kFRpEGeWSJTAkDS8VpZQkFi"
-        cab.system().accounts().importAccount(LegacyAccount("+79161234567", null, "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), "female", "112-233-445 95", hash))
+        cab.system().accounts().importAccount(LegacyAccount("+79161234567", null, "Иванова", "Анна", null, LocalDate.parse("1990-03-14"), Sex.FEMALE, "112-233-445 95", hash))
         val bad = assertFailsWith<KabinetException.Validation> {
-            cab.system().accounts().importAccount(LegacyAccount("+79261234567", null, "Петров", "Иван", null, LocalDate.parse("1980-01-01"), "male", "123-456-789 64", "md5"))
+            cab.system().accounts().importAccount(LegacyAccount("+79261234567", null, "Петров", "Иван", null, LocalDate.parse("1980-01-01"), Sex.MALE, "123-456-789 64", "md5"))
         }
         assertEquals("password_hash", bad.field)
         val step = cab.auth().login("+79161234567", "Legacy-Pass1!", device)

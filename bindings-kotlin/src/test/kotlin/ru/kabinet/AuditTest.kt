@@ -14,7 +14,7 @@ import kotlin.test.assertTrue
 class AuditTest {
     private fun anna() = NewPatient(
         surname = "Иванова", givenName = "Анна", patronymic = null, birthDate = LocalDate.parse("1990-03-14"),
-        sex = "female", snils = "112-233-445 95", inn = null, omsPolicy = null, phone = null, email = null,
+        sex = Sex.FEMALE, snils = "112-233-445 95", inn = null, omsPolicy = null, phone = null, email = null,
     )
 
     @Test
@@ -46,7 +46,7 @@ class AuditTest {
         val id = sys.patients().create(anna())
         sys.patients().get(id)
         val history = sys.audit().accessHistory(id, null)
-        assertEquals(listOf("read", "read", "create"), history.map { it.action })
+        assertEquals(listOf(Action.READ, Action.READ, Action.CREATE), history.map { it.action })
         assertEquals("access_history", history.first().resourceType)
         assertTrue(sys.audit().exportFhir(0UL, 10UL).contains("\"AuditEvent\""))
     }

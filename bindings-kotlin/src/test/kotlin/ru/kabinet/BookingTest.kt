@@ -56,7 +56,7 @@ class BookingTest {
         val id = cab.accounts().register(
             Registration(
                 phone = phone, email = "p$n@example.ru", password = password, surname = "Иванова", givenName = "Анна",
-                patronymic = "Сергеевна", birthDate = LocalDate.parse("1990-03-14"), sex = "female", snils = snils,
+                patronymic = "Сергеевна", birthDate = LocalDate.parse("1990-03-14"), sex = Sex.FEMALE, snils = snils,
                 acceptedTermsVersion = "2026-01",
             ),
         )
@@ -96,7 +96,7 @@ class BookingTest {
         val cab = cabinet(inbox)
         val (clinic, gp, slots) = world(cab)
         val anna = patientFor(cab, inbox, 1)
-        assertEquals("patient", anna.role())
+        assertEquals(ContextRole.PATIENT, anna.role())
         assertEquals(clinic.id, anna.directory().findClinic(clinic.name.uppercase().replace('Ё', 'Е')).id)
         assertEquals(listOf(gp.id), anna.directory().practitioners("терапевт", clinic.id, null).map { it.id })
         assertEquals(3, anna.appointments().freeSlots(gp.id, slots.first().startsAt, slots.last().endsAt).size)
@@ -143,7 +143,7 @@ class BookingTest {
         val step = cab.auth().login("+79035550001", "Registratura#2026", device)
         assertEquals("totp", step.secondFactor)
         val staff = cab.session(cab.auth().verifySecondFactor(step.id, totpFor(account.totpSecretBase32, Instant.now())).accessToken, device)
-        assertEquals("staff", staff.role())
+        assertEquals(ContextRole.STAFF, staff.role())
         assertEquals(StaffRole.DOCTOR, staff.staffMember().role)
         assertEquals(listOf("Иванова Анна Сергеевна"), staff.patients().attached().map { it.fullName })
         val onePage = staff.patients().attachedPage(limit = 1u)
@@ -153,7 +153,7 @@ class BookingTest {
         assertEquals(1, staff.clinicAppointments().list(slots.first().startsAt, slots.last().endsAt).size)
         assertFailsWith<KabinetException.PermissionDenied> { staff.appointments().list(true) }
         assertFailsWith<KabinetException.PermissionDenied> { anna.patients() }
-        assertTrue(anna.security().accessHistory(null).any { it.actorKind == "staff" && it.who == "doctor Смирнова Елена" && it.actorRole == StaffRole.DOCTOR })
+        assertTrue(anna.security().accessHistory(null).any { it.actorKind == ActorKind.STAFF && it.who == "doctor Смирнова Елена" && it.actorRole == StaffRole.DOCTOR })
         val leave = anna.attachment().detach()
         assertEquals(AttachmentStatus.DETACHED, anna.attachment().confirm(leave.id, inbox.code("attachment_code")).status)
         assertEquals(listOf("detached", "attached"), anna.attachment().history().map { it.action })

@@ -20,7 +20,7 @@ import kotlin.test.assertTrue
 class FoundationTest {
     private fun anna() = NewPatient(
         surname = "Иванова", givenName = "Анна", patronymic = "Сергеевна",
-        birthDate = LocalDate.parse("1990-03-14"), sex = "female", snils = "112-233-445 95", inn = null,
+        birthDate = LocalDate.parse("1990-03-14"), sex = Sex.FEMALE, snils = "112-233-445 95", inn = null,
         omsPolicy = "8451 9991 2289 9990", phone = "8 (916) 123-45-67", email = "anna@example.ru",
     )
 

@@ -121,7 +121,7 @@ class RecordsTest {
         val grant = anna.proxies().confirm(pending.id, inbox.code("proxy_code"))
         assertEquals(listOf("records"), grant.scopes)
         val ward = parent.asWard(anna.patientId())
-        assertEquals("proxy", ward.role())
+        assertEquals(ContextRole.PROXY, ward.role())
         assertTrue(ward.records().visits().isEmpty())
         val denied = assertFailsWith<KabinetException.PermissionDenied> { ward.requests().list() }
         assertEquals("proxy.scope", denied.code)
