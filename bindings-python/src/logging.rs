@@ -7,76 +7,38 @@
 //! `isEnabledFor` first, so a host that leaves the `kabinet` logger at WARNING pays one
 //! check per event. Events from a thread while the interpreter shuts down are dropped.
 
-use std::fmt::Debug;
-
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
-
-/// The message and the other fields of one event.
-#[derive(Default)]
-struct Fields {
-    message: String,
-    extra: Vec<(&'static str, String)>,
-}
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            "message" => self.message = value.to_owned(),
-            name => self.extra.push((name, value.to_owned())),
-        }
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        match field.name() {
-            "message" => self.message = format!("{value:?}"),
-            name => self.extra.push((name, format!("{value:?}"))),
-        }
-    }
-}
 
 /// Forwards events of `kabinet` targets to Python's `logging`.
 struct PythonLogging;
 
 impl<S: tracing::Subscriber> Layer<S> for PythonLogging {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let meta = event.metadata();
-        if !meta.target().starts_with("kabinet") {
-            return;
-        }
-        let level = match *meta.level() {
+        let Some(record) = kabinet::log::LogRecord::of(event) else { return };
+        let level = match *event.metadata().level() {
             tracing::Level::ERROR => 40,
             tracing::Level::WARN => 30,
             tracing::Level::INFO => 20,
             tracing::Level::DEBUG => 10,
             tracing::Level::TRACE => 5,
         };
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let name = meta.target().replace("::", ".");
         // A logging handler that raises is the host's problem, not a reason to fail the call.
-        let _ = Python::try_attach(|py| emit(py, &name, level, &fields));
+        let _ = Python::try_attach(|py| emit(py, level, &record));
     }
 }
 
-fn emit(py: Python<'_>, name: &str, level: u8, fields: &Fields) -> PyResult<()> {
-    let logger = py.import("logging")?.call_method1("getLogger", (name,))?;
+fn emit(py: Python<'_>, level: u8, record: &kabinet::log::LogRecord) -> PyResult<()> {
+    let logger = py.import("logging")?.call_method1("getLogger", (record.target.replace("::", "."),))?;
     if !logger.call_method1("isEnabledFor", (level,))?.is_truthy()? {
         return Ok(());
     }
-    let mut text = fields.message.clone();
-    let details = PyDict::new(py);
-    for (key, value) in &fields.extra {
-        text.push_str(&format!(" {key}={value}"));
-        details.set_item(key, value)?;
-    }
     let extra = PyDict::new(py);
-    extra.set_item("kabinet", details)?;
+    extra.set_item("kabinet", record.fields.clone())?;
     let kwargs = PyDict::new(py);
     kwargs.set_item("extra", extra)?;
-    logger.call_method("log", (level, text), Some(&kwargs))?;
+    logger.call_method("log", (level, record.text()), Some(&kwargs))?;
     Ok(())
 }
 

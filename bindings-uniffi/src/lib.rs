@@ -37,7 +37,8 @@ pub use documents::{
 };
 pub use error::KabinetError;
 pub use identity::{Identity, IdentityCheck, IdentityRegistry, RegistryAnswer, RegistryFailed, RegistryRequest};
-pub use logging::{LogRecord, LogSink, LogSinkFailed, set_log_sink};
+pub use kabinet::log::LogRecord;
+pub use logging::{LogSink, LogSinkFailed, set_log_sink};
 pub use patients::{NewPatient, Patient, Patients};
 pub use records::{
     Allergy, CorrectionRequest, Diagnosis, HealthCertificate, Immunization, ItemData, LabReport, LabResult,

@@ -3,28 +3,13 @@
 //! ids, codes and timings, never personal data, tokens or keys. One sink per process;
 //! `setLogSink(null, …)` stops the events. A sink that throws loses that event only.
 
-use std::collections::HashMap;
-use std::fmt::Debug;
 use std::sync::{Arc, OnceLock, RwLock};
 
+use kabinet::log::LogRecord;
 use kabinet_ffi_guard::guard;
-use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
 use crate::KabinetError;
-
-/// One log event.
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct LogRecord {
-    /// `"error"`, `"warn"`, `"info"`, `"debug"` or `"trace"`.
-    pub level: String,
-    /// Where it comes from: `kabinet`, `kabinet::journal`, `kabinet::outbox`, `kabinet::jobs`, …
-    pub target: String,
-    /// What happened ("journal entry", "message delivered", …).
-    pub message: String,
-    /// The event's fields (kinds, ids, counts, milliseconds).
-    pub fields: HashMap<String, String>,
-}
 
 /// The sink refused an event.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -77,49 +62,16 @@ pub fn set_log_sink(log_sink: Option<Arc<dyn LogSink>>, level: String) -> Result
     Ok(())
 }
 
-#[derive(Default)]
-struct Fields {
-    message: String,
-    fields: HashMap<String, String>,
-}
-
-impl Visit for Fields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        match field.name() {
-            "message" => self.message = value.to_owned(),
-            name => drop(self.fields.insert(name.to_owned(), value.to_owned())),
-        }
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        match field.name() {
-            "message" => self.message = format!("{value:?}"),
-            name => drop(self.fields.insert(name.to_owned(), format!("{value:?}"))),
-        }
-    }
-}
-
 /// Forwards events of `kabinet` targets to the registered sink.
 struct ToSink;
 
 impl<S: tracing::Subscriber> Layer<S> for ToSink {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
-        let meta = event.metadata();
-        if !meta.target().starts_with("kabinet") {
-            return;
-        }
         let Some((sink, level)) = sink().read().ok().and_then(|s| s.clone()) else { return };
-        if *meta.level() > level {
+        if *event.metadata().level() > level {
             return;
         }
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let record = LogRecord {
-            level: meta.level().as_str().to_lowercase(),
-            target: meta.target().to_owned(),
-            message: fields.message,
-            fields: fields.fields,
-        };
+        let Some(record) = LogRecord::of(event) else { return };
         // A sink that fails or panics loses this event, never the operation that logged it.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.log(record)));
     }
