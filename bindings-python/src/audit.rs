@@ -11,8 +11,10 @@ fn audit_err(e: kabinet::audit::AuditError) -> PyErr {
     crate::errors::to_py(e.into(), kabinet::Locale::En)
 }
 
-/// A signed statement of the journal's size and Merkle root at a time.
-#[pyclass(module = "kabinet", frozen, get_all)]
+/// A signed statement of the journal's size and Merkle root at a time (root and signature
+/// as hex: a value a host keeps and compares).
+#[pyclass(module = "kabinet", frozen, get_all, eq, hash)]
+#[derive(PartialEq, Eq, Hash)]
 pub(crate) struct SignedTreeHead {
     size: u64,
     root: String,
@@ -43,12 +45,40 @@ pub(crate) struct AuditReport {
 }
 
 #[pymethods]
+impl SignedTreeHead {
+    fn __repr__(&self) -> String {
+        format!("SignedTreeHead(size={}, root={:?}, at={:?})", self.size, self.root, self.at.to_string())
+    }
+
+    /// The fields as a `dict`.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let d = pyo3::types::PyDict::new(py);
+        d.set_item("size", self.size)?;
+        d.set_item("root", &self.root)?;
+        d.set_item("at", self.at)?;
+        d.set_item("signature", &self.signature)?;
+        Ok(d)
+    }
+}
+
+#[pymethods]
 impl AuditReport {
     fn __repr__(&self) -> String {
         format!(
             "AuditReport(ok={}, entries={}, first_bad_entry={:?}, problem={:?})",
             self.ok, self.entries, self.first_bad_entry, self.problem
         )
+    }
+
+    /// The fields as a `dict` (the signed head as one too).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let d = pyo3::types::PyDict::new(py);
+        d.set_item("ok", self.ok)?;
+        d.set_item("entries", self.entries)?;
+        d.set_item("first_bad_entry", self.first_bad_entry)?;
+        d.set_item("problem", &self.problem)?;
+        d.set_item("signed_head", self.signed_head.as_ref().map(|h| h.get().to_dict(py)).transpose()?)?;
+        Ok(d)
     }
 }
 

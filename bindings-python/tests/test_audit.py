@@ -23,6 +23,10 @@ def test_s4_verify_and_proofs(cabinet: kabinet.Cabinet) -> None:
     assert key.startswith("-----BEGIN PUBLIC KEY-----")
     head = sys.audit.latest_head()
     assert head is not None and len(head.root) == 64 and head.at.tzinfo is not None
+    # A head is a value a host keeps and compares: equal heads are equal and hash alike.
+    assert head == report.signed_head and hash(head) == hash(report.signed_head) and len({head, report.signed_head}) == 1
+    assert head.to_dict()["size"] == report.to_dict()["signed_head"]["size"] == report.entries
+    assert "SignedTreeHead(size=" in repr(head) and head.signature not in repr(head)
     last = report.entries - 1
     proof = sys.audit.inclusion_proof(last)
     kabinet.audit.verify_inclusion_proof(key, proof)

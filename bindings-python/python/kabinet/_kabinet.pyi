@@ -1200,6 +1200,9 @@ class SignedTreeHead:
     root: str
     at: datetime.datetime
     signature: str
+    def to_dict(self) -> dict[str, Any]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
 
 @final
 class AuditReport:
@@ -1208,6 +1211,7 @@ class AuditReport:
     first_bad_entry: int | None
     problem: str | None
     signed_head: SignedTreeHead | None
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class AccessEntry:
