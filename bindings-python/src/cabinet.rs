@@ -108,6 +108,36 @@ impl Config {
     fn locale(&self) -> &'static str {
         self.locale.tag()
     }
+
+    /// Argon2id parameters of new password hashes.
+    #[getter]
+    fn password_hashing(&self) -> kabinet::Argon2Params {
+        self.password_hashing
+    }
+
+    /// Maximum pooled database connections.
+    #[getter]
+    fn max_connections(&self) -> u32 {
+        self.max_connections
+    }
+
+    /// Whether booking needs a confirmed identity.
+    #[getter]
+    fn require_identity_for_booking(&self) -> bool {
+        self.require_identity_for_booking
+    }
+
+    /// Visits can be changed until this many minutes before they start.
+    #[getter]
+    fn change_deadline_minutes(&self) -> i64 {
+        self.change_deadline_minutes
+    }
+
+    /// Whether opening may migrate the schema.
+    #[getter]
+    fn migrate(&self) -> kabinet::MigrationMode {
+        self.migrate
+    }
 }
 
 impl Config {

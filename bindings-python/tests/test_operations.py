@@ -79,3 +79,11 @@ def test_a_stale_outbox_makes_the_deployment_unhealthy(tmp_path: Path) -> None:
         health = cab.health()
         assert not health.healthy and health.problems == ["outbox.stale"]
         assert health.outbox_oldest_pending_at == datetime.datetime(2026, 11, 28, 9, 0, tzinfo=datetime.timezone.utc)
+
+
+def test_config_attributes_are_readable_and_the_defaults_are_the_cores() -> None:
+    config = kabinet.Config()
+    assert (config.locale, config.max_connections, config.migrate) == ("ru", 8, kabinet.MigrationMode.AUTO)
+    assert config.require_identity_for_booking and config.change_deadline_minutes == 120
+    assert config.password_hashing == kabinet.Argon2Params()
+    assert kabinet.Config(migrate="check", max_connections=3).migrate == "check"
