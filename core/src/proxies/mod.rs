@@ -297,7 +297,7 @@ impl Proxies {
         let own = self.me.own_medical().await?;
         let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
-        let (ward, proxy) =
+        let store::PartiesRow { ward_patient_id: ward, proxy_patient_id: proxy } =
             store::parties(&mut *tx, grant_id, &own).await?.ok_or(Error::NotFound { entity: "proxy" })?;
         store::revoke(&mut *tx, grant_id, now).await?;
         let what = Access {
@@ -396,7 +396,7 @@ pub(crate) async fn send_use_summaries(cab: &Cabinet) -> Result<u64> {
     let now = to_micros(cab.now());
     let wards = store::wards_due_summary(cab.store().pool(), now.saturating_sub(DAY_US), 500).await?;
     let mut sent = 0;
-    for (ward, since) in wards {
+    for store::SummaryDueRow { ward_patient_id: ward, since } in wards {
         let actions = store::proxy_actions(cab.store().pool(), &ward, since).await?;
         let mut tx = cab.store().begin().await?;
         store::mark_summarized(&mut *tx, &ward, now).await?;

@@ -125,20 +125,33 @@ pub(super) async fn live_of<'e>(
         .collect()
 }
 
-/// The (ward, proxy) of a grant not yet revoked that `patient` is part of.
+/// The two people of a grant.
+pub(super) struct PartiesRow {
+    pub ward_patient_id: String,
+    pub proxy_patient_id: String,
+}
+
+/// The ward and proxy of a grant not yet revoked that `patient` is part of.
 pub(super) async fn parties<'e>(
     ex: impl Executor<'e, Database = Any>,
     grant_id: &str,
     patient: &str,
-) -> Result<Option<(String, String)>> {
-    Ok(sqlx::query_as(
+) -> Result<Option<PartiesRow>> {
+    let row = sqlx::query(
         "SELECT ward_patient_id, proxy_patient_id FROM proxies WHERE id = $1 \
          AND (ward_patient_id = $2 OR proxy_patient_id = $2) AND revoked_at IS NULL",
     )
     .bind(grant_id)
     .bind(patient)
     .fetch_optional(ex)
-    .await?)
+    .await?;
+    row.map(|r| {
+        Ok(PartiesRow {
+            ward_patient_id: r.try_get("ward_patient_id")?,
+            proxy_patient_id: r.try_get("proxy_patient_id")?,
+        })
+    })
+    .transpose()
 }
 
 /// Ends a grant at `now`.
@@ -224,14 +237,20 @@ pub(super) async fn attached<'e>(ex: impl Executor<'e, Database = Any>, clinic: 
     Ok(found.is_some())
 }
 
+/// A ward due a summary, with the start of the period to summarize.
+pub(super) struct SummaryDueRow {
+    pub ward_patient_id: String,
+    pub since: i64,
+}
+
 /// Wards with live grants whose last summary is older than `before`, with the start of the
 /// period to summarize, at most `limit`.
 pub(super) async fn wards_due_summary<'e>(
     ex: impl Executor<'e, Database = Any>,
     before: i64,
     limit: i64,
-) -> Result<Vec<(String, i64)>> {
-    Ok(sqlx::query_as(
+) -> Result<Vec<SummaryDueRow>> {
+    let rows = sqlx::query(
         "SELECT ward_patient_id, MIN(COALESCE(summary_at, granted_at)) AS since FROM proxies \
          WHERE revoked_at IS NULL AND COALESCE(summary_at, 0) < $1 \
          AND ward_patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) GROUP BY ward_patient_id LIMIT $2",
@@ -239,7 +258,10 @@ pub(super) async fn wards_due_summary<'e>(
     .bind(before)
     .bind(limit)
     .fetch_all(ex)
-    .await?)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(SummaryDueRow { ward_patient_id: r.try_get("ward_patient_id")?, since: r.try_get("since")? }))
+        .collect()
 }
 
 /// How many journal entries proxies wrote for `ward` since `since`.

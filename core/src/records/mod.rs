@@ -592,9 +592,9 @@ impl StaffCorrections {
         let rows =
             store::pending_in_clinic(cab.store().pool(), &member.clinic_id, after, limit.saturating_add(1)).await?;
         let (rows, next_cursor) =
-            crate::paging::split(rows, limit, |(id, _, at)| Ok::<_, Error>(vec![at.to_string(), id.clone()]))?;
+            crate::paging::split(rows, limit, |r| Ok::<_, Error>(vec![r.created_at.to_string(), r.id.clone()]))?;
         let mut items = Vec::with_capacity(rows.len());
-        for (id, patient_id, _) in rows {
+        for store::PendingRow { id, patient_id, .. } in rows {
             let mut work =
                 PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "correction", Some(&id))
                     .await?;
@@ -688,7 +688,7 @@ pub(crate) async fn queue_vaccination_reminders(cab: &crate::cabinet::Cabinet) -
     let horizon = date_us(now_t.date() + time::Duration::days(7));
     let due = store::vaccinations_due(cab.store().pool(), horizon, 500).await?;
     let mut queued = 0;
-    for (id, patient_id, due_on) in due {
+    for store::DueVaccinationRow { id, patient_id, due_on } in due {
         let done = remind_vaccination(cab, &id, &patient_id, due_on, now).await;
         let settle = async |tx: &mut Conn| store::settle_reminder(tx, &id, now).await;
         queued += crate::cabinet::tally(cab, done, "vaccination_reminder", &id, settle, now).await?;

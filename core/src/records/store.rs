@@ -27,6 +27,20 @@ pub(super) struct CorrectionRow {
     pub resolved_at: Option<i64>,
 }
 
+/// A pending correction request in a clinic's inbox.
+pub(super) struct PendingRow {
+    pub id: String,
+    pub patient_id: String,
+    pub created_at: i64,
+}
+
+/// An immunization whose next dose is due.
+pub(super) struct DueVaccinationRow {
+    pub id: String,
+    pub patient_id: String,
+    pub due_on: i64,
+}
+
 /// Which correction requests to read.
 pub(super) enum Corrections<'a> {
     /// One, by id.
@@ -180,14 +194,14 @@ pub(super) async fn corrections<'e>(
 }
 
 /// Pending correction requests about `clinic_id`'s records of patients not erased, oldest
-/// first, after the key `after`, at most `limit`: (id, patient, created).
+/// first, after the key `after`, at most `limit`.
 pub(super) async fn pending_in_clinic<'e>(
     ex: impl Executor<'e, Database = Any>,
     clinic_id: &str,
     after: Option<(i64, &str)>,
     limit: i64,
-) -> Result<Vec<(String, String, i64)>> {
-    Ok(sqlx::query_as(
+) -> Result<Vec<PendingRow>> {
+    let rows = sqlx::query(
         "SELECT c.id, c.patient_id, c.created_at FROM corrections c JOIN medical_items m ON m.id = c.item_id \
          WHERE c.status = 'pending' AND m.clinic_id = $1 \
          AND c.patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) \
@@ -199,7 +213,16 @@ pub(super) async fn pending_in_clinic<'e>(
     .bind(after.map_or("", |a| a.1))
     .bind(limit)
     .fetch_all(ex)
-    .await?)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PendingRow {
+                id: r.try_get("id")?,
+                patient_id: r.try_get("patient_id")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
 }
 
 /// The patient, item and status of a correction request, if it exists.
@@ -242,13 +265,13 @@ pub(super) async fn resolve<'e>(
 }
 
 /// Immunizations whose next dose is due by `horizon` and not yet reminded, of patients not
-/// erased, at most `limit`: (id, patient, due on).
+/// erased, at most `limit`.
 pub(super) async fn vaccinations_due<'e>(
     ex: impl Executor<'e, Database = Any>,
     horizon: i64,
     limit: i64,
-) -> Result<Vec<(String, String, i64)>> {
-    Ok(sqlx::query_as(
+) -> Result<Vec<DueVaccinationRow>> {
+    let rows = sqlx::query(
         "SELECT id, patient_id, due_on FROM medical_items WHERE kind = 'immunization' AND due_on IS NOT NULL \
          AND reminded_at IS NULL AND due_on <= $1 AND patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) \
          ORDER BY due_on LIMIT $2",
@@ -256,7 +279,16 @@ pub(super) async fn vaccinations_due<'e>(
     .bind(horizon)
     .bind(limit)
     .fetch_all(ex)
-    .await?)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DueVaccinationRow {
+                id: r.try_get("id")?,
+                patient_id: r.try_get("patient_id")?,
+                due_on: r.try_get("due_on")?,
+            })
+        })
+        .collect()
 }
 
 /// Marks an item's vaccination reminder settled at `now` without sending it (a skipped job

@@ -476,9 +476,9 @@ impl StaffRequests {
         let after = after.map(|c| (c.ints[0], c.texts[0].as_str()));
         let rows = store::open_in_clinic(cab.store().pool(), &member.clinic_id, after, limit.saturating_add(1)).await?;
         let (rows, next_cursor) =
-            crate::paging::split(rows, limit, |(id, _, at)| Ok::<_, Error>(vec![at.to_string(), id.clone()]))?;
+            crate::paging::split(rows, limit, |r| Ok::<_, Error>(vec![r.updated_at.to_string(), r.id.clone()]))?;
         let mut items = Vec::with_capacity(rows.len());
-        for (id, patient_id, _) in rows {
+        for store::OpenRow { id, patient_id, .. } in rows {
             let mut work =
                 PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Read, "request", Some(&id))
                     .await?;
@@ -528,7 +528,7 @@ pub(crate) async fn purge_expired(cab: &Cabinet) -> Result<u64> {
     let cutoff = now - i64::try_from(RETENTION.whole_microseconds()).unwrap_or(i64::MAX);
     let due = store::completed_before(cab.store().pool(), cutoff, 500).await?;
     let mut purged = 0;
-    for (id, patient_id) in due {
+    for store::CompletedRow { id, patient_id } in due {
         let mut tx = cab.store().begin().await?;
         if !store::purge(&mut tx, &id, cutoff).await? {
             continue;

@@ -195,15 +195,28 @@ pub(super) async fn touch<'e>(ex: impl Executor<'e, Database = Any>, id: &str, n
     Ok(())
 }
 
+/// An open request in a clinic's inbox.
+pub(super) struct OpenRow {
+    pub id: String,
+    pub patient_id: String,
+    pub updated_at: i64,
+}
+
+/// A request completed long enough ago to be purged.
+pub(super) struct CompletedRow {
+    pub id: String,
+    pub patient_id: String,
+}
+
 /// Open requests to `clinic_id` of patients not erased, by last change then id, after the
-/// key `after`, at most `limit`: (id, patient, last change).
+/// key `after`, at most `limit`.
 pub(super) async fn open_in_clinic<'e>(
     ex: impl Executor<'e, Database = Any>,
     clinic_id: &str,
     after: Option<(i64, &str)>,
     limit: i64,
-) -> Result<Vec<(String, String, i64)>> {
-    Ok(sqlx::query_as(
+) -> Result<Vec<OpenRow>> {
+    let rows = sqlx::query(
         "SELECT id, patient_id, updated_at FROM requests WHERE clinic_id = $1 AND status <> 'completed' \
          AND patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) \
          AND ($2 = 0 OR updated_at > $3 OR (updated_at = $3 AND id > $4)) ORDER BY updated_at, id LIMIT $5",
@@ -214,22 +227,32 @@ pub(super) async fn open_in_clinic<'e>(
     .bind(after.map_or("", |a| a.1))
     .bind(limit)
     .fetch_all(ex)
-    .await?)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OpenRow {
+                id: r.try_get("id")?,
+                patient_id: r.try_get("patient_id")?,
+                updated_at: r.try_get("updated_at")?,
+            })
+        })
+        .collect()
 }
 
-/// Requests completed before `cutoff`, oldest first, at most `limit`: (id, patient).
+/// Requests completed before `cutoff`, oldest first, at most `limit`.
 pub(super) async fn completed_before<'e>(
     ex: impl Executor<'e, Database = Any>,
     cutoff: i64,
     limit: i64,
-) -> Result<Vec<(String, String)>> {
-    Ok(sqlx::query_as(
+) -> Result<Vec<CompletedRow>> {
+    let rows = sqlx::query(
         "SELECT id, patient_id FROM requests WHERE completed_at IS NOT NULL AND completed_at < $1 ORDER BY completed_at LIMIT $2",
     )
     .bind(cutoff)
     .bind(limit)
     .fetch_all(ex)
-    .await?)
+    .await?;
+    rows.iter().map(|r| Ok(CompletedRow { id: r.try_get("id")?, patient_id: r.try_get("patient_id")? })).collect()
 }
 
 /// Deletes a request completed before `cutoff` with its messages and documents (children

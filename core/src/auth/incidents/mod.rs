@@ -115,7 +115,7 @@ pub(crate) async fn detect_unusual_access(cab: &Cabinet) -> Result<u64> {
     let now = to_micros(cab.now());
     let busy = store::heavy_readers(cab.store().pool(), now - HOUR_US, UNUSUAL_READS_PER_HOUR).await?;
     let mut raised = 0;
-    for (account_id, recent) in busy {
+    for store::HeavyReaderRow { account_id, reads: recent } in busy {
         let before =
             store::reads_between(cab.store().pool(), &account_id, now - 30 * 24 * HOUR_US, now - HOUR_US).await?;
         let usual_per_hour = (before / (30 * 24 - 1)).max(1);

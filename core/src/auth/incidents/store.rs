@@ -70,20 +70,27 @@ pub(super) async fn busy_elsewhere<'e>(
     .await?)
 }
 
-/// Patients and proxies with at least `threshold` reads since `since`: (account, reads).
+/// An account that read a lot, with how many reads.
+pub(super) struct HeavyReaderRow {
+    pub account_id: String,
+    pub reads: i64,
+}
+
+/// Patients and proxies with at least `threshold` reads since `since`.
 pub(super) async fn heavy_readers<'e>(
     ex: impl Executor<'e, Database = Any>,
     since: i64,
     threshold: i64,
-) -> Result<Vec<(String, i64)>> {
-    Ok(sqlx::query_as(
+) -> Result<Vec<HeavyReaderRow>> {
+    let rows = sqlx::query(
         "SELECT actor_id, COUNT(*) AS reads FROM audit_entries WHERE at >= $1 AND action IN ('read', 'export', 'share') \
          AND actor_kind IN ('patient', 'proxy') AND actor_id IS NOT NULL GROUP BY actor_id HAVING COUNT(*) >= $2",
     )
     .bind(since)
     .bind(threshold)
     .fetch_all(ex)
-    .await?)
+    .await?;
+    rows.iter().map(|r| Ok(HeavyReaderRow { account_id: r.try_get("actor_id")?, reads: r.try_get("reads")? })).collect()
 }
 
 /// How many reads the account made in `[from, to)`.
