@@ -11,6 +11,9 @@ import pytest
 
 import kabinet
 from conftest import anna
+from test_accounts import Clock, Inbox
+from test_booking import env, world  # noqa: F401  (env is a fixture)
+from test_records import attached_patient, staff_session
 
 
 def test_errors_are_also_the_matching_builtins(cabinet: kabinet.Cabinet) -> None:
@@ -177,6 +180,32 @@ def test_value_records_compare_and_hash_by_value() -> None:
     assert hash(first) == hash(first) and len({first, second, first}) == 2
     assert len(set(slots) | set(again)) == 6 and slots[0] in set(slots)
     assert region.code == "77" and hash(region) == hash(region)
+    report = cab.system().keys.rotate()
+    copy = pickle.loads(pickle.dumps(report))
+    assert copy == report and copy is not report and hash(copy) == hash(report) and len({report, copy}) == 1
+
+
+def test_records_results_and_pages_hash_by_value(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    """Medical items, lab results and pages are values too: read twice, they are equal,
+    distinct objects with equal hashes (issue 12 review, item 7)."""
+    cab, inbox, clock = env
+    clinic, _, _ = world(cab, clock)
+    me, _ = attached_patient(cab, inbox, clinic)
+    doctor = staff_session(cab, clock, clinic.id, "doctor")
+    doctor.records.add_immunization(me.patient_id, "Спутник V", datetime.date(2025, 10, 1), dose="1 из 2")
+    lab = staff_session(cab, clock, clinic.id, "laboratory")
+    sampled = clock.now_value - datetime.timedelta(hours=3)
+    lab.labs.publish(me.patient_id, kabinet.LabReport("Калий", "ЦКДЛ", clock.now_value, [
+        kabinet.LabResultInput("Калий", "2823-3", sampled, value=decimal.Decimal("4.10"), range_low="3.50", range_high="5.20"),
+    ]))
+    [item], [again] = me.records.immunizations(), me.records.immunizations()
+    [result], [result_again] = me.labs.results(), me.labs.results()
+    page, page_again = me.labs.results_page(), me.labs.results_page()
+    for first, second in [(item, again), (result, result_again), (page, page_again)]:
+        assert first == second and first is not second, type(first)
+        assert hash(first) == hash(second) and len({first, second}) == 1, type(first)
+    assert isinstance(page, kabinet.LabResultPage) and page.items == [result]
+    assert result in {result_again} and item in {again}
 
 
 def test_input_records_are_the_exported_classes_and_refuse_bad_arguments_as_validation_errors() -> None:

@@ -75,9 +75,9 @@ pub(crate) struct Cursor {
 macro_rules! page_type {
     ($(#[$meta:meta])* $name:ident of $item:ty) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-        #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+        #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
         #[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
         pub struct $name {
             /// At most the asked number of items, in the list's order.

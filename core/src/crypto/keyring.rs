@@ -12,9 +12,9 @@ use crate::store::rows::Row;
 use crate::store::{Conn, StorageError, Store};
 
 /// What a KEK rotation did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 #[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct KeyRotationReport {
     /// The KEK now current.

@@ -29,8 +29,8 @@ const FORMAT: &str = "kabinet-share/1";
 const ALG: &str = "RSA-OAEP-256+A256GCM";
 
 /// What the package says about the file (readable before opening; authenticated).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 pub struct SharedMeta {
     /// Document id at the source.
     pub document_id: String,

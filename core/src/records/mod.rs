@@ -24,7 +24,7 @@ use crate::timeutil::{from_micros, to_micros};
 pub const CLINICAL_ROLES: &[StaffRole] = &[StaffRole::Doctor, StaffRole::Nurse];
 
 /// A vaccination (FHIR Immunization).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Immunization {
@@ -44,7 +44,7 @@ pub struct Immunization {
 }
 
 /// A screening or preventive check-up.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Screening {
@@ -57,7 +57,7 @@ pub struct Screening {
 }
 
 /// A diagnosis with its ICD-10 code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Diagnosis {
     /// ICD-10 code, e.g. `J06.9`.
@@ -67,7 +67,7 @@ pub struct Diagnosis {
 }
 
 /// A visit (FHIR Encounter with Conditions and Procedures).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Visit {
@@ -82,7 +82,7 @@ pub struct Visit {
 }
 
 /// A prescription or medication taken (FHIR MedicationStatement).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Medication {
@@ -101,7 +101,7 @@ pub struct Medication {
 }
 
 /// An allergy or intolerance (FHIR AllergyIntolerance).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Allergy {
@@ -161,7 +161,7 @@ crate::sets::closed_set! {
 }
 
 /// A health certificate (for work, study, travel…).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, subclass))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HealthCertificate {
@@ -176,7 +176,7 @@ pub struct HealthCertificate {
 }
 
 /// The content of a medical item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum ItemData {
@@ -295,9 +295,9 @@ pub fn icd10(code: &str) -> Result<String> {
 }
 
 /// A medical item as read back.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 #[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct MedicalItem {
     /// Id (name it in a correction request).

@@ -75,9 +75,9 @@ impl std::fmt::Debug for NewStaff {
 }
 
 /// A provisioned staff account with its TOTP secret, to hand to the person once.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
 #[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct StaffAccount {
     /// Account id.
