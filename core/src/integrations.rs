@@ -16,9 +16,10 @@ crate::sets::closed_set! {
 }
 
 /// A message for the host to deliver.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// Not hashable: a hash would be a fixed fingerprint of the secret it carries.
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 #[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct Message {
     /// Outbox id; stable across retries, so hosts can de-duplicate.

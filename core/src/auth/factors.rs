@@ -16,9 +16,10 @@ fn aad<'a>(account_id: &'a str, field: &'a str) -> Aad<'a> {
 }
 
 /// What the app shows to enroll an authenticator.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// Not hashable: a hash would be a fixed fingerprint of the secret it carries.
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 #[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct TotpSetup {
     /// The secret in base32, to type in.

@@ -49,9 +49,10 @@ pub struct LoginStep {
 }
 
 /// Tokens of a session.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// Not hashable: a hash would be a fixed fingerprint of the secret it carries.
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq))]
 #[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
 pub struct Tokens {
     /// Short-lived signed JWT (EdDSA).
