@@ -161,7 +161,8 @@ macro_rules! delegate {
                     let handle = $handle;
                     $(let $arg = crate::delegate::Arg::own($arg);)*
                     crate::runtime::block_on(py, self.locale, async move {
-                        handle.$name($(crate::delegate::Pass::pass(&$arg)),*).await
+                        let call = handle.$name($(crate::delegate::Pass::pass(&$arg)),*);
+                        kabinet::log::timed(concat!(stringify!($ty), ".", stringify!($name)), call).await
                     })
                 }
             )*

@@ -179,8 +179,13 @@ def test_logging_captures_login_and_booking_without_personal_data(
         tokens = sign_in(cab, inbox, phone)
         me = cab.session(tokens.access_token, DEVICE)
         me.appointments.book(slots[0].id)
+        with pytest.raises(kabinet.NotFound):
+            me.appointments.cancel("no-such-appointment")
         cab.run_due_jobs()
     records = [r for r in caplog.records if r.name.startswith("kabinet")]
+    calls = [r.getMessage() for r in records if r.name == "kabinet.call"]
+    assert any("call=Appointments.book" in c and "outcome=ok" in c and "elapsed_ms=" in c for c in calls), calls
+    assert any("call=Appointments.cancel" in c and "outcome=not_found" in c for c in calls), calls
     assert records, "no kabinet log records"
     names = {r.name for r in records}
     assert {"kabinet.journal", "kabinet.outbox", "kabinet.jobs"} <= names, names

@@ -136,7 +136,9 @@ macro_rules! delegate {
                 $(#[$meta])*
                 pub async fn $name(&self, $($arg: $aty),*) -> Result<$ret, crate::KabinetError> {
                     let $h = &self.$field;
-                    let result = $handle.$name($(crate::delegate::Pass::pass(&$arg)),*).await;
+                    let handle = $handle;
+                    let call = handle.$name($(crate::delegate::Pass::pass(&$arg)),*);
+                    let result = kabinet::log::timed(concat!(stringify!($ty), ".", stringify!($name)), call).await;
                     crate::error::IntoFfi::ffi(result, self.locale)
                 }
             )*

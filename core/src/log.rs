@@ -4,8 +4,25 @@
 
 use std::collections::HashMap;
 use std::fmt::Debug;
+use std::future::Future;
 
 use tracing::field::{Field, Visit};
+
+/// Runs one public call of a binding and logs it (`kabinet::call`, debug): its name, how long
+/// it took and how it ended (`ok` or the error's stable code) — never its arguments.
+pub async fn timed<T>(call: &'static str, work: impl Future<Output = crate::Result<T>>) -> crate::Result<T> {
+    let started = std::time::Instant::now();
+    let result = work.await;
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match &result {
+        Ok(_) => tracing::debug!(target: "kabinet::call", call, elapsed_ms, outcome = "ok", "call"),
+        Err(e) => {
+            let code = crate::error::ErrorCode::code(e);
+            tracing::debug!(target: "kabinet::call", call, elapsed_ms, outcome = code, "call")
+        }
+    }
+    result
+}
 
 /// One log event.
 #[derive(Debug, Clone, PartialEq, Eq)]
