@@ -28,11 +28,48 @@ pub fn sqlite_file(url: &str) -> Option<PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
 
-fn external(program: &str, args: &[&std::ffi::OsStr], code: &'static str) -> Result<(), Failure> {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .map_err(|e| Failure::External(code, format!("{program}: {}", e.kind())))?;
+/// A PostgreSQL URL without its password, and the password (percent-decoded): the password
+/// goes to `pg_dump`/`pg_restore` through `PGPASSWORD`, never on a command line `ps` shows.
+pub fn split_password(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else { return (url.to_owned(), None) };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else { return (url.to_owned(), None) };
+    let Some((user, password)) = rest[..at].split_once(':') else { return (url.to_owned(), None) };
+    (format!("{scheme}://{user}{}", &rest[at..]), Some(percent_decode(password)))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = if bytes[i] == b'%' { s.get(i + 1..i + 3) } else { None };
+        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn external(
+    program: &str,
+    args: &[&std::ffi::OsStr],
+    password: Option<&str>,
+    code: &'static str,
+) -> Result<(), Failure> {
+    let mut command = Command::new(program);
+    command.args(args);
+    if let Some(p) = password {
+        command.env("PGPASSWORD", p);
+    }
+    let out = command.output().map_err(|e| Failure::External(code, format!("{program}: {}", e.kind())))?;
     if out.status.success() {
         return Ok(());
     }
@@ -46,13 +83,26 @@ pub async fn backup(cab: &Cabinet, url: &str, out: &Path, report: &mut Report) -
         let b = cab.backup(out).await?;
         (b.bytes, b.head)
     } else {
-        if out.exists() {
-            return Err(kabinet::Error::Conflict { code: "backup.exists" }.into());
+        // Created first, new and readable by the owner only: pg_dump keeps the file's mode, and
+        // a dump is personal data (journal addresses, who saw whom) even without the keys.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        if let Err(e) = options.open(out) {
+            return Err(match e.kind() {
+                std::io::ErrorKind::AlreadyExists => kabinet::Error::Conflict { code: "backup.exists" }.into(),
+                _ => Failure::File(out.to_path_buf(), e),
+            });
         }
         let head = cab.system().audit().latest_head().await?;
         let program = std::env::var("KABINET_PG_DUMP").unwrap_or_else(|_| "pg_dump".to_owned());
+        let (url, password) = split_password(url);
         let args = ["--format=custom".as_ref(), "--file".as_ref(), out.as_os_str(), url.as_ref()];
-        external(&program, &args, "backup.pg_dump")?;
+        if let Err(e) = external(&program, &args, password.as_deref(), "backup.pg_dump") {
+            let _ = std::fs::remove_file(out);
+            return Err(e);
+        }
         (std::fs::metadata(out).map_err(|e| Failure::File(out.to_path_buf(), e))?.len(), head)
     };
     let head_file = head_path(out);
@@ -71,35 +121,53 @@ pub async fn backup(cab: &Cabinet, url: &str, out: &Path, report: &mut Report) -
     Ok(())
 }
 
-/// Puts a backup in place of the database at `url` (SQLite: only when it does not exist,
-/// unless `force`).
-pub fn restore_files(url: &str, from: &Path, force: bool) -> Result<(), Failure> {
+/// Where a SQLite restore is staged and verified before it replaces anything.
+pub fn staging_file(target: &Path) -> PathBuf {
+    let mut name = target.as_os_str().to_owned();
+    name.push(".restoring");
+    PathBuf::from(name)
+}
+
+/// Copies a SQLite backup to the staging file beside `target` (which must not exist unless
+/// `force`); the caller verifies it there and then [`promote`]s it.
+pub fn stage_sqlite(target: &Path, from: &Path, force: bool) -> Result<PathBuf, Failure> {
     if !from.exists() {
         return Err(Failure::File(from.to_path_buf(), std::io::Error::from(std::io::ErrorKind::NotFound)));
     }
-    match sqlite_file(url) {
-        Some(target) => {
-            if target.exists() && !force {
-                return Err(kabinet::Error::Conflict { code: "restore.target_exists" }.into());
-            }
-            let dir = target.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let staging = dir.join(format!(".kabinet-restore-{}", std::process::id()));
-            std::fs::copy(from, &staging).map_err(|e| Failure::File(staging.clone(), e))?;
-            for suffix in ["-wal", "-shm"] {
-                let mut side = target.as_os_str().to_owned();
-                side.push(suffix);
-                let _ = std::fs::remove_file(PathBuf::from(side));
-            }
-            std::fs::rename(&staging, &target).map_err(|e| Failure::File(target.clone(), e))
-        }
-        None => {
-            let program = std::env::var("KABINET_PG_RESTORE").unwrap_or_else(|_| "pg_restore".to_owned());
-            let dbname = format!("--dbname={url}");
-            let args =
-                ["--clean".as_ref(), "--if-exists".as_ref(), "--no-owner".as_ref(), dbname.as_ref(), from.as_os_str()];
-            external(&program, &args, "restore.pg_restore")
-        }
+    if target.exists() && !force {
+        return Err(kabinet::Error::Conflict { code: "restore.target_exists" }.into());
     }
+    let staging = staging_file(target);
+    let _ = std::fs::remove_file(&staging);
+    std::fs::copy(from, &staging).map_err(|e| Failure::File(staging.clone(), e))?;
+    Ok(staging)
+}
+
+/// Replaces `target` with the verified staging copy. Stop every process using the database
+/// first (docs/operations.md): its `-wal`/`-shm` files belong to the old one.
+pub fn promote(staging: &Path, target: &Path) -> Result<(), Failure> {
+    for suffix in ["-wal", "-shm"] {
+        let mut side = target.as_os_str().to_owned();
+        side.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(side));
+    }
+    std::fs::rename(staging, target).map_err(|e| Failure::File(target.to_path_buf(), e))
+}
+
+/// Restores a PostgreSQL dump into `url` with `pg_restore --clean` — only into an empty
+/// database unless `force` (`nonempty` says whether Kabinet's schema is there).
+pub fn restore_postgres(url: &str, from: &Path, nonempty: bool, force: bool) -> Result<(), Failure> {
+    if !from.exists() {
+        return Err(Failure::File(from.to_path_buf(), std::io::Error::from(std::io::ErrorKind::NotFound)));
+    }
+    if nonempty && !force {
+        return Err(kabinet::Error::Conflict { code: "restore.target_exists" }.into());
+    }
+    let program = std::env::var("KABINET_PG_RESTORE").unwrap_or_else(|_| "pg_restore".to_owned());
+    let (url, password) = split_password(url);
+    let dbname = format!("--dbname={url}");
+    let args = ["--clean".as_ref(), "--if-exists".as_ref(), "--no-owner".as_ref(), dbname.as_ref(), from.as_os_str()];
+    external(&program, &args, password.as_deref(), "restore.pg_restore")
 }
 
 /// Reads a head written by [`backup`].
@@ -132,4 +200,19 @@ pub async fn verify_restored(cab: &Cabinet, head: Option<&SignedTreeHead>, repor
         report.set("matches_kept_head", true);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_password;
+
+    #[test]
+    fn the_password_leaves_the_url() {
+        assert_eq!(
+            split_password("postgres://kabinet:s%40cr%3At@db.example:5432/k?sslmode=require"),
+            ("postgres://kabinet@db.example:5432/k?sslmode=require".to_owned(), Some("s@cr:t".to_owned()))
+        );
+        assert_eq!(split_password("postgres://root@%2Fvar%2Frun%2Fpostgresql/k").1, None);
+        assert_eq!(split_password("postgres://db/k"), ("postgres://db/k".to_owned(), None));
+    }
 }

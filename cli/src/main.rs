@@ -238,8 +238,11 @@ impl From<kabinet::Error> for Failure {
 
 fn config(cli: &Cli) -> Result<Config, kabinet::Error> {
     let locale = kabinet::Locale::parse(&cli.locale).ok_or(kabinet::ConfigError::Locale)?;
+    // Commands that only look never migrate (nor create) anything.
     let migrate = match cli.command {
-        Command::Migrate { check: true } => kabinet::MigrationMode::Check,
+        Command::Migrate { check: true }
+        | Command::Health
+        | Command::Jobs { command: JobsCommand::Run { dry_run: true } } => kabinet::MigrationMode::Check,
         _ => kabinet::MigrationMode::Auto,
     };
     let key_provider: Option<Arc<dyn KeyProvider>> = match (&cli.key_file, &cli.passphrase_env) {
@@ -350,13 +353,107 @@ async fn run(cli: &Cli, report: &mut Report) -> Result<(), Failure> {
             "jobs run needs a delivery hook (--deliver-command or KABINET_DELIVER_COMMAND), or --dry-run".to_owned(),
         ));
     }
-    if let Command::Restore { from, force, .. } = &cli.command {
-        backup::restore_files(&db, from, *force)?;
+    if let Command::Restore { from, head, force } = &cli.command {
+        return restore(cli, &db, from, head.as_deref(), *force, report).await;
     }
-    let cab = Cabinet::open(&db, config(cli)?).await?;
+    let looks_only =
+        matches!(cli.command, Command::Health | Command::Jobs { command: JobsCommand::Run { dry_run: true } });
+    if looks_only && backup::sqlite_file(&db).is_some_and(|f| !f.exists()) {
+        return Err(unhealthy(report, "database.unreachable"));
+    }
+    let cab = match Cabinet::open(&db, config(cli)?).await {
+        Ok(cab) => cab,
+        Err(e) if matches!(cli.command, Command::Health) => {
+            let problem = match e.code() {
+                code @ ("schema.outdated" | "schema.newer") => code,
+                code if code.starts_with("crypto.") => "keys.unavailable",
+                _ => "database.unreachable",
+            };
+            return Err(unhealthy(report, problem));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let outcome = command(cli, &cab, &db, report).await;
     cab.close().await;
     outcome
+}
+
+/// The report of a deployment that could not even be opened for its health check.
+fn unhealthy(report: &mut Report, problem: &'static str) -> Failure {
+    report.line(format!("problems: {problem}"));
+    report.set("healthy", false);
+    report.set("problems", vec![problem]);
+    Failure::Unhealthy
+}
+
+/// Restores a backup: SQLite is copied beside the target, opened and verified there (the
+/// journal, and against the kept head), and only then put in place; PostgreSQL is restored
+/// with `pg_restore` (into an empty database unless `--force`) and verified.
+async fn restore(
+    cli: &Cli,
+    db: &str,
+    from: &std::path::Path,
+    head: Option<&std::path::Path>,
+    force: bool,
+    report: &mut Report,
+) -> Result<(), Failure> {
+    let head_file = head.map(PathBuf::from).or_else(|| Some(backup::head_path(from)).filter(|p| p.exists()));
+    let kept = head_file.as_deref().map(backup::read_head).transpose()?;
+    let mut config = config(cli)?;
+    report.set("restored_from", from.display().to_string());
+    match backup::sqlite_file(db) {
+        Some(target) => {
+            if config.key_provider.is_none() {
+                // The copy holds no keys: restore the key file first (docs/operations.md).
+                let keys = PathBuf::from(format!("{}.keys", target.display()));
+                if !keys.exists() {
+                    return Err(Failure::Usage(format!(
+                        "restore needs the deployment's key: --key-file, or {} in place",
+                        keys.display()
+                    )));
+                }
+                let provider = kabinet::crypto::LocalFileKeyProvider::open(keys).map_err(kabinet::Error::from)?;
+                config.key_provider = Some(Arc::new(provider));
+            }
+            let staging = backup::stage_sqlite(&target, from, force)?;
+            let staged = format!("sqlite://{}", staging.display());
+            let verified = match Cabinet::open(&staged, config).await {
+                Ok(cab) => {
+                    let v = backup::verify_restored(&cab, kept.as_ref(), report).await;
+                    cab.close().await;
+                    v
+                }
+                Err(e) => Err(e.into()),
+            };
+            if let Err(e) = verified {
+                let _ = std::fs::remove_file(&staging);
+                for suffix in ["-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", staging.display()));
+                }
+                return Err(e);
+            }
+            backup::promote(&staging, &target)?;
+            report.line(format!("ok: restored from {} (verified before it replaced anything)", from.display()));
+        }
+        None => {
+            let probe = Cabinet::open(db, Config { migrate: kabinet::MigrationMode::Check, ..config.clone() }).await;
+            let nonempty = match probe {
+                Ok(cab) => {
+                    cab.close().await;
+                    true
+                }
+                Err(kabinet::Error::Config(kabinet::ConfigError::SchemaOutdated { database: 0, .. })) => false,
+                Err(_) => true,
+            };
+            backup::restore_postgres(db, from, nonempty, force)?;
+            let cab = Cabinet::open(db, config).await?;
+            let verified = backup::verify_restored(&cab, kept.as_ref(), report).await;
+            cab.close().await;
+            verified?;
+            report.line(format!("ok: restored from {}", from.display()));
+        }
+    }
+    Ok(())
 }
 
 async fn command(cli: &Cli, cab: &Cabinet, db: &str, report: &mut Report) -> Result<(), Failure> {
@@ -517,13 +614,7 @@ async fn command(cli: &Cli, cab: &Cabinet, db: &str, report: &mut Report) -> Res
             report.set("schema", schema_json(&schema));
         }
         Command::Backup { out } => backup::backup(cab, db, out, report).await?,
-        Command::Restore { from, head, .. } => {
-            let head_file = head.clone().or_else(|| Some(backup::head_path(from)).filter(|p| p.exists()));
-            let kept = head_file.as_deref().map(backup::read_head).transpose()?;
-            report.line(format!("ok: restored from {}", from.display()));
-            report.set("restored_from", from.display().to_string());
-            backup::verify_restored(cab, kept.as_ref(), report).await?;
-        }
+        Command::Restore { .. } => {}
         Command::Stats => {
             let s = cab.stats().await?;
             for (name, key, n) in [
@@ -561,7 +652,19 @@ fn describe(failure: &Failure, locale: kabinet::Locale) -> (String, String, u8) 
 
 #[allow(clippy::print_stderr, clippy::print_stdout)]
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Bad usage is one JSON document too when JSON was asked for (help stays text).
+            let json = std::env::args().any(|a| a == "--json")
+                || std::env::var("KABINET_JSON").is_ok_and(|v| v == "true" || v == "1");
+            if json && e.use_stderr() {
+                let message = e.kind().to_string();
+                println!("{}", serde_json::json!({ "error": { "code": "usage", "message": message } }));
+            }
+            e.exit();
+        }
+    };
     let level = match (cli.quiet, cli.verbose) {
         (true, _) => tracing::Level::ERROR,
         (false, 0) => tracing::Level::WARN,
@@ -569,7 +672,8 @@ fn main() -> ExitCode {
         (false, _) => tracing::Level::DEBUG,
     };
     let filter = tracing_subscriber::filter::Targets::new().with_target("kabinet", level);
-    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(true);
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(true).with_ansi(colour);
     let _ = tracing::subscriber::set_global_default(tracing_subscriber::layer::SubscriberExt::with(
         tracing_subscriber::registry(),
         logs.with_filter(filter),

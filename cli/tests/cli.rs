@@ -199,6 +199,9 @@ fn operator_commands_work_on_postgresql() {
     let (code, out, err) =
         kabinet_code(&copy_db, &["--key-file", keys.to_str().unwrap(), "restore", "--from", dump.to_str().unwrap()]);
     assert!(code == 0 && out.contains("journal holds the kept head"), "{out} {err}");
+    let (code, _, err) =
+        kabinet_code(&copy_db, &["--key-file", keys.to_str().unwrap(), "restore", "--from", dump.to_str().unwrap()]);
+    assert!(code == 1 && err.contains("[restore.target_exists]"), "a database in use is never wiped unasked: {err}");
     tamper(&admin, &format!("DROP DATABASE IF EXISTS {copy_name}"));
     tamper(&db, "UPDATE audit_entries SET action = 'delete' WHERE seq = 2");
     let (code, out, _) = with_key(&["journal", "verify"]);
@@ -274,6 +277,11 @@ fn options_come_from_the_environment_and_json_is_one_document() {
     assert!(code == 1 && failed["error"]["code"] == "not_found" && err.contains("[not_found]"), "{out}{err}");
     let (code, _, err) = run(&["stats"], &[]);
     assert!(code == 2 && err.contains("KABINET_DB"), "no database: {err}");
+    let (code, out, _) = run(&["--json", "no-such-command"], &[]);
+    let usage: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(code == 2 && usage["error"]["code"] == "usage", "{out}");
+    let (_, _, err) = run(&["-v", "stats", "--db", &db], &[]);
+    assert!(!err.contains('\u{1b}'), "no colour codes when stderr is not a terminal: {err:?}");
 }
 
 /// Issue 13, item 7 on SQLite: a backup of a live database, the head beside it, a restore
@@ -318,4 +326,85 @@ fn verbose_logs_go_to_stderr_without_personal_data() {
     assert!(!out.contains("journal entry"), "logs never mix into stdout");
     let (ok, _, err) = kabinet(&db, &["-q", "stats"]);
     assert!(ok && err.is_empty(), "{err}");
+}
+
+/// Queues one SMS (a registration code) in the database at `path` with the key beside it.
+fn queue_a_message(path: &std::path::Path, phone: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let keys = kabinet::crypto::LocalFileKeyProvider::open(format!("{}.keys", path.display())).unwrap();
+        let config = kabinet::Config { key_provider: Some(std::sync::Arc::new(keys)), ..kabinet::Config::default() };
+        let cab = kabinet::Cabinet::open(&format!("sqlite://{}", path.display()), config).await.unwrap();
+        let registration = kabinet::Registration {
+            phone: phone.into(),
+            email: format!("{}@example.ru", phone.trim_start_matches('+')),
+            password: "Vek-Tor!58zeb".into(),
+            surname: "Иванова".into(),
+            given_name: "Анна".into(),
+            patronymic: None,
+            birth_date: time::macros::date!(1990 - 03 - 14),
+            sex: kabinet::Sex::Female,
+            snils: "112-233-445 95".into(),
+            accepted_terms_version: "2026-01".into(),
+        };
+        cab.accounts().register(registration).await.unwrap();
+        cab.close().await;
+    });
+}
+
+/// Issue 13, item 4: the delivery hook gets each due message as JSON on stdin, in a clean
+/// environment; a failing hook is a counted failure; a dry run changes nothing.
+#[test]
+fn jobs_run_delivers_through_the_hook_and_a_dry_run_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.db");
+    let db = format!("sqlite://{}", path.display());
+    assert!(kabinet(&db, &["init"]).0);
+    queue_a_message(&path, "+79161234567");
+    let (ok, out, _) = kabinet(&db, &["--json", "jobs", "run", "--dry-run"]);
+    let dry: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(ok && dry["outbox_pending"] == 1, "{out}");
+    let (_, out, _) = kabinet(&db, &["--json", "stats"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["outbox_pending"],
+        1,
+        "dry run changed nothing"
+    );
+    let sent = dir.path().join("sent.json");
+    let env = dir.path().join("env.txt");
+    let hook = format!("cat > {}; env > {}", sent.display(), env.display());
+    let out = Command::new(env!("CARGO_BIN_EXE_kabinet"))
+        .args(["--json", "jobs", "run", "--deliver-command", &hook])
+        .env("KABINET_DB", &db)
+        .env("MY_SECRET_PASSPHRASE", "never-for-the-hook")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(out.status.success() && report["delivered"] == 1 && report["delivery_failures"] == 0, "{report}");
+    let message: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sent).unwrap()).unwrap();
+    assert_eq!((message["kind"].as_str(), message["channel"].as_str()), (Some("phone_confirmation"), Some("sms")));
+    assert_eq!(message["recipient"], "+79161234567");
+    assert_eq!(message["code"].as_str().map(str::len), Some(6));
+    let environment = std::fs::read_to_string(&env).unwrap();
+    assert!(!environment.contains("never-for-the-hook") && !environment.contains("KABINET_DB"), "{environment}");
+    // A hook that fails: counted, retried later, nothing marked delivered.
+    queue_a_message(&path, "+79161234568");
+    let (ok, out, _) = kabinet(&db, &["--json", "jobs", "run", "--deliver-command", "cat > /dev/null; exit 3"]);
+    let failed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        ok && failed["delivered"] == 0 && failed["delivery_failures"] == 1 && failed["retries_scheduled"] == 1,
+        "{out}"
+    );
+}
+
+/// A health check never creates or migrates a database: a mistyped path is unhealthy (exit 5).
+#[test]
+fn health_of_a_missing_database_is_unhealthy_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typo.db");
+    let db = format!("sqlite://{}", path.display());
+    let (code, out, _) = kabinet_code(&db, &["--json", "health"]);
+    let health: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(code == 5 && health["problems"] == serde_json::json!(["database.unreachable"]), "{out}");
+    assert!(!path.exists() && !dir.path().join("typo.db.keys").exists(), "nothing created");
 }
