@@ -167,10 +167,13 @@ pub(crate) async fn deliver_due(cab: &Cabinet, limit: i64) -> Result<DeliveryRep
     if cab.notifier().is_none() {
         return Ok(report);
     }
-    let now = to_micros(cab.now());
     let lock = if cab.backend() == crate::store::Backend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
-    let ids = store::claim_due(cab.store().pool(), now, now + CLAIM_US, limit, lock).await?;
-    for id in ids {
+    // One message claimed at a time, just before it is sent: a claim outlives one delivery
+    // (a slow gateway or hook) and never a whole batch, so a second runner cannot reclaim —
+    // and send again — messages still waiting in this runner's batch.
+    for _ in 0..limit {
+        let now = to_micros(cab.now());
+        let Some(id) = store::claim_due(cab.store().pool(), now, now + CLAIM_US, 1, lock).await?.pop() else { break };
         match send(cab, &id).await {
             Ok(true) => report.delivered += 1,
             Ok(false) => report.failed += 1,
