@@ -274,7 +274,12 @@ pub(crate) async fn for_patient(
     let route = [(prefs.sms, Channel::Sms, person.phone), (prefs.email, Channel::Email, person.email)]
         .into_iter()
         .find_map(|(allowed, channel, to)| to.filter(|_| allowed).map(|to| (channel, to)));
-    let Some((channel, to)) = route else { return Ok(None) };
+    let Some((channel, to)) = route else {
+        // Visible to the operator (no personal data): a security notice nobody can receive.
+        let security = SECURITY_KINDS.contains(&kind);
+        tracing::warn!(target: "kabinet::outbox", kind, security, "no channel reaches the patient; message not queued");
+        return Ok(None);
+    };
     // The patient's own language if their account chose one, else the cabinet's.
     let tag = store::account_locale(&mut *tx, patient_id).await?;
     let locale = tag.as_deref().and_then(crate::i18n::Locale::parse).unwrap_or_else(|| cab.locale());
