@@ -275,9 +275,13 @@ pub(crate) async fn for_patient(
         .into_iter()
         .find_map(|(allowed, channel, to)| to.filter(|_| allowed).map(|to| (channel, to)));
     let Some((channel, to)) = route else {
-        // Visible to the operator (no personal data): a security notice nobody can receive.
-        let security = SECURITY_KINDS.contains(&kind);
-        tracing::warn!(target: "kabinet::outbox", kind, security, "no channel reaches the patient; message not queued");
+        // A security notice nobody can receive is the operator's concern (warn, kind only); an
+        // informational one the patient switched off is their choice (debug).
+        if SECURITY_KINDS.contains(&kind) {
+            tracing::warn!(target: "kabinet::outbox", kind, "no channel reaches the patient; security notice not queued");
+        } else {
+            tracing::debug!(target: "kabinet::outbox", kind, "no channel chosen by the patient; message not queued");
+        }
         return Ok(None);
     };
     // The patient's own language if their account chose one, else the cabinet's.
