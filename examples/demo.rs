@@ -81,6 +81,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             sex: kabinet::Sex::Female,
             snils: "112-233-445 95".into(),
             accepted_terms_version: "2026-01".into(),
+            inn: Some("500100732259".into()),
         })
         .await?;
     println!("2. She types the code; the phone is confirmed and an activation e-mail goes out:");

@@ -7,7 +7,7 @@ use crate::runtime::block_on;
 
 pub(crate) use kabinet::integrations::Message;
 pub(crate) use kabinet::{
-    ChangeRequest, Device, Incident, LegacyAccount, LoginStep, PendingRegistration, ProfileChange, Registration,
+    ChangeRequest, Device, ImportedAccount, Incident, LegacyAccount, LoginStep, PendingRegistration, ProfileChange, Registration,
     SessionInfo, Tokens, TotpSetup,
 };
 
@@ -54,9 +54,12 @@ delegate! {
     class Profile(kabinet::Profile) via |p, _l| p.clone();
     /// The person's own details.
     fn get() -> kabinet::Patient;
-    /// Asks to change a detail; an SMS code goes to the current phone.
-    fn request_change(field: String, value: String) -> ChangeRequest;
-    /// Applies a requested change with its SMS code.
+    /// Asks to change a detail (`inn`, `oms_policy`, `insurer`, `passport`, `address`,
+    /// `actual_address`, `snils`, `birth_date`, names, `phone`, `email`); `method` is
+    /// `"sms"` (default) or a method of the configured `confirmer`.
+    #[pyo3(signature = (field, value, method = None))]
+    fn request_change(field: String, value: String, method: Option<String>) -> ChangeRequest;
+    /// Applies a requested change with its code or the host method's proof.
     fn confirm_change(change_id: String, code: String) -> ();
     /// Sets the language of the person's notifications (`"ru"` or `"en"`).
     fn set_locale(tag: String) -> ();
@@ -188,7 +191,7 @@ delegate! {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     crate::classes! { m:
         Message, Registration, PendingRegistration, Accounts, Device, LoginStep, Tokens, Auth, SessionInfo, Security,
-        TotpSetup, Incident, Profile, ProfileChange, ChangeRequest, Me,
+        TotpSetup, Incident, Profile, ProfileChange, ChangeRequest, Me, ImportedAccount,
     }
     Ok(())
 }
@@ -196,8 +199,9 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 delegate! {
     /// Operator account management.
     class SystemAccounts(kabinet::SystemAccounts) via |s, _l| s.clone();
-    /// Imports an account with its old Argon2id or bcrypt hash; returns the account id.
-    fn import_account(account: &Bound<'_, LegacyAccount>) -> String;
+    /// Imports an account with its old Argon2id or bcrypt hash; returns its id and whether
+    /// the old hash is weak (an operator may force a reset).
+    fn import_account(account: &Bound<'_, LegacyAccount>) -> kabinet::ImportedAccount;
 }
 
 pub(crate) fn register_system(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -53,6 +53,7 @@ pub(crate) struct Config {
     clock: Option<Py<PyAny>>,
     notifier: Option<Py<PyAny>>,
     identity_registry: Option<Py<PyAny>>,
+    confirmer: Option<Py<PyAny>>,
     locale: kabinet::Locale,
     password_hashing: kabinet::Argon2Params,
     max_connections: u32,
@@ -65,7 +66,7 @@ pub(crate) struct Config {
 impl Config {
     #[new]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, all optional
-    #[pyo3(signature = (key_provider = None, notifier = None, identity_registry = None, clock = None, locale = "ru", password_hashing = None, max_connections = 8, require_identity_for_booking = true, change_deadline_minutes = 120, migrate = kabinet::MigrationMode::Auto))]
+    #[pyo3(signature = (key_provider = None, notifier = None, identity_registry = None, clock = None, locale = "ru", password_hashing = None, max_connections = 8, require_identity_for_booking = true, change_deadline_minutes = 120, migrate = kabinet::MigrationMode::Auto, confirmer = None))]
     fn new(
         key_provider: Option<&Bound<'_, KeyProvider>>,
         notifier: Option<Py<PyAny>>,
@@ -77,6 +78,7 @@ impl Config {
         require_identity_for_booking: bool,
         change_deadline_minutes: i64,
         migrate: kabinet::MigrationMode,
+        confirmer: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
         let locale = kabinet::Locale::parse(locale)
             .ok_or_else(|| crate::errors::to_py(kabinet::ConfigError::Locale.into(), kabinet::Locale::En))?;
@@ -84,6 +86,9 @@ impl Config {
             (&notifier, "deliver", "notifier.deliver"),
             (&clock, "now", "clock.now"),
             (&identity_registry, "check", "identity_registry.check"),
+            (&confirmer, "methods", "confirmer.methods"),
+            (&confirmer, "start", "confirmer.start"),
+            (&confirmer, "verify", "confirmer.verify"),
         ] {
             if let Some(obj) = obj {
                 crate::host::check_callback(obj, method, what, locale)?;
@@ -94,6 +99,7 @@ impl Config {
             clock,
             notifier,
             identity_registry,
+            confirmer,
             locale,
             password_hashing: password_hashing.map(|p| *p.get()).unwrap_or_default(),
             max_connections,
@@ -164,6 +170,9 @@ impl Config {
         }
         if let Some(r) = &self.identity_registry {
             c.identity_registry = Some(Arc::new(crate::host::PyRegistry::new(r.clone_ref(py))));
+        }
+        if let Some(k) = &self.confirmer {
+            c.confirmer = Some(Arc::new(crate::host::PyConfirmer::new(k.clone_ref(py))));
         }
         c
     }

@@ -137,3 +137,64 @@ impl kabinet::integrations::IdentityRegistry for PyRegistry {
         })
     }
 }
+
+/// A Python object with `methods() -> list[str]`, `start(request) -> None` and
+/// `verify(request, proof) -> bool`, used as the core's `Confirmer` (an electronic
+/// signature, an app code). An exception, an awaitable or a wrong type means the method is
+/// unavailable: the caller gets `confirmation.unavailable`, never a silent yes.
+pub(crate) struct PyConfirmer {
+    obj: Py<PyAny>,
+}
+
+impl PyConfirmer {
+    pub(crate) fn new(obj: Py<PyAny>) -> Self {
+        PyConfirmer { obj }
+    }
+
+    fn call<T>(
+        &self,
+        name: &str,
+        args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyTuple>>,
+        extract: impl for<'py> FnOnce(&Bound<'py, PyAny>) -> PyResult<T>,
+    ) -> Result<T, kabinet::integrations::DeliveryError> {
+        let fail = |e: PyErr| kabinet::integrations::DeliveryError(e.to_string());
+        Python::attach(|py| {
+            let answer = self.obj.bind(py).call_method1(name, args(py).map_err(fail)?).map_err(fail)?;
+            if awaitable(&answer) {
+                return Err(kabinet::integrations::DeliveryError(format!("{name}() returned an awaitable")));
+            }
+            extract(&answer).map_err(fail)
+        })
+    }
+}
+
+impl kabinet::integrations::Confirmer for PyConfirmer {
+    fn methods(&self) -> Vec<String> {
+        // A confirmer that cannot say what it offers offers nothing.
+        self.call("methods", |py| Ok(pyo3::types::PyTuple::empty(py)), |v| v.extract::<Vec<String>>())
+            .unwrap_or_default()
+    }
+
+    fn start(&self, r: &kabinet::integrations::ConfirmationRequest) -> Result<(), kabinet::integrations::DeliveryError> {
+        let r = r.clone();
+        self.call("start", |py| pyo3::types::PyTuple::new(py, [Py::new(py, r)?]), |_| Ok(()))
+    }
+
+    fn verify(
+        &self,
+        r: &kabinet::integrations::ConfirmationRequest,
+        proof: &str,
+    ) -> Result<bool, kabinet::integrations::DeliveryError> {
+        let r = r.clone();
+        let proof = proof.to_owned();
+        self.call(
+            "verify",
+            |py| {
+                let request = Py::new(py, r)?.into_any();
+                pyo3::types::PyTuple::new(py, [request, proof.into_pyobject(py)?.into_any().unbind()])
+            },
+            // Only a real `True` confirms: a truthy string or number is not a yes.
+            |v| v.cast::<pyo3::types::PyBool>().map(|b| b.is_true()).map_err(|e| e.into()),
+        )
+    }
+}

@@ -7,7 +7,7 @@ use crate::runtime::block_on;
 
 pub(crate) use kabinet::IdentityCheck;
 
-pub(crate) use kabinet::integrations::{RegistryAnswer, RegistryRequest};
+pub(crate) use kabinet::integrations::{ConfirmationRequest, RegistryAnswer, RegistryRequest};
 
 delegate! {
     /// Identity confirmation of the signed-in person.
@@ -35,7 +35,7 @@ delegate! {
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     crate::classes! { m:
-        RegistryRequest, RegistryAnswer, IdentityCheck, Identity,
+        RegistryRequest, RegistryAnswer, IdentityCheck, Identity, ConfirmationRequest,
     }
     Ok(())
 }

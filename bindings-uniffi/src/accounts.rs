@@ -51,9 +51,13 @@ delegate! {
     class Profile(inner: kabinet::Profile) via |h| h;
     /// The person's own details.
     fn get() -> crate::Patient;
-    /// Asks to change a detail; an SMS code goes to the current phone.
-    fn request_change(field: String, value: String) -> ChangeRequest;
-    /// Applies a requested change with its SMS code.
+    /// Asks to change a detail (`inn`, `oms_policy`, `insurer`, `passport`, `address`,
+    /// `actual_address`, `snils`, `birth_date`, names, `phone`, `email`); `method` is `"sms"`
+    /// (null: a code to the current phone, or to a new phone or e-mail) or a host
+    /// `Confirmer` method.
+    #[uniffi::method(default(method = None))]
+    fn request_change(field: String, value: String, method: Option<String>) -> ChangeRequest;
+    /// Applies a requested change with its code or the host method's proof.
     fn confirm_change(change_id: String, code: String) -> ();
     /// Sets the language of the person's notifications (`"ru"` or `"en"`).
     fn set_locale(tag: String) -> ();
@@ -95,8 +99,9 @@ delegate! {
 delegate! {
     /// Operator migration of accounts from existing systems.
     class SystemAccounts(inner: kabinet::SystemAccounts) via |h| h;
-    /// Imports an account with its old Argon2id or bcrypt hash; returns the account id.
-    fn import_account(account: LegacyAccount) -> String;
+    /// Imports an account with its old Argon2id or bcrypt hash; returns its id and whether
+    /// the old hash is weak (an operator may force a reset).
+    fn import_account(account: LegacyAccount) -> kabinet::ImportedAccount;
 }
 
 delegate! {

@@ -28,6 +28,7 @@ struct Settings {
     max_connections: u32,
     notifier: Option<Arc<dyn crate::Notifier>>,
     registry: Option<Arc<dyn crate::IdentityRegistry>>,
+    confirmer: Option<Arc<dyn crate::Confirmer>>,
     argon2: kabinet::Argon2Params,
     appointments: kabinet::AppointmentPolicy,
     migrate: kabinet::MigrationMode,
@@ -60,6 +61,7 @@ impl CabinetBuilder {
                 max_connections: 8,
                 notifier: None,
                 registry: None,
+                confirmer: None,
                 argon2: kabinet::Argon2Params::default(),
                 appointments: kabinet::AppointmentPolicy::default(),
                 migrate: kabinet::MigrationMode::Auto,
@@ -97,6 +99,11 @@ impl CabinetBuilder {
     /// The app's bridge to the state identity registries (R2).
     pub fn identity_registry(self: Arc<Self>, registry: Arc<dyn crate::IdentityRegistry>) -> Arc<Self> {
         self.update(|s| s.registry = Some(registry))
+    }
+
+    /// The app's confirmation methods besides the SMS code (electronic signature, app code).
+    pub fn confirmer(self: Arc<Self>, confirmer: Arc<dyn crate::Confirmer>) -> Arc<Self> {
+        self.update(|s| s.confirmer = Some(confirmer))
     }
 
     /// Argon2id parameters for password hashes (default m = 19456 KiB, t = 2, p = 1).
@@ -150,10 +157,15 @@ impl CabinetBuilder {
             .registry
             .clone()
             .map(|r| Arc::new(crate::identity::ForeignRegistry(r)) as Arc<dyn kabinet::integrations::IdentityRegistry>);
+        let confirmer = s
+            .confirmer
+            .clone()
+            .map(|c| Arc::new(crate::identity::ForeignConfirmer(c)) as Arc<dyn kabinet::integrations::Confirmer>);
         let config = kabinet::Config {
             key_provider,
             notifier,
             identity_registry,
+            confirmer,
             locale: s.locale,
             max_connections: s.max_connections,
             password_hashing: s.argon2,

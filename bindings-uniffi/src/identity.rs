@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 pub use kabinet::IdentityCheck;
-pub use kabinet::integrations::{RegistryAnswer, RegistryRequest};
+pub use kabinet::integrations::{ConfirmationRequest, RegistryAnswer, RegistryRequest};
 
 use crate::KabinetError;
 use crate::delegate::delegate;
@@ -41,6 +41,32 @@ impl kabinet::integrations::IdentityRegistry for ForeignRegistry {
         r: &kabinet::integrations::RegistryRequest,
     ) -> Result<kabinet::integrations::RegistryAnswer, kabinet::integrations::DeliveryError> {
         self.0.check(r.clone()).map_err(|e| kabinet::integrations::DeliveryError(e.to_string()))
+    }
+}
+
+/// Implemented by the app: confirmation methods besides the SMS code (an electronic
+/// signature, a code shown in the app) for profile changes and attachments (R11, R18).
+#[uniffi::export(with_foreign)]
+pub trait Confirmer: Send + Sync {
+    /// The methods offered, e.g. `["esignature", "app_code"]` (`"sms"` is built in).
+    fn methods(&self) -> Vec<String>;
+    /// A confirmation begins: prompt the person (open the signing dialog, push the app code).
+    fn start(&self, request: ConfirmationRequest) -> Result<(), RegistryFailed>;
+    /// Whether `proof` confirms `request`.
+    fn verify(&self, request: ConfirmationRequest, proof: String) -> Result<bool, RegistryFailed>;
+}
+
+pub(crate) struct ForeignConfirmer(pub(crate) Arc<dyn Confirmer>);
+
+impl kabinet::integrations::Confirmer for ForeignConfirmer {
+    fn methods(&self) -> Vec<String> {
+        self.0.methods()
+    }
+    fn start(&self, r: &ConfirmationRequest) -> Result<(), kabinet::integrations::DeliveryError> {
+        self.0.start(r.clone()).map_err(|e| kabinet::integrations::DeliveryError(e.to_string()))
+    }
+    fn verify(&self, r: &ConfirmationRequest, proof: &str) -> Result<bool, kabinet::integrations::DeliveryError> {
+        self.0.verify(r.clone(), proof.to_owned()).map_err(|e| kabinet::integrations::DeliveryError(e.to_string()))
     }
 }
 

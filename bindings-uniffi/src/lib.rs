@@ -36,7 +36,10 @@ pub use documents::{
     open_shared_package,
 };
 pub use error::KabinetError;
-pub use identity::{Identity, IdentityCheck, IdentityRegistry, RegistryAnswer, RegistryFailed, RegistryRequest};
+pub use identity::{
+    ConfirmationRequest, Confirmer, Identity, IdentityCheck, IdentityRegistry, RegistryAnswer, RegistryFailed,
+    RegistryRequest,
+};
 pub use kabinet::log::LogRecord;
 pub use logging::{LogSink, LogSinkFailed, set_log_sink};
 pub use patients::{NewPatient, Patient, Patients};

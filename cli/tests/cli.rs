@@ -346,6 +346,7 @@ fn queue_a_message(path: &std::path::Path, phone: &str) {
             sex: kabinet::Sex::Female,
             snils: "112-233-445 95".into(),
             accepted_terms_version: "2026-01".into(),
+            inn: None,
         };
         cab.accounts().register(registration).await.unwrap();
         cab.close().await;

@@ -330,6 +330,9 @@ impl Cabinet {
     pub(crate) fn notifier(&self) -> Option<&Arc<dyn crate::integrations::Notifier>> {
         self.inner.config.notifier.as_ref()
     }
+    pub(crate) fn confirmer(&self) -> Option<&Arc<dyn crate::integrations::Confirmer>> {
+        self.inner.config.confirmer.as_ref()
+    }
     pub(crate) fn identity_registry(&self) -> Option<&Arc<dyn crate::integrations::IdentityRegistry>> {
         self.inner.config.identity_registry.as_ref()
     }
@@ -499,9 +502,11 @@ pub struct SystemAccounts {
 }
 
 impl SystemAccounts {
-    /// Imports an account with its old Argon2id or bcrypt hash (R4: bcrypt is upgraded to
-    /// Argon2id on the next successful login). Returns the account id.
-    pub async fn import_account(&self, legacy: crate::accounts::LegacyAccount) -> Result<String> {
+    /// Imports an account with its old Argon2id or bcrypt hash (R4: replaced by Argon2id with
+    /// this cabinet's parameters on the next successful login). Returns the account id and
+    /// whether the old hash is weak (an operator may force a reset); a malformed hash, or one
+    /// beyond sane bounds, is refused.
+    pub async fn import_account(&self, legacy: crate::accounts::LegacyAccount) -> Result<crate::accounts::ImportedAccount> {
         crate::accounts::Accounts::new(self.cab.clone()).import(legacy).await
     }
 }

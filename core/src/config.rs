@@ -68,6 +68,8 @@ pub struct Config {
     pub notifier: Option<Arc<dyn Notifier>>,
     /// Checks identities against state registries (R2).
     pub identity_registry: Option<Arc<dyn IdentityRegistry>>,
+    /// Host confirmation methods (electronic signature, app code) besides the SMS code.
+    pub confirmer: Option<Arc<dyn crate::integrations::Confirmer>>,
     /// Default language of user-facing texts.
     pub locale: Locale,
     /// Password hashing parameters.
@@ -144,6 +146,7 @@ impl Default for Config {
             clock: Arc::new(SystemClock),
             notifier: None,
             identity_registry: None,
+            confirmer: None,
             locale: Locale::Ru,
             password_hashing: Argon2Params::default(),
             max_connections: 8,
@@ -185,6 +188,7 @@ impl std::fmt::Debug for Config {
             .field("key_provider", &self.key_provider.as_ref().map(|_| "<provider>"))
             .field("notifier", &self.notifier.is_some())
             .field("identity_registry", &self.identity_registry.is_some())
+            .field("confirmer", &self.confirmer.is_some())
             .field("locale", &self.locale)
             .field("password_hashing", &self.password_hashing)
             .field("max_connections", &self.max_connections)

@@ -124,3 +124,48 @@ pub trait IdentityRegistry: Send + Sync {
     /// Checks one request.
     fn check(&self, request: &RegistryRequest) -> Result<RegistryAnswer, DeliveryError>;
 }
+
+/// What a host confirmation method is asked to confirm (R11, R18): a change of personal data
+/// or a clinic attachment, chosen by the person instead of the built-in SMS code.
+#[derive(Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConfirmationRequest {
+    /// Kabinet's id of what waits for confirmation (a change request, a pending attachment).
+    pub id: String,
+    /// The method the person chose, as the confirmer names it (`"esignature"`, `"app_code"`).
+    pub method: String,
+    /// The person whose data it is.
+    pub patient_id: String,
+    /// `"profile_change"` or `"attachment"`.
+    pub purpose: String,
+    /// The field changed (`"oms_policy"`), or the clinic code attached to.
+    pub subject: String,
+    /// Hex SHA-256 over the id, purpose, subject and new value: what a signature signs, so a
+    /// proof for one change cannot confirm another.
+    pub challenge: String,
+}
+
+/// Personal data stays out of logs: the new value is only in the challenge's digest.
+impl std::fmt::Debug for ConfirmationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfirmationRequest")
+            .field("id", &self.id)
+            .field("method", &self.method)
+            .field("purpose", &self.purpose)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Host-provided confirmation methods (the seed's electronic signature, an app code): the
+/// host starts the confirmation with the person and later judges the proof they give.
+/// `"sms"` is built in and cannot be offered here.
+pub trait Confirmer: Send + Sync {
+    /// The methods this confirmer offers, e.g. `["esignature", "app_code"]`.
+    fn methods(&self) -> Vec<String>;
+    /// A confirmation begins: prompt the person (open the signing dialog, push the app code).
+    fn start(&self, request: &ConfirmationRequest) -> Result<(), DeliveryError>;
+    /// Whether `proof` (a signature, the code the app showed) confirms `request`.
+    fn verify(&self, request: &ConfirmationRequest, proof: &str) -> Result<bool, DeliveryError>;
+}

@@ -59,7 +59,7 @@ mod timeutil;
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("kabinet");
 
-pub use accounts::{Accounts, LegacyAccount, PendingRegistration, Registration};
+pub use accounts::{Accounts, ImportedAccount, LegacyAccount, PendingRegistration, Registration};
 pub use appointments::{Appointment, AppointmentStatus, Appointments, ClinicAppointments};
 pub use attachment::{Attachment, AttachmentEvent, AttachmentInfo, AttachmentStatus, PendingConfirmation};
 pub use audit::Audit;

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
+#[path = "profile/mod.rs"]
+mod profile;
 
 use kabinet::{Error, ErrorCode, ErrorKind};
 use support::{PASSWORD, TestDb, device, registration};
@@ -612,12 +614,12 @@ async fn r18_personal_data_change_confirmed_by_sms_with_history(db: TestDb) {
     let t = h.signed_in().await;
     let me = h.cab.session(&t.access_token, &device()).await.unwrap();
     let profile = me.profile();
-    match profile.request_change("surname", "Ivanova1").await.unwrap_err() {
+    match profile.request_change("surname", "Ivanova1", None).await.unwrap_err() {
         Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("surname", "format")),
         other => panic!("{other:?}"),
     }
-    assert_eq!(profile.request_change("snils", "123").await.unwrap_err().code(), "validation");
-    let req = profile.request_change("surname", "Петрова").await.unwrap();
+    assert_eq!(profile.request_change("snils", "123", None).await.unwrap_err().code(), "validation");
+    let req = profile.request_change("surname", "Петрова", None).await.unwrap();
     let sms = h.inbox.0.lock().unwrap().last().cloned().unwrap();
     assert_eq!((sms.kind.as_str(), sms.recipient.as_str()), ("profile_change", "+79161234567"));
     assert_eq!(code(profile.confirm_change(&req.id, "000000").await.unwrap_err()), "auth.invalid_code");
@@ -668,13 +670,13 @@ async fn r18_contact_change_needs_recent_sign_in_and_tells_the_old_contact(db: T
     let me = h.cab.session(&t.access_token, &device()).await.unwrap();
     // 16 minutes after sign-in: sign in again before changing a login identifier.
     assert_eq!(
-        code(me.profile().request_change("phone", "+7 926 555 01 02").await.unwrap_err()),
+        code(me.profile().request_change("phone", "+7 926 555 01 02", None).await.unwrap_err()),
         "auth.reauthentication_required"
     );
     // A fresh sign-in may.
     let fresh = h.signed_in().await;
     let me = h.cab.session(&fresh.access_token, &device()).await.unwrap();
-    let req = me.profile().request_change("phone", "+7 926 555 01 02").await.unwrap();
+    let req = me.profile().request_change("phone", "+7 926 555 01 02", None).await.unwrap();
     me.profile().confirm_change(&req.id, &h.inbox.last_code("profile_change")).await.unwrap();
     let notice = h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == "contact_changed").cloned().unwrap();
     assert_eq!(notice.recipient, "+79161234567", "the old phone is told");
@@ -689,6 +691,18 @@ async fn r18_contact_change_needs_recent_sign_in_and_tells_the_old_contact(db: T
 
 async fn r4_imported_bcrypt_account_is_upgraded_to_argon2id_on_login(db: TestDb) {
     let h = db.harness().await;
+    let person = |n: u32, hash: String| kabinet::LegacyAccount {
+        phone: format!("+7 918 {n:07}"),
+        email: None,
+        surname: "Кузнецов".into(),
+        given_name: "Пётр".into(),
+        patronymic: None,
+        birth_date: time::macros::date!(1980 - 01 - 01),
+        sex: kabinet::Sex::Male,
+        snils: support::snils_for(100 + n),
+        password_hash: hash,
+        inn: None,
+    };
     let legacy = |hash: String| kabinet::LegacyAccount {
         phone: "+7 916 123-45-67".into(),
         email: Some("anna.ivanova@example.ru".into()),
@@ -699,36 +713,79 @@ async fn r4_imported_bcrypt_account_is_upgraded_to_argon2id_on_login(db: TestDb)
         sex: kabinet::Sex::Female,
         snils: "112-233-445 95".into(),
         password_hash: hash,
+        inn: Some("500100732259".into()),
     };
-    // Malformed or weak legacy hashes are refused; nothing is stored.
-    for bad in ["plaintext".to_owned(), bcrypt::hash("Legacy-Pass1!", 4).unwrap(), "$2b$12$short".to_owned()] {
-        match h.cab.system().accounts().import_account(legacy(bad)).await.unwrap_err() {
-            Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("password_hash", "format")),
-            other => panic!("{other:?}"),
+    // Malformed hashes, and ones beyond what a verification may cost, are refused; nothing is stored.
+    let weak_argon = kabinet::auth::password::hash(
+        "Legacy-Pass1!",
+        &kabinet::Argon2Params { memory_kib: 1024, iterations: 1, parallelism: 1 },
+    )
+    .unwrap();
+    let cost4 = bcrypt::hash("Legacy-Pass1!", 4).unwrap();
+    let refused = [
+        "plaintext".to_owned(),
+        "$2b$12$short".to_owned(),
+        cost4.replacen("$04$", "$03$", 1),
+        cost4.replacen("$04$", "$32$", 1),
+        cost4.replacen("$04$", "$4a$", 1),
+        format!("{}!", &cost4[..59]),
+        weak_argon.replacen("m=1024", "m=2097152", 1),
+        weak_argon.replacen("t=1", "t=4000", 1),
+        weak_argon.replacen("$argon2id$", "$argon2i$", 1),
+        weak_argon.replacen("v=19", "v=16", 1),
+    ];
+    for bad in refused {
+        match h.cab.system().accounts().import_account(person(0, bad.clone())).await.unwrap_err() {
+            Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("password_hash", "format"), "{bad}"),
+            other => panic!("{bad}: {other:?}"),
         }
     }
+    // Every valid bcrypt cost (4–31) and a bounded Argon2id are accepted; weak ones are reported.
+    let cost4_2a = bcrypt::hash_with_result("Legacy-Pass1!", 4).unwrap().format_for_version(bcrypt::Version::TwoA);
+    for (n, hash, algorithm, weak) in [
+        (1, cost4_2a, "bcrypt", true),
+        (2, weak_argon.clone(), "argon2id", true),
+        (3, cost4.replacen("$04$", "$31$", 1), "bcrypt", false),
+    ] {
+        let imported = h.cab.system().accounts().import_account(person(n, hash)).await.unwrap();
+        assert_eq!((imported.hash_algorithm.as_str(), imported.weak_hash), (algorithm, weak), "{n}");
+        assert_eq!(imported.to_string(), imported.account_id);
+    }
+    // A weak imported hash still signs its owner in — once — and is replaced at once.
+    let step = h.cab.auth().login("+79180000001", "Legacy-Pass1!", &device()).await.unwrap();
+    h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
     let hash = bcrypt::hash_with_result("Legacy-Pass1!", 12).unwrap().format_for_version(bcrypt::Version::TwoY);
-    let account = h.cab.system().accounts().import_account(legacy(hash.clone())).await.unwrap();
+    let imported = h.cab.system().accounts().import_account(legacy(hash.clone())).await.unwrap();
+    assert!(!imported.weak_hash);
+    let account = imported.account_id;
     // The same person again is refused, never merged.
     assert_eq!(code(h.cab.system().accounts().import_account(legacy(hash)).await.unwrap_err()), "patient.exists");
     let raw = db.raw().await;
-    let stored = || async {
-        sqlx::query_scalar::<_, String>("SELECT password_hash FROM accounts WHERE id = $1")
-            .bind(&account)
-            .fetch_one(&raw)
-            .await
-            .unwrap()
+    let stored = |id: String| {
+        let raw = raw.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT password_hash FROM accounts WHERE id = $1")
+                .bind(id)
+                .fetch_one(&raw)
+                .await
+                .unwrap()
+        }
     };
-    assert!(stored().await.starts_with("$2y$12$"));
+    assert!(stored(account.clone()).await.starts_with("$2y$12$"));
     assert_eq!(
         code(h.cab.auth().login("+79161234567", "Legacy-Pass2!", &device()).await.unwrap_err()),
         "auth.invalid_credentials"
     );
     let step = h.cab.auth().login("+79161234567", "Legacy-Pass1!", &device()).await.unwrap();
     h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
-    let upgraded = stored().await;
+    let upgraded = stored(account.clone()).await;
     assert!(upgraded.starts_with("$argon2id$v=19$m=4096,t=1,p=1$"), "{upgraded}");
-    // The upgraded hash works; the imported patient's data is readable by its owner.
+    // The upgraded hash works, by e-mail and by the imported INN (R3); the patient's data is
+    // readable by its owner.
+    for identifier in ["anna.ivanova@example.ru", "500100732259"] {
+        let step = h.cab.auth().login(identifier, "Legacy-Pass1!", &device()).await.unwrap();
+        h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
+    }
     let step = h.cab.auth().login("anna.ivanova@example.ru", "Legacy-Pass1!", &device()).await.unwrap();
     let t = h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
     let me = h.cab.session(&t.access_token, &device()).await.unwrap();

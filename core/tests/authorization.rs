@@ -79,7 +79,7 @@ async fn call(name: &str, me: &Me, w: &World, slot: usize) -> Result<(), kabinet
         "profile.get" => me.profile().get().await.map(drop),
         "profile.completeness" => me.profile().completeness().await.map(drop),
         "profile.history" => me.profile().history().await.map(drop),
-        "profile.request_change" => me.profile().request_change("surname", "Петрова").await.map(drop),
+        "profile.request_change" => me.profile().request_change("surname", "Петрова", None).await.map(drop),
         "security.sessions" => me.security().sessions().await.map(drop),
         "security.access_history" => me.security().access_history(None).await.map(drop),
         "security.access_history_page" => me.security().access_history_page(None, Some(5), None).await.map(drop),
@@ -289,7 +289,7 @@ async fn every_cell_of_the_authorization_matrix(db: TestDb) {
     let request = anna.requests().create(&c1, "Справка", "Нужна справка").await.unwrap().id;
     let correction = anna.records().request_correction(&item, "другая серия").await.unwrap().id;
     let certificate = anna.certificates().request(kabinet::CertificateKind::Vaccination, None, None).await.unwrap().id;
-    let profile_change = anna.profile().request_change("surname", "Петрова").await.unwrap().id;
+    let profile_change = anna.profile().request_change("surname", "Петрова", None).await.unwrap().id;
     let ready = anna.certificates().request(kabinet::CertificateKind::Vaccination, None, None).await.unwrap().id;
     let ready_certificate =
         anna.certificates().confirm(&ready, &h.inbox.last_code("certificate_code")).await.unwrap().id;

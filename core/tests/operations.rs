@@ -143,6 +143,7 @@ async fn recovery_by_a_missing_channel_sends_nothing_and_answers_the_same(db: Te
         snils: "112-233-445 95".into(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$7N8vQq4d0bKQ0Zf7aG1Q8m4Qh2xk8s9n1rG3w5y7z0A"
             .into(),
+        inn: None,
     };
     h.cab.system().accounts().import_account(legacy).await.unwrap();
     let before = h.inbox.count("recovery_code");

@@ -573,7 +573,7 @@ async fn r4_guessing_limits_hold_per_account(db: TestDb) {
     assert_eq!(holders, 1, "only the owner holds the e-mail");
     // A new phone or e-mail proves itself: the code goes to it, not to the current phone.
     let newcomer = session(&h, &sign_in(&h, "+79170000051").await).await;
-    newcomer.profile().request_change("email", "someone.else@example.ru").await.unwrap();
+    newcomer.profile().request_change("email", "someone.else@example.ru", None).await.unwrap();
     let sent = h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == "profile_change").cloned().unwrap();
     assert_eq!(
         (sent.channel, sent.recipient.as_str()),

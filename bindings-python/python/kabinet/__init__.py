@@ -10,7 +10,7 @@ from . import _guard, _kabinet
 _guard.guard(_kabinet)
 
 from . import audit, ids  # noqa: E402  (after the guard: they re-export guarded functions)
-from .host import Clock, IdentityRegistry, Notifier  # noqa: E402
+from .host import Clock, Confirmer, IdentityRegistry, Notifier  # noqa: E402
 from ._kabinet import (  # noqa: E402
     ImportReport,
     ImportedEntry,
@@ -113,6 +113,8 @@ from ._kabinet import (  # noqa: E402
     PermissionDenied,
     RegistryAnswer,
     RegistryRequest,
+    ConfirmationRequest,
+    ImportedAccount,
     SessionError,
     SignedTreeHead,
     StorageError,
@@ -147,6 +149,9 @@ from ._kabinet import (  # noqa: E402  (the closed sets: string-valued enums)
 
 __all__ = [
     "Clock",
+    "Confirmer",
+    "ConfirmationRequest",
+    "ImportedAccount",
     "IdentityRegistry",
     "Notifier",
     "AppointmentStatus",

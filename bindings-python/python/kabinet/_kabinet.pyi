@@ -7,7 +7,7 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Any, Literal, Self, TypeAlias, final, overload
 
-from kabinet.host import Clock, IdentityRegistry, Notifier
+from kabinet.host import Clock, Confirmer, IdentityRegistry, Notifier
 
 # A lab value as given: a Decimal keeps its digits (4.10 stays 4.10); an int, a float or a
 # numeric string is read through its text.
@@ -382,6 +382,16 @@ class RegistryRequest:
     phone: str | None
     def to_dict(self) -> dict[str, Any]: ...
 
+@final
+class ConfirmationRequest:
+    id: str
+    method: str
+    patient_id: str
+    purpose: str
+    subject: str
+    challenge: str
+    def to_dict(self) -> dict[str, Any]: ...
+
 class RegistryAnswer:
     matched: bool
     reason: str | None
@@ -424,6 +434,7 @@ class Registration:
     sex: Sex
     snils: str
     accepted_terms_version: str
+    inn: str | None
     def __new__(cls,
         phone: str,
         email: str,
@@ -435,6 +446,7 @@ class Registration:
         sex: _SexLike,
         snils: str,
         accepted_terms_version: str,
+        inn: str | None = None,
     ) -> Self: ...
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -530,6 +542,8 @@ class Security:
 class ChangeRequest:
     id: str
     field: str
+    method: str
+    expires_at: datetime.datetime
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
@@ -544,7 +558,7 @@ class ProfileChange:
 @final
 class Profile:
     def get(self) -> Patient: ...
-    def request_change(self, field: str, value: str) -> ChangeRequest: ...
+    def request_change(self, field: str, value: str, method: str | None = None) -> ChangeRequest: ...
     def confirm_change(self, change_id: str, code: str) -> None: ...
     def history(self) -> list[ProfileChange]: ...
     def completeness(self) -> list[MissingItem]: ...
@@ -889,6 +903,7 @@ class Proxies:
 class MissingItem:
     code: str
     what_to_do: str
+    call: str
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
@@ -1130,6 +1145,7 @@ class Config:
         require_identity_for_booking: bool = True,
         change_deadline_minutes: int = 120,
         migrate: _MigrationModeLike = MigrationMode.AUTO,
+        confirmer: Confirmer | None = None,
     ) -> Self: ...
     @property
     def locale(self) -> str: ...
@@ -1172,6 +1188,10 @@ class Patient:
     oms_policy: str | None
     phone: str | None
     email: str | None
+    insurer: str | None
+    passport: str | None
+    address: str | None
+    actual_address: str | None
     created_at: datetime.datetime
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -1255,6 +1275,7 @@ class LegacyAccount:
     sex: Sex
     snils: str
     password_hash: str
+    inn: str | None
     def __new__(cls,
         phone: str,
         email: str | None,
@@ -1265,12 +1286,20 @@ class LegacyAccount:
         sex: _SexLike,
         snils: str,
         password_hash: str,
+        inn: str | None = None,
     ) -> Self: ...
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class ImportedAccount:
+    account_id: str
+    hash_algorithm: str
+    weak_hash: bool
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
 class SystemAccounts:
-    def import_account(self, account: LegacyAccount) -> str: ...
+    def import_account(self, account: LegacyAccount) -> ImportedAccount: ...
 
 @final
 class ImportedEntry:

@@ -9,7 +9,7 @@ import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from ._kabinet import Message, RegistryAnswer, RegistryRequest
+    from ._kabinet import ConfirmationRequest, Message, RegistryAnswer, RegistryRequest
 
 
 @runtime_checkable
@@ -31,3 +31,16 @@ class IdentityRegistry(Protocol):
     """Answers identity confirmations against the state registries (R2)."""
 
     def check(self, request: RegistryRequest) -> RegistryAnswer: ...
+
+
+@runtime_checkable
+class Confirmer(Protocol):
+    """Confirmation methods besides the SMS code (an electronic signature, a code shown in the
+    app) for profile changes and attachments (R11, R18). Only a real ``True`` from ``verify``
+    confirms; raising means the method is unavailable (``confirmation.unavailable``)."""
+
+    def methods(self) -> list[str]: ...
+
+    def start(self, request: ConfirmationRequest) -> None: ...
+
+    def verify(self, request: ConfirmationRequest, proof: str) -> bool: ...

@@ -55,6 +55,9 @@ pub struct Registration {
     pub snils: String,
     /// Version of the terms of use the person accepted.
     pub accepted_terms_version: String,
+    /// INN (12 digits), optional: a login identifier once the identity is confirmed (R3).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub inn: Option<String>,
 }
 
 impl std::fmt::Debug for Registration {
@@ -105,6 +108,7 @@ impl Accounts {
         let phone = ids::phone(&r.phone)?;
         let email = ids::email(&r.email)?;
         let snils = ids::snils(&r.snils)?;
+        let inn = optional_inn(r.inn.as_deref())?;
         if r.accepted_terms_version.trim().is_empty() {
             return Err(ValidationError::new("terms", Reason::Empty).into());
         }
@@ -116,7 +120,7 @@ impl Accounts {
             birth_date: r.birth_date,
             sex: r.sex,
             snils: Some(snils.clone()),
-            inn: None,
+            inn: inn.clone(),
             oms_policy: None,
             phone: Some(phone.clone()),
             email: Some(email.clone()),
@@ -132,6 +136,7 @@ impl Accounts {
             &phone,
             &email,
             &snils,
+            inn.as_deref().unwrap_or(""),
         ];
         password::check_policy(&r.password, &personal)?;
         let hash = self.cab.passwords().hash(r.password.clone()).await?;
@@ -178,6 +183,7 @@ impl Accounts {
             phone_bidx: phone_idx,
             email_bidx: email_idx,
             snils_bidx: None,
+            inn_bidx: None,
             password_hash: &hash,
             terms_version: &terms,
             locale: self.cab.locale().tag(),
@@ -402,8 +408,12 @@ pub struct LegacyAccount {
     /// SNILS.
     pub snils: String,
     /// The old system's hash: Argon2id PHC (`$argon2id$…`) or bcrypt `$2a$`/`$2b$`/`$2y$`
-    /// (cost 10–31). bcrypt hashes are replaced by Argon2id on the next successful login.
+    /// (cost 4–31). Both are replaced by Argon2id with the cabinet's parameters on the next
+    /// successful login.
     pub password_hash: String,
+    /// INN (12 digits), optional: a login identifier from the start, as the SNILS (R3).
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub inn: Option<String>,
 }
 
 impl std::fmt::Debug for LegacyAccount {
@@ -412,30 +422,84 @@ impl std::fmt::Debug for LegacyAccount {
     }
 }
 
-/// Checks the shape of an imported hash without trusting it further.
-fn legacy_hash_ok(hash: &str) -> bool {
-    if hash.starts_with("$argon2id$") {
-        return argon2::PasswordHash::new(hash).is_ok();
+/// A person's INN when one is entered (blank is none).
+fn optional_inn(inn: Option<&str>) -> Result<Option<String>> {
+    match inn.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => Ok(Some(crate::patients::person_inn(v)?)),
     }
-    let Some(rest) =
-        hash.strip_prefix("$2a$").or_else(|| hash.strip_prefix("$2b$")).or_else(|| hash.strip_prefix("$2y$"))
-    else {
-        return false;
-    };
-    let cost = rest.get(..2).and_then(|c| c.parse::<u32>().ok());
-    hash.len() == 60 && rest.as_bytes().get(2) == Some(&b'$') && cost.is_some_and(|c| (10..=31).contains(&c))
+}
+
+/// What an operator learns about one imported account (R4).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash, str))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
+pub struct ImportedAccount {
+    /// The new account's id.
+    pub account_id: String,
+    /// `"bcrypt"` or `"argon2id"`.
+    pub hash_algorithm: String,
+    /// The old hash is below today's minimum (bcrypt cost under 10; Argon2id under OWASP's
+    /// memory × passes): it still signs its owner in — and is replaced at that first login —
+    /// but an operator may want to force a password reset before then.
+    pub weak_hash: bool,
+}
+
+/// The account id, so code that used the id `import_account` returned keeps working.
+impl std::fmt::Display for ImportedAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.account_id)
+    }
+}
+
+/// bcrypt's cost bounds: every cost a bcrypt implementation can have made (4–31).
+const BCRYPT_COSTS: std::ops::RangeInclusive<u32> = 4..=31;
+/// Below this cost a bcrypt hash is weak (OWASP's minimum).
+const BCRYPT_WEAK_BELOW: u32 = 10;
+/// Argon2id bounds a verification must stay within (memory in KiB, passes, lanes): a hash
+/// asking more would let one login attempt take the server's memory or minutes of CPU.
+const ARGON2_MAX_MEMORY_KIB: u32 = 1024 * 1024;
+const ARGON2_MAX_PASSES: u32 = 32;
+const ARGON2_MAX_LANES: u32 = 16;
+/// OWASP's Argon2id settings (19 MiB × 2 … 7 MiB × 5) all cost at least this memory × passes.
+const ARGON2_WEAK_BELOW_COST: u64 = 7 * 1024 * 5;
+
+/// Checks an imported hash's shape and bounds without trusting it further: `None` when it is
+/// refused, else whether it is weak. bcrypt `$2a$`/`$2b$`/`$2y$` with any cost 4–31 and a
+/// 53-character salt and digest; Argon2id v19 within the bounds above.
+fn legacy_hash_strength(hash: &str) -> Option<(&'static str, bool)> {
+    if hash.starts_with("$argon2id$") {
+        let parsed = argon2::PasswordHash::new(hash).ok()?;
+        let params = argon2::Params::try_from(&parsed).ok()?;
+        let (m, t, p) = (params.m_cost(), params.t_cost(), params.p_cost());
+        if parsed.version != Some(19) || parsed.hash.is_none() || parsed.salt.is_none() {
+            return None;
+        }
+        if m > ARGON2_MAX_MEMORY_KIB || t > ARGON2_MAX_PASSES || p > ARGON2_MAX_LANES {
+            return None;
+        }
+        return Some(("argon2id", u64::from(m) * u64::from(t) < ARGON2_WEAK_BELOW_COST));
+    }
+    let rest = hash.strip_prefix("$2a$").or_else(|| hash.strip_prefix("$2b$")).or_else(|| hash.strip_prefix("$2y$"))?;
+    let cost = rest.get(..2).filter(|c| c.bytes().all(|b| b.is_ascii_digit()))?.parse::<u32>().ok()?;
+    let body = rest.get(3..)?;
+    let alphabet = |b: u8| b.is_ascii_alphanumeric() || b == b'.' || b == b'/';
+    let shaped = hash.len() == 60 && rest.as_bytes().get(2) == Some(&b'$') && body.bytes().all(alphabet);
+    (shaped && BCRYPT_COSTS.contains(&cost)).then_some(("bcrypt", cost < BCRYPT_WEAK_BELOW))
 }
 
 impl Accounts {
     /// Imports an account from an existing system: creates the patient record and an active
     /// account with the old password hash (operator only; journaled as the system).
-    pub(crate) async fn import(&self, legacy: LegacyAccount) -> Result<String> {
-        if !legacy_hash_ok(&legacy.password_hash) {
+    pub(crate) async fn import(&self, legacy: LegacyAccount) -> Result<ImportedAccount> {
+        let Some((algorithm, weak)) = legacy_hash_strength(&legacy.password_hash) else {
             return Err(ValidationError::new("password_hash", Reason::Format).into());
-        }
+        };
         let phone = ids::phone(&legacy.phone)?;
         let snils = ids::snils(&legacy.snils)?;
         let email = legacy.email.as_deref().map(ids::email).transpose()?;
+        let inn = optional_inn(legacy.inn.as_deref())?;
         let new = NewPatient {
             surname: legacy.surname.clone(),
             given_name: legacy.given_name.clone(),
@@ -443,7 +507,7 @@ impl Accounts {
             birth_date: legacy.birth_date,
             sex: legacy.sex,
             snils: Some(snils.clone()),
-            inn: None,
+            inn: inn.clone(),
             oms_policy: None,
             phone: Some(phone.clone()),
             email: email.clone(),
@@ -463,6 +527,7 @@ impl Accounts {
             phone_bidx: bidx.index(BlindIndexKind::Phone, &phone),
             email_bidx: email.as_deref().map(|e| bidx.index(BlindIndexKind::Email, e)),
             snils_bidx: Some(bidx.index(BlindIndexKind::Snils, &snils)),
+            inn_bidx: inn.as_deref().map(|i| bidx.index(BlindIndexKind::Inn, i)),
             password_hash: &legacy.password_hash,
             terms_version: "imported",
             locale: self.cab.locale().tag(),
@@ -474,6 +539,6 @@ impl Accounts {
             other => other?,
         };
         tx.commit().await.map_err(StorageError::from_sqlx)?;
-        Ok(account_id)
+        Ok(ImportedAccount { account_id, hash_algorithm: algorithm.to_owned(), weak_hash: weak })
     }
 }

@@ -55,6 +55,7 @@ pub(super) struct NewAccount<'a> {
     pub phone_bidx: Vec<u8>,
     pub email_bidx: Option<Vec<u8>>,
     pub snils_bidx: Option<Vec<u8>>,
+    pub inn_bidx: Option<Vec<u8>>,
     pub password_hash: &'a str,
     /// The accepted terms' version (`"imported"` for a migrated account).
     pub terms_version: &'a str,
@@ -72,8 +73,8 @@ pub(super) async fn insert<'e>(
 ) -> std::result::Result<(), StorageError> {
     sqlx::query(
         "INSERT INTO accounts (id, kind, patient_id, status, phone_bidx, email_bidx, snils_bidx, password_hash, \
-         terms_version, terms_accepted_at, password_changed_at, locale, created_at, phone_confirmed_at) \
-         VALUES ($1, 'patient', $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $9, $11)",
+         terms_version, terms_accepted_at, password_changed_at, locale, created_at, phone_confirmed_at, inn_bidx) \
+         VALUES ($1, 'patient', $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $9, $11, $12)",
     )
     .bind(a.id)
     .bind(a.patient_id)
@@ -86,6 +87,7 @@ pub(super) async fn insert<'e>(
     .bind(a.now)
     .bind(a.locale)
     .bind(imported.then_some(a.now))
+    .bind(a.inn_bidx)
     .execute(ex)
     .await?;
     Ok(())

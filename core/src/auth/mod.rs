@@ -3,6 +3,7 @@
 //! are built on these (issue 4, in progress).
 
 pub mod codes;
+pub(crate) mod confirm;
 mod error;
 pub mod factors;
 pub mod identity;

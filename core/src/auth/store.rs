@@ -624,6 +624,7 @@ pub(crate) struct NewPendingChange<'a> {
     pub account_id: &'a str,
     pub field: &'a str,
     pub value: Vec<u8>,
+    pub method: &'a str,
     pub now: i64,
     pub expires_at: i64,
 }
@@ -634,7 +635,8 @@ pub(crate) async fn insert_pending_change<'e>(
     c: NewPendingChange<'_>,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO pending_changes (id, account_id, field, value, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO pending_changes (id, account_id, field, value, created_at, expires_at, method) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(c.id)
     .bind(c.account_id)
@@ -642,6 +644,7 @@ pub(crate) async fn insert_pending_change<'e>(
     .bind(c.value)
     .bind(c.now)
     .bind(c.expires_at)
+    .bind(c.method)
     .execute(ex)
     .await?;
     Ok(())
@@ -653,6 +656,8 @@ pub(crate) struct PendingChangeRow {
     pub value: Vec<u8>,
     pub expires_at: i64,
     pub applied_at: Option<i64>,
+    pub method: String,
+    pub attempts: i32,
 }
 
 /// The account's pending change `id`, if it exists.
@@ -662,7 +667,8 @@ pub(crate) async fn pending_change<'e>(
     account_id: &str,
 ) -> Result<Option<PendingChangeRow>> {
     let row = sqlx::query(
-        "SELECT field, value, expires_at, applied_at FROM pending_changes WHERE id = $1 AND account_id = $2",
+        "SELECT field, value, expires_at, applied_at, method, attempts FROM pending_changes \
+         WHERE id = $1 AND account_id = $2",
     )
     .bind(id)
     .bind(account_id)
@@ -674,7 +680,15 @@ pub(crate) async fn pending_change<'e>(
         value: row.try_get("value")?,
         expires_at: row.try_get("expires_at")?,
         applied_at: row.try_get("applied_at")?,
+        method: row.try_get("method")?,
+        attempts: row.try_get("attempts")?,
     }))
+}
+
+/// Counts one wrong proof for a pending change confirmed by a host method.
+pub(crate) async fn count_wrong_proof<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> Result<()> {
+    sqlx::query("UPDATE pending_changes SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(ex).await?;
+    Ok(())
 }
 
 /// Marks a pending change applied and forgets its value; false when it already was.
@@ -698,9 +712,13 @@ pub(crate) async fn claim_pending_change<'e>(
 pub(crate) enum LoginContact {
     Phone,
     Email,
+    /// Login by INN, for a confirmed identity.
+    Inn,
+    /// Login by SNILS, for a confirmed identity.
+    Snils,
 }
 
-/// Points the account's login by phone or e-mail at a new blind index. The storage error is
+/// Points the account's login by phone, e-mail, INN or SNILS at a new blind index. The storage error is
 /// returned as is, so the caller can tell a unique violation (someone else's contact).
 pub(crate) async fn set_login_contact<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -711,9 +729,31 @@ pub(crate) async fn set_login_contact<'e>(
     let sql = match contact {
         LoginContact::Phone => "UPDATE accounts SET phone_bidx = $1 WHERE id = $2",
         LoginContact::Email => "UPDATE accounts SET email_bidx = $1 WHERE id = $2",
+        LoginContact::Inn => "UPDATE accounts SET inn_bidx = $1 WHERE id = $2",
+        LoginContact::Snils => "UPDATE accounts SET snils_bidx = $1 WHERE id = $2",
     };
     sqlx::query(sql).bind(index).bind(account_id).execute(ex).await.map_err(StorageError::from_sqlx)?;
     Ok(())
+}
+
+/// Marks the account's e-mail confirmed (a code sent to it came back).
+pub(crate) async fn mark_email_confirmed<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    account_id: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE accounts SET email_confirmed_at = $1 WHERE id = $2").bind(now).bind(account_id).execute(ex).await?;
+    Ok(())
+}
+
+/// The account that logs in by the INN with blind index `index`, if any.
+pub(crate) async fn inn_holder<'e>(ex: impl Executor<'e, Database = Any>, index: &[u8]) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT id FROM accounts WHERE inn_bidx = $1").bind(index).fetch_optional(ex).await?)
+}
+
+/// The record that holds the INN with blind index `index`, if any.
+pub(crate) async fn inn_record<'e>(ex: impl Executor<'e, Database = Any>, index: &[u8]) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT id FROM patients WHERE inn_bidx = $1").bind(index).fetch_optional(ex).await?)
 }
 
 /// Whether the patient is attached to a clinic now.

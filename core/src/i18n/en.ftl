@@ -204,7 +204,7 @@ field-content = Content
 field-status = Status
 field-scopes = Scopes
 field-proxy = Representative
-completeness-oms_policy_missing = No OMS policy: add it in your profile or when attaching to a clinic
+completeness-oms_policy_missing = No OMS policy: add it in your profile (or when attaching to a clinic)
 completeness-attachment_missing = You are not attached to a clinic: choose one under Attachment
 completeness-results_missing = No visits or results are loaded: ask your clinic
 completeness-identity_unconfirmed = Identity not confirmed: confirm it by e-signature, SMS, video or at a service centre
@@ -342,3 +342,8 @@ backup-path = The backup path is not valid text
 field-actor_kind = Kind of actor
 field-action = Action
 field-outcome = Outcome
+
+completeness-insurer_missing = No OMS insurer: add it in your profile
+identity-mismatch = The registry did not confirm this change; check the value or confirm it at a service centre
+confirmation-no_method = This confirmation method is not available
+confirmation-unavailable = The confirmation service is unavailable; try again later

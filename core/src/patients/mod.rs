@@ -79,6 +79,14 @@ pub struct Patient {
     pub phone: Option<String>,
     /// E-mail.
     pub email: Option<String>,
+    /// The OMS insurer.
+    pub insurer: Option<String>,
+    /// Passport series and number, normalized (10 digits).
+    pub passport: Option<String>,
+    /// Registration address.
+    pub address: Option<String>,
+    /// Actual address, where the person lives.
+    pub actual_address: Option<String>,
     /// When the record was created.
     pub created_at: OffsetDateTime,
 }
@@ -111,40 +119,176 @@ pub enum ProfileField {
     Phone,
     /// E-mail (also a login identifier).
     Email,
+    /// INN (12 digits; a login identifier once the identity is confirmed).
+    Inn,
+    /// OMS single policy number (ENP).
+    OmsPolicy,
+    /// The OMS insurer (the insurance company's name).
+    Insurer,
+    /// Passport series and number.
+    Passport,
+    /// Registration address (`"address"`).
+    Address,
+    /// Actual address, where the person lives.
+    ActualAddress,
+    /// SNILS (changed only through a new registry check).
+    Snils,
+    /// Birth date, `YYYY-MM-DD` (changed only through a new registry check).
+    BirthDate,
 }
 
+/// Every changeable field, in the order a profile lists them.
+pub const PROFILE_FIELDS: [ProfileField; 13] = [
+    ProfileField::Surname,
+    ProfileField::GivenName,
+    ProfileField::Patronymic,
+    ProfileField::Phone,
+    ProfileField::Email,
+    ProfileField::Inn,
+    ProfileField::OmsPolicy,
+    ProfileField::Insurer,
+    ProfileField::Passport,
+    ProfileField::Address,
+    ProfileField::ActualAddress,
+    ProfileField::Snils,
+    ProfileField::BirthDate,
+];
+
 impl ProfileField {
-    /// Parses `"surname"`, `"given_name"`, `"patronymic"`, `"phone"` or `"email"`.
+    /// Parses a field's name (see [`ProfileField::name`]); `"registration_address"` is
+    /// another name of `"address"`.
     pub fn parse(s: &str) -> Result<ProfileField, ValidationError> {
-        Ok(match s {
-            "surname" => ProfileField::Surname,
-            "given_name" => ProfileField::GivenName,
-            "patronymic" => ProfileField::Patronymic,
-            "phone" => ProfileField::Phone,
-            "email" => ProfileField::Email,
-            _ => return Err(ValidationError::new("field", Reason::UnknownValue)),
-        })
+        if s == "registration_address" {
+            return Ok(ProfileField::Address);
+        }
+        PROFILE_FIELDS
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| ValidationError::new("field", Reason::UnknownValue))
     }
 
-    /// The stored column (and stable name).
-    pub fn column(self) -> &'static str {
+    /// The field's stable name: `surname`, `given_name`, `patronymic`, `phone`, `email`,
+    /// `inn`, `oms_policy`, `insurer`, `passport`, `address`, `actual_address`, `snils`,
+    /// `birth_date`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProfileField::OmsPolicy => "oms_policy",
+            other => other.column(),
+        }
+    }
+
+    /// The stored column (also the field name its ciphertext is bound to).
+    pub(crate) fn column(self) -> &'static str {
         match self {
             ProfileField::Surname => "surname",
             ProfileField::GivenName => "given_name",
             ProfileField::Patronymic => "patronymic",
             ProfileField::Phone => "phone",
             ProfileField::Email => "email",
+            ProfileField::Inn => "inn",
+            ProfileField::OmsPolicy => "enp",
+            ProfileField::Insurer => "insurer",
+            ProfileField::Passport => "passport",
+            ProfileField::Address => "address",
+            ProfileField::ActualAddress => "actual_address",
+            ProfileField::Snils => "snils",
+            ProfileField::BirthDate => "birth_date",
         }
     }
 
-    /// Validates and normalizes a new value for this field.
-    pub fn normalize(self, value: &str) -> Result<String, ValidationError> {
+    /// The blind-index column the field is looked up by, if any.
+    pub(crate) fn index_column(self) -> Option<&'static str> {
+        match self {
+            ProfileField::Surname | ProfileField::GivenName | ProfileField::BirthDate => Some("person_bidx"),
+            ProfileField::Phone => Some("phone_bidx"),
+            ProfileField::Email => Some("email_bidx"),
+            ProfileField::Inn => Some("inn_bidx"),
+            ProfileField::OmsPolicy => Some("enp_bidx"),
+            ProfileField::Snils => Some("snils_bidx"),
+            _ => None,
+        }
+    }
+
+    /// Changed only after the identity registry confirms the new value (SNILS, birth date).
+    pub fn needs_registry(self) -> bool {
+        matches!(self, ProfileField::Snils | ProfileField::BirthDate)
+    }
+
+    /// A contact proved by a code sent to the new value itself (phone, e-mail).
+    pub fn is_contact(self) -> bool {
+        matches!(self, ProfileField::Phone | ProfileField::Email)
+    }
+
+    /// Validates and normalizes a new value for this field (`today` bounds a birth date).
+    pub fn normalize(self, value: &str, today: Date) -> Result<String, ValidationError> {
         match self {
             ProfileField::Phone => ids::phone(value),
             ProfileField::Email => ids::email(value),
-            other => ids::person_name(other.column(), value),
+            ProfileField::Inn => person_inn(value),
+            ProfileField::OmsPolicy => ids::enp(value),
+            ProfileField::Passport => ids::passport(value),
+            ProfileField::Snils => ids::snils(value),
+            ProfileField::Insurer => text("insurer", value, 200),
+            ProfileField::Address | ProfileField::ActualAddress => text(self.name(), value, 500),
+            ProfileField::BirthDate => {
+                let date = Date::parse(value.trim(), time::macros::format_description!("[year]-[month]-[day]"))
+                    .map_err(|_| ValidationError::new("birth_date", Reason::Format))?;
+                check_birth_date(date, today)?;
+                Ok(date.to_string())
+            }
+            ProfileField::Surname | ProfileField::GivenName | ProfileField::Patronymic => {
+                ids::person_name(self.column(), value)
+            }
         }
     }
+
+    /// The field's current value in `p`.
+    pub(crate) fn value_in(self, p: &Patient) -> Option<String> {
+        match self {
+            ProfileField::Surname => Some(p.surname.clone()),
+            ProfileField::GivenName => Some(p.given_name.clone()),
+            ProfileField::Patronymic => p.patronymic.clone(),
+            ProfileField::Phone => p.phone.clone(),
+            ProfileField::Email => p.email.clone(),
+            ProfileField::Inn => p.inn.clone(),
+            ProfileField::OmsPolicy => p.oms_policy.clone(),
+            ProfileField::Insurer => p.insurer.clone(),
+            ProfileField::Passport => p.passport.clone(),
+            ProfileField::Address => p.address.clone(),
+            ProfileField::ActualAddress => p.actual_address.clone(),
+            ProfileField::Snils => p.snils.clone(),
+            ProfileField::BirthDate => Some(p.birth_date.to_string()),
+        }
+    }
+}
+
+/// Free text: no control or bidi characters, single spaces, not empty, at most `max` chars.
+fn text(field: &'static str, value: &str, max: usize) -> Result<String, ValidationError> {
+    match crate::directory::text_field(field, value, max) {
+        Ok(v) => Ok(v),
+        Err(Error::Validation(e)) => Err(e),
+        Err(_) => Err(ValidationError::new(field, Reason::Format)),
+    }
+}
+
+/// A person's INN: 12 digits with valid check digits (10 digits belong to organisations).
+pub(crate) fn person_inn(value: &str) -> Result<String, ValidationError> {
+    let inn = ids::inn(value)?;
+    if inn.len() != 12 {
+        return Err(ValidationError::new("inn", Reason::Length));
+    }
+    Ok(inn)
+}
+
+/// A birth date is neither in the future nor more than 150 years back.
+fn check_birth_date(date: Date, today: Date) -> Result<(), ValidationError> {
+    if date > today {
+        return Err(ValidationError::new("birth_date", Reason::Future));
+    }
+    if today.year() - date.year() > 150 {
+        return Err(ValidationError::new("birth_date", Reason::Format));
+    }
+    Ok(())
 }
 
 /// One applied change of personal data.
@@ -220,16 +364,8 @@ fn check(
     today: Date,
     sex: fn(Sex) -> Result<Sex, ValidationError>,
 ) -> Result<Checked, ValidationError> {
-    if new.birth_date > today {
-        return Err(ValidationError::new("birth_date", Reason::Future));
-    }
-    if today.year() - new.birth_date.year() > 150 {
-        return Err(ValidationError::new("birth_date", Reason::Format));
-    }
-    let inn = optional(&new.inn, ids::inn)?;
-    if inn.as_ref().is_some_and(|i| i.len() != 12) {
-        return Err(ValidationError::new("inn", Reason::Length));
-    }
+    check_birth_date(new.birth_date, today)?;
+    let inn = optional(&new.inn, person_inn)?;
     Ok(Checked {
         surname: ids::person_name("surname", &new.surname)?,
         given_name: ids::person_name("given_name", &new.given_name)?,
@@ -319,6 +455,10 @@ fn decode(row: store::SealedPatientRow, patient_id: &str, key: &SecretKey) -> Re
         oms_policy: s.open_opt("enp", row.enp)?,
         phone: s.open_opt("phone", row.phone)?,
         email: s.open_opt("email", row.email)?,
+        insurer: s.open_opt("insurer", row.insurer)?,
+        passport: s.open_opt("passport", row.passport)?,
+        address: s.open_opt("address", row.address)?,
+        actual_address: s.open_opt("actual_address", row.actual_address)?,
         created_at: from_micros(row.created_at)?,
     })
 }
@@ -495,8 +635,10 @@ impl Patients {
     }
 
     /// Replaces one field inside the caller's transaction (journaled as an update), keeps
-    /// the old and new values as sealed history, and refreshes the field's blind index.
-    /// Returns the old value.
+    /// the old and new values as sealed history, and refreshes the field's blind index — for
+    /// SNILS, INN and ENP only when `index_identifiers` (a confirmed identity; a provisional
+    /// record claims no one's identifier). Another record's identifier is a
+    /// `Conflict("identity.claimed")`. Returns the old value.
     pub(crate) async fn update_field(
         &self,
         tx: &mut Conn,
@@ -504,16 +646,11 @@ impl Patients {
         field: ProfileField,
         value: &str,
         confirmed_by: &str,
+        index_identifiers: bool,
         now: i64,
     ) -> Result<Option<String>> {
         let current = self.read_in(tx, patient_id, now).await?;
-        let old = match field {
-            ProfileField::Surname => Some(current.surname.clone()),
-            ProfileField::GivenName => Some(current.given_name.clone()),
-            ProfileField::Patronymic => current.patronymic,
-            ProfileField::Phone => current.phone,
-            ProfileField::Email => current.email,
-        };
+        let old = field.value_in(&current);
         let what = Access {
             patient_id: Some(patient_id),
             action: Action::Update,
@@ -530,9 +667,20 @@ impl Patients {
             ProfileField::Email => Some(bidx.index(BlindIndexKind::Email, value)),
             ProfileField::Surname => Some(person_index(bidx, value, &current.given_name, current.birth_date)),
             ProfileField::GivenName => Some(person_index(bidx, &current.surname, value, current.birth_date)),
-            ProfileField::Patronymic => None,
+            ProfileField::BirthDate => {
+                let date = Date::parse(value, time::macros::format_description!("[year]-[month]-[day]"))
+                    .map_err(|_| ValidationError::new("birth_date", Reason::Format))?;
+                Some(person_index(bidx, &current.surname, &current.given_name, date))
+            }
+            ProfileField::Snils if index_identifiers => Some(bidx.index(BlindIndexKind::Snils, value)),
+            ProfileField::Inn if index_identifiers => Some(bidx.index(BlindIndexKind::Inn, value)),
+            ProfileField::OmsPolicy if index_identifiers => Some(bidx.index(BlindIndexKind::Enp, value)),
+            _ => None,
         };
-        store::update_field(&mut *tx, patient_id, field, sealed, index, now).await?;
+        match store::update_field(&mut *tx, patient_id, field, sealed, index, now).await {
+            Err(e) if e.unique_violation() => return Err(Error::Conflict { code: "identity.claimed" }),
+            other => other?,
+        }
         let change_id = uuid::Uuid::new_v4().to_string();
         let h = |which: &'static str, v: &str| {
             crate::crypto::seal(
@@ -544,7 +692,7 @@ impl Patients {
         let change = store::NewChangeRow {
             id: &change_id,
             patient_id,
-            field: field.column(),
+            field: field.name(),
             old_value: old.as_deref().map(|o| h("old_value", o)).transpose()?,
             new_value: h("new_value", value)?,
             now,

@@ -22,6 +22,10 @@ pub(super) struct SealedPatientRow {
     pub enp: Option<Vec<u8>>,
     pub phone: Option<Vec<u8>>,
     pub email: Option<Vec<u8>>,
+    pub insurer: Option<Vec<u8>>,
+    pub passport: Option<Vec<u8>>,
+    pub address: Option<Vec<u8>>,
+    pub actual_address: Option<Vec<u8>>,
     pub created_at: i64,
 }
 
@@ -60,8 +64,8 @@ pub(super) enum Identifier {
 /// A patient's sealed fields, if there is such a patient.
 pub(super) async fn sealed<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> Result<Option<SealedPatientRow>> {
     let row = sqlx::query(
-        "SELECT surname, given_name, patronymic, birth_date, sex, snils, inn, enp, phone, email, created_at \
-         FROM patients WHERE id = $1",
+        "SELECT surname, given_name, patronymic, birth_date, sex, snils, inn, enp, phone, email, insurer, passport, \
+         address, actual_address, created_at FROM patients WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(ex)
@@ -78,6 +82,10 @@ pub(super) async fn sealed<'e>(ex: impl Executor<'e, Database = Any>, id: &str) 
             enp: r.try_get("enp")?,
             phone: r.try_get("phone")?,
             email: r.try_get("email")?,
+            insurer: r.try_get("insurer")?,
+            passport: r.try_get("passport")?,
+            address: r.try_get("address")?,
+            actual_address: r.try_get("actual_address")?,
             created_at: r.try_get("created_at")?,
         })
     })
@@ -98,8 +106,9 @@ pub(super) async fn by_identifier<'e>(
     Ok(sqlx::query_scalar(sql).bind(index).fetch_optional(ex).await?)
 }
 
-/// Replaces one sealed field at `now`, with the field's blind index where it has one
-/// (phone, e-mail; the name index for surname and given name), given in `index`.
+/// Replaces one sealed field at `now`, and the field's blind index when `index` is given
+/// (phone, e-mail, the name index, an identifier of a confirmed identity). A unique index
+/// already held by another record fails as a unique violation (the caller's conflict).
 pub(super) async fn update_field<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: &str,
@@ -107,21 +116,20 @@ pub(super) async fn update_field<'e>(
     sealed: Vec<u8>,
     index: Option<Vec<u8>>,
     now: i64,
-) -> Result<()> {
-    let sql = match field {
-        ProfileField::Surname => "UPDATE patients SET surname = $1, updated_at = $2, person_bidx = $4 WHERE id = $3",
-        ProfileField::GivenName => {
-            "UPDATE patients SET given_name = $1, updated_at = $2, person_bidx = $4 WHERE id = $3"
-        }
-        ProfileField::Patronymic => "UPDATE patients SET patronymic = $1, updated_at = $2 WHERE id = $3",
-        ProfileField::Phone => "UPDATE patients SET phone = $1, updated_at = $2, phone_bidx = $4 WHERE id = $3",
-        ProfileField::Email => "UPDATE patients SET email = $1, updated_at = $2, email_bidx = $4 WHERE id = $3",
+) -> std::result::Result<(), crate::store::StorageError> {
+    // Both names come from the closed `ProfileField`, never from input.
+    let column = field.column();
+    let sql = match (field.index_column(), &index) {
+        (Some(index_column), Some(_)) => crate::store::composed_sql!(
+            "UPDATE patients SET {column} = $1, updated_at = $2, {index_column} = $4 WHERE id = $3"
+        ),
+        _ => crate::store::composed_sql!("UPDATE patients SET {column} = $1, updated_at = $2 WHERE id = $3"),
     };
     let mut q = sqlx::query(sql).bind(sealed).bind(now).bind(id);
-    if let Some(index) = index {
+    if let (Some(index), Some(_)) = (index, field.index_column()) {
         q = q.bind(index);
     }
-    q.execute(ex).await?;
+    q.execute(ex).await.map_err(crate::store::StorageError::from_sqlx)?;
     Ok(())
 }
 

@@ -21,7 +21,7 @@ use crate::records::{
 #[pymethods]
 impl Registration {
     #[new]
-    #[pyo3(signature = (phone, email, password, surname, given_name, patronymic, birth_date, sex, snils, accepted_terms_version))]
+    #[pyo3(signature = (phone, email, password, surname, given_name, patronymic, birth_date, sex, snils, accepted_terms_version, inn = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         phone: String,
@@ -34,6 +34,7 @@ impl Registration {
         sex: crate::ids::Sex,
         snils: String,
         accepted_terms_version: String,
+        inn: Option<String>,
     ) -> Self {
         Registration {
             phone,
@@ -46,6 +47,7 @@ impl Registration {
             sex,
             snils,
             accepted_terms_version,
+            inn,
         }
     }
     /// `Debug`, which redacts personal data and secrets.
@@ -65,7 +67,7 @@ impl Registration {
 #[pymethods]
 impl LegacyAccount {
     #[new]
-    #[pyo3(signature = (phone, email, surname, given_name, patronymic, birth_date, sex, snils, password_hash))]
+    #[pyo3(signature = (phone, email, surname, given_name, patronymic, birth_date, sex, snils, password_hash, inn = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         phone: String,
@@ -77,8 +79,9 @@ impl LegacyAccount {
         sex: crate::ids::Sex,
         snils: String,
         password_hash: String,
+        inn: Option<String>,
     ) -> Self {
-        LegacyAccount { phone, email, surname, given_name, patronymic, birth_date, sex, snils, password_hash }
+        LegacyAccount { phone, email, surname, given_name, patronymic, birth_date, sex, snils, password_hash, inn }
     }
     /// `Debug`, which redacts personal data and secrets.
     fn __repr__(&self) -> String {

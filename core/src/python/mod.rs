@@ -237,6 +237,8 @@ python_values!(
     crate::staff::PatientRefPage,
     crate::integrations::Message,
     crate::integrations::RegistryRequest,
+    crate::integrations::ConfirmationRequest,
+    crate::accounts::ImportedAccount,
     crate::patients::Patient,
     crate::directory::Region,
     crate::directory::Clinic,

@@ -255,6 +255,7 @@ pub fn registration() -> kabinet::Registration {
         sex: kabinet::Sex::Female,
         snils: "112-233-445 95".into(),
         accepted_terms_version: "2026-01".into(),
+        inn: None,
     }
 }
 

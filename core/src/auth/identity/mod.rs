@@ -29,6 +29,15 @@ pub enum IdentityError {
     /// The feature needs a confirmed identity (R2).
     #[error("identity not confirmed")]
     NotConfirmed,
+    /// The registry did not confirm a new SNILS or birth date (R18); nothing was changed.
+    #[error("the registry did not confirm the change")]
+    Mismatch,
+    /// The chosen confirmation method is neither `"sms"` nor one the host's confirmer offers.
+    #[error("no such confirmation method")]
+    NoConfirmer,
+    /// The host's confirmer failed; try again later.
+    #[error("confirmation method unavailable")]
+    ConfirmerUnavailable,
 }
 
 impl ErrorCode for IdentityError {
@@ -37,6 +46,9 @@ impl ErrorCode for IdentityError {
             IdentityError::NoRegistry => "identity.no_registry",
             IdentityError::RegistryUnavailable => "identity.registry_unavailable",
             IdentityError::NotConfirmed => "identity.unconfirmed",
+            IdentityError::Mismatch => "identity.mismatch",
+            IdentityError::NoConfirmer => "confirmation.no_method",
+            IdentityError::ConfirmerUnavailable => "confirmation.unavailable",
         }
     }
     fn kind(&self) -> ErrorKind {
@@ -44,6 +56,9 @@ impl ErrorCode for IdentityError {
             IdentityError::NoRegistry => ErrorKind::Config,
             IdentityError::RegistryUnavailable => ErrorKind::Storage,
             IdentityError::NotConfirmed => ErrorKind::PermissionDenied,
+            IdentityError::Mismatch => ErrorKind::Conflict,
+            IdentityError::NoConfirmer => ErrorKind::Validation,
+            IdentityError::ConfirmerUnavailable => ErrorKind::Storage,
         }
     }
 }
@@ -154,11 +169,14 @@ async fn join_record(me: &Me, tx: &mut crate::store::Conn, now: i64) -> Result<O
     };
     let indexed = store::record_snils(&mut *tx, &own).await?;
     if indexed.is_some() {
-        return Ok(None); // already the person's record
+        // Already the person's record.
+        claim_inn(me, &mut *tx, &own, person.inn.as_deref(), now).await?;
+        return Ok(None);
     }
     let held = store::unclaimed_record(&mut *tx, &index).await?;
     let Some(record) = held else {
         store::set_record_snils(&mut *tx, &own, &index).await?;
+        claim_inn(me, &mut *tx, &own, person.inn.as_deref(), now).await?;
         return Ok(None);
     };
     store::relink(&mut *tx, me.account_id(), &record).await?;
@@ -170,11 +188,44 @@ async fn join_record(me: &Me, tx: &mut crate::store::Conn, now: i64) -> Result<O
     ];
     for (field, had, confirmed) in contacts {
         if let Some(value) = confirmed.filter(|v| had.as_ref() != Some(v)) {
-            people.update_field(&mut *tx, &record, field, &value, "registration", now).await?;
+            people.update_field(&mut *tx, &record, field, &value, "registration", true, now).await?;
         }
     }
+    // The clinics' INN wins; the one entered at registration fills a record without one.
+    let inn = on_file.inn.or(person.inn);
+    claim_inn(me, &mut *tx, &record, inn.as_deref(), now).await?;
     people.erase_in(&mut *tx, &own, now).await?;
     Ok(Some(record))
+}
+
+/// Makes the person's INN (R3) a login identifier of the confirmed account and the key its
+/// record is found by — unless another account or record holds it already: then it stays on
+/// the record unindexed (nobody's INN is taken over), and the person can correct it in the
+/// profile, where a clash is a `Conflict("identity.claimed")`.
+async fn claim_inn(me: &Me, tx: &mut crate::store::Conn, record: &str, inn: Option<&str>, now: i64) -> Result<()> {
+    let Some(inn) = inn else { return Ok(()) };
+    let cab = me.cabinet();
+    let index = cab.blind_indexer().index(crate::crypto::BlindIndexKind::Inn, inn);
+    if crate::auth::store::inn_holder(&mut *tx, &index).await?.is_some_and(|a| a != me.account_id()) {
+        return Ok(());
+    }
+    match crate::auth::store::inn_record(&mut *tx, &index).await? {
+        Some(other) if other != record => return Ok(()),
+        Some(_) => {}
+        None => {
+            let people = crate::patients::Patients::new(cab.clone(), me.audit_context().clone());
+            let on_file = people.read_in(&mut *tx, record, now).await?.inn;
+            if on_file.as_deref() == Some(inn) {
+                store::set_record_inn(&mut *tx, record, &index).await?;
+            } else {
+                let field = crate::patients::ProfileField::Inn;
+                people.update_field(&mut *tx, record, field, inn, "registration", true, now).await?;
+            }
+        }
+    }
+    crate::auth::store::set_login_contact(&mut *tx, me.account_id(), crate::auth::store::LoginContact::Inn, index)
+        .await?;
+    Ok(())
 }
 
 /// Whether the account's identity is confirmed.

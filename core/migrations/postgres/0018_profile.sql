@@ -1,0 +1,11 @@
+-- Issue 14: the whole personal profile (R18). The OMS insurer, the passport and the
+-- registration and actual addresses join the sealed fields of a patient; a pending change
+-- records how it is confirmed (the built-in SMS code or a host method) and its wrong tries.
+ALTER TABLE patients ADD COLUMN insurer BYTEA;
+ALTER TABLE patients ADD COLUMN passport BYTEA;
+ALTER TABLE patients ADD COLUMN address BYTEA;
+ALTER TABLE patients ADD COLUMN actual_address BYTEA;
+ALTER TABLE pending_changes ADD COLUMN method TEXT NOT NULL DEFAULT 'sms';
+ALTER TABLE pending_changes ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+-- The password-change reminder (R4): when the last one was sent, so it goes once per period.
+ALTER TABLE accounts ADD COLUMN password_reminded_at BIGINT;
