@@ -7,8 +7,8 @@ use crate::runtime::block_on;
 
 pub(crate) use kabinet::integrations::Message;
 pub(crate) use kabinet::{
-    ChangeRequest, Device, ImportedAccount, Incident, LegacyAccount, LoginStep, PendingRegistration, ProfileChange, Registration,
-    SessionInfo, Tokens, TotpSetup,
+    ChangeRequest, Device, ImportedAccount, Incident, LegacyAccount, LoginStep, PendingRegistration, ProfileChange,
+    Registration, SessionInfo, Tokens, TotpSetup,
 };
 
 delegate! {

@@ -175,7 +175,10 @@ impl kabinet::integrations::Confirmer for PyConfirmer {
             .unwrap_or_default()
     }
 
-    fn start(&self, r: &kabinet::integrations::ConfirmationRequest) -> Result<(), kabinet::integrations::DeliveryError> {
+    fn start(
+        &self,
+        r: &kabinet::integrations::ConfirmationRequest,
+    ) -> Result<(), kabinet::integrations::DeliveryError> {
         let r = r.clone();
         self.call("start", |py| pyo3::types::PyTuple::new(py, [Py::new(py, r)?]), |_| Ok(()))
     }

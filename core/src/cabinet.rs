@@ -506,7 +506,10 @@ impl SystemAccounts {
     /// this cabinet's parameters on the next successful login). Returns the account id and
     /// whether the old hash is weak (an operator may force a reset); a malformed hash, or one
     /// beyond sane bounds, is refused.
-    pub async fn import_account(&self, legacy: crate::accounts::LegacyAccount) -> Result<crate::accounts::ImportedAccount> {
+    pub async fn import_account(
+        &self,
+        legacy: crate::accounts::LegacyAccount,
+    ) -> Result<crate::accounts::ImportedAccount> {
         crate::accounts::Accounts::new(self.cab.clone()).import(legacy).await
     }
 }

@@ -4,9 +4,9 @@
 //! access history. OWASP ASVS 5.0 items are cited where they apply.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
 #[path = "profile/mod.rs"]
 mod profile;
+mod support;
 
 use kabinet::{Error, ErrorCode, ErrorKind};
 use support::{PASSWORD, TestDb, device, registration};

@@ -49,7 +49,11 @@ pub(crate) async fn choose(cab: &Cabinet, method: Option<&str>) -> Result<Method
     let offered = tokio::task::spawn_blocking(move || confirmer.methods())
         .await
         .map_err(|_| IdentityError::ConfirmerUnavailable)?;
-    if offered.iter().any(|m| m == &name && m != SMS) { Ok(Method::Host(name)) } else { Err(IdentityError::NoConfirmer.into()) }
+    if offered.iter().any(|m| m == &name && m != SMS) {
+        Ok(Method::Host(name))
+    } else {
+        Err(IdentityError::NoConfirmer.into())
+    }
 }
 
 /// The digest a host method confirms: each part length-prefixed, so no two changes share it.

@@ -7,11 +7,11 @@ use super::confirm::{self, Method};
 use super::identity::IdentityError;
 use super::store::{self, LoginContact};
 use super::{AuthError, codes};
-use crate::ids::{Reason, ValidationError};
-use crate::integrations::ConfirmationRequest;
 use crate::crypto::Aad;
 use crate::error::{Error, Result};
+use crate::ids::{Reason, ValidationError};
 use crate::integrations::Channel;
+use crate::integrations::ConfirmationRequest;
 use crate::me::Me;
 use crate::notify;
 use crate::patients::{Patient, Patients, ProfileChange, ProfileField};
@@ -178,8 +178,9 @@ impl Profile {
         match field {
             ProfileField::Snils => request.snils = Some(value.to_owned()),
             _ => {
-                request.birth_date = time::Date::parse(value, time::macros::format_description!("[year]-[month]-[day]"))
-                    .map_err(|_| ValidationError::new("birth_date", Reason::Format))?;
+                request.birth_date =
+                    time::Date::parse(value, time::macros::format_description!("[year]-[month]-[day]"))
+                        .map_err(|_| ValidationError::new("birth_date", Reason::Format))?;
             }
         }
         let answer = tokio::task::spawn_blocking(move || registry.check(&request))
@@ -233,10 +234,8 @@ impl Profile {
         }
         let confirmed_by =
             if field.needs_registry() { format!("registry+{}", method.name()) } else { method.name().to_owned() };
-        let identity_confirmed = store::confirmations(cab.store().pool(), self.me.account_id())
-            .await?
-            .identity_confirmed_at
-            .is_some();
+        let identity_confirmed =
+            store::confirmations(cab.store().pool(), self.me.account_id()).await?.identity_confirmed_at.is_some();
         let mut tx = cab.store().begin().await?;
         if !store::claim_pending_change(&mut *tx, change_id, now).await? {
             return Err(AuthError::CodeExpired.into());

@@ -742,7 +742,11 @@ pub(crate) async fn mark_email_confirmed<'e>(
     account_id: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query("UPDATE accounts SET email_confirmed_at = $1 WHERE id = $2").bind(now).bind(account_id).execute(ex).await?;
+    sqlx::query("UPDATE accounts SET email_confirmed_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(account_id)
+        .execute(ex)
+        .await?;
     Ok(())
 }
 

@@ -120,7 +120,8 @@ async fn r3_login_by_inn_once_the_identity_is_confirmed(db: TestDb) {
     let Setup { h, .. } = setup(&db).await;
     // Registration takes an INN, checked: 12 digits with valid check digits.
     for bad in ["500100732258", "7707083893", "5001-0073-225X"] {
-        let refused = h.cab.accounts().register(kabinet::Registration { inn: Some(bad.into()), ..registration() }).await;
+        let refused =
+            h.cab.accounts().register(kabinet::Registration { inn: Some(bad.into()), ..registration() }).await;
         assert_eq!(refused.unwrap_err().kind(), ErrorKind::Validation, "{bad}");
     }
     let reg = h.cab.accounts().register(kabinet::Registration { inn: Some(ANNA_INN.into()), ..registration() }).await;
@@ -155,12 +156,11 @@ async fn r3_login_by_inn_once_the_identity_is_confirmed(db: TestDb) {
     // The INN is sealed at rest, its index is keyed: no plaintext INN in either table.
     let raw = db.raw().await;
     for table in ["patients", "accounts"] {
-        let dump: Vec<Vec<u8>> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT inn_bidx FROM {table} WHERE inn_bidx IS NOT NULL"
-        )))
-            .fetch_all(&raw)
-            .await
-            .unwrap();
+        let dump: Vec<Vec<u8>> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT inn_bidx FROM {table} WHERE inn_bidx IS NOT NULL")))
+                .fetch_all(&raw)
+                .await
+                .unwrap();
         assert!(!dump.is_empty(), "{table} indexes the INN");
         assert!(dump.iter().all(|b| !b.windows(12).any(|w| w == ANNA_INN.as_bytes())), "{table}");
     }
@@ -245,7 +245,10 @@ async fn r18_snils_and_birth_date_change_only_through_the_registry(db: TestDb) {
     // A SNILS the registry does not know for her: refused before any code is sent.
     let unknown = snils_for(8);
     assert_eq!(code(me.profile().request_change("snils", &unknown, None).await.unwrap_err()), "identity.mismatch");
-    assert_eq!(code(me.profile().request_change("birth_date", "1990-03-15", None).await.unwrap_err()), "identity.mismatch");
+    assert_eq!(
+        code(me.profile().request_change("birth_date", "1990-03-15", None).await.unwrap_err()),
+        "identity.mismatch"
+    );
     assert_eq!(h.inbox.count("profile_change"), sent, "no code for a refused change");
     // The registry down: a typed, retryable answer, nothing changed.
     registry_down.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -264,12 +267,11 @@ async fn r18_snils_and_birth_date_change_only_through_the_registry(db: TestDb) {
     // The birth date she already has is confirmed again (a no-op change, recorded).
     change_by_sms(&h, &me, "birth_date", "1990-03-14").await.unwrap();
     let raw = db.raw().await;
-    let checks: Vec<String> = sqlx::query_scalar(
-        "SELECT outcome FROM audit_entries WHERE resource_type = 'identity_registry' ORDER BY seq",
-    )
-    .fetch_all(&raw)
-    .await
-    .unwrap();
+    let checks: Vec<String> =
+        sqlx::query_scalar("SELECT outcome FROM audit_entries WHERE resource_type = 'identity_registry' ORDER BY seq")
+            .fetch_all(&raw)
+            .await
+            .unwrap();
     assert_eq!(checks, ["failure", "failure", "success", "success"]);
 }
 

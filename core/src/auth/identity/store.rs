@@ -88,7 +88,11 @@ pub(super) async fn relink<'e>(
 }
 
 /// Sets the INN index of the person's record.
-pub(super) async fn set_record_inn<'e>(ex: impl Executor<'e, Database = Any>, patient_id: &str, index: &[u8]) -> Result<()> {
+pub(super) async fn set_record_inn<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    patient_id: &str,
+    index: &[u8],
+) -> Result<()> {
     sqlx::query("UPDATE patients SET inn_bidx = $1 WHERE id = $2").bind(index).bind(patient_id).execute(ex).await?;
     Ok(())
 }
