@@ -60,13 +60,14 @@ pub(crate) struct Config {
     require_identity_for_booking: bool,
     change_deadline_minutes: i64,
     migrate: kabinet::MigrationMode,
+    password_reminder_days: i64,
 }
 
 #[pymethods]
 impl Config {
     #[new]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, all optional
-    #[pyo3(signature = (key_provider = None, notifier = None, identity_registry = None, clock = None, locale = "ru", password_hashing = None, max_connections = 8, require_identity_for_booking = true, change_deadline_minutes = 120, migrate = kabinet::MigrationMode::Auto, confirmer = None))]
+    #[pyo3(signature = (key_provider = None, notifier = None, identity_registry = None, clock = None, locale = "ru", password_hashing = None, max_connections = 8, require_identity_for_booking = true, change_deadline_minutes = 120, migrate = kabinet::MigrationMode::Auto, confirmer = None, password_reminder_days = 180))]
     fn new(
         key_provider: Option<&Bound<'_, KeyProvider>>,
         notifier: Option<Py<PyAny>>,
@@ -79,6 +80,7 @@ impl Config {
         change_deadline_minutes: i64,
         migrate: kabinet::MigrationMode,
         confirmer: Option<Py<PyAny>>,
+        password_reminder_days: i64,
     ) -> PyResult<Self> {
         let locale = kabinet::Locale::parse(locale)
             .ok_or_else(|| crate::errors::to_py(kabinet::ConfigError::Locale.into(), kabinet::Locale::En))?;
@@ -106,6 +108,7 @@ impl Config {
             require_identity_for_booking,
             change_deadline_minutes,
             migrate,
+            password_reminder_days,
         })
     }
 
@@ -139,6 +142,12 @@ impl Config {
         self.change_deadline_minutes
     }
 
+    /// A password this many days old brings a reminder to change it (R4).
+    #[getter]
+    fn password_reminder_days(&self) -> i64 {
+        self.password_reminder_days
+    }
+
     /// Whether opening may migrate the schema.
     #[getter]
     fn migrate(&self) -> kabinet::MigrationMode {
@@ -159,6 +168,10 @@ impl Config {
                 // Saturating: an absurd value reaches `Config::validate` as out of range, never a panic.
                 change_deadline: time::Duration::seconds(self.change_deadline_minutes.saturating_mul(60)),
                 ..kabinet::AppointmentPolicy::default()
+            },
+            accounts: kabinet::AccountPolicy {
+                // Saturating: an absurd value reaches `Config::validate` as out of range, never a panic.
+                password_reminder_after: time::Duration::seconds(self.password_reminder_days.saturating_mul(86_400)),
             },
             ..kabinet::Config::default()
         };

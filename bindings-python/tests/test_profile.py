@@ -224,3 +224,30 @@ def test_r4_import_reports_weak_legacy_hashes(env: Env) -> None:
     # The imported INN signs its owner in.
     step = cab.auth.login(inn, "Legacy-Pass1!", DEVICE)
     cab.auth.verify_second_factor(step.id, inbox.code("login_code"))
+
+
+def test_r4_password_change_reminder_once_per_period(tmp_path: Path) -> None:
+    inbox, clock = Inbox(), Clock()
+    fast = kabinet.Argon2Params(memory_kib=4096, iterations=1, parallelism=1)
+    with pytest.raises(kabinet.ConfigError):
+        kabinet.Cabinet.open_in_memory(kabinet.Config(password_reminder_days=0))
+    config = kabinet.Config(notifier=inbox, clock=clock, locale="en", password_hashing=fast,
+                            identity_registry=Registry(), password_reminder_days=30)
+    assert config.password_reminder_days == 30
+    cab = kabinet.Cabinet.open_in_memory(config)
+    _, phone = register(cab, inbox)
+    sign_in(cab, inbox, phone)
+
+    def reminders() -> list[kabinet.Message]:
+        return [m for m in inbox.messages if m.kind == "password_reminder"]
+
+    cab.run_due_jobs()
+    assert reminders() == []
+    clock.now_value += datetime.timedelta(days=30, minutes=1)
+    cab.run_due_jobs()
+    cab.run_due_jobs()
+    [reminder] = reminders()
+    assert "30 days" in reminder.text and reminder.recipient == phone
+    clock.now_value += datetime.timedelta(days=30)
+    cab.run_due_jobs()
+    assert len(reminders()) == 2

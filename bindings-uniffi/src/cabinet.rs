@@ -29,6 +29,7 @@ struct Settings {
     notifier: Option<Arc<dyn crate::Notifier>>,
     registry: Option<Arc<dyn crate::IdentityRegistry>>,
     confirmer: Option<Arc<dyn crate::Confirmer>>,
+    accounts: kabinet::AccountPolicy,
     argon2: kabinet::Argon2Params,
     appointments: kabinet::AppointmentPolicy,
     migrate: kabinet::MigrationMode,
@@ -62,6 +63,7 @@ impl CabinetBuilder {
                 notifier: None,
                 registry: None,
                 confirmer: None,
+                accounts: kabinet::AccountPolicy::default(),
                 argon2: kabinet::Argon2Params::default(),
                 appointments: kabinet::AppointmentPolicy::default(),
                 migrate: kabinet::MigrationMode::Auto,
@@ -124,6 +126,16 @@ impl CabinetBuilder {
         })
     }
 
+    /// A password this many days old brings a reminder to change it, once per such period
+    /// (R4; default 180, from 1 to 3653).
+    pub fn password_reminder_days(self: Arc<Self>, days: i64) -> Arc<Self> {
+        self.update(|s| {
+            // Saturating: an absurd value reaches `Config::validate` as out of range, never a panic.
+            s.accounts =
+                kabinet::AccountPolicy { password_reminder_after: time::Duration::seconds(days.saturating_mul(86_400)) }
+        })
+    }
+
     /// Whether opening may migrate the schema: `AUTO` (default) or `CHECK`, which refuses an
     /// outdated schema with `schema.outdated`. A newer schema is refused in both.
     pub fn migrate(self: Arc<Self>, mode: kabinet::MigrationMode) -> Arc<Self> {
@@ -170,6 +182,7 @@ impl CabinetBuilder {
             max_connections: s.max_connections,
             password_hashing: s.argon2,
             appointments: s.appointments,
+            accounts: s.accounts,
             migrate: s.migrate,
             ..Default::default()
         };

@@ -58,7 +58,8 @@ pub struct JobsReport {
     pub incidents_raised: u64,
     /// Incidents left unconfirmed past 30 minutes: their accounts' sessions were blocked.
     pub incidents_blocked: u64,
-    /// Reminders queued: visits a day before (R8), vaccinations due within a week (R14).
+    /// Reminders queued: visits a day before (R8), vaccinations due within a week (R14),
+    /// password changes due (R4).
     pub reminders_queued: u64,
     /// Requests purged 5 years after completion (R13).
     pub requests_purged: u64,
@@ -253,7 +254,8 @@ impl Cabinet {
         let incidents_raised = keep(crate::auth::incidents::detect_unusual_access(self).await);
         let incidents_blocked = keep(crate::auth::incidents::expire(self).await);
         let reminders_queued = keep(crate::appointments::queue_reminders(self).await)
-            + keep(crate::records::queue_vaccination_reminders(self).await);
+            + keep(crate::records::queue_vaccination_reminders(self).await)
+            + keep(crate::accounts::queue_password_reminders(self).await);
         let requests_purged = keep(crate::requests::purge_expired(self).await);
         keep(crate::accounts::purge_pending(self).await);
         keep(crate::proxies::send_use_summaries(self).await);
@@ -339,6 +341,10 @@ impl Cabinet {
     pub(crate) fn session_policy(&self) -> crate::config::SessionPolicy {
         self.inner.config.sessions
     }
+    pub(crate) fn account_policy(&self) -> crate::config::AccountPolicy {
+        self.inner.config.accounts
+    }
+
     pub(crate) fn appointment_policy(&self) -> crate::config::AppointmentPolicy {
         self.inner.config.appointments
     }

@@ -80,6 +80,8 @@ pub struct Config {
     pub sessions: SessionPolicy,
     /// Booking rules: change deadline, reminder lead time, identity requirement (R8).
     pub appointments: AppointmentPolicy,
+    /// Account rules: the password-change reminder (R4).
+    pub accounts: AccountPolicy,
     /// Largest document accepted (default 20 MiB, S3).
     pub document_max_bytes: usize,
     /// Whether opening may migrate the schema (default `Auto`); `Check` refuses an outdated
@@ -118,6 +120,20 @@ impl Default for AppointmentPolicy {
     }
 }
 
+/// Account rules of a deployment (R4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountPolicy {
+    /// A person whose password is this old is reminded to change it, once per such period
+    /// (default 180 days, from 1 day to 10 years).
+    pub password_reminder_after: time::Duration,
+}
+
+impl Default for AccountPolicy {
+    fn default() -> Self {
+        AccountPolicy { password_reminder_after: time::Duration::days(180) }
+    }
+}
+
 /// Lifetimes of tokens and sessions (R5, ASVS 7.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
@@ -152,6 +168,7 @@ impl Default for Config {
             max_connections: 8,
             sessions: SessionPolicy::default(),
             appointments: AppointmentPolicy::default(),
+            accounts: AccountPolicy::default(),
             document_max_bytes: 20 * 1024 * 1024,
             migrate: MigrationMode::Auto,
         }
@@ -172,6 +189,8 @@ impl Config {
         within("sessions.absolute_timeout", self.sessions.absolute_timeout, D::minutes(1), D::days(90))?;
         within("appointments.change_deadline", self.appointments.change_deadline, D::ZERO, D::days(30))?;
         within("appointments.reminder_before", self.appointments.reminder_before, D::minutes(1), D::days(30))?;
+        let reminder = self.accounts.password_reminder_after;
+        within("accounts.password_reminder_after", reminder, D::days(1), D::days(3653))?;
         if !(1..=1000).contains(&self.max_connections) {
             return Err(ConfigError::OutOfRange { field: "max_connections" });
         }

@@ -73,7 +73,8 @@ pub use cabinet::{Backup, JobsReport};
 pub use cabinet::{Cabinet, Keys, SystemAccounts, SystemContext};
 pub use certificates::{Certificate, CertificateKind, CertificateStatus, Certificates};
 pub use config::{
-    AppointmentPolicy, Argon2Params, Clock, Config, ConfigError, MigrationMode, SessionPolicy, SystemClock,
+    AccountPolicy, AppointmentPolicy, Argon2Params, Clock, Config, ConfigError, MigrationMode, SessionPolicy,
+    SystemClock,
 };
 pub use crypto::{CryptoError, KeyProvider, KeyRotationReport};
 pub use directory::{Clinic, Directory, DirectoryAdmin, Practitioner, Region, Slot};

@@ -1148,9 +1148,12 @@ class Config:
         change_deadline_minutes: int = 120,
         migrate: _MigrationModeLike = MigrationMode.AUTO,
         confirmer: Confirmer | None = None,
+        password_reminder_days: int = 180,
     ) -> Self: ...
     @property
     def locale(self) -> str: ...
+    @property
+    def password_reminder_days(self) -> int: ...
 
 class NewPatient:
     surname: str

@@ -15,7 +15,10 @@ use crate::patients::NewPatient;
 use crate::store::StorageError;
 use crate::timeutil::to_micros;
 
+mod reminders;
 mod store;
+
+pub(crate) use reminders::queue_password_reminders;
 
 /// Lifetime of SMS and e-mail codes (≤ 10 minutes).
 pub(crate) const CODE_TTL_US: i64 = 10 * 60 * 1_000_000;

@@ -271,3 +271,65 @@ pub(super) async fn count_code_try<'e>(ex: impl Executor<'e, Database = Any>, id
     sqlx::query("UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(ex).await?;
     Ok(())
 }
+
+/// An account due a password-change reminder.
+pub(super) struct DueReminderRow {
+    pub account_id: String,
+    pub patient_id: String,
+}
+
+/// Active patients' accounts whose password was last changed at or before `cutoff` and who
+/// were not reminded since `cutoff` (once per period), oldest first.
+pub(super) async fn password_reminders_due<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    cutoff: i64,
+    limit: i64,
+) -> Result<Vec<DueReminderRow>> {
+    let rows = sqlx::query(
+        "SELECT id, patient_id FROM accounts WHERE kind = 'patient' AND status = 'active' \
+         AND patient_id IS NOT NULL AND password_changed_at <= $1 \
+         AND (password_reminded_at IS NULL OR password_reminded_at <= $1) \
+         ORDER BY password_changed_at, id LIMIT $2",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|r| Ok(DueReminderRow { account_id: r.try_get("id")?, patient_id: r.try_get("patient_id")? }))
+        .collect()
+}
+
+/// Claims one account's reminder for this period; false when it is not due any more (another
+/// process sent it, or the password was changed meanwhile).
+pub(super) async fn claim_password_reminder<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    account_id: &str,
+    cutoff: i64,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE accounts SET password_reminded_at = $1 WHERE id = $2 AND password_changed_at <= $3 \
+         AND (password_reminded_at IS NULL OR password_reminded_at <= $3)",
+    )
+    .bind(now)
+    .bind(account_id)
+    .bind(cutoff)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks a reminder that could not be sent as done for this period (journaled by the caller).
+pub(super) async fn settle_password_reminder<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    account_id: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE accounts SET password_reminded_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(account_id)
+        .execute(ex)
+        .await?;
+    Ok(())
+}

@@ -347,3 +347,5 @@ completeness-insurer_missing = No OMS insurer: add it in your profile
 identity-mismatch = The registry did not confirm this change; check the value or confirm it at a service centre
 confirmation-no_method = This confirmation method is not available
 confirmation-unavailable = The confirmation service is unavailable; try again later
+msg-password_reminder-subject = Time to change your password
+msg-password_reminder-text = Your password is more than { $days } days old. Change it in the security settings of your cabinet.

@@ -347,3 +347,5 @@ completeness-insurer_missing = Не указана страховая медиц
 identity-mismatch = Реестр не подтвердил изменение; проверьте значение или подтвердите его в центре обслуживания
 confirmation-no_method = Этот способ подтверждения недоступен
 confirmation-unavailable = Сервис подтверждения недоступен; повторите попытку позже
+msg-password_reminder-subject = Пора сменить пароль
+msg-password_reminder-text = Вашему паролю больше { $days } дней. Смените его в настройках безопасности личного кабинета.

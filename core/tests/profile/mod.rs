@@ -364,3 +364,63 @@ async fn r18_hostile_profile_values_are_refused_and_change_nothing(db: TestDb) {
     // Another account's request id and a made-up one are not found.
     assert_eq!(me.profile().confirm_change("nope", "123456").await.unwrap_err().kind(), ErrorKind::NotFound);
 }
+
+crate::on_both!(r4_password_change_reminder_once_per_period);
+
+async fn r4_password_change_reminder_once_per_period(db: TestDb) {
+    let (clock, inbox) = (TestClock::new(), Inbox::default());
+    let policy = kabinet::AccountPolicy { password_reminder_after: time::Duration::days(30) };
+    let config = kabinet::Config {
+        clock: Arc::new(clock.clone()),
+        notifier: Some(Arc::new(inbox.clone())),
+        identity_registry: Some(Arc::new(support::TestRegistry::default())),
+        password_hashing: kabinet::Argon2Params { memory_kib: 4096, iterations: 1, parallelism: 1 },
+        locale: kabinet::Locale::En,
+        accounts: policy,
+        ..db.config()
+    };
+    let h = Harness { cab: db.open_with(config.clone()).await, clock, inbox };
+    // Out-of-range periods are refused when the cabinet is configured.
+    for bad in [time::Duration::ZERO, time::Duration::hours(23), time::Duration::days(3654)] {
+        let c = kabinet::Config { accounts: kabinet::AccountPolicy { password_reminder_after: bad }, ..config.clone() };
+        assert_eq!(c.validate().unwrap_err().code(), "config.out_of_range", "{bad}");
+    }
+    h.registered().await;
+    h.signed_in().await;
+    h.cab.run_due_jobs().await.unwrap();
+    assert_eq!(h.inbox.count("password_reminder"), 0, "a fresh password needs no reminder");
+    h.clock.advance(time::Duration::days(30) + time::Duration::minutes(1));
+    // Two runs at once (two processes' schedulers): one reminder.
+    let other = db.open_with(config.clone()).await;
+    let (a, b) = tokio::join!(h.cab.run_due_jobs(), other.run_due_jobs());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(h.inbox.count("password_reminder"), 1);
+    assert!(a.reminders_queued + b.reminders_queued >= 1);
+    let sent = h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == "password_reminder").cloned().unwrap();
+    assert!(sent.text.contains("30 days"), "{}", sent.text);
+    h.cab.run_due_jobs().await.unwrap();
+    assert_eq!(h.inbox.count("password_reminder"), 1, "once per period");
+    // Still unchanged a period later: reminded again.
+    h.clock.advance(time::Duration::days(30));
+    h.cab.run_due_jobs().await.unwrap();
+    assert_eq!(h.inbox.count("password_reminder"), 2);
+    // Journaled as the system, for her record.
+    let raw = db.raw().await;
+    let journaled: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE resource_type = 'password_reminder'")
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+    assert_eq!(journaled, 2);
+    // A changed password starts a new period.
+    let step = h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap();
+    let fresh = h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
+    let me = h.cab.session(&fresh.access_token, &device()).await.unwrap();
+    me.security().change_password(PASSWORD, "New-Pass!47qz").await.unwrap();
+    h.clock.advance(time::Duration::days(29));
+    h.cab.run_due_jobs().await.unwrap();
+    assert_eq!(h.inbox.count("password_reminder"), 2);
+    h.clock.advance(time::Duration::days(2));
+    h.cab.run_due_jobs().await.unwrap();
+    assert_eq!(h.inbox.count("password_reminder"), 3);
+}

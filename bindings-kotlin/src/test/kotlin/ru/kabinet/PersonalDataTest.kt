@@ -110,4 +110,20 @@ class PersonalDataTest {
         assertTrue(reported.weakHash)
         cab.auth().verifySecondFactor(cab.auth().login(inn, "Legacy-Pass1!", device).id, inbox.code("login_code"))
     }
+
+    @Test
+    fun `R4 the password-reminder period is configured and checked`(): Unit = runBlocking {
+        val inbox = AccountsTest.Inbox()
+        val bad = assertFailsWith<KabinetException.Config> {
+            CabinetBuilder("sqlite::memory:").ephemeralKey().passwordReminderDays(0L).build()
+        }
+        assertEquals("config.out_of_range", bad.code)
+        // A fresh password brings no reminder (the period's end is tested in Rust and Python,
+        // which have a test clock).
+        val cab = CabinetBuilder("sqlite::memory:").ephemeralKey().notifier(inbox).identityRegistry(Registry)
+            .passwordHashing(4096u, 1u, 1u).passwordReminderDays(30L).locale("en").build()
+        signedIn(cab, inbox)
+        cab.runDueJobs()
+        assertFalse(inbox.messages.any { it.kind == "password_reminder" })
+    }
 }
