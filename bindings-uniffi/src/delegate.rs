@@ -73,7 +73,13 @@ macro_rules! by_ref {
 
 by_value!(bool, i64, u32, u64, Option<u32>, Option<i64>, time::Date, Option<time::Date>);
 by_value!(kabinet::ItemData, Option<kabinet::ItemData>, kabinet::CertificateKind, kabinet::StaffRole);
-by_value!(kabinet::DocumentKind, Option<kabinet::DocumentKind>, kabinet::RequestStatus, kabinet::integrations::Channel);
+by_value!(
+    kabinet::DocumentKind,
+    Option<kabinet::DocumentKind>,
+    kabinet::RequestStatus,
+    kabinet::integrations::Channel,
+    kabinet::PushPlatform
+);
 by_value!(kabinet::Registration, kabinet::LegacyAccount, kabinet::NewPatient, kabinet::LabReport);
 by_value!(kabinet::WardGrant, kabinet::DocumentMeta, kabinet::IdentityConfirmation, kabinet::NewStaff);
 by_ref!(kabinet::Device, Vec<String>, Vec<u8>);

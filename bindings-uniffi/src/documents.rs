@@ -115,4 +115,11 @@ delegate! {
     fn preferences() -> Preferences;
     /// Chooses channels for informational messages (security notices always go out).
     fn set_preferences(sms: bool, email: bool, push: bool) -> Preferences;
+    /// Registers (or replaces) the push token of one of the person's devices (R14); removed
+    /// when that device logs out or its session is revoked.
+    fn register_push(device_id: String, platform: kabinet::PushPlatform, token: String) -> ();
+    /// Removes one device's push token.
+    fn unregister_push(device_id: String) -> ();
+    /// The devices registered for push, newest first (tokens stay inside).
+    fn push_devices() -> Vec<kabinet::PushDevice>;
 }

@@ -397,6 +397,7 @@ impl Cabinet {
             subject: crate::i18n::format(locale, &format!("msg.{kind}.subject"), &all),
             text: crate::i18n::format(locale, &format!("msg.{kind}.text"), &all),
             code: code.map(str::to_owned),
+            platform: None,
         }
     }
 }

@@ -15,6 +15,20 @@ crate::sets::closed_set! {
     }
 }
 
+crate::sets::closed_set! {
+    /// The push service a device's token belongs to (R14).
+    pub enum PushPlatform in "platform" {
+        /// Firebase Cloud Messaging (Android).
+        Fcm = "fcm",
+        /// Apple Push Notification service (iOS).
+        Apns = "apns",
+        /// Huawei Mobile Services push.
+        Hms = "hms",
+        /// RuStore push.
+        Rustore = "rustore",
+    }
+}
+
 /// A message for the host to deliver.
 /// Not hashable: a hash would be a fixed fingerprint of the secret it carries.
 #[derive(Clone, PartialEq, Eq)]
@@ -38,6 +52,8 @@ pub struct Message {
     pub code: Option<String>,
     /// The patient concerned, if any.
     pub patient_id: Option<String>,
+    /// For a push message: the service its token (the recipient) belongs to.
+    pub platform: Option<PushPlatform>,
 }
 
 impl std::fmt::Debug for Message {

@@ -84,10 +84,10 @@ pub use fhir::{FhirError, ImportReport, ImportedEntry, SystemFhir};
 pub use health::Health;
 pub use i18n::Locale;
 pub use ids::{Reason, Sex, ValidationError};
-pub use integrations::{Channel, IdentityMethod};
+pub use integrations::{Channel, IdentityMethod, PushPlatform};
 pub use labs::{Decimal, LabFlag, LabReport, LabResult, LabResultInput, LabResultPage, Labs, StaffLabs};
 pub use me::{ContextRole, Identity, Me, Principal, Security};
-pub use notify::{Notifications, Preferences};
+pub use notify::{Notifications, Preferences, PushDevice};
 pub use patients::{NewPatient, Patient, Patients, ProfileChange, ProfileField};
 pub use proxies::{Proxies, ProxyGrant, StaffProxies, WardGrant};
 pub use records::{

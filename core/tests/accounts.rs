@@ -30,6 +30,7 @@ on_both!(
     r6_new_device_raises_an_incident_the_patient_confirms,
     r6_unconfirmed_incident_blocks_every_session_after_30_minutes,
     r6_success_after_failures_and_simultaneous_sessions,
+    r6_a_known_device_from_a_new_network_raises_an_incident,
     r2_identity_confirmation_through_the_registry,
     r18_personal_data_change_confirmed_by_sms_with_history,
     r18_contact_change_needs_recent_sign_in_and_tells_the_old_contact,
@@ -144,7 +145,8 @@ async fn r1_registration_validates_and_stores_nothing_on_error(db: TestDb) {
         .register(kabinet::Registration { email: "other@example.ru".into(), ..registration() })
         .await
         .unwrap();
-    assert_eq!(h.inbox.count("registration_attempt"), 1, "the owner hears of it");
+    // A security notice goes on every channel that reaches the owner (R14): SMS and e-mail.
+    assert_eq!(h.inbox.count("registration_attempt"), 2, "the owner hears of it");
     let guess = h.cab.accounts().confirm_phone(&dup.id, "123456").await.unwrap_err();
     assert_eq!(guess.code(), "auth.invalid_code", "like any wrong code");
     h.cab.accounts().resend_phone_code(&dup.id).await.unwrap();
@@ -539,13 +541,51 @@ async fn r6_unconfirmed_incident_blocks_every_session_after_30_minutes(db: TestD
         .await
         .unwrap();
     assert_eq!(blocks, 1);
-    // A fresh login (with the second factor) still works: blocking ends sessions, it does not lock the password.
-    let again = h.signed_in().await;
+    // New logins are refused too, with the right password, until recovery (issue 14, item 4).
+    assert_eq!(code(h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap_err()), "auth.locked");
+    let recovery = h.cab.accounts().start_recovery("+79161234567", kabinet::integrations::Channel::Sms).await.unwrap();
+    let recovery_code = h.inbox.last_code("recovery_code");
+    h.cab.accounts().complete_recovery(&recovery, &recovery_code, "Fresh-Start!42qv", None).await.unwrap();
+    let told = h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == "incident_recovered").cloned();
+    let told = told.expect("the person is told by e-mail that the incident is resolved");
+    assert_eq!(told.recipient, "anna.ivanova@example.ru");
+    let step = h.cab.auth().login("+79161234567", "Fresh-Start!42qv", &device()).await.unwrap();
+    let again = h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
     let me = h.cab.session(&again.access_token, &device()).await.unwrap();
     assert_eq!(
         me.security().incidents().await.unwrap().iter().find(|i| i.kind == "new_device").unwrap().status,
-        "blocked"
+        "resolved"
     );
+}
+
+async fn r6_a_known_device_from_a_new_network_raises_an_incident(db: TestDb) {
+    let h = db.harness().await;
+    h.registered().await;
+    h.signed_in().await; // dev-1 from 203.0.113.7
+    // The same device id from the same /24: a home router's new address, nothing raised.
+    let same_net = kabinet::Device { ip: "203.0.113.99".into(), ..device() };
+    let t = sign_in_from(&h, &same_net).await;
+    let me = h.cab.session(&t.access_token, &same_net).await.unwrap();
+    assert!(me.security().incidents().await.unwrap().is_empty());
+    // The same device id (chosen by the client, so anyone can send it) from another network.
+    for (n, ip) in [(1, "198.51.100.23"), (2, "2001:db8:abcd:12::1"), (3, "garbage")] {
+        let elsewhere = kabinet::Device { ip: ip.into(), ..device() };
+        let t = sign_in_from(&h, &elsewhere).await;
+        let me = h.cab.session(&t.access_token, &elsewhere).await.unwrap();
+        let incidents = me.security().incidents().await.unwrap();
+        assert_eq!(incidents.len(), n, "{ip}");
+        assert_eq!((incidents[0].kind.as_str(), incidents[0].ip.as_deref()), ("new_network", Some(ip)));
+        let sms = h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == "incident").cloned().unwrap();
+        assert!(sms.text.contains("new network"), "{}", sms.text);
+        me.security().confirm_incident(&incidents[0].id, &h.inbox.last_code("incident")).await.unwrap();
+    }
+    // IPv6 addresses in the same /48 are one network; an IPv4-mapped address is its IPv4 network.
+    for ip in ["2001:db8:abcd:ffff::2", "::ffff:203.0.113.50"] {
+        let near = kabinet::Device { ip: ip.into(), ..device() };
+        let t = sign_in_from(&h, &near).await;
+        let me = h.cab.session(&t.access_token, &near).await.unwrap();
+        assert_eq!(me.security().incidents().await.unwrap().len(), 3, "{ip}");
+    }
 }
 
 async fn r6_success_after_failures_and_simultaneous_sessions(db: TestDb) {

@@ -184,8 +184,9 @@ async fn r8_booking_one_patient_per_slot_with_a_visit_card(db: TestDb) {
     assert_eq!(a.status, "booked");
     assert_eq!(a.required_documents, ["oms_policy", "passport", "test_results"]);
     assert_eq!(a.confirmation_code.len(), 9);
+    // The visit card goes by e-mail (and push when a device is registered), not SMS (R14).
     let sms = h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == "appointment_booked").cloned().unwrap();
-    assert_eq!(sms.recipient, "+79161234567");
+    assert_eq!((sms.channel, sms.recipient.as_str()), (kabinet::Channel::Email, "anna.ivanova@example.ru"));
     assert_eq!(sms.code.as_deref(), Some(a.confirmation_code.as_str()));
     assert!(sms.text.contains("Петров Пётр Петрович") && sms.text.contains(&a.confirmation_code), "{}", sms.text);
     // One patient per slot: Boris cannot have it.

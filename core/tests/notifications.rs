@@ -17,6 +17,7 @@ on_both!(
     r14_vaccination_due_reminder_once,
     r14_concurrent_runners_deliver_each_message_once,
     r14_killed_during_delivery_loses_nothing_and_sends_nothing_twice,
+    r14_push_to_registered_devices_by_each_event_policy,
 );
 
 async fn r14_preferences_route_messages_but_not_security_notices(db: TestDb) {
@@ -223,4 +224,121 @@ async fn outbox_crash_worker() {
     };
     let cab = kabinet::Cabinet::open(&url, config).await.unwrap();
     cab.run_due_jobs().await.unwrap();
+}
+
+fn lab_report(title: &str) -> kabinet::LabReport {
+    kabinet::LabReport {
+        title: title.into(),
+        laboratory: "ЦКДЛ".into(),
+        issued_at: time::macros::datetime!(2026-11-28 08:00 UTC),
+        results: vec![kabinet::LabResultInput {
+            test_name: "Глюкоза".into(),
+            code: "2345-7".into(),
+            value: Some("5.0".parse().unwrap()),
+            value_text: None,
+            unit: None,
+            range_low: None,
+            range_high: None,
+            range_text: None,
+            sampled_at: time::macros::datetime!(2026-11-27 08:00 UTC),
+        }],
+    }
+}
+
+/// Issue 14, item 5: push tokens per device, routed through the host notifier; security
+/// notices on every channel, informational ones as the person chose, nothing silently lost.
+async fn r14_push_to_registered_devices_by_each_event_policy(db: TestDb) {
+    use kabinet::PushPlatform;
+    use kabinet::integrations::Channel;
+    let h = db.harness().await;
+    let (c1, _) = h.two_clinics().await;
+    let anna = h.anna_confirmed().await;
+    h.attach(&anna, "0101").await;
+    let pid = anna.patient_id().unwrap().to_owned();
+    let doctor = h.staff(&c1, "doctor", 52).await;
+    let labs = doctor.staff().unwrap().labs();
+    let sent =
+        |kind: &str| -> Vec<Message> { h.inbox.0.lock().unwrap().iter().filter(|m| m.kind == kind).cloned().collect() };
+    // Push only, and no device registered yet: nothing can carry a lab result.
+    anna.notifications().set_preferences(false, false, true).await.unwrap();
+    labs.publish(&pid, lab_report("Первый")).await.unwrap();
+    assert!(sent("lab_result").is_empty());
+    // Hostile registrations are typed refusals.
+    let long = "t".repeat(4097);
+    let cases: [(&str, &str, &str); 6] = [
+        ("", "tok", "empty"),
+        ("dev-9", "   ", "empty"),
+        ("dev\u{0}9", "tok", "format"),
+        ("dev-9", "tok\nen", "format"),
+        ("dev-9", "\u{202e}tok", "format"),
+        ("dev-9", &long, "too_long"),
+    ];
+    for (device_id, token, reason) in cases {
+        match anna.notifications().register_push(device_id, PushPlatform::Fcm, token).await.unwrap_err() {
+            kabinet::Error::Validation(v) => assert_eq!(v.reason.as_str(), reason, "{device_id:?} {token:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(PushPlatform::parse("carrier-pigeon").unwrap_err().reason.as_str(), "unknown_value");
+    anna.notifications().register_push("dev-1", PushPlatform::Fcm, "fcm-token-1").await.unwrap();
+    anna.notifications().register_push("dev-2", PushPlatform::Apns, "apns-old").await.unwrap();
+    anna.notifications().register_push("dev-2", PushPlatform::Apns, "apns-token-2").await.unwrap();
+    let devices = anna.notifications().push_devices().await.unwrap();
+    let mut listed: Vec<(String, PushPlatform)> = devices.iter().map(|d| (d.device_id.clone(), d.platform)).collect();
+    listed.sort();
+    assert_eq!(listed, [("dev-1".to_owned(), PushPlatform::Fcm), ("dev-2".to_owned(), PushPlatform::Apns)]);
+    // An informational message now reaches every registered device, with its platform.
+    labs.publish(&pid, lab_report("Второй")).await.unwrap();
+    let mut pushed: Vec<(Channel, String, Option<PushPlatform>)> =
+        sent("lab_result").into_iter().map(|m| (m.channel, m.recipient, m.platform)).collect();
+    pushed.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        pushed,
+        [
+            (Channel::Push, "apns-token-2".to_owned(), Some(PushPlatform::Apns)),
+            (Channel::Push, "fcm-token-1".to_owned(), Some(PushPlatform::Fcm)),
+        ]
+    );
+    // A security notice ignores preferences and goes on every channel: SMS, e-mail, push.
+    h.cab
+        .accounts()
+        .register(kabinet::Registration { email: "twin@example.ru".into(), ..support::registration() })
+        .await
+        .unwrap();
+    let mut channels: Vec<Channel> = sent("registration_attempt").into_iter().map(|m| m.channel).collect();
+    channels.sort_by_key(|c| c.as_str());
+    assert_eq!(channels, [Channel::Email, Channel::Push, Channel::Push, Channel::Sms]);
+    // Tokens are sealed at rest.
+    let raw = db.raw().await;
+    let blobs: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token FROM push_tokens").fetch_all(&raw).await.unwrap();
+    assert_eq!(blobs.len(), 2);
+    assert!(blobs.iter().all(|b| !b.windows(11).any(|w| w == b"fcm-token-1")));
+    // Signing out of a device removes its token: dev-2 signs in, then logs out.
+    let tablet = kabinet::Device { id: "dev-2".into(), name: "iPad".into(), ..device() };
+    let step = h.cab.auth().login("+79161234567", support::PASSWORD, &tablet).await.unwrap();
+    let t = h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
+    h.cab.auth().logout(&t.access_token).await.unwrap();
+    let left: Vec<String> =
+        anna.notifications().push_devices().await.unwrap().into_iter().map(|d| d.device_id).collect();
+    assert_eq!(left, ["dev-1"]);
+    // Unregistering is idempotent; the other patient's registration does not touch hers.
+    anna.notifications().unregister_push("dev-404").await.unwrap();
+    let petr = h.patient(registration_n(60)).await;
+    let petr = h.cab.session(&petr.access_token, &device()).await.unwrap();
+    petr.notifications().register_push("dev-1", PushPlatform::Fcm, "petr-token").await.unwrap();
+    assert_eq!(anna.notifications().push_devices().await.unwrap().len(), 1);
+    labs.publish(&pid, lab_report("Третий")).await.unwrap();
+    let third: Vec<String> = sent("lab_result").into_iter().skip(2).map(|m| m.recipient).collect();
+    assert_eq!(third, ["fcm-token-1"], "only her own device");
+    // Revoking every session removes every token.
+    anna.security().revoke_all().await.unwrap();
+    let fresh = h.signed_in().await;
+    let anna = h.cab.session(&fresh.access_token, &device()).await.unwrap();
+    assert!(anna.notifications().push_devices().await.unwrap().is_empty());
+    // The journal has each registration and removal.
+    let journaled: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE resource_type = 'push_token'")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    assert!(journaled >= 5, "{journaled}");
 }

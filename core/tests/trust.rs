@@ -397,10 +397,11 @@ async fn r20_proxies_only_for_minors_and_wards_or_by_the_adult_themself(db: Test
     assert_eq!(staff.grant(over(&anna_id, false)).await.unwrap_err().code(), "proxy.ward_adult");
     // An adult under legal guardianship, attached, with the court's decision: allowed.
     let ward = staff.grant(over(&anna_id, true)).await.unwrap();
-    assert_eq!(h.inbox.count("proxy_granted"), 2, "the ward and the proxy are told");
+    // Each by SMS and e-mail: a security notice goes on every channel that reaches them.
+    assert_eq!(h.inbox.count("proxy_granted"), 4, "the ward and the proxy are told");
     parent.as_ward(&anna_id).await.unwrap().records().visits().await.unwrap();
     anna.proxies().revoke(&ward.id).await.unwrap();
-    assert_eq!(h.inbox.count("proxy_revoked"), 2);
+    assert_eq!(h.inbox.count("proxy_revoked"), 4, "both, by SMS and e-mail");
     // A child without an account of their own, booked at another clinic by its hospital
     // system (FHIR): that clinic's registrar links the parent; the first clinic's cannot,
     // although the parent is attached there (the proxy's attachment proves nothing).
@@ -564,7 +565,7 @@ async fn r4_guessing_limits_hold_per_account(db: TestDb) {
     let twin = kabinet::Registration { email: "anna.ivanova@example.ru".into(), ..registration_n(51) };
     let pending = h.cab.accounts().register(twin).await.unwrap();
     h.cab.accounts().confirm_phone(&pending.id, &h.inbox.last_code("phone_confirmation")).await.unwrap();
-    assert_eq!(h.inbox.count("registration_attempt"), before + 1);
+    assert_eq!(h.inbox.count("registration_attempt"), before + 2, "by SMS and e-mail");
     let holders: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE email_bidx IS NOT NULL AND status = 'active'")
             .fetch_one(&raw)

@@ -9,3 +9,15 @@ ALTER TABLE pending_changes ADD COLUMN method TEXT NOT NULL DEFAULT 'sms';
 ALTER TABLE pending_changes ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 -- The password-change reminder (R4): when the last one was sent, so it goes once per period.
 ALTER TABLE accounts ADD COLUMN password_reminded_at BIGINT;
+-- Incidents (R6): an incident left unconfirmed blocks the account until recovery resolves it.
+ALTER TABLE incidents ADD COLUMN resolved_at BIGINT;
+-- Push tokens (R14): one per signed-in device of an account, sealed; removed on logout and
+-- when the device's session is revoked.
+CREATE TABLE push_tokens (
+    account_id  TEXT NOT NULL REFERENCES accounts (id),
+    device_id   TEXT NOT NULL,
+    platform    TEXT NOT NULL,
+    token       BLOB NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (account_id, device_id)
+);

@@ -196,7 +196,7 @@ async fn enqueue_message(
     kind: &'static str,
     a: &Appointment,
     now: i64,
-) -> Result<Option<String>> {
+) -> Result<Vec<String>> {
     let args =
         [("doctor", a.practitioner_name.clone()), ("clinic", a.clinic_name.clone()), ("when", when(a.starts_at))];
     notify::for_patient(cab, tx, ctx, &a.patient_id, kind, Some(&a.confirmation_code), &args, now).await

@@ -120,6 +120,7 @@ pub(crate) async fn complete(
     }
     store::set_recovered_password(&mut *tx, &account_id, hash, now).await?;
     store::revoke_all_sessions(&mut *tx, &account_id, now).await?;
+    crate::notify::forget_push(&mut tx, &account_id, None).await?;
     store::cancel_login_steps(&mut *tx, &account_id, now).await?;
     let what = Access {
         patient_id: Some(&patient_id),
@@ -130,8 +131,24 @@ pub(crate) async fn complete(
     cab.journal().record(&mut tx, &ctx, what, Outcome::Success, now).await?;
     let msg =
         cab.message(Some(&patient_id), "password_changed", Channel::Sms, person.phone.as_deref().unwrap_or(""), None);
-    let out = cab.outbox().enqueue(&mut tx, &msg, now).await?;
+    let mut outbox = vec![cab.outbox().enqueue(&mut tx, &msg, now).await?];
+    // Incidents that blocked the account are resolved by this recovery (R6); the person is
+    // told by e-mail, as the seed says.
+    let resolved = super::incidents::store::resolve_blocked(&mut *tx, &account_id, now).await?;
+    if resolved > 0 {
+        let what = Access {
+            patient_id: Some(&patient_id),
+            action: Action::Update,
+            resource_type: "incident",
+            resource_id: Some(&account_id),
+        };
+        cab.journal().record(&mut tx, &ctx, what, Outcome::Success, now).await?;
+        if let Some(email) = person.email.as_deref() {
+            let msg = cab.message(Some(&patient_id), "incident_recovered", Channel::Email, email, None);
+            outbox.push(cab.outbox().enqueue(&mut tx, &msg, now).await?);
+        }
+    }
     tx.commit().await?;
-    notify::deliver(cab, &out).await?;
+    notify::deliver_all(cab, outbox).await?;
     Ok(())
 }

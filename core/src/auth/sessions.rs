@@ -448,6 +448,15 @@ pub(crate) async fn revoke_sessions(cab: &Cabinet, account_id: &str, session_id:
     if session_id.is_some() && done == 0 {
         return Err(Error::NotFound { entity: "session" });
     }
+    // The device signed out no longer gets the person's push messages (R14).
+    match session_id {
+        Some(sid) => {
+            if let Some(device) = store::session_device(&mut *tx, sid).await? {
+                crate::notify::forget_push(&mut tx, account_id, Some(&device)).await?;
+            }
+        }
+        None => crate::notify::forget_push(&mut tx, account_id, None).await?,
+    }
     let patient = store::patient_of(&mut *tx, account_id).await?;
     let ctx = AuditContext {
         actor: Actor { kind: ActorKind::Patient, id: Some(account_id.to_owned()), on_behalf_of: None },

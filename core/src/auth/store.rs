@@ -301,6 +301,16 @@ pub(crate) async fn revoke_session<'e>(
     Ok(())
 }
 
+/// The device a session was opened on.
+pub(crate) async fn session_device<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    session_id: &str,
+) -> Result<Option<String>> {
+    let device: Option<Option<String>> =
+        sqlx::query_scalar("SELECT device_id FROM sessions WHERE id = $1").bind(session_id).fetch_optional(ex).await?;
+    Ok(device.flatten())
+}
+
 /// Revokes one of the account's sessions; the number revoked (0 or 1).
 pub(crate) async fn revoke_account_session<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -9,7 +9,7 @@ mod store;
 use crate::cabinet::Cabinet;
 use crate::crypto::{Aad, SecretKey};
 use crate::error::Result;
-use crate::integrations::{Channel, Message};
+use crate::integrations::{Channel, Message, PushPlatform};
 use crate::store::{Conn, StorageError};
 use crate::timeutil::to_micros;
 
@@ -23,6 +23,8 @@ pub(crate) struct Outgoing {
     pub subject: String,
     pub text: String,
     pub code: Option<String>,
+    /// The push service of a push message's token.
+    pub platform: Option<PushPlatform>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -31,6 +33,9 @@ struct Payload {
     subject: String,
     text: String,
     code: Option<String>,
+    /// Absent in messages queued before push existed.
+    #[serde(default)]
+    platform: Option<String>,
 }
 
 /// What one delivery pass did.
@@ -79,6 +84,7 @@ async fn enqueue(conn: &mut Conn, sealer: &crate::crypto::Sealer, msg: &Outgoing
         subject: msg.subject.clone(),
         text: msg.text.clone(),
         code: msg.code.clone(),
+        platform: msg.platform.map(|p| p.as_str().to_owned()),
     })
     .map_err(|_| crate::CryptoError::Internal("outbox payload"))?;
     let sealed = sealer.seal(&aad(&id), &payload)?;
@@ -125,6 +131,7 @@ async fn send(cab: &Cabinet, id: &str) -> Result<bool> {
         text: p.text,
         code: p.code,
         patient_id: row.patient_id,
+        platform: p.platform.as_deref().and_then(|p| PushPlatform::parse(p).ok()),
     };
     let result = notifier.deliver(&message);
     let now = to_micros(cab.now());
@@ -199,6 +206,7 @@ pub const SECURITY_KINDS: &[&str] = &[
     "recovery_code",
     "incident",
     "incident_resolved",
+    "incident_recovered",
     "password_changed",
     "registration_attempt",
     "proxy_code",
@@ -241,8 +249,9 @@ pub(crate) async fn set_preferences(conn: &mut Conn, patient_id: &str, p: Prefer
 }
 
 /// Queues a message about an event (`lab_result`, `request_status`, …) to a patient, with
-/// `{name}` placeholders of the text filled from `args`, on a channel their preferences
-/// allow; returns the outbox id. The contact is read under the system's name (journaled).
+/// `{name}` placeholders of the text filled from `args`, by the event's channel policy (see
+/// [`for_patient`]); returns the outbox ids. The contact is read under the system's name
+/// (journaled).
 pub(crate) async fn patient_event(
     cab: &Cabinet,
     tx: &mut Conn,
@@ -250,13 +259,49 @@ pub(crate) async fn patient_event(
     kind: &'static str,
     args: &[(&str, String)],
     now: i64,
-) -> Result<Option<String>> {
+) -> Result<Vec<String>> {
     for_patient(cab, tx, &crate::audit::AuditContext::system(), patient_id, kind, None, args, now).await
 }
 
-/// Queues a message to a patient on the first channel their preferences allow (SMS, then
-/// e-mail); security kinds ([`SECURITY_KINDS`]) ignore preferences. `None` when the patient
-/// turned every usable channel off. The contact is read under `ctx` (journaled).
+/// Kinds a person gets by e-mail **and** in the app, whatever their preferences (the
+/// seed: visit cards and booking changes); by SMS only when neither reaches them.
+pub const VISIT_KINDS: &[&str] = &["appointment_booked", "appointment_changed", "appointment_cancelled"];
+
+/// How an event reaches a patient (R14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Policy {
+    /// Security notices and codes: every channel that reaches the person.
+    Every,
+    /// Visit cards and booking changes: e-mail and push.
+    VisitCard,
+    /// Everything else: the first channel the person chose that reaches them (push, then
+    /// SMS, then e-mail).
+    Chosen,
+}
+
+fn policy_of(kind: &str) -> Policy {
+    if SECURITY_KINDS.contains(&kind) {
+        Policy::Every
+    } else if VISIT_KINDS.contains(&kind) {
+        Policy::VisitCard
+    } else {
+        Policy::Chosen
+    }
+}
+
+/// One address a message goes to.
+struct Target {
+    channel: Channel,
+    to: String,
+    platform: Option<PushPlatform>,
+}
+
+/// Queues a message to a patient by the event's channel policy ([`Policy`]): security kinds
+/// ([`SECURITY_KINDS`]) on every channel that reaches them, visit cards ([`VISIT_KINDS`]) by
+/// e-mail and push, others on the first channel their preferences allow. Push goes to every
+/// device with a registered token. Returns the outbox ids: none when nothing can carry it —
+/// logged at `warn` (kind only) unless the person switched every channel off. The contact is
+/// read under `ctx` (journaled).
 #[allow(clippy::too_many_arguments)] // each argument is one part of the message
 pub(crate) async fn for_patient(
     cab: &Cabinet,
@@ -267,28 +312,87 @@ pub(crate) async fn for_patient(
     code: Option<&str>,
     args: &[(&str, String)],
     now: i64,
-) -> Result<Option<String>> {
+) -> Result<Vec<String>> {
     let person = crate::patients::Patients::new(cab.clone(), ctx.clone()).read_in(&mut *tx, patient_id, now).await?;
-    let prefs =
-        if SECURITY_KINDS.contains(&kind) { Preferences::default() } else { preferences(&mut *tx, patient_id).await? };
-    let route = [(prefs.sms, Channel::Sms, person.phone), (prefs.email, Channel::Email, person.email)]
+    let pushes: Vec<Target> = push_targets(cab, tx, patient_id)
+        .await?
         .into_iter()
-        .find_map(|(allowed, channel, to)| to.filter(|_| allowed).map(|to| (channel, to)));
-    let Some((channel, to)) = route else {
-        // A security notice nobody can receive is the operator's concern (warn, kind only); an
-        // informational one the patient switched off is their choice (debug).
-        if SECURITY_KINDS.contains(&kind) {
-            tracing::warn!(target: "kabinet::outbox", kind, "no channel reaches the patient; security notice not queued");
-        } else {
-            tracing::debug!(target: "kabinet::outbox", kind, "no channel chosen by the patient; message not queued");
+        .map(|(platform, to)| Target { channel: Channel::Push, to, platform: Some(platform) })
+        .collect();
+    let sms = person.phone.map(|to| Target { channel: Channel::Sms, to, platform: None });
+    let email = person.email.map(|to| Target { channel: Channel::Email, to, platform: None });
+    let policy = policy_of(kind);
+    let mut switched_off = false;
+    let targets: Vec<Target> = match policy {
+        Policy::Every => pushes.into_iter().chain(sms).chain(email).collect(),
+        Policy::VisitCard => {
+            let both: Vec<Target> = email.into_iter().chain(pushes).collect();
+            if both.is_empty() { sms.into_iter().collect() } else { both }
         }
-        return Ok(None);
+        Policy::Chosen => {
+            let prefs = preferences(&mut *tx, patient_id).await?;
+            switched_off = !(prefs.sms || prefs.email || prefs.push);
+            let sms: Vec<Target> = sms.into_iter().filter(|_| prefs.sms).collect();
+            let email: Vec<Target> = email.into_iter().filter(|_| prefs.email).collect();
+            let pushes: Vec<Target> = pushes.into_iter().filter(|_| prefs.push).collect();
+            [pushes, sms, email].into_iter().find(|t| !t.is_empty()).unwrap_or_default()
+        }
     };
+    if targets.is_empty() {
+        if switched_off {
+            tracing::debug!(target: "kabinet::outbox", kind, "every channel switched off by the patient; not queued");
+        } else {
+            // Nothing can carry it (no contact, no device for the channels chosen): the
+            // operator's concern, never silence.
+            tracing::warn!(target: "kabinet::outbox", kind, "no channel reaches the patient; message not queued");
+        }
+        return Ok(Vec::new());
+    }
     // The patient's own language if their account chose one, else the cabinet's.
     let tag = store::account_locale(&mut *tx, patient_id).await?;
     let locale = tag.as_deref().and_then(crate::i18n::Locale::parse).unwrap_or_else(|| cab.locale());
-    let msg = cab.message_in(locale, Some(patient_id), kind, channel, &to, code, args);
-    Ok(Some(cab.outbox().enqueue(tx, &msg, now).await?))
+    let mut out = Vec::with_capacity(targets.len());
+    for t in targets {
+        let mut msg = cab.message_in(locale, Some(patient_id), kind, t.channel, &t.to, code, args);
+        msg.platform = t.platform;
+        out.push(cab.outbox().enqueue(tx, &msg, now).await?);
+    }
+    Ok(out)
+}
+
+/// The push tokens of the devices the patient's own account registered, opened.
+async fn push_targets(cab: &Cabinet, tx: &mut Conn, patient_id: &str) -> Result<Vec<(PushPlatform, String)>> {
+    let rows = store::push_tokens_of_patient(&mut *tx, patient_id).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let token = cab.credentials().open(&push_aad(&r.account_id, &r.device_id), &r.token)?;
+        let token = String::from_utf8(token.to_vec()).map_err(|_| StorageError::Corrupt("push token"))?;
+        out.push((PushPlatform::stored(&r.platform)?, token));
+    }
+    Ok(out)
+}
+
+fn push_aad<'a>(account_id: &'a str, device_id: &'a str) -> Aad<'a> {
+    Aad { table: "push_tokens", record_id: account_id, field: device_id, patient_id: "" }
+}
+
+/// A device registered for push (its token stays inside).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
+pub struct PushDevice {
+    /// The device id given at registration.
+    pub device_id: String,
+    /// Its push service.
+    pub platform: PushPlatform,
+    /// When it was registered (UTC).
+    pub registered_at: time::OffsetDateTime,
+}
+
+/// Removes push tokens of `account_id`: one device's, or every device's (`None`).
+pub(crate) async fn forget_push(conn: &mut Conn, account_id: &str, device_id: Option<&str>) -> Result<()> {
+    store::delete_push_tokens(conn, account_id, device_id).await
 }
 
 /// The signed-in patient's notification preferences (R14).
@@ -307,6 +411,70 @@ impl Notifications {
         let patient_id = &self.me.own_patient().await?;
         let mut conn = self.me.cabinet().store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
         preferences(&mut conn, patient_id).await
+    }
+
+    /// Registers (or replaces) the push token of one of the person's devices: messages then
+    /// reach the app (R14). The token is sealed at rest, never returned and never logged;
+    /// logging out of that device, or revoking its session, removes it. Journaled.
+    pub async fn register_push(&self, device_id: &str, platform: PushPlatform, token: &str) -> Result<()> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.own_patient().await?;
+        let device_id = bounded("device_id", device_id, 128)?;
+        let token = bounded("token", token, 4096)?;
+        let now = to_micros(cab.now());
+        let account_id = self.me.account_id().to_owned();
+        let sealed = cab.credentials().seal(&push_aad(&account_id, &device_id), token.as_bytes())?;
+        let mut tx = cab.store().begin().await?;
+        store::upsert_push_token(&mut *tx, &account_id, &device_id, platform.as_str(), sealed, now).await?;
+        self.journal(&mut tx, &patient_id, crate::audit::Action::Create, &device_id, now).await?;
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        Ok(())
+    }
+
+    /// Removes one device's push token (nothing to remove is not an error). Journaled.
+    pub async fn unregister_push(&self, device_id: &str) -> Result<()> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.own_patient().await?;
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        forget_push(&mut tx, self.me.account_id(), Some(device_id)).await?;
+        self.journal(&mut tx, &patient_id, crate::audit::Action::Delete, device_id, now).await?;
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        Ok(())
+    }
+
+    /// The devices registered for push, newest first (tokens stay inside).
+    pub async fn push_devices(&self) -> Result<Vec<PushDevice>> {
+        self.me.own_patient().await?;
+        let rows = store::push_devices(self.me.cabinet().store().pool(), self.me.account_id()).await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(PushDevice {
+                    platform: PushPlatform::stored(&r.platform)?,
+                    registered_at: crate::timeutil::from_micros(r.created_at)?,
+                    device_id: r.device_id,
+                })
+            })
+            .collect()
+    }
+
+    async fn journal(
+        &self,
+        tx: &mut Conn,
+        patient_id: &str,
+        action: crate::audit::Action,
+        device_id: &str,
+        now: i64,
+    ) -> Result<()> {
+        let what = crate::audit::Access {
+            patient_id: Some(patient_id),
+            action,
+            resource_type: "push_token",
+            resource_id: Some(device_id),
+        };
+        let ctx = self.me.audit_context();
+        self.me.cabinet().journal().record(tx, ctx, what, crate::audit::Outcome::Success, now).await?;
+        Ok(())
     }
 
     /// Chooses channels for informational messages; security notices and codes still go
@@ -328,6 +496,23 @@ impl Notifications {
         tx.commit().await.map_err(StorageError::from_sqlx)?;
         Ok(prefs)
     }
+}
+
+/// A short identifier from the host: trimmed, not empty, no control characters, at most
+/// `max` characters.
+fn bounded(field: &'static str, value: &str, max: usize) -> Result<String> {
+    use crate::ids::{Reason, ValidationError};
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ValidationError::new(field, Reason::Empty).into());
+    }
+    if v.chars().count() > max {
+        return Err(ValidationError::new(field, Reason::TooLong).into());
+    }
+    if v.chars().any(|c| c.is_control() || crate::ids::is_bidi_control(c)) {
+        return Err(ValidationError::new(field, Reason::Format).into());
+    }
+    Ok(v.to_owned())
 }
 
 /// The outbox: messages sealed under the outbox key (which stays inside) until delivered.

@@ -191,3 +191,107 @@ pub(super) async fn failures_waiting<'e>(ex: impl Executor<'e, Database = Any>) 
     let first: i64 = row.try_get("first")?;
     Ok((u64::try_from(waiting).unwrap_or(0), u64::try_from(first).unwrap_or(0)))
 }
+
+/// A push token as stored (sealed).
+pub(super) struct PushTokenRow {
+    pub account_id: String,
+    pub device_id: String,
+    pub platform: String,
+    pub token: Vec<u8>,
+}
+
+/// The push tokens of the accounts whose own record is `patient_id`.
+pub(super) async fn push_tokens_of_patient<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    patient_id: &str,
+) -> Result<Vec<PushTokenRow>> {
+    let rows = sqlx::query(
+        "SELECT t.account_id, t.device_id, t.platform, t.token FROM push_tokens t \
+         JOIN accounts a ON a.id = t.account_id WHERE a.patient_id = $1 AND a.status = 'active' \
+         ORDER BY t.created_at, t.device_id",
+    )
+    .bind(patient_id)
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PushTokenRow {
+                account_id: r.try_get("account_id")?,
+                device_id: r.try_get("device_id")?,
+                platform: r.try_get("platform")?,
+                token: r.try_get("token")?,
+            })
+        })
+        .collect()
+}
+
+/// Registers or replaces one device's token.
+pub(super) async fn upsert_push_token<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    account_id: &str,
+    device_id: &str,
+    platform: &str,
+    token: Vec<u8>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO push_tokens (account_id, device_id, platform, token, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (account_id, device_id) DO UPDATE SET platform = $3, token = $4, created_at = $5",
+    )
+    .bind(account_id)
+    .bind(device_id)
+    .bind(platform)
+    .bind(token)
+    .bind(now)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
+
+/// Deletes one device's token, or all of the account's.
+pub(super) async fn delete_push_tokens<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    account_id: &str,
+    device_id: Option<&str>,
+) -> Result<()> {
+    match device_id {
+        Some(d) => {
+            sqlx::query("DELETE FROM push_tokens WHERE account_id = $1 AND device_id = $2")
+                .bind(account_id)
+                .bind(d)
+                .execute(ex)
+                .await?
+        }
+        None => sqlx::query("DELETE FROM push_tokens WHERE account_id = $1").bind(account_id).execute(ex).await?,
+    };
+    Ok(())
+}
+
+/// A registered device, without its token.
+pub(super) struct PushDeviceRow {
+    pub device_id: String,
+    pub platform: String,
+    pub created_at: i64,
+}
+
+/// The account's registered devices, newest first.
+pub(super) async fn push_devices<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    account_id: &str,
+) -> Result<Vec<PushDeviceRow>> {
+    let rows = sqlx::query(
+        "SELECT device_id, platform, created_at FROM push_tokens WHERE account_id = $1 ORDER BY created_at DESC, device_id",
+    )
+    .bind(account_id)
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PushDeviceRow {
+                device_id: r.try_get("device_id")?,
+                platform: r.try_get("platform")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}

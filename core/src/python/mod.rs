@@ -102,6 +102,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     }
     add!(
         crate::integrations::Channel,
+        crate::integrations::PushPlatform,
         crate::integrations::IdentityMethod,
         crate::ids::Sex,
         crate::appointments::AppointmentStatus,
@@ -239,6 +240,7 @@ python_values!(
     crate::integrations::RegistryRequest,
     crate::integrations::ConfirmationRequest,
     crate::accounts::ImportedAccount,
+    crate::notify::PushDevice,
     crate::patients::Patient,
     crate::directory::Region,
     crate::directory::Clinic,

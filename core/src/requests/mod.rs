@@ -213,9 +213,9 @@ async fn change_status(
     from: RequestStatus,
     to: RequestStatus,
     now: i64,
-) -> Result<Option<String>> {
+) -> Result<Vec<String>> {
     if from == to {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     if !transition_allowed(from, to) {
         return Err(Error::Conflict { code: "request.transition" });
@@ -330,13 +330,11 @@ impl Requests {
             change_status(cab, &mut tx, request_id, &patient_id, status, RequestStatus::InProcessing, now).await?
         } else {
             store::touch(&mut *tx, request_id, now).await?;
-            None
+            Vec::new()
         };
         let out = load(&mut tx, &vault, request_id).await?;
         tx.commit().await?;
-        if let Some(m) = message {
-            crate::notify::deliver(cab, &m).await?;
-        }
+        crate::notify::deliver_all(cab, message).await?;
         Ok(out)
     }
 
@@ -436,9 +434,7 @@ impl Requests {
             change_status(cab, &mut tx, request_id, &patient_id, status, RequestStatus::Completed, now).await?;
         let out = load(&mut tx, &vault, request_id).await?;
         tx.commit().await?;
-        if let Some(m) = message {
-            crate::notify::deliver(cab, &m).await?;
-        }
+        crate::notify::deliver_all(cab, message).await?;
         Ok(out)
     }
 }
@@ -514,9 +510,7 @@ impl StaffRequests {
         store::touch(&mut *tx, request_id, now).await?;
         let out = load(&mut tx, &vault, request_id).await?;
         tx.commit().await?;
-        if let Some(m) = message {
-            crate::notify::deliver(cab, &m).await?;
-        }
+        crate::notify::deliver_all(cab, message).await?;
         Ok(out)
     }
 }

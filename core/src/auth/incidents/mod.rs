@@ -1,13 +1,14 @@
-//! Suspicious activity (R6): a login from a device and IP never seen on the account, a
-//! successful login right after failed attempts, or a new login while another device is
-//! active raises an incident. The patient is notified (SMS and e-mail) with the details, a
-//! request number and a one-time confirmation code. If not confirmed within 30 minutes,
-//! `run_due_jobs` blocks every active session (driven by the `Clock`). Incidents stay in the
-//! journal; confirming one sends an e-mail.
+//! Suspicious activity (R6): a login from a device and IP never seen on the account, a known
+//! device on a network never seen, a successful login right after failed attempts, or a new
+//! login while another device is active raises an incident. The patient is notified (SMS and
+//! e-mail) with the details, a request number and a one-time confirmation code. If not
+//! confirmed within 30 minutes, `run_due_jobs` blocks every active session and new logins
+//! (driven by the `Clock`) until the person resolves it through password recovery, which
+//! tells them by e-mail. Incidents stay in the journal; confirming one sends an e-mail.
 
 use time::OffsetDateTime;
 
-mod store;
+pub(crate) mod store;
 
 use super::sessions::Device;
 use super::{AuthError, codes};
@@ -26,6 +27,28 @@ pub const UNUSUAL_FACTOR: i64 = 10;
 
 /// Time to confirm an incident before every session is blocked.
 pub const CONFIRM_WITHIN_US: i64 = 30 * 60 * 1_000_000;
+/// How many of the account's most recent addresses count as its known networks.
+const RECENT_ADDRESSES: i64 = 200;
+
+/// The network an address belongs to: its /24 for IPv4, its /48 for IPv6 (a home or a
+/// carrier's pool changes the last part often); anything unparsable stands for itself.
+pub(crate) fn network_of(ip: &str) -> String {
+    match ip.trim().parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => network_of(&v4.to_string()),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+            }
+        },
+        Err(_) => ip.trim().to_owned(),
+    }
+}
+
 /// Another session used this recently counts as simultaneous.
 const SIMULTANEOUS_US: i64 = 5 * 60 * 1_000_000;
 
@@ -58,6 +81,9 @@ crate::sets::closed_set! {
     pub enum IncidentKind in "kind" {
         /// A login from a device and address never seen for the account.
         NewDevice = "new_device",
+        /// A login from a known device on a network never seen for the account (the device
+        /// id is chosen by the client, so a known one proves nothing by itself).
+        NewNetwork = "new_network",
         /// A successful login after failed attempts.
         SuccessAfterFailures = "success_after_failures",
         /// A login while another device's session is active.
@@ -76,8 +102,10 @@ crate::sets::closed_set! {
         Open = "open",
         /// The patient confirmed it was them.
         Confirmed = "confirmed",
-        /// Not confirmed in time, or reported: sessions blocked.
+        /// Not confirmed in time, or reported: sessions and new logins blocked.
         Blocked = "blocked",
+        /// Blocked, then resolved by the person through password recovery.
+        Resolved = "resolved",
     }
 }
 
@@ -95,9 +123,14 @@ pub(crate) async fn assess(
         // The first login after registration sets the baseline.
         return Ok(had_failures.then_some(IncidentKind::SuccessAfterFailures));
     }
-    let known = store::sessions_from(&mut *tx, account_id, &device.id, &device.ip).await?;
-    if known == 0 {
-        return Ok(Some(IncidentKind::NewDevice));
+    let known_device = store::sessions_from_device(&mut *tx, account_id, &device.id).await? > 0;
+    let network = network_of(&device.ip);
+    let seen = store::recent_ips(&mut *tx, account_id, RECENT_ADDRESSES).await?;
+    let known_network = seen.iter().any(|ip| network_of(ip) == network);
+    match (known_device, known_network) {
+        (false, false) => return Ok(Some(IncidentKind::NewDevice)),
+        (true, false) => return Ok(Some(IncidentKind::NewNetwork)),
+        _ => {}
     }
     if had_failures {
         return Ok(Some(IncidentKind::SuccessAfterFailures));
@@ -207,9 +240,10 @@ pub(crate) async fn list(cab: &Cabinet, account_id: &str) -> Result<Vec<Incident
                 kind: IncidentKind::stored(&r.kind)?,
                 created_at: from_micros(r.created_at)?,
                 deadline: from_micros(r.deadline)?,
-                status: match (r.confirmed_at, r.blocked_at) {
-                    (Some(_), _) => IncidentStatus::Confirmed,
-                    (None, Some(_)) => IncidentStatus::Blocked,
+                status: match (r.confirmed_at, r.blocked_at, r.resolved_at) {
+                    (Some(_), _, _) => IncidentStatus::Confirmed,
+                    (None, Some(_), Some(_)) => IncidentStatus::Resolved,
+                    (None, Some(_), None) => IncidentStatus::Blocked,
                     _ => IncidentStatus::Open,
                 },
                 id: r.id,
@@ -260,8 +294,9 @@ pub(crate) async fn confirm(
     Ok(())
 }
 
-/// Blocks every active session of accounts whose incidents passed their deadline
-/// unconfirmed. Returns how many incidents expired.
+/// Blocks every active session, and new logins, of accounts whose incidents passed their
+/// deadline unconfirmed; recovery lifts it and resolves the incident. Returns how many
+/// incidents expired.
 pub(crate) async fn expire(cab: &Cabinet) -> Result<u64> {
     let now = to_micros(cab.now());
     let due = store::overdue(cab.store().pool(), now).await?;
@@ -273,6 +308,8 @@ pub(crate) async fn expire(cab: &Cabinet) -> Result<u64> {
             continue;
         }
         store::block_sessions(&mut *tx, &account, now).await?;
+        // New logins too, until the person resolves it through recovery.
+        store::lock_account(&mut *tx, &account, now).await?;
         let what = Access {
             patient_id: patient.as_deref(),
             action: Action::Update,

@@ -17,6 +17,7 @@ pub(super) struct IncidentRow {
     pub deadline: i64,
     pub confirmed_at: Option<i64>,
     pub blocked_at: Option<i64>,
+    pub resolved_at: Option<i64>,
 }
 
 /// A new incident to be confirmed before `deadline`.
@@ -38,18 +39,58 @@ pub(super) async fn sessions_ever<'e>(ex: impl Executor<'e, Database = Any>, acc
 }
 
 /// How many of the account's sessions came from this device or address.
-pub(super) async fn sessions_from<'e>(
+pub(super) async fn sessions_from_device<'e>(
     ex: impl Executor<'e, Database = Any>,
     account_id: &str,
     device_id: &str,
-    ip: &str,
 ) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE account_id = $1 AND (device_id = $2 OR ip = $3)")
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE account_id = $1 AND device_id = $2")
         .bind(account_id)
         .bind(device_id)
-        .bind(ip)
         .fetch_one(ex)
         .await?)
+}
+
+/// The addresses the account's most recent sessions came from (at most `limit`).
+pub(super) async fn recent_ips<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    account_id: &str,
+    limit: i64,
+) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT ip, MAX(created_at) AS last FROM sessions WHERE account_id = $1 GROUP BY ip ORDER BY last DESC LIMIT $2",
+    )
+    .bind(account_id)
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get::<Option<String>, _>("ip")?.unwrap_or_default())).collect()
+}
+
+/// Locks the account (an incident left unconfirmed): new logins are refused until recovery.
+pub(super) async fn lock_account<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE accounts SET blocked_at = $1 WHERE id = $2 AND blocked_at IS NULL")
+        .bind(now)
+        .bind(account_id)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// Marks the account's blocked incidents resolved (a completed recovery); how many.
+pub(crate) async fn resolve_blocked<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    account_id: &str,
+    now: i64,
+) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE incidents SET resolved_at = $1 WHERE account_id = $2 AND blocked_at IS NOT NULL AND resolved_at IS NULL",
+    )
+    .bind(now)
+    .bind(account_id)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// How many live sessions of the account on other devices were used after `since`.
@@ -154,8 +195,8 @@ pub(super) async fn of_account<'e>(
     account_id: &str,
 ) -> Result<Vec<IncidentRow>> {
     let rows = sqlx::query(
-        "SELECT id, request_number, kind, ip, device_name, created_at, deadline, confirmed_at, blocked_at FROM incidents \
-         WHERE account_id = $1 ORDER BY created_at DESC",
+        "SELECT id, request_number, kind, ip, device_name, created_at, deadline, confirmed_at, blocked_at, resolved_at \
+         FROM incidents WHERE account_id = $1 ORDER BY created_at DESC",
     )
     .bind(account_id)
     .fetch_all(ex)
@@ -172,6 +213,7 @@ pub(super) async fn of_account<'e>(
                 deadline: r.try_get("deadline")?,
                 confirmed_at: r.try_get("confirmed_at")?,
                 blocked_at: r.try_get("blocked_at")?,
+                resolved_at: r.try_get("resolved_at")?,
             })
         })
         .collect()
