@@ -8,7 +8,9 @@ use crate::delegate::delegate;
 use crate::runtime::block_on;
 
 pub(crate) use kabinet::documents::share::SharedMeta;
-pub(crate) use kabinet::{Certificate, DocumentInfo, DocumentMeta, ImportReport, ImportedEntry, Preferences};
+pub(crate) use kabinet::{
+    Certificate, DocumentInfo, DocumentMeta, ImportReport, ImportedEntry, Preferences, PushDevice,
+};
 
 fn err(e: kabinet::Error, locale: kabinet::Locale) -> PyErr {
     crate::errors::to_py(e, locale)
@@ -162,7 +164,7 @@ delegate! {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     crate::classes! { m:
         ImportReport, ImportedEntry, SystemFhir, DocumentMeta, DocumentInfo, Documents, SharedMeta, Certificate,
-        Certificates, Preferences, Notifications,
+        Certificates, Preferences, Notifications, PushDevice,
     }
     m.add_function(wrap_pyfunction!(open_shared_package, m)?)?;
     Ok(())

@@ -289,6 +289,16 @@ def test_r6_incident_unconfirmed_blocks_sessions(env: tuple[kabinet.Cabinet, Inb
     with pytest.raises(kabinet.SessionError) as err:
         cab.session(fresh.access_token, DEVICE)
     assert err.value.code == "session.blocked"
+    # New logins too, until recovery resolves it; then the person hears by e-mail (R6).
+    with pytest.raises(kabinet.AuthenticationError) as locked:
+        cab.auth.login(phone, PASSWORD, DEVICE)
+    assert locked.value.code == "auth.locked"
+    recovery = cab.accounts.start_recovery(phone, "sms")
+    cab.accounts.complete_recovery(recovery, inbox.code("recovery_code"), "Fresh-Start!42qv")
+    assert any(m.kind == "incident_recovered" and m.channel == "email" for m in inbox.messages)
+    step = cab.auth.login(phone, "Fresh-Start!42qv", DEVICE)
+    me = cab.session(cab.auth.verify_second_factor(step.id, inbox.code("login_code")).access_token, DEVICE)
+    assert [i.status for i in me.security.incidents()] == [kabinet.IncidentStatus.RESOLVED]
 
 
 def test_r2_identity_confirmation_with_a_python_registry(tmp_path: Path) -> None:

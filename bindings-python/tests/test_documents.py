@@ -105,3 +105,33 @@ def test_r14_preferences_with_a_python_notifier(env: tuple[kabinet.Cabinet, Inbo
     assert inbox.messages[-1].text.startswith("В личном кабинете новый документ"), inbox.messages[-1].text
     with pytest.raises(kabinet.ConfigError):
         me.profile.set_locale("de")
+
+
+def test_r14_push_devices_through_a_python_notifier(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    """Issue 14, item 5: push-only preferences reach the app once a device registers its token."""
+    cab, inbox, clock = env
+    clinic, _, _ = world(cab, clock)
+    me, _ = attached_patient(cab, inbox, clinic)
+    doctor = staff_session(cab, clock, clinic.id, "doctor")
+    me.notifications.set_preferences(sms=False, email=False, push=True)
+
+    def news() -> list[kabinet.Message]:
+        return [m for m in inbox.messages if m.kind == "new_document" and m.patient_id == me.patient_id]
+
+    doctor.documents.publish(me.patient_id, "other", "a.pdf", PDF, kabinet.DocumentMeta(datetime.date(2026, 11, 1), "П"))
+    assert news() == [], "no device yet: nothing can carry it"
+    with pytest.raises(kabinet.ValidationError):
+        me.notifications.register_push("dev-1", "carrier-pigeon", "tok")
+    with pytest.raises(kabinet.ValidationError) as blank:
+        me.notifications.register_push("dev-1", "fcm", "  ")
+    assert blank.value.field == "token"
+    me.notifications.register_push("dev-1", kabinet.PushPlatform.FCM, "fcm-token-1")
+    me.notifications.register_push("dev-2", "apns", "apns-token-2")
+    assert sorted((d.device_id, d.platform) for d in me.notifications.push_devices()) == [
+        ("dev-1", kabinet.PushPlatform.FCM), ("dev-2", kabinet.PushPlatform.APNS)]
+    doctor.documents.publish(me.patient_id, "other", "b.pdf", PDF, kabinet.DocumentMeta(datetime.date(2026, 11, 1), "П"))
+    assert sorted((m.channel, m.recipient, m.platform) for m in news()) == [
+        ("push", "apns-token-2", "apns"), ("push", "fcm-token-1", "fcm")]
+    assert "fcm-token-1" not in repr(me.notifications.push_devices())
+    me.notifications.unregister_push("dev-2")
+    me.security.revoke_all()

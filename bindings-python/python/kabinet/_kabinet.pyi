@@ -130,20 +130,22 @@ _IdentityMethodLike: TypeAlias = IdentityMethod | Literal["esignature", "sms", "
 @final
 class IncidentKind(StrEnum):
     NEW_DEVICE = "new_device"
+    NEW_NETWORK = "new_network"
     SUCCESS_AFTER_FAILURES = "success_after_failures"
     SIMULTANEOUS_SESSIONS = "simultaneous_sessions"
     UNUSUAL_ACCESS_RATE = "unusual_access_rate"
     CREDENTIAL_CHANGE = "credential_change"
 
-_IncidentKindLike: TypeAlias = IncidentKind | Literal["new_device", "success_after_failures", "simultaneous_sessions", "unusual_access_rate", "credential_change"]
+_IncidentKindLike: TypeAlias = IncidentKind | Literal["new_device", "new_network", "success_after_failures", "simultaneous_sessions", "unusual_access_rate", "credential_change"]
 
 @final
 class IncidentStatus(StrEnum):
     OPEN = "open"
     CONFIRMED = "confirmed"
     BLOCKED = "blocked"
+    RESOLVED = "resolved"
 
-_IncidentStatusLike: TypeAlias = IncidentStatus | Literal["open", "confirmed", "blocked"]
+_IncidentStatusLike: TypeAlias = IncidentStatus | Literal["open", "confirmed", "blocked", "resolved"]
 
 @final
 class LabFlag(StrEnum):
@@ -168,6 +170,15 @@ class Outcome(StrEnum):
     FAILURE = "failure"
 
 _OutcomeLike: TypeAlias = Outcome | Literal["success", "denied", "failure"]
+
+@final
+class PushPlatform(StrEnum):
+    FCM = "fcm"
+    APNS = "apns"
+    HMS = "hms"
+    RUSTORE = "rustore"
+
+_PushPlatformLike: TypeAlias = PushPlatform | Literal["fcm", "apns", "hms", "rustore"]
 
 @final
 class RequestStatus(StrEnum):
@@ -296,6 +307,8 @@ __all__ = [
     "ProfileChange",
     "Proxies",
     "ProxyGrant",
+    "PushDevice",
+    "PushPlatform",
     "Records",
     "Region",
     "Registration",
@@ -423,6 +436,7 @@ class Message:
     text: str
     code: str | None
     patient_id: str | None
+    platform: PushPlatform | None
     def to_dict(self) -> dict[str, Any]: ...
 
 class Registration:
@@ -1460,3 +1474,13 @@ class Preferences:
 class Notifications:
     def preferences(self) -> Preferences: ...
     def set_preferences(self, sms: bool = True, email: bool = True, push: bool = True) -> Preferences: ...
+    def register_push(self, device_id: str, platform: _PushPlatformLike, token: str) -> None: ...
+    def unregister_push(self, device_id: str) -> None: ...
+    def push_devices(self) -> list[PushDevice]: ...
+
+@final
+class PushDevice:
+    device_id: str
+    platform: PushPlatform
+    registered_at: datetime.datetime
+    def to_dict(self) -> dict[str, Any]: ...

@@ -126,4 +126,27 @@ class PersonalDataTest {
         cab.runDueJobs()
         assertFalse(inbox.messages.any { it.kind == "password_reminder" })
     }
+
+    @Test
+    fun `R14 push-only preferences reach the app once a device registers`(): Unit = runBlocking {
+        val (cab, inbox, clinic) = Fixtures.clinicCabinet()
+        val anna = Fixtures.attached(cab, inbox, clinic, 71)
+        val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 72)
+        val pdf = "%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".toByteArray()
+        val meta = DocumentMeta(LocalDate.parse("2026-11-01"), "П", null)
+        anna.notifications().setPreferences(false, false, true)
+        fun news() = inbox.messages.filter { it.kind == "new_document" && it.patientId == anna.patientId() }
+        doctor.documents().publish(anna.patientId(), DocumentKind.OTHER, "a.pdf", pdf, meta)
+        assertTrue(news().isEmpty(), "no device yet: nothing can carry it")
+        val blank = assertFailsWith<KabinetException.Validation> { anna.notifications().registerPush("dev-1", PushPlatform.FCM, " ") }
+        assertEquals("token", blank.field)
+        anna.notifications().registerPush("dev-1", PushPlatform.FCM, "fcm-token-1")
+        assertEquals(listOf("dev-1"), anna.notifications().pushDevices().map { it.deviceId })
+        doctor.documents().publish(anna.patientId(), DocumentKind.OTHER, "b.pdf", pdf, meta)
+        val pushed = news().single()
+        assertEquals(listOf(Channel.PUSH, PushPlatform.FCM), listOf(pushed.channel, pushed.platform))
+        assertEquals("fcm-token-1", pushed.recipient)
+        anna.notifications().unregisterPush("dev-1")
+        assertTrue(anna.notifications().pushDevices().isEmpty())
+    }
 }
