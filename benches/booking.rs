@@ -89,7 +89,7 @@ async fn run(
 ) -> Result<Outcome, kabinet::Error> {
     let sys = cab.system();
     let tag = *next_patient;
-    sys.directory().add_region(&format!("b{tag}"), "bench").await?;
+    sys.directory().add_region(&format!("b{tag}"), "bench", None).await?;
     let clinic = sys.directory().add_clinic(&format!("b{tag}"), &format!("b{tag}"), "bench", "-", "-").await?;
     let start = (time::OffsetDateTime::now_utc() + time::Duration::days(1)).replace_time(time::macros::time!(00:00));
     let end = start + time::Duration::minutes(5 * per_client);

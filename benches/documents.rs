@@ -52,7 +52,7 @@ fn pdf(size: usize) -> Vec<u8> {
 /// A patient attached to a clinic and a doctor of it, signed in.
 async fn people(cab: &Cabinet, inbox: &Inbox) -> Result<(Me, Me), kabinet::Error> {
     let sys = cab.system();
-    sys.directory().add_region("77", "Москва").await?;
+    sys.directory().add_region("77", "Москва", None).await?;
     let clinic = sys.directory().add_clinic("77", "0101", "Поликлиника", "-", "-").await?;
     let reg = cab
         .accounts()

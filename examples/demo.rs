@@ -136,7 +136,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("   identity confirmed: {}", check.confirmed);
     println!("5b. The operator fills the directory and opens tomorrow's slots; she books a visit (R8):");
     let sys = cab.system();
-    sys.directory().add_region("77", "Москва").await?;
+    sys.directory().add_region("77", "Москва", None).await?;
     let clinic = sys
         .directory()
         .add_clinic("77", "0101", "ГБУЗ «Городская поликлиника № 1»", "ул. Ленина, 1", "пн–пт 8:00–20:00")

@@ -38,8 +38,11 @@ delegate! {
 delegate! {
     /// Operator changes to the directory and schedules.
     class DirectoryAdmin(inner: kabinet::DirectoryAdmin) via |h| h;
-    /// Adds a region.
-    fn add_region(code: String, name: String) -> Region;
+    /// Adds a region with its IANA time zone (null: `"Europe/Moscow"`).
+    #[uniffi::method(default(time_zone = None))]
+    fn add_region(code: String, name: String, time_zone: Option<String>) -> Region;
+    /// Gives a clinic its own IANA time zone, or (null) its region's again.
+    fn set_clinic_time_zone(clinic_id: String, time_zone: Option<String>) -> Clinic;
     /// Adds a clinic.
     fn add_clinic(region_code: String, code: String, name: String, address: String, opening_hours: String) -> Clinic;
     /// Adds a practitioner with the visit types they take.

@@ -17,7 +17,7 @@ const DOCTORS: [(&str, &str, &str); 3] = [
 pub async fn seed(cab: &Cabinet) -> Result<Vec<String>, Error> {
     let mut lines = Vec::new();
     let admin = cab.system().directory();
-    match admin.add_region(REGION.0, REGION.1).await {
+    match admin.add_region(REGION.0, REGION.1, None).await {
         Ok(_) => {}
         Err(Error::Conflict { code: "region.exists" }) => {
             lines.push(format!("ok: demo data already present (region {})", REGION.0));

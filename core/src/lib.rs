@@ -39,6 +39,7 @@ pub mod i18n;
 pub mod ids;
 pub mod integrations;
 pub mod labs;
+mod localtime;
 pub mod log;
 pub mod me;
 mod medical;

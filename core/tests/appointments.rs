@@ -12,6 +12,7 @@ on_both!(
     r8_directory_lookup_search_and_validation,
     r8_slots_open_and_free_slot_queries,
     r8_booking_one_patient_per_slot_with_a_visit_card,
+    r8_local_time_of_the_region_or_the_clinic_in_every_message,
     r8_reschedule_cancel_deadline_and_history,
     r8_reminder_a_day_before_sent_once,
     r8_booking_needs_a_confirmed_identity,
@@ -34,7 +35,7 @@ struct World {
 
 async fn world(h: &Harness) -> World {
     let dir = h.cab.system().directory();
-    dir.add_region("77", "Москва").await.unwrap();
+    dir.add_region("77", "Москва", None).await.unwrap();
     let clinic = dir
         .add_clinic("77", "0101", "ГБУЗ «Городская поликлиника № 1»", "ул. Ленина, 1", "пн–пт 8:00–20:00")
         .await
@@ -72,7 +73,10 @@ async fn r8_directory_lookup_search_and_validation(db: TestDb) {
     let w = world(&h).await;
     let me = h.anna_confirmed().await;
     let d = me.directory();
-    assert_eq!(d.regions().await.unwrap(), vec![kabinet::Region { code: "77".into(), name: "Москва".into() }]);
+    assert_eq!(
+        d.regions().await.unwrap(),
+        vec![kabinet::Region { code: "77".into(), name: "Москва".into(), time_zone: "Europe/Moscow".into() }]
+    );
     let names: Vec<String> = d.clinics("77").await.unwrap().into_iter().map(|c| c.name).collect();
     assert_eq!(names, ["ГБУЗ «Городская поликлиника № 1»", "Семёновская поликлиника"]);
     // By code, and by name without regard to case, ё/е and quotes.
@@ -113,7 +117,7 @@ async fn r8_directory_lookup_search_and_validation(db: TestDb) {
         ErrorKind::NotFound
     );
     assert_eq!(code(admin.add_clinic("77", "0101", "Дубль", "адрес", "часы").await.unwrap_err()), "clinic.exists");
-    assert_eq!(code(admin.add_region("77", "Снова Москва").await.unwrap_err()), "region.exists");
+    assert_eq!(code(admin.add_region("77", "Снова Москва", None).await.unwrap_err()), "region.exists");
     match admin.add_practitioner(&w.clinic.id, "Без приёма", "Терапевт", &[]).await.unwrap_err() {
         Error::Validation(v) => assert_eq!(v.field, "visit_types"),
         other => panic!("{other:?}"),
@@ -189,6 +193,11 @@ async fn r8_booking_one_patient_per_slot_with_a_visit_card(db: TestDb) {
     assert_eq!((sms.channel, sms.recipient.as_str()), (kabinet::Channel::Email, "anna.ivanova@example.ru"));
     assert_eq!(sms.code.as_deref(), Some(a.confirmation_code.as_str()));
     assert!(sms.text.contains("Петров Пётр Петрович") && sms.text.contains(&a.confirmation_code), "{}", sms.text);
+    // People read the clinic's local time with the zone named (R8, issue 14 item 6): the
+    // 09:00 UTC slot is noon in Moscow; the API keeps the aware UTC datetime.
+    assert!(sms.text.contains("29.11.2026 12:00 (Europe/Moscow, UTC+3)"), "{}", sms.text);
+    assert!(!sms.text.contains("09:00"), "{}", sms.text);
+    assert_eq!((a.starts_at.offset(), a.clinic_time_zone.as_str()), (time::UtcOffset::UTC, "Europe/Moscow"));
     // One patient per slot: Boris cannot have it.
     assert_eq!(code(boris.appointments().book(&slot.id).await.unwrap_err()), "slot.taken");
     // Anna cannot hold two overlapping visits (another doctor at the same time).
@@ -508,7 +517,7 @@ async fn r8_eight_processes_race_for_fifty_slots(db: TestDb) {
     let clock = support::TestClock(std::sync::Arc::new(std::sync::Mutex::new(now)));
     let h = db.harness_with(clock, support::Inbox::default()).await;
     let dir = h.cab.system().directory();
-    dir.add_region("77", "Москва").await.unwrap();
+    dir.add_region("77", "Москва", None).await.unwrap();
     let clinic = dir.add_clinic("77", "0101", "Поликлиника", "ул. Ленина, 1", "пн–пт").await.unwrap();
     let doctors = ["Аникин", "Борисова"];
     let start = (now + Duration::days(1)).replace_time(time::macros::time!(08:00));
@@ -627,4 +636,56 @@ async fn race_worker() {
         }
     }
     std::fs::write(dir.join(format!("booked-{w}")), booked).unwrap();
+}
+
+/// Issue 14, item 6: every region has an IANA zone, a clinic may override it, and every
+/// text a person reads (SMS, e-mail, the visit card) shows that local time with the zone.
+async fn r8_local_time_of_the_region_or_the_clinic_in_every_message(db: TestDb) {
+    let h = db.harness().await;
+    let sys = h.cab.system();
+    let dir = sys.directory();
+    for bad in ["Mars/Olympus", "", "UTC+5", "Asia/Yekaterinburg\u{0}"] {
+        let e = dir.add_region("66", "Свердловская область", Some(bad)).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Validation, "{bad:?}");
+    }
+    let region = dir.add_region("66", "Свердловская область", Some("Asia/Yekaterinburg")).await.unwrap();
+    assert_eq!(region.time_zone, "Asia/Yekaterinburg");
+    let clinic = dir.add_clinic("66", "6601", "ГАУЗ СО «ГП № 3»", "ул. Мира, 3", "пн–пт").await.unwrap();
+    assert_eq!(clinic.time_zone, "Asia/Yekaterinburg", "a clinic keeps its region's zone");
+    let gp = dir.add_practitioner(&clinic.id, "Иванов Иван", "Терапевт", &["first".to_owned()]).await.unwrap();
+    let start = time::macros::datetime!(2026-11-30 04:00 UTC);
+    let slots = sys.schedule().open_slots(&gp.id, start, start + Duration::hours(1), 30, "first").await.unwrap();
+    let anna = h.anna_confirmed().await;
+    let a = anna.appointments().book(&slots[0].id).await.unwrap();
+    let card = h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == "appointment_booked").cloned().unwrap();
+    assert!(card.text.contains("30.11.2026 09:00 (Asia/Yekaterinburg, UTC+5)"), "{}", card.text);
+    assert_eq!(a.starts_at, start, "the API keeps UTC");
+    // The visit card PDF too.
+    let pdf = anna.appointments().card_pdf(&a.id).await.unwrap();
+    let text = support::pdf_text(&pdf);
+    assert!(text.contains("30.11.2026 09:00 (Asia/Yekaterinburg, UTC+5)"), "{text}");
+    // The clinic overrides its zone: the next message follows it; clearing it restores the region's.
+    assert_eq!(
+        dir.set_clinic_time_zone(&clinic.id, Some("Nowhere/Land")).await.unwrap_err().kind(),
+        ErrorKind::Validation
+    );
+    assert_eq!(dir.set_clinic_time_zone("no-such-clinic", None).await.unwrap_err().kind(), ErrorKind::NotFound);
+    let moved = dir.set_clinic_time_zone(&clinic.id, Some("Asia/Kamchatka")).await.unwrap();
+    assert_eq!(moved.time_zone, "Asia/Kamchatka");
+    anna.appointments().cancel(&a.id).await.unwrap();
+    let cancelled =
+        h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == "appointment_cancelled").cloned().unwrap();
+    assert!(cancelled.text.contains("30.11.2026 16:00 (Asia/Kamchatka, UTC+12)"), "{}", cancelled.text);
+    let back = dir.set_clinic_time_zone(&clinic.id, None).await.unwrap();
+    assert_eq!(back.time_zone, "Asia/Yekaterinburg");
+    // Regions list their zones; the change is journaled.
+    let regions = anna.directory().regions().await.unwrap();
+    assert!(regions.iter().any(|r| r.code == "66" && r.time_zone == "Asia/Yekaterinburg"));
+    let raw = db.raw().await;
+    let journaled: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE resource_type = 'clinic' AND action = 'update'")
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+    assert_eq!(journaled, 2);
 }

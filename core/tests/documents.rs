@@ -322,18 +322,7 @@ fn s2_wycheproof_rsa_oaep_4096_sha256_vectors() {
 }
 
 fn pdftotext(pdf: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("doc.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .arg("-enc")
-        .arg("UTF-8")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) must be installed: scripts/test-all installs it");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    support::pdf_text(pdf)
 }
 
 /// A Russian-language cabinet on the same database, sharing clock and inbox.

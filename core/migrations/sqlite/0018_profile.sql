@@ -21,3 +21,6 @@ CREATE TABLE push_tokens (
     created_at  BIGINT NOT NULL,
     PRIMARY KEY (account_id, device_id)
 );
+-- Local time (R8, R10, R14): a region's IANA time zone, which a clinic may override.
+ALTER TABLE regions ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'Europe/Moscow';
+ALTER TABLE clinics ADD COLUMN time_zone TEXT;

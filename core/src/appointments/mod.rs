@@ -43,6 +43,8 @@ pub struct Appointment {
     pub clinic_name: String,
     /// Clinic address.
     pub clinic_address: String,
+    /// The clinic's IANA time zone: what the visit card and messages show times in.
+    pub clinic_time_zone: String,
     /// Start.
     pub starts_at: OffsetDateTime,
     /// End.
@@ -107,6 +109,7 @@ async fn from_row(conn: &mut Conn, r: store::AppointmentRow, now: i64) -> Result
         clinic_id: r.clinic_id,
         clinic_name: r.clinic_name,
         clinic_address: r.clinic_address,
+        clinic_time_zone: r.clinic_time_zone,
         visit_type: r.visit_type,
         confirmation_code: r.confirmation_code,
     })
@@ -183,8 +186,9 @@ pub(crate) async fn insert_imported(
     Ok(id)
 }
 
-fn when(t: OffsetDateTime) -> String {
-    format!("{:02}.{:02}.{} {:02}:{:02} UTC", t.day(), u8::from(t.month()), t.year(), t.hour(), t.minute())
+/// The visit's start as its patient reads it: the clinic's local time, the zone named.
+fn when(a: &Appointment) -> String {
+    crate::localtime::local(a.starts_at, &a.clinic_time_zone).text()
 }
 
 /// Queues an appointment message (`appointment_booked`, `_changed`, `_cancelled`,
@@ -197,8 +201,7 @@ async fn enqueue_message(
     a: &Appointment,
     now: i64,
 ) -> Result<Vec<String>> {
-    let args =
-        [("doctor", a.practitioner_name.clone()), ("clinic", a.clinic_name.clone()), ("when", when(a.starts_at))];
+    let args = [("doctor", a.practitioner_name.clone()), ("clinic", a.clinic_name.clone()), ("when", when(a))];
     notify::for_patient(cab, tx, ctx, &a.patient_id, kind, Some(&a.confirmation_code), &args, now).await
 }
 

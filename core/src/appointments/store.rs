@@ -9,6 +9,7 @@ use crate::store::StorageError;
 
 const SELECT: &str = "SELECT a.id, a.patient_id, a.slot_id, p.id AS practitioner_id, p.full_name AS practitioner_name, p.specialization, \
     c.id AS clinic_id, c.name AS clinic_name, c.address AS clinic_address, \
+    COALESCE(c.time_zone, (SELECT r.time_zone FROM regions r WHERE r.code = c.region_code)) AS clinic_time_zone, \
     a.starts_at, a.ends_at, s.visit_type, a.confirmation_code, a.status FROM appointments a \
     JOIN slots s ON s.id = a.slot_id JOIN practitioners p ON p.id = s.practitioner_id JOIN clinics c ON c.id = p.clinic_id";
 
@@ -23,6 +24,7 @@ pub(super) struct AppointmentRow {
     pub clinic_id: String,
     pub clinic_name: String,
     pub clinic_address: String,
+    pub clinic_time_zone: String,
     pub starts_at: i64,
     pub ends_at: i64,
     pub visit_type: String,
@@ -63,6 +65,7 @@ fn row(r: &sqlx::any::AnyRow) -> Result<AppointmentRow> {
         clinic_id: r.try_get("clinic_id")?,
         clinic_name: r.try_get("clinic_name")?,
         clinic_address: r.try_get("clinic_address")?,
+        clinic_time_zone: r.try_get("clinic_time_zone")?,
         starts_at: r.try_get("starts_at")?,
         ends_at: r.try_get("ends_at")?,
         visit_type: r.try_get("visit_type")?,

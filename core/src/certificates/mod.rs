@@ -366,14 +366,12 @@ pub(crate) async fn attachment_confirmation(
         text(locale, "pdf.status").into(),
         text(locale, &format!("pdf.attachment.{action}")).into(),
     ));
-    blocks.push(Block::Field(
-        text(locale, "pdf.when").into(),
-        format!("{} {:02}:{:02} UTC", at.date(), at.hour(), at.minute()),
-    ));
+    let local = crate::localtime::local(at, &clinic.time_zone);
+    blocks.push(Block::Field(text(locale, "pdf.when").into(), local.text()));
     let title = text(locale, "pdf.title.attachment");
-    let pdf = render(title, &format!("{} {}", text(locale, "pdf.issued"), at.date()), locale, &blocks)?;
-    let meta = DocumentMeta { created_on: at.date(), institution: clinic.name.clone(), study_type: None };
-    let filename = format!("attachment-{}.pdf", at.date());
+    let pdf = render(title, &format!("{} {}", text(locale, "pdf.issued"), local.date), locale, &blocks)?;
+    let meta = DocumentMeta { created_on: local.day, institution: clinic.name.clone(), study_type: None };
+    let filename = format!("attachment-{}.pdf", local.day);
     let doc = NewDocument {
         patient_id,
         kind: DocumentKind::Other,
@@ -435,10 +433,7 @@ pub(crate) fn visit_card_pdf(
     let mut blocks = person_blocks(locale, person);
     blocks.push(Block::Field(t("pdf.doctor"), format!("{} ({})", a.practitioner_name, a.specialization)));
     blocks.push(Block::Field(t("pdf.clinic"), format!("{}, {}", a.clinic_name, a.clinic_address)));
-    blocks.push(Block::Field(
-        t("pdf.when"),
-        format!("{} {:02}:{:02} UTC", a.starts_at.date(), a.starts_at.hour(), a.starts_at.minute()),
-    ));
+    blocks.push(Block::Field(t("pdf.when"), crate::localtime::local(a.starts_at, &a.clinic_time_zone).text()));
     blocks.push(Block::Field(t("pdf.confirmation_code"), a.confirmation_code.clone()));
     let docs = a
         .required_documents

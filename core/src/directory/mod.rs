@@ -59,6 +59,8 @@ pub struct Region {
     pub code: String,
     /// Name.
     pub name: String,
+    /// IANA time zone its clinics keep by default (`"Europe/Moscow"`).
+    pub time_zone: String,
 }
 
 /// A clinic (medical organization).
@@ -79,6 +81,8 @@ pub struct Clinic {
     pub address: String,
     /// Opening hours as published ("пн–пт 8:00–20:00").
     pub opening_hours: String,
+    /// The IANA time zone times are shown in: the clinic's own, else its region's.
+    pub time_zone: String,
 }
 
 /// A practitioner.
@@ -127,6 +131,7 @@ fn clinic_from(r: store::ClinicRow) -> Clinic {
         name: r.name,
         address: r.address,
         opening_hours: r.opening_hours,
+        time_zone: r.time_zone,
     }
 }
 
@@ -170,7 +175,7 @@ impl Directory {
     pub async fn regions(&self) -> Result<Vec<Region>> {
         self.check().await?;
         let rows = store::regions(self.cab.store().pool()).await?;
-        Ok(rows.into_iter().map(|r| Region { code: r.code, name: r.name }).collect())
+        Ok(rows.into_iter().map(|r| Region { code: r.code, name: r.name, time_zone: r.time_zone }).collect())
     }
 
     /// Clinics of a region, by name.
@@ -366,16 +371,34 @@ impl DirectoryAdmin {
         DirectoryAdmin { cab }
     }
 
-    /// Adds a region.
-    pub async fn add_region(&self, code: &str, name: &str) -> Result<Region> {
+    /// Adds a region with its IANA time zone (`None`: `"Europe/Moscow"`); an unknown zone is
+    /// `validation` on `time_zone`.
+    pub async fn add_region(&self, code: &str, name: &str, time_zone: Option<&str>) -> Result<Region> {
         let code = text_field("region_code", code, 32)?;
         let name = text_field("name", name, 300)?;
+        let time_zone = crate::localtime::check_zone(time_zone.unwrap_or(crate::localtime::DEFAULT_TIME_ZONE))?;
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
-        store::insert_region(&mut *tx, &code, &name).await.map_err(unique_to("region.exists"))?;
+        store::insert_region(&mut *tx, &code, &name, &time_zone).await.map_err(unique_to("region.exists"))?;
         journal(&self.cab, &mut tx, "region", &code, now).await?;
         tx.commit().await?;
-        Ok(Region { code, name })
+        Ok(Region { code, name, time_zone })
+    }
+
+    /// Gives a clinic its own IANA time zone, or (`None`) lets it keep its region's again.
+    /// Journaled.
+    pub async fn set_clinic_time_zone(&self, clinic_id: &str, time_zone: Option<&str>) -> Result<Clinic> {
+        let zone = time_zone.map(crate::localtime::check_zone).transpose()?;
+        let now = to_micros(self.cab.now());
+        let mut tx = self.cab.store().begin().await?;
+        if !store::set_clinic_zone(&mut *tx, clinic_id, zone.as_deref()).await? {
+            return Err(Error::NotFound { entity: "clinic" });
+        }
+        let what =
+            Access { patient_id: None, action: Action::Update, resource_type: "clinic", resource_id: Some(clinic_id) };
+        self.cab.journal().record(&mut tx, &AuditContext::system(), what, Outcome::Success, now).await?;
+        tx.commit().await?;
+        Directory::new(self.cab.clone()).clinic(clinic_id).await
     }
 
     /// Adds a clinic to a region.
@@ -394,12 +417,14 @@ impl DirectoryAdmin {
             name: text_field("name", name, 300)?,
             address: text_field("address", address, 500)?,
             opening_hours: text_field("opening_hours", opening_hours, 300)?,
+            time_zone: String::new(), // the region's, read below
         };
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
-        if !store::region_exists(&mut *tx, &clinic.region_code).await? {
+        let Some(zone) = store::region_zone(&mut *tx, &clinic.region_code).await? else {
             return Err(Error::NotFound { entity: "region" });
-        }
+        };
+        let clinic = Clinic { time_zone: zone, ..clinic };
         insert_clinic_in(&self.cab, &mut tx, &clinic, now).await?;
         tx.commit().await?;
         Ok(clinic)

@@ -8,12 +8,15 @@ use sqlx::{Any, Executor, Row};
 use crate::error::Result;
 use crate::store::StorageError;
 
-const CLINIC_COLUMNS: &str = "id, region_code, code, name, address, opening_hours";
+/// A clinic's columns, with its effective time zone: its own, else its region's.
+const CLINIC_COLUMNS: &str = "id, region_code, code, name, address, opening_hours, \
+    COALESCE(time_zone, (SELECT r.time_zone FROM regions r WHERE r.code = clinics.region_code)) AS time_zone";
 
 /// A region as stored.
 pub(super) struct RegionRow {
     pub code: String,
     pub name: String,
+    pub time_zone: String,
 }
 
 /// A clinic as stored.
@@ -24,6 +27,7 @@ pub(super) struct ClinicRow {
     pub name: String,
     pub address: String,
     pub opening_hours: String,
+    pub time_zone: String,
 }
 
 /// A practitioner with their clinic's name, as stored (visit types apart).
@@ -94,6 +98,7 @@ fn clinic(r: &sqlx::any::AnyRow) -> Result<ClinicRow> {
         name: r.try_get("name")?,
         address: r.try_get("address")?,
         opening_hours: r.try_get("opening_hours")?,
+        time_zone: r.try_get("time_zone")?,
     })
 }
 
@@ -109,15 +114,28 @@ fn slot(r: &sqlx::any::AnyRow) -> Result<SlotRow> {
 
 /// Every region, by code.
 pub(super) async fn regions<'e>(ex: impl Executor<'e, Database = Any>) -> Result<Vec<RegionRow>> {
-    let rows = sqlx::query("SELECT code, name FROM regions ORDER BY code").fetch_all(ex).await?;
-    rows.iter().map(|r| Ok(RegionRow { code: r.try_get("code")?, name: r.try_get("name")? })).collect()
+    let rows = sqlx::query("SELECT code, name, time_zone FROM regions ORDER BY code").fetch_all(ex).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RegionRow { code: r.try_get("code")?, name: r.try_get("name")?, time_zone: r.try_get("time_zone")? })
+        })
+        .collect()
 }
 
-/// Whether the region exists.
-pub(super) async fn region_exists<'e>(ex: impl Executor<'e, Database = Any>, code: &str) -> Result<bool> {
-    let found: Option<String> =
-        sqlx::query_scalar("SELECT code FROM regions WHERE code = $1").bind(code).fetch_optional(ex).await?;
-    Ok(found.is_some())
+/// The region's time zone, if the region exists.
+pub(super) async fn region_zone<'e>(ex: impl Executor<'e, Database = Any>, code: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT time_zone FROM regions WHERE code = $1").bind(code).fetch_optional(ex).await?)
+}
+
+/// Sets (or, with `None`, clears) a clinic's own time zone; whether the clinic exists.
+pub(super) async fn set_clinic_zone<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    clinic_id: &str,
+    zone: Option<&str>,
+) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE clinics SET time_zone = $1 WHERE id = $2").bind(zone).bind(clinic_id).execute(ex).await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// A new region; the storage error keeps the database's word (the code already taken).
@@ -125,10 +143,12 @@ pub(super) async fn insert_region<'e>(
     ex: impl Executor<'e, Database = Any>,
     code: &str,
     name: &str,
+    time_zone: &str,
 ) -> std::result::Result<(), StorageError> {
-    sqlx::query("INSERT INTO regions (code, name) VALUES ($1, $2)")
+    sqlx::query("INSERT INTO regions (code, name, time_zone) VALUES ($1, $2, $3)")
         .bind(code)
         .bind(name)
+        .bind(time_zone)
         .execute(ex)
         .await
         .map_err(StorageError::from_sqlx)?;

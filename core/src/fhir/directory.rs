@@ -163,6 +163,8 @@ fn clinic_plan(e: &Entry<'_>) -> Result<Option<ClinicPlan>> {
             name: field("name", name, 300)?,
             address: field("address", if address_text.trim().is_empty() { "—" } else { &address_text }, 500)?,
             opening_hours: field("hoursOfOperation", &hours, 300)?,
+            // Shown as its region's zone once stored (a clinic's own is set by the operator).
+            time_zone: crate::localtime::DEFAULT_TIME_ZONE.to_owned(),
         },
     }))
 }

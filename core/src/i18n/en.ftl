@@ -357,3 +357,4 @@ field-device_id = Device
 field-token = Push token
 field-insurer = Insurer
 field-actual_address = Actual address
+field-time_zone = Time zone

@@ -357,3 +357,4 @@ field-device_id = Устройство
 field-token = Push-токен
 field-insurer = Страховая медицинская организация
 field-actual_address = Адрес фактического проживания
+field-time_zone = Часовой пояс

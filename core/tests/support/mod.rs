@@ -372,7 +372,7 @@ impl Harness {
     /// Region 77 with one clinic (code `0101`) and a second one (`0202`); returns their ids.
     pub async fn two_clinics(&self) -> (String, String) {
         let dir = self.cab.system().directory();
-        dir.add_region("77", "Москва").await.unwrap();
+        dir.add_region("77", "Москва", None).await.unwrap();
         let a = dir.add_clinic("77", "0101", "Поликлиника № 1", "ул. Ленина, 1", "пн–пт").await.unwrap();
         let b = dir.add_clinic("77", "0202", "Поликлиника № 2", "ул. Мира, 2", "пн–пт").await.unwrap();
         (a.id, b.id)
@@ -432,4 +432,20 @@ impl Harness {
         let pending = me.attachment().attach(clinic_code, "4508123456", &snils, "8451999122899990").await.unwrap();
         me.attachment().confirm(&pending.id, &self.inbox.last_code("attachment_code")).await.unwrap();
     }
+}
+
+/// The text of a PDF, read back with `pdftotext` (poppler-utils; `scripts/test-all` installs it).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("doc.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg("-enc")
+        .arg("UTF-8")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) must be installed: scripts/test-all installs it");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
 }
