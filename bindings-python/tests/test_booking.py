@@ -200,3 +200,32 @@ def test_logging_captures_login_and_booking_without_personal_data(
     secrets += [m.recipient for m in inbox.messages]
     for secret in secrets:
         assert secret not in whole, "a log record holds personal data or a secret"
+
+
+def test_r8_local_time_of_the_clinic_in_messages(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    """Issue 14, item 6: a Yekaterinburg clinic's 04:00 UTC visit reads 09:00 with its zone."""
+    cab, inbox, clock = env
+    tag = uuid.uuid4().hex[:8]
+    sys = cab.system()
+    with pytest.raises(kabinet.ValidationError) as bad:
+        sys.directory.add_region(f"z{tag}", "Свердловская область", time_zone="Mars/Olympus")
+    assert bad.value.field == "time_zone"
+    region = sys.directory.add_region(f"z{tag}", "Свердловская область", time_zone="Asia/Yekaterinburg")
+    assert region.time_zone == "Asia/Yekaterinburg"
+    clinic = sys.directory.add_clinic(f"z{tag}", f"k{tag}", f"ГП {tag}", "ул. Мира, 3", "пн–пт")
+    assert clinic.time_zone == "Asia/Yekaterinburg"
+    gp = sys.directory.add_practitioner(clinic.id, "Иванов Иван", "Терапевт", ["first"])
+    start = datetime.datetime(2026, 11, 30, 4, 0, tzinfo=datetime.timezone.utc)
+    [slot, _] = sys.schedule.open_slots(gp.id, start, start + datetime.timedelta(hours=1), 30, "first")
+    _, phone = register(cab, inbox)
+    me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
+    visit = me.appointments.book(slot.id)
+    assert visit.starts_at == start and visit.starts_at.tzinfo is not None, "the API stays UTC"
+    assert visit.clinic_time_zone == "Asia/Yekaterinburg"
+    card = next(m for m in reversed(inbox.messages) if m.kind == "appointment_booked")
+    assert "30.11.2026 09:00 (Asia/Yekaterinburg, UTC+5)" in card.text, card.text
+    assert sys.directory.set_clinic_time_zone(clinic.id, "Asia/Kamchatka").time_zone == "Asia/Kamchatka"
+    me.appointments.cancel(visit.id)
+    cancelled = next(m for m in reversed(inbox.messages) if m.kind == "appointment_cancelled")
+    assert "30.11.2026 16:00 (Asia/Kamchatka, UTC+12)" in cancelled.text, cancelled.text
+    assert sys.directory.set_clinic_time_zone(clinic.id, None).time_zone == "Asia/Yekaterinburg"

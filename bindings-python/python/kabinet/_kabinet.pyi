@@ -926,6 +926,7 @@ class MissingItem:
 class Region:
     code: str
     name: str
+    time_zone: str
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
@@ -936,6 +937,7 @@ class Clinic:
     name: str
     address: str
     opening_hours: str
+    time_zone: str
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
@@ -968,6 +970,7 @@ class Appointment:
     clinic_id: str
     clinic_name: str
     clinic_address: str
+    clinic_time_zone: str
     starts_at: datetime.datetime
     ends_at: datetime.datetime
     visit_type: str
@@ -988,7 +991,8 @@ class Directory:
 
 @final
 class DirectoryAdmin:
-    def add_region(self, code: str, name: str) -> Region: ...
+    def add_region(self, code: str, name: str, time_zone: str | None = None) -> Region: ...
+    def set_clinic_time_zone(self, clinic_id: str, time_zone: str | None) -> Clinic: ...
     def add_clinic(self, region_code: str, code: str, name: str, address: str, opening_hours: str) -> Clinic: ...
     def add_practitioner(
         self, clinic_id: str, full_name: str, specialization: str, visit_types: list[str]

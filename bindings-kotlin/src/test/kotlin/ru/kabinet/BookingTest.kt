@@ -177,4 +177,28 @@ class BookingTest {
         assertEquals(1, outcomes.count { it.isSuccess })
         assertTrue(outcomes.filter { it.isFailure }.all { (it.exceptionOrNull() as KabinetException.Conflict).code == "slot.taken" })
     }
+
+    @Test
+    fun `R8 messages show the clinic's local time with the zone named`(): Unit = runBlocking {
+        val inbox = AccountsTest.Inbox()
+        val cab = cabinet(inbox)
+        val tag = UUID.randomUUID().toString().take(8)
+        val dir = cab.system().directory()
+        val bad = assertFailsWith<KabinetException.Validation> { dir.addRegion("z$tag", "Урал", "Mars/Olympus") }
+        assertEquals("time_zone", bad.field)
+        assertEquals("Europe/Moscow", dir.addRegion("m$tag", "Москва").timeZone)
+        assertEquals("Asia/Yekaterinburg", dir.addRegion("z$tag", "Урал", "Asia/Yekaterinburg").timeZone)
+        val clinic = dir.addClinic("z$tag", "k$tag", "ГП $tag", "ул. Мира, 3", "пн–пт")
+        assertEquals("Asia/Yekaterinburg", clinic.timeZone)
+        val gp = dir.addPractitioner(clinic.id, "Иванов Иван", "Терапевт", listOf("first"))
+        val start = Instant.parse("2030-11-30T04:00:00Z")
+        val slots = cab.system().schedule().openSlots(gp.id, start, start.plus(Duration.ofHours(1)), 30L, "first")
+        val anna = patientFor(cab, inbox, 3)
+        val visit = anna.appointments().book(slots[0].id)
+        assertEquals(start, visit.startsAt)
+        val card = inbox.messages.last { it.kind == "appointment_booked" }
+        assertTrue(card.text.contains("30.11.2030 09:00 (Asia/Yekaterinburg, UTC+5)"), card.text)
+        assertEquals("Asia/Kamchatka", dir.setClinicTimeZone(clinic.id, "Asia/Kamchatka").timeZone)
+        assertEquals("Asia/Yekaterinburg", dir.setClinicTimeZone(clinic.id, null).timeZone)
+    }
 }
