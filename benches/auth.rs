@@ -43,6 +43,7 @@ async fn register(cab: &Cabinet, inbox: &Inbox) {
             sex: kabinet::Sex::Female,
             snils: "112-233-445 95".into(),
             accepted_terms_version: "2026-01".into(),
+            inn: None,
         })
         .await
         .expect("register");

@@ -63,6 +63,7 @@ async fn patient(cab: &Cabinet, inbox: &Inbox, n: u32) -> Result<Me, kabinet::Er
             sex: kabinet::Sex::Female,
             snils: snils(n),
             accepted_terms_version: "bench".into(),
+            inn: None,
         })
         .await?;
     cab.accounts().confirm_phone(&reg.id, &inbox.code("phone_confirmation")).await?;

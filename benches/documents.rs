@@ -67,6 +67,7 @@ async fn people(cab: &Cabinet, inbox: &Inbox) -> Result<(Me, Me), kabinet::Error
             sex: kabinet::Sex::Female,
             snils: "112-233-445 95".into(),
             accepted_terms_version: "bench".into(),
+            inn: None,
         })
         .await?;
     cab.accounts().confirm_phone(&reg.id, &inbox.code("phone_confirmation")).await?;

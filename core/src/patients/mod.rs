@@ -639,6 +639,7 @@ impl Patients {
     /// SNILS, INN and ENP only when `index_identifiers` (a confirmed identity; a provisional
     /// record claims no one's identifier). Another record's identifier is a
     /// `Conflict("identity.claimed")`. Returns the old value.
+    #[allow(clippy::too_many_arguments)] // the change, its confirmation and its indexing, each one argument
     pub(crate) async fn update_field(
         &self,
         tx: &mut Conn,
