@@ -74,7 +74,7 @@ async fn people(cab: &Cabinet, inbox: &Inbox) -> Result<(Me, Me), kabinet::Error
     let step = cab.auth().login("+79161234567", "Vek-Tor!58zeb", &device()).await?;
     let tokens = cab.auth().verify_second_factor(&step.id, &inbox.code("login_code")).await?;
     let anna = cab.session(&tokens.access_token, &device()).await?;
-    let pending = anna.attachment().attach("0101", "4508123456", "11223344595", "8451999122899990").await?;
+    let pending = anna.attachment().attach("0101", "4508123456", "11223344595", "8451999122899990", None, None).await?;
     anna.attachment().confirm(&pending.id, &inbox.code("attachment_code")).await?;
     let staff = sys
         .staff()

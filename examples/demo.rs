@@ -161,7 +161,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cancelled = me.appointments().cancel(&visit.id).await?;
     println!("5c. She cancels it (allowed until 2 hours before): status {}", cancelled.status);
     println!("5d. She attaches to the clinic (SMS code); a doctor signs in with TOTP and records a visit:");
-    let pending = me.attachment().attach("0101", "45 08 123456", "112-233-445 95", "8451 9991 2289 9990").await?;
+    let pending =
+        me.attachment().attach("0101", "45 08 123456", "112-233-445 95", "8451 9991 2289 9990", None, None).await?;
     let attached = me.attachment().confirm(&pending.id, &sms.last_code("attachment_code")).await?;
     println!("   attachment: {} — {}", attached.clinic_name, attached.status);
     let staff = sys

@@ -91,11 +91,22 @@ delegate! {
     fn current() -> Option<AttachmentInfo>;
     /// Attachments and detachments with their times, newest first.
     fn history() -> Vec<AttachmentEvent>;
-    /// Asks to attach (by clinic code or name) with passport, SNILS and OMS policy.
-    fn attach(clinic_code: String, passport: String, snils: String, oms_policy: String) -> PendingConfirmation;
+    /// Asks to attach (by clinic code or name) with passport, SNILS and OMS policy; `reason`
+    /// `"voluntary"` (limited per year) or `"residence_change"`; `method` `"sms"` or a
+    /// `confirmer` method.
+    #[pyo3(signature = (clinic_code, passport, snils, oms_policy, reason = None, method = None))]
+    fn attach(
+        clinic_code: String,
+        passport: String,
+        snils: String,
+        oms_policy: String,
+        reason: Option<kabinet::AttachmentReason>,
+        method: Option<String>,
+    ) -> PendingConfirmation;
     /// Asks to end the current attachment.
-    fn detach() -> PendingConfirmation;
-    /// Confirms an attach or detach with its SMS code.
+    #[pyo3(signature = (method = None))]
+    fn detach(method: Option<String>) -> PendingConfirmation;
+    /// Confirms an attach or detach with its SMS code or the host method's proof.
     fn confirm(pending_id: String, code: String) -> AttachmentInfo;
 }
 

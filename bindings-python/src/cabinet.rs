@@ -61,13 +61,14 @@ pub(crate) struct Config {
     change_deadline_minutes: i64,
     migrate: kabinet::MigrationMode,
     password_reminder_days: i64,
+    attachment_changes_per_year: u32,
 }
 
 #[pymethods]
 impl Config {
     #[new]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, all optional
-    #[pyo3(signature = (key_provider = None, notifier = None, identity_registry = None, clock = None, locale = "ru", password_hashing = None, max_connections = 8, require_identity_for_booking = true, change_deadline_minutes = 120, migrate = kabinet::MigrationMode::Auto, confirmer = None, password_reminder_days = 180))]
+    #[pyo3(signature = (key_provider = None, notifier = None, identity_registry = None, clock = None, locale = "ru", password_hashing = None, max_connections = 8, require_identity_for_booking = true, change_deadline_minutes = 120, migrate = kabinet::MigrationMode::Auto, confirmer = None, password_reminder_days = 180, attachment_changes_per_year = 1))]
     fn new(
         key_provider: Option<&Bound<'_, KeyProvider>>,
         notifier: Option<Py<PyAny>>,
@@ -81,6 +82,7 @@ impl Config {
         migrate: kabinet::MigrationMode,
         confirmer: Option<Py<PyAny>>,
         password_reminder_days: i64,
+        attachment_changes_per_year: u32,
     ) -> PyResult<Self> {
         let locale = kabinet::Locale::parse(locale)
             .ok_or_else(|| crate::errors::to_py(kabinet::ConfigError::Locale.into(), kabinet::Locale::En))?;
@@ -109,6 +111,7 @@ impl Config {
             change_deadline_minutes,
             migrate,
             password_reminder_days,
+            attachment_changes_per_year,
         })
     }
 
@@ -148,6 +151,12 @@ impl Config {
         self.password_reminder_days
     }
 
+    /// Voluntary changes of clinic a person may make in 365 days (R11).
+    #[getter]
+    fn attachment_changes_per_year(&self) -> u32 {
+        self.attachment_changes_per_year
+    }
+
     /// Whether opening may migrate the schema.
     #[getter]
     fn migrate(&self) -> kabinet::MigrationMode {
@@ -173,6 +182,7 @@ impl Config {
                 // Saturating: an absurd value reaches `Config::validate` as out of range, never a panic.
                 password_reminder_after: time::Duration::seconds(self.password_reminder_days.saturating_mul(86_400)),
             },
+            attachment: kabinet::AttachmentPolicy { voluntary_changes_per_year: self.attachment_changes_per_year },
             ..kabinet::Config::default()
         };
         if let Some(clock) = &self.clock {

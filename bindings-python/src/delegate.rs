@@ -75,6 +75,7 @@ owned_as_is!(String, Option<String>, Vec<String>, Vec<u8>);
 values!(bool, i64, u32, u64, Option<u32>, Option<i64>, time::Date, Option<time::Date>);
 values!(kabinet::ItemData, Option<kabinet::ItemData>, kabinet::CertificateKind);
 values!(kabinet::DocumentKind, Option<kabinet::DocumentKind>, kabinet::integrations::Channel, kabinet::PushPlatform);
+values!(Option<kabinet::AttachmentReason>);
 by_value!(time::OffsetDateTime, Option<time::OffsetDateTime>);
 by_value!(kabinet::Registration, kabinet::LegacyAccount, kabinet::NewPatient);
 by_ref!(kabinet::Device, Vec<String>, Vec<u8>);

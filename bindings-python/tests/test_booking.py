@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import kabinet
+from test_foundation import unique_enp
 from test_accounts import DEVICE, PASSWORD, Clock, Inbox, open_cabinet, register, sign_in
 
 UTC = datetime.timezone.utc
@@ -131,7 +132,7 @@ def test_r11_attach_detach_and_staff(env: tuple[kabinet.Cabinet, Inbox, Clock]) 
     with pytest.raises(kabinet.ValidationError) as bad:
         me.attachment.attach(clinic.code, "45 08 123456", snils, "8451 9991 2289 9991")
     assert (bad.value.field, bad.value.reason) == ("oms_policy", "checksum")
-    pending = me.attachment.attach(clinic.code, "45 08 123456", snils, "8451 9991 2289 9990")
+    pending = me.attachment.attach(clinic.code, "45 08 123456", snils, unique_enp())
     attached = me.attachment.confirm(pending.id, inbox.code("attachment_code"))
     assert (attached.status, attached.clinic_id) == ("attachment_completed", clinic.id)
     assert attached.document_id is not None, "the confirmation PDF is stored"
@@ -229,3 +230,37 @@ def test_r8_local_time_of_the_clinic_in_messages(env: tuple[kabinet.Cabinet, Inb
     cancelled = next(m for m in reversed(inbox.messages) if m.kind == "appointment_cancelled")
     assert "30.11.2026 16:00 (Asia/Kamchatka, UTC+12)" in cancelled.text, cancelled.text
     assert sys.directory.set_clinic_time_zone(clinic.id, None).time_zone == "Asia/Yekaterinburg"
+
+
+def test_r11_one_voluntary_change_a_year_and_a_residence_change(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    """Issue 14, item 8: the second voluntary change in a year is refused; a move allows one more."""
+    cab, inbox, clock = env
+    first, _, _ = world(cab, clock)
+    second, _, _ = world(cab, clock)
+    _, phone = register(cab, inbox)
+    me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
+    snils, enp = me.profile.get().snils, unique_enp()
+    assert snils is not None
+
+    def attach(clinic: kabinet.Clinic, reason: str | None = None) -> kabinet.Attachment:
+        clock.now_value += datetime.timedelta(minutes=1)
+        pending = me.attachment.attach(clinic.code, "4508123456", snils, enp, reason=reason)
+        return me.attachment.confirm(pending.id, inbox.code("attachment_code"))
+
+    attach(first)
+    assert me.profile.get().oms_policy == enp, "the policy given is saved to the profile"
+    attach(second)
+    with pytest.raises(kabinet.Conflict) as limit:
+        attach(first)
+    assert limit.value.code == "attachment.limit"
+    with pytest.raises(kabinet.Conflict) as unchanged:
+        attach(first, reason="residence_change")
+    assert unchanged.value.code == "attachment.residence_unchanged"
+    clock.now_value += datetime.timedelta(minutes=1)
+    req = me.profile.request_change("actual_address", "г. Москва, ул. Новая, 5")
+    me.profile.confirm_change(req.id, inbox.code("profile_change"))
+    assert attach(first, reason=kabinet.AttachmentReason.RESIDENCE_CHANGE).clinic_id == first.id
+    with pytest.raises(kabinet.ValidationError):
+        me.attachment.attach(first.code, "4508123456", snils, enp, reason="whim")
+    with pytest.raises(kabinet.ConfigError):
+        kabinet.Cabinet.open_in_memory(kabinet.Config(attachment_changes_per_year=13))

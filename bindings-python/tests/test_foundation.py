@@ -18,6 +18,16 @@ def unique_snils() -> str:
     return f"{body}{check:02d}"
 
 
+def unique_enp() -> str:
+    """A random valid OMS policy number (16 digits, Luhn), unique across the shared database."""
+    body = f"77{uuid.uuid4().int % 10**13:013d}"
+    total = 0
+    for i, c in enumerate(reversed(body)):
+        x = int(c) * (2 if i % 2 == 0 else 1)
+        total += x // 10 + x % 10
+    return f"{body}{(10 - total % 10) % 10}"
+
+
 def test_s2_round_trip(cabinet: kabinet.Cabinet) -> None:
     snils = unique_snils()
     patients = cabinet.system().patients

@@ -12,7 +12,7 @@ import pytest
 
 import kabinet
 from test_accounts import DEVICE, PASSWORD, Clock, Inbox, register, sign_in, unique_phone
-from test_foundation import unique_snils
+from test_foundation import unique_enp, unique_snils
 
 
 def unique_inn() -> str:
@@ -113,7 +113,8 @@ def test_r18_every_field_with_sms_or_a_python_confirmer(env: Env) -> None:
     me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
     advice = {m.code: m.call for m in me.profile.completeness()}
     assert advice["oms_policy_missing"] == 'me.profile.request_change("oms_policy")'
-    req = me.profile.request_change("oms_policy", "8451 9991 2289 9990")
+    enp = unique_enp()
+    req = me.profile.request_change("oms_policy", f"{enp[:4]} {enp[4:8]} {enp[8:12]} {enp[12:]}")
     assert (req.field, req.method) == ("oms_policy", "sms")
     assert req.expires_at.tzinfo is not None
     me.profile.confirm_change(req.id, inbox.code("profile_change"))
@@ -133,7 +134,7 @@ def test_r18_every_field_with_sms_or_a_python_confirmer(env: Env) -> None:
         me.profile.confirm_change(me.profile.request_change(field, value).id, inbox.code("profile_change"))
     p = me.profile.get()
     assert (p.oms_policy, p.insurer, p.passport, p.address, p.actual_address) == (
-        "8451999122899990", "АО «СОГАЗ-Мед»", "4508123456", "г. Москва, ул. Тверская, 1", "г. Москва, ул. Арбат, 10")
+        enp, "АО «СОГАЗ-Мед»", "4508123456", "г. Москва, ул. Тверская, 1", "г. Москва, ул. Арбат, 10")
     history = me.profile.history()
     assert sorted(c.field for c in history) == ["actual_address", "address", "insurer", "oms_policy", "passport"]
     assert {c.field: c.confirmed_by for c in history}["insurer"] == "esignature"

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 import kabinet
+from test_foundation import unique_enp
 from test_accounts import DEVICE, Clock, Inbox, register, sign_in
 from test_booking import env, totp, world  # noqa: F401  (env is a fixture)
 
@@ -29,7 +30,7 @@ def attached_patient(cab: kabinet.Cabinet, inbox: Inbox, clinic: kabinet.Clinic)
     me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
     snils = me.profile.get().snils
     assert snils is not None
-    pending = me.attachment.attach(clinic.code, "4508123456", snils, "8451999122899990")
+    pending = me.attachment.attach(clinic.code, "4508123456", snils, unique_enp())
     me.attachment.confirm(pending.id, inbox.code("attachment_code"))
     return me, phone
 
@@ -187,8 +188,11 @@ def test_r13_requests_and_r20_proxy_and_r19(env: tuple[kabinet.Cabinet, Inbox, C
         ward.requests.list()
     assert scope.value.code == "proxy.scope"
     assert any(e.actor_kind == "proxy" for e in me.security.access_history())
-    # Completeness: attached, no OMS policy on file, no results loaded yet.
-    codes = [m.code for m in me.profile.completeness()]
-    assert "oms_policy_missing" in codes and "attachment_missing" not in codes and "results_missing" in codes
+    # Completeness: attached (the OMS policy given then is on file, its insurer is not), no
+    # results loaded yet; each item names the call that fixes it.
+    advice = {m.code: m.call for m in me.profile.completeness()}
+    assert "oms_policy_missing" not in advice and "attachment_missing" not in advice and "results_missing" in advice
+    assert advice["insurer_missing"] == 'me.profile.request_change("insurer")'
+    assert me.profile.get().oms_policy is not None
     registrar.patients.record_card(me.patient_id, "Иванова", "Анна", datetime.date(1991, 3, 14), patronymic="Сергеевна")
     assert me.profile.completeness()[0].code == "clinic_card_mismatch"

@@ -88,11 +88,22 @@ delegate! {
     fn current() -> Option<Attachment>;
     /// Attachments and detachments with their times, newest first.
     fn history() -> Vec<AttachmentEvent>;
-    /// Asks to attach (by clinic code or name) with passport, SNILS and OMS policy.
-    fn attach(clinic_code: String, passport: String, snils: String, oms_policy: String) -> PendingConfirmation;
+    /// Asks to attach (by clinic code or name) with passport, SNILS and OMS policy; `reason`
+    /// `VOLUNTARY` (null; limited per year) or `RESIDENCE_CHANGE`; `method` `"sms"` (null) or a
+    /// `Confirmer` method.
+    #[uniffi::method(default(reason = None, method = None))]
+    fn attach(
+        clinic_code: String,
+        passport: String,
+        snils: String,
+        oms_policy: String,
+        reason: Option<kabinet::AttachmentReason>,
+        method: Option<String>,
+    ) -> PendingConfirmation;
     /// Asks to end the current attachment.
-    fn detach() -> PendingConfirmation;
-    /// Confirms an attach or detach with its SMS code.
+    #[uniffi::method(default(method = None))]
+    fn detach(method: Option<String>) -> PendingConfirmation;
+    /// Confirms an attach or detach with its SMS code or the host method's proof.
     fn confirm(pending_id: String, code: String) -> Attachment;
 }
 

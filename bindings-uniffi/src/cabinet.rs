@@ -30,6 +30,7 @@ struct Settings {
     registry: Option<Arc<dyn crate::IdentityRegistry>>,
     confirmer: Option<Arc<dyn crate::Confirmer>>,
     accounts: kabinet::AccountPolicy,
+    attachment: kabinet::AttachmentPolicy,
     argon2: kabinet::Argon2Params,
     appointments: kabinet::AppointmentPolicy,
     migrate: kabinet::MigrationMode,
@@ -64,6 +65,7 @@ impl CabinetBuilder {
                 registry: None,
                 confirmer: None,
                 accounts: kabinet::AccountPolicy::default(),
+                attachment: kabinet::AttachmentPolicy::default(),
                 argon2: kabinet::Argon2Params::default(),
                 appointments: kabinet::AppointmentPolicy::default(),
                 migrate: kabinet::MigrationMode::Auto,
@@ -136,6 +138,11 @@ impl CabinetBuilder {
         })
     }
 
+    /// Voluntary changes of clinic a person may make in 365 days (R11; default 1, 0 to 12).
+    pub fn attachment_changes_per_year(self: Arc<Self>, n: u32) -> Arc<Self> {
+        self.update(|s| s.attachment = kabinet::AttachmentPolicy { voluntary_changes_per_year: n })
+    }
+
     /// Whether opening may migrate the schema: `AUTO` (default) or `CHECK`, which refuses an
     /// outdated schema with `schema.outdated`. A newer schema is refused in both.
     pub fn migrate(self: Arc<Self>, mode: kabinet::MigrationMode) -> Arc<Self> {
@@ -183,6 +190,7 @@ impl CabinetBuilder {
             password_hashing: s.argon2,
             appointments: s.appointments,
             accounts: s.accounts,
+            attachment: s.attachment,
             migrate: s.migrate,
             ..Default::default()
         };

@@ -78,7 +78,8 @@ by_value!(
     Option<kabinet::DocumentKind>,
     kabinet::RequestStatus,
     kabinet::integrations::Channel,
-    kabinet::PushPlatform
+    kabinet::PushPlatform,
+    Option<kabinet::AttachmentReason>
 );
 by_value!(kabinet::Registration, kabinet::LegacyAccount, kabinet::NewPatient, kabinet::LabReport);
 by_value!(kabinet::WardGrant, kabinet::DocumentMeta, kabinet::IdentityConfirmation, kabinet::NewStaff);

@@ -341,6 +341,10 @@ impl Cabinet {
     pub(crate) fn session_policy(&self) -> crate::config::SessionPolicy {
         self.inner.config.sessions
     }
+    pub(crate) fn attachment_policy(&self) -> crate::config::AttachmentPolicy {
+        self.inner.config.attachment
+    }
+
     pub(crate) fn account_policy(&self) -> crate::config::AccountPolicy {
         self.inner.config.accounts
     }

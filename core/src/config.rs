@@ -82,6 +82,8 @@ pub struct Config {
     pub appointments: AppointmentPolicy,
     /// Account rules: the password-change reminder (R4).
     pub accounts: AccountPolicy,
+    /// Attachment rules: voluntary changes of clinic per year (R11).
+    pub attachment: AttachmentPolicy,
     /// Largest document accepted (default 20 MiB, S3).
     pub document_max_bytes: usize,
     /// Whether opening may migrate the schema (default `Auto`); `Check` refuses an outdated
@@ -134,6 +136,21 @@ impl Default for AccountPolicy {
     }
 }
 
+/// Attachment rules of a deployment (R11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttachmentPolicy {
+    /// Voluntary changes of clinic a person may make in any 365 days (default 1, from 0 to
+    /// 12); a change of residence allows one more each time. The first attachment is not a
+    /// change.
+    pub voluntary_changes_per_year: u32,
+}
+
+impl Default for AttachmentPolicy {
+    fn default() -> Self {
+        AttachmentPolicy { voluntary_changes_per_year: 1 }
+    }
+}
+
 /// Lifetimes of tokens and sessions (R5, ASVS 7.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
@@ -169,6 +186,7 @@ impl Default for Config {
             sessions: SessionPolicy::default(),
             appointments: AppointmentPolicy::default(),
             accounts: AccountPolicy::default(),
+            attachment: AttachmentPolicy::default(),
             document_max_bytes: 20 * 1024 * 1024,
             migrate: MigrationMode::Auto,
         }
@@ -191,6 +209,9 @@ impl Config {
         within("appointments.reminder_before", self.appointments.reminder_before, D::minutes(1), D::days(30))?;
         let reminder = self.accounts.password_reminder_after;
         within("accounts.password_reminder_after", reminder, D::days(1), D::days(3653))?;
+        if self.attachment.voluntary_changes_per_year > 12 {
+            return Err(ConfigError::OutOfRange { field: "attachment.voluntary_changes_per_year" });
+        }
         if !(1..=1000).contains(&self.max_connections) {
             return Err(ConfigError::OutOfRange { field: "max_connections" });
         }

@@ -62,7 +62,9 @@ uniffi::setup_scaffolding!("kabinet");
 
 pub use accounts::{Accounts, ImportedAccount, LegacyAccount, PendingRegistration, Registration};
 pub use appointments::{Appointment, AppointmentStatus, Appointments, ClinicAppointments};
-pub use attachment::{Attachment, AttachmentEvent, AttachmentInfo, AttachmentStatus, PendingConfirmation};
+pub use attachment::{
+    Attachment, AttachmentEvent, AttachmentInfo, AttachmentReason, AttachmentStatus, PendingConfirmation,
+};
 pub use audit::Audit;
 pub use audit::{AccessEntry, AccessPage, AuditContext, AuditReport, SignedTreeHead};
 pub use auth::factors::TotpSetup;
@@ -74,8 +76,8 @@ pub use cabinet::{Backup, JobsReport};
 pub use cabinet::{Cabinet, Keys, SystemAccounts, SystemContext};
 pub use certificates::{Certificate, CertificateKind, CertificateStatus, Certificates};
 pub use config::{
-    AccountPolicy, AppointmentPolicy, Argon2Params, Clock, Config, ConfigError, MigrationMode, SessionPolicy,
-    SystemClock,
+    AccountPolicy, AppointmentPolicy, Argon2Params, AttachmentPolicy, Clock, Config, ConfigError, MigrationMode,
+    SessionPolicy, SystemClock,
 };
 pub use crypto::{CryptoError, KeyProvider, KeyRotationReport};
 pub use directory::{Clinic, Directory, DirectoryAdmin, Practitioner, Region, Slot};

@@ -346,24 +346,26 @@ async fn r11_attach_change_detach_with_codes_and_history(db: TestDb) {
     let att = anna.attachment();
     assert_eq!(att.current().await.unwrap(), None);
     // Validation of passport, SNILS and OMS policy, and a SNILS that is not hers.
-    match att.attach("0101", "45 08 123456", "112-233-445 96", "8451999122899990").await.unwrap_err() {
+    match att.attach("0101", "45 08 123456", "112-233-445 96", "8451999122899990", None, None).await.unwrap_err() {
         Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("snils", "checksum")),
         other => panic!("{other:?}"),
     }
-    match att.attach("0101", "45 08 123456", &support::snils_for(9), "8451999122899990").await.unwrap_err() {
+    match att.attach("0101", "45 08 123456", &support::snils_for(9), "8451999122899990", None, None).await.unwrap_err()
+    {
         Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("snils", "mismatch")),
         other => panic!("{other:?}"),
     }
-    match att.attach("0101", "45 08", "112-233-445 95", "8451999122899990").await.unwrap_err() {
+    match att.attach("0101", "45 08", "112-233-445 95", "8451999122899990", None, None).await.unwrap_err() {
         Error::Validation(v) => assert_eq!(v.field, "passport"),
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        att.attach("9999", "45 08 123456", "112-233-445 95", "8451999122899990").await.unwrap_err().kind(),
+        att.attach("9999", "45 08 123456", "112-233-445 95", "8451999122899990", None, None).await.unwrap_err().kind(),
         ErrorKind::NotFound
     );
     // Attach by code, confirmed by the SMS code; a wrong code does nothing.
-    let pending = att.attach("0101", "45 08 123456", "112-233-445 95", "8451 9991 2289 9990").await.unwrap();
+    let pending =
+        att.attach("0101", "45 08 123456", "112-233-445 95", "8451 9991 2289 9990", None, None).await.unwrap();
     assert_eq!(pending.action, "attach");
     let sms = h.inbox.last_code("attachment_code");
     let wrong = if sms == "000000" { "111111" } else { "000000" };
@@ -374,7 +376,7 @@ async fn r11_attach_change_detach_with_codes_and_history(db: TestDb) {
     assert_eq!(h.inbox.count("attachment_completed"), 1);
     assert_eq!(att.confirm(&pending.id, &sms).await.unwrap_err().kind(), ErrorKind::Authentication, "single use");
     assert_eq!(
-        code(att.attach("0101", "4508123456", "11223344595", "8451999122899990").await.unwrap_err()),
+        code(att.attach("0101", "4508123456", "11223344595", "8451999122899990", None, None).await.unwrap_err()),
         "attachment.already"
     );
     // Staff of the clinic see her among their attached patients.
@@ -385,7 +387,10 @@ async fn r11_attach_change_detach_with_codes_and_history(db: TestDb) {
     h.clock.advance(Duration::hours(1));
     let anna = session(&h, &h.signed_in().await).await;
     let att = anna.attachment();
-    let change = att.attach("семеновская поликлиника", "4508123456", "11223344595", "8451999122899990").await.unwrap();
+    let change = att
+        .attach("семеновская поликлиника", "4508123456", "11223344595", "8451999122899990", None, None)
+        .await
+        .unwrap();
     let second = att.confirm(&change.id, &h.inbox.last_code("attachment_code")).await.unwrap();
     assert_eq!(second.clinic_id, w.other_clinic.id);
     // (The first registrar's session idled out meanwhile: a held context is re-checked.)
@@ -395,12 +400,12 @@ async fn r11_attach_change_detach_with_codes_and_history(db: TestDb) {
     h.clock.advance(Duration::hours(1));
     let anna = session(&h, &h.signed_in().await).await;
     let att = anna.attachment();
-    let leave = att.detach().await.unwrap();
+    let leave = att.detach(None).await.unwrap();
     assert_eq!(leave.action, "detach");
     let ended = att.confirm(&leave.id, &h.inbox.last_code("attachment_code")).await.unwrap();
     assert_eq!((ended.status.as_str(), ended.id.as_str()), ("detached", second.id.as_str()));
     assert_eq!(att.current().await.unwrap(), None);
-    assert_eq!(code(att.detach().await.unwrap_err()), "attachment.none");
+    assert_eq!(code(att.detach(None).await.unwrap_err()), "attachment.none");
     // History with date and time, newest first.
     let history = att.history().await.unwrap();
     let t0 = first.attached_at;

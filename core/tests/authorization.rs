@@ -199,9 +199,9 @@ async fn call(name: &str, me: &Me, w: &World, slot: usize) -> Result<(), kabinet
         "requests.add_document" => me.requests().add_document(&w.request, "справка.pdf", PDF).await.map(drop),
         "requests.mark_completed" => me.requests().mark_completed(&w.request).await.map(drop),
         "attachment.attach" => {
-            me.attachment().attach("0101", "4508123456", &w.anna_snils, "8451999122899990").await.map(drop)
+            me.attachment().attach("0101", "4508123456", &w.anna_snils, "8451999122899990", None, None).await.map(drop)
         }
-        "attachment.detach" => me.attachment().detach().await.map(drop),
+        "attachment.detach" => me.attachment().detach(None).await.map(drop),
         "attachment.confirm" => me.attachment().confirm(&w.detach_pending, "000000").await.map(drop),
         "proxies.grant" => me.proxies().grant(&snils_for(90), &["records".to_owned()], None).await.map(drop),
         "proxies.confirm" => me.proxies().confirm(&w.proxy_pending, "000000").await.map(drop),
@@ -299,7 +299,7 @@ async fn every_cell_of_the_authorization_matrix(db: TestDb) {
     let _ = h.patient(registration_n(91)).await;
     let proxy_pending = anna.proxies().grant(&snils_for(91), &["records".to_owned()], None).await.unwrap().id;
     let (_, spare_grant) = proxy_for(&h, &anna, 72, &["records"]).await;
-    let detach_pending = anna.attachment().detach().await.unwrap().id;
+    let detach_pending = anna.attachment().detach(None).await.unwrap().id;
     let anna_snils = anna.profile().get().await.unwrap().snils.unwrap();
     let vectors: serde_json::Value =
         serde_json::from_str(include_str!("../../tests/vectors/wycheproof/rsa_oaep_4096_sha256_mgf1sha256_test.json"))

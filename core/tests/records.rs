@@ -485,13 +485,19 @@ async fn r19_completeness_reports_what_is_missing(db: TestDb) {
         ["oms_policy_missing", "attachment_missing", "results_missing", "identity_unconfirmed", "email_unconfirmed"]
     );
     // Attachment is medical: it waits for the identity (R2, S5); the profile did not.
-    let early = me.attachment().attach("0101", "4508123456", &snils_for(9), "8451999122899990").await.unwrap_err();
+    let early =
+        me.attachment().attach("0101", "4508123456", &snils_for(9), "8451999122899990", None, None).await.unwrap_err();
     assert_eq!((early.code(), early.kind()), ("identity.unconfirmed", ErrorKind::PermissionDenied));
     h.confirm_identity(&tokens, "Кузнецов Пётр", date!(1980 - 01 - 01)).await;
     h.attach(&me, "0101").await;
     let doctor = h.staff(&c1, "doctor", 5).await;
     doctor.staff().unwrap().records().add(me.patient_id().unwrap(), visit("I10")).await.unwrap();
-    assert_eq!(codes(me.profile().completeness().await.unwrap()), ["oms_policy_missing", "email_unconfirmed"]);
+    // The OMS policy given at attachment is saved to the profile (issue 14, item 8): what is
+    // left is its insurer, which the advice points to.
+    let left = me.profile().completeness().await.unwrap();
+    assert_eq!(codes(left.clone()), ["insurer_missing", "email_unconfirmed"]);
+    assert_eq!(left[0].call, "me.profile.request_change(\"insurer\")");
+    assert_eq!(me.profile().get().await.unwrap().oms_policy, Some(support::enp_for(&snils_for(9))));
     // The clinic's card says another birth date: flagged, until the card agrees.
     let pid = me.patient_id().unwrap().to_owned();
     let staff = doctor.staff().unwrap();

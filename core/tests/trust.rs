@@ -146,7 +146,10 @@ async fn s5_before_confirmation_only_the_reduced_set_is_open(db: TestDb) {
         ("fhir", me.records().export_fhir().await.unwrap_err()),
         (
             "attachment",
-            me.attachment().attach("0101", "4508123456", "11223344595", "8451999122899990").await.unwrap_err(),
+            me.attachment()
+                .attach("0101", "4508123456", "11223344595", "8451999122899990", None, None)
+                .await
+                .unwrap_err(),
         ),
         ("certificates", me.certificates().list().await.unwrap_err()),
         ("requests", me.requests().create(&c1, "Справка", "Нужна справка").await.unwrap_err()),

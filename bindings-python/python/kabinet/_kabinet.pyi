@@ -52,6 +52,13 @@ class AppointmentStatus(StrEnum):
 _AppointmentStatusLike: TypeAlias = AppointmentStatus | Literal["booked", "cancelled", "past"]
 
 @final
+class AttachmentReason(StrEnum):
+    VOLUNTARY = "voluntary"
+    RESIDENCE_CHANGE = "residence_change"
+
+_AttachmentReasonLike: TypeAlias = AttachmentReason | Literal["voluntary", "residence_change"]
+
+@final
 class AttachmentStatus(StrEnum):
     ATTACHMENT_COMPLETED = "attachment_completed"
     DETACHED = "detached"
@@ -227,6 +234,7 @@ __all__ = [
     "Argon2Params",
     "Attachment",
     "AttachmentEvent",
+    "AttachmentReason",
     "AttachmentStatus",
     "Audit",
     "AuditReport",
@@ -1050,8 +1058,16 @@ class AttachmentEvent:
 class ClinicAttachment:
     def current(self) -> Attachment | None: ...
     def history(self) -> list[AttachmentEvent]: ...
-    def attach(self, clinic_code: str, passport: str, snils: str, oms_policy: str) -> PendingConfirmation: ...
-    def detach(self) -> PendingConfirmation: ...
+    def attach(
+        self,
+        clinic_code: str,
+        passport: str,
+        snils: str,
+        oms_policy: str,
+        reason: _AttachmentReasonLike | None = None,
+        method: str | None = None,
+    ) -> PendingConfirmation: ...
+    def detach(self, method: str | None = None) -> PendingConfirmation: ...
     def confirm(self, pending_id: str, code: str) -> Attachment: ...
 
 @final
@@ -1167,11 +1183,14 @@ class Config:
         migrate: _MigrationModeLike = MigrationMode.AUTO,
         confirmer: Confirmer | None = None,
         password_reminder_days: int = 180,
+        attachment_changes_per_year: int = 1,
     ) -> Self: ...
     @property
     def locale(self) -> str: ...
     @property
     def password_reminder_days(self) -> int: ...
+    @property
+    def attachment_changes_per_year(self) -> int: ...
 
 class NewPatient:
     surname: str

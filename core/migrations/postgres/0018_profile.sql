@@ -24,3 +24,9 @@ CREATE TABLE push_tokens (
 -- Local time (R8, R10, R14): a region's IANA time zone, which a clinic may override.
 ALTER TABLE regions ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'Europe/Moscow';
 ALTER TABLE clinics ADD COLUMN time_zone TEXT;
+-- Attachment rules (R11): a voluntary change of clinic is limited per year (more on a change
+-- of residence), and attach/detach may be confirmed by a host method.
+ALTER TABLE attachment_requests ADD COLUMN method TEXT NOT NULL DEFAULT 'sms';
+ALTER TABLE attachment_requests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attachment_requests ADD COLUMN reason TEXT NOT NULL DEFAULT 'voluntary';
+ALTER TABLE attachments ADD COLUMN reason TEXT NOT NULL DEFAULT 'voluntary';

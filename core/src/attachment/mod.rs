@@ -12,12 +12,13 @@ use time::OffsetDateTime;
 mod store;
 
 use crate::audit::{Access, Action, Outcome};
+use crate::auth::confirm::Method;
 use crate::auth::{AuthError, codes};
 use crate::cabinet::Cabinet;
 use crate::crypto::Aad;
 use crate::error::{Error, Result};
 use crate::ids::{self, Reason, ValidationError};
-use crate::integrations::Channel;
+use crate::integrations::{Channel, ConfirmationRequest};
 use crate::me::Me;
 use crate::notify;
 use crate::patients::Patients;
@@ -35,6 +36,21 @@ pub struct PendingConfirmation {
     /// `attach`, `detach`, `certificate` or `proxy_grant`.
     pub action: String,
 }
+
+crate::sets::closed_set! {
+    /// Why a person attaches to a clinic (R11): voluntary changes are limited per year, a
+    /// change of residence allows one more.
+    pub enum AttachmentReason in "reason" {
+        /// The person's choice (limited by `AttachmentPolicy`).
+        Voluntary = "voluntary",
+        /// A move: the registration or actual address in the profile changed since the last
+        /// attachment.
+        ResidenceChange = "residence_change",
+    }
+}
+
+/// A year, for the voluntary-change limit.
+const YEAR_US: i64 = 365 * 24 * 3600 * 1_000_000;
 
 crate::sets::closed_set! {
     /// Whether an attachment is current.
@@ -98,6 +114,51 @@ struct Confirmation {
     passport: String,
     snils: String,
     oms_policy: String,
+}
+
+/// The clinic an attach request is for, and why.
+struct Target<'a> {
+    clinic_id: &'a str,
+    clinic_code: &'a str,
+    reason: AttachmentReason,
+}
+
+/// The request a host method confirms for an attach (subject: the clinic code) or a detach.
+fn host_request(id: &str, method: &str, patient_id: &str, action: &str, subject: &str) -> ConfirmationRequest {
+    ConfirmationRequest {
+        id: id.to_owned(),
+        method: method.to_owned(),
+        patient_id: patient_id.to_owned(),
+        purpose: "attachment".to_owned(),
+        subject: subject.to_owned(),
+        challenge: crate::auth::confirm::challenge(id, "attachment", subject, action),
+    }
+}
+
+/// The yearly limit of voluntary changes (R11): a first attachment is not a change; a
+/// change of residence needs an address change in the profile since the last attachment.
+async fn check_change_allowed(
+    cab: &Cabinet,
+    tx: &mut Conn,
+    patient_id: &str,
+    reason: AttachmentReason,
+    now: i64,
+) -> Result<()> {
+    let Some(last) = store::last_attached_at(&mut *tx, patient_id).await? else { return Ok(()) };
+    match reason {
+        AttachmentReason::ResidenceChange => {
+            if Patients::moved_since(tx, patient_id, last).await? {
+                Ok(())
+            } else {
+                Err(Error::Conflict { code: "attachment.residence_unchanged" })
+            }
+        }
+        _ => {
+            let allowed = i64::from(cab.attachment_policy().voluntary_changes_per_year);
+            let made = store::voluntary_changes_since(&mut *tx, patient_id, now.saturating_sub(YEAR_US)).await?;
+            if made < allowed { Ok(()) } else { Err(Error::Conflict { code: "attachment.limit" }) }
+        }
+    }
 }
 
 fn info_from(r: &store::AttachmentRow) -> Result<AttachmentInfo> {
@@ -198,15 +259,24 @@ impl Attachment {
     }
 
     /// Asks to attach to a clinic (by code or name) with passport, SNILS and OMS policy.
-    /// The identifiers are validated and must match those on file; an SMS code is sent.
-    /// Attaching while attached elsewhere changes the clinic on confirmation.
+    /// The identifiers are validated and must match those on file. `reason` is `Voluntary`
+    /// when `None`. Confirmed by `method`:
+    /// `None`/`"sms"` sends a code by SMS; a host `Confirmer` method is started there.
+    /// Attaching while attached elsewhere changes the clinic on confirmation — a voluntary
+    /// change at most `AttachmentPolicy::voluntary_changes_per_year` times in 365 days
+    /// (`Conflict("attachment.limit")`); `ResidenceChange` allows one more when the profile's
+    /// address changed since the last attachment (`attachment.residence_unchanged` if not).
+    /// The OMS policy given is saved to the profile when it has none.
     pub async fn attach(
         &self,
         clinic_code_or_name: &str,
         passport: &str,
         snils: &str,
         oms_policy: &str,
+        reason: Option<AttachmentReason>,
+        method: Option<&str>,
     ) -> Result<PendingConfirmation> {
+        let reason = reason.unwrap_or(AttachmentReason::Voluntary);
         let patient_id = self.me.own_medical().await?;
         let details = Confirmation {
             clinic_id: String::new(),
@@ -222,25 +292,38 @@ impl Attachment {
         if person.oms_policy.as_ref().is_some_and(|p| *p != details.oms_policy) {
             return Err(ValidationError::new("oms_policy", Reason::Mismatch).into());
         }
+        if person.oms_policy.is_none() {
+            // The policy will be saved to the profile: one another record holds is refused
+            // now, before any code is sent (never two people with one policy).
+            let holder = self.patients().find_by_oms_policy(&details.oms_policy).await?;
+            if holder.is_some_and(|h| h != patient_id) {
+                return Err(Error::Conflict { code: "identity.claimed" });
+            }
+        }
         let details = Confirmation { clinic_id: clinic.id.clone(), ..details };
-        self.request("attach", Some(&clinic.id), Some(&details)).await
+        let target = Target { clinic_id: &clinic.id, clinic_code: &clinic.code, reason };
+        self.request("attach", Some(target), Some(&details), method).await
     }
 
-    /// Asks to end the current attachment; an SMS code is sent.
-    pub async fn detach(&self) -> Result<PendingConfirmation> {
-        self.request("detach", None, None).await
+    /// Asks to end the current attachment, confirmed by `method` as for [`Attachment::attach`].
+    pub async fn detach(&self, method: Option<&str>) -> Result<PendingConfirmation> {
+        self.request("detach", None, None, method).await
     }
 
     async fn request(
         &self,
         action: &'static str,
-        clinic_id: Option<&str>,
+        target: Option<Target<'_>>,
         details: Option<&Confirmation>,
+        method: Option<&str>,
     ) -> Result<PendingConfirmation> {
         let cab = self.cab();
         let patient_id = self.me.own_medical().await?;
+        let method = crate::auth::confirm::choose(cab, method).await?;
         let now = to_micros(cab.now());
         let id = uuid::Uuid::new_v4().to_string();
+        let clinic_id = target.as_ref().map(|t| t.clinic_id);
+        let reason = target.as_ref().map_or(AttachmentReason::Voluntary, |t| t.reason);
         let mut tx = cab.store().begin().await?;
         let current = self.current_in(&mut tx, &patient_id).await?;
         match (action, &current) {
@@ -249,6 +332,10 @@ impl Attachment {
                 return Err(Error::Conflict { code: "attachment.already" });
             }
             _ => {}
+        }
+        if action == "attach" {
+            // Told now, before any code is sent; checked again when confirmed.
+            check_change_allowed(cab, &mut tx, &patient_id, reason, now).await?;
         }
         let receipt = self.journal(&mut tx, Action::Create, "attachment_request", Some(&id), now).await?;
         let sealed = match details {
@@ -262,7 +349,24 @@ impl Attachment {
             None => None,
         };
         let expires = now + crate::accounts::CODE_TTL_US;
-        store::insert_request(&mut *tx, &id, &patient_id, action, clinic_id, sealed, now, expires).await?;
+        let request = store::NewRequest {
+            id: &id,
+            patient_id: &patient_id,
+            action,
+            clinic_id,
+            details: sealed,
+            method: method.name(),
+            reason: reason.as_str(),
+            now,
+            expires_at: expires,
+        };
+        store::insert_request(&mut *tx, request).await?;
+        if let Method::Host(name) = &method {
+            tx.commit().await?;
+            let subject = target.as_ref().map_or("detach", |t| t.clinic_code);
+            crate::auth::confirm::start(cab, host_request(&id, name, &patient_id, action, subject)).await?;
+            return Ok(PendingConfirmation { id, action: action.into() });
+        }
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "attachment", &id, &code, now + crate::accounts::CODE_TTL_US).await?;
         let person = self.patients().read_in(&mut tx, &patient_id, now).await?;
@@ -292,12 +396,36 @@ impl Attachment {
         if row.completed_at.is_some() || row.expires_at <= now {
             return Err(AuthError::CodeExpired.into());
         }
-        crate::accounts::check_code(cab, "attachment", pending_id, code, now).await?;
+        let reason = AttachmentReason::stored(&row.reason)?;
+        match Method::from_stored(&row.method) {
+            Method::Sms => crate::accounts::check_code(cab, "attachment", pending_id, code, now).await?,
+            Method::Host(name) => {
+                if row.attempts >= crate::accounts::MAX_CODE_ATTEMPTS {
+                    return Err(AuthError::CodeExpired.into());
+                }
+                let subject = match &clinic_id {
+                    Some(id) => crate::directory::Directory::new(cab.clone()).clinic(id).await?.code,
+                    None => "detach".to_owned(),
+                };
+                let request = host_request(pending_id, &name, &patient_id, &action, &subject);
+                if !crate::auth::confirm::verify(cab, request, code.to_owned()).await? {
+                    store::count_wrong_proof(cab.store().pool(), pending_id).await?;
+                    return Err(AuthError::InvalidCode.into());
+                }
+            }
+        }
+        // Read before the transaction: an in-memory database has one connection.
+        let identity_confirmed = crate::auth::identity::is_confirmed(&self.me).await?;
         let mut tx = cab.store().begin().await?;
         if !store::claim_request(&mut *tx, pending_id, now).await? {
             return Err(AuthError::CodeExpired.into());
         }
         let ended = store::end_current(&mut *tx, &patient_id, now).await?;
+        if action == "attach" {
+            // After `end_current`, which another confirmation of the same patient waits on:
+            // two requests confirmed at once cannot both pass the limit.
+            check_change_allowed(cab, &mut tx, &patient_id, reason, now).await?;
+        }
         let (result_id, kind) = if action == "attach" {
             let clinic_id = clinic_id.ok_or(StorageError::Corrupt("attachment request"))?;
             let sealed = sealed.ok_or(StorageError::Corrupt("attachment request"))?;
@@ -309,9 +437,23 @@ impl Attachment {
             let plain = crate::crypto::open(&key, &old_aad, &sealed)?;
             let new_aad = Aad { table: "attachments", record_id: &id, field: "details", patient_id: &patient_id };
             let details = crate::crypto::seal(&key, &new_aad, &plain)?;
-            store::insert(&mut *tx, &id, &patient_id, &clinic_id, details, now).await.map_err(|e| {
-                if e.unique_violation() { Error::Conflict { code: "attachment.changed" } } else { e.into() }
-            })?;
+            store::insert(&mut *tx, &id, &patient_id, &clinic_id, details, reason.as_str(), now).await.map_err(
+                |e| {
+                    if e.unique_violation() { Error::Conflict { code: "attachment.changed" } } else { e.into() }
+                },
+            )?;
+            // The OMS policy given is the person's (it matched any on file): a profile without
+            // one gets it (R11, R19).
+            let given: Confirmation =
+                serde_json::from_slice(&plain).map_err(|_| StorageError::Corrupt("attachment details"))?;
+            let on_file = self.patients().read_in(&mut tx, &patient_id, now).await?.oms_policy;
+            if on_file.is_none() {
+                let field = crate::patients::ProfileField::OmsPolicy;
+                let oms = &given.oms_policy;
+                self.patients()
+                    .update_field(&mut tx, &patient_id, field, oms, "attachment", identity_confirmed, now)
+                    .await?;
+            }
             (id, "attachment_completed")
         } else {
             if ended != 1 {

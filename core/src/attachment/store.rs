@@ -30,6 +30,22 @@ pub(super) struct RequestRow {
     pub details: Option<Vec<u8>>,
     pub expires_at: i64,
     pub completed_at: Option<i64>,
+    pub method: String,
+    pub attempts: i32,
+    pub reason: String,
+}
+
+/// A new attach or detach request.
+pub(super) struct NewRequest<'a> {
+    pub id: &'a str,
+    pub patient_id: &'a str,
+    pub action: &'a str,
+    pub clinic_id: Option<&'a str>,
+    pub details: Option<Vec<u8>>,
+    pub method: &'a str,
+    pub reason: &'a str,
+    pub now: i64,
+    pub expires_at: i64,
 }
 
 /// Which attachments to read.
@@ -74,27 +90,20 @@ pub(super) async fn attachments<'e>(
 
 /// A pending attach or detach waiting for its code.
 #[allow(clippy::too_many_arguments)] // one column each
-pub(super) async fn insert_request<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    id: &str,
-    patient_id: &str,
-    action: &str,
-    clinic_id: Option<&str>,
-    details: Option<Vec<u8>>,
-    now: i64,
-    expires_at: i64,
-) -> Result<()> {
+pub(super) async fn insert_request<'e>(ex: impl Executor<'e, Database = Any>, r: NewRequest<'_>) -> Result<()> {
     sqlx::query(
-        "INSERT INTO attachment_requests (id, patient_id, action, clinic_id, details, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO attachment_requests (id, patient_id, action, clinic_id, details, created_at, expires_at, method, \
+         reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(id)
-    .bind(patient_id)
-    .bind(action)
-    .bind(clinic_id)
-    .bind(details)
-    .bind(now)
-    .bind(expires_at)
+    .bind(r.id)
+    .bind(r.patient_id)
+    .bind(r.action)
+    .bind(r.clinic_id)
+    .bind(r.details)
+    .bind(r.now)
+    .bind(r.expires_at)
+    .bind(r.method)
+    .bind(r.reason)
     .execute(ex)
     .await?;
     Ok(())
@@ -107,7 +116,8 @@ pub(super) async fn request<'e>(
     patient_id: &str,
 ) -> Result<Option<RequestRow>> {
     let row = sqlx::query(
-        "SELECT action, clinic_id, details, expires_at, completed_at FROM attachment_requests WHERE id = $1 AND patient_id = $2",
+        "SELECT action, clinic_id, details, expires_at, completed_at, method, attempts, reason FROM attachment_requests \
+         WHERE id = $1 AND patient_id = $2",
     )
     .bind(id)
     .bind(patient_id)
@@ -120,9 +130,53 @@ pub(super) async fn request<'e>(
             details: r.try_get("details")?,
             expires_at: r.try_get("expires_at")?,
             completed_at: r.try_get("completed_at")?,
+            method: r.try_get("method")?,
+            attempts: r.try_get("attempts")?,
+            reason: r.try_get("reason")?,
         })
     })
     .transpose()
+}
+
+/// Counts one wrong proof for a request confirmed by a host method.
+pub(super) async fn count_wrong_proof<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> Result<()> {
+    sqlx::query("UPDATE attachment_requests SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(ex).await?;
+    Ok(())
+}
+
+/// Voluntary changes of clinic after `since`: voluntary attachments started then, less the
+/// person's very first attachment when that is one of them (a first attachment is not a
+/// change). Counted, not compared by time, so attachments at the same instant still count.
+pub(super) async fn voluntary_changes_since<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    patient_id: &str,
+    since: i64,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM attachments WHERE patient_id = $1 AND reason = 'voluntary' AND attached_at > $2) \
+         AS recent, (SELECT COUNT(*) FROM attachments WHERE patient_id = $1 AND attached_at <= $2) AS earlier, \
+         (SELECT reason FROM attachments WHERE patient_id = $1 ORDER BY attached_at, id LIMIT 1) AS first_reason",
+    )
+    .bind(patient_id)
+    .bind(since)
+    .fetch_one(ex)
+    .await?;
+    let (recent, earlier): (i64, i64) = (row.try_get("recent")?, row.try_get("earlier")?);
+    let first_reason: Option<String> = row.try_get("first_reason")?;
+    let first_is_recent = earlier == 0 && first_reason.as_deref() == Some("voluntary");
+    Ok(if first_is_recent { (recent - 1).max(0) } else { recent })
+}
+
+/// When the patient's latest attachment started, if they ever had one.
+pub(super) async fn last_attached_at<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    patient_id: &str,
+) -> Result<Option<i64>> {
+    let at: Option<Option<i64>> = sqlx::query_scalar("SELECT MAX(attached_at) FROM attachments WHERE patient_id = $1")
+        .bind(patient_id)
+        .fetch_optional(ex)
+        .await?;
+    Ok(at.flatten())
 }
 
 /// Claims a pending request (its sealed details dropped); whether this call claimed it.
@@ -154,16 +208,18 @@ pub(super) async fn insert<'e>(
     patient_id: &str,
     clinic_id: &str,
     details: Vec<u8>,
+    reason: &str,
     now: i64,
 ) -> std::result::Result<(), StorageError> {
     sqlx::query(
-        "INSERT INTO attachments (id, patient_id, clinic_id, attached_at, details) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO attachments (id, patient_id, clinic_id, attached_at, details, reason) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
     .bind(patient_id)
     .bind(clinic_id)
     .bind(now)
     .bind(details)
+    .bind(reason)
     .execute(ex)
     .await
     .map_err(StorageError::from_sqlx)?;

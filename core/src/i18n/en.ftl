@@ -358,3 +358,6 @@ field-token = Push token
 field-insurer = Insurer
 field-actual_address = Actual address
 field-time_zone = Time zone
+attachment-limit = You have already changed your clinic the allowed number of times this year; a change of residence allows another
+attachment-residence_unchanged = No change of your registration or actual address is recorded since your last attachment: update the address in your profile first
+field-reason = Reason

@@ -703,6 +703,17 @@ impl Patients {
         Ok(old)
     }
 
+    /// Whether the person's registration or actual address changed after `since` (a change
+    /// of residence, R11).
+    pub(crate) async fn moved_since(tx: &mut Conn, patient_id: &str, since: i64) -> Result<bool> {
+        for field in [ProfileField::Address, ProfileField::ActualAddress] {
+            if store::changed_since(&mut *tx, patient_id, field.name(), since).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// The history of personal data changes, newest first (journaled as a read).
     pub(crate) async fn change_history(&self, patient_id: &str) -> Result<Vec<ProfileChange>> {
         let now = to_micros(self.cab.now());

@@ -221,3 +221,21 @@ pub(super) async fn forget_everywhere(conn: &mut crate::store::Conn, patient_id:
     }
     Ok(())
 }
+
+/// Whether the patient's `field` changed after `since`.
+pub(super) async fn changed_since<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    patient_id: &str,
+    field: &str,
+    since: i64,
+) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM profile_changes WHERE patient_id = $1 AND field = $2 AND changed_at > $3",
+    )
+    .bind(patient_id)
+    .bind(field)
+    .bind(since)
+    .fetch_one(ex)
+    .await?;
+    Ok(n > 0)
+}

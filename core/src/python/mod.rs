@@ -103,6 +103,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     add!(
         crate::integrations::Channel,
         crate::integrations::PushPlatform,
+        crate::attachment::AttachmentReason,
         crate::integrations::IdentityMethod,
         crate::ids::Sex,
         crate::appointments::AppointmentStatus,

@@ -424,3 +424,101 @@ async fn r4_password_change_reminder_once_per_period(db: TestDb) {
     h.cab.run_due_jobs().await.unwrap();
     assert_eq!(h.inbox.count("password_reminder"), 3);
 }
+
+crate::on_both!(
+    r11_voluntary_changes_are_limited_a_residence_change_allows_one_more,
+    r11_concurrent_confirmations_cannot_pass_the_limit_twice
+);
+
+async fn attach_by_sms(
+    h: &Harness,
+    me: &kabinet::Me,
+    clinic: &str,
+    reason: Option<kabinet::AttachmentReason>,
+) -> kabinet::Result<()> {
+    let snils = me.profile().get().await?.snils.unwrap();
+    let pending = me.attachment().attach(clinic, "4508123456", &snils, "8451999122899990", reason, None).await?;
+    me.attachment().confirm(&pending.id, &h.inbox.last_code("attachment_code")).await.map(drop)
+}
+
+/// Issue 14, item 8: one voluntary change a year (configurable), more on a change of
+/// residence; the OMS policy entered is saved to the profile; a host method can confirm.
+async fn r11_voluntary_changes_are_limited_a_residence_change_allows_one_more(db: TestDb) {
+    use kabinet::AttachmentReason::{ResidenceChange, Voluntary};
+    let Setup { h, signatures, .. } = setup(&db).await;
+    h.two_clinics().await;
+    let me = h.anna_confirmed().await;
+    // The first attachment is not a change; it saves the policy to the profile.
+    attach_by_sms(&h, &me, "0101", None).await.unwrap();
+    let oms = me.profile().history().await.unwrap().into_iter().find(|c| c.field == "oms_policy").unwrap();
+    assert_eq!((oms.new_value.as_str(), oms.confirmed_by.as_str()), ("8451999122899990", "attachment"));
+    // One voluntary change a year: the second is refused before any code is sent.
+    attach_by_sms(&h, &me, "0202", Some(Voluntary)).await.unwrap();
+    let codes = h.inbox.count("attachment_code");
+    let snils = me.profile().get().await.unwrap().snils.unwrap();
+    let refused = me.attachment().attach("0101", "4508123456", &snils, "8451999122899990", None, None).await;
+    assert_eq!(code(refused.unwrap_err()), "attachment.limit");
+    assert_eq!(h.inbox.count("attachment_code"), codes, "no code for a refused change");
+    // A change of residence needs a new address in the profile since the last attachment.
+    let moved = attach_by_sms(&h, &me, "0101", Some(ResidenceChange)).await.unwrap_err();
+    assert_eq!(code(moved), "attachment.residence_unchanged");
+    h.clock.advance(time::Duration::minutes(1));
+    change_by_sms(&h, &me, "address", "г. Москва, ул. Новая, 5").await.unwrap();
+    attach_by_sms(&h, &me, "0101", Some(ResidenceChange)).await.unwrap();
+    assert_eq!(me.attachment().current().await.unwrap().unwrap().clinic_code, "0101");
+    // That move is used up: another needs another new address.
+    assert_eq!(
+        code(attach_by_sms(&h, &me, "0202", Some(ResidenceChange)).await.unwrap_err()),
+        "attachment.residence_unchanged"
+    );
+    // A year after the voluntary change, another one is allowed — confirmed this time by the
+    // host's electronic signature instead of an SMS code.
+    h.clock.advance(time::Duration::days(366));
+    let t = h.signed_in().await;
+    let me = h.cab.session(&t.access_token, &device()).await.unwrap();
+    let pending = me
+        .attachment()
+        .attach("0202", "4508123456", &snils, "8451999122899990", None, Some("esignature"))
+        .await
+        .unwrap();
+    let started = signatures.started.lock().unwrap().last().cloned().unwrap();
+    assert_eq!((started.purpose.as_str(), started.subject.as_str()), ("attachment", "0202"));
+    assert_eq!(code(me.attachment().confirm(&pending.id, "forged").await.unwrap_err()), "auth.invalid_code");
+    me.attachment().confirm(&pending.id, &format!("signed:{}", started.challenge)).await.unwrap();
+    assert_eq!(me.attachment().current().await.unwrap().unwrap().clinic_code, "0202");
+    // A detach confirmed by the host method too; a method nobody offers is refused.
+    assert_eq!(code(me.attachment().detach(Some("telepathy")).await.unwrap_err()), "confirmation.no_method");
+    let pending = me.attachment().detach(Some("esignature")).await.unwrap();
+    let started = signatures.started.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(started.subject, "detach");
+    me.attachment().confirm(&pending.id, &format!("signed:{}", started.challenge)).await.unwrap();
+    assert!(me.attachment().current().await.unwrap().is_none());
+    // The rule is configurable, within bounds.
+    let strict =
+        kabinet::Config { attachment: kabinet::AttachmentPolicy { voluntary_changes_per_year: 13 }, ..db.config() };
+    assert_eq!(strict.validate().unwrap_err().code(), "config.out_of_range");
+}
+
+/// Two attach requests made before either is confirmed, confirmed at once: the limit holds.
+async fn r11_concurrent_confirmations_cannot_pass_the_limit_twice(db: TestDb) {
+    let Setup { h, .. } = setup(&db).await;
+    h.two_clinics().await;
+    h.cab.system().directory().add_clinic("77", "0303", "Поликлиника № 3", "ул. Садовая, 3", "пн–пт").await.unwrap();
+    let me = h.anna_confirmed().await;
+    attach_by_sms(&h, &me, "0101", None).await.unwrap();
+    let snils = me.profile().get().await.unwrap().snils.unwrap();
+    let a = me.attachment().attach("0202", "4508123456", &snils, "8451999122899990", None, None).await.unwrap();
+    let code_a = h.inbox.last_code("attachment_code");
+    let b = me.attachment().attach("0303", "4508123456", &snils, "8451999122899990", None, None).await.unwrap();
+    let code_b = h.inbox.last_code("attachment_code");
+    let (att_a, att_b) = (me.attachment(), me.attachment());
+    let (ra, rb) = tokio::join!(att_a.confirm(&a.id, &code_a), att_b.confirm(&b.id, &code_b));
+    let outcomes = [ra.map(|_| "ok").unwrap_or_else(|e| e.code()), rb.map(|_| "ok").unwrap_or_else(|e| e.code())];
+    assert_eq!(outcomes.iter().filter(|o| **o == "ok").count(), 1, "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| ["ok", "attachment.limit", "attachment.changed", "storage.busy"].contains(o)),
+        "{outcomes:?}"
+    );
+    let history = me.attachment().history().await.unwrap();
+    assert_eq!(history.iter().filter(|e| e.action == "attached").count(), 2);
+}

@@ -427,9 +427,14 @@ impl Harness {
     }
 
     /// Attaches a signed-in patient to the clinic with `code` (SMS-confirmed).
+    /// Anna gives her policy; everyone else a policy of their own, derived from their SNILS.
     pub async fn attach(&self, me: &kabinet::Me, clinic_code: &str) {
-        let snils = me.profile().get().await.unwrap().snils.unwrap();
-        let pending = me.attachment().attach(clinic_code, "4508123456", &snils, "8451999122899990").await.unwrap();
+        let person = me.profile().get().await.unwrap();
+        let snils = person.snils.unwrap();
+        let oms = person
+            .oms_policy
+            .unwrap_or_else(|| if snils == "11223344595" { "8451999122899990".to_owned() } else { enp_for(&snils) });
+        let pending = me.attachment().attach(clinic_code, "4508123456", &snils, &oms, None, None).await.unwrap();
         me.attachment().confirm(&pending.id, &self.inbox.last_code("attachment_code")).await.unwrap();
     }
 }
@@ -448,4 +453,21 @@ pub fn pdf_text(pdf: &[u8]) -> String {
         .expect("pdftotext (poppler-utils) must be installed: scripts/test-all installs it");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// A valid OMS policy number (ENP) of its own for each seed: `77`, the seed's digits, and the
+/// Luhn check digit.
+pub fn enp_for(seed: &str) -> String {
+    let digits: String = seed.chars().filter(char::is_ascii_digit).chain(std::iter::repeat('0')).take(13).collect();
+    let body = format!("77{digits}");
+    let sum: u32 = body
+        .chars()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let x = c.to_digit(10).unwrap();
+            if i % 2 == 0 { (x * 2) / 10 + (x * 2) % 10 } else { x }
+        })
+        .sum();
+    format!("{body}{}", (10 - sum % 10) % 10)
 }

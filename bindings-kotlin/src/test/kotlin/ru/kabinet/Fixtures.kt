@@ -31,10 +31,20 @@ object Fixtures {
         return cab.session(cab.auth().verifySecondFactor(step.id, code).accessToken, device)
     }
 
-    /** A signed-in patient attached to the clinic (SMS-confirmed). */
+    /** A valid OMS policy number of patient `n`'s own: `77`, `n` in 13 digits, the Luhn digit. */
+    fun enpFor(n: Int): String {
+        val body = "77" + "%013d".format(n)
+        val sum = body.reversed().mapIndexed { i, c ->
+            val x = (c - '0') * (if (i % 2 == 0) 2 else 1)
+            x / 10 + x % 10
+        }.sum()
+        return body + ((10 - sum % 10) % 10)
+    }
+
+    /** A signed-in patient attached to the clinic (SMS-confirmed) with a policy of their own. */
     suspend fun attached(cab: Cabinet, inbox: AccountsTest.Inbox, clinic: Clinic, n: Int): Me {
         val me = booking.patientFor(cab, inbox, n)
-        val pending = me.attachment().attach(clinic.code, "4508123456", me.profile().get().snils!!, "8451999122899990")
+        val pending = me.attachment().attach(clinic.code, "4508123456", me.profile().get().snils!!, enpFor(n))
         me.attachment().confirm(pending.id, inbox.code("attachment_code"))
         return me
     }

@@ -149,4 +149,28 @@ class PersonalDataTest {
         anna.notifications().unregisterPush("dev-1")
         assertTrue(anna.notifications().pushDevices().isEmpty())
     }
+
+    @Test
+    fun `R11 one voluntary change of clinic a year, the policy saved to the profile`(): Unit = runBlocking {
+        val (cab, inbox, clinic) = Fixtures.clinicCabinet()
+        val other = cab.system().directory().addClinic(clinic.regionCode, "x" + clinic.code, "Другая " + clinic.name, "ул. Мира, 2", "пн–пт")
+        val anna = Fixtures.attached(cab, inbox, clinic, 81)
+        val enp = Fixtures.enpFor(81)
+        assertEquals(enp, anna.profile().get().omsPolicy, "the policy given is saved to the profile")
+        val snils = anna.profile().get().snils!!
+        val change = anna.attachment().attach(other.code, "4508123456", snils, enp)
+        anna.attachment().confirm(change.id, inbox.code("attachment_code"))
+        val limit = assertFailsWith<KabinetException.Conflict> {
+            anna.attachment().attach(clinic.code, "4508123456", snils, enp, AttachmentReason.VOLUNTARY)
+        }
+        assertEquals("attachment.limit", limit.code)
+        val moved = assertFailsWith<KabinetException.Conflict> {
+            anna.attachment().attach(clinic.code, "4508123456", snils, enp, AttachmentReason.RESIDENCE_CHANGE)
+        }
+        assertEquals("attachment.residence_unchanged", moved.code)
+        val bad = assertFailsWith<KabinetException.Config> {
+            CabinetBuilder("sqlite::memory:").ephemeralKey().attachmentChangesPerYear(13u).build()
+        }
+        assertEquals("config.out_of_range", bad.code)
+    }
 }

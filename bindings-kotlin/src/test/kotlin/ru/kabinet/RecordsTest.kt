@@ -125,7 +125,9 @@ class RecordsTest {
         assertTrue(ward.records().visits().isEmpty())
         val denied = assertFailsWith<KabinetException.PermissionDenied> { ward.requests().list() }
         assertEquals("proxy.scope", denied.code)
-        val missing = anna.profile().completeness().map { it.code }
-        assertTrue("oms_policy_missing" in missing && "attachment_missing" !in missing)
+        // The policy given at attachment is on file now; its insurer is the advice, with its call.
+        val missing = anna.profile().completeness().associate { it.code to it.call }
+        assertTrue("oms_policy_missing" !in missing && "attachment_missing" !in missing, missing.toString())
+        assertEquals("me.profile.request_change(\"insurer\")", missing["insurer_missing"])
     }
 }
