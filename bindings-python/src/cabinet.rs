@@ -62,13 +62,15 @@ pub(crate) struct Config {
     migrate: kabinet::MigrationMode,
     password_reminder_days: i64,
     attachment_changes_per_year: u32,
+    holidays: Vec<time::Date>,
+    request_expiry_days: i64,
 }
 
 #[pymethods]
 impl Config {
     #[new]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, all optional
-    #[pyo3(signature = (key_provider = None, notifier = None, identity_registry = None, clock = None, locale = "ru", password_hashing = None, max_connections = 8, require_identity_for_booking = true, change_deadline_minutes = 120, migrate = kabinet::MigrationMode::Auto, confirmer = None, password_reminder_days = 180, attachment_changes_per_year = 1))]
+    #[pyo3(signature = (key_provider = None, notifier = None, identity_registry = None, clock = None, locale = "ru", password_hashing = None, max_connections = 8, require_identity_for_booking = true, change_deadline_minutes = 120, migrate = kabinet::MigrationMode::Auto, confirmer = None, password_reminder_days = 180, attachment_changes_per_year = 1, holidays = Vec::new(), request_expiry_days = 365))]
     fn new(
         key_provider: Option<&Bound<'_, KeyProvider>>,
         notifier: Option<Py<PyAny>>,
@@ -83,6 +85,8 @@ impl Config {
         confirmer: Option<Py<PyAny>>,
         password_reminder_days: i64,
         attachment_changes_per_year: u32,
+        holidays: Vec<time::Date>,
+        request_expiry_days: i64,
     ) -> PyResult<Self> {
         let locale = kabinet::Locale::parse(locale)
             .ok_or_else(|| crate::errors::to_py(kabinet::ConfigError::Locale.into(), kabinet::Locale::En))?;
@@ -112,6 +116,8 @@ impl Config {
             migrate,
             password_reminder_days,
             attachment_changes_per_year,
+            holidays,
+            request_expiry_days,
         })
     }
 
@@ -157,6 +163,18 @@ impl Config {
         self.attachment_changes_per_year
     }
 
+    /// Days off besides weekends, for deadlines (R12).
+    #[getter]
+    fn holidays(&self) -> Vec<time::Date> {
+        self.holidays.clone()
+    }
+
+    /// Days after which an unfinished request is closed as expired (R13).
+    #[getter]
+    fn request_expiry_days(&self) -> i64 {
+        self.request_expiry_days
+    }
+
     /// Whether opening may migrate the schema.
     #[getter]
     fn migrate(&self) -> kabinet::MigrationMode {
@@ -183,6 +201,11 @@ impl Config {
                 password_reminder_after: time::Duration::seconds(self.password_reminder_days.saturating_mul(86_400)),
             },
             attachment: kabinet::AttachmentPolicy { voluntary_changes_per_year: self.attachment_changes_per_year },
+            deadlines: kabinet::DeadlinePolicy {
+                holidays: self.holidays.clone(),
+                // Saturating: an absurd value reaches `Config::validate` as out of range, never a panic.
+                request_expiry: time::Duration::seconds(self.request_expiry_days.saturating_mul(86_400)),
+            },
             ..kabinet::Config::default()
         };
         if let Some(clock) = &self.clock {

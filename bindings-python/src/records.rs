@@ -129,6 +129,8 @@ delegate! {
     class StaffCorrections(kabinet::StaffCorrections) via |c, _l| c.clone();
     /// Pending requests about the clinic's records.
     fn inbox() -> Vec<CorrectionRequest>;
+    /// Pending correction requests past their deadline (the end of the next working day).
+    fn overdue() -> Vec<CorrectionRequest>;
     /// One page of `inbox`: at most `limit` requests after `cursor`.
     #[pyo3(signature = (limit = None, cursor = None))]
     fn inbox_page(limit: Option<u32>, cursor: Option<String>) -> kabinet::CorrectionPage;

@@ -31,6 +31,7 @@ struct Settings {
     confirmer: Option<Arc<dyn crate::Confirmer>>,
     accounts: kabinet::AccountPolicy,
     attachment: kabinet::AttachmentPolicy,
+    deadlines: kabinet::DeadlinePolicy,
     argon2: kabinet::Argon2Params,
     appointments: kabinet::AppointmentPolicy,
     migrate: kabinet::MigrationMode,
@@ -66,6 +67,7 @@ impl CabinetBuilder {
                 confirmer: None,
                 accounts: kabinet::AccountPolicy::default(),
                 attachment: kabinet::AttachmentPolicy::default(),
+                deadlines: kabinet::DeadlinePolicy::default(),
                 argon2: kabinet::Argon2Params::default(),
                 appointments: kabinet::AppointmentPolicy::default(),
                 migrate: kabinet::MigrationMode::Auto,
@@ -143,6 +145,17 @@ impl CabinetBuilder {
         self.update(|s| s.attachment = kabinet::AttachmentPolicy { voluntary_changes_per_year: n })
     }
 
+    /// Days off besides weekends, for the deadlines of correction requests (R12).
+    pub fn holidays(self: Arc<Self>, days: Vec<time::Date>) -> Arc<Self> {
+        self.update(|s| s.deadlines.holidays = days)
+    }
+
+    /// Days after which a request nobody completed is closed as expired (R13; default 365).
+    pub fn request_expiry_days(self: Arc<Self>, days: i64) -> Arc<Self> {
+        // Saturating: an absurd value reaches `Config::validate` as out of range, never a panic.
+        self.update(|s| s.deadlines.request_expiry = time::Duration::seconds(days.saturating_mul(86_400)))
+    }
+
     /// Whether opening may migrate the schema: `AUTO` (default) or `CHECK`, which refuses an
     /// outdated schema with `schema.outdated`. A newer schema is refused in both.
     pub fn migrate(self: Arc<Self>, mode: kabinet::MigrationMode) -> Arc<Self> {
@@ -191,6 +204,7 @@ impl CabinetBuilder {
             appointments: s.appointments,
             accounts: s.accounts,
             attachment: s.attachment,
+            deadlines: s.deadlines,
             migrate: s.migrate,
             ..Default::default()
         };

@@ -93,6 +93,8 @@ delegate! {
     class StaffCorrections(inner: kabinet::StaffCorrections) via |h| h;
     /// Pending requests about the clinic's records.
     fn inbox() -> Vec<CorrectionRequest>;
+    /// Pending correction requests past their deadline (the end of the next working day).
+    fn overdue() -> Vec<CorrectionRequest>;
     /// One page of `inbox`: at most `limit` requests (default 100) after `cursor`.
     #[uniffi::method(default(limit = None, cursor = None))]
     fn inbox_page(limit: Option<u32>, cursor: Option<String>) -> kabinet::CorrectionPage;

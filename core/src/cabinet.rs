@@ -256,7 +256,9 @@ impl Cabinet {
         let reminders_queued = keep(crate::appointments::queue_reminders(self).await)
             + keep(crate::records::queue_vaccination_reminders(self).await)
             + keep(crate::accounts::queue_password_reminders(self).await);
+        keep(crate::requests::expire_unfinished(self).await);
         let requests_purged = keep(crate::requests::purge_expired(self).await);
+        keep(crate::records::notify_overdue_corrections(self).await);
         keep(crate::accounts::purge_pending(self).await);
         keep(crate::proxies::send_use_summaries(self).await);
         keep(crate::fhir::purge_abandoned_imports(self).await.map(|()| 0));
@@ -341,6 +343,10 @@ impl Cabinet {
     pub(crate) fn session_policy(&self) -> crate::config::SessionPolicy {
         self.inner.config.sessions
     }
+    pub(crate) fn deadline_policy(&self) -> &crate::config::DeadlinePolicy {
+        &self.inner.config.deadlines
+    }
+
     pub(crate) fn attachment_policy(&self) -> crate::config::AttachmentPolicy {
         self.inner.config.attachment
     }

@@ -84,6 +84,8 @@ pub struct Config {
     pub accounts: AccountPolicy,
     /// Attachment rules: voluntary changes of clinic per year (R11).
     pub attachment: AttachmentPolicy,
+    /// Deadlines: the working calendar's holidays, when unfinished requests expire (R12, R13).
+    pub deadlines: DeadlinePolicy,
     /// Largest document accepted (default 20 MiB, S3).
     pub document_max_bytes: usize,
     /// Whether opening may migrate the schema (default `Auto`); `Check` refuses an outdated
@@ -151,6 +153,23 @@ impl Default for AttachmentPolicy {
     }
 }
 
+/// Deadlines of a deployment (R12, R13).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlinePolicy {
+    /// Days off besides Saturdays and Sundays (public holidays): a correction request is due
+    /// by the end of the next working day (at most 1,000 dates).
+    pub holidays: Vec<time::Date>,
+    /// A request not completed this long after its last change is closed as expired, and
+    /// then kept five years like a completed one (default 365 days, 1 day to 10 years).
+    pub request_expiry: time::Duration,
+}
+
+impl Default for DeadlinePolicy {
+    fn default() -> Self {
+        DeadlinePolicy { holidays: Vec::new(), request_expiry: time::Duration::days(365) }
+    }
+}
+
 /// Lifetimes of tokens and sessions (R5, ASVS 7.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
@@ -187,6 +206,7 @@ impl Default for Config {
             appointments: AppointmentPolicy::default(),
             accounts: AccountPolicy::default(),
             attachment: AttachmentPolicy::default(),
+            deadlines: DeadlinePolicy::default(),
             document_max_bytes: 20 * 1024 * 1024,
             migrate: MigrationMode::Auto,
         }
@@ -209,6 +229,10 @@ impl Config {
         within("appointments.reminder_before", self.appointments.reminder_before, D::minutes(1), D::days(30))?;
         let reminder = self.accounts.password_reminder_after;
         within("accounts.password_reminder_after", reminder, D::days(1), D::days(3653))?;
+        within("deadlines.request_expiry", self.deadlines.request_expiry, D::days(1), D::days(3653))?;
+        if self.deadlines.holidays.len() > 1000 {
+            return Err(ConfigError::OutOfRange { field: "deadlines.holidays" });
+        }
         if self.attachment.voluntary_changes_per_year > 12 {
             return Err(ConfigError::OutOfRange { field: "attachment.voluntary_changes_per_year" });
         }

@@ -25,6 +25,7 @@ pub mod attachment;
 pub mod audit;
 pub mod auth;
 mod cabinet;
+mod calendar;
 pub mod certificates;
 pub mod config;
 pub mod crypto;
@@ -76,8 +77,8 @@ pub use cabinet::{Backup, JobsReport};
 pub use cabinet::{Cabinet, Keys, SystemAccounts, SystemContext};
 pub use certificates::{Certificate, CertificateKind, CertificateStatus, Certificates};
 pub use config::{
-    AccountPolicy, AppointmentPolicy, Argon2Params, AttachmentPolicy, Clock, Config, ConfigError, MigrationMode,
-    SessionPolicy, SystemClock,
+    AccountPolicy, AppointmentPolicy, Argon2Params, AttachmentPolicy, Clock, Config, ConfigError, DeadlinePolicy,
+    MigrationMode, SessionPolicy, SystemClock,
 };
 pub use crypto::{CryptoError, KeyProvider, KeyRotationReport};
 pub use directory::{Clinic, Directory, DirectoryAdmin, Practitioner, Region, Slot};

@@ -644,3 +644,93 @@ async fn authorization_table_for_every_call(db: TestDb) {
     let none = h.cab.session("not-a-token", &device()).await.unwrap_err();
     assert_eq!(none.kind(), ErrorKind::Session);
 }
+
+on_both!(r12_r13_working_day_deadlines_overdue_notices_and_expired_requests);
+
+/// Issue 14, item 9: a correction is due by the end of the next working day (weekends and the
+/// deployment's holidays skipped, in the clinic's local time); staff see the overdue ones, the
+/// patient is told once; a request nobody completes is closed as expired, then kept five years.
+async fn r12_r13_working_day_deadlines_overdue_notices_and_expired_requests(db: TestDb) {
+    let (clock, inbox) = (support::TestClock::new(), support::Inbox::default());
+    let deadlines =
+        kabinet::DeadlinePolicy { holidays: vec![date!(2026 - 11 - 30)], request_expiry: time::Duration::days(30) };
+    let config = kabinet::Config {
+        clock: std::sync::Arc::new(clock.clone()),
+        notifier: Some(std::sync::Arc::new(inbox.clone())),
+        identity_registry: Some(std::sync::Arc::new(support::TestRegistry::default())),
+        password_hashing: kabinet::Argon2Params { memory_kib: 4096, iterations: 1, parallelism: 1 },
+        locale: kabinet::Locale::En,
+        deadlines: deadlines.clone(),
+        ..db.config()
+    };
+    for bad in [time::Duration::ZERO, time::Duration::days(3654)] {
+        let c = kabinet::Config {
+            deadlines: kabinet::DeadlinePolicy { request_expiry: bad, ..deadlines.clone() },
+            ..config.clone()
+        };
+        assert_eq!(c.validate().unwrap_err().code(), "config.out_of_range");
+    }
+    let h = Harness { cab: db.open_with(config).await, clock, inbox };
+    let (c1, _) = h.two_clinics().await;
+    let anna = h.anna_confirmed().await;
+    h.attach(&anna, "0101").await;
+    let doctor = h.staff(&c1, "doctor", 61).await;
+    let item = doctor.staff().unwrap().records().add(anna.patient_id().unwrap(), visit("J06.9")).await.unwrap();
+    // Saturday 28 November, 12:00 in Moscow; Monday the 30th is a holiday here: due by the end
+    // of Tuesday the 1st, local time (21:00 UTC).
+    let asked = anna.records().request_correction(&item.id, "Диагноз другой").await.unwrap();
+    assert_eq!(asked.due_at, time::macros::datetime!(2026-12-01 21:00 UTC));
+    assert_eq!(anna.records().corrections().await.unwrap()[0].due_at, asked.due_at);
+    let corrections = doctor.staff().unwrap().corrections();
+    assert!(corrections.overdue().await.unwrap().is_empty());
+    h.cab.run_due_jobs().await.unwrap();
+    assert_eq!(h.inbox.count("correction_overdue"), 0);
+    // Past the deadline: staff see it overdue; the patient is told, once, whoever runs the jobs.
+    h.clock.advance(time::Duration::days(3) + time::Duration::hours(12)); // 1 December 21:00 UTC
+    let doctor = h.staff(&c1, "doctor", 62).await;
+    let overdue = doctor.staff().unwrap().corrections().overdue().await.unwrap();
+    assert_eq!(overdue.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [asked.id.as_str()]);
+    let other = db.open_with(kabinet::Config { clock: std::sync::Arc::new(h.clock.clone()), ..db.config() }).await;
+    let (a, b) = tokio::join!(h.cab.run_due_jobs(), other.run_due_jobs());
+    a.unwrap();
+    b.unwrap();
+    h.cab.run_due_jobs().await.unwrap();
+    assert_eq!(h.inbox.count("correction_overdue") + count_undelivered(&db, "correction_overdue").await, 1);
+    // Overdue is not resolved: the request stays pending in the clinic's queue.
+    let mine = anna_session(&h).await.records().corrections().await.unwrap();
+    assert_eq!((mine.len(), mine[0].status), (1, kabinet::CorrectionStatus::Pending));
+    // Requests: one answered and left open is closed as expired 30 days after its last change.
+    let req = anna_session(&h).await.requests().create(&c1, "Справка", "Нужна справка").await.unwrap();
+    h.clock.advance(time::Duration::days(29));
+    h.cab.run_due_jobs().await.unwrap();
+    let me = anna_session(&h).await;
+    assert_eq!(me.requests().get(&req.id).await.unwrap().status, kabinet::RequestStatus::InProcessing);
+    h.clock.advance(time::Duration::days(2));
+    h.cab.run_due_jobs().await.unwrap();
+    let me = anna_session(&h).await;
+    let closed = me.requests().get(&req.id).await.unwrap();
+    assert_eq!(closed.status, kabinet::RequestStatus::Expired);
+    assert!(closed.completed_at.is_some(), "the retention runs from the expiry");
+    let told = h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == "request_status").cloned().unwrap();
+    assert!(told.text.contains("expired"), "{}", told.text);
+    assert_eq!(code(me.requests().mark_completed(&req.id).await.unwrap_err()), "request.completed");
+    // Five years later it is purged like any completed request.
+    h.clock.advance(kabinet::requests::RETENTION + time::Duration::days(1));
+    assert!(h.cab.run_due_jobs().await.unwrap().requests_purged >= 1);
+}
+
+async fn anna_session(h: &Harness) -> Me {
+    let t = h.signed_in().await;
+    session(h, &t).await
+}
+
+/// Messages of `kind` still in the outbox (another cabinet without a notifier may hold one).
+async fn count_undelivered(db: &TestDb, kind: &str) -> usize {
+    let raw = db.raw().await;
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE kind = $1 AND delivered_at IS NULL")
+        .bind(kind)
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    usize::try_from(n).unwrap()
+}

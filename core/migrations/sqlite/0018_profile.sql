@@ -30,3 +30,9 @@ ALTER TABLE attachment_requests ADD COLUMN method TEXT NOT NULL DEFAULT 'sms';
 ALTER TABLE attachment_requests ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE attachment_requests ADD COLUMN reason TEXT NOT NULL DEFAULT 'voluntary';
 ALTER TABLE attachments ADD COLUMN reason TEXT NOT NULL DEFAULT 'voluntary';
+-- Deadlines (R12, R13): a correction is due by the end of the next working day and its
+-- patient is told once when it is overdue; a request never completed is closed as expired
+-- (stored completed, so the five-year retention applies) after the deployment's period.
+ALTER TABLE corrections ADD COLUMN due_at BIGINT;
+ALTER TABLE corrections ADD COLUMN overdue_notified_at BIGINT;
+ALTER TABLE requests ADD COLUMN expired_at BIGINT;

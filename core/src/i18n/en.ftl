@@ -361,3 +361,6 @@ field-time_zone = Time zone
 attachment-limit = You have already changed your clinic the allowed number of times this year; a change of residence allows another
 attachment-residence_unchanged = No change of your registration or actual address is recorded since your last attachment: update the address in your profile first
 field-reason = Reason
+request-status-expired = closed as expired (not completed in time)
+msg-correction_overdue-subject = Your correction request is overdue
+msg-correction_overdue-text = The clinic has not processed your request to correct your records within one working day. It stays in its queue; you can also write to the clinic under Requests.

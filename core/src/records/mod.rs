@@ -347,6 +347,9 @@ pub struct CorrectionRequest {
     pub created_at: OffsetDateTime,
     /// Resolved.
     pub resolved_at: Option<OffsetDateTime>,
+    /// To be processed by then (R12): the end of the next working day after it was made, in
+    /// the recording clinic's local time (UTC here).
+    pub due_at: OffsetDateTime,
 }
 
 /// Leaves out the wanted change and the comment (sealed with the patient's key).
@@ -458,12 +461,17 @@ impl Records {
             return Err(Error::NotFound { entity: "medical_item" });
         }
         let id = uuid::Uuid::now_v7().to_string();
+        let zone = store::item_clinic_zone(cab.store().pool(), item_id)
+            .await?
+            .unwrap_or_else(|| crate::localtime::DEFAULT_TIME_ZONE.to_owned());
         let PatientWork { mut tx, vault, now } =
             PatientWork::begin(cab, self.me.audit_context(), &patient_id, Action::Create, "correction", Some(&id))
                 .await?;
         let body = CorrectionBody { wanted_change: wanted_change.clone(), comment: None };
         let sealed = vault.seal("corrections", &id, "body", &body)?;
-        store::insert_correction(&mut *tx, &id, &patient_id, item_id, sealed, now).await?;
+        let holidays = &cab.deadline_policy().holidays;
+        let due_at = crate::calendar::one_working_day_after(from_micros(now)?, &zone, holidays);
+        store::insert_correction(&mut *tx, &id, &patient_id, item_id, sealed, now, to_micros(due_at)).await?;
         tx.commit().await?;
         Ok(CorrectionRequest {
             id,
@@ -474,6 +482,7 @@ impl Records {
             comment: None,
             created_at: from_micros(now)?,
             resolved_at: None,
+            due_at,
         })
     }
 
@@ -504,6 +513,8 @@ async fn corrections_where<'v>(
                 status: CorrectionStatus::stored(&r.status)?,
                 created_at: from_micros(r.created_at)?,
                 resolved_at: r.resolved_at.map(from_micros).transpose()?,
+                // Made before deadlines were recorded: a day after, as a floor.
+                due_at: from_micros(r.due_at.unwrap_or(r.created_at.saturating_add(24 * 3600 * 1_000_000)))?,
                 wanted_change: body.wanted_change,
                 comment: body.comment,
                 patient_id: r.patient_id,
@@ -605,6 +616,12 @@ impl StaffCorrections {
         Ok(CorrectionPage { items, next_cursor })
     }
 
+    /// Pending correction requests past their deadline (R12), oldest first.
+    pub async fn overdue(&self) -> Result<Vec<CorrectionRequest>> {
+        let now = self.me.cabinet().now();
+        Ok(self.inbox().await?.into_iter().filter(|c| c.due_at <= now).collect())
+    }
+
     /// Accepts or rejects a correction with a comment. Accepting with `corrected` replaces
     /// the item's content (same kind), keeping the old version; the patient is told.
     pub async fn resolve(
@@ -682,6 +699,40 @@ impl StaffCorrections {
 
 /// Queues a reminder for immunizations whose next dose is due within a week (R14), once per
 /// item (claimed with a guarded UPDATE, so many processes send one). Returns how many.
+/// Tells each patient once when their correction request passed its deadline unprocessed
+/// (R12); run by `run_due_jobs`. Returns how many were told.
+pub(crate) async fn notify_overdue_corrections(cab: &crate::cabinet::Cabinet) -> Result<u64> {
+    let now = to_micros(cab.now());
+    let due = store::overdue_unnotified(cab.store().pool(), now, 500).await?;
+    let mut told = 0;
+    for store::PendingRow { id, patient_id, .. } in due {
+        let done = notify_overdue(cab, &id, &patient_id, now).await;
+        let settle = async |tx: &mut Conn| store::claim_overdue_notice(tx, &id, now).await.map(drop);
+        told += crate::cabinet::tally(cab, done, "correction_overdue", &id, settle, now).await?;
+    }
+    Ok(told)
+}
+
+async fn notify_overdue(cab: &crate::cabinet::Cabinet, id: &str, patient_id: &str, now: i64) -> Result<bool> {
+    let mut tx = cab.store().begin().await?;
+    if !store::claim_overdue_notice(&mut *tx, id, now).await? {
+        return Ok(false);
+    }
+    let what = crate::audit::Access {
+        patient_id: Some(patient_id),
+        action: Action::Update,
+        resource_type: "correction_overdue",
+        resource_id: Some(id),
+    };
+    cab.journal()
+        .record(&mut tx, &crate::audit::AuditContext::system(), what, crate::audit::Outcome::Success, now)
+        .await?;
+    let outbox = crate::notify::patient_event(cab, &mut tx, patient_id, "correction_overdue", &[], now).await?;
+    tx.commit().await?;
+    crate::notify::deliver_all(cab, outbox).await?;
+    Ok(true)
+}
+
 pub(crate) async fn queue_vaccination_reminders(cab: &crate::cabinet::Cabinet) -> Result<u64> {
     let now_t = cab.now();
     let now = to_micros(now_t);

@@ -25,6 +25,7 @@ pub(super) struct CorrectionRow {
     pub body: Vec<u8>,
     pub created_at: i64,
     pub resolved_at: Option<i64>,
+    pub due_at: Option<i64>,
 }
 
 /// A pending correction request in a clinic's inbox.
@@ -148,15 +149,18 @@ pub(super) async fn insert_correction<'e>(
     item_id: &str,
     body: Vec<u8>,
     now: i64,
+    due_at: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO corrections (id, patient_id, item_id, status, body, created_at) VALUES ($1, $2, $3, 'pending', $4, $5)",
+        "INSERT INTO corrections (id, patient_id, item_id, status, body, created_at, due_at) \
+         VALUES ($1, $2, $3, 'pending', $4, $5, $6)",
     )
     .bind(id)
     .bind(patient_id)
     .bind(item_id)
     .bind(body)
     .bind(now)
+    .bind(due_at)
     .execute(ex)
     .await?;
     Ok(())
@@ -172,7 +176,7 @@ pub(super) async fn corrections<'e>(
         Corrections::Patient(patient) => ("patient_id = $1", patient),
     };
     let rows = sqlx::query(crate::store::composed_sql!(
-        "SELECT id, item_id, patient_id, status, body, created_at, resolved_at FROM corrections WHERE {filter} \
+        "SELECT id, item_id, patient_id, status, body, created_at, resolved_at, due_at FROM corrections WHERE {filter} \
          ORDER BY created_at DESC, id DESC"
     ))
     .bind(value)
@@ -188,6 +192,7 @@ pub(super) async fn corrections<'e>(
                 body: r.try_get("body")?,
                 created_at: r.try_get("created_at")?,
                 resolved_at: r.try_get("resolved_at")?,
+                due_at: r.try_get("due_at")?,
             })
         })
         .collect()
@@ -223,6 +228,64 @@ pub(super) async fn pending_in_clinic<'e>(
             })
         })
         .collect()
+}
+
+/// The time zone of the clinic that recorded an item (its own, else its region's), if any.
+pub(super) async fn item_clinic_zone<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    item_id: &str,
+) -> Result<Option<String>> {
+    let zone: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT COALESCE(c.time_zone, (SELECT r.time_zone FROM regions r WHERE r.code = c.region_code)) \
+         FROM medical_items m JOIN clinics c ON c.id = m.clinic_id WHERE m.id = $1",
+    )
+    .bind(item_id)
+    .fetch_optional(ex)
+    .await?;
+    Ok(zone.flatten())
+}
+
+/// Pending corrections past their deadline whose patient was not told yet (at most `limit`).
+pub(super) async fn overdue_unnotified<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    now: i64,
+    limit: i64,
+) -> Result<Vec<PendingRow>> {
+    let rows = sqlx::query(
+        "SELECT id, patient_id, created_at FROM corrections WHERE status = 'pending' AND due_at IS NOT NULL \
+         AND due_at <= $1 AND overdue_notified_at IS NULL \
+         AND patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) ORDER BY due_at, id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PendingRow {
+                id: r.try_get("id")?,
+                patient_id: r.try_get("patient_id")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Claims the overdue notice of one correction; false when it was sent or resolved meanwhile.
+pub(super) async fn claim_overdue_notice<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE corrections SET overdue_notified_at = $1 WHERE id = $2 AND status = 'pending' \
+         AND overdue_notified_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// The patient, item and status of a correction request, if it exists.

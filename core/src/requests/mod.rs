@@ -35,6 +35,9 @@ crate::sets::closed_set! {
         ClarificationNeeded = "clarification_needed",
         /// Closed.
         Completed = "completed",
+        /// Closed unfinished after the deployment's period (`DeadlinePolicy::request_expiry`);
+        /// kept five years like a completed one.
+        Expired = "expired",
     }
 }
 
@@ -191,7 +194,7 @@ async fn load(tx: &mut Conn, vault: &Vault, request_id: &str) -> Result<Request>
         .collect::<Result<Vec<_>>>()?;
     Ok(Request {
         subject: vault.open_json("requests", request_id, "subject", &r.subject)?,
-        status: RequestStatus::stored(&r.status)?,
+        status: if r.expired_at.is_some() { RequestStatus::Expired } else { RequestStatus::stored(&r.status)? },
         created_at: from_micros(r.created_at)?,
         updated_at: from_micros(r.updated_at)?,
         completed_at: r.completed_at.map(from_micros).transpose()?,
@@ -513,6 +516,41 @@ impl StaffRequests {
         crate::notify::deliver_all(cab, message).await?;
         Ok(out)
     }
+}
+
+/// Closes requests nobody completed within the deployment's period as expired (R13): their
+/// patient is told, the closing journaled, and the five-year retention runs from then.
+/// Run by `run_due_jobs`; returns how many expired.
+pub(crate) async fn expire_unfinished(cab: &Cabinet) -> Result<u64> {
+    let now = to_micros(cab.now());
+    let period = cab.deadline_policy().request_expiry;
+    let cutoff = now.saturating_sub(i64::try_from(period.whole_microseconds()).unwrap_or(i64::MAX));
+    let due = store::unfinished_before(cab.store().pool(), cutoff, 500).await?;
+    let mut expired = 0;
+    for store::CompletedRow { id, patient_id } in due {
+        let mut tx = cab.store().begin().await?;
+        if !store::expire(&mut *tx, &id, cutoff, now).await? {
+            continue;
+        }
+        let what = Access {
+            patient_id: Some(&patient_id),
+            action: Action::Update,
+            resource_type: "request_expired",
+            resource_id: Some(&id),
+        };
+        cab.journal().record(&mut tx, &AuditContext::system(), what, Outcome::Success, now).await?;
+        let args = [("status", crate::i18n::text(cab.locale(), "request.status.expired").to_owned())];
+        let outbox = match crate::notify::patient_event(cab, &mut tx, &patient_id, "request_status", &args, now).await {
+            Ok(o) => o,
+            // An erased patient's request still expires; there is nobody to tell.
+            Err(e) if crate::cabinet::skippable(&e) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        tx.commit().await?;
+        crate::notify::deliver_all(cab, outbox).await?;
+        expired += 1;
+    }
+    Ok(expired)
 }
 
 /// The retention job (R13): requests completed more than 5 years ago are deleted with their

@@ -16,6 +16,7 @@ pub(super) struct RequestRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub completed_at: Option<i64>,
+    pub expired_at: Option<i64>,
 }
 
 /// A message as stored (body sealed).
@@ -110,7 +111,8 @@ pub(super) async fn insert_document<'e>(ex: impl Executor<'e, Database = Any>, d
 /// The request `id`, if there is one.
 pub(super) async fn find<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> Result<Option<RequestRow>> {
     let row = sqlx::query(
-        "SELECT id, patient_id, clinic_id, subject, status, created_at, updated_at, completed_at FROM requests WHERE id = $1",
+        "SELECT id, patient_id, clinic_id, subject, status, created_at, updated_at, completed_at, expired_at FROM requests \
+         WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(ex)
@@ -125,6 +127,7 @@ pub(super) async fn find<'e>(ex: impl Executor<'e, Database = Any>, id: &str) ->
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
             completed_at: r.try_get("completed_at")?,
+            expired_at: r.try_get("expired_at")?,
         })
     })
     .transpose()
@@ -269,4 +272,35 @@ pub(super) async fn purge(conn: &mut crate::store::Conn, id: &str, cutoff: i64) 
         .execute(&mut *conn)
         .await?;
     Ok(deleted.rows_affected() == 1)
+}
+
+/// Requests not completed and untouched since `cutoff` (at most `limit`).
+pub(super) async fn unfinished_before<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    cutoff: i64,
+    limit: i64,
+) -> Result<Vec<CompletedRow>> {
+    let rows = sqlx::query(
+        "SELECT id, patient_id FROM requests WHERE status <> 'completed' AND updated_at < $1 ORDER BY updated_at, id LIMIT $2",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    rows.iter().map(|r| Ok(CompletedRow { id: r.try_get("id")?, patient_id: r.try_get("patient_id")? })).collect()
+}
+
+/// Closes an unfinished request as expired: stored completed at `now` (so the retention
+/// applies) with its expiry marked; false when it was completed or touched meanwhile.
+pub(super) async fn expire<'e>(ex: impl Executor<'e, Database = Any>, id: &str, cutoff: i64, now: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE requests SET status = 'completed', completed_at = $1, updated_at = $1, expired_at = $1 \
+         WHERE id = $2 AND status <> 'completed' AND updated_at < $3",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(cutoff)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
