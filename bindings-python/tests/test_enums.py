@@ -35,7 +35,7 @@ SETS = {
     "IncidentStatus": ["open", "confirmed", "blocked", "resolved"],
     "PushPlatform": ["fcm", "apns", "hms", "rustore"],
     "LabFlag": ["low", "high", "normal", "abnormal"],
-    "RequestStatus": ["in_processing", "clarification_needed", "completed"],
+    "RequestStatus": ["in_processing", "clarification_needed", "completed", "expired"],
     "Severity": ["mild", "moderate", "severe"],
     "Sex": ["male", "female", "unknown"],
     "StaffRole": ["doctor", "nurse", "registrar", "laboratory", "administrator"],

@@ -9,7 +9,7 @@ import pytest
 
 import kabinet
 from test_foundation import unique_enp
-from test_accounts import DEVICE, Clock, Inbox, register, sign_in
+from test_accounts import DEVICE, Approving, Clock, Inbox, register, sign_in
 from test_booking import env, totp, world  # noqa: F401  (env is a fixture)
 
 UTC = datetime.timezone.utc
@@ -196,3 +196,37 @@ def test_r13_requests_and_r20_proxy_and_r19(env: tuple[kabinet.Cabinet, Inbox, C
     assert me.profile.get().oms_policy is not None
     registrar.patients.record_card(me.patient_id, "Иванова", "Анна", datetime.date(1991, 3, 14), patronymic="Сергеевна")
     assert me.profile.completeness()[0].code == "clinic_card_mismatch"
+
+
+def test_r12_r13_deadlines_in_working_days(tmp_path: object) -> None:
+    """Issue 14, item 9: a correction made on Saturday, with Monday a holiday, is due by the
+    end of Tuesday in Moscow; staff see it overdue after that; an untouched request expires."""
+    inbox, clock = Inbox(), Clock()
+    fast = kabinet.Argon2Params(memory_kib=4096, iterations=1, parallelism=1)
+    with pytest.raises(kabinet.ConfigError):
+        kabinet.Cabinet.open_in_memory(kabinet.Config(request_expiry_days=0))
+    config = kabinet.Config(
+        notifier=inbox, clock=clock, locale="en", password_hashing=fast, identity_registry=Approving(),
+        require_identity_for_booking=False, holidays=[datetime.date(2026, 11, 30)], request_expiry_days=30,
+    )
+    assert config.holidays == [datetime.date(2026, 11, 30)] and config.request_expiry_days == 30
+    cab = kabinet.Cabinet.open_in_memory(config)
+    clinic, _, _ = world(cab, clock)
+    me, phone = attached_patient(cab, inbox, clinic)
+    doctor = staff_session(cab, clock, clinic.id, "doctor")
+    item = doctor.records.add_visit(me.patient_id, datetime.date(2026, 2, 10), "Поликлиника", [("J06.9", "ОРВИ")])
+    asked = me.records.request_correction(item.id, "Другой диагноз")
+    assert asked.due_at == datetime.datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
+    assert doctor.corrections.overdue() == []
+    clock.now_value = datetime.datetime(2026, 12, 1, 21, 0, tzinfo=UTC)
+    doctor = staff_session(cab, clock, clinic.id, "doctor")
+    assert [c.id for c in doctor.corrections.overdue()] == [asked.id]
+    cab.run_due_jobs()
+    cab.run_due_jobs()
+    assert sum(1 for m in inbox.messages if m.kind == "correction_overdue") == 1
+    me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
+    request = me.requests.create(clinic.id, "Справка", "Нужна справка")
+    clock.now_value += datetime.timedelta(days=31)
+    cab.run_due_jobs()
+    me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
+    assert me.requests.get(request.id).status == kabinet.RequestStatus.EXPIRED

@@ -192,8 +192,9 @@ class RequestStatus(StrEnum):
     IN_PROCESSING = "in_processing"
     CLARIFICATION_NEEDED = "clarification_needed"
     COMPLETED = "completed"
+    EXPIRED = "expired"
 
-_RequestStatusLike: TypeAlias = RequestStatus | Literal["in_processing", "clarification_needed", "completed"]
+_RequestStatusLike: TypeAlias = RequestStatus | Literal["in_processing", "clarification_needed", "completed", "expired"]
 
 @final
 class Severity(StrEnum):
@@ -712,6 +713,7 @@ class CorrectionRequest:
     comment: str | None
     created_at: datetime.datetime
     resolved_at: datetime.datetime | None
+    due_at: datetime.datetime
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
@@ -746,6 +748,7 @@ class Records:
 @final
 class StaffCorrections:
     def inbox(self) -> list[CorrectionRequest]: ...
+    def overdue(self) -> list[CorrectionRequest]: ...
     def inbox_page(self, limit: int | None = None, cursor: str | None = None) -> CorrectionPage: ...
     def resolve(
         self, correction_id: str, accepted: bool, comment: str, corrected: _RecordData | None = None
@@ -1184,6 +1187,8 @@ class Config:
         confirmer: Confirmer | None = None,
         password_reminder_days: int = 180,
         attachment_changes_per_year: int = 1,
+        holidays: list[datetime.date] = ...,
+        request_expiry_days: int = 365,
     ) -> Self: ...
     @property
     def locale(self) -> str: ...
@@ -1191,6 +1196,10 @@ class Config:
     def password_reminder_days(self) -> int: ...
     @property
     def attachment_changes_per_year(self) -> int: ...
+    @property
+    def holidays(self) -> list[datetime.date]: ...
+    @property
+    def request_expiry_days(self) -> int: ...
 
 class NewPatient:
     surname: str

@@ -173,4 +173,21 @@ class PersonalDataTest {
         }
         assertEquals("config.out_of_range", bad.code)
     }
+
+    @Test
+    fun `R12 R13 a correction is due within one working day, configured holidays`(): Unit = runBlocking {
+        val bad = assertFailsWith<KabinetException.Config> {
+            CabinetBuilder("sqlite::memory:").ephemeralKey().requestExpiryDays(0L).build()
+        }
+        assertEquals("config.out_of_range", bad.code)
+        val (cab, inbox, clinic) = Fixtures.clinicCabinet()
+        val anna = Fixtures.attached(cab, inbox, clinic, 91)
+        val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 92)
+        val item = doctor.records().addVisit(anna.patientId(), Visit(LocalDate.parse("2026-02-10"), "Поликлиника", listOf(Diagnosis("J06.9", "ОРВИ")), listOf("осмотр")))
+        val asked = anna.records().requestCorrection(item.id, "Другой диагноз")
+        // The end of the next working day: more than a day, at most four (a long weekend) after.
+        val hours = java.time.Duration.between(asked.createdAt, asked.dueAt).toHours()
+        assertTrue(hours in 24..(4 * 24 + 24), "due $hours hours after")
+        assertTrue(doctor.corrections().overdue().isEmpty())
+    }
 }
