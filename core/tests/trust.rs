@@ -924,3 +924,72 @@ async fn s10_a_policy_of_someone_else_refuses_the_file_at_once(db: TestDb) {
     assert_eq!(err.code(), "patient.exists");
     assert!(!err.retryable());
 }
+
+on_both!(r20_every_patient_function_is_a_scope_and_the_proxy_hears_the_wards_news);
+
+/// Issue 14, item 10: attachment, certificates, documents and notifications are scopes a
+/// proxy can hold; a code goes to the proxy who acts; with `notifications` the proxy gets
+/// the ward's messages, named for whom.
+async fn r20_every_patient_function_is_a_scope_and_the_proxy_hears_the_wards_news(db: TestDb) {
+    let h = db.harness().await;
+    let (c1, _) = h.two_clinics().await;
+    let anna = h.anna_confirmed().await;
+    let anna_id = anna.patient_id().unwrap().to_owned();
+    h.attach(&anna, "0101").await;
+    let parent = session(&h, &h.patient(registration_n(55)).await).await;
+    // Without the scopes: refused, as before.
+    let pending = anna.proxies().grant(&snils_for(55), &["records".to_owned()], None).await.unwrap();
+    let narrow = anna.proxies().confirm(&pending.id, &h.inbox.last_code("proxy_code")).await.unwrap();
+    let ward = parent.as_ward(&anna_id).await.unwrap();
+    assert_eq!(ward.certificates().list().await.unwrap_err().code(), "proxy.scope");
+    assert_eq!(ward.attachment().current().await.unwrap_err().code(), "proxy.scope");
+    assert_eq!(ward.notifications().preferences().await.unwrap_err().code(), "proxy.scope");
+    anna.proxies().revoke(&narrow.id).await.unwrap();
+    let wanted: Vec<String> =
+        ["records", "labs", "attachment", "certificates", "documents", "notifications"].map(str::to_owned).to_vec();
+    let pending = anna.proxies().grant(&snils_for(55), &wanted, None).await.unwrap();
+    anna.proxies().confirm(&pending.id, &h.inbox.last_code("proxy_code")).await.unwrap();
+    let ward = parent.as_ward(&anna_id).await.unwrap();
+    assert_eq!(ward.attachment().current().await.unwrap().unwrap().clinic_code, "0101");
+    ward.notifications().preferences().await.unwrap();
+    ward.certificates().list().await.unwrap();
+    // A certificate asked by the proxy: its code goes to the proxy's phone, not the ward's.
+    let doctor = h.staff(&c1, "doctor", 56).await;
+    let visit = kabinet::ItemData::Visit(kabinet::Visit {
+        date: date!(2026 - 02 - 10),
+        institution: "Поликлиника № 1".into(),
+        diagnoses: vec![kabinet::Diagnosis { icd10: "J06.9".into(), text: "ОРВИ".into() }],
+        procedures: vec![],
+    });
+    doctor.staff().unwrap().records().add(&anna_id, visit).await.unwrap();
+    ward.certificates().request(kabinet::CertificateKind::MedicalHistoryExtract, None, None).await.unwrap();
+    let code_sms = h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == "certificate_code").cloned().unwrap();
+    assert_eq!(code_sms.recipient, "+79170000055");
+    // The ward's news reaches the proxy too, named for whom; codes never do.
+    let before: Vec<kabinet::integrations::Message> =
+        h.inbox.0.lock().unwrap().iter().filter(|m| m.kind == "new_document").cloned().collect();
+    let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+    let meta = kabinet::DocumentMeta { created_on: date!(2026 - 11 - 01), institution: "П".into(), study_type: None };
+    doctor
+        .staff()
+        .unwrap()
+        .documents()
+        .publish(&anna_id, kabinet::DocumentKind::Other, "a.pdf", pdf, meta)
+        .await
+        .unwrap();
+    let after: Vec<kabinet::integrations::Message> =
+        h.inbox.0.lock().unwrap().iter().filter(|m| m.kind == "new_document").cloned().collect();
+    let news: Vec<_> = after.into_iter().skip(before.len()).collect();
+    let recipients: Vec<&str> = news.iter().map(|m| m.recipient.as_str()).collect();
+    assert!(recipients.contains(&"+79161234567") && recipients.contains(&"+79170000055"), "{recipients:?}");
+    let to_parent = news.iter().find(|m| m.recipient == "+79170000055").unwrap();
+    assert!(to_parent.text.starts_with("[for Анна]"), "{}", to_parent.text);
+    assert_eq!(to_parent.patient_id.as_deref(), Some(anna_id.as_str()));
+    let codes_to_parent =
+        h.inbox.0.lock().unwrap().iter().filter(|m| m.recipient == "+79170000055" && m.kind == "login_code").count();
+    let step = h.cab.auth().login("+79161234567", PASSWORD, &device()).await.unwrap();
+    drop(step);
+    let codes_now =
+        h.inbox.0.lock().unwrap().iter().filter(|m| m.recipient == "+79170000055" && m.kind == "login_code").count();
+    assert_eq!(codes_now, codes_to_parent, "the ward's login codes stay hers");
+}

@@ -201,6 +201,7 @@ impl Attachment {
     async fn journal(
         &self,
         tx: &mut Conn,
+        patient_id: &str,
         action: Action,
         resource_type: &'static str,
         id: Option<&str>,
@@ -208,7 +209,6 @@ impl Attachment {
     ) -> Result<crate::audit::Receipt> {
         // The caller re-validated the session before opening `tx` (an in-memory database
         // has one connection: no second read may wait for it here).
-        let patient_id = self.me.patient_id()?;
         let what = Access { patient_id: Some(patient_id), action, resource_type, resource_id: id };
         self.cab().journal().record(tx, self.me.audit_context(), what, Outcome::Success, now).await
     }
@@ -220,18 +220,19 @@ impl Attachment {
 
     /// The current attachment, if any.
     pub async fn current(&self) -> Result<Option<AttachmentInfo>> {
-        let patient_id = self.me.own_medical().await?;
+        let patient_id = self.me.patient_for("attachment").await?;
         let now = to_micros(self.cab().now());
         let mut tx = self.cab().store().begin().await?;
         let current = self.current_in(&mut tx, &patient_id).await?;
-        self.journal(&mut tx, Action::Read, "attachment", current.as_ref().map(|c| c.id.as_str()), now).await?;
+        self.journal(&mut tx, &patient_id, Action::Read, "attachment", current.as_ref().map(|c| c.id.as_str()), now)
+            .await?;
         tx.commit().await?;
         Ok(current)
     }
 
     /// Every attachment and detachment with its date and time, newest first.
     pub async fn history(&self) -> Result<Vec<AttachmentEvent>> {
-        let patient_id = self.me.own_medical().await?;
+        let patient_id = self.me.patient_for("attachment").await?;
         let now = to_micros(self.cab().now());
         let mut tx = self.cab().store().begin().await?;
         let rows = store::attachments(&mut *tx, store::Which::All(&patient_id)).await?;
@@ -253,7 +254,7 @@ impl Attachment {
         // Newest first; a change of clinic ends the old attachment and starts the new one at
         // the same instant: the new attachment is the newer event.
         events.sort_by(|x, y| y.at.cmp(&x.at).then_with(|| (y.action == "attached").cmp(&(x.action == "attached"))));
-        self.journal(&mut tx, Action::Read, "attachment", None, now).await?;
+        self.journal(&mut tx, &patient_id, Action::Read, "attachment", None, now).await?;
         tx.commit().await?;
         Ok(events)
     }
@@ -277,7 +278,7 @@ impl Attachment {
         method: Option<&str>,
     ) -> Result<PendingConfirmation> {
         let reason = reason.unwrap_or(AttachmentReason::Voluntary);
-        let patient_id = self.me.own_medical().await?;
+        let patient_id = self.me.patient_for("attachment").await?;
         let details = Confirmation {
             clinic_id: String::new(),
             passport: ids::passport(passport)?,
@@ -318,7 +319,7 @@ impl Attachment {
         method: Option<&str>,
     ) -> Result<PendingConfirmation> {
         let cab = self.cab();
-        let patient_id = self.me.own_medical().await?;
+        let patient_id = self.me.patient_for("attachment").await?;
         let method = crate::auth::confirm::choose(cab, method).await?;
         let now = to_micros(cab.now());
         let id = uuid::Uuid::new_v4().to_string();
@@ -337,7 +338,7 @@ impl Attachment {
             // Told now, before any code is sent; checked again when confirmed.
             check_change_allowed(cab, &mut tx, &patient_id, reason, now).await?;
         }
-        let receipt = self.journal(&mut tx, Action::Create, "attachment_request", Some(&id), now).await?;
+        let receipt = self.journal(&mut tx, &patient_id, Action::Create, "attachment_request", Some(&id), now).await?;
         let sealed = match details {
             Some(d) => {
                 let key = cab.keyring().patient_key(&mut tx, &receipt).await?;
@@ -369,7 +370,8 @@ impl Attachment {
         }
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "attachment", &id, &code, now + crate::accounts::CODE_TTL_US).await?;
-        let person = self.patients().read_in(&mut tx, &patient_id, now).await?;
+        // The code goes to whoever acts (a proxy for a child).
+        let person = self.patients().read_in(&mut tx, self.me.actor_patient_id()?, now).await?;
         let msg = cab.message(
             Some(&patient_id),
             "attachment_code",
@@ -387,7 +389,7 @@ impl Attachment {
     /// `attachment_completed`) or the one that ended (status `detached`).
     pub async fn confirm(&self, pending_id: &str, code: &str) -> Result<AttachmentInfo> {
         let cab = self.cab();
-        let patient_id = self.me.own_medical().await?;
+        let patient_id = self.me.patient_for("attachment").await?;
         let now = to_micros(cab.now());
         let row = store::request(cab.store().pool(), pending_id, &patient_id)
             .await?
@@ -430,7 +432,7 @@ impl Attachment {
             let clinic_id = clinic_id.ok_or(StorageError::Corrupt("attachment request"))?;
             let sealed = sealed.ok_or(StorageError::Corrupt("attachment request"))?;
             let id = uuid::Uuid::new_v4().to_string();
-            let receipt = self.journal(&mut tx, Action::Create, "attachment", Some(&id), now).await?;
+            let receipt = self.journal(&mut tx, &patient_id, Action::Create, "attachment", Some(&id), now).await?;
             let key = cab.keyring().patient_key(&mut tx, &receipt).await?;
             let old_aad =
                 Aad { table: "attachment_requests", record_id: pending_id, field: "details", patient_id: &patient_id };
@@ -460,7 +462,7 @@ impl Attachment {
                 return Err(Error::Conflict { code: "attachment.none" });
             }
             let id = store::ended_at(&mut *tx, &patient_id, now).await?;
-            self.journal(&mut tx, Action::Delete, "attachment", Some(&id), now).await?;
+            self.journal(&mut tx, &patient_id, Action::Delete, "attachment", Some(&id), now).await?;
             (id, "detachment_completed")
         };
         let row = store::attachments(&mut *tx, store::Which::Id(&result_id))
@@ -481,13 +483,12 @@ impl Attachment {
         .await?;
         store::set_document(&mut *tx, &result_id, &document).await?;
         let info = AttachmentInfo { document_id: Some(document), ..info_from(&row)? };
-        let person = self.patients().read_in(&mut tx, &patient_id, now).await?;
         let args = [("clinic", info.clinic_name.clone())];
-        let msg =
-            cab.message_with(Some(&patient_id), kind, Channel::Sms, person.phone.as_deref().unwrap_or(""), None, &args);
-        let out = cab.outbox().enqueue(&mut tx, &msg, now).await?;
+        let kind = if kind == "attachment_completed" { "attachment_completed" } else { "detachment_completed" };
+        let out =
+            notify::for_patient(cab, &mut tx, self.me.audit_context(), &patient_id, kind, None, &args, now).await?;
         tx.commit().await?;
-        notify::deliver(cab, &out).await?;
+        notify::deliver_all(cab, out).await?;
         Ok(info)
     }
 }

@@ -214,7 +214,7 @@ impl Certificates {
         until: Option<Date>,
     ) -> Result<PendingConfirmation> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.own_medical().await?;
+        let patient_id = self.me.patient_for("certificates").await?;
         if let (Some(s), Some(u)) = (since, until)
             && s > u
         {
@@ -231,11 +231,20 @@ impl Certificates {
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "certificate", &id, &code, now + crate::accounts::CODE_TTL_US)
             .await?;
+        // The code goes to whoever acts (a proxy for a child).
+        let actor = if self.me.actor_patient_id()? == patient_id {
+            person.phone.clone()
+        } else {
+            Patients::new(cab.clone(), self.me.audit_context().clone())
+                .read_in(&mut tx, self.me.actor_patient_id()?, now)
+                .await?
+                .phone
+        };
         let msg = cab.message(
             Some(&patient_id),
             "certificate_code",
             Channel::Sms,
-            person.phone.as_deref().unwrap_or(""),
+            actor.as_deref().unwrap_or(""),
             Some(&code),
         );
         let out = cab.outbox().enqueue(&mut tx, &msg, now).await?;
@@ -247,7 +256,7 @@ impl Certificates {
     /// Confirms with the SMS code: renders the PDF, stores it as a document, marks *ready*.
     pub async fn confirm(&self, pending_id: &str, code: &str) -> Result<Certificate> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.own_medical().await?;
+        let patient_id = self.me.patient_for("certificates").await?;
         let now_t = cab.now();
         let now = to_micros(now_t);
         let row = store::find(cab.store().pool(), pending_id, &patient_id)
@@ -313,7 +322,7 @@ impl Certificates {
 
     /// Certificates, newest first.
     pub async fn list(&self) -> Result<Vec<Certificate>> {
-        let patient_id = self.me.own_medical().await?;
+        let patient_id = self.me.patient_for("certificates").await?;
         let rows = store::of_patient(self.me.cabinet().store().pool(), &patient_id).await?;
         rows.into_iter()
             .map(|r| {
@@ -332,7 +341,7 @@ impl Certificates {
 
     /// The PDF of a ready certificate (integrity-checked).
     pub async fn download(&self, certificate_id: &str) -> Result<Vec<u8>> {
-        let patient_id = self.me.own_medical().await?;
+        let patient_id = self.me.patient_for("certificates").await?;
         let doc =
             store::find(self.me.cabinet().store().pool(), certificate_id, &patient_id).await?.map(|r| r.document_id);
         let doc = doc

@@ -337,7 +337,7 @@ impl Documents {
     /// it). Journaled as a share. Only the patient themself can share.
     pub async fn share(&self, document_id: &str, recipient_public_key_pem: &str) -> Result<Vec<u8>> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.own_medical().await?;
+        let patient_id = self.me.patient_for("documents").await?;
         let (info, content) =
             read_checked(cab, self.me.audit_context(), &patient_id, document_id, Action::Share).await?;
         let meta = share::SharedMeta {

@@ -364,3 +364,4 @@ field-reason = Reason
 request-status-expired = closed as expired (not completed in time)
 msg-correction_overdue-subject = Your correction request is overdue
 msg-correction_overdue-text = The clinic has not processed your request to correct your records within one working day. It stays in its queue; you can also write to the clinic under Requests.
+msg-about = [for { $name }]

@@ -203,6 +203,29 @@ impl Me {
         Ok(own)
     }
 
+    /// The record a call is for without the identity gate (notification preferences): the
+    /// patient's own, or the ward's for a proxy holding `scope`.
+    pub(crate) async fn patient_or_ward(&self, scope: &str) -> Result<String> {
+        let live = self.live().await?;
+        match (&self.principal, &live.proxy_scopes) {
+            (Principal::Patient { .. }, _) => Ok(self.patient_id()?.to_owned()),
+            (Principal::Proxy { ward_patient_id, .. }, Some(held)) if held.iter().any(|s| s == scope) => {
+                Ok(ward_patient_id.clone())
+            }
+            (Principal::Proxy { .. }, _) => Err(Error::PermissionDenied { code: "proxy.scope" }),
+            (Principal::Staff(_), _) => Err(Error::PermissionDenied { code: "role.patient_only" }),
+        }
+    }
+
+    /// Whose phone a one-time code goes to: the person acting — the proxy, not the ward
+    /// (a child may have none, and the code proves the actor's presence).
+    pub(crate) fn actor_patient_id(&self) -> Result<&str> {
+        match &self.principal {
+            Principal::Proxy { proxy_patient_id, .. } => Ok(proxy_patient_id),
+            _ => self.patient_id(),
+        }
+    }
+
     /// The signed-in patient's own id for the reduced feature set available before identity
     /// confirmation (profile, security, identity, notification preferences), re-validated.
     pub(crate) async fn own_patient(&self) -> Result<String> {

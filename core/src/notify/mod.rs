@@ -357,6 +357,59 @@ pub(crate) async fn for_patient(
         msg.platform = t.platform;
         out.push(cab.outbox().enqueue(tx, &msg, now).await?);
     }
+    // A parent or representative holding `notifications` gets the ward's messages too (R20),
+    // on their own channels and choices, named for whom. Codes stay with their addressee.
+    if code.is_none() {
+        for proxy in crate::proxies::proxies_with(cab, tx, patient_id, "notifications").await? {
+            out.extend(for_proxy(cab, tx, ctx, &proxy, patient_id, &person.given_name, kind, args, now).await?);
+        }
+    }
+    Ok(out)
+}
+
+/// One message about `ward` to a proxy: by the kind's policy over the proxy's own contacts,
+/// devices and choices, in their language, prefixed with the ward's given name.
+#[allow(clippy::too_many_arguments)] // each argument is one part of the message
+async fn for_proxy(
+    cab: &Cabinet,
+    tx: &mut Conn,
+    ctx: &crate::audit::AuditContext,
+    proxy: &str,
+    ward: &str,
+    ward_name: &str,
+    kind: &'static str,
+    args: &[(&str, String)],
+    now: i64,
+) -> Result<Vec<String>> {
+    let person = crate::patients::Patients::new(cab.clone(), ctx.clone()).read_in(&mut *tx, proxy, now).await?;
+    let pushes: Vec<Target> = push_targets(cab, tx, proxy)
+        .await?
+        .into_iter()
+        .map(|(platform, to)| Target { channel: Channel::Push, to, platform: Some(platform) })
+        .collect();
+    let sms = person.phone.map(|to| Target { channel: Channel::Sms, to, platform: None });
+    let email = person.email.map(|to| Target { channel: Channel::Email, to, platform: None });
+    let prefs =
+        if policy_of(kind) == Policy::Chosen { preferences(&mut *tx, proxy).await? } else { Preferences::default() };
+    let chosen: Vec<Target> = [
+        pushes.into_iter().filter(|_| prefs.push).collect::<Vec<_>>(),
+        sms.into_iter().filter(|_| prefs.sms).collect(),
+        email.into_iter().filter(|_| prefs.email).collect(),
+    ]
+    .into_iter()
+    .find(|t| !t.is_empty())
+    .unwrap_or_default();
+    let tag = store::account_locale(&mut *tx, proxy).await?;
+    let locale = tag.as_deref().and_then(crate::i18n::Locale::parse).unwrap_or_else(|| cab.locale());
+    let about = crate::i18n::format(locale, "msg.about", &[("name", ward_name.to_owned())]);
+    let mut out = Vec::with_capacity(chosen.len());
+    for t in chosen {
+        let mut msg = cab.message_in(locale, Some(ward), kind, t.channel, &t.to, None, args);
+        msg.platform = t.platform;
+        msg.subject = format!("{about} {}", msg.subject);
+        msg.text = format!("{about} {}", msg.text);
+        out.push(cab.outbox().enqueue(tx, &msg, now).await?);
+    }
     Ok(out)
 }
 
@@ -408,7 +461,7 @@ impl Notifications {
 
     /// Current channel choices (all on by default).
     pub async fn preferences(&self) -> Result<Preferences> {
-        let patient_id = &self.me.own_patient().await?;
+        let patient_id = &self.me.patient_or_ward("notifications").await?;
         let mut conn = self.me.cabinet().store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
         preferences(&mut conn, patient_id).await
     }
@@ -481,7 +534,7 @@ impl Notifications {
     /// out. Journaled.
     pub async fn set_preferences(&self, sms: bool, email: bool, push: bool) -> Result<Preferences> {
         let cab = self.me.cabinet();
-        let patient_id = self.me.own_patient().await?;
+        let patient_id = self.me.patient_or_ward("notifications").await?;
         let now = to_micros(cab.now());
         let prefs = Preferences { sms, email, push };
         let mut tx = cab.store().begin().await?;

@@ -33,8 +33,11 @@ use crate::patients::Patients;
 use crate::store::Conn;
 use crate::timeutil::{ADULT_AGE, age_on, from_micros, to_micros};
 
-/// What a proxy can be given. Security settings, profile and identity are never delegated.
-pub const SCOPES: &[&str] = &["records", "labs", "appointments", "requests"];
+/// What a proxy can be given: every patient function (R20). Security settings, profile,
+/// identity and proxy grants themselves are never delegated. `notifications` also sends the
+/// proxy the ward's messages.
+pub const SCOPES: &[&str] =
+    &["records", "labs", "appointments", "requests", "attachment", "certificates", "documents", "notifications"];
 /// Roles that register proxies.
 pub const PROXY_ROLES: &[StaffRole] = &[StaffRole::Registrar, StaffRole::Administrator, StaffRole::Doctor];
 /// A grant lasts this long unless a shorter end is asked for (one year).
@@ -128,6 +131,12 @@ fn end_of(until: Option<Date>, today: Date, latest: Option<Date>) -> Result<i64>
     };
     let next = last.next_day().unwrap_or(last);
     Ok(to_micros(next.midnight().assume_utc()))
+}
+
+/// The proxies who hold `scope` for `ward` now (their own patient ids).
+pub(crate) async fn proxies_with(cab: &Cabinet, tx: &mut Conn, ward: &str, scope: &str) -> Result<Vec<String>> {
+    let live = store::live_proxies(&mut *tx, ward, to_micros(cab.now())).await?;
+    Ok(live.into_iter().filter(|(_, scopes)| scopes.iter().any(|s| s == scope)).map(|(p, _)| p).collect())
 }
 
 /// The scopes of a live grant from `ward` to `proxy`; `NotFound` without one.

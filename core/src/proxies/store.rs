@@ -50,6 +50,28 @@ pub(super) async fn live_scopes<'e>(
     Ok(list.as_deref().map(scopes))
 }
 
+/// The live grants for `ward` at `now`: each proxy with their scopes.
+pub(super) async fn live_proxies<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    ward: &str,
+    now: i64,
+) -> Result<Vec<(String, Vec<String>)>> {
+    let rows = sqlx::query(
+        "SELECT proxy_patient_id, scopes FROM proxies WHERE ward_patient_id = $1 AND revoked_at IS NULL \
+         AND valid_until > $2 ORDER BY proxy_patient_id",
+    )
+    .bind(ward)
+    .bind(now)
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let list: String = r.try_get("scopes")?;
+            Ok((r.try_get("proxy_patient_id")?, scopes(&list)))
+        })
+        .collect()
+}
+
 /// Closes the grants of the pair that ended by `now` (so a new one can follow).
 pub(super) async fn close_ended<'e>(
     ex: impl Executor<'e, Database = Any>,
