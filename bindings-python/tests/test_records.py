@@ -230,3 +230,28 @@ def test_r12_r13_deadlines_in_working_days(tmp_path: object) -> None:
     cab.run_due_jobs()
     me = cab.session(sign_in(cab, inbox, phone).access_token, DEVICE)
     assert me.requests.get(request.id).status == kabinet.RequestStatus.EXPIRED
+
+
+def test_r20_a_proxy_with_notifications_hears_the_wards_news(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
+    """Issue 14, item 10: every patient function is a scope; `notifications` brings the proxy
+    the ward's messages, named for whom; the attachment is the proxy's to see with its scope."""
+    cab, inbox, clock = env
+    clinic, _, _ = world(cab, clock)
+    me, _ = attached_patient(cab, inbox, clinic)
+    parent, parent_phone = attached_patient(cab, inbox, clinic)
+    parent_snils = parent.profile.get().snils
+    assert parent_snils is not None
+    pending = me.proxies.grant(["records", "attachment", "notifications"], proxy_snils=parent_snils)
+    me.proxies.confirm(pending.id, inbox.code("proxy_code"))
+    ward = parent.as_ward(me.patient_id)
+    current = ward.attachment.current()
+    assert current is not None and current.clinic_id == clinic.id
+    with pytest.raises(kabinet.PermissionDenied) as scope:
+        ward.certificates.list()
+    assert scope.value.code == "proxy.scope"
+    doctor = staff_session(cab, clock, clinic.id, "doctor")
+    pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    doctor.documents.publish(me.patient_id, "other", "a.pdf", pdf, kabinet.DocumentMeta(datetime.date(2026, 11, 1), "П"))
+    to_parent = [m for m in inbox.messages if m.kind == "new_document" and m.recipient == parent_phone]
+    assert len(to_parent) == 1 and to_parent[0].patient_id == me.patient_id
+    assert to_parent[0].text.startswith("[for Анна]"), to_parent[0].text

@@ -190,4 +190,24 @@ class PersonalDataTest {
         assertTrue(hours in 24..(4 * 24 + 24), "due $hours hours after")
         assertTrue(doctor.corrections().overdue().isEmpty())
     }
+
+    @Test
+    fun `R20 attachment and notifications are scopes a proxy can hold`(): Unit = runBlocking {
+        val (cab, inbox, clinic) = Fixtures.clinicCabinet()
+        val anna = Fixtures.attached(cab, inbox, clinic, 101)
+        val parent = Fixtures.attached(cab, inbox, clinic, 102)
+        val pending = anna.proxies().grant(parent.profile().get().snils!!, listOf("attachment", "notifications"), null)
+        anna.proxies().confirm(pending.id, inbox.code("proxy_code"))
+        val ward = parent.asWard(anna.patientId())
+        assertEquals(clinic.id, ward.attachment().current()?.clinicId)
+        val denied = assertFailsWith<KabinetException.PermissionDenied> { ward.records().visits() }
+        assertEquals("proxy.scope", denied.code)
+        val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 103)
+        val pdf = "%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".toByteArray()
+        doctor.documents().publish(anna.patientId(), DocumentKind.OTHER, "a.pdf", pdf, DocumentMeta(LocalDate.parse("2026-11-01"), "П", null))
+        val parentPhone = parent.profile().get().phone
+        val news = inbox.messages.filter { it.kind == "new_document" && it.recipient == parentPhone }
+        assertEquals(1, news.size)
+        assertTrue(news.single().text.startsWith("[for "), news.single().text)
+    }
 }
