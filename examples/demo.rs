@@ -134,6 +134,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?;
     println!("   identity confirmed: {}", check.confirmed);
+    let by_inn = cab.auth().login("5001 0073 2259", "Vek-Tor!58zeb", &phone).await?;
+    println!("   her INN now signs her in too (R3): second factor {}", by_inn.second_factor);
     println!("5b. The operator fills the directory and opens tomorrow's slots; she books a visit (R8):");
     let sys = cab.system();
     sys.directory().add_region("77", "Москва", None).await?;
@@ -165,6 +167,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         me.attachment().attach("0101", "45 08 123456", "112-233-445 95", "8451 9991 2289 9990", None, None).await?;
     let attached = me.attachment().confirm(&pending.id, &sms.last_code("attachment_code")).await?;
     println!("   attachment: {} — {}", attached.clinic_name, attached.status);
+    println!("   The policy she gave is in her profile now; she adds her insurer (SMS code) (R18, R19):");
+    let change = me.profile().request_change("insurer", "АО «СОГАЗ-Мед»", None).await?;
+    me.profile().confirm_change(&change.id, &sms.last_code("profile_change")).await?;
+    for item in me.profile().completeness().await? {
+        println!("   still to do: {} → {}", item.what_to_do, item.call);
+    }
     let staff = sys
         .staff()
         .create(kabinet::NewStaff {
