@@ -9,7 +9,7 @@ use crate::runtime::block_on;
 
 pub(crate) use kabinet::documents::share::SharedMeta;
 pub(crate) use kabinet::{
-    Certificate, DocumentInfo, DocumentMeta, ImportReport, ImportedEntry, Preferences, PushDevice,
+    Certificate, DocumentInfo, DocumentMeta, ImportReport, ImportedEntry, Preferences, PushDevice, ReuploadTask,
 };
 
 fn err(e: kabinet::Error, locale: kabinet::Locale) -> PyErr {
@@ -69,6 +69,19 @@ delegate! {
         let staff = self.inner.staff().map_err(|e| err(e, self.locale))?.documents();
         let (content, meta) = (content.as_bytes().to_vec(), metadata.get().clone());
         block_on(py, self.locale, async move { staff.publish(&patient_id, kind, &filename, &content, meta).await })
+    }
+
+    /// Staff: the clinic's documents whose content failed its check, to upload again (S3).
+    fn reupload_tasks(&self, py: Python<'_>) -> PyResult<Vec<kabinet::ReuploadTask>> {
+        let staff = self.inner.staff().map_err(|e| err(e, self.locale))?.documents();
+        block_on(py, self.locale, async move { staff.reupload_tasks().await })
+    }
+
+    /// Staff: uploads a quarantined document again (the issuing clinic only).
+    fn reupload(&self, py: Python<'_>, document_id: String, content: &Bound<'_, PyBytes>) -> PyResult<DocumentInfo> {
+        let staff = self.inner.staff().map_err(|e| err(e, self.locale))?.documents();
+        let content = content.as_bytes().to_vec();
+        block_on(py, self.locale, async move { staff.reupload(&document_id, &content).await })
     }
     }
 }
@@ -164,7 +177,7 @@ delegate! {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     crate::classes! { m:
         ImportReport, ImportedEntry, SystemFhir, DocumentMeta, DocumentInfo, Documents, SharedMeta, Certificate,
-        Certificates, Preferences, Notifications, PushDevice,
+        Certificates, Preferences, Notifications, PushDevice, ReuploadTask,
     }
     m.add_function(wrap_pyfunction!(open_shared_package, m)?)?;
     Ok(())

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import kabinet
-from test_accounts import Clock, Inbox
+from test_accounts import DEVICE, Approving, Clock, Inbox
 from test_booking import env, world  # noqa: F401  (env is a fixture)
 from test_records import attached_patient, staff_session
 
@@ -125,13 +125,50 @@ def test_r14_push_devices_through_a_python_notifier(env: tuple[kabinet.Cabinet, 
     with pytest.raises(kabinet.ValidationError) as blank:
         me.notifications.register_push("dev-1", "fcm", "  ")
     assert blank.value.field == "token"
-    me.notifications.register_push("dev-1", kabinet.PushPlatform.FCM, "fcm-token-1")
-    me.notifications.register_push("dev-2", "apns", "apns-token-2")
-    assert sorted((d.device_id, d.platform) for d in me.notifications.push_devices()) == [
-        ("dev-1", kabinet.PushPlatform.FCM), ("dev-2", kabinet.PushPlatform.APNS)]
+    with pytest.raises(kabinet.ValidationError) as other_device:
+        me.notifications.register_push("dev-2", "apns", "apns-token-2")
+    assert (other_device.value.field, other_device.value.reason) == ("device_id", "mismatch")
+    me.notifications.register_push(DEVICE.id, kabinet.PushPlatform.FCM, "fcm-token-1")
+    me.notifications.register_push(DEVICE.id, "fcm", "fcm-token-1b")
+    assert [(d.device_id, d.platform) for d in me.notifications.push_devices()] == [(DEVICE.id, kabinet.PushPlatform.FCM)]
     doctor.documents.publish(me.patient_id, "other", "b.pdf", PDF, kabinet.DocumentMeta(datetime.date(2026, 11, 1), "П"))
-    assert sorted((m.channel, m.recipient, m.platform) for m in news()) == [
-        ("push", "apns-token-2", "apns"), ("push", "fcm-token-1", "fcm")]
-    assert "fcm-token-1" not in repr(me.notifications.push_devices())
-    me.notifications.unregister_push("dev-2")
+    assert [(m.channel, m.recipient, m.platform) for m in news()] == [("push", "fcm-token-1b", "fcm")]
+    assert "fcm-token" not in repr(me.notifications.push_devices())
     me.security.revoke_all()
+
+
+def test_s3_a_damaged_document_is_quarantined_and_reuploaded(tmp_path: Path) -> None:
+    """Issue 14, item 11: one flipped byte quarantines the document; the patient sees it as
+    being restored; the issuing clinic uploads it again."""
+    import sqlite3
+
+    inbox, clock = Inbox(), Clock()
+    fast = kabinet.Argon2Params(memory_kib=4096, iterations=1, parallelism=1)
+    db = tmp_path / "k.db"
+    config = kabinet.Config(
+        key_provider=kabinet.KeyProvider.local_file(tmp_path / "kek.json"), notifier=inbox, clock=clock, locale="en",
+        password_hashing=fast, identity_registry=Approving(),
+    )
+    cab = kabinet.Cabinet.open(f"sqlite://{db}", config)
+    clinic, _, _ = world(cab, clock)
+    me, _ = attached_patient(cab, inbox, clinic)
+    doctor = staff_session(cab, clock, clinic.id, "doctor")
+    doc = doctor.documents.publish(me.patient_id, "extract", "x.pdf", PDF, kabinet.DocumentMeta(datetime.date(2026, 11, 1), "П"))
+    with sqlite3.connect(db) as raw:
+        (content,) = raw.execute("SELECT content FROM documents WHERE id = ?", (doc.id,)).fetchone()
+        damaged = bytearray(content)
+        damaged[len(damaged) // 2] ^= 1
+        raw.execute("UPDATE documents SET content = ? WHERE id = ?", (bytes(damaged), doc.id))
+    with pytest.raises(kabinet.IntegrityError):
+        me.documents.download(doc.id)
+    with pytest.raises(kabinet.Conflict) as restoring:
+        me.documents.download(doc.id)
+    assert restoring.value.code == "document.restoring"
+    assert [d.restoring for d in me.documents.list() if d.id == doc.id] == [True]
+    [task] = doctor.documents.reupload_tasks()
+    assert (task.document_id, task.patient_id, task.kind) == (doc.id, me.patient_id, "extract")
+    restored = doctor.documents.reupload(doc.id, PDF)
+    assert restored.restoring is False and me.documents.download(doc.id) == PDF
+    assert any(m.kind == "document_restored" for m in inbox.messages)
+    assert doctor.documents.reupload_tasks() == []
+    cab.close()

@@ -48,6 +48,18 @@ delegate! {
         let staff = crate::booking::staff(&self.me, self.locale)?.documents();
         staff.publish(&patient_id, kind, &filename, &content, meta).await.ffi(self.locale)
     }
+
+    /// Staff: the clinic's documents whose content failed its check, to upload again (S3).
+    pub async fn reupload_tasks(&self) -> Result<Vec<kabinet::ReuploadTask>, KabinetError> {
+        let staff = crate::booking::staff(&self.me, self.locale)?.documents();
+        staff.reupload_tasks().await.ffi(self.locale)
+    }
+
+    /// Staff: uploads a quarantined document again (the issuing clinic only).
+    pub async fn reupload(&self, document_id: String, content: Vec<u8>) -> Result<DocumentInfo, KabinetError> {
+        let staff = crate::booking::staff(&self.me, self.locale)?.documents();
+        staff.reupload(&document_id, &content).await.ffi(self.locale)
+    }
     }
 }
 

@@ -82,7 +82,7 @@ pub use config::{
 };
 pub use crypto::{CryptoError, KeyProvider, KeyRotationReport};
 pub use directory::{Clinic, Directory, DirectoryAdmin, Practitioner, Region, Slot};
-pub use documents::{DocumentInfo, DocumentKind, DocumentMeta, DocumentPage, Documents, StaffDocuments};
+pub use documents::{DocumentInfo, DocumentKind, DocumentMeta, DocumentPage, Documents, ReuploadTask, StaffDocuments};
 pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use fhir::{FhirError, ImportReport, ImportedEntry, SystemFhir};
 pub use health::Health;

@@ -242,6 +242,35 @@ async fn s3_one_changed_byte_blocks_the_download_and_is_journaled(db: TestDb) {
         .unwrap();
     assert_eq!(code(anna.documents().download(&second.id).await.unwrap_err()), "crypto.integrity");
     assert!(h.cab.system().audit().verify().await.unwrap().ok);
+    // Issue 14, item 11: both are quarantined. The patient sees them as being restored (a
+    // download says so, typed); the issuing clinic has them in its re-upload list.
+    assert_eq!(code(anna.documents().download(&doc.id).await.unwrap_err()), "document.restoring");
+    let listed = anna.documents().list(None, None, None).await.unwrap();
+    let restoring: Vec<&str> = listed.iter().filter(|d| d.restoring).map(|d| d.id.as_str()).collect();
+    assert_eq!(restoring.len(), 2);
+    let staff_docs = doctor.staff().unwrap().documents();
+    let tasks = staff_docs.reupload_tasks().await.unwrap();
+    let mut ids: Vec<&str> = tasks.iter().map(|t| t.document_id.as_str()).collect();
+    ids.sort_unstable();
+    let mut want = [doc.id.as_str(), second.id.as_str()];
+    want.sort_unstable();
+    assert_eq!(ids, want);
+    assert!(tasks.iter().all(|t| t.patient_id == pid));
+    // Another clinic cannot replace it (nor learn it exists); bad content is refused.
+    let c2 = anna.directory().find_clinic("0202").await.unwrap().id;
+    let other_doctor = h.staff(&c2, "doctor", 77).await;
+    let foreign = other_doctor.staff().unwrap().documents().reupload(&doc.id, &pdf_bytes("stream")).await;
+    assert_eq!(foreign.unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(other_doctor.staff().unwrap().documents().reupload_tasks().await.unwrap().is_empty());
+    assert_eq!(staff_docs.reupload(&doc.id, b"<html></html>").await.unwrap_err().kind(), ErrorKind::Validation);
+    // The issuing clinic uploads it again: it opens, the patient is told, the task is gone.
+    let restored = staff_docs.reupload(&doc.id, &pdf_bytes("stream")).await.unwrap();
+    assert!(!restored.restoring);
+    assert_eq!(anna.documents().download(&doc.id).await.unwrap(), pdf_bytes("stream"));
+    assert!(h.inbox.0.lock().unwrap().iter().any(|m| m.kind == "document_restored"));
+    let left: Vec<String> = staff_docs.reupload_tasks().await.unwrap().into_iter().map(|t| t.document_id).collect();
+    assert_eq!(left, std::slice::from_ref(&second.id));
+    assert_eq!(staff_docs.reupload(&doc.id, &pdf_bytes("stream")).await.unwrap_err().kind(), ErrorKind::NotFound);
 }
 
 async fn s2_shared_package_opens_only_with_the_private_key(db: TestDb) {

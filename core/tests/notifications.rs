@@ -280,9 +280,18 @@ async fn r14_push_to_registered_devices_by_each_event_policy(db: TestDb) {
         }
     }
     assert_eq!(PushPlatform::parse("carrier-pigeon").unwrap_err().reason.as_str(), "unknown_value");
+    // A session registers its own device only (so its logout removes the token).
+    match anna.notifications().register_push("dev-2", PushPlatform::Apns, "tok").await.unwrap_err() {
+        kabinet::Error::Validation(v) => assert_eq!((v.field, v.reason.as_str()), ("device_id", "mismatch")),
+        other => panic!("{other:?}"),
+    }
     anna.notifications().register_push("dev-1", PushPlatform::Fcm, "fcm-token-1").await.unwrap();
-    anna.notifications().register_push("dev-2", PushPlatform::Apns, "apns-old").await.unwrap();
-    anna.notifications().register_push("dev-2", PushPlatform::Apns, "apns-token-2").await.unwrap();
+    let tablet = kabinet::Device { id: "dev-2".into(), name: "iPad".into(), ..device() };
+    let step = h.cab.auth().login("+79161234567", support::PASSWORD, &tablet).await.unwrap();
+    let on_tablet = h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
+    let anna_tablet = h.cab.session(&on_tablet.access_token, &tablet).await.unwrap();
+    anna_tablet.notifications().register_push("dev-2", PushPlatform::Apns, "apns-old").await.unwrap();
+    anna_tablet.notifications().register_push("dev-2", PushPlatform::Apns, "apns-token-2").await.unwrap();
     let devices = anna.notifications().push_devices().await.unwrap();
     let mut listed: Vec<(String, PushPlatform)> = devices.iter().map(|d| (d.device_id.clone(), d.platform)).collect();
     listed.sort();
@@ -313,11 +322,8 @@ async fn r14_push_to_registered_devices_by_each_event_policy(db: TestDb) {
     let blobs: Vec<Vec<u8>> = sqlx::query_scalar("SELECT token FROM push_tokens").fetch_all(&raw).await.unwrap();
     assert_eq!(blobs.len(), 2);
     assert!(blobs.iter().all(|b| !b.windows(11).any(|w| w == b"fcm-token-1")));
-    // Signing out of a device removes its token: dev-2 signs in, then logs out.
-    let tablet = kabinet::Device { id: "dev-2".into(), name: "iPad".into(), ..device() };
-    let step = h.cab.auth().login("+79161234567", support::PASSWORD, &tablet).await.unwrap();
-    let t = h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
-    h.cab.auth().logout(&t.access_token).await.unwrap();
+    // Signing out of a device removes its token.
+    h.cab.auth().logout(&on_tablet.access_token).await.unwrap();
     let left: Vec<String> =
         anna.notifications().push_devices().await.unwrap().into_iter().map(|d| d.device_id).collect();
     assert_eq!(left, ["dev-1"]);

@@ -1,5 +1,6 @@
 """Type stubs of the native module."""
 
+import builtins
 import datetime
 import os
 from decimal import Decimal
@@ -329,6 +330,7 @@ __all__ = [
     "RequestPage",
     "RequestStatus",
     "Requests",
+    "ReuploadTask",
     "SchemaStatus",
     "Screening",
     "Security",
@@ -1442,6 +1444,7 @@ class DocumentInfo:
     institution: str
     study_type: str | None
     created_at: datetime.datetime
+    restoring: bool
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
@@ -1458,6 +1461,17 @@ class Documents:
     def publish(
         self, patient_id: str, kind: _DocumentKindLike, filename: str, content: bytes, metadata: DocumentMeta
     ) -> DocumentInfo: ...
+    def reupload_tasks(self) -> builtins.list[ReuploadTask]: ...
+    def reupload(self, document_id: str, content: bytes) -> DocumentInfo: ...
+
+@final
+class ReuploadTask:
+    document_id: str
+    patient_id: str
+    kind: DocumentKind
+    created_on: datetime.date
+    quarantined_at: datetime.datetime
+    def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class SharedMeta:

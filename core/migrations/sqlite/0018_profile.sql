@@ -36,3 +36,6 @@ ALTER TABLE attachments ADD COLUMN reason TEXT NOT NULL DEFAULT 'voluntary';
 ALTER TABLE corrections ADD COLUMN due_at BIGINT;
 ALTER TABLE corrections ADD COLUMN overdue_notified_at BIGINT;
 ALTER TABLE requests ADD COLUMN expired_at BIGINT;
+-- Integrity recovery (S3): a document whose content fails its check is quarantined until the
+-- issuing clinic uploads it again.
+ALTER TABLE documents ADD COLUMN quarantined_at BIGINT;

@@ -293,14 +293,7 @@ impl Attachment {
         if person.oms_policy.as_ref().is_some_and(|p| *p != details.oms_policy) {
             return Err(ValidationError::new("oms_policy", Reason::Mismatch).into());
         }
-        if person.oms_policy.is_none() {
-            // The policy will be saved to the profile: one another record holds is refused
-            // now, before any code is sent (never two people with one policy).
-            let holder = self.patients().find_by_oms_policy(&details.oms_policy).await?;
-            if holder.is_some_and(|h| h != patient_id) {
-                return Err(Error::Conflict { code: "identity.claimed" });
-            }
-        }
+
         let details = Confirmation { clinic_id: clinic.id.clone(), ..details };
         let target = Target { clinic_id: &clinic.id, clinic_code: &clinic.code, reason };
         self.request("attach", Some(target), Some(&details), method).await
@@ -402,7 +395,9 @@ impl Attachment {
         match Method::from_stored(&row.method) {
             Method::Sms => crate::accounts::check_code(cab, "attachment", pending_id, code, now).await?,
             Method::Host(name) => {
-                if row.attempts >= crate::accounts::MAX_CODE_ATTEMPTS {
+                if !store::take_proof_attempt(cab.store().pool(), pending_id, crate::accounts::MAX_CODE_ATTEMPTS)
+                    .await?
+                {
                     return Err(AuthError::CodeExpired.into());
                 }
                 let subject = match &clinic_id {
@@ -411,13 +406,10 @@ impl Attachment {
                 };
                 let request = host_request(pending_id, &name, &patient_id, &action, &subject);
                 if !crate::auth::confirm::verify(cab, request, code.to_owned()).await? {
-                    store::count_wrong_proof(cab.store().pool(), pending_id).await?;
                     return Err(AuthError::InvalidCode.into());
                 }
             }
         }
-        // Read before the transaction: an in-memory database has one connection.
-        let identity_confirmed = crate::auth::identity::is_confirmed(&self.me).await?;
         let mut tx = cab.store().begin().await?;
         if !store::claim_request(&mut *tx, pending_id, now).await? {
             return Err(AuthError::CodeExpired.into());
@@ -450,11 +442,11 @@ impl Attachment {
                 serde_json::from_slice(&plain).map_err(|_| StorageError::Corrupt("attachment details"))?;
             let on_file = self.patients().read_in(&mut tx, &patient_id, now).await?.oms_policy;
             if on_file.is_none() {
+                // Saved, not indexed: a policy typed here proves nothing (the registry's check
+                // at identity confirmation does), so it claims no one's record or lookup.
                 let field = crate::patients::ProfileField::OmsPolicy;
                 let oms = &given.oms_policy;
-                self.patients()
-                    .update_field(&mut tx, &patient_id, field, oms, "attachment", identity_confirmed, now)
-                    .await?;
+                self.patients().update_field(&mut tx, &patient_id, field, oms, "attachment", false, now).await?;
             }
             (id, "attachment_completed")
         } else {

@@ -31,7 +31,6 @@ pub(super) struct RequestRow {
     pub expires_at: i64,
     pub completed_at: Option<i64>,
     pub method: String,
-    pub attempts: i32,
     pub reason: String,
 }
 
@@ -116,7 +115,7 @@ pub(super) async fn request<'e>(
     patient_id: &str,
 ) -> Result<Option<RequestRow>> {
     let row = sqlx::query(
-        "SELECT action, clinic_id, details, expires_at, completed_at, method, attempts, reason FROM attachment_requests \
+        "SELECT action, clinic_id, details, expires_at, completed_at, method, reason FROM attachment_requests \
          WHERE id = $1 AND patient_id = $2",
     )
     .bind(id)
@@ -131,17 +130,21 @@ pub(super) async fn request<'e>(
             expires_at: r.try_get("expires_at")?,
             completed_at: r.try_get("completed_at")?,
             method: r.try_get("method")?,
-            attempts: r.try_get("attempts")?,
             reason: r.try_get("reason")?,
         })
     })
     .transpose()
 }
 
-/// Counts one wrong proof for a request confirmed by a host method.
-pub(super) async fn count_wrong_proof<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> Result<()> {
-    sqlx::query("UPDATE attachment_requests SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(ex).await?;
-    Ok(())
+/// Takes one try at a request confirmed by a host method, before the host judges the proof;
+/// false when none are left.
+pub(super) async fn take_proof_attempt<'e>(ex: impl Executor<'e, Database = Any>, id: &str, max: i32) -> Result<bool> {
+    let done = sqlx::query("UPDATE attachment_requests SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2")
+        .bind(id)
+        .bind(max)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Voluntary changes of clinic after `since`: voluntary attachments started then, less the

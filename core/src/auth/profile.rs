@@ -222,12 +222,12 @@ impl Profile {
         match &method {
             Method::Sms => crate::accounts::check_code(cab, "profile_change", change_id, code, now).await?,
             Method::Host(name) => {
-                if row.attempts >= crate::accounts::MAX_CODE_ATTEMPTS {
+                let max = crate::accounts::MAX_CODE_ATTEMPTS;
+                if !store::take_proof_attempt(cab.store().pool(), change_id, max).await? {
                     return Err(AuthError::CodeExpired.into());
                 }
                 let request = host_request(change_id, name, &patient_id, field, &value);
                 if !confirm::verify(cab, request, code.to_owned()).await? {
-                    store::count_wrong_proof(cab.store().pool(), change_id).await?;
                     return Err(AuthError::InvalidCode.into());
                 }
             }

@@ -667,7 +667,6 @@ pub(crate) struct PendingChangeRow {
     pub expires_at: i64,
     pub applied_at: Option<i64>,
     pub method: String,
-    pub attempts: i32,
 }
 
 /// The account's pending change `id`, if it exists.
@@ -677,7 +676,7 @@ pub(crate) async fn pending_change<'e>(
     account_id: &str,
 ) -> Result<Option<PendingChangeRow>> {
     let row = sqlx::query(
-        "SELECT field, value, expires_at, applied_at, method, attempts FROM pending_changes \
+        "SELECT field, value, expires_at, applied_at, method FROM pending_changes \
          WHERE id = $1 AND account_id = $2",
     )
     .bind(id)
@@ -691,14 +690,18 @@ pub(crate) async fn pending_change<'e>(
         expires_at: row.try_get("expires_at")?,
         applied_at: row.try_get("applied_at")?,
         method: row.try_get("method")?,
-        attempts: row.try_get("attempts")?,
     }))
 }
 
-/// Counts one wrong proof for a pending change confirmed by a host method.
-pub(crate) async fn count_wrong_proof<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> Result<()> {
-    sqlx::query("UPDATE pending_changes SET attempts = attempts + 1 WHERE id = $1").bind(id).execute(ex).await?;
-    Ok(())
+/// Takes one try at a pending change confirmed by a host method, before the host judges the
+/// proof (so tries made at once cannot pass the limit together); false when none are left.
+pub(crate) async fn take_proof_attempt<'e>(ex: impl Executor<'e, Database = Any>, id: &str, max: i32) -> Result<bool> {
+    let done = sqlx::query("UPDATE pending_changes SET attempts = attempts + 1 WHERE id = $1 AND attempts < $2")
+        .bind(id)
+        .bind(max)
+        .execute(ex)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Marks a pending change applied and forgets its value; false when it already was.

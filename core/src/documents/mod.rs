@@ -93,6 +93,27 @@ pub struct DocumentInfo {
     pub study_type: Option<String>,
     /// Stored at.
     pub created_at: OffsetDateTime,
+    /// Its content failed its integrity check and waits for the issuing clinic to upload it
+    /// again (S3); it cannot be downloaded until then (`document.restoring`).
+    pub restoring: bool,
+}
+
+/// A quarantined document the clinic that issued it must upload again (S3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[cfg_attr(feature = "python", pyo3::pyclass(module = "kabinet", frozen, get_all, eq, hash))]
+#[cfg_attr(feature = "python", derive(serde::Serialize, serde::Deserialize))]
+pub struct ReuploadTask {
+    /// The document to upload again (`staff.documents.reupload(document_id, content)`).
+    pub document_id: String,
+    /// Whose it is.
+    pub patient_id: String,
+    /// What it is.
+    pub kind: DocumentKind,
+    /// Date of the document.
+    pub created_on: Date,
+    /// When its content failed the check (UTC).
+    pub quarantined_at: OffsetDateTime,
 }
 
 /// Leaves out the file name, institution and study type (sealed with the patient's key).
@@ -170,6 +191,7 @@ pub(crate) async fn store(
         size: d.content.len() as u64,
         sha256: hex::encode(sha),
         created_on: d.meta.created_on,
+        restoring: false,
         institution,
         study_type,
         created_at: from_micros(now)?,
@@ -190,6 +212,7 @@ fn info_from(vault: &Vault, r: &store::DocumentRow) -> Result<DocumentInfo> {
         institution: meta.institution,
         study_type: meta.study_type,
         id: r.id.clone(),
+        restoring: r.quarantined_at.is_some(),
     })
 }
 
@@ -207,7 +230,9 @@ fn checked_content(vault: &Vault, info: &DocumentInfo, r: &store::DocumentRow) -
 /// a document whose content fails its check stops the export with `crypto.integrity`.
 pub(crate) async fn load_all(tx: &mut Conn, vault: &Vault, patient_id: &str) -> Result<Vec<(DocumentInfo, Vec<u8>)>> {
     let rows = store::documents(&mut *tx, store::Which::AllOf(patient_id)).await?;
+    // Quarantined documents are being restored: left out until the clinic uploads them again.
     rows.iter()
+        .filter(|row| row.quarantined_at.is_none())
         .map(|row| {
             let info = info_from(vault, row)?;
             let content = checked_content(vault, &info, row)?;
@@ -232,6 +257,11 @@ pub(crate) async fn read_checked(
         .await?
         .pop()
         .ok_or(Error::NotFound { entity: "document" })?;
+    if row.quarantined_at.is_some() {
+        drop(tx);
+        journal_failure(cab, ctx, patient_id, document_id, action, now).await?;
+        return Err(Error::Conflict { code: "document.restoring" });
+    }
     let vault = Vault::open(cab, &mut tx, ctx, patient_id, action, "document", Some(document_id), now).await?;
     let checked = (|| {
         let info = info_from(&vault, &row)?;
@@ -245,19 +275,32 @@ pub(crate) async fn read_checked(
         }
         Err(Error::Crypto(crate::CryptoError::Integrity)) => {
             drop(tx);
-            let mut tx = cab.store().begin().await?;
-            let what = Access {
-                patient_id: Some(patient_id),
-                action,
-                resource_type: "document",
-                resource_id: Some(document_id),
-            };
-            cab.journal().record(&mut tx, ctx, what, Outcome::Failure, now).await?;
-            tx.commit().await?;
+            // Quarantined: the patient sees it as being restored, the issuing clinic gets it
+            // in its re-upload list (S3).
+            store::quarantine(cab.store().pool(), document_id, now).await?;
+            tracing::warn!(target: "kabinet::documents", document_id, "document failed its integrity check; quarantined");
+            journal_failure(cab, ctx, patient_id, document_id, action, now).await?;
             Err(Error::Crypto(crate::CryptoError::Integrity))
         }
         Err(e) => Err(e),
     }
+}
+
+/// Journals a failed access to a document in a transaction of its own.
+async fn journal_failure(
+    cab: &Cabinet,
+    ctx: &AuditContext,
+    patient_id: &str,
+    document_id: &str,
+    action: Action,
+    now: i64,
+) -> Result<()> {
+    let mut tx = cab.store().begin().await?;
+    let what =
+        Access { patient_id: Some(patient_id), action, resource_type: "document", resource_id: Some(document_id) };
+    cab.journal().record(&mut tx, ctx, what, Outcome::Failure, now).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The signed-in patient's (or ward's, with the `records` scope) documents.
@@ -334,9 +377,11 @@ impl Documents {
     }
 
     /// Seals the document for the holder of an RSA-4096 key ([`share::open_package`] opens
-    /// it). Journaled as a share. Only the patient themself can share.
+    /// it). Journaled as a share. The patient, or a proxy holding both `documents` (to share)
+    /// and `records` (to read).
     pub async fn share(&self, document_id: &str, recipient_public_key_pem: &str) -> Result<Vec<u8>> {
         let cab = self.me.cabinet();
+        self.me.patient_for("records").await?;
         let patient_id = self.me.patient_for("documents").await?;
         let (info, content) =
             read_checked(cab, self.me.audit_context(), &patient_id, document_id, Action::Share).await?;
@@ -398,6 +443,62 @@ impl StaffDocuments {
         let info = store(cab, &mut tx, self.me.audit_context(), doc, now).await?;
         let args = [("title", info.filename.clone())];
         let message = crate::notify::patient_event(cab, &mut tx, patient_id, "new_document", &args, now).await?;
+        tx.commit().await?;
+        crate::notify::deliver_all(cab, message).await?;
+        Ok(info)
+    }
+
+    /// The clinic's documents whose content failed its check, to upload again (S3).
+    pub async fn reupload_tasks(&self) -> Result<Vec<ReuploadTask>> {
+        let member = self.me.live_staff().await?;
+        if !DOCUMENT_ROLES.contains(&member.role) {
+            return Err(Error::PermissionDenied { code: "role.not_allowed" });
+        }
+        let rows = store::quarantined_of_clinic(self.me.cabinet().store().pool(), &member.clinic_id).await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(ReuploadTask {
+                    kind: DocumentKind::stored(&r.kind)?,
+                    created_on: from_micros(r.created_on)?.date(),
+                    quarantined_at: from_micros(r.quarantined_at)?,
+                    document_id: r.id,
+                    patient_id: r.patient_id,
+                })
+            })
+            .collect()
+    }
+
+    /// Uploads a quarantined document again (the issuing clinic only): the content is checked
+    /// as at publishing, sealed, the quarantine lifted, and the patient told. Journaled.
+    pub async fn reupload(&self, document_id: &str, content: &[u8]) -> Result<DocumentInfo> {
+        let cab = self.me.cabinet();
+        let Some((clinic, patient_id)) = store::quarantined(cab.store().pool(), document_id).await? else {
+            return Err(Error::NotFound { entity: "document" });
+        };
+        let member = staff_for(&self.me, &patient_id, DOCUMENT_ROLES).await?.clone();
+        if clinic.as_deref() != Some(member.clinic_id.as_str()) {
+            // Another clinic's document is not this clinic's to replace, nor to learn about.
+            return Err(Error::NotFound { entity: "document" });
+        }
+        let (format, clean) = sniff::check(content, cab.document_max_bytes())?;
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let ctx = self.me.audit_context();
+        let vault =
+            Vault::open(cab, &mut tx, ctx, &patient_id, Action::Update, "document", Some(document_id), now).await?;
+        let sealed = vault.seal_bytes("documents", document_id, "content", &clean)?;
+        let sha = sha2::Sha256::digest(&clean).to_vec();
+        let size = i64::try_from(clean.len()).unwrap_or(i64::MAX);
+        if !store::restore(&mut *tx, document_id, format.mime(), size, &sha, sealed).await? {
+            return Err(Error::NotFound { entity: "document" });
+        }
+        let row = store::documents(&mut *tx, store::Which::One { id: document_id, patient_id: &patient_id })
+            .await?
+            .pop()
+            .ok_or(Error::NotFound { entity: "document" })?;
+        let info = info_from(&vault, &row)?;
+        let args = [("title", info.filename.clone())];
+        let message = crate::notify::patient_event(cab, &mut tx, &patient_id, "document_restored", &args, now).await?;
         tx.commit().await?;
         crate::notify::deliver_all(cab, message).await?;
         Ok(info)

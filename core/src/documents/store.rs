@@ -6,7 +6,7 @@ use sqlx::{Any, Executor, Row};
 
 use crate::error::Result;
 
-const COLUMNS: &str = "id, patient_id, kind, created_on, content_type, size, sha256, meta, created_at";
+const COLUMNS: &str = "id, patient_id, kind, created_on, content_type, size, sha256, meta, created_at, quarantined_at";
 
 /// A document as stored (metadata sealed; content sealed, when read).
 pub(super) struct DocumentRow {
@@ -20,6 +20,7 @@ pub(super) struct DocumentRow {
     pub meta: Vec<u8>,
     pub created_at: i64,
     pub content: Option<Vec<u8>>,
+    pub quarantined_at: Option<i64>,
 }
 
 /// A new document (metadata and content sealed).
@@ -61,6 +62,7 @@ fn document(r: &sqlx::any::AnyRow, with_content: bool) -> Result<DocumentRow> {
         meta: r.try_get("meta")?,
         created_at: r.try_get("created_at")?,
         content: if with_content { Some(r.try_get("content")?) } else { None },
+        quarantined_at: r.try_get("quarantined_at")?,
     })
 }
 
@@ -130,4 +132,85 @@ pub(super) async fn insert<'e>(ex: impl Executor<'e, Database = Any>, d: NewDocu
     .execute(ex)
     .await?;
     Ok(())
+}
+
+/// Quarantines a document whose content failed its check (once; later calls keep the time).
+pub(super) async fn quarantine<'e>(ex: impl Executor<'e, Database = Any>, id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE documents SET quarantined_at = $1 WHERE id = $2 AND quarantined_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(ex)
+        .await?;
+    Ok(())
+}
+
+/// A quarantined document a clinic must upload again.
+pub(super) struct ReuploadRow {
+    pub id: String,
+    pub patient_id: String,
+    pub kind: String,
+    pub created_on: i64,
+    pub quarantined_at: i64,
+}
+
+/// The clinic's quarantined documents, oldest quarantine first.
+pub(super) async fn quarantined_of_clinic<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    clinic_id: &str,
+) -> Result<Vec<ReuploadRow>> {
+    let rows = sqlx::query(
+        "SELECT id, patient_id, kind, created_on, quarantined_at FROM documents WHERE clinic_id = $1 \
+         AND quarantined_at IS NOT NULL AND patient_id IN (SELECT id FROM patients WHERE erased_at IS NULL) \
+         ORDER BY quarantined_at, id",
+    )
+    .bind(clinic_id)
+    .fetch_all(ex)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ReuploadRow {
+                id: r.try_get("id")?,
+                patient_id: r.try_get("patient_id")?,
+                kind: r.try_get("kind")?,
+                created_on: r.try_get("created_on")?,
+                quarantined_at: r.try_get("quarantined_at")?,
+            })
+        })
+        .collect()
+}
+
+/// The issuing clinic and patient of a quarantined document, if it is one.
+pub(super) async fn quarantined<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<Option<(Option<String>, String)>> {
+    let row = sqlx::query("SELECT clinic_id, patient_id FROM documents WHERE id = $1 AND quarantined_at IS NOT NULL")
+        .bind(id)
+        .fetch_optional(ex)
+        .await?;
+    row.map(|r| Ok((r.try_get("clinic_id")?, r.try_get("patient_id")?))).transpose()
+}
+
+/// Replaces a quarantined document's content and lifts the quarantine; false when it was
+/// restored meanwhile.
+pub(super) async fn restore<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: &str,
+    content_type: &str,
+    size: i64,
+    sha256: &[u8],
+    content: Vec<u8>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE documents SET content = $1, content_type = $2, size = $3, sha256 = $4, quarantined_at = NULL \
+         WHERE id = $5 AND quarantined_at IS NOT NULL",
+    )
+    .bind(content)
+    .bind(content_type)
+    .bind(size)
+    .bind(sha256)
+    .bind(id)
+    .execute(ex)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

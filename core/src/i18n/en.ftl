@@ -365,3 +365,7 @@ request-status-expired = closed as expired (not completed in time)
 msg-correction_overdue-subject = Your correction request is overdue
 msg-correction_overdue-text = The clinic has not processed your request to correct your records within one working day. It stays in its queue; you can also write to the clinic under Requests.
 msg-about = [for { $name }]
+msg-document_restored-subject = Document restored
+msg-document_restored-text = Your document { $title } is available again: the clinic uploaded it anew after a damaged copy was found.
+document-restoring = This document is being restored by the clinic that issued it; try again later
+push-limit = Too many devices are registered for notifications; remove one first

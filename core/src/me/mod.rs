@@ -192,7 +192,7 @@ impl Me {
     }
 
     /// The signed-in patient's own id for their own medical calls that are never delegated
-    /// (attachment, certificates, sharing, proxy grants): re-validated, identity confirmed.
+    /// (proxy grants): re-validated, identity confirmed.
     /// Proxies get `proxy.scope`, staff `role.patient_only`.
     pub(crate) async fn own_medical(&self) -> Result<String> {
         let live = self.live().await?;
@@ -203,13 +203,17 @@ impl Me {
         Ok(own)
     }
 
-    /// The record a call is for without the identity gate (notification preferences): the
-    /// patient's own, or the ward's for a proxy holding `scope`.
+    /// The record a call is for (notification preferences): the patient's own, before
+    /// identity confirmation too; the ward's for a proxy holding `scope` with a confirmed
+    /// identity.
     pub(crate) async fn patient_or_ward(&self, scope: &str) -> Result<String> {
         let live = self.live().await?;
         match (&self.principal, &live.proxy_scopes) {
             (Principal::Patient { .. }, _) => Ok(self.patient_id()?.to_owned()),
             (Principal::Proxy { ward_patient_id, .. }, Some(held)) if held.iter().any(|s| s == scope) => {
+                if !live.identity_confirmed {
+                    return Err(crate::auth::identity::IdentityError::NotConfirmed.into());
+                }
                 Ok(ward_patient_id.clone())
             }
             (Principal::Proxy { .. }, _) => Err(Error::PermissionDenied { code: "proxy.scope" }),

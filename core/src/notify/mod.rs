@@ -357,14 +357,30 @@ pub(crate) async fn for_patient(
         msg.platform = t.platform;
         out.push(cab.outbox().enqueue(tx, &msg, now).await?);
     }
-    // A parent or representative holding `notifications` gets the ward's messages too (R20),
-    // on their own channels and choices, named for whom. Codes stay with their addressee.
-    if code.is_none() {
-        for proxy in crate::proxies::proxies_with(cab, tx, patient_id, "notifications").await? {
+    // A parent or representative holding `notifications` — and the scope the event belongs
+    // to — gets the ward's messages too (R20), on their own channels and choices, named for
+    // whom. Codes, security and proxy notices stay with their addressee.
+    if let (None, Some(scope)) = (code, forwarded_scope(kind)) {
+        for proxy in crate::proxies::proxies_with(cab, tx, patient_id, &["notifications", scope]).await? {
             out.extend(for_proxy(cab, tx, ctx, &proxy, patient_id, &person.given_name, kind, args, now).await?);
         }
     }
     Ok(out)
+}
+
+/// The proxy scope an event belongs to, for the events a proxy may be sent; `None` for the
+/// rest (security notices, proxy notices, password reminders, registration attempts).
+fn forwarded_scope(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "lab_result" => "labs",
+        "new_document" | "document_restored" | "correction_resolved" | "correction_overdue" | "vaccination_due" => {
+            "records"
+        }
+        "request_status" => "requests",
+        "appointment_booked" | "appointment_changed" | "appointment_cancelled" | "reminder" => "appointments",
+        "attachment_completed" | "detachment_completed" => "attachment",
+        _ => return None,
+    })
 }
 
 /// One message about `ward` to a proxy: by the kind's policy over the proxy's own contacts,
@@ -429,6 +445,9 @@ fn push_aad<'a>(account_id: &'a str, device_id: &'a str) -> Aad<'a> {
     Aad { table: "push_tokens", record_id: account_id, field: device_id, patient_id: "" }
 }
 
+/// Devices one account may register for push: each event queues a message per device.
+pub const MAX_PUSH_DEVICES: usize = 10;
+
 /// A device registered for push (its token stays inside).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -466,18 +485,27 @@ impl Notifications {
         preferences(&mut conn, patient_id).await
     }
 
-    /// Registers (or replaces) the push token of one of the person's devices: messages then
-    /// reach the app (R14). The token is sealed at rest, never returned and never logged;
-    /// logging out of that device, or revoking its session, removes it. Journaled.
+    /// Registers (or replaces) the push token of the device this session runs on: messages
+    /// then reach the app (R14). `device_id` must be the session's own device (so logging out
+    /// of it, or revoking its session, removes the token); at most [`MAX_PUSH_DEVICES`] per
+    /// account (`push.limit`). The token is sealed at rest, never returned and never logged;
+    /// an incident that blocks the account removes every token. Journaled.
     pub async fn register_push(&self, device_id: &str, platform: PushPlatform, token: &str) -> Result<()> {
         let cab = self.me.cabinet();
         let patient_id = self.me.own_patient().await?;
         let device_id = bounded("device_id", device_id, 128)?;
         let token = bounded("token", token, 4096)?;
+        if self.me.audit_context().device_id.as_deref() != Some(device_id.as_str()) {
+            return Err(crate::ids::ValidationError::new("device_id", crate::ids::Reason::Mismatch).into());
+        }
         let now = to_micros(cab.now());
         let account_id = self.me.account_id().to_owned();
         let sealed = cab.credentials().seal(&push_aad(&account_id, &device_id), token.as_bytes())?;
         let mut tx = cab.store().begin().await?;
+        let held = store::push_devices(&mut *tx, &account_id).await?;
+        if held.len() >= MAX_PUSH_DEVICES && !held.iter().any(|d| d.device_id == device_id) {
+            return Err(crate::Error::Conflict { code: "push.limit" });
+        }
         store::upsert_push_token(&mut *tx, &account_id, &device_id, platform.as_str(), sealed, now).await?;
         self.journal(&mut tx, &patient_id, crate::audit::Action::Create, &device_id, now).await?;
         tx.commit().await.map_err(StorageError::from_sqlx)?;

@@ -133,10 +133,14 @@ fn end_of(until: Option<Date>, today: Date, latest: Option<Date>) -> Result<i64>
     Ok(to_micros(next.midnight().assume_utc()))
 }
 
-/// The proxies who hold `scope` for `ward` now (their own patient ids).
-pub(crate) async fn proxies_with(cab: &Cabinet, tx: &mut Conn, ward: &str, scope: &str) -> Result<Vec<String>> {
+/// The proxies who hold every one of `wanted` for `ward` now (their own patient ids).
+pub(crate) async fn proxies_with(cab: &Cabinet, tx: &mut Conn, ward: &str, wanted: &[&str]) -> Result<Vec<String>> {
     let live = store::live_proxies(&mut *tx, ward, to_micros(cab.now())).await?;
-    Ok(live.into_iter().filter(|(_, scopes)| scopes.iter().any(|s| s == scope)).map(|(p, _)| p).collect())
+    Ok(live
+        .into_iter()
+        .filter(|(_, scopes)| wanted.iter().all(|w| scopes.iter().any(|s| s == w)))
+        .map(|(p, _)| p)
+        .collect())
 }
 
 /// The scopes of a live grant from `ward` to `proxy`; `NotFound` without one.

@@ -242,6 +242,7 @@ python_values!(
     crate::integrations::ConfirmationRequest,
     crate::accounts::ImportedAccount,
     crate::notify::PushDevice,
+    crate::documents::ReuploadTask,
     crate::patients::Patient,
     crate::directory::Region,
     crate::directory::Clinic,

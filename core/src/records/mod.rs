@@ -697,8 +697,6 @@ impl StaffCorrections {
     }
 }
 
-/// Queues a reminder for immunizations whose next dose is due within a week (R14), once per
-/// item (claimed with a guarded UPDATE, so many processes send one). Returns how many.
 /// Tells each patient once when their correction request passed its deadline unprocessed
 /// (R12); run by `run_due_jobs`. Returns how many were told.
 pub(crate) async fn notify_overdue_corrections(cab: &crate::cabinet::Cabinet) -> Result<u64> {
@@ -733,6 +731,8 @@ async fn notify_overdue(cab: &crate::cabinet::Cabinet, id: &str, patient_id: &st
     Ok(true)
 }
 
+/// Queues a reminder for immunizations whose next dose is due within a week (R14), once per
+/// item (claimed with a guarded UPDATE, so many processes send one). Returns how many.
 pub(crate) async fn queue_vaccination_reminders(cab: &crate::cabinet::Cabinet) -> Result<u64> {
     let now_t = cab.now();
     let now = to_micros(now_t);

@@ -528,29 +528,33 @@ pub(crate) async fn expire_unfinished(cab: &Cabinet) -> Result<u64> {
     let due = store::unfinished_before(cab.store().pool(), cutoff, 500).await?;
     let mut expired = 0;
     for store::CompletedRow { id, patient_id } in due {
-        let mut tx = cab.store().begin().await?;
-        if !store::expire(&mut *tx, &id, cutoff, now).await? {
-            continue;
-        }
-        let what = Access {
-            patient_id: Some(&patient_id),
-            action: Action::Update,
-            resource_type: "request_expired",
-            resource_id: Some(&id),
-        };
-        cab.journal().record(&mut tx, &AuditContext::system(), what, Outcome::Success, now).await?;
-        let args = [("status", crate::i18n::text(cab.locale(), "request.status.expired").to_owned())];
-        let outbox = match crate::notify::patient_event(cab, &mut tx, &patient_id, "request_status", &args, now).await {
-            Ok(o) => o,
-            // An erased patient's request still expires; there is nobody to tell.
-            Err(e) if crate::cabinet::skippable(&e) => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        tx.commit().await?;
-        crate::notify::deliver_all(cab, outbox).await?;
-        expired += 1;
+        let done = expire_one(cab, &id, &patient_id, cutoff, now).await;
+        // One request's trouble (say, a damaged record) must not stop the job for the rest.
+        let settle = async |tx: &mut crate::store::Conn| store::expire(tx, &id, cutoff, now).await.map(drop);
+        expired += crate::cabinet::tally(cab, done, "request_expired", &id, settle, now).await?;
     }
     Ok(expired)
+}
+
+/// Closes one unfinished request as expired and tells its patient; false when it was
+/// completed or touched meanwhile.
+async fn expire_one(cab: &Cabinet, id: &str, patient_id: &str, cutoff: i64, now: i64) -> Result<bool> {
+    let mut tx = cab.store().begin().await?;
+    if !store::expire(&mut *tx, id, cutoff, now).await? {
+        return Ok(false);
+    }
+    let what = Access {
+        patient_id: Some(patient_id),
+        action: Action::Update,
+        resource_type: "request_expired",
+        resource_id: Some(id),
+    };
+    cab.journal().record(&mut tx, &AuditContext::system(), what, Outcome::Success, now).await?;
+    let args = [("status", crate::i18n::text(cab.locale(), "request.status.expired").to_owned())];
+    let outbox = crate::notify::patient_event(cab, &mut tx, patient_id, "request_status", &args, now).await?;
+    tx.commit().await?;
+    crate::notify::deliver_all(cab, outbox).await?;
+    Ok(true)
 }
 
 /// The retention job (R13): requests completed more than 5 years ago are deleted with their

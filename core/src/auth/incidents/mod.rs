@@ -104,7 +104,7 @@ crate::sets::closed_set! {
         Confirmed = "confirmed",
         /// Not confirmed in time, or reported: sessions and new logins blocked.
         Blocked = "blocked",
-        /// Blocked, then resolved by the person through password recovery.
+        /// Resolved by the person through password recovery (blocked or still open then).
         Resolved = "resolved",
     }
 }
@@ -242,9 +242,9 @@ pub(crate) async fn list(cab: &Cabinet, account_id: &str) -> Result<Vec<Incident
                 deadline: from_micros(r.deadline)?,
                 status: match (r.confirmed_at, r.blocked_at, r.resolved_at) {
                     (Some(_), _, _) => IncidentStatus::Confirmed,
-                    (None, Some(_), Some(_)) => IncidentStatus::Resolved,
+                    (None, _, Some(_)) => IncidentStatus::Resolved,
                     (None, Some(_), None) => IncidentStatus::Blocked,
-                    _ => IncidentStatus::Open,
+                    (None, None, None) => IncidentStatus::Open,
                 },
                 id: r.id,
                 request_number: r.request_number,
@@ -308,8 +308,10 @@ pub(crate) async fn expire(cab: &Cabinet) -> Result<u64> {
             continue;
         }
         store::block_sessions(&mut *tx, &account, now).await?;
-        // New logins too, until the person resolves it through recovery.
+        // New logins too, until the person resolves it through recovery; and no device keeps
+        // getting the person's messages meanwhile.
         store::lock_account(&mut *tx, &account, now).await?;
+        crate::notify::forget_push(&mut tx, &account, None).await?;
         let what = Access {
             patient_id: patient.as_deref(),
             action: Action::Update,

@@ -222,7 +222,7 @@ pub(super) async fn of_account<'e>(
 /// The account an open incident belongs to, if it is open.
 pub(super) async fn open_owner<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> Result<Option<String>> {
     Ok(sqlx::query_scalar(
-        "SELECT account_id FROM incidents WHERE id = $1 AND confirmed_at IS NULL AND blocked_at IS NULL",
+        "SELECT account_id FROM incidents WHERE id = $1 AND confirmed_at IS NULL AND blocked_at IS NULL AND resolved_at IS NULL",
     )
     .bind(id)
     .fetch_optional(ex)
@@ -232,7 +232,8 @@ pub(super) async fn open_owner<'e>(ex: impl Executor<'e, Database = Any>, id: &s
 /// Confirms an open incident; whether this call confirmed it.
 pub(super) async fn confirm<'e>(ex: impl Executor<'e, Database = Any>, id: &str, now: i64) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE incidents SET confirmed_at = $1 WHERE id = $2 AND confirmed_at IS NULL AND blocked_at IS NULL",
+        "UPDATE incidents SET confirmed_at = $1 WHERE id = $2 AND confirmed_at IS NULL AND blocked_at IS NULL \
+         AND resolved_at IS NULL",
     )
     .bind(now)
     .bind(id)
@@ -248,7 +249,7 @@ pub(super) async fn overdue<'e>(
 ) -> Result<Vec<(String, String, Option<String>)>> {
     let rows = sqlx::query(
         "SELECT i.id, i.account_id, a.patient_id FROM incidents i JOIN accounts a ON a.id = i.account_id \
-         WHERE i.confirmed_at IS NULL AND i.blocked_at IS NULL AND i.deadline <= $1",
+         WHERE i.confirmed_at IS NULL AND i.blocked_at IS NULL AND i.resolved_at IS NULL AND i.deadline <= $1",
     )
     .bind(now)
     .fetch_all(ex)

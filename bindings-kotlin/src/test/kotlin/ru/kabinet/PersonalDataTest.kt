@@ -196,11 +196,11 @@ class PersonalDataTest {
         val (cab, inbox, clinic) = Fixtures.clinicCabinet()
         val anna = Fixtures.attached(cab, inbox, clinic, 101)
         val parent = Fixtures.attached(cab, inbox, clinic, 102)
-        val pending = anna.proxies().grant(parent.profile().get().snils!!, listOf("attachment", "notifications"), null)
+        val pending = anna.proxies().grant(parent.profile().get().snils!!, listOf("attachment", "notifications", "records"), null)
         anna.proxies().confirm(pending.id, inbox.code("proxy_code"))
         val ward = parent.asWard(anna.patientId())
         assertEquals(clinic.id, ward.attachment().current()?.clinicId)
-        val denied = assertFailsWith<KabinetException.PermissionDenied> { ward.records().visits() }
+        val denied = assertFailsWith<KabinetException.PermissionDenied> { ward.certificates().list() }
         assertEquals("proxy.scope", denied.code)
         val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 103)
         val pdf = "%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".toByteArray()
@@ -209,5 +209,19 @@ class PersonalDataTest {
         val news = inbox.messages.filter { it.kind == "new_document" && it.recipient == parentPhone }
         assertEquals(1, news.size)
         assertTrue(news.single().text.startsWith("[for "), news.single().text)
+    }
+
+    @Test
+    fun `S3 re-upload tasks are the issuing clinic's and only for quarantined documents`(): Unit = runBlocking {
+        val (cab, inbox, clinic) = Fixtures.clinicCabinet()
+        val anna = Fixtures.attached(cab, inbox, clinic, 111)
+        val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 112)
+        val pdf = "%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".toByteArray()
+        val doc = doctor.documents().publish(anna.patientId(), DocumentKind.EXTRACT, "a.pdf", pdf, DocumentMeta(LocalDate.parse("2026-11-01"), "П", null))
+        assertFalse(doc.restoring)
+        assertTrue(doctor.documents().reuploadTasks().isEmpty())
+        // A sound document is not to be replaced this way (tampering is tested in Rust and Python).
+        assertFailsWith<KabinetException.NotFound> { doctor.documents().reupload(doc.id, pdf) }
+        assertFailsWith<KabinetException.PermissionDenied> { anna.documents().reuploadTasks() }
     }
 }
