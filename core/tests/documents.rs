@@ -389,6 +389,8 @@ async fn r10_certificates_confirmed_by_code_render_cyrillic_pdfs(db: TestDb) {
         next_due: None,
     });
     doctor.staff().unwrap().records().add(&pid, imm).await.unwrap();
+    // The certificate is in the patient's own language (issue 14, item 7): Anna reads Russian.
+    me.profile().set_locale("ru").await.unwrap();
     let pending = me.certificates().request(kabinet::CertificateKind::Vaccination, None, None).await.unwrap();
     assert_eq!(code(me.certificates().confirm(&pending.id, "000000").await.unwrap_err()), "auth.invalid_code");
     let cert = me.certificates().confirm(&pending.id, &h.inbox.last_code("certificate_code")).await.unwrap();
@@ -399,6 +401,11 @@ async fn r10_certificates_confirmed_by_code_render_cyrillic_pdfs(db: TestDb) {
     assert!(text.contains("Иванова Анна Сергеевна"), "{text}");
     assert!(text.contains("Сертификат о профилактических прививках"), "{text}");
     assert!(text.contains("Спутник V"), "{text}");
+    // Issued by the clinic she is attached to, with its address and code — not "Kabinet".
+    assert!(text.contains("Поликлиника № 1 (0101)") && text.contains("ул. Ленина, 1"), "{text}");
+    assert!(!text.contains("Kabinet"), "{text}");
+    let stored = anna.documents().list(Some(kabinet::DocumentKind::Certificate), None, None).await.unwrap();
+    assert_eq!(stored[0].institution, "Поликлиника № 1");
     // Stored as a document (and checked like one); regenerated with other parameters.
     assert_eq!(anna.documents().list(Some(kabinet::DocumentKind::Certificate), None, None).await.unwrap().len(), 1);
     assert_eq!(code(me.certificates().confirm(&pending.id, "123456").await.unwrap_err()), "auth.code_expired");
@@ -424,7 +431,14 @@ async fn r10_certificates_confirmed_by_code_render_cyrillic_pdfs(db: TestDb) {
     let extract = me.certificates().confirm(&p2.id, &h.inbox.last_code("certificate_code")).await.unwrap();
     let text = pdftotext(&me.certificates().download(&extract.id).await.unwrap());
     assert!(text.contains("Выписка из медицинской карты") && text.contains("J06.9 ОРВИ"), "{text}");
-    assert_eq!(me.certificates().list().await.unwrap().len(), 2);
+    // Another language chosen: the next one follows it, whatever the cabinet's language.
+    me.profile().set_locale("en").await.unwrap();
+    let p3 = me.certificates().request(kabinet::CertificateKind::Vaccination, None, None).await.unwrap();
+    let english = me.certificates().confirm(&p3.id, &h.inbox.last_code("certificate_code")).await.unwrap();
+    let text = pdftotext(&me.certificates().download(&english.id).await.unwrap());
+    assert!(text.contains("Issued by") && text.contains("Поликлиника № 1 (0101)"), "{text}");
+    assert!(!text.contains("Сертификат о профилактических прививках"), "{text}");
+    assert_eq!(me.certificates().list().await.unwrap().len(), 3);
 }
 
 async fn r11_r9_r13_r8_other_pdfs_carry_the_patients_name(db: TestDb) {

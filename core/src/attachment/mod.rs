@@ -116,6 +116,15 @@ struct Confirmation {
     oms_policy: String,
 }
 
+/// The clinic a patient is attached to now, if any (the issuer of their certificates).
+pub(crate) async fn current_clinic_in(tx: &mut Conn, patient_id: &str) -> Result<Option<crate::directory::Clinic>> {
+    let rows = store::attachments(&mut *tx, store::Which::Current(patient_id)).await?;
+    match rows.first() {
+        Some(r) => Ok(Some(crate::directory::Directory::clinic_in(tx, &r.clinic_id).await?)),
+        None => Ok(None),
+    }
+}
+
 /// The clinic an attach request is for, and why.
 struct Target<'a> {
     clinic_id: &'a str,

@@ -272,10 +272,24 @@ impl Certificates {
         crate::accounts::check_code(cab, "certificate", pending_id, code, now).await?;
         let since = since.map(from_micros).transpose()?.map(|t| t.date());
         let until = until.map(from_micros).transpose()?.map(|t| t.date());
-        let locale = cab.locale();
         let mut tx = cab.store().begin().await?;
+        // In the patient's own language (R17), issued by the clinic they are attached to, with
+        // its address and code, dated in its local time (R10).
+        let locale = crate::notify::locale_of(cab, &mut tx, &patient_id).await?;
+        let issuer = crate::attachment::current_clinic_in(&mut tx, &patient_id).await?;
         let (person, items) = self.gather(&mut tx, &patient_id, now).await?;
-        let mut blocks = person_blocks(locale, &person);
+        let mut blocks = Vec::new();
+        let zone = issuer.as_ref().map_or(crate::localtime::DEFAULT_TIME_ZONE, |c| c.time_zone.as_str());
+        let issued = crate::localtime::local(now_t, zone);
+        let institution = match &issuer {
+            Some(c) => {
+                blocks.push(Block::Field(text(locale, "pdf.issuer").into(), format!("{} ({})", c.name, c.code)));
+                blocks.push(Block::Field(text(locale, "pdf.address").into(), c.address.clone()));
+                c.name.clone()
+            }
+            None => text(locale, "pdf.issuer.none").to_owned(),
+        };
+        blocks.extend(person_blocks(locale, &person));
         if since.is_some() || until.is_some() {
             let period = format!(
                 "{} — {}",
@@ -286,14 +300,14 @@ impl Certificates {
         }
         blocks.extend(certificate_blocks(locale, kind, &items, since, until)?);
         let title = text(locale, &format!("pdf.title.{kind}"));
-        let subtitle = format!("{} {}", text(locale, "pdf.issued"), now_t.date());
+        let subtitle = format!("{} {}", text(locale, "pdf.issued"), issued.date);
         let pdf = render(title, &subtitle, locale, &blocks)?;
-        let meta = DocumentMeta { created_on: now_t.date(), institution: "Kabinet".into(), study_type: None };
+        let meta = DocumentMeta { created_on: issued.day, institution, study_type: None };
         let doc_kind = match kind {
             CertificateKind::MedicalHistoryExtract => DocumentKind::Extract,
             _ => DocumentKind::Certificate,
         };
-        let filename = format!("{kind}-{}.pdf", now_t.date());
+        let filename = format!("{kind}-{}.pdf", issued.day);
         let doc = NewDocument {
             patient_id: &patient_id,
             kind: doc_kind,
@@ -301,7 +315,7 @@ impl Certificates {
             content: &pdf,
             content_type: "application/pdf",
             meta: &meta,
-            clinic_id: None,
+            clinic_id: issuer.as_ref().map(|c| c.id.as_str()),
             author_id: self.me.account_id(),
         };
         let info = crate::documents::store(cab, &mut tx, self.me.audit_context(), doc, now).await?;

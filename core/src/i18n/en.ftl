@@ -369,3 +369,5 @@ msg-document_restored-subject = Document restored
 msg-document_restored-text = Your document { $title } is available again: the clinic uploaded it anew after a damaged copy was found.
 document-restoring = This document is being restored by the clinic that issued it; try again later
 push-limit = Too many devices are registered for notifications; remove one first
+pdf-issuer = Issued by
+pdf-issuer-none = Issued by the patient cabinet (not attached to a clinic)

@@ -429,6 +429,12 @@ async fn for_proxy(
     Ok(out)
 }
 
+/// The language a patient reads: their account's choice, else the cabinet's (R17).
+pub(crate) async fn locale_of(cab: &Cabinet, conn: &mut Conn, patient_id: &str) -> Result<crate::i18n::Locale> {
+    let tag = store::account_locale(&mut *conn, patient_id).await?;
+    Ok(tag.as_deref().and_then(crate::i18n::Locale::parse).unwrap_or_else(|| cab.locale()))
+}
+
 /// The push tokens of the devices the patient's own account registered, opened.
 async fn push_targets(cab: &Cabinet, tx: &mut Conn, patient_id: &str) -> Result<Vec<(PushPlatform, String)>> {
     let rows = store::push_tokens_of_patient(&mut *tx, patient_id).await?;
