@@ -830,6 +830,15 @@ async fn r4_imported_bcrypt_account_is_upgraded_to_argon2id_on_login(db: TestDb)
     let t = h.cab.auth().verify_second_factor(&step.id, &h.inbox.last_code("login_code")).await.unwrap();
     let me = h.cab.session(&t.access_token, &device()).await.unwrap();
     assert_eq!(me.profile().get().await.unwrap().surname, "Иванова");
+    // An imported account's identifiers are keys from the start: a corrected INN moves the
+    // login with it (the old one signs nobody in).
+    let req = me.profile().request_change("inn", "770708389324", None).await.unwrap();
+    me.profile().confirm_change(&req.id, &h.inbox.last_code("profile_change")).await.unwrap();
+    h.cab.auth().login("770708389324", "Legacy-Pass1!", &device()).await.unwrap();
+    assert_eq!(
+        code(h.cab.auth().login("500100732259", "Legacy-Pass1!", &device()).await.unwrap_err()),
+        "auth.invalid_credentials"
+    );
 }
 
 async fn r6_password_change_without_a_fresh_sms_sign_in_raises_an_incident(db: TestDb) {

@@ -234,23 +234,24 @@ impl Profile {
         }
         let confirmed_by =
             if field.needs_registry() { format!("registry+{}", method.name()) } else { method.name().to_owned() };
-        let identity_confirmed =
-            store::confirmations(cab.store().pool(), self.me.account_id()).await?.identity_confirmed_at.is_some();
+        // Identifiers are keys once the registry confirmed the person — or when the account
+        // came indexed from the old system (imported): then the keys must follow the change.
+        let pool = cab.store().pool();
+        let indexed = store::confirmations(pool, self.me.account_id()).await?.identity_confirmed_at.is_some()
+            || store::login_indexed(pool, self.me.account_id()).await?;
         let mut tx = cab.store().begin().await?;
         if !store::claim_pending_change(&mut *tx, change_id, now).await? {
             return Err(AuthError::CodeExpired.into());
         }
-        let old = self
-            .patients()
-            .update_field(&mut tx, &patient_id, field, &value, &confirmed_by, identity_confirmed, now)
-            .await?;
+        let old =
+            self.patients().update_field(&mut tx, &patient_id, field, &value, &confirmed_by, indexed, now).await?;
         let bidx = cab.blind_indexer();
         use crate::crypto::BlindIndexKind as K;
         let login_update = match field {
             ProfileField::Phone => Some((LoginContact::Phone, bidx.index(K::Phone, &value))),
             ProfileField::Email => Some((LoginContact::Email, bidx.index(K::Email, &value))),
-            ProfileField::Inn if identity_confirmed => Some((LoginContact::Inn, bidx.index(K::Inn, &value))),
-            ProfileField::Snils if identity_confirmed => Some((LoginContact::Snils, bidx.index(K::Snils, &value))),
+            ProfileField::Inn if indexed => Some((LoginContact::Inn, bidx.index(K::Inn, &value))),
+            ProfileField::Snils if indexed => Some((LoginContact::Snils, bidx.index(K::Snils, &value))),
             _ => None,
         };
         if let Some((contact, index)) = login_update {

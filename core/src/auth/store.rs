@@ -763,6 +763,15 @@ pub(crate) async fn mark_email_confirmed<'e>(
     Ok(())
 }
 
+/// Whether the account logs in by SNILS (identity confirmed, or imported indexed).
+pub(crate) async fn login_indexed<'e>(ex: impl Executor<'e, Database = Any>, account_id: &str) -> Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE id = $1 AND snils_bidx IS NOT NULL")
+        .bind(account_id)
+        .fetch_one(ex)
+        .await?;
+    Ok(n > 0)
+}
+
 /// The account that logs in by the INN with blind index `index`, if any.
 pub(crate) async fn inn_holder<'e>(ex: impl Executor<'e, Database = Any>, index: &[u8]) -> Result<Option<String>> {
     Ok(sqlx::query_scalar("SELECT id FROM accounts WHERE inn_bidx = $1").bind(index).fetch_optional(ex).await?)
