@@ -31,22 +31,7 @@ async fn r14_preferences_route_messages_but_not_security_notices(db: TestDb) {
         kabinet::Preferences { sms: true, email: true, push: true }
     );
     let doctor = h.staff(&c1, "doctor", 50).await;
-    let publish = |title: &str| kabinet::LabReport {
-        title: title.into(),
-        laboratory: "ЦКДЛ".into(),
-        issued_at: time::macros::datetime!(2026-11-28 08:00 UTC),
-        results: vec![kabinet::LabResultInput {
-            test_name: "Глюкоза".into(),
-            code: "2345-7".into(),
-            value: Some("5.0".parse().unwrap()),
-            value_text: None,
-            unit: None,
-            range_low: None,
-            range_high: None,
-            range_text: None,
-            sampled_at: time::macros::datetime!(2026-11-27 08:00 UTC),
-        }],
-    };
+    let publish = lab_report;
     let last = |kind: &str| h.inbox.0.lock().unwrap().iter().rev().find(|m| m.kind == kind).cloned().unwrap();
     doctor.staff().unwrap().labs().publish(&pid, publish("Первый")).await.unwrap();
     assert_eq!(last("lab_result").channel, kabinet::integrations::Channel::Sms);

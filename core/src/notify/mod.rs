@@ -289,6 +289,43 @@ fn policy_of(kind: &str) -> Policy {
     }
 }
 
+/// Every address that reaches a person: each registered device, the phone, the e-mail.
+struct Reach {
+    pushes: Vec<Target>,
+    sms: Option<Target>,
+    email: Option<Target>,
+}
+
+impl Reach {
+    /// The first channel the person chose that reaches them: push (every device), then SMS,
+    /// then e-mail; none when no chosen channel does.
+    fn first_chosen(self, prefs: Preferences) -> Vec<Target> {
+        let pushes = if prefs.push { self.pushes } else { Vec::new() };
+        let sms: Vec<Target> = self.sms.into_iter().filter(|_| prefs.sms).collect();
+        let email: Vec<Target> = self.email.into_iter().filter(|_| prefs.email).collect();
+        [pushes, sms, email].into_iter().find(|t| !t.is_empty()).unwrap_or_default()
+    }
+}
+
+/// The person's record (read under `ctx`, journaled) and every address that reaches them.
+async fn reach(
+    cab: &Cabinet,
+    tx: &mut Conn,
+    ctx: &crate::audit::AuditContext,
+    patient_id: &str,
+    now: i64,
+) -> Result<(crate::patients::Patient, Reach)> {
+    let person = crate::patients::Patients::new(cab.clone(), ctx.clone()).read_in(&mut *tx, patient_id, now).await?;
+    let pushes = push_targets(cab, tx, patient_id)
+        .await?
+        .into_iter()
+        .map(|(platform, to)| Target { channel: Channel::Push, to, platform: Some(platform) })
+        .collect();
+    let sms = person.phone.clone().map(|to| Target { channel: Channel::Sms, to, platform: None });
+    let email = person.email.clone().map(|to| Target { channel: Channel::Email, to, platform: None });
+    Ok((person, Reach { pushes, sms, email }))
+}
+
 /// One address a message goes to.
 struct Target {
     channel: Channel,
@@ -313,14 +350,7 @@ pub(crate) async fn for_patient(
     args: &[(&str, String)],
     now: i64,
 ) -> Result<Vec<String>> {
-    let person = crate::patients::Patients::new(cab.clone(), ctx.clone()).read_in(&mut *tx, patient_id, now).await?;
-    let pushes: Vec<Target> = push_targets(cab, tx, patient_id)
-        .await?
-        .into_iter()
-        .map(|(platform, to)| Target { channel: Channel::Push, to, platform: Some(platform) })
-        .collect();
-    let sms = person.phone.map(|to| Target { channel: Channel::Sms, to, platform: None });
-    let email = person.email.map(|to| Target { channel: Channel::Email, to, platform: None });
+    let (person, Reach { pushes, sms, email }) = reach(cab, tx, ctx, patient_id, now).await?;
     let policy = policy_of(kind);
     let mut switched_off = false;
     let targets: Vec<Target> = match policy {
@@ -332,10 +362,7 @@ pub(crate) async fn for_patient(
         Policy::Chosen => {
             let prefs = preferences(&mut *tx, patient_id).await?;
             switched_off = !(prefs.sms || prefs.email || prefs.push);
-            let sms: Vec<Target> = sms.into_iter().filter(|_| prefs.sms).collect();
-            let email: Vec<Target> = email.into_iter().filter(|_| prefs.email).collect();
-            let pushes: Vec<Target> = pushes.into_iter().filter(|_| prefs.push).collect();
-            [pushes, sms, email].into_iter().find(|t| !t.is_empty()).unwrap_or_default()
+            Reach { pushes, sms, email }.first_chosen(prefs)
         }
     };
     if targets.is_empty() {
@@ -348,9 +375,7 @@ pub(crate) async fn for_patient(
         }
         return Ok(Vec::new());
     }
-    // The patient's own language if their account chose one, else the cabinet's.
-    let tag = store::account_locale(&mut *tx, patient_id).await?;
-    let locale = tag.as_deref().and_then(crate::i18n::Locale::parse).unwrap_or_else(|| cab.locale());
+    let locale = locale_of(cab, tx, patient_id).await?;
     let mut out = Vec::with_capacity(targets.len());
     for t in targets {
         let mut msg = cab.message_in(locale, Some(patient_id), kind, t.channel, &t.to, code, args);
@@ -397,26 +422,11 @@ async fn for_proxy(
     args: &[(&str, String)],
     now: i64,
 ) -> Result<Vec<String>> {
-    let person = crate::patients::Patients::new(cab.clone(), ctx.clone()).read_in(&mut *tx, proxy, now).await?;
-    let pushes: Vec<Target> = push_targets(cab, tx, proxy)
-        .await?
-        .into_iter()
-        .map(|(platform, to)| Target { channel: Channel::Push, to, platform: Some(platform) })
-        .collect();
-    let sms = person.phone.map(|to| Target { channel: Channel::Sms, to, platform: None });
-    let email = person.email.map(|to| Target { channel: Channel::Email, to, platform: None });
+    let (_, reach) = reach(cab, tx, ctx, proxy, now).await?;
     let prefs =
         if policy_of(kind) == Policy::Chosen { preferences(&mut *tx, proxy).await? } else { Preferences::default() };
-    let chosen: Vec<Target> = [
-        pushes.into_iter().filter(|_| prefs.push).collect::<Vec<_>>(),
-        sms.into_iter().filter(|_| prefs.sms).collect(),
-        email.into_iter().filter(|_| prefs.email).collect(),
-    ]
-    .into_iter()
-    .find(|t| !t.is_empty())
-    .unwrap_or_default();
-    let tag = store::account_locale(&mut *tx, proxy).await?;
-    let locale = tag.as_deref().and_then(crate::i18n::Locale::parse).unwrap_or_else(|| cab.locale());
+    let chosen = reach.first_chosen(prefs);
+    let locale = locale_of(cab, tx, proxy).await?;
     let about = crate::i18n::format(locale, "msg.about", &[("name", ward_name.to_owned())]);
     let mut out = Vec::with_capacity(chosen.len());
     for t in chosen {
