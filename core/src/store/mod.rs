@@ -79,8 +79,17 @@ impl Store {
         if let Some(path) = url.sqlite_path() {
             create_private(path)?;
         }
+        // PostgreSQL: sqlx holds an advisory lock while migrating. SQLite has no such lock, so
+        // processes opening one file at once queue on a lock file beside it — from the first
+        // connection on, since switching a new file to WAL needs the database to itself and
+        // SQLite may refuse that at once rather than wait. The second opener then finds WAL
+        // on and the schema current and has nothing to do.
+        let _guard = match url.sqlite_path() {
+            Some(path) if mode == crate::config::MigrationMode::Auto => Some(lock_beside(path, "migrate.lock").await?),
+            _ => None,
+        };
         let mut probe = AnyConnection::connect_with(&options).await.map_err(StorageError::Unavailable)?;
-        Self::prepare(&mut probe, backend).await.map_err(StorageError::from_sqlx)?;
+        Self::prepare_first(&mut probe, backend).await?;
         probe.close().await.map_err(StorageError::Unavailable)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max)
@@ -95,13 +104,6 @@ impl Store {
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        // PostgreSQL: sqlx holds an advisory lock while migrating. SQLite has no such lock, so
-        // processes opening one file at once queue on a lock file beside it; the second one
-        // then finds the schema current and has nothing to do.
-        let _guard = match url.sqlite_path() {
-            Some(path) if mode == crate::config::MigrationMode::Auto => Some(lock_beside(path, "migrate.lock").await?),
-            _ => None,
         };
         let status = schema::status(&pool, backend, migrator).await?;
         if let Some(refused) = status.refusal(mode == crate::config::MigrationMode::Auto) {
@@ -129,6 +131,21 @@ impl Store {
             other => StorageError::Migration(other),
         })?;
         Ok(Store { pool, backend })
+    }
+
+    /// The first connection's settings. Without the lock file (check mode) another process
+    /// may be switching the file to WAL: SQLite then answers "locked" at once, so this waits
+    /// and retries for as long as the busy timeout would.
+    async fn prepare_first(conn: &mut AnyConnection, backend: Backend) -> Result<(), StorageError> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match Self::prepare(conn, backend).await.map_err(StorageError::from_sqlx) {
+                Err(StorageError::Busy(_)) if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Per-connection settings: on SQLite foreign keys, a busy timeout for queued writers,
