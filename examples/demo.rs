@@ -240,14 +240,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             r.flag.map_or("—", kabinet::LabFlag::as_str)
         );
     }
-    println!("5f. She orders an extract from her medical record, confirms it by SMS, downloads the PDF (R10):");
-    let pending = me.certificates().request(kabinet::CertificateKind::MedicalHistoryExtract, None, None).await?;
+    println!("5f. She orders an extract from her outpatient card, confirms it by SMS, downloads the PDF (R10):");
+    let offered = me.certificates().kinds().await?;
+    println!(
+        "   the region offers {} kinds: {}",
+        offered.len(),
+        offered.iter().map(|k| k.title.as_str()).collect::<Vec<_>>().join("; ")
+    );
+    let pending = me.certificates().request(kabinet::CertificateKind::OutpatientCardExtract, None, None).await?;
     let extract = me.certificates().confirm(&pending.id, &sms.last_code("certificate_code")).await?;
     let pdf = me.certificates().download(&extract.id).await?;
     let pdf_path = dir.join("extract.pdf");
     std::fs::write(&pdf_path, &pdf)?;
     println!(
-        "   {} — {} bytes, written to {} (Cyrillic text, DejaVu Sans embedded)",
+        "   {}: {} — {} bytes, written to {} (Cyrillic text, DejaVu Sans embedded)",
+        extract.title,
         extract.status,
         pdf.len(),
         pdf_path.display()

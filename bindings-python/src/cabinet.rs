@@ -341,6 +341,8 @@ delegate! {
         staff -> crate::booking::SystemStaff = sys.staff();
         /// Account migration from existing systems.
         accounts -> crate::accounts::SystemAccounts = sys.accounts();
+        /// The registry of certificate kinds.
+        certificates -> crate::documents::SystemCertificates = sys.certificates();
         /// The signed journal.
         audit -> crate::audit::Audit = sys.audit();
         /// Key management.

@@ -77,7 +77,7 @@ values!(kabinet::ItemData, Option<kabinet::ItemData>, kabinet::CertificateKind);
 values!(kabinet::DocumentKind, Option<kabinet::DocumentKind>, kabinet::integrations::Channel, kabinet::PushPlatform);
 values!(Option<kabinet::AttachmentReason>);
 by_value!(time::OffsetDateTime, Option<time::OffsetDateTime>);
-by_value!(kabinet::Registration, kabinet::LegacyAccount, kabinet::NewPatient);
+by_value!(kabinet::Registration, kabinet::LegacyAccount, kabinet::NewPatient, kabinet::CertificateKindDefinition);
 by_ref!(kabinet::Device, Vec<String>, Vec<u8>);
 
 /// The same instant in UTC: PyO3's conversion (feature `time`) reads an aware `datetime`

@@ -9,7 +9,8 @@ use crate::runtime::block_on;
 
 pub(crate) use kabinet::documents::share::SharedMeta;
 pub(crate) use kabinet::{
-    Certificate, DocumentInfo, DocumentMeta, ImportReport, ImportedEntry, Preferences, PushDevice, ReuploadTask,
+    Certificate, CertificateKindDefinition, CertificateKindInfo, DocumentInfo, DocumentMeta, ImportReport,
+    ImportedEntry, Preferences, PushDevice, ReuploadTask,
 };
 
 fn err(e: kabinet::Error, locale: kabinet::Locale) -> PyErr {
@@ -106,14 +107,17 @@ fn open_shared_package<'py>(
 delegate! {
     /// Certificates and extracts (R10).
     class Certificates(kabinet::Me) via |me, _l| me.certificates();
-    /// Asks for `medical_history_extract`, `health_status` or `vaccination`; an SMS code
-    /// is sent (`Conflict` `certificate.no_data` when the records hold nothing to state).
+    /// Asks for a certificate of a registered kind (a `CertificateKind` or any code from
+    /// `kinds()`) for a period the kind allows; an SMS code is sent (`Conflict`
+    /// `certificate.no_data` when the records hold nothing to state).
     #[pyo3(signature = (kind, since = None, until = None))]
     fn request(
-        kind: kabinet::CertificateKind,
+        kind: String,
         since: Option<time::Date>,
         until: Option<time::Date>,
     ) -> kabinet::PendingConfirmation;
+    /// The kinds the patient may ask for, titled in the patient's language.
+    fn kinds() -> Vec<kabinet::CertificateKindInfo>;
     /// Confirms with the SMS code; the certificate is ready.
     fn confirm(pending_id: String, code: String) -> Certificate;
     /// Certificates, newest first.
@@ -127,6 +131,18 @@ delegate! {
     }
 
     }
+}
+
+delegate! {
+    /// The operator's registry of certificate kinds (R10).
+    class SystemCertificates(kabinet::SystemCertificates) via |s, _l| s.clone();
+    /// Registers a kind, or replaces the definition of the kind with its code (built-in
+    /// ones included) and offers it again.
+    fn register_kind(definition: &Bound<'_, kabinet::CertificateKindDefinition>) -> kabinet::CertificateKindInfo;
+    /// Stops offering a kind; its certificates stay readable.
+    fn retire_kind(code: String) -> ();
+    /// Every kind, retired ones too.
+    fn kinds() -> Vec<kabinet::CertificateKindInfo>;
 }
 
 delegate! {
@@ -177,7 +193,8 @@ delegate! {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     crate::classes! { m:
         ImportReport, ImportedEntry, SystemFhir, DocumentMeta, DocumentInfo, Documents, SharedMeta, Certificate,
-        Certificates, Preferences, Notifications, PushDevice, ReuploadTask,
+        Certificates, Preferences, Notifications, PushDevice, ReuploadTask, SystemCertificates,
+        CertificateKindDefinition, CertificateKindInfo,
     }
     m.add_function(wrap_pyfunction!(open_shared_package, m)?)?;
     Ok(())

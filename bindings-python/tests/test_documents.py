@@ -86,6 +86,67 @@ def test_r10_certificate_pdf_and_other_pdfs(env: tuple[kabinet.Cabinet, Inbox, C
     assert visit.confirmation_code in pdftotext(me.appointments.card_pdf(visit.id), tmp_path)
 
 
+def test_r10_certificate_kinds_are_operator_data(env: tuple[kabinet.Cabinet, Inbox, Clock], tmp_path: Path) -> None:
+    """Issue 14, item 7: an operator registers a kind; a patient sees, orders and reads it;
+    retiring it stops new orders; the built-in kinds keep their enum names."""
+    cab, inbox, clock = env
+    clinic, _, _ = world(cab, clock)
+    me, _ = attached_patient(cab, inbox, clinic)
+    doctor = staff_session(cab, clock, clinic.id, "doctor")
+    sys = cab.system()
+    builtin = {k.code for k in sys.certificates.kinds() if k.builtin}
+    assert builtin == {str(k) for k in kabinet.CertificateKind}
+    assert "outpatient_card_extract" in builtin and len(builtin) == 6
+    # A hostile definition is a ValidationError naming the field; nothing is registered.
+    with pytest.raises(kabinet.ValidationError) as bad:
+        sys.certificates.register_kind(kabinet.CertificateKindDefinition("x; drop", "Т", "T", ["screenings"]))
+    assert bad.value.field == "code"
+    with pytest.raises(kabinet.ValidationError) as bad:
+        sys.certificates.register_kind(kabinet.CertificateKindDefinition("sport", "Т", "T", ["tattoos"]))
+    assert bad.value.code == "validation"
+    with pytest.raises(kabinet.ValidationError):
+        kabinet.CertificateKindDefinition("sport", "Т", "T", ["screenings"], validity_days=-1)
+    assert len(sys.certificates.kinds()) == 6
+    sport = kabinet.CertificateKindDefinition(
+        "sport_clearance", "Справка для занятий спортом", "Sports clearance",
+        [kabinet.CertificateSection.SCREENINGS, "allergies"],
+        period="optional", max_period_days=365, default_period_days=365, validity_days=180,
+    )
+    info = sys.certificates.register_kind(sport)
+    assert (info.code, info.active, info.builtin, info.document_kind) == ("sport_clearance", True, False, "certificate")
+    assert [s for s in info.sections] == ["screenings", "allergies"]
+    offered = {k.code: k for k in me.certificates.kinds()}
+    assert offered["sport_clearance"].title in ("Sports clearance", "Справка для занятий спортом")
+    with pytest.raises(kabinet.Conflict) as none:
+        me.certificates.request("sport_clearance")
+    assert none.value.code == "certificate.no_data"
+    doctor.records.add(me.patient_id, kabinet.Screening("Осмотр терапевта", datetime.date(2026, 10, 15), "здоров"))
+    with pytest.raises(kabinet.Conflict) as long:
+        me.certificates.request("sport_clearance", since=datetime.date(2020, 1, 1))
+    assert long.value.code == "certificate.period_too_long"
+    pending = me.certificates.request("sport_clearance")
+    cert = me.certificates.confirm(pending.id, inbox.code("certificate_code"))
+    assert cert.kind == "sport_clearance" and cert.valid_until == datetime.date(2027, 5, 27)
+    assert (cert.since, cert.until) == (datetime.date(2025, 11, 28), datetime.date(2026, 11, 28))
+    text = pdftotext(me.certificates.download(cert.id), tmp_path)
+    assert "Осмотр терапевта" in text and "2027-05-27" in text
+    # A built-in kind by its enum member, which still compares equal to the code.
+    with pytest.raises(kabinet.Conflict) as whole:
+        me.certificates.request(kabinet.CertificateKind.VACCINATION_RECORD, since=datetime.date(2026, 1, 1))
+    assert whole.value.code == "certificate.period_not_allowed"
+    sys.certificates.retire_kind("sport_clearance")
+    assert "sport_clearance" not in {k.code for k in me.certificates.kinds()}
+    with pytest.raises(kabinet.ValidationError):
+        me.certificates.request("sport_clearance")
+    with pytest.raises(kabinet.NotFound):
+        sys.certificates.retire_kind("never_registered")
+    [listed] = me.certificates.list()
+    assert listed.kind == "sport_clearance" and listed.title == cert.title
+    for hostile in ["", "\x00", "ВАКЦИНАЦИЯ", "a" * 100_000, "\ud800"]:
+        with pytest.raises(kabinet.ValidationError):
+            me.certificates.request(hostile)
+
+
 def test_r14_preferences_with_a_python_notifier(env: tuple[kabinet.Cabinet, Inbox, Clock]) -> None:
     cab, inbox, clock = env
     clinic, _, _ = world(cab, clock)

@@ -294,6 +294,8 @@ delegate! {
         staff -> crate::SystemStaff = h.staff();
         /// Account migration from existing systems.
         accounts -> crate::SystemAccounts = h.accounts();
+        /// The registry of certificate kinds (R10).
+        certificates -> crate::SystemCertificates = h.certificates();
         /// The signed journal.
         audit -> crate::Audit = h.audit();
         /// Key management.

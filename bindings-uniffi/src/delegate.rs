@@ -81,7 +81,13 @@ by_value!(
     kabinet::PushPlatform,
     Option<kabinet::AttachmentReason>
 );
-by_value!(kabinet::Registration, kabinet::LegacyAccount, kabinet::NewPatient, kabinet::LabReport);
+by_value!(
+    kabinet::Registration,
+    kabinet::LegacyAccount,
+    kabinet::NewPatient,
+    kabinet::LabReport,
+    kabinet::CertificateKindDefinition
+);
 by_value!(kabinet::WardGrant, kabinet::DocumentMeta, kabinet::IdentityConfirmation, kabinet::NewStaff);
 by_ref!(kabinet::Device, Vec<String>, Vec<u8>);
 

@@ -106,18 +106,30 @@ pub fn open_shared_package(
 delegate! {
     /// Certificates and extracts (R10).
     class Certificates(me: kabinet::Me) via |h| h.certificates();
-    /// Asks for `medical_history_extract`, `health_status` or `vaccination`; an SMS code is sent.
-    fn request(
-        kind: kabinet::CertificateKind,
-        since: Option<time::Date>,
-        until: Option<time::Date>,
-    ) -> crate::PendingConfirmation;
+    /// Asks for a certificate of a registered kind (a built-in `CertificateKind` value or any
+    /// code from `kinds()`) for a period the kind allows; an SMS code is sent.
+    #[uniffi::method(default(since = None, until = None))]
+    fn request(kind: String, since: Option<time::Date>, until: Option<time::Date>) -> crate::PendingConfirmation;
+    /// The kinds the patient may ask for, titled in the patient's language.
+    fn kinds() -> Vec<kabinet::CertificateKindInfo>;
     /// Confirms with the SMS code; the certificate is ready.
     fn confirm(pending_id: String, code: String) -> Certificate;
     /// The certificate's PDF.
     fn download(certificate_id: String) -> Vec<u8>;
     /// Certificates, newest first.
     fn list() -> Vec<Certificate>;
+}
+
+delegate! {
+    /// The operator's registry of certificate kinds (R10).
+    class SystemCertificates(inner: kabinet::SystemCertificates) via |h| h;
+    /// Registers a kind, or replaces the definition of the kind with its code (built-in ones
+    /// included) and offers it again.
+    fn register_kind(definition: kabinet::CertificateKindDefinition) -> kabinet::CertificateKindInfo;
+    /// Stops offering a kind; its certificates stay readable.
+    fn retire_kind(code: String) -> ();
+    /// Every kind, retired ones too.
+    fn kinds() -> Vec<kabinet::CertificateKindInfo>;
 }
 
 delegate! {

@@ -33,7 +33,7 @@ pub use cabinet::{
 };
 pub use documents::{
     Certificate, Certificates, DocumentInfo, DocumentMeta, Documents, Notifications, OpenedPackage, Preferences,
-    open_shared_package,
+    SystemCertificates, open_shared_package,
 };
 pub use error::KabinetError;
 pub use identity::{

@@ -496,6 +496,11 @@ impl SystemContext {
         crate::staff::SystemStaff::new(self.cab.clone())
     }
 
+    /// The registry of certificate kinds (R10).
+    pub fn certificates(&self) -> crate::certificates::SystemCertificates {
+        crate::certificates::SystemCertificates::new(self.cab.clone())
+    }
+
     /// Account migration from existing systems.
     pub fn accounts(&self) -> SystemAccounts {
         SystemAccounts { cab: self.cab.clone() }

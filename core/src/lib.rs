@@ -75,7 +75,10 @@ pub use auth::profile::{ChangeRequest, MissingItem, Profile};
 pub use auth::sessions::{Auth, Device, LoginStep, SessionInfo, Tokens};
 pub use cabinet::{Backup, JobsReport};
 pub use cabinet::{Cabinet, Keys, SystemAccounts, SystemContext};
-pub use certificates::{Certificate, CertificateKind, CertificateStatus, Certificates};
+pub use certificates::{
+    Certificate, CertificateKind, CertificateKindDefinition, CertificateKindInfo, CertificatePeriod,
+    CertificateSection, CertificateStatus, Certificates, SystemCertificates,
+};
 pub use config::{
     AccountPolicy, AppointmentPolicy, Argon2Params, AttachmentPolicy, Clock, Config, ConfigError, DeadlinePolicy,
     MigrationMode, SessionPolicy, SystemClock,

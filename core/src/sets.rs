@@ -75,6 +75,12 @@ macro_rules! closed_set {
             }
         }
 
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
         impl std::str::FromStr for $name {
             type Err = $crate::ids::ValidationError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -118,6 +118,7 @@ async fn call(name: &str, me: &Me, w: &World, slot: usize) -> Result<(), kabinet
         "requests.reply" => me.requests().reply(&w.request, "Дополняю").await.map(drop),
         "requests.export_pdf" => me.requests().export_pdf(&w.request).await.map(drop),
         "certificates.list" => me.certificates().list().await.map(drop),
+        "certificates.kinds" => me.certificates().kinds().await.map(drop),
         "certificates.confirm" => me.certificates().confirm(&w.certificate, "000000").await.map(drop),
         "profile.confirm_change" => me.profile().confirm_change(&w.profile_change, "000000").await.map(drop),
         "attachment.current" => me.attachment().current().await.map(drop),
@@ -268,7 +269,7 @@ async fn proxy_for(h: &Harness, anna: &Me, proxy: u32, scopes: &[&str]) -> (Me, 
 }
 
 /// Rows of the matrix (context calls).
-const ROWS: usize = 86;
+const ROWS: usize = 87;
 
 async fn every_cell_of_the_authorization_matrix(db: TestDb) {
     use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};

@@ -13,6 +13,8 @@ on_both!(
     s3_one_changed_byte_blocks_the_download_and_is_journaled,
     s2_shared_package_opens_only_with_the_private_key,
     r10_certificates_confirmed_by_code_render_cyrillic_pdfs,
+    r10_certificate_kinds_are_data_an_operator_registers,
+    r10_built_in_kinds_follow_their_sections_and_period_rules,
     r11_r9_r13_r8_other_pdfs_carry_the_patients_name,
 );
 
@@ -439,6 +441,215 @@ async fn r10_certificates_confirmed_by_code_render_cyrillic_pdfs(db: TestDb) {
     assert!(text.contains("Issued by") && text.contains("Поликлиника № 1 (0101)"), "{text}");
     assert!(!text.contains("Сертификат о профилактических прививках"), "{text}");
     assert_eq!(me.certificates().list().await.unwrap().len(), 3);
+}
+
+fn sport_clearance() -> kabinet::CertificateKindDefinition {
+    kabinet::CertificateKindDefinition {
+        code: "sport_clearance".into(),
+        title_ru: "Справка о допуске к занятиям спортом".into(),
+        title_en: "Sports clearance".into(),
+        sections: vec![kabinet::CertificateSection::Screenings, kabinet::CertificateSection::Allergies],
+        period: kabinet::CertificatePeriod::Optional,
+        max_period_days: Some(365),
+        default_period_days: Some(365),
+        validity_days: Some(180),
+        document_kind: kabinet::DocumentKind::Certificate,
+    }
+}
+
+async fn journaled(db: &TestDb, resource_type: &str, id: &str) -> i64 {
+    let pool = db.raw().await;
+    sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE resource_type = $1 AND resource_id = $2")
+        .bind(resource_type)
+        .bind(id)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+}
+
+/// Issue 14, item 7: an operator registers a kind (title, sections, period rule, validity);
+/// patients see it in their language, ask for it, get a PDF that states its sections and
+/// validity; changing a kind changes new certificates, retiring it stops new requests but
+/// keeps the issued ones — and a pending one — usable. Every change is journaled.
+async fn r10_certificate_kinds_are_data_an_operator_registers(db: TestDb) {
+    let h = db.harness().await;
+    let (anna, doctor) = anna_and_doctor(&h).await;
+    let pid = anna.patient_id().unwrap().to_owned();
+    let sys = h.cab.system().certificates();
+    // The six built-in kinds are there from the start, offered to patients.
+    let builtin: Vec<String> = sys.kinds().await.unwrap().into_iter().filter(|k| k.builtin).map(|k| k.code).collect();
+    assert_eq!(builtin.len(), kabinet::CertificateKind::ALL.len());
+    for k in kabinet::CertificateKind::ALL {
+        assert!(builtin.iter().any(|b| b == k.as_str()), "{k}");
+    }
+    // Unknown and malformed codes are refused the same way, before any code is sent.
+    let sent = h.inbox.count("certificate_code");
+    for bad in ["sport_clearance", "diploma", "", "VACCINATION\0", &"x".repeat(10_000)] {
+        let e = anna.certificates().request(bad, None, None).await.unwrap_err();
+        assert_eq!(code(e), "validation", "{bad:?}");
+    }
+    assert_eq!(h.inbox.count("certificate_code"), sent);
+    // A hostile definition is refused with the field named, and nothing is registered.
+    let hostile = kabinet::CertificateKindDefinition { title_en: "Sports\u{202e}".into(), ..sport_clearance() };
+    match sys.register_kind(hostile).await.unwrap_err() {
+        Error::Validation(v) => assert_eq!(v.field, "title_en"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sys.kinds().await.unwrap().len(), 6);
+    let info = sys.register_kind(sport_clearance()).await.unwrap();
+    assert!(info.active && !info.builtin);
+    assert_eq!(journaled(&db, "certificate_kind", "sport_clearance").await, 1);
+    // The patient sees it, titled in the patient's language.
+    anna.profile().set_locale("ru").await.unwrap();
+    let offered = anna.certificates().kinds().await.unwrap();
+    let sport = offered.iter().find(|k| k.code == "sport_clearance").expect("offered");
+    assert_eq!(sport.title, "Справка о допуске к занятиям спортом");
+    // Nothing to state yet: the kind's sections are empty.
+    assert_eq!(
+        code(anna.certificates().request("sport_clearance", None, None).await.unwrap_err()),
+        "certificate.no_data"
+    );
+    let old = ItemData::Screening(kabinet::Screening {
+        name: "Флюорография".into(),
+        date: date!(2024 - 03 - 01),
+        result: "без патологии".into(),
+    });
+    doctor.staff().unwrap().records().add(&pid, old).await.unwrap();
+    // Outside the kind's default year: still nothing; a period longer than it allows is refused.
+    assert_eq!(
+        code(anna.certificates().request("sport_clearance", None, None).await.unwrap_err()),
+        "certificate.no_data"
+    );
+    let long = anna.certificates().request("sport_clearance", Some(date!(2024 - 01 - 01)), None).await;
+    assert_eq!(code(long.unwrap_err()), "certificate.period_too_long");
+    let recent = ItemData::Screening(kabinet::Screening {
+        name: "Осмотр терапевта".into(),
+        date: date!(2026 - 10 - 15),
+        result: "здоров".into(),
+    });
+    doctor.staff().unwrap().records().add(&pid, recent).await.unwrap();
+    // Codes are case- and space-insensitive, as the closed sets are.
+    let pending = anna.certificates().request(" Sport_Clearance ", None, None).await.unwrap();
+    let cert = anna.certificates().confirm(&pending.id, &h.inbox.last_code("certificate_code")).await.unwrap();
+    assert_eq!((cert.kind.as_str(), cert.title.as_str()), ("sport_clearance", "Справка о допуске к занятиям спортом"));
+    // The default period: the year up to today at the clinic; valid for 180 days from issue.
+    assert_eq!((cert.since, cert.until), (Some(date!(2025 - 11 - 28)), Some(date!(2026 - 11 - 28))));
+    assert_eq!(cert.valid_until, Some(date!(2027 - 05 - 27)));
+    let text = pdftotext(&anna.certificates().download(&cert.id).await.unwrap());
+    assert!(text.contains("Справка о допуске к занятиям спортом"), "{text}");
+    assert!(text.contains("Осмотр терапевта") && !text.contains("Флюорография"), "{text}");
+    assert!(text.contains("Действительна до") && text.contains("2027-05-27"), "{text}");
+    // A section with nothing in it says so under its heading.
+    assert!(text.contains("Аллергии и реакции") && text.contains("записей нет"), "{text}");
+    assert!(text.contains("Поликлиника № 1 (0101)"), "{text}");
+    // A pending request, then the operator changes the kind and retires it.
+    let waiting = anna.certificates().request("sport_clearance", None, None).await.unwrap();
+    let waiting_code = h.inbox.last_code("certificate_code");
+    let changed =
+        kabinet::CertificateKindDefinition { title_ru: "Допуск к спорту".into(), ..sport_clearance() };
+    assert_eq!(sys.register_kind(changed).await.unwrap().title_ru, "Допуск к спорту");
+    sys.retire_kind("sport_clearance").await.unwrap();
+    assert_eq!(journaled(&db, "certificate_kind", "sport_clearance").await, 3);
+    assert!(!anna.certificates().kinds().await.unwrap().iter().any(|k| k.code == "sport_clearance"));
+    assert!(!sys.kinds().await.unwrap().iter().find(|k| k.code == "sport_clearance").unwrap().active);
+    assert_eq!(code(anna.certificates().request("sport_clearance", None, None).await.unwrap_err()), "validation");
+    for unknown in ["no_such_kind", "bad\0code", ""] {
+        assert_eq!(code(sys.retire_kind(unknown).await.unwrap_err()), "not_found", "{unknown:?}");
+    }
+    // What was asked for is still issued; what was issued is still listed and readable.
+    let late = anna.certificates().confirm(&waiting.id, &waiting_code).await.unwrap();
+    assert_eq!(late.title, "Допуск к спорту");
+    let listed = anna.certificates().list().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|c| c.kind == "sport_clearance" && c.valid_until.is_some()));
+    assert!(anna.certificates().download(&cert.id).await.unwrap().starts_with(b"%PDF"));
+    // Registering it again offers it again; a built-in kind can be retired like any other.
+    sys.register_kind(sport_clearance()).await.unwrap();
+    assert!(anna.certificates().kinds().await.unwrap().iter().any(|k| k.code == "sport_clearance"));
+    sys.retire_kind("vaccination_record").await.unwrap();
+    let e = anna.certificates().request(kabinet::CertificateKind::VaccinationRecord, None, None).await.unwrap_err();
+    assert_eq!(code(e), "validation");
+}
+
+/// Issue 14, item 7: the built-in kinds beyond the seed's three — an outpatient-card extract
+/// with lab results, the whole vaccination record (no period), a completed preventive
+/// check-up (the last year's screenings, valid a year) — stored as the document kind they
+/// name.
+async fn r10_built_in_kinds_follow_their_sections_and_period_rules(db: TestDb) {
+    let h = db.harness().await;
+    let (anna, doctor) = anna_and_doctor(&h).await;
+    let pid = anna.patient_id().unwrap().to_owned();
+    let staff = doctor.staff().unwrap();
+    let report = kabinet::LabReport {
+        title: "Биохимия крови".into(),
+        laboratory: "ЦКДЛ".into(),
+        issued_at: time::macros::datetime!(2026-11-20 08:00 UTC),
+        results: vec![kabinet::LabResultInput {
+            test_name: "Глюкоза".into(),
+            code: "2345-7".into(),
+            value: Some("7.9".parse().unwrap()),
+            value_text: None,
+            unit: Some("ммоль/л".into()),
+            range_low: Some("3.9".parse().unwrap()),
+            range_high: Some("6.1".parse().unwrap()),
+            range_text: None,
+            sampled_at: time::macros::datetime!(2026-11-19 08:00 UTC),
+        }],
+    };
+    staff.labs().publish(&pid, report).await.unwrap();
+    for (vaccine, day) in [("Гриппол", date!(2019 - 10 - 01)), ("Спутник V", date!(2025 - 10 - 01))] {
+        let imm = ItemData::Immunization(kabinet::Immunization {
+            vaccine: vaccine.into(),
+            date: day,
+            dose: None,
+            lot: None,
+            performer: None,
+            next_due: None,
+        });
+        staff.records().add(&pid, imm).await.unwrap();
+    }
+    let issue = async |kind: kabinet::CertificateKind, since, until| {
+        let p = anna.certificates().request(kind, since, until).await?;
+        anna.certificates().confirm(&p.id, &h.inbox.last_code("certificate_code")).await
+    };
+    // The outpatient-card extract states lab results with their flags; stored as an extract.
+    let card = issue(kabinet::CertificateKind::OutpatientCardExtract, None, None).await.unwrap();
+    let text = pdftotext(&anna.certificates().download(&card.id).await.unwrap());
+    assert!(text.contains("Outpatient card extract (form 027/u)"), "{text}");
+    assert!(text.contains("Laboratory results") && text.contains("Глюкоза") && text.contains("high"), "{text}");
+    assert!(text.contains("Гриппол") && text.contains("Спутник V"), "{text}");
+    let extracts = anna.documents().list(Some(kabinet::DocumentKind::Extract), None, None).await.unwrap();
+    assert!(extracts.iter().any(|d| Some(&d.id) == card.document_id.as_ref()));
+    // The vaccination record is always the whole record: a period is refused.
+    let e = issue(kabinet::CertificateKind::VaccinationRecord, Some(date!(2025 - 01 - 01)), None).await.unwrap_err();
+    assert_eq!(code(e), "certificate.period_not_allowed");
+    let record = issue(kabinet::CertificateKind::VaccinationRecord, None, None).await.unwrap();
+    assert_eq!((record.since, record.until), (None, None));
+    let text = pdftotext(&anna.certificates().download(&record.id).await.unwrap());
+    assert!(text.contains("Гриппол") && text.contains("Спутник V"), "{text}");
+    // The check-up certificate needs a screening within the last year.
+    let e = issue(kabinet::CertificateKind::PreventiveCheckup, None, None).await.unwrap_err();
+    assert_eq!(code(e), "certificate.no_data");
+    let checkup = ItemData::Screening(kabinet::Screening {
+        name: "Диспансеризация".into(),
+        date: date!(2026 - 06 - 01),
+        result: "I группа здоровья".into(),
+    });
+    staff.records().add(&pid, checkup).await.unwrap();
+    let done = issue(kabinet::CertificateKind::PreventiveCheckup, None, None).await.unwrap();
+    assert_eq!(done.valid_until, Some(date!(2027 - 11 - 28)));
+    let text = pdftotext(&anna.certificates().download(&done.id).await.unwrap());
+    assert!(text.contains("Диспансеризация") && text.contains("Valid until"), "{text}");
+    // Reading lab results for a certificate is journaled like any other read of them.
+    let pool = db.raw().await;
+    let reads: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_entries WHERE resource_type = 'lab_results' AND patient_id = $1",
+    )
+    .bind(&pid)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(reads >= 2, "request and confirm each read the lab results: {reads}");
 }
 
 async fn r11_r9_r13_r8_other_pdfs_carry_the_patients_name(db: TestDb) {

@@ -3,6 +3,7 @@
 import builtins
 import datetime
 import os
+from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
 from types import TracebackType
@@ -71,8 +72,19 @@ class CertificateKind(StrEnum):
     MEDICAL_HISTORY_EXTRACT = "medical_history_extract"
     HEALTH_STATUS = "health_status"
     VACCINATION = "vaccination"
+    OUTPATIENT_CARD_EXTRACT = "outpatient_card_extract"
+    VACCINATION_RECORD = "vaccination_record"
+    PREVENTIVE_CHECKUP = "preventive_checkup"
 
-_CertificateKindLike: TypeAlias = CertificateKind | Literal["medical_history_extract", "health_status", "vaccination"]
+_CertificateKindLike: TypeAlias = CertificateKind | Literal["medical_history_extract", "health_status", "vaccination", "outpatient_card_extract", "vaccination_record", "preventive_checkup"]
+
+@final
+class CertificatePeriod(StrEnum):
+    OPTIONAL = "optional"
+    REQUIRED = "required"
+    WHOLE_RECORD = "whole_record"
+
+_CertificatePeriodLike: TypeAlias = CertificatePeriod | Literal["optional", "required", "whole_record"]
 
 @final
 class CertificatePurpose(StrEnum):
@@ -83,6 +95,18 @@ class CertificatePurpose(StrEnum):
     OTHER = "other"
 
 _CertificatePurposeLike: TypeAlias = CertificatePurpose | Literal["work", "study", "travel", "sport", "other"]
+
+@final
+class CertificateSection(StrEnum):
+    VISITS = "visits"
+    MEDICATIONS = "medications"
+    ALLERGIES = "allergies"
+    IMMUNIZATIONS = "immunizations"
+    SCREENINGS = "screenings"
+    HEALTH_CERTIFICATES = "health_certificates"
+    LAB_RESULTS = "lab_results"
+
+_CertificateSectionLike: TypeAlias = CertificateSection | Literal["visits", "medications", "allergies", "immunizations", "screenings", "health_certificates", "lab_results"]
 
 @final
 class CertificateStatus(StrEnum):
@@ -245,7 +269,11 @@ __all__ = [
     "Cabinet",
     "Certificate",
     "CertificateKind",
+    "CertificateKindDefinition",
+    "CertificateKindInfo",
+    "CertificatePeriod",
     "CertificatePurpose",
+    "CertificateSection",
     "CertificateStatus",
     "Certificates",
     "ChangeRequest",
@@ -349,6 +377,7 @@ __all__ = [
     "Stats",
     "StorageError",
     "SystemAccounts",
+    "SystemCertificates",
     "SystemContext",
     "SystemFhir",
     "SystemStaff",
@@ -1391,6 +1420,8 @@ class SystemContext:
     @property
     def accounts(self) -> SystemAccounts: ...
     @property
+    def certificates(self) -> SystemCertificates: ...
+    @property
     def audit(self) -> Audit: ...
     @property
     def patients(self) -> Patients: ...
@@ -1492,22 +1523,71 @@ def open_shared_package(
 @final
 class Certificate:
     id: str
-    kind: CertificateKind
+    kind: str
+    title: str
     status: CertificateStatus
     document_id: str | None
     since: datetime.date | None
     until: datetime.date | None
+    valid_until: datetime.date | None
     created_at: datetime.datetime
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
 class Certificates:
     def request(
-        self, kind: _CertificateKindLike, since: datetime.date | None = None, until: datetime.date | None = None
+        self, kind: _CertificateKindLike | str, since: datetime.date | None = None, until: datetime.date | None = None
     ) -> PendingConfirmation: ...
+    def kinds(self) -> builtins.list[CertificateKindInfo]: ...
     def confirm(self, pending_id: str, code: str) -> Certificate: ...
     def download(self, certificate_id: str) -> bytes: ...
-    def list(self) -> list[Certificate]: ...
+    def list(self) -> builtins.list[Certificate]: ...
+
+class CertificateKindDefinition:
+    code: str
+    title_ru: str
+    title_en: str
+    sections: list[CertificateSection]
+    period: CertificatePeriod
+    max_period_days: int | None
+    default_period_days: int | None
+    validity_days: int | None
+    document_kind: DocumentKind
+    def __new__(
+        cls,
+        code: str,
+        title_ru: str,
+        title_en: str,
+        sections: Sequence[_CertificateSectionLike],
+        period: _CertificatePeriodLike = CertificatePeriod.OPTIONAL,
+        max_period_days: int | None = None,
+        default_period_days: int | None = None,
+        validity_days: int | None = None,
+        document_kind: _DocumentKindLike = DocumentKind.CERTIFICATE,
+    ) -> Self: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class CertificateKindInfo:
+    code: str
+    title: str
+    title_ru: str
+    title_en: str
+    sections: list[CertificateSection]
+    period: CertificatePeriod
+    max_period_days: int | None
+    default_period_days: int | None
+    validity_days: int | None
+    document_kind: DocumentKind
+    builtin: bool
+    active: bool
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class SystemCertificates:
+    def register_kind(self, definition: CertificateKindDefinition) -> CertificateKindInfo: ...
+    def retire_kind(self, code: str) -> None: ...
+    def kinds(self) -> list[CertificateKindInfo]: ...
 
 @final
 class Preferences:

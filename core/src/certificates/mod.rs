@@ -1,17 +1,27 @@
-//! Certificates and extracts (R10): a medical-history extract, a health status certificate
-//! and a vaccination certificate, requested by the patient, confirmed by a one-time SMS
-//! code, checked for the data they need (`certificate.no_data` — say, no vaccinations for a
-//! vaccination certificate), rendered as a PDF with the patient's Cyrillic name, stored as a
-//! document and marked *ready*. Asking again with other parameters makes a new one.
+//! Certificates and extracts (R10): any kind an operator registered (six ship built in: a
+//! medical-history extract, a health status certificate, a vaccination certificate, an
+//! outpatient-card extract, the vaccination record and a completed preventive check-up),
+//! requested by the patient for a period the kind allows, confirmed by a one-time SMS code,
+//! checked for the data it states (`certificate.no_data` — say, no vaccinations for a
+//! vaccination certificate), rendered as a PDF in the patient's language with the issuing
+//! clinic's name, code and address, stored as a document and marked *ready*. Asking again
+//! with other parameters makes a new one.
 //! Also the other PDFs of the cabinet: lab report, request correspondence, visit card and
 //! attachment confirmation.
 
 use time::{Date, OffsetDateTime};
 
+mod kinds;
+mod sections;
 mod store;
 
+pub use kinds::{
+    CertificateKind, CertificateKindDefinition, CertificateKindInfo, CertificatePeriod, CertificateSection,
+    MAX_KIND_DAYS, MAX_TITLE_CHARS,
+};
+
 use crate::attachment::PendingConfirmation;
-use crate::audit::{Action, AuditContext};
+use crate::audit::{Access, Action, AuditContext, Outcome};
 use crate::auth::{AuthError, codes};
 use crate::cabinet::Cabinet;
 use crate::documents::pdf::{Block, render};
@@ -23,21 +33,9 @@ use crate::integrations::Channel;
 use crate::me::Me;
 use crate::medical::{Vault, date_us};
 use crate::patients::{Patient, Patients};
-use crate::records::{ItemData, MedicalItem};
+use crate::records::MedicalItem;
 use crate::store::Conn;
 use crate::timeutil::{from_micros, to_micros};
-
-crate::sets::closed_set! {
-    /// What certificate a patient asks for (R10).
-    pub enum CertificateKind in "kind" {
-        /// An extract from the medical history.
-        MedicalHistoryExtract = "medical_history_extract",
-        /// A health status certificate (allergies, screenings).
-        HealthStatus = "health_status",
-        /// A vaccination certificate.
-        Vaccination = "vaccination",
-    }
-}
 
 crate::sets::closed_set! {
     /// Where a certificate stands.
@@ -57,16 +55,20 @@ crate::sets::closed_set! {
 pub struct Certificate {
     /// Id.
     pub id: String,
-    /// What it is.
-    pub kind: CertificateKind,
+    /// The kind's code (a [`CertificateKind`] value for the built-in ones).
+    pub kind: String,
+    /// The kind's title in the patient's language.
+    pub title: String,
     /// Pending until confirmed, then ready.
     pub status: CertificateStatus,
     /// The stored PDF, once ready.
     pub document_id: Option<String>,
-    /// Period covered, if asked.
+    /// Period covered: asked for, or the kind's default.
     pub since: Option<Date>,
-    /// Period covered, if asked.
+    /// Period covered.
     pub until: Option<Date>,
+    /// Valid until (kinds with a validity), once ready.
+    pub valid_until: Option<Date>,
     /// Requested.
     pub created_at: OffsetDateTime,
 }
@@ -91,97 +93,42 @@ fn person_blocks(locale: Locale, p: &Patient) -> Vec<Block> {
     out
 }
 
-fn in_period(d: Date, since: Option<Date>, until: Option<Date>) -> bool {
-    since.is_none_or(|s| d >= s) && until.is_none_or(|u| d <= u)
+/// A kind as stored, with its title in `locale`.
+fn kind_info(row: store::KindRow, locale: Locale) -> Result<CertificateKindInfo> {
+    let days =
+        |d: Option<i32>| d.map(u32::try_from).transpose().map_err(|_| crate::store::StorageError::Corrupt("days"));
+    let mut info = CertificateKindInfo {
+        title: String::new(),
+        sections: kinds::sections_stored(&row.sections)?,
+        period: CertificatePeriod::stored(&row.period)?,
+        max_period_days: days(row.max_period_days)?,
+        default_period_days: days(row.default_period_days)?,
+        validity_days: days(row.validity_days)?,
+        document_kind: DocumentKind::stored(&row.document_kind)?,
+        builtin: row.builtin,
+        active: row.active,
+        code: row.code,
+        title_ru: row.title_ru,
+        title_en: row.title_en,
+    };
+    info.title = info.title_in(locale).to_owned();
+    Ok(info)
 }
 
-/// The body of a certificate from the patient's records; `certificate.no_data` when the
-/// records hold nothing it can state.
-fn certificate_blocks(
-    locale: Locale,
-    kind: CertificateKind,
-    items: &[MedicalItem],
-    since: Option<Date>,
-    until: Option<Date>,
-) -> Result<Vec<Block>> {
-    let t = |k: &str| text(locale, k).to_owned();
-    let mut blocks = Vec::new();
-    let chosen: Vec<&ItemData> = items.iter().map(|i| &i.data).filter(|d| in_period(d.date(), since, until)).collect();
-    match kind {
-        CertificateKind::Vaccination => {
-            let rows: Vec<Vec<String>> = chosen
-                .iter()
-                .filter_map(|d| match d {
-                    ItemData::Immunization(i) => Some(vec![
-                        i.date.to_string(),
-                        i.vaccine.clone(),
-                        i.dose.clone().unwrap_or_default(),
-                        i.lot.clone().unwrap_or_default(),
-                    ]),
-                    _ => None,
-                })
-                .collect();
-            if rows.is_empty() {
-                return Err(Error::Conflict { code: "certificate.no_data" });
-            }
-            blocks.push(Block::Heading(t("pdf.immunizations")));
-            blocks.push(Block::Table(vec![t("pdf.date"), t("pdf.vaccine"), t("pdf.dose"), t("pdf.lot")], rows));
-        }
-        CertificateKind::MedicalHistoryExtract => {
-            let visits: Vec<_> =
-                chosen.iter().filter_map(|d| if let ItemData::Visit(v) = d { Some(v) } else { None }).collect();
-            if visits.is_empty() {
-                return Err(Error::Conflict { code: "certificate.no_data" });
-            }
-            blocks.push(Block::Heading(t("pdf.visits")));
-            for v in visits {
-                let diagnoses =
-                    v.diagnoses.iter().map(|d| format!("{} {}", d.icd10, d.text)).collect::<Vec<_>>().join("; ");
-                blocks.push(Block::Text(format!("{} — {}: {}", v.date, v.institution, diagnoses)));
-                if !v.procedures.is_empty() {
-                    blocks.push(Block::Field(t("pdf.procedures"), v.procedures.join(", ")));
-                }
-            }
-            let meds: Vec<Vec<String>> = chosen
-                .iter()
-                .filter_map(|d| match d {
-                    ItemData::Medication(m) => {
-                        Some(vec![m.start.to_string(), m.name.clone(), m.dosage.clone(), m.schedule.clone()])
-                    }
-                    _ => None,
-                })
-                .collect();
-            if !meds.is_empty() {
-                blocks.push(Block::Heading(t("pdf.medications")));
-                blocks.push(Block::Table(vec![t("pdf.date"), t("pdf.drug"), t("pdf.dosage"), t("pdf.schedule")], meds));
-            }
-        }
-        _ => {
-            // Health status: allergies and screenings (all on file, the period limits screenings).
-            let allergies: Vec<String> = items
-                .iter()
-                .filter_map(|i| match &i.data {
-                    ItemData::Allergy(a) => Some(format!("{} — {}", a.substance, a.reaction)),
-                    _ => None,
-                })
-                .collect();
-            let screenings: Vec<String> = chosen
-                .iter()
-                .filter_map(|d| match d {
-                    ItemData::Screening(s) => Some(format!("{} {}: {}", s.date, s.name, s.result)),
-                    _ => None,
-                })
-                .collect();
-            if allergies.is_empty() && screenings.is_empty() {
-                return Err(Error::Conflict { code: "certificate.no_data" });
-            }
-            blocks.push(Block::Heading(t("pdf.allergies")));
-            blocks.push(Block::Text(if allergies.is_empty() { t("pdf.none") } else { allergies.join("; ") }));
-            blocks.push(Block::Heading(t("pdf.screenings")));
-            blocks.push(Block::Text(if screenings.is_empty() { t("pdf.none") } else { screenings.join("; ") }));
-        }
+/// The kind a patient asks for: registered and offered, else `validation` on `kind`.
+async fn offered_kind(tx: &mut Conn, code: &str, locale: Locale) -> Result<CertificateKindInfo> {
+    let code = code.trim().to_lowercase();
+    if !kinds::well_formed(&code) {
+        return Err(ValidationError::new("kind", Reason::UnknownValue).into());
     }
-    Ok(blocks)
+    match store::kind_by_code(&mut *tx, &code).await? {
+        Some(row) if row.active => kind_info(row, locale),
+        _ => Err(ValidationError::new("kind", Reason::UnknownValue).into()),
+    }
+}
+
+fn date_of(us: Option<i64>) -> Result<Option<Date>> {
+    Ok(us.map(from_micros).transpose()?.map(|t| t.date()))
 }
 
 /// The signed-in patient's certificates.
@@ -195,39 +142,63 @@ impl Certificates {
         Certificates { me }
     }
 
-    async fn gather(&self, tx: &mut Conn, patient_id: &str, now: i64) -> Result<(Patient, Vec<MedicalItem>)> {
+    /// The patient's record and, when the kind states them, lab results; each read journaled.
+    async fn gather(
+        &self,
+        tx: &mut Conn,
+        patient_id: &str,
+        kind: &CertificateKindInfo,
+        now: i64,
+    ) -> Result<(Patient, Vec<MedicalItem>, Vec<crate::labs::LabResult>)> {
         let cab = self.me.cabinet();
-        let person =
-            Patients::new(cab.clone(), self.me.audit_context().clone()).read_in(&mut *tx, patient_id, now).await?;
-        let vault =
-            Vault::open(cab, tx, self.me.audit_context(), patient_id, Action::Read, "medical_items", None, now).await?;
+        let ctx = self.me.audit_context();
+        let person = Patients::new(cab.clone(), ctx.clone()).read_in(&mut *tx, patient_id, now).await?;
+        let vault = Vault::open(cab, tx, ctx, patient_id, Action::Read, "medical_items", None, now).await?;
         let items = crate::records::load_items(tx, &vault, patient_id, None).await?;
-        Ok((person, items))
+        let labs = if kind.sections.contains(&CertificateSection::LabResults) {
+            let vault = Vault::open(cab, tx, ctx, patient_id, Action::Read, "lab_results", None, now).await?;
+            crate::labs::load_all(tx, &vault, patient_id).await?
+        } else {
+            Vec::new()
+        };
+        Ok((person, items, labs))
     }
 
-    /// Asks for a certificate (`medical_history_extract`, `health_status`, `vaccination`) for
-    /// an optional period; checks the records hold what it needs and sends an SMS code.
+    /// The kinds a patient may ask for, titled in the patient's language.
+    pub async fn kinds(&self) -> Result<Vec<CertificateKindInfo>> {
+        let cab = self.me.cabinet();
+        let patient_id = self.me.patient_for("certificates").await?;
+        let mut tx = cab.store().begin().await?;
+        let locale = crate::notify::locale_of(cab, &mut tx, &patient_id).await?;
+        let rows = store::kinds(&mut *tx).await?;
+        tx.commit().await?;
+        rows.into_iter().filter(|r| r.active).map(|r| kind_info(r, locale)).collect()
+    }
+
+    /// Asks for a certificate of a registered kind (a [`CertificateKind`] or any code from
+    /// [`Certificates::kinds`]) for a period its rule allows; checks the records hold what it
+    /// states and sends an SMS code.
     pub async fn request(
         &self,
-        kind: CertificateKind,
+        kind: impl AsRef<str>,
         since: Option<Date>,
         until: Option<Date>,
     ) -> Result<PendingConfirmation> {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("certificates").await?;
-        if let (Some(s), Some(u)) = (since, until)
-            && s > u
-        {
-            return Err(ValidationError::new("since", Reason::Format).into());
-        }
-        let now = to_micros(cab.now());
+        let now_t = cab.now();
+        let now = to_micros(now_t);
         let id = uuid::Uuid::now_v7().to_string();
         let mut tx = cab.store().begin().await?;
-        let (person, items) = self.gather(&mut tx, &patient_id, now).await?;
-        certificate_blocks(cab.locale(), kind, &items, since, until)?;
+        let locale = crate::notify::locale_of(cab, &mut tx, &patient_id).await?;
+        let kind = offered_kind(&mut tx, kind.as_ref(), locale).await?;
+        let today = issuing_day(&mut tx, &patient_id, now_t).await?;
+        let (since, until) = kinds::period(&kind, since, until, today)?;
+        let (person, items, labs) = self.gather(&mut tx, &patient_id, &kind, now).await?;
+        sections::blocks(locale, &kind.sections, &sections::Sources { items: &items, labs: &labs }, since, until)?;
         let expires = now + crate::accounts::CODE_TTL_US;
         let (from, to) = (since.map(date_us), until.map(date_us));
-        store::insert(&mut *tx, &id, &patient_id, kind.as_str(), from, to, now, expires).await?;
+        store::insert(&mut *tx, &id, &patient_id, &kind.code, from, to, now, expires).await?;
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "certificate", &id, &code, now + crate::accounts::CODE_TTL_US)
             .await?;
@@ -262,25 +233,27 @@ impl Certificates {
         let row = store::find(cab.store().pool(), pending_id, &patient_id)
             .await?
             .ok_or(Error::NotFound { entity: "certificate" })?;
-        let kind = CertificateKind::stored(&row.kind)?;
-        let (since, until) = (row.period_from, row.period_until);
         let status = CertificateStatus::stored(&row.status)?;
-        let expires = row.expires_at;
-        if status != CertificateStatus::Pending || expires <= now {
+        if status != CertificateStatus::Pending || row.expires_at <= now {
             return Err(AuthError::CodeExpired.into());
         }
         crate::accounts::check_code(cab, "certificate", pending_id, code, now).await?;
-        let since = since.map(from_micros).transpose()?.map(|t| t.date());
-        let until = until.map(from_micros).transpose()?.map(|t| t.date());
+        let (since, until) = (date_of(row.period_from)?, date_of(row.period_until)?);
         let mut tx = cab.store().begin().await?;
         // In the patient's own language (R17), issued by the clinic they are attached to, with
-        // its address and code, dated in its local time (R10).
+        // its address and code, dated in its local time (R10). A kind retired since the request
+        // is still issued as it was asked for.
         let locale = crate::notify::locale_of(cab, &mut tx, &patient_id).await?;
+        let kind = store::kind_by_code(&mut *tx, &row.kind)
+            .await?
+            .ok_or(crate::store::StorageError::Corrupt("certificate kind"))?;
+        let kind = kind_info(kind, locale)?;
         let issuer = crate::attachment::current_clinic_in(&mut tx, &patient_id).await?;
-        let (person, items) = self.gather(&mut tx, &patient_id, now).await?;
+        let (person, items, labs) = self.gather(&mut tx, &patient_id, &kind, now).await?;
         let mut blocks = Vec::new();
         let zone = issuer.as_ref().map_or(crate::localtime::DEFAULT_TIME_ZONE, |c| c.time_zone.as_str());
         let issued = crate::localtime::local(now_t, zone);
+        let valid_until = kinds::valid_until(&kind, issued.day);
         let institution = match &issuer {
             Some(c) => {
                 blocks.push(Block::Field(text(locale, "pdf.issuer").into(), format!("{} ({})", c.name, c.code)));
@@ -298,19 +271,18 @@ impl Certificates {
             );
             blocks.push(Block::Field(text(locale, "pdf.period").into(), period));
         }
-        blocks.extend(certificate_blocks(locale, kind, &items, since, until)?);
-        let title = text(locale, &format!("pdf.title.{kind}"));
+        if let Some(v) = valid_until {
+            blocks.push(Block::Field(text(locale, "pdf.valid_until").into(), v.to_string()));
+        }
+        let src = sections::Sources { items: &items, labs: &labs };
+        blocks.extend(sections::blocks(locale, &kind.sections, &src, since, until)?);
         let subtitle = format!("{} {}", text(locale, "pdf.issued"), issued.date);
-        let pdf = render(title, &subtitle, locale, &blocks)?;
+        let pdf = render(&kind.title, &subtitle, locale, &blocks)?;
         let meta = DocumentMeta { created_on: issued.day, institution, study_type: None };
-        let doc_kind = match kind {
-            CertificateKind::MedicalHistoryExtract => DocumentKind::Extract,
-            _ => DocumentKind::Certificate,
-        };
-        let filename = format!("{kind}-{}.pdf", issued.day);
+        let filename = format!("{}-{}.pdf", kind.code, issued.day);
         let doc = NewDocument {
             patient_id: &patient_id,
-            kind: doc_kind,
+            kind: kind.document_kind,
             filename: &filename,
             content: &pdf,
             content_type: "application/pdf",
@@ -319,33 +291,52 @@ impl Certificates {
             author_id: self.me.account_id(),
         };
         let info = crate::documents::store(cab, &mut tx, self.me.audit_context(), doc, now).await?;
-        if !store::ready(&mut *tx, pending_id, &info.id, now).await? {
+        if !store::ready(&mut *tx, pending_id, &info.id, valid_until.map(date_us), now).await? {
             return Err(AuthError::CodeExpired.into());
         }
         tx.commit().await?;
         Ok(Certificate {
             id: pending_id.to_owned(),
-            kind,
+            kind: kind.code,
+            title: kind.title,
             status: CertificateStatus::Ready,
             document_id: Some(info.id),
             since,
             until,
-            created_at: from_micros(now)?,
+            valid_until,
+            created_at: from_micros(row.created_at)?,
         })
     }
 
     /// Certificates, newest first.
     pub async fn list(&self) -> Result<Vec<Certificate>> {
+        let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("certificates").await?;
-        let rows = store::of_patient(self.me.cabinet().store().pool(), &patient_id).await?;
+        let mut tx = cab.store().begin().await?;
+        let locale = crate::notify::locale_of(cab, &mut tx, &patient_id).await?;
+        let titles: std::collections::HashMap<String, String> = store::kinds(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|k| {
+                let title = if locale == Locale::En { k.title_en } else { k.title_ru };
+                (k.code, title)
+            })
+            .collect();
+        let rows = store::of_patient(&mut *tx, &patient_id).await?;
+        tx.commit().await?;
         rows.into_iter()
             .map(|r| {
                 Ok(Certificate {
-                    kind: CertificateKind::stored(&r.kind)?,
+                    title: titles
+                        .get(&r.kind)
+                        .cloned()
+                        .ok_or(crate::store::StorageError::Corrupt("certificate kind"))?,
                     status: CertificateStatus::stored(&r.status)?,
-                    since: r.period_from.map(from_micros).transpose()?.map(|t| t.date()),
-                    until: r.period_until.map(from_micros).transpose()?.map(|t| t.date()),
+                    since: date_of(r.period_from)?,
+                    until: date_of(r.period_until)?,
+                    valid_until: date_of(r.valid_until)?,
                     created_at: from_micros(r.created_at)?,
+                    kind: r.kind,
                     id: r.id,
                     document_id: r.document_id,
                 })
@@ -365,6 +356,82 @@ impl Certificates {
             crate::documents::read_checked(self.me.cabinet(), self.me.audit_context(), &patient_id, &doc, Action::Read)
                 .await?;
         Ok(pdf)
+    }
+}
+
+/// Today at the clinic the patient is attached to (Moscow when none): the day a certificate
+/// is issued on and its default period ends.
+async fn issuing_day(tx: &mut Conn, patient_id: &str, now: OffsetDateTime) -> Result<Date> {
+    let issuer = crate::attachment::current_clinic_in(tx, patient_id).await?;
+    let zone = issuer.as_ref().map_or(crate::localtime::DEFAULT_TIME_ZONE, |c| c.time_zone.as_str());
+    Ok(crate::localtime::local(now, zone).day)
+}
+
+/// The operator's registry of certificate kinds (R10).
+#[derive(Debug, Clone)]
+pub struct SystemCertificates {
+    cab: Cabinet,
+}
+
+impl SystemCertificates {
+    pub(crate) fn new(cab: Cabinet) -> Self {
+        SystemCertificates { cab }
+    }
+
+    /// Registers a kind, or replaces the definition of the kind with its code (built-in ones
+    /// included) and offers it again. Certificates already issued keep their PDFs. Journaled.
+    pub async fn register_kind(&self, definition: CertificateKindDefinition) -> Result<CertificateKindInfo> {
+        let def = kinds::check(definition)?;
+        let days = |d: Option<u32>| d.map(|d| i32::try_from(d).unwrap_or(i32::MAX));
+        let sections = kinds::sections_text(&def.sections);
+        let row = store::NewKind {
+            code: &def.code,
+            title_ru: &def.title_ru,
+            title_en: &def.title_en,
+            sections: &sections,
+            period: def.period.as_str(),
+            max_period_days: days(def.max_period_days),
+            default_period_days: days(def.default_period_days),
+            validity_days: days(def.validity_days),
+            document_kind: def.document_kind.as_str(),
+        };
+        let now = to_micros(self.cab.now());
+        let mut tx = self.cab.store().begin().await?;
+        store::upsert_kind(&mut *tx, &row, now).await?;
+        self.journal(&mut tx, Action::Update, &def.code, now).await?;
+        let stored =
+            store::kind_by_code(&mut *tx, &def.code).await?.ok_or(Error::NotFound { entity: "certificate_kind" })?;
+        tx.commit().await?;
+        kind_info(stored, self.cab.locale())
+    }
+
+    /// Stops offering a kind (built-in ones included); its certificates stay readable and a
+    /// pending one can still be confirmed. `NotFound` for an unknown code. Journaled.
+    pub async fn retire_kind(&self, code: &str) -> Result<()> {
+        let now = to_micros(self.cab.now());
+        let code = code.trim();
+        if !kinds::well_formed(code) {
+            return Err(Error::NotFound { entity: "certificate_kind" });
+        }
+        let mut tx = self.cab.store().begin().await?;
+        if !store::retire_kind(&mut *tx, code, now).await? {
+            return Err(Error::NotFound { entity: "certificate_kind" });
+        }
+        self.journal(&mut tx, Action::Update, code, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every kind, retired ones too, titled in the cabinet's language.
+    pub async fn kinds(&self) -> Result<Vec<CertificateKindInfo>> {
+        let rows = store::kinds(self.cab.store().pool()).await?;
+        rows.into_iter().map(|r| kind_info(r, self.cab.locale())).collect()
+    }
+
+    async fn journal(&self, tx: &mut Conn, action: Action, code: &str, now: i64) -> Result<()> {
+        let what = Access { patient_id: None, action, resource_type: "certificate_kind", resource_id: Some(code) };
+        self.cab.journal().record(tx, &AuditContext::system(), what, Outcome::Success, now).await?;
+        Ok(())
     }
 }
 

@@ -8,7 +8,8 @@ use time::{Date, OffsetDateTime, UtcOffset};
 
 use crate::accounts::{LegacyAccount, Registration};
 use crate::auth::sessions::Device;
-use crate::documents::DocumentMeta;
+use crate::certificates::{CertificateKindDefinition, CertificatePeriod, CertificateSection};
+use crate::documents::{DocumentKind, DocumentMeta};
 use crate::integrations::RegistryAnswer;
 use crate::labs::{LabReport, LabResultInput};
 use crate::patients::NewPatient;
@@ -204,6 +205,48 @@ impl DocumentMeta {
         DocumentMeta { created_on, institution, study_type }
     }
     /// `Debug`, which redacts personal data and secrets.
+    fn __repr__(&self) -> String {
+        format!("{self:?}")
+    }
+    /// The fields as a `dict` (nested values too).
+    fn to_dict<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        super::to_dict(slf.as_any())
+    }
+    /// Pickling: the value as JSON, rebuilt by `kabinet._kabinet._restore`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (&'static str, String))> {
+        super::reduce(slf.py(), slf.get())
+    }
+}
+
+#[pymethods]
+impl CertificateKindDefinition {
+    #[new]
+    #[pyo3(signature = (code, title_ru, title_en, sections, period = CertificatePeriod::Optional, max_period_days = None, default_period_days = None, validity_days = None, document_kind = DocumentKind::Certificate))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        code: String,
+        title_ru: String,
+        title_en: String,
+        sections: Vec<CertificateSection>,
+        period: CertificatePeriod,
+        max_period_days: Option<u32>,
+        default_period_days: Option<u32>,
+        validity_days: Option<u32>,
+        document_kind: DocumentKind,
+    ) -> Self {
+        CertificateKindDefinition {
+            code,
+            title_ru,
+            title_en,
+            sections,
+            period,
+            max_period_days,
+            default_period_days,
+            validity_days,
+            document_kind,
+        }
+    }
+    /// `Debug` (no personal data in a kind).
     fn __repr__(&self) -> String {
         format!("{self:?}")
     }

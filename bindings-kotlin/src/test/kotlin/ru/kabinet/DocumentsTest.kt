@@ -47,10 +47,10 @@ class DocumentsTest {
         val (cab, inbox, clinic) = Fixtures.clinicCabinet()
         val anna = Fixtures.attached(cab, inbox, clinic, 42)
         val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 42)
-        val none = assertFailsWith<KabinetException.Conflict> { anna.certificates().request(CertificateKind.VACCINATION, null, null) }
+        val none = assertFailsWith<KabinetException.Conflict> { anna.certificates().request("vaccination", null, null) }
         assertEquals("certificate.no_data", none.code)
         doctor.records().add(anna.patientId(), ItemData.Immunization(Immunization("Спутник V", LocalDate.parse("2025-10-01"), null, null, null, null)))
-        val pending = anna.certificates().request(CertificateKind.VACCINATION, null, null)
+        val pending = anna.certificates().request("vaccination", null, null)
         val cert = anna.certificates().confirm(pending.id, inbox.code("certificate_code"))
         assertEquals(CertificateStatus.READY, cert.status)
         val bytes = anna.certificates().download(cert.id)
@@ -72,5 +72,40 @@ class DocumentsTest {
         anna.profile().setLocale("ru")
         doctor.documents().publish(anna.patientId(), DocumentKind.OTHER, "b.pdf", pdf, DocumentMeta(LocalDate.parse("2026-11-01"), "П", null))
         assertTrue(inbox.messages.last().text.startsWith("В личном кабинете новый документ"))
+    }
+
+    @Test
+    fun `R10 certificate kinds are data an operator registers`(): Unit = runBlocking {
+        val (cab, inbox, clinic) = Fixtures.clinicCabinet()
+        val anna = Fixtures.attached(cab, inbox, clinic, 43)
+        val doctor = Fixtures.staff(cab, clinic.id, StaffRole.DOCTOR, 43)
+        val registry = cab.system().certificates()
+        assertEquals(6, registry.kinds().count { it.builtin })
+        val sport = CertificateKindDefinition(
+            "sport_clearance", "Справка для занятий спортом", "Sports clearance",
+            listOf(CertificateSection.SCREENINGS), CertificatePeriod.OPTIONAL, 365u, 365u, 180u, DocumentKind.CERTIFICATE,
+        )
+        val bad = assertFailsWith<KabinetException.Validation> { registry.registerKind(sport.copy(code = "Sport Clearance")) }
+        assertEquals("code", bad.field)
+        val info = registry.registerKind(sport)
+        assertTrue(info.active && !info.builtin)
+        assertTrue(anna.certificates().kinds().any { it.code == "sport_clearance" })
+        doctor.records().add(anna.patientId(), ItemData.Screening(Screening("Осмотр терапевта", LocalDate.parse("2026-10-15"), "здоров")))
+        val tooLong = assertFailsWith<KabinetException.Conflict> {
+            anna.certificates().request("sport_clearance", LocalDate.parse("2020-01-01"), null)
+        }
+        assertEquals("certificate.period_too_long", tooLong.code)
+        val pending = anna.certificates().request("sport_clearance", null, null)
+        val cert = anna.certificates().confirm(pending.id, inbox.code("certificate_code"))
+        assertEquals("sport_clearance", cert.kind)
+        assertNotNull(cert.validUntil)
+        assertEquals("%PDF", String(anna.certificates().download(cert.id).copyOfRange(0, 4)))
+        registry.retireKind("sport_clearance")
+        assertFailsWith<KabinetException.Validation> { anna.certificates().request("sport_clearance", null, null) }
+        assertEquals(listOf("sport_clearance"), anna.certificates().list().map { it.kind })
+        val whole = assertFailsWith<KabinetException.Conflict> {
+            anna.certificates().request("vaccination_record", LocalDate.parse("2026-01-01"), null)
+        }
+        assertEquals("certificate.period_not_allowed", whole.code)
     }
 }
