@@ -675,17 +675,23 @@ async fn r11_r9_r13_r8_other_pdfs_carry_the_patients_name(db: TestDb) {
             range_low: Some("120".parse().unwrap()),
             range_high: Some("160".parse().unwrap()),
             range_text: None,
-            sampled_at: time::macros::datetime!(2026-11-27 08:00 UTC),
+            sampled_at: time::macros::datetime!(2026-11-27 22:30 UTC),
         }],
     };
     let results = doctor.staff().unwrap().labs().publish(&pid, lab).await.unwrap();
     let text = pdftotext(&anna.labs().report_pdf(&results[0].id).await.unwrap());
     assert!(text.contains("Гемоглобин") && text.contains("120–160") && text.contains("low"), "{text}");
+    // Sampled at 01:30 in Moscow, where her clinic is: the date a person reads is the 28th
+    // (issue 14, item 6), and the issue time names the zone.
+    assert!(text.contains("28.11.2026 01:30") && !text.contains("2026-11-27"), "{text}");
+    assert!(text.contains("28.11.2026 11:00 (Europe/Moscow, UTC+3)"), "{text}");
     // Request correspondence.
     let clinic = attached.clinic_id.clone();
     let req = anna.requests().create(&clinic, "Справка в бассейн", "Нужна справка").await.unwrap();
     let text = pdftotext(&anna.requests().export_pdf(&req.id).await.unwrap());
     assert!(text.contains("Справка в бассейн") && text.contains("Нужна справка"), "{text}");
+    // The harness clock is 09:00 UTC: 12:00 at the clinic, with the zone named.
+    assert!(text.contains("28.11.2026 12:00 (Europe/Moscow, UTC+3)"), "{text}");
     // Visit card.
     let dir = h.cab.system().directory();
     let gp = dir.add_practitioner(&clinic, "Петров Пётр Петрович", "терапевт", &["first".into()]).await.unwrap();

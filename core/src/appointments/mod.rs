@@ -364,8 +364,9 @@ impl Appointments {
         cab.journal().record(&mut tx, self.me.audit_context(), what, Outcome::Success, now).await?;
         let person =
             Patients::new(cab.clone(), self.me.audit_context().clone()).read_in(&mut tx, &patient_id, now).await?;
+        let locale = crate::notify::locale_of(cab, &mut tx, &patient_id).await?;
         tx.commit().await?;
-        crate::certificates::visit_card_pdf(cab.locale(), &person, &a)
+        crate::certificates::visit_card_pdf(locale, &person, &a)
     }
 
     /// Planned visits (`upcoming`, earliest first) or the history of past and cancelled

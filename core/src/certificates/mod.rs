@@ -192,10 +192,18 @@ impl Certificates {
         let mut tx = cab.store().begin().await?;
         let locale = crate::notify::locale_of(cab, &mut tx, &patient_id).await?;
         let kind = offered_kind(&mut tx, kind.as_ref(), locale).await?;
-        let today = issuing_day(&mut tx, &patient_id, now_t).await?;
+        let zone = issuing_zone(&mut tx, &patient_id).await?;
+        let zone = zone.as_str();
+        let today = crate::localtime::local(now_t, zone).day;
         let (since, until) = kinds::period(&kind, since, until, today)?;
         let (person, items, labs) = self.gather(&mut tx, &patient_id, &kind, now).await?;
-        sections::blocks(locale, &kind.sections, &sections::Sources { items: &items, labs: &labs }, since, until)?;
+        sections::blocks(
+            locale,
+            &kind.sections,
+            &sections::Sources { items: &items, labs: &labs, zone },
+            since,
+            until,
+        )?;
         let expires = now + crate::accounts::CODE_TTL_US;
         let (from, to) = (since.map(date_us), until.map(date_us));
         store::insert(&mut *tx, &id, &patient_id, &kind.code, from, to, now, expires).await?;
@@ -274,7 +282,7 @@ impl Certificates {
         if let Some(v) = valid_until {
             blocks.push(Block::Field(text(locale, "pdf.valid_until").into(), v.to_string()));
         }
-        let src = sections::Sources { items: &items, labs: &labs };
+        let src = sections::Sources { items: &items, labs: &labs, zone };
         blocks.extend(sections::blocks(locale, &kind.sections, &src, since, until)?);
         let subtitle = format!("{} {}", text(locale, "pdf.issued"), issued.date);
         let pdf = render(&kind.title, &subtitle, locale, &blocks)?;
@@ -359,12 +367,11 @@ impl Certificates {
     }
 }
 
-/// Today at the clinic the patient is attached to (Moscow when none): the day a certificate
-/// is issued on and its default period ends.
-async fn issuing_day(tx: &mut Conn, patient_id: &str, now: OffsetDateTime) -> Result<Date> {
+/// The time zone of the clinic the patient is attached to (Moscow when none): certificates
+/// are dated, and lab results read, in it.
+pub(crate) async fn issuing_zone(tx: &mut Conn, patient_id: &str) -> Result<String> {
     let issuer = crate::attachment::current_clinic_in(tx, patient_id).await?;
-    let zone = issuer.as_ref().map_or(crate::localtime::DEFAULT_TIME_ZONE, |c| c.time_zone.as_str());
-    Ok(crate::localtime::local(now, zone).day)
+    Ok(issuer.map_or_else(|| crate::localtime::DEFAULT_TIME_ZONE.to_owned(), |c| c.time_zone))
 }
 
 /// The operator's registry of certificate kinds (R10).
@@ -475,8 +482,14 @@ pub(crate) async fn attachment_confirmation(
     Ok(crate::documents::store(cab, tx, ctx, doc, now).await?.id)
 }
 
-/// A lab report as PDF (R9): the report's results with ranges and flags.
-pub(crate) fn lab_report_pdf(locale: Locale, person: &Patient, results: &[crate::labs::LabResult]) -> Result<Vec<u8>> {
+/// A lab report as PDF (R9): the report's results with ranges and flags, times in `zone`
+/// (the patient's clinic) with the zone named.
+pub(crate) fn lab_report_pdf(
+    locale: Locale,
+    person: &Patient,
+    results: &[crate::labs::LabResult],
+    zone: &str,
+) -> Result<Vec<u8>> {
     let first = results.first().ok_or(Error::NotFound { entity: "lab_result" })?;
     let mut blocks = person_blocks(locale, person);
     blocks.push(Block::Field(text(locale, "pdf.laboratory").into(), first.laboratory.clone()));
@@ -485,8 +498,9 @@ pub(crate) fn lab_report_pdf(locale: Locale, person: &Patient, results: &[crate:
         .map(|r| {
             let value = r.value.map_or_else(|| r.value_text.clone().unwrap_or_default(), |v| v.to_string());
             let flag = r.flag.map(|f| text(locale, &format!("pdf.flag.{f}")).to_owned()).unwrap_or_default();
+            let sampled = crate::localtime::local(r.sampled_at, zone);
             vec![
-                r.sampled_at.date().to_string(),
+                format!("{} {}", sampled.date, sampled.time),
                 r.test_name.clone(),
                 format!("{value} {}", r.unit.clone().unwrap_or_default()).trim().to_owned(),
                 r.reference_range.clone().unwrap_or_default(),
@@ -496,21 +510,29 @@ pub(crate) fn lab_report_pdf(locale: Locale, person: &Patient, results: &[crate:
         .collect();
     let t = |k: &str| text(locale, k).to_owned();
     blocks.push(Block::Table(vec![t("pdf.date"), t("pdf.test"), t("pdf.value"), t("pdf.range"), t("pdf.flag")], rows));
-    render(&first.report_title, &format!("{} {}", t("pdf.issued"), first.issued_at.date()), locale, &blocks)
+    let issued = crate::localtime::local(first.issued_at, zone).text();
+    render(&first.report_title, &format!("{} {issued}", t("pdf.issued")), locale, &blocks)
 }
 
-/// A request's correspondence as PDF (R13).
-pub(crate) fn request_pdf(locale: Locale, person: &Patient, r: &crate::requests::Request) -> Result<Vec<u8>> {
+/// A request's correspondence as PDF (R13), times in `zone` (the request's clinic).
+pub(crate) fn request_pdf(
+    locale: Locale,
+    person: &Patient,
+    r: &crate::requests::Request,
+    zone: &str,
+) -> Result<Vec<u8>> {
     let t = |k: &str| text(locale, k).to_owned();
     let mut blocks = person_blocks(locale, person);
     blocks.push(Block::Field(t("pdf.subject"), r.subject.clone()));
     blocks.push(Block::Field(t("pdf.status"), text(locale, &format!("request.status.{}", r.status)).into()));
     for m in &r.messages {
         let who = m.author_name.clone().unwrap_or_else(|| t(&format!("pdf.author.{}", m.author_kind)));
-        blocks.push(Block::Heading(format!("{} — {}", m.at.date(), who)));
+        let at = crate::localtime::local(m.at, zone);
+        blocks.push(Block::Heading(format!("{} {} — {who}", at.date, at.time)));
         blocks.push(Block::Text(m.text.clone()));
     }
-    render(&t("pdf.title.request"), &format!("{} {}", t("pdf.created"), r.created_at.date()), locale, &blocks)
+    let created = crate::localtime::local(r.created_at, zone).text();
+    render(&t("pdf.title.request"), &format!("{} {created}", t("pdf.created")), locale, &blocks)
 }
 
 /// A visit card as PDF (R8).

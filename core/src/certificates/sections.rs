@@ -16,6 +16,8 @@ use crate::records::{ItemData, MedicalItem};
 pub(super) struct Sources<'a> {
     pub items: &'a [MedicalItem],
     pub labs: &'a [LabResult],
+    /// The issuing clinic's zone: a lab result belongs to the day it was sampled there.
+    pub zone: &'a str,
 }
 
 fn in_period(d: Date, since: Option<Date>, until: Option<Date>) -> bool {
@@ -116,12 +118,13 @@ fn section(
             let rows: Vec<Vec<String>> = src
                 .labs
                 .iter()
-                .filter(|r| in_period(r.sampled_at.date(), since, until))
-                .map(|r| {
+                .map(|r| (crate::localtime::local(r.sampled_at, src.zone).day, r))
+                .filter(|(day, _)| in_period(*day, since, until))
+                .map(|(day, r)| {
                     let value = r.value.map_or_else(|| r.value_text.clone().unwrap_or_default(), |v| v.to_string());
                     let flag = r.flag.map(|f| t(&format!("pdf.flag.{f}"))).unwrap_or_default();
                     vec![
-                        r.sampled_at.date().to_string(),
+                        day.to_string(),
                         r.test_name.clone(),
                         format!("{value} {}", r.unit.clone().unwrap_or_default()).trim().to_owned(),
                         r.reference_range.clone().unwrap_or_default(),

@@ -391,8 +391,11 @@ impl Labs {
         let person = crate::patients::Patients::new(cab.clone(), self.me.audit_context().clone())
             .read_in(&mut tx, &patient_id, now)
             .await?;
+        // In the patient's language, times at the patient's clinic (R17, R9).
+        let locale = crate::notify::locale_of(cab, &mut tx, &patient_id).await?;
+        let zone = crate::certificates::issuing_zone(&mut tx, &patient_id).await?;
         tx.commit().await?;
-        crate::certificates::lab_report_pdf(cab.locale(), &person, &results)
+        crate::certificates::lab_report_pdf(locale, &person, &results, &zone)
     }
 
     /// Results sampled at or after `since`, newest first (each view journaled).

@@ -408,8 +408,11 @@ impl Requests {
         let person = crate::patients::Patients::new(cab.clone(), self.me.audit_context().clone())
             .read_in(&mut tx, &patient_id, now)
             .await?;
+        // In the patient's language, times at the request's clinic (R17, R13).
+        let locale = crate::notify::locale_of(cab, &mut tx, &patient_id).await?;
+        let zone = crate::directory::Directory::clinic_in(&mut tx, &request.clinic_id).await?.time_zone;
         tx.commit().await?;
-        crate::certificates::request_pdf(cab.locale(), &person, &request)
+        crate::certificates::request_pdf(locale, &person, &request, &zone)
     }
 
     /// The patient closes the request: status *completed*.
