@@ -222,25 +222,74 @@ pub fn dummy_verify(password: &str, dummy: &str, params: &Argon2Params) {
 }
 
 /// Argon2id hashing and verification off the async executor, with this cabinet's
-/// parameters; an unknown identifier costs the same work as a wrong password.
+/// parameters; an unknown identifier costs the same work as a wrong password. At most one
+/// hashing per core runs at once (the rest queue): a burst of logins, or a legacy bcrypt
+/// hash of a high cost, cannot take every core and every blocking thread, and Argon2's
+/// memory stays bounded by `cores × memory_kib`.
 pub(crate) struct PasswordHasher {
     params: Argon2Params,
     /// A hash made with these parameters, verified when there is no account.
     dummy: std::sync::OnceLock<Option<String>>,
+    /// One permit per hashing allowed at once.
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Hashings running now (for tests).
+    #[cfg(test)]
+    in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// How many hashings ran at once, at most (for tests).
+    #[cfg(test)]
+    peak: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Hashings allowed at once: the machine's cores, at least one.
+fn hashing_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 impl PasswordHasher {
     pub(crate) fn new(params: Argon2Params) -> Self {
-        PasswordHasher { params, dummy: std::sync::OnceLock::new() }
+        Self::with_slots(params, hashing_slots())
+    }
+
+    fn with_slots(params: Argon2Params, slots: usize) -> Self {
+        PasswordHasher {
+            params,
+            dummy: std::sync::OnceLock::new(),
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(slots.max(1))),
+            #[cfg(test)]
+            in_flight: std::sync::Arc::default(),
+            #[cfg(test)]
+            peak: std::sync::Arc::default(),
+        }
+    }
+
+    /// Runs `work` on a blocking thread once a slot is free.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, crate::Error> {
+        let permit =
+            self.slots.clone().acquire_owned().await.map_err(|_| crate::CryptoError::Internal("hashing slots"))?;
+        #[cfg(test)]
+        let (in_flight, peak) = (self.in_flight.clone(), self.peak.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            #[cfg(test)]
+            {
+                use std::sync::atomic::Ordering::SeqCst;
+                peak.fetch_max(in_flight.fetch_add(1, SeqCst) + 1, SeqCst);
+            }
+            let out = work();
+            #[cfg(test)]
+            in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|_| crate::CryptoError::Internal("hashing task"))?;
+        Ok(out)
     }
 
     /// Hashes a new password.
     pub(crate) async fn hash(self: &std::sync::Arc<Self>, password: String) -> Result<String, crate::Error> {
         let params = self.params;
         let password = zeroize::Zeroizing::new(password);
-        tokio::task::spawn_blocking(move || hash(&password, &params))
-            .await
-            .map_err(|_| crate::CryptoError::Internal("hashing task"))?
+        self.run(move || hash(&password, &params)).await?
     }
 
     /// Verifies a password against its stored hash.
@@ -251,21 +300,53 @@ impl PasswordHasher {
     ) -> Result<Verified, crate::Error> {
         let params = self.params;
         let password = zeroize::Zeroizing::new(password);
-        tokio::task::spawn_blocking(move || verify(&password, &stored, &params))
-            .await
-            .map_err(|_| crate::CryptoError::Internal("hashing task").into())
+        self.run(move || verify(&password, &stored, &params)).await
     }
 
     /// The same work as a verification, for unknown identifiers.
     pub(crate) async fn dummy_verify(self: &std::sync::Arc<Self>, password: String) {
         let password = zeroize::Zeroizing::new(password);
         let this = self.clone();
-        let _ = tokio::task::spawn_blocking(move || {
-            let dummy = this.dummy.get_or_init(|| dummy_hash(&this.params));
-            if let Some(dummy) = dummy {
-                dummy_verify(&password, dummy, &this.params);
-            }
-        })
-        .await;
+        let _ = self
+            .run(move || {
+                let dummy = this.dummy.get_or_init(|| dummy_hash(&this.params));
+                if let Some(dummy) = dummy {
+                    dummy_verify(&password, dummy, &this.params);
+                }
+            })
+            .await;
+    }
+}
+
+#[cfg(test)]
+mod slots_tests {
+    use std::sync::Arc;
+
+    use super::{PasswordHasher, Verified};
+    use crate::config::Argon2Params;
+
+    /// Issue 15 / issue 14 leftover: password work queues on a slot per core, so a burst of
+    /// logins (or a costly legacy hash) never runs more hashings at once than allowed, and
+    /// every queued call still gets its answer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn hashing_runs_at_most_one_per_slot_and_every_call_is_answered() {
+        let params = Argon2Params { memory_kib: 8192, iterations: 2, parallelism: 1 };
+        let hasher = Arc::new(PasswordHasher::with_slots(params, 2));
+        let stored = hasher.hash("Vek-Tor!58zeb".into()).await.unwrap();
+        let calls: Vec<_> = (0..12)
+            .map(|i| {
+                let (h, stored) = (hasher.clone(), stored.clone());
+                let password = if i % 2 == 0 { "Vek-Tor!58zeb" } else { "wrong" };
+                tokio::spawn(async move { h.verify(password.into(), stored).await.unwrap() })
+            })
+            .collect();
+        let mut right = 0;
+        for call in calls {
+            right += usize::from(matches!(call.await.unwrap(), Verified::Yes));
+        }
+        assert_eq!(right, 6);
+        let peak = hasher.peak.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((1..=2).contains(&peak), "peak {peak}: more hashings at once than slots");
+        assert_eq!(hasher.slots.available_permits(), 2, "every slot is given back");
     }
 }
