@@ -115,8 +115,11 @@ def test_r10_certificate_kinds_are_operator_data(env: tuple[kabinet.Cabinet, Inb
     info = sys.certificates.register_kind(sport)
     assert (info.code, info.active, info.builtin, info.document_kind) == ("sport_clearance", True, False, "certificate")
     assert [s for s in info.sections] == ["screenings", "allergies"]
+    me.profile.set_locale("ru")
     offered = {k.code: k for k in me.certificates.kinds()}
-    assert offered["sport_clearance"].title in ("Sports clearance", "Справка для занятий спортом")
+    assert offered["sport_clearance"].title == "Справка для занятий спортом"
+    me.profile.set_locale("en")
+    assert {k.code: k.title for k in me.certificates.kinds()}["sport_clearance"] == "Sports clearance"
     with pytest.raises(kabinet.Conflict) as none:
         me.certificates.request("sport_clearance")
     assert none.value.code == "certificate.no_data"

@@ -550,6 +550,9 @@ async fn r10_certificate_kinds_are_data_an_operator_registers(db: TestDb) {
     assert_eq!(sys.register_kind(changed).await.unwrap().title_ru, "Допуск к спорту");
     sys.retire_kind("sport_clearance").await.unwrap();
     assert_eq!(journaled(&db, "certificate_kind", "sport_clearance").await, 3);
+    // A Unicode look-alike of a code (the Kelvin sign folds to `k`) is not an alias.
+    let e = anna.certificates().request("preventive_chec\u{212A}up", None, None).await.unwrap_err();
+    assert_eq!(code(e), "validation");
     assert!(!anna.certificates().kinds().await.unwrap().iter().any(|k| k.code == "sport_clearance"));
     assert!(!sys.kinds().await.unwrap().iter().find(|k| k.code == "sport_clearance").unwrap().active);
     assert_eq!(code(anna.certificates().request("sport_clearance", None, None).await.unwrap_err()), "validation");
@@ -557,11 +560,25 @@ async fn r10_certificate_kinds_are_data_an_operator_registers(db: TestDb) {
         assert_eq!(code(sys.retire_kind(unknown).await.unwrap_err()), "not_found", "{unknown:?}");
     }
     // What was asked for is still issued; what was issued is still listed and readable.
+    // It is issued as the kind stood when asked for (title, sections, validity) and listed
+    // by that title, whatever the operator changed since.
     let late = anna.certificates().confirm(&waiting.id, &waiting_code).await.unwrap();
-    assert_eq!(late.title, "Допуск к спорту");
+    assert_eq!(late.title, "Справка о допуске к занятиям спортом");
+    let text = pdftotext(&anna.certificates().download(&late.id).await.unwrap());
+    assert!(text.contains("Справка о допуске к занятиям спортом") && !text.contains("Допуск к спорту"), "{text}");
     let listed = anna.certificates().list().await.unwrap();
     assert_eq!(listed.len(), 2);
     assert!(listed.iter().all(|c| c.kind == "sport_clearance" && c.valid_until.is_some()));
+    assert!(listed.iter().all(|c| c.title == "Справка о допуске к занятиям спортом"));
+    // A kind registered later under the same code: the new definition is what new requests get.
+    sys.register_kind(kabinet::CertificateKindDefinition {
+        title_ru: "Допуск к спорту".into(), ..sport_clearance()
+    })
+    .await
+    .unwrap();
+    let newer = anna.certificates().request("sport_clearance", None, None).await.unwrap();
+    let newer = anna.certificates().confirm(&newer.id, &h.inbox.last_code("certificate_code")).await.unwrap();
+    assert_eq!(newer.title, "Допуск к спорту");
     assert!(anna.certificates().download(&cert.id).await.unwrap().starts_with(b"%PDF"));
     // Registering it again offers it again; a built-in kind can be retired like any other.
     sys.register_kind(sport_clearance()).await.unwrap();
@@ -614,6 +631,7 @@ async fn r10_built_in_kinds_follow_their_sections_and_period_rules(db: TestDb) {
     };
     // The outpatient-card extract states lab results with their flags; stored as an extract.
     let card = issue(kabinet::CertificateKind::OutpatientCardExtract, None, None).await.unwrap();
+    assert!(card.kind == kabinet::CertificateKind::OutpatientCardExtract, "a code compares with its member");
     let text = pdftotext(&anna.certificates().download(&card.id).await.unwrap());
     assert!(text.contains("Outpatient card extract (form 027/u)"), "{text}");
     assert!(text.contains("Laboratory results") && text.contains("Глюкоза") && text.contains("high"), "{text}");
@@ -642,14 +660,46 @@ async fn r10_built_in_kinds_follow_their_sections_and_period_rules(db: TestDb) {
     assert!(text.contains("Диспансеризация") && text.contains("Valid until"), "{text}");
     // Reading lab results for a certificate is journaled like any other read of them.
     let pool = db.raw().await;
-    let reads: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_entries WHERE resource_type = 'lab_results' AND patient_id = $1",
-    )
-    .bind(&pid)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert!(reads >= 2, "request and confirm each read the lab results: {reads}");
+    let lab_reads = async || -> (i64, i64) {
+        let count = |outcome: &'static str| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM audit_entries WHERE resource_type = 'lab_result' AND action = 'read' \
+                 AND outcome = $1 AND patient_id = $2",
+            )
+            .bind(outcome)
+            .bind(&pid)
+            .fetch_one(&pool)
+        };
+        (count("success").await.unwrap(), count("failure").await.unwrap())
+    };
+    // One outpatient-card extract: its request and its confirmation each read the results;
+    // the vaccination record and the check-up never touch them.
+    assert_eq!(lab_reads().await, (2, 0));
+    // A refused request still leaves its reads in the journal, as a failure.
+    let year_2000 = (Some(date!(2000 - 01 - 01)), Some(date!(2000 - 12 - 31)));
+    let e = issue(kabinet::CertificateKind::OutpatientCardExtract, year_2000.0, year_2000.1).await.unwrap_err();
+    assert_eq!(code(e), "certificate.no_data");
+    assert_eq!(lab_reads().await, (2, 1));
+    // A proxy holding `certificates` but not `labs` cannot get lab results through a
+    // certificate; with `labs` too it can.
+    let grant = |scopes: &'static [&'static str]| {
+        let h = &h;
+        let anna = &anna;
+        async move {
+            let n = 80 + u32::try_from(scopes.len()).unwrap();
+            let p = h.cab.session(&h.patient(support::registration_n(n)).await.access_token, &device()).await.unwrap();
+            let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+            let pending = anna.proxies().grant(&support::snils_for(n), &scopes, None).await.unwrap();
+            anna.proxies().confirm(&pending.id, &h.inbox.last_code("proxy_code")).await.unwrap();
+            p.as_ward(anna.patient_id().unwrap()).await.unwrap()
+        }
+    };
+    let narrow = grant(&["certificates"]).await;
+    let e = narrow.certificates().request(kabinet::CertificateKind::OutpatientCardExtract, None, None).await;
+    assert_eq!(code(e.unwrap_err()), "proxy.scope");
+    assert!(narrow.certificates().request(kabinet::CertificateKind::VaccinationRecord, None, None).await.is_ok());
+    let wide = grant(&["certificates", "labs"]).await;
+    assert!(wide.certificates().request(kabinet::CertificateKind::OutpatientCardExtract, None, None).await.is_ok());
 }
 
 async fn r11_r9_r13_r8_other_pdfs_carry_the_patients_name(db: TestDb) {

@@ -35,8 +35,9 @@ VALUES
      'Certificate of a completed preventive check-up', 'screenings', 'optional', 365, 365, 365, 'certificate',
      1, 1, 0);
 -- The certificates table is rebuilt (the same way on both engines: SQLite cannot drop a CHECK)
--- with the kind referring to the registry instead of a fixed list, and the validity date a
--- certificate states.
+-- with the kind referring to the registry instead of a fixed list, the validity date a
+-- certificate states, and the kind's definition as it was when the patient asked (JSON:
+-- titles, sections, document kind, validity) — what is issued is what was asked for.
 CREATE TABLE certificates_by_kind (
     id           TEXT PRIMARY KEY,
     patient_id   TEXT NOT NULL REFERENCES patients (id),
@@ -48,7 +49,8 @@ CREATE TABLE certificates_by_kind (
     created_at   BIGINT NOT NULL,
     expires_at   BIGINT NOT NULL,
     ready_at     BIGINT,
-    valid_until  BIGINT
+    valid_until  BIGINT,
+    kind_snapshot TEXT
 );
 INSERT INTO certificates_by_kind
     (id, patient_id, kind, period_from, period_until, status, document_id, created_at, expires_at, ready_at)

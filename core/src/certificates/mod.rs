@@ -117,7 +117,7 @@ fn kind_info(row: store::KindRow, locale: Locale) -> Result<CertificateKindInfo>
 
 /// The kind a patient asks for: registered and offered, else `validation` on `kind`.
 async fn offered_kind(tx: &mut Conn, code: &str, locale: Locale) -> Result<CertificateKindInfo> {
-    let code = code.trim().to_lowercase();
+    let code = code.trim().to_ascii_lowercase();
     if !kinds::well_formed(&code) {
         return Err(ValidationError::new("kind", Reason::UnknownValue).into());
     }
@@ -125,6 +125,64 @@ async fn offered_kind(tx: &mut Conn, code: &str, locale: Locale) -> Result<Certi
         Some(row) if row.active => kind_info(row, locale),
         _ => Err(ValidationError::new("kind", Reason::UnknownValue).into()),
     }
+}
+
+/// A kind's definition as it stood when a certificate was asked for: what confirmation
+/// issues, whatever an operator changes meanwhile, and the title the certificate is listed by.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KindSnapshot {
+    title_ru: String,
+    title_en: String,
+    sections: Vec<CertificateSection>,
+    document_kind: DocumentKind,
+    validity_days: Option<u32>,
+}
+
+impl KindSnapshot {
+    fn of(kind: &CertificateKindInfo) -> Self {
+        KindSnapshot {
+            title_ru: kind.title_ru.clone(),
+            title_en: kind.title_en.clone(),
+            sections: kind.sections.clone(),
+            document_kind: kind.document_kind,
+            validity_days: kind.validity_days,
+        }
+    }
+
+    /// The kind to issue by: this definition under `code` (the period rule was applied when
+    /// the certificate was asked for).
+    fn kind(self, code: String, locale: Locale) -> CertificateKindInfo {
+        let mut info = CertificateKindInfo {
+            code,
+            title: String::new(),
+            title_ru: self.title_ru,
+            title_en: self.title_en,
+            sections: self.sections,
+            period: CertificatePeriod::Optional,
+            max_period_days: None,
+            default_period_days: None,
+            validity_days: self.validity_days,
+            document_kind: self.document_kind,
+            builtin: false,
+            active: true,
+        };
+        info.title = info.title_in(locale).to_owned();
+        info
+    }
+}
+
+/// The kind a stored certificate is issued and listed by: its snapshot, or (for one asked
+/// for before kinds were data) the kind as registered now.
+async fn kind_of(tx: &mut Conn, row: &store::CertificateRow, locale: Locale) -> Result<CertificateKindInfo> {
+    if let Some(snapshot) = &row.kind_snapshot {
+        let snapshot: KindSnapshot = serde_json::from_str(snapshot)
+            .map_err(|_| crate::store::StorageError::Corrupt("certificate kind snapshot"))?;
+        return Ok(snapshot.kind(row.kind.clone(), locale));
+    }
+    let kind = store::kind_by_code(&mut *tx, &row.kind)
+        .await?
+        .ok_or(crate::store::StorageError::Corrupt("certificate kind"))?;
+    kind_info(kind, locale)
 }
 
 fn date_of(us: Option<i64>) -> Result<Option<Date>> {
@@ -156,7 +214,7 @@ impl Certificates {
         let vault = Vault::open(cab, tx, ctx, patient_id, Action::Read, "medical_items", None, now).await?;
         let items = crate::records::load_items(tx, &vault, patient_id, None).await?;
         let labs = if kind.sections.contains(&CertificateSection::LabResults) {
-            let vault = Vault::open(cab, tx, ctx, patient_id, Action::Read, "lab_results", None, now).await?;
+            let vault = Vault::open(cab, tx, ctx, patient_id, Action::Read, "lab_result", None, now).await?;
             crate::labs::load_all(tx, &vault, patient_id).await?
         } else {
             Vec::new()
@@ -164,11 +222,37 @@ impl Certificates {
         Ok((person, items, labs))
     }
 
+    /// A proxy needs, besides `certificates`, the scope of every kind of data a certificate
+    /// states that has its own: `labs` for lab results (R20).
+    async fn may_read_sections(&self, kind: &CertificateKindInfo, patient_id: &str) -> Result<()> {
+        if kind.sections.contains(&CertificateSection::LabResults) && self.me.patient_for("labs").await? != patient_id {
+            return Err(Error::PermissionDenied { code: "proxy.scope" });
+        }
+        Ok(())
+    }
+
+    /// Journals, in a transaction of its own, the reads a refused request made.
+    async fn journal_failed_read(&self, patient_id: &str, kind: &CertificateKindInfo) -> Result<()> {
+        let cab = self.me.cabinet();
+        let now = to_micros(cab.now());
+        let mut tx = cab.store().begin().await?;
+        let mut types = vec!["medical_items"];
+        if kind.sections.contains(&CertificateSection::LabResults) {
+            types.push("lab_result");
+        }
+        for resource_type in types {
+            let what = Access { patient_id: Some(patient_id), action: Action::Read, resource_type, resource_id: None };
+            cab.journal().record(&mut tx, self.me.audit_context(), what, Outcome::Failure, now).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The kinds a patient may ask for, titled in the patient's language.
     pub async fn kinds(&self) -> Result<Vec<CertificateKindInfo>> {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("certificates").await?;
-        let mut tx = cab.store().begin().await?;
+        let mut tx = cab.store().begin_snapshot().await?;
         let locale = crate::notify::locale_of(cab, &mut tx, &patient_id).await?;
         let rows = store::kinds(&mut *tx).await?;
         tx.commit().await?;
@@ -196,17 +280,20 @@ impl Certificates {
         let zone = zone.as_str();
         let today = crate::localtime::local(now_t, zone).day;
         let (since, until) = kinds::period(&kind, since, until, today)?;
+        self.may_read_sections(&kind, &patient_id).await?;
         let (person, items, labs) = self.gather(&mut tx, &patient_id, &kind, now).await?;
-        sections::blocks(
-            locale,
-            &kind.sections,
-            &sections::Sources { items: &items, labs: &labs, zone },
-            since,
-            until,
-        )?;
+        let src = sections::Sources { items: &items, labs: &labs, zone };
+        if let Err(e) = sections::blocks(locale, &kind.sections, &src, since, until) {
+            // The reads roll back with the transaction: journal that they happened.
+            drop(tx);
+            self.journal_failed_read(&patient_id, &kind).await?;
+            return Err(e);
+        }
         let expires = now + crate::accounts::CODE_TTL_US;
         let (from, to) = (since.map(date_us), until.map(date_us));
-        store::insert(&mut *tx, &id, &patient_id, &kind.code, from, to, now, expires).await?;
+        let snapshot = serde_json::to_string(&KindSnapshot::of(&kind))
+            .map_err(|_| crate::store::StorageError::Corrupt("certificate kind snapshot"))?;
+        store::insert(&mut *tx, &id, &patient_id, &kind.code, &snapshot, from, to, now, expires).await?;
         let code = codes::generate(6);
         crate::accounts::store_code(cab, &mut tx, "certificate", &id, &code, now + crate::accounts::CODE_TTL_US)
             .await?;
@@ -249,13 +336,11 @@ impl Certificates {
         let (since, until) = (date_of(row.period_from)?, date_of(row.period_until)?);
         let mut tx = cab.store().begin().await?;
         // In the patient's own language (R17), issued by the clinic they are attached to, with
-        // its address and code, dated in its local time (R10). A kind retired since the request
-        // is still issued as it was asked for.
+        // its address and code, dated in its local time (R10). The kind is issued as it was
+        // when asked for, whatever an operator changed or retired since.
         let locale = crate::notify::locale_of(cab, &mut tx, &patient_id).await?;
-        let kind = store::kind_by_code(&mut *tx, &row.kind)
-            .await?
-            .ok_or(crate::store::StorageError::Corrupt("certificate kind"))?;
-        let kind = kind_info(kind, locale)?;
+        let kind = kind_of(&mut tx, &row, locale).await?;
+        self.may_read_sections(&kind, &patient_id).await?;
         let issuer = crate::attachment::current_clinic_in(&mut tx, &patient_id).await?;
         let (person, items, labs) = self.gather(&mut tx, &patient_id, &kind, now).await?;
         let mut blocks = Vec::new();
@@ -316,40 +401,38 @@ impl Certificates {
         })
     }
 
-    /// Certificates, newest first.
+    /// Certificates, newest first (journaled as a read of the patient's certificates).
     pub async fn list(&self) -> Result<Vec<Certificate>> {
         let cab = self.me.cabinet();
         let patient_id = self.me.patient_for("certificates").await?;
+        let now = to_micros(cab.now());
         let mut tx = cab.store().begin().await?;
+        let what = Access {
+            patient_id: Some(&patient_id),
+            action: Action::Read,
+            resource_type: "certificate",
+            resource_id: None,
+        };
+        cab.journal().record(&mut tx, self.me.audit_context(), what, Outcome::Success, now).await?;
         let locale = crate::notify::locale_of(cab, &mut tx, &patient_id).await?;
-        let titles: std::collections::HashMap<String, String> = store::kinds(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|k| {
-                let title = if locale == Locale::En { k.title_en } else { k.title_ru };
-                (k.code, title)
-            })
-            .collect();
         let rows = store::of_patient(&mut *tx, &patient_id).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let kind = kind_of(&mut tx, &r, locale).await?;
+            out.push(Certificate {
+                title: kind.title,
+                status: CertificateStatus::stored(&r.status)?,
+                since: date_of(r.period_from)?,
+                until: date_of(r.period_until)?,
+                valid_until: date_of(r.valid_until)?,
+                created_at: from_micros(r.created_at)?,
+                kind: r.kind,
+                id: r.id,
+                document_id: r.document_id,
+            });
+        }
         tx.commit().await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(Certificate {
-                    title: titles
-                        .get(&r.kind)
-                        .cloned()
-                        .ok_or(crate::store::StorageError::Corrupt("certificate kind"))?,
-                    status: CertificateStatus::stored(&r.status)?,
-                    since: date_of(r.period_from)?,
-                    until: date_of(r.period_until)?,
-                    valid_until: date_of(r.valid_until)?,
-                    created_at: from_micros(r.created_at)?,
-                    kind: r.kind,
-                    id: r.id,
-                    document_id: r.document_id,
-                })
-            })
-            .collect()
+        Ok(out)
     }
 
     /// The PDF of a ready certificate (integrity-checked).
@@ -404,8 +487,9 @@ impl SystemCertificates {
         };
         let now = to_micros(self.cab.now());
         let mut tx = self.cab.store().begin().await?;
+        let existed = store::kind_by_code(&mut *tx, &def.code).await?.is_some();
         store::upsert_kind(&mut *tx, &row, now).await?;
-        self.journal(&mut tx, Action::Update, &def.code, now).await?;
+        self.journal(&mut tx, if existed { Action::Update } else { Action::Create }, &def.code, now).await?;
         let stored =
             store::kind_by_code(&mut *tx, &def.code).await?.ok_or(Error::NotFound { entity: "certificate_kind" })?;
         tx.commit().await?;

@@ -17,6 +17,7 @@ pub(super) struct CertificateRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub valid_until: Option<i64>,
+    pub kind_snapshot: Option<String>,
 }
 
 fn certificate(r: &sqlx::any::AnyRow) -> Result<CertificateRow> {
@@ -30,10 +31,12 @@ fn certificate(r: &sqlx::any::AnyRow) -> Result<CertificateRow> {
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
         valid_until: r.try_get("valid_until")?,
+        kind_snapshot: r.try_get("kind_snapshot")?,
     })
 }
 
-const COLUMNS: &str = "id, kind, status, document_id, period_from, period_until, created_at, expires_at, valid_until";
+const COLUMNS: &str =
+    "id, kind, status, document_id, period_from, period_until, created_at, expires_at, valid_until, kind_snapshot";
 
 /// A new certificate request, pending until its code is confirmed.
 #[allow(clippy::too_many_arguments)] // one column each
@@ -42,18 +45,20 @@ pub(super) async fn insert<'e>(
     id: &str,
     patient_id: &str,
     kind: &str,
+    kind_snapshot: &str,
     period_from: Option<i64>,
     period_until: Option<i64>,
     now: i64,
     expires_at: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO certificates (id, patient_id, kind, period_from, period_until, status, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)",
+        "INSERT INTO certificates (id, patient_id, kind, kind_snapshot, period_from, period_until, status, \
+         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)",
     )
     .bind(id)
     .bind(patient_id)
     .bind(kind)
+    .bind(kind_snapshot)
     .bind(period_from)
     .bind(period_until)
     .bind(now)

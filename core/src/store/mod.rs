@@ -255,6 +255,9 @@ fn create_private(path: &std::path::Path) -> Result<(), StorageError> {
     }
 }
 
+/// How long an opener waits for another process's lock file before `storage.busy`.
+const LOCK_PATIENCE: Duration = Duration::from_secs(300);
+
 /// An exclusive lock on `<db>.<suffix>` (created 0600), held until the returned file is
 /// dropped. Taken on a blocking thread so the executor keeps running meanwhile.
 async fn lock_beside(db: &std::path::Path, suffix: &str) -> Result<std::fs::File, StorageError> {
@@ -272,8 +275,22 @@ async fn lock_beside(db: &std::path::Path, suffix: &str) -> Result<std::fs::File
             options.mode(0o600);
         }
         let file = options.open(&path).map_err(io)?;
-        file.lock().map_err(io)?;
-        Ok(file)
+        // Waits for the holder, but not for ever: a holder stopped (not killed: the lock goes
+        // with its process) must not hang every other opener. Long enough for a migration.
+        let deadline = std::time::Instant::now() + LOCK_PATIENCE;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let held = std::io::Error::new(std::io::ErrorKind::WouldBlock, "lock file held too long");
+                    return Err(StorageError::Busy(sqlx::Error::Io(held)));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+            }
+        }
     })
     .await
     .map_err(|_| StorageError::Corrupt("lock task"))?
