@@ -68,8 +68,9 @@ delegate! {
         metadata: &Bound<'_, DocumentMeta>,
     ) -> PyResult<DocumentInfo> {
         let staff = self.inner.staff().map_err(|e| err(e, self.locale))?.documents();
-        let (content, meta) = (content.as_bytes().to_vec(), metadata.get().clone());
-        block_on(py, self.locale, async move { staff.publish(&patient_id, kind, &filename, &content, meta).await })
+        // The bytes object is immutable and held by the caller: read in place, not copied.
+        let (content, meta) = (content.as_bytes(), metadata.get().clone());
+        block_on(py, self.locale, async move { staff.publish(&patient_id, kind, &filename, content, meta).await })
     }
 
     /// Staff: the clinic's documents whose content failed its check, to upload again (S3).

@@ -262,6 +262,7 @@ impl Cabinet {
         keep(crate::accounts::purge_pending(self).await);
         keep(crate::proxies::send_use_summaries(self).await);
         keep(crate::fhir::purge_abandoned_imports(self).await.map(|()| 0));
+        keep(crate::audit::keep_subtrees(self).await);
         let d = match crate::notify::deliver_due(self, 500).await {
             Ok(d) => d,
             Err(e) => {

@@ -77,7 +77,9 @@ impl Vault {
 
     /// Opens raw bytes.
     pub(crate) fn open_bytes(&self, table: &str, id: &str, field: &str, sealed: &[u8]) -> Result<Vec<u8>> {
-        Ok(crate::crypto::open(&self.key, &self.aad(table, id, field), sealed)?.to_vec())
+        // The caller owns the plaintext from here (no second copy of a large document).
+        let mut plain = crate::crypto::open(&self.key, &self.aad(table, id, field), sealed)?;
+        Ok(std::mem::take(&mut *plain))
     }
 }
 

@@ -19,6 +19,7 @@ on_both!(
     s4_inserted_entry_is_detected,
     s4_forged_head_signature_is_detected,
     s4_proofs_verify_with_only_the_public_key,
+    s4_proofs_from_kept_subtrees_match_and_damage_is_caught,
     s4_concurrent_appends_from_many_connections_are_gap_free,
     r5_access_history_newest_first,
     s4_integrity_failure_is_journaled,
@@ -170,6 +171,54 @@ async fn s4_forged_head_signature_is_detected(db: TestDb) {
     sqlx::query("UPDATE audit_heads SET signature = $1 WHERE size = 2").bind(sig).execute(&raw).await.unwrap();
     let report = cab.system().audit().verify().await.unwrap();
     assert_eq!((report.ok, report.first_bad_entry, report.problem.as_deref()), (false, Some(1), Some("bad_signature")));
+}
+
+/// Issue 15, goal 5: proofs are built from kept roots of perfect subtrees (256 leaves and
+/// more) instead of every leaf; they verify offline, the same proof comes back once the roots
+/// are kept, and a damaged kept root is refused (`audit.bad_proof`) rather than handed out —
+/// while `verify()`, which never reads them, still finds the journal intact.
+async fn s4_proofs_from_kept_subtrees_match_and_damage_is_caught(db: TestDb) {
+    let cab = db.open().await;
+    let p = cab.system().patients();
+    for _ in 0..700 {
+        p.find_by_snils("11223344595").await.unwrap();
+    }
+    let audit = cab.system().audit();
+    let key = audit.public_key();
+    let raw = db.raw().await;
+    let kept =
+        async || -> i64 { sqlx::query_scalar("SELECT COUNT(*) FROM audit_nodes").fetch_one(&raw).await.unwrap() };
+    assert_eq!(kept().await, 0);
+    let first = audit.inclusion_proof(3).await.unwrap();
+    verify_inclusion_proof(&key, &first).unwrap();
+    assert!(kept().await >= 1, "a 256-leaf subtree is kept");
+    let kept_before = kept().await;
+    let again = audit.inclusion_proof(3).await.unwrap();
+    assert_eq!(again.path, first.path);
+    assert_eq!(kept().await, kept_before, "nothing computed twice");
+    // The jobs keep every complete subtree of the journal as it stands: here the 512-leaf
+    // one and its two halves, after which a proof computes nothing new.
+    sqlx::query("DELETE FROM audit_nodes").execute(&raw).await.unwrap();
+    cab.run_due_jobs().await.unwrap();
+    assert_eq!(kept().await, 3);
+    assert_eq!(audit.inclusion_proof(3).await.unwrap().path, first.path);
+    assert_eq!(kept().await, 3);
+    cab.run_due_jobs().await.unwrap();
+    assert_eq!(kept().await, 3, "a second pass keeps nothing more");
+    for seq in [0, 255, 256, 511, 512, 640] {
+        verify_inclusion_proof(&key, &audit.inclusion_proof(seq).await.unwrap()).unwrap();
+    }
+    for old in [1, 255, 256, 300, 512, 513, 699] {
+        verify_consistency_proof(&key, &audit.consistency_proof(old).await.unwrap()).unwrap();
+    }
+    // Damage the kept root of leaves 256..512 (on the path of entry 0).
+    sqlx::query("UPDATE audit_nodes SET hash = $1 WHERE level = 8 AND idx = 1")
+        .bind(vec![0u8; 32])
+        .execute(&raw)
+        .await
+        .unwrap();
+    assert_eq!(audit.inclusion_proof(0).await.unwrap_err().code(), "audit.bad_proof");
+    assert!(audit.verify().await.unwrap().ok, "the journal itself is intact");
 }
 
 async fn s4_proofs_verify_with_only_the_public_key(db: TestDb) {

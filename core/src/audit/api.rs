@@ -67,51 +67,58 @@ impl Audit {
         Ok(load_heads(&mut conn, size, size + 1).await?.pop())
     }
 
-    async fn stored_leaves(&self, size: u64) -> Result<Vec<merkle::Hash>> {
-        let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
-        let mut leaves = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        let mut from = 0;
-        while from < size {
-            let to = (from + 10_000).min(size);
-            for (_, leaf) in load_entries(&mut conn, from, to).await? {
-                leaves.push(merkle::Hash::try_from(leaf.as_slice()).map_err(|_| StorageError::Corrupt("leaf hash"))?);
-            }
-            from = to;
-        }
-        if leaves.len() as u64 != size {
-            return Err(AuditError::OutOfRange.into());
-        }
-        Ok(leaves)
-    }
-
     async fn head(&self, size: u64) -> Result<SignedTreeHead> {
         let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
         load_heads(&mut conn, size, size + 1).await?.pop().ok_or_else(|| AuditError::OutOfRange.into())
     }
 
-    /// Proof that entry `seq` is in the journal at its latest signed head.
+    /// The roots of `ranges` (from the kept subtrees, computing and keeping what is missing).
+    async fn range_roots(&self, ranges: Vec<(u64, u64)>) -> Result<Vec<merkle::Hash>> {
+        let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        let mut subtrees = super::subtrees::Subtrees::new(&mut conn);
+        let mut path = Vec::with_capacity(ranges.len());
+        for (lo, hi) in ranges {
+            path.push(subtrees.range(lo, hi).await?);
+        }
+        let fresh = std::mem::take(&mut subtrees.fresh);
+        drop(conn);
+        super::subtrees::keep(self.cab.store(), &fresh).await?;
+        Ok(path)
+    }
+
+    /// Proof that entry `seq` is in the journal at its latest signed head: O(log n) stored
+    /// subtree roots once they are kept (the first proof over a part of the journal computes
+    /// and keeps them). Checked against the signed head before it is returned: a damaged kept
+    /// root is `audit.bad_proof`, never a wrong proof handed out.
     pub async fn inclusion_proof(&self, seq: u64) -> Result<InclusionProof> {
         let head = self.latest_head().await?.ok_or(AuditError::OutOfRange)?;
         if seq >= head.size {
             return Err(AuditError::OutOfRange.into());
         }
-        let leaves = self.stored_leaves(head.size).await?;
         let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
-        let (entry, _) = load_entries(&mut conn, seq, seq + 1).await?.pop().ok_or(AuditError::OutOfRange)?;
-        let index = usize::try_from(seq).map_err(|_| AuditError::OutOfRange)?;
-        Ok(InclusionProof { entry, path: to_hex_path(merkle::inclusion_path(index, &leaves)), head })
+        let (entry, leaf) = load_entries(&mut conn, seq, seq + 1).await?.pop().ok_or(AuditError::OutOfRange)?;
+        drop(conn);
+        let path = self.range_roots(super::ranges::inclusion_ranges(seq, head.size)).await?;
+        let leaf = merkle::Hash::try_from(leaf.as_slice()).map_err(|_| StorageError::Corrupt("leaf hash"))?;
+        if !merkle::verify_inclusion(&leaf, seq, head.size, &path, &head.root) {
+            return Err(AuditError::BadProof.into());
+        }
+        Ok(InclusionProof { entry, path: to_hex_path(path), head })
     }
 
-    /// Proof that the journal at its latest head extends the journal of size `old_size`.
+    /// Proof that the journal at its latest head extends the journal of size `old_size`,
+    /// from kept subtree roots as [`Audit::inclusion_proof`], and checked the same way.
     pub async fn consistency_proof(&self, old_size: u64) -> Result<ConsistencyProof> {
         let new = self.latest_head().await?.ok_or(AuditError::OutOfRange)?;
         if old_size == 0 || old_size > new.size {
             return Err(AuditError::OutOfRange.into());
         }
         let old = self.head(old_size).await?;
-        let leaves = self.stored_leaves(new.size).await?;
-        let m = usize::try_from(old_size).map_err(|_| AuditError::OutOfRange)?;
-        Ok(ConsistencyProof { old, new, path: to_hex_path(merkle::consistency_proof(m, &leaves)) })
+        let path = self.range_roots(super::ranges::consistency_ranges(old_size, new.size)).await?;
+        if !merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &path) {
+            return Err(AuditError::BadProof.into());
+        }
+        Ok(ConsistencyProof { old, new, path: to_hex_path(path) })
     }
 
     /// Who accessed `patient_id`'s data, newest first (R5). Reading it is journaled too.

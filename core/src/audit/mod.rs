@@ -16,8 +16,10 @@ mod history;
 mod journal;
 pub mod merkle;
 mod proofs;
+mod ranges;
 mod signing;
 mod store;
+mod subtrees;
 mod verify;
 
 pub use entry::{Action, Actor, ActorKind, AuditEntry, Outcome};
@@ -25,6 +27,7 @@ pub use error::AuditError;
 pub use history::AccessEntry;
 pub use proofs::{ConsistencyProof, InclusionProof, verify_consistency_proof, verify_inclusion_proof};
 pub use signing::SignedTreeHead;
+pub(crate) use subtrees::keep_complete as keep_subtrees;
 pub use verify::AuditReport;
 
 pub(crate) use journal::{Access, Journal, PlannedEntries};

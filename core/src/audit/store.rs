@@ -168,3 +168,38 @@ pub(super) async fn patient_entries<'e>(
         })
         .collect()
 }
+
+/// Leaf hashes of the entries with `from <= seq < to`, ordered by `seq`.
+pub(super) async fn leaf_hashes<'e>(ex: impl Executor<'e, Database = Any>, from: i64, to: i64) -> Result<Vec<Vec<u8>>> {
+    let rows = sqlx::query("SELECT leaf_hash FROM audit_entries WHERE seq >= $1 AND seq < $2 ORDER BY seq")
+        .bind(from)
+        .bind(to)
+        .fetch_all(ex)
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get("leaf_hash")?)).collect()
+}
+
+/// A cached subtree root, if any.
+pub(super) async fn node<'e>(ex: impl Executor<'e, Database = Any>, level: i32, idx: i64) -> Result<Option<Vec<u8>>> {
+    Ok(sqlx::query_scalar("SELECT hash FROM audit_nodes WHERE level = $1 AND idx = $2")
+        .bind(level)
+        .bind(idx)
+        .fetch_optional(ex)
+        .await?)
+}
+
+/// Keeps a subtree root (another process may have kept it first).
+pub(super) async fn keep_node<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    level: i32,
+    idx: i64,
+    hash: &[u8],
+) -> Result<()> {
+    sqlx::query("INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3) ON CONFLICT (level, idx) DO NOTHING")
+        .bind(level)
+        .bind(idx)
+        .bind(hash)
+        .execute(ex)
+        .await?;
+    Ok(())
+}

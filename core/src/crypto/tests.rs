@@ -225,3 +225,28 @@ fn s2_passphrase_provider_is_deterministic() {
     assert!(matches!(a.rotate(), Err(CryptoError::RotationUnsupported)));
     assert!(PassphraseKeyProvider::new("short").is_err());
 }
+
+/// Issue 15: sealing now encrypts straight into the sealed value and opening decrypts straight
+/// into the result; the format is unchanged — values sealed the old way (the whole-buffer
+/// `Aead` API, `version ‖ nonce ‖ ciphertext ‖ tag`) open, and new ones open with that API.
+#[test]
+fn s1_the_one_pass_seal_keeps_the_stored_format_both_ways() {
+    let key = SecretKey::generate();
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(key.expose()).unwrap();
+    let aad = b"documents|id|content";
+    for len in [0usize, 1, 15, 16, 17, 4096, 1 << 20] {
+        let msg: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let nonce = [7u8; 12];
+        let mut old = vec![1u8];
+        old.extend_from_slice(&nonce);
+        old.extend(cipher.encrypt(&nonce.into(), Payload { msg: &msg, aad }).unwrap());
+        assert_eq!(&*envelope::open_raw(&key, aad, &old).unwrap(), &msg, "old value, len {len}");
+        let new = envelope::seal_raw(&key, aad, &msg).unwrap();
+        assert_eq!(new.len(), old.len());
+        let back = cipher.decrypt(new[1..13].try_into().unwrap(), Payload { msg: &new[13..], aad }).unwrap();
+        assert_eq!(back, msg, "new value, len {len}");
+        let mut bad = new.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert!(envelope::open_raw(&key, aad, &bad).is_err());
+    }
+}

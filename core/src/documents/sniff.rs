@@ -263,7 +263,7 @@ fn is_active(root: &lopdf::Object) -> bool {
 }
 
 fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).rposition(|w| w == needle)
+    memchr::memmem::rfind(hay, needle)
 }
 
 fn png(b: &[u8]) -> Result<()> {
@@ -323,7 +323,7 @@ fn docx(b: &[u8]) -> Result<()> {
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 #[cfg(test)]
