@@ -262,7 +262,6 @@ impl Cabinet {
         keep(crate::accounts::purge_pending(self).await);
         keep(crate::proxies::send_use_summaries(self).await);
         keep(crate::fhir::purge_abandoned_imports(self).await.map(|()| 0));
-        keep(crate::audit::keep_subtrees(self).await);
         let d = match crate::notify::deliver_due(self, 500).await {
             Ok(d) => d,
             Err(e) => {
@@ -270,6 +269,11 @@ impl Cabinet {
                 crate::notify::DeliveryReport::default()
             }
         };
+        // Last: the journal's subtree roots (its first pass over a large journal reads every
+        // leaf once), after the deliveries people wait for.
+        if let Err(e) = crate::audit::keep_subtrees(self).await {
+            first_error.get_or_insert(e);
+        }
         if let Some(e) = first_error {
             return Err(e);
         }

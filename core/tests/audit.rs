@@ -175,8 +175,8 @@ async fn s4_forged_head_signature_is_detected(db: TestDb) {
 
 /// Issue 15, goal 5: proofs are built from kept roots of perfect subtrees (256 leaves and
 /// more) instead of every leaf; they verify offline, the same proof comes back once the roots
-/// are kept, and a damaged kept root is refused (`audit.bad_proof`) rather than handed out —
-/// while `verify()`, which never reads them, still finds the journal intact.
+/// are kept, a damaged kept root is rebuilt from the leaves and repaired, and leaves that
+/// disagree with the signed heads give `audit.bad_proof` rather than a proof.
 async fn s4_proofs_from_kept_subtrees_match_and_damage_is_caught(db: TestDb) {
     let cab = db.open().await;
     let p = cab.system().patients();
@@ -195,7 +195,7 @@ async fn s4_proofs_from_kept_subtrees_match_and_damage_is_caught(db: TestDb) {
     let kept_before = kept().await;
     let again = audit.inclusion_proof(3).await.unwrap();
     assert_eq!(again.path, first.path);
-    assert_eq!(kept().await, kept_before, "nothing computed twice");
+    assert_eq!(kept().await, kept_before);
     // The jobs keep every complete subtree of the journal as it stands: here the 512-leaf
     // one and its two halves, after which a proof computes nothing new.
     sqlx::query("DELETE FROM audit_nodes").execute(&raw).await.unwrap();
@@ -211,14 +211,43 @@ async fn s4_proofs_from_kept_subtrees_match_and_damage_is_caught(db: TestDb) {
     for old in [1, 255, 256, 300, 512, 513, 699] {
         verify_consistency_proof(&key, &audit.consistency_proof(old).await.unwrap()).unwrap();
     }
-    // Damage the kept root of leaves 256..512 (on the path of entry 0).
+    // Damage the kept root of leaves 256..512 (on the path of entry 0, and of the consistency
+    // proof from 256): the proofs are rebuilt from the leaves, still verify, and the kept
+    // root is repaired; a wrong-length root is damage like any other.
+    let good: Vec<u8> =
+        sqlx::query_scalar("SELECT hash FROM audit_nodes WHERE level = 8 AND idx = 1").fetch_one(&raw).await.unwrap();
+    for damage in [vec![0u8; 32], vec![1u8; 3]] {
+        sqlx::query("UPDATE audit_nodes SET hash = $1 WHERE level = 8 AND idx = 1")
+            .bind(damage)
+            .execute(&raw)
+            .await
+            .unwrap();
+        verify_inclusion_proof(&key, &audit.inclusion_proof(0).await.unwrap()).unwrap();
+        let repaired: Vec<u8> = sqlx::query_scalar("SELECT hash FROM audit_nodes WHERE level = 8 AND idx = 1")
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+        assert_eq!(repaired, good);
+    }
     sqlx::query("UPDATE audit_nodes SET hash = $1 WHERE level = 8 AND idx = 1")
         .bind(vec![0u8; 32])
         .execute(&raw)
         .await
         .unwrap();
+    verify_consistency_proof(&key, &audit.consistency_proof(256).await.unwrap()).unwrap();
+    cab.run_due_jobs().await.unwrap();
+    // A leaf that disagrees with the signed heads: no proof through it is handed out, and the
+    // jobs keep nothing from it.
+    sqlx::query("UPDATE audit_entries SET leaf_hash = $1 WHERE seq = 300")
+        .bind(vec![9u8; 32])
+        .execute(&raw)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_nodes").execute(&raw).await.unwrap();
     assert_eq!(audit.inclusion_proof(0).await.unwrap_err().code(), "audit.bad_proof");
-    assert!(audit.verify().await.unwrap().ok, "the journal itself is intact");
+    assert_eq!(cab.run_due_jobs().await.unwrap_err().code(), "audit.bad_proof");
+    assert_eq!(kept().await, 0);
+    assert!(!audit.verify().await.unwrap().ok, "verify() finds the damaged journal by itself");
 }
 
 async fn s4_proofs_verify_with_only_the_public_key(db: TestDb) {

@@ -72,24 +72,11 @@ impl Audit {
         load_heads(&mut conn, size, size + 1).await?.pop().ok_or_else(|| AuditError::OutOfRange.into())
     }
 
-    /// The roots of `ranges` (from the kept subtrees, computing and keeping what is missing).
-    async fn range_roots(&self, ranges: Vec<(u64, u64)>) -> Result<Vec<merkle::Hash>> {
-        let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
-        let mut subtrees = super::subtrees::Subtrees::new(&mut conn);
-        let mut path = Vec::with_capacity(ranges.len());
-        for (lo, hi) in ranges {
-            path.push(subtrees.range(lo, hi).await?);
-        }
-        let fresh = std::mem::take(&mut subtrees.fresh);
-        drop(conn);
-        super::subtrees::keep(self.cab.store(), &fresh).await?;
-        Ok(path)
-    }
-
     /// Proof that entry `seq` is in the journal at its latest signed head: O(log n) stored
     /// subtree roots once they are kept (the first proof over a part of the journal computes
     /// and keeps them). Checked against the signed head before it is returned: a damaged kept
-    /// root is `audit.bad_proof`, never a wrong proof handed out.
+    /// root is rebuilt from the leaves (and repaired), never a wrong proof handed out; leaves
+    /// that disagree with the head are `audit.bad_proof`.
     pub async fn inclusion_proof(&self, seq: u64) -> Result<InclusionProof> {
         let head = self.latest_head().await?.ok_or(AuditError::OutOfRange)?;
         if seq >= head.size {
@@ -98,11 +85,10 @@ impl Audit {
         let mut conn = self.cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
         let (entry, leaf) = load_entries(&mut conn, seq, seq + 1).await?.pop().ok_or(AuditError::OutOfRange)?;
         drop(conn);
-        let path = self.range_roots(super::ranges::inclusion_ranges(seq, head.size)).await?;
         let leaf = merkle::Hash::try_from(leaf.as_slice()).map_err(|_| StorageError::Corrupt("leaf hash"))?;
-        if !merkle::verify_inclusion(&leaf, seq, head.size, &path, &head.root) {
-            return Err(AuditError::BadProof.into());
-        }
+        let ranges = super::ranges::inclusion_ranges(seq, head.size);
+        let check = |path: &[merkle::Hash]| merkle::verify_inclusion(&leaf, seq, head.size, path, &head.root);
+        let path = super::subtrees::checked_roots(&self.cab, &ranges, check).await?;
         Ok(InclusionProof { entry, path: to_hex_path(path), head })
     }
 
@@ -114,10 +100,9 @@ impl Audit {
             return Err(AuditError::OutOfRange.into());
         }
         let old = self.head(old_size).await?;
-        let path = self.range_roots(super::ranges::consistency_ranges(old_size, new.size)).await?;
-        if !merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &path) {
-            return Err(AuditError::BadProof.into());
-        }
+        let ranges = super::ranges::consistency_ranges(old_size, new.size);
+        let check = |path: &[merkle::Hash]| merkle::verify_consistency(old.size, new.size, &old.root, &new.root, path);
+        let path = super::subtrees::checked_roots(&self.cab, &ranges, check).await?;
         Ok(ConsistencyProof { old, new, path: to_hex_path(path) })
     }
 

@@ -89,6 +89,7 @@ pub(crate) fn parts(lo: u64, hi: u64) -> Vec<Node> {
     let len = hi.saturating_sub(lo);
     for level in (0..64u32).rev() {
         if len & (1 << level) != 0 {
+            debug_assert_eq!(start & ((1u64 << level) - 1), 0, "a range of the recursions is aligned");
             out.push(Node { level, index: start >> level });
             start += 1 << level;
         }
@@ -112,11 +113,15 @@ mod tests {
     }
 
     fn range_root(all: &[Hash], lo: u64, hi: u64) -> Hash {
+        // The parts cover the range exactly, left to right.
+        let spans: Vec<(u64, u64)> = parts(lo, hi).iter().map(|p| p.span()).collect();
+        assert_eq!(spans.first().map(|s| s.0), Some(lo));
+        assert_eq!(spans.last().map(|s| s.1), Some(hi));
+        assert!(spans.windows(2).all(|w| w[0].1 == w[1].0), "{spans:?}");
         let roots: Vec<Hash> = parts(lo, hi)
             .into_iter()
             .map(|p| {
                 let (a, b) = p.span();
-                assert_eq!(a % (1 << p.level), 0, "aligned");
                 root(&all[a as usize..b as usize])
             })
             .collect();

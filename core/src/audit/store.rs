@@ -188,18 +188,26 @@ pub(super) async fn node<'e>(ex: impl Executor<'e, Database = Any>, level: i32, 
         .await?)
 }
 
-/// Keeps a subtree root (another process may have kept it first).
+/// Keeps a subtree root (another process may have kept it first); `repair` overwrites one
+/// found damaged.
 pub(super) async fn keep_node<'e>(
     ex: impl Executor<'e, Database = Any>,
     level: i32,
     idx: i64,
     hash: &[u8],
+    repair: bool,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3) ON CONFLICT (level, idx) DO NOTHING")
-        .bind(level)
-        .bind(idx)
-        .bind(hash)
-        .execute(ex)
-        .await?;
+    let sql = if repair {
+        "INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3) \
+         ON CONFLICT (level, idx) DO UPDATE SET hash = excluded.hash"
+    } else {
+        "INSERT INTO audit_nodes (level, idx, hash) VALUES ($1, $2, $3) ON CONFLICT (level, idx) DO NOTHING"
+    };
+    sqlx::query(sql).bind(level).bind(idx).bind(hash).execute(ex).await?;
     Ok(())
+}
+
+/// How many subtree roots are kept.
+pub(super) async fn node_count<'e>(ex: impl Executor<'e, Database = Any>) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_nodes").fetch_one(ex).await?)
 }

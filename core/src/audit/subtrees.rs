@@ -14,6 +14,8 @@ pub(crate) const KEPT_FROM_LEVEL: u32 = 8;
 /// Roots read or computed for one proof, and the ones to keep afterwards.
 pub(crate) struct Subtrees<'c> {
     conn: &'c mut Conn,
+    /// Whether kept roots are read (off: everything from the leaves, to repair damage).
+    use_kept: bool,
     /// Computed here, not yet kept.
     pub fresh: Vec<(Node, Hash)>,
 }
@@ -28,7 +30,12 @@ fn signed(v: u64) -> Result<i64> {
 
 impl<'c> Subtrees<'c> {
     pub(crate) fn new(conn: &'c mut Conn) -> Self {
-        Subtrees { conn, fresh: Vec::new() }
+        Subtrees { conn, use_kept: true, fresh: Vec::new() }
+    }
+
+    /// Reads no kept root: every root from the leaves (the repair path).
+    pub(crate) fn from_leaves(conn: &'c mut Conn) -> Self {
+        Subtrees { conn, use_kept: false, fresh: Vec::new() }
     }
 
     /// The root of leaves `[lo, hi)`, a range of the proof recursions.
@@ -42,10 +49,12 @@ impl<'c> Subtrees<'c> {
 
     /// The root of one perfect subtree.
     async fn root(&mut self, node: Node) -> Result<Hash> {
-        if node.level >= KEPT_FROM_LEVEL {
+        if node.level >= KEPT_FROM_LEVEL && self.use_kept {
             let level = i32::try_from(node.level).map_err(|_| super::AuditError::OutOfRange)?;
             if let Some(kept) = store::node(&mut *self.conn, level, signed(node.index)?).await? {
-                return hash_of(&kept);
+                // A kept root of the wrong shape is damage like a wrong one: the proof check
+                // catches the difference and the repair path rebuilds it.
+                return Ok(Hash::try_from(kept.as_slice()).unwrap_or([0u8; 32]));
             }
         }
         let hash = if node.level <= KEPT_FROM_LEVEL {
@@ -69,32 +78,70 @@ impl<'c> Subtrees<'c> {
     }
 }
 
-/// Keeps computed roots, in a transaction of its own.
-pub(crate) async fn keep(store_: &crate::store::Store, fresh: &[(Node, Hash)]) -> Result<()> {
-    if fresh.is_empty() {
-        return Ok(());
+/// Keeps computed roots (checked by the caller against a signed head), in short transactions
+/// of their own and in (level, index) order, so that two processes keeping overlapping roots
+/// never wait on each other in a cycle. `repair` overwrites kept roots found damaged.
+pub(crate) async fn keep(store_: &crate::store::Store, fresh: &mut Vec<(Node, Hash)>, repair: bool) -> Result<()> {
+    fresh.sort_unstable_by_key(|(node, _)| *node);
+    fresh.dedup_by_key(|(node, _)| *node);
+    for chunk in fresh.chunks(512) {
+        let mut tx = store_.begin().await?;
+        for (node, hash) in chunk {
+            let level = i32::try_from(node.level).map_err(|_| super::AuditError::OutOfRange)?;
+            store::keep_node(&mut *tx, level, signed(node.index)?, hash, repair).await?;
+        }
+        tx.commit().await.map_err(StorageError::from_sqlx)?;
     }
-    let mut tx = store_.begin().await?;
-    for (node, hash) in fresh {
-        let level = i32::try_from(node.level).map_err(|_| super::AuditError::OutOfRange)?;
-        store::keep_node(&mut *tx, level, signed(node.index)?, hash).await?;
-    }
-    tx.commit().await.map_err(StorageError::from_sqlx)?;
     Ok(())
+}
+
+/// Roots of `ranges`, accepted only when `check` (the proof against its signed head) passes:
+/// from kept roots first; if the check fails, once more from the leaves alone, and when that
+/// passes the damaged kept roots are repaired (and the repair logged). Keeping is best effort:
+/// a proof is never refused because its roots could not be kept.
+pub(crate) async fn checked_roots(
+    cab: &crate::cabinet::Cabinet,
+    ranges: &[(u64, u64)],
+    check: impl Fn(&[Hash]) -> bool,
+) -> Result<Vec<Hash>> {
+    for use_kept in [true, false] {
+        let mut conn = cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        let mut subtrees = if use_kept { Subtrees::new(&mut conn) } else { Subtrees::from_leaves(&mut conn) };
+        let mut roots = Vec::with_capacity(ranges.len());
+        for (lo, hi) in ranges {
+            roots.push(subtrees.range(*lo, *hi).await?);
+        }
+        let mut fresh = std::mem::take(&mut subtrees.fresh);
+        drop(conn);
+        if check(&roots) {
+            if !use_kept {
+                tracing::warn!(target: "kabinet::journal", "kept subtree roots were damaged: rebuilt from the leaves");
+            }
+            if let Err(e) = keep(cab.store(), &mut fresh, !use_kept).await {
+                tracing::warn!(target: "kabinet::journal", code = crate::error::ErrorCode::code(&e), "subtree roots not kept");
+            }
+            return Ok(roots);
+        }
+    }
+    Err(super::AuditError::BadProof.into())
 }
 
 /// The jobs' stage: keeps the roots of every complete subtree of 256 leaves or more of the
 /// journal as it stands, so that even the first proof over old entries reads only kept roots.
-/// Returns how many were kept now (a pass over a journal already covered keeps none).
+/// The roots are checked against the signed head of that size first (damaged kept roots are
+/// rebuilt and repaired as for a proof; a journal whose leaves disagree with its head keeps
+/// nothing and reports `audit.bad_proof`). Returns how many roots the pass kept or repaired.
 pub(crate) async fn keep_complete(cab: &crate::cabinet::Cabinet) -> Result<u64> {
     let mut conn = cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
     let size = super::journal::current_size(&mut conn).await?;
-    let mut subtrees = Subtrees::new(&mut conn);
-    for part in parts(0, size).into_iter().filter(|p| p.level >= KEPT_FROM_LEVEL) {
-        subtrees.root(part).await?;
-    }
-    let fresh = std::mem::take(&mut subtrees.fresh);
+    let Some(head) = super::journal::load_heads(&mut conn, size, size + 1).await?.pop() else { return Ok(0) };
     drop(conn);
-    keep(cab.store(), &fresh).await?;
-    Ok(fresh.len() as u64)
+    let before = kept_count(cab).await?;
+    // The whole journal as one range: its parts are the complete subtrees, its fold the root.
+    checked_roots(cab, &[(0, size)], |roots| roots.first() == Some(&head.root)).await?;
+    Ok(kept_count(cab).await?.saturating_sub(before))
+}
+
+async fn kept_count(cab: &crate::cabinet::Cabinet) -> Result<u64> {
+    Ok(u64::try_from(store::node_count(cab.store().pool()).await?).unwrap_or(0))
 }
