@@ -41,6 +41,26 @@ impl Vault {
         Ok(Vault { key, patient_id: patient_id.to_owned() })
     }
 
+    /// As [`Vault::open`] for an access that changes nothing (a read, an export): the entry is
+    /// journaled in a group commit shared with other such accesses (see
+    /// [`crate::audit::record_alone`]) and committed before the key is opened. The caller
+    /// holds no connection while it waits.
+    pub(crate) async fn open_to_read(
+        cab: &Cabinet,
+        ctx: &AuditContext,
+        patient_id: &str,
+        action: Action,
+        resource_type: &'static str,
+        resource_id: Option<&str>,
+        now: i64,
+    ) -> Result<Vault> {
+        let what = Access { patient_id: Some(patient_id), action, resource_type, resource_id };
+        let receipt = crate::audit::record_alone(cab, ctx, what, Outcome::Success, now).await?;
+        let mut conn = cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
+        let key = cab.keyring().patient_key(&mut conn, &receipt).await?;
+        Ok(Vault { key, patient_id: patient_id.to_owned() })
+    }
+
     /// A vault over a key already opened against a receipt (a planned import keeps one per
     /// patient; see [`crate::audit::PlannedEntries`]).
     pub(crate) fn with_key(key: SecretKey, patient_id: &str) -> Vault {

@@ -25,6 +25,7 @@ on_both!(
     s4_integrity_failure_is_journaled,
     s4_fhir_audit_event_export,
     s4_tampered_frontier_is_detected_and_stops_appends,
+    s4_accesses_at_the_same_moment_share_one_signed_head,
 );
 
 async fn journal_rows(db: &TestDb) -> Vec<(i64, String, Option<String>, String)> {
@@ -390,4 +391,86 @@ async fn s4_tampered_frontier_is_detected_and_stops_appends(db: TestDb) {
     let err = cab.system().patients().create(boris()).await.unwrap_err();
     assert_eq!(err.code(), "storage.corrupt");
     assert_eq!(journal_rows(&db).await.len(), 3);
+}
+
+/// Issue 15, goal 3 (group commit): reads that arrive while the journal is busy are appended
+/// together — one transaction, one signed head for the batch — each caller answered only
+/// once its entry is committed. Held here by another connection owning the journal's lock
+/// (the database write lock on SQLite, the `audit_state` row on PostgreSQL): the first
+/// leader waits with its batch, everyone else queues behind it and goes in the next one.
+/// Tampering inside a batch is still found (the batch's head covers every entry of it), and
+/// a batch whose head is gone is `unsigned_entries`.
+async fn s4_accesses_at_the_same_moment_share_one_signed_head(db: TestDb) {
+    let cab = db.open().await;
+    let ids = three_patients(&cab).await;
+    let before = cab.system().audit().latest_head().await.unwrap().unwrap().size;
+    let raw = db.raw().await;
+    let mut hold = raw.acquire().await.unwrap();
+    let lock = match db.backend {
+        kabinet::Backend::Sqlite => "BEGIN IMMEDIATE",
+        kabinet::Backend::Postgres => "BEGIN",
+    };
+    sqlx::query(lock).execute(&mut *hold).await.unwrap();
+    if db.backend == kabinet::Backend::Postgres {
+        sqlx::query("SELECT id FROM audit_state WHERE id = 1 FOR UPDATE").execute(&mut *hold).await.unwrap();
+    }
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let cab = cab.clone();
+            let id = ids[0].clone();
+            tokio::spawn(async move {
+                assert_eq!(cab.system().patients().find_by_snils("112-233-445 95").await.unwrap(), Some(id));
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    // Nothing is answered while the journal cannot be written: no receipt before the entry.
+    assert!(tasks.iter().all(|t| !t.is_finished()));
+    assert_eq!(journal_rows(&db).await.len() as u64, before);
+    sqlx::query("ROLLBACK").execute(&mut *hold).await.unwrap();
+    drop(hold);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rows = journal_rows(&db).await;
+    assert_eq!(rows.len() as u64, before + 8);
+    assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), (0..rows.len() as i64).collect::<Vec<_>>());
+    let heads: Vec<i64> = sqlx::query_scalar("SELECT size FROM audit_heads WHERE size > $1 ORDER BY size")
+        .bind(before as i64)
+        .fetch_all(&raw)
+        .await
+        .unwrap();
+    // The first leader's batch (whoever had queued when it took it), then everyone else.
+    assert!(!heads.is_empty() && heads.len() <= 2, "{heads:?}");
+    assert_eq!(heads.last().copied(), Some(before as i64 + 8));
+    let audit = cab.system().audit();
+    let report = audit.verify().await.unwrap();
+    assert!(report.ok && report.entries == before + 8, "{report:?}");
+    // Every entry of the batch has its proof, checked against the batch's head.
+    for seq in before..before + 8 {
+        verify_inclusion_proof(&audit.public_key(), &audit.inclusion_proof(seq).await.unwrap()).unwrap();
+    }
+    // An entry inside the last batch rewritten with a consistent leaf hash: the batch's head
+    // no longer matches, and the report names the first entry the last good head leaves out.
+    let victim = before as i64 + 7 - 1;
+    let mut forged = audit.inclusion_proof(victim as u64).await.unwrap().entry;
+    forged.action = "read".into();
+    sqlx::query("UPDATE audit_entries SET action = 'read', leaf_hash = $1 WHERE seq = $2")
+        .bind(forged.leaf_hash().to_vec())
+        .bind(victim)
+        .execute(&raw)
+        .await
+        .unwrap();
+    let report = audit.verify().await.unwrap();
+    let last_good = if heads.len() == 2 { heads[0] } else { before as i64 };
+    assert_eq!(
+        (report.ok, report.problem.as_deref(), report.first_bad_entry),
+        (false, Some("head_mismatch"), Some(last_good as u64)),
+        "{report:?}"
+    );
+    assert_eq!(report.signed_head.map(|h| h.size as i64), Some(last_good));
+    // The batch's head deleted: its entries are signed by nothing.
+    sqlx::query("DELETE FROM audit_heads WHERE size = $1").bind(before as i64 + 8).execute(&raw).await.unwrap();
+    let report = audit.verify().await.unwrap();
+    assert_eq!((report.ok, report.problem.as_deref()), (false, Some("unsigned_entries")), "{report:?}");
 }

@@ -22,16 +22,31 @@ pub(crate) struct Access<'a> {
     pub resource_id: Option<&'a str>,
 }
 
-/// The journal: signs a tree head after every append.
+/// One entry to append: who, what, how it ended and when.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Pending<'a> {
+    pub ctx: &'a AuditContext,
+    pub access: Access<'a>,
+    pub outcome: Outcome,
+    pub at_us: i64,
+}
+
+/// The journal: appends entries and signs a tree head at the end of every batch (a
+/// transaction's entries, or a group commit of accesses that change nothing).
 #[derive(Debug)]
 pub(crate) struct Journal {
     signer: HeadSigner,
     backend: Backend,
+    group: super::group::GroupCommit,
 }
 
 impl Journal {
     pub(crate) fn new(signer: HeadSigner, backend: Backend) -> Self {
-        Journal { signer, backend }
+        Journal { signer, backend, group: super::group::GroupCommit::default() }
+    }
+
+    pub(super) fn group(&self) -> &super::group::GroupCommit {
+        &self.group
     }
 
     pub(crate) fn signer(&self) -> &HeadSigner {
@@ -53,20 +68,15 @@ impl Journal {
         outcome: Outcome,
         at_us: i64,
     ) -> Result<Receipt> {
-        let seq = self.append(conn, ctx, &[(access, outcome)], at_us).await?;
+        let seq = self.append(conn, &[Pending { ctx, access, outcome, at_us }]).await?;
         Ok(Receipt { patient_id: access.patient_id.unwrap_or_default().to_owned(), seq })
     }
 
-    /// Appends entries in order, as [`Journal::record`] does one, with a signed head after
-    /// each; the rows go in a few multi-row statements. Returns the first entry's sequence
-    /// number.
-    async fn append(
-        &self,
-        conn: &mut Conn,
-        ctx: &AuditContext,
-        accesses: &[(Access<'_>, Outcome)],
-        at_us: i64,
-    ) -> Result<u64> {
+    /// Appends entries in order, as [`Journal::record`] does one, and signs one tree head
+    /// over them all (a batch shares its head: the heads a verifier checks are the ones at
+    /// the end of each committed batch). The rows go in a few multi-row statements. Returns
+    /// the first entry's sequence number.
+    pub(super) async fn append(&self, conn: &mut Conn, accesses: &[Pending<'_>]) -> Result<u64> {
         if self.backend == Backend::Postgres {
             store::lock_state(&mut *conn).await?;
         }
@@ -77,8 +87,10 @@ impl Journal {
             return Err(StorageError::Corrupt("audit frontier size").into());
         }
         let mut rows = Rows::default();
-        for (n, (access, outcome)) in accesses.iter().enumerate() {
-            let seq = first + n as u64;
+        let mut head_at = i64::MIN;
+        for (n, Pending { ctx, access, outcome, at_us }) in accesses.iter().enumerate() {
+            let (at_us, seq) = (*at_us, first + n as u64);
+            head_at = head_at.max(at_us);
             let entry = AuditEntry {
                 seq,
                 at_us,
@@ -105,7 +117,6 @@ impl Journal {
             );
             let leaf = entry.leaf_hash();
             frontier.push(leaf);
-            let head = self.signer.sign(seq + 1, frontier.root(), at_us);
             let seq = i64::try_from(seq).map_err(|_| StorageError::Corrupt("audit size"))?;
             rows.push(Row::new(
                 "audit_entries",
@@ -140,7 +151,9 @@ impl Journal {
                     leaf.to_vec().into(),
                 ],
             ));
-            rows.push(head_row(&head));
+        }
+        if !accesses.is_empty() {
+            rows.push(head_row(&self.signer.sign(frontier.size(), frontier.root(), head_at)));
         }
         rows.push(Row::new(
             "audit_frontiers",
@@ -176,7 +189,7 @@ impl PlannedEntries {
 
     /// Appends every promised entry inside the caller's (write) transaction.
     pub(crate) async fn append(self, journal: &Journal, conn: &mut Conn, ctx: &AuditContext, at_us: i64) -> Result<()> {
-        let accesses: Vec<(Access<'_>, Outcome)> = self
+        let accesses: Vec<Pending<'_>> = self
             .entries
             .iter()
             .map(|(patient_id, action, resource_type, resource_id)| {
@@ -186,11 +199,11 @@ impl PlannedEntries {
                     resource_type,
                     resource_id: resource_id.as_deref(),
                 };
-                (access, Outcome::Success)
+                Pending { ctx, access, outcome: Outcome::Success, at_us }
             })
             .collect();
         if !accesses.is_empty() {
-            journal.append(conn, ctx, &accesses, at_us).await?;
+            journal.append(conn, &accesses).await?;
         }
         Ok(())
     }

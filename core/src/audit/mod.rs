@@ -12,6 +12,7 @@
 mod entry;
 mod error;
 mod fhir;
+mod group;
 mod history;
 mod journal;
 pub mod merkle;
@@ -30,6 +31,7 @@ pub use signing::SignedTreeHead;
 pub(crate) use subtrees::keep_complete as keep_subtrees;
 pub use verify::AuditReport;
 
+pub(crate) use group::record as record_alone;
 pub(crate) use journal::{Access, Journal, PlannedEntries};
 pub(crate) use signing::HeadSigner;
 

@@ -18,10 +18,13 @@ pub struct AuditReport {
     /// Number of entries examined.
     pub entries: u64,
     /// The first entry (by sequence number) that is changed, missing, reordered, inserted or
-    /// not covered by a valid signed head.
+    /// not covered by a valid signed head. A head is signed at the end of every batch of
+    /// entries (a transaction's, or a group commit's), so an entry is covered by the first
+    /// head at or after it; when that head does not match, the first entry after the last
+    /// good head is named.
     pub first_bad_entry: Option<u64>,
     /// What is wrong: `entry_changed`, `entry_missing`, `head_mismatch`, `bad_signature`,
-    /// `head_missing`, `unsigned_entries`, `state_mismatch`.
+    /// `unsigned_entries`, `state_mismatch`.
     pub problem: Option<String>,
     /// The latest signed head that verified.
     pub signed_head: Option<SignedTreeHead>,
@@ -70,21 +73,17 @@ pub(crate) async fn verify(conn: &mut Conn, key: &ed25519_dalek::VerifyingKey) -
             }
             frontier.push(leaf);
             let size = entry.seq + 1;
-            match heads.get(&size) {
-                None => {
-                    let problem =
-                        if size > max_head.unwrap_or(0).max(0) as u64 { "unsigned_entries" } else { "head_missing" };
-                    return Ok(AuditReport::bad(size, entry.seq, problem, last_good));
+            // Heads are signed at the end of each batch (a transaction or a group commit):
+            // sizes inside a batch have none, and the next head covers them.
+            if let Some(head) = heads.get(&size) {
+                let uncovered = last_good.as_ref().map_or(0, |h| h.size);
+                if head.verify(key).is_err() {
+                    return Ok(AuditReport::bad(size, uncovered, "bad_signature", last_good));
                 }
-                Some(head) => {
-                    if head.verify(key).is_err() {
-                        return Ok(AuditReport::bad(size, entry.seq, "bad_signature", last_good));
-                    }
-                    if head.root != frontier.root() {
-                        return Ok(AuditReport::bad(size, entry.seq, "head_mismatch", last_good));
-                    }
-                    last_good = Some(head.clone());
+                if head.root != frontier.root() {
+                    return Ok(AuditReport::bad(size, uncovered, "head_mismatch", last_good));
                 }
+                last_good = Some(head.clone());
             }
             expected = size;
         }
@@ -96,6 +95,12 @@ pub(crate) async fn verify(conn: &mut Conn, key: &ed25519_dalek::VerifyingKey) -
     }
     if expected != state_size {
         return Ok(AuditReport::bad(expected, expected.min(state_size), "state_mismatch", last_good));
+    }
+    let signed = last_good.as_ref().map_or(0, |h| h.size);
+    if signed < expected {
+        // Entries after the last signed head: every batch ends with one, so these were
+        // appended without it (or its head was deleted).
+        return Ok(AuditReport::bad(expected, signed, "unsigned_entries", last_good));
     }
     Ok(AuditReport { ok: true, entries: expected, first_bad_entry: None, problem: None, signed_head: last_good })
 }

@@ -252,29 +252,25 @@ pub(crate) async fn read_checked(
     action: Action,
 ) -> Result<(DocumentInfo, Vec<u8>)> {
     let now = to_micros(cab.now());
-    let mut tx = cab.store().begin().await?;
-    let row = store::documents(&mut *tx, store::Which::One { id: document_id, patient_id })
+    let row = store::documents(cab.store().pool(), store::Which::One { id: document_id, patient_id })
         .await?
         .pop()
         .ok_or(Error::NotFound { entity: "document" })?;
     if row.quarantined_at.is_some() {
-        drop(tx);
         journal_failure(cab, ctx, patient_id, document_id, action, now).await?;
         return Err(Error::Conflict { code: "document.restoring" });
     }
-    let vault = Vault::open(cab, &mut tx, ctx, patient_id, action, "document", Some(document_id), now).await?;
+    // A read changes nothing: its entry goes in a group commit, committed before the key
+    // opens (issue 15, goal 3).
+    let vault = Vault::open_to_read(cab, ctx, patient_id, action, "document", Some(document_id), now).await?;
     let checked = (|| {
         let info = info_from(&vault, &row)?;
         let content = checked_content(&vault, &info, &row)?;
         Ok((info, content))
     })();
     match checked {
-        Ok(out) => {
-            tx.commit().await?;
-            Ok(out)
-        }
+        Ok(out) => Ok(out),
         Err(Error::Crypto(crate::CryptoError::Integrity)) => {
-            drop(tx);
             // Quarantined: the patient sees it as being restored, the issuing clinic gets it
             // in its re-upload list (S3).
             store::quarantine(cab.store().pool(), document_id, now).await?;
@@ -295,11 +291,9 @@ async fn journal_failure(
     action: Action,
     now: i64,
 ) -> Result<()> {
-    let mut tx = cab.store().begin().await?;
     let what =
         Access { patient_id: Some(patient_id), action, resource_type: "document", resource_id: Some(document_id) };
-    cab.journal().record(&mut tx, ctx, what, Outcome::Failure, now).await?;
-    tx.commit().await?;
+    crate::audit::record_alone(cab, ctx, what, Outcome::Failure, now).await?;
     Ok(())
 }
 

@@ -797,15 +797,13 @@ impl Patients {
         let index = self.cab.blind_indexer().index(kind, normalized);
         let found = store::by_identifier(self.cab.store().pool(), which, &index).await?;
         let now = to_micros(self.cab.now());
-        let mut tx = self.cab.store().begin().await?;
         let what = Access {
             patient_id: found.as_deref(),
             action: Action::Search,
             resource_type: TABLE,
             resource_id: found.as_deref(),
         };
-        self.cab.journal().record(&mut tx, &self.ctx, what, Outcome::Success, now).await?;
-        tx.commit().await.map_err(StorageError::from_sqlx)?;
+        crate::audit::record_alone(&self.cab, &self.ctx, what, Outcome::Success, now).await?;
         Ok(found)
     }
 
