@@ -118,7 +118,9 @@ pub(crate) struct PatientWork {
 
 impl PatientWork {
     /// Begins: a transaction, the journal entry for `action` on `resource_type`/`resource_id`
-    /// of `patient_id` by `ctx`, and the patient's key.
+    /// of `patient_id` by `ctx`, and the patient's key. For a read or an export the entry is
+    /// committed first in a group commit ([`crate::audit::record_alone`]) and the transaction
+    /// is a read-only snapshot; anything else journals inside its write transaction.
     pub(crate) async fn begin(
         cab: &Cabinet,
         ctx: &AuditContext,
@@ -128,6 +130,13 @@ impl PatientWork {
         resource_id: Option<&str>,
     ) -> Result<PatientWork> {
         let now = crate::timeutil::to_micros(cab.now());
+        if matches!(action, Action::Read | Action::Export) {
+            // A read changes nothing: its entry goes in a group commit (committed before the
+            // key opens) and the work reads one consistent snapshot without the write lock.
+            let vault = Vault::open_to_read(cab, ctx, patient_id, action, resource_type, resource_id, now).await?;
+            let tx = cab.store().begin_snapshot().await?;
+            return Ok(PatientWork { tx, vault, now });
+        }
         let mut tx = cab.store().begin().await?;
         let vault = Vault::open(cab, &mut tx, ctx, patient_id, action, resource_type, resource_id, now).await?;
         Ok(PatientWork { tx, vault, now })
