@@ -1,12 +1,15 @@
 //! The signed, tamper-evident journal (S4, S6) and the patient's access history (R5).
 //!
-//! Every read and write of personal or medical data passes through [`Journal::record`]: it
-//! appends an entry in the caller's transaction and returns a [`Receipt`], and a patient's
+//! Every read and write of personal or medical data passes through [`Journal::record`] (it
+//! appends an entry in the caller's transaction) or, for an access that changes nothing,
+//! through the group commit (`record_alone`: the entry committed first); either returns a
+//! [`Receipt`], and a patient's
 //! data key — without which nothing personal can be encrypted or decrypted — is only handed
 //! out against a receipt for that patient. The unaudited path does not compile.
 //!
-//! Entries are leaves of an RFC 6962 Merkle tree; after each append a new tree head
-//! (size, root, time) is signed with Ed25519. Anyone with the public key can verify the
+//! Entries are leaves of an RFC 6962 Merkle tree; after each batch of appends (a
+//! transaction's, or a group commit's) a new tree head (size, root, time) is signed with
+//! Ed25519. Anyone with the public key can verify the
 //! journal, an inclusion proof or a consistency proof without the database.
 
 mod entry;
