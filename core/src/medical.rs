@@ -43,8 +43,9 @@ impl Vault {
 
     /// As [`Vault::open`] for an access that changes nothing (a read, an export): the entry is
     /// journaled in a group commit shared with other such accesses (see
-    /// [`crate::audit::record_alone`]) and committed before the key is opened. The caller
-    /// holds no connection while it waits.
+    /// [`crate::audit::record_grouped`]) and committed before the key is opened. The caller
+    /// holds no connection while it waits. The entry says the key was released for the
+    /// access: a read that then fails (an integrity check) adds its own failure entry.
     pub(crate) async fn open_to_read(
         cab: &Cabinet,
         ctx: &AuditContext,
@@ -55,7 +56,7 @@ impl Vault {
         now: i64,
     ) -> Result<Vault> {
         let what = Access { patient_id: Some(patient_id), action, resource_type, resource_id };
-        let receipt = crate::audit::record_alone(cab, ctx, what, Outcome::Success, now).await?;
+        let receipt = crate::audit::record_grouped(cab, ctx, what, Outcome::Success, now).await?;
         let mut conn = cab.store().pool().acquire().await.map_err(StorageError::from_sqlx)?;
         let key = cab.keyring().patient_key(&mut conn, &receipt).await?;
         Ok(Vault { key, patient_id: patient_id.to_owned() })
@@ -119,7 +120,7 @@ pub(crate) struct PatientWork {
 impl PatientWork {
     /// Begins: a transaction, the journal entry for `action` on `resource_type`/`resource_id`
     /// of `patient_id` by `ctx`, and the patient's key. For a read or an export the entry is
-    /// committed first in a group commit ([`crate::audit::record_alone`]) and the transaction
+    /// committed first in a group commit ([`crate::audit::record_grouped`]) and the transaction
     /// is a read-only snapshot; anything else journals inside its write transaction.
     pub(crate) async fn begin(
         cab: &Cabinet,
@@ -132,10 +133,14 @@ impl PatientWork {
         let now = crate::timeutil::to_micros(cab.now());
         if matches!(action, Action::Read | Action::Export) {
             // A read changes nothing: its entry goes in a group commit (committed before the
-            // key opens) and the work reads one consistent snapshot without the write lock.
-            let vault = Vault::open_to_read(cab, ctx, patient_id, action, resource_type, resource_id, now).await?;
-            let tx = cab.store().begin_snapshot().await?;
-            return Ok(PatientWork { tx, vault, now });
+            // key opens) and the work reads one consistent snapshot without the write lock —
+            // the key first, so key and data come from the same snapshot (an erasure
+            // committed in between takes both away).
+            let what = Access { patient_id: Some(patient_id), action, resource_type, resource_id };
+            let receipt = crate::audit::record_grouped(cab, ctx, what, Outcome::Success, now).await?;
+            let mut tx = cab.store().begin_snapshot().await?;
+            let key = cab.keyring().patient_key(&mut tx, &receipt).await?;
+            return Ok(PatientWork { tx, vault: Vault { key, patient_id: patient_id.to_owned() }, now });
         }
         let mut tx = cab.store().begin().await?;
         let vault = Vault::open(cab, &mut tx, ctx, patient_id, action, resource_type, resource_id, now).await?;

@@ -94,6 +94,8 @@ impl Audit {
 
     /// Proof that the journal at its latest head extends the journal of size `old_size`,
     /// from kept subtree roots as [`Audit::inclusion_proof`], and checked the same way.
+    /// `old_size` must be the size of a signed head (heads are signed at the end of each
+    /// batch of entries, so not every size has one): `audit.out_of_range` otherwise.
     pub async fn consistency_proof(&self, old_size: u64) -> Result<ConsistencyProof> {
         let new = self.latest_head().await?.ok_or(AuditError::OutOfRange)?;
         if old_size == 0 || old_size > new.size {

@@ -15,7 +15,9 @@
 //! the connection drops) or the leader is cancelled mid-way, each caller of that batch
 //! appends its own entry in a transaction of its own and gets that result — an access is
 //! never left unjournaled; at worst, after a cancellation at the commit, it is journaled
-//! twice.
+//! twice. A caller cancelled while its entry waits still has it appended by the next
+//! leader: an entry's time is when the access was asked for, so times need not grow with
+//! sequence numbers.
 
 use std::sync::{Mutex, PoisonError};
 

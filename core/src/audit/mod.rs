@@ -2,7 +2,7 @@
 //!
 //! Every read and write of personal or medical data passes through [`Journal::record`] (it
 //! appends an entry in the caller's transaction) or, for an access that changes nothing,
-//! through the group commit (`record_alone`: the entry committed first); either returns a
+//! through the group commit (`record_grouped`: the entry committed first); either returns a
 //! [`Receipt`], and a patient's
 //! data key — without which nothing personal can be encrypted or decrypted — is only handed
 //! out against a receipt for that patient. The unaudited path does not compile.
@@ -34,7 +34,7 @@ pub use signing::SignedTreeHead;
 pub(crate) use subtrees::keep_complete as keep_subtrees;
 pub use verify::AuditReport;
 
-pub(crate) use group::record as record_alone;
+pub(crate) use group::record as record_grouped;
 pub(crate) use journal::{Access, Journal, PlannedEntries};
 pub(crate) use signing::HeadSigner;
 

@@ -293,7 +293,7 @@ async fn journal_failure(
 ) -> Result<()> {
     let what =
         Access { patient_id: Some(patient_id), action, resource_type: "document", resource_id: Some(document_id) };
-    crate::audit::record_alone(cab, ctx, what, Outcome::Failure, now).await?;
+    crate::audit::record_grouped(cab, ctx, what, Outcome::Failure, now).await?;
     Ok(())
 }
 

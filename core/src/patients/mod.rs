@@ -803,7 +803,7 @@ impl Patients {
             resource_type: TABLE,
             resource_id: found.as_deref(),
         };
-        crate::audit::record_alone(&self.cab, &self.ctx, what, Outcome::Success, now).await?;
+        crate::audit::record_grouped(&self.cab, &self.ctx, what, Outcome::Success, now).await?;
         Ok(found)
     }
 
